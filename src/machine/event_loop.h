@@ -1,0 +1,47 @@
+#pragma once
+// The main thread's epoll loop: monitors, chardevs, timers and slow devices.
+// Handlers run on the loop thread. post() is the one thread-safe entry: other
+// threads (vCPUs) use it to hand work to the loop.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace kestrel {
+
+class EventLoop {
+public:
+    using Handler = std::function<void(uint32_t epoll_events)>;
+
+    EventLoop();
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Loop thread only (or before run()).
+    void add_fd(int fd, uint32_t epoll_events, Handler handler);
+    void modify_fd(int fd, uint32_t epoll_events);
+    void remove_fd(int fd);
+
+    // Any thread.
+    void post(std::function<void()> fn);
+    void stop();
+
+    // Runs until stop(). Returns when stopped.
+    void run();
+    // One round: waits up to timeout_ms (-1 forever) and dispatches.
+    void run_once(int timeout_ms);
+
+private:
+    void drain_posted();
+
+    int epoll_fd_;
+    int wake_fd_;
+    bool stopping_ = false;
+    std::map<int, std::shared_ptr<Handler>> handlers_;
+    std::mutex posted_lock_;
+    std::vector<std::function<void()>> posted_;
+};
+
+} // namespace kestrel

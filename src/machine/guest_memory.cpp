@@ -1,0 +1,117 @@
+#include "machine/guest_memory.h"
+
+#include "machine/pc_layout.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kestrel {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// -mem-path: a directory gets an unlinked temp file, a file is used as is.
+int open_backing_file(const std::string& path, uint64_t size) {
+    struct stat st {};
+    int fd;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::string tmpl = path + "/kestrel_back.XXXXXX";
+        fd = mkstemp(tmpl.data());
+        if (fd >= 0) unlink(tmpl.c_str());
+    } else {
+        fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    }
+    if (fd < 0)
+        throw std::runtime_error("can't open backing store " + path + " for guest RAM: " + errno_text());
+    if (ftruncate(fd, off_t(size)) != 0) {
+        std::string err = errno_text();
+        close(fd);
+        throw std::runtime_error("can't size backing store " + path + ": " + err);
+    }
+    return fd;
+}
+
+uint8_t* map_ram(const MemoryConfig& cfg) {
+    int flags = MAP_NORESERVE;
+    int fd = -1;
+    if (!cfg.mem_path.empty()) {
+        fd = open_backing_file(cfg.mem_path, cfg.size);
+        flags |= MAP_SHARED;
+    } else {
+        flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+    }
+    if (cfg.prealloc) flags |= MAP_POPULATE;
+    void* p = mmap(nullptr, cfg.size, PROT_READ | PROT_WRITE, flags, fd, 0);
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    if (p == MAP_FAILED) {
+        errno = saved;
+        throw std::runtime_error("cannot set up guest memory 'pc.ram': " + errno_text());
+    }
+    if (cfg.mem_path.empty()) madvise(p, cfg.size, MADV_MERGEABLE);
+    return static_cast<uint8_t*>(p);
+}
+
+} // namespace
+
+GuestMemory::GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions)
+    : base_(base), map_size_(size), regions_(std::move(regions)) {}
+
+GuestMemory::GuestMemory(GuestMemory&& o) noexcept
+    : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)) {
+    o.base_ = nullptr;
+    o.map_size_ = 0;
+}
+
+GuestMemory::~GuestMemory() {
+    if (base_) munmap(base_, map_size_);
+}
+
+GuestMemory GuestMemory::create_pc(const MemoryConfig& cfg) {
+    uint8_t* base = map_ram(cfg);
+    std::vector<MemoryRegion> regions;
+    uint64_t low = pc::ram_below_4g(cfg.size);
+    regions.push_back({0, low, base});
+    if (uint64_t high = pc::ram_above_4g(cfg.size))
+        regions.push_back({pc::HIGHMEM_START, high, base + low});
+    return GuestMemory(base, cfg.size, std::move(regions));
+}
+
+GuestMemory GuestMemory::create_flat(uint64_t size) {
+    MemoryConfig cfg;
+    cfg.size = size;
+    uint8_t* base = map_ram(cfg);
+    return GuestMemory(base, size, {{0, size, base}});
+}
+
+uint64_t GuestMemory::below_4g() const { return regions_.empty() ? 0 : regions_[0].size; }
+uint64_t GuestMemory::above_4g() const { return regions_.size() > 1 ? regions_[1].size : 0; }
+
+uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) const {
+    for (const auto& r : regions_) {
+        if (gpa >= r.gpa && gpa - r.gpa <= r.size && len <= r.size - (gpa - r.gpa))
+            return r.host + (gpa - r.gpa);
+    }
+    return nullptr;
+}
+
+bool GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {
+    uint8_t* p = host_ptr(gpa, out.size());
+    if (!p) return false;
+    std::memcpy(out.data(), p, out.size());
+    return true;
+}
+
+bool GuestMemory::write(uint64_t gpa, std::span<const uint8_t> in) const {
+    uint8_t* p = host_ptr(gpa, in.size());
+    if (!p) return false;
+    std::memcpy(p, in.data(), in.size());
+    return true;
+}
+
+} // namespace kestrel

@@ -1,0 +1,57 @@
+#pragma once
+// Guest RAM: one host mapping split into regions around the PCI hole.
+// All accessors bounds-check; a guest-supplied address outside RAM yields
+// nullptr / false, never a host fault.
+#include "config/config.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+struct MemoryRegion {
+    uint64_t gpa;
+    uint64_t size;
+    uint8_t* host;
+};
+
+class GuestMemory {
+public:
+    // Maps RAM for the pc layout (throws std::runtime_error with a message
+    // a user can act on).
+    static GuestMemory create_pc(const MemoryConfig& cfg);
+    // Plain anonymous memory at gpa 0, for unit tests.
+    static GuestMemory create_flat(uint64_t size);
+
+    GuestMemory(GuestMemory&& other) noexcept;
+    GuestMemory& operator=(GuestMemory&&) = delete;
+    GuestMemory(const GuestMemory&) = delete;
+    ~GuestMemory();
+
+    const std::vector<MemoryRegion>& regions() const { return regions_; }
+    uint64_t ram_size() const { return map_size_; }
+    uint64_t below_4g() const;
+    uint64_t above_4g() const;
+
+    // Host pointer for [gpa, gpa+len) if it lies in one region, else nullptr.
+    uint8_t* host_ptr(uint64_t gpa, uint64_t len) const;
+    bool read(uint64_t gpa, std::span<uint8_t> out) const;
+    bool write(uint64_t gpa, std::span<const uint8_t> in) const;
+
+    template <typename T> bool write_obj(uint64_t gpa, const T& v) const {
+        return write(gpa, {reinterpret_cast<const uint8_t*>(&v), sizeof v});
+    }
+    template <typename T> bool read_obj(uint64_t gpa, T& v) const {
+        return read(gpa, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    }
+
+private:
+    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions);
+    uint8_t* base_;
+    uint64_t map_size_;
+    std::vector<MemoryRegion> regions_;
+};
+
+} // namespace kestrel

@@ -1,0 +1,16 @@
+#pragma once
+// What devices may ask of the machine: the guest powered off or asked for a
+// reset. Calls come from vCPU threads; the machine acts on them from its own
+// loop (it stops the vCPUs first), so implementations must only record.
+namespace kestrel {
+
+enum class ShutdownCause { GuestPoweroff, GuestReset, HostQuit, HostSignal, GuestPanic };
+
+class MachineControl {
+public:
+    virtual ~MachineControl() = default;
+    virtual void request_shutdown(ShutdownCause cause) = 0;
+    virtual void request_reset(ShutdownCause cause) = 0;
+};
+
+} // namespace kestrel

@@ -1,0 +1,39 @@
+#include "devices/bus.h"
+
+#include <catch2/catch.hpp>
+#include <vector>
+
+using namespace kestrel;
+
+namespace {
+struct Recorder : BusDevice {
+    std::vector<std::pair<uint64_t, uint64_t>> writes;
+    void read(uint64_t offset, std::span<uint8_t> data) override { store_le(data, offset + 0x40); }
+    void write(uint64_t offset, std::span<const uint8_t> data) override {
+        writes.emplace_back(offset, load_le(data));
+    }
+};
+} // namespace
+
+TEST_CASE("bus dispatches by range with device-relative offsets") {
+    Bus bus("pio");
+    auto a = std::make_shared<Recorder>();
+    auto b = std::make_shared<Recorder>();
+    REQUIRE(bus.insert(0x3f8, 8, a));
+    REQUIRE(bus.insert(0x2f8, 8, b));
+    REQUIRE_FALSE(bus.insert(0x3fc, 2, b));  // overlaps a
+    REQUIRE_FALSE(bus.insert(0x3f0, 9, b));  // runs into a
+
+    uint8_t v = 0x55;
+    REQUIRE(bus.write(0x3fb, {&v, 1}));
+    REQUIRE(a->writes.size() == 1);
+    CHECK(a->writes[0] == std::pair<uint64_t, uint64_t>{3, 0x55});
+
+    uint8_t r[2];
+    REQUIRE(bus.read(0x2f9, r));
+    CHECK(load_le(r) == 0x41);
+    CHECK_FALSE(bus.read(0x400, r));
+    CHECK(r[0] == 0xff);
+    CHECK(bus.remove(0x3f8));
+    CHECK_FALSE(bus.write(0x3f8, {&v, 1}));
+}
