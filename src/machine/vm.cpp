@@ -1,0 +1,122 @@
+#include "machine/vm.h"
+
+#include "machine/pc_layout.h"
+
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+#include <string>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace kestrel {
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
+}
+
+class KvmIrqLine : public IrqLine {
+public:
+    KvmIrqLine(Vm& vm, unsigned gsi) : vm_(vm), gsi_(gsi) {}
+    void set_level(bool high) override { vm_.set_irq(gsi_, high); }
+
+private:
+    Vm& vm_;
+    unsigned gsi_;
+};
+
+} // namespace
+
+Vm::Vm(KvmSystem& kvm, const GuestMemory& memory) : kvm_(kvm) {
+    fd_ = ioctl(kvm.fd(), KVM_CREATE_VM, 0);
+    if (fd_ < 0) fail("failed to create KVM VM");
+    try {
+        if (ioctl(fd_, KVM_SET_TSS_ADDR, pc::KVM_TSS_ADDR) < 0) fail("KVM_SET_TSS_ADDR");
+        uint64_t identity = pc::KVM_IDENTITY_MAP_ADDR;
+        if (ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0) fail("KVM_SET_IDENTITY_MAP_ADDR");
+        map_memory(memory);
+        if (ioctl(fd_, KVM_CREATE_IRQCHIP, 0) < 0) fail("KVM_CREATE_IRQCHIP");
+        kvm_pit_config pit{};
+        pit.flags = KVM_PIT_SPEAKER_DUMMY;  // KVM answers port 0x61 too
+        if (ioctl(fd_, KVM_CREATE_PIT2, &pit) < 0) fail("KVM_CREATE_PIT2");
+        setup_gsi_routing();
+        save_power_on_state();
+    } catch (...) {
+        close(fd_);
+        throw;
+    }
+}
+
+Vm::~Vm() {
+    if (fd_ >= 0) close(fd_);
+}
+
+void Vm::map_memory(const GuestMemory& memory) {
+    uint32_t slot = 0;
+    for (const auto& r : memory.regions()) {
+        kvm_userspace_memory_region region{};
+        region.slot = slot++;
+        region.guest_phys_addr = r.gpa;
+        region.memory_size = r.size;
+        region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
+        if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) fail("KVM_SET_USER_MEMORY_REGION");
+    }
+}
+
+// As on a PC: ISA IRQs 0-15 reach both 8259s (except the cascade, 2) and the
+// IOAPIC; the PIT's IRQ 0 arrives at IOAPIC pin 2, as the MADT override says.
+void Vm::setup_gsi_routing() {
+    std::vector<kvm_irq_routing_entry> entries;
+    auto add = [&](unsigned gsi, unsigned chip, unsigned pin) {
+        kvm_irq_routing_entry e{};
+        e.gsi = gsi;
+        e.type = KVM_IRQ_ROUTING_IRQCHIP;
+        e.u.irqchip.irqchip = chip;
+        e.u.irqchip.pin = pin;
+        entries.push_back(e);
+    };
+    for (unsigned gsi = 0; gsi < 16; ++gsi) {
+        if (gsi == 2) continue;
+        add(gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
+    }
+    for (unsigned gsi = 0; gsi < 24; ++gsi) {
+        if (gsi == 2) continue;
+        add(gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
+    }
+    std::vector<uint8_t> buf(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
+    auto* table = reinterpret_cast<kvm_irq_routing*>(buf.data());
+    table->nr = uint32_t(entries.size());
+    std::memcpy(table->entries, entries.data(), entries.size() * sizeof(kvm_irq_routing_entry));
+    if (ioctl(fd_, KVM_SET_GSI_ROUTING, table) < 0) fail("KVM_SET_GSI_ROUTING");
+}
+
+void Vm::save_power_on_state() {
+    for (uint32_t chip : {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC}) {
+        kvm_irqchip state{};
+        state.chip_id = chip;
+        if (ioctl(fd_, KVM_GET_IRQCHIP, &state) < 0) fail("KVM_GET_IRQCHIP");
+        chips_at_power_on_.push_back(state);
+    }
+    if (ioctl(fd_, KVM_GET_PIT2, &pit_at_power_on_) < 0) fail("KVM_GET_PIT2");
+}
+
+void Vm::reset_irqchip() {
+    for (auto state : chips_at_power_on_) {
+        if (ioctl(fd_, KVM_SET_IRQCHIP, &state) < 0) spdlog::warn("KVM_SET_IRQCHIP: {}", std::strerror(errno));
+    }
+    kvm_pit_state2 pit = pit_at_power_on_;
+    if (ioctl(fd_, KVM_SET_PIT2, &pit) < 0) spdlog::warn("KVM_SET_PIT2: {}", std::strerror(errno));
+}
+
+void Vm::set_irq(unsigned gsi, bool level) {
+    kvm_irq_level irq{};
+    irq.irq = gsi;
+    irq.level = level ? 1 : 0;
+    if (ioctl(fd_, KVM_IRQ_LINE, &irq) < 0) spdlog::warn("KVM_IRQ_LINE {}: {}", gsi, std::strerror(errno));
+}
+
+std::unique_ptr<IrqLine> Vm::irq_line(unsigned gsi) { return std::make_unique<KvmIrqLine>(*this, gsi); }
+
+} // namespace kestrel

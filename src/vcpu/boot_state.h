@@ -1,0 +1,25 @@
+#pragma once
+// Power-on and boot-entry CPU state: the BSP enters a 64-bit Linux kernel
+// directly (boot protocol "64-bit boot"), so kestrel builds the flat GDT and
+// identity-mapped page tables the protocol requires.
+#include "machine/guest_memory.h"
+#include "vcpu/kvm_system.h"
+
+#include <cstdint>
+
+namespace kestrel {
+
+struct LongModeEntry {
+    uint64_t rip;
+    uint64_t rsi;  // boot_params (zero page)
+};
+
+// GDT (__BOOT_CS 0x10, __BOOT_DS 0x18) and 4 GiB identity map in 2 MiB pages.
+void write_long_mode_tables(const GuestMemory& memory);
+void set_long_mode_registers(int vcpu_fd, const LongModeEntry& entry);
+// LINT0 as ExtINT, LINT1 as NMI, so the 8259 reaches the BSP as on a PC.
+void set_lapic_virtual_wire(int vcpu_fd);
+// MSRs with their reset values, each only if KVM lists it as settable.
+void set_reset_msrs(int vcpu_fd, const KvmSystem& kvm);
+
+} // namespace kestrel

@@ -1,0 +1,101 @@
+#include "vcpu/cpu_models.h"
+
+#include <algorithm>
+
+namespace kestrel {
+namespace {
+
+constexpr uint32_t bit(unsigned n) { return 1u << n; }
+
+// Leaf 1 EDX of a Pentium Pro-class CPU plus what QEMU's 64-bit models add.
+constexpr uint32_t PPRO_EDX = bit(0) | bit(2) | bit(3) | bit(4) | bit(5) | bit(6) | bit(7) | bit(8) |
+                              bit(9) | bit(11) | bit(13) | bit(15) | bit(16) | bit(23) | bit(24) |
+                              bit(25) | bit(26);
+constexpr uint32_t MODEL64_EDX = PPRO_EDX | bit(12) /*mtrr*/ | bit(19) /*clflush*/ | bit(14) /*mca*/ |
+                                 bit(17) /*pse36*/;
+constexpr uint32_t SSE3_CX16 = bit(0) | bit(13);
+constexpr uint32_t LM_SYSCALL_NX = bit(29) | bit(11) | bit(20);
+
+const FeatureBit FEATURES[] = {
+    {"fpu", 1, 0, CpuidReg::Edx, 0},       {"vme", 1, 0, CpuidReg::Edx, 1},
+    {"de", 1, 0, CpuidReg::Edx, 2},        {"pse", 1, 0, CpuidReg::Edx, 3},
+    {"tsc", 1, 0, CpuidReg::Edx, 4},       {"msr", 1, 0, CpuidReg::Edx, 5},
+    {"pae", 1, 0, CpuidReg::Edx, 6},       {"mce", 1, 0, CpuidReg::Edx, 7},
+    {"cx8", 1, 0, CpuidReg::Edx, 8},       {"apic", 1, 0, CpuidReg::Edx, 9},
+    {"sep", 1, 0, CpuidReg::Edx, 11},      {"mtrr", 1, 0, CpuidReg::Edx, 12},
+    {"pge", 1, 0, CpuidReg::Edx, 13},      {"mca", 1, 0, CpuidReg::Edx, 14},
+    {"cmov", 1, 0, CpuidReg::Edx, 15},     {"pat", 1, 0, CpuidReg::Edx, 16},
+    {"pse36", 1, 0, CpuidReg::Edx, 17},    {"clflush", 1, 0, CpuidReg::Edx, 19},
+    {"mmx", 1, 0, CpuidReg::Edx, 23},      {"fxsr", 1, 0, CpuidReg::Edx, 24},
+    {"sse", 1, 0, CpuidReg::Edx, 25},      {"sse2", 1, 0, CpuidReg::Edx, 26},
+    {"ss", 1, 0, CpuidReg::Edx, 27},       {"ht", 1, 0, CpuidReg::Edx, 28},
+    {"pni", 1, 0, CpuidReg::Ecx, 0},       {"sse3", 1, 0, CpuidReg::Ecx, 0},
+    {"pclmulqdq", 1, 0, CpuidReg::Ecx, 1}, {"monitor", 1, 0, CpuidReg::Ecx, 3},
+    {"vmx", 1, 0, CpuidReg::Ecx, 5},       {"ssse3", 1, 0, CpuidReg::Ecx, 9},
+    {"fma", 1, 0, CpuidReg::Ecx, 12},      {"cx16", 1, 0, CpuidReg::Ecx, 13},
+    {"pdcm", 1, 0, CpuidReg::Ecx, 15},     {"pcid", 1, 0, CpuidReg::Ecx, 17},
+    {"sse4.1", 1, 0, CpuidReg::Ecx, 19},   {"sse4_1", 1, 0, CpuidReg::Ecx, 19},
+    {"sse4.2", 1, 0, CpuidReg::Ecx, 20},   {"sse4_2", 1, 0, CpuidReg::Ecx, 20},
+    {"x2apic", 1, 0, CpuidReg::Ecx, 21},   {"movbe", 1, 0, CpuidReg::Ecx, 22},
+    {"popcnt", 1, 0, CpuidReg::Ecx, 23},   {"tsc-deadline", 1, 0, CpuidReg::Ecx, 24},
+    {"aes", 1, 0, CpuidReg::Ecx, 25},      {"xsave", 1, 0, CpuidReg::Ecx, 26},
+    {"avx", 1, 0, CpuidReg::Ecx, 28},      {"f16c", 1, 0, CpuidReg::Ecx, 29},
+    {"rdrand", 1, 0, CpuidReg::Ecx, 30},   {"hypervisor", 1, 0, CpuidReg::Ecx, 31},
+    {"fsgsbase", 7, 0, CpuidReg::Ebx, 0},  {"bmi1", 7, 0, CpuidReg::Ebx, 3},
+    {"hle", 7, 0, CpuidReg::Ebx, 4},       {"avx2", 7, 0, CpuidReg::Ebx, 5},
+    {"smep", 7, 0, CpuidReg::Ebx, 7},      {"bmi2", 7, 0, CpuidReg::Ebx, 8},
+    {"erms", 7, 0, CpuidReg::Ebx, 9},      {"invpcid", 7, 0, CpuidReg::Ebx, 10},
+    {"rtm", 7, 0, CpuidReg::Ebx, 11},      {"avx512f", 7, 0, CpuidReg::Ebx, 16},
+    {"rdseed", 7, 0, CpuidReg::Ebx, 18},   {"adx", 7, 0, CpuidReg::Ebx, 19},
+    {"smap", 7, 0, CpuidReg::Ebx, 20},     {"clflushopt", 7, 0, CpuidReg::Ebx, 23},
+    {"clwb", 7, 0, CpuidReg::Ebx, 24},     {"sha-ni", 7, 0, CpuidReg::Ebx, 29},
+    {"umip", 7, 0, CpuidReg::Ecx, 2},      {"pku", 7, 0, CpuidReg::Ecx, 3},
+    {"rdpid", 7, 0, CpuidReg::Ecx, 22},    {"spec-ctrl", 7, 0, CpuidReg::Edx, 26},
+    {"arch-capabilities", 7, 0, CpuidReg::Edx, 29}, {"ssbd", 7, 0, CpuidReg::Edx, 31},
+    {"syscall", 0x80000001, 0, CpuidReg::Edx, 11}, {"nx", 0x80000001, 0, CpuidReg::Edx, 20},
+    {"xd", 0x80000001, 0, CpuidReg::Edx, 20},      {"mmxext", 0x80000001, 0, CpuidReg::Edx, 22},
+    {"pdpe1gb", 0x80000001, 0, CpuidReg::Edx, 26}, {"rdtscp", 0x80000001, 0, CpuidReg::Edx, 27},
+    {"lm", 0x80000001, 0, CpuidReg::Edx, 29},      {"lahf_lm", 0x80000001, 0, CpuidReg::Ecx, 0},
+    {"lahf-lm", 0x80000001, 0, CpuidReg::Ecx, 0},  {"cmp_legacy", 0x80000001, 0, CpuidReg::Ecx, 1},
+    {"svm", 0x80000001, 0, CpuidReg::Ecx, 2},      {"extapic", 0x80000001, 0, CpuidReg::Ecx, 3},
+    {"cr8legacy", 0x80000001, 0, CpuidReg::Ecx, 4}, {"abm", 0x80000001, 0, CpuidReg::Ecx, 5},
+    {"sse4a", 0x80000001, 0, CpuidReg::Ecx, 6},    {"misalignsse", 0x80000001, 0, CpuidReg::Ecx, 7},
+    {"3dnowprefetch", 0x80000001, 0, CpuidReg::Ecx, 8}, {"topoext", 0x80000001, 0, CpuidReg::Ecx, 22},
+    {"kvmclock", 0x40000001, 0, CpuidReg::Eax, 0}, {"kvm-nopiodelay", 0x40000001, 0, CpuidReg::Eax, 1},
+    {"kvm-asyncpf", 0x40000001, 0, CpuidReg::Eax, 4}, {"kvm-steal-time", 0x40000001, 0, CpuidReg::Eax, 5},
+    {"kvm-pv-eoi", 0x40000001, 0, CpuidReg::Eax, 6}, {"kvm-pv-unhalt", 0x40000001, 0, CpuidReg::Eax, 7},
+    {"kvm-pv-tlb-flush", 0x40000001, 0, CpuidReg::Eax, 9}, {"kvm-pv-ipi", 0x40000001, 0, CpuidReg::Eax, 11},
+    {"kvm-poll-control", 0x40000001, 0, CpuidReg::Eax, 12}, {"kvm-pv-sched-yield", 0x40000001, 0, CpuidReg::Eax, 13},
+    {"kvm-asyncpf-int", 0x40000001, 0, CpuidReg::Eax, 14}, {"kvmclock-stable-bit", 0x40000001, 0, CpuidReg::Eax, 24},
+};
+
+const std::vector<CpuModel> MODELS = {
+    {"host", "KVM processor with all supported host features", true, "", 0, 0, 0, 0, 0, 0, 0, 0, 0, ""},
+    {"max", "Enables all features supported by the accelerator in the current host", true, "", 0, 0, 0,
+     0, 0, 0, 0, 0, 0, ""},
+    {"qemu64", "QEMU Virtual CPU version 2.5+", false, "AuthenticAMD", 15, 107, 1, 0xd, 0x8000000a,
+     MODEL64_EDX, SSE3_CX16, LM_SYSCALL_NX, bit(0) /*lahf_lm*/, "QEMU Virtual CPU version 2.5+"},
+    {"kvm64", "Common KVM processor", false, "GenuineIntel", 15, 6, 1, 0xd, 0x80000008, MODEL64_EDX,
+     SSE3_CX16, LM_SYSCALL_NX, 0, "Common KVM processor"},
+};
+
+} // namespace
+
+const std::vector<CpuModel>& cpu_models() { return MODELS; }
+
+const CpuModel* find_cpu_model(std::string_view name) {
+    auto it = std::find_if(MODELS.begin(), MODELS.end(), [&](const CpuModel& m) { return m.name == name; });
+    return it == MODELS.end() ? nullptr : &*it;
+}
+
+const FeatureBit* find_feature(std::string_view name) {
+    for (const auto& f : FEATURES)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+uint32_t default_kvm_pv_features() {
+    return bit(0) | bit(1) | bit(3) | bit(4) | bit(5) | bit(6) | bit(14) | bit(24);
+}
+
+} // namespace kestrel

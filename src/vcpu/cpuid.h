@@ -1,0 +1,18 @@
+#pragma once
+// The CPUID table one vCPU sees: what KVM supports, filtered by the -cpu
+// model and +feat/-feat, with topology leaves for its place in -smp.
+#include "config/config.h"
+
+#include <linux/kvm.h>
+#include <vector>
+
+namespace kestrel {
+
+// Throws std::runtime_error for an unknown model or feature name.
+void validate_cpu_config(const CpuConfig& cpu);
+
+std::vector<kvm_cpuid_entry2> build_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
+                                          const CpuConfig& cpu, const SmpConfig& smp,
+                                          unsigned cpu_index);
+
+} // namespace kestrel

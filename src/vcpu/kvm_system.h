@@ -1,0 +1,34 @@
+#pragma once
+// /dev/kvm: the API version check, capability queries and the host-wide
+// lists a VM is configured from (supported CPUID, settable MSRs).
+#include <cstdint>
+#include <linux/kvm.h>
+#include <set>
+#include <vector>
+
+namespace kestrel {
+
+class KvmSystem {
+public:
+    // Throws std::runtime_error with QEMU's wording when KVM is unusable.
+    KvmSystem();
+    ~KvmSystem();
+    KvmSystem(const KvmSystem&) = delete;
+    KvmSystem& operator=(const KvmSystem&) = delete;
+
+    int fd() const { return fd_; }
+    int check_extension(long cap) const;
+    long vcpu_mmap_size() const;
+    const std::vector<kvm_cpuid_entry2>& supported_cpuid() const { return cpuid_; }
+    bool msr_settable(uint32_t index) const { return msrs_.count(index) != 0; }
+
+private:
+    void load_supported_cpuid();
+    void load_msr_index_list();
+
+    int fd_ = -1;
+    std::vector<kvm_cpuid_entry2> cpuid_;
+    std::set<uint32_t> msrs_;
+};
+
+} // namespace kestrel

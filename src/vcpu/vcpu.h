@@ -1,0 +1,84 @@
+#pragma once
+// One vCPU: its KVM fd and run page, its thread running KVM_RUN, and exit
+// dispatch to the port-I/O and MMIO buses. pause() parks the thread outside
+// KVM_RUN (a signal kicks it out); resume() lets it run again.
+#include "devices/bus.h"
+#include "machine/machine_control.h"
+#include "machine/vm.h"
+
+#include <condition_variable>
+#include <linux/kvm.h>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kestrel {
+
+struct VcpuSetup {
+    Vm& vm;
+    unsigned index;
+    uint32_t apic_id;
+    std::vector<kvm_cpuid_entry2> cpuid;
+    Bus& pio;
+    Bus& mmio;
+    MachineControl& control;
+};
+
+class Vcpu {
+public:
+    explicit Vcpu(VcpuSetup setup);
+    ~Vcpu();
+    Vcpu(const Vcpu&) = delete;
+    Vcpu& operator=(const Vcpu&) = delete;
+
+    unsigned index() const { return index_; }
+    uint32_t apic_id() const { return apic_id_; }
+    int fd() const { return fd_; }
+
+    // Power-on state (call while paused). The BSP then gets its boot entry.
+    void reset();
+    void start_thread();  // starts parked
+    void request_pause();  // kick without waiting
+    void wait_parked();
+    void pause() {
+        request_pause();
+        wait_parked();
+    }
+    void resume();
+    void stop_thread();
+
+    // Installs the kick signal handler; call once before starting threads.
+    static void install_kick_handler();
+
+private:
+    enum class Want { Run, Pause, Exit };
+    void thread_main();
+    bool wait_until_runnable();  // false: exit
+    void run_once();
+    void handle_io();
+    void handle_mmio();
+    void handle_system_event();
+    void report_fatal(const char* what);
+    void park_self();
+
+    Vm& vm_;
+    unsigned index_;
+    uint32_t apic_id_;
+    std::vector<kvm_cpuid_entry2> cpuid_;
+    Bus& pio_;
+    Bus& mmio_;
+    MachineControl& control_;
+    int fd_ = -1;
+    kvm_run* run_ = nullptr;
+    size_t run_size_ = 0;
+    kvm_mp_state mp_state_at_power_on_{};
+    kvm_lapic_state lapic_at_power_on_{};
+
+    std::thread thread_;
+    std::mutex lock_;
+    std::condition_variable cv_;
+    Want want_ = Want::Pause;
+    bool parked_ = true;
+};
+
+} // namespace kestrel
