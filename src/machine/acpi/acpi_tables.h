@@ -1,0 +1,24 @@
+#pragma once
+// ACPI tables of the pc machine, written into the BIOS area
+// (pc::BIOS_AREA_START .. pc::BIOS_AREA_END, e820-reserved).
+#include "config/config.h"
+#include "machine/guest_memory.h"
+
+#include <cstdint>
+
+namespace kestrel {
+
+struct AcpiConfig {
+    SmpConfig smp;                  // cpus present, maxcpus possible, topology
+    uint32_t serial_ports = 0;      // bit N set: COM(N+1) is present
+};
+
+// Builds RSDP, RSDT, XSDT, FADT, FACS, MADT and DSDT into guest memory and
+// returns the RSDP's guest physical address (16-byte aligned, in the
+// 0xE0000-0xFFFFF legacy search area). The 32-bit PCI window published in
+// the DSDT starts at mem.below_4g(). Deterministic: rebuilding after a reset
+// writes the same bytes to the same places. Throws std::runtime_error if the
+// tables do not fit.
+uint64_t build_acpi_tables(const GuestMemory& mem, const AcpiConfig& cfg);
+
+} // namespace kestrel

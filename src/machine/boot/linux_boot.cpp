@@ -1,0 +1,143 @@
+#include "machine/boot/linux_boot.h"
+
+#include "machine/boot/e820.h"
+#include "machine/boot/file_bytes.h"
+#include "machine/pc_layout.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <stdexcept>
+
+namespace kestrel {
+namespace {
+
+using namespace bootproto;
+
+constexpr uint64_t PAGE = 0x1000;
+// Top of setup code + heap as a real-mode loader would give it (0x10000 -
+// 0x200); the 64-bit entry does not use the heap, the value only has to be sane.
+constexpr uint16_t HEAP_END = 0xfe00;
+
+uint64_t align_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; }
+uint64_t align_down(uint64_t v, uint64_t a) { return v / a * a; }
+
+template <typename T> void put(std::vector<uint8_t>& page, size_t off, T v) {
+    std::memcpy(page.data() + off, &v, sizeof v);
+}
+
+std::string mib(uint64_t bytes) { return fmt::format("{} MiB", (bytes + (1 << 20) - 1) >> 20); }
+
+void write_e820(std::vector<uint8_t>& page, const std::vector<E820Entry>& map) {
+    if (map.size() > E820_MAX)
+        throw std::runtime_error(fmt::format("too many e820 entries ({})", map.size()));
+    page[E820_ENTRIES] = uint8_t(map.size());
+    for (size_t i = 0; i < map.size(); i++) {
+        size_t off = E820_TABLE + i * 20;
+        put(page, off, map[i].addr);
+        put(page, off + 8, map[i].size);
+        put(page, off + 16, uint32_t(map[i].type));
+    }
+}
+
+void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_t> bytes,
+                    const char* what) {
+    if (!mem.write(gpa, bytes))
+        throw std::runtime_error(
+            fmt::format("{} at {:#x} ({} bytes) does not fit in guest RAM", what, gpa, bytes.size()));
+}
+
+} // namespace
+
+LinuxImage LinuxImage::open(const LinuxBootParams& params) {
+    LinuxImage img;
+    img.params_ = params;
+    if (int err = read_file_bytes(params.kernel, img.kernel_))
+        throw std::runtime_error(
+            fmt::format("could not load kernel '{}': {}", params.kernel, std::strerror(err)));
+    img.header_ = parse_setup_header(img.kernel_, params.kernel);
+    uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
+    if (params.cmdline.size() > limit)
+        throw std::runtime_error(fmt::format(
+            "kernel command line is too long: {} bytes, kernel '{}' accepts at most {}",
+            params.cmdline.size(), params.kernel, limit));
+    if (!params.initrd.empty()) {
+        if (int err = read_file_bytes(params.initrd, img.initrd_))
+            throw std::runtime_error(fmt::format("could not load initial ram disk '{}': {}",
+                                                 params.initrd, std::strerror(err)));
+    }
+    return img;
+}
+
+uint64_t LinuxImage::kernel_end() const {
+    const uint64_t loaded_end = pc::KERNEL_LOAD_ADDR + (kernel_.size() - header_.setup_bytes());
+    if (header_.init_size == 0) return loaded_end;
+    // Where the kernel decompresses itself: the load address rounded up to
+    // kernel_alignment if relocatable, but never below pref_address.
+    uint64_t start = header_.relocatable
+                         ? align_up(pc::KERNEL_LOAD_ADDR, header_.kernel_alignment)
+                         : header_.pref_address;
+    start = std::max(start, header_.pref_address);
+    return std::max(loaded_end, start + header_.init_size);
+}
+
+InitrdPlacement LinuxImage::place_initrd(uint64_t ram_below_4g) const {
+    if (params_.initrd.empty()) return {0, 0};
+    const uint64_t limit = std::min<uint64_t>(uint64_t(header_.initrd_addr_max) + 1, ram_below_4g);
+    const uint64_t size = initrd_.size();
+    const uint64_t low = align_up(kernel_end(), PAGE);
+    const uint64_t max = limit > low ? limit - low : 0;
+    if (size > max)
+        throw std::runtime_error(fmt::format(
+            "initrd is too large, cannot support (max: {}, need {}): initial ram disk '{}' must "
+            "fit between the kernel's end at {:#x} and {:#x}",
+            max, size, params_.initrd, low, limit));
+    return {align_down(limit - size, PAGE), size};
+}
+
+void LinuxImage::check_fits(uint64_t ram_below_4g) const {
+    if (kernel_end() > ram_below_4g)
+        throw std::runtime_error(fmt::format(
+            "could not load kernel '{}': it needs guest RAM up to {:#x} ({}) to start, but "
+            "there is only {} below 4 GiB",
+            params_.kernel, kernel_end(), mib(kernel_end()), mib(ram_below_4g)));
+    place_initrd(ram_below_4g);
+}
+
+std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlacement initrd,
+                                           uint64_t rsdp_addr) const {
+    std::vector<uint8_t> page(ZERO_PAGE_SIZE, 0);
+    std::copy(kernel_.begin() + HDR_START, kernel_.begin() + header_.header_end,
+              page.begin() + HDR_START);
+    page[TYPE_OF_LOADER] = LOADER_UNDEFINED;
+    page[LOADFLAGS] = uint8_t(header_.loadflags | LOADED_HIGH | CAN_USE_HEAP);
+    put(page, HEAP_END_PTR, HEAP_END);
+    put(page, CMD_LINE_PTR, uint32_t(pc::CMDLINE_ADDR));
+    put(page, RAMDISK_IMAGE, uint32_t(initrd.addr));
+    put(page, RAMDISK_SIZE, uint32_t(initrd.size));
+    put(page, ACPI_RSDP_ADDR, rsdp_addr);
+    write_e820(page, build_e820(mem));
+    return page;
+}
+
+LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) const {
+    check_fits(mem.below_4g());
+    InitrdPlacement initrd = place_initrd(mem.below_4g());
+    std::span<const uint8_t> pm(kernel_.data() + header_.setup_bytes(),
+                                kernel_.size() - header_.setup_bytes());
+    write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
+    if (initrd.size) write_or_throw(mem, initrd.addr, initrd_, "initrd");
+    std::vector<uint8_t> cmdline(params_.cmdline.begin(), params_.cmdline.end());
+    cmdline.push_back(0);
+    write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
+    write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, initrd, rsdp_addr), "zero page");
+    return {pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET, pc::ZERO_PAGE_ADDR};
+}
+
+void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }
+
+LinuxBootInfo load_linux(const GuestMemory& mem, const LinuxBootParams& params) {
+    return LinuxImage::open(params).load_into(mem, params.rsdp_addr);
+}
+
+} // namespace kestrel
