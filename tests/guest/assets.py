@@ -298,6 +298,12 @@ def build_all(cache=None):
         return assets
 
 
+def load_assets(path):
+    """The dict build_all() returned, from its assets.json."""
+    with open(path) as f:
+        return json.load(f)
+
+
 def parse_size(text):
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     text = str(text).strip().upper()
@@ -317,7 +323,8 @@ def make_disk_image(out, size, fs="ext4", source=None, label=None):
     with open(out, "ab") as f:
         f.truncate(max(size, f.tell()))
     if fs == "ext4":
-        cmd = ["mke2fs", "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0"]
+        cmd = ["mke2fs", "-q", "-F", "-t", "ext4", "-E",
+               "root_owner=0:0,assume_storage_prezeroed=1"]
         if source:
             cmd += ["-d", source]
         if label:

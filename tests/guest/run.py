@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Guest tests, one entry point: builds the assets, boots the KVM test host
+once (nested under QEMU TCG unless this machine has hardware KVM) and runs
+the scenarios inside it, printing PASS/FAIL lines and, last, exactly one
+"N passed, N failed" line. Exit status 0 only when all passed.
+
+  tests/guest/run.py                        all scenarios, kestrel
+  tests/guest/run.py --vmm qemu             all scenarios, QEMU -enable-kvm
+  tests/guest/run.py --only boot-1cpu       one scenario
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "kvmhost"))
+import assets  # noqa: E402
+import kvmhost  # noqa: E402
+import runner  # noqa: E402
+import scenario as sc  # noqa: E402
+
+# Test host boot, asset checks and slack on top of the scenarios' timeouts.
+HOST_OVERHEAD = 300
+
+
+def results_folder(vmm):
+    root = os.path.join(assets.cache_dir(), "results")
+    path = os.path.join(root, time.strftime("%Y%m%d-%H%M%S-") + vmm)
+    os.makedirs(path, exist_ok=True)
+    latest = os.path.join(root, "latest")
+    if os.path.islink(latest) or not os.path.exists(latest):
+        if os.path.islink(latest):
+            os.unlink(latest)
+        os.symlink(os.path.basename(path), latest)
+    return path
+
+
+def runner_command(args, results, assets_json):
+    cmd = ["python3", os.path.join(HERE, "runner.py"), "--vmm", args.vmm,
+           "--kestrel", os.path.abspath(args.kestrel),
+           "--scenarios", os.path.abspath(args.scenarios),
+           "--results", results, "--assets", assets_json,
+           "--jobs", str(args.jobs)]
+    for name in args.only:
+        cmd += ["--only", name]
+    return cmd
+
+
+def finish_incomplete(results, selected, status):
+    """The runner did not finish (test host died or timed out): count what
+    it reported and fail the rest, so the last line is still the summary."""
+    done = []
+    try:
+        with open(os.path.join(results, "summary.json")) as f:
+            data = json.load(f)
+        if data.get("complete"):
+            return status
+        done = data["results"]
+    except (OSError, ValueError, KeyError):
+        pass
+    passed = sum(1 for r in done if r["passed"])
+    print("guest tests: the test host did not finish (status %d); %d of %d "
+          "scenario(s) reported; see %s" % (status, len(done), len(selected),
+                                            results), flush=True)
+    print("%d passed, %d failed" % (passed, len(selected) - passed), flush=True)
+    return status or 1
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--vmm", choices=["kestrel", "qemu"], default="kestrel")
+    p.add_argument("--kestrel", default=runner.default_kestrel(),
+                   help="kestrel binary (default $KESTREL_BIN or build/kestrel)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME")
+    p.add_argument("--scenarios", default=os.path.join(HERE, "scenarios"))
+    p.add_argument("--results", help="results folder (default: a new one "
+                   "under $KESTREL_CACHE/results, linked as 'latest')")
+    p.add_argument("--jobs", type=int, default=2)
+    args = p.parse_args(argv)
+    os.environ["PYTHONUNBUFFERED"] = "1"
+
+    selected = runner.select(sc.load_dir(args.scenarios), args.only)
+    results = os.path.abspath(args.results or results_folder(args.vmm))
+    os.makedirs(results, exist_ok=True)
+    assets.build_all()
+    assets_json = os.path.join(assets.cache_dir(), "assets.json")
+    command = runner_command(args, results, assets_json)
+    if runner.vmm_problem(args):
+        # Nothing can run; let the runner report it without booting a host.
+        return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
+    budget = sum(s.timeout for s in selected) + HOST_OVERHEAD
+    status = kvmhost.run(command, results, timeout=budget)
+    return finish_incomplete(results, [s.name for s in selected], status)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Runs guest test scenarios against a VMM on a machine with working KVM
+(normally inside the nested test host, started there by run.py).
+
+Each scenario's VMM output goes to RESULTS/<name>/serial.log; a line
+"PASS|FAIL name seconds" is printed as each finishes (failures with their
+reasons and the log's tail), and the run ends with "N passed, N failed".
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import assets  # noqa: E402
+import cpio  # noqa: E402
+import scenario as sc  # noqa: E402
+
+TAIL_LINES = 25
+
+
+def default_kestrel():
+    return os.environ.get("KESTREL_BIN") or os.path.join(REPO, "build", "kestrel")
+
+
+def vmm_argv(vmm, kestrel):
+    if vmm == "qemu":
+        return ["qemu-system-x86_64", "-enable-kvm"]
+    return [kestrel]
+
+
+class Result:
+    def __init__(self, name, reasons, seconds, log_path):
+        self.name = name
+        self.reasons = reasons
+        self.seconds = seconds
+        self.log_path = log_path
+
+    @property
+    def passed(self):
+        return not self.reasons
+
+    def as_dict(self):
+        return {"name": self.name, "passed": self.passed,
+                "seconds": round(self.seconds, 1), "reasons": self.reasons,
+                "log": self.log_path}
+
+
+def guest_initrd(s, base_initrd, workdir):
+    """Base initramfs, plus a second archive with the scenario's script."""
+    if s.script is None and not s.guest_files:
+        return base_initrd
+    overlay = cpio.CpioWriter()
+    if s.script is not None:
+        overlay.add_file("scenario.sh", s.script.encode(), 0o755)
+    for path, text in s.guest_files.items():
+        overlay.add_file(path, text.encode(), 0o644)
+    out = os.path.join(workdir, "initrd.cpio.gz")
+    with open(out, "wb") as f, open(base_initrd, "rb") as base:
+        shutil.copyfileobj(base, f)
+        f.write(overlay.gzip_bytes())
+    return out
+
+
+def build_disk(name, spec, workdir):
+    files = spec.get("files", {})
+    source = None
+    if files:
+        source = os.path.join(workdir, "disk-%s-files" % name)
+        for path, text in files.items():
+            full = os.path.join(source, path.lstrip("/"))
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(text)
+    out = os.path.join(workdir, name + ".img")
+    assets.make_disk_image(out, assets.parse_size(spec.get("size", "64M")),
+                           spec.get("fs", "ext4"), source)
+    return out
+
+
+def placeholder_values(s, a, workdir, results):
+    values = {"kernel": a["kernel"], "append": s.append, "workdir": workdir,
+              "results": results,
+              "initrd": guest_initrd(s, a["l2_initrd"], workdir)}
+    for name, spec in s.disks.items():
+        values["disk:" + name] = build_disk(name, spec, workdir)
+    return values
+
+
+def kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def follow_output(proc, log, judge, lock):
+    for raw in iter(proc.stdout.readline, b""):
+        line = raw.decode(errors="replace").rstrip("\r\n")
+        log.write(line + "\n")
+        log.flush()
+        with lock:
+            judge.feed(line, time.time())
+
+
+def supervise(proc, s, judge, lock):
+    """Waits for the VMM; returns how it ended: exited|timeout|killed."""
+    deadline = time.monotonic() + s.timeout
+    while proc.poll() is None:
+        with lock:
+            forbidden = judge.forbidden is not None
+            done = s.kill_after_markers and judge.all_markers_seen()
+        if forbidden or done:
+            kill_group(proc)
+            proc.wait()
+            return "killed"
+        if time.monotonic() > deadline:
+            kill_group(proc)
+            proc.wait()
+            return "timeout"
+        time.sleep(0.1)
+    return "exited"
+
+
+def exit_reason(s, ending, status, judge):
+    if ending == "timeout":
+        return "timed out after %.0f s" % s.timeout
+    if s.kill_after_markers:
+        if ending == "exited" and not judge.all_markers_seen():
+            return "VMM exited with status %d before all markers" % status
+        return None
+    if ending == "exited" and status != s.exit_status:
+        how = ("killed by signal %d" % -status) if status < 0 \
+            else "exit status %d" % status
+        return "VMM %s, expected exit status %d" % (how, s.exit_status)
+    return None
+
+
+def execute(s, argv, log_path):
+    """Runs one scenario's command and judges it; returns the reasons it
+    failed (empty when it passed)."""
+    judge = sc.OutputJudge(s)
+    lock = threading.Lock()
+    with open(log_path, "w") as log:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        except OSError as e:
+            return ["cannot start %s: %s" % (argv[0], e)]
+        reader = threading.Thread(target=follow_output,
+                                  args=(proc, log, judge, lock))
+        reader.start()
+        try:
+            ending = supervise(proc, s, judge, lock)
+        finally:
+            kill_group(proc)
+            reader.join()
+    reasons = [exit_reason(s, ending, proc.returncode, judge)]
+    return [r for r in reasons if r] + judge.problems()
+
+
+def run_scenario(s, args, a, results_root):
+    results = os.path.join(results_root, s.name)
+    workdir = os.path.join(args.workdir, s.name)
+    os.makedirs(results, exist_ok=True)
+    os.makedirs(workdir, exist_ok=True)
+    log_path = os.path.join(results, "serial.log")
+    started = time.monotonic()
+    try:
+        argv = sc.expand_command(s.command, placeholder_values(
+            s, a, workdir, results), vmm_argv(args.vmm, args.kestrel))
+        with open(os.path.join(results, "command.txt"), "w") as f:
+            f.write(shlex.join(argv) + "\n")
+        reasons = execute(s, argv, log_path)
+    except (sc.ScenarioError, OSError, subprocess.CalledProcessError) as e:
+        reasons = ["setup failed: %s" % e]
+    finally:
+        if not args.keep_work:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return Result(s.name, reasons, time.monotonic() - started, log_path)
+
+
+def log_tail(path):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()[-TAIL_LINES:]
+    except OSError:
+        return "    (no log)"
+    return "\n".join("    | " + line for line in lines)
+
+
+def report(result):
+    word = "PASS" if result.passed else "FAIL"
+    text = "%s %s %.1fs" % (word, result.name, result.seconds)
+    if not result.passed:
+        text += "\n" + "\n".join("    - " + r for r in result.reasons)
+        if result.log_path:
+            text += "\n    --- last %d lines of %s\n%s" % (
+                TAIL_LINES, result.log_path, log_tail(result.log_path))
+    print(text, flush=True)
+
+
+class Summary:
+    """RESULTS/summary.json, rewritten after every scenario so that a test
+    host that dies half-way still leaves what finished."""
+
+    def __init__(self, path, vmm, names):
+        self.path = path
+        self.data = {"vmm": vmm, "selected": names, "results": [],
+                     "complete": False}
+        self.write()
+
+    def add(self, result):
+        self.data["results"].append(result.as_dict())
+        self.write()
+
+    def finish(self):
+        self.data["complete"] = True
+        self.write()
+
+    def write(self):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.data, f, indent=1)
+        os.replace(tmp, self.path)
+
+
+def select(scenarios, only):
+    if not only:
+        return scenarios
+    known = {s.name: s for s in scenarios}
+    missing = [n for n in only if n not in known]
+    if missing:
+        raise SystemExit("runner: no scenario %s (have: %s)" % (
+            ", ".join(missing), ", ".join(sorted(known))))
+    return [known[n] for n in only]
+
+
+def vmm_problem(args):
+    if args.vmm == "kestrel" and not os.access(args.kestrel, os.X_OK):
+        return "kestrel binary not found at %s (build it, or pass --kestrel " \
+               "PATH / set KESTREL_BIN)" % args.kestrel
+    return None
+
+
+def announce(args, count, results_root):
+    print("guest tests: %d scenario(s), VMM %s, results in %s" % (
+        count, " ".join(vmm_argv(args.vmm, args.kestrel)), results_root),
+        flush=True)
+    if os.environ.get("KVMHOST_MODE") == "nested":
+        with open("/proc/uptime") as f:
+            print("test host (L1) booted in %.1f s" % float(f.read().split()[0]),
+                  flush=True)
+
+
+def run_all(args):
+    scenarios = select(sc.load_dir(args.scenarios), args.only)
+    # Longest first so the slow (SMP) guests do not end up last and alone.
+    scenarios.sort(key=lambda s: (-s.timeout, s.name))
+    results_root = os.path.abspath(args.results)
+    os.makedirs(results_root, exist_ok=True)
+    a = assets.load_assets(args.assets) if args.assets else assets.build_all()
+    summary = Summary(os.path.join(results_root, "summary.json"), args.vmm,
+                      [s.name for s in scenarios])
+    announce(args, len(scenarios), results_root)
+    problem = vmm_problem(args)
+    lock = threading.Lock()
+
+    def one(s):
+        r = Result(s.name, [problem], 0.0, "") if problem else \
+            run_scenario(s, args, a, results_root)
+        with lock:
+            report(r)
+            summary.add(r)
+        return r
+
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(one, scenarios))
+    summary.finish()
+    passed = sum(r.passed for r in results)
+    print("%d passed, %d failed" % (passed, len(results) - passed), flush=True)
+    return 0 if passed == len(results) else 1
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--vmm", choices=["kestrel", "qemu"], default="kestrel")
+    p.add_argument("--kestrel", default=default_kestrel(),
+                   help="kestrel binary (default $KESTREL_BIN or build/kestrel)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="run only this scenario (repeatable)")
+    p.add_argument("--scenarios", default=os.path.join(HERE, "scenarios"))
+    p.add_argument("--results", required=True)
+    p.add_argument("--assets", help="assets.json from assets.py build "
+                   "(default: build the assets here)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--workdir", default="/tmp/kestrel-guest-%d" % os.getpid())
+    p.add_argument("--keep-work", action="store_true",
+                   help="keep generated initrds and disk images")
+    return p.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(run_all(parse_args(sys.argv[1:])))

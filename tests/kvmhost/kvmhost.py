@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Run one command on a machine with real KVM and return its exit status.
+
+Mode (KESTREL_KVMHOST=direct|nested forces one):
+  direct  the machine has hardware KVM (vmx/svm flags, /dev/kvm, not PVM):
+          the command runs here.
+  nested  otherwise: QEMU TCG with an emulated AMD SVM CPU boots the test
+          host "L1" (Debian kernel + busybox initramfs, kvm_amd loaded),
+          which mounts this machine's root read-only over 9p, chroots into
+          it and runs the command there. Paths look the same inside;
+          /tmp is a fresh ext4 scratch disk, /run a tmpfs, and the results
+          folder is writable (a second 9p share mounted at the same path).
+
+The command's output is copied to stdout as it appears; the L1 console is
+kept in RESULTS/l1-console.log. Environment variables are passed through
+(except a few that only describe this terminal session).
+
+usage: kvmhost.py [--results DIR] [--timeout SEC] [--mem MIB] [--smp N]
+                  [--scratch-size SIZE] -- COMMAND [ARG...]
+"""
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "guest"))
+import assets  # noqa: E402
+
+STATUS_TIMEOUT = 124
+STATUS_HOST_FAILED = 125
+# Variables that describe the outer session and would mislead inside L1.
+ENV_SKIP = {"PWD", "OLDPWD", "SHLVL", "_", "DISPLAY", "XDG_RUNTIME_DIR",
+            "XDG_SESSION_ID", "SSH_AUTH_SOCK", "SSH_CONNECTION", "SSH_CLIENT",
+            "SSH_TTY", "DBUS_SESSION_BUS_ADDRESS", "TMUX", "TMUX_PANE",
+            "WINDOWID", "KESTREL_KVMHOST"}
+
+
+def hardware_kvm():
+    if not os.path.exists("/dev/kvm") or os.path.exists("/sys/module/kvm_pvm"):
+        return False
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return "vmx" in flags or "svm" in flags
+    return False
+
+
+def choose_mode():
+    forced = os.environ.get("KESTREL_KVMHOST", "")
+    if forced in ("direct", "nested"):
+        return forced
+    if forced:
+        raise SystemExit("kvmhost: KESTREL_KVMHOST must be direct or nested")
+    return "direct" if hardware_kvm() else "nested"
+
+
+def run_direct(command, results):
+    env = dict(os.environ, KVMHOST_RESULTS=results, KVMHOST_MODE="direct")
+    return subprocess.run(command, env=env, stdin=subprocess.DEVNULL).returncode
+
+
+def command_script(command, results):
+    """Shell script L1 runs inside the chroot: environment, cwd, command."""
+    lines = ["# written by kvmhost.py"]
+    for name, value in sorted(os.environ.items()):
+        if name not in ENV_SKIP and name.isidentifier():
+            lines.append("export %s=%s" % (name, shlex.quote(value)))
+    lines.append("export KVMHOST_RESULTS=%s KVMHOST_MODE=nested"
+                 % shlex.quote(results))
+    lines.append("cd %s 2>/dev/null || cd /" % shlex.quote(os.getcwd()))
+    lines.append("exec " + " ".join(shlex.quote(a) for a in command))
+    return "\n".join(lines) + "\n"
+
+
+def l1_command(a, opts, results, scratch, console):
+    append = "console=ttyS0 quiet panic=-1"
+    return [
+        "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
+        "-smp", str(opts.smp), "-m", str(opts.mem),
+        "-kernel", a["kernel"], "-initrd", a["l1_initrd"], "-append", append,
+        "-display", "none", "-no-reboot", "-nodefaults", "-monitor", "none",
+        "-serial", "file:" + console,
+        "-virtfs", "local,path=/,mount_tag=host,security_model=none,"
+                   "readonly=on,multidevs=remap",
+        "-virtfs", "local,path=%s,mount_tag=out,security_model=none" % results,
+        "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % scratch,
+    ]
+
+
+class OutputFollower:
+    """Copies what L1 appends to the command's output file to stdout."""
+
+    def __init__(self, path):
+        self.path = path
+        self.file = None
+
+    def poll(self):
+        if self.file is None:
+            if not os.path.exists(self.path):
+                return
+            self.file = open(self.path, "rb")
+        data = self.file.read()
+        if data:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+
+    def close(self):
+        self.poll()
+        if self.file:
+            self.file.close()
+
+
+def tail(path, lines=25):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return "(no %s)" % path
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def prepare_control(results, command):
+    ctl = os.path.join(results, ".kvmhost")
+    os.makedirs(ctl, exist_ok=True)
+    for name in ("status", "output.log"):
+        if os.path.exists(os.path.join(ctl, name)):
+            os.unlink(os.path.join(ctl, name))
+    with open(os.path.join(ctl, "host.env"), "w") as f:
+        f.write("KVMHOST_RESULTS=%s\n" % shlex.quote(results))
+    with open(os.path.join(ctl, "command.sh"), "w") as f:
+        f.write(command_script(command, results))
+    return ctl
+
+
+def wait_for_l1(proc, follower, deadline):
+    """Follows output until L1 exits; False when the deadline passed."""
+    while proc.poll() is None:
+        follower.poll()
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def run_nested(command, results, opts):
+    a = assets.build_all()
+    ctl = prepare_control(results, command)
+    console = os.path.join(results, "l1-console.log")
+    scratch = os.path.join(a["cache"], "scratch-%d.img" % os.getpid())
+    assets.make_disk_image(scratch, assets.parse_size(opts.scratch_size))
+    qemu_log = os.path.join(results, "l1-qemu.log")
+    follower = OutputFollower(os.path.join(ctl, "output.log"))
+    started = time.monotonic()
+    try:
+        with open(qemu_log, "wb") as log:
+            proc = subprocess.Popen(l1_command(a, opts, results, scratch, console),
+                                    stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT)
+        try:
+            finished = wait_for_l1(proc, follower, started + opts.timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        follower.close()
+    finally:
+        os.unlink(scratch)
+    return l1_status(ctl, console, qemu_log, finished, opts.timeout)
+
+
+def l1_status(ctl, console, qemu_log, finished, timeout):
+    if not finished:
+        print("kvmhost: test host killed after %d s; console tail:\n%s"
+              % (timeout, tail(console)), file=sys.stderr)
+        return STATUS_TIMEOUT
+    try:
+        with open(os.path.join(ctl, "status")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        print("kvmhost: test host ended without a command status\n"
+              "--- %s\n%s\n--- %s\n%s" % (console, tail(console), qemu_log,
+                                          tail(qemu_log, 10)), file=sys.stderr)
+        return STATUS_HOST_FAILED
+
+
+def run(command, results, **options):
+    """Run `command` (argv list) on a KVM host; returns its exit status.
+    options: timeout, mem, smp, scratch_size (as the command-line flags)."""
+    opts = parse_args(["--results", results, "--"] + list(command))
+    for key, value in options.items():
+        if not hasattr(opts, key):
+            raise TypeError("kvmhost.run: unknown option " + key)
+        setattr(opts, key, value)
+    results = os.path.abspath(results)
+    os.makedirs(results, exist_ok=True)
+    if choose_mode() == "direct":
+        return run_direct(command, results)
+    return run_nested(command, results, opts)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--results", default=os.path.join(assets.cache_dir(),
+                                                     "kvmhost-results"),
+                   help="writable folder shared with the command")
+    p.add_argument("--timeout", type=float, default=3600,
+                   help="kill the test host after this many seconds")
+    p.add_argument("--mem", type=int, default=6144, help="L1 RAM in MiB")
+    p.add_argument("--smp", type=int, default=2, help="L1 vCPUs")
+    p.add_argument("--scratch-size", default="16G", help="L1 /tmp disk size")
+    p.add_argument("command", nargs="+")
+    return p.parse_args(argv)
+
+
+def main(argv):
+    opts = parse_args(argv)
+    return run(opts.command, opts.results, timeout=opts.timeout,
+               mem=opts.mem, smp=opts.smp, scratch_size=opts.scratch_size)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
