@@ -137,12 +137,12 @@ def exit_reason(s, ending, status, judge):
         return "timed out after %.0f s" % s.timeout
     if s.kill_after_markers:
         if ending == "exited" and not judge.all_markers_seen():
-            return "VMM exited with status %d before all markers" % status
+            return "command exited with status %d before all markers" % status
         return None
     if ending == "exited" and status != s.exit_status:
         how = ("killed by signal %d" % -status) if status < 0 \
             else "exit status %d" % status
-        return "VMM %s, expected exit status %d" % (how, s.exit_status)
+        return "command %s, expected exit status %d" % (how, s.exit_status)
     return None
 
 

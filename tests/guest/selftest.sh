@@ -1,0 +1,57 @@
+#!/bin/bash
+# Self-test of the guest test runner: runs the scenarios in
+# tests/guest/selftest/ (under QEMU, in the test host) and checks that the
+# runner reports exactly the expected passes and failures, with reasons, log
+# tails and the summary line. Exit status 0 when the runner behaved.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+"$here/run.py" --vmm qemu --scenarios "$here/selftest" "$@" >"$out" 2>&1
+status=$?
+cat "$out"
+
+failures=0
+fail() { echo "selftest: $*"; failures=$((failures + 1)); }
+want() {  # want REGEX DESCRIPTION: a line of the output matches
+    grep -Eq -- "$1" "$out" || fail "missing: $2"
+}
+block() {  # block NAME: the FAIL block of scenario NAME (until the next result)
+    awk -v n="$1" '/^(PASS|FAIL) /{on = ($2 == n)} on' "$out"
+}
+
+[ "$status" -ne 0 ] || fail "run.py exited 0 although scenarios must fail"
+last=$(tail -n 1 "$out")
+[ "$last" = "2 passed, 4 failed" ] || fail "last line is '$last'"
+[ "$(grep -Ec '^[0-9]+ passed, [0-9]+ failed$' "$out")" -eq 1 ] ||
+    fail "summary line not printed exactly once"
+
+for name in host-pass guest-disk; do
+    want "^PASS $name [0-9.]+s$" "PASS $name"
+done
+for name in broken-marker hang host-check-fail host-forbidden; do
+    want "^FAIL $name [0-9.]+s$" "FAIL $name"
+done
+[ "$(grep -Ec '^(PASS|FAIL) ' "$out")" -eq 6 ] || fail "not 6 result lines"
+
+block broken-marker | grep -q "marker 2/2 never seen" ||
+    fail "broken-marker: reason not shown"
+block broken-marker | grep -q "| KTEST-SELFTEST-BROKEN-RAN" ||
+    fail "broken-marker: log tail not shown"
+block hang | grep -q "timed out after 120 s" || fail "hang: not killed at its timeout"
+block hang | grep -q "| KTEST-SELFTEST-HANGING" || fail "hang: guest never ran"
+block host-check-fail | grep -q "expected exit status 0" ||
+    fail "host-check-fail: exit status not judged"
+block host-check-fail | grep -q "99 is above 50" ||
+    fail "host-check-fail: range check not judged"
+block host-forbidden | grep -q "forbidden 'Kernel panic' seen" ||
+    fail "host-forbidden: forbidden text not reported"
+secs=$(grep -E '^FAIL host-forbidden ' "$out" | sed -E 's/.* ([0-9]+)\.[0-9]s$/\1/')
+[ "${secs:-999}" -lt 20 ] || fail "host-forbidden: not killed at once (${secs}s)"
+
+if [ "$failures" -ne 0 ]; then
+    echo "selftest: FAILED ($failures problem(s))"
+    exit 1
+fi
+echo "selftest: OK"
