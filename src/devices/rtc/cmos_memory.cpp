@@ -1,0 +1,71 @@
+// The CMOS RAM bytes firmware and guests read for the machine's shape.
+#include "devices/rtc/cmos_rtc.h"
+
+#include <algorithm>
+
+namespace kestrel {
+
+namespace {
+
+constexpr uint64_t kKiB = 1024, kMiB = 1024 * kKiB;
+constexpr uint8_t kBaseMemoryLow = 0x15, kBaseMemoryHigh = 0x16;      // KiB below 1 MiB
+constexpr uint8_t kExtMemoryLow = 0x17, kExtMemoryHigh = 0x18;        // KiB above 1 MiB
+constexpr uint8_t kExtMemoryCopyLow = 0x30, kExtMemoryCopyHigh = 0x31;
+constexpr uint8_t kMemAbove16MLow = 0x34, kMemAbove16MHigh = 0x35;    // 64 KiB units
+constexpr uint8_t kMemAbove4GLow = 0x5b;                              // 3 bytes, 64 KiB units
+constexpr uint8_t kCpuCountMinusOne = 0x5f;
+constexpr uint8_t kChecksumFirst = 0x10, kChecksumLast = 0x2d;
+constexpr uint8_t kChecksumHigh = 0x2e, kChecksumLow = 0x2f;
+constexpr uint8_t kFirstRamByte = 0x0e;  // below are the clock's registers
+
+constexpr uint64_t kBaseMemoryKiB = 640;
+
+} // namespace
+
+void CmosRtc::set_memory_size(uint64_t below_4g, uint64_t above_4g) {
+    std::lock_guard guard(lock_);
+    cmos_[kBaseMemoryLow] = uint8_t(kBaseMemoryKiB);
+    cmos_[kBaseMemoryHigh] = uint8_t(kBaseMemoryKiB >> 8);
+
+    uint64_t ext_kib = below_4g > kMiB ? std::min<uint64_t>((below_4g - kMiB) / kKiB, 0xffff) : 0;
+    cmos_[kExtMemoryLow] = cmos_[kExtMemoryCopyLow] = uint8_t(ext_kib);
+    cmos_[kExtMemoryHigh] = cmos_[kExtMemoryCopyHigh] = uint8_t(ext_kib >> 8);
+
+    uint64_t above_16m = below_4g > 16 * kMiB ? std::min<uint64_t>((below_4g - 16 * kMiB) >> 16, 0xffff) : 0;
+    cmos_[kMemAbove16MLow] = uint8_t(above_16m);
+    cmos_[kMemAbove16MHigh] = uint8_t(above_16m >> 8);
+
+    uint64_t high = std::min<uint64_t>(above_4g >> 16, 0xffffff);
+    for (int i = 0; i < 3; ++i) cmos_[kMemAbove4GLow + i] = uint8_t(high >> (8 * i));
+    update_checksum();
+}
+
+void CmosRtc::set_cpu_count(unsigned cpus) {
+    std::lock_guard guard(lock_);
+    cmos_[kCpuCountMinusOne] = uint8_t(cpus > 0 ? cpus - 1 : 0);
+}
+
+void CmosRtc::set_cmos_byte(uint8_t index, uint8_t value) {
+    std::lock_guard guard(lock_);
+    index &= 0x7f;
+    if (index < kFirstRamByte) {
+        write_register(index, value);
+        return;
+    }
+    cmos_[index] = value;
+    if (index >= kChecksumFirst && index <= kChecksumLast) update_checksum();
+}
+
+uint8_t CmosRtc::cmos_byte(uint8_t index) const {
+    std::lock_guard guard(lock_);
+    return cmos_[index & 0x7f];
+}
+
+void CmosRtc::update_checksum() {
+    unsigned sum = 0;
+    for (unsigned i = kChecksumFirst; i <= kChecksumLast; ++i) sum += cmos_[i];
+    cmos_[kChecksumHigh] = uint8_t(sum >> 8);
+    cmos_[kChecksumLow] = uint8_t(sum);
+}
+
+} // namespace kestrel
