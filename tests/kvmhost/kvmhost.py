@@ -20,8 +20,10 @@ usage: kvmhost.py [--results DIR] [--timeout SEC] [--mem MIB] [--smp N]
 """
 
 import argparse
+import glob
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -149,10 +151,26 @@ def wait_for_l1(proc, follower, deadline):
     return True
 
 
+def remove_stale_scratch(cache):
+    """Scratch disks left by runs that were killed."""
+    for path in glob.glob(os.path.join(cache, "scratch-*.img")):
+        pid = path.rsplit("-", 1)[1][:-len(".img")]
+        if pid.isdigit() and not os.path.exists("/proc/" + pid):
+            os.unlink(path)
+
+
+def terminate_on_signal(signum, frame):
+    # Turn SIGTERM/SIGHUP into an exception so the finally blocks stop L1.
+    raise SystemExit(128 + signum)
+
+
 def run_nested(command, results, opts):
     a = assets.build_all()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, terminate_on_signal)
     ctl = prepare_control(results, command)
     console = os.path.join(results, "l1-console.log")
+    remove_stale_scratch(a["cache"])
     scratch = os.path.join(a["cache"], "scratch-%d.img" % os.getpid())
     assets.make_disk_image(scratch, assets.parse_size(opts.scratch_size))
     qemu_log = os.path.join(results, "l1-qemu.log")
