@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, with apt, the Debian 12 packages kestrel needs to build, test and
+# run its demo. Installs only what is missing, so a second run is instant.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ meson ninja-build pkg-config
+  libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
+  acpica-tools
+  # guest assets and the nested test host
+  qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

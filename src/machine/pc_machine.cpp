@@ -1,0 +1,157 @@
+#include "machine/pc_machine.h"
+
+#include "machine/boot/linux_boot.h"
+#include "machine/pc_board.h"
+#include "machine/pc_layout.h"
+#include "machine/topology.h"
+#include "vcpu/boot_state.h"
+#include "vcpu/cpuid.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+namespace kestrel {
+namespace {
+
+std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
+    validate_cpu_config(cfg.cpu);
+    if (cfg.boot.kernel.empty()) {
+        if (!cfg.start_paused)
+            throw std::runtime_error("no bootable device configured: give a Linux kernel with -kernel "
+                                     "(firmware boot is not available yet)");
+        return nullptr;
+    }
+    LinuxBootParams params{cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append, 0};
+    auto image = std::make_unique<LinuxImage>(LinuxImage::open(params));
+    image->check_fits(pc::ram_below_4g(cfg.memory.size));
+    return image;
+}
+
+} // namespace
+
+PcMachine::PcMachine(const Config& cfg)
+    : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
+      vm_(kvm_, memory_) {
+    board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
+    create_vcpus();
+    load_boot_state();
+    watch_signals();
+}
+
+PcMachine::~PcMachine() {
+    for (auto& v : vcpus_) v->stop_thread();
+    if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+void PcMachine::create_vcpus() {
+    Vcpu::install_kick_handler();
+    for (unsigned i = 0; i < cfg_.smp.cpus; ++i) {
+        uint32_t apic = apic_id_for(i, cfg_.smp);
+        auto cpuid = build_cpuid(kvm_.supported_cpuid(), cfg_.cpu, cfg_.smp, i);
+        vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this}));
+    }
+}
+
+// What firmware would leave behind at power-on: the kernel and its boot
+// data in RAM, ACPI tables, and the BSP at the kernel's 64-bit entry.
+void PcMachine::load_boot_state() {
+    for (auto& v : vcpus_) v->reset();
+    uint64_t rsdp = board_->write_acpi_tables();
+    if (!kernel_) return;
+    write_long_mode_tables(memory_);
+    LinuxBootInfo boot = kernel_->load_into(memory_, rsdp);
+    set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
+}
+
+void PcMachine::open_backends() { board_->open_serial_ports(); }
+
+void PcMachine::watch_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    loop_.add_fd(signal_fd_, EPOLLIN, [this](uint32_t) {
+        signalfd_siginfo info{};
+        while (read(signal_fd_, &info, sizeof info) == sizeof info) on_signal(int(info.ssi_signo), int(info.ssi_pid));
+    });
+}
+
+void PcMachine::on_signal(int signo, int sender_pid) {
+    spdlog::warn("terminating on signal {} from pid {}", signo, sender_pid);
+    pause_vcpus();
+    state_ = RunState::Shutdown;
+    exit_status_ = 0;
+    loop_.stop();
+}
+
+int PcMachine::run() {
+    for (auto& v : vcpus_) v->start_thread();
+    if (cfg_.start_paused) {
+        state_ = RunState::Paused;
+    } else {
+        state_ = RunState::Running;
+        resume_vcpus();
+    }
+    loop_.run();
+    for (auto& v : vcpus_) v->stop_thread();
+    return exit_status_;
+}
+
+void PcMachine::pause_vcpus() {
+    for (auto& v : vcpus_) v->request_pause();
+    for (auto& v : vcpus_) v->wait_parked();
+}
+
+void PcMachine::resume_vcpus() {
+    for (auto& v : vcpus_) v->resume();
+}
+
+void PcMachine::request_shutdown(ShutdownCause cause) {
+    loop_.post([this, cause] { on_shutdown(cause); });
+}
+
+void PcMachine::request_reset(ShutdownCause cause) {
+    if (cfg_.no_reboot) {  // -no-reboot: a guest reset ends the machine as a poweroff does
+        request_shutdown(cause);
+        return;
+    }
+    loop_.post([this] { on_reset(); });
+}
+
+void PcMachine::on_shutdown(ShutdownCause cause) {
+    if (state_ == RunState::Shutdown) return;
+    pause_vcpus();
+    state_ = RunState::Shutdown;
+    if (cause == ShutdownCause::GuestPanic) {
+        spdlog::error("the guest stopped on an unrecoverable error");
+        exit_status_ = 1;
+        loop_.stop();
+        return;
+    }
+    if (cfg_.no_shutdown) return;  // -no-shutdown: stay, stopped, for the monitor
+    exit_status_ = 0;
+    loop_.stop();
+}
+
+void PcMachine::on_reset() {
+    if (state_ == RunState::Shutdown) return;
+    pause_vcpus();
+    reset_machine();
+    if (state_ == RunState::Running) resume_vcpus();
+}
+
+void PcMachine::reset_machine() {
+    vm_.reset_irqchip();
+    board_->reset();
+    load_boot_state();
+}
+
+} // namespace kestrel

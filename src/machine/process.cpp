@@ -1,0 +1,98 @@
+#include "machine/process.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kestrel {
+
+void Daemonizer::detach() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid > 0) {  // the foreground process: wait for the daemon's word
+        close(fds[1]);
+        char status = 1;
+        ssize_t n;
+        do n = read(fds[0], &status, 1); while (n < 0 && errno == EINTR);
+        _exit(n == 1 && status == 0 ? 0 : 1);
+    }
+    close(fds[0]);
+    setsid();
+    if (fork() > 0) _exit(0);  // not a session leader: never gets a terminal again
+    status_fd_ = fds[1];
+    umask(027);
+}
+
+void Daemonizer::report_ready() {
+    if (status_fd_ < 0) return;
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO) close(null);
+    }
+    [[maybe_unused]] int r = chdir("/");
+    char ok = 0;
+    [[maybe_unused]] auto n = write(status_fd_, &ok, 1);
+    close(status_fd_);
+    status_fd_ = -1;
+}
+
+void Daemonizer::report_failure() {
+    if (status_fd_ < 0) return;
+    char bad = 1;
+    [[maybe_unused]] auto n = write(status_fd_, &bad, 1);
+    close(status_fd_);
+    status_fd_ = -1;
+}
+
+PidFile::PidFile(std::string path) : path_(std::move(path)) {
+    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0)
+        throw std::runtime_error("cannot create PID file: Cannot open pid file: " + std::string(std::strerror(errno)));
+    if (lockf(fd_, F_TLOCK, 0) != 0) {
+        int err = errno;
+        close(fd_);
+        fd_ = -1;
+        throw std::runtime_error("cannot create PID file: Cannot lock pid file: " + std::string(std::strerror(err)));
+    }
+    std::string pid = std::to_string(getpid()) + "\n";
+    if (ftruncate(fd_, 0) != 0 || write(fd_, pid.data(), pid.size()) != ssize_t(pid.size()))
+        throw std::runtime_error("cannot create PID file: Failed to write pid file: " + std::string(std::strerror(errno)));
+}
+
+PidFile::~PidFile() {
+    if (fd_ < 0) return;
+    unlink(path_.c_str());
+    close(fd_);
+}
+
+void setup_logging(const Config& cfg) {
+    std::shared_ptr<spdlog::logger> logger;
+    if (!cfg.logfile.empty()) {
+        try {
+            logger = spdlog::basic_logger_mt("kestrel", cfg.logfile, false);
+        } catch (const spdlog::spdlog_ex& e) {
+            throw std::runtime_error("could not open log file '" + cfg.logfile + "': " + e.what());
+        }
+        logger->flush_on(spdlog::level::info);
+    } else {
+        logger = spdlog::stderr_logger_mt("kestrel");
+    }
+    logger->set_pattern(cfg.program + ": %v");
+    // Guest misbehaviour is logged at debug level: shown with -d guest_errors/unimp.
+    logger->set_level(cfg.log_items.empty() ? spdlog::level::warn : spdlog::level::debug);
+    spdlog::set_default_logger(logger);
+}
+
+} // namespace kestrel

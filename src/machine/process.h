@@ -1,0 +1,39 @@
+#pragma once
+// Process-level concerns of a VMM: -daemonize, -pidfile, -D logging,
+// signals that end the guest.
+#include "config/config.h"
+
+#include <string>
+
+namespace kestrel {
+
+// -daemonize: the caller's process waits in the foreground until the
+// daemon reports that start-up succeeded (exit 0) or failed (exit 1), so
+// errors are still seen and no half-started daemon is left.
+class Daemonizer {
+public:
+    void detach();              // forks; returns in the daemon only
+    void report_ready();        // start-up done: detach stdio, release parent
+    void report_failure();      // the parent exits 1
+    bool active() const { return status_fd_ >= 0; }
+
+private:
+    int status_fd_ = -1;
+};
+
+// QEMU's pidfile: created, locked and written; removed at exit.
+class PidFile {
+public:
+    explicit PidFile(std::string path);  // throws std::runtime_error
+    ~PidFile();
+    PidFile(const PidFile&) = delete;
+    PidFile& operator=(const PidFile&) = delete;
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+void setup_logging(const Config& cfg);  // throws on an unwritable -D file
+
+} // namespace kestrel
