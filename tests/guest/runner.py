@@ -8,6 +8,7 @@ reasons and the log's tail), and the run ends with "N passed, N failed".
 """
 
 import argparse
+import codecs
 import concurrent.futures
 import json
 import os
@@ -105,12 +106,27 @@ def kill_group(proc):
 
 
 def follow_output(proc, log, judge, lock):
-    for raw in iter(proc.stdout.readline, b""):
-        line = raw.decode(errors="replace").rstrip("\r\n")
-        log.write(line + "\n")
-        log.flush()
+    """Logs output as it arrives (a partial last line too, so a hang
+    mid-line shows in the tail) and judges complete lines."""
+    fd = proc.stdout.fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = b""
+    while True:
+        chunk = os.read(fd, 65536)
+        text = decoder.decode(chunk, final=not chunk)
+        if text:
+            log.write(text.replace("\r", ""))
+            log.flush()
+        pending += chunk
+        lines = pending.split(b"\n")
+        pending = lines.pop() if chunk else b""
+        if not chunk and lines[-1] == b"":
+            lines.pop()
         with lock:
-            judge.feed(line, time.time())
+            for raw in lines:
+                judge.feed(raw.decode(errors="replace").rstrip("\r"), time.time())
+        if not chunk:
+            return
 
 
 def supervise(proc, s, judge, lock):

@@ -39,7 +39,7 @@ block broken-marker | grep -q "marker 2/2 never seen" ||
     fail "broken-marker: reason not shown"
 block broken-marker | grep -q "| KTEST-SELFTEST-BROKEN-RAN" ||
     fail "broken-marker: log tail not shown"
-block hang | grep -q "timed out after 120 s" || fail "hang: not killed at its timeout"
+block hang | grep -q "timed out after 90 s" || fail "hang: not killed at its timeout"
 block hang | grep -q "| KTEST-SELFTEST-HANGING" || fail "hang: guest never ran"
 block host-check-fail | grep -q "expected exit status 0" ||
     fail "host-check-fail: exit status not judged"
