@@ -91,6 +91,7 @@ void I8042::write(uint64_t offset, std::span<const uint8_t> data) {
 uint8_t I8042::read_data() {
     uint8_t v = out_byte_;  // with nothing new, the last byte again (as hardware)
     out_full_ = false;
+    update_irqs();  // drop the line so the next byte is a new edge
     refill_output();
     update_irqs();
     return v;
