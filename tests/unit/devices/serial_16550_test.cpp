@@ -2,7 +2,9 @@
 #include "devices/serial/shared_irq_line.h"
 #include "misc_test_fakes.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 using namespace kestrel;
 using namespace kestrel::test;
@@ -279,4 +281,55 @@ TEST_CASE("serial: shared IRQ line is the OR of its inputs") {
     com3.set_level(false);
     CHECK_FALSE(out.level);
     CHECK(out.rising_edges == 1);
+}
+
+TEST_CASE("serial: vCPU threads and the input thread run concurrently") {
+    struct CountingChardev final : Chardev {
+        CountingChardev() : Chardev("count") {}
+        std::atomic<size_t> written{0};
+        std::atomic<int> ready{0};
+        void write(std::span<const uint8_t> data) override { written += data.size(); }
+        void frontend_ready() override { ++ready; }
+    } chardev;
+    FakeIrq irq;  // only touched under the UART's lock
+    Serial16550 dev(&chardev, irq);
+    outb(dev, FCR, 0x01);
+    outb(dev, IER, 0x0f);
+
+    constexpr size_t kBytes = 20000;
+    std::atomic<size_t> received{0};
+    std::thread input([&] {
+        size_t sent = 0;
+        while (sent < kBytes) {
+            size_t room = std::min(dev.can_receive(), kBytes - sent);
+            if (room == 0) {
+                std::this_thread::yield();
+                continue;
+            }
+            std::vector<uint8_t> chunk(room, 'r');
+            dev.receive(chunk);
+            sent += room;
+        }
+    });
+    std::thread reader([&] {
+        while (received < kBytes) {
+            if (inb(dev, LSR) & 0x01) {
+                inb(dev, RBR);
+                ++received;
+            }
+            inb(dev, IIR);
+        }
+    });
+    std::thread writer([&] {
+        for (int i = 0; i < 5000; ++i) {
+            outb(dev, THR, 'w');
+            inb(dev, MSR);
+        }
+    });
+    input.join();
+    reader.join();
+    writer.join();
+    CHECK(received == kBytes);
+    CHECK(chardev.written == 5000);
+    CHECK(chardev.ready > 0);
 }
