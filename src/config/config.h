@@ -14,6 +14,8 @@ struct MemoryConfig {
     uint64_t size = 128ull << 20;  // QEMU's default -m 128M
     bool prealloc = false;         // -mem-prealloc
     std::string mem_path;          // -mem-path (hugetlbfs or any directory/file)
+    unsigned slots = 0;            // -m slots= (memory hotplug slots)
+    uint64_t maxmem = 128ull << 20;  // -m maxmem=; equals size when not given
 };
 
 struct SmpConfig {
@@ -27,7 +29,10 @@ struct SmpConfig {
 
 struct CpuConfig {
     std::string model = "qemu64";  // host | max | qemu64 | kvm64
-    // +feat / -feat / feat=on|off in command-line order; true = enable.
+    // Canonical names (see config/cpu_features.h); true = enable. Apply in
+    // order: the parser stores them in QEMU's precedence order (feat=on|off
+    // in command-line order, then every +feat, then every -feat), so the
+    // last entry for a name is the one QEMU would use.
     std::vector<std::pair<std::string, bool>> features;
 };
 
@@ -56,7 +61,8 @@ struct RtcConfig {
     enum class Base { Utc, Localtime, Date };
     Base base = Base::Utc;
     std::time_t date = 0;    // with Base::Date: seconds since the epoch (UTC)
-    std::string clock = "host";
+    std::string clock = "host";     // host | rt | vm
+    std::string driftfix = "none";  // none | slew
 };
 
 enum class DisplayKind { Default, None, Nographic };
@@ -69,9 +75,14 @@ struct Config {
     MachineConfig machine;
     BootConfig boot;
     std::vector<ChardevConfig> serials;  // COM1..COM4 in order; empty = none
+    // HMP monitors the command line implies. -nographic puts one on stdio
+    // when a -serial is given (without -serial, serial0 is "mon:stdio": mux).
+    std::vector<ChardevConfig> monitors;
     RtcConfig rtc;
     DisplayKind display = DisplayKind::Default;
-    std::string name;
+    std::string name;        // -name guest=
+    std::string process_name;  // -name process=
+    bool debug_threads = false;  // -name debug-threads=on
     std::string uuid;        // canonical lower-case text, empty if not given
     bool no_reboot = false;
     bool no_shutdown = false;
@@ -80,7 +91,10 @@ struct Config {
     bool nodefaults = false;
     std::string pidfile;
     std::string logfile;     // -D
-    std::vector<std::string> log_items;  // -d item,item
+    std::vector<std::string> log_items;  // -d item,item ("all" expanded)
+    // Non-fatal diagnostics (QEMU's deprecation warnings), each one line;
+    // main prints them as "<program>: <warning>".
+    std::vector<std::string> warnings;
 };
 
 } // namespace kestrel

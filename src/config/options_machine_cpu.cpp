@@ -1,0 +1,217 @@
+// -machine/-M, -accel, -enable-kvm and -cpu.
+#include "config/cpu_features.h"
+#include "config/parse_state.h"
+
+#include <algorithm>
+
+namespace kestrel {
+
+namespace {
+
+constexpr std::string_view kPcVersions[] = {
+    "1.4", "1.5", "1.6", "1.7", "2.0", "2.1", "2.2", "2.3",  "2.4",  "2.5",  "2.6", "2.7",
+    "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2", "5.0", "5.1",
+    "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2",
+};
+
+// Machine types QEMU's x86_64 binary has but kestrel does not emulate.
+bool is_other_qemu_machine(std::string_view type) {
+    return type == "q35" || type.starts_with("pc-q35-") || type == "isapc" ||
+           type == "microvm" || type == "none" || type == "x-remote";
+}
+
+constexpr std::string_view kAccelerators[] = {"kvm", "tcg", "xen", "hax", "hvf", "nvmm", "whpx", "qtest"};
+
+bool is_help(std::string_view s) { return s == "help" || s == "?"; }
+
+// Accelerators are tried in the order given; kestrel has only kvm, so the
+// first one must be kvm (later ones are fallbacks QEMU would never reach).
+void check_accelerator(ParseState& st, const std::string& name) {
+    if (std::find(std::begin(kAccelerators), std::end(kAccelerators), name) ==
+        std::end(kAccelerators))
+        throw ConfigError("invalid accelerator " + name);
+    if (name == "kvm")
+        st.kvm_chosen = true;
+    else if (!st.kvm_chosen)
+        throw ConfigError("accelerator '" + name +
+                          "' is not supported (kestrel runs guests only with kvm)");
+}
+
+void apply_machine_accel(ParseState& st, const std::string& list) {
+    if (st.accel_option_given)
+        throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
+    size_t start = 0;
+    while (true) {
+        size_t colon = list.find(':', start);
+        std::string name = list.substr(start, colon - start);
+        if (!is_help(name))
+            check_accelerator(st, name);
+        if (colon == std::string::npos)
+            break;
+        start = colon + 1;
+    }
+}
+
+void check_kvm_accel_property(const qopts::OptPair& p) {
+    if (p.key != "kernel-irqchip")
+        throw ConfigError("Property 'kvm-accel." + p.key + "' not found");
+    if (p.value == "off" || p.value == "split")
+        throw ConfigError("kernel-irqchip=" + p.value +
+                          " is not supported (kestrel always uses KVM's in-kernel irqchip)");
+    if (p.value != "on")
+        throw ConfigError("Parameter 'kernel-irqchip' does not accept value '" + p.value + "'");
+}
+
+std::string canonical_cpu_model(const std::string& model) {
+    for (std::string_view known : {"host", "max", "qemu64", "kvm64"}) {
+        if (model == known || model == std::string(known) + "-v1")
+            return std::string(known);
+    }
+    throw ConfigError("unable to find CPU model '" + model + "'");
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+        size_t comma = text.find(',', start);
+        parts.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos)
+            return parts;
+        start = comma + 1;
+    }
+}
+
+using FeatureList = std::vector<std::pair<std::string, bool>>;
+
+struct CpuFeatureLists {
+    FeatureList assigned, plus, minus;  // feat=on|off, +feat, -feat
+};
+
+void add_cpu_feature(const std::string& type, const std::string& item, CpuFeatureLists& lists) {
+    if (item[0] == '+' || item[0] == '-') {
+        std::string name = item.substr(1);
+        auto canonical = canonical_cpu_feature(name);
+        if (!canonical)
+            throw ConfigError("Property '" + type + "." + name + "' not found");
+        (item[0] == '+' ? lists.plus : lists.minus).emplace_back(*canonical, item[0] == '+');
+        return;
+    }
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    std::string value = eq == std::string::npos ? "on" : item.substr(eq + 1);
+    std::string global = "can't apply global " + type + "." + key + "=" + value + ": ";
+    auto canonical = canonical_cpu_feature(key);
+    if (!canonical)
+        throw ConfigError(global + "Property '" + type + "." + key + "' not found");
+    auto enabled = qopts::to_bool(value);
+    if (!enabled)
+        throw ConfigError(global + "Parameter '" + key + "' expects 'on' or 'off'");
+    lists.assigned.emplace_back(*canonical, *enabled);
+}
+
+void warn_mixed_feature_syntax(ParseState& st, const CpuFeatureLists& lists) {
+    for (const FeatureList* signed_list : {&lists.plus, &lists.minus}) {
+        for (const auto& [name, on] : *signed_list) {
+            for (const auto& [assigned_name, assigned_on] : lists.assigned) {
+                if (assigned_name == name)
+                    st.warn("", std::string("Ambiguous CPU model string. Don't mix both \"") +
+                                    (on ? "+" : "-") + name + "\" and \"" + name + "=" +
+                                    (assigned_on ? "on" : "off") + "\"");
+            }
+        }
+    }
+}
+
+} // namespace
+
+void handle_machine(ParseState& st, const ArgToken& tok) {
+    auto split = at_location(tok.location(), [&] {
+        return qopts::split(*tok.value, "type", qopts::Syntax::Keyval);
+    });
+    st.machine_help |= split.help;  // only a bare "help": "type=help" is a bad type
+    for (qopts::OptPair& p : split.pairs)
+        st.machine_opts.push_back(std::move(p));
+}
+
+void finalize_machine(ParseState& st) {
+    std::string type = "pc";
+    std::optional<std::string> accel;
+    for (const qopts::OptPair& p : st.machine_opts) {
+        if (p.key == "type")
+            type = p.value;
+        else if (p.key == "accel")
+            accel = p.value;
+    }
+    bool versioned_pc = type.starts_with("pc-i440fx-") &&
+                        std::find(std::begin(kPcVersions), std::end(kPcVersions),
+                                  type.substr(10)) != std::end(kPcVersions);
+    if (is_other_qemu_machine(type))
+        throw ConfigError("unsupported machine type '" + type +
+                          "': kestrel emulates only pc (i440FX + PIIX)");
+    if (type != "pc" && !versioned_pc)
+        throw ConfigError("unsupported machine type");
+    st.cfg.machine.type = "pc";
+    for (const qopts::OptPair& p : st.machine_opts) {
+        if (p.key != "type" && p.key != "accel")
+            throw ConfigError("Property 'pc-i440fx-7.2-machine." + p.key + "' not found");
+    }
+    if (accel)
+        apply_machine_accel(st, *accel);
+    st.cfg.machine.accel = "kvm";
+}
+
+void handle_accel(ParseState& st, const ArgToken& tok) {
+    auto split = at_location(tok.location(), [&] {
+        return qopts::split(*tok.value, "accel", qopts::Syntax::QemuOpts);
+    });
+    std::optional<std::string> name;
+    for (const qopts::OptPair& p : split.pairs) {
+        if (p.short_form)
+            st.warn(tok.location(), qopts::short_form_warning(p));
+        if (p.key == "accel")
+            name = p.value;
+    }
+    if (!name || name->empty() || is_help(*name)) {  // QEMU lists accelerators for "-accel ''"
+        st.accel_help = true;
+        return;
+    }
+    at_location(tok.location(), [&] {
+        check_accelerator(st, *name);
+        if (*name != "kvm")
+            return;  // a fallback after kvm: never used, its properties are not checked
+        for (const qopts::OptPair& p : split.pairs) {
+            if (p.key != "accel")
+                check_kvm_accel_property(p);
+        }
+    });
+    st.accel_option_given = true;
+}
+
+void handle_enable_kvm(ParseState& st, const ArgToken&) {
+    st.kvm_chosen = true;  // the same as "-accel kvm"
+    st.accel_option_given = true;
+}
+
+void finalize_cpu(ParseState& st) {
+    if (!st.cpu)
+        return;
+    if (st.cpu->text.empty())
+        throw ConfigError("-cpu option cannot be empty");
+    std::vector<std::string> items = split_commas(st.cpu->text);
+    const std::string& model = items.front();
+    st.cfg.cpu.model = canonical_cpu_model(model);
+    std::string type = model + "-x86_64-cpu";
+    CpuFeatureLists lists;
+    for (size_t i = 1; i < items.size(); ++i) {
+        if (!items[i].empty())
+            add_cpu_feature(type, items[i], lists);
+    }
+    warn_mixed_feature_syntax(st, lists);
+    FeatureList& features = st.cfg.cpu.features;
+    features = lists.assigned;
+    features.insert(features.end(), lists.plus.begin(), lists.plus.end());
+    features.insert(features.end(), lists.minus.begin(), lists.minus.end());
+}
+
+} // namespace kestrel

@@ -1,0 +1,116 @@
+#pragma once
+// Internal to src/config: the state shared by the option handlers while one
+// command line is parsed. QEMU checks some options as it meets them (syntax,
+// typed values) and others only after the whole command line is read
+// (machine type, topology, -cpu, serial backends); the handlers follow the
+// same split so that the error a user sees first is the one QEMU shows.
+#include "config/argv_tokens.h"
+#include "config/config.h"
+#include "config/parser.h"
+#include "config/qemu_opts.h"
+
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+// An option argument together with the option it came from, for messages.
+struct LocatedText {
+    std::string location;  // "-serial stdio"
+    std::string text;      // "stdio"
+};
+
+struct ParseState {
+    Config cfg;
+
+    // Options whose repeated uses merge key by key (later keys win).
+    std::vector<qopts::OptPair> smp_opts;
+    std::vector<qopts::OptPair> machine_opts;
+    std::vector<qopts::OptPair> rtc_opts;
+    std::optional<std::string> mem_size_text;  // -m size= as typed (a bare number is MiB)
+    std::optional<uint64_t> mem_slots;
+    std::optional<uint64_t> mem_maxmem;
+
+    std::optional<LocatedText> cpu;         // last -cpu wins
+    std::optional<LocatedText> log_items;   // last -d wins
+    std::vector<LocatedText> serials;       // every -serial, in order
+    bool accel_option_given = false;        // -accel or -enable-kvm
+    bool kvm_chosen = false;                // the first accelerator tried is kvm
+    bool kernel_given = false;
+    bool initrd_given = false;
+    bool append_given = false;
+
+    bool machine_help = false;
+    bool cpu_help = false;
+    bool accel_help = false;
+    bool display_help = false;
+    bool log_help = false;
+
+    void warn(const std::string& location, const std::string& text) {
+        cfg.warnings.push_back(location.empty() ? "warning: " + text
+                                                : location + ": warning: " + text);
+    }
+};
+
+// Runs `fn`, prefixing any ConfigError it throws with "<location>: ".
+template <typename Fn>
+auto at_location(const std::string& location, Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const ConfigError& e) {
+        throw ConfigError(location + ": " + e.what());
+    }
+}
+
+// Splits a QemuOpts value, checks its keys against `allowed` ("Invalid
+// parameter 'x'") and records deprecation warnings for short-form booleans.
+std::vector<qopts::OptPair> split_checked(ParseState& st, const ArgToken& tok,
+                                          std::string_view implied_key,
+                                          std::initializer_list<std::string_view> allowed);
+
+// QEMU's -d item names. Items about TCG or user-mode emulation are accepted
+// so that command lines keep working, but kestrel (KVM only) logs nothing.
+struct LogItem {
+    std::string_view name;
+    std::string_view description;
+    bool no_effect;  // TCG or user-mode only: kestrel has nothing to log
+};
+std::span<const LogItem> log_item_table();
+
+// Option handlers (one per option; -M shares -machine's).
+void handle_memory(ParseState& st, const ArgToken& tok);          // -m
+void handle_smp(ParseState& st, const ArgToken& tok);             // -smp
+void handle_machine(ParseState& st, const ArgToken& tok);         // -machine, -M
+void handle_accel(ParseState& st, const ArgToken& tok);           // -accel
+void handle_enable_kvm(ParseState& st, const ArgToken& tok);      // -enable-kvm
+void handle_serial(ParseState& st, const ArgToken& tok);          // -serial
+void handle_display(ParseState& st, const ArgToken& tok);         // -display
+void handle_rtc(ParseState& st, const ArgToken& tok);             // -rtc
+void handle_name(ParseState& st, const ArgToken& tok);            // -name
+void handle_uuid(ParseState& st, const ArgToken& tok);            // -uuid
+void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
+
+// Checks done after all options are read, in QEMU's order.
+void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
+void finalize_log_items(ParseState& st);
+void finalize_machine(ParseState& st);
+void finalize_rtc(ParseState& st);
+void finalize_memory(ParseState& st);
+void finalize_smp(ParseState& st);
+void finalize_serials(ParseState& st);
+void finalize_cpu(ParseState& st);
+void finalize_boot_files(ParseState& st);
+
+// Informational output (help_text.cpp).
+void print_version(std::ostream& out);
+void print_usage(std::ostream& out, const std::string& program);
+void print_machine_help(std::ostream& out);
+void print_cpu_help(std::ostream& out);
+void print_accel_help(std::ostream& out);
+void print_display_help(std::ostream& out);
+void print_log_help(std::ostream& out);
+
+} // namespace kestrel

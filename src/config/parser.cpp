@@ -1,0 +1,152 @@
+#include "config/parser.h"
+
+#include "config/parse_state.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_map>
+
+namespace kestrel {
+
+namespace {
+
+using Handler = void (*)(ParseState&, const ArgToken&);
+
+const std::unordered_map<std::string_view, Handler>& option_handlers() {
+    static const std::unordered_map<std::string_view, Handler> table = {
+        {"m", handle_memory},
+        {"smp", handle_smp},
+        {"machine", handle_machine},
+        {"M", handle_machine},
+        {"accel", handle_accel},
+        {"enable-kvm", handle_enable_kvm},
+        {"serial", handle_serial},
+        {"display", handle_display},
+        {"rtc", handle_rtc},
+        {"name", handle_name},
+        {"uuid", handle_uuid},
+        {"d", handle_log_items},
+        {"cpu", [](ParseState& st, const ArgToken& t) { st.cpu = LocatedText{t.location(), *t.value}; }},
+        {"mem-path", [](ParseState& st, const ArgToken& t) { st.cfg.memory.mem_path = *t.value; }},
+        {"mem-prealloc", [](ParseState& st, const ArgToken&) { st.cfg.memory.prealloc = true; }},
+        {"nographic", [](ParseState& st, const ArgToken&) { st.cfg.display = DisplayKind::Nographic; }},
+        {"kernel", [](ParseState& st, const ArgToken& t) {
+             st.cfg.boot.kernel = *t.value;
+             st.kernel_given = true;
+         }},
+        {"initrd", [](ParseState& st, const ArgToken& t) {
+             st.cfg.boot.initrd = *t.value;
+             st.initrd_given = true;
+         }},
+        {"append", [](ParseState& st, const ArgToken& t) {
+             st.cfg.boot.append = *t.value;
+             st.append_given = true;
+         }},
+        {"pidfile", [](ParseState& st, const ArgToken& t) { st.cfg.pidfile = *t.value; }},
+        {"D", [](ParseState& st, const ArgToken& t) { st.cfg.logfile = *t.value; }},
+        {"S", [](ParseState& st, const ArgToken&) { st.cfg.start_paused = true; }},
+        {"no-reboot", [](ParseState& st, const ArgToken&) { st.cfg.no_reboot = true; }},
+        {"no-shutdown", [](ParseState& st, const ArgToken&) { st.cfg.no_shutdown = true; }},
+        {"daemonize", [](ParseState& st, const ArgToken&) { st.cfg.daemonize = true; }},
+        {"nodefaults", [](ParseState& st, const ArgToken&) { st.cfg.nodefaults = true; }},
+    };
+    return table;
+}
+
+bool is_help(const std::optional<LocatedText>& arg) {
+    return arg && (arg->text == "help" || arg->text == "?");
+}
+
+// The "help" listings; QEMU prints them once every option has been read.
+bool print_requested_listing(ParseState& st, std::ostream& out) {
+    if (st.machine_help)
+        print_machine_help(out);
+    else if (st.accel_help)
+        print_accel_help(out);
+    else if (is_help(st.cpu))
+        print_cpu_help(out);
+    else if (st.display_help)
+        print_display_help(out);
+    else if (is_help(st.log_items))
+        print_log_help(out);
+    else
+        return false;
+    return true;
+}
+
+void check_daemonize(const Config& cfg) {
+    // -nographic sends the serial port and monitor to stdio, which is gone
+    // once daemonized; QEMU allows it only when -nodefaults removed both.
+    if (cfg.daemonize && cfg.display == DisplayKind::Nographic && !cfg.nodefaults)
+        throw ConfigError("-nographic cannot be used with -daemonize");
+}
+
+std::string program_name(std::span<char* const> argv) {
+    if (argv.empty() || argv[0] == nullptr || argv[0][0] == '\0')
+        return "kestrel";
+    return std::filesystem::path(argv[0]).filename().string();
+}
+
+} // namespace
+
+std::vector<qopts::OptPair> split_checked(ParseState& st, const ArgToken& tok,
+                                          std::string_view implied_key,
+                                          std::initializer_list<std::string_view> allowed) {
+    return at_location(tok.location(), [&] {
+        auto split = qopts::split(*tok.value, implied_key, qopts::Syntax::QemuOpts);
+        for (const qopts::OptPair& p : split.pairs) {
+            if (p.short_form)
+                st.warn(tok.location(), qopts::short_form_warning(p));
+            if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end())
+                throw ConfigError("Invalid parameter '" + p.key + "'");
+        }
+        return split.pairs;
+    });
+}
+
+std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostream& out) {
+    ParseState st;
+    st.cfg.program = program_name(argv);
+    std::optional<std::string> disk_image;
+    for (const ArgToken& tok : tokenize(argv)) {
+        switch (tok.kind) {
+        case ArgToken::Kind::Invalid:
+            throw ConfigError(tok.spelled + ": invalid option");
+        case ArgToken::Kind::MissingArgument:
+            throw ConfigError(tok.spelled + ": requires an argument");
+        case ArgToken::Kind::Positional:
+            disk_image = disk_image.value_or(tok.spelled);  // QEMU opens it late, as -hda
+            continue;
+        case ArgToken::Kind::Option:
+            break;
+        }
+        // QEMU acts on these two at once, ignoring the options after them.
+        if (tok.name == "version") {
+            print_version(out);
+            return std::nullopt;
+        }
+        if (tok.name == "h" || tok.name == "help") {
+            print_usage(out, st.cfg.program);
+            return std::nullopt;
+        }
+        option_handlers().at(tok.name)(st, tok);
+    }
+    if (print_requested_listing(st, out))
+        return std::nullopt;
+
+    if (disk_image)
+        throw ConfigError(*disk_image + ": disk image arguments are not supported");
+    check_boot_options(st);
+    finalize_log_items(st);
+    check_daemonize(st.cfg);
+    finalize_machine(st);
+    finalize_rtc(st);
+    finalize_memory(st);
+    finalize_smp(st);
+    finalize_serials(st);
+    finalize_cpu(st);
+    finalize_boot_files(st);
+    return std::move(st.cfg);
+}
+
+} // namespace kestrel

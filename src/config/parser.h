@@ -1,0 +1,30 @@
+#pragma once
+// QEMU-compatible command line parsing: argv → Config.
+//
+// Pure parsing and validation: no files are created or written, nothing is
+// daemonized. The only outside state consulted is read-only (whether -kernel
+// and -initrd name readable files).
+#include "config/config.h"
+
+#include <optional>
+#include <ostream>
+#include <span>
+#include <stdexcept>
+
+namespace kestrel {
+
+// what() is the message without the program prefix, e.g.
+// "-m foo: Parameter 'size' expects a non-negative number below 2^64".
+// main prints "<program>: <what()>" on stderr and exits with status 1.
+struct ConfigError : std::runtime_error {
+    using runtime_error::runtime_error;
+};
+
+// Parses argv (argv[0] included; its basename becomes Config::program).
+// Informational options (-version, -h/-help/--help, -machine help, -cpu help,
+// -accel help, -display help, -d help) print to `out` and return nullopt;
+// main then exits with status 0. Non-fatal diagnostics (QEMU's deprecation
+// warnings) are returned in Config::warnings for main to print.
+std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostream& out);
+
+} // namespace kestrel
