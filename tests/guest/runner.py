@@ -150,7 +150,9 @@ def supervise(proc, s, judge, lock):
 
 def exit_reason(s, ending, status, judge):
     if ending == "timeout":
-        return "timed out after %.0f s" % s.timeout
+        seen = " (all markers seen; it did not exit)" \
+            if s.expect and judge.all_markers_seen() else ""
+        return "timed out after %.0f s%s" % (s.timeout, seen)
     if s.kill_after_markers:
         if ending == "exited" and not judge.all_markers_seen():
             return "command exited with status %d before all markers" % status

@@ -74,9 +74,15 @@ def command_script(command, results):
             lines.append("export %s=%s" % (name, shlex.quote(value)))
     lines.append("export KVMHOST_RESULTS=%s KVMHOST_MODE=nested"
                  % shlex.quote(results))
-    lines.append("cd %s 2>/dev/null || cd /" % shlex.quote(os.getcwd()))
+    lines.append("cd %s 2>/dev/null || { echo 'kvmhost: the working folder "
+                 "is missing in the test host; running in /' >&2; cd /; }"
+                 % shlex.quote(os.getcwd()))
     lines.append("exec " + " ".join(shlex.quote(a) for a in command))
     return "\n".join(lines) + "\n"
+
+
+def qemu_path(path):
+    return path.replace(",", ",,")  # QEMU option syntax: ",," is a comma
 
 
 def l1_command(a, opts, results, scratch, console):
@@ -89,8 +95,10 @@ def l1_command(a, opts, results, scratch, console):
         "-serial", "file:" + console,
         "-virtfs", "local,path=/,mount_tag=host,security_model=none,"
                    "readonly=on,multidevs=remap",
-        "-virtfs", "local,path=%s,mount_tag=out,security_model=none" % results,
-        "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % scratch,
+        "-virtfs", "local,path=%s,mount_tag=out,security_model=none"
+                   % qemu_path(results),
+        "-drive", "file=%s,if=virtio,format=raw,cache=unsafe"
+                  % qemu_path(scratch),
     ]
 
 
