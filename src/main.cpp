@@ -1,1 +1,62 @@
-int main() { return 0; }
+// kestrel: argv → Config → PcMachine → run → exit status.
+#include "chardev/terminal.h"
+#include "config/parser.h"
+#include "machine/pc_machine.h"
+#include "machine/process.h"
+
+#include <csignal>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+// One message line per line of text, each with the program prefix, as QEMU.
+void print_error(const std::string& program, const std::string& message) {
+    std::istringstream lines(message);
+    std::string line;
+    while (std::getline(lines, line)) std::cerr << program << ": " << line << "\n";
+}
+
+std::string program_name(const char* argv0) {
+    std::string s = argv0 ? argv0 : "kestrel";
+    auto slash = s.rfind('/');
+    return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+int run_machine(const kestrel::Config& cfg) {
+    kestrel::Daemonizer daemon;
+    try {
+        if (cfg.daemonize) daemon.detach();
+        kestrel::setup_logging(cfg);
+        kestrel::PcMachine machine(cfg);
+        machine.open_backends();
+        std::unique_ptr<kestrel::PidFile> pidfile;
+        if (!cfg.pidfile.empty()) pidfile = std::make_unique<kestrel::PidFile>(cfg.pidfile);
+        daemon.report_ready();
+        int status = machine.run();
+        kestrel::restore_terminal();
+        return status;
+    } catch (const std::exception& e) {
+        kestrel::restore_terminal();
+        print_error(cfg.program, e.what());
+        daemon.report_failure();
+        return 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    std::string program = program_name(argc > 0 ? argv[0] : nullptr);
+    std::optional<kestrel::Config> cfg;
+    try {
+        cfg = kestrel::parse_command_line({argv, size_t(argc)}, std::cout);
+    } catch (const std::exception& e) {
+        print_error(program, e.what());
+        return 1;
+    }
+    if (!cfg) return 0;  // -version, -help, -M help ...
+    return run_machine(*cfg);
+}

@@ -23,6 +23,11 @@ bool Bus::remove(uint64_t base) {
     return ranges_.erase(base) > 0;
 }
 
+void Bus::clear() {
+    std::unique_lock guard(lock_);
+    ranges_.clear();
+}
+
 std::optional<Bus::Hit> Bus::find(uint64_t addr) const {
     std::shared_lock guard(lock_);
     auto it = ranges_.upper_bound(addr);

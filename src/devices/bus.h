@@ -20,6 +20,8 @@ public:
     bool insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev);
     // Removes the mapping that starts at base; false if there is none.
     bool remove(uint64_t base);
+    // Drops every mapping (machine teardown: devices go before what they use).
+    void clear();
 
     // Returns false if nothing is mapped there (reads then yield all ones).
     bool read(uint64_t addr, std::span<uint8_t> data) const;

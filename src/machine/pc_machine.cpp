@@ -46,6 +46,11 @@ PcMachine::PcMachine(const Config& cfg)
 
 PcMachine::~PcMachine() {
     for (auto& v : vcpus_) v->stop_thread();
+    // The buses share ownership of devices that use the board's IRQ lines
+    // and chardevs; empty them so devices go first, in the board's order.
+    pio_.clear();
+    mmio_.clear();
+    board_.reset();
     if (signal_fd_ >= 0) close(signal_fd_);
 }
 

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <linux/kvm.h>
+#include "vcpu/kvm_abi.h"
 #include <stdexcept>
 #include <string>
 #include <sys/ioctl.h>

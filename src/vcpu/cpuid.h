@@ -3,7 +3,7 @@
 // model and +feat/-feat, with topology leaves for its place in -smp.
 #include "config/config.h"
 
-#include <linux/kvm.h>
+#include "vcpu/kvm_abi.h"
 #include <vector>
 
 namespace kestrel {

@@ -2,7 +2,7 @@
 // /dev/kvm: the API version check, capability queries and the host-wide
 // lists a VM is configured from (supported CPUID, settable MSRs).
 #include <cstdint>
-#include <linux/kvm.h>
+#include "vcpu/kvm_abi.h"
 #include <set>
 #include <vector>
 

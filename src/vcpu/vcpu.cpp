@@ -94,7 +94,10 @@ void Vcpu::thread_main() {
 bool Vcpu::wait_until_runnable() {
     run_->immediate_exit = 0;
     std::unique_lock guard(lock_);
-    if (want_ == Want::Run) return true;
+    if (want_ == Want::Run) {
+        parked_ = false;  // a thread that starts after resume() comes here first
+        return true;
+    }
     parked_ = true;
     cv_.notify_all();
     cv_.wait(guard, [&] { return want_ != Want::Pause; });

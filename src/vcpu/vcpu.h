@@ -7,7 +7,7 @@
 #include "machine/vm.h"
 
 #include <condition_variable>
-#include <linux/kvm.h>
+#include "vcpu/kvm_abi.h"
 #include <mutex>
 #include <thread>
 #include <vector>
