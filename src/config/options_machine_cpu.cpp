@@ -26,26 +26,25 @@ bool is_help(std::string_view s) { return s == "help" || s == "?"; }
 
 // Accelerators are tried in the order given; kestrel has only kvm, so the
 // first one must be kvm (later ones are fallbacks QEMU would never reach).
-void check_accelerator(ParseState& st, const std::string& name) {
+void check_accelerator(const std::string& name, bool& kvm_chosen) {
     if (std::find(std::begin(kAccelerators), std::end(kAccelerators), name) ==
         std::end(kAccelerators))
         throw ConfigError("invalid accelerator " + name);
     if (name == "kvm")
-        st.kvm_chosen = true;
-    else if (!st.kvm_chosen)
+        kvm_chosen = true;
+    else if (!kvm_chosen)
         throw ConfigError("accelerator '" + name +
                           "' is not supported (kestrel runs guests only with kvm)");
 }
 
-void apply_machine_accel(ParseState& st, const std::string& list) {
-    if (st.accel_option_given)
-        throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
+void check_machine_accel_list(const std::string& list) {
+    bool kvm_chosen = false;
     size_t start = 0;
     while (true) {
         size_t colon = list.find(':', start);
         std::string name = list.substr(start, colon - start);
         if (!is_help(name))
-            check_accelerator(st, name);
+            check_accelerator(name, kvm_chosen);
         if (colon == std::string::npos)
             break;
         start = colon + 1;
@@ -156,41 +155,51 @@ void finalize_machine(ParseState& st) {
         if (p.key != "type" && p.key != "accel")
             throw ConfigError("Property 'pc-i440fx-7.2-machine." + p.key + "' not found");
     }
+    if (accel && !st.accels.empty())
+        throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
     if (accel)
-        apply_machine_accel(st, *accel);
-    st.cfg.machine.accel = "kvm";
+        check_machine_accel_list(*accel);
 }
 
 void handle_accel(ParseState& st, const ArgToken& tok) {
     auto split = at_location(tok.location(), [&] {
         return qopts::split(*tok.value, "accel", qopts::Syntax::QemuOpts);
     });
-    std::optional<std::string> name;
-    for (const qopts::OptPair& p : split.pairs) {
+    ParseState::AccelArg accel{tok.location(), "", {}};
+    for (qopts::OptPair& p : split.pairs) {
         if (p.short_form)
             st.warn(tok.location(), qopts::short_form_warning(p));
         if (p.key == "accel")
-            name = p.value;
+            accel.name = p.value;
+        else
+            accel.properties.push_back(std::move(p));
     }
-    if (!name || name->empty() || is_help(*name)) {  // QEMU lists accelerators for "-accel ''"
+    if (accel.name.empty() || is_help(accel.name)) {  // QEMU lists them for "-accel ''" too
         st.accel_help = true;
         return;
     }
-    at_location(tok.location(), [&] {
-        check_accelerator(st, *name);
-        if (*name != "kvm")
-            return;  // a fallback after kvm: never used, its properties are not checked
-        for (const qopts::OptPair& p : split.pairs) {
-            if (p.key != "accel")
-                check_kvm_accel_property(p);
-        }
-    });
-    st.accel_option_given = true;
+    st.accels.push_back(std::move(accel));
 }
 
-void handle_enable_kvm(ParseState& st, const ArgToken&) {
-    st.kvm_chosen = true;  // the same as "-accel kvm"
-    st.accel_option_given = true;
+void handle_enable_kvm(ParseState& st, const ArgToken& tok) {
+    st.accels.push_back({tok.spelled, "kvm", {}});  // the same as "-accel kvm"
+}
+
+// QEMU sets accelerators up after choosing the machine, so their errors come
+// after the whole command line was read.
+void finalize_accel(ParseState& st) {
+    bool kvm_chosen = false;
+    for (const ParseState::AccelArg& accel : st.accels) {
+        at_location(accel.location, [&] {
+            bool fallback = kvm_chosen;
+            check_accelerator(accel.name, kvm_chosen);
+            if (fallback)
+                return;  // never used, so its properties are not checked
+            for (const qopts::OptPair& p : accel.properties)
+                check_kvm_accel_property(p);
+        });
+    }
+    st.cfg.machine.accel = "kvm";
 }
 
 void finalize_cpu(ParseState& st) {

@@ -11,9 +11,8 @@ constexpr size_t kMaxSerialPorts = 4;  // COM1..COM4 on the pc machine
 
 // Backends QEMU knows for -serial that kestrel does not provide (yet).
 constexpr std::string_view kOtherQemuBackends[] = {
-    "vc", "pty", "msmouse", "wctablet", "braille", "testdev", "chardev", "tcp", "telnet",
-    "websocket", "udp", "unix", "pipe", "tty", "parallel", "spicevmc", "spiceport",
-    "qemu-vdagent", "dbus", "ringbuf", "memory",
+    "vc", "pty", "msmouse", "wctablet", "braille", "testdev", "chardev", "tcp",
+    "telnet", "websocket", "udp", "unix", "pipe", "tty",
 };
 
 // Displays QEMU may provide; kestrel has none of them.

@@ -37,8 +37,12 @@ struct ParseState {
     std::optional<LocatedText> cpu;         // last -cpu wins
     std::optional<LocatedText> log_items;   // last -d wins
     std::vector<LocatedText> serials;       // every -serial, in order
-    bool accel_option_given = false;        // -accel or -enable-kvm
-    bool kvm_chosen = false;                // the first accelerator tried is kvm
+    struct AccelArg {
+        std::string location;  // "-accel kvm,..." or "-enable-kvm"
+        std::string name;
+        std::vector<qopts::OptPair> properties;
+    };
+    std::vector<AccelArg> accels;           // -accel and -enable-kvm, in order
     bool kernel_given = false;
     bool initrd_given = false;
     bool append_given = false;
@@ -97,6 +101,7 @@ void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
 void finalize_log_items(ParseState& st);
 void finalize_machine(ParseState& st);
+void finalize_accel(ParseState& st);
 void finalize_rtc(ParseState& st);
 void finalize_memory(ParseState& st);
 void finalize_smp(ParseState& st);

@@ -140,6 +140,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_log_items(st);
     check_daemonize(st.cfg);
     finalize_machine(st);
+    finalize_accel(st);
     finalize_rtc(st);
     finalize_memory(st);
     finalize_smp(st);

@@ -227,6 +227,8 @@ TEST_CASE("parser: accelerators: kvm only", "[config][parser][machine]") {
     CHECK(parse_error({"-accel", "kvm,foo=1"}) == "-accel kvm,foo=1: Property 'kvm-accel.foo' not found");
     CHECK(parse_error({"-accel", "kvm,kernel-irqchip=split"}).find("not supported") !=
           std::string::npos);
+    // Accelerators are set up late, as in QEMU: option errors come first.
+    CHECK(parse_error({"-accel", "tcg", "-m", "foo"}).starts_with("-m foo: "));
     const std::string incompatible = "The -accel and \"-machine accel=\" options are incompatible";
     CHECK(parse_error({"-enable-kvm", "-machine", "accel=kvm"}) == incompatible);
     CHECK(parse_error({"-machine", "accel=kvm", "-accel", "kvm"}) == incompatible);

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Bad command lines against the real kestrel binary.
+
+Usage: run_cli_tests.py PATH/TO/kestrel
+
+Every case must make kestrel exit with status 1 after printing exactly one
+line on stderr, "<program>: <QEMU's message>", where <program> is the name
+it was called by (kestrel, or qemu-system-x86_64 through a symlink), and
+nothing on stdout. Every case also carries -pidfile, -serial file:, -D and
+(where the case allows) -daemonize, and must leave no trace: no pid file,
+no new or changed serial/log file, no daemon left running. All errors here
+are found before KVM is opened, so no /dev/kvm is needed.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+MISSING = "/nonexistent-kestrel-cli-test/bzImage"
+
+# (name, arguments, expected message after "<program>: ", add -daemonize?)
+CASES = [
+    ("unknown option", ["-foo"], "-foo: invalid option", True),
+    ("missing argument", ["-m"], "-m: requires an argument", True),
+    ("bad memory size", ["-m", "foo"],
+     "-m foo: Parameter 'size' expects a non-negative number below 2^64", True),
+    ("inconsistent smp topology", ["-smp", "4,sockets=3"],
+     "Invalid CPU topology: product of the hierarchy must match maxcpus: "
+     "sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)", True),
+    ("too many cpus", ["-smp", "300"],
+     "Invalid SMP CPUs 300. The max CPUs supported by machine 'pc-i440fx-7.2' is 255", True),
+    ("unknown machine type", ["-M", "foo"], "unsupported machine type", True),
+    ("tcg accelerator", ["-accel", "tcg"],
+     "-accel tcg: accelerator 'tcg' is not supported (kestrel runs guests only with kvm)", True),
+    ("unknown cpu model", ["-cpu", "foo"], "unable to find CPU model 'foo'", True),
+    ("nographic with daemonize", ["-nographic"], "-nographic cannot be used with -daemonize", True),
+    ("stdio serial with daemonize", ["-serial", "stdio"],
+     "-serial stdio: cannot use stdio with -daemonize", True),
+    ("missing kernel", ["-kernel", MISSING],
+     "could not open kernel file '%s': No such file or directory" % MISSING, True),
+    ("append without kernel", ["-append", "console=ttyS0"],
+     "-append only allowed with -kernel option", True),
+    ("bad uuid", ["-uuid", "1234"], "-uuid 1234: failed to parse UUID string: wrong format", True),
+    ("unavailable display", ["-display", "gtk"], "Display 'gtk' is not available.", True),
+    ("bad rtc base", ["-rtc", "base=yesterday"], "invalid datetime format", True),
+    ("stdio used twice", ["-serial", "stdio", "-serial", "stdio"],
+     "-serial stdio: cannot use stdio by multiple character devices", False),
+]
+
+SERIAL_BEFORE = b"serial output from an earlier run\n"
+LOG_BEFORE = b"log from an earlier run\n"
+
+
+def processes_with(marker):
+    """Pids whose command line contains marker (a daemon left behind)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def run_case(program_path, args, expected, daemonize, work):
+    """Returns a list of failure reasons (empty when the case passed)."""
+    program = os.path.basename(program_path)
+    marker = "kestrel-cli-%s" % uuid.uuid4().hex
+    pidfile = os.path.join(work, "kestrel.pid")
+    serial_old = os.path.join(work, "serial-existing.log")
+    serial_new = os.path.join(work, "serial-new.log")
+    logfile = os.path.join(work, "debug.log")
+    with open(serial_old, "wb") as f:
+        f.write(SERIAL_BEFORE)
+    with open(logfile, "wb") as f:
+        f.write(LOG_BEFORE)
+    for stale in (pidfile, serial_new):
+        if os.path.exists(stale):
+            os.unlink(stale)
+
+    side = ["-name", marker, "-pidfile", pidfile, "-serial", "file:" + serial_old,
+            "-serial", "file:" + serial_new, "-D", logfile]
+    if daemonize:
+        side.append("-daemonize")
+    argv = [program_path] + side + args
+    failures = []
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=20, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return ["did not exit within 20 s"]
+
+    if proc.returncode != 1:
+        failures.append("exit status %d, expected 1" % proc.returncode)
+    lines = proc.stderr.decode(errors="replace").splitlines()
+    want = "%s: %s" % (program, expected)
+    if lines != [want]:
+        failures.append("stderr %r, expected exactly [%r]" % (lines, want))
+    if proc.stdout:
+        failures.append("stdout not empty: %r" % proc.stdout[:200])
+
+    time.sleep(0.2)  # give a wrongly started daemon time to show up
+    leftovers = processes_with(marker)
+    for pid in leftovers:
+        os.kill(pid, 9)
+    if leftovers:
+        failures.append("left processes running: %s" % leftovers)
+    if os.path.exists(pidfile):
+        failures.append("pid file was created")
+    if os.path.exists(serial_new):
+        failures.append("-serial file: created %s" % serial_new)
+    if read(serial_old) != SERIAL_BEFORE:
+        failures.append("-serial file: changed an existing file")
+    if read(logfile) != LOG_BEFORE:
+        failures.append("-D changed an existing log file")
+    return failures
+
+
+def main():
+    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
+        print("usage: %s PATH/TO/kestrel" % sys.argv[0], file=sys.stderr)
+        return 2
+    binary = os.path.abspath(sys.argv[1])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="kestrel-cli-") as work:
+        alias = os.path.join(work, "qemu-system-x86_64")
+        os.symlink(binary, alias)
+        for program_path in (binary, alias):
+            for name, args, expected, daemonize in CASES:
+                label = "%s (as %s)" % (name, os.path.basename(program_path))
+                failures = run_case(program_path, args, expected, daemonize, work)
+                if failures:
+                    failed += 1
+                    print("FAIL %s" % label)
+                    for reason in failures:
+                        print("     %s" % reason)
+                else:
+                    passed += 1
+                    print("PASS %s" % label)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
