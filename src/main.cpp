@@ -58,5 +58,6 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (!cfg) return 0;  // -version, -help, -M help ...
+    for (const auto& warning : cfg->warnings) print_error(cfg->program, warning);
     return run_machine(*cfg);
 }

@@ -6,7 +6,7 @@
 #include "machine/guest_memory.h"
 #include "vcpu/kvm_system.h"
 
-#include <linux/kvm.h>
+#include "vcpu/kvm_abi.h"
 #include <memory>
 #include <vector>
 

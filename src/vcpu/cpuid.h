@@ -8,7 +8,8 @@
 
 namespace kestrel {
 
-// Throws std::runtime_error for an unknown model or feature name.
+// Throws std::runtime_error for an unknown model (feature names were
+// checked by the parser against QEMU's list; unmodelled ones only warn).
 void validate_cpu_config(const CpuConfig& cpu);
 
 std::vector<kvm_cpuid_entry2> build_cpuid(const std::vector<kvm_cpuid_entry2>& supported,

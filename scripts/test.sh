@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is
+# missing, builds, then runs unit tests, command-line tests, the guest
+# scenarios (real Linux guests on KVM; in a nested test host where this
+# machine has no hardware KVM) and the guest runner's self-test.
+# Ends with one line "N passed, N failed" over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh || exit 1
+bash scripts/build.sh || exit 1
+
+passed=0
+failed=0
+logs=build/test-logs
+mkdir -p "$logs"
+
+# Adds the counts of a stage's closing "N passed, N failed" line; a stage
+# that printed none counts as one failure.
+count_stage() {
+  local name=$1 log=$2
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "== $name: no result line (see $log)"
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + $(echo "$line" | awk '{print $1}')))
+  failed=$((failed + $(echo "$line" | awk '{print $3}')))
+}
+
+echo "== unit tests"
+build/tests/unit/unit_tests --reporter compact > "$logs/unit.log" 2>&1
+unit_status=$?
+tail -n 3 "$logs/unit.log"
+python3 - "$logs/unit.log" "$unit_status" > "$logs/unit.count" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed", text)
+if m:
+    print(f"{m.group(2)} passed, {m.group(3)} failed")
+else:
+    m = re.search(r"(?:Passed all (\d+) test cases?|All tests passed \(\d+ assertions? in (\d+) test cases?\))", text)
+    ok = m and sys.argv[2] == "0"
+    print(f"{m.group(1) or m.group(2)} passed, 0 failed" if ok else "0 passed, 1 failed")
+PY
+count_stage unit "$logs/unit.count"
+
+echo "== command-line tests"
+python3 tests/cli/run_cli_tests.py build/kestrel 2>&1 | tee "$logs/cli.log" | tail -n 3
+count_stage cli "$logs/cli.log"
+
+echo "== guest tests"
+tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
+count_stage guest "$logs/guest.log"
+
+echo "== guest runner self-test"
+if bash tests/guest/selftest.sh > "$logs/selftest.log" 2>&1; then
+  passed=$((passed + 1)); echo "PASS runner self-test"
+else
+  failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"; tail -n 20 "$logs/selftest.log"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
