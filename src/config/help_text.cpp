@@ -53,7 +53,7 @@ constexpr const char* kUsageBody = R"(Standard options:
 Display options:
 -display none
                 select display backend type (kestrel has no graphical display)
--nographic      no graphical output; serial port and monitor on stdio
+-nographic      no graphical output; serial port on stdio (no monitor yet)
 
 Boot Image or Kernel specific:
 -kernel bzImage use 'bzImage' as kernel image
@@ -62,10 +62,10 @@ Boot Image or Kernel specific:
 
 Debug/Expert options:
 -serial dev     redirect the next serial port (COM1..COM4) to char device 'dev':
-                stdio, null, none, file:PATH, or mon:DEV to share DEV with
-                the monitor
+                stdio, null, none, file:PATH (mon:DEV is accepted; kestrel
+                has no monitor yet, so DEV is the serial port alone)
 -pidfile file   write PID to 'file'
--S              freeze CPU at startup (use 'c' to start execution)
+-S              freeze CPU at startup (no monitor yet: the machine waits, stopped)
 -d item1,...    enable logging of specified items (use '-d help' for a list of log items)
 -D logfile      output log to logfile (default stderr)
 -enable-kvm     enable KVM full virtualization support (the default in kestrel)
