@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Measurements, run on a KVM host (inside the nested test host L1, started
+by bench/run.py). Compares kestrel with qemu-system-x86_64 -enable-kvm,
+runs interleaved A B A B ..., one VMM process at a time, and writes every
+run to a JSON file (rewritten after each phase, so a cut-short run still
+leaves data). bench/report.py turns that file into tables.
+
+usage: measure.py --kestrel BIN --tiny IMG --tiny-marker IMG --kernel K
+                  --initrd I --out JSON [--startup-runs N] [--boot-runs N]
+                  [--smp2-runs N]
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmrun  # noqa: E402
+
+QEMU = ["qemu-system-x86_64", "-enable-kvm"]
+TINY_ARGS = ["-m", "512", "-nodefaults", "-display", "none"]
+BOOT_APPEND = "console=ttyS0 quiet panic=-1"
+BOOT_MARKERS = ["KTEST-GUEST-START", "KTEST-POWEROFF", "reboot: Power down"]
+BOOT_FORBID = ["Kernel panic", "Oops", "BUG:"]
+ENTRY_NAMES = {"R": "16-bit real-mode setup (0x200 of the setup code)",
+               "3": "32-bit entry (protected-mode part + 0)",
+               "6": "64-bit entry (protected-mode part + 0x200)"}
+
+
+START = time.monotonic()
+
+
+def log(msg):
+    print("[%6.1f] %s" % (time.monotonic() - START, msg), flush=True)
+
+
+def watchdog(period=30.0, after=45.0):
+    """Reports a run that takes far longer than any run should, with what
+    its processes are doing (a frozen test host shows nothing at all)."""
+    while True:
+        time.sleep(period)
+        cur = dict(vmrun.CURRENT)
+        if cur and time.perf_counter() - cur["t0"] > after:
+            log("watchdog: %s running for %.0f s\n%s" % (
+                " ".join(cur["argv"][:3]), time.perf_counter() - cur["t0"],
+                vmrun.describe_tree(cur["pid"])))
+
+
+def version_of(argv):
+    try:
+        out = subprocess.run(argv + ["--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+        return out.splitlines()[0] if out else "?"
+    except (OSError, subprocess.SubprocessError) as e:
+        return "? (%s)" % e
+
+
+def host_info(vmms):
+    info = {"kernel": platform.release(), "cpus": os.cpu_count(),
+            "mode": os.environ.get("KVMHOST_MODE", "?"),
+            "kvm_module": [m for m in ("kvm_amd", "kvm_intel", "kvm_pvm")
+                           if os.path.isdir("/sys/module/" + m)],
+            "versions": {name: version_of(argv[:1]) for name, argv in vmms.items()}}
+    with open("/proc/cpuinfo") as f:
+        info["cpu_model"] = next((l.split(":", 1)[1].strip() for l in f
+                                  if l.startswith("model name")), "?")
+    return info
+
+
+# --- 1. start-up: exec -> first guest instruction (triple fault) -> exit ---
+
+def verify_tiny(name, vmm, marker_img):
+    """Marker image: proves the VMM ran our entry code and that the run ends
+    because the triple fault resets the machine (with -no-reboot) — without
+    -no-reboot the same guest must keep resetting and re-entering."""
+    common = vmm + TINY_ARGS + ["-serial", "stdio", "-kernel", marker_img]
+    once = vmrun.run(common + ["-no-reboot"], timeout=60)
+    text = once.stdout.decode(errors="replace")
+    entry = text.strip() if text.strip() in ENTRY_NAMES else None
+    loop = vmrun.run(common, timeout=None, stop_after=4.0)
+    repeats = loop.stdout.decode(errors="replace").count(entry) if entry else 0
+    ok = once.status == 0 and entry is not None and loop.status == "stopped" \
+        and repeats >= 2
+    v = {"ok": ok, "entry": entry, "entry_name": ENTRY_NAMES.get(entry),
+         "no_reboot_run": once.to_json(keep_stdout=True),
+         "reset_loop_4s": {"status": loop.status, "entries_seen": repeats,
+                           "stdout": loop.stdout.decode(errors="replace")[:200],
+                           "stderr": loop.stderr[-500:]}}
+    log("verify  %-7s entry=%s exit=%s; without -no-reboot: %s after 4 s, "
+        "entered %d times -> %s" % (name, entry, once.status, loop.status,
+                                    repeats, "OK" if ok else "FAILED"))
+    return v
+
+
+def tiny_run(vmm, img):
+    r = vmrun.run(vmm + TINY_ARGS + ["-no-reboot", "-kernel", img], timeout=60)
+    d = r.to_json()
+    d["ok"] = r.status == 0
+    return d
+
+
+def startup(vmms, img, runs, warmups=2):
+    data = {name: [] for name in vmms}
+    for i in range(warmups):   # page cache (9p), dynamic loader, BIOS files
+        for name, vmm in vmms.items():
+            d = tiny_run(vmm, img)
+            log("warm-up %d/%d %-7s wall %7.1f ms  status %s"
+                % (i + 1, warmups, name, d["wall_s"] * 1e3, d["status"]))
+    for i in range(runs):
+        for name, vmm in vmms.items():
+            d = tiny_run(vmm, img)
+            data[name].append(d)
+            log("startup %2d/%d %-7s wall %7.1f ms  cpu %7.1f ms  rss %6.1f MiB  %s"
+                % (i + 1, runs, name, d["wall_s"] * 1e3, d["cpu_s"] * 1e3,
+                   d["maxrss_kib"] / 1024, "ok" if d["ok"] else "FAILED %s %s"
+                   % (d["status"], d.get("stderr", "")[-200:])))
+    return data
+
+
+def floors(vmms, runs):
+    """What a process costs here before any VM exists: exec, dynamic
+    loading, exit. Puts the start-up numbers in proportion."""
+    cmds = {"/bin/true": ["/bin/true"]}
+    cmds.update(("%s --version" % n, v[:1] + ["--version"]) for n, v in vmms.items())
+    data = {label: [] for label in cmds}
+    for _ in range(runs):
+        for label, argv in cmds.items():
+            r = vmrun.run(argv, timeout=30)
+            d = r.to_json()
+            d["ok"] = r.status == 0
+            data[label].append(d)
+    for label, runs_ in data.items():
+        walls = sorted(d["wall_s"] for d in runs_)
+        log("floor   %-20s median wall %.1f ms" % (label, walls[len(walls) // 2] * 1e3))
+    return data
+
+
+# --- 2. Linux boot to init and poweroff ---
+
+def boot_run(vmm, smp, kernel, initrd, timeout, logfile):
+    argv = vmm + ["-m", "512", "-smp", str(smp), "-nodefaults", "-display", "none",
+                  "-serial", "stdio", "-no-reboot", "-kernel", kernel,
+                  "-initrd", initrd, "-append", BOOT_APPEND]
+    r = vmrun.run(argv, timeout=timeout, markers=BOOT_MARKERS)
+    with open(logfile, "wb") as f:
+        f.write(r.stdout + b"\n--- stderr\n" + r.stderr.encode())
+    text = r.stdout.decode(errors="replace")
+    problems = ["missing %r" % m for m in BOOT_MARKERS if m not in r.markers]
+    problems += ["saw %r" % f for f in BOOT_FORBID if f in text]
+    if r.status != 0:
+        problems.append("exit status %s" % r.status)
+    d = r.to_json(keep_stdout=bool(problems))
+    off = re.search(r"\[\s*([0-9.]+)\] reboot: Power down", text)
+    d.update(ok=not problems, problems=problems,
+             init_s=r.markers.get("KTEST-GUEST-START"), log=logfile,
+             guest_poweroff_s=float(off.group(1)) if off else None)
+    return d
+
+
+def boot(vmms, smp, runs, kernel, initrd, logdir, timeout):
+    data = {name: [] for name in vmms}
+    for i in range(runs):
+        for name, vmm in vmms.items():
+            logfile = os.path.join(logdir, "boot-smp%d-%s-%d.log" % (smp, name, i + 1))
+            d = boot_run(vmm, smp, kernel, initrd, timeout, logfile)
+            data[name].append(d)
+            init = "%6.2f s" % d["init_s"] if d["init_s"] is not None else "   -    "
+            log("boot smp%d %d/%d %-7s init %s  exit %6.2f s  cpu %6.2f s  rss %5.0f MiB  %s"
+                % (smp, i + 1, runs, name, init, d["wall_s"], d["cpu_s"],
+                   d["maxrss_kib"] / 1024, "ok" if d["ok"] else
+                   "FAILED: " + "; ".join(d["problems"])))
+    return data
+
+
+def copy_inputs(paths, folder):
+    """Local copies (L1's /tmp is an ext4 disk; the outer root is 9p)."""
+    os.makedirs(folder, exist_ok=True)
+    out = []
+    for p in paths:
+        dst = os.path.join(folder, os.path.basename(p))
+        shutil.copyfile(p, dst)
+        out.append(dst)
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    for name in ("--kestrel", "--tiny", "--tiny-marker", "--kernel", "--initrd", "--out"):
+        p.add_argument(name, required=True)
+    p.add_argument("--startup-runs", type=int, default=15)
+    p.add_argument("--boot-runs", type=int, default=5)
+    p.add_argument("--smp2-runs", type=int, default=0)
+    p.add_argument("--boot-timeout", type=float, default=180)
+    a = p.parse_args(argv)
+    vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
+    tiny, marker, kernel, initrd = copy_inputs(
+        [a.tiny, a.tiny_marker, a.kernel, a.initrd], "/tmp/bench-inputs")
+    logdir = os.path.join(os.path.dirname(os.path.abspath(a.out)), "logs")
+    os.makedirs(logdir, exist_ok=True)
+    result = {"host": host_info(vmms), "commands": {n: v for n, v in vmms.items()},
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "phases": {}}
+
+    def save():
+        with open(a.out, "w") as f:
+            json.dump(result, f, indent=1)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    log("host: %s" % json.dumps(result["host"]))
+    result["verify_tiny"] = {n: verify_tiny(n, v, marker) for n, v in vmms.items()}
+    save()
+    t = time.monotonic()
+    result["startup"] = startup(vmms, tiny, a.startup_runs)
+    result["floors"] = floors(vmms, 5)
+    result["phases"]["startup_s"] = time.monotonic() - t
+    save()
+    for smp, runs in ((1, a.boot_runs), (2, a.smp2_runs)):
+        if runs > 0:
+            t = time.monotonic()
+            result["boot_smp%d" % smp] = boot(vmms, smp, runs, kernel, initrd, logdir,
+                                              a.boot_timeout * smp)
+            result["phases"]["boot_smp%d_s" % smp] = time.monotonic() - t
+            save()
+    result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Benchmark kestrel against qemu-system-x86_64 -enable-kvm (see README.md).
+
+Builds what it needs (kestrel if missing, guest assets, the tiny bzImages,
+the rusage_exec helper), runs bench/measure.py inside ONE test-host boot
+(tests/kvmhost/kvmhost.py: nested L1 here, directly on hardware KVM), prints
+the tables and replaces today's section in bench/RESULTS.md. The raw runs
+are kept in bench/results/DATE.json.
+
+usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5]
+              [--kestrel BIN] [--no-results-md]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
+sys.path.insert(0, os.path.join(REPO, "tests", "kvmhost"))
+import assets  # noqa: E402
+import kvmhost  # noqa: E402
+
+
+def sh(argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw).stdout.strip()
+
+
+def kestrel_binary(path, workdir):
+    """A private copy, so a rebuild of build/ during the run cannot change it."""
+    if not os.path.exists(path):
+        if os.path.abspath(path) != os.path.join(REPO, "build", "kestrel"):
+            raise SystemExit("run.py: %s does not exist" % path)
+        subprocess.run(["bash", os.path.join(REPO, "scripts", "build.sh")], check=True)
+    copy = os.path.join(workdir, "kestrel")
+    shutil.copy2(path, copy)
+    with open(copy, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    return copy, digest, time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(path)))
+
+
+def git_state():
+    head = sh(["git", "-C", REPO, "log", "-1", "--format=%h %s"])
+    dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"])
+    return head + (" (working tree had uncommitted changes)" if dirty else "")
+
+
+def outer_context(kestrel_src, digest, mtime):
+    with open("/proc/cpuinfo") as f:
+        cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    return {"outer_cpus": os.cpu_count(), "outer_cpu": cpu,
+            "outer_kernel": platform.release(),
+            "l1_qemu": sh(["qemu-system-x86_64", "--version"]).splitlines()[0].replace(
+                "QEMU emulator version ", ""),
+            "kestrel": "%s, binary %s (sha256 %s, built %s) at commit %s"
+                       % (sh([kestrel_src, "--version"]).splitlines()[0],
+                          os.path.relpath(kestrel_src, REPO), digest, mtime, git_state())}
+
+
+def prepare(workdir, kestrel_src):
+    os.makedirs(workdir, exist_ok=True)
+    kestrel, digest, mtime = kestrel_binary(kestrel_src, workdir)
+    helper = os.path.join(workdir, "rusage_exec")
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", helper,
+                    os.path.join(BENCH, "rusage_exec.c")], check=True)
+    tiny, marker = os.path.join(workdir, "tiny.bzImage"), os.path.join(workdir, "tiny-marker.bzImage")
+    subprocess.run([sys.executable, os.path.join(BENCH, "mktiny.py"), tiny], check=True)
+    subprocess.run([sys.executable, os.path.join(BENCH, "mktiny.py"), marker, "--marker"],
+                   check=True)
+    return {"kestrel": kestrel, "helper": helper, "tiny": tiny, "marker": marker,
+            "context": outer_context(kestrel_src, digest, mtime)}
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--startup-runs", type=int, default=15)
+    p.add_argument("--boot-runs", type=int, default=6)
+    p.add_argument("--smp2-runs", type=int, default=5)
+    p.add_argument("--kestrel", default=os.environ.get(
+        "KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
+    p.add_argument("--no-results-md", action="store_true",
+                   help="print the tables only (for trial runs)")
+    p.add_argument("--timeout", type=float, default=900, help="test-host time limit (s)")
+    a = p.parse_args(argv)
+    a_assets = assets.build_all()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    root = os.path.join(a_assets["cache"], "bench")
+    shutil.rmtree(os.path.join(root, "bin"), ignore_errors=True)
+    w = prepare(os.path.join(root, "bin", stamp), os.path.abspath(a.kestrel))
+    results = os.path.join(root, "results", stamp)
+    os.makedirs(results, exist_ok=True)
+    out = os.path.join(results, "measure.json")
+    os.environ["BENCH_RUSAGE_EXEC"] = w["helper"]
+    cmd = [sys.executable, os.path.join(BENCH, "measure.py"), "--kestrel", w["kestrel"],
+           "--tiny", w["tiny"], "--tiny-marker", w["marker"], "--kernel", a_assets["kernel"],
+           "--initrd", a_assets["l2_initrd"], "--out", out,
+           "--startup-runs", str(a.startup_runs), "--boot-runs", str(a.boot_runs),
+           "--smp2-runs", str(a.smp2_runs)]
+    started = time.monotonic()
+    status = kvmhost.run(cmd, results, timeout=a.timeout)
+    print("run.py: test host finished with status %d after %.0f s; results in %s"
+          % (status, time.monotonic() - started, results))
+    if not os.path.exists(out):
+        return 1
+    ctx = dict(w["context"], total_s=time.monotonic() - started)
+    with open(os.path.join(results, "context.json"), "w") as f:
+        json.dump(ctx, f, indent=1)
+    date = time.strftime("%Y-%m-%d")
+    report = [sys.executable, os.path.join(BENCH, "report.py"), out, "--date", date,
+              "--context", os.path.join(results, "context.json")]
+    if not a.no_results_md:
+        report += ["--results-md", os.path.join(BENCH, "RESULTS.md")]
+        os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
+        with open(out) as f:
+            m = json.load(f)
+        with open(os.path.join(BENCH, "results", date + ".json"), "w") as f:
+            json.dump({"context": ctx, "measure": m}, f, indent=1)
+    subprocess.run(report, check=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
