@@ -140,6 +140,13 @@ void apply_topology(Entries& e, const SmpConfig& smp, unsigned cpu_index) {
 
 } // namespace
 
+void add_vmm_features(Entries& supported, bool tsc_deadline) {
+    auto* l1 = find(supported, 1);
+    if (!l1) return;
+    l1->ecx |= 1u << 31;
+    if (tsc_deadline) l1->ecx |= 1u << 24;
+}
+
 void validate_cpu_config(const CpuConfig& cpu) {
     if (!find_cpu_model(cpu.model))
         throw std::runtime_error("unable to find CPU model '" + cpu.model + "'");

@@ -12,6 +12,11 @@ namespace kestrel {
 // checked by the parser against QEMU's list; unmodelled ones only warn).
 void validate_cpu_config(const CpuConfig& cpu);
 
+// KVM_GET_SUPPORTED_CPUID leaves out what only the VMM can promise: the
+// "hypervisor" bit (without it Linux never looks for kvmclock and the other
+// paravirtual leaves) and the TSC-deadline timer of the in-kernel LAPIC.
+void add_vmm_features(std::vector<kvm_cpuid_entry2>& supported, bool tsc_deadline);
+
 std::vector<kvm_cpuid_entry2> build_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                           const CpuConfig& cpu, const SmpConfig& smp,
                                           unsigned cpu_index);
