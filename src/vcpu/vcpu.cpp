@@ -157,6 +157,7 @@ void Vcpu::run_once() {
     case KVM_EXIT_HLT:
     case KVM_EXIT_IRQ_WINDOW_OPEN: break;
     case KVM_EXIT_SHUTDOWN:  // triple fault: a PC resets
+        log_triple_fault();
         park_self();
         control_.request_reset(ShutdownCause::GuestReset);
         break;
@@ -195,6 +196,19 @@ void Vcpu::handle_system_event() {
     case KVM_SYSTEM_EVENT_CRASH: control_.request_shutdown(ShutdownCause::GuestPanic); break;
     default: control_.request_shutdown(ShutdownCause::GuestPoweroff); break;
     }
+}
+
+// Shown with -d cpu_reset (or any -d item): where the guest was when it died.
+void Vcpu::log_triple_fault() {
+    if (!spdlog::should_log(spdlog::level::debug)) return;
+    kvm_regs regs{};
+    kvm_sregs sregs{};
+    ioctl(fd_, KVM_GET_REGS, &regs);
+    ioctl(fd_, KVM_GET_SREGS, &sregs);
+    spdlog::debug("vCPU {}: triple fault, CPU reset: RIP={:#x} RSP={:#x} CS={:#x} CR0={:#x} CR2={:#x} "
+                  "CR3={:#x} CR4={:#x} EFER={:#x}",
+                  index_, regs.rip, regs.rsp, sregs.cs.selector, sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4,
+                  sregs.efer);
 }
 
 void Vcpu::report_fatal(const char* what) {

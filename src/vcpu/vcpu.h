@@ -59,6 +59,7 @@ private:
     void handle_mmio();
     void handle_system_event();
     void report_fatal(const char* what);
+    void log_triple_fault();
     void park_self();
 
     Vm& vm_;

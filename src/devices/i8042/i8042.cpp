@@ -64,7 +64,9 @@ void I8042::finish_access(std::unique_lock<std::mutex>& guard) {
     bool reset = reset_requested_;
     reset_requested_ = false;
     guard.unlock();
-    if (reset) control_.request_reset(ShutdownCause::GuestReset);
+    if (!reset) return;
+    spdlog::debug("guest reset through the i8042 (command 0xfe)");
+    control_.request_reset(ShutdownCause::GuestReset);
 }
 
 void I8042::read(uint64_t offset, std::span<uint8_t> data) {

@@ -1,6 +1,7 @@
 #include "devices/misc_ports/system_control_port_a.h"
 
 #include <algorithm>
+#include <spdlog/spdlog.h>
 
 namespace kestrel {
 
@@ -19,7 +20,9 @@ void SystemControlPortA::write(uint64_t offset, std::span<const uint8_t> data) {
         value_ = data[0];
         reset_requested = (value_ & kFastReset) && !(old & kFastReset);
     }
-    if (reset_requested) control_.request_reset(ShutdownCause::GuestReset);
+    if (!reset_requested) return;
+    spdlog::debug("guest reset through port 0x92");
+    control_.request_reset(ShutdownCause::GuestReset);
 }
 
 void SystemControlPortA::reset() {
