@@ -36,25 +36,42 @@ int open_backing_file(const std::string& path, uint64_t size) {
     return fd;
 }
 
+// -mem-prealloc: fault every page in now, and fail now if the host cannot
+// back them (MAP_POPULATE alone would silently leave holes that SIGBUS later).
+void preallocate(uint8_t* p, uint64_t size) {
+    if (madvise(p, size, MADV_POPULATE_WRITE) == 0) return;
+    if (errno != EINVAL) {
+        std::string err = errno_text();
+        munmap(p, size);
+        throw std::runtime_error("os_mem_prealloc: Insufficient free host memory pages available to "
+                                 "allocate guest RAM (" + err + ")");
+    }
+    // Kernels before 5.14: write each page's first byte back to itself.
+    auto* bytes = reinterpret_cast<volatile uint8_t*>(p);
+    for (uint64_t off = 0; off < size; off += uint64_t(sysconf(_SC_PAGESIZE))) bytes[off] = bytes[off];
+}
+
+// Anonymous RAM is MAP_NORESERVE: the host commits pages as the guest
+// touches them. File (hugetlbfs) RAM is not, so a short hugepage pool fails
+// here with a message instead of killing the guest with SIGBUS later.
 uint8_t* map_ram(const MemoryConfig& cfg) {
-    int flags = MAP_NORESERVE;
     int fd = -1;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
     if (!cfg.mem_path.empty()) {
         fd = open_backing_file(cfg.mem_path, cfg.size);
-        flags |= MAP_SHARED;
-    } else {
-        flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+        flags = MAP_SHARED;
     }
-    if (cfg.prealloc) flags |= MAP_POPULATE;
     void* p = mmap(nullptr, cfg.size, PROT_READ | PROT_WRITE, flags, fd, 0);
     int saved = errno;
     if (fd >= 0) close(fd);
     if (p == MAP_FAILED) {
         errno = saved;
-        throw std::runtime_error("cannot set up guest memory 'pc.ram': " + errno_text());
+        throw std::runtime_error("unable to map backing store for guest RAM: " + errno_text());
     }
+    auto* base = static_cast<uint8_t*>(p);
     if (cfg.mem_path.empty()) madvise(p, cfg.size, MADV_MERGEABLE);
-    return static_cast<uint8_t*>(p);
+    if (cfg.prealloc) preallocate(base, cfg.size);
+    return base;
 }
 
 } // namespace

@@ -1,0 +1,89 @@
+#include "machine/guest_memory.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace kestrel;
+
+namespace {
+
+constexpr uint64_t MiB = 1 << 20;
+
+// Fraction of the mapping's pages that are resident.
+double resident_share(const GuestMemory& mem) {
+    const MemoryRegion& r = mem.regions()[0];
+    long page = sysconf(_SC_PAGESIZE);
+    std::vector<unsigned char> vec(r.size / uint64_t(page));
+    REQUIRE(mincore(r.host, r.size, vec.data()) == 0);
+    size_t in = 0;
+    for (unsigned char v : vec) in += v & 1;
+    return double(in) / double(vec.size());
+}
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/kestrel-memtest.XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+};
+
+} // namespace
+
+TEST_CASE("anonymous RAM is committed only as it is touched") {
+    MemoryConfig cfg;
+    cfg.size = 64 * MiB;
+    auto mem = GuestMemory::create_pc(cfg);
+    CHECK(resident_share(mem) < 0.1);
+}
+
+TEST_CASE("-mem-prealloc makes every page resident before the guest runs") {
+    MemoryConfig cfg;
+    cfg.size = 64 * MiB;
+    cfg.prealloc = true;
+    auto mem = GuestMemory::create_pc(cfg);
+    CHECK(resident_share(mem) == 1.0);
+}
+
+TEST_CASE("-mem-path FILE: guest RAM is the file's contents") {
+    TempDir dir;
+    MemoryConfig cfg;
+    cfg.size = 16 * MiB;
+    cfg.mem_path = dir.path + "/ram";
+    {
+        auto mem = GuestMemory::create_pc(cfg);
+        CHECK(mem.write(5 * MiB + 3, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("kestrel"), 7)));
+    }
+    std::ifstream f(cfg.mem_path, std::ios::binary);
+    f.seekg(std::streamoff(5 * MiB + 3));
+    std::string text(7, '\0');
+    f.read(text.data(), 7);
+    CHECK(text == "kestrel");
+    f.seekg(0, std::ios::end);
+    CHECK(uint64_t(f.tellg()) == cfg.size);
+}
+
+TEST_CASE("-mem-path DIR: an unlinked file in that directory, preallocated on request") {
+    TempDir dir;
+    MemoryConfig cfg;
+    cfg.size = 8 * MiB;
+    cfg.mem_path = dir.path;
+    cfg.prealloc = true;
+    auto mem = GuestMemory::create_pc(cfg);
+    CHECK(resident_share(mem) == 1.0);
+    CHECK(std::system(("test -z \"$(ls -A " + dir.path + ")\"").c_str()) == 0);
+}
+
+TEST_CASE("-mem-path in a missing directory fails with a message") {
+    MemoryConfig cfg;
+    cfg.size = 8 * MiB;
+    cfg.mem_path = "/nonexistent-kestrel-dir/ram";
+    CHECK_THROWS_WITH(GuestMemory::create_pc(cfg),
+                      Catch::Contains("can't open backing store /nonexistent-kestrel-dir/ram for guest RAM"));
+}
