@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-"$here/run.py" --vmm qemu --scenarios "$here/selftest" "$@" >"$out" 2>&1
+"$here/run.py" --vmm qemu --retries 0 --scenarios "$here/selftest" "$@" >"$out" 2>&1
 status=$?
 cat "$out"
 
