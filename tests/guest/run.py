@@ -48,6 +48,8 @@ def runner_command(args, results, assets_json):
            "--jobs", str(args.jobs)]
     for name in args.only:
         cmd += ["--only", name]
+    if args.retries is not None:
+        cmd += ["--retries", str(args.retries)]
     return cmd
 
 
@@ -82,6 +84,8 @@ def main(argv):
     p.add_argument("--results", help="results folder (default: a new one "
                    "under $KESTREL_CACHE/results, linked as 'latest')")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--retries", type=int, help="attempts after a failure "
+                   "(default: 1 in the nested test host, 0 on hardware KVM)")
     args = p.parse_args(argv)
     os.environ["PYTHONUNBUFFERED"] = "1"
 
