@@ -66,6 +66,13 @@ def run_direct(command, results):
     return subprocess.run(command, env=env, stdin=subprocess.DEVNULL).returncode
 
 
+def outer_tmp_folder(cwd):
+    """L1 puts a scratch disk on /tmp; a working folder under this machine's
+    /tmp (a clone in /tmp/x, say) is bound back over it so it stays visible."""
+    real = os.path.realpath(cwd)
+    return real if real.startswith("/tmp/") else ""
+
+
 def command_script(command, results):
     """Shell script L1 runs inside the chroot: environment, cwd, command."""
     lines = ["# written by kvmhost.py"]
@@ -144,6 +151,7 @@ def prepare_control(results, command):
             os.unlink(os.path.join(ctl, name))
     with open(os.path.join(ctl, "host.env"), "w") as f:
         f.write("KVMHOST_RESULTS=%s\n" % shlex.quote(results))
+        f.write("KVMHOST_KEEP_TMP=%s\n" % shlex.quote(outer_tmp_folder(os.getcwd())))
     with open(os.path.join(ctl, "command.sh"), "w") as f:
         f.write(command_script(command, results))
     return ctl

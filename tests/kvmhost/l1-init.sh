@@ -23,8 +23,16 @@ mount -t 9p -o "$P9" out /out || die "mounting results folder"
 CTL=/out/.kvmhost
 . "$CTL/host.env" || die "no $CTL/host.env"
 
+if [ -n "${KVMHOST_KEEP_TMP:-}" ]; then
+    mkdir -p /outer-tmp-folder
+    mount --bind "/host$KVMHOST_KEEP_TMP" /outer-tmp-folder || die "keeping $KVMHOST_KEEP_TMP"
+fi
 mount -t ext4 /dev/vda /host/tmp || die "mounting scratch disk on /tmp"
 chmod 1777 /host/tmp
+if [ -n "${KVMHOST_KEEP_TMP:-}" ]; then
+    mkdir -p "/host$KVMHOST_KEEP_TMP"
+    mount --bind /outer-tmp-folder "/host$KVMHOST_KEEP_TMP" || die "binding $KVMHOST_KEEP_TMP"
+fi
 mount -t tmpfs -o mode=755 tmpfs /host/run
 for d in proc sys dev; do mount --bind /$d /host/$d; done
 mkdir -p /dev/pts /dev/shm
