@@ -141,10 +141,12 @@ void apply_topology(Entries& e, const SmpConfig& smp, unsigned cpu_index) {
 } // namespace
 
 void add_vmm_features(Entries& supported, bool tsc_deadline) {
-    auto* l1 = find(supported, 1);
-    if (!l1) return;
-    l1->ecx |= 1u << 31;
-    if (tsc_deadline) l1->ecx |= 1u << 24;
+    auto set = [&](std::string_view name) {
+        const FeatureBit* f = find_feature(name);
+        if (auto* entry = find(supported, f->leaf, f->subleaf)) reg_of(*entry, f->reg) |= 1u << f->bit;
+    };
+    set("hypervisor");
+    if (tsc_deadline) set("tsc-deadline");
 }
 
 void validate_cpu_config(const CpuConfig& cpu) {
