@@ -48,7 +48,8 @@ void preallocate(uint8_t* p, uint64_t size) {
     }
     // Kernels before 5.14: write each page's first byte back to itself.
     auto* bytes = reinterpret_cast<volatile uint8_t*>(p);
-    for (uint64_t off = 0; off < size; off += uint64_t(sysconf(_SC_PAGESIZE))) bytes[off] = bytes[off];
+    const auto page = uint64_t(sysconf(_SC_PAGESIZE));
+    for (uint64_t off = 0; off < size; off += page) bytes[off] = bytes[off];
 }
 
 // Anonymous RAM is MAP_NORESERVE: the host commits pages as the guest
