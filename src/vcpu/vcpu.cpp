@@ -198,7 +198,9 @@ void Vcpu::handle_system_event() {
     }
 }
 
-// Shown with -d cpu_reset (or any -d item): where the guest was when it died.
+// Shown with -d cpu_reset (or any -d item). On Intel these are the registers
+// at the triple fault; AMD KVM has already reset the vCPU (RIP=0xfff0) by the
+// time it reports the exit, so there only the event itself is informative.
 void Vcpu::log_triple_fault() {
     if (!spdlog::should_log(spdlog::level::debug)) return;
     kvm_regs regs{};
