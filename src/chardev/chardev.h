@@ -1,7 +1,7 @@
 #pragma once
 // A character device backend (stdio, file, null, ...) and the device side it
 // feeds (a UART). Output: the frontend calls write() from a vCPU thread; it
-// must not block for long. Input: the backend reads on the event loop thread
+// must not block for long (a socket with no client drops the output). Input: the backend reads on the event loop thread
 // and hands the frontend at most can_receive() bytes; when the frontend has
 // room again it calls frontend_ready() (any thread) so buffered input flows.
 #include <cstddef>
@@ -16,6 +16,14 @@ public:
     virtual ~CharFrontend() = default;
     virtual size_t can_receive() = 0;
     virtual void receive(std::span<const uint8_t> data) = 0;
+    // Loop thread. A peer is there (socket client connected, pty opened,
+    // stdio at attach time) / went away. Monitors greet on opened().
+    virtual void opened() {}
+    virtual void closed() {}
+    // A mux (mon:stdio) gave this frontend the keyboard, or took it away.
+    virtual void focus_changed(bool /*has_focus*/) {}
+    // A break condition on the line (mux "C-a b").
+    virtual void receive_break() {}
 };
 
 class Chardev {
@@ -25,6 +33,11 @@ public:
     virtual void attach(CharFrontend* frontend) { frontend_ = frontend; }
     virtual void frontend_ready() {}
     const std::string& label() const { return label_; }
+    // QEMU's query-chardev "filename": "stdio", "file", "null",
+    // "pty:/dev/pts/3", "unix:/tmp/q,server=on", "disconnected:unix:...".
+    virtual std::string filename() const = 0;
+    // A peer is connected (always true for stdio, file, null).
+    virtual bool connected() const { return true; }
 
 protected:
     explicit Chardev(std::string label) : label_(std::move(label)) {}

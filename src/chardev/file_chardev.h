@@ -10,6 +10,7 @@ class FileChardev final : public FdChardev {
 public:
     // Throws std::runtime_error("Could not open 'PATH': <strerror>").
     FileChardev(std::string label, EventLoop& loop, const std::string& path, bool append);
+    std::string filename() const override { return "file"; }
 };
 
 } // namespace kestrel

@@ -7,6 +7,7 @@ namespace kestrel {
 class NullChardev final : public Chardev {
 public:
     explicit NullChardev(std::string label) : Chardev(std::move(label)) {}
+    std::string filename() const override { return "null"; }
     void write(std::span<const uint8_t>) override {}
 };
 

@@ -11,6 +11,7 @@ public:
     // Throws std::runtime_error("cannot use stdio by multiple character
     // devices") if another StdioChardev exists.
     StdioChardev(std::string label, EventLoop& loop, bool allow_signals);
+    std::string filename() const override { return "stdio"; }
     ~StdioChardev() override;
 };
 

@@ -47,14 +47,27 @@ struct BootConfig {
     std::string append;
 };
 
-// A character device backend as named on the command line (-serial, later
-// -chardev/-monitor). Only the fields a backend kind uses are set.
+// A character device backend: one -chardev, or one that -serial, -monitor,
+// -qmp or -nographic implies (QEMU names those "serial0", "compat_monitor0",
+// ...). `backend` is QEMU's driver name: null, stdio, file, pipe, pty,
+// socket, udp. Everything else the user gave is in `options` with QEMU's
+// key names, values as typed: path, append, signal, host, port, server,
+// wait, reconnect, localaddr, localport, ipv4, ipv6, ... (bare legacy
+// booleans such as "server" or "nowait" are stored as server=on / wait=off).
 struct ChardevConfig {
-    std::string id;         // label, e.g. "serial0"
-    std::string backend;    // "stdio", "null", "file", ...
-    std::string path;       // file: path
-    bool mux = false;       // mon:stdio
+    std::string id;         // label, e.g. "serial0" or the -chardev id=
+    std::string backend;    // "stdio", "null", "file", "socket", ...
+    std::string path;       // file:, pipe:, socket path= (also in options)
+    bool mux = false;       // mux=on / "mon:" prefix: shared by several frontends
     std::map<std::string, std::string> options;  // backend-specific extras
+};
+
+// One monitor (-monitor, -qmp, -qmp-pretty, -mon, -nographic's default):
+// which chardev it talks over and in which mode.
+struct MonitorConfig {
+    std::string chardev;    // a ChardevConfig id
+    bool control = false;   // mode=control: QMP; otherwise HMP (readline)
+    bool pretty = false;    // QMP pretty-printed JSON
 };
 
 struct RtcConfig {
@@ -74,10 +87,14 @@ struct Config {
     CpuConfig cpu;
     MachineConfig machine;
     BootConfig boot;
-    std::vector<ChardevConfig> serials;  // COM1..COM4 in order; empty = none
-    // HMP monitors the command line implies. -nographic puts one on stdio
-    // when a -serial is given (without -serial, serial0 is "mon:stdio": mux).
-    std::vector<ChardevConfig> monitors;
+    // Every chardev backend in command-line order: -chardev ones and those
+    // the shorthands imply. Ids are unique. The lead opens them all.
+    std::vector<ChardevConfig> chardevs;
+    // COM1..COM4 in order: the chardev id each port uses; empty = no port.
+    std::vector<std::string> serials;
+    // Monitors in command-line order. -nographic without -nodefaults puts
+    // an HMP on stdio (muxed with serial0 when no -serial is given).
+    std::vector<MonitorConfig> monitors;
     RtcConfig rtc;
     DisplayKind display = DisplayKind::Default;
     std::string name;        // -name guest=

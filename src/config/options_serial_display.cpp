@@ -74,7 +74,8 @@ void finalize_serials(ParseState& st) {
     bool default_monitor = !cfg.nodefaults;
     int stdio_users = 0;
     if (nographic && default_monitor && !st.serials.empty()) {
-        cfg.monitors.push_back({"compat_monitor0", "stdio"});
+        cfg.chardevs.push_back({"compat_monitor0", "stdio"});
+        cfg.monitors.push_back({"compat_monitor0"});
         ++stdio_users;
     }
     for (const LocatedText& arg : st.serials) {
@@ -89,11 +90,16 @@ void finalize_serials(ParseState& st) {
             if (cfg.serials.size() == kMaxSerialPorts)
                 throw ConfigError("too many serial ports (the pc machine has 4)");
             dev->id = "serial" + std::to_string(cfg.serials.size());
-            cfg.serials.push_back(std::move(*dev));
+            cfg.serials.push_back(dev->id);
+            cfg.chardevs.push_back(std::move(*dev));
         });
     }
-    if (st.serials.empty() && !cfg.nodefaults)
-        cfg.serials.push_back(default_serial(cfg, default_monitor));
+    if (st.serials.empty() && !cfg.nodefaults) {
+        ChardevConfig dev = default_serial(cfg, default_monitor);
+        cfg.serials.push_back(dev.id);
+        if (dev.mux) cfg.monitors.push_back({dev.id});
+        cfg.chardevs.push_back(std::move(dev));
+    }
 }
 
 void handle_display(ParseState& st, const ArgToken& tok) {

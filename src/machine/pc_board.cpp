@@ -85,13 +85,15 @@ void PcBoard::add_isa_devices() {
 }
 
 void PcBoard::open_serial_ports() {
-    const auto& serial_cfgs = setup.cfg.serials;
-    for (size_t i = 0; i < serial_cfgs.size() && i < kComPorts.size(); ++i) {
+    const auto& serial_ids = setup.cfg.serials;
+    for (size_t i = 0; i < serial_ids.size() && i < kComPorts.size(); ++i) {
+        const ChardevConfig* cfg = nullptr;
+        for (const auto& c : setup.cfg.chardevs)
+            if (c.id == serial_ids[i]) cfg = &c;
         try {
-            chardevs.push_back(open_chardev(serial_cfgs[i], setup.loop));
+            chardevs.push_back(open_chardev(*cfg, setup.loop));
         } catch (const std::exception& e) {
-            throw std::runtime_error("-serial " + serial_cfgs[i].backend +
-                                     (serial_cfgs[i].path.empty() ? "" : ":" + serial_cfgs[i].path) +
+            throw std::runtime_error("-serial " + cfg->backend + (cfg->path.empty() ? "" : ":" + cfg->path) +
                                      ": " + e.what());
         }
         auto uart = std::make_shared<Serial16550>(chardevs.back().get(), isa_irq(kComPorts[i].irq));

@@ -36,10 +36,18 @@ bool exists(const std::string& path) {
     return stat(path.c_str(), &sb) == 0;
 }
 
+const ChardevConfig& chardev(const Config& c, const std::string& id) {
+    for (const ChardevConfig& d : c.chardevs)
+        if (d.id == id) return d;
+    throw std::runtime_error("no chardev " + id);
+}
+
 std::string backends(const Config& c) {
     std::string s;
-    for (const ChardevConfig& d : c.serials)
+    for (const std::string& id : c.serials) {
+        const ChardevConfig& d = chardev(c, id);
         s += d.id + "=" + (d.mux ? "mon:" : "") + d.backend + (d.path.empty() ? "" : ":" + d.path) + " ";
+    }
     return s;
 }
 
@@ -77,11 +85,12 @@ TEST_CASE("parser: -nographic puts serial and monitor on stdio", "[config][parse
     Config c = parse_ok({"-nographic"});
     CHECK(c.display == DisplayKind::Nographic);
     CHECK(backends(c) == "serial0=mon:stdio ");
-    CHECK(c.monitors.empty());
+    REQUIRE(c.monitors.size() == 1);
+    CHECK(c.monitors[0].chardev == "serial0");
     c = parse_ok({"-nographic", "-serial", "null"});
     CHECK(backends(c) == "serial0=null ");
     REQUIRE(c.monitors.size() == 1);
-    CHECK(c.monitors[0].backend == "stdio");
+    CHECK(chardev(c, c.monitors[0].chardev).backend == "stdio");
     CHECK(parse_error({"-nographic", "-serial", "stdio"}) ==
           "-serial stdio: cannot use stdio by multiple character devices");
     c = parse_ok({"-nographic", "-nodefaults", "-serial", "stdio"});

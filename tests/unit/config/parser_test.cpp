@@ -20,9 +20,11 @@ TEST_CASE("parser: defaults are QEMU's for pc, with kvm", "[config][parser]") {
     CHECK(c.machine.accel == "kvm");
     CHECK(c.display == DisplayKind::Default);
     REQUIRE(c.serials.size() == 1);
-    CHECK(c.serials[0].id == "serial0");
-    CHECK(c.serials[0].backend == "stdio");
-    CHECK_FALSE(c.serials[0].mux);
+    CHECK(c.serials[0] == "serial0");
+    REQUIRE(c.chardevs.size() == 1);
+    CHECK(c.chardevs[0].id == "serial0");
+    CHECK(c.chardevs[0].backend == "stdio");
+    CHECK_FALSE(c.chardevs[0].mux);
     CHECK(c.monitors.empty());
     CHECK(c.warnings.empty());
     CHECK_FALSE(c.start_paused);

@@ -1,0 +1,44 @@
+#pragma once
+// Every chardev of the command line, opened once, handed to the frontends
+// (COM ports, monitors) by id. A mux=on chardev (mon:stdio) hands each
+// frontend its own view; the mux switches input between them with C-a c.
+#include "chardev/chardev.h"
+#include "config/config.h"
+#include "machine/event_loop.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+struct ChardevInfo {
+    std::string label;
+    std::string filename;   // Chardev::filename()
+    bool frontend_open;     // QEMU's "frontend-open": a frontend uses it
+};
+
+// What the mux's control keys ask of the machine.
+struct MuxActions {
+    std::function<void()> exit;         // C-a x: "QEMU: Terminated", quit
+    std::function<void()> flush_disks;  // C-a s
+};
+
+class ChardevSet {
+public:
+    // Opens every backend in order; the first side effects of a run (files
+    // created, sockets bound, ptys announced on stderr, a server with
+    // wait=on waits here for its first client). Throws std::runtime_error
+    // "-chardev socket,id=x,...: <QEMU's reason>" style messages.
+    ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loop, MuxActions actions = {});
+    ~ChardevSet();
+
+    // The chardev a frontend talks through: the backend itself, or a new
+    // mux view for mux=on. The parser has already checked that ids exist
+    // and that non-mux chardevs are claimed once; violating that throws.
+    Chardev& claim(const std::string& id);
+    std::vector<ChardevInfo> info() const;
+};
+
+} // namespace kestrel

@@ -1,0 +1,103 @@
+#pragma once
+// What the monitors (HMP and QMP) may ask of the running machine. The
+// machine implements it; unit tests use a fake. Every call comes from the
+// event loop thread. Failures a user caused throw MonitorError with the
+// QMP error class and QEMU's text.
+#include "chardev/chardev_set.h"
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kestrel {
+
+enum class QmpErrorClass { GenericError, CommandNotFound, DeviceNotActive, DeviceNotFound, KVMMissingCap };
+
+struct MonitorError : std::runtime_error {
+    MonitorError(QmpErrorClass c, const std::string& desc) : std::runtime_error(desc), error_class(c) {}
+    explicit MonitorError(const std::string& desc) : MonitorError(QmpErrorClass::GenericError, desc) {}
+    QmpErrorClass error_class;
+};
+
+// QEMU's RunState names: "prelaunch", "running", "paused", "shutdown",
+// "internal-error", "guest-panicked"; `running` as query-status has it.
+struct VmStatus {
+    std::string status;
+    bool running = false;
+};
+
+struct VcpuInfo {
+    unsigned index = 0;
+    int64_t host_thread_id = 0;   // the vCPU thread's TID
+    std::string qom_path;         // "/machine/unattached/device[N]"
+    unsigned socket_id = 0, die_id = 0, core_id = 0, thread_id = 0;
+    bool halted = false;
+    uint64_t pc = 0;              // RIP (for "info cpus")
+};
+
+struct PciBarInfo {
+    unsigned index = 0;
+    bool io = false;
+    bool mem64 = false;
+    bool prefetchable = false;
+    uint64_t address = 0;         // as the guest programmed it
+    uint64_t size = 0;
+};
+
+struct PciFunctionInfo {
+    unsigned bus = 0, slot = 0, function = 0;
+    uint16_t vendor_id = 0, device_id = 0;
+    uint16_t subsystem_vendor_id = 0, subsystem_id = 0;
+    uint8_t class_code = 0, subclass = 0, prog_if = 0, revision = 0;
+    uint8_t irq_pin = 0;          // 1 = INTA .. 4 = INTD; 0 none
+    uint8_t irq_line = 0;         // config 0x3c as the guest wrote it
+    std::string description;      // QEMU's class description ("Host bridge")
+    std::string qdev_id;          // -device id=, "" if none
+    std::vector<PciBarInfo> bars;
+};
+
+class VmControl {
+public:
+    virtual ~VmControl() = default;
+
+    virtual std::string name() const = 0;   // -name guest=, "" if none
+    virtual std::string uuid() const = 0;   // canonical text; all zeros if none
+    virtual VmStatus status() const = 0;
+
+    // Lifecycle. stop/cont emit STOP/RESUME themselves (only on a change).
+    virtual void stop() = 0;
+    // Throws MonitorError("Resetting the Virtual Machine is required") in
+    // the states QEMU refuses (shutdown, internal-error, guest-panicked).
+    virtual void cont() = 0;
+    virtual void system_reset() = 0;       // emits RESET
+    virtual void system_powerdown() = 0;   // ACPI power button; emits POWERDOWN
+    // Ends the process soon, after the caller's reply is written: emits
+    // SHUTDOWN {guest:false, reason:"host-qmp-quit"|"host-qmp-..."}.
+    virtual void quit() = 0;
+    virtual void inject_nmi() = 0;         // NMI to every vCPU
+
+    virtual std::vector<VcpuInfo> cpus() const = 0;
+    // "info registers" for one vCPU, QEMU's layout (RAX=... lines).
+    virtual std::string cpu_registers_text(unsigned index) = 0;
+
+    // Guest memory. False when any byte is outside guest RAM (or, for
+    // virtual addresses, not mapped in that vCPU's page tables).
+    virtual bool read_physical(uint64_t addr, std::span<uint8_t> out) const = 0;
+    virtual bool read_virtual(unsigned cpu, uint64_t addr, std::span<uint8_t> out) = 0;
+
+    virtual std::vector<PciFunctionInfo> pci_functions() const = 0;
+    virtual std::vector<ChardevInfo> chardevs() const = 0;
+    // Free-form HMP text for "info pic", "info irq", "info qtree",
+    // "info mtree", "info roms" (what = the word after "info").
+    virtual std::string info_text(std::string_view what) = 0;
+
+    // HMP "log" / "logfile": -d item list ("none" clears); a -D path.
+    // Throw MonitorError with QEMU's text for unknown items.
+    virtual void set_log_items(const std::string& items) = 0;
+    virtual void set_log_file(const std::string& path) = 0;
+};
+
+} // namespace kestrel
