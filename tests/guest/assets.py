@@ -51,7 +51,7 @@ L2_MODULES = [
     "usb_storage", "usbhid", "hid_generic", "evdev", "psmouse", "serio_raw",
     "i2c_piix4", "parport_pc", "pvpanic_pci", "qemu_fw_cfg", "bochs",
     "cirrus", "snd_hda_intel", "snd_hda_codec_generic", "snd_ens1370",
-    "af_packet",
+    "af_packet", "button",
 ]
 
 

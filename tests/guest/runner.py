@@ -93,6 +93,7 @@ def build_disk(name, spec, workdir):
 def placeholder_values(s, a, workdir, results):
     values = {"kernel": a["kernel"], "append": s.append, "workdir": workdir,
               "results": results,
+              "drivers": os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers"),
               "initrd": guest_initrd(s, a["l2_initrd"], workdir)}
     for name, spec in s.disks.items():
         values["disk:" + name] = build_disk(name, spec, workdir)
@@ -165,11 +166,41 @@ def exit_reason(s, ending, status, judge):
     return None
 
 
-def execute(s, argv, log_path):
-    """Runs one scenario's command and judges it; returns the reasons it
-    failed (empty when it passed)."""
+DRIVER_GRACE = 15
+
+
+def start_driver(driver_argv, results):
+    if not driver_argv:
+        return None, None
+    log = open(os.path.join(results, "driver.log"), "w")
+    proc = subprocess.Popen(driver_argv, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, log
+
+
+def finish_driver(proc, log, results):
+    """The driver's verdict once the VMM has ended: None when it passed."""
+    if proc is None:
+        return None
+    try:
+        proc.wait(DRIVER_GRACE)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        proc.wait()
+    log.close()
+    if proc.returncode == 0:
+        return None
+    tail = log_tail(os.path.join(results, "driver.log"))
+    how = "did not finish" if proc.returncode < 0 else "exited with status %d" % proc.returncode
+    return "driver %s:\n%s" % (how, tail)
+
+
+def execute(s, argv, log_path, driver_argv=None):
+    """Runs one scenario's command (and its driver) and judges it; returns
+    the reasons it failed (empty when it passed)."""
     judge = sc.OutputJudge(s)
     lock = threading.Lock()
+    results = os.path.dirname(log_path)
     with open(log_path, "w") as log:
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
@@ -178,6 +209,7 @@ def execute(s, argv, log_path):
                                     start_new_session=True)
         except OSError as e:
             return ["cannot start %s: %s" % (argv[0], e)]
+        driver, driver_log = start_driver(driver_argv, results)
         reader = threading.Thread(target=follow_output,
                                   args=(proc, log, judge, lock))
         reader.start()
@@ -186,7 +218,8 @@ def execute(s, argv, log_path):
         finally:
             kill_group(proc)
             reader.join()
-    reasons = [exit_reason(s, ending, proc.returncode, judge)]
+            driver_problem = finish_driver(driver, driver_log, results)
+    reasons = [exit_reason(s, ending, proc.returncode, judge), driver_problem]
     return [r for r in reasons if r] + judge.problems()
 
 
@@ -198,11 +231,15 @@ def run_scenario(s, args, a, results_root):
     log_path = os.path.join(results, "serial.log")
     started = time.monotonic()
     try:
-        argv = sc.expand_command(s.command, placeholder_values(
-            s, a, workdir, results), vmm_argv(args.vmm, args.kestrel))
+        values = placeholder_values(s, a, workdir, results)
+        vmm = vmm_argv(args.vmm, args.kestrel)
+        argv = sc.expand_command(s.command, values, vmm)
+        driver = sc.expand_command(s.driver, values, vmm) if s.driver else None
         with open(os.path.join(results, "command.txt"), "w") as f:
             f.write(shlex.join(argv) + "\n")
-        reasons = execute(s, argv, log_path)
+            if driver:
+                f.write("driver: " + shlex.join(driver) + "\n")
+        reasons = execute(s, argv, log_path, driver)
     except (sc.ScenarioError, OSError, subprocess.CalledProcessError) as e:
         reasons = ["setup failed: %s" % e]
     finally:

@@ -4,7 +4,7 @@ and judging a VMM's output (markers in order, forbidden text, checks).
 Scenario file keys (see tests/README.md for the full description):
   description  text
   command      VMM command line; placeholders {vmm} {kernel} {initrd}
-               {append} {workdir} {results} {disk:NAME}
+               {append} {workdir} {results} {drivers} {disk:NAME}
   script       guest shell script run by the base /init (optional)
   append       kernel command line for {append} (default DEFAULT_APPEND)
   expect       regexes that must appear in the output, in this order
@@ -16,6 +16,10 @@ Scenario file keys (see tests/README.md for the full description):
                near_host_time (seconds), count
   [disks.NAME] size ("64M"), fs ("ext4"|"raw"), files = {path = text}
   guest_files  {path = text} added to the guest initramfs
+  driver       host command run beside the VMM (same placeholders; a QMP
+               or HMP client): its output goes to RESULTS/NAME/driver.log,
+               and the scenario fails unless it exits 0 by the time the
+               VMM has ended (it gets DRIVER_GRACE more seconds)
 """
 
 import os
@@ -30,7 +34,7 @@ KILL_AFTER_MARKERS = "kill-after-markers"
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
-                 "disks", "guest_files"}
+                 "disks", "guest_files", "driver"}
 CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count"}
 DISK_KEYS = {"size", "fs", "files"}
 
@@ -66,6 +70,7 @@ class Scenario:
     checks: list = field(default_factory=list)
     disks: dict = field(default_factory=dict)
     guest_files: dict = field(default_factory=dict)
+    driver: str = None
 
 
 def _compile(regex, where):
@@ -111,7 +116,8 @@ def load(path):
                  description=data.get("description", ""),
                  script=data.get("script"),
                  append=data.get("append", DEFAULT_APPEND),
-                 guest_files=data.get("guest_files", {}))
+                 guest_files=data.get("guest_files", {}),
+                 driver=data.get("driver"))
     s.expect = [_compile(r, path) for r in data.get("expect", [])]
     forbid = list(data.get("forbid", []))
     if data.get("forbid_defaults", True):

@@ -1,0 +1,164 @@
+"""A small QMP and HMP client for guest-test drivers (standard library
+only), and helpers to follow the guest's serial log the runner writes."""
+
+import json
+import os
+import re
+import socket
+import time
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+    print("ok: " + what, flush=True)
+
+
+def connect_unix(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.settimeout(timeout)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise Failure("cannot connect to " + path)
+            time.sleep(0.1)
+
+
+class Qmp:
+    def __init__(self, path, timeout=60):
+        self.sock = connect_unix(path, timeout)
+        self.buf = b""
+        self.events = []
+        self.greeting = self.read_message()
+
+    def read_message(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Failure("QMP connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        if not line.endswith(b"\r"):
+            raise Failure("QMP line not CRLF-terminated: %r" % line)
+        return json.loads(line)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """The next reply, keeping events that arrive before it."""
+        while True:
+            msg = self.read_message()
+            if "event" in msg:
+                self.events.append(msg)
+                continue
+            return msg
+
+    def execute(self, name, args=None, **extra):
+        msg = {"execute": name}
+        if args is not None:
+            msg["arguments"] = args
+        msg.update(extra)
+        self.send_raw(json.dumps(msg).encode() + b"\n")
+        return self.reply()
+
+    def ok(self, name, args=None):
+        r = self.execute(name, args)
+        if "return" not in r:
+            raise Failure("%s failed: %s" % (name, r))
+        return r["return"]
+
+    def wait_event(self, name, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, e in enumerate(self.events):
+                if e["event"] == name:
+                    return self.events.pop(i)
+            if time.monotonic() > deadline:
+                raise Failure("no %s event within %d s" % (name, timeout))
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            msg = self.read_message()
+            if "event" not in msg:
+                raise Failure("unexpected reply while waiting for %s: %s" % (name, msg))
+            self.events.append(msg)
+
+    def close(self):
+        self.sock.close()
+
+
+class Hmp:
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path, timeout=60):
+        self.sock = connect_unix(path, timeout)
+        self.banner = self.until_prompt()
+
+    def until_prompt(self):
+        data = b""
+        while not data.endswith(self.PROMPT):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Failure("HMP connection closed")
+            data += chunk
+        return data[:-len(self.PROMPT)].decode(errors="replace")
+
+    def command(self, line):
+        self.sock.sendall(line.encode() + b"\r")
+        out = self.until_prompt().replace("\r", "")
+        # The monitor echoes the typed line first.
+        return out.split("\n", 1)[1] if "\n" in out else ""
+
+
+def wait_log(path, regex, timeout=180, count=1):
+    deadline = time.monotonic() + timeout
+    pattern = re.compile(regex)
+    while time.monotonic() < deadline:
+        try:
+            with open(path, errors="replace") as f:
+                if len(pattern.findall(f.read())) >= count:
+                    print("ok: guest printed %r" % regex, flush=True)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise Failure("guest did not print %r (x%d) within %d s" % (regex, count, timeout))
+
+
+def log_count(path, regex):
+    with open(path, errors="replace") as f:
+        return len(re.findall(regex, f.read()))
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def read_pid(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    raise Failure("no pidfile " + path)
+
+
+def main(steps):
+    """Runs a driver's steps; exit status 0 only if every check held."""
+    try:
+        steps()
+    except (Failure, OSError, ValueError, KeyError) as e:
+        print("FAIL: %s: %s" % (type(e).__name__, e), flush=True)
+        return 1
+    print("driver: all checks passed", flush=True)
+    return 0
