@@ -1,0 +1,136 @@
+// The top-level HMP commands: help, lifecycle, cpu, log, and the commands
+// of devices kestrel does not have, answered as QEMU answers when the
+// device is absent.
+#include "monitor/hmp/hmp_command.h"
+
+#include <algorithm>
+
+namespace kestrel {
+
+namespace {
+
+std::string_view next_word(std::string_view& text) {
+    skip_hmp_spaces(text);
+    size_t n = std::min(text.find_first_of(" \t"), text.size());
+    std::string_view word = text.substr(0, n);
+    text.remove_prefix(n);
+    skip_hmp_spaces(text);
+    return word;
+}
+
+void help(HmpContext& ctx, const HmpCall& call) {
+    if (!call.has(0)) {
+        ctx.print(hmp_help_list(hmp_commands()));
+        return;
+    }
+    std::string_view rest = call.text(0);
+    std::string_view word = next_word(rest);
+    const HmpCommand* cmd = find_hmp_command(hmp_commands(), word);
+    if (!cmd) {
+        ctx.print("unknown command: '" + std::string(word) + "'\n");
+        return;
+    }
+    if (!cmd->subcommands) {
+        ctx.print(hmp_help_line(*cmd));
+        return;
+    }
+    if (rest.empty()) {
+        ctx.print(hmp_help_list(*cmd->subcommands, "info "));
+        return;
+    }
+    std::string_view sub_name = next_word(rest);
+    const HmpCommand* sub = find_hmp_command(*cmd->subcommands, sub_name);
+    if (!sub)
+        ctx.print("unknown command: 'info " + std::string(sub_name) + "'\n");
+    else
+        ctx.print(hmp_help_line(*sub, "info "));
+}
+
+void info_list(HmpContext& ctx, const HmpCall&) { ctx.print(hmp_help_list(hmp_info_commands(), "info ")); }
+
+void stop(HmpContext& ctx, const HmpCall&) { ctx.vm().stop(); }
+void cont(HmpContext& ctx, const HmpCall&) { ctx.vm().cont(); }
+void system_reset(HmpContext& ctx, const HmpCall&) { ctx.vm().system_reset(); }
+void system_powerdown(HmpContext& ctx, const HmpCall&) { ctx.vm().system_powerdown(); }
+void nmi(HmpContext& ctx, const HmpCall&) { ctx.vm().inject_nmi(); }
+
+void quit(HmpContext& ctx, const HmpCall&) {
+    ctx.suspend = true;
+    ctx.vm().quit();
+}
+
+void cpu(HmpContext& ctx, const HmpCall& call) {
+    uint64_t index = call.number(0);
+    auto cpus = ctx.vm().cpus();
+    bool exists = std::any_of(cpus.begin(), cpus.end(), [&](const VcpuInfo& c) { return c.index == index; });
+    if (!exists) {
+        ctx.print("invalid CPU index\n");
+        return;
+    }
+    ctx.state.current_cpu = static_cast<unsigned>(index);
+}
+
+// An unknown item makes QEMU print its list of items, not an error line;
+// VmControl::set_log_items puts that text in its MonitorError.
+void log(HmpContext& ctx, const HmpCall& call) {
+    try {
+        ctx.vm().set_log_items(call.text(0));
+    } catch (const MonitorError& e) {
+        ctx.print(std::string(e.what()) + "\n");
+    }
+}
+
+void logfile(HmpContext& ctx, const HmpCall& call) { ctx.vm().set_log_file(call.text(0)); }
+
+void balloon(HmpContext&, const HmpCall&) {
+    throw MonitorError(QmpErrorClass::DeviceNotActive, "No balloon device has been activated");
+}
+
+// kestrel has no hotplug: no bus accepts a new device or lets one go.
+void device_add(HmpContext&, const HmpCall&) { throw MonitorError("Bus 'pci.0' does not support hotplugging"); }
+
+void device_del(HmpContext& ctx, const HmpCall& call) {
+    const std::string& id = call.text(0);
+    for (const auto& fn : ctx.vm().pci_functions())
+        if (!id.empty() && fn.qdev_id == id) throw MonitorError("Bus 'pci.0' does not support hotplugging");
+    throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + id + "' not found");
+}
+
+void screendump(HmpContext&, const HmpCall&) { throw MonitorError("There is no console to take a screendump from"); }
+
+std::vector<HmpCommand> build_table() {
+    using A = HmpArg;
+    std::vector<HmpCommand> table{
+        {"balloon", {A::Expr}, "target", "request VM to change its memory allocation (in MB)", balloon},
+        {"cont|c", {}, "", "resume emulation", cont},
+        {"cpu", {A::Expr}, "index", "set the default CPU", cpu},
+        {"device_add", {A::String}, "driver[,prop=value][,...]", "add device, like -device on the command line",
+         device_add},
+        {"device_del", {A::String}, "device", "remove device", device_del},
+        {"help|?", {A::OptRest}, "[cmd]", "show the help", help},
+        {"info", {}, "[subcommand]", "show various information about the system state", info_list,
+         &hmp_info_commands()},
+        {"log", {A::String}, "item1[,...]", "activate logging of the specified items", log},
+        {"logfile", {A::Filename}, "filename", "output logs to 'filename'", logfile},
+        {"nmi", {}, "", "inject an NMI", nmi},
+        {"quit|q", {}, "", "quit the emulator", quit},
+        {"screendump", {A::Filename, A::OptRest}, "filename [-f format] [device [head]]",
+         "save screen from head 'head' of display device 'device'in specified format 'format' as image "
+         "'filename'.Currently only 'png' and 'ppm' formats are supported.",
+         screendump},
+        {"stop|s", {}, "", "stop emulation", stop},
+        {"system_powerdown", {}, "", "send system power down event", system_powerdown},
+        {"system_reset", {}, "", "reset the system", system_reset},
+    };
+    for (const auto& cmd : hmp_memory_commands()) table.push_back(cmd);
+    return table;
+}
+
+} // namespace
+
+const std::vector<HmpCommand>& hmp_commands() {
+    static const std::vector<HmpCommand> table = build_table();
+    return table;
+}
+
+} // namespace kestrel
