@@ -28,7 +28,9 @@ constexpr OptionSpec kOptions[] = {
     {"initrd", true},      {"serial", true},      {"pidfile", true},
     {"S", false},          {"d", true},           {"D", true},
     {"no-reboot", false},  {"no-shutdown", false}, {"daemonize", false},
-    {"rtc", true},         {"nodefaults", false},
+    {"rtc", true},         {"nodefaults", false}, {"chardev", true},
+    {"monitor", true},     {"qmp", true},         {"qmp-pretty", true},
+    {"mon", true},
 };
 
 po::options_description option_table() {

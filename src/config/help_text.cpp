@@ -1,8 +1,8 @@
 // -version, -help and the "help" listings of -machine, -cpu, -accel,
 // -display and -d, laid out like QEMU's so that people and scripts find
 // things where they expect them.
+#include "config/chardev_opts.h"
 #include "config/cpu_features.h"
-#include "config/parse_state.h"
 
 #include "kestrel_version.h"
 
@@ -53,7 +53,23 @@ constexpr const char* kUsageBody = R"(Standard options:
 Display options:
 -display none
                 select display backend type (kestrel has no graphical display)
--nographic      no graphical output; serial port on stdio (no monitor yet)
+-nographic      disable graphical output and redirect serial I/Os to console
+                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)
+
+Character device options:
+-chardev help
+-chardev null,id=id[,mux=on|off]
+-chardev socket,id=id[,host=host],port=port[,to=to][,ipv4=on|off][,ipv6=on|off][,nodelay=on|off]
+         [,server=on|off][,wait=on|off][,reconnect=seconds][,mux=on|off] (tcp)
+-chardev socket,id=id,path=path[,server=on|off][,wait=on|off][,reconnect=seconds]
+         [,mux=on|off] (unix)
+-chardev udp,id=id[,host=host],port=port[,localaddr=localaddr]
+         [,localport=localport][,ipv4=on|off][,ipv6=on|off][,mux=on|off]
+-chardev file,id=id,path=path[,append=on|off][,mux=on|off]
+-chardev pipe,id=id,path=path[,mux=on|off]
+-chardev pty,id=id[,mux=on|off]
+-chardev stdio,id=id[,mux=on|off][,signal=on|off]
+                (kestrel has no telnet, websocket, TLS, fd= or logfile= options)
 
 Boot Image or Kernel specific:
 -kernel bzImage use 'bzImage' as kernel image
@@ -61,11 +77,18 @@ Boot Image or Kernel specific:
 -initrd file    use 'file' as initial ram disk
 
 Debug/Expert options:
--serial dev     redirect the next serial port (COM1..COM4) to char device 'dev':
-                stdio, null, none, file:PATH (mon:DEV is accepted; kestrel
-                has no monitor yet, so DEV is the serial port alone)
+-serial dev     redirect the serial port to char device 'dev'
+                (COM1..COM4 in order; 'dev' is stdio, null, none, pty, file:PATH,
+                pipe:PATH, unix:PATH[,server=on|off][,wait=on|off],
+                tcp:[HOST]:PORT[,server=on|off][,wait=on|off],
+                udp:[HOST]:PORT[@[LOCALADDR]:LOCALPORT] or chardev:ID;
+                mon:DEV also puts a monitor on DEV)
+-monitor dev    redirect the monitor to char device 'dev'
+-qmp dev        like -monitor but opens in 'control' mode
+-qmp-pretty dev like -qmp but uses pretty JSON formatting
+-mon [chardev=]name[,mode=readline|control][,pretty[=on|off]]
 -pidfile file   write PID to 'file'
--S              freeze CPU at startup (no monitor yet: the machine waits, stopped)
+-S              freeze CPU at startup (use 'c' to start execution)
 -d item1,...    enable logging of specified items (use '-d help' for a list of log items)
 -D logfile      output log to logfile (default stderr)
 -enable-kvm     enable KVM full virtualization support (the default in kestrel)
@@ -127,6 +150,13 @@ void print_accel_help(std::ostream& out) {
 
 void print_display_help(std::ostream& out) {
     out << "Available display backend types:\nnone\n";
+}
+
+void print_chardev_help(std::ostream& out) {
+    out << "Available chardev backend types: ";  // sic: QEMU's trailing blank
+    for (std::string_view name : chardev_backend_names())
+        out << "\n  " << name;
+    out << '\n';
 }
 
 void print_log_help(std::ostream& out) {

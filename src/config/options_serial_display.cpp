@@ -1,5 +1,5 @@
 // -serial, -display (and the defaults -nographic / -nodefaults imply).
-#include "config/parse_state.h"
+#include "config/chardev_opts.h"
 
 #include <algorithm>
 
@@ -9,57 +9,64 @@ namespace {
 
 constexpr size_t kMaxSerialPorts = 4;  // COM1..COM4 on the pc machine
 
-// Backends QEMU knows for -serial that kestrel does not provide (yet).
-constexpr std::string_view kOtherQemuBackends[] = {
-    "vc", "pty", "msmouse", "wctablet", "braille", "testdev", "chardev", "tcp",
-    "telnet", "websocket", "udp", "unix", "pipe", "tty",
-};
-
 // Displays QEMU may provide; kestrel has none of them.
 constexpr std::string_view kOtherDisplays[] = {
     "gtk", "sdl", "vnc", "curses", "egl-headless", "spice-app", "dbus", "cocoa",
 };
 
-// Parses one -serial argument; nullopt for "none" (no port at this index).
-std::optional<ChardevConfig> parse_serial_backend(const std::string& text) {
-    if (text == "none")
-        return std::nullopt;
-    ChardevConfig dev;
-    std::string spec = text;
-    if (spec.starts_with("mon:")) {
-        dev.mux = true;
-        spec = spec.substr(4);
-    }
-    if (spec == "stdio" || spec == "null") {
-        dev.backend = spec;
-    } else if (spec.starts_with("file:")) {
-        dev.backend = "file";
-        dev.path = spec.substr(5);
-        if (dev.path.empty())  // can never be opened; QEMU fails the same way
-            throw ConfigError("Could not open '': No such file or directory");
-    } else {
-        std::string kind = spec.substr(0, spec.find(':'));
-        if (spec.starts_with("/dev/"))
-            kind = "tty";
-        bool known = std::find(std::begin(kOtherQemuBackends), std::end(kOtherQemuBackends),
-                               kind) != std::end(kOtherQemuBackends);
-        if (known)
-            throw ConfigError("character backend '" + kind + "' is not supported by kestrel");
-        throw ConfigError("'" + spec + "' is not a valid char driver");
-    }
-    return dev;
+bool uses_stdio(const Config& cfg) {
+    return std::any_of(cfg.chardevs.begin(), cfg.chardevs.end(),
+                       [](const ChardevConfig& d) { return d.backend == "stdio"; });
 }
 
-// The serial port QEMU creates when no -serial (and no -nodefaults) is given.
-ChardevConfig default_serial(const Config& cfg, bool monitor_on_it) {
-    ChardevConfig dev{"serial0", "stdio"};
+// The serial port QEMU creates when no -serial (and no -nodefaults) is
+// given. QEMU puts it on a virtual console unless -nographic; kestrel has
+// none and uses stdio instead, or drops the output (null) when stdio is
+// gone (-daemonize) or already taken (say by -monitor stdio), as QEMU's
+// invisible console would.
+std::string default_serial_spec(const ParseState& st) {
+    const Config& cfg = st.cfg;
     if (cfg.display == DisplayKind::Nographic)
-        dev.mux = monitor_on_it;  // "mon:stdio"
-    else if (cfg.daemonize)
-        // QEMU puts it on a virtual console nobody sees; stdio is gone once
-        // daemonized, so its output is dropped the same way.
-        dev.backend = "null";
-    return dev;
+        return st.default_monitor ? "mon:stdio" : "stdio";
+    if (cfg.daemonize || uses_stdio(cfg))
+        return "null";
+    return "stdio";
+}
+
+std::string could_not_connect(const std::string& text) {
+    return "could not connect serial device to character backend '" + text + "'";
+}
+
+// One serial port on `text` ("chardev:ID" or a shorthand, "mon:" muxing an
+// HMP in). Returns the id of its chardev.
+std::string connect_serial(ParseState& st, const std::string& location, const std::string& text) {
+    if (text.starts_with("chardev:")) {
+        std::string id = text.substr(8);
+        if (!attach_frontend(st, id))
+            throw ConfigError(could_not_connect(text));
+        return id;
+    }
+    std::string label = "serial" + std::to_string(st.cfg.serials.size());
+    std::optional<PendingChardev> p = parse_chardev_shorthand(st, location, label, text);
+    if (!p)
+        throw ConfigError(could_not_connect(text));
+    create_chardev(st, *p);
+    if (p->dev.mux) {
+        attach_frontend(st, label);
+        st.cfg.monitors.push_back({label});
+    }
+    attach_frontend(st, label);
+    return label;
+}
+
+void add_serial(ParseState& st, const std::string& location, const std::string& text) {
+    at_location(location, [&] {
+        if (text == "none")  // no port; the next -serial takes this COM
+            return;
+        if (st.cfg.serials.size() == kMaxSerialPorts)
+            throw ConfigError("too many serial ports (the pc machine has 4)");
+        st.cfg.serials.push_back(connect_serial(st, location, text));
+    });
 }
 
 } // namespace
@@ -69,37 +76,10 @@ void handle_serial(ParseState& st, const ArgToken& tok) {
 }
 
 void finalize_serials(ParseState& st) {
-    Config& cfg = st.cfg;
-    bool nographic = cfg.display == DisplayKind::Nographic;
-    bool default_monitor = !cfg.nodefaults;
-    int stdio_users = 0;
-    if (nographic && default_monitor && !st.serials.empty()) {
-        cfg.chardevs.push_back({"compat_monitor0", "stdio"});
-        cfg.monitors.push_back({"compat_monitor0"});
-        ++stdio_users;
-    }
-    for (const LocatedText& arg : st.serials) {
-        at_location(arg.location, [&] {
-            std::optional<ChardevConfig> dev = parse_serial_backend(arg.text);
-            if (!dev)
-                return;
-            if (dev->backend == "stdio" && cfg.daemonize)
-                throw ConfigError("cannot use stdio with -daemonize");
-            if (dev->backend == "stdio" && stdio_users++ > 0)
-                throw ConfigError("cannot use stdio by multiple character devices");
-            if (cfg.serials.size() == kMaxSerialPorts)
-                throw ConfigError("too many serial ports (the pc machine has 4)");
-            dev->id = "serial" + std::to_string(cfg.serials.size());
-            cfg.serials.push_back(dev->id);
-            cfg.chardevs.push_back(std::move(*dev));
-        });
-    }
-    if (st.serials.empty() && !cfg.nodefaults) {
-        ChardevConfig dev = default_serial(cfg, default_monitor);
-        cfg.serials.push_back(dev.id);
-        if (dev.mux) cfg.monitors.push_back({dev.id});
-        cfg.chardevs.push_back(std::move(dev));
-    }
+    for (const LocatedText& arg : st.serials)
+        add_serial(st, arg.location, arg.text);
+    if (st.serials.empty() && !st.cfg.nodefaults)
+        add_serial(st, "", default_serial_spec(st));
 }
 
 void handle_display(ParseState& st, const ArgToken& tok) {

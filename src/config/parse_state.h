@@ -9,6 +9,7 @@
 #include "config/parser.h"
 #include "config/qemu_opts.h"
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -21,6 +22,24 @@ namespace kestrel {
 struct LocatedText {
     std::string location;  // "-serial stdio"
     std::string text;      // "stdio"
+};
+
+// A chardev as read from the command line (-chardev, or implied by -monitor,
+// -qmp, -nographic). QEMU checks its syntax at once and the rest when it
+// creates the backend, after every option is read (chardev_opts.h).
+struct PendingChardev {
+    std::string location;                // "-chardev ..." or "" for a default
+    std::optional<std::string> backend;  // nullopt: none given
+    ChardevConfig dev;                   // id empty: none given
+};
+
+// A monitor as read from -mon, -monitor, -qmp or -qmp-pretty; checked once
+// the chardevs exist, as QEMU does.
+struct PendingMonitor {
+    std::string location;
+    std::optional<std::string> chardev;
+    std::string mode = "readline";
+    bool pretty = false;
 };
 
 struct ParseState {
@@ -37,6 +56,12 @@ struct ParseState {
     std::optional<LocatedText> cpu;         // last -cpu wins
     std::optional<LocatedText> log_items;   // last -d wins
     std::vector<LocatedText> serials;       // every -serial, in order
+    std::vector<PendingChardev> chardevs;   // -chardev and -monitor/-qmp ones, in order
+    std::vector<PendingMonitor> monitors;   // -mon, -monitor, -qmp, in order
+    std::vector<std::string> monitor_ids;   // QEMU's "mon" option ids, for duplicates
+    unsigned monitor_index = 0;             // N of the next "compat_monitorN"
+    bool default_monitor = true;            // cleared by -monitor, -qmp, -mon
+    std::map<std::string, unsigned> chardev_users;  // frontends per created chardev id
     struct AccelArg {
         std::string location;  // "-accel kvm,..." or "-enable-kvm"
         std::string name;
@@ -52,6 +77,7 @@ struct ParseState {
     bool accel_help = false;
     bool display_help = false;
     bool log_help = false;
+    bool chardev_help = false;
 
     void warn(const std::string& location, const std::string& text) {
         cfg.warnings.push_back(location.empty() ? "warning: " + text
@@ -59,12 +85,15 @@ struct ParseState {
     }
 };
 
-// Runs `fn`, prefixing any ConfigError it throws with "<location>: ".
+// Runs `fn`, prefixing any ConfigError it throws with "<location>: "
+// (nothing for an empty location: a default device has none in QEMU).
 template <typename Fn>
 auto at_location(const std::string& location, Fn&& fn) -> decltype(fn()) {
     try {
         return fn();
     } catch (const ConfigError& e) {
+        if (location.empty())
+            throw;
         throw ConfigError(location + ": " + e.what());
     }
 }
@@ -91,6 +120,11 @@ void handle_machine(ParseState& st, const ArgToken& tok);         // -machine, -
 void handle_accel(ParseState& st, const ArgToken& tok);           // -accel
 void handle_enable_kvm(ParseState& st, const ArgToken& tok);      // -enable-kvm
 void handle_serial(ParseState& st, const ArgToken& tok);          // -serial
+void handle_chardev(ParseState& st, const ArgToken& tok);         // -chardev
+void handle_monitor(ParseState& st, const ArgToken& tok);         // -monitor
+void handle_qmp(ParseState& st, const ArgToken& tok);             // -qmp
+void handle_qmp_pretty(ParseState& st, const ArgToken& tok);      // -qmp-pretty
+void handle_mon(ParseState& st, const ArgToken& tok);             // -mon
 void handle_display(ParseState& st, const ArgToken& tok);         // -display
 void handle_rtc(ParseState& st, const ArgToken& tok);             // -rtc
 void handle_name(ParseState& st, const ArgToken& tok);            // -name
@@ -105,6 +139,7 @@ void finalize_accel(ParseState& st);
 void finalize_rtc(ParseState& st);
 void finalize_memory(ParseState& st);
 void finalize_smp(ParseState& st);
+void finalize_monitors(ParseState& st);  // chardevs, then monitors
 void finalize_serials(ParseState& st);
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
@@ -117,5 +152,6 @@ void print_cpu_help(std::ostream& out);
 void print_accel_help(std::ostream& out);
 void print_display_help(std::ostream& out);
 void print_log_help(std::ostream& out);
+void print_chardev_help(std::ostream& out);
 
 } // namespace kestrel

@@ -21,6 +21,11 @@ const std::unordered_map<std::string_view, Handler>& option_handlers() {
         {"accel", handle_accel},
         {"enable-kvm", handle_enable_kvm},
         {"serial", handle_serial},
+        {"chardev", handle_chardev},
+        {"monitor", handle_monitor},
+        {"qmp", handle_qmp},
+        {"qmp-pretty", handle_qmp_pretty},
+        {"mon", handle_mon},
         {"display", handle_display},
         {"rtc", handle_rtc},
         {"name", handle_name},
@@ -69,6 +74,8 @@ bool print_requested_listing(ParseState& st, std::ostream& out) {
         print_display_help(out);
     else if (is_help(st.log_items))
         print_log_help(out);
+    else if (st.chardev_help)
+        print_chardev_help(out);
     else
         return false;
     return true;
@@ -144,6 +151,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_rtc(st);
     finalize_memory(st);
     finalize_smp(st);
+    finalize_monitors(st);
     finalize_serials(st);
     finalize_cpu(st);
     finalize_boot_files(st);

@@ -75,8 +75,10 @@ TEST_CASE("parser: -serial errors", "[config][parser][serial]") {
     CHECK(parse_error({"-serial", "mon:foo"}) == "-serial mon:foo: 'foo' is not a valid char driver");
     CHECK(parse_error({"-serial", "file:"}) ==
           "-serial file:: Could not open '': No such file or directory");
-    CHECK(parse_error({"-serial", "pty"}) ==
-          "-serial pty: character backend 'pty' is not supported by kestrel");
+    CHECK(parse_error({"-serial", "vc"}) ==
+          "-serial vc: character backend 'vc' is not supported by kestrel");
+    CHECK(parse_error({"-serial", "/dev/ttyS0"}) ==
+          "-serial /dev/ttyS0: character backend 'serial' is not supported by kestrel");
     CHECK(parse_error({"-serial", "stdio", "-serial", "stdio"}) ==
           "-serial stdio: cannot use stdio by multiple character devices");
 }
