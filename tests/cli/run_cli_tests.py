@@ -8,8 +8,10 @@ line on stderr, "<program>: <QEMU's message>", where <program> is the name
 it was called by (kestrel, or qemu-system-x86_64 through a symlink), and
 nothing on stdout. Every case also carries -pidfile, -serial file:, -D and
 (where the case allows) -daemonize, and must leave no trace: no pid file,
-no new or changed serial/log file, no daemon left running. All errors here
-are found before KVM is opened, so no /dev/kvm is needed.
+no new or changed serial/log file, no daemon left running, and none of the
+sockets or files its own chardevs name ("{work}" in a case stands for the
+test's scratch directory). All errors here are found before KVM is opened,
+so no /dev/kvm is needed.
 """
 import os
 import subprocess
@@ -47,6 +49,54 @@ CASES = [
     ("bad rtc base", ["-rtc", "base=yesterday"], "invalid datetime format", True),
     ("stdio used twice", ["-serial", "stdio", "-serial", "stdio"],
      "-serial stdio: cannot use stdio by multiple character devices", False),
+    # Character devices and monitors: the serial ports above are COM1/COM2.
+    ("unknown chardev backend", ["-chardev", "foo,id=x"],
+     "-chardev foo,id=x: 'foo' is not a valid char driver name", True),
+    ("chardev without id", ["-chardev", "null"], "-chardev null: chardev: no id specified", True),
+    ("duplicate chardev id", ["-chardev", "null,id=a", "-chardev", "null,id=a"],
+     "-chardev null,id=a: Duplicate ID 'a' for chardev", True),
+    ("bad option on a socket chardev",
+     ["-chardev", "socket,id=q,path={work}/q.sock,server=on,wait=off,foo=1"],
+     "-chardev socket,id=q,path={work}/q.sock,server=on,wait=off,foo=1: Invalid parameter 'foo'",
+     True, ["{work}/q.sock"]),
+    ("socket chardev without port",
+     ["-chardev", "file,id=f,path={work}/chardev.log", "-chardev", "socket,id=s,host=localhost"],
+     "-chardev socket,id=s,host=localhost: chardev: socket: no port given", True,
+     ["{work}/chardev.log"]),
+    ("wait on a client socket", ["-chardev", "socket,id=s,path={work}/c.sock,wait=off"],
+     "-chardev socket,id=s,path={work}/c.sock,wait=off: "
+     "'wait' option is incompatible with socket in client connect mode", True, ["{work}/c.sock"]),
+    ("bad udp port", ["-chardev", "udp,id=u,port=x"],
+     "-chardev udp,id=u,port=x: address resolution failed for localhost:x: "
+     "Servname not supported for ai_socktype", True),
+    ("-mon on an unknown chardev",
+     ["-qmp", "unix:{work}/qmp.sock,server=on,wait=off", "-chardev",
+      "file,id=f,path={work}/chardev.log", "-mon", "chardev=zz"],
+     '-mon chardev=zz: chardev "zz" not found', True, ["{work}/qmp.sock", "{work}/chardev.log"]),
+    ("bad -mon mode",
+     ["-chardev", "socket,id=m,path={work}/m.sock,server=on,wait=off", "-mon", "chardev=m,mode=foo"],
+     "-mon chardev=m,mode=foo: Parameter 'mode' does not accept value 'foo'", True, ["{work}/m.sock"]),
+    ("-mon without chardev", ["-mon", "mode=control"],
+     "-mon mode=control: Parameter 'chardev' is missing", True),
+    ("chardev used by two monitors",
+     ["-chardev", "socket,id=a,path={work}/a.sock,server=on,wait=off", "-mon", "chardev=a",
+      "-mon", "chardev=a,mode=control"],
+     "-mon chardev=a,mode=control: Device 'a' is in use", True, ["{work}/a.sock"]),
+    ("-qmp none", ["-qmp", "none"], "-qmp none: 'none' is not a valid char driver", True),
+    ("bad boolean in -qmp", ["-qmp", "unix:{work}/q2.sock,server=maybe"],
+     "-qmp unix:{work}/q2.sock,server=maybe: Parameter 'server' expects 'on' or 'off'", True,
+     ["{work}/q2.sock"]),
+    ("bad -monitor shorthand", ["-monitor", "tcp:localhost"],
+     "-monitor tcp:localhost: parse error: tcp:localhost", True),
+    ("-qmp-pretty on a missing chardev", ["-qmp-pretty", "chardev:zz"],
+     '-qmp-pretty chardev:zz: chardev "zz" not found', True),
+    ("stdio chardev with daemonize", ["-chardev", "stdio,id=s"],
+     "-chardev stdio,id=s: cannot use stdio with -daemonize", True),
+    ("monitor and serial on stdio",
+     ["-qmp", "unix:{work}/q3.sock,server=on,wait=off", "-monitor", "stdio", "-serial", "mon:stdio"],
+     "-serial mon:stdio: cannot use stdio by multiple character devices", False, ["{work}/q3.sock"]),
+    ("serial on an unknown chardev", ["-serial", "chardev:zz"],
+     "-serial chardev:zz: could not connect serial device to character backend 'chardev:zz'", True),
 ]
 
 SERIAL_BEFORE = b"serial output from an earlier run\n"
@@ -71,7 +121,7 @@ def read(path):
         return f.read()
 
 
-def run_case(program_path, args, expected, daemonize, work):
+def run_case(program_path, args, expected, daemonize, work, absent=()):
     """Returns a list of failure reasons (empty when the case passed)."""
     program = os.path.basename(program_path)
     marker = "kestrel-cli-%s" % uuid.uuid4().hex
@@ -114,6 +164,10 @@ def run_case(program_path, args, expected, daemonize, work):
         os.kill(pid, 9)
     if leftovers:
         failures.append("left processes running: %s" % leftovers)
+    for path in absent:
+        if os.path.lexists(path):
+            failures.append("created %s" % path)
+            os.unlink(path)
     if os.path.exists(pidfile):
         failures.append("pid file was created")
     if os.path.exists(serial_new):
@@ -135,9 +189,12 @@ def main():
         alias = os.path.join(work, "qemu-system-x86_64")
         os.symlink(binary, alias)
         for program_path in (binary, alias):
-            for name, args, expected, daemonize in CASES:
+            for name, args, expected, daemonize, *absent in CASES:
                 label = "%s (as %s)" % (name, os.path.basename(program_path))
-                failures = run_case(program_path, args, expected, daemonize, work)
+                args = [a.replace("{work}", work) for a in args]
+                expected = expected.replace("{work}", work)
+                absent = [p.replace("{work}", work) for p in (absent[0] if absent else [])]
+                failures = run_case(program_path, args, expected, daemonize, work, absent)
                 if failures:
                     failed += 1
                     print("FAIL %s" % label)
