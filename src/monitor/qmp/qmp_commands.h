@@ -1,0 +1,53 @@
+#pragma once
+// The QMP command table: name, argument type and return type in the QMP
+// schema, and the handler. Handlers get arguments already checked against
+// the schema and throw MonitorError with QEMU's class and text.
+#include "monitor/qmp/qmp_schema.h"
+#include "monitor/qmp/qmp_services.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kestrel::qmp {
+
+struct QmpCommand {
+    std::string name;
+    std::string arg_type;   // an object type of the schema ("q_empty": none)
+    std::string ret_type;
+    std::function<Json(const Json& args)> run;
+};
+
+class QmpCommandTable {
+public:
+    explicit QmpCommandTable(QmpServices& services);
+    QmpCommandTable(const QmpCommandTable&) = delete;   // handlers hold `this`
+    QmpCommandTable& operator=(const QmpCommandTable&) = delete;
+
+    const QmpCommand* find(const std::string& name) const;
+    const std::vector<QmpCommand>& commands() const { return commands_; }
+    const Schema& schema() const { return schema_; }
+    void add(QmpCommand command);
+
+    Json query_commands() const;   // [{"name": ...}, ...]
+    Json query_events() const;
+    Json introspect() const;       // query-qmp-schema: [SchemaInfo, ...]
+
+private:
+    std::vector<QmpCommand> commands_;
+    Schema schema_;
+};
+
+// Registration, one file per group of commands.
+void add_schema_types(Schema& schema);
+void add_query_commands(QmpCommandTable& table, QmpServices& services);
+void add_vm_commands(QmpCommandTable& table, QmpServices& services);
+void add_memory_commands(QmpCommandTable& table, QmpServices& services);
+
+// Helpers for handlers.
+Json optional_arg(const Json& args, const char* name);   // null when absent
+// An existing vCPU's index (absent: 0), else QEMU's "Parameter 'cpu-index'
+// expects a CPU number".
+unsigned checked_cpu_index(VmControl& vm, const Json& index);
+
+} // namespace kestrel::qmp

@@ -1,0 +1,38 @@
+#pragma once
+// Delivers machine events to QMP clients: {"timestamp": {"seconds": S,
+// "microseconds": US}, "event": NAME, "data": {...}} (no "data" when the
+// event has none, like QEMU's STOP). Sessions subscribe for their lifetime;
+// only those past capabilities negotiation receive events. Loop thread only.
+#include "monitor/event_sink.h"
+#include "monitor/qmp/qmp_json.h"
+
+#include <vector>
+
+namespace kestrel::qmp {
+
+class QmpEventListener {
+public:
+    virtual ~QmpEventListener() = default;
+    // Called for every event; the listener drops it while negotiating.
+    virtual void deliver_event(const Json& message) = 0;
+};
+
+class QmpEventHub final : public EventSink {
+public:
+    void subscribe(QmpEventListener* listener);
+    void unsubscribe(QmpEventListener* listener);
+    void emit_event(std::string_view name, const nlohmann::json& data = nlohmann::json::object()) override;
+
+private:
+    std::vector<QmpEventListener*> listeners_;
+};
+
+// The events kestrel's machine emits (query-events, query-qmp-schema):
+// name and argument type in the QMP schema ("q_empty" when none).
+struct QmpEventInfo {
+    const char* name;
+    const char* arg_type;
+};
+const std::vector<QmpEventInfo>& qmp_event_list();
+
+} // namespace kestrel::qmp
