@@ -24,12 +24,6 @@ uint64_t little_endian(const uint8_t* p, unsigned size) {
     return v;
 }
 
-int64_t sign_extend(uint64_t v, unsigned size) {
-    if (size == 8) return static_cast<int64_t>(v);
-    unsigned shift = 64 - size * 8;
-    return static_cast<int64_t>(v << shift) >> shift;
-}
-
 std::string char_item(uint8_t c) {
     switch (c) {
     case '\'': return "'\\''";
@@ -43,6 +37,8 @@ std::string char_item(uint8_t c) {
 }
 
 // One value of a dump line, in the column width QEMU gives each format.
+// Like QEMU, 'd' is signed only for 8-byte units (smaller ones are read
+// zero-extended).
 std::string dump_item(uint64_t v, char format, unsigned size) {
     unsigned bits = size * 8;
     switch (format) {
@@ -51,7 +47,7 @@ std::string dump_item(uint64_t v, char format, unsigned size) {
         return fmt::format("{:>{}}", digits, (bits + 2) / 3);
     }
     case 'u': return fmt::format("{:>{}}", v, (bits * 10 + 32) / 33);
-    case 'd': return fmt::format("{:>{}}", sign_extend(v, size), (bits * 10 + 32) / 33);
+    case 'd': return fmt::format("{:>{}}", static_cast<int64_t>(v), (bits * 10 + 32) / 33);
     case 'c': return char_item(static_cast<uint8_t>(v));
     default: return fmt::format("0x{:0{}x}", v, size * 2);
     }

@@ -83,8 +83,10 @@ void HmpReadline::feed_csi(uint8_t byte) {
         return;
     }
     switch (byte) {
-    case 'A': history_up(); break;
-    case 'B': history_down(); break;
+    case 'A':
+    case 'F': history_up(); break;     // qemu treats ESC[F and ESC[E as up/down too
+    case 'B':
+    case 'E': history_down(); break;
     case 'C': cursor_ = std::min(cursor_ + 1, line_.size()); break;
     case 'D': if (cursor_ > 0) --cursor_; break;
     case '~':

@@ -3,7 +3,7 @@
 // readline: printable bytes insert at the cursor, Backspace/DEL delete
 // before it, Ctrl-D and ESC[3~ at it, Ctrl-A/ESC[1~/ESC O H go home,
 // Ctrl-E/ESC[4~/ESC O F go to the end, ESC[C/ESC[D move, Ctrl-W deletes the
-// word before the cursor, ESC[A/ESC[B walk the history, Tab completes,
+// word before the cursor, ESC[A/ESC[F and ESC[B/ESC[E walk the history, Tab completes,
 // Ctrl-L clears the screen, CR or LF ends the line. (QEMU has no Ctrl-K,
 // Ctrl-U, Ctrl-B or Ctrl-F; neither has this.)
 //
