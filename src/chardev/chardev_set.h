@@ -31,14 +31,24 @@ public:
     // created, sockets bound, ptys announced on stderr, a server with
     // wait=on waits here for its first client). Throws std::runtime_error
     // "-chardev socket,id=x,...: <QEMU's reason>" style messages.
-    ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loop, MuxActions actions = {});
+    // `program` prefixes the messages printed while running ("PROGRAM:
+    // -chardev ...: info: QEMU waiting for connection on: ...").
+    ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loop, MuxActions actions = {},
+               std::string program = "kestrel");
     ~ChardevSet();
 
     // The chardev a frontend talks through: the backend itself, or a new
     // mux view for mux=on. The parser has already checked that ids exist
-    // and that non-mux chardevs are claimed once; violating that throws.
+    // and that non-mux chardevs are claimed once; violating that throws
+    // ("Device 'ID' is in use", "chardev 'ID' not found").
     Chardev& claim(const std::string& id);
+    // query-chardev: one entry per backend in command-line order; a mux
+    // shows as "ID" (filename "mux") followed by its backend "ID-base".
     std::vector<ChardevInfo> info() const;
+
+private:
+    struct Entry;
+    std::vector<std::unique_ptr<Entry>> entries_;
 };
 
 } // namespace kestrel

@@ -43,6 +43,7 @@ void FdChardev::attach(CharFrontend* frontend) {
         std::lock_guard guard(input_lock_);
         frontend_ = frontend;
     }
+    notifier_.post_opened();
     if (frontend && in_fd_ >= 0) post_pump();
 }
 

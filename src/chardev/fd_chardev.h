@@ -11,7 +11,10 @@
 // which resumes polling. At EOF input stops. Fds that epoll cannot watch
 // (a regular file or /dev/null as stdin) are read directly as the frontend
 // takes data.
+//
+// Always "connected": attach() posts opened() to the frontend.
 #include "chardev/chardev.h"
+#include "chardev/frontend_notifier.h"
 #include "machine/event_loop.h"
 
 #include <atomic>
@@ -58,6 +61,7 @@ private:
 
     std::atomic<bool> pump_posted_{false};
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+    FrontendNotifier notifier_{loop_, frontend_};
 };
 
 } // namespace kestrel

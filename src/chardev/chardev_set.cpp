@@ -1,0 +1,76 @@
+#include "chardev/chardev_set.h"
+
+#include "chardev/mux_chardev.h"
+#include "chardev/open_chardev.h"
+
+#include <stdexcept>
+
+namespace kestrel {
+
+struct ChardevSet::Entry {
+    ChardevConfig cfg;
+    std::unique_ptr<Chardev> backend;
+    std::unique_ptr<MuxChardev> mux;  // declared last: detaches first
+    bool claimed = false;
+};
+
+namespace {
+
+// The option text QEMU would name in an error. ChardevConfig keeps only
+// the parsed options, so this is rebuilt from them.
+std::string chardev_location(const ChardevConfig& cfg) {
+    std::string s = "-chardev " + cfg.backend + ",id=" + cfg.id;
+    if (!cfg.path.empty() && !cfg.options.count("path")) s += ",path=" + cfg.path;
+    for (const auto& [key, value] : cfg.options) s += "," + key + "=" + value;
+    if (cfg.mux) s += ",mux=on";
+    return s;
+}
+
+} // namespace
+
+ChardevSet::ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loop, MuxActions actions,
+                       std::string program) {
+    for (const auto& cfg : configs) {
+        auto entry = std::make_unique<Entry>();
+        entry->cfg = cfg;
+        ChardevConfig backend_cfg = cfg;
+        if (cfg.mux) backend_cfg.id = cfg.id + "-base";
+        ChardevMessages messages{program, chardev_location(cfg)};
+        try {
+            entry->backend = open_chardev(backend_cfg, loop, messages);
+        } catch (const std::runtime_error& e) {
+            throw std::runtime_error(messages.location + ": " + e.what());
+        }
+        if (cfg.mux) entry->mux = std::make_unique<MuxChardev>(cfg.id, *entry->backend, loop, actions);
+        entries_.push_back(std::move(entry));
+    }
+}
+
+ChardevSet::~ChardevSet() {
+    while (!entries_.empty()) entries_.pop_back();
+}
+
+Chardev& ChardevSet::claim(const std::string& id) {
+    for (auto& e : entries_) {
+        if (e->cfg.id != id) continue;
+        if (e->mux) {
+            e->claimed = true;
+            return e->mux->new_view();
+        }
+        if (e->claimed) throw std::runtime_error("Device '" + id + "' is in use");
+        e->claimed = true;
+        return *e->backend;
+    }
+    throw std::runtime_error("chardev '" + id + "' not found");
+}
+
+std::vector<ChardevInfo> ChardevSet::info() const {
+    std::vector<ChardevInfo> out;
+    for (const auto& e : entries_) {
+        if (e->mux) out.push_back({e->cfg.id, "mux", e->claimed});
+        out.push_back({e->backend->label(), e->backend->filename(), e->claimed});
+    }
+    return out;
+}
+
+} // namespace kestrel

@@ -1,0 +1,33 @@
+#pragma once
+// -chardev pty: a new pseudo-terminal in raw mode, announced on stderr as
+// QEMU does: "char device redirected to /dev/pts/N (label ID)".
+// Connected while someone has the slave side open. Like QEMU, kestrel
+// learns that by polling the master for a hang-up every second while
+// nobody has it open; meanwhile output is dropped (never blocks) and the
+// master is not read (its hang-up would make epoll spin).
+#include "chardev/stream_chardev.h"
+
+namespace kestrel {
+
+class PtyChardev final : public StreamChardev {
+public:
+    // Throws std::runtime_error("Failed to create PTY: <strerror>").
+    PtyChardev(std::string label, EventLoop& loop);
+    ~PtyChardev() override;
+    std::string filename() const override { return "pty:" + slave_path_; }
+    const std::string& slave_path() const { return slave_path_; }
+
+    static constexpr int kPollSeconds = 1;
+
+private:
+    void on_disconnected() override { start_polling(); }
+    void start_polling();
+    void stop_polling();
+    void check_slave();  // connects when the slave is open
+
+    int master_fd_ = -1;
+    int timer_fd_ = -1;
+    std::string slave_path_;
+};
+
+} // namespace kestrel

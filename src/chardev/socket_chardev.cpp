@@ -1,0 +1,128 @@
+#include "chardev/socket_chardev.h"
+
+#include <cerrno>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+namespace kestrel {
+
+SocketChardev::SocketChardev(std::string label, EventLoop& loop, SocketOptions opts, ChardevMessages messages)
+    : StreamChardev(std::move(label), loop), opts_(std::move(opts)), messages_(std::move(messages)) {
+    if (opts_.server) {
+        open_server();
+        return;
+    }
+    if (opts_.reconnect > 0) {
+        if (!try_connect()) start_reconnect_timer();
+        return;
+    }
+    int fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
+    local_ = local_address(fd);
+    peer_ = peer_address(fd);
+    connect_fds(fd, fd);
+}
+
+SocketChardev::~SocketChardev() {
+    stop_reconnect_timer();
+    set_listening(false);
+    if (listen_fd_ >= 0) {
+        close(listen_fd_);
+        if (opts_.is_unix) unlink(opts_.path.c_str());
+    }
+}
+
+void SocketChardev::open_server() {
+    if (opts_.is_unix) {
+        listen_fd_ = listen_unix(opts_.path);
+    } else {
+        InetAddress bound;
+        listen_fd_ = listen_tcp(opts_.inet, bound);
+        opts_.inet = bound;  // QEMU names the bound address from now on
+    }
+    if (opts_.wait) {
+        messages_.info("QEMU waiting for connection on: " + filename());
+        pollfd pfd{listen_fd_, POLLIN, 0};
+        while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {}
+        accept_client();
+    }
+    if (!connected()) set_listening(true);
+}
+
+void SocketChardev::accept_client() {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;  // the client gave up already (or EAGAIN)
+    set_listening(false);
+    local_ = local_address(fd);
+    peer_ = peer_address(fd);
+    connect_fds(fd, fd);
+}
+
+void SocketChardev::set_listening(bool on) {
+    if (on == listening_ || listen_fd_ < 0) return;
+    if (on) loop_.add_fd(listen_fd_, EPOLLIN, [this](uint32_t) { accept_client(); });
+    else loop_.remove_fd(listen_fd_);
+    listening_ = on;
+}
+
+bool SocketChardev::try_connect() {
+    try {
+        int fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
+        error_reported_ = false;
+        local_ = local_address(fd);
+        peer_ = peer_address(fd);
+        connect_fds(fd, fd);
+        return true;
+    } catch (const std::runtime_error& e) {
+        if (!error_reported_) messages_.error("Unable to connect character device " + label() + ": " + e.what());
+        error_reported_ = true;
+        return false;
+    }
+}
+
+void SocketChardev::on_disconnected() {
+    local_.clear();
+    peer_.clear();
+    if (opts_.server) set_listening(true);
+    else if (opts_.reconnect > 0) start_reconnect_timer();
+}
+
+void SocketChardev::start_reconnect_timer() {
+    if (timer_fd_ < 0) {
+        timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (timer_fd_ < 0) return;
+        loop_.add_fd(timer_fd_, EPOLLIN, [this](uint32_t) {
+            uint64_t ticks;
+            [[maybe_unused]] auto r = ::read(timer_fd_, &ticks, sizeof ticks);
+            if (connected() || try_connect()) stop_reconnect_timer();
+        });
+    }
+    itimerspec every{};
+    every.it_value.tv_sec = opts_.reconnect;
+    every.it_interval.tv_sec = opts_.reconnect;
+    timerfd_settime(timer_fd_, 0, &every, nullptr);
+}
+
+void SocketChardev::stop_reconnect_timer() {
+    if (timer_fd_ < 0) return;
+    loop_.remove_fd(timer_fd_);
+    close(timer_fd_);
+    timer_fd_ = -1;
+}
+
+std::string SocketChardev::endpoint() const {
+    std::string s = opts_.is_unix ? "unix:" + opts_.path : "tcp:" + opts_.inet.host + ":" + opts_.inet.port;
+    return opts_.server ? s + ",server=on" : s;
+}
+
+std::string SocketChardev::filename() const {
+    if (!connected()) return "disconnected:" + endpoint();
+    std::string server = opts_.server ? ",server=on" : "";
+    if (opts_.is_unix) return "unix:" + local_ + server;
+    return "tcp:" + local_ + server + " <-> " + peer_;
+}
+
+} // namespace kestrel

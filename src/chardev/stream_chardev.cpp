@@ -1,0 +1,233 @@
+#include "chardev/stream_chardev.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kestrel {
+
+namespace {
+void set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+bool is_socket(int fd) {
+    struct stat st {};
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+} // namespace
+
+StreamChardev::StreamChardev(std::string label, EventLoop& loop) : Chardev(std::move(label)), loop_(loop) {
+    input_.reserve(kInputBufferSize);
+}
+
+StreamChardev::~StreamChardev() { close_connection(); }
+
+void StreamChardev::post_guarded(std::function<void()> fn) {
+    std::weak_ptr<int> alive = alive_;
+    loop_.post([alive, fn = std::move(fn)] {
+        if (!alive.expired()) fn();
+    });
+}
+
+void StreamChardev::connect_fds(int in_fd, int out_fd) {
+    close_connection();
+    for (int fd : {in_fd, out_fd})
+        if (fd >= 0) set_nonblocking(fd);
+    in_fd_ = in_fd;
+    {
+        std::lock_guard guard(out_lock_);
+        out_fd_ = out_fd;
+        out_is_socket_ = out_fd >= 0 && is_socket(out_fd);
+    }
+    connected_ = true;
+    update_watch();
+    notifier_.post_opened();
+}
+
+void StreamChardev::disconnect() {
+    if (!connected_) return;
+    close_connection();
+    notifier_.post_closed();
+    on_disconnected();
+}
+
+void StreamChardev::close_connection() {
+    for (auto& [fd, events] : watched_) loop_.remove_fd(fd);
+    watched_.clear();
+    int out_fd;
+    {
+        std::lock_guard guard(out_lock_);
+        out_fd = out_fd_;
+        out_fd_ = -1;
+        out_queue_.clear();
+        dropping_ = false;
+    }
+    if (in_fd_ >= 0) close(in_fd_);
+    if (out_fd >= 0 && out_fd != in_fd_) close(out_fd);
+    in_fd_ = -1;
+    input_.clear();
+    connected_ = false;
+}
+
+void StreamChardev::attach(CharFrontend* frontend) {
+    frontend_ = frontend;
+    if (!frontend) return;
+    if (connected_) notifier_.post_opened();
+    post_update();
+}
+
+void StreamChardev::frontend_ready() { post_update(); }
+
+// Any thread -------------------------------------------------------------
+
+void StreamChardev::write(std::span<const uint8_t> data) {
+    if (data.empty()) return;
+    std::lock_guard guard(out_lock_);
+    if (out_fd_ < 0) return;  // nobody there: QEMU drops it too
+    size_t done = out_queue_.empty() ? write_now(data) : 0;
+    if (done == data.size()) return;
+    if (datagram_) return;
+    bool was_empty = out_queue_.empty();
+    queue_output(data.subspan(done));
+    if (was_empty && !out_queue_.empty()) post_update();
+}
+
+size_t StreamChardev::write_now(std::span<const uint8_t> data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = out_is_socket_ ? ::send(out_fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL)
+                                   : ::write(out_fd_, data.data() + done, data.size() - done);
+        if (n > 0) {
+            done += size_t(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        // EAGAIN: queue the rest. A real error (EPIPE, EIO): the input side
+        // sees the hang-up and ends the connection; drop meanwhile.
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return data.size();
+        break;
+    }
+    return done;
+}
+
+void StreamChardev::queue_output(std::span<const uint8_t> data) {
+    size_t room = kOutputLimit - std::min(kOutputLimit, out_queue_.size());
+    size_t take = std::min(room, data.size());
+    out_queue_.insert(out_queue_.end(), data.begin(), data.begin() + ptrdiff_t(take));
+    if (take < data.size() && !dropping_) {
+        dropping_ = true;
+        spdlog::warn("chardev {}: the peer is not reading; dropping output", label());
+    }
+}
+
+void StreamChardev::post_update() {
+    if (update_posted_.exchange(true)) return;
+    post_guarded([this] {
+        update_posted_ = false;
+        deliver_input();
+        update_watch();
+    });
+}
+
+// Loop thread ------------------------------------------------------------
+
+bool StreamChardev::flush_output() {
+    std::lock_guard guard(out_lock_);
+    if (out_fd_ < 0 || out_queue_.empty()) return true;
+    ssize_t n;
+    do {
+        n = out_is_socket_ ? ::send(out_fd_, out_queue_.data(), out_queue_.size(), MSG_NOSIGNAL)
+                           : ::write(out_fd_, out_queue_.data(), out_queue_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    out_queue_.erase(out_queue_.begin(), out_queue_.begin() + n);
+    if (out_queue_.empty()) dropping_ = false;
+    return true;
+}
+
+void StreamChardev::on_fd_event(uint32_t events, bool is_input) {
+    if (events & EPOLLOUT) {
+        if (!flush_output()) return disconnect();
+    }
+    if (is_input && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+        read_input();
+        if (!connected_) return;
+    } else if (!is_input && (events & EPOLLERR)) {
+        return disconnect();
+    }
+    update_watch();
+}
+
+void StreamChardev::read_input() {
+    size_t room = kInputBufferSize - input_.size();
+    if (room == 0) return;
+    uint8_t buf[kInputBufferSize];
+    ssize_t n;
+    do {
+        n = ::read(in_fd_, buf, room);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        input_.insert(input_.end(), buf, buf + n);
+        deliver_input();
+        return;
+    }
+    if (datagram_ || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
+    disconnect();
+}
+
+void StreamChardev::deliver_input() {
+    while (!input_.empty() && frontend_) {
+        size_t n = std::min(frontend_->can_receive(), input_.size());
+        if (n == 0) break;
+        frontend_->receive({input_.data(), n});
+        input_.erase(input_.begin(), input_.begin() + ptrdiff_t(n));
+    }
+}
+
+// The fds in the loop's epoll set follow what we wait for. An fd we wait
+// nothing from leaves the set: epoll reports a hang-up even with no events
+// requested, which would make the loop spin.
+void StreamChardev::update_watch() {
+    if (!connected_) return;
+    bool want_in = in_fd_ >= 0 && input_.size() < kInputBufferSize;
+    bool want_out;
+    int out_fd;
+    {
+        std::lock_guard guard(out_lock_);
+        want_out = !out_queue_.empty();
+        out_fd = out_fd_;
+    }
+    if (in_fd_ == out_fd) {
+        watch(in_fd_, (want_in ? EPOLLIN : 0u) | (want_out ? EPOLLOUT : 0u));
+        return;
+    }
+    if (in_fd_ >= 0) watch(in_fd_, want_in ? EPOLLIN : 0u);
+    if (out_fd >= 0) watch(out_fd, want_out ? EPOLLOUT : 0u);
+}
+
+void StreamChardev::watch(int fd, uint32_t events) {
+    auto it = watched_.find(fd);
+    uint32_t now = it == watched_.end() ? 0 : it->second;
+    if (now == events) return;
+    if (events == 0) {
+        loop_.remove_fd(fd);
+        watched_.erase(it);
+    } else if (now == 0) {
+        bool is_input = fd == in_fd_;
+        loop_.add_fd(fd, events, [this, is_input](uint32_t ev) { on_fd_event(ev, is_input); });
+        watched_[fd] = events;
+    } else {
+        loop_.modify_fd(fd, events);
+        it->second = events;
+    }
+}
+
+} // namespace kestrel

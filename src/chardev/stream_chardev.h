@@ -1,0 +1,91 @@
+#pragma once
+// The base of the backends whose peer comes and goes: socket, pty, pipe,
+// udp. It owns the connection's fds while one exists and moves bytes both
+// ways without ever blocking the caller.
+//
+// Output (write(), any thread): with no connection the data is dropped, as
+// QEMU does. Otherwise it is written at once with a non-blocking write;
+// what the peer does not take is queued (up to kOutputLimit bytes) and
+// flushed by the loop when the fd is writable. Past the limit (a peer that
+// stopped reading) output is dropped, logged once until the queue drains.
+// The guest is never blocked by a slow or absent peer.
+//
+// Input (loop thread): read into a bounded buffer and handed to the
+// frontend up to can_receive(); while the buffer is full the fd is not
+// read; frontend_ready() resumes. EOF or a read error (ECONNRESET, EIO from
+// a pty whose slave closed) ends the connection: closed() is posted to the
+// frontend and the subclass's on_disconnected() runs.
+#include "chardev/chardev.h"
+#include "chardev/frontend_notifier.h"
+#include "machine/event_loop.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace kestrel {
+
+class StreamChardev : public Chardev {
+public:
+    ~StreamChardev() override;
+
+    void write(std::span<const uint8_t> data) override;
+    void attach(CharFrontend* frontend) override;
+    void frontend_ready() override;
+    bool connected() const override { return connected_; }
+
+    static constexpr size_t kOutputLimit = 256 * 1024;
+    static constexpr size_t kInputBufferSize = 4096;
+
+protected:
+    StreamChardev(std::string label, EventLoop& loop);
+
+    // Loop thread (or before run()). Takes the fds (in_fd may equal out_fd;
+    // either may be -1), makes them non-blocking, starts reading and posts
+    // opened() to the frontend.
+    void connect_fds(int in_fd, int out_fd);
+    // Loop thread. Ends the connection (no-op without one): closes its fds,
+    // drops queued output and unread input, posts closed(), then calls
+    // on_disconnected().
+    void disconnect();
+    virtual void on_disconnected() {}
+    // Datagram fds (udp): a read of 0 bytes is an empty datagram, errors
+    // (ECONNREFUSED from ICMP) are ignored, unsent output is dropped.
+    void set_datagram() { datagram_ = true; }
+    // Runs fn on the loop unless this chardev is destroyed first.
+    void post_guarded(std::function<void()> fn);
+
+    EventLoop& loop_;
+    FrontendNotifier notifier_{loop_, frontend_};
+
+private:
+    void close_connection();
+    void on_fd_event(uint32_t events, bool is_input);
+    void read_input();
+    void deliver_input();
+    bool flush_output();          // loop thread; false: the peer is gone
+    size_t write_now(std::span<const uint8_t> data);  // out_lock_ held
+    void queue_output(std::span<const uint8_t> data); // out_lock_ held
+    void post_update();
+    void update_watch();
+    void watch(int fd, uint32_t events);
+
+    std::atomic<bool> connected_{false};
+    bool datagram_ = false;
+    int in_fd_ = -1;
+
+    std::mutex out_lock_;        // out_fd_ and the output queue
+    int out_fd_ = -1;
+    bool out_is_socket_ = false;
+    std::vector<uint8_t> out_queue_;
+    bool dropping_ = false;
+
+    std::vector<uint8_t> input_;
+    std::map<int, uint32_t> watched_;  // fd -> events in the loop's epoll set
+    std::atomic<bool> update_posted_{false};
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace kestrel
