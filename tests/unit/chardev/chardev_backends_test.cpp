@@ -77,13 +77,19 @@ struct Pipe {
     }
 };
 
+// FdChardev leaves filename() to its subclasses.
+struct RawFdChardev final : FdChardev {
+    using FdChardev::FdChardev;
+    std::string filename() const override { return "fd"; }
+};
+
 void spin(EventLoop& loop, int rounds = 5) {
     for (int i = 0; i < rounds; ++i) loop.run_once(10);
 }
 
 } // namespace
 
-TEST_CASE("chardev file: created when opened, truncated unless appending") {
+TEST_CASE("chardev file: created when opened, truncated unless appending", "[chardev]") {
     TempDir dir;
     EventLoop loop;
     std::string path = dir.path + "/serial.log";
@@ -106,7 +112,7 @@ TEST_CASE("chardev file: created when opened, truncated unless appending") {
     CHECK(slurp(path) == "second\nthird\n");
 }
 
-TEST_CASE("chardev file: QEMU's error messages") {
+TEST_CASE("chardev file: QEMU's error messages", "[chardev]") {
     TempDir dir;
     EventLoop loop;
     CHECK(open_error(file_config(dir.path + "/no/such/x"), loop) ==
@@ -119,7 +125,7 @@ TEST_CASE("chardev file: QEMU's error messages") {
     CHECK(open_error(bad, loop) == "'foo' is not a valid char driver name");
 }
 
-TEST_CASE("chardev null: swallows output") {
+TEST_CASE("chardev null: swallows output", "[chardev]") {
     EventLoop loop;
     ChardevConfig cfg;
     cfg.id = "n";
@@ -129,7 +135,7 @@ TEST_CASE("chardev null: swallows output") {
     CHECK(c->label() == "n");
 }
 
-TEST_CASE("chardev stdio: only one at a time") {
+TEST_CASE("chardev stdio: only one at a time", "[chardev]") {
     EventLoop loop;
     ChardevConfig cfg;
     cfg.id = "serial0";
@@ -142,10 +148,10 @@ TEST_CASE("chardev stdio: only one at a time") {
     CHECK(open_error(cfg, loop) == "Parameter 'signal' expects 'on' or 'off'");
 }
 
-TEST_CASE("chardev fd: input flows only as the frontend has room") {
+TEST_CASE("chardev fd: input flows only as the frontend has room", "[chardev]") {
     EventLoop loop;
     Pipe in;
-    FdChardev c("t", loop, in.rd, -1, false);
+    RawFdChardev c("t", loop, in.rd, -1, false);
     Frontend fe;
     c.attach(&fe);
     REQUIRE(write(in.wr, "hello world", 11) == 11);
@@ -162,10 +168,10 @@ TEST_CASE("chardev fd: input flows only as the frontend has room") {
     c.attach(nullptr);
 }
 
-TEST_CASE("chardev fd: a full buffer stops reading; EOF stops input") {
+TEST_CASE("chardev fd: a full buffer stops reading; EOF stops input", "[chardev]") {
     EventLoop loop;
     Pipe in;
-    FdChardev c("t", loop, in.rd, -1, false);
+    RawFdChardev c("t", loop, in.rd, -1, false);
     Frontend fe;
     c.attach(&fe);
     std::string big(FdChardev::kInputBufferSize + 100, 'x');
@@ -184,14 +190,14 @@ TEST_CASE("chardev fd: a full buffer stops reading; EOF stops input") {
     c.attach(nullptr);
 }
 
-TEST_CASE("chardev fd: input from a non-pollable fd (regular file)") {
+TEST_CASE("chardev fd: input from a non-pollable fd (regular file)", "[chardev]") {
     TempDir dir;
     std::string path = dir.path + "/input";
     std::ofstream(path) << "from a file";
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     REQUIRE(fd >= 0);
     EventLoop loop;
-    FdChardev c("t", loop, fd, -1, true);
+    RawFdChardev c("t", loop, fd, -1, true);
     Frontend fe;
     fe.room = 4;
     c.attach(&fe);
@@ -204,11 +210,11 @@ TEST_CASE("chardev fd: input from a non-pollable fd (regular file)") {
     c.attach(nullptr);
 }
 
-TEST_CASE("chardev fd: output survives a full non-blocking pipe") {
+TEST_CASE("chardev fd: output survives a full non-blocking pipe", "[chardev]") {
     EventLoop loop;
     Pipe out;
     REQUIRE(fcntl(out.wr, F_SETFL, O_NONBLOCK) == 0);
-    FdChardev c("t", loop, -1, out.wr, false);
+    RawFdChardev c("t", loop, -1, out.wr, false);
     std::string data(1 << 20, '\0');
     for (size_t i = 0; i < data.size(); ++i) data[i] = char('a' + i % 26);
     std::string received;
@@ -225,13 +231,13 @@ TEST_CASE("chardev fd: output survives a full non-blocking pipe") {
     CHECK(received == data);
 }
 
-TEST_CASE("chardev fd: a closed reader (EPIPE) drops output without dying") {
+TEST_CASE("chardev fd: a closed reader (EPIPE) drops output without dying", "[chardev]") {
     auto old = std::signal(SIGPIPE, SIG_IGN);  // the lead ignores SIGPIPE process-wide
     EventLoop loop;
     Pipe out;
     close(out.rd);
     out.rd = -1;
-    FdChardev c("t", loop, -1, out.wr, false);
+    RawFdChardev c("t", loop, -1, out.wr, false);
     put(c, "nobody listens");
     put(c, "still nobody");
     std::signal(SIGPIPE, old);
