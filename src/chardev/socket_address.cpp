@@ -52,8 +52,10 @@ std::string format_address(const sockaddr_storage& ss, socklen_t len) {
     if (getnameinfo(reinterpret_cast<const sockaddr*>(&ss), len, host, sizeof host, port, sizeof port,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0)
         return "";
-    if (ss.ss_family == AF_INET6) return "[" + std::string(host) + "]:" + port;
-    return std::string(host) + ":" + port;
+    bool v6 = ss.ss_family == AF_INET6;
+    std::string out;
+    out.append(v6 ? "[" : "").append(host).append(v6 ? "]:" : ":").append(port);
+    return out;
 }
 
 } // namespace
@@ -149,7 +151,9 @@ int open_udp(const InetAddress& remote, const InetAddress& local) {
     if (connect(fd, peer->ai_addr, peer->ai_addrlen) != 0) {
         int err = errno;
         close(fd);
-        fail("Failed to connect to '" + remote.host + ":" + remote.port + "'", err);
+        std::string target = remote.host;
+        target.append(":").append(remote.port);
+        fail("Failed to connect to '" + target + "'", err);
     }
     return fd;
 }
