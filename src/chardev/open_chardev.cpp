@@ -62,8 +62,8 @@ std::unique_ptr<Chardev> open_udp(const ChardevConfig& cfg, EventLoop& loop) {
     if (!port) throw std::runtime_error("chardev: udp: remote port not specified");
     std::string host = text_option(cfg, "host").value_or("");
     InetAddress remote{host.empty() ? "localhost" : host, *port, inet_family(cfg)};
-    InetAddress local{text_option(cfg, "localaddr").value_or(""), text_option(cfg, "localport").value_or("0"),
-                      AF_UNSPEC};
+    std::string local_port = text_option(cfg, "localport").value_or("");
+    InetAddress local{text_option(cfg, "localaddr").value_or(""), local_port.empty() ? "0" : local_port, AF_UNSPEC};
     return std::make_unique<UdpChardev>(cfg.id, loop, remote, local);
 }
 

@@ -137,7 +137,6 @@ int open_udp(const InetAddress& remote, const InetAddress& local) {
     addrinfo* peer = peers.get();
     InetAddress here = local;
     here.family = peer->ai_family;
-    if (here.port.empty()) here.port = "0";
     AddrList locals = resolve(here, SOCK_DGRAM, true);
     int fd = socket(peer->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) fail("Failed to create socket", errno);

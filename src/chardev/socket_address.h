@@ -24,7 +24,7 @@ int listen_tcp(const InetAddress& addr, InetAddress& bound);
 int connect_unix(const std::string& path);
 // "Failed to connect to 'HOST:PORT': <strerror>".
 int connect_tcp(const InetAddress& addr);
-// A UDP socket bound to `local` (port "0"/host "" allowed) and connected
+// A UDP socket bound to `local` (port "0" / host "": any) and connected
 // to `remote`.
 int open_udp(const InetAddress& remote, const InetAddress& local);
 
