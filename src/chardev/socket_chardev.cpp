@@ -45,9 +45,10 @@ void SocketChardev::open_server() {
     }
     if (opts_.wait) {
         messages_.info("QEMU waiting for connection on: " + filename());
-        pollfd pfd{listen_fd_, POLLIN, 0};
-        while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {}
-        accept_client();
+        while (!connected()) {  // a client that already gave up does not count
+            pollfd pfd{listen_fd_, POLLIN, 0};
+            if (::poll(&pfd, 1, -1) > 0) accept_client();
+        }
     }
     if (!connected()) set_listening(true);
 }
