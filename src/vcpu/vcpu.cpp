@@ -75,11 +75,18 @@ void Vcpu::reset() {
 
 void Vcpu::start_thread() {
     thread_ = std::thread([this] { thread_main(); });
+    std::unique_lock guard(lock_);
+    cv_.wait(guard, [&] { return thread_id_.load() != 0; });
 }
 
 void Vcpu::thread_main() {
     std::string name = "CPU " + std::to_string(index_) + "/KVM";
     pthread_setname_np(pthread_self(), name.c_str());
+    {
+        std::lock_guard guard(lock_);
+        thread_id_ = gettid();
+        cv_.notify_all();
+    }
     sigset_t unblock;
     sigemptyset(&unblock);
     sigaddset(&unblock, KICK_SIGNAL);

@@ -6,6 +6,7 @@
 #include "machine/machine_control.h"
 #include "machine/vm.h"
 
+#include <atomic>
 #include <condition_variable>
 #include "vcpu/kvm_abi.h"
 #include <mutex>
@@ -34,6 +35,8 @@ public:
     unsigned index() const { return index_; }
     uint32_t apic_id() const { return apic_id_; }
     int fd() const { return fd_; }
+    // The host thread's TID (query-cpus-fast "thread-id"); 0 before start.
+    int64_t thread_id() const { return thread_id_.load(); }
 
     // Power-on state (call while paused). The BSP then gets its boot entry.
     void reset();
@@ -76,6 +79,7 @@ private:
     kvm_lapic_state lapic_at_power_on_{};
 
     std::thread thread_;
+    std::atomic<int64_t> thread_id_{0};
     std::mutex lock_;
     std::condition_variable cv_;
     Want want_ = Want::Pause;
