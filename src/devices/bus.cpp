@@ -54,4 +54,11 @@ bool Bus::write(uint64_t addr, std::span<const uint8_t> data) const {
     return true;
 }
 
+std::vector<Bus::Mapping> Bus::mappings() const {
+    std::shared_lock guard(lock_);
+    std::vector<Mapping> out;
+    for (const auto& [base, range] : ranges_) out.push_back({base, range.len, range.dev});
+    return out;
+}
+
 } // namespace kestrel

@@ -9,6 +9,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 namespace kestrel {
 
@@ -28,6 +29,14 @@ public:
     bool write(uint64_t addr, std::span<const uint8_t> data) const;
 
     const std::string& name() const { return name_; }
+
+    struct Mapping {
+        uint64_t base;
+        uint64_t len;
+        std::shared_ptr<BusDevice> dev;
+    };
+    // Every mapping in address order (for the monitor's "info mtree").
+    std::vector<Mapping> mappings() const;
 
 private:
     struct Range {

@@ -111,6 +111,7 @@ void Vm::reset_irqchip() {
 }
 
 void Vm::set_irq(unsigned gsi, bool level) {
+    if (level && gsi < irq_counts_.size()) irq_counts_[gsi].fetch_add(1, std::memory_order_relaxed);
     kvm_irq_level irq{};
     irq.irq = gsi;
     irq.level = level ? 1 : 0;
@@ -118,5 +119,21 @@ void Vm::set_irq(unsigned gsi, bool level) {
 }
 
 std::unique_ptr<IrqLine> Vm::irq_line(unsigned gsi) { return std::make_unique<KvmIrqLine>(*this, gsi); }
+
+std::vector<kvm_irqchip> Vm::irqchips() const {
+    std::vector<kvm_irqchip> chips;
+    for (uint32_t id : {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC}) {
+        kvm_irqchip chip{};
+        chip.chip_id = id;
+        if (ioctl(fd_, KVM_GET_IRQCHIP, &chip) == 0) chips.push_back(chip);
+    }
+    return chips;
+}
+
+std::vector<uint64_t> Vm::irq_counts() const {
+    std::vector<uint64_t> counts;
+    for (const auto& c : irq_counts_) counts.push_back(c.load(std::memory_order_relaxed));
+    return counts;
+}
 
 } // namespace kestrel

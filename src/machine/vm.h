@@ -7,6 +7,8 @@
 #include "vcpu/kvm_system.h"
 
 #include "vcpu/kvm_abi.h"
+#include <array>
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -29,6 +31,12 @@ public:
     // Puts PIC, IOAPIC and PIT back to their power-on state.
     void reset_irqchip();
 
+    // For the monitor: PIC master, PIC slave, IOAPIC as KVM has them, and
+    // how often each GSI was raised ("info irq").
+    std::vector<kvm_irqchip> irqchips() const;
+    std::vector<uint64_t> irq_counts() const;
+    static constexpr unsigned IRQ_STAT_LINES = 24;
+
 private:
     void map_memory(const GuestMemory& memory);
     void setup_gsi_routing();
@@ -38,6 +46,7 @@ private:
     int fd_ = -1;
     std::vector<kvm_irqchip> chips_at_power_on_;
     kvm_pit_state2 pit_at_power_on_{};
+    std::array<std::atomic<uint64_t>, IRQ_STAT_LINES> irq_counts_{};
 };
 
 } // namespace kestrel

@@ -193,6 +193,12 @@ std::optional<uint64_t> PciDevice::bar_address(unsigned index) const {
     return bars_[index]->mapped_at();
 }
 
+std::optional<BarSpec> PciDevice::bar_spec(unsigned index) const {
+    std::lock_guard guard(config_lock_);
+    if (index >= pci::BAR_COUNT || !bars_[index]) return std::nullopt;
+    return bars_[index]->spec();
+}
+
 // --- Description helpers ---
 
 void PciDevice::set_ids(const PciIds& ids) {

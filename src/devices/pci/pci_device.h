@@ -76,6 +76,8 @@ public:
     uint16_t config_size() const { return uint16_t(config_.size()); }
     // Where BAR `index` decodes now; nullopt if it is not mapped.
     std::optional<uint64_t> bar_address(unsigned index) const;
+    // What BAR `index` is (kind, size); nullopt if the device has none there.
+    std::optional<BarSpec> bar_spec(unsigned index) const;
     uint8_t interrupt_pin() const { return intx_pin_; }
     bool attached() const;
     unsigned slot() const;

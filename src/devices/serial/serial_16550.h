@@ -46,6 +46,7 @@ public:
     // A break condition on the line (e.g. the mux's "C-a b"): a zero byte
     // with LSR.BI, which Linux turns into SysRq.
     void send_break();
+    void receive_break() override { send_break(); }
 
     // Power-on state (machine reset).
     void reset();

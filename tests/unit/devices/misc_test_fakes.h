@@ -27,6 +27,7 @@ struct FakeMachineControl final : MachineControl {
 
 struct FakeChardev final : Chardev {
     FakeChardev() : Chardev("fake") {}
+    std::string filename() const override { return "fake"; }
     std::vector<uint8_t> written;
     int ready_calls = 0;
     void write(std::span<const uint8_t> data) override { written.insert(written.end(), data.begin(), data.end()); }

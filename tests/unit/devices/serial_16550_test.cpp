@@ -286,6 +286,7 @@ TEST_CASE("serial: shared IRQ line is the OR of its inputs") {
 TEST_CASE("serial: vCPU threads and the input thread run concurrently") {
     struct CountingChardev final : Chardev {
         CountingChardev() : Chardev("count") {}
+        std::string filename() const override { return "count"; }
         std::atomic<size_t> written{0};
         std::atomic<int> ready{0};
         void write(std::span<const uint8_t> data) override { written += data.size(); }
