@@ -4,7 +4,8 @@
 // loop (it stops the vCPUs first), so implementations must only record.
 namespace kestrel {
 
-enum class ShutdownCause { GuestPoweroff, GuestReset, HostQuit, HostSignal, GuestPanic };
+// QMP's SHUTDOWN/RESET "reason" names them (see shutdown_reason()).
+enum class ShutdownCause { GuestPoweroff, GuestReset, HostQuit, HostSignal, HostUi, HostReset, GuestPanic };
 
 class MachineControl {
 public:

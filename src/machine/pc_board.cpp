@@ -1,6 +1,6 @@
 #include "machine/pc_board.h"
 
-#include "chardev/open_chardev.h"
+#include "chardev/chardev_set.h"
 #include "devices/i8042/i8042.h"
 #include "devices/misc_ports/post_code_port.h"
 #include "devices/misc_ports/system_control_port_a.h"
@@ -84,19 +84,10 @@ void PcBoard::add_isa_devices() {
     map_io(PORT_A, 1, std::make_shared<SystemControlPortA>(setup.control));
 }
 
-void PcBoard::open_serial_ports() {
+void PcBoard::connect_serial_ports(ChardevSet& chardevs) {
     const auto& serial_ids = setup.cfg.serials;
     for (size_t i = 0; i < serial_ids.size() && i < kComPorts.size(); ++i) {
-        const ChardevConfig* cfg = nullptr;
-        for (const auto& c : setup.cfg.chardevs)
-            if (c.id == serial_ids[i]) cfg = &c;
-        try {
-            chardevs.push_back(open_chardev(*cfg, setup.loop));
-        } catch (const std::exception& e) {
-            throw std::runtime_error("-serial " + cfg->backend + (cfg->path.empty() ? "" : ":" + cfg->path) +
-                                     ": " + e.what());
-        }
-        auto uart = std::make_shared<Serial16550>(chardevs.back().get(), isa_irq(kComPorts[i].irq));
+        auto uart = std::make_shared<Serial16550>(&chardevs.claim(serial_ids[i]), isa_irq(kComPorts[i].irq));
         map_io(kComPorts[i].base, kSerialPortCount, uart);
         serials.push_back(uart);
     }

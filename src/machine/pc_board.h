@@ -16,6 +16,7 @@
 
 namespace kestrel {
 
+class ChardevSet;
 class PciBus;
 class Piix3;
 class Piix4Pm;
@@ -38,9 +39,8 @@ struct PcBoard {
     explicit PcBoard(const PcBoardSetup& setup);
     ~PcBoard();
 
-    // Opens the -serial backends and plugs the COM ports in (effects
-    // outside the process start here: files are created).
-    void open_serial_ports();
+    // Plugs the COM ports in, each on the chardev its -serial names.
+    void connect_serial_ports(ChardevSet& chardevs);
     void reset();
     // ACPI tables into the BIOS area; returns the RSDP address.
     uint64_t write_acpi_tables() const;
@@ -55,7 +55,6 @@ struct PcBoard {
     std::shared_ptr<Piix4Pm> pm;
     std::shared_ptr<CmosRtc> rtc;
     std::shared_ptr<I8042> kbc;
-    std::vector<std::unique_ptr<Chardev>> chardevs;
     std::vector<std::shared_ptr<Serial16550>> serials;
     std::vector<std::shared_ptr<BusDevice>> fixed_devices;
 

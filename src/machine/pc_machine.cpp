@@ -1,9 +1,14 @@
 #include "machine/pc_machine.h"
 
 #include "machine/boot/linux_boot.h"
+#include "devices/piix/piix4_pm.h"
 #include "machine/pc_board.h"
 #include "machine/pc_layout.h"
 #include "machine/topology.h"
+#include "machine/vm_controller.h"
+#include "monitor/event_sink.h"
+#include "monitor/monitors.h"
+#include "monitor/vm_control.h"
 #include "vcpu/boot_state.h"
 #include "vcpu/cpuid.h"
 
@@ -33,7 +38,40 @@ std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
     return image;
 }
 
+const char* shutdown_reason(ShutdownCause cause) {
+    switch (cause) {
+    case ShutdownCause::GuestPoweroff: return "guest-shutdown";
+    case ShutdownCause::GuestReset: return "guest-reset";
+    case ShutdownCause::HostQuit: return "host-qmp-quit";
+    case ShutdownCause::HostSignal: return "host-signal";
+    case ShutdownCause::HostUi: return "host-ui";
+    case ShutdownCause::HostReset: return "host-qmp-system-reset";
+    case ShutdownCause::GuestPanic: return "guest-panic";
+    }
+    return "host-error";
+}
+
+bool caused_by_guest(ShutdownCause cause) {
+    return cause == ShutdownCause::GuestPoweroff || cause == ShutdownCause::GuestReset ||
+           cause == ShutdownCause::GuestPanic;
+}
+
+nlohmann::json shutdown_data(ShutdownCause cause) {
+    return {{"guest", caused_by_guest(cause)}, {"reason", shutdown_reason(cause)}};
+}
+
 } // namespace
+
+const char* run_state_name(RunState state) {
+    switch (state) {
+    case RunState::Prelaunch: return "prelaunch";
+    case RunState::Running: return "running";
+    case RunState::Paused: return "paused";
+    case RunState::Shutdown: return "shutdown";
+    case RunState::GuestPanicked: return "guest-panicked";
+    }
+    return "internal-error";
+}
 
 PcMachine::PcMachine(const Config& cfg)
     : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
@@ -46,11 +84,14 @@ PcMachine::PcMachine(const Config& cfg)
 
 PcMachine::~PcMachine() {
     for (auto& v : vcpus_) v->stop_thread();
+    events_ = nullptr;
+    monitors_.reset();
     // The buses share ownership of devices that use the board's IRQ lines
     // and chardevs; empty them so devices go first, in the board's order.
     pio_.clear();
     mmio_.clear();
     board_.reset();
+    chardevs_.reset();
     if (signal_fd_ >= 0) close(signal_fd_);
 }
 
@@ -74,7 +115,20 @@ void PcMachine::load_boot_state() {
     set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
 }
 
-void PcMachine::open_backends() { board_->open_serial_ports(); }
+void PcMachine::open_backends() {
+    MuxActions actions{[this] { quit(ShutdownCause::HostUi); }, [] {}};
+    chardevs_ = std::make_unique<ChardevSet>(cfg_.chardevs, loop_, actions, cfg_.program);
+    controller_ = std::make_unique<VmController>(*this);
+    // Monitors attach first: as in QEMU, the serial port attaching last to
+    // a mux (mon:stdio) has the keyboard at start.
+    monitors_ = std::make_unique<Monitors>(cfg_.monitors, *chardevs_, *controller_, loop_);
+    events_ = &monitors_->events();
+    board_->connect_serial_ports(*chardevs_);
+}
+
+void PcMachine::emit(const char* event, const nlohmann::json& data) {
+    if (events_) events_->emit_event(event, data);
+}
 
 void PcMachine::watch_signals() {
     sigset_t set;
@@ -91,17 +145,12 @@ void PcMachine::watch_signals() {
 
 void PcMachine::on_signal(int signo, int sender_pid) {
     spdlog::warn("terminating on signal {} from pid {}", signo, sender_pid);
-    pause_vcpus();
-    state_ = RunState::Shutdown;
-    exit_status_ = 0;
-    loop_.stop();
+    quit(ShutdownCause::HostSignal);
 }
 
 int PcMachine::run() {
     for (auto& v : vcpus_) v->start_thread();
-    if (cfg_.start_paused) {
-        state_ = RunState::Paused;
-    } else {
+    if (!cfg_.start_paused) {  // -S: prelaunch until the monitor says "cont"
         state_ = RunState::Running;
         resume_vcpus();
     }
@@ -128,29 +177,74 @@ void PcMachine::request_reset(ShutdownCause cause) {
         request_shutdown(cause);
         return;
     }
-    loop_.post([this] { on_reset(); });
+    loop_.post([this, cause] { on_reset(cause); });
 }
 
+// QEMU's order: SHUTDOWN, then (with -no-shutdown) STOP, or the end.
 void PcMachine::on_shutdown(ShutdownCause cause) {
-    if (state_ == RunState::Shutdown) return;
+    if (state_ == RunState::Shutdown || state_ == RunState::GuestPanicked) return;
+    bool was_running = state_ == RunState::Running;
     pause_vcpus();
-    state_ = RunState::Shutdown;
+    emit("SHUTDOWN", shutdown_data(cause));
     if (cause == ShutdownCause::GuestPanic) {
         spdlog::error("the guest stopped on an unrecoverable error");
+        state_ = RunState::GuestPanicked;
         exit_status_ = 1;
         loop_.stop();
         return;
     }
-    if (cfg_.no_shutdown) return;  // -no-shutdown: stay, stopped, for the monitor
+    state_ = RunState::Shutdown;
+    if (cfg_.no_shutdown && caused_by_guest(cause)) {  // stay, stopped, for the monitor
+        if (was_running) emit("STOP");
+        return;
+    }
     exit_status_ = 0;
     loop_.stop();
 }
 
-void PcMachine::on_reset() {
-    if (state_ == RunState::Shutdown) return;
+void PcMachine::on_reset(ShutdownCause cause) {
+    if (state_ == RunState::Shutdown && caused_by_guest(cause)) return;
     pause_vcpus();
     reset_machine();
-    if (state_ == RunState::Running) resume_vcpus();
+    emit("RESET", shutdown_data(cause));
+    // As QEMU: a machine that was not running comes back in prelaunch.
+    if (state_ == RunState::Running)
+        resume_vcpus();
+    else
+        state_ = RunState::Prelaunch;
+}
+
+void PcMachine::stop() {
+    if (state_ != RunState::Running) return;
+    pause_vcpus();
+    state_ = RunState::Paused;
+    emit("STOP");
+}
+
+void PcMachine::cont() {
+    if (state_ == RunState::Shutdown || state_ == RunState::GuestPanicked)
+        throw MonitorError("Resetting the Virtual Machine is required");
+    if (state_ == RunState::Running) return;
+    state_ = RunState::Running;
+    resume_vcpus();
+    emit("RESUME");
+}
+
+void PcMachine::system_reset() { on_reset(ShutdownCause::HostReset); }
+
+void PcMachine::system_powerdown() {
+    emit("POWERDOWN");
+    board_->pm->press_power_button();
+}
+
+// As QEMU: the SHUTDOWN event now, the end after the monitor's reply is out
+// (the loop finishes this round first).
+void PcMachine::quit(ShutdownCause cause) {
+    if (state_ == RunState::Running) pause_vcpus();
+    state_ = RunState::Shutdown;
+    emit("SHUTDOWN", shutdown_data(cause));
+    exit_status_ = 0;
+    loop_.post([this] { loop_.stop(); });
 }
 
 void PcMachine::reset_machine() {

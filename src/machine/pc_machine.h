@@ -2,6 +2,7 @@
 // The pc machine: KVM VM, guest RAM, vCPUs, the board's devices, and what
 // happens when the guest powers off or resets. vCPU threads only record
 // requests; the event loop thread acts on them with all vCPUs parked.
+#include "chardev/chardev_set.h"
 #include "config/config.h"
 #include "devices/bus.h"
 #include "machine/event_loop.h"
@@ -12,14 +13,20 @@
 #include "vcpu/vcpu.h"
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace kestrel {
 
 struct PcBoard;
 class LinuxImage;
+class EventSink;
+class Monitors;
+class VmController;
 
-enum class RunState { Prelaunch, Running, Paused, Shutdown };
+// QEMU's run states as query-status names them.
+enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked };
+const char* run_state_name(RunState state);
 
 class PcMachine final : public MachineControl {
 public:
@@ -28,7 +35,8 @@ public:
     explicit PcMachine(const Config& cfg);
     ~PcMachine() override;
 
-    // Opens chardevs: the first step with effects outside the process.
+    // Opens chardevs and starts the monitors: the first step with effects
+    // outside the process.
     void open_backends();
     // Runs until the guest or a signal ends it; returns the exit status.
     int run();
@@ -36,17 +44,33 @@ public:
     void request_shutdown(ShutdownCause cause) override;
     void request_reset(ShutdownCause cause) override;
 
+    // What the monitors do (loop thread), with QEMU's events and states.
+    void stop();
+    void cont();            // throws MonitorError when a reset is needed
+    void system_reset();
+    void system_powerdown();
+    void quit(ShutdownCause cause);
+
     void pause_vcpus();
     void resume_vcpus();
     RunState state() const { return state_; }
     EventLoop& loop() { return loop_; }
+    const Config& config() const { return cfg_; }
+    const GuestMemory& memory() const { return memory_; }
+    std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
+    PcBoard& board() { return *board_; }
+    Vm& vm() { return vm_; }
+    Bus& pio() { return pio_; }
+    Bus& mmio() { return mmio_; }
+    ChardevSet* chardevs() { return chardevs_.get(); }
 
 private:
     void create_vcpus();
     void load_boot_state();
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
-    void on_reset();
+    void on_reset(ShutdownCause cause);
+    void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
     void watch_signals();
     void on_signal(int signo, int sender_pid);
 
@@ -60,6 +84,10 @@ private:
     EventLoop loop_;
     std::unique_ptr<PcBoard> board_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
+    std::unique_ptr<ChardevSet> chardevs_;
+    std::unique_ptr<VmController> controller_;
+    std::unique_ptr<Monitors> monitors_;
+    EventSink* events_ = nullptr;
     RunState state_ = RunState::Prelaunch;
     int exit_status_ = 0;
     int signal_fd_ = -1;

@@ -1,0 +1,148 @@
+#include "machine/vm_controller.h"
+
+#include "config/parse_state.h"  // the -d item table
+#include "machine/pc_machine.h"
+#include "vcpu/register_dump.h"
+
+#include <algorithm>
+#include <sys/ioctl.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace kestrel {
+
+std::string VmController::name() const { return machine_.config().name; }
+
+std::string VmController::uuid() const {
+    const std::string& u = machine_.config().uuid;
+    return u.empty() ? "00000000-0000-0000-0000-000000000000" : u;
+}
+
+VmStatus VmController::status() const {
+    RunState s = machine_.state();
+    return {run_state_name(s), s == RunState::Running};
+}
+
+void VmController::stop() { machine_.stop(); }
+void VmController::cont() { machine_.cont(); }
+void VmController::system_reset() { machine_.system_reset(); }
+void VmController::system_powerdown() { machine_.system_powerdown(); }
+void VmController::quit() { machine_.quit(ShutdownCause::HostQuit); }
+
+void VmController::with_vcpus_parked(const std::function<void()>& fn) {
+    bool running = machine_.state() == RunState::Running;
+    if (running) machine_.pause_vcpus();
+    try {
+        fn();
+    } catch (...) {
+        if (running) machine_.resume_vcpus();
+        throw;
+    }
+    if (running) machine_.resume_vcpus();
+}
+
+int VmController::vcpu_fd(unsigned index) const {
+    auto& vcpus = machine_.vcpus();
+    if (index >= vcpus.size()) throw MonitorError("CPU " + std::to_string(index) + " not found");
+    return vcpus[index]->fd();
+}
+
+void VmController::inject_nmi() {
+    with_vcpus_parked([&] {
+        for (auto& v : machine_.vcpus())
+            if (ioctl(v->fd(), KVM_NMI) < 0) throw MonitorError("KVM_NMI failed");
+    });
+}
+
+std::vector<VcpuInfo> VmController::cpus() const {
+    const SmpConfig& smp = machine_.config().smp;
+    std::vector<VcpuInfo> out;
+    for (auto& v : machine_.vcpus()) {
+        unsigned i = v->index();
+        VcpuInfo info;
+        info.index = i;
+        info.host_thread_id = v->thread_id();
+        info.qom_path = "/machine/unattached/device[" + std::to_string(i) + "]";
+        info.thread_id = i % smp.threads;
+        info.core_id = (i / smp.threads) % smp.cores;
+        info.die_id = (i / (smp.threads * smp.cores)) % smp.dies;
+        info.socket_id = i / (smp.threads * smp.cores * smp.dies);
+        out.push_back(info);
+    }
+    return out;
+}
+
+std::string VmController::cpu_registers_text(unsigned index) {
+    int fd = vcpu_fd(index);
+    std::string text;
+    with_vcpus_parked([&] { text = dump_registers(fd); });
+    return text;
+}
+
+bool VmController::read_physical(uint64_t addr, std::span<uint8_t> out) const {
+    return machine_.memory().read(addr, out);
+}
+
+bool VmController::read_virtual(unsigned cpu, uint64_t addr, std::span<uint8_t> out) {
+    int fd = vcpu_fd(cpu);
+    bool ok = true;
+    with_vcpus_parked([&] {
+        size_t done = 0;
+        while (ok && done < out.size()) {
+            uint64_t va = addr + done;
+            size_t chunk = std::min<uint64_t>(out.size() - done, 4096 - (va & 4095));
+            auto pa = translate_virtual(fd, va);
+            ok = pa && machine_.memory().read(*pa, out.subspan(done, chunk));
+            done += chunk;
+        }
+    });
+    return ok;
+}
+
+std::vector<PciFunctionInfo> VmController::pci_functions() const { return describe_pci_functions(machine_); }
+
+std::vector<ChardevInfo> VmController::chardevs() const {
+    ChardevSet* set = machine_.chardevs();
+    return set ? set->info() : std::vector<ChardevInfo>{};
+}
+
+std::string VmController::info_text(std::string_view what) {
+    if (what == "pic") return pic_info_text(machine_);
+    if (what == "irq") return irq_info_text(machine_);
+    if (what == "mtree") return mtree_info_text(machine_);
+    if (what == "qtree") return qtree_info_text(machine_);
+    if (what == "roms") return "";  // direct kernel boot: kestrel loads no firmware or option ROMs
+    throw MonitorError("unknown info: " + std::string(what));
+}
+
+// As -d: every item kestrel knows logs at debug level; "none" quiets them.
+void VmController::set_log_items(const std::string& items) {
+    if (items != "none") {
+        auto table = log_item_table();
+        size_t start = 0;
+        while (start <= items.size()) {
+            size_t comma = std::min(items.find(',', start), items.size());
+            std::string item = items.substr(start, comma - start);
+            bool known = item == "all" || std::any_of(table.begin(), table.end(),
+                                                      [&](const LogItem& l) { return l.name == item; });
+            if (!known) throw MonitorError("Invalid log mask: " + items);
+            start = comma + 1;
+        }
+    }
+    spdlog::set_level(items == "none" ? spdlog::level::warn : spdlog::level::debug);
+}
+
+void VmController::set_log_file(const std::string& path) {
+    try {
+        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+        auto logger = std::make_shared<spdlog::logger>("kestrel", sink);
+        logger->set_pattern(machine_.config().program + ": %v");
+        logger->set_level(spdlog::default_logger()->level());
+        logger->flush_on(spdlog::level::info);
+        spdlog::set_default_logger(logger);
+    } catch (const spdlog::spdlog_ex& e) {
+        throw MonitorError("could not open log file '" + path + "': " + e.what());
+    }
+}
+
+} // namespace kestrel

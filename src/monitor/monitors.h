@@ -1,0 +1,30 @@
+#pragma once
+// Every monitor of the command line: an HMP or QMP session on the chardev
+// each -monitor/-qmp/-mon names, and the hub that sends the machine's
+// events to the QMP clients.
+#include "chardev/chardev_set.h"
+#include "config/config.h"
+#include "machine/event_loop.h"
+#include "monitor/event_sink.h"
+#include "monitor/vm_control.h"
+
+#include <memory>
+#include <vector>
+
+namespace kestrel {
+
+class Monitors {
+public:
+    Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& chardevs, VmControl& vm, EventLoop& loop);
+    ~Monitors();
+    Monitors(const Monitors&) = delete;
+    Monitors& operator=(const Monitors&) = delete;
+
+    EventSink& events();
+
+private:
+    struct Sessions;
+    std::unique_ptr<Sessions> sessions_;
+};
+
+} // namespace kestrel
