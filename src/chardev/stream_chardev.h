@@ -36,7 +36,9 @@ public:
     void frontend_ready() override;
     bool connected() const override { return connected_; }
 
-    static constexpr size_t kOutputLimit = 256 * 1024;
+    // Large enough for any monitor reply (QMP echoes a megabyte-long id or
+    // command name back in full); a bound all the same for a dead reader.
+    static constexpr size_t kOutputLimit = 16 * 1024 * 1024;
     static constexpr size_t kInputBufferSize = 4096;
 
 protected:
