@@ -131,14 +131,16 @@ def follow_output(proc, log, judge, lock):
             return
 
 
-def supervise(proc, s, judge, lock):
-    """Waits for the VMM; returns how it ended: exited|timeout|killed."""
+def supervise(proc, s, judge, lock, driver=None):
+    """Waits for the VMM; returns how it ended: exited|timeout|killed.
+    A driver that failed ends the VMM at once (its verdict is known)."""
     deadline = time.monotonic() + s.timeout
     while proc.poll() is None:
         with lock:
             forbidden = judge.forbidden is not None
             done = s.kill_after_markers and judge.all_markers_seen()
-        if forbidden or done:
+        driver_failed = driver is not None and driver.poll() not in (None, 0)
+        if forbidden or done or driver_failed:
             kill_group(proc)
             proc.wait()
             return "killed"
@@ -214,7 +216,7 @@ def execute(s, argv, log_path, driver_argv=None):
                                   args=(proc, log, judge, lock))
         reader.start()
         try:
-            ending = supervise(proc, s, judge, lock)
+            ending = supervise(proc, s, judge, lock, driver)
         finally:
             kill_group(proc)
             reader.join()
