@@ -59,6 +59,27 @@ struct PciFunctionInfo {
     std::vector<PciBarInfo> bars;
 };
 
+// One disk as query-block / info block show it (issue 5).
+struct BlockDeviceInfo {
+    std::string device;        // -drive id= (QEMU's "device"), "" for -blockdev-only
+    std::string qdev;          // "/machine/peripheral/ID/virtio-backend" or peripheral-anon path
+    std::string node_name;     // "#blockNNN" as QEMU autogenerates
+    std::string file;          // image path
+    std::string format = "raw";
+    bool read_only = false;
+    bool writeback = true;     // cache.writeback
+    bool direct = false;       // cache.direct
+    bool no_flush = false;     // cache.no-flush
+    std::string discard = "ignore";
+    uint64_t virtual_size = 0;
+    uint64_t actual_size = 0;  // bytes allocated on the host
+    // query-blockstats
+    uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
+    uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;
+    uint64_t failed_rd_operations = 0, failed_wr_operations = 0;
+    uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
+};
+
 class VmControl {
 public:
     virtual ~VmControl() = default;
@@ -90,6 +111,7 @@ public:
 
     virtual std::vector<PciFunctionInfo> pci_functions() const = 0;
     virtual std::vector<ChardevInfo> chardevs() const = 0;
+    virtual std::vector<BlockDeviceInfo> block_devices() const { return {}; }
     // Free-form HMP text for "info pic", "info irq", "info qtree",
     // "info mtree", "info roms" (what = the word after "info").
     virtual std::string info_text(std::string_view what) = 0;

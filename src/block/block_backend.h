@@ -1,0 +1,80 @@
+#pragma once
+// An open disk image (raw file or host block device) and the asynchronous
+// requests a disk device sends it. Requests are submitted from one thread
+// (the device's queue thread: an iothread or the main loop); their
+// completions run on that same thread, from the engine's event fd (see
+// completion_fd()/process_completions()), never inside submit().
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <sys/uio.h>
+#include <vector>
+
+namespace kestrel {
+
+// QEMU's cache= modes and what they mean for the guest and the host:
+//   writeback    page cache; the guest sees a volatile write cache (flush = fdatasync)
+//   none         O_DIRECT; volatile write cache (flush = fdatasync)
+//   writethrough page cache, every write O_DSYNC; no volatile write cache
+//   directsync   O_DIRECT | O_DSYNC; no volatile write cache
+//   unsafe       page cache; flushes are ignored
+enum class CacheMode { Writeback, None, Writethrough, Directsync, Unsafe };
+
+enum class AioMode { IoUring, Native, Threads };  // all served by io_uring here
+
+struct BlockOpenOptions {
+    std::string path;
+    bool read_only = false;
+    CacheMode cache = CacheMode::Writeback;
+    AioMode aio = AioMode::Threads;
+    bool discard_unmap = false;  // discard=unmap (default ignore)
+    bool snapshot = false;       // snapshot=on: writes go to a temporary copy
+    bool lock = true;            // QEMU's file locking (two writers refuse)
+};
+
+enum class BlockOp { Read, Write, Flush, Discard, WriteZeroes };
+
+struct BlockRequest {
+    BlockOp op = BlockOp::Read;
+    uint64_t offset = 0;            // bytes
+    uint64_t length = 0;            // Discard/WriteZeroes; Read/Write: sum of iov
+    std::vector<iovec> iov;         // Read/Write buffers (guest memory)
+    // Result: bytes transferred (or 0) on success, -errno on failure.
+    std::function<void(int64_t result)> done;
+};
+
+class BlockBackend {
+public:
+    virtual ~BlockBackend() = default;
+    virtual uint64_t size() const = 0;               // bytes
+    virtual bool read_only() const = 0;
+    virtual bool has_volatile_cache() const = 0;     // VIRTIO_BLK_F_FLUSH / WCE
+    virtual uint32_t logical_block_size() const = 0; // 512 unless the device says more
+    virtual const std::string& path() const = 0;
+
+    virtual void submit(BlockRequest request) = 0;
+    // Submits what submit() queued (requests may be batched until then).
+    virtual void kick() = 0;
+    // Readable when completions are pending; the owner polls it and calls
+    // process_completions(), which runs the done callbacks.
+    virtual int completion_fd() const = 0;
+    virtual void process_completions() = 0;
+
+    // For query-blockstats / info blockstats.
+    struct Stats {
+        uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
+        uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;
+        uint64_t failed_rd_operations = 0, failed_wr_operations = 0;
+        uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
+    };
+    virtual Stats stats() const = 0;
+};
+
+// Opens a raw image. Throws std::runtime_error with QEMU's texts, e.g.
+//   Could not open 'x.img': No such file or directory
+//   Failed to get "write" lock\nIs another process using the image [x.img]?
+std::unique_ptr<BlockBackend> open_raw_image(const BlockOpenOptions& options);
+
+} // namespace kestrel
