@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -142,6 +143,72 @@ def floors(vmms, runs):
     return data
 
 
+# --- 1b. QMP start-up: exec -> QMP greeting -> quit -> exit (libvirt's path) ---
+
+QMP_SOCKET = "/tmp/bench-qmp.sock"
+
+
+def qmp_client(times, t0):
+    """Connects as soon as the socket exists, times the greeting, then
+    negotiates and quits (the VMM then exits)."""
+    deadline = time.perf_counter() + 30
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(QMP_SOCKET)
+            break
+        except OSError:
+            s.close()
+            if time.perf_counter() > deadline:
+                return
+            time.sleep(0.0005)
+    s.settimeout(30)
+    f = s.makefile("rb")
+    try:
+        greeting = json.loads(f.readline())
+        times["greeting_s"] = time.perf_counter() - t0
+        times["greeting_ok"] = "QMP" in greeting
+        for cmd in ("qmp_capabilities", "quit"):
+            s.sendall(json.dumps({"execute": cmd}).encode() + b"\n")
+            while "return" not in json.loads(f.readline()):
+                pass
+        times["quit_ok"] = True
+    except (OSError, ValueError):
+        pass
+    finally:
+        s.close()
+
+
+def qmp_run(vmm):
+    if os.path.exists(QMP_SOCKET):
+        os.unlink(QMP_SOCKET)
+    argv = vmm + ["-S", "-nodefaults", "-display", "none", "-m", "512",
+                  "-qmp", "unix:%s,server=on,wait=off" % QMP_SOCKET]
+    times = {}
+    client = threading.Thread(target=qmp_client, args=(times, time.perf_counter()))
+    client.start()
+    r = vmrun.run(argv, timeout=60)
+    client.join()
+    d = r.to_json()
+    d.update(times)
+    d["ok"] = r.status == 0 and times.get("greeting_ok") and times.get("quit_ok")
+    return d
+
+
+def qmp_startup(vmms, runs, warmups=2):
+    data = {name: [] for name in vmms}
+    for i in range(warmups + runs):
+        for name, vmm in vmms.items():
+            d = qmp_run(vmm)
+            if i >= warmups:
+                data[name].append(d)
+            log("qmp %2d/%d %-7s greeting %7.1f ms  exit %7.1f ms  cpu %7.1f ms  rss %6.1f MiB  %s"
+                % (i + 1 - warmups, runs, name, d.get("greeting_s", 0) * 1e3, d["wall_s"] * 1e3,
+                   d["cpu_s"] * 1e3, d["maxrss_kib"] / 1024, "ok" if d["ok"] else
+                   "FAILED %s %s" % (d["status"], d.get("stderr", "")[-200:])))
+    return data
+
+
 # --- 2. Linux boot to init and poweroff ---
 
 def boot_run(vmm, smp, kernel, initrd, timeout, logfile):
@@ -219,6 +286,7 @@ def main(argv):
     t = time.monotonic()
     result["startup"] = startup(vmms, tiny, a.startup_runs)
     result["floors"] = floors(vmms, 5)
+    result["qmp_startup"] = qmp_startup(vmms, a.startup_runs)
     result["phases"]["startup_s"] = time.monotonic() - t
     save()
     for smp, runs in ((1, a.boot_runs), (2, a.smp2_runs)):

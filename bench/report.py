@@ -58,6 +58,12 @@ STARTUP_ROWS = [
     ("CPU: user+sys (ms)", "cpu_s", 1e3, "%.1f", "ratio ≤ 0.10"),
     ("peak RSS (MiB)", "maxrss_kib", 1 / 1024, "%.2f", "kestrel ≤ 4 MiB"),
 ]
+QMP_ROWS = [
+    ("wall: exec → QMP greeting read by the client (ms)", "greeting_s", 1e3, "%.1f", ""),
+    ("wall: exec → `quit` answered → exit (ms)", "wall_s", 1e3, "%.1f", ""),
+    ("CPU: user+sys (ms)", "cpu_s", 1e3, "%.1f", ""),
+    ("peak RSS (MiB)", "maxrss_kib", 1 / 1024, "%.2f", ""),
+]
 BOOT_ROWS = [
     ("exec → `KTEST-GUEST-START` on serial (s)", "init_s", 1, "%.2f", ""),
     ("exec → exit after `poweroff -f` (s)", "wall_s", 1, "%.2f", ""),
@@ -142,6 +148,14 @@ def section(m, ctx, date):
         lines += table(s, STARTUP_ROWS) + [""] + verify_lines(m) + failures(s, "start-up")
         lines += [""] + floor_lines(m.get("floors", {}))
         lines.append("")
+    if "qmp_startup" in m:
+        q = m["qmp_startup"]
+        lines += ["### QMP start-up (libvirt's path)", "",
+                  "`VMM -enable-kvm -S -nodefaults -display none -m 512 -qmp unix:SOCK,server=on,"
+                  "wait=off`; a client connects as soon as the socket exists, reads the "
+                  "greeting, sends `qmp_capabilities` and `quit`; %s; 2 untimed warm-ups each."
+                  % count(q), ""]
+        lines += table(q, QMP_ROWS) + failures(q, "QMP start-up") + [""]
     for smp in (1, 2):
         key = "boot_smp%d" % smp
         if key in m:
