@@ -1,0 +1,26 @@
+#include "machine/iothread.h"
+
+#include <future>
+#include <pthread.h>
+#include <unistd.h>
+
+namespace kestrel {
+
+IoThread::IoThread(std::string id) : id_(std::move(id)) {
+    std::promise<int64_t> started;
+    auto tid = started.get_future();
+    thread_ = std::thread([this, &started] {
+        std::string name = ("IO " + id_).substr(0, 15);  // the kernel keeps 15 bytes
+        pthread_setname_np(pthread_self(), name.c_str());
+        started.set_value(gettid());
+        loop_.run();
+    });
+    thread_id_ = tid.get();
+}
+
+IoThread::~IoThread() {
+    loop_.stop();
+    thread_.join();
+}
+
+} // namespace kestrel

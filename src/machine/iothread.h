@@ -1,0 +1,32 @@
+#pragma once
+// -object iothread,id=X: a thread of its own running an EventLoop, on which
+// devices (virtio-blk with iothread=X) serve their queues and complete
+// their I/O, away from the main loop. The thread is named "IO X" as QEMU
+// names it.
+#include "machine/event_loop.h"
+
+#include <string>
+#include <thread>
+
+namespace kestrel {
+
+class IoThread {
+public:
+    explicit IoThread(std::string id);
+    ~IoThread();  // stops the loop and joins the thread
+    IoThread(const IoThread&) = delete;
+    IoThread& operator=(const IoThread&) = delete;
+
+    const std::string& id() const { return id_; }
+    EventLoop& loop() { return loop_; }
+    // The thread's TID (query-iothreads "thread-id").
+    int64_t thread_id() const { return thread_id_; }
+
+private:
+    std::string id_;
+    EventLoop loop_;
+    int64_t thread_id_ = 0;
+    std::thread thread_;
+};
+
+} // namespace kestrel
