@@ -85,11 +85,20 @@ void Vm::setup_gsi_routing() {
         if (gsi == 2) continue;
         add(gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
     }
+    std::lock_guard guard(routes_lock_);
+    irqchip_routes_ = std::move(entries);
+    if (!commit_routes_locked()) fail("KVM_SET_GSI_ROUTING");
+}
+
+// KVM_SET_GSI_ROUTING replaces the whole table: irqchip entries and MSIs.
+bool Vm::commit_routes_locked() {
+    std::vector<kvm_irq_routing_entry> entries = irqchip_routes_;
+    for (const auto& [gsi, entry] : msi_routes_) entries.push_back(entry);
     std::vector<uint8_t> buf(sizeof(kvm_irq_routing) + entries.size() * sizeof(kvm_irq_routing_entry));
     auto* table = reinterpret_cast<kvm_irq_routing*>(buf.data());
     table->nr = uint32_t(entries.size());
     std::memcpy(table->entries, entries.data(), entries.size() * sizeof(kvm_irq_routing_entry));
-    if (ioctl(fd_, KVM_SET_GSI_ROUTING, table) < 0) fail("KVM_SET_GSI_ROUTING");
+    return ioctl(fd_, KVM_SET_GSI_ROUTING, table) == 0;
 }
 
 void Vm::save_power_on_state() {
@@ -134,6 +143,104 @@ std::vector<uint64_t> Vm::irq_counts() const {
     std::vector<uint64_t> counts;
     for (const auto& c : irq_counts_) counts.push_back(c.load(std::memory_order_relaxed));
     return counts;
+}
+
+// --- MSI routes, irqfds, ioeventfds ---
+
+namespace {
+kvm_irq_routing_entry msi_entry(unsigned gsi, uint64_t address, uint32_t data) {
+    kvm_irq_routing_entry e{};
+    e.gsi = gsi;
+    e.type = KVM_IRQ_ROUTING_MSI;
+    e.u.msi.address_lo = uint32_t(address);
+    e.u.msi.address_hi = uint32_t(address >> 32);
+    e.u.msi.data = data;
+    return e;
+}
+} // namespace
+
+std::optional<unsigned> Vm::add_msi_route(uint64_t address, uint32_t data) {
+    std::lock_guard guard(routes_lock_);
+    unsigned gsi = FIRST_MSI_GSI;
+    while (msi_routes_.count(gsi)) ++gsi;
+    msi_routes_[gsi] = msi_entry(gsi, address, data);
+    if (commit_routes_locked()) return gsi;
+    spdlog::warn("KVM_SET_GSI_ROUTING (MSI route for GSI {}): {}", gsi, std::strerror(errno));
+    msi_routes_.erase(gsi);
+    return std::nullopt;
+}
+
+bool Vm::update_msi_route(unsigned gsi, uint64_t address, uint32_t data) {
+    std::lock_guard guard(routes_lock_);
+    auto it = msi_routes_.find(gsi);
+    if (it == msi_routes_.end()) return false;
+    kvm_irq_routing_entry old = it->second;
+    it->second = msi_entry(gsi, address, data);
+    if (commit_routes_locked()) return true;
+    spdlog::warn("KVM_SET_GSI_ROUTING (MSI route for GSI {}): {}", gsi, std::strerror(errno));
+    it->second = old;
+    return false;
+}
+
+void Vm::remove_msi_route(unsigned gsi) {
+    std::lock_guard guard(routes_lock_);
+    if (msi_routes_.erase(gsi) && !commit_routes_locked())
+        spdlog::warn("KVM_SET_GSI_ROUTING (removing GSI {}): {}", gsi, std::strerror(errno));
+}
+
+bool Vm::signal_msi(uint64_t address, uint32_t data) {
+    kvm_msi msi{};
+    msi.address_lo = uint32_t(address);
+    msi.address_hi = uint32_t(address >> 32);
+    msi.data = data;
+    // 0 means the guest's APIC ignored it (e.g. masked); only < 0 is an error.
+    return ioctl(fd_, KVM_SIGNAL_MSI, &msi) >= 0;
+}
+
+bool Vm::assign_irqfd(int fd, unsigned gsi) {
+    kvm_irqfd irqfd{};
+    irqfd.fd = uint32_t(fd);
+    irqfd.gsi = gsi;
+    if (ioctl(fd_, KVM_IRQFD, &irqfd) == 0) return true;
+    spdlog::warn("KVM_IRQFD (GSI {}): {}", gsi, std::strerror(errno));
+    return false;
+}
+
+void Vm::deassign_irqfd(int fd, unsigned gsi) {
+    kvm_irqfd irqfd{};
+    irqfd.fd = uint32_t(fd);
+    irqfd.gsi = gsi;
+    irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
+    if (ioctl(fd_, KVM_IRQFD, &irqfd) < 0) spdlog::warn("KVM_IRQFD deassign (GSI {}): {}", gsi, std::strerror(errno));
+}
+
+namespace {
+kvm_ioeventfd ioeventfd_args(const Vm::IoEventFd& spec, bool deassign) {
+    kvm_ioeventfd args{};
+    args.addr = spec.address;
+    args.len = spec.length;
+    args.fd = spec.fd;
+    if (spec.pio) args.flags |= KVM_IOEVENTFD_FLAG_PIO;
+    if (spec.datamatch) {
+        args.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+        args.datamatch = *spec.datamatch;
+    }
+    if (deassign) args.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+    return args;
+}
+} // namespace
+
+bool Vm::assign_ioeventfd(const IoEventFd& spec) {
+    kvm_ioeventfd args = ioeventfd_args(spec, false);
+    if (ioctl(fd_, KVM_IOEVENTFD, &args) == 0) return true;
+    spdlog::warn("KVM_IOEVENTFD at {} {:#x}: {}", spec.pio ? "port" : "address", spec.address, std::strerror(errno));
+    return false;
+}
+
+void Vm::deassign_ioeventfd(const IoEventFd& spec) {
+    kvm_ioeventfd args = ioeventfd_args(spec, true);
+    if (ioctl(fd_, KVM_IOEVENTFD, &args) < 0)
+        spdlog::warn("KVM_IOEVENTFD deassign at {:#x}: {}", spec.address, std::strerror(errno));
 }
 
 } // namespace kestrel

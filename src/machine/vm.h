@@ -9,7 +9,10 @@
 #include "vcpu/kvm_abi.h"
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 namespace kestrel {
@@ -37,7 +40,34 @@ public:
     std::vector<uint64_t> irq_counts() const;
     static constexpr unsigned IRQ_STAT_LINES = 24;
 
+    // --- MSI routes, irqfds, ioeventfds (thread-safe) ---
+    // GSIs for MSI routes start above the IOAPIC's 24 pins; KVM's table
+    // keeps the PIC/IOAPIC entries beside them.
+    static constexpr unsigned FIRST_MSI_GSI = 24;
+    // Allocates a GSI routed to the MSI message; nullopt if KVM refuses.
+    std::optional<unsigned> add_msi_route(uint64_t address, uint32_t data);
+    bool update_msi_route(unsigned gsi, uint64_t address, uint32_t data);
+    void remove_msi_route(unsigned gsi);
+    // One MSI without a route (KVM_SIGNAL_MSI).
+    bool signal_msi(uint64_t address, uint32_t data);
+    // Writes to eventfd `fd` raise `gsi`.
+    bool assign_irqfd(int fd, unsigned gsi);
+    void deassign_irqfd(int fd, unsigned gsi);
+    // Guest writes of `length` bytes (0 = any length, MMIO only) at
+    // `address`, matching `datamatch` if given, signal eventfd `fd` in the
+    // kernel instead of exiting to the vCPU thread.
+    struct IoEventFd {
+        int fd = -1;
+        bool pio = false;
+        uint64_t address = 0;
+        uint32_t length = 0;
+        std::optional<uint64_t> datamatch;
+    };
+    bool assign_ioeventfd(const IoEventFd& ioeventfd);
+    void deassign_ioeventfd(const IoEventFd& ioeventfd);
+
 private:
+    bool commit_routes_locked();
     void map_memory(const GuestMemory& memory);
     void setup_gsi_routing();
     void save_power_on_state();
@@ -47,6 +77,10 @@ private:
     std::vector<kvm_irqchip> chips_at_power_on_;
     kvm_pit_state2 pit_at_power_on_{};
     std::array<std::atomic<uint64_t>, IRQ_STAT_LINES> irq_counts_{};
+
+    std::mutex routes_lock_;
+    std::vector<kvm_irq_routing_entry> irqchip_routes_;
+    std::map<unsigned, kvm_irq_routing_entry> msi_routes_;  // by GSI
 };
 
 } // namespace kestrel
