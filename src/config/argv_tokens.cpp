@@ -30,7 +30,8 @@ constexpr OptionSpec kOptions[] = {
     {"no-reboot", false},  {"no-shutdown", false}, {"daemonize", false},
     {"rtc", true},         {"nodefaults", false}, {"chardev", true},
     {"monitor", true},     {"qmp", true},         {"qmp-pretty", true},
-    {"mon", true},
+    {"mon", true},         {"drive", true},       {"device", true},
+    {"object", true},
 };
 
 po::options_description option_table() {

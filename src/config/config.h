@@ -78,6 +78,60 @@ struct RtcConfig {
     std::string driftfix = "none";  // none | slew
 };
 
+// One -drive (QEMU 7.2's legacy drive options). kestrel has virtio and
+// none interfaces only; IDE, floppy, SCSI, ... are refused while parsing.
+// Nothing here has been opened: missing files are the opener's to report.
+struct DriveConfig {
+    std::string location;       // "-drive file=...": the prefix of open-time errors
+    std::string id;             // id=, else QEMU's implied "virtio<N>" / "none<N>" (N = index)
+    std::string interface;      // "virtio" | "none"
+    unsigned index = 0;         // index=, else the first free one on that interface
+    std::string file;           // empty only for an empty if=none drive (no device may use it)
+    // "raw", or empty when format= was not given: the opener probes and,
+    // finding a raw image, prints image_probe_warning(file) (drive_opts.h).
+    std::string format;
+    // cache= as QEMU resolves it (writeback: writeback on; none: direct;
+    // writethrough: writeback off; directsync: direct, writeback off;
+    // unsafe: no-flush), then cache.writeback/direct/no-flush= override.
+    bool cache_writeback = true;
+    bool cache_direct = false;
+    bool cache_no_flush = false;
+    std::string aio = "threads";     // threads | native | io_uring
+    bool read_only = false;          // readonly=on
+    bool snapshot = false;           // snapshot=on: writes go to a temporary copy
+    std::string discard = "ignore";  // ignore | unmap (off/on are stored as these)
+    std::string serial;              // legacy serial= (the device's default serial)
+};
+
+// One PCI device kestrel creates: a -device, or the one a -drive if=virtio
+// implies. Config::devices is in QEMU's creation order, which is also the
+// order devices without addr= take free PCI slots (the lowest free slot,
+// function 0): every -device in command-line order, then the implied
+// devices of the if=virtio drives in -drive order.
+struct DeviceConfig {
+    std::string location;          // "-device ..." (for implied ones: the -drive's)
+    std::string driver;            // "virtio-blk-pci" (alias "virtio-blk" is resolved)
+    std::string id;                // id=, "" when none (QEMU's peripheral-anon)
+    bool implied = false;          // created for a -drive if=virtio
+    std::string drive;             // a DriveConfig id
+    std::optional<int> bootindex;  // bootindex=
+    // num-queues=; nullopt = QEMU's auto (65535): one queue per vCPU.
+    std::optional<unsigned> num_queues;
+    std::string iothread;          // an IothreadConfig id, "" for the main loop
+    std::string serial;            // serial=, else the drive's serial=
+    // addr=SLOT[.FN], else the slot QEMU would pick; always set once parsed.
+    std::optional<unsigned> slot;
+    unsigned function = 0;
+};
+
+// One -object iothread.
+struct IothreadConfig {
+    std::string id;
+    // The properties given (QEMU's defaults otherwise).
+    std::optional<int64_t> poll_max_ns, poll_grow, poll_shrink;
+    std::optional<int64_t> aio_max_batch, thread_pool_min, thread_pool_max;
+};
+
 enum class DisplayKind { Default, None, Nographic };
 
 struct Config {
@@ -96,6 +150,9 @@ struct Config {
     // an HMP on stdio (muxed with serial0 when no -serial is given).
     std::vector<MonitorConfig> monitors;
     RtcConfig rtc;
+    std::vector<DriveConfig> drives;        // -drive, in command-line order
+    std::vector<DeviceConfig> devices;      // PCI devices in creation order (see DeviceConfig)
+    std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
     DisplayKind display = DisplayKind::Default;
     std::string name;        // -name guest=
     std::string process_name;  // -name process=

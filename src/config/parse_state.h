@@ -42,6 +42,13 @@ struct PendingMonitor {
     bool pretty = false;
 };
 
+// An option whose key=value list is kept for the checks made once every
+// option is read (-drive, -device).
+struct PendingOpts {
+    std::string location;
+    std::vector<qopts::OptPair> pairs;
+};
+
 struct ParseState {
     Config cfg;
 
@@ -78,6 +85,11 @@ struct ParseState {
     bool display_help = false;
     bool log_help = false;
     bool chardev_help = false;
+    std::optional<std::string> device_help;  // "" for -device help, else the driver
+    std::optional<std::string> object_help;  // "" for -object help, else the type
+
+    std::vector<PendingOpts> drives;   // -drive, in order
+    std::vector<PendingOpts> devices;  // -device, in order
 
     void warn(const std::string& location, const std::string& text) {
         cfg.warnings.push_back(location.empty() ? "warning: " + text
@@ -97,6 +109,11 @@ auto at_location(const std::string& location, Fn&& fn) -> decltype(fn()) {
         throw ConfigError(location + ": " + e.what());
     }
 }
+
+// Splits a QemuOpts value (no key check) and records deprecation warnings
+// for short-form booleans.
+std::vector<qopts::OptPair> split_unchecked(ParseState& st, const ArgToken& tok,
+                                            std::string_view implied_key);
 
 // Splits a QemuOpts value, checks its keys against `allowed` ("Invalid
 // parameter 'x'") and records deprecation warnings for short-form booleans.
@@ -130,6 +147,9 @@ void handle_rtc(ParseState& st, const ArgToken& tok);             // -rtc
 void handle_name(ParseState& st, const ArgToken& tok);            // -name
 void handle_uuid(ParseState& st, const ArgToken& tok);            // -uuid
 void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
+void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
+void handle_device(ParseState& st, const ArgToken& tok);          // -device
+void handle_object(ParseState& st, const ArgToken& tok);          // -object
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
@@ -143,6 +163,7 @@ void finalize_monitors(ParseState& st);  // chardevs, then monitors
 void finalize_serials(ParseState& st);
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
+void finalize_block_devices(ParseState& st);  // -object, -drive, -device
 
 // Informational output (help_text.cpp).
 void print_version(std::ostream& out);

@@ -1,6 +1,6 @@
 #include "config/parser.h"
 
-#include "config/parse_state.h"
+#include "config/block_opts.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -31,6 +31,9 @@ const std::unordered_map<std::string_view, Handler>& option_handlers() {
         {"name", handle_name},
         {"uuid", handle_uuid},
         {"d", handle_log_items},
+        {"drive", handle_drive},
+        {"device", handle_device},
+        {"object", handle_object},
         {"cpu", [](ParseState& st, const ArgToken& t) { st.cpu = LocatedText{t.location(), *t.value}; }},
         {"mem-path", [](ParseState& st, const ArgToken& t) { st.cfg.memory.mem_path = *t.value; }},
         {"mem-prealloc", [](ParseState& st, const ArgToken&) { st.cfg.memory.prealloc = true; }},
@@ -76,6 +79,10 @@ bool print_requested_listing(ParseState& st, std::ostream& out) {
         print_log_help(out);
     else if (st.chardev_help)
         print_chardev_help(out);
+    else if (st.device_help)
+        print_device_help(out, *st.device_help);
+    else if (st.object_help)
+        print_object_help(out, *st.object_help);
     else
         return false;
     return true;
@@ -95,6 +102,25 @@ std::string program_name(std::span<char* const> argv) {
 }
 
 } // namespace
+
+void finalize_block_devices(ParseState& st) {
+    finalize_objects(st);
+    std::vector<DeviceConfig> implied;
+    finalize_drives(st, implied);
+    finalize_devices(st, std::move(implied));
+}
+
+std::vector<qopts::OptPair> split_unchecked(ParseState& st, const ArgToken& tok,
+                                            std::string_view implied_key) {
+    return at_location(tok.location(), [&] {
+        auto split = qopts::split(*tok.value, implied_key, qopts::Syntax::QemuOpts);
+        for (const qopts::OptPair& p : split.pairs) {
+            if (p.short_form)
+                st.warn(tok.location(), qopts::short_form_warning(p));
+        }
+        return split.pairs;
+    });
+}
 
 std::vector<qopts::OptPair> split_checked(ParseState& st, const ArgToken& tok,
                                           std::string_view implied_key,
@@ -153,6 +179,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_smp(st);
     finalize_monitors(st);
     finalize_serials(st);
+    finalize_block_devices(st);
     finalize_cpu(st);
     finalize_boot_files(st);
     return std::move(st.cfg);

@@ -1,0 +1,34 @@
+#pragma once
+// Internal to src/config: -drive, -device and -object as QEMU 7.2 reads
+// them. Each is split and its id checked when met on the command line;
+// everything else is checked once all options are read, in QEMU's order:
+// objects, then drives, then devices (see finalize_block_devices).
+#include "config/parse_state.h"
+
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace kestrel {
+
+// QEMU's error for a malformed id (the hint line QEMU adds is left out).
+void check_identifier(std::string_view id);
+
+// Drives (options_drive.cpp): each becomes a DriveConfig in cfg.drives and,
+// for if=virtio, an implied device appended to `implied`.
+void finalize_drives(ParseState& st, std::vector<DeviceConfig>& implied);
+
+// Devices (options_device.cpp): the -device ones, then `implied`, checked
+// against the drives and iothreads and given their PCI slots.
+void finalize_devices(ParseState& st, std::vector<DeviceConfig> implied);
+
+// Objects (options_object.cpp).
+void finalize_objects(ParseState& st);
+
+// Listings for "-device help", "-device virtio-blk-pci,help",
+// "-object help" and "-object iothread,help". Throw ConfigError for a
+// driver or type with no listing, as QEMU does.
+void print_device_help(std::ostream& out, const std::string& driver);
+void print_object_help(std::ostream& out, const std::string& type);
+
+} // namespace kestrel

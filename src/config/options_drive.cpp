@@ -1,0 +1,258 @@
+// -drive as QEMU 7.2 reads it (its "legacy" drive options), for the
+// interfaces kestrel has: virtio (with its implied virtio-blk-pci) and none.
+#include "config/block_opts.h"
+#include "config/chardev_opts.h"
+#include "config/drive_probe.h"
+
+#include <algorithm>
+#include <map>
+
+namespace kestrel {
+
+namespace {
+
+// Keys kestrel reads; QEMU's unknown-option error covers the rest.
+constexpr std::string_view kDriveKeys[] = {
+    "file", "if", "format", "index", "media", "id", "cache", "cache.writeback",
+    "cache.direct", "cache.no-flush", "aio", "readonly", "read-only", "snapshot", "serial",
+    "discard",
+};
+
+// -drive keys QEMU 7.2 has and kestrel does not implement yet.
+constexpr std::string_view kUnsupportedQemuKeys[] = {
+    "bus", "unit", "werror", "rerror", "copy-on-read", "detect-zeroes", "node-name",
+    "auto-read-only", "force-share", "group", "throttling.group",
+};
+
+// Interfaces QEMU knows; kestrel has a controller for none of them yet.
+struct OtherInterface {
+    std::string_view name;
+    std::string_view what;  // "" = QEMU's pc machine has none either
+};
+constexpr OtherInterface kOtherInterfaces[] = {
+    {"ide", "an IDE controller"}, {"floppy", "a floppy controller"},
+    {"pflash", "pflash (flash memory) drives"}, {"scsi", ""}, {"sd", ""}, {"mtd", ""},
+    {"xen", ""}, {"none", ""},
+};
+
+constexpr std::string_view kCacheModes[] = {"writeback", "none", "writethrough", "directsync",
+                                            "unsafe"};
+
+template <typename List>
+bool contains(const List& list, std::string_view name) {
+    return std::find(std::begin(list), std::end(list), name) != std::end(list);
+}
+
+// The options of one -drive; a repeated key's last value wins (QemuOpts).
+struct DriveOpts {
+    std::map<std::string, std::string> values;
+    std::vector<std::string> unknown;  // in command-line order
+
+    explicit DriveOpts(const std::vector<qopts::OptPair>& pairs) {
+        for (const qopts::OptPair& p : pairs) {
+            std::string key = p.key == "readonly" ? "read-only" : p.key;
+            values[key] = p.value;
+            if (!contains(kDriveKeys, p.key) && !contains(unknown, p.key))
+                unknown.push_back(p.key);
+        }
+    }
+    const std::string* get(const std::string& key) const {
+        auto it = values.find(key);
+        return it == values.end() ? nullptr : &it->second;
+    }
+    bool flag(const std::string& key, bool fallback) const {
+        const std::string* v = get(key);
+        return v ? qopts::parse_bool(key, *v) : fallback;
+    }
+};
+
+std::string interface_of(const DriveOpts& o) {
+    const std::string* name = o.get("if");
+    std::string type = name ? *name : "ide";  // QEMU's default for the pc machine
+    if (type == "virtio" || type == "none")
+        return type;
+    auto other = std::find_if(std::begin(kOtherInterfaces), std::end(kOtherInterfaces),
+                              [&](const OtherInterface& i) { return i.name == type; });
+    if (other == std::end(kOtherInterfaces))
+        throw ConfigError("unsupported bus type '" + type + "'");
+    if (other->what.empty())
+        throw ConfigError("machine type does not support if=" + type + ",bus=0,unit=0");
+    throw ConfigError("kestrel has no " + std::string(other->what) + " yet (" +
+                      (name ? "" : "if=ide is the default; ") +
+                      "use if=virtio, or if=none with -device virtio-blk-pci,drive=ID)");
+}
+
+bool index_taken(const Config& cfg, const std::string& interface, unsigned index) {
+    return std::any_of(cfg.drives.begin(), cfg.drives.end(), [&](const DriveConfig& d) {
+        return d.interface == interface && d.index == index;
+    });
+}
+
+void set_index(const Config& cfg, const DriveOpts& o, DriveConfig& d) {
+    const std::string* text = o.get("index");
+    // index=-1 is QEMU's "not given" (strtoull wraps it to all ones).
+    uint64_t index = text ? qopts::parse_number("index", *text) : UINT64_MAX;
+    if (index == UINT64_MAX) {
+        while (index_taken(cfg, d.interface, d.index))
+            ++d.index;
+        return;
+    }
+    if (index > 0x7fffffff)
+        throw ConfigError("index cannot be used with bus and unit");  // QEMU's int overflow
+    d.index = unsigned(index);
+    if (index_taken(cfg, d.interface, d.index)) {
+        std::string n = std::to_string(d.index);
+        throw ConfigError("drive with bus=0, unit=" + n + " (index=" + n + ") exists");
+    }
+}
+
+void set_cache(const DriveOpts& o, DriveConfig& d) {
+    if (const std::string* mode = o.get("cache")) {
+        if (!contains(kCacheModes, *mode))
+            throw ConfigError("invalid cache option");
+        d.cache_writeback = *mode != "writethrough" && *mode != "directsync";
+        d.cache_direct = *mode == "none" || *mode == "directsync";
+        d.cache_no_flush = *mode == "unsafe";
+    }
+    d.cache_writeback = o.flag("cache.writeback", d.cache_writeback);
+    d.cache_direct = o.flag("cache.direct", d.cache_direct);
+    d.cache_no_flush = o.flag("cache.no-flush", d.cache_no_flush);
+}
+
+void set_aio(const DriveOpts& o, DriveConfig& d) {
+    if (const std::string* aio = o.get("aio")) {
+        if (*aio != "threads" && *aio != "native" && *aio != "io_uring")
+            throw ConfigError("invalid aio option");
+        d.aio = *aio;
+    }
+}
+
+void check_format(const DriveOpts& o, DriveConfig& d) {
+    const std::string* format = o.get("format");
+    if (!format)
+        return;
+    if (*format == "qcow2" || *format == "qcow" || *format == "vmdk" || *format == "vdi" ||
+        *format == "vhdx" || *format == "vpc" || *format == "qed" || *format == "luks")
+        throw ConfigError("image format '" + *format +
+                          "' is not supported by kestrel yet (only format=raw is)");
+    if (*format != "raw")
+        throw ConfigError("Unknown driver '" + *format + "'");
+    d.format = *format;
+}
+
+void set_discard(const DriveOpts& o, DriveConfig& d) {
+    const std::string* mode = o.get("discard");
+    if (!mode)
+        return;
+    if (*mode == "ignore" || *mode == "off")
+        d.discard = "ignore";
+    else if (*mode == "unmap" || *mode == "on")
+        d.discard = "unmap";
+    else
+        throw ConfigError("Invalid discard option");
+}
+
+void check_unknown_keys(const DriveOpts& o) {
+    for (const std::string& key : o.unknown) {
+        if (contains(kUnsupportedQemuKeys, key) || key.starts_with("throttling.") ||
+            key.starts_with("stats-") || key.starts_with("file."))
+            throw ConfigError("drive option '" + key + "' is not supported by kestrel yet");
+        throw ConfigError("Block format 'raw' does not support the option '" + key + "'");
+    }
+}
+
+std::string implied_id(const Config& cfg, const DriveConfig& d) {
+    std::string id = d.interface + std::to_string(d.index);
+    bool taken = std::any_of(cfg.drives.begin(), cfg.drives.end(),
+                             [&](const DriveConfig& other) { return other.id == id; });
+    if (taken)
+        throw ConfigError("Device with id '" + id + "' already exists");
+    return id;
+}
+
+// QEMU's drive_new order: the legacy options, then the block layer's.
+DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
+    DriveOpts o(p.pairs);
+    DriveConfig d;
+    d.location = p.location;
+    d.read_only = o.flag("read-only", false);
+    d.snapshot = o.flag("snapshot", false);
+    if (const std::string* media = o.get("media")) {
+        if (*media == "cdrom")
+            throw ConfigError("media=cdrom is not supported by kestrel yet (it has no CD-ROM drive)");
+        if (*media != "disk")
+            throw ConfigError("'" + *media + "' invalid media");
+    }
+    d.interface = interface_of(o);
+    set_index(cfg, o, d);
+    const std::string* id = o.get("id");
+    d.id = id ? *id : implied_id(cfg, d);
+    if (const std::string* serial = o.get("serial"))
+        d.serial = *serial;
+    set_cache(o, d);
+    set_aio(o, d);
+    check_format(o, d);
+    if (const std::string* file = o.get("file"))
+        d.file = *file;
+    bool driver_options = o.get("format") != nullptr;
+    if (d.file.empty() && (driver_options || d.interface == "virtio"))
+        throw ConfigError("A block device must be specified for \"file\"");
+    if (d.aio == "native" && !d.cache_direct)
+        throw ConfigError("aio=native was specified, but it requires cache.direct=on, which was not specified.");
+    set_discard(o, d);
+    check_unknown_keys(o);
+    return d;
+}
+
+DeviceConfig implied_device(const DriveConfig& d) {
+    DeviceConfig dev;
+    dev.location = d.location;
+    dev.driver = "virtio-blk-pci";
+    dev.implied = true;
+    dev.drive = d.id;
+    dev.serial = d.serial;
+    return dev;
+}
+
+} // namespace
+
+void check_identifier(std::string_view id) {
+    if (!is_qemu_identifier(id))
+        throw ConfigError("Parameter 'id' expects an identifier");
+}
+
+std::string image_probe_warning(const std::string& file) {
+    return "WARNING: Image format was not specified for '" + file +
+           "' and probing guessed raw.\n"
+           "         Automatically detecting the format is dangerous for raw images, "
+           "write operations on block 0 will be restricted.\n"
+           "         Specify the 'raw' format explicitly to remove the restrictions.";
+}
+
+void handle_drive(ParseState& st, const ArgToken& tok) {
+    std::vector<qopts::OptPair> pairs = split_unchecked(st, tok, "");
+    at_location(tok.location(), [&] {
+        for (const qopts::OptPair& p : pairs) {
+            if (p.key != "id")
+                continue;
+            check_identifier(p.value);
+            for (const PendingOpts& other : st.drives) {
+                for (const qopts::OptPair& q : other.pairs)
+                    if (q.key == "id" && q.value == p.value)
+                        throw ConfigError("Duplicate ID '" + p.value + "' for drive");
+            }
+        }
+    });
+    st.drives.push_back({tok.location(), std::move(pairs)});
+}
+
+void finalize_drives(ParseState& st, std::vector<DeviceConfig>& implied) {
+    for (const PendingOpts& p : st.drives) {
+        DriveConfig d = at_location(p.location, [&] { return make_drive(st.cfg, p); });
+        if (d.interface == "virtio")
+            implied.push_back(implied_device(d));
+        st.cfg.drives.push_back(std::move(d));
+    }
+}
+
+} // namespace kestrel
