@@ -7,7 +7,8 @@ leaves data). bench/report.py turns that file into tables.
 
 usage: measure.py --kestrel BIN --tiny IMG --tiny-marker IMG --kernel K
                   --initrd I --out JSON [--startup-runs N] [--boot-runs N]
-                  [--smp2-runs N]
+                  [--smp2-runs N] [--disk-initrd I --disk-runs N ...]
+--startup-runs 0 skips the start-up phases (tiny image, floors, QMP).
 """
 
 import argparse
@@ -23,6 +24,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import diskbench  # noqa: E402
 import vmrun  # noqa: E402
 
 QEMU = ["qemu-system-x86_64", "-enable-kvm"]
@@ -257,6 +259,21 @@ def copy_inputs(paths, folder):
     return out
 
 
+def disk_phase(a, vmms, kernel, logdir):
+    """fio in the guest (bench/diskbench.py); settings kept with the runs."""
+    [initrd] = copy_inputs([a.disk_initrd], "/tmp/bench-inputs")
+    chosen = {n: vmms[n] for n in a.disk_vmms.split(",")}
+    jobs = len(diskbench.fio_initrd.JOBS)
+    cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512,
+           "image": os.path.join(a.disk_dir, "bench-disk.img"),
+           "timeout": 120 + jobs * (a.disk_seconds + 20)}
+    data = diskbench.disk(chosen, a.disk_runs, cfg, logdir, log)
+    data["settings"] = dict(cfg, seconds=a.disk_seconds, engine=a.disk_engine,
+                            image_mib=diskbench.IMAGE_SIZE >> 20,
+                            jobs=diskbench.fio_initrd.JOBS)
+    return data
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawTextHelpFormatter)
@@ -266,6 +283,14 @@ def main(argv):
     p.add_argument("--boot-runs", type=int, default=5)
     p.add_argument("--smp2-runs", type=int, default=0)
     p.add_argument("--boot-timeout", type=float, default=180)
+    p.add_argument("--disk-initrd", help="from bench/fio_initrd.py")
+    p.add_argument("--disk-runs", type=int, default=0)
+    p.add_argument("--disk-seconds", type=int, default=10,
+                   help="fio runtime per job (sets the run time limit)")
+    p.add_argument("--disk-engine", default="libaio", help="(recorded; set in the initrd)")
+    p.add_argument("--disk-vmms", default="kestrel,qemu")
+    p.add_argument("--disk-aio", default="io_uring")
+    p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     a = p.parse_args(argv)
     vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
     tiny, marker, kernel, initrd = copy_inputs(
@@ -281,14 +306,15 @@ def main(argv):
 
     threading.Thread(target=watchdog, daemon=True).start()
     log("host: %s" % json.dumps(result["host"]))
-    result["verify_tiny"] = {n: verify_tiny(n, v, marker) for n, v in vmms.items()}
-    save()
-    t = time.monotonic()
-    result["startup"] = startup(vmms, tiny, a.startup_runs)
-    result["floors"] = floors(vmms, 5)
-    result["qmp_startup"] = qmp_startup(vmms, a.startup_runs)
-    result["phases"]["startup_s"] = time.monotonic() - t
-    save()
+    if a.startup_runs > 0:
+        result["verify_tiny"] = {n: verify_tiny(n, v, marker) for n, v in vmms.items()}
+        save()
+        t = time.monotonic()
+        result["startup"] = startup(vmms, tiny, a.startup_runs)
+        result["floors"] = floors(vmms, 5)
+        result["qmp_startup"] = qmp_startup(vmms, a.startup_runs)
+        result["phases"]["startup_s"] = time.monotonic() - t
+        save()
     for smp, runs in ((1, a.boot_runs), (2, a.smp2_runs)):
         if runs > 0:
             t = time.monotonic()
@@ -296,6 +322,11 @@ def main(argv):
                                               a.boot_timeout * smp)
             result["phases"]["boot_smp%d_s" % smp] = time.monotonic() - t
             save()
+    if a.disk_runs > 0:
+        t = time.monotonic()
+        result["disk"] = disk_phase(a, vmms, kernel, logdir)
+        result["phases"]["disk_s"] = time.monotonic() - t
+        save()
     result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     save()
     return 0

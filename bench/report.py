@@ -12,6 +12,8 @@ import re
 import statistics
 import sys
 
+import disk_report
+
 NAMES = ("kestrel", "qemu")
 
 
@@ -166,6 +168,8 @@ def section(m, ctx, date):
                       % (smp, count(b)), ""]
             lines += table(b, BOOT_ROWS) + [""] + failures(b, "boot -smp %d" % smp)
             lines.append("")
+    if "disk" in m:
+        lines += disk_report.section(m["disk"])
     phases = m.get("phases", {})
     if phases:
         lines.append("Phase times: " + ", ".join("%s %.0f s" % (k[:-2], v)

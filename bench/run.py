@@ -8,6 +8,7 @@ the tables and replaces today's section in bench/RESULTS.md. The raw runs
 are kept in bench/results/DATE.json.
 
 usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5]
+              [--disk-runs 3] [--disk-seconds 10] [--disk-vmms kestrel,qemu]
               [--kestrel BIN] [--no-results-md]
 """
 
@@ -26,6 +27,7 @@ REPO = os.path.dirname(BENCH)
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
 sys.path.insert(0, os.path.join(REPO, "tests", "kvmhost"))
 import assets  # noqa: E402
+import fio_initrd  # noqa: E402
 import kvmhost  # noqa: E402
 
 
@@ -88,8 +90,21 @@ def main(argv):
         "KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--no-results-md", action="store_true",
                    help="print the tables only (for trial runs)")
-    p.add_argument("--timeout", type=float, default=900, help="test-host time limit (s)")
+    p.add_argument("--disk-runs", type=int, default=3,
+                   help="rounds of fio in the guest (0: skip the disk phase)")
+    p.add_argument("--disk-seconds", type=int, default=10, help="fio runtime per job")
+    p.add_argument("--disk-engine", default="libaio", choices=["libaio", "io_uring"],
+                   help="fio's ioengine in the guest")
+    p.add_argument("--disk-aio", default="io_uring", help="-drive aio= for both VMMs")
+    p.add_argument("--disk-vmms", default="kestrel,qemu",
+                   help="VMMs of the disk phase (e.g. qemu for a trial)")
+    p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
+                   "900 plus an estimate for the disk phase)")
     a = p.parse_args(argv)
+    disk_vmms = len(a.disk_vmms.split(","))
+    if a.timeout is None:
+        a.timeout = 900 + a.disk_runs * disk_vmms * (
+            90 + len(fio_initrd.JOBS) * (a.disk_seconds + 8))
     a_assets = assets.build_all()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     root = os.path.join(a_assets["cache"], "bench")
@@ -104,6 +119,14 @@ def main(argv):
            "--initrd", a_assets["l2_initrd"], "--out", out,
            "--startup-runs", str(a.startup_runs), "--boot-runs", str(a.boot_runs),
            "--smp2-runs", str(a.smp2_runs)]
+    if a.disk_runs > 0:
+        assets.ensure_host_packages(["fio"])
+        cmd += ["--disk-initrd", fio_initrd.build(
+                    os.path.join(root, "bin", stamp, "fio-initrd.gz"), a_assets["l2_initrd"],
+                    a.disk_seconds, a.disk_engine),
+                "--disk-runs", str(a.disk_runs), "--disk-seconds", str(a.disk_seconds),
+                "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
+                "--disk-vmms", a.disk_vmms]
     started = time.monotonic()
     status = kvmhost.run(cmd, results, timeout=a.timeout)
     print("run.py: test host finished with status %d after %.0f s; results in %s"

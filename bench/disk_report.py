@@ -1,0 +1,82 @@
+"""The "virtio-blk: fio in the guest" section of report.py (data from
+bench/diskbench.py: {vmm: [run, ...], "settings": {...}})."""
+
+import statistics
+
+NAMES = ("kestrel", "qemu")
+
+
+def job_values(runs, job, key):
+    return [r["jobs"][job][key] for r in runs
+            if r.get("jobs", {}).get(job, {}).get("ok") and r["jobs"][job].get(key) is not None]
+
+
+def med(runs, job, key):
+    vals = job_values(runs, job, key)
+    return statistics.median(vals) if vals else None
+
+
+def cell(runs, job, key, fmt, with_range=True):
+    vals = job_values(runs, job, key)
+    if not vals:
+        return "–"
+    text = fmt % statistics.median(vals)
+    if with_range and len(vals) > 1:
+        text += (" (" + fmt + "–" + fmt + ")") % (min(vals), max(vals))
+    return text
+
+
+def ratio(data, job, key):
+    a, b = med(data.get("kestrel", []), job, key), med(data.get("qemu", []), job, key)
+    return "%.2f" % (a / b) if a is not None and b else "–"
+
+
+def goal(job):
+    if job.endswith("qd32"):
+        return "≥ 1.2× IOPS; lower CPU/request"
+    return "lower CPU/request"
+
+
+def count(data):
+    return ", ".join("%s %d/%d runs ok" % (n, sum(1 for r in data[n] if r.get("ok")),
+                                           len(data[n])) for n in NAMES if n in data)
+
+
+def failures(data):
+    out = []
+    for n in NAMES:
+        for i, r in enumerate(data.get(n, [])):
+            if not r.get("ok"):
+                err = r.get("stderr", "").strip().splitlines()[-2:]
+                out.append("- disk run %d of %s failed: %s (exit status %s after %.1f s)%s" % (
+                    i + 1, n, "; ".join(r.get("problems", []))[:400], r["status"],
+                    r["wall_s"], ("; stderr: `%s`" % " / ".join(err)) if err else ""))
+    return out
+
+
+def section(data):
+    s = data.get("settings", {})
+    jobs = list(s.get("jobs") or next(
+        (r["jobs"] for n in NAMES for r in data.get(n, []) if r.get("jobs")), {}))
+    lines = ["### virtio-blk: fio in the guest", "",
+             "fio (%s engine, direct=1, time_based %s s per job) on the guest's /dev/vda: "
+             "a %s MiB raw image, preallocated and written, on the test host's /tmp (ext4), "
+             "`-drive file=IMG,if=virtio,format=raw,cache=none,aio=%s`, `-m %s -smp 1`; "
+             "one boot runs all jobs; %s. CPU/request: user+sys of the VMM process "
+             "between the job's start and end markers on the serial console (/proc "
+             "sampled every 0.1 s), divided by the requests fio completed. Cells: median "
+             "(min–max)." % (s.get("engine", "?"), s.get("seconds", "?"),
+                             s.get("image_mib", "?"), s.get("aio", "?"),
+                             s.get("mem", "?"), count(data)), "",
+             "| job | IOPS kestrel | IOPS QEMU | IOPS k/Q | MiB/s kestrel | MiB/s QEMU "
+             "| CPU µs/request kestrel | CPU µs/request QEMU | CPU k/Q | goal |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for job in jobs:
+        k, q = data.get("kestrel", []), data.get("qemu", [])
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            job, cell(k, job, "iops", "%.0f"), cell(q, job, "iops", "%.0f"),
+            ratio(data, job, "iops"), cell(k, job, "mib_s", "%.1f", False),
+            cell(q, job, "mib_s", "%.1f", False), cell(k, job, "cpu_us_per_io", "%.1f"),
+            cell(q, job, "cpu_us_per_io", "%.1f"), ratio(data, job, "cpu_us_per_io"),
+            goal(job)))
+    return lines + [""] + failures(data) + [""]

@@ -1,0 +1,216 @@
+"""Disk speed phase of measure.py: fio in the guest on a virtio-blk disk.
+
+One run = one boot of the fio initrd (bench/fio_initrd.py) with a raw image
+as `-drive file=IMG,if=virtio,format=raw,cache=none,aio=AIO`; the guest runs
+every fio job of fio_initrd.JOBS on /dev/vda and prints their JSON. Per job
+we keep fio's IOPS, MiB/s and request count, and the host CPU time
+(user+sys) the VMM process spent between the job's start and end markers on
+the serial console (printed by fio itself just before its first and after
+its last request), sampled from /proc/PID/stat by a thread every SAMPLE_S
+seconds and interpolated at the marker times. Linux counts the time a vCPU
+thread spends in the guest as user time too; it is kept apart (guest_s), so
+vmm_us_per_io is the VMM's own cost without the guest's.
+"""
+
+import base64
+import gzip
+import json
+import os
+import re
+import threading
+import time
+
+import fio_initrd
+import vmrun
+
+APPEND = "console=ttyS0 quiet panic=-1"
+FORBID = ["Kernel panic", "Oops", "BUG:"]
+SAMPLE_S = 0.1
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+IMAGE_SIZE = 1 << 30
+
+
+def prepare_image(path, size=IMAGE_SIZE):
+    """A preallocated raw image whose blocks are all written (an unwritten
+    ext4 extent reads as zeros without any device I/O, and the first write
+    jobs would change that half-way through the benchmark)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, size)
+        chunk = bytes(range(256)) * (8 << 20 >> 8)
+        for off in range(0, size, len(chunk)):
+            os.pwrite(fd, chunk[:size - off], off)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, size, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return path
+
+
+def start_marker(job):
+    return "KBENCH-FIO-START %s ." % job
+
+
+def end_marker(job):
+    return "KBENCH-FIO-END %s ." % job
+
+
+def vmm_child(helper_pid):
+    """The VMM: the only child of rusage_exec."""
+    try:
+        with open("/proc/%d/task/%d/children" % (helper_pid, helper_pid)) as f:
+            kids = f.read().split()
+    except OSError:
+        return None
+    return int(kids[0]) if kids else None
+
+
+def cpu_ticks(pid):
+    """(user, sys, guest) clock ticks of the whole process (all its threads,
+    the kernel's io_uring workers included); user includes guest."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]), int(fields[12]), int(fields[40])
+
+
+class CpuSampler(threading.Thread):
+    """Samples the CPU time of the VMM that vmrun.run is running, as
+    (seconds after exec, (user s, sys s, guest s)) on vmrun's clock."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples = []
+        self.done = threading.Event()
+
+    def run(self):
+        pid = None
+        while not self.done.is_set():
+            cur = dict(vmrun.CURRENT)
+            if cur:
+                pid = pid or vmm_child(cur["pid"])
+                ticks = cpu_ticks(pid) if pid else None
+                if ticks:
+                    self.samples.append((time.perf_counter() - cur["t0"],
+                                         tuple(x * TICK_S for x in ticks)))
+            self.done.wait(SAMPLE_S if pid else 0.005)
+
+    def at(self, t):
+        """(user, sys, guest) at time t, interpolated; None outside the
+        samples."""
+        s = self.samples
+        for (t0, c0), (t1, c1) in zip(s, s[1:]):
+            if t0 <= t <= t1:
+                k = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
+                return tuple(a + k * (b - a) for a, b in zip(c0, c1))
+        return None
+
+
+def fio_outputs(text):
+    """{job: (fio exit status, parsed JSON or None)} from the serial text."""
+    out = {}
+    for m in re.finditer(r"KBENCH-FIO-JSON (\S+) (\d+)\r?\n(.*?)KBENCH-FIO-JSON-END \1",
+                         text, re.S):
+        try:
+            raw = gzip.decompress(base64.b64decode("".join(m.group(3).split())))
+            out[m.group(1)] = (int(m.group(2)), json.loads(raw))
+        except (ValueError, OSError, EOFError):
+            out[m.group(1)] = (int(m.group(2)), None)
+    return out
+
+
+def job_result(job, fio, markers, sampler):
+    """Numbers of one fio job, with ok and the problems found."""
+    status, data = fio.get(job, (None, None))
+    t_start, t_end = markers.get(start_marker(job)), markers.get(end_marker(job))
+    d = {"ok": False, "fio_status": status}
+    if data is None or not data.get("jobs"):
+        d["problems"] = ["no fio output" if status is None else
+                         "fio exit status %s, no JSON" % status]
+        return d
+    j = data["jobs"][0]
+    rw = [j[k] for k in ("read", "write")]
+    d.update(iops=sum(x["iops"] for x in rw), ios=sum(x["total_ios"] for x in rw),
+             mib_s=sum(x["bw_bytes"] for x in rw) / (1 << 20),
+             runtime_s=j["job_runtime"] / 1e3, fio_error=j["error"],
+             lat_us=max(x["lat_ns"]["mean"] for x in rw) / 1e3,
+             guest_cpu_pct=j["usr_cpu"] + j["sys_cpu"])
+    a = sampler.at(t_start) if t_start is not None else None
+    b = sampler.at(t_end) if t_end is not None else None
+    problems = []
+    if status != 0 or j["error"]:
+        problems.append("fio exit status %s, error %s" % (status, j["error"]))
+    if t_start is None or t_end is None:
+        problems.append("no start/end marker on the serial console")
+    elif a is None or b is None:
+        problems.append("no CPU samples around the job's markers")
+    elif d["ios"]:
+        d.update(window_s=t_end - t_start, user_s=b[0] - a[0], sys_s=b[1] - a[1],
+                 guest_s=b[2] - a[2])
+        d["cpu_s"] = d["user_s"] + d["sys_s"]
+        d["cpu_us_per_io"] = d["cpu_s"] * 1e6 / d["ios"]
+        d["vmm_us_per_io"] = (d["cpu_s"] - d["guest_s"]) * 1e6 / d["ios"]
+    if not d["ios"]:
+        problems.append("no requests completed")
+    d.update(ok=not problems, problems=problems)
+    return d
+
+
+def disk_run(vmm, cfg, logfile):
+    """cfg: kernel, initrd, image, aio, mem, timeout."""
+    drive = "file=%s,if=virtio,format=raw,cache=none,aio=%s" % (cfg["image"], cfg["aio"])
+    argv = vmm + ["-m", str(cfg["mem"]), "-smp", "1", "-nodefaults", "-display", "none",
+                  "-serial", "stdio", "-no-reboot", "-kernel", cfg["kernel"],
+                  "-initrd", cfg["initrd"], "-append", APPEND, "-drive", drive]
+    markers = ["KTEST-GUEST-START", "KBENCH-FIO-DONE"]
+    for job in fio_initrd.JOBS:
+        markers += [start_marker(job), end_marker(job)]
+    sampler = CpuSampler()
+    sampler.start()
+    try:
+        r = vmrun.run(argv, timeout=cfg["timeout"], markers=markers)
+    finally:
+        sampler.done.set()
+        sampler.join()
+    with open(logfile, "wb") as f:
+        f.write(r.stdout + b"\n--- stderr\n" + r.stderr.encode())
+    text = r.stdout.decode(errors="replace")
+    fio = fio_outputs(text)
+    jobs = {job: job_result(job, fio, r.markers, sampler) for job in fio_initrd.JOBS}
+    problems = ["saw %r" % f for f in FORBID if f in text]
+    if r.status != 0:
+        problems.append("exit status %s" % r.status)
+    if "KBENCH-FIO-DONE" not in r.markers:
+        problems.append("fio jobs did not finish")
+    problems += ["%s: %s" % (job, "; ".join(j["problems"])) for job, j in jobs.items()
+                 if not j["ok"]]
+    d = r.to_json(keep_stdout=bool(problems))
+    d.update(ok=not problems, problems=problems, jobs=jobs, log=logfile,
+             cpu_samples=len(sampler.samples))
+    return d
+
+
+def summary(d):
+    if not d["ok"]:
+        return "FAILED: " + "; ".join(d["problems"])[:300]
+    return "  ".join("%s %.0f IOPS %.0f us/io" % (job.replace("-", ""), j["iops"],
+                                                  j.get("cpu_us_per_io", 0))
+                     for job, j in d["jobs"].items())
+
+
+def disk(vmms, runs, cfg, logdir, log):
+    """Interleaved rounds kestrel, QEMU, ...; returns {vmm: [run, ...]}."""
+    data = {name: [] for name in vmms}
+    log("disk: filling %s (%d MiB)" % (cfg["image"], IMAGE_SIZE >> 20))
+    prepare_image(cfg["image"])
+    for i in range(runs):
+        for name, vmm in vmms.items():
+            logfile = os.path.join(logdir, "disk-%s-%d.log" % (name, i + 1))
+            d = disk_run(vmm, cfg, logfile)
+            data[name].append(d)
+            log("disk %d/%d %-7s exit %6.1f s  cpu %6.1f s  %s"
+                % (i + 1, runs, name, d["wall_s"], d["cpu_s"], summary(d)))
+    os.unlink(cfg["image"])
+    return data

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The guest side of the disk benchmark: an initrd that runs fio on /dev/vda.
+
+It is the L2 base initramfs (tests/guest) with two more archives appended
+(the kernel unpacks concatenated archives in order):
+  1. /usr/bin/fio of this machine (Debian package `fio`), every shared library
+     `ldd` lists for it at its own path, and the dynamic loader;
+  2. /scenario.sh (run by the base /init): loads virtio_pci and virtio_blk,
+     runs each job of JOBS with fio on /dev/vda and prints, per job,
+       KBENCH-FIO-START <job> .        fio's exec_prerun: set up, I/O next
+       KBENCH-FIO-END <job> .          fio's exec_postrun: I/O done
+       KBENCH-FIO-JSON <job> <status>  then fio's --output-format=json
+       <gzip | base64 lines>           output, compressed (less serial time)
+       KBENCH-FIO-JSON-END <job>
+     and KBENCH-FIO-DONE at the end; the base /init then powers off.
+     The markers come from fio itself (written to /dev/console; fio sends
+     exec_* output to a file, hence the { } group) because
+     starting fio costs far more than a short job here: it maps ~60 shared
+     libraries (ceph, gluster, ...), seconds of guest CPU in the nested host.
+The host side (bench/diskbench.py) reads the markers and the JSON.
+
+usage: fio_initrd.py OUT --base L2_INITRD [--seconds 10] [--engine libaio]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
+import cpio  # noqa: E402
+
+FIO = "/usr/bin/fio"
+DEVICE = "/dev/vda"
+# name -> fio options; names must not be prefixes of each other's markers
+# (the markers end in " .").
+JOBS = {
+    "randread-4k-qd1": "--rw=randread --bs=4k --iodepth=1",
+    "randread-4k-qd32": "--rw=randread --bs=4k --iodepth=32",
+    "randwrite-4k-qd1": "--rw=randwrite --bs=4k --iodepth=1",
+    "randwrite-4k-qd32": "--rw=randwrite --bs=4k --iodepth=32",
+    "read-1m-qd1": "--rw=read --bs=1m --iodepth=1",
+    "read-1m-qd32": "--rw=read --bs=1m --iodepth=32",
+    "write-1m-qd1": "--rw=write --bs=1m --iodepth=1",
+    "write-1m-qd32": "--rw=write --bs=1m --iodepth=32",
+}
+COMMON = ("--filename=%s --direct=1 --time_based --norandommap --randrepeat=0 "
+          "--output-format=json --eta=never" % DEVICE)
+
+
+def shared_libraries(binary):
+    """Every library ldd resolves for binary, plus the loader (absolute
+    paths as the binary asks for them; symlinks are followed when copying)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                         check=True).stdout
+    libs = []
+    for line in out.splitlines():
+        m = re.search(r"=>\s*(/\S+)", line) or re.match(r"\s*(/\S+)", line)
+        if m:
+            libs.append(m.group(1))
+        elif "=>" in line and "not found" in line:
+            raise SystemExit("fio_initrd: %s: %s" % (binary, line.strip()))
+    return libs
+
+
+def fio_archive(binary=FIO):
+    if not os.path.exists(binary):
+        raise SystemExit("fio_initrd: %s missing: apt-get install fio" % binary)
+    archive = cpio.CpioWriter()
+    archive.add_host_file(binary.lstrip("/"), binary, 0o755)
+    for lib in shared_libraries(binary):
+        archive.add_host_file(lib.lstrip("/"), os.path.realpath(lib), 0o755)
+    return archive.gzip_bytes(level=1)
+
+
+def guest_script(seconds, engine, jobs=JOBS):
+    lib_dirs = sorted({os.path.dirname(p) for p in shared_libraries(FIO)})
+    lines = [
+        "# fio jobs of the disk benchmark (bench/fio_initrd.py)",
+        "export LD_LIBRARY_PATH=%s" % ":".join(lib_dirs),
+        "modprobe virtio_pci; modprobe virtio_blk",
+        "i=0",
+        "while [ ! -b %s ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done" % DEVICE,
+        "[ -b %s ] || { echo 'KBENCH-FIO-NO-DISK'; exit 1; }" % DEVICE,
+        "echo \"KBENCH-FIO-DISK $(blockdev --getsize64 %s) bytes, "
+        "fio $(fio --version)\"" % DEVICE,
+        "job() {",
+        "    name=$1; shift",
+        "    fio --name=$name %s --ioengine=%s --runtime=%d --output=/tmp/$name.json \\"
+        % (COMMON, engine, seconds),
+        "        --exec_prerun=\"{ echo KBENCH-FIO-START $name . >/dev/console; }\" \\",
+        "        --exec_postrun=\"{ echo KBENCH-FIO-END $name . >/dev/console; }\" \"$@\"",
+        "    st=$?",
+        "    echo \"KBENCH-FIO-JSON $name $st\"",
+        "    gzip -c /tmp/$name.json | base64",
+        "    echo \"KBENCH-FIO-JSON-END $name\"",
+        "}",
+    ]
+    lines += ["job %s %s" % (name, opts) for name, opts in jobs.items()]
+    # idle a moment, so the host's CPU sampler sees the VMM after the last job
+    lines += ["sleep 1", "echo KBENCH-FIO-DONE"]
+    return "\n".join(lines) + "\n"
+
+
+def script_archive(seconds, engine):
+    archive = cpio.CpioWriter()
+    archive.add_file("scenario.sh", guest_script(seconds, engine).encode(), 0o755)
+    return archive.gzip_bytes()
+
+
+def build(out, base, seconds, engine):
+    with open(out, "wb") as f, open(base, "rb") as b:
+        shutil.copyfileobj(b, f)
+        f.write(fio_archive())
+        f.write(script_archive(seconds, engine))
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("out")
+    p.add_argument("--base", required=True, help="the L2 base initramfs")
+    p.add_argument("--seconds", type=int, default=10, help="fio runtime per job")
+    p.add_argument("--engine", default="libaio", choices=["libaio", "io_uring"])
+    a = p.parse_args(argv)
+    build(a.out, a.base, a.seconds, a.engine)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
