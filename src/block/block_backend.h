@@ -41,6 +41,9 @@ struct BlockRequest {
     uint64_t offset = 0;            // bytes
     uint64_t length = 0;            // Discard/WriteZeroes; Read/Write: sum of iov
     std::vector<iovec> iov;         // Read/Write buffers (guest memory)
+    // WriteZeroes: the guest allows the range to become a hole
+    // (VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP); honoured only with discard=unmap.
+    bool may_unmap = false;
     // Result: bytes transferred (or 0) on success, -errno on failure.
     std::function<void(int64_t result)> done;
 };
@@ -62,12 +65,20 @@ public:
     virtual int completion_fd() const = 0;
     virtual void process_completions() = 0;
 
-    // For query-blockstats / info blockstats.
+    // For query-blockstats / info blockstats. WriteZeroes counts as a write,
+    // Discard as an unmap. A request past the end of the image is "invalid"
+    // (never reaches the host). Any thread may call stats().
     struct Stats {
         uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
         uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;
         uint64_t failed_rd_operations = 0, failed_wr_operations = 0;
+        uint64_t failed_flush_operations = 0, failed_unmap_operations = 0;
+        uint64_t invalid_rd_operations = 0, invalid_wr_operations = 0;
+        uint64_t invalid_flush_operations = 0, invalid_unmap_operations = 0;
         uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
+        uint64_t unmap_total_time_ns = 0;
+        uint64_t wr_highest_offset = 0;  // end of the furthest successful write
+        uint64_t last_completion_ns = 0; // CLOCK_MONOTONIC; 0 = none yet (idle_time_ns)
     };
     virtual Stats stats() const = 0;
 };
