@@ -5,7 +5,7 @@
 
 namespace kestrel {
 
-uint64_t monotonic_ns() {
+uint64_t block_clock_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);

@@ -8,7 +8,8 @@
 
 namespace kestrel {
 
-uint64_t monotonic_ns();
+// CLOCK_MONOTONIC in ns, the clock of request timing.
+uint64_t block_clock_ns();
 
 // How a request ended: Invalid ones (past the end) never reached the host.
 enum class BlockOutcome { Done, Failed, Invalid };
