@@ -6,6 +6,7 @@
 #include "chardev/chardev_set.h"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -73,11 +74,23 @@ struct BlockDeviceInfo {
     std::string discard = "ignore";
     uint64_t virtual_size = 0;
     uint64_t actual_size = 0;  // bytes allocated on the host
+    // The protocol node under the format node: QEMU's second "#blockNNN"
+    // ("info block -n", query-blockstats "parent") and its driver, "file"
+    // for a regular file or "host_device" for a block device.
+    std::string file_node_name;
+    std::string file_driver = "file";
     // query-blockstats
     uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
     uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;
     uint64_t failed_rd_operations = 0, failed_wr_operations = 0;
     uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
+    uint64_t failed_flush_operations = 0, failed_unmap_operations = 0, unmap_total_time_ns = 0;
+    uint64_t rd_merged = 0, wr_merged = 0;   // requests merged into others (0: none)
+    uint64_t wr_highest_offset = 0;          // end of the highest write, bytes
+    // Nanoseconds since the last request completed; absent before the first.
+    std::optional<uint64_t> idle_time_ns;
+    // The file node's discard results (query-blockstats "driver-specific").
+    uint64_t discard_nb_ok = 0, discard_nb_failed = 0, discard_bytes_ok = 0;
 };
 
 class VmControl {

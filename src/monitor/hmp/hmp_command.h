@@ -67,6 +67,8 @@ struct HmpCommand {
 const std::vector<HmpCommand>& hmp_commands();
 const std::vector<HmpCommand>& hmp_info_commands();
 const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmemsave
+void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
+void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
 
 // The command called `name` (or one of its aliases) in `table`.
 const HmpCommand* find_hmp_command(const std::vector<HmpCommand>& table, std::string_view name);

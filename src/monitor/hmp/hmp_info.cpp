@@ -112,7 +112,7 @@ void info_machine_text(HmpContext& ctx, const HmpCall&) {
 constexpr char kPic[] = "pic", kIrq[] = "irq", kQtree[] = "qtree", kMtree[] = "mtree", kRoms[] = "roms";
 
 // Devices kestrel does not have: QEMU's answers when they are absent.
-void info_nothing(HmpContext&, const HmpCall&) {}   // info block / network with none configured
+void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
 void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
 void info_vnc(HmpContext& ctx, const HmpCall&) { ctx.print("None\n"); }
 void info_balloon(HmpContext&, const HmpCall&) {
@@ -125,7 +125,10 @@ const std::vector<HmpCommand>& hmp_info_commands() {
     using A = HmpArg;
     static const std::vector<HmpCommand> table{
         {"balloon", {}, "", "show balloon information", info_balloon},
-        {"block", {}, "", "show info of one block device or all block devices", info_nothing},
+        {"block", {A::OptRest}, "[-n] [-v] [device]",
+         "show info of one block device or all block devices (-n: show named nodes; -v: show details)",
+         hmp_info_block},
+        {"blockstats", {}, "", "show block device statistics", hmp_info_blockstats},
         {"chardev", {}, "", "show the character devices", info_chardev},
         {"commands", {}, "", "list the monitor commands", info_commands},
         {"cpus", {}, "", "show infos for each CPU", info_cpus},
