@@ -1,6 +1,7 @@
 #include "block/block_backend.h"
 #include "block_test_util.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -224,4 +225,38 @@ TEST_CASE("raw backend with cache=none uses O_DIRECT, misaligned buffers include
     std::memset(aligned, 0, 3 * 4096);
     CHECK(io.one(BlockOp::Read, 16384, {{aligned + 3, 4096}}) == 4096);
     CHECK(std::memcmp(aligned + 3, data.data(), 4096) == 0);
+}
+
+TEST_CASE("raw backend writes zeros itself where ZERO_RANGE is unsupported (tmpfs)", "[block]") {
+    char tmpl[] = "/dev/shm/kestrel-block-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        WARN("skipped: no /dev/shm");
+        return;
+    }
+    close(fd);
+    std::string path = make_image(tmpl, 70 * kMiB, true);  // more than one zero-fill write
+    {
+        auto disk = open_rw(path);
+        Driver io(*disk);
+        CHECK(io.one(BlockOp::WriteZeroes, 512, {}, 66 * kMiB + 1024) == 0);
+    }
+    CHECK(read_file(path, 0, 512) != std::vector<uint8_t>(512, 0));
+    std::vector<uint8_t> zeros = read_file(path, 512, 66 * kMiB + 1024);
+    CHECK(std::all_of(zeros.begin(), zeros.end(), [](uint8_t b) { return b == 0; }));
+    CHECK(read_file(path, 66 * kMiB + 1536, 512) != std::vector<uint8_t>(512, 0));
+    unlink(path.c_str());
+}
+
+TEST_CASE("raw backend reads zeros where the file has shrunk under it", "[block]") {
+    TempDir dir;
+    std::string path = make_image(dir.file("disk.img"), kMiB, true);
+    auto disk = open_rw(path);
+    REQUIRE(truncate(path.c_str(), kMiB / 2 + 100) == 0);
+    Driver io(*disk);
+    std::vector<uint8_t> back(8192, 0xff);
+    CHECK(io.one(BlockOp::Read, kMiB / 2 - 4096, {iov_of(back)}) == 8192);
+    std::vector<uint8_t> expect = read_file(path, kMiB / 2 - 4096, 4096 + 100);
+    expect.resize(8192, 0);
+    CHECK(back == expect);
 }
