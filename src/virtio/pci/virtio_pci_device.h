@@ -28,7 +28,8 @@
 
 namespace kestrel {
 
-// Builds the device-side queue for a ring the driver set up.
+// Builds the device-side queue for a ring the driver set up (default: a
+// Virtqueue named after the PCI address).
 using VirtqueueFactory =
     std::function<std::shared_ptr<Virtqueue>(const GuestMemory& memory, const VirtqueueLayout& layout)>;
 
@@ -42,7 +43,7 @@ struct VirtioPciOptions {
 struct VirtioPciContext {
     const GuestMemory& memory;
     std::shared_ptr<VirtioPciPlumbing> plumbing;
-    VirtqueueFactory make_queue;
+    VirtqueueFactory make_queue = nullptr;
 };
 
 class VirtioPciDevice : public PciDevice {
@@ -91,6 +92,7 @@ private:
     void notify_queue(uint32_t index);
     uint8_t read_isr();
     void activate_locked();
+    std::shared_ptr<Virtqueue> make_queue_locked(unsigned index, const VirtqueueLayout& layout);
     void reset_transport_locked();
     void clear_state_locked();
     void sync_ioeventfds_locked();

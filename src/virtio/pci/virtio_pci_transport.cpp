@@ -81,7 +81,7 @@ void VirtioPciDevice::activate_locked() {
             layout.used = q.device;
             layout.event_idx = (features >> F_RING_EVENT_IDX) & 1;
             layout.indirect = (features >> F_RING_INDIRECT_DESC) & 1;
-            virtqueues_[i] = context_.make_queue(context_.memory, layout);
+            virtqueues_[i] = make_queue_locked(i, layout);
             activation.queues.push_back({virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }});
         }
     } catch (const std::exception& e) {
@@ -93,6 +93,12 @@ void VirtioPciDevice::activate_locked() {
     active_ = true;
     sync_ioeventfds_locked();
     device_->activate(std::move(activation));
+}
+
+std::shared_ptr<Virtqueue> VirtioPciDevice::make_queue_locked(unsigned index, const VirtqueueLayout& layout) {
+    if (context_.make_queue) return context_.make_queue(context_.memory, layout);
+    auto name = fmt::format("virtio-pci 0000:00:{:02x}.{} queue {}", slot(), function(), index);
+    return std::make_shared<Virtqueue>(context_.memory, layout, std::move(name));
 }
 
 void VirtioPciDevice::reset_transport_locked() {
