@@ -31,12 +31,6 @@ def ratio(data, job, key):
     return "%.2f" % (a / b) if a is not None and b else "–"
 
 
-def goal(job):
-    if job.endswith("qd32"):
-        return "≥ 1.2× IOPS; lower CPU/request"
-    return "lower CPU/request"
-
-
 def count(data):
     return ", ".join("%s %d/%d runs ok" % (n, sum(1 for r in data[n] if r.get("ok")),
                                            len(data[n])) for n in NAMES if n in data)
@@ -68,15 +62,26 @@ def section(data):
              "(min–max)." % (s.get("engine", "?"), s.get("seconds", "?"),
                              s.get("image_mib", "?"), s.get("aio", "?"),
                              s.get("mem", "?"), count(data)), "",
-             "| job | IOPS kestrel | IOPS QEMU | IOPS k/Q | MiB/s kestrel | MiB/s QEMU "
-             "| CPU µs/request kestrel | CPU µs/request QEMU | CPU k/Q | goal |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "#### Throughput", "",
+             "| job | IOPS kestrel | IOPS QEMU | IOPS kestrel/QEMU | MiB/s kestrel "
+             "| MiB/s QEMU | goal |", "|---|---|---|---|---|---|---|"]
+    k, q = data.get("kestrel", []), data.get("qemu", [])
     for job in jobs:
-        k, q = data.get("kestrel", []), data.get("qemu", [])
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             job, cell(k, job, "iops", "%.0f"), cell(q, job, "iops", "%.0f"),
             ratio(data, job, "iops"), cell(k, job, "mib_s", "%.1f", False),
-            cell(q, job, "mib_s", "%.1f", False), cell(k, job, "cpu_us_per_io", "%.1f"),
-            cell(q, job, "cpu_us_per_io", "%.1f"), ratio(data, job, "cpu_us_per_io"),
-            goal(job)))
+            cell(q, job, "mib_s", "%.1f", False),
+            "≥ 1.2× QEMU" if job.endswith("qd32") else ""))
+    lines += ["", "#### Host CPU time per request (µs)", "",
+              "Total: user+sys of the VMM process. Without guest: the same minus the "
+              "time its vCPU threads ran the guest (Linux counts that as user time; "
+              "/proc/PID/stat guest_time), i.e. the VMM's and the host kernel's own work.",
+              "",
+              "| job | total kestrel | total QEMU | kestrel/QEMU | without guest kestrel "
+              "| without guest QEMU | kestrel/QEMU | goal |", "|---|---|---|---|---|---|---|---|"]
+    for job in jobs:
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | lower than QEMU |" % (
+            job, cell(k, job, "cpu_us_per_io", "%.0f"), cell(q, job, "cpu_us_per_io", "%.0f"),
+            ratio(data, job, "cpu_us_per_io"), cell(k, job, "vmm_us_per_io", "%.0f"),
+            cell(q, job, "vmm_us_per_io", "%.0f"), ratio(data, job, "vmm_us_per_io")))
     return lines + [""] + failures(data) + [""]
