@@ -61,13 +61,24 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device, VirtioPci
     if (n == 0 || n > QUEUE_MAX) throw std::invalid_argument("virtio device with an unsupported number of queues");
     queues_.resize(n);
     queue_vectors_ = std::make_unique<std::atomic<uint16_t>[]>(n);
-    for (unsigned i = 0; i < n; ++i) {
-        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-        notify_fds_.push_back(fd);
+    try {
+        for (unsigned i = 0; i < n; ++i) {
+            int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+            notify_fds_.push_back(fd);
+        }
+        clear_state_locked();
+        describe();
+    } catch (...) {
+        for (int fd : notify_fds_) close(fd);
+        throw;
     }
-    clear_state_locked();
+    device_->on_needs_reset = [this] { needs_reset(); };
+    device_->on_config_changed = [this] { config_interrupt(); };
+}
 
+// IDs, pin, BARs and capabilities, laid out as QEMU does.
+void VirtioPciDevice::describe() {
     describe_ids();
     set_interrupt_pin(pci::PIN_INTA);
     if (options_.transitional && legacy_device_id(device_->device_type())) {
@@ -83,14 +94,12 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device, VirtioPci
     }
     add_bar(MODERN_BAR, MODERN_BAR_SIZE, BarKind::Mem64, true, std::make_shared<ModernBar>(*this));
     add_virtio_caps();
-
-    device_->on_needs_reset = [this] { needs_reset(); };
-    device_->on_config_changed = [this] { config_interrupt(); };
 }
 
+// No VirtioDevice::reset() here: it may wait for an event loop that has
+// already stopped at teardown (see the header).
 VirtioPciDevice::~VirtioPciDevice() {
     std::lock_guard guard(config_mutex());
-    if (active_) device_->reset();
     active_ = false;
     sync_ioeventfds_locked();
     device_->on_needs_reset = nullptr;

@@ -14,6 +14,12 @@
 // lock. Device threads raise interrupts and ask for NEEDS_RESET without it
 // (atomics, the MSI-X lock and the INTx lock only), so VirtioDevice::reset
 // may wait for them while the lock is held.
+//
+// Lifetime: the BAR handlers (held by the port-I/O and MMIO buses) point
+// back at this object, and the device's queue bindings point into it.
+// Destroy it after those buses dropped their mappings (Bus::clear) and once
+// the VirtioDevice no longer serves its queues (its event loop stopped, or
+// after reset()); the destructor does not reset the VirtioDevice itself.
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_device.h"
 #include "virtio/pci/virtio_pci_plumbing.h"
@@ -79,6 +85,7 @@ private:
     };
 
     // --- Description (virtio_pci_device.cpp) ---
+    void describe();
     void describe_ids();
     void add_virtio_caps();
     void add_msix_cap();
