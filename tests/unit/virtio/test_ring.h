@@ -80,6 +80,12 @@ public:
         return head;
     }
 
+    // A fresh, empty ring at the same place (as a driver does after reset).
+    void clear() {
+        for (uint64_t gpa = layout.desc; gpa < layout.used + 0x1000; ++gpa) mem.write_obj(gpa, uint8_t(0));
+        avail_idx = next_free = 0;
+    }
+
     uint16_t used_idx() const { return read<uint16_t>(layout.used + 2); }
     uint16_t used_flags() const { return read<uint16_t>(layout.used); }
     uint32_t used_id(uint16_t slot) const {
