@@ -24,7 +24,7 @@ import fio_initrd
 import vmrun
 
 APPEND = "console=ttyS0 quiet panic=-1"
-FORBID = ["Kernel panic", "Oops", "BUG:"]
+FORBID = ["Kernel panic", "Oops", "BUG:", "Initramfs unpacking failed"]
 SAMPLE_S = 0.1
 TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 IMAGE_SIZE = 1 << 30

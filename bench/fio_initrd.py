@@ -116,6 +116,9 @@ def script_archive(seconds, engine):
 def build(out, base, seconds, engine):
     with open(out, "wb") as f, open(base, "rb") as b:
         shutil.copyfileobj(b, f)
+        # the kernel takes a plain archive only at a 4-byte aligned offset
+        # (zeros in between are skipped)
+        f.write(b"\0" * (-f.tell() % 4))
         f.write(fio_archive())
         f.write(script_archive(seconds, engine))
     return out

@@ -122,7 +122,7 @@ def main(argv):
     if a.disk_runs > 0:
         assets.ensure_host_packages(["fio"])
         cmd += ["--disk-initrd", fio_initrd.build(
-                    os.path.join(root, "bin", stamp, "fio-initrd.gz"), a_assets["l2_initrd"],
+                    os.path.join(root, "bin", stamp, "fio-initrd.img"), a_assets["l2_initrd"],
                     a.disk_seconds, a.disk_engine),
                 "--disk-runs", str(a.disk_runs), "--disk-seconds", str(a.disk_seconds),
                 "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
