@@ -182,10 +182,15 @@ def disk_run(vmm, cfg, logfile):
     problems = ["saw %r" % f for f in FORBID if f in text]
     if r.status != 0:
         problems.append("exit status %s" % r.status)
+    if "KBENCH-FIO-NO-DISK" in text:
+        problems.append("the guest found no /dev/vda")
     if "KBENCH-FIO-DONE" not in r.markers:
         problems.append("fio jobs did not finish")
-    problems += ["%s: %s" % (job, "; ".join(j["problems"])) for job, j in jobs.items()
-                 if not j["ok"]]
+    if fio:
+        problems += ["%s: %s" % (job, "; ".join(j["problems"]))
+                     for job, j in jobs.items() if not j["ok"]]
+    else:
+        problems.append("no fio output")
     d = r.to_json(keep_stdout=bool(problems))
     d.update(ok=not problems, problems=problems, jobs=jobs, log=logfile,
              cpu_samples=len(sampler.samples))

@@ -96,6 +96,8 @@ def main(argv):
     p.add_argument("--disk-engine", default="libaio", choices=["libaio", "io_uring"],
                    help="fio's ioengine in the guest")
     p.add_argument("--disk-aio", default="io_uring", help="-drive aio= for both VMMs")
+    p.add_argument("--disk-dir", default="/tmp", help="folder of the raw image on the "
+                   "KVM host (O_DIRECT must work there: not tmpfs)")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
@@ -126,7 +128,7 @@ def main(argv):
                     a.disk_seconds, a.disk_engine),
                 "--disk-runs", str(a.disk_runs), "--disk-seconds", str(a.disk_seconds),
                 "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
-                "--disk-vmms", a.disk_vmms]
+                "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir]
     started = time.monotonic()
     status = kvmhost.run(cmd, results, timeout=a.timeout)
     print("run.py: test host finished with status %d after %.0f s; results in %s"
