@@ -209,10 +209,15 @@ void VirtioBlk::raise_interrupts() {
         if (q->vq->needs_interrupt() && q->interrupt) q->interrupt();
 }
 
+// Posted, so that a transport answering with reset() does not tear the
+// queues down under process_queue().
 void VirtioBlk::needs_reset() {
     if (needs_reset_sent_) return;
     needs_reset_sent_ = true;
-    if (on_needs_reset) on_needs_reset();
+    std::weak_ptr<int> alive = alive_;
+    config_.loop->post([this, alive] {
+        if (alive.lock() && on_needs_reset) on_needs_reset();
+    });
 }
 
 std::unique_ptr<VirtioBlk::Request> VirtioBlk::take_request(Queue& queue) {

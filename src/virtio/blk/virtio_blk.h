@@ -9,6 +9,8 @@
 // queues and every request in flight has completed. So the caller of an
 // off-loop reset() must not hold a lock that the loop thread may need
 // (e.g. one taken by the queue interrupt callbacks or on_needs_reset).
+// The queue interrupt callbacks and on_needs_reset (posted, never from
+// inside queue processing, so it may call reset()) run on the loop thread.
 // The destructor tears down inline: destroy the device on its loop thread,
 // or after that loop has stopped running.
 //

@@ -104,7 +104,7 @@ uint8_t VirtioBlk::start_read_write(Request& request, uint32_t type, uint64_t se
     if (write && config_.backend->read_only()) return kSIoErr;
     if (!write) request.written = uint32_t(bytes);
     BlockRequest block{write ? BlockOp::Write : BlockOp::Read, sector << kSectorShift, bytes};
-    block.iov = request.data;
+    block.iov = std::move(request.data);
     submit(request, std::move(block));
     return kSOk;
 }

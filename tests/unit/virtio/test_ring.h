@@ -21,11 +21,18 @@ struct TestBuf {
 class TestRing {
 public:
     explicit TestRing(uint16_t size = 16, uint64_t ram = 4 << 20)
-        : mem(GuestMemory::create_flat(ram)) {
+        : own_mem(GuestMemory::create_flat(ram)), mem(own_mem) {
         layout.size = size;
         layout.desc = 0x1000;
         layout.avail = 0x3000;
         layout.used = 0x4000;
+    }
+    // A second ring in another ring's memory, `offset` bytes further up.
+    TestRing(const TestRing& other, uint64_t offset)
+        : own_mem(GuestMemory::create_flat(4096)), mem(other.mem), layout(other.layout) {
+        layout.desc += offset;
+        layout.avail += offset;
+        layout.used += offset;
     }
 
     void set_table_desc(uint64_t table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -104,7 +111,8 @@ public:
         return v;
     }
 
-    GuestMemory mem;
+    GuestMemory own_mem;
+    const GuestMemory& mem;
     VirtqueueLayout layout;
     uint16_t avail_idx = 0;
     uint16_t next_free = 0;

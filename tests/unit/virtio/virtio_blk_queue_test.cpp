@@ -160,3 +160,39 @@ TEST_CASE("virtio-blk: reset before the loop started the queues cancels them", "
     CHECK(h.ring.used_idx() == 0);
     CHECK(h.backend->ops.empty());
 }
+
+TEST_CASE("virtio-blk: multiqueue requests complete on their own queue", "[virtio]") {
+    VirtioBlkConfig c;
+    c.num_queues = 2;
+    BlkHarness h(c);
+    TestRing ring1(h.ring, 0x8000);
+    ring1.layout.event_idx = h.ring.layout.event_idx = true;
+    h.vq = std::make_unique<Virtqueue>(h.ring.mem, h.ring.layout);
+    Virtqueue vq1(ring1.mem, ring1.layout);
+    const int notify1 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int interrupts1 = 0;
+    VirtioActivation a{h.ring.mem, h.blk.device_features(), {}};
+    a.queues.push_back({h.vq.get(), h.notify_fd, [&] { ++h.interrupts; }});
+    a.queues.push_back({&vq1, notify1, [&] { ++interrupts1; }});
+    h.blk.activate(std::move(a));
+    h.pump();
+
+    h.backend->fill_file(0, 512, 0x5a);
+    h.ring.mem.write_obj(kData, RequestHeader{kTIn, 0, 0});
+    ring1.add_chain({{kData, 16}, {kData + 0x1000, 512, true}, {kData + 0x2000, 1, true}});
+    uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(notify1, &one, sizeof one);
+    h.pump();
+    CHECK(ring1.used_idx() == 1);
+    CHECK(h.ring.used_idx() == 0);
+    CHECK(interrupts1 == 1);
+    CHECK(h.interrupts == 0);
+    CHECK(h.ring.read<uint8_t>(kData + 0x2000) == kSOk);
+    CHECK(h.guest_bytes(kData + 0x1000, 512) == std::vector<uint8_t>(512, 0x5a));
+
+    CHECK(h.run(kTFlush, 0, {}) == kSOk);
+    CHECK(h.interrupts == 1);
+    CHECK(interrupts1 == 1);
+    h.blk.reset();
+    close(notify1);
+}
