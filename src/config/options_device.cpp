@@ -134,13 +134,14 @@ void set_property(const Config& cfg, const qopts::OptPair& p, DeviceConfig& dev)
 DeviceConfig make_device(const Config& cfg, const PendingOpts& p) {
     DeviceConfig dev;
     dev.location = p.location;
+    bool has_driver = false;
     for (const qopts::OptPair& pair : p.pairs) {
         if (pair.key == "driver")
-            dev.driver = pair.value;
+            dev.driver = pair.value, has_driver = true;
         else if (pair.key == "id")
             dev.id = pair.value;
     }
-    if (dev.driver.empty())
+    if (!has_driver)
         throw ConfigError("Parameter 'driver' is missing");
     if (dev.driver == "virtio-blk")  // QEMU's alias on PCI machines
         dev.driver = kVirtioBlk;

@@ -195,7 +195,7 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     if (const std::string* file = o.get("file"))
         d.file = *file;
     bool driver_options = o.get("format") != nullptr;
-    if (d.file.empty() && (driver_options || d.interface == "virtio"))
+    if (d.file.empty() && driver_options)
         throw ConfigError("A block device must be specified for \"file\"");
     if (d.aio == "native" && !d.cache_direct)
         throw ConfigError("aio=native was specified, but it requires cache.direct=on, which was not specified.");
