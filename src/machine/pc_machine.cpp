@@ -5,6 +5,7 @@
 #include "machine/pc_board.h"
 #include "machine/pc_layout.h"
 #include "machine/topology.h"
+#include "machine/virtio_disks.h"
 #include "machine/vm_controller.h"
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
@@ -76,23 +77,34 @@ const char* run_state_name(RunState state) {
 PcMachine::PcMachine(const Config& cfg)
     : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
       vm_(kvm_, memory_) {
-    board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
-    create_vcpus();
-    load_boot_state();
-    watch_signals();
+    try {
+        board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
+        disks_ = std::make_unique<VirtioDisks>(VirtioDiskSetup{cfg_, *board_->pci, vm_, memory_});
+        create_vcpus();
+        load_boot_state();
+        watch_signals();
+    } catch (...) {
+        tear_down();  // members alone would go in the wrong order (see tear_down)
+        throw;
+    }
 }
 
-PcMachine::~PcMachine() {
+PcMachine::~PcMachine() { tear_down(); }
+
+void PcMachine::tear_down() {
     for (auto& v : vcpus_) v->stop_thread();
     events_ = nullptr;
     monitors_.reset();
+    if (disks_) disks_->stop_threads();
     // The buses share ownership of devices that use the board's IRQ lines
     // and chardevs; empty them so devices go first, in the board's order.
     pio_.clear();
     mmio_.clear();
+    disks_.reset();
     board_.reset();
     chardevs_.reset();
     if (signal_fd_ >= 0) close(signal_fd_);
+    signal_fd_ = -1;
 }
 
 void PcMachine::create_vcpus() {

@@ -23,6 +23,7 @@ class LinuxImage;
 class EventSink;
 class Monitors;
 class VmController;
+class VirtioDisks;
 
 // QEMU's run states as query-status names them.
 enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked };
@@ -63,8 +64,12 @@ public:
     Bus& pio() { return pio_; }
     Bus& mmio() { return mmio_; }
     ChardevSet* chardevs() { return chardevs_.get(); }
+    VirtioDisks& disks() { return *disks_; }
 
 private:
+    // Stops threads, then empties the buses before the devices go (they
+    // share ownership of devices that use the board's IRQ lines).
+    void tear_down();
     void create_vcpus();
     void load_boot_state();
     void reset_machine();
@@ -83,6 +88,7 @@ private:
     Bus mmio_{"memory"};
     EventLoop loop_;
     std::unique_ptr<PcBoard> board_;
+    std::unique_ptr<VirtioDisks> disks_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::unique_ptr<ChardevSet> chardevs_;
     std::unique_ptr<VmController> controller_;

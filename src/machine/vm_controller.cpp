@@ -2,6 +2,7 @@
 
 #include "config/parse_state.h"  // the -d item table
 #include "machine/pc_machine.h"
+#include "machine/virtio_disks.h"
 #include "vcpu/register_dump.h"
 
 #include <algorithm>
@@ -105,6 +106,8 @@ std::vector<ChardevInfo> VmController::chardevs() const {
     ChardevSet* set = machine_.chardevs();
     return set ? set->info() : std::vector<ChardevInfo>{};
 }
+
+std::vector<BlockDeviceInfo> VmController::block_devices() const { return machine_.disks().info(); }
 
 std::string VmController::info_text(std::string_view what) {
     if (what == "pic") return pic_info_text(machine_);

@@ -33,6 +33,7 @@ public:
 
     std::vector<PciFunctionInfo> pci_functions() const override;
     std::vector<ChardevInfo> chardevs() const override;
+    std::vector<BlockDeviceInfo> block_devices() const override;
     std::string info_text(std::string_view what) override;
 
     void set_log_items(const std::string& items) override;
