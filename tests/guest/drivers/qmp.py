@@ -162,3 +162,39 @@ def main(steps):
         return 1
     print("driver: all checks passed", flush=True)
     return 0
+
+
+def wait_exit(pid, timeout=60):
+    """Waits until process `pid` is gone (the VMM is not our child)."""
+    deadline = time.monotonic() + timeout
+    while os.path.exists("/proc/%d" % pid):
+        if time.monotonic() > deadline:
+            raise Failure("pid %d still running after %d s" % (pid, timeout))
+        time.sleep(0.2)
+
+
+def find_block(q, path):
+    for b in q.ok("query-block"):
+        if b.get("inserted", {}).get("file") == path:
+            return b
+    raise Failure("query-block has no disk for " + path)
+
+
+def find_blockstats(q, device):
+    for s in q.ok("query-blockstats"):
+        if s.get("device") == device:
+            return s["stats"]
+    raise Failure("query-blockstats has no device " + device)
+
+
+def log_value(path, key):
+    """VALUE from the last 'KEY=VALUE' line of the guest's serial log."""
+    found = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith(key + "="):
+                found = line[len(key) + 1:]
+    if found is None:
+        raise Failure("guest printed no %s=" % key)
+    return found
