@@ -1,5 +1,5 @@
 // -version, -help and the "help" listings of -machine, -cpu, -accel,
-// -display and -d, laid out like QEMU's so that people and scripts find
+// -display and -d (those of -device and -object are in their files), laid out like QEMU's so that people and scripts find
 // things where they expect them.
 #include "config/chardev_opts.h"
 #include "config/cpu_features.h"
@@ -44,11 +44,28 @@ constexpr const char* kUsageBody = R"(Standard options:
                 maxmem: maximum amount of guest memory (default: size)
 -mem-path FILE  provide backing storage for guest RAM
 -mem-prealloc   preallocate guest memory
+-device driver[,prop[=value][,...]]
+                add device (based on driver)
+                prop=value,... sets driver properties
+                use '-device help' to print all possible drivers
+                use '-device driver,help' to print all possible properties
+                (kestrel: virtio-blk-pci with drive=, id=, bootindex=, num-queues=,
+                iothread=, serial=, addr=SLOT[.FN])
 -name string1[,process=string2][,debug-threads=on|off]
                 set the name of the guest
                 string2 sets the process name; debug-threads=on names threads
 -uuid %08x-%04x-%04x-%04x-%012x
                 specify machine UUID
+
+Block device options:
+-drive [file=file][,if=type][,media=d][,index=i]
+       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]
+       [,cache.writeback=on|off][,cache.direct=on|off][,cache.no-flush=on|off]
+       [,snapshot=on|off][,id=name][,serial=s]
+       [,aio=threads|native|io_uring]
+       [,readonly=on|off][,discard=ignore|unmap]
+                use 'file' as a drive image
+                (kestrel: if=virtio or if=none, format=raw, media=disk)
 
 Display options:
 -display none
@@ -98,6 +115,15 @@ Debug/Expert options:
 -rtc [base=utc|localtime|<datetime>][,clock=host|rt|vm][,driftfix=none|slew]
                 set the RTC base and clock, enable drift fix for clock ticks
 -nodefaults     don't create default devices
+
+Generic object creation:
+-object TYPENAME[,PROP1=VALUE1,...]
+                create a new object of type TYPENAME setting properties
+                in the order they are specified.  Note that the 'id'
+                property must be set.  These objects are placed in the
+                '/objects' path.
+                (kestrel: iothread,id=id[,poll-max-ns=n][,poll-grow=n][,poll-shrink=n]
+                [,aio-max-batch=n][,thread-pool-min=n][,thread-pool-max=n])
 )";
 
 void print_wrapped_words(std::ostream& out, std::span<const std::string_view> words) {

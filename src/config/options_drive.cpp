@@ -30,8 +30,8 @@ struct OtherInterface {
     std::string_view what;  // "" = QEMU's pc machine has none either
 };
 constexpr OtherInterface kOtherInterfaces[] = {
-    {"ide", "an IDE controller"}, {"floppy", "a floppy controller"},
-    {"pflash", "pflash (flash memory) drives"}, {"scsi", ""}, {"sd", ""}, {"mtd", ""},
+    {"ide", "IDE controller"}, {"floppy", "floppy controller"},
+    {"pflash", "pflash (flash memory) support"}, {"scsi", ""}, {"sd", ""}, {"mtd", ""},
     {"xen", ""}, {"none", ""},
 };
 

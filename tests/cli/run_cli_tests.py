@@ -97,6 +97,65 @@ CASES = [
      "-serial mon:stdio: cannot use stdio by multiple character devices", False, ["{work}/q3.sock"]),
     ("serial on an unknown chardev", ["-serial", "chardev:zz"],
      "-serial chardev:zz: could not connect serial device to character backend 'chardev:zz'", True),
+    # Disks: every error is found before any image is opened or created.
+    ("qcow2 drive", ["-drive", "file={work}/disk.img,format=qcow2,if=virtio"],
+     "-drive file={work}/disk.img,format=qcow2,if=virtio: image format 'qcow2' is not supported "
+     "by kestrel yet (only format=raw is)", True, ["{work}/disk.img"]),
+    ("drive on the default IDE interface", ["-drive", "file={work}/disk.img,format=raw"],
+     "-drive file={work}/disk.img,format=raw: kestrel has no IDE controller yet (if=ide is the "
+     "default; use if=virtio, or if=none with -device virtio-blk-pci,drive=ID)", True,
+     ["{work}/disk.img"]),
+    ("unknown drive interface", ["-drive", "file={work}/disk.img,if=foo"],
+     "-drive file={work}/disk.img,if=foo: unsupported bus type 'foo'", True, ["{work}/disk.img"]),
+    ("aio=native without O_DIRECT", ["-drive", "file={work}/disk.img,format=raw,if=virtio,aio=native"],
+     "-drive file={work}/disk.img,format=raw,if=virtio,aio=native: aio=native was specified, but it "
+     "requires cache.direct=on, which was not specified.", True, ["{work}/disk.img"]),
+    ("unknown drive option", ["-drive", "file={work}/disk.img,format=raw,if=virtio,foo=1"],
+     "-drive file={work}/disk.img,format=raw,if=virtio,foo=1: Block format 'raw' does not support "
+     "the option 'foo'", True, ["{work}/disk.img"]),
+    ("duplicate drive id",
+     ["-drive", "file={work}/a.img,if=none,id=d", "-drive", "file={work}/b.img,if=none,id=d"],
+     "-drive file={work}/b.img,if=none,id=d: Duplicate ID 'd' for drive", True,
+     ["{work}/a.img", "{work}/b.img"]),
+    ("device on an unknown drive",
+     ["-drive", "file={work}/disk.img,format=raw,if=virtio", "-device", "virtio-blk-pci,drive=x"],
+     "-device virtio-blk-pci,drive=x: Property 'virtio-blk-device.drive' can't find value 'x'", True,
+     ["{work}/disk.img"]),
+    ("drive used by two devices",
+     ["-drive", "file={work}/disk.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
+      "-device", "virtio-blk-pci,drive=d0"],
+     "-device virtio-blk-pci,drive=d0: Drive 'd0' is already in use by another device", True,
+     ["{work}/disk.img"]),
+    ("device on an if=virtio drive",
+     ["-drive", "file={work}/disk.img,format=raw,if=virtio,id=v", "-device", "virtio-blk-pci,drive=v"],
+     "-drive file={work}/disk.img,format=raw,if=virtio,id=v: Drive 'v' is already in use because it "
+     "has been automatically connected to another device (did you need 'if=none' in the drive "
+     "options?)", True, ["{work}/disk.img"]),
+    ("unknown iothread",
+     ["-drive", "file={work}/disk.img,format=raw,if=none,id=d0", "-device",
+      "virtio-blk-pci,drive=d0,iothread=io9"],
+     "-device virtio-blk-pci,drive=d0,iothread=io9: Device 'io9' not found", True, ["{work}/disk.img"]),
+    ("PCI slot taken",
+     ["-drive", "file={work}/a.img,format=raw,if=none,id=d0", "-drive",
+      "file={work}/b.img,format=raw,if=none,id=d1", "-device", "virtio-blk-pci,drive=d0,addr=3",
+      "-device", "virtio-blk-pci,drive=d1,id=b,addr=3"],
+     "-device virtio-blk-pci,drive=d1,id=b,addr=3: PCI: slot 3 function 0 not available for "
+     "virtio-blk-pci, in use by virtio-blk-pci,id=(null)", True, ["{work}/a.img", "{work}/b.img"]),
+    ("malformed PCI address",
+     ["-drive", "file={work}/disk.img,format=raw,if=none,id=d0", "-device",
+      "virtio-blk-pci,drive=d0,addr=3.8"],
+     "-device virtio-blk-pci,drive=d0,addr=3.8: Property 'virtio-blk-pci.addr' doesn't take value "
+     "'3.8'", True, ["{work}/disk.img"]),
+    ("duplicate device id",
+     ["-drive", "file={work}/disk.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,id=a",
+      "-device", "virtio-blk-pci,drive=d0,id=a"],
+     "-device virtio-blk-pci,drive=d0,id=a: Duplicate ID 'a' for device", True, ["{work}/disk.img"]),
+    ("unknown device", ["-device", "foo"], "-device foo: 'foo' is not a valid device model name", True),
+    ("unknown object type", ["-object", "foo,id=x"],
+     "-object foo,id=x: Parameter 'qom-type' does not accept value 'foo'", True),
+    ("iothread without id", ["-object", "iothread"], "-object iothread: Parameter 'id' is missing", True),
+    ("duplicate iothread", ["-object", "iothread,id=io1", "-object", "iothread,id=io1"],
+     "-object iothread,id=io1: Duplicate ID 'io1' for object", True),
 ]
 
 SERIAL_BEFORE = b"serial output from an earlier run\n"

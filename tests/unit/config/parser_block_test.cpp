@@ -115,10 +115,10 @@ TEST_CASE("-drive errors", "[drive][config]") {
           "(only format=raw is)");
     CHECK(err("file=a,format=foo,if=virtio") == "-drive file=a,format=foo,if=virtio: Unknown driver 'foo'");
     CHECK(err("file=a,format=raw") ==
-          "-drive file=a,format=raw: kestrel has no an IDE controller yet (if=ide is the default; use "
+          "-drive file=a,format=raw: kestrel has no IDE controller yet (if=ide is the default; use "
           "if=virtio, or if=none with -device virtio-blk-pci,drive=ID)");
     CHECK(err("file=a,if=floppy") ==
-          "-drive file=a,if=floppy: kestrel has no a floppy controller yet (use if=virtio, or if=none "
+          "-drive file=a,if=floppy: kestrel has no floppy controller yet (use if=virtio, or if=none "
           "with -device virtio-blk-pci,drive=ID)");
     CHECK(err("file=a,if=scsi") == "-drive file=a,if=scsi: machine type does not support if=scsi,bus=0,unit=0");
     CHECK(err("file=a,if=foo") == "-drive file=a,if=foo: unsupported bus type 'foo'");
@@ -335,4 +335,15 @@ TEST_CASE("the probing warning is QEMU's", "[drive][config]") {
           "         Automatically detecting the format is dangerous for raw images, write operations on "
           "block 0 will be restricted.\n"
           "         Specify the 'raw' format explicitly to remove the restrictions.");
+}
+
+TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config]") {
+    std::string help = run_parser({"-help"}).output;
+    for (const char* line : {"\nBlock device options:\n-drive [file=file][,if=type][,media=d][,index=i]\n",
+                             "\n-device driver[,prop[=value][,...]]\n                add device (based on driver)\n",
+                             "\nGeneric object creation:\n-object TYPENAME[,PROP1=VALUE1,...]\n"}) {
+        INFO(line);
+        CHECK(help.find(line) != std::string::npos);
+    }
+    CHECK(help.find("[,aio=threads|native|io_uring]") != std::string::npos);
 }
