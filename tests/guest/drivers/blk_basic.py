@@ -1,6 +1,6 @@
 """virtio-blk basics seen from the host: query-block/blockstats and info
 block describe the disks; a second VMM on the same writable image is
-refused (file locking); after the guest wrote a file on its ext4 disk and
+refused (file locking), as is a missing image; after the guest wrote a file on its ext4 disk and
 powered off, the host image holds it.
 
 usage: blk_basic.py QMP_SOCKET SERIAL_LOG PIDFILE DATA_IMAGE RO_IMAGE VMM..."""
@@ -20,6 +20,15 @@ def second_vmm_refused(vmm, image):
           "a second VMM on the same image is refused: %r" % r.stderr.strip())
 
 
+def missing_image_refused(vmm, image):
+    missing = image + ".missing"
+    r = subprocess.run(vmm + ["-display", "none", "-nodefaults", "-S", "-drive",
+                              "file=%s,if=virtio,format=raw" % missing],
+                       capture_output=True, text=True, timeout=60)
+    want = "Could not open '%s': No such file or directory" % missing
+    check(r.returncode == 1 and want in r.stderr, "a missing image: exit 1, %r" % r.stderr.strip())
+
+
 def steps():
     sock, log, pidfile, data, ro = sys.argv[1:6]
     vmm = sys.argv[6:]
@@ -35,6 +44,7 @@ def steps():
     info = q.ok("human-monitor-command", {"command-line": "info block"})
     check(data in info and ro in info, "info block lists both images")
     second_vmm_refused(vmm, data)
+    missing_image_refused(vmm, data)
     wait_log(log, "KTEST-POWER-BUTTON-READY")
     q.ok("system_powerdown")
     q.wait_event("SHUTDOWN", 60)
