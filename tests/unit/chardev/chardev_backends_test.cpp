@@ -1,6 +1,8 @@
 #include "chardev/fd_chardev.h"
 #include "chardev/open_chardev.h"
 
+#include "chardev_test_util.h"
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <fcntl.h>
@@ -14,14 +16,7 @@ using namespace kestrel;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/kestrel-chardev-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
+using test::TempDir;
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

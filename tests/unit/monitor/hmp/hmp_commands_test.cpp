@@ -7,23 +7,6 @@
 using namespace kestrel;
 using namespace kestrel::hmp_test;
 
-namespace {
-
-struct Monitor {
-    FakeVm vm;
-    HmpServices services{vm};
-    HmpState state;
-    std::string run(std::string_view line) { return run_hmp_command(services, state, line); }
-};
-
-std::string lines(std::initializer_list<std::string_view> ls) {
-    std::string out;
-    for (auto l : ls) out.append(l).append("\r\n");
-    return out;
-}
-
-} // namespace
-
 TEST_CASE("help lists commands sorted, help CMD shows one", "[hmp]") {
     Monitor m;
     std::string all = m.run("help");

@@ -86,4 +86,19 @@ public:
     std::string take() { return std::exchange(output, {}); }
 };
 
+// A monitor over a fake VM: run() is one command line at the (qemu) prompt.
+struct Monitor {
+    FakeVm vm;
+    HmpServices services{vm};
+    HmpState state;
+    std::string run(std::string_view line) { return run_hmp_command(services, state, line); }
+};
+
+// Expected output: each line ends in CR LF, as the monitor writes it.
+inline std::string lines(std::initializer_list<std::string_view> ls) {
+    std::string out;
+    for (auto l : ls) out.append(l).append("\r\n");
+    return out;
+}
+
 } // namespace kestrel::hmp_test

@@ -12,19 +12,6 @@ using namespace kestrel::hmp_test;
 
 namespace {
 
-struct Monitor {
-    FakeVm vm;
-    HmpServices services{vm};
-    HmpState state;
-    std::string run(std::string_view line) { return run_hmp_command(services, state, line); }
-};
-
-std::string lines(std::initializer_list<std::string_view> ls) {
-    std::string out;
-    for (auto l : ls) out.append(l).append("\r\n");
-    return out;
-}
-
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
