@@ -18,7 +18,9 @@ namespace {
 
 // The option text QEMU would name in an error. ChardevConfig keeps only
 // the parsed options, so this is rebuilt from them.
+// The option the user typed; for a default chardev, a -chardev spelling.
 std::string chardev_location(const ChardevConfig& cfg) {
+    if (!cfg.location.empty()) return cfg.location;
     std::string s = "-chardev " + cfg.backend + ",id=" + cfg.id;
     if (!cfg.path.empty() && !cfg.options.count("path")) s += ",path=" + cfg.path;
     for (const auto& [key, value] : cfg.options) s += "," + key + "=" + value;

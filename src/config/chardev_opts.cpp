@@ -234,6 +234,7 @@ void check_chardev_id_free(const ParseState& st, const std::string& id) {
 
 void create_chardev(ParseState& st, const PendingChardev& pending) {
     ChardevConfig dev = pending.dev;
+    dev.location = pending.location;
     if (dev.id.empty())
         throw ConfigError("chardev: no id specified");
     if (!pending.backend)

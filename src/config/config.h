@@ -59,6 +59,9 @@ struct ChardevConfig {
     std::string backend;    // "stdio", "null", "file", "socket", ...
     std::string path;       // file:, pipe:, socket path= (also in options)
     bool mux = false;       // mux=on / "mon:" prefix: shared by several frontends
+    // The option as typed ("-qmp unix:/tmp/q,server=on"): QEMU's prefix of
+    // open errors and notices; empty for a default chardev.
+    std::string location;
     std::map<std::string, std::string> options;  // backend-specific extras
 };
 

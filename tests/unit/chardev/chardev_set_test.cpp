@@ -57,3 +57,12 @@ TEST_CASE("chardev set: an open failure names the chardev", "[chardev]") {
                       "-chardev socket,id=x,path=/nonexistent/s,server=on: Failed to bind socket to "
                       "/nonexistent/s: No such file or directory");
 }
+
+TEST_CASE("chardev set: a shorthand's failure is prefixed with the option as typed", "[chardev]") {
+    EventLoop loop;
+    ChardevConfig qmp = config("compat_monitor0", "socket", {{"path", "/nonexistent/q"}, {"server", "on"},
+                                                             {"wait", "off"}});
+    qmp.location = "-qmp unix:/nonexistent/q,server=on,wait=off";
+    CHECK_THROWS_WITH(ChardevSet({qmp}, loop), "-qmp unix:/nonexistent/q,server=on,wait=off: Failed to bind "
+                                               "socket to /nonexistent/q: No such file or directory");
+}

@@ -366,3 +366,11 @@ TEST_CASE("chardev: parsing creates no socket or file", "[config][chardev]") {
     CHECK_FALSE(exists(pipe));
     CHECK(rmdir(dir.c_str()) == 0);  // nothing else was created in it either
 }
+
+TEST_CASE("chardev: each keeps the option as typed for open-time messages", "[config][chardev]") {
+    Config c = parse_ok({"-qmp", "unix:/tmp/q,server=on,wait=off", "-chardev", "pty,id=p", "-serial", "null"});
+    CHECK(chardev(c, "compat_monitor0").location == "-qmp unix:/tmp/q,server=on,wait=off");
+    CHECK(chardev(c, "p").location == "-chardev pty,id=p");
+    CHECK(chardev(c, "serial0").location == "-serial null");
+    CHECK(chardev(parse_ok({}), "serial0").location.empty());  // the default COM1
+}
