@@ -22,6 +22,7 @@ usage: kvmhost.py [--results DIR] [--timeout SEC] [--mem MIB] [--smp N]
 import argparse
 import glob
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -34,6 +35,12 @@ import assets  # noqa: E402
 
 STATUS_TIMEOUT = 124
 STATUS_HOST_FAILED = 125
+STATUS_WEDGED = 126   # the L1 kernel reported a long soft lockup: it will not recover
+# TCG's SVM emulation sometimes leaves an L1 CPU looping in KVM for minutes
+# ("watchdog: BUG: soft lockup - CPU#0 stuck for 231s! [CPU 0/KVM:267]");
+# past this many seconds the test host is given up instead of waited for.
+WEDGED_AFTER_S = 60
+SOFT_LOCKUP = re.compile(r"soft lockup - CPU#\d+ stuck for (\d+)s")
 # Variables that describe the outer session and would mislead inside L1.
 ENV_SKIP = {"PWD", "OLDPWD", "SHLVL", "_", "DISPLAY", "XDG_RUNTIME_DIR",
             "XDG_SESSION_ID", "SSH_AUTH_SOCK", "SSH_CONNECTION", "SSH_CLIENT",
@@ -157,16 +164,31 @@ def prepare_control(results, command):
     return ctl
 
 
-def wait_for_l1(proc, follower, deadline):
-    """Follows output until L1 exits; False when the deadline passed."""
+def l1_wedged(console):
+    """Seconds of the longest soft lockup the L1 console reports, if long."""
+    try:
+        with open(console, errors="replace") as f:
+            stuck = [int(m.group(1)) for m in SOFT_LOCKUP.finditer(f.read())]
+    except OSError:
+        return None
+    worst = max(stuck, default=0)
+    return worst if worst >= WEDGED_AFTER_S else None
+
+
+def wait_for_l1(proc, follower, deadline, console):
+    """Follows output until L1 exits; "exited", "timeout" or "wedged"."""
+    checked, wedged = time.monotonic(), None
     while proc.poll() is None:
         follower.poll()
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now - checked > 5:  # the console is read every 5 s
+            checked, wedged = now, l1_wedged(console)
+        if now > deadline or wedged:
             proc.kill()
             proc.wait()
-            return False
+            return "wedged" if wedged else "timeout"
         time.sleep(0.2)
-    return True
+    return "exited"
 
 
 def remove_stale_scratch(cache):
@@ -200,7 +222,7 @@ def run_nested(command, results, opts):
                                     stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT)
         try:
-            finished = wait_for_l1(proc, follower, started + opts.timeout)
+            finished = wait_for_l1(proc, follower, started + opts.timeout, console)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -212,7 +234,12 @@ def run_nested(command, results, opts):
 
 
 def l1_status(ctl, console, qemu_log, finished, timeout):
-    if not finished:
+    if finished == "wedged":
+        print("kvmhost: test host stopped: its kernel reports a soft lockup of %d s (a CPU "
+              "stuck in KVM under TCG); console tail:\n%s" % (l1_wedged(console), tail(console)),
+              file=sys.stderr)
+        return STATUS_WEDGED
+    if finished != "exited":
         print("kvmhost: test host killed after %d s; console tail:\n%s"
               % (timeout, tail(console)), file=sys.stderr)
         return STATUS_TIMEOUT
