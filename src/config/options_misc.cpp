@@ -111,6 +111,24 @@ std::string unreadable_reason(const std::string& path, bool& is_directory) {
 
 std::span<const LogItem> log_item_table() { return kLogItems; }
 
+std::vector<std::string> parse_log_items(const std::string& text) {
+    std::vector<std::string> items;
+    for (const std::string& item : split_items(text)) {
+        if (item == "all") {
+            for (const LogItem& known : log_item_table())
+                add_unique(items, known.name);
+        } else if (item.starts_with("trace:")) {
+            throw ConfigError("trace events are not supported by kestrel");
+        } else if (std::none_of(log_item_table().begin(), log_item_table().end(),
+                                [&](const LogItem& known) { return known.name == item; })) {
+            throw ConfigError("unknown log item '" + item + "' (use -d help for a list)");
+        } else {
+            add_unique(items, item);
+        }
+    }
+    return items;
+}
+
 void handle_rtc(ParseState& st, const ArgToken& tok) {
     auto pairs = split_checked(st, tok, "", {"base", "clock", "driftfix"});
     st.rtc_opts.insert(st.rtc_opts.end(), pairs.begin(), pairs.end());
@@ -167,21 +185,7 @@ void finalize_log_items(ParseState& st) {
     if (!st.log_items)
         return;
     std::vector<std::string>& items = st.cfg.log_items;
-    at_location(st.log_items->location, [&] {
-        for (const std::string& item : split_items(st.log_items->text)) {
-            if (item == "all") {
-                for (const LogItem& known : log_item_table())
-                    add_unique(items, known.name);
-            } else if (item.starts_with("trace:")) {
-                throw ConfigError("trace events are not supported by kestrel");
-            } else if (std::none_of(log_item_table().begin(), log_item_table().end(),
-                                    [&](const LogItem& known) { return known.name == item; })) {
-                throw ConfigError("unknown log item '" + item + "' (use -d help for a list)");
-            } else {
-                add_unique(items, item);
-            }
-        }
-    });
+    items = at_location(st.log_items->location, [&] { return parse_log_items(st.log_items->text); });
     bool per_thread = std::find(items.begin(), items.end(), "tid") != items.end();
     if (per_thread && st.cfg.logfile.find("%d") == std::string::npos)
         throw ConfigError("Filename template with '%d' required for 'tid'");

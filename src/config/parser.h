@@ -27,4 +27,9 @@ struct ConfigError : std::runtime_error {
 // warnings) are returned in Config::warnings for main to print.
 std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostream& out);
 
+// A -d item list ("guest_errors,unimp", "all") as the item names it
+// enables, each once. Throws ConfigError for an unknown item. Also used by
+// the monitor's "log" command.
+std::vector<std::string> parse_log_items(const std::string& text);
+
 } // namespace kestrel

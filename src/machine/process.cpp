@@ -77,19 +77,27 @@ PidFile::~PidFile() {
     close(fd_);
 }
 
+std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const std::string& path) {
+    std::shared_ptr<spdlog::logger> logger;
+    try {
+        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+        logger = std::make_shared<spdlog::logger>("kestrel", sink);
+    } catch (const spdlog::spdlog_ex& e) {
+        throw std::runtime_error("could not open log file '" + path + "': " + e.what());
+    }
+    logger->set_pattern(program + ": %v");
+    logger->flush_on(spdlog::level::info);
+    return logger;
+}
+
 void setup_logging(const Config& cfg) {
     std::shared_ptr<spdlog::logger> logger;
     if (!cfg.logfile.empty()) {
-        try {
-            logger = spdlog::basic_logger_mt("kestrel", cfg.logfile, false);
-        } catch (const spdlog::spdlog_ex& e) {
-            throw std::runtime_error("could not open log file '" + cfg.logfile + "': " + e.what());
-        }
-        logger->flush_on(spdlog::level::info);
+        logger = open_log_file(cfg.program, cfg.logfile);
     } else {
         logger = spdlog::stderr_logger_mt("kestrel");
+        logger->set_pattern(cfg.program + ": %v");
     }
-    logger->set_pattern(cfg.program + ": %v");
     // Guest misbehaviour is logged at debug level: shown with -d guest_errors/unimp.
     logger->set_level(cfg.log_items.empty() ? spdlog::level::warn : spdlog::level::debug);
     spdlog::set_default_logger(logger);

@@ -3,7 +3,12 @@
 // signals that end the guest.
 #include "config/config.h"
 
+#include <memory>
 #include <string>
+
+namespace spdlog {
+class logger;
+}
 
 namespace kestrel {
 
@@ -35,5 +40,8 @@ private:
 };
 
 void setup_logging(const Config& cfg);  // throws on an unwritable -D file
+// A logger writing to `path` (the -D file, or HMP "logfile"), lines
+// prefixed "<program>: ". Throws std::runtime_error("could not open log file ...").
+std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const std::string& path);
 
 } // namespace kestrel

@@ -1,13 +1,13 @@
 #include "machine/vm_controller.h"
 
-#include "config/parse_state.h"  // the -d item table
+#include "config/parser.h"
 #include "machine/pc_machine.h"
+#include "machine/process.h"
 #include "machine/virtio_disks.h"
 #include "vcpu/register_dump.h"
 
 #include <algorithm>
 #include <sys/ioctl.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
 namespace kestrel {
@@ -121,15 +121,10 @@ std::string VmController::info_text(std::string_view what) {
 // As -d: every item kestrel knows logs at debug level; "none" quiets them.
 void VmController::set_log_items(const std::string& items) {
     if (items != "none") {
-        auto table = log_item_table();
-        size_t start = 0;
-        while (start <= items.size()) {
-            size_t comma = std::min(items.find(',', start), items.size());
-            std::string item = items.substr(start, comma - start);
-            bool known = item == "all" || std::any_of(table.begin(), table.end(),
-                                                      [&](const LogItem& l) { return l.name == item; });
-            if (!known) throw MonitorError("Invalid log mask: " + items);
-            start = comma + 1;
+        try {
+            parse_log_items(items);
+        } catch (const ConfigError&) {
+            throw MonitorError("Invalid log mask: " + items);
         }
     }
     spdlog::set_level(items == "none" ? spdlog::level::warn : spdlog::level::debug);
@@ -137,14 +132,11 @@ void VmController::set_log_items(const std::string& items) {
 
 void VmController::set_log_file(const std::string& path) {
     try {
-        auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
-        auto logger = std::make_shared<spdlog::logger>("kestrel", sink);
-        logger->set_pattern(machine_.config().program + ": %v");
+        auto logger = open_log_file(machine_.config().program, path);
         logger->set_level(spdlog::default_logger()->level());
-        logger->flush_on(spdlog::level::info);
         spdlog::set_default_logger(logger);
-    } catch (const spdlog::spdlog_ex& e) {
-        throw MonitorError("could not open log file '" + path + "': " + e.what());
+    } catch (const std::runtime_error& e) {
+        throw MonitorError(e.what());
     }
 }
 
