@@ -83,15 +83,9 @@ def rerun_after_wedge(args, results, assets_json, selected):
 def finish_incomplete(results, selected, status):
     """The runner did not finish (test host died or timed out): count what
     it reported and fail the rest, so the last line is still the summary."""
-    done = []
-    try:
-        with open(os.path.join(results, "summary.json")) as f:
-            data = json.load(f)
-        if data.get("complete"):
-            return status
-        done = data["results"]
-    except (OSError, ValueError, KeyError):
-        pass
+    done, complete = reported(results)
+    if complete:
+        return status
     passed = sum(1 for r in done if r["passed"])
     print("guest tests: the test host did not finish (status %d); %d of %d "
           "scenario(s) reported; see %s" % (status, len(done), len(selected),

@@ -17,6 +17,7 @@ using namespace kestrel;
 namespace {
 
 using test::TempDir;
+using test::open_error;
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -36,15 +37,6 @@ ChardevConfig file_config(const std::string& path, const char* append = nullptr)
     cfg.path = path;
     if (append) cfg.options["append"] = append;
     return cfg;
-}
-
-std::string open_error(const ChardevConfig& cfg, EventLoop& loop) {
-    try {
-        open_chardev(cfg, loop);
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 struct Frontend final : CharFrontend {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the chardev unit tests.
 #include "chardev/chardev.h"
+#include "chardev/open_chardev.h"
 #include "machine/event_loop.h"
 
 #include <catch2/catch.hpp>
@@ -96,5 +97,15 @@ inline std::string read_some(int fd, int ms = 500) {
 }
 
 inline void send_text(int fd, const std::string& s) { REQUIRE(send(fd, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size())); }
+
+// What opening `cfg` throws, or "" when it opens.
+inline std::string open_error(const ChardevConfig& cfg, EventLoop& loop) {
+    try {
+        open_chardev(cfg, loop);
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "";
+}
 
 } // namespace kestrel::test

@@ -19,15 +19,6 @@ ChardevConfig socket_config(std::map<std::string, std::string> options) {
     return cfg;
 }
 
-std::string open_error(const ChardevConfig& cfg, EventLoop& loop) {
-    try {
-        open_chardev(cfg, loop);
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
-
 int tcp_client(int port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
