@@ -63,35 +63,56 @@ def reported(results):
         return [], False
 
 
-def rerun_after_wedge(args, results, assets_json, selected):
-    """The test host froze (kvmhost.STATUS_WEDGED) — a nested-virtualization
-    fault, not the scenario's: the scenarios it had not reported get one
-    fresh test host. Returns (status, results of the rerun)."""
-    done, _ = reported(results)
-    missing = [s for s in selected if s.name not in {r["name"] for r in done}]
-    print("guest tests: the test host froze; running the %d unreported scenario(s) "
-          "in a fresh one: %s" % (len(missing), " ".join(s.name for s in missing)), flush=True)
-    again = os.path.join(results, "after-freeze")
+# A test host that froze (long L1 soft lockup) or died without a status (an
+# L1 kernel panic) failed below the VMM: TCG's SVM emulation or L1's KVM.
+HOST_FAULTS = (kvmhost.STATUS_WEDGED, kvmhost.STATUS_HOST_FAILED)
+FRESH_HOSTS = 2
+
+
+def rerun_in_fresh_host(args, results, assets_json, missing, attempt):
+    """Runs the scenarios a faulted test host had not reported in a new
+    one. Returns (status, their results, complete?)."""
+    print("guest tests: the test host failed below the VMM; running the %d "
+          "unreported scenario(s) in a fresh one: %s"
+          % (len(missing), " ".join(s.name for s in missing)), flush=True)
+    again = os.path.join(results, "fresh-host-%d" % attempt)
     rerun_args = argparse.Namespace(**vars(args))
     rerun_args.only = [s.name for s in missing]
     command = runner_command(rerun_args, again, assets_json)
     budget = sum(s.timeout for s in missing) + HOST_OVERHEAD
     status = kvmhost.run(command, again, timeout=budget)
-    return status, done + reported(again)[0]
+    return (status,) + reported(again)
 
 
-def finish_incomplete(results, selected, status):
-    """The runner did not finish (test host died or timed out): count what
-    it reported and fail the rest, so the last line is still the summary."""
+def run_scenarios(args, results, assets_json, selected):
+    """Runs `selected` in a test host, and what a faulted host left
+    unreported in up to FRESH_HOSTS more. Returns (status, results,
+    complete?, fresh hosts used)."""
+    budget = sum(s.timeout for s in selected) + HOST_OVERHEAD
+    command = runner_command(args, results, assets_json)
+    status = kvmhost.run(command, results, timeout=budget)
     done, complete = reported(results)
-    if complete:
-        return status
+    fresh = 0
+    while not complete and status in HOST_FAULTS and fresh < FRESH_HOSTS:
+        fresh += 1
+        names = {r["name"] for r in done}
+        missing = [s for s in selected if s.name not in names]
+        status, more, complete = rerun_in_fresh_host(args, results, assets_json,
+                                                     missing, fresh)
+        done = done + more
+    return status, done, complete, fresh
+
+
+def summarize(selected, done, complete, status, results):
+    """Prints the one "N passed, N failed" line over every host's results
+    (the runner printed it already when one host ran everything)."""
+    if not complete:
+        print("guest tests: the test host did not finish (status %d); %d of %d "
+              "scenario(s) reported; see %s" % (status, len(done), len(selected),
+                                                results), flush=True)
     passed = sum(1 for r in done if r["passed"])
-    print("guest tests: the test host did not finish (status %d); %d of %d "
-          "scenario(s) reported; see %s" % (status, len(done), len(selected),
-                                            results), flush=True)
     print("%d passed, %d failed" % (passed, len(selected) - passed), flush=True)
-    return status or 1
+    return 0 if complete and passed == len(selected) else (status or 1)
 
 
 def main(argv):
@@ -115,18 +136,14 @@ def main(argv):
     os.makedirs(results, exist_ok=True)
     assets.build_all()
     assets_json = os.path.join(assets.cache_dir(), "assets.json")
-    command = runner_command(args, results, assets_json)
     if runner.vmm_problem(args):
         # Nothing can run; let the runner report it without booting a host.
+        command = runner_command(args, results, assets_json)
         return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
-    budget = sum(s.timeout for s in selected) + HOST_OVERHEAD
-    status = kvmhost.run(command, results, timeout=budget)
-    if status == kvmhost.STATUS_WEDGED:
-        status, done = rerun_after_wedge(args, results, assets_json, selected)
-        passed = sum(1 for r in done if r["passed"])
-        print("%d passed, %d failed" % (passed, len(selected) - passed), flush=True)
-        return status if passed == len(selected) else (status or 1)
-    return finish_incomplete(results, [s.name for s in selected], status)
+    status, done, complete, fresh = run_scenarios(args, results, assets_json, selected)
+    if complete and not fresh:
+        return status
+    return summarize(selected, done, complete, status, results)
 
 
 if __name__ == "__main__":

@@ -100,8 +100,9 @@ def qemu_path(path):
 
 
 def l1_command(a, opts, results, scratch, console):
-    # vgif=0: with TCG's emulated V_GIF the L1 kernel once died of a stack
-    # overflow in error_entry on a vCPU thread; none seen in runs since.
+    # vgif=0: with TCG's emulated V_GIF the L1 kernel died of a stack overflow
+    # in error_entry on a vCPU thread; with vgif=0 it happened once more (in
+    # asm_exc_page_fault, 2026-12-01), rarely enough for run.py's fresh host.
     append = "console=ttyS0 quiet panic=-1 kvm_amd.vgif=0 " + os.environ.get("KVMHOST_L1_APPEND", "")
     return [
         "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
@@ -279,12 +280,20 @@ def parse_args(argv):
     p.add_argument("--mem", type=int, default=6144, help="L1 RAM in MiB")
     p.add_argument("--smp", type=int, default=2, help="L1 vCPUs")
     p.add_argument("--scratch-size", default="16G", help="L1 /tmp disk size")
-    p.add_argument("command", nargs="+")
-    return p.parse_args(argv)
+    p.add_argument("--mode", action="store_true",
+                   help="print where commands run (direct or nested) and exit")
+    p.add_argument("command", nargs="*")
+    opts = p.parse_args(argv)
+    if not opts.command and not opts.mode:
+        p.error("a command is required")
+    return opts
 
 
 def main(argv):
     opts = parse_args(argv)
+    if opts.mode:
+        print(choose_mode())
+        return 0
     return run(opts.command, opts.results, timeout=opts.timeout,
                mem=opts.mem, smp=opts.smp, scratch_size=opts.scratch_size)
 
