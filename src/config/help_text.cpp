@@ -3,10 +3,12 @@
 // things where they expect them.
 #include "config/chardev_opts.h"
 #include "config/cpu_features.h"
+#include "config/parser.h"
 
 #include "kestrel_version.h"
 
 #include <iomanip>
+#include <sstream>
 
 namespace kestrel {
 
@@ -185,13 +187,32 @@ void print_chardev_help(std::ostream& out) {
     out << '\n';
 }
 
-void print_log_help(std::ostream& out) {
-    out << "Log items (comma separated):\n";
+namespace {
+
+void print_log_items(std::ostream& out) {
     for (const LogItem& item : log_item_table()) {
         out << std::left << std::setw(15) << item.name << ' ' << item.description
             << (item.no_effect ? " (no effect in kestrel)" : "") << '\n';
     }
     out << "all             every item above\n";
+}
+
+} // namespace
+
+void print_log_help(std::ostream& out) {
+    out << "Log items (comma separated):\n";
+    print_log_items(out);
+}
+
+// HMP's `log` with no valid item lists "none" first, as QEMU's monitor does.
+std::string monitor_log_help() {
+    std::ostringstream out;
+    out << "Log items (comma separated):\n"
+        << "none            remove all logs\n";
+    print_log_items(out);
+    std::string text = out.str();
+    text.pop_back();
+    return text;
 }
 
 } // namespace kestrel

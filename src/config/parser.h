@@ -32,4 +32,8 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
 // the monitor's "log" command.
 std::vector<std::string> parse_log_items(const std::string& text);
 
+// What the monitor's "log" prints for an unknown item: QEMU's item list
+// with "none" first, without a final newline.
+std::string monitor_log_help();
+
 } // namespace kestrel

@@ -124,7 +124,7 @@ void VmController::set_log_items(const std::string& items) {
         try {
             parse_log_items(items);
         } catch (const ConfigError&) {
-            throw MonitorError("Invalid log mask: " + items);
+            throw MonitorError(monitor_log_help());
         }
     }
     spdlog::set_level(items == "none" ? spdlog::level::warn : spdlog::level::debug);

@@ -1,5 +1,5 @@
 """HMP over a Unix socket: prompt, info commands, stop/cont, help, an
-unknown command, x on guest memory, and quit.
+unknown command, log with a bad item, xp on guest memory, and quit.
 
 usage: hmp_socket.py HMP_SOCKET SERIAL_LOG"""
 
@@ -24,6 +24,10 @@ def steps():
     check(h.command("info status").strip() == "VM status: running", "c: running again")
     check("system_powerdown" in h.command("help"), "help lists system_powerdown")
     check("unknown command: 'frobnicate'" in h.command("frobnicate"), "unknown command text")
+    lines = h.command("log frobnicate").splitlines()
+    check(lines[:2] == ["Log items (comma separated):", "none            remove all logs"],
+          "log with an unknown item lists the items as QEMU: %r" % lines[:2])
+    check(h.command("log none").strip() == "", "log none: no output")
     out = h.command("xp /4xb 0x7c00")
     check(out.startswith("0000000000007c00:"), "xp prints the address column: %r" % out)
     h.sock.sendall(b"quit\r")
