@@ -101,7 +101,7 @@ PopResult Virtqueue::pop(VirtqueueChain& chain) {
     }
     if (!walk_chain(head, chain)) return PopResult::Broken;
     ++last_avail_idx_;
-    if (layout_.event_idx) set_avail_event(last_avail_idx_);
+    if (layout_.event_idx && !notifications_off_) set_avail_event(last_avail_idx_);
     return PopResult::Chain;
 }
 
@@ -214,11 +214,13 @@ bool Virtqueue::needs_interrupt() {
 }
 
 void Virtqueue::disable_notification() {
+    notifications_off_ = true;
     if (broken_ || layout_.event_idx) return;  // event idx: avail_event stays behind
     store<uint16_t>(used_, load<uint16_t>(used_) | kUsedFNoNotify);
 }
 
 bool Virtqueue::enable_notification() {
+    notifications_off_ = false;
     if (broken_) return false;
     if (layout_.event_idx)
         set_avail_event(last_avail_idx_);

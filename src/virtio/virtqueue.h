@@ -78,7 +78,9 @@ public:
     // pushed since the last call.
     bool needs_interrupt();
 
-    // Notification suppression while the device is busy draining the ring.
+    // Notification suppression while the device is busy draining the ring
+    // or polls it: with event idx, pop() then leaves avail_event behind,
+    // so the driver does not notify for what it adds meanwhile.
     void disable_notification();
     // Asks the driver to notify again and returns true when buffers arrived
     // meanwhile (the caller must pop again, or it could miss them).
@@ -127,6 +129,7 @@ private:
     bool signalled_used_valid_ = false;
     bool pushed_since_check_ = false;
     bool broken_ = false;
+    bool notifications_off_ = false;
 };
 
 } // namespace kestrel

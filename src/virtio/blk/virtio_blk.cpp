@@ -25,7 +25,7 @@ template <typename T> void put_le(uint8_t* out, unsigned offset, T value) {
 
 } // namespace
 
-VirtioBlk::VirtioBlk(VirtioBlkConfig config) : config_(std::move(config)) {
+VirtioBlk::VirtioBlk(VirtioBlkConfig config) : config_(std::move(config)), batcher_(config_.batching) {
     if (!config_.backend) throw std::invalid_argument("virtio-blk: no backend");
     if (!config_.loop) throw std::invalid_argument("virtio-blk: no event loop");
     if (config_.num_queues == 0) config_.num_queues = 1;
@@ -152,14 +152,23 @@ void VirtioBlk::start(VirtioActivation activation) {
             uint64_t count;
             [[maybe_unused]] auto r = ::read(q->notify_fd, &count, sizeof count);
             process_queue(*q);
+            settle();
         });
     }
     loop.add_fd(config_.backend->completion_fd(), EPOLLIN, [this](uint32_t) {
         config_.backend->process_completions();
+        poll_busy_queues();
+        settle();
+    });
+    loop.add_fd(batcher_.timer_fd(), EPOLLIN, [this](uint32_t) {
+        batcher_.timer_fired();
+        poll_busy_queues();
         raise_interrupts();
+        if (batcher_.busy(in_flight_)) batcher_.arm();
     });
     // The driver may have queued requests before we watched its eventfds.
     for (auto& q : queues_) process_queue(*q);
+    settle();
 }
 
 // Stops watching, then waits for the backend to finish every request that
@@ -174,6 +183,8 @@ void VirtioBlk::stop() {
     for (auto& q : queues_) loop.remove_fd(q->notify_fd);
     const int completion_fd = config_.backend->completion_fd();
     loop.remove_fd(completion_fd);
+    loop.remove_fd(batcher_.timer_fd());
+    batcher_.cancel();
     while (in_flight_ > 0) {
         pollfd p{completion_fd, POLLIN, 0};
         ::poll(&p, 1, 100);
@@ -185,6 +196,9 @@ void VirtioBlk::stop() {
     state_ = State::Idle;
 }
 
+// Takes every available request. Notifications go back on unless the
+// device is busy: then the queue is polled at each completion and at the
+// batcher's timer instead (CompletionBatcher).
 void VirtioBlk::process_queue(Queue& queue) {
     Virtqueue& vq = *queue.vq;
     for (;;) {
@@ -197,11 +211,24 @@ void VirtioBlk::process_queue(Queue& queue) {
             }
             handle_request(queue, std::move(request));
         }
-        if (vq.broken() || !vq.enable_notification()) break;
+        queue.polled = !vq.broken() && batcher_.busy(in_flight_);
+        if (queue.polled || vq.broken() || !vq.enable_notification()) break;
     }
     config_.backend->kick();
     if (vq.broken()) needs_reset();
-    raise_interrupts();
+}
+
+void VirtioBlk::poll_busy_queues() {
+    for (auto& q : queues_)
+        if (q->polled) process_queue(*q);
+}
+
+// The end of every event: interrupts now, or after the batcher's delay.
+void VirtioBlk::settle() {
+    if (batcher_.busy(in_flight_))
+        batcher_.arm();
+    else
+        raise_interrupts();
 }
 
 void VirtioBlk::raise_interrupts() {

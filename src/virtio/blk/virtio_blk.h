@@ -17,6 +17,7 @@
 // Data goes between guest memory and the backend without copies: the
 // iovecs given to BlockBackend::submit point into guest RAM.
 #include "block/block_backend.h"
+#include "virtio/completion_batcher.h"
 #include "virtio/virtio_device.h"
 #include "virtio/virtqueue.h"
 
@@ -46,6 +47,7 @@ struct VirtioBlkConfig {
     uint32_t max_write_zeroes_sectors = 4194303;
     uint32_t max_write_zeroes_seg = 1;
     uint32_t size_max = 0xffffffffu;    // VIRTIO_BLK_F_SIZE_MAX: no limit of our own
+    BatchLimits batching;               // while busy (CompletionBatcher)
 };
 
 class VirtioBlk final : public VirtioDevice {
@@ -83,6 +85,8 @@ private:
     void start(VirtioActivation activation);
     void stop();
     void process_queue(Queue& queue);
+    void poll_busy_queues();
+    void settle();
     void raise_interrupts();
     void needs_reset();
 
@@ -108,6 +112,7 @@ private:
     std::vector<std::unique_ptr<Queue>> queues_;
     std::vector<std::unique_ptr<Request>> free_requests_;
     unsigned in_flight_ = 0;
+    CompletionBatcher batcher_;
     bool stopping_ = false;
     bool needs_reset_sent_ = false;
 };

@@ -14,6 +14,7 @@ struct VirtioBlk::Queue {
     Virtqueue* vq = nullptr;
     int notify_fd = -1;
     std::function<void()> interrupt;
+    bool polled = false;             // notifications off: polled while busy
 };
 
 struct VirtioBlk::Request {
@@ -24,6 +25,7 @@ struct VirtioBlk::Request {
     uint32_t written = 0;            // payload bytes written for the driver
     unsigned pending = 0;            // backend requests not completed yet
     uint8_t result = 0;              // status to report when pending hits 0
+    uint64_t start_ns = 0;           // CLOCK_MONOTONIC when it was taken
 };
 
 } // namespace kestrel

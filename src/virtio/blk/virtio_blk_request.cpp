@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 namespace kestrel {
 
@@ -43,6 +44,12 @@ void drop_front(std::span<const iovec> iov, size_t skip, std::vector<iovec>& out
     }
 }
 
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
 uint64_t total_length(const std::vector<iovec>& iov) {
     uint64_t n = 0;
     for (const iovec& v : iov) n += v.iov_len;
@@ -54,6 +61,7 @@ uint64_t total_length(const std::vector<iovec>& iov) {
 void VirtioBlk::handle_request(Queue& queue, std::unique_ptr<Request> owned) {
     Request& request = *owned.release();  // back to the free list in complete()
     ++in_flight_;
+    request.start_ns = monotonic_ns();
     request.pending = 0;
     request.written = 0;
     request.result = kSOk;
@@ -182,6 +190,7 @@ void VirtioBlk::complete(Request& request, uint8_t status) {
         request.queue->vq->push(request.chain.head, request.written + 1);
     }
     --in_flight_;
+    batcher_.record_latency(monotonic_ns() - request.start_ns);
     free_requests_.emplace_back(&request);
 }
 

@@ -196,3 +196,79 @@ TEST_CASE("virtio-blk: multiqueue requests complete on their own queue", "[virti
     h.blk.reset();
     close(notify1);
 }
+
+namespace {
+
+// Batching as long as the requests take (at least 10 ms here), so that a
+// loaded machine cannot fire the timer before the checks.
+VirtioBlkConfig slow_disk_batching() {
+    VirtioBlkConfig c;
+    c.batching.latency_share = 1;
+    c.batching.max_delay_ns = 10'000'000'000;
+    return c;
+}
+
+// Requests the fake backend holds for 10 ms before completing: the device
+// learns that this disk is slow.
+void complete_slowly(BlkHarness& h, unsigned count) {
+    h.backend->hold = true;
+    for (unsigned i = 0; i < count; ++i) h.add_request(kTIn, i, {{kData + 0x1000 * i, 512, true}});
+    h.notify();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    h.backend->run_queued();
+    h.pump();
+    h.ring.set_used_event(h.ring.used_idx());  // the driver consumed them all
+}
+
+// Pumps the loop until the interrupt count reaches `count` (or 5 s pass).
+void pump_until_interrupts(BlkHarness& h, int count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (h.interrupts < count && std::chrono::steady_clock::now() < deadline) {
+        h.pump();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+} // namespace
+
+TEST_CASE("virtio-blk: a busy slow disk polls its queue and holds interrupts for the batch delay",
+          "[virtio]") {
+    BlkHarness h(slow_disk_batching());
+    h.activate(true);
+    complete_slowly(h, 4);
+    const int interrupts = h.interrupts;
+    const uint16_t avail_event = h.ring.avail_event();
+
+    for (unsigned i = 0; i < 3; ++i) h.add_request(kTIn, i, {{kData + 0x1000 * i, 512, true}});
+    h.notify();
+    CHECK(h.blk.in_flight() == 3);
+    // Busy: the device left avail_event behind, so the driver does not notify...
+    CHECK(h.ring.avail_event() == avail_event);
+    // ...and requests it adds are taken when completions arrive.
+    h.backend->run_queued();
+    for (unsigned i = 0; i < 2; ++i) h.add_request(kTOut, i, {{kData + 0x1000 * i, 512}});
+    h.pump();
+    CHECK(h.ring.used_idx() == 7);
+    CHECK(h.blk.in_flight() == 2);
+    CHECK(h.backend->queued() == 2);
+    CHECK(h.interrupts == interrupts);  // held for the batch delay
+    pump_until_interrupts(h, interrupts + 1);
+    CHECK(h.interrupts == interrupts + 1);
+    h.ring.set_used_event(h.ring.used_idx());
+
+    // Below two in flight nothing waits and notifications are back on.
+    h.backend->run_queued();
+    h.pump();
+    CHECK(h.interrupts == interrupts + 2);
+    CHECK(h.ring.avail_event() == 9);
+}
+
+TEST_CASE("virtio-blk: a lone request on a slow disk is never held", "[virtio]") {
+    BlkHarness h(slow_disk_batching());
+    h.activate(true);
+    complete_slowly(h, 1);
+    CHECK(h.interrupts == 1);
+    complete_slowly(h, 1);
+    CHECK(h.interrupts == 2);
+    CHECK(h.ring.avail_event() == 2);
+}
