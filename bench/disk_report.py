@@ -84,4 +84,33 @@ def section(data):
             job, cell(k, job, "cpu_us_per_io", "%.0f"), cell(q, job, "cpu_us_per_io", "%.0f"),
             ratio(data, job, "cpu_us_per_io"), cell(k, job, "vmm_us_per_io", "%.0f"),
             cell(q, job, "vmm_us_per_io", "%.0f"), ratio(data, job, "vmm_us_per_io")))
-    return lines + [""] + failures(data) + [""]
+    return lines + exit_table(data, jobs) + [""] + failures(data) + [""]
+
+
+# (key, heading) of the per-request counts diskbench records
+COUNTS = (("exits_per_io", "guest exits"), ("mmio_exits_per_io", "MMIO exits"),
+          ("io_exits_per_io", "port I/O exits"), ("halt_exits_per_io", "HLT exits"),
+          ("irq_injections_per_io", "interrupts injected"),
+          ("irqs_per_io", "virtio interrupts in the guest"))
+
+
+def exit_table(data, jobs):
+    """Per request: L1 KVM's counters and the guest's virtio interrupts,
+    kestrel / QEMU medians (runs without them: no table)."""
+    k, q = data.get("kestrel", []), data.get("qemu", [])
+    if not any(med(k + q, job, "exits_per_io") is not None for job in jobs):
+        return []
+    lines = ["", "#### Guest exits and interrupts per request (kestrel / QEMU)", "",
+             "L1 KVM's counters (debugfs, all vCPUs) between the job's markers, and the "
+             "virtio interrupts the guest counted in /proc/interrupts during the job, each "
+             "divided by the requests fio completed. Medians.", "",
+             "| job | " + " | ".join(h for _, h in COUNTS) + " |",
+             "|---" * (len(COUNTS) + 1) + "|"]
+    for job in jobs:
+        cells = []
+        for key, _ in COUNTS:
+            a, b = med(k, job, key), med(q, job, key)
+            cells.append("%s / %s" % ("–" if a is None else "%.2f" % a,
+                                      "–" if b is None else "%.2f" % b))
+        lines.append("| %s | %s |" % (job, " | ".join(cells)))
+    return lines

@@ -2,7 +2,7 @@
 
 One run = one boot of the fio initrd (bench/fio_initrd.py) with a raw image
 as `-drive file=IMG,if=virtio,format=raw,cache=none,aio=AIO`; the guest runs
-every fio job of fio_initrd.JOBS on /dev/vda and prints their JSON. Per job
+every chosen fio job (fio_initrd.JOBS) on /dev/vda and prints their JSON. Per job
 we keep fio's IOPS, MiB/s and request count, and the host CPU time
 (user+sys) the VMM process spent between the job's start and end markers on
 the serial console (printed by fio itself just before its first and after
@@ -20,7 +20,6 @@ import re
 import threading
 import time
 
-import fio_initrd
 import vmrun
 
 APPEND = "console=ttyS0 quiet panic=-1"
@@ -65,6 +64,24 @@ def vmm_child(helper_pid):
     return int(kids[0]) if kids else None
 
 
+# L1 KVM's counters over all vCPUs (debugfs; measure.py mounts it): every
+# exit of the guest, MMIO and port-I/O exits (device registers, queue
+# notifications), interrupts injected, HLTs.
+KVM_STATS = ("exits", "mmio_exits", "io_exits", "irq_injections", "halt_exits")
+KVM_DEBUGFS = "/sys/kernel/debug/kvm"
+
+
+def kvm_counters():
+    values = []
+    for name in KVM_STATS:
+        try:
+            with open(os.path.join(KVM_DEBUGFS, name)) as f:
+                values.append(int(f.read()))
+        except (OSError, ValueError):
+            return ()
+    return tuple(values)
+
+
 def cpu_ticks(pid):
     """(user, sys, guest) clock ticks of the whole process (all its threads,
     the kernel's io_uring workers included); user includes guest."""
@@ -78,7 +95,8 @@ def cpu_ticks(pid):
 
 class CpuSampler(threading.Thread):
     """Samples the CPU time of the VMM that vmrun.run is running, as
-    (seconds after exec, (user s, sys s, guest s)) on vmrun's clock."""
+    (seconds after exec, (user s, sys s, guest s, *KVM_STATS)) on vmrun's
+    clock (the KVM counters only where debugfs has them)."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -94,18 +112,33 @@ class CpuSampler(threading.Thread):
                 ticks = cpu_ticks(pid) if pid else None
                 if ticks:
                     self.samples.append((time.perf_counter() - cur["t0"],
-                                         tuple(x * TICK_S for x in ticks)))
+                                         tuple(x * TICK_S for x in ticks) + kvm_counters()))
             self.done.wait(SAMPLE_S if pid else 0.005)
 
     def at(self, t):
-        """(user, sys, guest) at time t, interpolated; None outside the
-        samples."""
+        """(user, sys, guest, *KVM_STATS) at time t, interpolated; None
+        outside the samples."""
         s = self.samples
         for (t0, c0), (t1, c1) in zip(s, s[1:]):
             if t0 <= t <= t1:
                 k = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
                 return tuple(a + k * (b - a) for a, b in zip(c0, c1))
         return None
+
+
+def guest_irqs(text):
+    """{job: virtio interrupts the guest took during it}."""
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"KBENCH-FIO-IRQS (\S+) (-?\d+)", text)}
+
+
+def per_io_counts(d, a, b, irqs):
+    """Guest interrupts and L1 KVM counters per request."""
+    if irqs is not None:
+        d["irqs_per_io"] = irqs / d["ios"]
+    if len(a) == 3 + len(KVM_STATS) and len(b) == len(a):
+        for i, name in enumerate(KVM_STATS):
+            d[name + "_per_io"] = (b[3 + i] - a[3 + i]) / d["ios"]
 
 
 def fio_outputs(text):
@@ -121,7 +154,7 @@ def fio_outputs(text):
     return out
 
 
-def job_result(job, fio, markers, sampler):
+def job_result(job, fio, markers, sampler, irqs=None):
     """Numbers of one fio job, with ok and the problems found."""
     status, data = fio.get(job, (None, None))
     t_start, t_end = markers.get(start_marker(job)), markers.get(end_marker(job))
@@ -152,6 +185,7 @@ def job_result(job, fio, markers, sampler):
         d["cpu_s"] = d["user_s"] + d["sys_s"]
         d["cpu_us_per_io"] = d["cpu_s"] * 1e6 / d["ios"]
         d["vmm_us_per_io"] = (d["cpu_s"] - d["guest_s"]) * 1e6 / d["ios"]
+        per_io_counts(d, a, b, irqs)
     if not d["ios"]:
         problems.append("no requests completed")
     d.update(ok=not problems, problems=problems)
@@ -159,13 +193,13 @@ def job_result(job, fio, markers, sampler):
 
 
 def disk_run(vmm, cfg, logfile):
-    """cfg: kernel, initrd, image, aio, mem, timeout."""
+    """cfg: kernel, initrd, image, aio, mem, timeout, jobs."""
     drive = "file=%s,if=virtio,format=raw,cache=none,aio=%s" % (cfg["image"], cfg["aio"])
     argv = vmm + ["-m", str(cfg["mem"]), "-smp", "1", "-nodefaults", "-display", "none",
                   "-serial", "stdio", "-no-reboot", "-kernel", cfg["kernel"],
                   "-initrd", cfg["initrd"], "-append", APPEND, "-drive", drive]
     markers = ["KTEST-GUEST-START", "KBENCH-FIO-DONE"]
-    for job in fio_initrd.JOBS:
+    for job in cfg["jobs"]:
         markers += [start_marker(job), end_marker(job)]
     sampler = CpuSampler()
     sampler.start()
@@ -178,7 +212,9 @@ def disk_run(vmm, cfg, logfile):
         f.write(r.stdout + b"\n--- stderr\n" + r.stderr.encode())
     text = r.stdout.decode(errors="replace")
     fio = fio_outputs(text)
-    jobs = {job: job_result(job, fio, r.markers, sampler) for job in fio_initrd.JOBS}
+    irqs = guest_irqs(text)
+    jobs = {job: job_result(job, fio, r.markers, sampler, irqs.get(job))
+            for job in cfg["jobs"]}
     problems = ["saw %r" % f for f in FORBID if f in text]
     if r.status != 0:
         problems.append("exit status %s" % r.status)

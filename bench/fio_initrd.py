@@ -47,6 +47,10 @@ JOBS = {
     "write-1m-qd1": "--rw=write --bs=1m --iodepth=1",
     "write-1m-qd32": "--rw=write --bs=1m --iodepth=32",
 }
+# Interrupts the guest took from virtio devices, all CPUs (the header line
+# has one column per CPU).
+VIRTIO_IRQS = ("awk 'NR == 1 {n = NF} /virtio/ {for (i = 2; i <= n + 1; i++) s += $i} "
+               "END {print s + 0}' /proc/interrupts")
 COMMON = ("--filename=%s --direct=1 --time_based --norandommap --randrepeat=0 "
           "--output-format=json --eta=never" % DEVICE)
 
@@ -91,11 +95,13 @@ def guest_script(seconds, engine, jobs=JOBS):
         "fio $(fio --version)\"" % DEVICE,
         "job() {",
         "    name=$1; shift",
+        "    irqs=$(%s)" % VIRTIO_IRQS,
         "    fio --name=$name %s --ioengine=%s --runtime=%d --output=/tmp/$name.json \\"
         % (COMMON, engine, seconds),
         "        --exec_prerun=\"{ echo KBENCH-FIO-START $name . >/dev/console; }\" \\",
         "        --exec_postrun=\"{ echo KBENCH-FIO-END $name . >/dev/console; }\" \"$@\"",
         "    st=$?",
+        "    echo \"KBENCH-FIO-IRQS $name $(($(%s) - irqs))\"" % VIRTIO_IRQS,
         "    echo \"KBENCH-FIO-JSON $name $st\"",
         "    gzip -c /tmp/$name.json | base64",
         "    echo \"KBENCH-FIO-JSON-END $name\"",
@@ -107,20 +113,32 @@ def guest_script(seconds, engine, jobs=JOBS):
     return "\n".join(lines) + "\n"
 
 
-def script_archive(seconds, engine):
+def select_jobs(spec):
+    """JOBS named in a comma-separated list ("all": every job)."""
+    if spec == "all":
+        return dict(JOBS)
+    names = [n for n in spec.split(",") if n]
+    unknown = [n for n in names if n not in JOBS]
+    if unknown or not names:
+        raise SystemExit("fio_initrd: unknown job(s) %s; jobs: %s"
+                         % (",".join(unknown) or "(none)", ",".join(JOBS)))
+    return {n: JOBS[n] for n in names}
+
+
+def script_archive(seconds, engine, jobs):
     archive = cpio.CpioWriter()
-    archive.add_file("scenario.sh", guest_script(seconds, engine).encode(), 0o755)
+    archive.add_file("scenario.sh", guest_script(seconds, engine, jobs).encode(), 0o755)
     return archive.gzip_bytes()
 
 
-def build(out, base, seconds, engine):
+def build(out, base, seconds, engine, jobs=JOBS):
     with open(out, "wb") as f, open(base, "rb") as b:
         shutil.copyfileobj(b, f)
         # the kernel takes a plain archive only at a 4-byte aligned offset
         # (zeros in between are skipped)
         f.write(b"\0" * (-f.tell() % 4))
         f.write(fio_archive())
-        f.write(script_archive(seconds, engine))
+        f.write(script_archive(seconds, engine, jobs))
     return out
 
 
@@ -131,8 +149,9 @@ def main(argv):
     p.add_argument("--base", required=True, help="the L2 base initramfs")
     p.add_argument("--seconds", type=int, default=10, help="fio runtime per job")
     p.add_argument("--engine", default="libaio", choices=["libaio", "io_uring"])
+    p.add_argument("--jobs", default="all", help="comma-separated job names")
     a = p.parse_args(argv)
-    build(a.out, a.base, a.seconds, a.engine)
+    build(a.out, a.base, a.seconds, a.engine, select_jobs(a.jobs))
     return 0
 
 

@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import diskbench  # noqa: E402
+import fio_initrd  # noqa: E402
 import vmrun  # noqa: E402
 
 QEMU = ["qemu-system-x86_64", "-enable-kvm"]
@@ -262,20 +263,31 @@ def copy_inputs(paths, folder):
     return out
 
 
+def mount_debugfs():
+    """KVM's exit counters (diskbench.KVM_STATS) live in debugfs."""
+    if not os.path.isdir(diskbench.KVM_DEBUGFS):
+        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"],
+                       stderr=subprocess.DEVNULL)
+    if not os.path.isdir(diskbench.KVM_DEBUGFS):
+        log("disk: no %s; KVM exit counts not recorded" % diskbench.KVM_DEBUGFS)
+
+
 def disk_phase(a, vmms, kernel, logdir):
     """fio in the guest (bench/diskbench.py); settings kept with the runs."""
     [initrd] = copy_inputs([a.disk_initrd], "/tmp/bench-inputs")
     chosen = {n: vmms[n] for n in a.disk_vmms.split(",")}
-    jobs = len(diskbench.fio_initrd.JOBS)
+    selected = fio_initrd.select_jobs(a.disk_jobs)
+    jobs = len(selected)
     cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512,
            "image": os.path.join(a.disk_dir, "bench-disk.img"),
-           "timeout": 120 + jobs * (a.disk_seconds + 20)}
+           "timeout": 120 + jobs * (a.disk_seconds + 20), "jobs": selected}
+    mount_debugfs()
     WATCHDOG["after_s"] = 90 + jobs * (a.disk_seconds + 10)
     data = diskbench.disk(chosen, a.disk_runs, cfg, logdir, log)
     WATCHDOG["after_s"] = 45.0
     data["settings"] = dict(cfg, seconds=a.disk_seconds, engine=a.disk_engine,
                             image_mib=diskbench.IMAGE_SIZE >> 20,
-                            jobs=diskbench.fio_initrd.JOBS)
+                            jobs=selected)
     return data
 
 
@@ -294,6 +306,7 @@ def main(argv):
                    help="fio runtime per job (sets the run time limit)")
     p.add_argument("--disk-engine", default="libaio", help="(recorded; set in the initrd)")
     p.add_argument("--disk-vmms", default="kestrel,qemu")
+    p.add_argument("--disk-jobs", default="all", help="(set in the initrd too)")
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     a = p.parse_args(argv)

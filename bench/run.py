@@ -9,6 +9,7 @@ are kept in bench/results/DATE.json.
 
 usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5]
               [--disk-runs 3] [--disk-seconds 10] [--disk-vmms kestrel,qemu]
+              [--disk-jobs randwrite-4k-qd32,...]
               [--kestrel BIN] [--no-results-md]
 """
 
@@ -98,15 +99,18 @@ def main(argv):
     p.add_argument("--disk-aio", default="io_uring", help="-drive aio= for both VMMs")
     p.add_argument("--disk-dir", default="/tmp", help="folder of the raw image on the "
                    "KVM host (O_DIRECT must work there: not tmpfs)")
+    p.add_argument("--disk-jobs", default="all",
+                   help="fio jobs, comma-separated (bench/fio_initrd.py JOBS)")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
                    "900 plus an estimate for the disk phase)")
     a = p.parse_args(argv)
     disk_vmms = len(a.disk_vmms.split(","))
+    disk_jobs = fio_initrd.select_jobs(a.disk_jobs)
     if a.timeout is None:
         a.timeout = 900 + a.disk_runs * disk_vmms * (
-            90 + len(fio_initrd.JOBS) * (a.disk_seconds + 8))
+            90 + len(disk_jobs) * (a.disk_seconds + 8))
     a_assets = assets.build_all()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     root = os.path.join(a_assets["cache"], "bench")
@@ -125,10 +129,11 @@ def main(argv):
         assets.ensure_host_packages(["fio"])
         cmd += ["--disk-initrd", fio_initrd.build(
                     os.path.join(root, "bin", stamp, "fio-initrd.img"), a_assets["l2_initrd"],
-                    a.disk_seconds, a.disk_engine),
+                    a.disk_seconds, a.disk_engine, disk_jobs),
                 "--disk-runs", str(a.disk_runs), "--disk-seconds", str(a.disk_seconds),
                 "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
-                "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir]
+                "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir,
+                "--disk-jobs", a.disk_jobs]
     started = time.monotonic()
     status = kvmhost.run(cmd, results, timeout=a.timeout)
     print("run.py: test host finished with status %d after %.0f s; results in %s"
