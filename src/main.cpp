@@ -59,5 +59,6 @@ int main(int argc, char** argv) {
     }
     if (!cfg) return 0;  // -version, -help, -M help ...
     for (const auto& warning : cfg->warnings) print_error(cfg->program, warning);
+    kestrel::use_small_thread_stacks();
     return run_machine(*cfg);
 }

@@ -2,6 +2,7 @@
 
 #include "machine/pc_layout.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -74,6 +75,10 @@ uint8_t* map_anonymous_ram(uint64_t size) {
         munmap(reinterpret_cast<void*>(aligned + size), tail);
     auto* base = reinterpret_cast<uint8_t*>(aligned);
     madvise(base, size, MADV_HUGEPAGE);
+    // What kestrel writes before the guest runs (boot data, ACPI tables,
+    // the BIOS area) lies in the first 2 MiB, and Linux uses little of it:
+    // small pages there keep a VM that has not run yet (-S) at a few KiB.
+    madvise(base, std::min(size, kAlign), MADV_NOHUGEPAGE);
     madvise(base, size, MADV_MERGEABLE);
     return base;
 }

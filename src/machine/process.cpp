@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -88,6 +89,13 @@ std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const 
     logger->set_pattern(program + ": %v");
     logger->flush_on(spdlog::level::info);
     return logger;
+}
+
+void use_small_thread_stacks() {
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return;
+    if (pthread_attr_setstacksize(&attr, 1 << 20) == 0) pthread_setattr_default_np(&attr);
+    pthread_attr_destroy(&attr);
 }
 
 void setup_logging(const Config& cfg) {
