@@ -125,11 +125,11 @@ def failures(data, label):
 def machine_line(m, ctx):
     h = m["host"]
     if h.get("mode") == "nested":
-        return ("%s cores (outer machine: %s, kernel %s, PVM guest, no /dev/kvm); nested test "
-                "host: QEMU %s TCG L1 (`-cpu max -smp 2`) with kvm_amd, L1 kernel %s, "
-                "%d L1 vCPUs" % (ctx.get("outer_cpus", "?"), ctx.get("outer_cpu", "?"),
-                                 ctx.get("outer_kernel", "?"), ctx.get("l1_qemu", "?"),
-                                 h["kernel"], h["cpus"]))
+        return ("%s cores (outer machine: %s, kernel %s, PVM guest: its /dev/kvm is "
+                "paravirtual (kvm_pvm), too slow for Linux guests); nested test host: "
+                "QEMU %s TCG L1 (`-cpu max -smp 2`) with kvm_amd, L1 kernel %s, %d L1 vCPUs"
+                % (ctx.get("outer_cpus", "?"), ctx.get("outer_cpu", "?"),
+                   ctx.get("outer_kernel", "?"), ctx.get("l1_qemu", "?"), h["kernel"], h["cpus"]))
     return "%s, %d CPUs, kernel %s, KVM %s (direct)" % (
         h.get("cpu_model"), h["cpus"], h["kernel"], ",".join(h.get("kvm_module", [])))
 
