@@ -44,6 +44,13 @@ bool CompletionBatcher::busy(unsigned in_flight) const {
     return in_flight >= limits_.min_in_flight && delay_ns() > 0;
 }
 
+// An exponential average over about the last 4 completion events.
+void CompletionBatcher::completions_arrived(unsigned requests_taken) {
+    arrivals16_ = arrivals16_ - arrivals16_ / 4 + requests_taken * 4;
+    const bool linger = delay_ns() > 0 && arrivals16_ >= limits_.linger_min_arrivals16;
+    linger_left_ = linger ? limits_.linger_ticks : 0;
+}
+
 void CompletionBatcher::arm() {
     if (armed_) return;
     set_timer(timer_fd_, delay_ns());
@@ -54,11 +61,13 @@ void CompletionBatcher::timer_fired() {
     uint64_t expirations;
     [[maybe_unused]] ssize_t n = ::read(timer_fd_, &expirations, sizeof expirations);
     armed_ = false;
+    if (linger_left_ > 0) --linger_left_;
 }
 
 void CompletionBatcher::cancel() {
     set_timer(timer_fd_, 0);
     armed_ = false;
+    linger_left_ = 0;
 }
 
 } // namespace kestrel

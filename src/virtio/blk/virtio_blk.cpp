@@ -157,6 +157,8 @@ void VirtioBlk::start(VirtioActivation activation) {
     }
     loop.add_fd(config_.backend->completion_fd(), EPOLLIN, [this](uint32_t) {
         config_.backend->process_completions();
+        batcher_.completions_arrived(taken_since_completion_);
+        taken_since_completion_ = 0;
         poll_busy_queues();
         settle();
     });
@@ -164,7 +166,7 @@ void VirtioBlk::start(VirtioActivation activation) {
         batcher_.timer_fired();
         poll_busy_queues();
         raise_interrupts();
-        if (batcher_.busy(in_flight_)) batcher_.arm();
+        if (batcher_.keep_polling(in_flight_)) batcher_.arm();
     });
     // The driver may have queued requests before we watched its eventfds.
     for (auto& q : queues_) process_queue(*q);
@@ -197,8 +199,8 @@ void VirtioBlk::stop() {
 }
 
 // Takes every available request. Notifications go back on unless the
-// device is busy: then the queue is polled at each completion and at the
-// batcher's timer instead (CompletionBatcher).
+// device is busy or lingering: then the queue is polled at each completion
+// and at the batcher's timer instead (CompletionBatcher).
 void VirtioBlk::process_queue(Queue& queue) {
     Virtqueue& vq = *queue.vq;
     for (;;) {
@@ -210,8 +212,9 @@ void VirtioBlk::process_queue(Queue& queue) {
                 break;
             }
             handle_request(queue, std::move(request));
+            ++taken_since_completion_;
         }
-        queue.polled = !vq.broken() && batcher_.busy(in_flight_);
+        queue.polled = !vq.broken() && batcher_.keep_polling(in_flight_);
         if (queue.polled || vq.broken() || !vq.enable_notification()) break;
     }
     config_.backend->kick();
@@ -225,10 +228,8 @@ void VirtioBlk::poll_busy_queues() {
 
 // The end of every event: interrupts now, or after the batcher's delay.
 void VirtioBlk::settle() {
-    if (batcher_.busy(in_flight_))
-        batcher_.arm();
-    else
-        raise_interrupts();
+    if (!batcher_.busy(in_flight_)) raise_interrupts();
+    if (batcher_.keep_polling(in_flight_)) batcher_.arm();
 }
 
 void VirtioBlk::raise_interrupts() {

@@ -113,6 +113,7 @@ private:
     std::vector<std::unique_ptr<Request>> free_requests_;
     unsigned in_flight_ = 0;
     CompletionBatcher batcher_;
+    unsigned taken_since_completion_ = 0;
     bool stopping_ = false;
     bool needs_reset_sent_ = false;
 };

@@ -48,3 +48,27 @@ TEST_CASE("completion batcher: the timer fires once after the delay", "[virtio]"
     b.cancel();
     CHECK_FALSE(readable(b.timer_fd(), 5));
 }
+
+TEST_CASE("completion batcher: lingers after completions only while requests come in bunches",
+          "[virtio]") {
+    CompletionBatcher b;
+    for (int i = 0; i < 10; ++i) b.record_latency(8'000'000);
+    for (int i = 0; i < 10; ++i) b.completions_arrived(1);  // iodepth 1: one per completion
+    CHECK_FALSE(b.lingering());
+    CHECK_FALSE(b.keep_polling(0));
+    for (int i = 0; i < 3; ++i) b.completions_arrived(3);
+    CHECK(b.lingering());
+    CHECK(b.keep_polling(0));
+    for (unsigned i = 0; i < BatchLimits{}.linger_ticks; ++i) {
+        CHECK(b.lingering());
+        b.timer_fired();
+    }
+    CHECK_FALSE(b.lingering());
+}
+
+TEST_CASE("completion batcher: a fast disk never lingers", "[virtio]") {
+    CompletionBatcher b;
+    b.record_latency(50'000);
+    for (int i = 0; i < 10; ++i) b.completions_arrived(8);
+    CHECK_FALSE(b.lingering());
+}
