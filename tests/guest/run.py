@@ -66,7 +66,7 @@ def reported(results):
 # A test host that froze (long L1 soft lockup) or died without a status (an
 # L1 kernel panic) failed below the VMM: TCG's SVM emulation or L1's KVM.
 HOST_FAULTS = (kvmhost.STATUS_WEDGED, kvmhost.STATUS_HOST_FAILED)
-FRESH_HOSTS = 2
+FRESH_HOSTS = 3
 
 
 def rerun_in_fresh_host(args, results, assets_json, missing, attempt):
