@@ -1,6 +1,7 @@
 #include "machine/virtio_disks.h"
 
 #include "block/block_backend.h"
+#include "block/block_stats.h"
 #include "config/drive_probe.h"
 #include "devices/pci/pci_bus.h"
 #include "machine/guest_memory.h"
@@ -13,7 +14,6 @@
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
-#include <time.h>
 
 namespace kestrel {
 namespace {
@@ -56,12 +56,6 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
 uint16_t queue_count(const DeviceConfig& device, const Config& cfg) {
     unsigned n = device.num_queues.value_or(cfg.smp.cpus);
     return uint16_t(std::clamp(n, 1u, 64u));
-}
-
-uint64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
 } // namespace
@@ -158,7 +152,7 @@ std::vector<BlockDeviceInfo> VirtioDisks::info() const {
         b.flush_total_time_ns = s.flush_total_time_ns;
         b.unmap_total_time_ns = s.unmap_total_time_ns;
         b.wr_highest_offset = s.wr_highest_offset;
-        if (s.last_completion_ns) b.idle_time_ns = now_ns() - s.last_completion_ns;
+        if (s.last_completion_ns) b.idle_time_ns = block_clock_ns() - s.last_completion_ns;
         out.push_back(std::move(b));
     }
     return out;

@@ -4,12 +4,12 @@
 // header or the status byte makes the device need a reset.
 #include "virtio/blk/virtio_blk.h"
 
+#include "block/block_stats.h"
 #include "virtio/blk/virtio_blk_abi.h"
 #include "virtio/blk/virtio_blk_internal.h"
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 namespace kestrel {
 
@@ -44,12 +44,6 @@ void drop_front(std::span<const iovec> iov, size_t skip, std::vector<iovec>& out
     }
 }
 
-uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
-}
-
 uint64_t total_length(const std::vector<iovec>& iov) {
     uint64_t n = 0;
     for (const iovec& v : iov) n += v.iov_len;
@@ -61,7 +55,7 @@ uint64_t total_length(const std::vector<iovec>& iov) {
 void VirtioBlk::handle_request(Queue& queue, std::unique_ptr<Request> owned) {
     Request& request = *owned.release();  // back to the free list in complete()
     ++in_flight_;
-    request.start_ns = monotonic_ns();
+    request.start_ns = block_clock_ns();
     request.pending = 0;
     request.written = 0;
     request.result = kSOk;
@@ -190,7 +184,7 @@ void VirtioBlk::complete(Request& request, uint8_t status) {
         request.queue->vq->push(request.chain.head, request.written + 1);
     }
     --in_flight_;
-    batcher_.record_latency(monotonic_ns() - request.start_ns);
+    batcher_.record_latency(block_clock_ns() - request.start_ns);
     free_requests_.emplace_back(&request);
 }
 
