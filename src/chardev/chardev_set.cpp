@@ -16,9 +16,9 @@ struct ChardevSet::Entry {
 
 namespace {
 
-// The option text QEMU would name in an error. ChardevConfig keeps only
-// the parsed options, so this is rebuilt from them.
-// The option the user typed; for a default chardev, a -chardev spelling.
+// The option text QEMU would name in an error: the option as the user typed
+// it; for a default chardev (no such text), a -chardev spelling rebuilt
+// from the parsed options.
 std::string chardev_location(const ChardevConfig& cfg) {
     if (!cfg.location.empty()) return cfg.location;
     std::string s = "-chardev " + cfg.backend + ",id=" + cfg.id;

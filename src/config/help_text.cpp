@@ -1,6 +1,7 @@
 // -version, -help and the "help" listings of -machine, -cpu, -accel,
-// -display and -d (those of -device and -object are in their files), laid out like QEMU's so that people and scripts find
-// things where they expect them.
+// -display and -d (those of -device and -object are in their files), laid
+// out like QEMU's so that people and scripts find things where they expect
+// them.
 #include "config/chardev_opts.h"
 #include "config/cpu_features.h"
 #include "config/parser.h"

@@ -136,10 +136,12 @@ DeviceConfig make_device(const Config& cfg, const PendingOpts& p) {
     dev.location = p.location;
     bool has_driver = false;
     for (const qopts::OptPair& pair : p.pairs) {
-        if (pair.key == "driver")
-            dev.driver = pair.value, has_driver = true;
-        else if (pair.key == "id")
+        if (pair.key == "driver") {
+            dev.driver = pair.value;
+            has_driver = true;
+        } else if (pair.key == "id") {
             dev.id = pair.value;
+        }
     }
     if (!has_driver)
         throw ConfigError("Parameter 'driver' is missing");
