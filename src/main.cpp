@@ -2,7 +2,7 @@
 #include "chardev/terminal.h"
 #include "config/parser.h"
 #include "machine/pc_machine.h"
-#include "machine/process.h"
+#include "base/process.h"
 
 #include <csignal>
 #include <iostream>
@@ -28,7 +28,7 @@ int run_machine(const kestrel::Config& cfg) {
     kestrel::Daemonizer daemon;
     try {
         if (cfg.daemonize) daemon.detach();
-        kestrel::setup_logging(cfg);
+        kestrel::setup_logging(cfg.program, cfg.logfile, cfg.log_items);
         kestrel::PcMachine machine(cfg);
         machine.open_backends();
         std::unique_ptr<kestrel::PidFile> pidfile;

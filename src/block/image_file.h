@@ -2,7 +2,7 @@
 // Opening a raw image: a regular file or a host block device, with the open
 // flags the cache mode asks for, its size and its I/O alignment.
 #include "block/block_backend.h"
-#include "block/unique_fd.h"
+#include "base/unique_fd.h"
 
 #include <cstdint>
 #include <string>

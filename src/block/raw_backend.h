@@ -7,7 +7,7 @@
 #include "block/image_file.h"
 #include "block/io_ring.h"
 #include "block/raw_op.h"
-#include "block/unique_fd.h"
+#include "base/unique_fd.h"
 
 #include <deque>
 #include <memory>

@@ -6,7 +6,7 @@
 // extents are copied (SEEK_DATA/SEEK_HOLE, copy_file_range, falling back to
 // read/write that skips zero blocks), so sparse images stay cheap. Unlike
 // QEMU's qcow2 overlay the copy costs time proportional to the data.
-#include "block/unique_fd.h"
+#include "base/unique_fd.h"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Reading a ChardevConfig's options the way QEMU's chardev code does.
-#include "config/config.h"
+#include "chardev/chardev_config.h"
 
 #include <optional>
 #include <string>

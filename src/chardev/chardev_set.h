@@ -3,8 +3,8 @@
 // (COM ports, monitors) by id. A mux=on chardev (mon:stdio) hands each
 // frontend its own view; the mux switches input between them with C-a c.
 #include "chardev/chardev.h"
-#include "config/config.h"
-#include "machine/event_loop.h"
+#include "chardev/chardev_config.h"
+#include "base/event_loop.h"
 
 #include <functional>
 #include <memory>

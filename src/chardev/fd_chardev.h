@@ -15,7 +15,7 @@
 // Always "connected": attach() posts opened() to the frontend.
 #include "chardev/chardev.h"
 #include "chardev/frontend_notifier.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <atomic>
 #include <memory>

@@ -5,7 +5,7 @@
 // work first in, first out). An event is dropped if, when it runs, the
 // notifier is gone or the chardev has a different frontend.
 #include "chardev/chardev.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <functional>
 #include <memory>

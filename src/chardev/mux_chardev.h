@@ -14,7 +14,7 @@
 #include "chardev/chardev.h"
 #include "chardev/chardev_set.h"
 #include "chardev/frontend_notifier.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <chrono>
 #include <memory>

@@ -4,8 +4,8 @@
 // socket server with wait=on blocks here until its first client).
 #include "chardev/chardev.h"
 #include "chardev/chardev_messages.h"
-#include "config/config.h"
-#include "machine/event_loop.h"
+#include "chardev/chardev_config.h"
+#include "base/event_loop.h"
 
 #include <memory>
 

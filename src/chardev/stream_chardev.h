@@ -17,7 +17,7 @@
 // frontend and the subclass's on_disconnected() runs.
 #include "chardev/chardev.h"
 #include "chardev/frontend_notifier.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <atomic>
 #include <map>

@@ -13,7 +13,8 @@
 #include "devices/serial/serial_16550.h"
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
+#include "devices/pc_layout.h"
 
 #include <stdexcept>
 

@@ -4,11 +4,11 @@
 #include "chardev/chardev.h"
 #include "config/config.h"
 #include "devices/bus.h"
-#include "devices/irq_line.h"
-#include "machine/event_loop.h"
-#include "machine/guest_memory.h"
-#include "machine/machine_control.h"
-#include "machine/vm.h"
+#include "base/irq_line.h"
+#include "base/event_loop.h"
+#include "kvm/guest_memory.h"
+#include "base/machine_control.h"
+#include "kvm/vm.h"
 
 #include <array>
 #include <memory>

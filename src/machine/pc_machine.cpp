@@ -3,8 +3,8 @@
 #include "machine/boot/linux_boot.h"
 #include "devices/piix/piix4_pm.h"
 #include "machine/pc_board.h"
-#include "machine/pc_layout.h"
-#include "machine/topology.h"
+#include "kvm/pc_memory_map.h"
+#include "vcpu/topology.h"
 #include "machine/virtio_disks.h"
 #include "machine/vm_controller.h"
 #include "monitor/event_sink.h"
@@ -109,9 +109,11 @@ void PcMachine::tear_down() {
 
 void PcMachine::create_vcpus() {
     Vcpu::install_kick_handler();
+    auto supported = kvm_.supported_cpuid();
+    add_vmm_features(supported, kvm_.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
     for (unsigned i = 0; i < cfg_.smp.cpus; ++i) {
         uint32_t apic = apic_id_for(i, cfg_.smp);
-        auto cpuid = build_cpuid(kvm_.supported_cpuid(), cfg_.cpu, cfg_.smp, i);
+        auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);
         vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this}));
     }
 }

@@ -5,11 +5,11 @@
 #include "chardev/chardev_set.h"
 #include "config/config.h"
 #include "devices/bus.h"
-#include "machine/event_loop.h"
-#include "machine/guest_memory.h"
-#include "machine/machine_control.h"
-#include "machine/vm.h"
-#include "vcpu/kvm_system.h"
+#include "base/event_loop.h"
+#include "kvm/guest_memory.h"
+#include "base/machine_control.h"
+#include "kvm/vm.h"
+#include "kvm/kvm_system.h"
 #include "vcpu/vcpu.h"
 
 #include <memory>

@@ -5,7 +5,7 @@
 // or on a thread of its own: never on the main loop, so a vCPU resetting
 // the device cannot wait on a loop busy with the monitor.
 #include "config/config.h"
-#include "machine/iothread.h"
+#include "base/iothread.h"
 #include "monitor/vm_control.h"
 
 #include <memory>

@@ -2,7 +2,7 @@
 
 #include "config/parser.h"
 #include "machine/pc_machine.h"
-#include "machine/process.h"
+#include "base/process.h"
 #include "machine/virtio_disks.h"
 #include "vcpu/register_dump.h"
 

@@ -4,7 +4,7 @@
 // events to the QMP clients.
 #include "chardev/chardev_set.h"
 #include "config/config.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 #include "monitor/event_sink.h"
 #include "monitor/vm_control.h"
 

@@ -1,10 +1,10 @@
 #include "vcpu/boot_state.h"
 
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <cerrno>
 #include <cstring>
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 #include <stdexcept>
 #include <string>
 #include <sys/ioctl.h>

@@ -2,8 +2,8 @@
 // Power-on and boot-entry CPU state: the BSP enters a 64-bit Linux kernel
 // directly (boot protocol "64-bit boot"), so kestrel builds the flat GDT and
 // identity-mapped page tables the protocol requires.
-#include "machine/guest_memory.h"
-#include "vcpu/kvm_system.h"
+#include "kvm/guest_memory.h"
+#include "kvm/kvm_system.h"
 
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 #include "vcpu/cpuid.h"
 
-#include "machine/topology.h"
+#include "vcpu/topology.h"
 #include "vcpu/cpu_models.h"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
 #pragma once
 // The CPUID table one vCPU sees: what KVM supports, filtered by the -cpu
 // model and +feat/-feat, with topology leaves for its place in -smp.
-#include "config/config.h"
+#include "vcpu/cpu_config.h"
 
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 #include <vector>
 
 namespace kestrel {

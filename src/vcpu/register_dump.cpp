@@ -1,6 +1,6 @@
 #include "vcpu/register_dump.h"
 
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 
 #include <cerrno>
 #include <cstring>

@@ -3,12 +3,12 @@
 // dispatch to the port-I/O and MMIO buses. pause() parks the thread outside
 // KVM_RUN (a signal kicks it out); resume() lets it run again.
 #include "devices/bus.h"
-#include "machine/machine_control.h"
-#include "machine/vm.h"
+#include "base/machine_control.h"
+#include "kvm/vm.h"
 
 #include <atomic>
 #include <condition_variable>
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 #include <mutex>
 #include <thread>
 #include <vector>

@@ -2,7 +2,7 @@
 // A virtio device, independent of its transport (VIRTIO 1.2 §2-§4). The
 // PCI transport (virtio_pci) owns common config, notifications, ISR and
 // MSI-X; the device knows its features, config space and queues.
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <cstdint>
 #include <functional>

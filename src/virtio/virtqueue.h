@@ -10,7 +10,7 @@
 // a malformed ring or descriptor chain puts the queue in the "broken" state
 // (logged once); pop() then returns PopResult::Broken and push() does
 // nothing. The device answers that with VirtioDevice::on_needs_reset.
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <cstdint>
 #include <span>

@@ -16,8 +16,8 @@
 #include "devices/bus_device.h"
 #include "devices/i8042/ps2_keyboard.h"
 #include "devices/i8042/ps2_mouse.h"
-#include "devices/irq_line.h"
-#include "machine/machine_control.h"
+#include "base/irq_line.h"
+#include "base/machine_control.h"
 
 #include <array>
 #include <deque>

@@ -3,7 +3,7 @@
 // from 0 to 1 resets the machine, bit 1 is the A20 gate. Under KVM A20 is
 // never masked; the bit is kept so the guest reads back what it wrote.
 #include "devices/bus_device.h"
-#include "machine/machine_control.h"
+#include "base/machine_control.h"
 
 #include <mutex>
 

@@ -1,6 +1,6 @@
 #include "devices/piix/acpi_pm_regs.h"
 
-#include "machine/pc_layout.h"
+#include "devices/pc_layout.h"
 
 #include <spdlog/spdlog.h>
 #include <time.h>

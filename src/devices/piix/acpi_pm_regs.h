@@ -9,8 +9,8 @@
 // touches these registers; there is no asynchronous timer interrupt (Linux
 // never enables TMR_EN; it polls the timer as a clocksource).
 #include "devices/bus_device.h"
-#include "devices/irq_line.h"
-#include "machine/machine_control.h"
+#include "base/irq_line.h"
+#include "base/machine_control.h"
 
 #include <cstdint>
 #include <functional>

@@ -9,7 +9,7 @@
 #include "devices/pci/pci_device.h"
 #include "devices/piix/pirq_router.h"
 #include "devices/piix/reset_control.h"
-#include "machine/machine_control.h"
+#include "base/machine_control.h"
 
 #include <memory>
 

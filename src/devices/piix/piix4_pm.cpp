@@ -1,6 +1,6 @@
 #include "devices/piix/piix4_pm.h"
 
-#include "machine/pc_layout.h"
+#include "devices/pc_layout.h"
 
 namespace kestrel {
 

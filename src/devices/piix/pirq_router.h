@@ -4,7 +4,7 @@
 // by its route control register (config 0x60-0x63 of the ISA bridge).
 // Levels are combined: a PIRQ is high while any function driving it is, and
 // an ISA IRQ while any PIRQ routed to it is. A route change moves the level.
-#include "devices/irq_line.h"
+#include "base/irq_line.h"
 #include "devices/pci/pci_bus.h"
 
 #include <array>

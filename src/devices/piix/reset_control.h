@@ -4,7 +4,7 @@
 // machine for a reset; SYS_RST (bit 1) and FULL_RST (bit 3) are kept and
 // read back. One byte wide; PciConfigIo forwards byte accesses at 0xCF9 here.
 #include "devices/bus_device.h"
-#include "machine/machine_control.h"
+#include "base/machine_control.h"
 
 #include <atomic>
 

@@ -15,12 +15,12 @@
 // Machine reset clears the interrupt enables and flags (register B PIE, AIE,
 // UIE, SQWE and register C) as the chip's RESET pin does; time and CMOS RAM
 // are battery-backed and survive.
-#include "config/config.h"
+#include "devices/rtc/rtc_config.h"
 #include "devices/bus_device.h"
-#include "devices/irq_line.h"
+#include "base/irq_line.h"
 #include "devices/rtc/rtc_clock.h"
 #include "devices/rtc/rtc_time.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <array>
 #include <memory>

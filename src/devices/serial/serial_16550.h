@@ -12,7 +12,7 @@
 // frontend) and calls Chardev::frontend_ready() without it.
 #include "chardev/chardev.h"
 #include "devices/bus_device.h"
-#include "devices/irq_line.h"
+#include "base/irq_line.h"
 
 #include <array>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // COM3 share IRQ 4, COM2 and COM4 IRQ 3): the line is high while any input
 // is high. Each device gets its own input; the output changes only when the
 // OR of the inputs does.
-#include "devices/irq_line.h"
+#include "base/irq_line.h"
 
 #include <deque>
 #include <mutex>

@@ -2,7 +2,7 @@
 
 #include "machine/acpi/acpi_table.h"
 #include "machine/acpi/tables.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <fmt/format.h>
 #include <stdexcept>

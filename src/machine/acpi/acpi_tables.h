@@ -2,7 +2,7 @@
 // ACPI tables of the pc machine, written into the BIOS area
 // (pc::BIOS_AREA_START .. pc::BIOS_AREA_END, e820-reserved).
 #include "config/config.h"
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <cstdint>
 

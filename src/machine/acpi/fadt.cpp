@@ -1,7 +1,8 @@
 // FADT (ACPI 6.0 layout, revision 6) and FACS for the PIIX4-style PM block.
 #include "machine/acpi/acpi_table.h"
 #include "machine/acpi/tables.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
+#include "devices/pc_layout.h"
 
 namespace kestrel::acpi {
 namespace {

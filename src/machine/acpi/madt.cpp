@@ -2,8 +2,8 @@
 // overrides and the LINT1 NMI, as a PC with a PIIX3 and an IOAPIC has them.
 #include "machine/acpi/acpi_table.h"
 #include "machine/acpi/tables.h"
-#include "machine/pc_layout.h"
-#include "machine/topology.h"
+#include "kvm/pc_memory_map.h"
+#include "vcpu/topology.h"
 
 #include <algorithm>
 

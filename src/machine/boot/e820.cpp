@@ -1,6 +1,6 @@
 #include "machine/boot/e820.h"
 
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #pragma once
 // The BIOS e820 memory map the pc machine reports to a directly booted kernel.
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <cstdint>
 #include <vector>

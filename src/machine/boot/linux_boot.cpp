@@ -2,7 +2,7 @@
 
 #include "machine/boot/e820.h"
 #include "machine/boot/file_bytes.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <algorithm>
 #include <cstring>

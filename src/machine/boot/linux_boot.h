@@ -3,7 +3,7 @@
 // command line into guest RAM and builds the zero page (struct boot_params).
 // The vCPU side starts the BSP in long mode at entry_rip with RSI = zero_page.
 #include "machine/boot/setup_header.h"
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 #include "virtio/blk/virtio_blk.h"
 
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 #include "virtio/blk/virtio_blk_abi.h"
 #include "virtio/blk/virtio_blk_internal.h"
 

@@ -2,7 +2,7 @@
 // The virtio PCI transport's plumbing on a KVM Vm: ioeventfds through
 // KVM_IOEVENTFD, MSI-X vectors as GSI routes with an irqfd each, so a
 // device thread raises an interrupt with one eventfd write.
-#include "machine/vm.h"
+#include "kvm/vm.h"
 #include "virtio/pci/virtio_pci_plumbing.h"
 
 #include <optional>

@@ -2,7 +2,7 @@
 // Helpers shared by the chardev unit tests.
 #include "chardev/chardev.h"
 #include "chardev/open_chardev.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <catch2/catch.hpp>
 

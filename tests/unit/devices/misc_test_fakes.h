@@ -2,8 +2,8 @@
 // Fakes shared by the legacy-device tests (serial, rtc, i8042, misc ports).
 #include "chardev/chardev.h"
 #include "devices/bus_device.h"
-#include "devices/irq_line.h"
-#include "machine/machine_control.h"
+#include "base/irq_line.h"
+#include "base/machine_control.h"
 
 #include <cstdint>
 #include <vector>

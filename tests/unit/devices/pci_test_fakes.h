@@ -1,11 +1,11 @@
 #pragma once
 // Fakes shared by the PCI and PIIX unit tests.
 #include "devices/bus.h"
-#include "devices/irq_line.h"
+#include "base/irq_line.h"
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_config_io.h"
 #include "devices/pci/pci_device.h"
-#include "machine/machine_control.h"
+#include "base/machine_control.h"
 
 #include <memory>
 #include <vector>

@@ -4,7 +4,8 @@
 #include "devices/piix/i440fx.h"
 #include "devices/piix/piix3.h"
 #include "devices/piix/piix4_pm.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
+#include "devices/pc_layout.h"
 #include "pci_test_fakes.h"
 
 #include <array>

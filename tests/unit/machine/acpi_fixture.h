@@ -1,6 +1,6 @@
 #pragma once
 // Reading ACPI tables back out of guest memory in tests.
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <catch2/catch.hpp>
 #include <cstring>

@@ -1,6 +1,7 @@
 #include "machine/acpi/acpi_tables.h"
 #include "machine/acpi/tables.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
+#include "devices/pc_layout.h"
 #include "tests/unit/machine/acpi_fixture.h"
 
 #include <algorithm>

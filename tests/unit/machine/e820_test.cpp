@@ -1,5 +1,5 @@
 #include "machine/boot/e820.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <catch2/catch.hpp>
 

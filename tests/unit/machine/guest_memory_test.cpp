@@ -1,4 +1,4 @@
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>

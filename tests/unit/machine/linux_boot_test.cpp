@@ -1,6 +1,6 @@
 #include "machine/boot/e820.h"
 #include "machine/boot/linux_boot.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 #include "machine/acpi/acpi_tables.h"
 #include "machine/acpi/tables.h"
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 #include "tests/unit/machine/acpi_fixture.h"
 
 using namespace kestrel;

@@ -2,7 +2,7 @@
 // A virtio-blk device on one hand-built queue, a fake backend and an event
 // loop pumped by the test: the driver's side of virtio-blk requests.
 #include "fake_block_backend.h"
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 #include "test_ring.h"
 #include "virtio/blk/virtio_blk.h"
 #include "virtio/blk/virtio_blk_abi.h"

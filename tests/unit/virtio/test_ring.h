@@ -2,7 +2,7 @@
 // The driver's side of a split ring, built by hand in a flat fake guest
 // memory: descriptor table at 0x1000, avail ring at 0x3000, used ring at
 // 0x4000, buffers from 0x10000 on.
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 #include "virtio/virtqueue.h"
 
 #include <cstdint>

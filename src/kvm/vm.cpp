@@ -1,6 +1,6 @@
-#include "machine/vm.h"
+#include "kvm/vm.h"
 
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,10 +1,9 @@
 #pragma once
 // Process-level concerns of a VMM: -daemonize, -pidfile, -D logging,
 // signals that end the guest.
-#include "config/config.h"
-
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace spdlog {
 class logger;
@@ -39,7 +38,10 @@ private:
     int fd_ = -1;
 };
 
-void setup_logging(const Config& cfg);  // throws on an unwritable -D file
+// The default logger: "<program>: " lines on stderr, or in `logfile` (-D);
+// debug level when -d named items. Throws on an unwritable -D file.
+void setup_logging(const std::string& program, const std::string& logfile,
+                   const std::vector<std::string>& log_items);
 
 // Threads started from now on get 1 MiB stacks instead of glibc's 8 MiB.
 // Where the host backs anonymous memory with transparent huge pages

@@ -1,6 +1,5 @@
-#include "vcpu/kvm_system.h"
+#include "kvm/kvm_system.h"
 
-#include "vcpu/cpuid.h"
 
 #include <cerrno>
 #include <cstring>
@@ -56,7 +55,6 @@ void KvmSystem::load_supported_cpuid() {
         c->nent = n;
         if (ioctl(fd_, KVM_GET_SUPPORTED_CPUID, c) == 0) {
             cpuid_.assign(c->entries, c->entries + c->nent);
-            add_vmm_features(cpuid_, check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
             return;
         }
         if (errno != E2BIG) break;

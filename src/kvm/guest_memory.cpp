@@ -1,6 +1,6 @@
-#include "machine/guest_memory.h"
+#include "kvm/guest_memory.h"
 
-#include "machine/pc_layout.h"
+#include "kvm/pc_memory_map.h"
 
 #include <algorithm>
 #include <cerrno>

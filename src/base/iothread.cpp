@@ -1,4 +1,4 @@
-#include "machine/iothread.h"
+#include "base/iothread.h"
 
 #include <future>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "machine/process.h"
+#include "base/process.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -98,16 +98,17 @@ void use_small_thread_stacks() {
     pthread_attr_destroy(&attr);
 }
 
-void setup_logging(const Config& cfg) {
+void setup_logging(const std::string& program, const std::string& logfile,
+                   const std::vector<std::string>& log_items) {
     std::shared_ptr<spdlog::logger> logger;
-    if (!cfg.logfile.empty()) {
-        logger = open_log_file(cfg.program, cfg.logfile);
+    if (!logfile.empty()) {
+        logger = open_log_file(program, logfile);
     } else {
         logger = spdlog::stderr_logger_mt("kestrel");
-        logger->set_pattern(cfg.program + ": %v");
+        logger->set_pattern(program + ": %v");
     }
     // Guest misbehaviour is logged at debug level: shown with -d guest_errors/unimp.
-    logger->set_level(cfg.log_items.empty() ? spdlog::level::warn : spdlog::level::debug);
+    logger->set_level(log_items.empty() ? spdlog::level::warn : spdlog::level::debug);
     spdlog::set_default_logger(logger);
 }
 

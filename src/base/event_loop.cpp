@@ -1,4 +1,4 @@
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <cerrno>
 #include <cstring>

@@ -2,7 +2,7 @@
 // /dev/kvm: the API version check, capability queries and the host-wide
 // lists a VM is configured from (supported CPUID, settable MSRs).
 #include <cstdint>
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 #include <set>
 #include <vector>
 
@@ -19,6 +19,7 @@ public:
     int fd() const { return fd_; }
     int check_extension(long cap) const;
     long vcpu_mmap_size() const;
+    // KVM_GET_SUPPORTED_CPUID as KVM answers it (see add_vmm_features).
     const std::vector<kvm_cpuid_entry2>& supported_cpuid() const { return cpuid_; }
     bool msr_settable(uint32_t index) const { return msrs_.count(index) != 0; }
 

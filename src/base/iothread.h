@@ -3,7 +3,7 @@
 // devices (virtio-blk with iothread=X) serve their queues and complete
 // their I/O, away from the main loop. The thread is named "IO X" as QEMU
 // names it.
-#include "machine/event_loop.h"
+#include "base/event_loop.h"
 
 #include <string>
 #include <thread>

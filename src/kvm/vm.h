@@ -2,11 +2,11 @@
 // A KVM virtual machine: memory slots, the in-kernel irqchip (PIC, IOAPIC)
 // and PIT, GSI routing, and the power-on state of those chips so a machine
 // reset can put them back.
-#include "devices/irq_line.h"
-#include "machine/guest_memory.h"
-#include "vcpu/kvm_system.h"
+#include "base/irq_line.h"
+#include "kvm/guest_memory.h"
+#include "kvm/kvm_system.h"
 
-#include "vcpu/kvm_abi.h"
+#include "kvm/kvm_abi.h"
 #include <array>
 #include <atomic>
 #include <map>

@@ -2,7 +2,7 @@
 // Guest RAM: one host mapping split into regions around the PCI hole.
 // All accessors bounds-check; a guest-supplied address outside RAM yields
 // nullptr / false, never a host fault.
-#include "config/config.h"
+#include "kvm/memory_config.h"
 
 #include <cstdint>
 #include <span>

@@ -2,7 +2,7 @@
 // CPU topology as x86 encodes it: APIC IDs pack thread, core, die and socket
 // numbers into bit fields, each as wide as its count rounded up to a power
 // of two. MADT entries and CPUID leaves 1/4/0xB/0x1F must all use this.
-#include "config/config.h"
+#include "vcpu/cpu_config.h"
 
 #include <bit>
 #include <cstdint>

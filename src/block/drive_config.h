@@ -1,0 +1,31 @@
+#pragma once
+#include <string>
+
+namespace kestrel {
+
+// One -drive (QEMU 7.2's legacy drive options). kestrel has virtio and
+// none interfaces only; IDE, floppy, SCSI, ... are refused while parsing.
+// Nothing here has been opened: missing files are the opener's to report.
+struct DriveConfig {
+    std::string location;       // "-drive file=...": the prefix of open-time errors
+    std::string id;             // id=, else QEMU's implied "virtio<N>" / "none<N>" (N = index)
+    std::string interface;      // "virtio" | "none"
+    unsigned index = 0;         // index=, else the first free one on that interface
+    std::string file;           // empty only for an empty if=none drive (no device may use it)
+    // "raw", or empty when format= was not given: the opener probes and,
+    // finding a raw image, prints image_probe_warning(file) (drive_opts.h).
+    std::string format;
+    // cache= as QEMU resolves it (writeback: writeback on; none: direct;
+    // writethrough: writeback off; directsync: direct, writeback off;
+    // unsafe: no-flush), then cache.writeback/direct/no-flush= override.
+    bool cache_writeback = true;
+    bool cache_direct = false;
+    bool cache_no_flush = false;
+    std::string aio = "threads";     // threads | native | io_uring
+    bool read_only = false;          // readonly=on
+    bool snapshot = false;           // snapshot=on: writes go to a temporary copy
+    std::string discard = "ignore";  // ignore | unmap (off/on are stored as these)
+    std::string serial;              // legacy serial= (the device's default serial)
+};
+
+} // namespace kestrel

@@ -1,0 +1,28 @@
+#pragma once
+// The pc board's fixed resources that several layers must agree on: the
+// PIIX4 power management registers (the device, the FADT and the DSDT).
+#include <cstdint>
+
+namespace kestrel::pc {
+// ACPI PM I/O block of the PIIX4 function (QEMU's default base).
+constexpr uint16_t ACPI_PM_BASE = 0x600;
+constexpr unsigned ACPI_SCI_IRQ = 9;
+
+// PIIX4 power management registers (offsets from ACPI_PM_BASE) and the
+// values the FADT and DSDT publish for them.
+constexpr uint16_t PM1_EVT_OFFSET = 0x00;  // 2 bytes status, 2 bytes enable
+constexpr uint16_t PM1_CNT_OFFSET = 0x04;  // 2 bytes
+constexpr uint16_t PM_TMR_OFFSET = 0x08;   // 4 bytes, 24-bit counter at 3.579545 MHz
+constexpr uint16_t PM_BLOCK_LEN = 0x40;    // PIIX4 PMBA decodes 64 bytes
+constexpr uint16_t GPE0_BASE = 0xafe0;     // 2 bytes status, 2 bytes enable
+constexpr uint16_t GPE0_LEN = 4;
+constexpr uint16_t RESET_CONTROL_PORT = 0xcf9;  // FADT RESET_REG, value 0x06
+constexpr uint8_t RESET_VALUE = 0x06;
+constexpr unsigned SLP_TYP_S5 = 0;         // \_S5 package value, PM1_CNT bits 10-12
+constexpr uint16_t PM1_CNT_SCI_EN = 1u << 0;
+constexpr uint16_t PM1_CNT_SLP_EN = 1u << 13;
+constexpr unsigned PM1_CNT_SLP_TYP_SHIFT = 10;
+constexpr uint16_t PM1_STS_TMR = 1u << 0;
+constexpr uint16_t PM1_STS_PWRBTN = 1u << 8;
+// FADT SMI_CMD is 0: the machine is always in ACPI mode, SCI_EN reads 1.
+} // namespace kestrel::pc
