@@ -40,7 +40,7 @@ def layer_of(path):
     if top == "devices":
         # The device model: the root files and the PCI core. The type
         # table lists every device folder, so it sits with them.
-        if path == "devices/device_types.cpp":
+        if path in ("devices/device_types.cpp", "devices/device_types.h"):
             return "devices"
         if len(parts) == 2 or parts[1] == "pci":
             return "model"

@@ -51,6 +51,10 @@ echo "== command-line tests"
 python3 tests/cli/run_cli_tests.py build/kestrel 2>&1 | tee "$logs/cli.log" | tail -n 3
 count_stage cli "$logs/cli.log"
 
+echo "== device introspection against QEMU 7.2"
+python3 tests/cli/compare_with_qemu.py build/kestrel 2>&1 | tee "$logs/compare.log" | grep -v '^PASS'
+count_stage compare "$logs/compare.log"
+
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
 count_stage guest "$logs/guest.log"

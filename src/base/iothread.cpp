@@ -18,7 +18,10 @@ IoThread::IoThread(std::string id) : id_(std::move(id)) {
     thread_id_ = tid.get();
 }
 
-IoThread::~IoThread() {
+IoThread::~IoThread() { stop(); }
+
+void IoThread::stop() {
+    if (!thread_.joinable()) return;
     loop_.stop();
     thread_.join();
 }

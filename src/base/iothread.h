@@ -13,7 +13,10 @@ namespace kestrel {
 class IoThread {
 public:
     explicit IoThread(std::string id);
-    ~IoThread();  // stops the loop and joins the thread
+    ~IoThread();  // stop()
+    // Stops the loop and joins the thread; the loop object stays, so that
+    // devices served on it can still be torn down. Idempotent.
+    void stop();
     IoThread(const IoThread&) = delete;
     IoThread& operator=(const IoThread&) = delete;
 

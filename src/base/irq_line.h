@@ -1,6 +1,8 @@
 #pragma once
 // An interrupt input of the in-kernel irqchip (or a fake in unit tests).
 // Edge-triggered ISA devices call pulse(); level-triggered ones set_level().
+#include <memory>
+
 namespace kestrel {
 
 class IrqLine {
@@ -12,5 +14,11 @@ public:
         set_level(false);
     }
 };
+
+// A shared_ptr that does not own `line`, for interfaces that take one
+// when the board keeps the line alive.
+inline std::shared_ptr<IrqLine> borrowed_line(IrqLine& line) {
+    return std::shared_ptr<IrqLine>(std::shared_ptr<void>{}, &line);
+}
 
 } // namespace kestrel

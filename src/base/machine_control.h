@@ -1,6 +1,6 @@
 #pragma once
-// What devices may ask of the machine: the guest powered off or asked for a
-// reset. Calls come from vCPU threads; the machine acts on them from its own
+// What devices may ask of the machine: the guest powered off, asked for a
+// reset, or (through a test device) for the VMM to exit with a status. Calls come from vCPU threads; the machine acts on them from its own
 // loop (it stops the vCPUs first), so implementations must only record.
 namespace kestrel {
 
@@ -12,6 +12,9 @@ public:
     virtual ~MachineControl() = default;
     virtual void request_shutdown(ShutdownCause cause) = 0;
     virtual void request_reset(ShutdownCause cause) = 0;
+    // Ends kestrel with exit status `status` at once, without the SHUTDOWN
+    // event (QEMU's isa-debug-exit).
+    virtual void request_exit(int status) = 0;
 };
 
 } // namespace kestrel

@@ -13,7 +13,7 @@ struct DriveConfig {
     unsigned index = 0;         // index=, else the first free one on that interface
     std::string file;           // empty only for an empty if=none drive (no device may use it)
     // "raw", or empty when format= was not given: the opener probes and,
-    // finding a raw image, prints image_probe_warning(file) (drive_opts.h).
+    // finding a raw image, prints image_probe_warning(file).
     std::string format;
     // cache= as QEMU resolves it (writeback: writeback on; none: direct;
     // writethrough: writeback off; directsync: direct, writeback off;
@@ -27,5 +27,9 @@ struct DriveConfig {
     std::string discard = "ignore";  // ignore | unmap (off/on are stored as these)
     std::string serial;              // legacy serial= (the device's default serial)
 };
+
+// What QEMU prints when a -drive without format= is opened and probing
+// finds a raw image (three lines, no program prefix, on stderr).
+std::string image_probe_warning(const std::string& file);
 
 } // namespace kestrel

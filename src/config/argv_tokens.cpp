@@ -31,7 +31,7 @@ constexpr OptionSpec kOptions[] = {
     {"rtc", true},         {"nodefaults", false}, {"chardev", true},
     {"monitor", true},     {"qmp", true},         {"qmp-pretty", true},
     {"mon", true},         {"drive", true},       {"device", true},
-    {"object", true},
+    {"object", true},      {"global", true},
 };
 
 po::options_description option_table() {

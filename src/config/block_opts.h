@@ -14,13 +14,13 @@ namespace kestrel {
 // QEMU's error for a malformed id (the hint line QEMU adds is left out).
 void check_identifier(std::string_view id);
 
-// Drives (options_drive.cpp): each becomes a DriveConfig in cfg.drives and,
-// for if=virtio, an implied device appended to `implied`.
-void finalize_drives(ParseState& st, std::vector<DeviceConfig>& implied);
+// Drives (options_drive.cpp): each becomes a DriveConfig in cfg.drives.
+void finalize_drives(ParseState& st);
 
-// Devices (options_device.cpp): the -device ones, then `implied`, checked
-// against the drives and iothreads and given their PCI slots.
-void finalize_devices(ParseState& st, std::vector<DeviceConfig> implied);
+// Devices (options_device.cpp): the board's, the -device ones, then the
+// virtio-blk-pci of each if=virtio drive, checked against the drives,
+// chardevs and iothreads, with -global applied and PCI slots given.
+void finalize_devices(ParseState& st);
 
 // Objects (options_object.cpp).
 void finalize_objects(ParseState& st);

@@ -4,6 +4,7 @@
 #include "base/iothread_config.h"
 #include "block/drive_config.h"
 #include "chardev/chardev_config.h"
+#include "devices/device_config.h"
 #include "devices/rtc/rtc_config.h"
 #include "kvm/memory_config.h"
 #include "vcpu/cpu_config.h"
@@ -37,26 +38,6 @@ struct MonitorConfig {
 };
 
 
-// One PCI device kestrel creates: a -device, or the one a -drive if=virtio
-// implies. Config::devices is in QEMU's creation order, which is also the
-// order devices without addr= take free PCI slots (the lowest free slot,
-// function 0): every -device in command-line order, then the implied
-// devices of the if=virtio drives in -drive order.
-struct DeviceConfig {
-    std::string location;          // "-device ..." (for implied ones: the -drive's)
-    std::string driver;            // "virtio-blk-pci" (alias "virtio-blk" is resolved)
-    std::string id;                // id=, "" when none (QEMU's peripheral-anon)
-    bool implied = false;          // created for a -drive if=virtio
-    std::string drive;             // a DriveConfig id
-    std::optional<int> bootindex;  // bootindex=
-    // num-queues=; nullopt = QEMU's auto (65535): one queue per vCPU.
-    std::optional<unsigned> num_queues;
-    std::string iothread;          // an IothreadConfig id, "" for the main loop
-    std::string serial;            // serial=, else the drive's serial=
-    // addr=SLOT[.FN], else the slot QEMU would pick; always set once parsed.
-    std::optional<unsigned> slot;
-    unsigned function = 0;
-};
 
 enum class DisplayKind { Default, None, Nographic };
 
@@ -77,7 +58,10 @@ struct Config {
     std::vector<MonitorConfig> monitors;
     RtcConfig rtc;
     std::vector<DriveConfig> drives;        // -drive, in command-line order
-    std::vector<DeviceConfig> devices;      // PCI devices in creation order (see DeviceConfig)
+    // The board's own devices (devices/pc_layout.h), then -device and the
+    // devices -drive if=virtio implies, each in creation order.
+    std::vector<DeviceConfig> board_devices;
+    std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
     DisplayKind display = DisplayKind::Default;
     std::string name;        // -name guest=

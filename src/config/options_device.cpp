@@ -1,212 +1,198 @@
-// -device as QEMU 7.2 reads it, for the one device kestrel has so far
-// (virtio-blk-pci), with the checks QEMU makes when it creates each device:
-// properties, the drive and iothread they name, boot indexes and PCI slots.
+// -device and -global as QEMU 7.2 reads them, for every type in the device
+// table: the type and its properties, the backends and iothreads they
+// name, boot indexes, PCI slots, and each type's own checks. The board's
+// devices (devices/pc_layout.h) are made here too, so -global reaches them
+// and every error comes before any side effect.
+#include "config/chardev_opts.h"
 #include "config/block_opts.h"
 #include "config/pci_slots.h"
+#include "config/qemu_device_names.h"
+#include "devices/device_types.h"
+#include "devices/pc_layout.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 
 namespace kestrel {
 
 namespace {
 
-constexpr std::string_view kVirtioBlk = "virtio-blk-pci";
-
-// Properties kestrel implements for virtio-blk-pci (besides id and driver).
-constexpr std::string_view kBlkProperties[] = {
-    "addr", "bootindex", "drive", "iothread", "num-queues", "serial",
-};
-
-// The rest of QEMU 7.2's virtio-blk-pci properties.
-constexpr std::string_view kOtherBlkProperties[] = {
-    "account-failed", "account-invalid", "acpi-index", "aer", "any_layout", "ats",
-    "backend_defaults", "class", "config-wce", "cyls", "disable-legacy", "disable-modern",
-    "discard", "discard_granularity", "event_idx", "failover_pair_id", "heads",
-    "indirect_desc", "ioeventfd", "iommu_platform", "lcyls", "lheads", "logical_block_size",
-    "lsecs", "max-discard-sectors", "max-write-zeroes-sectors", "migrate-extra",
-    "min_io_size", "modern-pio-notify", "multifunction", "notify_on_empty", "opt_io_size",
-    "packed", "page-per-vq", "physical_block_size", "queue-size", "queue_reset",
-    "report-discard-granularity", "request-merging", "rerror", "rombar", "romfile", "romsize",
-    "scsi", "secs", "seg-max-adjust", "share-rw", "use-disabled-flag", "use-started",
-    "vectors", "virtio-pci-bus-master-bug-migration", "werror", "write-cache",
-    "write-zeroes",
-};
-
-// Devices QEMU 7.2 has that kestrel does not provide (yet): a clearer
-// answer than "not a valid device model name" for the common ones.
-constexpr std::string_view kOtherQemuDevices[] = {
-    "virtio-blk-pci-transitional", "virtio-blk-pci-non-transitional", "virtio-blk-device",
-    "vhost-user-blk-pci", "virtio-net-pci", "virtio-net", "e1000", "e1000e", "rtl8139",
-    "virtio-scsi-pci", "virtio-scsi", "scsi-hd", "scsi-cd", "ide-hd", "ide-cd", "nvme",
-    "virtio-balloon-pci", "virtio-balloon", "virtio-rng-pci", "virtio-rng",
-    "virtio-serial-pci", "virtio-serial", "virtconsole", "virtserialport", "VGA",
-    "cirrus-vga", "qxl-vga", "virtio-vga", "virtio-gpu-pci", "bochs-display",
-    "qemu-xhci", "nec-usb-xhci", "usb-ehci", "usb-tablet", "usb-kbd", "usb-mouse",
-    "usb-storage", "isa-serial", "pci-bridge", "pcie-root-port", "vfio-pci", "pvpanic",
-    "i6300esb", "ich9-intel-hda", "intel-hda", "hda-duplex", "virtio-9p-pci",
-    "vhost-vsock-pci", "virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci",
-    "ivshmem-plain", "ivshmem-doorbell", "sga", "loader",
-};
-
-template <typename List>
-bool contains(const List& list, std::string_view name) {
-    return std::find(std::begin(list), std::end(list), name) != std::end(list);
-}
-
 bool is_help(std::string_view s) { return s == "help" || s == "?"; }
 
-// QEMU's string input visitor for integers: strtoll, any base prefix,
-// nothing after the digits.
-int64_t parse_integer(const std::string& key, const std::string& text, int64_t min, int64_t max,
-                      const char* type_name) {
-    errno = 0;
-    char* end = nullptr;
-    long long value = std::strtoll(text.c_str(), &end, 0);
-    if (text.empty() || *end != '\0' || errno == ERANGE)
-        throw ConfigError("Parameter '" + key + "' expects integer");
-    if (value < min || value > max)
-        throw ConfigError("Parameter '" + key + "' expects " + type_name);
-    return value;
-}
+// A -device, or the device a -drive if=virtio implies.
+struct DeviceRequest {
+    std::string location;
+    std::vector<qopts::OptPair> pairs;
+    bool implied = false;
+};
 
-// addr=SLOT[.FN], both hexadecimal as QEMU's strtoul(…, 16) reads them.
-void parse_addr(const std::string& text, DeviceConfig& dev) {
-    auto invalid = [&] {
-        return ConfigError("Property '" + dev.driver + ".addr' doesn't take value '" + text + "'");
-    };
-    const char* p = text.c_str();
-    char* end = nullptr;
-    unsigned long slot = std::strtoul(p, &end, 16);
-    if (end == p || (*end != '\0' && *end != '.') || slot > 0x1f)
-        throw invalid();
-    unsigned long function = 0;
-    if (*end == '.') {
-        p = end + 1;
-        function = std::strtoul(p, &end, 16);
-        if (end == p || function > 7)
-            throw invalid();
+class CommandLineView final : public DeviceCheckContext {
+public:
+    explicit CommandLineView(const Config& cfg) : cfg_(cfg) {}
+    const DriveConfig* find_drive(std::string_view id) const override {
+        for (const DriveConfig& d : cfg_.drives)
+            if (d.id == id) return &d;
+        return nullptr;
     }
-    if (*end != '\0')
-        throw invalid();
-    dev.slot = unsigned(slot);
-    dev.function = unsigned(function);
-}
+    unsigned count_before(std::string_view name) const override {
+        auto of_type = [&](const DeviceConfig& d) { return d.type->name == name; };
+        return unsigned(std::count_if(cfg_.board_devices.begin(), cfg_.board_devices.end(), of_type) +
+                        std::count_if(cfg_.devices.begin(), cfg_.devices.end(), of_type));
+    }
 
-void check_driver(const std::string& driver) {
-    if (driver == kVirtioBlk)
-        return;
-    if (contains(kOtherQemuDevices, driver))
-        throw ConfigError("device '" + driver + "' is not supported by kestrel yet");
+private:
+    const Config& cfg_;
+};
+
+const DeviceType& user_type(const std::string& driver) {
+    const DeviceType* type = find_device_type(driver);
+    if (type && type->user_creatable) return *type;
+    if (type) throw ConfigError("Parameter 'driver' expects a pluggable device type");
+    if (is_qemu_device_name(driver)) throw ConfigError("device '" + driver + "' is not supported by kestrel yet");
     throw ConfigError("'" + driver + "' is not a valid device model name");
 }
 
-// Property values as QEMU sets them, in command-line order.
-void set_property(const Config& cfg, const qopts::OptPair& p, DeviceConfig& dev) {
-    if (!contains(kBlkProperties, p.key)) {
-        if (contains(kOtherBlkProperties, p.key))
-            throw ConfigError("Property '" + dev.driver + "." + p.key +
-                              "' is not supported by kestrel yet");
-        throw ConfigError("Property '" + dev.driver + "." + p.key + "' not found");
+void set_property(DeviceConfig& dev, const std::string& key, const std::string& value) {
+    const DeviceType& type = *dev.type;
+    if (!dev.props.find(key)) {
+        auto unsupported = std::find(type.unsupported_properties.begin(), type.unsupported_properties.end(), key);
+        if (unsupported != type.unsupported_properties.end())
+            throw ConfigError("Property '" + std::string(type.name) + "." + key + "' is not supported by kestrel yet");
     }
-    if (p.key == "addr") {
-        parse_addr(p.value, dev);
-    } else if (p.key == "bootindex") {
-        dev.bootindex = int(parse_integer(p.key, p.value, INT32_MIN, INT32_MAX, "int32_t"));
-    } else if (p.key == "num-queues") {
-        dev.num_queues = unsigned(parse_integer(p.key, p.value, 0, UINT16_MAX, "uint16_t"));
-        if (*dev.num_queues == UINT16_MAX)  // QEMU's "auto"
-            dev.num_queues.reset();
-    } else if (p.key == "serial") {
-        dev.serial = p.value;
-    } else if (p.key == "iothread") {
-        bool known = std::any_of(cfg.iothreads.begin(), cfg.iothreads.end(),
-                                 [&](const IothreadConfig& t) { return t.id == p.value; });
-        if (!known)
-            throw ConfigError("Device '" + p.value + "' not found");
-        dev.iothread = p.value;
-    } else if (p.key == "drive") {
-        dev.drive = p.value;
+    dev.props.set(key, value);
+}
+
+// -global values for this type (and for the virtio device behind a proxy),
+// in command-line order; QEMU applies them before the device's own options.
+void apply_globals(const ParseState& st, DeviceConfig& dev) {
+    for (const GlobalProperty& g : st.globals) {
+        if (g.driver != dev.type->name && g.driver != dev.type->backend) continue;
+        try {
+            set_property(dev, g.property, g.value);
+        } catch (const ConfigError& e) {
+            throw ConfigError("can't apply global " + g.driver + "." + g.property + "=" + g.value + ": " + e.what());
+        }
     }
 }
 
-DeviceConfig make_device(const Config& cfg, const PendingOpts& p) {
-    DeviceConfig dev;
-    dev.location = p.location;
-    bool has_driver = false;
-    for (const qopts::OptPair& pair : p.pairs) {
-        if (pair.key == "driver") {
-            dev.driver = pair.value;
-            has_driver = true;
-        } else if (pair.key == "id") {
-            dev.id = pair.value;
-        }
+DeviceConfig new_device(const ParseState& st, const DeviceType& type, std::string location, std::string id) {
+    DeviceConfig dev{std::move(location), &type, std::move(id), false, type.default_values()};
+    apply_globals(st, dev);
+    return dev;
+}
+
+bool drive_in_use(const Config& cfg, const std::string& id) {
+    return std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
+        for (const PropertySpec* spec : d.props.specs())
+            if (spec->type == PropType::Drive && d.props.str(spec->name) == id) return true;
+        return false;
+    });
+}
+
+// The checks QEMU makes as it sets a property that names something else.
+void check_drive(const ParseState& st, const std::string& property, const std::string& id) {
+    const DriveConfig* drive = CommandLineView(st.cfg).find_drive(id);
+    if (!drive) throw ConfigError(property + " can't find value '" + id + "'");
+    if (!drive_in_use(st.cfg, id)) return;
+    if (drive->interface != "none")
+        throw ConfigError("Drive '" + id +
+                          "' is already in use because it has been automatically connected to "
+                          "another device (did you need 'if=none' in the drive options?)");
+    throw ConfigError("Drive '" + id + "' is already in use by another device");
+}
+
+void check_chardev(ParseState& st, const std::string& property, const std::string& id) {
+    bool found = false;
+    try {
+        found = attach_frontend(st, id);
+    } catch (const ConfigError&) {
+        throw ConfigError(property + " can't take value '" + id + "': Device '" + id + "' is in use");
     }
-    if (!has_driver)
-        throw ConfigError("Parameter 'driver' is missing");
-    if (dev.driver == "virtio-blk")  // QEMU's alias on PCI machines
-        dev.driver = kVirtioBlk;
-    check_driver(dev.driver);
-    for (const qopts::OptPair& pair : p.pairs) {
-        if (pair.key != "driver" && pair.key != "id")
-            set_property(cfg, pair, dev);
+    if (!found) throw ConfigError(property + " can't find value '" + id + "'");
+}
+
+void check_bootindex(const Config& cfg, int64_t index) {
+    bool used = index >= 0 && std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
+        return d.props.find("bootindex") && d.props.optional_int("bootindex") == index;
+    });
+    if (used) throw ConfigError("The bootindex " + std::to_string(index) + " has already been used");
+}
+
+void check_reference(ParseState& st, const DeviceConfig& dev, const PropertySpec& spec) {
+    std::string owner(dev.type->backend.empty() ? dev.type->name : dev.type->backend);
+    std::string property = "Property '" + owner + "." + std::string(spec.name) + "'";
+    if (spec.type == PropType::Drive) check_drive(st, property, dev.props.str(spec.name));
+    if (spec.type == PropType::Chardev && !dev.props.str(spec.name).empty())
+        check_chardev(st, property, dev.props.str(spec.name));
+    if (spec.type == PropType::BootIndex) check_bootindex(st.cfg, dev.props.sint(spec.name));
+}
+
+void check_iothread(const Config& cfg, const std::string& id) {
+    bool known = std::any_of(cfg.iothreads.begin(), cfg.iothreads.end(),
+                             [&](const IothreadConfig& t) { return t.id == id; });
+    if (!known) throw ConfigError("Device '" + id + "' not found");
+}
+
+// bus= names the one bus of its kind: pci.0 or isa.0.
+void check_bus(const DeviceType& type, const std::string& bus) {
+    BusKind kind = bus == bus_instance_name(BusKind::Pci) ? BusKind::Pci
+                   : bus == bus_instance_name(BusKind::Isa) ? BusKind::Isa
+                                                            : BusKind::None;
+    if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
+    if (kind != type.bus)
+        throw ConfigError("Device '" + std::string(type.name) + "' can't go on " + std::string(bus_type_name(kind)) +
+                          " bus");
+}
+
+DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
+    const std::string* driver = nullptr;
+    std::string id;
+    for (const qopts::OptPair& pair : request.pairs) {
+        if (pair.key == "driver") driver = &pair.value;
+        if (pair.key == "id") id = pair.value;
+    }
+    if (!driver) throw ConfigError("Parameter 'driver' is missing");
+    DeviceConfig dev = new_device(st, user_type(*driver), request.location, id);
+    dev.implied = request.implied;
+    for (const qopts::OptPair& pair : request.pairs) {
+        if (pair.key == "bus") check_bus(*dev.type, pair.value);
+        if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
+        set_property(dev, pair.key, pair.value);
+        if (dev.props.find(pair.key)->type == PropType::Iothread) check_iothread(st.cfg, pair.value);
     }
     return dev;
 }
 
-const DriveConfig* find_drive(const Config& cfg, const std::string& id) {
-    for (const DriveConfig& d : cfg.drives)
-        if (d.id == id) return &d;
-    return nullptr;
+void create_device(ParseState& st, PciSlots& slots, DeviceConfig dev) {
+    for (const PropertySpec* spec : dev.props.specs())
+        if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
+    if (dev.type->bus == BusKind::Pci) slots.place(dev);
+    if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+    st.cfg.devices.push_back(std::move(dev));
 }
 
-// The drive= checks QEMU makes when it sets the property.
-void attach_drive(const Config& cfg, DeviceConfig& dev) {
-    if (dev.drive.empty())
-        return;
-    const DriveConfig* drive = find_drive(cfg, dev.drive);
-    if (!drive)
-        throw ConfigError("Property 'virtio-blk-device.drive' can't find value '" + dev.drive + "'");
-    bool in_use = std::any_of(cfg.devices.begin(), cfg.devices.end(),
-                              [&](const DeviceConfig& d) { return d.drive == dev.drive; });
-    if (in_use && drive->interface != "none")
-        throw ConfigError("Drive '" + dev.drive +
-                          "' is already in use because it has been automatically connected to "
-                          "another device (did you need 'if=none' in the drive options?)");
-    if (in_use)
-        throw ConfigError("Drive '" + dev.drive + "' is already in use by another device");
-    if (dev.serial.empty())
-        dev.serial = drive->serial;
+void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice& board, unsigned serial = 0) {
+    DeviceConfig dev = new_device(st, *find_device_type(board.type), "", "");
+    if (board.pci_devfn >= 0) {
+        dev.props.set_value("addr", int64_t(board.pci_devfn));
+        slots.place(dev);
+    }
+    if (board.type == "isa-serial") {
+        dev.props.set_value("index", uint64_t(serial));
+        dev.props.set_value("chardev", st.cfg.serials[serial]);
+    }
+    if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+    st.cfg.board_devices.push_back(std::move(dev));
 }
 
-void check_bootindex(const Config& cfg, const DeviceConfig& dev) {
-    if (!dev.bootindex || *dev.bootindex < 0)
-        return;
-    bool used = std::any_of(cfg.devices.begin(), cfg.devices.end(),
-                            [&](const DeviceConfig& d) { return d.bootindex == dev.bootindex; });
-    if (used)
-        throw ConfigError("The bootindex " + std::to_string(*dev.bootindex) + " has already been used");
-}
-
-// What the virtio-blk device checks when it is realized.
-void check_realize(const Config& cfg, const DeviceConfig& dev) {
-    if (dev.drive.empty())
-        throw ConfigError("drive property not set");
-    if (find_drive(cfg, dev.drive)->file.empty())
-        throw ConfigError("Device needs media, but drive is empty");
-    if (dev.num_queues && *dev.num_queues == 0)
-        throw ConfigError("num-queues property must be larger than 0");
-    if (dev.num_queues && *dev.num_queues > kMaxVirtioQueues)
-        throw ConfigError("num-queues property must be at most " + std::to_string(kMaxVirtioQueues));
-}
-
-void create_device(Config& cfg, PciSlots& slots, DeviceConfig dev) {
-    attach_drive(cfg, dev);
-    check_bootindex(cfg, dev);
-    slots.place(dev);
-    check_realize(cfg, dev);
-    cfg.devices.push_back(std::move(dev));
+void create_board_devices(ParseState& st, PciSlots& slots) {
+    for (const pc::BoardDevice& board : pc::kBoardDevices) {
+        if (board.type != "isa-serial") {
+            create_board_device(st, slots, board);
+            continue;
+        }
+        for (unsigned i = 0; i < st.cfg.serials.size(); ++i)
+            if (!st.cfg.serials[i].empty()) create_board_device(st, slots, board, i);
+    }
 }
 
 } // namespace
@@ -247,34 +233,65 @@ void handle_device(ParseState& st, const ArgToken& tok) {
     st.devices.push_back({tok.location(), std::move(pairs)});
 }
 
-void finalize_devices(ParseState& st, std::vector<DeviceConfig> implied) {
-    PciSlots slots;
-    for (const PendingOpts& p : st.devices) {
-        at_location(p.location, [&] {
-            create_device(st.cfg, slots, make_device(st.cfg, p));
-        });
+// -global DRIVER.PROPERTY=VALUE (QEMU's sscanf "%[^.=].%[^=]=" form: the
+// value may hold commas), or -global driver=D,property=P,value=V.
+void handle_global(ParseState& st, const ArgToken& tok) {
+    const std::string& text = *tok.value;
+    size_t dot = text.find_first_of(".=");
+    size_t equals = dot == std::string::npos ? dot : text.find('=', dot + 1);
+    if (dot > 0 && dot != std::string::npos && text[dot] == '.' && equals != std::string::npos && equals > dot + 1) {
+        st.globals.push_back({tok.location(), text.substr(0, dot), text.substr(dot + 1, equals - dot - 1),
+                              text.substr(equals + 1)});
+        return;
     }
-    for (DeviceConfig& dev : implied) {
-        std::string location = dev.location;
-        at_location(location, [&] { create_device(st.cfg, slots, std::move(dev)); });
+    GlobalProperty g{tok.location()};
+    for (const qopts::OptPair& p : split_checked(st, tok, "", {"driver", "property", "value"}))
+        (p.key == "driver" ? g.driver : p.key == "property" ? g.property : g.value) = p.value;
+    st.globals.push_back(std::move(g));
+}
+
+void finalize_devices(ParseState& st) {
+    for (const GlobalProperty& g : st.globals)
+        if (!find_device_type(g.driver) && !is_qemu_device_name(g.driver))
+            st.warn("", "global " + g.driver + "." + g.property + " has invalid class name");
+    PciSlots slots;
+    create_board_devices(st, slots);
+    for (const PendingOpts& p : st.devices)
+        at_location(p.location, [&] { create_device(st, slots, make_device(st, {p.location, p.pairs})); });
+    for (const DriveConfig& drive : st.cfg.drives) {
+        if (drive.interface != "virtio") continue;
+        DeviceRequest request{drive.location, {{"driver", "virtio-blk-pci"}, {"drive", drive.id}}, true};
+        at_location(request.location, [&] { create_device(st, slots, make_device(st, request)); });
     }
 }
 
+// QEMU's "-device help": each category's user-creatable types by name.
 void print_device_help(std::ostream& out, const std::string& driver) {
-    if (driver.empty()) {
-        out << "Storage devices:\n"
-            << "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n";
+    if (!driver.empty()) {
+        const DeviceType* type = find_device_type(driver);
+        if (!type) throw ConfigError("Device '" + driver + "' not found");
+        std::vector<const PropertySpec*> specs = type->all_properties();
+        std::sort(specs.begin(), specs.end(), [](auto* a, auto* b) { return a->name < b->name; });
+        out << type->name << " options:\n";
+        for (const PropertySpec* spec : specs) out << property_help_line(*spec) << "\n";
         return;
     }
-    if (driver != kVirtioBlk && driver != "virtio-blk")
-        throw ConfigError("Device '" + driver + "' not found");
-    out << "virtio-blk-pci options:\n"
-        << "  addr=<int32>           - Slot and optional function number, example: 06.0 or 06 (default: -1)\n"
-        << "  bootindex=<int32>\n"
-        << "  drive=<str>            - Node name or ID of a block device to use as a backend\n"
-        << "  iothread=<link<iothread>>\n"
-        << "  num-queues=<uint16>    -  (default: 65535)\n"
-        << "  serial=<str>\n";
+    bool first = true;
+    for (int c = 0; c <= int(DeviceCategory::Uncategorized); ++c) {
+        std::vector<const DeviceType*> types;
+        for (const DeviceType* t : device_types())
+            if (t->user_creatable && int(t->category) == c) types.push_back(t);
+        if (types.empty()) continue;
+        std::sort(types.begin(), types.end(), [](auto* a, auto* b) { return a->name < b->name; });
+        out << (first ? "" : "\n") << category_title(DeviceCategory(c)) << ":\n";
+        first = false;
+        for (const DeviceType* t : types) {
+            out << "name \"" << t->name << "\", bus " << bus_type_name(t->bus);
+            if (!t->alias.empty()) out << ", alias \"" << t->alias << "\"";
+            if (!t->description.empty()) out << ", desc \"" << t->description << "\"";
+            out << "\n";
+        }
+    }
 }
 
 } // namespace kestrel

@@ -2,7 +2,6 @@
 // interfaces kestrel has: virtio (with its implied virtio-blk-pci) and none.
 #include "config/block_opts.h"
 #include "config/chardev_opts.h"
-#include "config/drive_probe.h"
 
 #include <algorithm>
 #include <map>
@@ -204,29 +203,11 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     return d;
 }
 
-DeviceConfig implied_device(const DriveConfig& d) {
-    DeviceConfig dev;
-    dev.location = d.location;
-    dev.driver = "virtio-blk-pci";
-    dev.implied = true;
-    dev.drive = d.id;
-    dev.serial = d.serial;
-    return dev;
-}
-
 } // namespace
 
 void check_identifier(std::string_view id) {
     if (!is_qemu_identifier(id))
         throw ConfigError("Parameter 'id' expects an identifier");
-}
-
-std::string image_probe_warning(const std::string& file) {
-    return "WARNING: Image format was not specified for '" + file +
-           "' and probing guessed raw.\n"
-           "         Automatically detecting the format is dangerous for raw images, "
-           "write operations on block 0 will be restricted.\n"
-           "         Specify the 'raw' format explicitly to remove the restrictions.";
 }
 
 void handle_drive(ParseState& st, const ArgToken& tok) {
@@ -246,13 +227,9 @@ void handle_drive(ParseState& st, const ArgToken& tok) {
     st.drives.push_back({tok.location(), std::move(pairs)});
 }
 
-void finalize_drives(ParseState& st, std::vector<DeviceConfig>& implied) {
-    for (const PendingOpts& p : st.drives) {
-        DriveConfig d = at_location(p.location, [&] { return make_drive(st.cfg, p); });
-        if (d.interface == "virtio")
-            implied.push_back(implied_device(d));
-        st.cfg.drives.push_back(std::move(d));
-    }
+void finalize_drives(ParseState& st) {
+    for (const PendingOpts& p : st.drives)
+        st.cfg.drives.push_back(at_location(p.location, [&] { return make_drive(st.cfg, p); }));
 }
 
 } // namespace kestrel

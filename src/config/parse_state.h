@@ -7,7 +7,7 @@
 #include "config/argv_tokens.h"
 #include "config/config.h"
 #include "config/parser.h"
-#include "config/qemu_opts.h"
+#include "base/qemu_opts.h"
 
 #include <map>
 #include <optional>
@@ -47,6 +47,14 @@ struct PendingMonitor {
 struct PendingOpts {
     std::string location;
     std::vector<qopts::OptPair> pairs;
+};
+
+// One -global: a property value for every device of a type.
+struct GlobalProperty {
+    std::string location;
+    std::string driver;
+    std::string property;
+    std::string value;
 };
 
 struct ParseState {
@@ -90,6 +98,7 @@ struct ParseState {
 
     std::vector<PendingOpts> drives;   // -drive, in order
     std::vector<PendingOpts> devices;  // -device, in order
+    std::vector<GlobalProperty> globals;  // -global, in order
 
     void warn(const std::string& location, const std::string& text) {
         cfg.warnings.push_back(location.empty() ? "warning: " + text
@@ -150,6 +159,7 @@ void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
 void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
+void handle_global(ParseState& st, const ArgToken& tok);          // -global
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel

@@ -34,6 +34,7 @@ const std::unordered_map<std::string_view, Handler>& option_handlers() {
         {"drive", handle_drive},
         {"device", handle_device},
         {"object", handle_object},
+        {"global", handle_global},
         {"cpu", [](ParseState& st, const ArgToken& t) { st.cpu = LocatedText{t.location(), *t.value}; }},
         {"mem-path", [](ParseState& st, const ArgToken& t) { st.cfg.memory.mem_path = *t.value; }},
         {"mem-prealloc", [](ParseState& st, const ArgToken&) { st.cfg.memory.prealloc = true; }},
@@ -105,9 +106,8 @@ std::string program_name(std::span<char* const> argv) {
 
 void finalize_block_devices(ParseState& st) {
     finalize_objects(st);
-    std::vector<DeviceConfig> implied;
-    finalize_drives(st, implied);
-    finalize_devices(st, std::move(implied));
+    finalize_drives(st);
+    finalize_devices(st);
 }
 
 std::vector<qopts::OptPair> split_unchecked(ParseState& st, const ArgToken& tok,

@@ -4,6 +4,7 @@
 // Pure parsing and validation: no files are created or written, nothing is
 // daemonized. The only outside state consulted is read-only (whether -kernel
 // and -initrd name readable files).
+#include "base/config_error.h"
 #include "config/config.h"
 
 #include <optional>
@@ -12,13 +13,6 @@
 #include <stdexcept>
 
 namespace kestrel {
-
-// what() is the message without the program prefix, e.g.
-// "-m foo: Parameter 'size' expects a non-negative number below 2^64".
-// main prints "<program>: <what()>" on stderr and exits with status 1.
-struct ConfigError : std::runtime_error {
-    using runtime_error::runtime_error;
-};
 
 // Parses argv (argv[0] included; its basename becomes Config::program).
 // Informational options (-version, -h/-help/--help, -machine help, -cpu help,

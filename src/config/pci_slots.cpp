@@ -1,6 +1,7 @@
 #include "config/pci_slots.h"
 
 #include "config/parser.h"
+#include "devices/pc_layout.h"
 
 namespace kestrel {
 
@@ -8,35 +9,35 @@ namespace {
 
 constexpr unsigned kSlots = 32;
 
+std::string occupant_name(std::string_view type, const std::string& id) {
+    return std::string(type) + ",id=" + (id.empty() ? "(null)" : id);
+}
+
 } // namespace
 
-PciSlots::PciSlots()
-    : taken_{{0, 0, "i440FX,id=(null)"}, {1, 0, "PIIX3,id=(null)"},
-             {1, 1, "piix3-ide,id=(null)"}, {1, 3, "PIIX4_PM,id=(null)"}} {}
+PciSlots::PciSlots() {
+    for (const pc::ReservedPciFunction& r : pc::kReservedPciFunctions) taken_.push_back({r.devfn, occupant_name(r.type, "")});
+}
 
-const PciSlots::Occupant* PciSlots::find(unsigned slot, unsigned function) const {
+const PciSlots::Occupant* PciSlots::find(int64_t devfn) const {
     for (const Occupant& o : taken_)
-        if (o.slot == slot && o.function == function) return &o;
+        if (o.devfn == devfn) return &o;
     return nullptr;
 }
 
 void PciSlots::place(DeviceConfig& dev) {
-    if (!dev.slot) {
-        for (unsigned slot = 0; slot < kSlots && !dev.slot; ++slot) {
-            if (!find(slot, 0)) {
-                dev.slot = slot;
-                dev.function = 0;
-            }
-        }
-        if (!dev.slot)
-            throw ConfigError("PCI: no slot/function available for " + dev.driver +
-                              ", all in use or reserved");
+    std::string driver(dev.driver());
+    if (dev.props.sint("addr") < 0) {
+        for (unsigned slot = 0; slot < kSlots && dev.props.sint("addr") < 0; ++slot)
+            if (!find(pci_devfn(slot, 0))) dev.props.set_value("addr", pci_devfn(slot, 0));
+        if (dev.props.sint("addr") < 0)
+            throw ConfigError("PCI: no slot/function available for " + driver + ", all in use or reserved");
     }
-    if (const Occupant* o = find(*dev.slot, dev.function))
-        throw ConfigError("PCI: slot " + std::to_string(*dev.slot) + " function " +
-                          std::to_string(dev.function) + " not available for " + dev.driver +
-                          ", in use by " + o->name);
-    taken_.push_back({*dev.slot, dev.function, dev.driver + ",id=" + (dev.id.empty() ? "(null)" : dev.id)});
+    if (const Occupant* o = find(dev.props.sint("addr")))
+        throw ConfigError("PCI: slot " + std::to_string(dev.pci_slot()) + " function " +
+                          std::to_string(dev.pci_function()) + " not available for " + driver + ", in use by " +
+                          o->name);
+    taken_.push_back({dev.props.sint("addr"), occupant_name(driver, dev.id)});
 }
 
 } // namespace kestrel

@@ -1,40 +1,63 @@
 #include "devices/bus.h"
 
 #include <algorithm>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <mutex>
 
 namespace kestrel {
 
-bool Bus::insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev) {
+bool Bus::fits(const RangeMap& map, uint64_t base, uint64_t len) {
     if (len == 0 || base + len < base) return false;
+    auto next = map.lower_bound(base);
+    if (next != map.end() && next->first < base + len) return false;
+    return next == map.begin() || std::prev(next)->first + std::prev(next)->second.len <= base;
+}
+
+bool Bus::insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
     std::unique_lock guard(lock_);
-    auto next = ranges_.lower_bound(base);
-    if (next != ranges_.end() && next->first < base + len) return false;
-    if (next != ranges_.begin()) {
-        auto prev = std::prev(next);
-        if (prev->first + prev->second.len > base) return false;
-    }
-    ranges_.emplace(base, Range{len, std::move(dev)});
+    if (!fits(ranges_, base, len)) return false;
+    ranges_.emplace(base, Range{len, std::move(dev), std::move(name)});
+    return true;
+}
+
+void Bus::insert_or_throw(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
+    if (insert(base, len, std::move(dev), std::move(name))) return;
+    throw std::runtime_error(fmt::format("{} 0x{:x}-0x{:x} {} already in use", name_ == "io" ? "I/O ports" : "memory",
+                                         base, base + len - 1, name_ == "io" ? "are" : "is"));
+}
+
+bool Bus::insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
+    std::unique_lock guard(lock_);
+    if (!fits(overlays_, base, len)) return false;
+    overlays_.emplace(base, Range{len, std::move(dev), std::move(name)});
     return true;
 }
 
 bool Bus::remove(uint64_t base) {
     std::unique_lock guard(lock_);
-    return ranges_.erase(base) > 0;
+    return ranges_.erase(base) > 0 || overlays_.erase(base) > 0;
 }
 
 void Bus::clear() {
     std::unique_lock guard(lock_);
     ranges_.clear();
+    overlays_.clear();
+}
+
+const Bus::RangeMap::value_type* Bus::lookup(const RangeMap& map, uint64_t addr) {
+    auto it = map.upper_bound(addr);
+    if (it == map.begin()) return nullptr;
+    --it;
+    return addr - it->first < it->second.len ? &*it : nullptr;
 }
 
 std::optional<Bus::Hit> Bus::find(uint64_t addr) const {
     std::shared_lock guard(lock_);
-    auto it = ranges_.upper_bound(addr);
-    if (it == ranges_.begin()) return std::nullopt;
-    --it;
-    if (addr - it->first >= it->second.len) return std::nullopt;
-    return Hit{it->second.dev, addr - it->first};
+    const RangeMap::value_type* hit = overlays_.empty() ? nullptr : lookup(overlays_, addr);
+    if (!hit) hit = lookup(ranges_, addr);
+    if (!hit) return std::nullopt;
+    return Hit{hit->second.dev, addr - hit->first};
 }
 
 bool Bus::read(uint64_t addr, std::span<uint8_t> data) const {
@@ -57,7 +80,9 @@ bool Bus::write(uint64_t addr, std::span<const uint8_t> data) const {
 std::vector<Bus::Mapping> Bus::mappings() const {
     std::shared_lock guard(lock_);
     std::vector<Mapping> out;
-    for (const auto& [base, range] : ranges_) out.push_back({base, range.len, range.dev});
+    for (const auto& [base, range] : ranges_) out.push_back({base, range.len, range.dev, range.name});
+    for (const auto& [base, range] : overlays_) out.push_back({base, range.len, range.dev, range.name, 1});
+    std::stable_sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.base < b.base; });
     return out;
 }
 

@@ -18,7 +18,13 @@ public:
     explicit Bus(std::string name) : name_(std::move(name)) {}
 
     // Returns false if [base, base+len) overlaps an existing mapping.
-    bool insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev);
+    // `name` is the region's name in "info mtree" (QEMU's, e.g. "serial").
+    bool insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name = {});
+    // A mapping over others (QEMU's priority 1): accesses that start inside
+    // it go to `dev`. Used where a register sits inside another device's
+    // range (PIIX3's reset control at 0xCF9, inside 0xCF8's address
+    // register). False if it overlaps another overlay.
+    bool insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name);
     // Removes the mapping that starts at base; false if there is none.
     bool remove(uint64_t base);
     // Drops every mapping (machine teardown: devices go before what they use).
@@ -34,15 +40,25 @@ public:
         uint64_t base;
         uint64_t len;
         std::shared_ptr<BusDevice> dev;
+        std::string name;
+        int priority = 0;
     };
     // Every mapping in address order (for the monitor's "info mtree").
     std::vector<Mapping> mappings() const;
+
+    // insert(), or std::runtime_error ("I/O ports 0x3f8-0x3ff are already in
+    // use") for a device whose place is taken.
+    void insert_or_throw(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name);
 
 private:
     struct Range {
         uint64_t len;
         std::shared_ptr<BusDevice> dev;
+        std::string name;
     };
+    using RangeMap = std::map<uint64_t, Range>;
+    static bool fits(const RangeMap& map, uint64_t base, uint64_t len);
+    static const RangeMap::value_type* lookup(const RangeMap& map, uint64_t addr);
     struct Hit {
         std::shared_ptr<BusDevice> dev;
         uint64_t offset;
@@ -51,7 +67,8 @@ private:
 
     std::string name_;
     mutable std::shared_mutex lock_;
-    std::map<uint64_t, Range> ranges_;
+    RangeMap ranges_;
+    RangeMap overlays_;
 };
 
 } // namespace kestrel

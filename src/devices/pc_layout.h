@@ -1,9 +1,40 @@
 #pragma once
-// The pc board's fixed resources that several layers must agree on: the
-// PIIX4 power management registers (the device, the FADT and the DSDT).
+// The pc board as QEMU's pc machine builds it, written once for every
+// layer that must agree on it: the devices the board creates (the option
+// parser lists and places them, the machine realizes them), the PCI
+// functions they and later default devices take, and the PIIX4 power
+// management registers (the device, the FADT and the DSDT).
 #include <cstdint>
+#include <string_view>
 
 namespace kestrel::pc {
+
+// The board's own devices in QEMU's creation order. "isa-serial" stands
+// for one device per -serial port (COM1..COM4, index = the port's number).
+struct BoardDevice {
+    std::string_view type;
+    int pci_devfn = -1;                // slot << 3 | function; -1 if not on PCI
+    std::string_view qom_path = {};    // empty: /machine/unattached/device[N]
+};
+inline constexpr BoardDevice kBoardDevices[] = {
+    {"i440FX-pcihost", -1, "/machine/i440fx"},
+    {"i440FX", 0x00},
+    {"PIIX3", 0x08},
+    {"mc146818rtc"},
+    {"isa-serial"},
+    {"i8042"},
+    {"port92"},
+    {"PIIX4_PM", 0x0b},
+};
+
+// PCI functions QEMU's pc fills that kestrel leaves empty for now; no
+// device may take them (the IDE function of the PIIX3 at 01.1).
+struct ReservedPciFunction {
+    int devfn;
+    std::string_view type;
+};
+inline constexpr ReservedPciFunction kReservedPciFunctions[] = {{0x09, "piix3-ide"}};
+
 // ACPI PM I/O block of the PIIX4 function (QEMU's default base).
 constexpr uint16_t ACPI_PM_BASE = 0x600;
 constexpr unsigned ACPI_SCI_IRQ = 9;

@@ -1,27 +1,12 @@
-// Text for HMP's "info pic", "info irq", "info mtree" and "info qtree",
-// in QEMU's layouts, from KVM's irqchip state and kestrel's buses.
-#include "devices/pci/pci_bus.h"
-#include "devices/pci/pci_device.h"
-#include "machine/pc_board.h"
+// Text for HMP's "info pic", "info irq" and "info mtree", in QEMU's
+// layouts, from KVM's irqchip state and kestrel's buses.
 #include "machine/pc_machine.h"
 #include "machine/vm_controller.h"
 
-#include <cxxabi.h>
 #include <fmt/format.h>
-#include <typeinfo>
 
 namespace kestrel {
 namespace {
-
-// "kestrel::Serial16550" -> "Serial16550": what the code calls the device.
-std::string type_name(const std::type_info& type) {
-    int status = 0;
-    char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-    std::string name = status == 0 ? demangled : type.name();
-    std::free(demangled);
-    auto colon = name.rfind("::");
-    return colon == std::string::npos ? name : name.substr(colon + 2);
-}
 
 std::string pic_line(const kvm_pic_state& p, unsigned index) {
     return fmt::format("pic{}: irr={:02x} imr={:02x} isr={:02x} hprio={} irq_base={:02x} rr_sel={} elcr={:02x} "
@@ -46,8 +31,8 @@ std::string ioapic_text(const kvm_ioapic_state& io) {
 std::string bus_tree(const Bus& bus, uint64_t end, const char* root) {
     std::string out = fmt::format("  {:016x}-{:016x} (prio 0, i/o): {}\n", 0, end, root);
     for (const auto& m : bus.mappings())
-        out += fmt::format("    {:016x}-{:016x} (prio 0, i/o): {}\n", m.base, m.base + m.len - 1,
-                           type_name(typeid(*m.dev)));
+        out += fmt::format("    {:016x}-{:016x} (prio {}, i/o): {}\n", m.base, m.base + m.len - 1, m.priority,
+                           m.name.empty() ? "unnamed" : m.name);
     return out;
 }
 
@@ -78,22 +63,6 @@ std::string mtree_info_text(PcMachine& machine) {
     for (const MemoryRegion& r : machine.memory().regions())
         out += fmt::format("    {:016x}-{:016x} (prio 0, ram): pc.ram @{:016x}\n", r.gpa, r.gpa + r.size - 1,
                            uint64_t(r.host - machine.memory().regions().front().host));
-    return out;
-}
-
-std::string qtree_info_text(PcMachine& machine) {
-    std::string out = "bus: main-system-bus\n  type System\n  dev: i440FX-pcihost, id \"\"\n"
-                      "    bus: pci.0\n      type PCI\n";
-    for (const PciFunctionInfo& f : describe_pci_functions(machine)) {
-        out += fmt::format("      dev: {}, id \"{}\"\n", f.description, f.qdev_id);
-        out += fmt::format("        addr = {:02x}.{}\n", f.slot, f.function);
-        out += fmt::format("        class {}, addr 00:{:02x}.{}, pci id {:04x}:{:04x} (sub {:04x}:{:04x})\n",
-                           f.description, f.slot, f.function, f.vendor_id, f.device_id, f.subsystem_vendor_id,
-                           f.subsystem_id);
-    }
-    out += "  bus: isa.0\n    type ISA\n";
-    for (const auto& m : machine.pio().mappings())
-        out += fmt::format("    dev: {}, id \"\"\n      iobase = 0x{:x}\n", type_name(typeid(*m.dev)), m.base);
     return out;
 }
 

@@ -1,28 +1,28 @@
 #pragma once
-// The devices of the pc machine and where they sit: PCI host bridge and
-// PIIX functions, CMOS RTC, i8042, COM ports, ports 0x80/0x92, ISA IRQs.
-#include "chardev/chardev.h"
+// The pc machine's board: the buses and ISA interrupt lines devices sit on,
+// every device of the configuration (the board's own first, then -device
+// and implied ones; see devices/pc_layout.h), and what they realize
+// against (DeviceContext): iothreads, drives, chardevs, services.
+#include "base/iothread.h"
+#include "base/machine_control.h"
+#include "base/service_registry.h"
+#include "block/drive_set.h"
 #include "config/config.h"
 #include "devices/bus.h"
-#include "base/irq_line.h"
-#include "base/event_loop.h"
+#include "devices/device_context.h"
+#include "devices/device_tree.h"
+#include "devices/pci/pci_bus.h"
 #include "kvm/guest_memory.h"
-#include "base/machine_control.h"
 #include "kvm/vm.h"
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <vector>
 
 namespace kestrel {
 
 class ChardevSet;
-class PciBus;
-class Piix3;
-class Piix4Pm;
-class CmosRtc;
-class I8042;
-class Serial16550;
 class SharedIrqLine;
 
 struct PcBoardSetup {
@@ -35,33 +35,57 @@ struct PcBoardSetup {
     MachineControl& control;
 };
 
-struct PcBoard {
+class PcBoard final : public DeviceContext {
+public:
+    // Creates and realizes every device: images are opened here, chardevs
+    // only later (connect_chardevs), as they are the first side effect.
+    // Throws std::runtime_error with the option's location.
     explicit PcBoard(const PcBoardSetup& setup);
-    ~PcBoard();
+    ~PcBoard() override;
 
-    // Plugs the COM ports in, each on the chardev its -serial names.
-    void connect_serial_ports(ChardevSet& chardevs);
-    void reset();
+    // Hands chardevs to the devices that asked for them at realize.
+    void connect_chardevs(ChardevSet& chardevs);
+    void reset() { devices_.reset_all(); }
+    // Stops the iothreads, before the devices go (they must not be served
+    // while they are torn down).
+    void stop_threads();
     // ACPI tables into the BIOS area; returns the RSDP address.
     uint64_t write_acpi_tables() const;
-    // One input of an ISA IRQ; several devices may share one IRQ.
-    IrqLine& isa_irq(unsigned irq);
 
-    PcBoardSetup setup;
-    std::array<std::unique_ptr<IrqLine>, 16> irq_outputs;
-    std::array<std::unique_ptr<SharedIrqLine>, 16> irqs;
-    std::shared_ptr<PciBus> pci;
-    std::shared_ptr<Piix3> piix3;
-    std::shared_ptr<Piix4Pm> pm;
-    std::shared_ptr<CmosRtc> rtc;
-    std::shared_ptr<I8042> kbc;
-    std::vector<std::shared_ptr<Serial16550>> serials;
-    std::vector<std::shared_ptr<BusDevice>> fixed_devices;
+    const DeviceTree& devices() const { return devices_; }
+    DeviceTree& devices() { return devices_; }
+    const ServiceRegistry& service_registry() const { return services_; }
+
+    // DeviceContext
+    Bus& pio() override { return setup_.pio; }
+    Bus& mmio() override { return setup_.mmio; }
+    PciBus& pci() override { return pci_; }
+    IrqLine& isa_irq(unsigned irq) override;
+    const GuestMemory& memory() override { return setup_.memory; }
+    std::shared_ptr<IoPlumbing> plumbing() override { return plumbing_; }
+    MachineControl& machine() override { return setup_.control; }
+    EventLoop& main_loop() override { return setup_.loop; }
+    EventLoop& io_loop(const std::string& id, const std::string& thread_name) override;
+    void use_chardev(const std::string& id, std::function<void(Chardev&)> connect) override;
+    std::shared_ptr<BlockBackend> drive(const std::string& id, const std::string& qdev) override;
+    const BoardFacts& board() override { return facts_; }
+    const RtcConfig& rtc() override { return setup_.cfg.rtc; }
+    ServiceRegistry& services() override { return services_; }
 
 private:
-    void add_chipset();
-    void add_isa_devices();
-    void map_io(uint64_t port, uint64_t len, std::shared_ptr<BusDevice> dev);
+    void add_devices();
+
+    PcBoardSetup setup_;
+    BoardFacts facts_;
+    std::array<std::unique_ptr<IrqLine>, 16> irq_outputs_;
+    std::array<std::unique_ptr<SharedIrqLine>, 16> irqs_;
+    PciBus pci_;
+    std::shared_ptr<IoPlumbing> plumbing_;
+    std::vector<std::unique_ptr<IoThread>> iothreads_;
+    DriveSet drives_;
+    ServiceRegistry services_;
+    std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
+    DeviceTree devices_;  // last: devices go first
 };
 
 } // namespace kestrel

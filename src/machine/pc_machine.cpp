@@ -1,11 +1,10 @@
 #include "machine/pc_machine.h"
 
 #include "machine/boot/linux_boot.h"
-#include "devices/piix/piix4_pm.h"
+#include "devices/power_button.h"
 #include "machine/pc_board.h"
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
-#include "machine/virtio_disks.h"
 #include "machine/vm_controller.h"
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
@@ -79,7 +78,6 @@ PcMachine::PcMachine(const Config& cfg)
       vm_(kvm_, memory_) {
     try {
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
-        disks_ = std::make_unique<VirtioDisks>(VirtioDiskSetup{cfg_, *board_->pci, vm_, memory_});
         create_vcpus();
         load_boot_state();
         watch_signals();
@@ -95,12 +93,11 @@ void PcMachine::tear_down() {
     for (auto& v : vcpus_) v->stop_thread();
     events_ = nullptr;
     monitors_.reset();
-    if (disks_) disks_->stop_threads();
+    if (board_) board_->stop_threads();
     // The buses share ownership of devices that use the board's IRQ lines
     // and chardevs; empty them so devices go first, in the board's order.
     pio_.clear();
     mmio_.clear();
-    disks_.reset();
     board_.reset();
     chardevs_.reset();
     if (signal_fd_ >= 0) close(signal_fd_);
@@ -137,7 +134,7 @@ void PcMachine::open_backends() {
     // a mux (mon:stdio) has the keyboard at start.
     monitors_ = std::make_unique<Monitors>(cfg_.monitors, *chardevs_, *controller_, loop_);
     events_ = &monitors_->events();
-    board_->connect_serial_ports(*chardevs_);
+    board_->connect_chardevs(*chardevs_);
 }
 
 void PcMachine::emit(const char* event, const nlohmann::json& data) {
@@ -186,6 +183,16 @@ void PcMachine::request_shutdown(ShutdownCause cause) {
     loop_.post([this, cause] { on_shutdown(cause); });
 }
 
+// As QEMU's isa-debug-exit: the end, with that status and no SHUTDOWN event.
+void PcMachine::request_exit(int status) {
+    loop_.post([this, status] {
+        if (state_ == RunState::Running) pause_vcpus();
+        state_ = RunState::Shutdown;
+        exit_status_ = status;
+        loop_.stop();
+    });
+}
+
 void PcMachine::request_reset(ShutdownCause cause) {
     if (cfg_.no_reboot) {  // -no-reboot: a guest reset ends the machine as a poweroff does
         request_shutdown(cause);
@@ -231,6 +238,7 @@ void PcMachine::on_reset(ShutdownCause cause) {
 void PcMachine::stop() {
     if (state_ != RunState::Running) return;
     pause_vcpus();
+    board_->devices().pause_all();
     state_ = RunState::Paused;
     emit("STOP");
 }
@@ -239,6 +247,7 @@ void PcMachine::cont() {
     if (state_ == RunState::Shutdown || state_ == RunState::GuestPanicked)
         throw MonitorError("Resetting the Virtual Machine is required");
     if (state_ == RunState::Running) return;
+    if (state_ == RunState::Paused) board_->devices().resume_all();
     state_ = RunState::Running;
     resume_vcpus();
     emit("RESUME");
@@ -248,7 +257,7 @@ void PcMachine::system_reset() { on_reset(ShutdownCause::HostReset); }
 
 void PcMachine::system_powerdown() {
     emit("POWERDOWN");
-    board_->pm->press_power_button();
+    if (auto* button = board_->services().find<PowerButton>()) button->press();
 }
 
 // As QEMU: the SHUTDOWN event now, the end after the monitor's reply is out

@@ -23,7 +23,6 @@ class LinuxImage;
 class EventSink;
 class Monitors;
 class VmController;
-class VirtioDisks;
 
 // QEMU's run states as query-status names them.
 enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked };
@@ -44,6 +43,7 @@ public:
 
     void request_shutdown(ShutdownCause cause) override;
     void request_reset(ShutdownCause cause) override;
+    void request_exit(int status) override;
 
     // What the monitors do (loop thread), with QEMU's events and states.
     void stop();
@@ -60,11 +60,11 @@ public:
     const GuestMemory& memory() const { return memory_; }
     std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
     PcBoard& board() { return *board_; }
+    const PcBoard& board() const { return *board_; }
     Vm& vm() { return vm_; }
     Bus& pio() { return pio_; }
     Bus& mmio() { return mmio_; }
     ChardevSet* chardevs() { return chardevs_.get(); }
-    VirtioDisks& disks() { return *disks_; }
 
 private:
     // Stops threads, then empties the buses before the devices go (they
@@ -88,7 +88,6 @@ private:
     Bus mmio_{"memory"};
     EventLoop loop_;
     std::unique_ptr<PcBoard> board_;
-    std::unique_ptr<VirtioDisks> disks_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::unique_ptr<ChardevSet> chardevs_;
     std::unique_ptr<VmController> controller_;

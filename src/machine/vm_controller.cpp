@@ -3,7 +3,7 @@
 #include "config/parser.h"
 #include "machine/pc_machine.h"
 #include "base/process.h"
-#include "machine/virtio_disks.h"
+#include "machine/pc_board.h"
 #include "vcpu/register_dump.h"
 
 #include <algorithm>
@@ -107,13 +107,13 @@ std::vector<ChardevInfo> VmController::chardevs() const {
     return set ? set->info() : std::vector<ChardevInfo>{};
 }
 
-std::vector<BlockDeviceInfo> VmController::block_devices() const { return machine_.disks().info(); }
+const DeviceTree& VmController::devices() const { return machine_.board().devices(); }
+const ServiceRegistry& VmController::services() const { return machine_.board().service_registry(); }
 
 std::string VmController::info_text(std::string_view what) {
     if (what == "pic") return pic_info_text(machine_);
     if (what == "irq") return irq_info_text(machine_);
     if (what == "mtree") return mtree_info_text(machine_);
-    if (what == "qtree") return qtree_info_text(machine_);
     if (what == "roms") return "";  // direct kernel boot: kestrel loads no firmware or option ROMs
     throw MonitorError("unknown info: " + std::string(what));
 }

@@ -33,7 +33,8 @@ public:
 
     std::vector<PciFunctionInfo> pci_functions() const override;
     std::vector<ChardevInfo> chardevs() const override;
-    std::vector<BlockDeviceInfo> block_devices() const override;
+    const DeviceTree& devices() const override;
+    const ServiceRegistry& services() const override;
     std::string info_text(std::string_view what) override;
 
     void set_log_items(const std::string& items) override;
@@ -47,11 +48,10 @@ private:
     PcMachine& machine_;
 };
 
-// Text of "info pic", "info irq", "info mtree", "info qtree" (machine_info.cpp).
+// Text of "info pic", "info irq", "info mtree" (machine_info.cpp).
 std::string pic_info_text(PcMachine& machine);
 std::string irq_info_text(PcMachine& machine);
 std::string mtree_info_text(PcMachine& machine);
-std::string qtree_info_text(PcMachine& machine);
 // query-pci / "info pci" data (pci_info.cpp).
 std::vector<PciFunctionInfo> describe_pci_functions(PcMachine& machine);
 

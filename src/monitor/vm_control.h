@@ -3,7 +3,10 @@
 // machine implements it; unit tests use a fake. Every call comes from the
 // event loop thread. Failures a user caused throw MonitorError with the
 // QMP error class and QEMU's text.
+#include "base/service_registry.h"
+#include "block/block_info.h"
 #include "chardev/chardev_set.h"
+#include "devices/device_tree.h"
 
 #include <cstdint>
 #include <optional>
@@ -44,7 +47,7 @@ struct PciBarInfo {
     bool io = false;
     bool mem64 = false;
     bool prefetchable = false;
-    uint64_t address = 0;         // as the guest programmed it
+    uint64_t address = 0;         // where it decodes now; all ones while it does not
     uint64_t size = 0;
 };
 
@@ -60,38 +63,6 @@ struct PciFunctionInfo {
     std::vector<PciBarInfo> bars;
 };
 
-// One disk as query-block / info block show it (issue 5).
-struct BlockDeviceInfo {
-    std::string device;        // -drive id= (QEMU's "device"), "" for -blockdev-only
-    std::string qdev;          // "/machine/peripheral/ID/virtio-backend" or peripheral-anon path
-    std::string node_name;     // "#blockNNN" as QEMU autogenerates
-    std::string file;          // image path
-    std::string format = "raw";
-    bool read_only = false;
-    bool writeback = true;     // cache.writeback
-    bool direct = false;       // cache.direct
-    bool no_flush = false;     // cache.no-flush
-    std::string discard = "ignore";
-    uint64_t virtual_size = 0;
-    uint64_t actual_size = 0;  // bytes allocated on the host
-    // The protocol node under the format node: QEMU's second "#blockNNN"
-    // ("info block -n", query-blockstats "parent") and its driver, "file"
-    // for a regular file or "host_device" for a block device.
-    std::string file_node_name;
-    std::string file_driver = "file";
-    // query-blockstats
-    uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
-    uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;
-    uint64_t failed_rd_operations = 0, failed_wr_operations = 0;
-    uint64_t rd_total_time_ns = 0, wr_total_time_ns = 0, flush_total_time_ns = 0;
-    uint64_t failed_flush_operations = 0, failed_unmap_operations = 0, unmap_total_time_ns = 0;
-    uint64_t rd_merged = 0, wr_merged = 0;   // requests merged into others (0: none)
-    uint64_t wr_highest_offset = 0;          // end of the highest write, bytes
-    // Nanoseconds since the last request completed; absent before the first.
-    std::optional<uint64_t> idle_time_ns;
-    // The file node's discard results (query-blockstats "driver-specific").
-    uint64_t discard_nb_ok = 0, discard_nb_failed = 0, discard_bytes_ok = 0;
-};
 
 class VmControl {
 public:
@@ -124,9 +95,12 @@ public:
 
     virtual std::vector<PciFunctionInfo> pci_functions() const = 0;
     virtual std::vector<ChardevInfo> chardevs() const = 0;
-    virtual std::vector<BlockDeviceInfo> block_devices() const { return {}; }
-    // Free-form HMP text for "info pic", "info irq", "info qtree",
-    // "info mtree", "info roms" (what = the word after "info").
+    // The machine's devices (info qtree, query-pci ids) and the services
+    // its subsystems offer (BlockService, ...).
+    virtual const DeviceTree& devices() const;
+    virtual const ServiceRegistry& services() const;
+    // Free-form HMP text for "info pic", "info irq", "info mtree",
+    // "info roms" (what = the word after "info").
     virtual std::string info_text(std::string_view what) = 0;
 
     // HMP "log" / "logfile": -d item list ("none" clears); a -D path.

@@ -46,7 +46,7 @@ bool BarMapping::move_to(std::optional<uint64_t> target, Bus* bus) {
     if (mapped_at_ && bus && spec_.handler) bus->remove(*mapped_at_);
     mapped_at_.reset();
     if (target) {
-        if (!spec_.handler || (bus && bus->insert(*target, spec_.size, spec_.handler))) {
+        if (!spec_.handler || (bus && bus->insert(*target, spec_.size, spec_.handler, spec_.name))) {
             mapped_at_ = target;
         } else if (bus) {
             spdlog::debug("pci: BAR at {:#x} (size {:#x}) overlaps a mapping on {}; left unmapped",

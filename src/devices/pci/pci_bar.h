@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace kestrel {
 
@@ -19,6 +20,7 @@ struct BarSpec {
     // device maps the range itself (RAM-backed BARs, ioeventfds) from
     // PciDevice::bar_moved().
     std::shared_ptr<BusDevice> handler;
+    std::string name;  // the region's name in "info mtree"
 };
 
 // Read-only low bits of the BAR's (first) register.

@@ -6,15 +6,10 @@
 namespace kestrel {
 
 namespace {
-constexpr uint64_t DATA = 4;
 // Bits the address register keeps: enable, bus, device, function, dword
 // register. Reserved bits 30:24 and 1:0 read as zero.
 constexpr uint32_t ADDRESS_MASK = 0x80fffffcu;
-constexpr uint64_t RESET_CONTROL = 1;  // 0xCF9
 } // namespace
-
-PciConfigIo::PciConfigIo(PciBus& bus, std::shared_ptr<BusDevice> cf9_register)
-    : bus_(bus), cf9_(std::move(cf9_register)) {}
 
 std::optional<PciConfigIo::Target> PciConfigIo::target(uint64_t offset, size_t len) const {
     uint32_t address = address_.load();
@@ -35,8 +30,6 @@ void PciConfigIo::read(uint64_t offset, std::span<uint8_t> data) {
         store_le(data.first(t->len), bus_.config_read(t->slot, t->function, t->reg, t->len));
     } else if (offset == 0 && data.size() == 4) {
         store_le(data, address_.load());
-    } else if (offset == RESET_CONTROL && data.size() == 1 && cf9_) {
-        cf9_->read(0, data);
     } else {
         log_odd_access(offset, data.size());
     }
@@ -50,8 +43,6 @@ void PciConfigIo::write(uint64_t offset, std::span<const uint8_t> data) {
         bus_.config_write(t->slot, t->function, t->reg, t->len, uint32_t(load_le(data.first(t->len))));
     } else if (offset == 0 && data.size() == 4) {
         address_.store(uint32_t(load_le(data)) & ADDRESS_MASK);
-    } else if (offset == RESET_CONTROL && data.size() == 1 && cf9_) {
-        cf9_->write(0, data);
     } else {
         log_odd_access(offset, data.size());
     }

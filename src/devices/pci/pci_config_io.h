@@ -1,11 +1,8 @@
 #pragma once
 // Configuration mechanism #1 of the host bridge: the address register at
-// 0xCF8 (32-bit accesses only) and the data window at 0xCFC-0xCFF. Map one
-// of these on the port-I/O bus at 0xCF8 with length 8.
-//
-// The PIIX3 Reset Control register sits at 0xCF9, inside the address
-// register's range, and answers byte accesses there: give it as
-// `cf9_register` and this device forwards 1-byte accesses at 0xCF9 to it.
+// 0xCF8 (32-bit accesses only) and the data window at 0xCFC-0xCFF, as
+// offsets 0 and DATA of this device. (PIIX3's reset control register at
+// 0xCF9 is mapped over it by the PIIX3.)
 #include "devices/bus_device.h"
 #include "devices/pci/pci_bus.h"
 
@@ -18,9 +15,10 @@ class PciConfigIo : public BusDevice {
 public:
     static constexpr uint16_t BASE = 0xcf8;
     static constexpr uint16_t LEN = 8;
+    static constexpr uint16_t DATA = 4;
     static constexpr uint32_t ENABLE = 1u << 31;
 
-    explicit PciConfigIo(PciBus& bus, std::shared_ptr<BusDevice> cf9_register = nullptr);
+    explicit PciConfigIo(PciBus& bus) : bus_(bus) {}
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -40,7 +38,6 @@ private:
     void log_odd_access(uint64_t offset, size_t len);
 
     PciBus& bus_;
-    std::shared_ptr<BusDevice> cf9_;
     std::atomic<uint32_t> address_{0};
     std::atomic<bool> logged_odd_{false};
 };

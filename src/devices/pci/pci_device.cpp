@@ -131,7 +131,7 @@ void PciDevice::deliver_intx_locked() {
 // --- BARs ---
 
 void PciDevice::add_bar(unsigned index, uint64_t size, BarKind kind, bool prefetchable,
-                        std::shared_ptr<BusDevice> handler) {
+                        std::shared_ptr<BusDevice> handler, std::string name) {
     std::lock_guard guard(config_lock_);
     bool wide = kind == BarKind::Mem64;
     uint64_t min_size = kind == BarKind::Io ? 4 : 16;
@@ -143,7 +143,7 @@ void PciDevice::add_bar(unsigned index, uint64_t size, BarKind kind, bool prefet
         (wide && bars_[index + 1]))
         throw std::invalid_argument("PCI BAR index already in use");
 
-    BarSpec spec{size, kind, prefetchable && kind != BarKind::Io, std::move(handler)};
+    BarSpec spec{size, kind, prefetchable && kind != BarKind::Io, std::move(handler), std::move(name)};
     uint16_t reg = uint16_t(pci::BAR0 + 4 * index);
     uint64_t mask = bar_address_mask(spec);
     set_cfg32(reg, bar_flag_bits(spec));

@@ -91,8 +91,9 @@ protected:
     // Registers BAR `index` (0-5; a Mem64 BAR also takes index+1). Throws
     // std::invalid_argument for a size that is not a power of two or too
     // small, an index in use, or a Mem64 BAR at index 5.
+    // `name` is the region's name in "info mtree".
     void add_bar(unsigned index, uint64_t size, BarKind kind, bool prefetchable,
-                 std::shared_ptr<BusDevice> handler);
+                 std::shared_ptr<BusDevice> handler, std::string name = {});
     // Appends a capability of `length` bytes (including the ID and next
     // bytes) to the list: at `at` (4-aligned, past the header) or after the
     // previous one. Its bytes start read-only; use set_write_mask for

@@ -17,7 +17,7 @@ Piix4Pm::Piix4Pm(Bus& pio, MachineControl& machine, std::shared_ptr<IrqLine> sci
     : pio_(pio),
       regs_(std::make_shared<AcpiPmRegs>(machine, std::move(sci), std::move(clock))),
       gpe0_(std::make_shared<AcpiGpe0Block>(regs_)),
-      pm_block_(BarSpec{pc::PM_BLOCK_LEN, BarKind::Io, false, std::make_shared<AcpiPmBlock>(regs_)}) {
+      pm_block_(BarSpec{pc::PM_BLOCK_LEN, BarKind::Io, false, std::make_shared<AcpiPmBlock>(regs_), "piix4-pm"}) {
     set_ids({pci::VENDOR_INTEL, DEVICE_ID, REVISION, CLASS_BRIDGE_OTHER});
     set_header_type(pci::HEADER_TYPE_NORMAL);
     set_cfg16(pci::STATUS, pci::STATUS_FAST_BACK | pci::STATUS_DEVSEL_MEDIUM);

@@ -1,6 +1,7 @@
 #include "devices/serial/serial_16550.h"
 
 #include <spdlog/spdlog.h>
+#include <utility>
 
 namespace kestrel {
 
@@ -50,6 +51,16 @@ uint8_t Serial16550::RxFifo::pop() {
 Serial16550::Serial16550(Chardev* chardev, IrqLine& irq) : chardev_(chardev), irq_(irq) {
     reset();
     if (chardev_) chardev_->attach(this);
+}
+
+void Serial16550::connect_chardev(Chardev& chardev) {
+    Chardev* old = nullptr;
+    {
+        std::lock_guard guard(lock_);
+        old = std::exchange(chardev_, &chardev);
+    }
+    if (old) old->attach(nullptr);
+    chardev.attach(this);
 }
 
 Serial16550::~Serial16550() {

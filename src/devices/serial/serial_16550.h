@@ -31,8 +31,11 @@ inline constexpr uint64_t kSerialPortCount = 8;
 
 class Serial16550 final : public BusDevice, public CharFrontend {
 public:
-    // chardev may be null: output is discarded and no input arrives.
+    // chardev may be null: output is discarded and no input arrives, until
+    // connect_chardev() gives one.
     Serial16550(Chardev* chardev, IrqLine& irq);
+    // Before the guest runs: the chardev the port talks over from now on.
+    void connect_chardev(Chardev& chardev);
     ~Serial16550() override;
     Serial16550(const Serial16550&) = delete;
     Serial16550& operator=(const Serial16550&) = delete;

@@ -1,5 +1,5 @@
 // "info block [-n] [-v] [device]" and "info blockstats" from
-// VmControl::block_devices(), in QEMU 7.2's layout.
+// the machine's BlockService, in QEMU 7.2's layout.
 #include "monitor/hmp/hmp_command.h"
 
 #include <cmath>
@@ -116,7 +116,7 @@ void hmp_info_block(HmpContext& ctx, const HmpCall& call) {
         ctx.print(std::string(e.what()) + "\nTry \"help info block\" for more information\n");
         return;
     }
-    std::vector<BlockDeviceInfo> disks = ctx.vm().block_devices();
+    std::vector<BlockDeviceInfo> disks = block_devices_of(ctx.vm().services());
     bool printed = false;
     if (!args.nodes) {
         for (size_t i = 0; i < disks.size(); ++i) {
@@ -141,7 +141,7 @@ void hmp_info_block(HmpContext& ctx, const HmpCall& call) {
 }
 
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall&) {
-    for (const BlockDeviceInfo& b : ctx.vm().block_devices()) {
+    for (const BlockDeviceInfo& b : block_devices_of(ctx.vm().services())) {
         if (b.device.empty())
             continue;
         ctx.print(fmt::format("{}: rd_bytes={} wr_bytes={} rd_operations={} wr_operations={} "

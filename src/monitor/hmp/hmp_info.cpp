@@ -109,7 +109,27 @@ template <const char* What>
 void info_machine_text(HmpContext& ctx, const HmpCall&) {
     print_block(ctx, ctx.vm().info_text(What));
 }
-constexpr char kPic[] = "pic", kIrq[] = "irq", kQtree[] = "qtree", kMtree[] = "mtree", kRoms[] = "roms";
+constexpr char kPic[] = "pic", kIrq[] = "irq", kMtree[] = "mtree", kRoms[] = "roms";
+
+void print_qtree_bus(HmpContext& ctx, const QtreeNode::Bus& bus, unsigned indent);
+
+void print_qtree_node(HmpContext& ctx, const QtreeNode& node, unsigned indent) {
+    std::string pad(indent * 2, ' ');
+    ctx.print(fmt::format("{}dev: {}, id \"{}\"\n", pad, node.type, node.id));
+    for (const auto& [name, value] : node.properties) ctx.print(fmt::format("{}  {} = {}\n", pad, name, value));
+    for (const std::string& line : node.lines) ctx.print(fmt::format("{}  {}\n", pad, line));
+    for (const QtreeNode::Bus& bus : node.buses) print_qtree_bus(ctx, bus, indent + 1);
+}
+
+void print_qtree_bus(HmpContext& ctx, const QtreeNode::Bus& bus, unsigned indent) {
+    std::string pad(indent * 2, ' ');
+    ctx.print(fmt::format("{}bus: {}\n{}  type {}\n", pad, bus.name, pad, bus.type));
+    for (const QtreeNode& node : bus.devices) print_qtree_node(ctx, node, indent + 1);
+}
+
+// QEMU's layout: each bus, its type, then its devices (newest first) with
+// their properties, device lines and buses, two spaces a level.
+void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm().devices().qtree(), 0); }
 
 // Devices kestrel does not have: QEMU's answers when they are absent.
 void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
@@ -140,7 +160,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"network", {}, "", "show the network state", info_nothing},
         {"pci", {}, "", "show PCI info", info_pci},
         {"pic", {}, "", "show PIC state", info_machine_text<kPic>},
-        {"qtree", {}, "", "show device tree", info_machine_text<kQtree>},
+        {"qtree", {}, "", "show device tree", info_qtree},
         {"registers", {A::AllFlag, A::OptExpr}, "[-a|vcpu]",
          "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the "
          "current CPU's registers if no argument is specified)",

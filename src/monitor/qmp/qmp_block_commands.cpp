@@ -1,4 +1,4 @@
-// query-block and query-blockstats from VmControl::block_devices(), with
+// query-block and query-blockstats from the machine's BlockService, with
 // QEMU 7.2's QAPI types. Values are built in schema member order; the
 // printer puts the keys in QEMU's order.
 #include "monitor/qmp/qmp_commands.h"
@@ -146,7 +146,7 @@ Json format_node_stats(const BlockDeviceInfo& b, bool device_level) {
 // it), counters of the nodes themselves, no device names.
 Json query_blockstats(VmControl& vm, bool nodes) {
     Json list = Json::array();
-    for (const BlockDeviceInfo& b : vm.block_devices()) {
+    for (const BlockDeviceInfo& b : block_devices_of(vm.services())) {
         if (nodes && !b.file_node_name.empty())
             list.push_back(file_node_stats(b));
         list.push_back(format_node_stats(b, !nodes));
@@ -223,7 +223,7 @@ void add_block_commands(QmpCommandTable& table, Schema& schema, QmpServices& ser
     VmControl& vm = services.vm;
     table.add({"query-block", "q_empty", "[BlockInfo]", [&vm](const Json&) {
         Json list = Json::array();
-        for (const BlockDeviceInfo& b : vm.block_devices())
+        for (const BlockDeviceInfo& b : block_devices_of(vm.services()))
             list.push_back(block_info(b));
         return list;
     }});

@@ -84,15 +84,15 @@ void VirtioPciDevice::describe() {
     if (options_.transitional && legacy_device_id(device_->device_type())) {
         uint16_t header = options_.msix_vectors ? LEGACY_CONFIG_MSIX : LEGACY_CONFIG;
         add_bar(LEGACY_BAR, std::bit_ceil(uint64_t(header) + options_.config_size), BarKind::Io, false,
-                std::make_shared<LegacyBar>(*this));
+                std::make_shared<LegacyBar>(*this), "virtio-pci");
     }
     if (options_.msix_vectors) {
         MsixLayout layout{options_.msix_vectors, MSIX_BAR, MSIX_BAR_SIZE, MSIX_TABLE_OFFSET, MSIX_PBA_OFFSET};
         msix_ = std::make_shared<Msix>(layout, context_.plumbing->make_msi_sink(options_.msix_vectors));
-        add_bar(MSIX_BAR, MSIX_BAR_SIZE, BarKind::Mem32, false, msix_);
+        add_bar(MSIX_BAR, MSIX_BAR_SIZE, BarKind::Mem32, false, msix_, options_.name + "-msix");
         add_msix_cap();
     }
-    add_bar(MODERN_BAR, MODERN_BAR_SIZE, BarKind::Mem64, true, std::make_shared<ModernBar>(*this));
+    add_bar(MODERN_BAR, MODERN_BAR_SIZE, BarKind::Mem64, true, std::make_shared<ModernBar>(*this), "virtio-pci");
     add_virtio_caps();
 }
 

@@ -22,7 +22,7 @@
 // after reset()); the destructor does not reset the VirtioDevice itself.
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_device.h"
-#include "virtio/pci/virtio_pci_plumbing.h"
+#include "devices/io_plumbing.h"
 #include "virtio/pci/virtio_pci_regs.h"
 #include "virtio/virtio_device.h"
 #include "virtio/virtqueue.h"
@@ -30,6 +30,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace kestrel {
@@ -44,11 +45,12 @@ struct VirtioPciOptions {
     unsigned msix_vectors = 2;       // 0: no MSI-X; QEMU's virtio-blk: num-queues + 1
     bool transitional = true;        // legacy I/O BAR and the 0x10xx device ID
     uint32_t config_size = 0;        // bytes of the device's config space
+    std::string name = "virtio-pci";  // the PCI device's type: names its MSI-X BAR in info mtree
 };
 
 struct VirtioPciContext {
     const GuestMemory& memory;
-    std::shared_ptr<VirtioPciPlumbing> plumbing;
+    std::shared_ptr<IoPlumbing> plumbing;
     VirtqueueFactory make_queue = nullptr;
 };
 

@@ -2,7 +2,7 @@
 // and QEMU 7.2's messages (checked against qemu-system-x86_64 7.2).
 #include "parse_helpers.h"
 
-#include "config/drive_probe.h"
+#include "block/drive_config.h"
 
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@ const std::string kDrive = "file=/tmp/x.img,format=raw,if=none,id=d0";
 std::string slots(const Config& c) {
     std::string s;
     for (const DeviceConfig& d : c.devices)
-        s += d.drive + "@" + std::to_string(*d.slot) + "." + std::to_string(d.function) + " ";
+        s += d.props.str("drive") + "@" + std::to_string(d.pci_slot()) + "." + std::to_string(d.pci_function()) + " ";
     return s;
 }
 
@@ -39,9 +39,9 @@ TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]
     REQUIRE(c.devices.size() == 3);
     for (const DeviceConfig& d : c.devices) {
         CHECK(d.implied);
-        CHECK(d.driver == "virtio-blk-pci");
+        CHECK(d.driver() == "virtio-blk-pci");
         CHECK(d.id.empty());
-        CHECK_FALSE(d.num_queues);
+        CHECK(d.props.uint("num-queues") == 65535);  // QEMU's auto
     }
     CHECK(c.devices[1].location == "-drive file=/tmp/b.img,if=virtio,index=3");
     CHECK(slots(c) == "virtio0@2.0 virtio3@3.0 virtio1@4.0 ");
@@ -97,7 +97,7 @@ TEST_CASE("-drive aio, readonly, snapshot, serial, discard", "[drive][config]") 
     CHECK(parse_ok({"-drive", "file=a,if=virtio,media=disk,index=0x2"}).drives[0].index == 2);
     CHECK(parse_ok({"-drive", "file=a,if=virtio,index=-1"}).drives[0].index == 0);
     // The drive's serial is the implied device's serial.
-    CHECK(parse_ok({"-drive", "file=a,if=virtio,serial=S1"}).devices[0].serial == "S1");
+    CHECK(parse_ok({"-drive", "file=a,if=virtio,serial=S1"}).devices[0].props.str("serial") == "S1");
 }
 
 TEST_CASE("-drive short-form booleans warn as QEMU", "[drive][config]") {
@@ -164,26 +164,26 @@ TEST_CASE("-device virtio-blk-pci properties", "[drive][config]") {
                          "serial=SN,addr=0x1f.7"});
     REQUIRE(c.devices.size() == 1);
     const DeviceConfig& d = c.devices[0];
-    CHECK(d.driver == "virtio-blk-pci");
+    CHECK(d.driver() == "virtio-blk-pci");
     CHECK(d.id == "disk0");
     CHECK_FALSE(d.implied);
-    CHECK(d.drive == "d0");
-    CHECK(d.bootindex == 1);
-    CHECK(d.num_queues == 4u);
-    CHECK(d.iothread == "io1");
-    CHECK(d.serial == "SN");
-    CHECK(d.slot == 0x1fu);
-    CHECK(d.function == 7);
+    CHECK(d.props.str("drive") == "d0");
+    CHECK(d.props.optional_int("bootindex") == 1);
+    CHECK(d.props.uint("num-queues") == 4u);
+    CHECK(d.props.str("iothread") == "io1");
+    CHECK(d.props.str("serial") == "SN");
+    CHECK(d.pci_slot() == 0x1fu);
+    CHECK(d.pci_function() == 7);
     CHECK(d.location == "-device virtio-blk-pci,drive=d0,id=disk0,bootindex=1,num-queues=4,iothread=io1,"
                         "serial=SN,addr=0x1f.7");
     // The alias, num-queues=65535 (QEMU's auto) and a drive's serial.
     Config a = parse_ok({"-drive", kDrive + ",serial=DS", "-device", "virtio-blk,drive=d0,num-queues=65535"});
-    CHECK(a.devices[0].driver == "virtio-blk-pci");
-    CHECK_FALSE(a.devices[0].num_queues);
-    CHECK(a.devices[0].serial == "DS");
+    CHECK(a.devices[0].driver() == "virtio-blk-pci");
+    CHECK(a.devices[0].props.uint("num-queues") == 65535);  // QEMU's auto
+    CHECK(a.devices[0].props.str("serial") == "DS");
     CHECK(parse_ok({"-drive", kDrive + ",serial=DS", "-device", "virtio-blk-pci,drive=d0,serial=X"})
-              .devices[0].serial == "X");
-    CHECK(parse_ok({"-drive", kDrive, "-device", "virtio-blk-pci,drive=d0,addr=10"}).devices[0].slot == 16u);
+              .devices[0].props.str("serial") == "X");
+    CHECK(parse_ok({"-drive", kDrive, "-device", "virtio-blk-pci,drive=d0,addr=10"}).devices[0].pci_slot() == 16u);
 }
 
 TEST_CASE("PCI slots: -device ones first, then the implied ones, lowest free slot", "[drive][config]") {
@@ -203,7 +203,7 @@ TEST_CASE("PCI slots: -device ones first, then the implied ones, lowest free slo
     CHECK(parse_error(args) == "-drive file=a,format=raw,if=virtio: PCI: no slot/function available for "
                                "virtio-blk-pci, all in use or reserved");
     args.resize(60);
-    CHECK(parse_ok(args).devices.back().slot == 31u);
+    CHECK(parse_ok(args).devices.back().pci_slot() == 31u);
 }
 
 TEST_CASE("-device errors", "[drive][config]") {
@@ -313,7 +313,10 @@ TEST_CASE("-object errors", "[drive][config]") {
 TEST_CASE("-device help, -object help and their per-type listings", "[drive][config]") {
     ParseOutcome o = run_parser({"-device", "help", "-drive", "file=a,if=foo"});
     CHECK(o.error.empty());
-    CHECK(o.output == "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n");
+    CHECK(o.output ==
+          "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
+          "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n\n"
+          "Misc devices:\nname \"mc146818rtc\", bus ISA\n");
     o = run_parser({"-device", "virtio-blk-pci,help"});
     CHECK(o.output.starts_with("virtio-blk-pci options:\n"
                                "  addr=<int32>           - Slot and optional function number, example: 06.0 or 06 (default: -1)\n"

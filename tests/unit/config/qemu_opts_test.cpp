@@ -1,5 +1,5 @@
 #include "config/parser.h"
-#include "config/qemu_opts.h"
+#include "base/qemu_opts.h"
 
 #include <catch2/catch.hpp>
 

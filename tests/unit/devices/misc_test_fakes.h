@@ -21,8 +21,10 @@ struct FakeIrq final : IrqLine {
 
 struct FakeMachineControl final : MachineControl {
     std::vector<ShutdownCause> resets, shutdowns;
+    std::vector<int> exits;
     void request_shutdown(ShutdownCause cause) override { shutdowns.push_back(cause); }
     void request_reset(ShutdownCause cause) override { resets.push_back(cause); }
+    void request_exit(int status) override { exits.push_back(status); }
 };
 
 struct FakeChardev final : Chardev {

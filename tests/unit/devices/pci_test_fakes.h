@@ -24,8 +24,10 @@ struct FakeIrqLine : IrqLine {
 struct FakeMachine : MachineControl {
     std::vector<ShutdownCause> shutdowns;
     std::vector<ShutdownCause> resets;
+    std::vector<int> exits;
     void request_shutdown(ShutdownCause cause) override { shutdowns.push_back(cause); }
     void request_reset(ShutdownCause cause) override { resets.push_back(cause); }
+    void request_exit(int status) override { exits.push_back(status); }
 };
 
 // Remembers the last access; reads return 0xA0 + offset in each byte.
@@ -93,8 +95,10 @@ struct PciFixture {
     Bus mmio{"mmio"};
     PciBus pci{pio, mmio};
 
+    // As the board maps them: the PIIX3's reset control over 0xCF9.
     explicit PciFixture(std::shared_ptr<BusDevice> cf9 = nullptr) {
-        pio.insert(PciConfigIo::BASE, PciConfigIo::LEN, std::make_shared<PciConfigIo>(pci, cf9));
+        pio.insert(PciConfigIo::BASE, PciConfigIo::LEN, std::make_shared<PciConfigIo>(pci));
+        if (cf9) pio.insert_overlay(0xcf9, 1, cf9, "piix3-reset-control");
     }
 
     static uint32_t address(unsigned slot, unsigned fn, uint16_t reg, unsigned bus = 0) {

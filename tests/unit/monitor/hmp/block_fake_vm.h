@@ -11,9 +11,12 @@
 
 namespace kestrel::block_test {
 
-class BlockFakeVm final : public VmControl {
+class BlockFakeVm final : public VmControl, public BlockService {
 public:
     std::vector<BlockDeviceInfo> disks;
+    ServiceRegistry registry;
+
+    BlockFakeVm() { registry.add<BlockService>(*this); }
 
     std::string name() const override { return ""; }
     std::string uuid() const override { return "00000000-0000-0000-0000-000000000000"; }
@@ -31,6 +34,7 @@ public:
     std::vector<PciFunctionInfo> pci_functions() const override { return {}; }
     std::vector<ChardevInfo> chardevs() const override { return {}; }
     std::vector<BlockDeviceInfo> block_devices() const override { return disks; }
+    const ServiceRegistry& services() const override { return registry; }
     std::string info_text(std::string_view) override { return ""; }
     void set_log_items(const std::string&) override {}
     void set_log_file(const std::string&) override {}

@@ -54,7 +54,7 @@ struct FakeMsiSink : MsiSink {
     void send(unsigned vector, const MsiMessage& message) override { sent.emplace_back(vector, message); }
 };
 
-struct FakePlumbing : VirtioPciPlumbing {
+struct FakePlumbing : IoPlumbing {
     std::vector<NotifyEventFd> active;
     int added = 0, removed = 0;
     std::shared_ptr<FakeMsiSink> sink;

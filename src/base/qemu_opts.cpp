@@ -1,6 +1,6 @@
-#include "config/qemu_opts.h"
+#include "base/qemu_opts.h"
 
-#include "config/parser.h"
+#include "base/config_error.h"
 
 #include <cctype>
 #include <cmath>

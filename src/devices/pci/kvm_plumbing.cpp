@@ -1,4 +1,4 @@
-#include "virtio/pci/vm_plumbing.h"
+#include "devices/pci/kvm_plumbing.h"
 
 #include <cerrno>
 #include <cstring>
@@ -54,15 +54,15 @@ void KvmMsiSink::send(unsigned vector, const MsiMessage& message) {
         spdlog::warn("KVM_SIGNAL_MSI: {}", std::strerror(errno));
 }
 
-bool VmPlumbing::add_ioeventfd(const NotifyEventFd& e) {
+bool KvmPlumbing::add_ioeventfd(const NotifyEventFd& e) {
     return vm_.assign_ioeventfd({e.fd, e.pio, e.address, e.length, e.datamatch});
 }
 
-void VmPlumbing::remove_ioeventfd(const NotifyEventFd& e) {
+void KvmPlumbing::remove_ioeventfd(const NotifyEventFd& e) {
     vm_.deassign_ioeventfd({e.fd, e.pio, e.address, e.length, e.datamatch});
 }
 
-std::shared_ptr<MsiSink> VmPlumbing::make_msi_sink(unsigned vectors) {
+std::shared_ptr<MsiSink> KvmPlumbing::make_msi_sink(unsigned vectors) {
     return std::make_shared<KvmMsiSink>(vm_, vectors);
 }
 

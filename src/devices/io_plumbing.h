@@ -1,7 +1,8 @@
 #pragma once
-// What the virtio PCI transport needs from the hypervisor: ioeventfds for
-// queue notifications and a sink for MSI-X messages. VmPlumbing
-// (vm_plumbing.h) implements it on a KVM Vm; unit tests fake it.
+// What a device needs from the hypervisor to take guest notifications and
+// raise interrupts without a vCPU exit: ioeventfds (virtio queue
+// notifications) and a sink for MSI-X messages. KvmPlumbing
+// (pci/kvm_plumbing.h) implements it on a KVM Vm; unit tests fake it.
 #include "devices/pci/msix.h"
 
 #include <cstdint>
@@ -20,9 +21,9 @@ struct NotifyEventFd {
     bool operator==(const NotifyEventFd&) const = default;
 };
 
-class VirtioPciPlumbing {
+class IoPlumbing {
 public:
-    virtual ~VirtioPciPlumbing() = default;
+    virtual ~IoPlumbing() = default;
     // False if the hypervisor refused; the transport's BAR handlers then
     // still see the write and signal the eventfd themselves.
     virtual bool add_ioeventfd(const NotifyEventFd& ioeventfd) = 0;

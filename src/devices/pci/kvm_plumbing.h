@@ -1,9 +1,9 @@
 #pragma once
-// The virtio PCI transport's plumbing on a KVM Vm: ioeventfds through
+// IoPlumbing on a KVM Vm: ioeventfds through
 // KVM_IOEVENTFD, MSI-X vectors as GSI routes with an irqfd each, so a
 // device thread raises an interrupt with one eventfd write.
 #include "kvm/vm.h"
-#include "virtio/pci/virtio_pci_plumbing.h"
+#include "devices/io_plumbing.h"
 
 #include <optional>
 #include <vector>
@@ -36,9 +36,9 @@ private:
     std::vector<Route> routes_;  // Msix serializes calls per device
 };
 
-class VmPlumbing : public VirtioPciPlumbing {
+class KvmPlumbing : public IoPlumbing {
 public:
-    explicit VmPlumbing(Vm& vm) : vm_(vm) {}
+    explicit KvmPlumbing(Vm& vm) : vm_(vm) {}
     bool add_ioeventfd(const NotifyEventFd& ioeventfd) override;
     void remove_ioeventfd(const NotifyEventFd& ioeventfd) override;
     std::shared_ptr<MsiSink> make_msi_sink(unsigned vectors) override;

@@ -1,0 +1,109 @@
+#include "block/drive_set.h"
+
+#include "block/block_stats.h"
+
+#include <algorithm>
+#include <iostream>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace kestrel {
+namespace {
+
+CacheMode cache_mode(const DriveConfig& d) {
+    if (d.cache_no_flush) return CacheMode::Unsafe;
+    if (d.cache_direct) return d.cache_writeback ? CacheMode::None : CacheMode::Directsync;
+    return d.cache_writeback ? CacheMode::Writeback : CacheMode::Writethrough;
+}
+
+AioMode aio_mode(const std::string& aio) {
+    if (aio == "io_uring") return AioMode::IoUring;
+    return aio == "native" ? AioMode::Native : AioMode::Threads;
+}
+
+std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
+    BlockOpenOptions o;
+    o.path = d.file;
+    o.read_only = d.read_only;
+    o.cache = cache_mode(d);
+    o.aio = aio_mode(d.aio);
+    o.discard_unmap = d.discard == "unmap";
+    o.snapshot = d.snapshot;
+    try {
+        std::shared_ptr<BlockBackend> backend = open_raw_image(o);
+        if (d.format.empty()) std::cerr << image_probe_warning(d.file);
+        return backend;
+    } catch (const std::exception& e) {
+        throw std::runtime_error(d.location + ": " + e.what());
+    }
+}
+
+void add_stats(BlockDeviceInfo& b, const BlockBackend::Stats& s) {
+    b.rd_bytes = s.rd_bytes;
+    b.wr_bytes = s.wr_bytes;
+    b.rd_operations = s.rd_operations;
+    b.wr_operations = s.wr_operations;
+    b.flush_operations = s.flush_operations;
+    b.unmap_operations = s.unmap_operations;
+    b.unmap_bytes = s.unmap_bytes;
+    b.failed_rd_operations = s.failed_rd_operations;
+    b.failed_wr_operations = s.failed_wr_operations;
+    b.failed_flush_operations = s.failed_flush_operations;
+    b.failed_unmap_operations = s.failed_unmap_operations;
+    b.rd_total_time_ns = s.rd_total_time_ns;
+    b.wr_total_time_ns = s.wr_total_time_ns;
+    b.flush_total_time_ns = s.flush_total_time_ns;
+    b.unmap_total_time_ns = s.unmap_total_time_ns;
+    b.wr_highest_offset = s.wr_highest_offset;
+    if (s.last_completion_ns) b.idle_time_ns = block_clock_ns() - s.last_completion_ns;
+}
+
+} // namespace
+
+std::string image_probe_warning(const std::string& file) {
+    return "WARNING: Image format was not specified for '" + file +
+           "' and probing guessed raw.\n"
+           "         Automatically detecting the format is dangerous for raw images, "
+           "write operations on block 0 will be restricted.\n"
+           "         Specify the 'raw' format explicitly to remove the restrictions.";
+}
+
+std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::string& qdev) {
+    auto drive = std::find_if(drives_.begin(), drives_.end(), [&](const DriveConfig& d) { return d.id == id; });
+    if (drive == drives_.end()) throw std::logic_error("drive '" + id + "' not found");
+    // QEMU's automatic node names: a file node and a format node per image.
+    unsigned n = unsigned(open_.size());
+    Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),
+           open_drive(*drive)};
+    open_.push_back(o);
+    return o.backend;
+}
+
+std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
+    std::vector<BlockDeviceInfo> out;
+    for (const Open& o : open_) {
+        const DriveConfig& d = *o.drive;
+        BlockDeviceInfo b;
+        b.device = d.id;
+        b.qdev = o.qdev;
+        b.node_name = o.node_name;
+        b.file_node_name = o.file_node_name;
+        b.file = d.file;
+        b.read_only = o.backend->read_only();
+        b.writeback = d.cache_writeback;
+        b.direct = d.cache_direct;
+        b.no_flush = d.cache_no_flush;
+        b.discard = d.discard;
+        b.virtual_size = o.backend->size();
+        struct stat st{};
+        if (stat(d.file.c_str(), &st) == 0) {
+            b.actual_size = uint64_t(st.st_blocks) * 512;
+            if (S_ISBLK(st.st_mode)) b.file_driver = "host_device";
+        }
+        add_stats(b, o.backend->stats());
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+} // namespace kestrel

@@ -1,0 +1,66 @@
+#pragma once
+// What a device realizes against: the address spaces, the PCI bus, ISA
+// interrupt lines, guest memory for DMA, the hypervisor's notification
+// plumbing, event loops and iothreads, its backends, and the services the
+// monitors read. The machine implements it; unit tests fake it.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace kestrel {
+
+class BlockBackend;
+class Bus;
+class Chardev;
+class EventLoop;
+class GuestMemory;
+class IoPlumbing;
+class IrqLine;
+class MachineControl;
+class PciBus;
+class ServiceRegistry;
+struct RtcConfig;
+
+// What the board tells the guest about itself through CMOS and firmware.
+struct BoardFacts {
+    uint64_t ram_below_4g = 0;
+    uint64_t ram_above_4g = 0;
+    unsigned cpus = 1;
+};
+
+class DeviceContext {
+public:
+    virtual ~DeviceContext() = default;
+
+    virtual Bus& pio() = 0;
+    virtual Bus& mmio() = 0;
+    virtual PciBus& pci() = 0;
+    // An input of ISA IRQ `irq`; several devices may share a line (the line
+    // is high while any input is). Throws std::invalid_argument for a line
+    // the board does not have.
+    virtual IrqLine& isa_irq(unsigned irq) = 0;
+    virtual const GuestMemory& memory() = 0;
+    virtual std::shared_ptr<IoPlumbing> plumbing() = 0;
+    virtual MachineControl& machine() = 0;
+
+    virtual EventLoop& main_loop() = 0;
+    // The loop of -object iothread `id`; for an empty id, a thread of the
+    // device's own called `thread_name`. Throws ConfigError for an unknown id.
+    virtual EventLoop& io_loop(const std::string& id, const std::string& thread_name) = 0;
+
+    // Hands the device the chardev with this id once the machine has
+    // opened its chardevs, after every device is realized: opening them
+    // has effects outside the process, so it waits until start-up cannot
+    // fail any more. Nothing happens for an empty id.
+    virtual void use_chardev(const std::string& id, std::function<void(Chardev&)> connect) = 0;
+    // Opens the -drive with this id for the device at QOM path `qdev`.
+    // Throws std::runtime_error "<-drive ...>: <reason>".
+    virtual std::shared_ptr<BlockBackend> drive(const std::string& id, const std::string& qdev) = 0;
+
+    virtual const BoardFacts& board() = 0;
+    virtual const RtcConfig& rtc() = 0;
+    virtual ServiceRegistry& services() = 0;
+};
+
+} // namespace kestrel

@@ -1,0 +1,96 @@
+#include "devices/device_tree.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace kestrel {
+
+DeviceTree::~DeviceTree() { unrealize_all(); }
+
+Device& DeviceTree::add(std::unique_ptr<Device> device, bool board, std::string board_path) {
+    std::string path = std::move(board_path);
+    if (path.empty() && board)
+        path = "/machine/unattached/device[" + std::to_string(unattached_++) + "]";
+    else if (path.empty() && !device->id().empty())
+        path = "/machine/peripheral/" + device->id();
+    else if (path.empty())
+        path = "/machine/peripheral-anon/device[" + std::to_string(anonymous_++) + "]";
+    device->set_qom_path(std::move(path));
+    devices_.push_back(std::move(device));
+    return *devices_.back();
+}
+
+// An error names the option that asked for the device, as QEMU's do.
+void DeviceTree::realize_all(DeviceContext& context) {
+    for (; realized_ < devices_.size(); ++realized_) {
+        Device& device = *devices_[realized_];
+        try {
+            device.realize(context);
+        } catch (const std::runtime_error& e) {
+            const std::string& location = device.config().location;
+            if (location.empty() || std::string_view(e.what()).starts_with(location)) throw;
+            throw std::runtime_error(location + ": " + e.what());
+        }
+    }
+}
+
+void DeviceTree::reset_all() {
+    for (size_t i = 0; i < realized_; ++i) devices_[i]->reset();
+}
+
+void DeviceTree::pause_all() {
+    for (size_t i = 0; i < realized_; ++i) devices_[i]->pause();
+}
+
+void DeviceTree::resume_all() {
+    for (size_t i = 0; i < realized_; ++i) devices_[i]->resume();
+}
+
+void DeviceTree::unrealize_all() {
+    for (; realized_ > 0; --realized_) devices_[realized_ - 1]->unrealize();
+}
+
+const Device* DeviceTree::find_by_path(const std::string& path) const {
+    for (const auto& d : devices_)
+        if (d->qom_path() == path) return d.get();
+    return nullptr;
+}
+
+const Device* DeviceTree::find_by_id(const std::string& id) const {
+    for (const auto& d : devices_)
+        if (!id.empty() && d->id() == id) return d.get();
+    return nullptr;
+}
+
+namespace {
+
+// Devices on the bus of kind `kind` below the node of the device that
+// provides it, newest first.
+void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus);
+
+QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const Device& device) {
+    QtreeNode node;
+    device.describe(node);
+    BusKind child = device.type().child_bus;
+    if (child != BusKind::None) {
+        QtreeNode::Bus bus{std::string(bus_instance_name(child)), std::string(bus_type_name(child)), {}};
+        add_bus_devices(devices, child, bus);
+        node.buses.push_back(std::move(bus));
+    }
+    return node;
+}
+
+void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus) {
+    for (auto it = devices.rbegin(); it != devices.rend(); ++it)
+        if ((*it)->type().bus == kind) bus.devices.push_back(node_for(devices, **it));
+}
+
+} // namespace
+
+QtreeNode::Bus DeviceTree::qtree() const {
+    QtreeNode::Bus root{"main-system-bus", "System", {}};
+    add_bus_devices(devices_, BusKind::System, root);
+    return root;
+}
+
+} // namespace kestrel

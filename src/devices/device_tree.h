@@ -1,0 +1,49 @@
+#pragma once
+// The machine's devices in creation order, with their QOM paths, the life
+// cycle calls the machine makes on all of them, and the monitors' view:
+// "info qtree", the PCI functions with their qdev ids.
+#include "devices/device.h"
+
+#include <memory>
+#include <vector>
+
+namespace kestrel {
+
+class DeviceTree {
+public:
+    DeviceTree() = default;
+    DeviceTree(const DeviceTree&) = delete;
+    DeviceTree& operator=(const DeviceTree&) = delete;
+    ~DeviceTree();
+
+    // Board devices are numbered after the vCPUs, which QEMU creates first
+    // ("/machine/unattached/device[N]").
+    explicit DeviceTree(unsigned vcpus) : unattached_(vcpus) {}
+
+    // Adds a device and gives it its QOM path: `board_path` if given, else
+    // by its id (peripheral), anonymous peripheral, or unattached (board).
+    Device& add(std::unique_ptr<Device> device, bool board, std::string board_path = {});
+
+    // In creation order; unrealize goes in reverse.
+    void realize_all(DeviceContext& context);
+    void reset_all();
+    void pause_all();
+    void resume_all();
+    void unrealize_all();
+
+    const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
+    const Device* find_by_path(const std::string& path) const;
+    const Device* find_by_id(const std::string& id) const;
+
+    // QEMU's tree: main-system-bus, the PCI host's pci.0, the ISA bridge's
+    // isa.0, newest device first on each bus as QEMU lists them.
+    QtreeNode::Bus qtree() const;
+
+private:
+    std::vector<std::unique_ptr<Device>> devices_;
+    size_t realized_ = 0;
+    unsigned unattached_ = 0;
+    unsigned anonymous_ = 0;
+};
+
+} // namespace kestrel

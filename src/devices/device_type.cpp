@@ -1,0 +1,49 @@
+#include "devices/device_type.h"
+
+namespace kestrel {
+
+std::vector<const PropertySpec*> DeviceType::all_properties() const {
+    std::vector<const PropertySpec*> out;
+    for (const PropertySpec& p : properties) out.push_back(&p);
+    if (bus == BusKind::Pci) out.push_back(&kPciAddrProperty);
+    return out;
+}
+
+std::string_view category_title(DeviceCategory category) {
+    switch (category) {
+    case DeviceCategory::Bridge: return "Controller/Bridge/Hub devices";
+    case DeviceCategory::Usb: return "USB devices";
+    case DeviceCategory::Storage: return "Storage devices";
+    case DeviceCategory::Network: return "Network devices";
+    case DeviceCategory::Input: return "Input devices";
+    case DeviceCategory::Display: return "Display devices";
+    case DeviceCategory::Sound: return "Sound devices";
+    case DeviceCategory::Misc: return "Misc devices";
+    case DeviceCategory::Cpu: return "CPU devices";
+    case DeviceCategory::Watchdog: return "Watchdog devices";
+    case DeviceCategory::Uncategorized: return "Uncategorized devices";
+    }
+    return "Uncategorized devices";
+}
+
+std::string_view bus_type_name(BusKind bus) {
+    switch (bus) {
+    case BusKind::System: return "System";
+    case BusKind::Pci: return "PCI";
+    case BusKind::Isa: return "ISA";
+    case BusKind::None: break;
+    }
+    return "";
+}
+
+std::string_view bus_instance_name(BusKind bus) {
+    switch (bus) {
+    case BusKind::System: return "main-system-bus";
+    case BusKind::Pci: return "pci.0";
+    case BusKind::Isa: return "isa.0";
+    case BusKind::None: break;
+    }
+    return "";
+}
+
+} // namespace kestrel

@@ -1,0 +1,47 @@
+// i8042: the PC's keyboard controller with its PS/2 keyboard and mouse.
+#include "devices/bus.h"
+#include "devices/device.h"
+#include "devices/device_context.h"
+#include "devices/i8042/i8042.h"
+
+namespace kestrel {
+namespace {
+
+constexpr PropertySpec kProperties[] = {
+    prop_uint(PropType::Uint8, "kbd-irq", I8042::kKeyboardIrq),
+    prop_uint(PropType::Uint8, "mouse-irq", I8042::kMouseIrq),
+};
+constexpr std::string_view kUnsupported[] = {"extended-state", "kbd-throttle"};
+
+class I8042Device final : public Device {
+public:
+    using Device::Device;
+
+    void realize(DeviceContext& context) override {
+        const PropertyValues& p = properties();
+        kbc_ = std::make_shared<I8042>(context.isa_irq(unsigned(p.uint("kbd-irq"))),
+                                       context.isa_irq(unsigned(p.uint("mouse-irq"))), context.machine());
+        auto command = std::make_shared<BusWindow>(kbc_, I8042::kCommandOffset);
+        context.pio().insert_or_throw(I8042::kDataPort, 1, kbc_, "i8042-data");
+        context.pio().insert_or_throw(I8042::kCommandPort, 1, command, "i8042-cmd");
+    }
+    void reset() override { kbc_->reset(); }
+
+private:
+    std::shared_ptr<I8042> kbc_;
+};
+
+} // namespace
+
+extern const DeviceType kI8042Type = {
+    .name = "i8042",
+    .bus = BusKind::Isa,
+    .category = DeviceCategory::Input,
+    .description = {},
+    .properties = kProperties,
+    .create = &create_device<I8042Device>,
+    .qom_parent = "isa-device",
+    .unsupported_properties = kUnsupported,
+};
+
+} // namespace kestrel

@@ -1,0 +1,35 @@
+#pragma once
+// A Device that is one PCI function of the pc's bus 0: it builds its
+// function at realize, plugs it in at its addr=, resets it with the
+// machine, and describes it as QEMU's "info qtree" does.
+#include "devices/device.h"
+#include "devices/pci/pci_device.h"
+
+#include <memory>
+#include <string>
+
+namespace kestrel {
+
+class PciFunctionDevice : public Device {
+public:
+    using Device::Device;
+
+    void realize(DeviceContext& context) override;
+    void reset() override;
+    void describe(QtreeNode& node) const override;
+    PciDevice* pci_function() const override { return function_.get(); }
+
+protected:
+    // The function, not yet plugged in.
+    virtual std::shared_ptr<PciDevice> make_function(DeviceContext& context) = 0;
+    // After the function is on the bus.
+    virtual void plugged(DeviceContext& context) { (void)context; }
+
+    std::shared_ptr<PciDevice> function_;
+};
+
+// QEMU's name for a PCI class (base class, subclass): "Host bridge",
+// "SCSI controller", else "Class 0c05".
+std::string pci_class_description(uint8_t base, uint8_t sub);
+
+} // namespace kestrel

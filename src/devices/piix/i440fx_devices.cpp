@@ -1,0 +1,58 @@
+// The i440FX host bridge: "i440FX-pcihost", the system-bus device that
+// answers configuration cycles at 0xCF8/0xCFC and owns pci.0, and "i440FX",
+// its PCI function at 00:00.0.
+#include "devices/bus.h"
+#include "devices/device_context.h"
+#include "devices/pci/pci_config_io.h"
+#include "devices/pci/pci_function_device.h"
+#include "devices/piix/i440fx.h"
+
+namespace kestrel {
+namespace {
+
+class I440fxPcihost final : public Device {
+public:
+    using Device::Device;
+
+    void realize(DeviceContext& context) override {
+        auto config_io = std::make_shared<PciConfigIo>(context.pci());
+        auto data = std::make_shared<BusWindow>(config_io, PciConfigIo::DATA);
+        context.pio().insert_or_throw(PciConfigIo::BASE, 4, config_io, "pci-conf-idx");
+        context.pio().insert_or_throw(PciConfigIo::BASE + PciConfigIo::DATA, 4, data, "pci-conf-data");
+    }
+};
+
+class I440fxFunction final : public PciFunctionDevice {
+public:
+    using PciFunctionDevice::PciFunctionDevice;
+
+private:
+    std::shared_ptr<PciDevice> make_function(DeviceContext&) override { return std::make_shared<I440fxHost>(); }
+};
+
+} // namespace
+
+extern const DeviceType kI440fxPcihostType = {
+    .name = "i440FX-pcihost",
+    .bus = BusKind::System,
+    .category = DeviceCategory::Bridge,
+    .description = {},
+    .properties = {},
+    .create = &create_device<I440fxPcihost>,
+    .qom_parent = "pci-host-bridge",
+    .user_creatable = false,
+    .child_bus = BusKind::Pci,
+};
+
+extern const DeviceType kI440fxType = {
+    .name = "i440FX",
+    .bus = BusKind::Pci,
+    .category = DeviceCategory::Bridge,
+    .description = {},
+    .properties = {},
+    .create = &create_device<I440fxFunction>,
+    .qom_parent = "pci-device",
+    .user_creatable = false,
+};
+
+} // namespace kestrel
