@@ -22,6 +22,10 @@ struct VirtioQueueBinding {
     // Raises the queue's interrupt (MSI-X vector via irqfd, or INTx + ISR
     // bit 0); thread-safe.
     std::function<void()> interrupt;
+    // An eventfd that raises the queue's MSI-X vector in the kernel (its
+    // irqfd), for a datapath outside kestrel (vhost); -1 without MSI-X.
+    // It bypasses MSI-X masking (see Msix::irqfd).
+    int call_fd = -1;
 };
 
 struct VirtioActivation {

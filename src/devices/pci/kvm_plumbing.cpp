@@ -45,6 +45,10 @@ void KvmMsiSink::prepare(unsigned vector, const MsiMessage& message) {
     if (vector < routes_.size()) route(vector, message);
 }
 
+int KvmMsiSink::irqfd(unsigned vector, const MsiMessage& message) {
+    return vector < routes_.size() && route(vector, message) ? routes_[vector].irqfd : -1;
+}
+
 void KvmMsiSink::send(unsigned vector, const MsiMessage& message) {
     if (vector < routes_.size() && route(vector, message)) {
         uint64_t one = 1;

@@ -22,6 +22,7 @@ public:
 
     void send(unsigned vector, const MsiMessage& message) override;
     void prepare(unsigned vector, const MsiMessage& message) override;
+    int irqfd(unsigned vector, const MsiMessage& message) override;
 
 private:
     struct Route {

@@ -96,6 +96,12 @@ void Msix::notify(unsigned vector) {
     sink_->send(vector, message_locked(vector));
 }
 
+int Msix::irqfd(unsigned vector) {
+    std::lock_guard guard(lock_);
+    if (vector >= layout_.vectors || !deliverable_locked(vector)) return -1;
+    return sink_->irqfd(vector, message_locked(vector));
+}
+
 void Msix::refresh_locked(unsigned vector, bool was_deliverable, const MsiMessage& old_message) {
     if (!deliverable_locked(vector)) return;
     MsiMessage message = message_locked(vector);

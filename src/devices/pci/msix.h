@@ -43,6 +43,9 @@ public:
     // message changed while deliverable: a chance to set up routes before
     // the first send().
     virtual void prepare(unsigned vector, const MsiMessage& message) { (void)vector, (void)message; }
+    // An eventfd whose writes deliver `vector`'s message in the kernel
+    // (KVM's irqfd), or -1 where the sink has none.
+    virtual int irqfd(unsigned vector, const MsiMessage& message) { return (void)vector, (void)message, -1; }
 };
 
 struct MsixLayout {
@@ -84,6 +87,11 @@ public:
     // Signals `vector`: sent if enabled and unmasked, else left pending
     // until it is. Out-of-range vectors are ignored. Any thread.
     void notify(unsigned vector);
+
+    // The sink's eventfd for `vector` while it is deliverable, else -1.
+    // Writes to it bypass the mask and pending bits: a user that keeps it
+    // must follow masking itself.
+    int irqfd(unsigned vector);
 
     bool enabled() const;
     bool function_masked() const;

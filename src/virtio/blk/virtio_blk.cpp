@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <future>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
@@ -25,16 +24,22 @@ template <typename T> void put_le(uint8_t* out, unsigned offset, T value) {
 
 } // namespace
 
-VirtioBlk::VirtioBlk(VirtioBlkConfig config) : config_(std::move(config)), batcher_(config_.batching) {
-    if (!config_.backend) throw std::invalid_argument("virtio-blk: no backend");
-    if (!config_.loop) throw std::invalid_argument("virtio-blk: no event loop");
+namespace {
+
+EventLoop& checked_loop(const VirtioBlkConfig& config) {
+    if (!config.backend) throw std::invalid_argument("virtio-blk: no backend");
+    if (!config.loop) throw std::invalid_argument("virtio-blk: no event loop");
+    return *config.loop;
+}
+
+} // namespace
+
+VirtioBlk::VirtioBlk(VirtioBlkConfig config)
+    : VirtioLoopDevice(checked_loop(config), config.name), config_(std::move(config)), batcher_(config_.batching) {
     if (config_.num_queues == 0) config_.num_queues = 1;
 }
 
-VirtioBlk::~VirtioBlk() {
-    alive_.reset();  // a start still posted to the loop will not run
-    if (state_ == State::Active) stop();
-}
+VirtioBlk::~VirtioBlk() { halt(); }
 
 uint16_t VirtioBlk::device_type() const { return kDeviceType; }
 
@@ -88,58 +93,9 @@ void VirtioBlk::read_config(uint64_t offset, std::span<uint8_t> data) {
 // Without VIRTIO_BLK_F_CONFIG_WCE every field is read-only.
 void VirtioBlk::write_config(uint64_t, std::span<const uint8_t>) {}
 
-void VirtioBlk::activate(VirtioActivation activation) {
-    {
-        std::lock_guard guard(state_lock_);
-        if (state_ == State::Idle) {
-            state_ = State::Pending;
-            const uint64_t generation = ++generation_;
-            std::weak_ptr<int> alive = alive_;
-            config_.loop->post([this, alive, generation, activation = std::move(activation)] {
-                if (!alive.lock()) return;
-                {
-                    std::lock_guard guard(state_lock_);
-                    if (state_ != State::Pending || generation_ != generation) return;
-                    state_ = State::Active;
-                    loop_thread_ = std::this_thread::get_id();
-                }
-                start(activation);
-            });
-            return;
-        }
-    }
-    spdlog::warn("{}: activated twice without a reset; resetting first", config_.name);
-    reset();
-    activate(std::move(activation));
-}
-
-void VirtioBlk::reset() {
-    std::unique_lock lock(state_lock_);
-    if (state_ == State::Idle) return;
-    if (state_ == State::Pending) {  // the posted start has not run: cancel it
-        ++generation_;
-        state_ = State::Idle;
-        return;
-    }
-    const bool on_loop = std::this_thread::get_id() == loop_thread_;
-    lock.unlock();
-    if (on_loop) {
-        stop();
-        return;
-    }
-    std::promise<void> stopped;
-    auto done = stopped.get_future();
-    config_.loop->post([this, &stopped] {
-        stop();
-        stopped.set_value();
-    });
-    done.wait();
-}
-
 void VirtioBlk::start(VirtioActivation activation) {
     stopping_ = false;
-    needs_reset_sent_ = false;
-    EventLoop& loop = *config_.loop;
+    EventLoop& loop = this->loop();
     for (size_t i = 0; i < activation.queues.size(); ++i) {
         auto queue = std::make_unique<Queue>();
         queue->index = unsigned(i);
@@ -176,11 +132,7 @@ void VirtioBlk::start(VirtioActivation activation) {
 // Stops watching, then waits for the backend to finish every request that
 // still points into guest memory. Those completions are not pushed.
 void VirtioBlk::stop() {
-    {
-        std::lock_guard guard(state_lock_);
-        if (state_ != State::Active) return;
-    }
-    EventLoop& loop = *config_.loop;
+    EventLoop& loop = this->loop();
     stopping_ = true;
     for (auto& q : queues_) loop.remove_fd(q->notify_fd);
     const int completion_fd = config_.backend->completion_fd();
@@ -194,8 +146,6 @@ void VirtioBlk::stop() {
     }
     queues_.clear();
     stopping_ = false;
-    std::lock_guard guard(state_lock_);
-    state_ = State::Idle;
 }
 
 // Takes every available request. Notifications go back on unless the
@@ -235,17 +185,6 @@ void VirtioBlk::settle() {
 void VirtioBlk::raise_interrupts() {
     for (auto& q : queues_)
         if (q->vq->needs_interrupt() && q->interrupt) q->interrupt();
-}
-
-// Posted, so that a transport answering with reset() does not tear the
-// queues down under process_queue().
-void VirtioBlk::needs_reset() {
-    if (needs_reset_sent_) return;
-    needs_reset_sent_ = true;
-    std::weak_ptr<int> alive = alive_;
-    config_.loop->post([this, alive] {
-        if (alive.lock() && on_needs_reset) on_needs_reset();
-    });
 }
 
 std::unique_ptr<VirtioBlk::Request> VirtioBlk::take_request(Queue& queue) {

@@ -2,30 +2,20 @@
 // virtio-blk (VIRTIO 1.2 §5.2): a disk served from a BlockBackend.
 //
 // Threads: the device serves all its queues on the EventLoop it is given
-// (the main loop or an iothread's). activate() and reset() may be called
-// from any thread (a vCPU writing the status register): activate() posts
-// the start to the loop; reset() runs on the loop too, and when called
-// from another thread it posts and waits until the loop has stopped the
-// queues and every request in flight has completed. So the caller of an
-// off-loop reset() must not hold a lock that the loop thread may need
-// (e.g. one taken by the queue interrupt callbacks or on_needs_reset).
-// The queue interrupt callbacks and on_needs_reset (posted, never from
-// inside queue processing, so it may call reset()) run on the loop thread.
-// The destructor tears down inline: destroy the device on its loop thread,
-// or after that loop has stopped running.
+// (an iothread's or a thread of its own); VirtioLoopDevice says how
+// activate(), reset() and the destructor meet that loop. reset() returns
+// once every request in flight has completed. The queue interrupt
+// callbacks run on the loop thread.
 //
 // Data goes between guest memory and the backend without copies: the
 // iovecs given to BlockBackend::submit point into guest RAM.
 #include "block/block_backend.h"
 #include "virtio/completion_batcher.h"
-#include "virtio/virtio_device.h"
+#include "virtio/virtio_loop_device.h"
 #include "virtio/virtqueue.h"
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace kestrel {
@@ -50,7 +40,7 @@ struct VirtioBlkConfig {
     BatchLimits batching;               // while busy (CompletionBatcher)
 };
 
-class VirtioBlk final : public VirtioDevice {
+class VirtioBlk final : public VirtioLoopDevice {
 public:
     explicit VirtioBlk(VirtioBlkConfig config);
     ~VirtioBlk() override;
@@ -67,9 +57,6 @@ public:
     void read_config(uint64_t offset, std::span<uint8_t> data) override;
     void write_config(uint64_t offset, std::span<const uint8_t> data) override;
 
-    void activate(VirtioActivation activation) override;
-    void reset() override;
-
     BlockBackend& backend() { return *config_.backend; }
     // Requests submitted to the backend and not completed yet (loop thread).
     unsigned in_flight() const { return in_flight_; }
@@ -77,18 +64,16 @@ public:
 private:
     struct Queue;
     struct Request;
-    enum class State { Idle, Pending, Active };
 
     void fill_config(uint8_t* out) const;
 
     // Loop thread.
-    void start(VirtioActivation activation);
-    void stop();
+    void start(VirtioActivation activation) override;
+    void stop() override;
     void process_queue(Queue& queue);
     void poll_busy_queues();
     void settle();
     void raise_interrupts();
-    void needs_reset();
 
     // Requests (virtio_blk_request.cpp).
     void handle_request(Queue& queue, std::unique_ptr<Request> request);
@@ -102,20 +87,13 @@ private:
 
     VirtioBlkConfig config_;
 
-    std::mutex state_lock_;
-    State state_ = State::Idle;
-    uint64_t generation_ = 0;
-    std::thread::id loop_thread_;
-    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
-
-    // Loop thread state, valid while Active.
+    // Loop thread state, valid while serving.
     std::vector<std::unique_ptr<Queue>> queues_;
     std::vector<std::unique_ptr<Request>> free_requests_;
     unsigned in_flight_ = 0;
     CompletionBatcher batcher_;
     unsigned taken_since_completion_ = 0;
     bool stopping_ = false;
-    bool needs_reset_sent_ = false;
 };
 
 } // namespace kestrel

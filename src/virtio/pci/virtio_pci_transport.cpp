@@ -82,7 +82,9 @@ void VirtioPciDevice::activate_locked() {
             layout.event_idx = (features >> F_RING_EVENT_IDX) & 1;
             layout.indirect = (features >> F_RING_INDIRECT_DESC) & 1;
             virtqueues_[i] = make_queue_locked(i, layout);
-            activation.queues.push_back({virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }});
+            int call_fd = msix_ && msix_->enabled() ? msix_->irqfd(queue_vectors_[i].load()) : -1;
+            activation.queues.push_back(
+                {virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }, call_fd});
         }
     } catch (const std::exception& e) {
         spdlog::warn("virtio-pci: cannot set up the driver's queues: {}", e.what());

@@ -52,6 +52,8 @@ struct FakeVirtioDevice : VirtioDevice {
 struct FakeMsiSink : MsiSink {
     std::vector<std::pair<unsigned, MsiMessage>> sent;
     void send(unsigned vector, const MsiMessage& message) override { sent.emplace_back(vector, message); }
+    // Pretend irqfds: 100 + the vector.
+    int irqfd(unsigned vector, const MsiMessage&) override { return int(100 + vector); }
 };
 
 struct FakePlumbing : IoPlumbing {

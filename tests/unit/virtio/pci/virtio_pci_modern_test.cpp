@@ -147,6 +147,7 @@ TEST_CASE("virtio-pci: queue interrupts go to the queue's MSI-X vector", "[virti
     CHECK(f.mr(VirtioPciFixture::COMMON + COMMON_Q_MSIX, 2) == 1);
     f.set_status(RUNNING);
     REQUIRE(f.vdev->bindings.size() == 1);
+    CHECK(f.vdev->bindings[0].call_fd == 101);  // the vector's irqfd, for vhost
 
     f.vdev->bindings[0].interrupt();
     REQUIRE(f.plumbing->sink->sent.size() == 1);
@@ -174,6 +175,7 @@ TEST_CASE("virtio-pci: without MSI-X, interrupts are INTx with ISR read-to-clear
     f.setup_queue(0, 64, 0x100000, 0x101000, 0x102000);
     f.set_status(RUNNING);
     REQUIRE(f.vdev->bindings.size() == 1);
+    CHECK(f.vdev->bindings[0].call_fd == -1);  // no MSI-X: no irqfd to hand out
 
     CHECK_FALSE(f.intx());
     f.vdev->bindings[0].interrupt();
