@@ -313,10 +313,13 @@ TEST_CASE("-object errors", "[drive][config]") {
 TEST_CASE("-device help, -object help and their per-type listings", "[drive][config]") {
     ParseOutcome o = run_parser({"-device", "help", "-drive", "file=a,if=foo"});
     CHECK(o.error.empty());
-    CHECK(o.output ==
-          "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
-          "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n\n"
-          "Misc devices:\nname \"mc146818rtc\", bus ISA\n");
+    CHECK(o.output.starts_with("Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
+                               "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n\n"
+                               "Misc devices:\n"));
+    CHECK(o.output.find("name \"mc146818rtc\", bus ISA\n") != std::string::npos);
+    CHECK(o.output.find("i440FX") == std::string::npos);  // the board's own are not listed
+    CHECK(o.output.ends_with("\n"));
+    CHECK_FALSE(o.output.ends_with("\n\n"));
     o = run_parser({"-device", "virtio-blk-pci,help"});
     CHECK(o.output.starts_with("virtio-blk-pci options:\n"
                                "  addr=<int32>           - Slot and optional function number, example: 06.0 or 06 (default: -1)\n"
