@@ -13,7 +13,8 @@ namespace kestrel {
     X(kI8042Type)                                                                                              \
     X(kPort92Type)                                                                                             \
     X(kIsaSerialType)                                                                                          \
-    X(kVirtioBlkPciType)
+    X(kVirtioBlkPciType)                                                                                       \
+    X(kIsaDebugExitType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -5,6 +5,7 @@
 // fakes).
 #include "base/event_loop.h"
 #include "base/service_registry.h"
+#include "devices/device.h"
 #include "devices/device_context.h"
 #include "devices/device_types.h"
 #include "devices/rtc/rtc_config.h"
