@@ -1,5 +1,6 @@
 #include "config/argv_tokens.h"
 
+#include "config/option_table.h"
 #include "config/parser.h"
 
 #include <boost/program_options.hpp>
@@ -10,37 +11,17 @@ namespace kestrel {
 
 namespace {
 
-struct OptionSpec {
-    const char* name;
-    bool takes_value;
-};
-
-// Every option kestrel understands. Single-letter names are long options
+// Every option of the option table. Single-letter names are long options
 // too: QEMU spells all options with one dash ("-m", "-machine") and also
 // accepts two, which is Boost's allow_long_disguise.
-constexpr OptionSpec kOptions[] = {
-    {"h", false},          {"help", false},       {"version", false},
-    {"machine", true},     {"M", true},           {"cpu", true},
-    {"accel", true},       {"enable-kvm", false}, {"smp", true},
-    {"m", true},           {"mem-path", true},    {"mem-prealloc", false},
-    {"name", true},        {"uuid", true},        {"display", true},
-    {"nographic", false},  {"kernel", true},      {"append", true},
-    {"initrd", true},      {"serial", true},      {"pidfile", true},
-    {"S", false},          {"d", true},           {"D", true},
-    {"no-reboot", false},  {"no-shutdown", false}, {"daemonize", false},
-    {"rtc", true},         {"nodefaults", false}, {"chardev", true},
-    {"monitor", true},     {"qmp", true},         {"qmp-pretty", true},
-    {"mon", true},         {"drive", true},       {"device", true},
-    {"object", true},      {"global", true},
-};
-
-po::options_description option_table() {
+po::options_description boost_options() {
     po::options_description desc;
-    for (const OptionSpec& spec : kOptions) {
-        if (spec.takes_value)
-            desc.add_options()(spec.name, po::value<std::string>());
+    for (const OptionDef& option : option_table()) {
+        std::string name(option.name);
+        if (option.takes_value)
+            desc.add_options()(name.c_str(), po::value<std::string>());
         else
-            desc.add_options()(spec.name, "");
+            desc.add_options()(name.c_str(), "");
     }
     return desc;
 }
@@ -76,7 +57,7 @@ std::optional<po::parsed_options> run_boost(std::span<char* const> argv) {
     int qemu_style = style::allow_long | style::long_allow_next | style::allow_long_disguise;
     try {
         return po::command_line_parser(int(argv.size()), argv.data())
-            .options(option_table())
+            .options(boost_options())
             .style(qemu_style)
             .extra_style_parser(qemu_only_spellings)
             .allow_unregistered()

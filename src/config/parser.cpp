@@ -1,66 +1,14 @@
 #include "config/parser.h"
 
 #include "config/block_opts.h"
+#include "config/option_table.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <unordered_map>
 
 namespace kestrel {
 
 namespace {
-
-using Handler = void (*)(ParseState&, const ArgToken&);
-
-const std::unordered_map<std::string_view, Handler>& option_handlers() {
-    static const std::unordered_map<std::string_view, Handler> table = {
-        {"m", handle_memory},
-        {"smp", handle_smp},
-        {"machine", handle_machine},
-        {"M", handle_machine},
-        {"accel", handle_accel},
-        {"enable-kvm", handle_enable_kvm},
-        {"serial", handle_serial},
-        {"chardev", handle_chardev},
-        {"monitor", handle_monitor},
-        {"qmp", handle_qmp},
-        {"qmp-pretty", handle_qmp_pretty},
-        {"mon", handle_mon},
-        {"display", handle_display},
-        {"rtc", handle_rtc},
-        {"name", handle_name},
-        {"uuid", handle_uuid},
-        {"d", handle_log_items},
-        {"drive", handle_drive},
-        {"device", handle_device},
-        {"object", handle_object},
-        {"global", handle_global},
-        {"cpu", [](ParseState& st, const ArgToken& t) { st.cpu = LocatedText{t.location(), *t.value}; }},
-        {"mem-path", [](ParseState& st, const ArgToken& t) { st.cfg.memory.mem_path = *t.value; }},
-        {"mem-prealloc", [](ParseState& st, const ArgToken&) { st.cfg.memory.prealloc = true; }},
-        {"nographic", [](ParseState& st, const ArgToken&) { st.cfg.display = DisplayKind::Nographic; }},
-        {"kernel", [](ParseState& st, const ArgToken& t) {
-             st.cfg.boot.kernel = *t.value;
-             st.kernel_given = true;
-         }},
-        {"initrd", [](ParseState& st, const ArgToken& t) {
-             st.cfg.boot.initrd = *t.value;
-             st.initrd_given = true;
-         }},
-        {"append", [](ParseState& st, const ArgToken& t) {
-             st.cfg.boot.append = *t.value;
-             st.append_given = true;
-         }},
-        {"pidfile", [](ParseState& st, const ArgToken& t) { st.cfg.pidfile = *t.value; }},
-        {"D", [](ParseState& st, const ArgToken& t) { st.cfg.logfile = *t.value; }},
-        {"S", [](ParseState& st, const ArgToken&) { st.cfg.start_paused = true; }},
-        {"no-reboot", [](ParseState& st, const ArgToken&) { st.cfg.no_reboot = true; }},
-        {"no-shutdown", [](ParseState& st, const ArgToken&) { st.cfg.no_shutdown = true; }},
-        {"daemonize", [](ParseState& st, const ArgToken&) { st.cfg.daemonize = true; }},
-        {"nodefaults", [](ParseState& st, const ArgToken&) { st.cfg.nodefaults = true; }},
-    };
-    return table;
-}
 
 bool is_help(const std::optional<LocatedText>& arg) {
     return arg && (arg->text == "help" || arg->text == "?");
@@ -162,7 +110,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
             print_usage(out, st.cfg.program);
             return std::nullopt;
         }
-        option_handlers().at(tok.name)(st, tok);
+        find_option(tok.name)->handle(st, tok);
     }
     if (print_requested_listing(st, out))
         return std::nullopt;

@@ -1,0 +1,242 @@
+#include "config/option_table.h"
+
+#include <ostream>
+
+namespace kestrel {
+
+namespace {
+
+using Section = OptionDef::Section;
+
+void set_cpu(ParseState& st, const ArgToken& t) {
+    st.cpu = LocatedText{t.location(), *t.value};
+}
+
+void set_mem_path(ParseState& st, const ArgToken& t) {
+    st.cfg.memory.mem_path = *t.value;
+}
+
+void set_mem_prealloc(ParseState& st, const ArgToken&) {
+    st.cfg.memory.prealloc = true;
+}
+
+void set_nographic(ParseState& st, const ArgToken&) {
+    st.cfg.display = DisplayKind::Nographic;
+}
+
+void set_kernel(ParseState& st, const ArgToken& t) {
+    st.cfg.boot.kernel = *t.value;
+    st.kernel_given = true;
+}
+
+void set_append(ParseState& st, const ArgToken& t) {
+    st.cfg.boot.append = *t.value;
+    st.append_given = true;
+}
+
+void set_initrd(ParseState& st, const ArgToken& t) {
+    st.cfg.boot.initrd = *t.value;
+    st.initrd_given = true;
+}
+
+void set_pidfile(ParseState& st, const ArgToken& t) {
+    st.cfg.pidfile = *t.value;
+}
+
+void set_start_paused(ParseState& st, const ArgToken&) {
+    st.cfg.start_paused = true;
+}
+
+void set_logfile(ParseState& st, const ArgToken& t) {
+    st.cfg.logfile = *t.value;
+}
+
+void set_no_reboot(ParseState& st, const ArgToken&) {
+    st.cfg.no_reboot = true;
+}
+
+void set_no_shutdown(ParseState& st, const ArgToken&) {
+    st.cfg.no_shutdown = true;
+}
+
+void set_daemonize(ParseState& st, const ArgToken&) {
+    st.cfg.daemonize = true;
+}
+
+void set_nodefaults(ParseState& st, const ArgToken&) {
+    st.cfg.nodefaults = true;
+}
+
+constexpr OptionDef kOptions[] = {
+    {"h", false, nullptr, Section::Standard,
+     "-h or -help     display this help and exit\n"},
+    {"help", false, nullptr, Section::Standard,
+     ""},
+    {"version", false, nullptr, Section::Standard,
+     "-version        display version information and exit\n"},
+    {"machine", true, handle_machine, Section::Standard,
+     "-machine [type=]name[,prop[=value][,...]]\n"
+     "                selects emulated machine ('-machine help' for list)\n"
+     "                kestrel emulates pc (i440FX + PIIX); pc-i440fx-X.Y are aliases\n"
+     "                property accel=kvm selects the accelerator (kvm is the only one)\n"},
+    {"M", true, handle_machine, Section::Standard,
+     ""},
+    {"cpu", true, set_cpu, Section::Standard,
+     "-cpu cpu        select CPU ('-cpu help' for list)\n"
+     "                cpu is host, max, qemu64 or kvm64 followed by\n"
+     "                ,+feature ,-feature or ,feature=on|off\n"},
+    {"accel", true, handle_accel, Section::Standard,
+     "-accel [accel=]accelerator[,prop[=value][,...]]\n"
+     "                select accelerator: kvm only ('-accel help' for list)\n"
+     "                kernel-irqchip=on uses KVM's in-kernel irqchip (always on)\n"},
+    {"smp", true, handle_smp, Section::Standard,
+     "-smp [[cpus=]n][,maxcpus=maxcpus][,sockets=sockets][,dies=dies][,cores=cores][,threads=threads]\n"
+     "                set the number of initial CPUs to 'n' [default=1]\n"
+     "                maxcpus= maximum number of CPUs, including offline ones\n"
+     "                sockets= number of sockets on the machine board\n"
+     "                dies= number of dies in one socket\n"
+     "                cores= number of cores in one die\n"
+     "                threads= number of threads in one core\n"
+     "                omitted values are computed from the given ones\n"},
+    {"global", true, handle_global, Section::Standard,
+     "-global driver.prop=value\n"
+     "                set a global default for a driver property\n"},
+    {"m", true, handle_memory, Section::Standard,
+     "-m [size=]megs[,slots=n,maxmem=size]\n"
+     "                configure guest RAM [default=128M]\n"
+     "                size: initial amount of guest memory (a bare number is MiB;\n"
+     "                      suffixes k, M, G, T, P, E)\n"
+     "                slots: number of hotplug slots (default: none)\n"
+     "                maxmem: maximum amount of guest memory (default: size)\n"},
+    {"mem-path", true, set_mem_path, Section::Standard,
+     "-mem-path FILE  provide backing storage for guest RAM\n"},
+    {"mem-prealloc", false, set_mem_prealloc, Section::Standard,
+     "-mem-prealloc   preallocate guest memory\n"},
+    {"device", true, handle_device, Section::Standard,
+     "-device driver[,prop[=value][,...]]\n"
+     "                add device (based on driver)\n"
+     "                prop=value,... sets driver properties\n"
+     "                use '-device help' to print all possible drivers\n"
+     "                use '-device driver,help' to print all possible properties\n"
+     "                (kestrel has the devices '-device help' lists)\n"},
+    {"name", true, handle_name, Section::Standard,
+     "-name string1[,process=string2][,debug-threads=on|off]\n"
+     "                set the name of the guest\n"
+     "                string2 sets the process name; debug-threads=on names threads\n"},
+    {"uuid", true, handle_uuid, Section::Standard,
+     "-uuid %08x-%04x-%04x-%04x-%012x\n"
+     "                specify machine UUID\n"},
+    {"drive", true, handle_drive, Section::Block,
+     "-drive [file=file][,if=type][,media=d][,index=i]\n"
+     "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n"
+     "       [,cache.writeback=on|off][,cache.direct=on|off][,cache.no-flush=on|off]\n"
+     "       [,snapshot=on|off][,id=name][,serial=s]\n"
+     "       [,aio=threads|native|io_uring]\n"
+     "       [,readonly=on|off][,discard=ignore|unmap]\n"
+     "                use 'file' as a drive image\n"
+     "                (kestrel: if=virtio or if=none, format=raw, media=disk)\n"},
+    {"display", true, handle_display, Section::Display,
+     "-display none\n"
+     "                select display backend type (kestrel has no graphical display)\n"},
+    {"nographic", false, set_nographic, Section::Display,
+     "-nographic      disable graphical output and redirect serial I/Os to console\n"
+     "                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)\n"},
+    {"chardev", true, handle_chardev, Section::Chardev,
+     "-chardev help\n"
+     "-chardev null,id=id[,mux=on|off]\n"
+     "-chardev socket,id=id[,host=host],port=port[,to=to][,ipv4=on|off][,ipv6=on|off][,nodelay=on|off]\n"
+     "         [,server=on|off][,wait=on|off][,reconnect=seconds][,mux=on|off] (tcp)\n"
+     "-chardev socket,id=id,path=path[,server=on|off][,wait=on|off][,reconnect=seconds]\n"
+     "         [,mux=on|off] (unix)\n"
+     "-chardev udp,id=id[,host=host],port=port[,localaddr=localaddr]\n"
+     "         [,localport=localport][,ipv4=on|off][,ipv6=on|off][,mux=on|off]\n"
+     "-chardev file,id=id,path=path[,append=on|off][,mux=on|off]\n"
+     "-chardev pipe,id=id,path=path[,mux=on|off]\n"
+     "-chardev pty,id=id[,mux=on|off]\n"
+     "-chardev stdio,id=id[,mux=on|off][,signal=on|off]\n"
+     "                (kestrel has no telnet, websocket, TLS, fd= or logfile= options)\n"},
+    {"kernel", true, set_kernel, Section::Boot,
+     "-kernel bzImage use 'bzImage' as kernel image\n"},
+    {"append", true, set_append, Section::Boot,
+     "-append cmdline use 'cmdline' as kernel command line\n"},
+    {"initrd", true, set_initrd, Section::Boot,
+     "-initrd file    use 'file' as initial ram disk\n"},
+    {"serial", true, handle_serial, Section::Debug,
+     "-serial dev     redirect the serial port to char device 'dev'\n"
+     "                (COM1..COM4 in order; 'dev' is stdio, null, none, pty, file:PATH,\n"
+     "                pipe:PATH, unix:PATH[,server=on|off][,wait=on|off],\n"
+     "                tcp:[HOST]:PORT[,server=on|off][,wait=on|off],\n"
+     "                udp:[HOST]:PORT[@[LOCALADDR]:LOCALPORT] or chardev:ID;\n"
+     "                mon:DEV also puts a monitor on DEV)\n"},
+    {"monitor", true, handle_monitor, Section::Debug,
+     "-monitor dev    redirect the monitor to char device 'dev'\n"},
+    {"qmp", true, handle_qmp, Section::Debug,
+     "-qmp dev        like -monitor but opens in 'control' mode\n"},
+    {"qmp-pretty", true, handle_qmp_pretty, Section::Debug,
+     "-qmp-pretty dev like -qmp but uses pretty JSON formatting\n"},
+    {"mon", true, handle_mon, Section::Debug,
+     "-mon [chardev=]name[,mode=readline|control][,pretty[=on|off]]\n"},
+    {"pidfile", true, set_pidfile, Section::Debug,
+     "-pidfile file   write PID to 'file'\n"},
+    {"S", false, set_start_paused, Section::Debug,
+     "-S              freeze CPU at startup (use 'c' to start execution)\n"},
+    {"d", true, handle_log_items, Section::Debug,
+     "-d item1,...    enable logging of specified items (use '-d help' for a list of log items)\n"},
+    {"D", true, set_logfile, Section::Debug,
+     "-D logfile      output log to logfile (default stderr)\n"},
+    {"enable-kvm", false, handle_enable_kvm, Section::Debug,
+     "-enable-kvm     enable KVM full virtualization support (the default in kestrel)\n"},
+    {"no-reboot", false, set_no_reboot, Section::Debug,
+     "-no-reboot      exit instead of rebooting\n"},
+    {"no-shutdown", false, set_no_shutdown, Section::Debug,
+     "-no-shutdown    stop before shutdown\n"},
+    {"daemonize", false, set_daemonize, Section::Debug,
+     "-daemonize      daemonize after initializing\n"},
+    {"rtc", true, handle_rtc, Section::Debug,
+     "-rtc [base=utc|localtime|<datetime>][,clock=host|rt|vm][,driftfix=none|slew]\n"
+     "                set the RTC base and clock, enable drift fix for clock ticks\n"},
+    {"nodefaults", false, set_nodefaults, Section::Debug,
+     "-nodefaults     don't create default devices\n"},
+    {"object", true, handle_object, Section::Object,
+     "-object TYPENAME[,PROP1=VALUE1,...]\n"
+     "                create a new object of type TYPENAME setting properties\n"
+     "                in the order they are specified.  Note that the 'id'\n"
+     "                property must be set.  These objects are placed in the\n"
+     "                '/objects' path.\n"
+     "                (kestrel: iothread,id=id[,poll-max-ns=n][,poll-grow=n][,poll-shrink=n]\n"
+     "                [,aio-max-batch=n][,thread-pool-min=n][,thread-pool-max=n])\n"},
+};
+
+std::string_view section_title(Section section) {
+    switch (section) {
+    case Section::Standard: return "Standard options";
+    case Section::Block: return "Block device options";
+    case Section::Display: return "Display options";
+    case Section::Chardev: return "Character device options";
+    case Section::Boot: return "Boot Image or Kernel specific";
+    case Section::Debug: return "Debug/Expert options";
+    case Section::Object: return "Generic object creation";
+    }
+    return "";
+}
+
+} // namespace
+
+std::span<const OptionDef> option_table() { return kOptions; }
+
+const OptionDef* find_option(std::string_view name) {
+    for (const OptionDef& o : kOptions)
+        if (o.name == name) return &o;
+    return nullptr;
+}
+
+void print_option_help(std::ostream& out) {
+    for (int s = 0; s <= int(Section::Object); ++s) {
+        if (s > 0) out << "\n";
+        out << section_title(Section(s)) << ":\n";
+        for (const OptionDef& o : kOptions)
+            if (o.section == Section(s)) out << o.help;
+    }
+}
+
+} // namespace kestrel
