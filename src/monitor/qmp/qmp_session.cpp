@@ -40,18 +40,26 @@ QmpSession::~QmpSession() {
     chardev_.attach(nullptr);
 }
 
+// The greeting comes first, even when the client's input is read before
+// the chardev's "opened" event reaches the session.
 void QmpSession::opened() {
+    if (greeted_) return;
+    greeted_ = true;
     stream_.reset();
     negotiated_ = oob_enabled_ = false;
     send(qmp_greeting());
 }
 
 void QmpSession::closed() {
+    greeted_ = false;
     stream_.reset();
     negotiated_ = oob_enabled_ = false;
 }
 
-void QmpSession::receive(std::span<const uint8_t> data) { stream_.feed(data); }
+void QmpSession::receive(std::span<const uint8_t> data) {
+    opened();
+    stream_.feed(data);
+}
 
 void QmpSession::deliver_event(const Json& message) {
     if (negotiated_)

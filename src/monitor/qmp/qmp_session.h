@@ -41,6 +41,7 @@ private:
     bool pretty_;
     QmpCommandTable commands_;
     JsonStream stream_;
+    bool greeted_ = false;     // sent the greeting on this connection
     bool negotiated_ = false;
     bool oob_enabled_ = false;
 };

@@ -31,6 +31,20 @@ TEST_CASE("QMP greets on open with the version and oob", "[qmp]") {
     CHECK(chr.take() == kGreeting);
 }
 
+TEST_CASE("QMP greets first when input comes before the open event", "[qmp]") {
+    QmpEventHub hub;
+    FakeVm vm(hub);
+    QmpServices services{vm, hub, nullptr};
+    FakeChardev chr;
+    QmpSession session(chr, services, false);
+    chr.type("{\"execute\":\"qmp_capabilities\"}\n");  // read before "opened" was delivered
+    chr.connect();
+    CHECK(chr.take() == kGreeting + "{\"return\": {}}\r\n");
+    chr.disconnect();
+    chr.connect();  // a new client is greeted again
+    CHECK(chr.take() == kGreeting);
+}
+
 TEST_CASE("QMP negotiation comes first, once", "[qmp]") {
     QmpRig rig;
     CHECK(rig.exec(R"({"execute":"query-status"})") ==
