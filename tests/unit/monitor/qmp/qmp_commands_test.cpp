@@ -220,3 +220,31 @@ TEST_CASE("QMP query-qmp-schema is well-formed SchemaInfo", "[qmp]") {
     CHECK(by_name.count("query-commands"));
     CHECK(by_name.count("int"));
 }
+
+TEST_CASE("qom-list-types and device-list-properties read the device table", "[qmp]") {
+    QmpRig rig;
+    rig.exec(R"({"execute":"qmp_capabilities"})");
+    Json isa = Json::parse(rig.exec(R"({"execute":"qom-list-types","arguments":{"implements":"isa-device"}})"))["return"];
+    std::vector<std::string> names;
+    for (const Json& t : isa) {
+        names.push_back(t["name"]);
+        CHECK(t["parent"] == "isa-device");
+        CHECK_FALSE(t.contains("abstract"));
+    }
+    CHECK(std::find(names.begin(), names.end(), "isa-serial") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "virtio-blk-pci") == names.end());
+    Json all = Json::parse(rig.exec(R"({"execute":"qom-list-types","arguments":{"abstract":true}})"))["return"];
+    bool abstract_pci = false;
+    for (const Json& t : all) abstract_pci |= t["name"] == "pci-device" && t.value("abstract", false);
+    CHECK(abstract_pci);
+
+    CHECK(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"isa-debug-exit"}})") ==
+          R"({"return": [{"default-value": 1281, "name": "iobase", "type": "uint32"}, )"
+          R"({"default-value": 2, "name": "iosize", "type": "uint32"}]})" "\r\n");
+    Json blk = Json::parse(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"virtio-blk"}})"));
+    CHECK(blk["return"].size() == 6);
+    CHECK(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"e1000x"}})") ==
+          R"({"error": {"class": "DeviceNotFound", "desc": "Device 'e1000x' not found"}})" "\r\n");
+    CHECK(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"pci-device"}})") ==
+          R"({"error": {"class": "GenericError", "desc": "Parameter 'typename' expects a non-abstract device type"}})" "\r\n");
+}
