@@ -12,25 +12,20 @@ namespace kestrel {
 
 EventLoop::EventLoop()
     : epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (epoll_fd_ < 0 || wake_fd_ < 0)
+    if (!epoll_fd_ || !wake_fd_)
         throw std::runtime_error(std::string("event loop: ") + std::strerror(errno));
-    add_fd(wake_fd_, EPOLLIN, [this](uint32_t) {
+    add_fd(wake_fd_.get(), EPOLLIN, [this](uint32_t) {
         uint64_t n;
-        while (::read(wake_fd_, &n, sizeof n) > 0) {}
+        while (::read(wake_fd_.get(), &n, sizeof n) > 0) {}
         drain_posted();
     });
-}
-
-EventLoop::~EventLoop() {
-    close(wake_fd_);
-    close(epoll_fd_);
 }
 
 void EventLoop::add_fd(int fd, uint32_t events, Handler handler) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
         throw std::runtime_error(std::string("epoll add: ") + std::strerror(errno));
     handlers_[fd] = std::make_shared<Handler>(std::move(handler));
 }
@@ -39,11 +34,11 @@ void EventLoop::modify_fd(int fd, uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev);
 }
 
 void EventLoop::remove_fd(int fd) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
     handlers_.erase(fd);
 }
 
@@ -53,7 +48,7 @@ void EventLoop::post(std::function<void()> fn) {
         posted_.push_back(std::move(fn));
     }
     uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+    [[maybe_unused]] auto r = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
 void EventLoop::stop() {
@@ -71,7 +66,7 @@ void EventLoop::drain_posted() {
 
 void EventLoop::run_once(int timeout_ms) {
     epoll_event events[32];
-    int n = epoll_wait(epoll_fd_, events, 32, timeout_ms);
+    int n = epoll_wait(epoll_fd_.get(), events, 32, timeout_ms);
     for (int i = 0; i < n; ++i) {
         auto it = handlers_.find(events[i].data.fd);
         if (it == handlers_.end()) continue;

@@ -2,6 +2,8 @@
 // The main thread's epoll loop: monitors, chardevs, timers and slow devices.
 // Handlers run on the loop thread. post() is the one thread-safe entry: other
 // threads (vCPUs) use it to hand work to the loop.
+#include "base/unique_fd.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,7 +18,6 @@ public:
     using Handler = std::function<void(uint32_t epoll_events)>;
 
     EventLoop();
-    ~EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
@@ -37,12 +38,13 @@ public:
 private:
     void drain_posted();
 
-    int epoll_fd_;
-    int wake_fd_;
     bool stopping_ = false;
     std::map<int, std::shared_ptr<Handler>> handlers_;
     std::mutex posted_lock_;
     std::vector<std::function<void()>> posted_;
+    // Declared last, so closed first (wake, then epoll) when the loop goes.
+    UniqueFd epoll_fd_;
+    UniqueFd wake_fd_;
 };
 
 } // namespace kestrel

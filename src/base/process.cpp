@@ -17,65 +17,60 @@ namespace kestrel {
 void Daemonizer::detach() {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid > 0) {  // the foreground process: wait for the daemon's word
-        close(fds[1]);
+        write_end.reset();
         char status = 1;
         ssize_t n;
-        do n = read(fds[0], &status, 1); while (n < 0 && errno == EINTR);
+        do n = read(read_end.get(), &status, 1); while (n < 0 && errno == EINTR);
         _exit(n == 1 && status == 0 ? 0 : 1);
     }
-    close(fds[0]);
+    read_end.reset();
     setsid();
     if (fork() > 0) _exit(0);  // not a session leader: never gets a terminal again
-    status_fd_ = fds[1];
+    status_fd_ = std::move(write_end);
     umask(027);
 }
 
 void Daemonizer::report_ready() {
-    if (status_fd_ < 0) return;
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-        dup2(null, STDIN_FILENO);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
-        if (null > STDERR_FILENO) close(null);
+    if (!status_fd_) return;
+    UniqueFd null(open("/dev/null", O_RDWR));
+    if (null) {
+        dup2(null.get(), STDIN_FILENO);
+        dup2(null.get(), STDOUT_FILENO);
+        dup2(null.get(), STDERR_FILENO);
+        if (null.get() <= STDERR_FILENO) (void)null.release();  // it is one of stdio now: keep it
     }
     [[maybe_unused]] int r = chdir("/");
     char ok = 0;
-    [[maybe_unused]] auto n = write(status_fd_, &ok, 1);
-    close(status_fd_);
-    status_fd_ = -1;
+    [[maybe_unused]] auto n = write(status_fd_.get(), &ok, 1);
+    status_fd_.reset();
 }
 
 void Daemonizer::report_failure() {
-    if (status_fd_ < 0) return;
+    if (!status_fd_) return;
     char bad = 1;
-    [[maybe_unused]] auto n = write(status_fd_, &bad, 1);
-    close(status_fd_);
-    status_fd_ = -1;
+    [[maybe_unused]] auto n = write(status_fd_.get(), &bad, 1);
+    status_fd_.reset();
 }
 
 PidFile::PidFile(std::string path) : path_(std::move(path)) {
-    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0)
+    fd_.reset(open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_)
         throw std::runtime_error("cannot create PID file: Cannot open pid file: " + std::string(std::strerror(errno)));
-    if (lockf(fd_, F_TLOCK, 0) != 0) {
-        int err = errno;
-        close(fd_);
-        fd_ = -1;
-        throw std::runtime_error("cannot create PID file: Cannot lock pid file: " + std::string(std::strerror(err)));
-    }
+    if (lockf(fd_.get(), F_TLOCK, 0) != 0)
+        throw std::runtime_error("cannot create PID file: Cannot lock pid file: " + std::string(std::strerror(errno)));
     std::string pid = std::to_string(getpid()) + "\n";
-    if (ftruncate(fd_, 0) != 0 || write(fd_, pid.data(), pid.size()) != ssize_t(pid.size()))
+    if (ftruncate(fd_.get(), 0) != 0 || write(fd_.get(), pid.data(), pid.size()) != ssize_t(pid.size()))
         throw std::runtime_error("cannot create PID file: Failed to write pid file: " + std::string(std::strerror(errno)));
 }
 
 PidFile::~PidFile() {
-    if (fd_ < 0) return;
+    if (!fd_) return;
     unlink(path_.c_str());
-    close(fd_);
+    fd_.reset();
 }
 
 std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const std::string& path) {

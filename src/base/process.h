@@ -1,6 +1,8 @@
 #pragma once
 // Process-level concerns of a VMM: -daemonize, -pidfile, -D logging,
 // signals that end the guest.
+#include "base/unique_fd.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,10 +21,10 @@ public:
     void detach();              // forks; returns in the daemon only
     void report_ready();        // start-up done: detach stdio, release parent
     void report_failure();      // the parent exits 1
-    bool active() const { return status_fd_ >= 0; }
+    bool active() const { return bool(status_fd_); }
 
 private:
-    int status_fd_ = -1;
+    UniqueFd status_fd_;
 };
 
 // QEMU's pidfile: created, locked and written; removed at exit.
@@ -35,7 +37,7 @@ public:
 
 private:
     std::string path_;
-    int fd_ = -1;
+    UniqueFd fd_;
 };
 
 // The default logger: "<program>: " lines on stderr, or in `logfile` (-D);

@@ -1,5 +1,6 @@
 #pragma once
-// An owned file descriptor, closed on destruction.
+// An owned file descriptor, closed on destruction or reset(). get() lends
+// the raw fd; release() gives up ownership without closing.
 #include <unistd.h>
 #include <utility>
 
@@ -20,6 +21,7 @@ public:
 
     int get() const { return fd_; }
     explicit operator bool() const { return fd_ >= 0; }
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
     void reset(int fd = -1) {
         if (fd_ >= 0) ::close(fd_);
         fd_ = fd;
