@@ -1,5 +1,6 @@
 #include "kvm/guest_memory.h"
 
+#include "base/unique_fd.h"
 #include "kvm/pc_memory_map.h"
 
 #include <algorithm>
@@ -17,23 +18,20 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 // -mem-path: a directory gets an unlinked temp file, a file is used as is.
-int open_backing_file(const std::string& path, uint64_t size) {
+UniqueFd open_backing_file(const std::string& path, uint64_t size) {
     struct stat st {};
-    int fd;
+    UniqueFd fd;
     if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         std::string tmpl = path + "/kestrel_back.XXXXXX";
-        fd = mkstemp(tmpl.data());
-        if (fd >= 0) unlink(tmpl.c_str());
+        fd.reset(mkstemp(tmpl.data()));
+        if (fd) unlink(tmpl.c_str());
     } else {
-        fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        fd.reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     }
-    if (fd < 0)
+    if (!fd)
         throw std::runtime_error("can't open backing store " + path + " for guest RAM: " + errno_text());
-    if (ftruncate(fd, off_t(size)) != 0) {
-        std::string err = errno_text();
-        close(fd);
-        throw std::runtime_error("can't size backing store " + path + ": " + err);
-    }
+    if (ftruncate(fd.get(), off_t(size)) != 0)
+        throw std::runtime_error("can't size backing store " + path + ": " + errno_text());
     return fd;
 }
 
@@ -85,12 +83,10 @@ uint8_t* map_anonymous_ram(uint64_t size) {
 
 // File (hugetlbfs) RAM is not MAP_NORESERVE, so a short hugepage pool fails
 // here with a message instead of killing the guest with SIGBUS later.
+// The mapping keeps the file; its fd is closed when this returns.
 uint8_t* map_file_ram(const std::string& path, uint64_t size) {
-    int fd = open_backing_file(path, size);
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int saved = errno;
-    close(fd);
-    errno = saved;
+    UniqueFd fd = open_backing_file(path, size);
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) throw_map_error();
     return static_cast<uint8_t*>(p);
 }

@@ -30,27 +30,18 @@ private:
 } // namespace
 
 Vm::Vm(KvmSystem& kvm, const GuestMemory& memory) : kvm_(kvm) {
-    fd_ = ioctl(kvm.fd(), KVM_CREATE_VM, 0);
-    if (fd_ < 0) fail("failed to create KVM VM");
-    try {
-        if (ioctl(fd_, KVM_SET_TSS_ADDR, pc::KVM_TSS_ADDR) < 0) fail("KVM_SET_TSS_ADDR");
-        uint64_t identity = pc::KVM_IDENTITY_MAP_ADDR;
-        if (ioctl(fd_, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0) fail("KVM_SET_IDENTITY_MAP_ADDR");
-        map_memory(memory);
-        if (ioctl(fd_, KVM_CREATE_IRQCHIP, 0) < 0) fail("KVM_CREATE_IRQCHIP");
-        kvm_pit_config pit{};
-        pit.flags = KVM_PIT_SPEAKER_DUMMY;  // KVM answers port 0x61 too
-        if (ioctl(fd_, KVM_CREATE_PIT2, &pit) < 0) fail("KVM_CREATE_PIT2");
-        setup_gsi_routing();
-        save_power_on_state();
-    } catch (...) {
-        close(fd_);
-        throw;
-    }
-}
-
-Vm::~Vm() {
-    if (fd_ >= 0) close(fd_);
+    fd_.reset(ioctl(kvm.fd(), KVM_CREATE_VM, 0));
+    if (!fd_) fail("failed to create KVM VM");
+    if (ioctl(fd_.get(), KVM_SET_TSS_ADDR, pc::KVM_TSS_ADDR) < 0) fail("KVM_SET_TSS_ADDR");
+    uint64_t identity = pc::KVM_IDENTITY_MAP_ADDR;
+    if (ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0) fail("KVM_SET_IDENTITY_MAP_ADDR");
+    map_memory(memory);
+    if (ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) fail("KVM_CREATE_IRQCHIP");
+    kvm_pit_config pit{};
+    pit.flags = KVM_PIT_SPEAKER_DUMMY;  // KVM answers port 0x61 too
+    if (ioctl(fd_.get(), KVM_CREATE_PIT2, &pit) < 0) fail("KVM_CREATE_PIT2");
+    setup_gsi_routing();
+    save_power_on_state();
 }
 
 void Vm::map_memory(const GuestMemory& memory) {
@@ -61,7 +52,7 @@ void Vm::map_memory(const GuestMemory& memory) {
         region.guest_phys_addr = r.gpa;
         region.memory_size = r.size;
         region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
-        if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) fail("KVM_SET_USER_MEMORY_REGION");
+        if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0) fail("KVM_SET_USER_MEMORY_REGION");
     }
 }
 
@@ -98,25 +89,25 @@ bool Vm::commit_routes_locked() {
     auto* table = reinterpret_cast<kvm_irq_routing*>(buf.data());
     table->nr = uint32_t(entries.size());
     std::memcpy(table->entries, entries.data(), entries.size() * sizeof(kvm_irq_routing_entry));
-    return ioctl(fd_, KVM_SET_GSI_ROUTING, table) == 0;
+    return ioctl(fd_.get(), KVM_SET_GSI_ROUTING, table) == 0;
 }
 
 void Vm::save_power_on_state() {
     for (uint32_t chip : {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC}) {
         kvm_irqchip state{};
         state.chip_id = chip;
-        if (ioctl(fd_, KVM_GET_IRQCHIP, &state) < 0) fail("KVM_GET_IRQCHIP");
+        if (ioctl(fd_.get(), KVM_GET_IRQCHIP, &state) < 0) fail("KVM_GET_IRQCHIP");
         chips_at_power_on_.push_back(state);
     }
-    if (ioctl(fd_, KVM_GET_PIT2, &pit_at_power_on_) < 0) fail("KVM_GET_PIT2");
+    if (ioctl(fd_.get(), KVM_GET_PIT2, &pit_at_power_on_) < 0) fail("KVM_GET_PIT2");
 }
 
 void Vm::reset_irqchip() {
     for (auto state : chips_at_power_on_) {
-        if (ioctl(fd_, KVM_SET_IRQCHIP, &state) < 0) spdlog::warn("KVM_SET_IRQCHIP: {}", std::strerror(errno));
+        if (ioctl(fd_.get(), KVM_SET_IRQCHIP, &state) < 0) spdlog::warn("KVM_SET_IRQCHIP: {}", std::strerror(errno));
     }
     kvm_pit_state2 pit = pit_at_power_on_;
-    if (ioctl(fd_, KVM_SET_PIT2, &pit) < 0) spdlog::warn("KVM_SET_PIT2: {}", std::strerror(errno));
+    if (ioctl(fd_.get(), KVM_SET_PIT2, &pit) < 0) spdlog::warn("KVM_SET_PIT2: {}", std::strerror(errno));
 }
 
 void Vm::set_irq(unsigned gsi, bool level) {
@@ -124,7 +115,7 @@ void Vm::set_irq(unsigned gsi, bool level) {
     kvm_irq_level irq{};
     irq.irq = gsi;
     irq.level = level ? 1 : 0;
-    if (ioctl(fd_, KVM_IRQ_LINE, &irq) < 0) spdlog::warn("KVM_IRQ_LINE {}: {}", gsi, std::strerror(errno));
+    if (ioctl(fd_.get(), KVM_IRQ_LINE, &irq) < 0) spdlog::warn("KVM_IRQ_LINE {}: {}", gsi, std::strerror(errno));
 }
 
 std::unique_ptr<IrqLine> Vm::irq_line(unsigned gsi) { return std::make_unique<KvmIrqLine>(*this, gsi); }
@@ -134,7 +125,7 @@ std::vector<kvm_irqchip> Vm::irqchips() const {
     for (uint32_t id : {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC}) {
         kvm_irqchip chip{};
         chip.chip_id = id;
-        if (ioctl(fd_, KVM_GET_IRQCHIP, &chip) == 0) chips.push_back(chip);
+        if (ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip) == 0) chips.push_back(chip);
     }
     return chips;
 }
@@ -194,14 +185,14 @@ bool Vm::signal_msi(uint64_t address, uint32_t data) {
     msi.address_hi = uint32_t(address >> 32);
     msi.data = data;
     // 0 means the guest's APIC ignored it (e.g. masked); only < 0 is an error.
-    return ioctl(fd_, KVM_SIGNAL_MSI, &msi) >= 0;
+    return ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi) >= 0;
 }
 
 bool Vm::assign_irqfd(int fd, unsigned gsi) {
     kvm_irqfd irqfd{};
     irqfd.fd = uint32_t(fd);
     irqfd.gsi = gsi;
-    if (ioctl(fd_, KVM_IRQFD, &irqfd) == 0) return true;
+    if (ioctl(fd_.get(), KVM_IRQFD, &irqfd) == 0) return true;
     spdlog::warn("KVM_IRQFD (GSI {}): {}", gsi, std::strerror(errno));
     return false;
 }
@@ -211,7 +202,7 @@ void Vm::deassign_irqfd(int fd, unsigned gsi) {
     irqfd.fd = uint32_t(fd);
     irqfd.gsi = gsi;
     irqfd.flags = KVM_IRQFD_FLAG_DEASSIGN;
-    if (ioctl(fd_, KVM_IRQFD, &irqfd) < 0) spdlog::warn("KVM_IRQFD deassign (GSI {}): {}", gsi, std::strerror(errno));
+    if (ioctl(fd_.get(), KVM_IRQFD, &irqfd) < 0) spdlog::warn("KVM_IRQFD deassign (GSI {}): {}", gsi, std::strerror(errno));
 }
 
 namespace {
@@ -232,14 +223,14 @@ kvm_ioeventfd ioeventfd_args(const Vm::IoEventFd& spec, bool deassign) {
 
 bool Vm::assign_ioeventfd(const IoEventFd& spec) {
     kvm_ioeventfd args = ioeventfd_args(spec, false);
-    if (ioctl(fd_, KVM_IOEVENTFD, &args) == 0) return true;
+    if (ioctl(fd_.get(), KVM_IOEVENTFD, &args) == 0) return true;
     spdlog::warn("KVM_IOEVENTFD at {} {:#x}: {}", spec.pio ? "port" : "address", spec.address, std::strerror(errno));
     return false;
 }
 
 void Vm::deassign_ioeventfd(const IoEventFd& spec) {
     kvm_ioeventfd args = ioeventfd_args(spec, true);
-    if (ioctl(fd_, KVM_IOEVENTFD, &args) < 0)
+    if (ioctl(fd_.get(), KVM_IOEVENTFD, &args) < 0)
         spdlog::warn("KVM_IOEVENTFD deassign at {:#x}: {}", spec.address, std::strerror(errno));
 }
 

@@ -3,6 +3,7 @@
 // and PIT, GSI routing, and the power-on state of those chips so a machine
 // reset can put them back.
 #include "base/irq_line.h"
+#include "base/unique_fd.h"
 #include "kvm/guest_memory.h"
 #include "kvm/kvm_system.h"
 
@@ -19,12 +20,11 @@ namespace kestrel {
 
 class Vm {
 public:
-    Vm(KvmSystem& kvm, const GuestMemory& memory);
-    ~Vm();
+    Vm(KvmSystem& kvm, const GuestMemory& memory);  // throws std::runtime_error
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
 
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     KvmSystem& kvm() const { return kvm_; }
 
     // Level of an irqchip input (GSI). Safe from any thread.
@@ -73,7 +73,7 @@ private:
     void save_power_on_state();
 
     KvmSystem& kvm_;
-    int fd_ = -1;
+    UniqueFd fd_;
     std::vector<kvm_irqchip> chips_at_power_on_;
     kvm_pit_state2 pit_at_power_on_{};
     std::array<std::atomic<uint64_t>, IRQ_STAT_LINES> irq_counts_{};
