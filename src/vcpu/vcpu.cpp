@@ -41,10 +41,10 @@ void Vcpu::install_kick_handler() {
 Vcpu::Vcpu(VcpuSetup s)
     : vm_(s.vm), index_(s.index), apic_id_(s.apic_id), cpuid_(std::move(s.cpuid)), pio_(s.pio),
       mmio_(s.mmio), control_(s.control) {
-    fd_ = ioctl(vm_.fd(), KVM_CREATE_VCPU, apic_id_);
-    if (fd_ < 0) fail("kvm_init_vcpu: KVM_CREATE_VCPU failed");
+    fd_.reset(ioctl(vm_.fd(), KVM_CREATE_VCPU, apic_id_));
+    if (!fd_) fail("kvm_init_vcpu: KVM_CREATE_VCPU failed");
     run_size_ = size_t(vm_.kvm().vcpu_mmap_size());
-    void* p = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    void* p = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
     if (p == MAP_FAILED) fail("mmap kvm_run");
     run_ = static_cast<kvm_run*>(p);
 
@@ -52,25 +52,24 @@ Vcpu::Vcpu(VcpuSetup s)
     auto* table = reinterpret_cast<kvm_cpuid2*>(buf.data());
     table->nent = uint32_t(cpuid_.size());
     std::memcpy(table->entries, cpuid_.data(), cpuid_.size() * sizeof(kvm_cpuid_entry2));
-    if (ioctl(fd_, KVM_SET_CPUID2, table) < 0) fail("KVM_SET_CPUID2");
+    if (ioctl(fd_.get(), KVM_SET_CPUID2, table) < 0) fail("KVM_SET_CPUID2");
 
-    if (ioctl(fd_, KVM_GET_MP_STATE, &mp_state_at_power_on_) < 0) fail("KVM_GET_MP_STATE");
-    if (ioctl(fd_, KVM_GET_LAPIC, &lapic_at_power_on_) < 0) fail("KVM_GET_LAPIC");
+    if (ioctl(fd_.get(), KVM_GET_MP_STATE, &mp_state_at_power_on_) < 0) fail("KVM_GET_MP_STATE");
+    if (ioctl(fd_.get(), KVM_GET_LAPIC, &lapic_at_power_on_) < 0) fail("KVM_GET_LAPIC");
 }
 
 Vcpu::~Vcpu() {
     stop_thread();
     if (run_) munmap(run_, run_size_);
-    if (fd_ >= 0) close(fd_);
 }
 
 void Vcpu::reset() {
     kvm_lapic_state lapic = lapic_at_power_on_;
-    if (ioctl(fd_, KVM_SET_LAPIC, &lapic) < 0) fail("KVM_SET_LAPIC");
+    if (ioctl(fd_.get(), KVM_SET_LAPIC, &lapic) < 0) fail("KVM_SET_LAPIC");
     kvm_mp_state mp = mp_state_at_power_on_;
-    if (ioctl(fd_, KVM_SET_MP_STATE, &mp) < 0) fail("KVM_SET_MP_STATE");
-    set_reset_msrs(fd_, vm_.kvm());
-    if (index_ == 0) set_lapic_virtual_wire(fd_);
+    if (ioctl(fd_.get(), KVM_SET_MP_STATE, &mp) < 0) fail("KVM_SET_MP_STATE");
+    set_reset_msrs(fd_.get(), vm_.kvm());
+    if (index_ == 0) set_lapic_virtual_wire(fd_.get());
 }
 
 void Vcpu::start_thread() {
@@ -152,7 +151,7 @@ void Vcpu::park_self() {
 }
 
 void Vcpu::run_once() {
-    if (ioctl(fd_, KVM_RUN, 0) < 0) {
+    if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
         if (errno == EINTR || errno == EAGAIN) return;
         report_fatal(std::strerror(errno));
         return;
@@ -212,8 +211,8 @@ void Vcpu::log_triple_fault() {
     if (!spdlog::should_log(spdlog::level::debug)) return;
     kvm_regs regs{};
     kvm_sregs sregs{};
-    ioctl(fd_, KVM_GET_REGS, &regs);
-    ioctl(fd_, KVM_GET_SREGS, &sregs);
+    ioctl(fd_.get(), KVM_GET_REGS, &regs);
+    ioctl(fd_.get(), KVM_GET_SREGS, &sregs);
     spdlog::debug("vCPU {}: triple fault, CPU reset: RIP={:#x} RSP={:#x} CS={:#x} CR0={:#x} CR2={:#x} "
                   "CR3={:#x} CR4={:#x} EFER={:#x}",
                   index_, regs.rip, regs.rsp, sregs.cs.selector, sregs.cr0, sregs.cr2, sregs.cr3, sregs.cr4,
@@ -222,7 +221,7 @@ void Vcpu::log_triple_fault() {
 
 void Vcpu::report_fatal(const char* what) {
     kvm_regs regs{};
-    ioctl(fd_, KVM_GET_REGS, &regs);
+    ioctl(fd_.get(), KVM_GET_REGS, &regs);
     spdlog::error("vCPU {}: {} (exit reason {}) at RIP={:#x} RSP={:#x}", index_, what, run_->exit_reason,
                   regs.rip, regs.rsp);
     park_self();

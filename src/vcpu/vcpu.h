@@ -4,6 +4,7 @@
 // KVM_RUN (a signal kicks it out); resume() lets it run again.
 #include "devices/bus.h"
 #include "base/machine_control.h"
+#include "base/unique_fd.h"
 #include "kvm/vm.h"
 
 #include <atomic>
@@ -34,7 +35,7 @@ public:
 
     unsigned index() const { return index_; }
     uint32_t apic_id() const { return apic_id_; }
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
     // The host thread's TID (query-cpus-fast "thread-id"); 0 before start.
     int64_t thread_id() const { return thread_id_.load(); }
 
@@ -72,7 +73,7 @@ private:
     Bus& pio_;
     Bus& mmio_;
     MachineControl& control_;
-    int fd_ = -1;
+    UniqueFd fd_;  // closed after the run page is unmapped
     kvm_run* run_ = nullptr;
     size_t run_size_ = 0;
     kvm_mp_state mp_state_at_power_on_{};
