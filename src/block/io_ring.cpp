@@ -16,19 +16,17 @@ IoRing::IoRing(unsigned sq_entries) {
     int ret = io_uring_queue_init_params(sq_entries, &ring_, &params);
     if (ret < 0)
         throw std::runtime_error(std::string("Could not set up io_uring: ") + std::strerror(-ret));
-    event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (event_fd_ < 0 || (ret = io_uring_register_eventfd(&ring_, event_fd_)) < 0) {
-        int err = event_fd_ < 0 ? errno : -ret;
-        if (event_fd_ >= 0) close(event_fd_);
+    event_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!event_fd_ || (ret = io_uring_register_eventfd(&ring_, event_fd_.get())) < 0) {
+        int err = !event_fd_ ? errno : -ret;
+        event_fd_.reset();
         io_uring_queue_exit(&ring_);
         throw std::runtime_error(std::string("Could not set up io_uring: ") + std::strerror(err));
     }
 }
 
-IoRing::~IoRing() {
-    io_uring_queue_exit(&ring_);
-    close(event_fd_);
-}
+// The ring goes first; event_fd_ is closed after it.
+IoRing::~IoRing() { io_uring_queue_exit(&ring_); }
 
 void IoRing::submit() {
     // EINTR/EAGAIN/EBUSY leave the entries in the ring; the next submit
@@ -41,7 +39,7 @@ void IoRing::submit() {
 
 void IoRing::reap(std::vector<Completion>& out) {
     uint64_t count;
-    while (::read(event_fd_, &count, sizeof count) > 0) {}
+    while (::read(event_fd_.get(), &count, sizeof count) > 0) {}
     io_uring_cqe* cqe;
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -61,7 +59,7 @@ void IoRing::wait_one() {
 
 void IoRing::signal() {
     uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
+    [[maybe_unused]] ssize_t n = ::write(event_fd_.get(), &one, sizeof one);
 }
 
 } // namespace kestrel

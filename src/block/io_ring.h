@@ -1,6 +1,8 @@
 #pragma once
 // One io_uring instance with an eventfd that becomes readable when
 // completions are posted. Owned and used by one thread at a time.
+#include "base/unique_fd.h"
+
 #include <cstdint>
 #include <liburing.h>
 #include <vector>
@@ -17,7 +19,7 @@ public:
     IoRing& operator=(const IoRing&) = delete;
 
     unsigned cq_entries() const { return ring_.cq.ring_entries; }
-    int event_fd() const { return event_fd_; }
+    int event_fd() const { return event_fd_.get(); }
 
     // A free submission slot, or nullptr when the submission queue is full.
     io_uring_sqe* get_sqe() { return io_uring_get_sqe(&ring_); }
@@ -38,7 +40,7 @@ public:
 
 private:
     io_uring ring_{};
-    int event_fd_ = -1;
+    UniqueFd event_fd_;
 };
 
 } // namespace kestrel
