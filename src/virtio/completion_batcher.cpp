@@ -21,10 +21,8 @@ void set_timer(int fd, uint64_t ns) {
 
 CompletionBatcher::CompletionBatcher(BatchLimits limits)
     : limits_(limits), timer_fd_(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) {
-    if (timer_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
+    if (!timer_fd_) throw std::system_error(errno, std::generic_category(), "timerfd_create");
 }
-
-CompletionBatcher::~CompletionBatcher() { close(timer_fd_); }
 
 // An exponential average over about the last 8 requests.
 void CompletionBatcher::record_latency(uint64_t ns) {
@@ -53,19 +51,19 @@ void CompletionBatcher::completions_arrived(unsigned requests_taken) {
 
 void CompletionBatcher::arm() {
     if (armed_) return;
-    set_timer(timer_fd_, delay_ns());
+    set_timer(timer_fd_.get(), delay_ns());
     armed_ = true;
 }
 
 void CompletionBatcher::timer_fired() {
     uint64_t expirations;
-    [[maybe_unused]] ssize_t n = ::read(timer_fd_, &expirations, sizeof expirations);
+    [[maybe_unused]] ssize_t n = ::read(timer_fd_.get(), &expirations, sizeof expirations);
     armed_ = false;
     if (linger_left_ > 0) --linger_left_;
 }
 
 void CompletionBatcher::cancel() {
-    set_timer(timer_fd_, 0);
+    set_timer(timer_fd_.get(), 0);
     armed_ = false;
     linger_left_ = 0;
 }

@@ -19,6 +19,8 @@
 // guest's next requests come without a kick. At iodepth 1 exactly one
 // arrives per completion, so it keeps its kicks and its latency.
 // Loop thread only.
+#include "base/unique_fd.h"
+
 #include <cstdint>
 
 namespace kestrel {
@@ -35,7 +37,6 @@ struct BatchLimits {
 class CompletionBatcher {
 public:
     explicit CompletionBatcher(BatchLimits limits = {});  // throws std::system_error if no timerfd
-    ~CompletionBatcher();
     CompletionBatcher(const CompletionBatcher&) = delete;
     CompletionBatcher& operator=(const CompletionBatcher&) = delete;
 
@@ -51,14 +52,14 @@ public:
 
     // Readable when the wait is over: call timer_fired(), then poll the
     // queues and raise the held interrupts.
-    int timer_fd() const { return timer_fd_; }
+    int timer_fd() const { return timer_fd_.get(); }
     void arm();  // starts the timer unless it runs
     void timer_fired();  // also counts down the linger periods
     void cancel();  // the device stops
 
 private:
     BatchLimits limits_;
-    int timer_fd_;
+    UniqueFd timer_fd_;
     bool armed_ = false;
     uint64_t average_latency_ns_ = 0;
     unsigned arrivals16_ = 0;  // average requests per completion event, x16

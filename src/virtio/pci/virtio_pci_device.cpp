@@ -61,18 +61,13 @@ VirtioPciDevice::VirtioPciDevice(std::shared_ptr<VirtioDevice> device, VirtioPci
     if (n == 0 || n > QUEUE_MAX) throw std::invalid_argument("virtio device with an unsupported number of queues");
     queues_.resize(n);
     queue_vectors_ = std::make_unique<std::atomic<uint16_t>[]>(n);
-    try {
-        for (unsigned i = 0; i < n; ++i) {
-            int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-            if (fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-            notify_fds_.push_back(fd);
-        }
-        clear_state_locked();
-        describe();
-    } catch (...) {
-        for (int fd : notify_fds_) close(fd);
-        throw;
+    for (unsigned i = 0; i < n; ++i) {
+        UniqueFd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!fd) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+        notify_fds_.push_back(std::move(fd));
     }
+    clear_state_locked();
+    describe();
     device_->on_needs_reset = [this] { needs_reset(); };
     device_->on_config_changed = [this] { config_interrupt(); };
 }
@@ -104,7 +99,7 @@ VirtioPciDevice::~VirtioPciDevice() {
     sync_ioeventfds_locked();
     device_->on_needs_reset = nullptr;
     device_->on_config_changed = nullptr;
-    for (int fd : notify_fds_) close(fd);
+    notify_fds_.clear();  // closed with the ioeventfds gone, under the lock
 }
 
 void VirtioPciDevice::describe_ids() {

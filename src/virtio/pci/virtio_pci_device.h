@@ -20,6 +20,7 @@
 // Destroy it after those buses dropped their mappings (Bus::clear) and once
 // the VirtioDevice no longer serves its queues (its event loop stopped, or
 // after reset()); the destructor does not reset the VirtioDevice itself.
+#include "base/unique_fd.h"
 #include "devices/pci/msix.h"
 #include "devices/pci/pci_device.h"
 #include "devices/io_plumbing.h"
@@ -65,7 +66,7 @@ public:
     VirtioDevice& device() const { return *device_; }
     uint8_t status() const { return status_.load(); }
     // The eventfd notifications of queue `index` arrive on.
-    int notify_fd(unsigned index) const { return index < notify_fds_.size() ? notify_fds_[index] : -1; }
+    int notify_fd(unsigned index) const { return index < notify_fds_.size() ? notify_fds_[index].get() : -1; }
     std::shared_ptr<Msix> msix() const { return msix_; }
 
     // --- BAR handlers (offsets relative to the BAR / structure) ---
@@ -152,7 +153,7 @@ private:
     std::atomic<uint16_t> config_vector_{virtio_pci::NO_VECTOR};
     std::unique_ptr<std::atomic<uint16_t>[]> queue_vectors_;
     std::atomic<uint64_t> negotiated_{0};
-    std::vector<int> notify_fds_;
+    std::vector<UniqueFd> notify_fds_;
 };
 
 } // namespace kestrel

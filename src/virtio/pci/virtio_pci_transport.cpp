@@ -53,7 +53,7 @@ void VirtioPciDevice::select_queue_locked(uint32_t index) {
 void VirtioPciDevice::notify_queue(uint32_t index) {
     if (!active_ || index >= notify_fds_.size() || !virtqueues_[index]) return;
     uint64_t one = 1;
-    if (::write(notify_fds_[index], &one, sizeof one) < 0) spdlog::warn("virtio-pci: queue notify eventfd write failed");
+    if (::write(notify_fds_[index].get(), &one, sizeof one) < 0) spdlog::warn("virtio-pci: queue notify eventfd write failed");
 }
 
 uint8_t VirtioPciDevice::read_isr() {
@@ -84,7 +84,7 @@ void VirtioPciDevice::activate_locked() {
             virtqueues_[i] = make_queue_locked(i, layout);
             int call_fd = msix_ && msix_->enabled() ? msix_->irqfd(queue_vectors_[i].load()) : -1;
             activation.queues.push_back(
-                {virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }, call_fd});
+                {virtqueues_[i].get(), notify_fds_[i].get(), [this, i] { queue_interrupt(i); }, call_fd});
         }
     } catch (const std::exception& e) {
         spdlog::warn("virtio-pci: cannot set up the driver's queues: {}", e.what());
@@ -123,7 +123,7 @@ void VirtioPciDevice::clear_state_locked() {
         queues_[i] = Queue{device_->max_queue_size()};
         queue_vectors_[i].store(NO_VECTOR);
         uint64_t stale;  // notifications from before the reset
-        while (::read(notify_fds_[i], &stale, sizeof stale) > 0) {
+        while (::read(notify_fds_[i].get(), &stale, sizeof stale) > 0) {
         }
     }
     set_irq_level(false);
@@ -136,7 +136,7 @@ std::vector<NotifyEventFd> VirtioPciDevice::wanted_ioeventfds_locked() const {
     if (!active_) return wanted;
     for (unsigned i = 0; i < virtqueues_.size(); ++i) {
         if (!virtqueues_[i]) continue;
-        int fd = notify_fds_[i];
+        int fd = notify_fds_[i].get();
         if (modern_base_)
             wanted.push_back({fd, false, *modern_base_ + NOTIFY_OFFSET + uint64_t(i) * NOTIFY_MULTIPLIER, 0, {}});
         if (legacy_base_) wanted.push_back({fd, true, *legacy_base_ + LEGACY_QUEUE_NOTIFY, 2, uint64_t(i)});
