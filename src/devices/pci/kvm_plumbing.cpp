@@ -12,9 +12,9 @@ KvmMsiSink::KvmMsiSink(Vm& vm, unsigned vectors) : vm_(vm), routes_(vectors) {}
 
 KvmMsiSink::~KvmMsiSink() {
     for (auto& r : routes_) {
-        if (r.irqfd >= 0 && r.gsi) vm_.deassign_irqfd(r.irqfd, *r.gsi);
+        if (r.irqfd && r.gsi) vm_.deassign_irqfd(r.irqfd.get(), *r.gsi);
         if (r.gsi) vm_.remove_msi_route(*r.gsi);
-        if (r.irqfd >= 0) close(r.irqfd);
+        r.irqfd.reset();
     }
 }
 
@@ -24,10 +24,9 @@ bool KvmMsiSink::route(unsigned vector, const MsiMessage& message) {
         r.gsi = vm_.add_msi_route(message.address, message.data);
         if (!r.gsi) return false;
         r.message = message;
-        r.irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (r.irqfd < 0 || !vm_.assign_irqfd(r.irqfd, *r.gsi)) {
-            if (r.irqfd >= 0) close(r.irqfd);
-            r.irqfd = -1;
+        r.irqfd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!r.irqfd || !vm_.assign_irqfd(r.irqfd.get(), *r.gsi)) {
+            r.irqfd.reset();
             vm_.remove_msi_route(*r.gsi);
             r.gsi.reset();
             return false;
@@ -46,13 +45,13 @@ void KvmMsiSink::prepare(unsigned vector, const MsiMessage& message) {
 }
 
 int KvmMsiSink::irqfd(unsigned vector, const MsiMessage& message) {
-    return vector < routes_.size() && route(vector, message) ? routes_[vector].irqfd : -1;
+    return vector < routes_.size() && route(vector, message) ? routes_[vector].irqfd.get() : -1;
 }
 
 void KvmMsiSink::send(unsigned vector, const MsiMessage& message) {
     if (vector < routes_.size() && route(vector, message)) {
         uint64_t one = 1;
-        if (::write(routes_[vector].irqfd, &one, sizeof one) == sizeof one) return;
+        if (::write(routes_[vector].irqfd.get(), &one, sizeof one) == sizeof one) return;
     }
     if (!vm_.signal_msi(message.address, message.data))
         spdlog::warn("KVM_SIGNAL_MSI: {}", std::strerror(errno));

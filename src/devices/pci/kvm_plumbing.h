@@ -2,6 +2,7 @@
 // IoPlumbing on a KVM Vm: ioeventfds through
 // KVM_IOEVENTFD, MSI-X vectors as GSI routes with an irqfd each, so a
 // device thread raises an interrupt with one eventfd write.
+#include "base/unique_fd.h"
 #include "kvm/vm.h"
 #include "devices/io_plumbing.h"
 
@@ -27,7 +28,7 @@ public:
 private:
     struct Route {
         std::optional<unsigned> gsi;
-        int irqfd = -1;
+        UniqueFd irqfd;
         MsiMessage message;
     };
     // True if the vector's irqfd now delivers `message`.

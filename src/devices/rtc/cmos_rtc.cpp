@@ -79,11 +79,11 @@ int64_t initial_offset_ns(const RtcConfig& cfg, int64_t host_ns) {
 
 CmosRtc::CmosRtc(IrqLine& irq, EventLoop& loop, const RtcConfig& cfg, std::shared_ptr<RtcClock> clock)
     : irq_(irq), loop_(loop), clock_(clock ? std::move(clock) : make_host_rtc_clock(cfg.clock)) {
-    timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (timer_fd_ < 0) throw std::runtime_error(std::string("rtc: timerfd: ") + std::strerror(errno));
-    loop_.add_fd(timer_fd_, EPOLLIN, [this](uint32_t) {
+    timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!timer_fd_) throw std::runtime_error(std::string("rtc: timerfd: ") + std::strerror(errno));
+    loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) {
         uint64_t expirations;
-        while (::read(timer_fd_, &expirations, sizeof expirations) > 0) {}
+        while (::read(timer_fd_.get(), &expirations, sizeof expirations) > 0) {}
         on_timer();
     });
     cmos_[kRegA] = kPowerOnRegA;
@@ -94,10 +94,7 @@ CmosRtc::CmosRtc(IrqLine& irq, EventLoop& loop, const RtcConfig& cfg, std::share
     restart_counting(host);
 }
 
-CmosRtc::~CmosRtc() {
-    loop_.remove_fd(timer_fd_);
-    close(timer_fd_);
-}
+CmosRtc::~CmosRtc() { loop_.remove_fd(timer_fd_.get()); }
 
 void CmosRtc::reset() {
     std::lock_guard guard(lock_);
@@ -392,7 +389,7 @@ void CmosRtc::arm_timer() {
         spec.it_value.tv_sec = delay / kNsPerSec;
         spec.it_value.tv_nsec = delay % kNsPerSec;
     }
-    timerfd_settime(timer_fd_, 0, &spec, nullptr);
+    timerfd_settime(timer_fd_.get(), 0, &spec, nullptr);
 }
 
 void CmosRtc::on_timer() {

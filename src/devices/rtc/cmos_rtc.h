@@ -21,6 +21,7 @@
 #include "devices/rtc/rtc_clock.h"
 #include "devices/rtc/rtc_time.h"
 #include "base/event_loop.h"
+#include "base/unique_fd.h"
 
 #include <array>
 #include <memory>
@@ -92,7 +93,7 @@ private:
     IrqLine& irq_;
     EventLoop& loop_;
     std::shared_ptr<RtcClock> clock_;
-    int timer_fd_ = -1;
+    UniqueFd timer_fd_;
     mutable std::mutex lock_;
 
     std::array<uint8_t, 128> cmos_{};
