@@ -100,8 +100,7 @@ void PcMachine::tear_down() {
     mmio_.clear();
     board_.reset();
     chardevs_.reset();
-    if (signal_fd_ >= 0) close(signal_fd_);
-    signal_fd_ = -1;
+    signal_fd_.reset();
 }
 
 void PcMachine::create_vcpus() {
@@ -146,11 +145,11 @@ void PcMachine::watch_signals() {
     sigemptyset(&set);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (signal_fd_ < 0) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    loop_.add_fd(signal_fd_, EPOLLIN, [this](uint32_t) {
+    signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    loop_.add_fd(signal_fd_.get(), EPOLLIN, [this](uint32_t) {
         signalfd_siginfo info{};
-        while (read(signal_fd_, &info, sizeof info) == sizeof info) on_signal(int(info.ssi_signo), int(info.ssi_pid));
+        while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) on_signal(int(info.ssi_signo), int(info.ssi_pid));
     });
 }
 

@@ -8,6 +8,7 @@
 #include "base/event_loop.h"
 #include "kvm/guest_memory.h"
 #include "base/machine_control.h"
+#include "base/unique_fd.h"
 #include "kvm/vm.h"
 #include "kvm/kvm_system.h"
 #include "vcpu/vcpu.h"
@@ -95,7 +96,7 @@ private:
     EventSink* events_ = nullptr;
     RunState state_ = RunState::Prelaunch;
     int exit_status_ = 0;
-    int signal_fd_ = -1;
+    UniqueFd signal_fd_;
 };
 
 } // namespace kestrel

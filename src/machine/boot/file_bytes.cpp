@@ -1,5 +1,7 @@
 #include "machine/boot/file_bytes.h"
 
+#include "base/unique_fd.h"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -30,11 +32,9 @@ int read_fd(int fd, std::vector<uint8_t>& out) {
 } // namespace
 
 int read_file_bytes(const std::string& path, std::vector<uint8_t>& out) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = read_fd(fd, out);
-    close(fd);
-    return err;
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return errno;
+    return read_fd(fd.get(), out);
 }
 
 } // namespace kestrel
