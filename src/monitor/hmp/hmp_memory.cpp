@@ -1,6 +1,7 @@
 // x, xp, memsave, pmemsave: guest memory as text (QEMU's memory_dump
 // layout) and to files.
 #include "monitor/hmp/hmp_command.h"
+#include "base/unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -83,25 +84,19 @@ void memory_dump(HmpContext& ctx, const HmpFormat& f, uint64_t addr, bool physic
 void dump_virtual(HmpContext& ctx, const HmpCall& call) { memory_dump(ctx, call.format(0), call.number(1), false); }
 void dump_physical(HmpContext& ctx, const HmpCall& call) { memory_dump(ctx, call.format(0), call.number(1), true); }
 
-struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-};
-
 // The file is created first, as QEMU does, so a bad range leaves it empty.
 void save_memory(HmpContext& ctx, const HmpCall& call, bool physical) {
     uint64_t addr = call.number(0);
     int64_t size = static_cast<int32_t>(call.number(1));
     const std::string& path = call.text(2);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) throw MonitorError("Could not open '" + path + "': " + std::strerror(errno));
-    FdCloser closer{fd};
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    if (!fd) throw MonitorError("Could not open '" + path + "': " + std::strerror(errno));
     std::vector<uint8_t> buf(1024);
     for (int64_t done = 0; done < size;) {
         size_t n = static_cast<size_t>(std::min<int64_t>(size - done, 1024));
         if (!read_guest(ctx, physical, addr + static_cast<uint64_t>(done), std::span(buf.data(), n)))
             throw MonitorError(fmt::format("Invalid addr 0x{:016x}/size {} specified", addr, size));
-        if (::write(fd, buf.data(), n) != static_cast<ssize_t>(n)) throw MonitorError("An IO error has occurred");
+        if (::write(fd.get(), buf.data(), n) != static_cast<ssize_t>(n)) throw MonitorError("An IO error has occurred");
         done += static_cast<int64_t>(n);
     }
 }

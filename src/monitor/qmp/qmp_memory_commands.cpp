@@ -1,6 +1,8 @@
 // pmemsave and memsave: guest memory to a file.
 #include "monitor/qmp/qmp_commands.h"
 
+#include "base/unique_fd.h"
+
 #include <array>
 #include <cerrno>
 #include <cinttypes>
@@ -17,16 +19,13 @@ class OutputFile {
 public:
     explicit OutputFile(const std::string& path)
         : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) {
-        if (fd_ < 0)
+        if (!fd_)
             throw MonitorError("Could not open '" + path + "': " + std::strerror(errno));
     }
-    ~OutputFile() { ::close(fd_); }
-    OutputFile(const OutputFile&) = delete;
-    OutputFile& operator=(const OutputFile&) = delete;
 
     void write_all(const uint8_t* data, size_t len) {
         while (len > 0) {
-            ssize_t n = ::write(fd_, data, len);
+            ssize_t n = ::write(fd_.get(), data, len);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
@@ -37,7 +36,7 @@ public:
     }
 
 private:
-    int fd_;
+    UniqueFd fd_;
 };
 
 using ReadFn = std::function<bool(uint64_t addr, std::span<uint8_t> out)>;
