@@ -11,20 +11,22 @@
 
 namespace kestrel {
 
-FdChardev::FdChardev(std::string label, EventLoop& loop, int in_fd, int out_fd, bool owns_fds)
-    : Chardev(std::move(label)), loop_(loop), in_fd_(in_fd), out_fd_(out_fd), owns_fds_(owns_fds) {
+FdChardev::FdChardev(std::string label, EventLoop& loop, int in_fd, int out_fd)
+    : Chardev(std::move(label)), loop_(loop), in_fd_(in_fd), out_fd_(out_fd) {
     if (in_fd_ < 0) return;
     input_.reserve(kInputBufferSize);
     input_direct_ = !fd_supports_epoll(in_fd_);
     update_polling();
 }
 
+FdChardev::FdChardev(std::string label, EventLoop& loop, UniqueFd in_fd, UniqueFd out_fd)
+    : FdChardev(std::move(label), loop, in_fd.get(), out_fd.get()) {
+    owned_in_ = std::move(in_fd);
+    owned_out_ = std::move(out_fd);
+}
+
 FdChardev::~FdChardev() {
     if (input_watched_) loop_.remove_fd(in_fd_);
-    if (owns_fds_) {
-        if (in_fd_ >= 0) close(in_fd_);
-        if (out_fd_ >= 0 && out_fd_ != in_fd_) close(out_fd_);
-    }
 }
 
 void FdChardev::write(std::span<const uint8_t> data) {

@@ -16,6 +16,7 @@
 #include "chardev/chardev.h"
 #include "chardev/frontend_notifier.h"
 #include "base/event_loop.h"
+#include "base/unique_fd.h"
 
 #include <atomic>
 #include <memory>
@@ -26,9 +27,11 @@ namespace kestrel {
 
 class FdChardev : public Chardev {
 public:
-    // in_fd < 0: no input; out_fd < 0: output discarded. With owns_fds the
-    // fds are closed on destruction. Call from the loop thread or before run().
-    FdChardev(std::string label, EventLoop& loop, int in_fd, int out_fd, bool owns_fds);
+    // in_fd < 0: no input; out_fd < 0: output discarded. Call from the loop
+    // thread or before run(). Borrowed fds (stdio) stay open; owned ones
+    // are closed on destruction.
+    FdChardev(std::string label, EventLoop& loop, int in_fd, int out_fd);
+    FdChardev(std::string label, EventLoop& loop, UniqueFd in_fd, UniqueFd out_fd);
     ~FdChardev() override;
 
     void write(std::span<const uint8_t> data) override;
@@ -46,9 +49,9 @@ private:
     void update_polling();
 
     EventLoop& loop_;
+    UniqueFd owned_in_, owned_out_;  // empty when borrowed
     int in_fd_;
     int out_fd_;
-    bool owns_fds_;
 
     std::mutex output_lock_;
     bool output_broken_ = false;

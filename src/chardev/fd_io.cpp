@@ -1,5 +1,7 @@
 #include "chardev/fd_io.h"
 
+#include "base/unique_fd.h"
+
 #include <cerrno>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -30,13 +32,11 @@ bool write_all_fd(int fd, std::span<const uint8_t> data) {
 }
 
 bool fd_supports_epoll(int fd) {
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) return true;  // cannot tell; let the real registration report
+    UniqueFd ep(epoll_create1(EPOLL_CLOEXEC));
+    if (!ep) return true;  // cannot tell; let the real registration report
     epoll_event ev{};
     ev.events = EPOLLIN;
-    bool ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-    close(ep);
-    return ok;
+    return epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 bool fd_readable_now(int fd) {

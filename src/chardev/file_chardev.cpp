@@ -1,5 +1,7 @@
 #include "chardev/file_chardev.h"
 
+#include "base/unique_fd.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -8,16 +10,16 @@
 namespace kestrel {
 
 namespace {
-int open_output_file(const std::string& path, bool append) {
+UniqueFd open_output_file(const std::string& path, bool append) {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-    int fd = ::open(path.c_str(), flags, 0666);
-    if (fd < 0)
+    UniqueFd fd(::open(path.c_str(), flags, 0666));
+    if (!fd)
         throw std::runtime_error("Could not open '" + path + "': " + std::strerror(errno));
     return fd;
 }
 } // namespace
 
 FileChardev::FileChardev(std::string label, EventLoop& loop, const std::string& path, bool append)
-    : FdChardev(std::move(label), loop, -1, open_output_file(path, append), true) {}
+    : FdChardev(std::move(label), loop, UniqueFd(), open_output_file(path, append)) {}
 
 } // namespace kestrel

@@ -9,20 +9,22 @@
 namespace kestrel {
 
 namespace {
-int open_rw(const std::string& path) { return ::open(path.c_str(), O_RDWR | O_CLOEXEC); }
+UniqueFd open_rw(const std::string& path) { return UniqueFd(::open(path.c_str(), O_RDWR | O_CLOEXEC)); }
 } // namespace
 
 PipeChardev::PipeChardev(std::string label, EventLoop& loop, const std::string& path)
     : StreamChardev(std::move(label), loop) {
-    int in = open_rw(path + ".in");
-    int out = open_rw(path + ".out");
-    if (in < 0 || out < 0) {
-        if (in >= 0) close(in);
-        if (out >= 0) close(out);
-        in = out = open_rw(path);
-        if (in < 0) throw std::runtime_error("Could not open '" + path + "': " + std::strerror(errno));
+    UniqueFd in = open_rw(path + ".in");
+    UniqueFd out = open_rw(path + ".out");
+    if (in && out) {
+        connect_fds(std::move(in), std::move(out));
+        return;
     }
-    connect_fds(in, out);
+    in.reset();
+    out.reset();
+    UniqueFd both = open_rw(path);
+    if (!both) throw std::runtime_error("Could not open '" + path + "': " + std::strerror(errno));
+    connect_fd(std::move(both));
 }
 
 } // namespace kestrel

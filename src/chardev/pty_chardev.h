@@ -25,8 +25,8 @@ private:
     void stop_polling();
     void check_slave();  // connects when the slave is open
 
-    int master_fd_ = -1;
-    int timer_fd_ = -1;
+    UniqueFd master_fd_;
+    UniqueFd timer_fd_;  // while polling for the slave
     std::string slave_path_;
 };
 

@@ -60,96 +60,83 @@ std::string format_address(const sockaddr_storage& ss, socklen_t len) {
 
 } // namespace
 
-int listen_unix(const std::string& path) {
+UniqueFd listen_unix(const std::string& path) {
     sockaddr_un sa = unix_address(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("Failed to create Unix socket", errno);
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) fail("Failed to create Unix socket", errno);
     unlink(path.c_str());
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 1) != 0) {
-        int err = errno;
-        close(fd);
-        fail("Failed to bind socket to " + path, err);
-    }
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd.get(), 1) != 0)
+        fail("Failed to bind socket to " + path, errno);
     return fd;
 }
 
-int listen_tcp(const InetAddress& addr, InetAddress& bound) {
+UniqueFd listen_tcp(const InetAddress& addr, InetAddress& bound) {
     AddrList list = resolve(addr, SOCK_STREAM, true);
     int err = EADDRINUSE;
     for (addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+        UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
             err = errno;
             continue;
         }
         int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
+        setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd.get(), 1) == 0) {
             char host[NI_MAXHOST], port[NI_MAXSERV];
             getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, port, sizeof port,
                         NI_NUMERICHOST | NI_NUMERICSERV);
             bound = {host, port, ai->ai_family};
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
-            if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+            if (getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
                 bound.port = std::to_string(ntohs(ss.ss_family == AF_INET6
                                                       ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                                                       : reinterpret_cast<sockaddr_in*>(&ss)->sin_port));
             return fd;
         }
         err = errno;
-        close(fd);
         if (err != EADDRINUSE) fail("Failed to bind socket", err);
     }
     fail("Failed to find an available port", err);
 }
 
-int connect_unix(const std::string& path) {
+UniqueFd connect_unix(const std::string& path) {
     sockaddr_un sa = unix_address(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("Failed to create socket", errno);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-        int err = errno;
-        close(fd);
-        fail("Failed to connect to '" + path + "'", err);
-    }
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) fail("Failed to create socket", errno);
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+        fail("Failed to connect to '" + path + "'", errno);
     return fd;
 }
 
-int connect_tcp(const InetAddress& addr) {
+UniqueFd connect_tcp(const InetAddress& addr) {
     AddrList list = resolve(addr, SOCK_STREAM, false);
     int err = ECONNREFUSED;
     for (addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+        UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
             err = errno;
             continue;
         }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
+        if (connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) return fd;
         err = errno;
-        close(fd);
     }
     fail("Failed to connect to '" + addr.host + ":" + addr.port + "'", err);
 }
 
-int open_udp(const InetAddress& remote, const InetAddress& local) {
+UniqueFd open_udp(const InetAddress& remote, const InetAddress& local) {
     AddrList peers = resolve(remote, SOCK_DGRAM, false);
     addrinfo* peer = peers.get();
     InetAddress here = local;
     here.family = peer->ai_family;
     AddrList locals = resolve(here, SOCK_DGRAM, true);
-    int fd = socket(peer->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("Failed to create socket", errno);
+    UniqueFd fd(socket(peer->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd) fail("Failed to create socket", errno);
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, locals->ai_addr, locals->ai_addrlen) != 0) {
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd.get(), locals->ai_addr, locals->ai_addrlen) != 0) fail("Failed to bind socket", errno);
+    if (connect(fd.get(), peer->ai_addr, peer->ai_addrlen) != 0) {
         int err = errno;
-        close(fd);
-        fail("Failed to bind socket", err);
-    }
-    if (connect(fd, peer->ai_addr, peer->ai_addrlen) != 0) {
-        int err = errno;
-        close(fd);
         std::string target = remote.host;
         target.append(":").append(remote.port);
         fail("Failed to connect to '" + target + "'", err);

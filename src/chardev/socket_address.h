@@ -1,6 +1,8 @@
 #pragma once
 // Socket set-up for the socket and udp chardevs, failing with QEMU's texts.
 // All fds are CLOEXEC and blocking; the caller makes them non-blocking.
+#include "base/unique_fd.h"
+
 #include <string>
 #include <sys/socket.h>
 
@@ -14,19 +16,19 @@ struct InetAddress {
 
 // Removes a stale socket file first, as QEMU does.
 // "Failed to bind socket to PATH: <strerror>".
-int listen_unix(const std::string& path);
+UniqueFd listen_unix(const std::string& path);
 // SO_REUSEADDR. "address resolution failed for HOST:PORT: <reason>",
 // "Failed to find an available port: Address already in use",
 // "Failed to bind socket: <strerror>". `bound` gets the numeric address
 // and port actually bound ("127.0.0.1", "4444").
-int listen_tcp(const InetAddress& addr, InetAddress& bound);
+UniqueFd listen_tcp(const InetAddress& addr, InetAddress& bound);
 // "Failed to connect to 'PATH': <strerror>".
-int connect_unix(const std::string& path);
+UniqueFd connect_unix(const std::string& path);
 // "Failed to connect to 'HOST:PORT': <strerror>".
-int connect_tcp(const InetAddress& addr);
+UniqueFd connect_tcp(const InetAddress& addr);
 // A UDP socket bound to `local` (port "0" / host "": any) and connected
 // to `remote`.
-int open_udp(const InetAddress& remote, const InetAddress& local);
+UniqueFd open_udp(const InetAddress& remote, const InetAddress& local);
 
 // "127.0.0.1:4444" / "[::1]:4444" for an inet socket, the path for a unix
 // one ("" when unnamed), "" on error.

@@ -20,17 +20,17 @@ SocketChardev::SocketChardev(std::string label, EventLoop& loop, SocketOptions o
         if (!try_connect()) start_reconnect_timer();
         return;
     }
-    int fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
-    local_ = local_address(fd);
-    peer_ = peer_address(fd);
-    connect_fds(fd, fd);
+    UniqueFd fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
+    local_ = local_address(fd.get());
+    peer_ = peer_address(fd.get());
+    connect_fd(std::move(fd));
 }
 
 SocketChardev::~SocketChardev() {
     stop_reconnect_timer();
     set_listening(false);
-    if (listen_fd_ >= 0) {
-        close(listen_fd_);
+    if (listen_fd_) {
+        listen_fd_.reset();  // then the socket file goes
         if (opts_.is_unix) unlink(opts_.path.c_str());
     }
 }
@@ -46,7 +46,7 @@ void SocketChardev::open_server() {
     if (opts_.wait) {
         messages_.info("QEMU waiting for connection on: " + filename());
         while (!connected()) {  // a client that already gave up does not count
-            pollfd pfd{listen_fd_, POLLIN, 0};
+            pollfd pfd{listen_fd_.get(), POLLIN, 0};
             if (::poll(&pfd, 1, -1) > 0) accept_client();
         }
     }
@@ -54,28 +54,28 @@ void SocketChardev::open_server() {
 }
 
 void SocketChardev::accept_client() {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;  // the client gave up already (or EAGAIN)
+    UniqueFd fd(accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!fd) return;  // the client gave up already (or EAGAIN)
     set_listening(false);
-    local_ = local_address(fd);
-    peer_ = peer_address(fd);
-    connect_fds(fd, fd);
+    local_ = local_address(fd.get());
+    peer_ = peer_address(fd.get());
+    connect_fd(std::move(fd));
 }
 
 void SocketChardev::set_listening(bool on) {
-    if (on == listening_ || listen_fd_ < 0) return;
-    if (on) loop_.add_fd(listen_fd_, EPOLLIN, [this](uint32_t) { accept_client(); });
-    else loop_.remove_fd(listen_fd_);
+    if (on == listening_ || !listen_fd_) return;
+    if (on) loop_.add_fd(listen_fd_.get(), EPOLLIN, [this](uint32_t) { accept_client(); });
+    else loop_.remove_fd(listen_fd_.get());
     listening_ = on;
 }
 
 bool SocketChardev::try_connect() {
     try {
-        int fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
+        UniqueFd fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
         error_reported_ = false;
-        local_ = local_address(fd);
-        peer_ = peer_address(fd);
-        connect_fds(fd, fd);
+        local_ = local_address(fd.get());
+        peer_ = peer_address(fd.get());
+        connect_fd(std::move(fd));
         return true;
     } catch (const std::runtime_error& e) {
         if (!error_reported_) messages_.error("Unable to connect character device " + label() + ": " + e.what());
@@ -92,26 +92,25 @@ void SocketChardev::on_disconnected() {
 }
 
 void SocketChardev::start_reconnect_timer() {
-    if (timer_fd_ < 0) {
-        timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (timer_fd_ < 0) return;
-        loop_.add_fd(timer_fd_, EPOLLIN, [this](uint32_t) {
+    if (!timer_fd_) {
+        timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        if (!timer_fd_) return;
+        loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) {
             uint64_t ticks;
-            [[maybe_unused]] auto r = ::read(timer_fd_, &ticks, sizeof ticks);
+            [[maybe_unused]] auto r = ::read(timer_fd_.get(), &ticks, sizeof ticks);
             if (connected() || try_connect()) stop_reconnect_timer();
         });
     }
     itimerspec every{};
     every.it_value.tv_sec = opts_.reconnect;
     every.it_interval.tv_sec = opts_.reconnect;
-    timerfd_settime(timer_fd_, 0, &every, nullptr);
+    timerfd_settime(timer_fd_.get(), 0, &every, nullptr);
 }
 
 void SocketChardev::stop_reconnect_timer() {
-    if (timer_fd_ < 0) return;
-    loop_.remove_fd(timer_fd_);
-    close(timer_fd_);
-    timer_fd_ = -1;
+    if (!timer_fd_) return;
+    loop_.remove_fd(timer_fd_.get());
+    timer_fd_.reset();
 }
 
 std::string SocketChardev::endpoint() const {

@@ -46,9 +46,9 @@ private:
 
     SocketOptions opts_;
     ChardevMessages messages_;
-    int listen_fd_ = -1;
+    UniqueFd listen_fd_;
     bool listening_ = false;
-    int timer_fd_ = -1;
+    UniqueFd timer_fd_;  // while reconnecting
     bool error_reported_ = false;
     std::string local_;  // of the current connection
     std::string peer_;

@@ -20,7 +20,7 @@ std::string claim_stdio(std::string label) {
 } // namespace
 
 StdioChardev::StdioChardev(std::string label, EventLoop& loop, bool allow_signals)
-    : FdChardev(claim_stdio(std::move(label)), loop, STDIN_FILENO, STDOUT_FILENO, false) {
+    : FdChardev(claim_stdio(std::move(label)), loop, STDIN_FILENO, STDOUT_FILENO) {
     enter_raw_terminal_mode(STDIN_FILENO, allow_signals);
 }
 

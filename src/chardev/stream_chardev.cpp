@@ -37,11 +37,22 @@ void StreamChardev::post_guarded(std::function<void()> fn) {
     });
 }
 
-void StreamChardev::connect_fds(int in_fd, int out_fd) {
+void StreamChardev::connect_fd(UniqueFd fd) {
+    int both_ways = fd.get();
+    adopt_connection(std::move(fd), UniqueFd(), both_ways);
+}
+
+void StreamChardev::connect_fds(UniqueFd in_fd, UniqueFd out_fd) {
+    int out = out_fd.get();
+    adopt_connection(std::move(in_fd), std::move(out_fd), out);
+}
+
+void StreamChardev::adopt_connection(UniqueFd in_fd, UniqueFd own_out_fd, int out_fd) {
     close_connection();
-    for (int fd : {in_fd, out_fd})
+    for (int fd : {in_fd.get(), own_out_fd.get()})
         if (fd >= 0) set_nonblocking(fd);
-    in_fd_ = in_fd;
+    in_fd_ = std::move(in_fd);
+    own_out_fd_ = std::move(own_out_fd);
     {
         std::lock_guard guard(out_lock_);
         out_fd_ = out_fd;
@@ -62,17 +73,14 @@ void StreamChardev::disconnect() {
 void StreamChardev::close_connection() {
     for (auto& [fd, events] : watched_) loop_.remove_fd(fd);
     watched_.clear();
-    int out_fd;
     {
         std::lock_guard guard(out_lock_);
-        out_fd = out_fd_;
         out_fd_ = -1;
         out_queue_.clear();
         dropping_ = false;
     }
-    if (in_fd_ >= 0) close(in_fd_);
-    if (out_fd >= 0 && out_fd != in_fd_) close(out_fd);
-    in_fd_ = -1;
+    in_fd_.reset();
+    own_out_fd_.reset();
     input_.clear();
     connected_ = false;
 }
@@ -172,7 +180,7 @@ void StreamChardev::read_input() {
     uint8_t buf[kInputBufferSize];
     ssize_t n;
     do {
-        n = ::read(in_fd_, buf, room);
+        n = ::read(in_fd_.get(), buf, room);
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         input_.insert(input_.end(), buf, buf + n);
@@ -197,7 +205,7 @@ void StreamChardev::deliver_input() {
 // requested, which would make the loop spin.
 void StreamChardev::update_watch() {
     if (!connected_) return;
-    bool want_in = in_fd_ >= 0 && input_.size() < kInputBufferSize;
+    bool want_in = in_fd_ && input_.size() < kInputBufferSize;
     bool want_out;
     int out_fd;
     {
@@ -205,11 +213,11 @@ void StreamChardev::update_watch() {
         want_out = !out_queue_.empty();
         out_fd = out_fd_;
     }
-    if (in_fd_ == out_fd) {
-        watch(in_fd_, (want_in ? EPOLLIN : 0u) | (want_out ? EPOLLOUT : 0u));
+    if (in_fd_.get() == out_fd) {
+        watch(out_fd, (want_in ? EPOLLIN : 0u) | (want_out ? EPOLLOUT : 0u));
         return;
     }
-    if (in_fd_ >= 0) watch(in_fd_, want_in ? EPOLLIN : 0u);
+    if (in_fd_) watch(in_fd_.get(), want_in ? EPOLLIN : 0u);
     if (out_fd >= 0) watch(out_fd, want_out ? EPOLLOUT : 0u);
 }
 
@@ -221,7 +229,7 @@ void StreamChardev::watch(int fd, uint32_t events) {
         loop_.remove_fd(fd);
         watched_.erase(it);
     } else if (now == 0) {
-        bool is_input = fd == in_fd_;
+        bool is_input = fd == in_fd_.get();
         loop_.add_fd(fd, events, [this, is_input](uint32_t ev) { on_fd_event(ev, is_input); });
         watched_[fd] = events;
     } else {

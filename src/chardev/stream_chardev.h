@@ -18,6 +18,7 @@
 #include "chardev/chardev.h"
 #include "chardev/frontend_notifier.h"
 #include "base/event_loop.h"
+#include "base/unique_fd.h"
 
 #include <atomic>
 #include <map>
@@ -44,10 +45,12 @@ public:
 protected:
     StreamChardev(std::string label, EventLoop& loop);
 
-    // Loop thread (or before run()). Takes the fds (in_fd may equal out_fd;
-    // either may be -1), makes them non-blocking, starts reading and posts
-    // opened() to the frontend.
-    void connect_fds(int in_fd, int out_fd);
+    // Loop thread (or before run()). Ends any connection, takes the new
+    // one's fds (one both ways, or an input and an output fd; either may be
+    // empty), makes them non-blocking, starts reading and posts opened() to
+    // the frontend.
+    void connect_fd(UniqueFd fd);
+    void connect_fds(UniqueFd in_fd, UniqueFd out_fd);
     // Loop thread. Ends the connection (no-op without one): closes its fds,
     // drops queued output and unread input, posts closed(), then calls
     // on_disconnected().
@@ -63,6 +66,7 @@ protected:
     FrontendNotifier notifier_{loop_, frontend_};
 
 private:
+    void adopt_connection(UniqueFd in_fd, UniqueFd own_out_fd, int out_fd);
     void close_connection();
     void on_fd_event(uint32_t events, bool is_input);
     void read_input();
@@ -76,10 +80,11 @@ private:
 
     std::atomic<bool> connected_{false};
     bool datagram_ = false;
-    int in_fd_ = -1;
+    UniqueFd in_fd_;
+    UniqueFd own_out_fd_;        // the output fd when it is not in_fd_
 
     std::mutex out_lock_;        // out_fd_ and the output queue
-    int out_fd_ = -1;
+    int out_fd_ = -1;            // in_fd_, own_out_fd_ or -1
     bool out_is_socket_ = false;
     std::vector<uint8_t> out_queue_;
     bool dropping_ = false;

@@ -5,8 +5,7 @@ namespace kestrel {
 UdpChardev::UdpChardev(std::string label, EventLoop& loop, const InetAddress& remote, const InetAddress& local)
     : StreamChardev(std::move(label), loop) {
     set_datagram();
-    int fd = open_udp(remote, local);
-    connect_fds(fd, fd);
+    connect_fd(open_udp(remote, local));
 }
 
 } // namespace kestrel

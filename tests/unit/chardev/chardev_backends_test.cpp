@@ -138,7 +138,7 @@ TEST_CASE("chardev stdio: only one at a time", "[chardev]") {
 TEST_CASE("chardev fd: input flows only as the frontend has room", "[chardev]") {
     EventLoop loop;
     Pipe in;
-    RawFdChardev c("t", loop, in.rd, -1, false);
+    RawFdChardev c("t", loop, in.rd, -1);
     Frontend fe;
     c.attach(&fe);
     REQUIRE(write(in.wr, "hello world", 11) == 11);
@@ -158,7 +158,7 @@ TEST_CASE("chardev fd: input flows only as the frontend has room", "[chardev]") 
 TEST_CASE("chardev fd: a full buffer stops reading; EOF stops input", "[chardev]") {
     EventLoop loop;
     Pipe in;
-    RawFdChardev c("t", loop, in.rd, -1, false);
+    RawFdChardev c("t", loop, in.rd, -1);
     Frontend fe;
     c.attach(&fe);
     std::string big(FdChardev::kInputBufferSize + 100, 'x');
@@ -184,24 +184,36 @@ TEST_CASE("chardev fd: input from a non-pollable fd (regular file)", "[chardev]"
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     REQUIRE(fd >= 0);
     EventLoop loop;
-    RawFdChardev c("t", loop, fd, -1, true);
-    Frontend fe;
-    fe.room = 4;
-    c.attach(&fe);
-    spin(loop);
-    CHECK(fe.got == "from");
-    fe.room = 100;
-    c.frontend_ready();
-    spin(loop);
-    CHECK(fe.got == "from a file");
-    c.attach(nullptr);
+    {
+        RawFdChardev c("t", loop, UniqueFd(fd), UniqueFd());
+        Frontend fe;
+        fe.room = 4;
+        c.attach(&fe);
+        spin(loop);
+        CHECK(fe.got == "from");
+        fe.room = 100;
+        c.frontend_ready();
+        spin(loop);
+        CHECK(fe.got == "from a file");
+        c.attach(nullptr);
+        CHECK(fcntl(fd, F_GETFD) >= 0);
+    }
+    CHECK(fcntl(fd, F_GETFD) == -1);  // the chardev owned it
+}
+
+TEST_CASE("chardev fd: borrowed fds stay open when it goes", "[chardev]") {
+    EventLoop loop;
+    Pipe p;
+    { RawFdChardev c("t", loop, p.rd, p.wr); }
+    CHECK(fcntl(p.rd, F_GETFD) >= 0);
+    CHECK(fcntl(p.wr, F_GETFD) >= 0);
 }
 
 TEST_CASE("chardev fd: output survives a full non-blocking pipe", "[chardev]") {
     EventLoop loop;
     Pipe out;
     REQUIRE(fcntl(out.wr, F_SETFL, O_NONBLOCK) == 0);
-    RawFdChardev c("t", loop, -1, out.wr, false);
+    RawFdChardev c("t", loop, -1, out.wr);
     std::string data(1 << 20, '\0');
     for (size_t i = 0; i < data.size(); ++i) data[i] = char('a' + i % 26);
     std::string received;
@@ -224,7 +236,7 @@ TEST_CASE("chardev fd: a closed reader (EPIPE) drops output without dying", "[ch
     Pipe out;
     close(out.rd);
     out.rd = -1;
-    RawFdChardev c("t", loop, -1, out.wr, false);
+    RawFdChardev c("t", loop, -1, out.wr);
     put(c, "nobody listens");
     put(c, "still nobody");
     std::signal(SIGPIPE, old);
