@@ -1,0 +1,77 @@
+// -global and the board's devices: QEMU's two spellings, what they reach,
+// and their errors; the board as devices/pc_layout.h lays it out.
+#include "parse_helpers.h"
+
+#include <catch2/catch.hpp>
+
+using namespace kestrel;
+using namespace kestrel::test;
+
+namespace {
+
+const DeviceConfig* board_device(const Config& c, std::string_view type) {
+    for (const DeviceConfig& d : c.board_devices)
+        if (d.driver() == type) return &d;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[config][global]") {
+    Config c = parse_ok({"-serial", "null", "-serial", "none", "-serial", "null"});
+    std::vector<std::string_view> types;
+    for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
+    CHECK(types == std::vector<std::string_view>{"i440FX-pcihost", "i440FX", "PIIX3", "mc146818rtc", "isa-serial",
+                                                 "isa-serial", "i8042", "port92", "PIIX4_PM"});
+    CHECK(c.board_devices[4].props.uint("index") == 0);
+    CHECK(c.board_devices[5].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
+    CHECK(c.board_devices[5].props.uint("iobase") == 0x2f8);
+    CHECK(c.board_devices[5].props.str("chardev") == "serial1");
+    CHECK(board_device(c, "PIIX4_PM")->pci_slot() == 1);
+    CHECK(board_device(c, "PIIX4_PM")->pci_function() == 3);
+    CHECK(parse_ok({"-nodefaults"}).board_devices.size() == 7);  // no COM port
+}
+
+TEST_CASE("-global reaches the board's devices and -device ones, before their own options", "[config][global]") {
+    Config c = parse_ok({"-global", "isa-serial.irq=3", "-global", "driver=i8042,property=mouse-irq,value=5",
+                         "-chardev", "null,id=c", "-device", "isa-serial,chardev=c,irq=7"});
+    CHECK(board_device(c, "isa-serial")->props.uint("irq") == 3);
+    CHECK(board_device(c, "i8042")->props.uint("mouse-irq") == 5);
+    CHECK(c.devices.at(0).props.uint("irq") == 7);
+    CHECK(c.devices.at(0).props.uint("index") == 1);  // the board's COM1 came first
+    // The virtio device behind a proxy is reached by its own type name.
+    Config v = parse_ok({"-global", "virtio-blk-device.num-queues=2", "-drive", "file=a,format=raw,if=virtio"});
+    CHECK(v.devices.at(0).props.uint("num-queues") == 2);
+    // A value may hold commas.
+    Config s = parse_ok({"-global", "virtio-blk-pci.serial=a,b", "-drive", "file=a,format=raw,if=virtio"});
+    CHECK(s.devices.at(0).props.str("serial") == "a,b");
+}
+
+TEST_CASE("-global errors and warnings as QEMU's", "[config][global]") {
+    CHECK(run_parser({"-global", "isa-serial.foo=1"}).error ==
+          "can't apply global isa-serial.foo=1: Property 'isa-serial.foo' not found");
+    CHECK(run_parser({"-global", "isa-serial.iobase=x"}).error ==
+          "can't apply global isa-serial.iobase=x: Parameter 'iobase' expects integer");
+    CHECK(run_parser({"-global", "iobase=1"}).error == "-global iobase=1: Invalid parameter 'iobase'");
+    CHECK(run_parser({"-global", "i8042.extended-state=off"}).error ==
+          "can't apply global i8042.extended-state=off: Property 'i8042.extended-state' is not supported by "
+          "kestrel yet");
+    // No such device created: nothing to apply (as QEMU).
+    CHECK(parse_ok({"-nodefaults", "-global", "isa-serial.foo=1"}).board_devices.size() == 7);
+    Config w = parse_ok({"-global", "foo.bar=1", "-global", "kvm-pit.lost_tick_policy=discard"});
+    CHECK(w.warnings == std::vector<std::string>{"warning: global foo.bar has invalid class name"});
+}
+
+TEST_CASE("-device refuses the board's own types, and buses it does not have", "[config][global]") {
+    CHECK(run_parser({"-device", "PIIX4_PM"}).error == "-device PIIX4_PM: Parameter 'driver' expects a pluggable device type");
+    CHECK(run_parser({"-device", "port92"}).error == "-device port92: Parameter 'driver' expects a pluggable device type");
+    CHECK(run_parser({"-device", "isa-serial,bus=pci.0"}).error ==
+          "-device isa-serial,bus=pci.0: Device 'isa-serial' can't go on PCI bus");
+    CHECK(run_parser({"-device", "isa-serial,bus=usb.0"}).error == "-device isa-serial,bus=usb.0: Bus 'usb.0' not found");
+    CHECK(run_parser({"-device", "isa-serial,chardev=x"}).error ==
+          "-device isa-serial,chardev=x: Property 'serial.chardev' can't find value 'x'");
+    CHECK(run_parser({"-device", "isa-serial", "-device", "isa-serial", "-device", "isa-serial", "-device", "isa-serial"})
+              .error == "-device isa-serial: Max. supported number of ISA serial ports is 4.");
+    CHECK(run_parser({"-chardev", "null,id=c", "-serial", "chardev:c", "-device", "isa-serial,chardev=c"}).error ==
+          "-device isa-serial,chardev=c: Property 'serial.chardev' can't take value 'c': Device 'c' is in use");
+}
