@@ -7,7 +7,7 @@ packages=(
   # build
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
-  acpica-tools nlohmann-json3-dev
+  acpica-tools nlohmann-json3-dev libseccomp-dev
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )
