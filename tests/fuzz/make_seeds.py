@@ -6,7 +6,9 @@ each tests/fuzz/fuzz_*.cpp and devices/device_fuzzer.cpp): QMP sessions and
 HMP key strokes as the guest drivers and unit tests send them, the guest
 scenarios' command lines, driver-like register sequences (the virtio legacy
 and modern handshakes and requests Linux makes), a real bzImage header.
-Run it again after changing an input format; the files are committed.
+Also writes tests/fuzz/dict/TARGET.dict, the words each parser looks for
+(string literals of its sources), for libFuzzer's -dict. Run it again after
+changing an input format or adding commands; the files are committed.
 
 usage: make_seeds.py [--kernel PATH/TO/bzImage]
 """
@@ -350,6 +352,43 @@ def pci_board_seeds():
     write("device-i440fx-pcihost", "driver", host)
 
 
+# --- dictionaries: the words each parser looks for, from the sources
+WORD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.:|-]{1,40})"')
+
+
+def words_in(patterns):
+    found = set()
+    for pattern in patterns:
+        for path in glob.glob(os.path.join(REPO, pattern), recursive=True):
+            for w in WORD.findall(open(path, errors="replace").read()):
+                found.update(w.split("|"))  # HMP's "cont|c"
+    return sorted(w for w in found if w)
+
+
+def write_dict(target, words, raw=()):
+    """raw entries are written as they are (libFuzzer's \\xNN escapes)."""
+    folder = os.path.join(HERE, "dict")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, target + ".dict"), "w") as f:
+        for r in raw:
+            f.write('"%s"\n' % r)
+        for w in words:
+            f.write('"%s"\n' % w.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def dictionaries():
+    write_dict("qmp", words_in(["src/monitor/qmp/*.cpp"]),
+               [r'{\"execute\": \"', r'\"arguments\": {', r'\"exec-oob\": \"', r'\"id\": ', "true", "false",
+                "null"])
+    write_dict("hmp", words_in(["src/monitor/hmp/*.cpp"]),
+               [r"\x1b[A", r"\x1b[B", r"\x1b[C", r"\x1b[D", r"\x1b[3~", r"\x1bOH", r"\x09", r"\x0d", r"\x7f"])
+    options = ["-" + w for w in WORD.findall(open(os.path.join(REPO, "src/config/option_table.cpp")).read())
+               if re.fullmatch(r"[a-zA-Z][a-z0-9-]*", w)]
+    words = words_in(["src/config/*.cpp", "src/devices/**/*.cpp", "src/chardev/*.cpp", "src/virtio/**/*.cpp"])
+    write_dict("argv", options + words)
+    write_dict("options", words)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kernel", default=next(iter(sorted(glob.glob(os.path.expanduser(
@@ -366,6 +405,7 @@ def main():
     virtio_blk_seeds()
     isa_seeds()
     pci_board_seeds()
+    dictionaries()
     for target in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, target))
         print("%-28s %d seeds" % (target, len(files)))
