@@ -7,7 +7,9 @@ packages=(
   # build
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
-  acpica-tools nlohmann-json3-dev
+  acpica-tools nlohmann-json3-dev libseccomp-dev
+  # fuzzing and sanitizer builds (tests/fuzz, scripts/sanitize.sh): clang, libFuzzer
+  clang libclang-rt-14-dev
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

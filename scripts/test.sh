@@ -55,6 +55,14 @@ echo "== device introspection against QEMU 7.2"
 python3 tests/cli/compare_with_qemu.py build/kestrel 2>&1 | tee "$logs/compare.log" | grep -v '^PASS'
 count_stage compare "$logs/compare.log"
 
+echo "== -sandbox, -runas, -chroot on a started machine (beside QEMU 7.2)"
+python3 tests/cli/sandbox_test.py build/kestrel 2>&1 | tee "$logs/sandbox.log" | grep -v '^PASS'
+count_stage sandbox "$logs/sandbox.log"
+
+echo "== resource bounds under monitor abuse"
+python3 tests/cli/resource_bounds.py build/kestrel 2>&1 | tee "$logs/bounds.log" | grep -v '^PASS'
+count_stage bounds "$logs/bounds.log"
+
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
 count_stage guest "$logs/guest.log"

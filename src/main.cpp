@@ -2,6 +2,7 @@
 #include "chardev/terminal.h"
 #include "config/parser.h"
 #include "machine/pc_machine.h"
+#include "base/privileges.h"
 #include "base/process.h"
 
 #include <csignal>
@@ -33,6 +34,12 @@ int run_machine(const kestrel::Config& cfg) {
         machine.open_backends();
         std::unique_ptr<kestrel::PidFile> pidfile;
         if (!cfg.pidfile.empty()) pidfile = std::make_unique<kestrel::PidFile>(cfg.pidfile);
+        // As QEMU: /dev/null is opened for the daemon's stdio before
+        // -chroot, then -runas; the sandbox goes on last.
+        daemon.prepare_ready();
+        if (!cfg.chroot_dir.empty()) kestrel::change_root(cfg.chroot_dir);
+        if (cfg.runas) kestrel::drop_privileges(*cfg.runas);
+        machine.enter_sandbox();
         daemon.report_ready();
         int status = machine.run();
         kestrel::restore_terminal();

@@ -34,9 +34,14 @@ void Daemonizer::detach() {
     umask(027);
 }
 
+void Daemonizer::prepare_ready() {
+    if (status_fd_ && !null_fd_) null_fd_.reset(open("/dev/null", O_RDWR | O_CLOEXEC));
+}
+
 void Daemonizer::report_ready() {
     if (!status_fd_) return;
-    UniqueFd null(open("/dev/null", O_RDWR));
+    prepare_ready();
+    UniqueFd null = std::move(null_fd_);
     if (null) {
         dup2(null.get(), STDIN_FILENO);
         dup2(null.get(), STDOUT_FILENO);

@@ -19,12 +19,14 @@ namespace kestrel {
 class Daemonizer {
 public:
     void detach();              // forks; returns in the daemon only
+    void prepare_ready();       // opens /dev/null (before -chroot hides it)
     void report_ready();        // start-up done: detach stdio, release parent
     void report_failure();      // the parent exits 1
     bool active() const { return bool(status_fd_); }
 
 private:
     UniqueFd status_fd_;
+    UniqueFd null_fd_;
 };
 
 // QEMU's pidfile: created, locked and written; removed at exit.

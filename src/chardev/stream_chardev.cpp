@@ -76,7 +76,7 @@ void StreamChardev::close_connection() {
     {
         std::lock_guard guard(out_lock_);
         out_fd_ = -1;
-        out_queue_.clear();
+        std::vector<uint8_t>().swap(out_queue_);  // up to kOutputLimit: give it back
         dropping_ = false;
     }
     in_fd_.reset();

@@ -2,6 +2,8 @@
 // The parsed command line as plain values. Parsing (src/config/) fills this;
 // nothing else reads argv. Defaults are QEMU's for the pc machine.
 #include "base/iothread_config.h"
+#include "base/privileges.h"
+#include "base/sandbox.h"
 #include "block/drive_config.h"
 #include "chardev/chardev_config.h"
 #include "devices/device_config.h"
@@ -75,6 +77,9 @@ struct Config {
     bool nodefaults = false;
     std::string pidfile;
     std::string logfile;     // -D
+    SandboxConfig sandbox;   // every -sandbox merged: what any of them denies
+    std::optional<RunAs> runas;  // -runas, resolved while parsing as QEMU does
+    std::string chroot_dir;  // -chroot
     std::vector<std::string> log_items;  // -d item,item ("all" expanded)
     // Non-fatal diagnostics (QEMU's deprecation warnings), each one line;
     // main prints them as "<program>: <warning>".

@@ -67,6 +67,10 @@ void set_nodefaults(ParseState& st, const ArgToken&) {
     st.cfg.nodefaults = true;
 }
 
+void set_chroot(ParseState& st, const ArgToken& t) {
+    st.cfg.chroot_dir = *t.value;
+}
+
 constexpr OptionDef kOptions[] = {
     {"h", false, nullptr, Section::Standard,
      "-h or -help     display this help and exit\n"},
@@ -197,6 +201,27 @@ constexpr OptionDef kOptions[] = {
      "                set the RTC base and clock, enable drift fix for clock ticks\n"},
     {"nodefaults", false, set_nodefaults, Section::Debug,
      "-nodefaults     don't create default devices\n"},
+    {"chroot", true, set_chroot, Section::Debug,
+     "-chroot dir     chroot to dir just before starting the VM\n"},
+    {"runas", true, handle_runas, Section::Debug,
+     "-runas user     change to user id user just before starting the VM\n"
+     "                user can be numeric uid:gid instead\n"},
+    {"sandbox", true, handle_sandbox, Section::Debug,
+     "-sandbox on[,obsolete=allow|deny][,elevateprivileges=allow|deny|children]\n"
+     "          [,spawn=allow|deny][,resourcecontrol=allow|deny]\n"
+     "                Enable seccomp mode 2 system call filter (default 'off').\n"
+     "                use 'obsolete' to allow obsolete system calls that are provided\n"
+     "                    by the kernel, but typically no longer used by modern\n"
+     "                    C library implementations.\n"
+     "                use 'elevateprivileges' to allow or deny the QEMU process ability\n"
+     "                    to elevate privileges using set*uid|gid system calls.\n"
+     "                    The value 'children' will deny set*uid|gid system calls for\n"
+     "                    main QEMU process but will allow forks and execves to run unprivileged\n"
+     "                use 'spawn' to avoid QEMU to spawn new threads or processes by\n"
+     "                     blocking *fork and execve\n"
+     "                use 'resourcecontrol' to disable process affinity and schedular priority\n"
+     "                (kestrel: an allow-list per thread, installed after start-up;\n"
+     "                vCPU and I/O threads may never open files, create sockets or exec)\n"},
     {"object", true, handle_object, Section::Object,
      "-object TYPENAME[,PROP1=VALUE1,...]\n"
      "                create a new object of type TYPENAME setting properties\n"

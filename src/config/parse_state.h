@@ -96,6 +96,7 @@ struct ParseState {
     std::optional<std::string> device_help;  // "" for -device help, else the driver
     std::optional<std::string> object_help;  // "" for -object help, else the type
 
+    std::vector<PendingOpts> sandboxes;  // -sandbox, in order
     std::vector<PendingOpts> drives;   // -drive, in order
     std::vector<PendingOpts> devices;  // -device, in order
     std::vector<GlobalProperty> globals;  // -global, in order
@@ -160,9 +161,12 @@ void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
 void handle_global(ParseState& st, const ArgToken& tok);          // -global
+void handle_sandbox(ParseState& st, const ArgToken& tok);         // -sandbox
+void handle_runas(ParseState& st, const ArgToken& tok);           // -runas
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
+void finalize_sandbox(ParseState& st);
 void finalize_log_items(ParseState& st);
 void finalize_machine(ParseState& st);
 void finalize_accel(ParseState& st);

@@ -118,6 +118,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     if (disk_image)
         throw ConfigError(*disk_image + ": disk image arguments are not supported");
     check_boot_options(st);
+    finalize_sandbox(st);
     finalize_log_items(st);
     check_daemonize(st.cfg);
     finalize_machine(st);

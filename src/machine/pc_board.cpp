@@ -1,5 +1,6 @@
 #include "machine/pc_board.h"
 
+#include "base/sandbox.h"
 #include "chardev/chardev_set.h"
 #include "devices/device_types.h"
 #include "devices/misc_ports/post_code_port.h"
@@ -8,6 +9,7 @@
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
 
+#include <future>
 #include <stdexcept>
 
 namespace kestrel {
@@ -43,6 +45,22 @@ void PcBoard::add_devices() {
 
 void PcBoard::stop_threads() {
     for (auto& t : iothreads_) t->stop();
+}
+
+void PcBoard::enter_thread_sandboxes() {
+    for (auto& t : iothreads_) {
+        std::promise<void> entered;
+        auto done = entered.get_future();
+        t->loop().post([&entered] {
+            try {
+                enter_thread_sandbox(ThreadClass::Io);
+                entered.set_value();
+            } catch (...) {
+                entered.set_exception(std::current_exception());
+            }
+        });
+        done.get();  // rethrows the thread's failure
+    }
 }
 
 IrqLine& PcBoard::isa_irq(unsigned irq) {

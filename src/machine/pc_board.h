@@ -49,6 +49,8 @@ public:
     // Stops the iothreads, before the devices go (they must not be served
     // while they are torn down).
     void stop_threads();
+    // -sandbox: each iothread stacks the Io class's filter on itself.
+    void enter_thread_sandboxes();
     // ACPI tables into the BIOS area; returns the RSDP address.
     uint64_t write_acpi_tables() const;
 

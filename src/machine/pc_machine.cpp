@@ -158,6 +158,12 @@ void PcMachine::on_signal(int signo, int sender_pid) {
     quit(ShutdownCause::HostSignal);
 }
 
+void PcMachine::enter_sandbox() {
+    if (!cfg_.sandbox.enable) return;
+    kestrel::enter_sandbox(cfg_.sandbox);
+    board_->enter_thread_sandboxes();
+}
+
 int PcMachine::run() {
     for (auto& v : vcpus_) v->start_thread();
     if (!cfg_.start_paused) {  // -S: prelaunch until the monitor says "cont"

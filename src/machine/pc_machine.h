@@ -39,6 +39,10 @@ public:
     // Opens chardevs and starts the monitors: the first step with effects
     // outside the process.
     void open_backends();
+    // -sandbox: the Main filter on every thread, the Io one on iothreads
+    // (vCPU threads add theirs when run() starts them). Called once
+    // start-up, -chroot and -runas are done. Throws std::runtime_error.
+    void enter_sandbox();
     // Runs until the guest or a signal ends it; returns the exit status.
     int run();
 

@@ -1,6 +1,7 @@
 #include "vcpu/vcpu.h"
 
 #include "vcpu/boot_state.h"
+#include "base/sandbox.h"
 
 #include <cerrno>
 #include <csignal>
@@ -90,6 +91,13 @@ void Vcpu::thread_main() {
     sigemptyset(&unblock);
     sigaddset(&unblock, KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
+    try {
+        enter_thread_sandbox(ThreadClass::Vcpu);
+    } catch (const std::exception& e) {
+        spdlog::error("vCPU {}: {}", index_, e.what());  // never runs unfiltered
+        park_self();
+        control_.request_exit(1);
+    }
     this_thread_run = run_;
     while (wait_until_runnable()) run_once();
     this_thread_run = nullptr;

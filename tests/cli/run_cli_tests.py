@@ -156,6 +156,27 @@ CASES = [
     ("iothread without id", ["-object", "iothread"], "-object iothread: Parameter 'id' is missing", True),
     ("duplicate iothread", ["-object", "iothread,id=io1", "-object", "iothread,id=io1"],
      "-object iothread,id=io1: Duplicate ID 'io1' for object", True),
+    # -sandbox, -runas (checked by QEMU 7.2 with the same command lines).
+    ("sandbox not on or off", ["-sandbox", "x"], "-sandbox x: Parameter 'enable' expects 'on' or 'off'", True),
+    ("sandbox unknown parameter", ["-sandbox", "on,foo=1"], "-sandbox on,foo=1: Invalid parameter 'foo'", True),
+    ("sandbox bad obsolete", ["-sandbox", "on,obsolete=x"], "-sandbox on,obsolete=x: invalid argument for obsolete",
+     True),
+    ("sandbox bad elevateprivileges", ["-sandbox", "on,elevateprivileges=x"],
+     "-sandbox on,elevateprivileges=x: invalid argument for elevateprivileges", True),
+    ("sandbox bad spawn, last value wins", ["-sandbox", "on,spawn=deny,spawn=x"],
+     "-sandbox on,spawn=deny,spawn=x: invalid argument for spawn", True),
+    ("sandbox bad resourcecontrol in a second -sandbox", ["-sandbox", "on", "-sandbox", "on,resourcecontrol=x"],
+     "-sandbox on,resourcecontrol=x: invalid argument for resourcecontrol", True),
+    ("sandbox values checked after -append", ["-sandbox", "on,spawn=x", "-append", "x"],
+     "-append only allowed with -kernel option", True),
+    ("sandbox values checked before -d", ["-sandbox", "on,spawn=x", "-d", "foo"],
+     "-sandbox on,spawn=x: invalid argument for spawn", True),
+    ("runas unknown user", ["-runas", "no-such-user-kestrel"],
+     '-runas no-such-user-kestrel: User "no-such-user-kestrel" doesn\'t exist (and is not <uid>:<gid>)', True),
+    ("runas uid without gid", ["-runas", "1000:"], '-runas 1000:: User "1000:" doesn\'t exist (and is not <uid>:<gid>)',
+     True),
+    ("runas uid out of range", ["-runas", "4294967295:1"],
+     '-runas 4294967295:1: User "4294967295:1" doesn\'t exist (and is not <uid>:<gid>)', True),
 ]
 
 SERIAL_BEFORE = b"serial output from an earlier run\n"

@@ -50,22 +50,31 @@ void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_
 } // namespace
 
 LinuxImage LinuxImage::open(const LinuxBootParams& params) {
-    LinuxImage img;
-    img.params_ = params;
-    if (int err = read_file_bytes(params.kernel, img.kernel_))
+    std::vector<uint8_t> kernel;
+    if (int err = read_file_bytes(params.kernel, kernel))
         throw std::runtime_error(
             fmt::format("could not load kernel '{}': {}", params.kernel, std::strerror(err)));
+    LinuxImage img = from_bytes(params, std::move(kernel), {});
+    if (!params.initrd.empty()) {
+        if (int err = read_file_bytes(params.initrd, img.initrd_))
+            throw std::runtime_error(fmt::format("could not load initial ram disk '{}': {}",
+                                                 params.initrd, std::strerror(err)));
+    }
+    return img;
+}
+
+LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel,
+                                  std::vector<uint8_t> initrd) {
+    LinuxImage img;
+    img.params_ = params;
+    img.kernel_ = std::move(kernel);
     img.header_ = parse_setup_header(img.kernel_, params.kernel);
     uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
     if (params.cmdline.size() > limit)
         throw std::runtime_error(fmt::format(
             "kernel command line is too long: {} bytes, kernel '{}' accepts at most {}",
             params.cmdline.size(), params.kernel, limit));
-    if (!params.initrd.empty()) {
-        if (int err = read_file_bytes(params.initrd, img.initrd_))
-            throw std::runtime_error(fmt::format("could not load initial ram disk '{}': {}",
-                                                 params.initrd, std::strerror(err)));
-    }
+    if (!params.initrd.empty()) img.initrd_ = std::move(initrd);
     return img;
 }
 

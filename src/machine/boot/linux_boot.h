@@ -35,6 +35,10 @@ public:
     // Reads and checks the files and the command line length. Throws
     // std::runtime_error with a message for the user.
     static LinuxImage open(const LinuxBootParams& params);
+    // The same checks on contents already read (`initrd` is used when
+    // params.initrd names one). For open() and the loader's fuzz target.
+    static LinuxImage from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel,
+                                 std::vector<uint8_t> initrd);
 
     // Throws the error load_into() would give if the kernel or the initrd
     // cannot be placed in `ram_below_4g` bytes of RAM below 4 GiB.

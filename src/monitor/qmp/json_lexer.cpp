@@ -17,9 +17,18 @@ bool ends_recovery(uint8_t c) {
 
 } // namespace
 
+// A client's huge token (up to JsonStream's 64 MiB) must not stay
+// allocated for the rest of the session; ordinary ones keep the buffer.
+void JsonLexer::clear_token() {
+    if (token_.capacity() > kKeptCapacity)
+        std::string().swap(token_);
+    else
+        token_.clear();
+}
+
 void JsonLexer::reset() {
     state_ = State::Start;
-    token_.clear();
+    clear_token();
 }
 
 void JsonLexer::feed(uint8_t c) {
@@ -29,7 +38,7 @@ void JsonLexer::feed(uint8_t c) {
 
 void JsonLexer::emit(TokenKind kind) {
     sink_(kind, token_);
-    token_.clear();
+    clear_token();
 }
 
 void JsonLexer::fail(uint8_t c) {

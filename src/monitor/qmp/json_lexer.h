@@ -34,6 +34,8 @@ private:
     bool start(uint8_t c);
     bool in_string(uint8_t c, char quote, State escape);
     bool in_number(uint8_t c);
+    static constexpr size_t kKeptCapacity = 64 * 1024;
+    void clear_token();
     void emit(TokenKind kind);
     void fail(uint8_t c);
     void finish(TokenKind kind) { emit(kind); state_ = State::Start; }

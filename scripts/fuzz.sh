@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The libFuzzer targets of tests/fuzz, built in build-fuzz (clang,
+# ASan+UBSan, -Dfuzzing=true).
+#
+#   scripts/fuzz.sh smoke [SECONDS]        every target for SECONDS (default 5)
+#                                          from its seed corpus; CI
+#   scripts/fuzz.sh run TARGET SECONDS     a long run by hand: corpus and crash
+#                                          inputs in $KESTREL_CACHE/fuzz/TARGET,
+#                                          one result line appended to
+#                                          $KESTREL_CACHE/fuzz/runs.log
+#   scripts/fuzz.sh list                   the targets
+#
+# Prints "PASS/FAIL target: executions, coverage" per target, then
+# "N passed, N failed". A crash input is kept in the artifacts folder; make
+# it a regression test (tests/fuzz/regressions/TARGET/) before fixing it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=build-fuzz
+cache=${KESTREL_CACHE:-$HOME/.cache/kestrel}/fuzz
+
+setup() {
+  if [ ! -f $build/build.ninja ]; then
+    CXX=clang++ meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+      -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only >/dev/null || exit 1
+  fi
+  ninja -C $build >/dev/null || { ninja -C $build | tail -20; exit 1; }
+}
+
+targets() { ls $build/tests/fuzz | sed -n 's/^fuzz-\(.*\)$/\1/p' | grep -v '\.p$'; }
+
+# run TARGET SECONDS WORKDIR: prints the result line, returns 0 when clean.
+run_target() {
+  local t=$1 secs=$2 work=$3
+  mkdir -p "$work/corpus" "$work/artifacts"
+  local regressions=()
+  [ -d tests/fuzz/regressions/$t ] && regressions=(tests/fuzz/regressions/$t)
+  # Regression inputs first (-runs=0 runs each once), then the timed run.
+  if [ ${#regressions[@]} -gt 0 ] && ! (cd "$work" && "$OLDPWD/$build/tests/fuzz/fuzz-$t" -runs=0 \
+      "$OLDPWD/${regressions[0]}" >"$work/regressions.log" 2>&1); then
+    echo "FAIL $t: a regression input fails again (see $work/regressions.log)"
+    return 1
+  fi
+  (cd "$work" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$OLDPWD/$build/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 corpus "$OLDPWD/tests/fuzz/corpus/$t" \
+    >"$work/fuzz.log" 2>&1)
+  local status=$?
+  local execs cov ft
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
+  read -r cov ft < <(grep -E '^#[0-9]+' "$work/fuzz.log" | tail -1 | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/\1 \2/p')
+  local line="$t: ${execs:-?} executions in ${secs} s, cov ${cov:-?}, ft ${ft:-?}"
+  if [ $status -ne 0 ]; then
+    echo "FAIL $line (see $work/fuzz.log; crash input in $work/artifacts)"
+    return 1
+  fi
+  echo "PASS $line"
+}
+
+case "${1:-}" in
+  smoke)
+    secs=${2:-5}
+    setup
+    work=$(mktemp -d /tmp/kestrel-fuzz-smoke.XXXXXX)
+    passed=0 failed=0
+    for t in $(targets); do
+      if run_target "$t" "$secs" "$work/$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    done
+    [ $failed -eq 0 ] && rm -rf "$work"
+    echo "$passed passed, $failed failed"
+    [ $failed -eq 0 ];;
+  run)
+    [ $# -eq 3 ] || { sed -n '2,16p' "$0"; exit 2; }
+    setup
+    mkdir -p "$cache"
+    out=$(run_target "$2" "$3" "$cache/$2")
+    status=$?
+    echo "$out"
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) $(git rev-parse --short HEAD) $out" >> "$cache/runs.log"
+    exit $status;;
+  list)
+    setup
+    targets;;
+  *)
+    sed -n '2,16p' "$0"; exit 2;;
+esac

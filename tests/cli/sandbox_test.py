@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""-sandbox, -runas and -chroot on a started machine (-S: no guest code
+runs, but every thread is there), kestrel beside qemu-system-x86_64 7.2
+where QEMU shows the expected behaviour. Needs /dev/kvm and root (ptrace,
+-runas).
+
+- the filter is on in every thread (/proc/PID/task/*/status "Seccomp: 2")
+  and the monitor still works under it (queries, pmemsave, cont/stop,
+  system_reset, quit with the pidfile removed);
+- a forbidden call made inside the process (injected with ptrace) kills
+  the process with SIGSYS, as QEMU's -sandbox does: execve with spawn=deny
+  in both VMMs; and in kestrel only (its allow-list is stricter) socket()
+  in a vCPU thread and openat() in an iothread, even with -sandbox on;
+- -runas UID:GID and -chroot DIR take effect after start-up, before the
+  sandbox, so with elevateprivileges=deny kestrel starts where QEMU 7.2
+  kills itself (its filter goes on before it drops privileges);
+- "-chroot /nonexistent": "chroot failed" and exit status 1, as QEMU.
+
+usage: sandbox_test.py PATH/TO/kestrel
+Prints one PASS/FAIL line per case, then "N passed, N failed"."""
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest", "drivers"))
+import syscall_inject as inj  # noqa: E402
+
+FULL_DENY = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+QEMU = shutil.which("qemu-system-x86_64")
+
+
+def no_core():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class Vm:
+    """A VMM started with -S and a QMP socket."""
+
+    def __init__(self, binary, work, extra, name="sb"):
+        self.sock_path = os.path.join(work, name + ".sock")
+        self.pidfile = os.path.join(work, name + ".pid")
+        for p in (self.sock_path, self.pidfile):
+            if os.path.exists(p):
+                os.unlink(p)
+        argv = [binary, "-S", "-m", "64", "-display", "none", "-nodefaults", "-name", "sb,debug-threads=on",
+                "-qmp", "unix:%s,server=on,wait=off" % self.sock_path, "-pidfile", self.pidfile] + extra
+        if os.path.basename(binary).startswith("qemu"):
+            argv.insert(1, "-enable-kvm")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, preexec_fn=no_core)
+        self.sock = None
+
+    def connect(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("exited with %s: %s" % (self.proc.returncode, self.proc.stderr.read().decode()))
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(self.sock_path)
+                self.sock = s.makefile("rwb")
+                self.sock.readline()
+                self.cmd("qmp_capabilities")
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("no QMP socket")
+
+    def cmd(self, name, args=None):
+        msg = {"execute": name}
+        if args is not None:
+            msg["arguments"] = args
+        self.sock.write((json.dumps(msg) + "\n").encode())
+        self.sock.flush()
+        while True:
+            reply = json.loads(self.sock.readline())
+            if "event" not in reply:
+                return reply
+
+    def wait(self, timeout=30):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "timeout"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def status_field(pid, field, task=None):
+    path = "/proc/%d/task/%d/status" % (pid, task) if task else "/proc/%d/status" % pid
+    with open(path) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def killed_by_sigsys(vm, thread, number, args):
+    try:
+        inj.inject(vm.proc.pid, thread, number, args)
+    except inj.Killed:
+        pass
+    return vm.wait() == -signal.SIGSYS
+
+
+def case_filter_on_and_monitor_works(kestrel, work):
+    vm = Vm(kestrel, work, ["-sandbox", FULL_DENY, "-object", "iothread,id=io1"])
+    try:
+        vm.connect()
+        pid = vm.proc.pid
+        tasks = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+        modes = {status_field(pid, "Seccomp", t) for t in tasks}
+        assert modes == {"2"}, "Seccomp per thread: %s" % modes
+        assert status_field(pid, "NoNewPrivs") == "1"
+        assert vm.cmd("query-status")["return"]["status"] == "prelaunch"
+        dump = os.path.join(work, "low.bin")
+        assert "return" in vm.cmd("pmemsave", {"val": 0, "size": 4096, "filename": dump})
+        assert os.path.getsize(dump) == 4096
+        hmp = vm.cmd("human-monitor-command", {"command-line": "info registers"})["return"]
+        assert "EIP=" in hmp or "RIP=" in hmp, hmp[:80]
+        for c in ("cont", "stop", "system_reset", "cont"):
+            assert "return" in vm.cmd(c), c
+        assert "return" in vm.cmd("quit")
+        status = vm.wait()
+        assert status == 0, "quit: exit status %s, stderr %r" % (status, vm.proc.stderr.read())
+        assert not os.path.exists(vm.pidfile), "pidfile left behind"
+    finally:
+        vm.stop()
+
+
+def case_execve_kills(binary, work):
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY])
+    try:
+        vm.connect()
+        assert killed_by_sigsys(vm, "CPU 0/KVM", inj.SYS_EXECVE, (0, 0, 0)), \
+            "execve with spawn=deny: status %s" % vm.proc.returncode
+    finally:
+        vm.stop()
+
+
+def case_vcpu_socket_kills(kestrel, work):
+    vm = Vm(kestrel, work, ["-sandbox", "on"])
+    try:
+        vm.connect()
+        assert killed_by_sigsys(vm, "CPU 0/KVM", inj.SYS_SOCKET, (socket.AF_UNIX, socket.SOCK_STREAM, 0)), \
+            "socket() in a vCPU thread: status %s" % vm.proc.returncode
+    finally:
+        vm.stop()
+
+
+def case_iothread_open_kills(kestrel, work):
+    vm = Vm(kestrel, work, ["-sandbox", "on", "-object", "iothread,id=io1"])
+    try:
+        vm.connect()
+        assert killed_by_sigsys(vm, "IO io1", inj.SYS_OPENAT, (inj.AT_FDCWD, 0, 0)), \
+            "openat() in an iothread: status %s" % vm.proc.returncode
+    finally:
+        vm.stop()
+
+
+def case_main_loop_socket_allowed(kestrel, work):
+    vm = Vm(kestrel, work, ["-sandbox", FULL_DENY])
+    try:
+        vm.connect()
+        fd = inj.inject(vm.proc.pid, vm.proc.pid, inj.SYS_SOCKET, (socket.AF_UNIX, socket.SOCK_STREAM, 0))
+        assert fd >= 0, "socket() in the main loop (reconnecting chardevs need it): %d" % fd
+        assert vm.cmd("query-status")["return"]["status"] == "prelaunch"
+    finally:
+        vm.stop()
+
+
+def case_runas_chroot(binary, work):
+    root = os.path.join(work, "jail")
+    os.makedirs(root, exist_ok=True)
+    os.chmod(work, 0o755)
+    vm = Vm(binary, work, ["-runas", "65534:65534", "-chroot", root, "-sandbox", FULL_DENY])
+    try:
+        vm.connect()
+        pid = vm.proc.pid
+        assert status_field(pid, "Uid").split() == ["65534"] * 4, status_field(pid, "Uid")
+        assert status_field(pid, "Gid").split() == ["65534"] * 4, status_field(pid, "Gid")
+        assert os.readlink("/proc/%d/root" % pid) == root
+        assert vm.cmd("query-status")["return"]["status"] == "prelaunch"
+    finally:
+        vm.stop()
+
+
+def case_chroot_missing(binary, work):
+    vm = Vm(binary, work, ["-chroot", "/nonexistent-kestrel-jail"])
+    status = vm.wait()
+    err = vm.proc.stderr.read().decode().strip().splitlines()
+    name = os.path.basename(binary)
+    assert status == 1, "exit status %s" % status
+    assert err[-1:] == ["%s: chroot failed" % name], err
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    kestrel = os.path.abspath(sys.argv[1])
+    cases = [("filter on in every thread; monitor works under it", case_filter_on_and_monitor_works, kestrel),
+             ("execve with spawn=deny kills kestrel", case_execve_kills, kestrel),
+             ("socket() in a vCPU thread kills kestrel", case_vcpu_socket_kills, kestrel),
+             ("openat() in an iothread kills kestrel", case_iothread_open_kills, kestrel),
+             ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
+             ("-runas and -chroot before the sandbox (kestrel)", case_runas_chroot, kestrel),
+             ("-chroot to a missing directory (kestrel)", case_chroot_missing, kestrel)]
+    if QEMU:
+        cases += [("execve with spawn=deny kills QEMU 7.2 too", case_execve_kills, QEMU),
+                  ("-chroot to a missing directory (QEMU 7.2)", case_chroot_missing, QEMU)]
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="kestrel-sandbox-") as work:
+        for name, fn, binary in cases:
+            try:
+                fn(binary, work)
+                passed += 1
+                print("PASS %s" % name, flush=True)
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                failed += 1
+                print("FAIL %s: %s" % (name, e), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

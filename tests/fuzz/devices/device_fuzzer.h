@@ -1,0 +1,42 @@
+#pragma once
+// The generic device register fuzzer. A device's fuzz target is one small
+// file that names a type from the device table and what it needs:
+//
+//   // tests/fuzz/devices/isa_serial.cpp
+//   #include "device_fuzzer.h"
+//   const kestrel::fuzz::DeviceFuzzSpec kestrel::fuzz::kDeviceFuzzSpec{
+//       .type = "isa-serial",
+//   };
+//
+// plus its line in tests/fuzz/meson.build. device_fuzzer.cpp realizes the
+// device through a DeviceContext of its own (buses, PCI bus with the
+// configuration ports at 0xCF8, guest RAM, memory-backed drives, ISA IRQ
+// lines, fake MSI plumbing, one event loop for every queue) and plays the
+// input as a guest would: register accesses at (region, offset, size,
+// value), configuration cycles, writes of guest RAM (rings, descriptors,
+// DMA tables), event loop rounds, resets and pauses.
+//
+// Input: a sequence of operations, each one byte of kind then its
+// operands (little-endian; see Op in device_fuzzer.cpp).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kestrel::fuzz {
+
+struct DeviceFuzzSpec {
+    std::string_view type;                                     // a name in device_types.cpp
+    std::vector<std::pair<std::string, std::string>> properties;  // as -device gives them
+    std::vector<std::string> drives;   // -drive ids served by in-memory disks
+    uint64_t disk_size = 64 * 1024;
+    bool read_only_drives = false;
+    uint64_t ram_size = 1 << 20;       // guest RAM at 0
+    unsigned cpus = 1;
+};
+
+// Defined by the device's target file.
+extern const DeviceFuzzSpec kDeviceFuzzSpec;
+
+} // namespace kestrel::fuzz

@@ -1,0 +1,6 @@
+// isa-debug-exit under the generic device register fuzzer (device_fuzzer.h).
+#include "device_fuzzer.h"
+
+const kestrel::fuzz::DeviceFuzzSpec kestrel::fuzz::kDeviceFuzzSpec{
+    .type = "isa-debug-exit",
+};

@@ -1,0 +1,7 @@
+// isa-serial under the generic device register fuzzer (device_fuzzer.h).
+#include "device_fuzzer.h"
+
+const kestrel::fuzz::DeviceFuzzSpec kestrel::fuzz::kDeviceFuzzSpec{
+    .type = "isa-serial",
+    .properties = {{"chardev", "c0"}},
+};

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+Each seed is an input as the target reads it (see the comment at the top of
+each tests/fuzz/fuzz_*.cpp and devices/device_fuzzer.cpp): QMP sessions and
+HMP key strokes as the guest drivers and unit tests send them, the guest
+scenarios' command lines, driver-like register sequences (the virtio legacy
+and modern handshakes and requests Linux makes), a real bzImage header.
+Also writes tests/fuzz/dict/TARGET.dict, the words each parser looks for
+(string literals of its sources), for libFuzzer's -dict. Run it again after
+changing an input format or adding commands; the files are committed.
+
+usage: make_seeds.py [--kernel PATH/TO/bzImage]
+"""
+import argparse
+import glob
+import os
+import re
+import shlex
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(HERE, "corpus")
+
+
+def write(target, name, data):
+    folder = os.path.join(OUT, target)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def u8(v): return struct.pack("<B", v & 0xff)
+def u16(v): return struct.pack("<H", v & 0xffff)
+def u32(v): return struct.pack("<I", v & 0xffffffff)
+def u64(v): return struct.pack("<Q", v & 0xffffffffffffffff)
+
+
+# --- QMP: option byte (bit 0 pretty, bits 1-7 chunk size - 1), then the stream
+NEGOTIATE = b'{"execute": "qmp_capabilities"}\n'
+QMP_SESSIONS = {
+    "lifecycle": NEGOTIATE + b"".join(x + b"\n" for x in [
+        b'{"execute": "query-status"}', b'{"execute": "cont"}', b'{"execute": "stop"}',
+        b'{"execute": "human-monitor-command", "arguments": {"command-line": "info status"}}',
+        b'{"execute": "cont", "id": 7}', b'{"execute": "query-cpus-fast"}', b'{"execute": "query-kvm"}',
+        b'{"execute": "query-name"}', b'{"execute": "query-pci"}', b'{"execute": "query-chardev"}',
+        b'{"execute": "pmemsave", "arguments": {"val": 0, "size": 4096, "filename": "/tmp/low.bin"}}',
+        b'{"execute": "system_reset"}', b'{"execute": "system_powerdown"}', b'{"execute": "quit"}']),
+    "bad-input": NEGOTIATE + b'{"execute": "query-status"]\n{"execute": "no-such-command"}\n'
+        b'{"execute": "pmemsave", "arguments": {"val": "zero", "size": 1, "filename": "/dev/null"}}\n'
+        b'{"execute": "query-status", "arguments": {"bogus": 1}}\n'
+        b'{"execute": "query-status", "id": {"any": ["json", 1]}}\n'
+        b"{'execute': 'query-status'}\n\xff\xfe{\"execute\": \"query-status\"}\n[1, 2.5e3, -0, true, null]\n"
+        b'{"execute": "x\\u00e9\\ud83d\\ude00"}\n{"a": {"b": {"c": [[[[{}]]]]}}}\n',
+    "before-negotiation": b'{"execute": "query-status"}\n{"execute": "qmp_capabilities", '
+        b'"arguments": {"enable": ["oob"]}}\n{"exec-oob": "query-status", "id": 1}\n'
+        b'{"execute": "qmp_capabilities"}\n',
+    "introspection": NEGOTIATE + b'{"execute": "query-commands"}\n{"execute": "query-events"}\n'
+        b'{"execute": "qom-list-types", "arguments": {"implements": "pci-device", "abstract": true}}\n'
+        b'{"execute": "device-list-properties", "arguments": {"typename": "virtio-blk-pci"}}\n'
+        b'{"execute": "device-list-properties", "arguments": {"typename": "isa-serial"}}\n'
+        b'{"execute": "query-version"}\n{"execute": "query-machines"}\n{"execute": "query-iothreads"}\n',
+    "memory": NEGOTIATE + b'{"execute": "memsave", "arguments": {"val": 4096, "size": 256, '
+        b'"filename": "/tmp/m.bin", "cpu-index": 1}}\n'
+        b'{"execute": "human-monitor-command", "arguments": {"command-line": "x /16xb 0x1000", "cpu-index": 1}}\n'
+        b'{"execute": "human-monitor-command", "arguments": {"command-line": "xp /4i 0"}}\n'
+        b'{"execute": "human-monitor-command", "arguments": {"command-line": "info registers"}}\n',
+    "block": NEGOTIATE + b'{"execute": "query-block"}\n{"execute": "query-blockstats"}\n'
+        b'{"execute": "block_set_io_throttle", "arguments": {"device": "d0", "bps": 1, "bps_rd": 0, '
+        b'"bps_wr": 0, "iops": 0, "iops_rd": 0, "iops_wr": 0}}\n{"execute": "eject", "arguments": {"device": "d0"}}\n',
+}
+
+
+def qmp_seeds():
+    for name, stream in QMP_SESSIONS.items():
+        write("qmp", name, u8(0x7e) + stream)         # 64-byte chunks
+    write("qmp", "lifecycle-pretty-bytewise", u8(0x01) + QMP_SESSIONS["lifecycle"])
+
+
+# --- HMP: option byte (bits 0-6 chunk size - 1, bit 7 refocus), then keys
+HMP_LINES = [
+    b"info status\r", b"info version\r", b"info pci\r", b"info qtree\r", b"info mtree\r", b"info chardev\r",
+    b"info registers\r", b"info cpus\r", b"x /8xb 0x1000\r", b"xp /4xw 0x1000\r", b"x /2i $pc\r",
+    b"p 0x10 + 3 * 4\r", b"cpu 1\r", b"memsave 0 16 /tmp/m\r", b"pmemsave 0x1000 16 /tmp/p\r",
+    b"log guest_errors\r", b"log foo\r", b"help info\r", b"stop\r", b"c\r", b"system_reset\r",
+    b"nmi\r", b"info block\r", b"info blockstats\r", b"quit\r",
+]
+
+
+def hmp_seeds():
+    write("hmp", "commands", u8(0x3f) + b"".join(HMP_LINES))
+    edit = (b"inf\t\tst\t\r"            # completion
+            b"info vers\x1b[D\x1b[Dxx\x7f\x7f\x01\x05\r"   # cursor moves, backspace, home/end
+            b"\x1b[A\x1b[A\x1b[B\r"     # history
+            b"x /8xb 0x10\x17\x17\r"    # Ctrl-W
+            b"\x1b[1~\x1b[4~\x1bOH\x1bOF\x1b[3~\x04\x0c\r")
+    write("hmp", "line-editing", u8(0x00) + edit)
+    write("hmp", "refocus", u8(0x87) + b"info status\rinfo pci\r")
+
+
+# --- argv: NUL-separated arguments (argv[1..])
+def scenario_command_lines():
+    out = []
+    for path in sorted(glob.glob(os.path.join(REPO, "tests/guest/scenarios/*.toml"))):
+        text = open(path).read()
+        m = re.search(r'^command\s*=\s*"""(.*?)"""', text, re.S | re.M)
+        if not m:
+            continue
+        cmd = m.group(1)
+        cmd = cmd.replace("{vmm}", "").replace("{kernel}", "/boot/vmlinuz").replace("{initrd}", "/tmp/initrd")
+        cmd = cmd.replace("{append}", "console=ttyS0 quiet").replace("{workdir}", "/tmp/w").replace(
+            "{results}", "/tmp/r")
+        cmd = re.sub(r"\{disk:(\w+)\}", r"/tmp/\1.img", cmd)
+        out.append((os.path.basename(path)[:-5], shlex.split(cmd)))
+    return out
+
+
+LIBVIRT_LIKE = [
+    "-name", "guest=vm1,debug-threads=on", "-S", "-machine", "pc-i440fx-7.2,usb=off,dump-guest-core=off",
+    "-accel", "kvm", "-cpu", "host,migratable=on", "-m", "1024", "-smp", "2,sockets=2,cores=1,threads=1",
+    "-uuid", "4f0a51c8-2b7a-4c55-9d0e-6a1b2c3d4e5f", "-no-user-config", "-nodefaults",
+    "-chardev", "socket,id=charmonitor,path=/tmp/mon.sock,server=on,wait=off",
+    "-mon", "chardev=charmonitor,id=monitor,mode=control", "-rtc", "base=utc,driftfix=slew",
+    "-no-shutdown", "-boot", "strict=on", "-object", "iothread,id=iothread1",
+    "-drive", "file=/tmp/disk.img,format=raw,if=none,id=drive-virtio-disk0,cache=none,aio=native",
+    "-device", "virtio-blk-pci,iothread=iothread1,drive=drive-virtio-disk0,id=virtio-disk0,bootindex=1",
+    "-chardev", "pty,id=charserial0", "-device", "isa-serial,chardev=charserial0,id=serial0",
+    "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    "-msg", "timestamp=on",
+]
+
+
+def argv_seeds():
+    for name, args in scenario_command_lines():
+        write("argv", name, b"\0".join(a.encode() for a in args))
+    write("argv", "libvirt-like", b"\0".join(a.encode() for a in LIBVIRT_LIKE))
+    for extra in (["-device", "help"], ["-machine", "help"], ["-device", "virtio-blk-pci,help"],
+                  ["-runas", "nobody", "-chroot", "/tmp"], ["-global", "isa-serial.chardev=c0"]):
+        write("argv", "-".join(re.sub(r"\W", "", e) for e in extra), b"\0".join(a.encode() for a in extra))
+
+
+# --- options: (u8 index into kOptions, NUL-terminated value)*
+OPTIONS = ["-drive", "-device", "-chardev", "-global", "-object", "-machine", "-smp", "-m",
+           "-serial", "-mon", "-monitor", "-qmp", "-rtc", "-accel", "-cpu", "-name"]
+
+
+def opt(name, value):
+    return u8(OPTIONS.index(name)) + value.encode() + b"\0"
+
+
+def options_seeds():
+    seeds = {
+        "drives-devices": [("-drive", "file=/tmp/a.img,if=none,id=da,format=raw,cache=none,aio=native"),
+                           ("-device", "virtio-blk-pci,drive=da,num-queues=2,iothread=io0,serial=MQ,addr=5"),
+                           ("-drive", "file=/tmp/b.img,if=virtio,format=raw,readonly=on,serial=RO"),
+                           ("-device", "virtio-blk,drive=d0,bootindex=2,id=disk1")],
+        "chardevs": [("-chardev", "socket,id=s1,path=/tmp/s.sock,server=on,wait=off"),
+                     ("-chardev", "socket,id=s2,host=127.0.0.1,port=4444,server=on,wait=off,nodelay=on"),
+                     ("-chardev", "udp,id=u1,host=127.0.0.1,port=5555,localport=5556"),
+                     ("-chardev", "file,id=f1,path=/tmp/f.log,append=on"), ("-chardev", "pty,id=p1,mux=on"),
+                     ("-serial", "chardev:p1"), ("-mon", "chardev=p1,mode=readline"),
+                     ("-qmp", "unix:/tmp/q.sock,server,nowait"), ("-monitor", "tcp::4445,server=on,wait=off")],
+        "machine": [("-machine", "pc-i440fx-7.2,accel=kvm,usb=off"), ("-smp", "4,sockets=2,cores=2,maxcpus=4"),
+                    ("-m", "size=1G,slots=2,maxmem=4G"), ("-cpu", "host,+x2apic,-svm,pmu=off"),
+                    ("-rtc", "base=2020-01-01T00:00:00,clock=host"), ("-accel", "kvm,kernel-irqchip=on"),
+                    ("-name", "guest=g,process=p,debug-threads=on")],
+        "globals": [("-global", "isa-serial.chardev=c0"), ("-device", "isa-serial,chardev=c0,id=com2"),
+                    ("-global", "driver=virtio-blk-pci,property=num-queues,value=3"),
+                    ("-object", "iothread,id=io1,poll-max-ns=0"), ("-device", "isa-debug-exit,iobase=0xf4")],
+    }
+    for name, pairs in seeds.items():
+        write("options", name, b"".join(opt(o, v) for o, v in pairs))
+
+
+# --- virtqueue: u8 log2 size, u16 desc, avail, used, u8 flags, then ops
+def vq_poke(gpa, data):
+    return u8(5) + u16(gpa) + u8(len(data)) + data
+
+
+def desc(addr, length, flags, nxt):
+    return u64(addr) + u32(length) + u16(flags) + u16(nxt)
+
+
+def virtqueue_seeds():
+    head = u8(4) + u16(0x1000) + u16(0x3000) + u16(0x4000) + u8(3)
+    chain = (vq_poke(0x1000, desc(0x8000, 16, 1, 1)) + vq_poke(0x1010, desc(0x9000, 512, 3, 2)) +
+             vq_poke(0x1020, desc(0xa000, 1, 2, 0)))
+    indirect = vq_poke(0x1030, desc(0xb000, 48, 4, 0)) + vq_poke(0xb000, desc(0x8000, 16, 1, 1) +
+                                                                 desc(0x9000, 512, 3, 2) + desc(0xa000, 1, 2, 0))
+    avail = vq_poke(0x3000, u16(0) + u16(2) + u16(0) + u16(3))
+    ops = u8(0) + u8(0) + u8(1) + u8(0) + u32(513) + u8(1) + u8(1) + u32(513) + u8(2) + u8(3) + u8(4)
+    write("virtqueue", "chain-and-indirect", head + chain + indirect + avail + ops)
+    loop = vq_poke(0x1000, desc(0x8000, 16, 1, 0)) + vq_poke(0x3000, u16(0) + u16(1) + u16(0)) + u8(0)
+    write("virtqueue", "descriptor-loop", head + loop)
+    write("virtqueue", "event-idx", head + avail + vq_poke(0x3000 + 4 + 32, u16(0)) + chain + ops + u8(4) + u8(0))
+
+
+# --- bzImage: u8 flags, u16 initrd size, u16 cmdline length, kernel bytes
+def synthetic_bzimage(pm_size=0x3000):
+    setup = (4 + 1) * 512
+    v = bytearray(setup + pm_size)
+    v[0x1f1] = 4
+    struct.pack_into("<H", v, 0x1fe, 0xaa55)
+    v[0x200], v[0x201] = 0xeb, 0x6a
+    v[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", v, 0x206, 0x020f)
+    v[0x211] = 1
+    struct.pack_into("<I", v, 0x22c, 0x7fffffff)
+    struct.pack_into("<I", v, 0x230, 0x200000)
+    v[0x234] = 1
+    struct.pack_into("<H", v, 0x236, 1)
+    struct.pack_into("<I", v, 0x238, 0x7ff)
+    struct.pack_into("<Q", v, 0x258, 0x1000000)
+    struct.pack_into("<I", v, 0x260, 0x800000)
+    return bytes(v)
+
+
+def bzimage_seeds(kernel):
+    write("bzimage", "synthetic", u8(1) + u16(4096) + u16(40) + synthetic_bzimage())
+    if kernel and os.path.exists(kernel):
+        data = open(kernel, "rb").read()
+        setup = (data[0x1f1] + 1) * 512
+        write("bzimage", "debian-header", u8(1) + u16(1024) + u16(200) + data[:setup + 4096])
+
+
+# --- devices: ops of device_fuzzer.cpp
+W, R, CW, CR, POKE, LOOP, BARS, RESET, PAUSE, INPUT = range(10)
+
+
+def wr(region, offset, size_log2, value):
+    return u8(W) + u8(region) + u32(offset) + u8(size_log2) + u64(value)
+
+
+def rd(region, offset, size_log2):
+    return u8(R) + u8(region) + u32(offset) + u8(size_log2)
+
+
+def cw(fn, offset, size_log2, value):
+    return u8(CW) + u8(fn) + u8(offset) + u8(size_log2) + u32(value)
+
+
+def cr(fn, offset, size_log2):
+    return u8(CR) + u8(fn) + u8(offset) + u8(size_log2)
+
+
+def poke(gpa, data):
+    out = b""
+    for at in range(0, len(data), 4095):
+        part = data[at:at + 4095]
+        out += u8(POKE) + u32(gpa + at) + u16(len(part)) + part
+    return out
+
+
+def loop(n=4): return u8(LOOP) + u8(n - 1)
+
+
+def host_input(data): return u8(INPUT) + u8(len(data)) + data
+
+
+def config_probe(functions=1):
+    return b"".join(cr(f, off, 2) for f in range(functions) for off in range(0, 256, 4))
+
+
+def blk_request(kind, sector, data_len, base, write_data=False):
+    """Header, data and status buffers at base; descriptors for them."""
+    header = u32(kind) + u32(0) + u64(sector)
+    bufs = [(base, 16, 0), (base + 0x1000, data_len, 0 if write_data else 2), (base + 0x2000, 1, 2)]
+    if data_len == 0:
+        bufs = [bufs[0], bufs[2]]
+    return header, bufs
+
+
+def virtio_blk_seeds():
+    # Legacy I/O BAR (region 1 after 0xCF8's ports): status, features, queue
+    # PFN, then a read, a write, a flush, get-id, discard, write-zeroes.
+    ring, desc_table, avail, used = 0x10000, 0x10000, 0x11000, 0x12000
+    legacy = u8(BARS) + config_probe()
+    legacy += wr(1, 18, 0, 1) + wr(1, 18, 0, 3) + rd(1, 0, 2) + wr(1, 4, 2, (1 << 28) | (1 << 29) | (1 << 9))
+    legacy += wr(1, 14, 1, 0) + rd(1, 12, 1) + wr(1, 8, 2, ring >> 12) + wr(1, 18, 0, 7)
+    requests = [blk_request(0, 0, 512, 0x20000), blk_request(1, 8, 512, 0x30000, True),
+                blk_request(4, 0, 0, 0x40000), blk_request(8, 0, 20, 0x50000),
+                blk_request(11, 0, 16, 0x60000, True), blk_request(13, 0, 16, 0x70000, True)]
+    descs = b""
+    n = 0
+    for i, (header, bufs) in enumerate(requests):
+        legacy += poke(bufs[0][0], header)
+        for j, (addr, length, flags) in enumerate(bufs):
+            last = j == len(bufs) - 1
+            descs += desc(addr, length, flags | (0 if last else 1), n + 1 if not last else 0)
+            n += 1
+    legacy += poke(desc_table, descs)
+    heads, n = [], 0
+    for header, bufs in requests:
+        heads.append(n)
+        n += len(bufs)
+    legacy += poke(avail, u16(0) + u16(len(heads)) + b"".join(u16(h) for h in heads))
+    legacy += wr(1, 16, 1, 0) + loop(8) + rd(1, 19, 0) + loop(8) + rd(1, 20, 2) + rd(1, 24, 2)
+    write("device-virtio-blk-pci", "legacy-requests", legacy)
+    # Modern: common config at the start of BAR4 (region 3), notify at 0x3000.
+    modern = u8(BARS) + config_probe()
+    modern += wr(3, 0x14, 0, 1) + wr(3, 0x14, 0, 3)
+    for sel in (0, 1):
+        modern += wr(3, 0x0, 2, sel) + rd(3, 0x4, 2) + wr(3, 0x8, 2, sel)
+        modern += wr(3, 0xc, 2, [(1 << 28) | (1 << 29) | (1 << 9), 1][sel])
+    modern += wr(3, 0x14, 0, 11) + rd(3, 0x14, 0) + wr(3, 0x16, 1, 0) + rd(3, 0x18, 1) + wr(3, 0x18, 1, 256)
+    modern += wr(3, 0x1a, 1, 1) + wr(3, 0x20, 3, desc_table) + wr(3, 0x28, 3, avail) + wr(3, 0x30, 3, used)
+    modern += wr(3, 0x1c, 1, 1) + wr(3, 0x10, 1, 0) + wr(3, 0x14, 0, 15)
+    modern += wr(2, 0x10, 2, 0xfee00000) + wr(2, 0x18, 2, 0x4021) + wr(2, 0x1c, 2, 0)
+    modern += cw(0, 0x42, 1, 0x8000)  # MSI-X enable (capability at 0x40 in QEMU's layout)
+    modern += poke(0x20000, u32(0) + u32(0) + u64(0)) + poke(desc_table, desc(0x20000, 16, 1, 1) +
+                                                              desc(0x21000, 4096, 3, 2) + desc(0x22000, 1, 2, 0))
+    modern += poke(avail, u16(0) + u16(1) + u16(0)) + wr(3, 0x3000, 1, 0) + loop(8) + rd(3, 0x2000, 3)
+    modern += rd(3, 0x1000, 0) + u8(RESET) + rd(3, 0x14, 0)
+    write("device-virtio-blk-pci", "modern-request", modern)
+
+
+def isa_seeds():
+    serial = (wr(0, 3, 0, 0x80) + wr(0, 0, 0, 1) + wr(0, 1, 0, 0) + wr(0, 3, 0, 3) + wr(0, 2, 0, 0xc7) +
+              wr(0, 1, 0, 0x0f) + wr(0, 4, 0, 0x0b) + b"".join(wr(0, 0, 0, c) for c in b"hello\n") +
+              host_input(b"typed\r") + loop() + rd(0, 5, 0) + rd(0, 2, 0) + rd(0, 0, 0) + rd(0, 6, 0) +
+              wr(0, 4, 0, 0x1b) + wr(0, 0, 0, 0x55) + rd(0, 0, 0) + u8(RESET))
+    write("device-isa-serial", "driver", serial)
+    rtc = b"".join(wr(0, 0, 0, r) + rd(0, 1, 0) for r in range(0, 0x80, 1))
+    rtc += wr(0, 0, 0, 0x0a) + wr(0, 1, 0, 0x26) + wr(0, 0, 0, 0x0b) + wr(0, 1, 0, 0x52) + loop()
+    rtc += wr(0, 0, 0, 0x0c) + rd(0, 1, 0) + wr(0, 0, 0, 0x0b) + wr(0, 1, 0, 0x86) + wr(0, 0, 0, 0) + wr(0, 1, 0, 0x59)
+    write("device-mc146818rtc", "driver", rtc)
+    kbd = b""
+    for cmd, data in [(0x20, None), (0x60, 0x47), (0xaa, None), (0xab, None), (0xae, None), (0xa8, None),
+                      (0xd4, 0xf4), (0xd4, 0xf3), (0xd2, 0x1c), (0xd3, 0x55), (0xd1, 0xdf), (0xfe, None)]:
+        kbd += wr(1, 0, 0, cmd) + (wr(0, 0, 0, data) if data is not None else b"") + rd(1, 0, 0) + rd(0, 0, 0)
+    kbd += wr(0, 0, 0, 0xff) + rd(0, 0, 0) + rd(0, 0, 0) + wr(0, 0, 0, 0xed) + wr(0, 0, 0, 7) + rd(0, 0, 0)
+    write("device-i8042", "driver", kbd)
+    write("device-port92", "driver", rd(0, 0, 0) + wr(0, 0, 0, 2) + rd(0, 0, 0) + wr(0, 0, 0, 1))
+    write("device-isa-debug-exit", "driver", wr(0, 0, 0, 0) + wr(0, 0, 1, 3) + rd(0, 0, 2))
+
+
+def pci_board_seeds():
+    pm = config_probe() + cw(0, 0x40, 2, 0xb001) + cw(0, 0x80, 0, 1) + cw(0, 0x04, 1, 1)
+    pm += cw(0, 0x90, 2, 0xb101) + cw(0, 0xd2, 0, 9) + u8(BARS)
+    pm += b"".join(rd(i, off, 1) for i in range(4) for off in (0, 2, 4, 8, 0x10))
+    pm += wr(0, 2, 1, 0x0121) + wr(0, 4, 1, 0x2001) + wr(0, 4, 1, 0x3c01) + loop()
+    write("device-piix4-pm", "driver", pm)
+    piix3 = config_probe() + b"".join(cw(0, 0x60 + i, 0, 0x0a + i) for i in range(4)) + cw(0, 0x60, 0, 0x80)
+    piix3 += b"".join(wr(r, 0, 0, v) for r in range(3) for v in (2, 4, 6, 0x0e)) + u8(RESET)
+    write("device-piix3", "driver", piix3)
+    i440fx = config_probe() + b"".join(cw(0, 0x59 + i, 0, 0x33) for i in range(7)) + cw(0, 0x72, 0, 0x0a)
+    write("device-i440fx", "driver", i440fx)
+    host = b"".join(wr(0, 0, 2, 0x80000000 | off) + rd(0, 4, 2) for off in range(0, 0x40, 4))
+    host += wr(0, 0, 2, 0x80000000 | 0x800) + wr(0, 4, 2, 0xffffffff) + rd(0, 6, 1) + rd(0, 1, 0)
+    write("device-i440fx-pcihost", "driver", host)
+
+
+# --- dictionaries: the words each parser looks for, from the sources
+WORD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.:|-]{1,40})"')
+
+
+def words_in(patterns):
+    found = set()
+    for pattern in patterns:
+        for path in glob.glob(os.path.join(REPO, pattern), recursive=True):
+            for w in WORD.findall(open(path, errors="replace").read()):
+                found.update(w.split("|"))  # HMP's "cont|c"
+    return sorted(w for w in found if w)
+
+
+def write_dict(target, words, raw=()):
+    """raw entries are written as they are (libFuzzer's \\xNN escapes)."""
+    folder = os.path.join(HERE, "dict")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, target + ".dict"), "w") as f:
+        for r in raw:
+            f.write('"%s"\n' % r)
+        for w in words:
+            f.write('"%s"\n' % w.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def dictionaries():
+    write_dict("qmp", words_in(["src/monitor/qmp/*.cpp"]),
+               [r'{\"execute\": \"', r'\"arguments\": {', r'\"exec-oob\": \"', r'\"id\": ', "true", "false",
+                "null"])
+    write_dict("hmp", words_in(["src/monitor/hmp/*.cpp"]),
+               [r"\x1b[A", r"\x1b[B", r"\x1b[C", r"\x1b[D", r"\x1b[3~", r"\x1bOH", r"\x09", r"\x0d", r"\x7f"])
+    options = ["-" + w for w in WORD.findall(open(os.path.join(REPO, "src/config/option_table.cpp")).read())
+               if re.fullmatch(r"[a-zA-Z][a-z0-9-]*", w)]
+    words = words_in(["src/config/*.cpp", "src/devices/**/*.cpp", "src/chardev/*.cpp", "src/virtio/**/*.cpp"])
+    write_dict("argv", options + words)
+    write_dict("options", words)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kernel", default=next(iter(sorted(glob.glob(os.path.expanduser(
+        "~/.cache/kestrel/kernel/*/boot/vmlinuz-*")))), None))
+    args = p.parse_args()
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    qmp_seeds()
+    hmp_seeds()
+    argv_seeds()
+    options_seeds()
+    virtqueue_seeds()
+    bzimage_seeds(args.kernel)
+    virtio_blk_seeds()
+    isa_seeds()
+    pci_board_seeds()
+    dictionaries()
+    for target in sorted(os.listdir(OUT)):
+        files = os.listdir(os.path.join(OUT, target))
+        print("%-28s %d seeds" % (target, len(files)))
+
+
+if __name__ == "__main__":
+    main()
