@@ -7,7 +7,8 @@ leaves data). bench/report.py turns that file into tables.
 
 usage: measure.py --kestrel BIN --tiny IMG --tiny-marker IMG --kernel K
                   --initrd I --out JSON [--startup-runs N] [--boot-runs N]
-                  [--smp2-runs N] [--disk-initrd I --disk-runs N ...]
+                  [--smp2-runs N] [--attr-initrd I --attr-runs N --attr-smp 1,2]
+                  [--disk-initrd I --disk-runs N ...]
 --startup-runs 0 skips the start-up phases (tiny image, floors, QMP).
 """
 
@@ -24,6 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootattr  # noqa: E402
 import diskbench  # noqa: E402
 import fio_initrd  # noqa: E402
 import vmrun  # noqa: E402
@@ -300,6 +302,9 @@ def main(argv):
     p.add_argument("--boot-runs", type=int, default=5)
     p.add_argument("--smp2-runs", type=int, default=0)
     p.add_argument("--boot-timeout", type=float, default=180)
+    p.add_argument("--attr-initrd", help="from bootattr.build_initrd")
+    p.add_argument("--attr-runs", type=int, default=0, help="traced attribution boots")
+    p.add_argument("--attr-smp", default="1", help="comma-separated -smp values")
     p.add_argument("--disk-initrd", help="from bench/fio_initrd.py")
     p.add_argument("--disk-runs", type=int, default=0)
     p.add_argument("--disk-seconds", type=int, default=10,
@@ -340,6 +345,16 @@ def main(argv):
                                               a.boot_timeout * smp)
             result["phases"]["boot_smp%d_s" % smp] = time.monotonic() - t
             save()
+    if a.attr_runs > 0:
+        t = time.monotonic()
+        [attr_initrd] = copy_inputs([a.attr_initrd], "/tmp/bench-inputs")
+        mount_debugfs()
+        for smp in (int(x) for x in a.attr_smp.split(",")):
+            result["attr_smp%d" % smp] = bootattr.attribution(
+                vmms, smp, a.attr_runs, kernel, attr_initrd, logdir, a.boot_timeout * smp, log)
+            save()
+        result["phases"]["attribution_s"] = time.monotonic() - t
+        save()
     if a.disk_runs > 0:
         t = time.monotonic()
         result["disk"] = disk_phase(a, vmms, kernel, logdir)

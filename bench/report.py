@@ -12,6 +12,7 @@ import re
 import statistics
 import sys
 
+import attr_report
 import disk_report
 
 NAMES = ("kestrel", "qemu")
@@ -168,6 +169,8 @@ def section(m, ctx, date):
                       % (smp, count(b)), ""]
             lines += table(b, BOOT_ROWS) + [""] + failures(b, "boot -smp %d" % smp)
             lines.append("")
+    for key in sorted(k for k in m if k.startswith("attr_smp")):
+        lines += attr_report.section(m, key)
     if "disk" in m:
         lines += disk_report.section(m["disk"])
     phases = m.get("phases", {})
