@@ -8,6 +8,8 @@ packages=(
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
   acpica-tools nlohmann-json3-dev
+  # the kernel cache: every compression a bzImage may use, xxHash for keys and checksums
+  zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )
