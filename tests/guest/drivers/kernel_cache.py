@@ -80,9 +80,10 @@ class Boots:
                 "uname": facts["KC-UNAME"], "cmdline": facts["KC-CMDLINE"],
                 "from_cache": "loaded from" in log, "output": text + log,
                 "ok": status == 0 and "reboot: Power down" in text and None not in facts.values()}
-        say("KC-BOOT %s status=%s text=%s from_cache=%s cmdline=%r" % (
+        times = re.findall(r"(loaded from|cached as) .* in ([0-9.]+ s)", log)
+        say("KC-BOOT %s status=%s text=%s from_cache=%s cmdline=%r %s" % (
             name, status, boot["text"], boot["from_cache"] if self.kestrel else "n/a",
-            boot["cmdline"]))
+            boot["cmdline"], " ".join("(%s in %s)" % (w.split()[0], t) for w, t in times)))
         if not boot["ok"]:
             say("KC-BOOT-FAILED %s\n%s" % (name, text[-2000:]))
         return boot
