@@ -7,7 +7,7 @@ the rusage_exec helper), runs bench/measure.py inside ONE test-host boot
 the tables and replaces today's section in bench/RESULTS.md. The raw runs
 are kept in bench/results/DATE.json.
 
-usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5]
+usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5] [--cold-runs 5]
               [--attr-runs 3] [--attr-smp 1,2]
               [--disk-runs 3] [--disk-seconds 10] [--disk-vmms kestrel,qemu]
               [--disk-jobs randwrite-4k-qd32,...]
@@ -89,6 +89,8 @@ def main(argv):
     p.add_argument("--startup-runs", type=int, default=15)
     p.add_argument("--boot-runs", type=int, default=6)
     p.add_argument("--smp2-runs", type=int, default=5)
+    p.add_argument("--cold-runs", type=int, default=5,
+                   help="-smp 1 boots with kestrel's kernel cache emptied before each")
     p.add_argument("--attr-runs", type=int, default=3,
                    help="traced boot-time attribution boots per VMM (0: skip)")
     p.add_argument("--attr-smp", default="1", help="-smp values of the attribution, e.g. 1,2")
@@ -130,7 +132,7 @@ def main(argv):
            "--tiny", w["tiny"], "--tiny-marker", w["marker"], "--kernel", a_assets["kernel"],
            "--initrd", a_assets["l2_initrd"], "--out", out,
            "--startup-runs", str(a.startup_runs), "--boot-runs", str(a.boot_runs),
-           "--smp2-runs", str(a.smp2_runs)]
+           "--smp2-runs", str(a.smp2_runs), "--cold-runs", str(a.cold_runs)]
     if a.attr_runs > 0:
         cmd += ["--attr-initrd", bootattr.build_initrd(
                     os.path.join(root, "bin", stamp, "attr-initrd.img"), a_assets["l2_initrd"]),
