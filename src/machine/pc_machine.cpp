@@ -79,7 +79,7 @@ PcMachine::PcMachine(const Config& cfg)
     try {
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
         create_vcpus();
-        load_boot_state();
+        load_boot_state(memory_.zero_at_creation());
         watch_signals();
     } catch (...) {
         tear_down();  // members alone would go in the wrong order (see tear_down)
@@ -117,12 +117,12 @@ void PcMachine::create_vcpus() {
 
 // What firmware would leave behind at power-on: the kernel and its boot
 // data in RAM, ACPI tables, and the BSP at the kernel's 64-bit entry.
-void PcMachine::load_boot_state() {
+void PcMachine::load_boot_state(bool memory_is_zero) {
     for (auto& v : vcpus_) v->reset();
     uint64_t rsdp = board_->write_acpi_tables();
     if (!kernel_) return;
     write_long_mode_tables(memory_);
-    LinuxBootInfo boot = kernel_->load_into(memory_, rsdp);
+    LinuxBootInfo boot = kernel_->load_into(memory_, rsdp, memory_is_zero);
     set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
 }
 
@@ -273,7 +273,7 @@ void PcMachine::quit(ShutdownCause cause) {
 void PcMachine::reset_machine() {
     vm_.reset_irqchip();
     board_->reset();
-    load_boot_state();
+    load_boot_state(false);
 }
 
 } // namespace kestrel

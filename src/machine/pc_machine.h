@@ -71,7 +71,8 @@ private:
     // share ownership of devices that use the board's IRQ lines).
     void tear_down();
     void create_vcpus();
-    void load_boot_state();
+    // memory_is_zero: guest RAM was never written (power-on), not a reset.
+    void load_boot_state(bool memory_is_zero);
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
     void on_reset(ShutdownCause cause);

@@ -52,8 +52,9 @@ CachedKernel::~CachedKernel() {
     if (filler_.joinable()) filler_.join();
 }
 
-std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, const std::string& cmdline,
-                                                   uint64_t avoid_start, uint64_t avoid_end) {
+std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool memory_is_zero,
+                                                   const std::string& cmdline, uint64_t avoid_start,
+                                                   uint64_t avoid_end) {
     const auto t0 = std::chrono::steady_clock::now();
     std::optional<CacheEntry> entry;
     std::string why;
@@ -68,12 +69,14 @@ std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, const
         if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
         if (l.load_phys != header_.pref_address) {
             why = "linked for another address";
-        } else if (entry->read({dest, l.image_size}, relocs, why)) {
+        } else if (entry->read({dest, l.image_size}, memory_is_zero, relocs, why)) {
+            const double t_read = seconds_since(t0);
             apply_relocations({dest, l.image_size}, relocs, int64_t(where.virt - l.load_phys));
             entry->touch();
-            spdlog::debug("kernel '{}': loaded from {} at {:#x} (virtual offset {:#x}) in {:.3f} s",
+            spdlog::debug("kernel '{}': loaded from {} at {:#x} (virtual offset {:#x}) in {:.3f} s "
+                          "({} bytes read and checked in {:.3f} s, {} relocations)",
                           path_, cache_.entry_path(key_), where.phys, where.virt - l.load_phys,
-                          seconds_since(t0));
+                          seconds_since(t0), entry->data_size(), t_read, relocs.count());
             return CachedKernelBoot{where.phys + l.entry_offset, where.phys, where.virt,
                                     where.randomized};
         }

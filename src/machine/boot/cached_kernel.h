@@ -41,10 +41,12 @@ public:
     CachedKernel& operator=(const CachedKernel&) = delete;
 
     // Loads the kernel from the cache, avoiding [avoid_start, avoid_end)
-    // (the initrd). nullopt on a miss or a bad entry (removed, with a
-    // warning): the caller boots the bzImage; a fill has been started.
-    std::optional<CachedKernelBoot> load(const GuestMemory& mem, const std::string& cmdline,
-                                         uint64_t avoid_start, uint64_t avoid_end);
+    // (the initrd); `memory_is_zero`: guest RAM is still untouched, so zero
+    // pages need not be written. nullopt on a miss or a bad entry (removed,
+    // with a warning): the caller boots the bzImage; a fill has been started.
+    std::optional<CachedKernelBoot> load(const GuestMemory& mem, bool memory_is_zero,
+                                         const std::string& cmdline, uint64_t avoid_start,
+                                         uint64_t avoid_end);
 
     // Waits for a fill in progress (tests).
     void wait_for_fill();

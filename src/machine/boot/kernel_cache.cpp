@@ -19,7 +19,7 @@ namespace kestrel {
 namespace {
 
 constexpr char MAGIC[8] = {'K', 'E', 'S', 'T', 'R', 'E', 'L', 'K'};
-constexpr uint32_t VERSION = 1;
+constexpr uint32_t VERSION = 2;
 constexpr uint64_t HEADER_SIZE = 4096;
 constexpr uint64_t DEFAULT_MAX_BYTES = 512ull << 20;
 constexpr uint32_t MAX_RELOCS = 1u << 24;
@@ -35,12 +35,13 @@ struct EntryHeader {
     uint8_t key[16];
     uint64_t load_phys, kernel_map, entry_offset, image_size, memory_size;
     uint64_t image_offset, relocs_offset;
+    uint64_t data_size;  // image bytes stored; the rest of image_size is zeros (.bss, .brk)
     uint32_t counts[3];  // 32-bit, inverse 32-bit, 64-bit relocations
     uint32_t reserved;
     uint64_t checksum;         // XXH3-64 of the image, then the relocation offsets
     uint64_t header_checksum;  // XXH3-64 of the header before this field
 };
-static_assert(sizeof(EntryHeader) == 120);
+static_assert(sizeof(EntryHeader) == 128);
 
 uint64_t header_checksum(const EntryHeader& h) {
     return XXH3_64bits(&h, offsetof(EntryHeader, header_checksum));
@@ -106,8 +107,8 @@ std::string check_header(const EntryHeader& h, const CacheKey& key, uint64_t fil
     if (std::memcmp(h.key, key.bytes, sizeof key.bytes) != 0) return "entry of another kernel";
     uint64_t relocs = uint64_t(h.counts[0]) + h.counts[1] + h.counts[2];
     if (h.image_size == 0 || h.image_size > MAX_IMAGE || h.memory_size < h.image_size ||
-        h.memory_size > MAX_IMAGE || h.entry_offset >= h.image_size ||
-        h.image_offset != HEADER_SIZE || h.relocs_offset != HEADER_SIZE + align8(h.image_size) ||
+        h.memory_size > MAX_IMAGE || h.entry_offset >= h.image_size || h.data_size > h.image_size ||
+        h.image_offset != HEADER_SIZE || h.relocs_offset != HEADER_SIZE + align8(h.data_size) ||
         h.counts[0] > MAX_RELOCS || h.counts[1] > MAX_RELOCS || h.counts[2] > MAX_RELOCS)
         return "inconsistent header";
     if (file_size != h.relocs_offset + relocs * 4)
@@ -128,24 +129,43 @@ private:
     std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> st_;
 };
 
-// Writes the image (segments at their offsets, zeros between) and the
-// relocation offsets from `start`, hashing as it goes. Returns the end.
-uint64_t write_body(int fd, const ParsedVmlinux& k, std::span<const uint8_t> payload,
+// Where the image's contents end: past it, only zero pages (.bss, .brk),
+// which need not be stored, read or copied into fresh guest RAM.
+uint64_t data_size(const ParsedVmlinux& k, std::span<const uint8_t> payload) {
+    for (auto s = k.segments.rbegin(); s != k.segments.rend(); ++s) {
+        const uint8_t* p = payload.data() + s->file_offset;
+        for (uint64_t n = s->size; n > 0; n--) {
+            if (p[n - 1])
+                return std::min<uint64_t>(k.layout.image_size, (s->image_offset + n + 4095) & ~uint64_t(4095));
+        }
+    }
+    return 0;
+}
+
+// Writes the image's first `size` bytes (segments at their offsets, zeros
+// between) and the relocation offsets, hashing as it goes. Returns the end.
+uint64_t write_body(int fd, const ParsedVmlinux& k, std::span<const uint8_t> payload, uint64_t size,
                     Hasher& hash) {
     const std::vector<uint8_t> zeros(64 << 10, 0);
     uint64_t pos = 0;
-    auto put = [&](const uint8_t* p, size_t n) {
+    auto put = [&](const uint8_t* p, uint64_t n) {
+        n = std::min(n, size - pos);
         hash.add(p, n);
         pwrite_all(fd, p, n, HEADER_SIZE + pos);
         pos += n;
     };
     for (const auto& s : k.segments) {
+        if (s.image_offset >= size) break;
         while (pos < s.image_offset) put(zeros.data(), std::min<uint64_t>(zeros.size(), s.image_offset - pos));
         put(payload.data() + s.file_offset, s.size);
     }
+    while (pos < size) put(zeros.data(), std::min<uint64_t>(zeros.size(), size - pos));
     pos = align8(pos);
-    for (const auto* list : {&k.relocations.r32, &k.relocations.r32_inverse, &k.relocations.r64})
-        put(reinterpret_cast<const uint8_t*>(list->data()), list->size() * 4);
+    for (const auto* list : {&k.relocations.r32, &k.relocations.r32_inverse, &k.relocations.r64}) {
+        hash.add(list->data(), list->size() * 4);
+        pwrite_all(fd, list->data(), list->size() * 4, HEADER_SIZE + pos);
+        pos += list->size() * 4;
+    }
     return HEADER_SIZE + pos;
 }
 
@@ -218,7 +238,7 @@ KernelCache::Status KernelCache::open(const CacheKey& key, std::optional<CacheEn
         return Status::Corrupt;
     }
     KernelLayout l{h.load_phys, h.kernel_map, h.entry_offset, h.image_size, h.memory_size};
-    entry.emplace(fd, l, h.relocs_offset, h.counts, h.checksum);
+    entry.emplace(fd, l, h.data_size, h.relocs_offset, h.counts, h.checksum);
     return Status::Hit;
 }
 
@@ -243,12 +263,13 @@ void KernelCache::store(const CacheKey& key, const ParsedVmlinux& k, std::span<c
         h.load_phys = l.load_phys, h.kernel_map = l.kernel_map, h.entry_offset = l.entry_offset;
         h.image_size = l.image_size, h.memory_size = l.memory_size;
         h.image_offset = HEADER_SIZE;
-        h.relocs_offset = HEADER_SIZE + align8(l.image_size);
+        h.data_size = data_size(k, payload);
+        h.relocs_offset = HEADER_SIZE + align8(h.data_size);
         h.counts[0] = uint32_t(k.relocations.r32.size());
         h.counts[1] = uint32_t(k.relocations.r32_inverse.size());
         h.counts[2] = uint32_t(k.relocations.r64.size());
         Hasher hash;
-        if (write_body(fd, k, payload, hash) > max_bytes_)
+        if (write_body(fd, k, payload, h.data_size, hash) > max_bytes_)
             throw std::runtime_error("the kernel is larger than the cache's size limit");
         h.checksum = hash.digest();
         h.header_checksum = header_checksum(h);
@@ -310,13 +331,13 @@ void KernelCache::trim() const {
     }
 }
 
-CacheEntry::CacheEntry(int fd, const KernelLayout& layout, uint64_t relocs_offset, uint32_t counts[3],
-                       uint64_t checksum)
-    : fd_(fd), layout_(layout), relocs_offset_(relocs_offset), counts_{counts[0], counts[1], counts[2]},
-      checksum_(checksum) {}
+CacheEntry::CacheEntry(int fd, const KernelLayout& layout, uint64_t data_size, uint64_t relocs_offset,
+                       uint32_t counts[3], uint64_t checksum)
+    : fd_(fd), layout_(layout), data_size_(data_size), relocs_offset_(relocs_offset),
+      counts_{counts[0], counts[1], counts[2]}, checksum_(checksum) {}
 
 CacheEntry::CacheEntry(CacheEntry&& o) noexcept
-    : fd_(o.fd_), layout_(o.layout_), relocs_offset_(o.relocs_offset_),
+    : fd_(o.fd_), layout_(o.layout_), data_size_(o.data_size_), relocs_offset_(o.relocs_offset_),
       counts_{o.counts_[0], o.counts_[1], o.counts_[2]}, checksum_(o.checksum_) {
     o.fd_ = -1;
 }
@@ -325,14 +346,16 @@ CacheEntry::~CacheEntry() {
     if (fd_ >= 0) close(fd_);
 }
 
-bool CacheEntry::read(std::span<uint8_t> dest, Relocations& relocs, std::string& why) const {
+bool CacheEntry::read(std::span<uint8_t> dest, bool dest_is_zero, Relocations& relocs,
+                      std::string& why) const {
     if (dest.size() != layout_.image_size) {
         why = "destination size mismatch";
         return false;
     }
+    if (!dest_is_zero) std::memset(dest.data() + data_size_, 0, dest.size() - data_size_);
     Hasher hash;
-    for (uint64_t off = 0; off < dest.size(); off += IO_CHUNK) {
-        size_t n = size_t(std::min<uint64_t>(IO_CHUNK, dest.size() - off));
+    for (uint64_t off = 0; off < data_size_; off += IO_CHUNK) {
+        size_t n = size_t(std::min<uint64_t>(IO_CHUNK, data_size_ - off));
         if (!pread_all(fd_, dest.data() + off, n, HEADER_SIZE + off)) {
             why = "read error";
             return false;

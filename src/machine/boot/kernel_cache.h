@@ -80,23 +80,27 @@ private:
 // An open, header-checked entry.
 class CacheEntry {
 public:
-    CacheEntry(int fd, const KernelLayout& layout, uint64_t relocs_offset, uint32_t counts[3],
-               uint64_t checksum);
+    CacheEntry(int fd, const KernelLayout& layout, uint64_t data_size, uint64_t relocs_offset,
+               uint32_t counts[3], uint64_t checksum);
     CacheEntry(CacheEntry&& o) noexcept;
     CacheEntry& operator=(CacheEntry&&) = delete;
     ~CacheEntry();
 
     const KernelLayout& layout() const { return layout_; }
     // Reads the image into `dest` (exactly layout().image_size bytes) and
-    // the relocations. Returns false with `why` set when a read fails or the
-    // checksum does not match (dest then holds whatever was read).
-    bool read(std::span<uint8_t> dest, Relocations& relocs, std::string& why) const;
+    // the relocations. The image's zero tail is not stored: it is written
+    // only if `dest_is_zero` is false. Returns false with `why` set when a
+    // read fails or the checksum does not match (dest then holds whatever
+    // was read).
+    bool read(std::span<uint8_t> dest, bool dest_is_zero, Relocations& relocs, std::string& why) const;
+    uint64_t data_size() const { return data_size_; }
     // Marks the entry as recently used (its modification time).
     void touch() const;
 
 private:
     int fd_;
     KernelLayout layout_;
+    uint64_t data_size_;
     uint64_t relocs_offset_;
     uint32_t counts_[3];
     uint64_t checksum_;

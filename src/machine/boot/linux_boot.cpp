@@ -126,15 +126,16 @@ std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlaceme
     return page;
 }
 
-std::optional<CachedKernelBoot> LinuxImage::load_cached(const GuestMemory& mem, InitrdPlacement initrd) {
+std::optional<CachedKernelBoot> LinuxImage::load_cached(const GuestMemory& mem, InitrdPlacement initrd,
+                                                        bool memory_is_zero) {
     if (!cache_looked_up_ && payload_)
         cached_ = CachedKernel::for_image(kernel_, header_, *payload_, params_.kernel);
     cache_looked_up_ = true;
     if (!cached_) return std::nullopt;
-    return cached_->load(mem, params_.cmdline, initrd.addr, initrd.addr + initrd.size);
+    return cached_->load(mem, memory_is_zero, params_.cmdline, initrd.addr, initrd.addr + initrd.size);
 }
 
-LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) {
+LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
     check_fits(mem.below_4g());
     InitrdPlacement initrd = place_initrd(mem.below_4g());
     if (initrd.size) write_or_throw(mem, initrd.addr, initrd_, "initrd");
@@ -143,7 +144,7 @@ LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) 
     write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
     LinuxBootInfo info{pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET, pc::ZERO_PAGE_ADDR, false};
     uint8_t loadflags = 0;
-    if (auto cached = load_cached(mem, initrd)) {
+    if (auto cached = load_cached(mem, initrd, memory_is_zero)) {
         info = {cached->entry_rip, pc::ZERO_PAGE_ADDR, true};
         if (cached->randomized) loadflags |= KASLR_FLAG;
     } else {

@@ -51,8 +51,9 @@ public:
 
     // Writes kernel, initrd, command line and zero page (with the e820 map
     // from build_e820(mem)). Throws like check_fits(). The first call looks
-    // the kernel up in the cache (and may start filling it).
-    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr);
+    // the kernel up in the cache (and may start filling it). `memory_is_zero`:
+    // guest RAM was never written (the first load), so zero pages can stay.
+    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero = false);
 
     LinuxImage(LinuxImage&&) noexcept;
     ~LinuxImage();
@@ -72,7 +73,8 @@ private:
     LinuxImage();
     std::vector<uint8_t> zero_page(const GuestMemory& mem, InitrdPlacement initrd,
                                    uint64_t rsdp_addr, uint8_t loadflags) const;
-    std::optional<CachedKernelBoot> load_cached(const GuestMemory& mem, InitrdPlacement initrd);
+    std::optional<CachedKernelBoot> load_cached(const GuestMemory& mem, InitrdPlacement initrd,
+                                                bool memory_is_zero);
 
     LinuxBootParams params_;
     SetupHeader header_;

@@ -75,9 +75,14 @@ TEST_CASE("store, open and read give back the kernel's image and relocations") {
     REQUIRE(cache.open(key, entry, why) == KernelCache::Status::Hit);
     CHECK(entry->layout().image_size == k.layout.image_size);
     CHECK(entry->layout().memory_size == k.layout.memory_size);
+    CHECK(entry->data_size() == DATA_OFF + DATA_NONZERO);  // the zero pages after are not stored
     std::vector<uint8_t> image(entry->layout().image_size, 0xee);
     Relocations r;
-    REQUIRE(entry->read(image, r, why));
+    REQUIRE(entry->read(image, true, r, why));
+    CHECK(image[DATA_OFF + DATA_NONZERO] == 0xee);  // "already zero": left alone
+    REQUIRE(entry->read(image, false, r, why));
+    CHECK(image[DATA_OFF + DATA_NONZERO] == 0);
+    CHECK(image[DATA_OFF + DATA_SIZE - 1] == 0);
     for (uint64_t i = 0; i < TEXT_SIZE; i += 97)
         if (i < R64_AT || i >= R64_AT + 8) CHECK(image[i] == image_byte(i));
     CHECK(image[TEXT_SIZE + 5] == 0);  // the gap between the segments
@@ -97,11 +102,11 @@ TEST_CASE("a damaged entry is found by its checksum or header and removed") {
     std::string why;
 
     cache.store(key, k, vmlinux);
-    flip_byte(cache.entry_path(key), 4096 + 0x2345);  // in the image
+    flip_byte(cache.entry_path(key), 4096 + 0x2345);  // in the image's text
     REQUIRE(cache.open(key, entry, why) == KernelCache::Status::Hit);
     std::vector<uint8_t> image(entry->layout().image_size);
     Relocations r;
-    CHECK_FALSE(entry->read(image, r, why));
+    CHECK_FALSE(entry->read(image, false, r, why));
     CHECK(why == "checksum mismatch");
 
     cache.store(key, k, vmlinux);
@@ -121,7 +126,13 @@ TEST_CASE("the cache stays within its size, dropping the least recently used ent
     TempDir dir;
     const auto vmlinux = make_vmlinux();
     ParsedVmlinux k = parse_vmlinux(vmlinux, LOAD_PHYS);
-    KernelCache cache(dir.path(), 3 * (4096 + k.layout.image_size + 64));  // room for three
+    struct stat st {};
+    {
+        KernelCache probe(dir.path() + "/probe", 1 << 30);
+        probe.store(CacheKey{}, k, vmlinux);
+        REQUIRE(stat(probe.entry_path(CacheKey{}).c_str(), &st) == 0);
+    }
+    KernelCache cache(dir.path(), 3 * uint64_t(st.st_size) + 100);  // room for three
     std::vector<CacheKey> keys;
     for (uint8_t i = 0; i < 5; i++) {
         CacheKey key;

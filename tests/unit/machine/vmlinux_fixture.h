@@ -21,7 +21,9 @@ namespace kestrel::test {
 
 constexpr uint64_t LOAD_PHYS = 0x1000000;
 constexpr uint64_t KERNEL_MAP = 0xffffffff80000000ull;
-constexpr uint64_t TEXT_SIZE = 0x3000, DATA_OFF = 0x4000, DATA_SIZE = 0x1000, DATA_MEM = 0x5000;
+// The data segment's last two pages are zeros (as .bss in the file).
+constexpr uint64_t TEXT_SIZE = 0x3000, DATA_OFF = 0x4000, DATA_SIZE = 0x3000, DATA_MEM = 0x5000;
+constexpr uint64_t DATA_NONZERO = 0x1000;
 // Image offsets of the relocated values and what they hold at link time.
 constexpr uint32_t R64_AT = 0x100, R32_AT = 0x200, RINV_AT = DATA_OFF + 0x10;
 constexpr uint64_t R64_VALUE = KERNEL_MAP + LOAD_PHYS + 0x2000;
@@ -65,7 +67,7 @@ inline std::vector<uint8_t> make_vmlinux() {
     put(v, phoff + sizeof(Elf64_Phdr), note);
     put(v, phoff + 2 * sizeof(Elf64_Phdr), text);
     for (uint64_t i = 0; i < TEXT_SIZE; i++) v[text_file + i] = image_byte(i);
-    for (uint64_t i = 0; i < DATA_SIZE; i++) v[data_file + i] = image_byte(DATA_OFF + i);
+    for (uint64_t i = 0; i < DATA_NONZERO; i++) v[data_file + i] = image_byte(DATA_OFF + i);
     put(v, text_file + R64_AT, R64_VALUE);
     put(v, text_file + R32_AT, R32_VALUE);
     put(v, data_file + (RINV_AT - DATA_OFF), RINV_VALUE);
