@@ -135,25 +135,35 @@ std::optional<CachedKernelBoot> LinuxImage::load_cached(const GuestMemory& mem, 
     return cached_->load(mem, memory_is_zero, params_.cmdline, initrd.addr, initrd.addr + initrd.size);
 }
 
-LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
+LoadedPayloads LinuxImage::load_payloads(const GuestMemory& mem, bool memory_is_zero) {
     check_fits(mem.below_4g());
-    InitrdPlacement initrd = place_initrd(mem.below_4g());
-    if (initrd.size) write_or_throw(mem, initrd.addr, initrd_, "initrd");
-    std::vector<uint8_t> cmdline(params_.cmdline.begin(), params_.cmdline.end());
-    cmdline.push_back(0);
-    write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
-    LinuxBootInfo info{pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET, pc::ZERO_PAGE_ADDR, false};
-    uint8_t loadflags = 0;
-    if (auto cached = load_cached(mem, initrd, memory_is_zero)) {
-        info = {cached->entry_rip, pc::ZERO_PAGE_ADDR, true};
-        if (cached->randomized) loadflags |= KASLR_FLAG;
+    LoadedPayloads p;
+    p.initrd = place_initrd(mem.below_4g());
+    if (p.initrd.size) write_or_throw(mem, p.initrd.addr, initrd_, "initrd");
+    p.entry_rip = pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET;
+    if (auto cached = load_cached(mem, p.initrd, memory_is_zero)) {
+        p.entry_rip = cached->entry_rip;
+        p.from_cache = true;
+        if (cached->randomized) p.loadflags |= KASLR_FLAG;
     } else {
         std::span<const uint8_t> pm(kernel_->data() + header_.setup_bytes(),
                                     kernel_->size() - header_.setup_bytes());
         write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
     }
-    write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, initrd, rsdp_addr, loadflags), "zero page");
-    return info;
+    return p;
+}
+
+LinuxBootInfo LinuxImage::write_boot_data(const GuestMemory& mem, uint64_t rsdp_addr,
+                                          const LoadedPayloads& p) const {
+    std::vector<uint8_t> cmdline(params_.cmdline.begin(), params_.cmdline.end());
+    cmdline.push_back(0);
+    write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
+    write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, p.initrd, rsdp_addr, p.loadflags), "zero page");
+    return {p.entry_rip, pc::ZERO_PAGE_ADDR, p.from_cache};
+}
+
+LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
+    return write_boot_data(mem, rsdp_addr, load_payloads(mem, memory_is_zero));
 }
 
 void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }

@@ -37,6 +37,15 @@ struct InitrdPlacement {
 class CachedKernel;
 struct CachedKernelBoot;
 
+// What load_payloads() put in guest RAM: the part of booting that copies
+// megabytes and can run beside the creation of the VM.
+struct LoadedPayloads {
+    uint64_t entry_rip = 0;
+    uint8_t loadflags = 0;  // KASLR_FLAG when the cached kernel was placed at random
+    bool from_cache = false;
+    InitrdPlacement initrd{0, 0};
+};
+
 // The kernel and initrd bytes, read once and checked; load_into() can then
 // be repeated on every machine reset without touching the files again.
 class LinuxImage {
@@ -54,6 +63,10 @@ public:
     // the kernel up in the cache (and may start filling it). `memory_is_zero`:
     // guest RAM was never written (the first load), so zero pages can stay.
     LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero = false);
+    // load_into() in two steps: the kernel and initrd, then the command line
+    // and zero page (which need the ACPI tables' address).
+    LoadedPayloads load_payloads(const GuestMemory& mem, bool memory_is_zero);
+    LinuxBootInfo write_boot_data(const GuestMemory& mem, uint64_t rsdp_addr, const LoadedPayloads& p) const;
 
     LinuxImage(LinuxImage&&) noexcept;
     ~LinuxImage();
