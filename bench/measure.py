@@ -7,7 +7,9 @@ leaves data). bench/report.py turns that file into tables.
 
 usage: measure.py --kestrel BIN --tiny IMG --tiny-marker IMG --kernel K
                   --initrd I --out JSON [--startup-runs N] [--boot-runs N]
-                  [--smp2-runs N] [--disk-initrd I --disk-runs N ...]
+                  [--smp2-runs N] [--cold-runs N]
+                  [--attr-initrd I --attr-runs N --attr-smp 1,2]
+                  [--disk-initrd I --disk-runs N ...]
 --startup-runs 0 skips the start-up phases (tiny image, floors, QMP).
 """
 
@@ -24,6 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bootattr  # noqa: E402
 import diskbench  # noqa: E402
 import fio_initrd  # noqa: E402
 import vmrun  # noqa: E402
@@ -237,16 +240,43 @@ def boot_run(vmm, smp, kernel, initrd, timeout, logfile):
     return d
 
 
-def boot(vmms, smp, runs, kernel, initrd, logdir, timeout):
+# kestrel's decompressed-kernel cache (src/machine/boot/kernel_cache.h) in
+# L1: the default under ~ is on the read-only 9p root there.
+KERNEL_CACHE = "/tmp/bench-kernel-cache"
+
+
+def kernel_cache_entries():
+    try:
+        return [f for f in os.listdir(KERNEL_CACHE) if f.endswith(".kernel")]
+    except OSError:
+        return []
+
+
+def warm_kernel_cache(kestrel, kernel, initrd, logdir, timeout):
+    """Untimed kestrel boots until the cache holds the kernel (each boot
+    fills it beside the guest)."""
+    for i in range(3):
+        if kernel_cache_entries():
+            break
+        boot_run(kestrel, 1, kernel, initrd, timeout,
+                 os.path.join(logdir, "warm-kernel-cache-%d.log" % (i + 1)))
+    log("kernel cache: %s" % (", ".join(kernel_cache_entries()) or "EMPTY after 3 boots"))
+
+
+def boot(vmms, smp, runs, kernel, initrd, logdir, timeout, cold=False):
+    """cold: kestrel's kernel cache is emptied before each of its runs."""
     data = {name: [] for name in vmms}
+    tag = "smp%d%s" % (smp, "-cold" if cold else "")
     for i in range(runs):
         for name, vmm in vmms.items():
-            logfile = os.path.join(logdir, "boot-smp%d-%s-%d.log" % (smp, name, i + 1))
+            logfile = os.path.join(logdir, "boot-%s-%s-%d.log" % (tag, name, i + 1))
+            if cold and name == "kestrel":
+                shutil.rmtree(KERNEL_CACHE, ignore_errors=True)
             d = boot_run(vmm, smp, kernel, initrd, timeout, logfile)
             data[name].append(d)
             init = "%6.2f s" % d["init_s"] if d["init_s"] is not None else "   -    "
-            log("boot smp%d %d/%d %-7s init %s  exit %6.2f s  cpu %6.2f s  rss %5.0f MiB  %s"
-                % (smp, i + 1, runs, name, init, d["wall_s"], d["cpu_s"],
+            log("boot %s %d/%d %-7s init %s  exit %6.2f s  cpu %6.2f s  rss %5.0f MiB  %s"
+                % (tag, i + 1, runs, name, init, d["wall_s"], d["cpu_s"],
                    d["maxrss_kib"] / 1024, "ok" if d["ok"] else
                    "FAILED: " + "; ".join(d["problems"])))
     return data
@@ -299,7 +329,12 @@ def main(argv):
     p.add_argument("--startup-runs", type=int, default=15)
     p.add_argument("--boot-runs", type=int, default=5)
     p.add_argument("--smp2-runs", type=int, default=0)
+    p.add_argument("--cold-runs", type=int, default=0,
+                   help="-smp 1 boots with kestrel's kernel cache emptied before each")
     p.add_argument("--boot-timeout", type=float, default=180)
+    p.add_argument("--attr-initrd", help="from bootattr.build_initrd")
+    p.add_argument("--attr-runs", type=int, default=0, help="traced attribution boots")
+    p.add_argument("--attr-smp", default="1", help="comma-separated -smp values")
     p.add_argument("--disk-initrd", help="from bench/fio_initrd.py")
     p.add_argument("--disk-runs", type=int, default=0)
     p.add_argument("--disk-seconds", type=int, default=10,
@@ -333,6 +368,15 @@ def main(argv):
         result["qmp_startup"] = qmp_startup(vmms, a.startup_runs)
         result["phases"]["startup_s"] = time.monotonic() - t
         save()
+    os.environ["KESTREL_KERNEL_CACHE"] = KERNEL_CACHE
+    if a.cold_runs > 0:
+        t = time.monotonic()
+        result["boot_smp1_cold"] = boot(vmms, 1, a.cold_runs, kernel, initrd, logdir,
+                                        a.boot_timeout, cold=True)
+        result["phases"]["boot_smp1_cold_s"] = time.monotonic() - t
+        save()
+    if a.boot_runs > 0 or a.smp2_runs > 0 or a.attr_runs > 0:
+        warm_kernel_cache(vmms["kestrel"], kernel, initrd, logdir, a.boot_timeout)
     for smp, runs in ((1, a.boot_runs), (2, a.smp2_runs)):
         if runs > 0:
             t = time.monotonic()
@@ -340,6 +384,16 @@ def main(argv):
                                               a.boot_timeout * smp)
             result["phases"]["boot_smp%d_s" % smp] = time.monotonic() - t
             save()
+    if a.attr_runs > 0:
+        t = time.monotonic()
+        [attr_initrd] = copy_inputs([a.attr_initrd], "/tmp/bench-inputs")
+        mount_debugfs()
+        for smp in (int(x) for x in a.attr_smp.split(",")):
+            result["attr_smp%d" % smp] = bootattr.attribution(
+                vmms, smp, a.attr_runs, kernel, attr_initrd, logdir, a.boot_timeout * smp, log)
+            save()
+        result["phases"]["attribution_s"] = time.monotonic() - t
+        save()
     if a.disk_runs > 0:
         t = time.monotonic()
         result["disk"] = disk_phase(a, vmms, kernel, logdir)

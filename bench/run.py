@@ -7,7 +7,8 @@ the rusage_exec helper), runs bench/measure.py inside ONE test-host boot
 the tables and replaces today's section in bench/RESULTS.md. The raw runs
 are kept in bench/results/DATE.json.
 
-usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5]
+usage: run.py [--startup-runs 15] [--boot-runs 6] [--smp2-runs 5] [--cold-runs 5]
+              [--attr-runs 3] [--attr-smp 1,2]
               [--disk-runs 3] [--disk-seconds 10] [--disk-vmms kestrel,qemu]
               [--disk-jobs randwrite-4k-qd32,...]
               [--kestrel BIN] [--no-results-md]
@@ -28,6 +29,7 @@ REPO = os.path.dirname(BENCH)
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
 sys.path.insert(0, os.path.join(REPO, "tests", "kvmhost"))
 import assets  # noqa: E402
+import bootattr  # noqa: E402
 import fio_initrd  # noqa: E402
 import kvmhost  # noqa: E402
 
@@ -87,6 +89,11 @@ def main(argv):
     p.add_argument("--startup-runs", type=int, default=15)
     p.add_argument("--boot-runs", type=int, default=6)
     p.add_argument("--smp2-runs", type=int, default=5)
+    p.add_argument("--cold-runs", type=int, default=5,
+                   help="-smp 1 boots with kestrel's kernel cache emptied before each")
+    p.add_argument("--attr-runs", type=int, default=3,
+                   help="traced boot-time attribution boots per VMM (0: skip)")
+    p.add_argument("--attr-smp", default="1", help="-smp values of the attribution, e.g. 1,2")
     p.add_argument("--kestrel", default=os.environ.get(
         "KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--no-results-md", action="store_true",
@@ -110,7 +117,8 @@ def main(argv):
     disk_jobs = fio_initrd.select_jobs(a.disk_jobs)
     if a.timeout is None:
         a.timeout = 900 + a.disk_runs * disk_vmms * (
-            90 + len(disk_jobs) * (a.disk_seconds + 8))
+            90 + len(disk_jobs) * (a.disk_seconds + 8)) + a.attr_runs * 2 * 60 * len(
+            a.attr_smp.split(","))
     a_assets = assets.build_all()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     root = os.path.join(a_assets["cache"], "bench")
@@ -124,7 +132,11 @@ def main(argv):
            "--tiny", w["tiny"], "--tiny-marker", w["marker"], "--kernel", a_assets["kernel"],
            "--initrd", a_assets["l2_initrd"], "--out", out,
            "--startup-runs", str(a.startup_runs), "--boot-runs", str(a.boot_runs),
-           "--smp2-runs", str(a.smp2_runs)]
+           "--smp2-runs", str(a.smp2_runs), "--cold-runs", str(a.cold_runs)]
+    if a.attr_runs > 0:
+        cmd += ["--attr-initrd", bootattr.build_initrd(
+                    os.path.join(root, "bin", stamp, "attr-initrd.img"), a_assets["l2_initrd"]),
+                "--attr-runs", str(a.attr_runs), "--attr-smp", a.attr_smp]
     if a.disk_runs > 0:
         assets.ensure_host_packages(["fio"])
         cmd += ["--disk-initrd", fio_initrd.build(

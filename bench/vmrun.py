@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 class RunResult:
     argv: list
     wall_s: float = 0.0             # fork+exec -> child reaped (rusage_exec)
+    t0_mono: float = 0.0            # time.monotonic() at the spawn (markers count from it)
     outer_wall_s: float = 0.0       # the same seen from here (+ rusage_exec)
     cpu_s: float = 0.0              # user + system time of the child
     user_s: float = 0.0
@@ -98,7 +99,7 @@ def run(argv, timeout, markers=(), stderr_path="/tmp/bench-stderr.txt",
     watch = MarkerWatch(markers)
     if os.path.exists(stat_path):
         os.unlink(stat_path)
-    t0 = time.perf_counter()
+    t0_mono, t0 = time.monotonic(), time.perf_counter()
     pid = os.posix_spawnp(HELPER, [HELPER, stat_path] + list(argv), os.environ,
                           file_actions=actions)
     for fd in (out_w, devnull, err):
@@ -114,8 +115,8 @@ def run(argv, timeout, markers=(), stderr_path="/tmp/bench-stderr.txt",
     drain(out_r, watch, t0)
     os.close(out_r)
     os.close(pidfd)
-    r = RunResult(argv=list(argv), outer_wall_s=t_end - t0, markers=watch.found,
-                  stdout=bytes(watch.data))
+    r = RunResult(argv=list(argv), outer_wall_s=t_end - t0, t0_mono=t0_mono,
+                  markers=watch.found, stdout=bytes(watch.data))
     if killed:
         read_stat(stat_path, r)
         r.status = "stopped" if stop_after is not None else "timeout"

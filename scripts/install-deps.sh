@@ -10,6 +10,8 @@ packages=(
   acpica-tools nlohmann-json3-dev libseccomp-dev
   # fuzzing and sanitizer builds (tests/fuzz, scripts/sanitize.sh): clang, libFuzzer
   clang libclang-rt-14-dev
+  # the kernel cache: every compression a bzImage may use, xxHash for keys and checksums
+  zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

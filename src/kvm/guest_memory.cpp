@@ -99,11 +99,12 @@ uint8_t* map_ram(const MemoryConfig& cfg) {
 
 } // namespace
 
-GuestMemory::GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions)
-    : base_(base), map_size_(size), regions_(std::move(regions)) {}
+GuestMemory::GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, bool zero)
+    : base_(base), map_size_(size), regions_(std::move(regions)), zero_at_creation_(zero) {}
 
 GuestMemory::GuestMemory(GuestMemory&& o) noexcept
-    : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)) {
+    : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)),
+      zero_at_creation_(o.zero_at_creation_) {
     o.base_ = nullptr;
     o.map_size_ = 0;
 }
@@ -119,14 +120,14 @@ GuestMemory GuestMemory::create_pc(const MemoryConfig& cfg) {
     regions.push_back({0, low, base});
     if (uint64_t high = pc::ram_above_4g(cfg.size))
         regions.push_back({pc::HIGHMEM_START, high, base + low});
-    return GuestMemory(base, cfg.size, std::move(regions));
+    return GuestMemory(base, cfg.size, std::move(regions), cfg.mem_path.empty());
 }
 
 GuestMemory GuestMemory::create_flat(uint64_t size) {
     MemoryConfig cfg;
     cfg.size = size;
     uint8_t* base = map_ram(cfg);
-    return GuestMemory(base, size, {{0, size, base}});
+    return GuestMemory(base, size, {{0, size, base}}, true);
 }
 
 uint64_t GuestMemory::below_4g() const { return regions_.empty() ? 0 : regions_[0].size; }

@@ -34,6 +34,9 @@ public:
     uint64_t ram_size() const { return map_size_; }
     uint64_t below_4g() const;
     uint64_t above_4g() const;
+    // True for anonymous RAM, which reads as zeros until written (a
+    // -mem-path file may hold anything).
+    bool zero_at_creation() const { return zero_at_creation_; }
 
     // Host pointer for [gpa, gpa+len) if it lies in one region, else nullptr.
     uint8_t* host_ptr(uint64_t gpa, uint64_t len) const;
@@ -48,10 +51,11 @@ public:
     }
 
 private:
-    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions);
+    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, bool zero);
     uint8_t* base_;
     uint64_t map_size_;
     std::vector<MemoryRegion> regions_;
+    bool zero_at_creation_;
 };
 
 } // namespace kestrel

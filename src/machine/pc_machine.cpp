@@ -75,11 +75,11 @@ const char* run_state_name(RunState state) {
 
 PcMachine::PcMachine(const Config& cfg)
     : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
-      vm_(kvm_, memory_) {
+      payloads_(start_loading_payloads()), vm_(kvm_, memory_) {
     try {
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
         create_vcpus();
-        load_boot_state();
+        load_boot_state(memory_.zero_at_creation());
         watch_signals();
     } catch (...) {
         tear_down();  // members alone would go in the wrong order (see tear_down)
@@ -116,12 +116,22 @@ void PcMachine::create_vcpus() {
 
 // What firmware would leave behind at power-on: the kernel and its boot
 // data in RAM, ACPI tables, and the BSP at the kernel's 64-bit entry.
-void PcMachine::load_boot_state() {
+std::future<LoadedPayloads> PcMachine::start_loading_payloads() {
+    if (!kernel_) return {};
+    return std::async(std::launch::async, [this] {
+        return kernel_->load_payloads(memory_, memory_.zero_at_creation());
+    });
+}
+
+void PcMachine::load_boot_state(bool memory_is_zero) {
     for (auto& v : vcpus_) v->reset();
     uint64_t rsdp = board_->write_acpi_tables();
     if (!kernel_) return;
     write_long_mode_tables(memory_);
-    LinuxBootInfo boot = kernel_->load_into(memory_, rsdp);
+    // At power-on the payloads were loaded beside the VM's creation.
+    LoadedPayloads payloads = payloads_.valid() ? payloads_.get()
+                                                : kernel_->load_payloads(memory_, memory_is_zero);
+    LinuxBootInfo boot = kernel_->write_boot_data(memory_, rsdp, payloads);
     set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
 }
 
@@ -278,7 +288,7 @@ void PcMachine::quit(ShutdownCause cause) {
 void PcMachine::reset_machine() {
     vm_.reset_irqchip();
     board_->reset();
-    load_boot_state();
+    load_boot_state(false);
 }
 
 } // namespace kestrel

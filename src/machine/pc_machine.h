@@ -11,8 +11,10 @@
 #include "base/unique_fd.h"
 #include "kvm/vm.h"
 #include "kvm/kvm_system.h"
+#include "machine/boot/linux_boot.h"
 #include "vcpu/vcpu.h"
 
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -76,7 +78,9 @@ private:
     // share ownership of devices that use the board's IRQ lines).
     void tear_down();
     void create_vcpus();
-    void load_boot_state();
+    // memory_is_zero: guest RAM was never written (power-on), not a reset.
+    void load_boot_state(bool memory_is_zero);
+    std::future<LoadedPayloads> start_loading_payloads();
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
     void on_reset(ShutdownCause cause);
@@ -88,6 +92,10 @@ private:
     std::unique_ptr<LinuxImage> kernel_;
     KvmSystem kvm_;
     GuestMemory memory_;
+    // The kernel and initrd, copied into guest RAM while the VM, its
+    // devices and vCPUs are created (declared here: it starts after RAM
+    // exists and ends before RAM goes).
+    std::future<LoadedPayloads> payloads_;
     Vm vm_;
     Bus pio_{"io"};
     Bus mmio_{"memory"};

@@ -1,5 +1,6 @@
 #include "machine/boot/linux_boot.h"
 
+#include "machine/boot/cached_kernel.h"
 #include "machine/boot/e820.h"
 #include "machine/boot/file_bytes.h"
 #include "kvm/pc_memory_map.h"
@@ -49,6 +50,10 @@ void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_
 
 } // namespace
 
+LinuxImage::LinuxImage() : kernel_(std::make_shared<std::vector<uint8_t>>()) {}
+LinuxImage::LinuxImage(LinuxImage&&) noexcept = default;
+LinuxImage::~LinuxImage() = default;
+
 LinuxImage LinuxImage::open(const LinuxBootParams& params) {
     std::vector<uint8_t> kernel;
     if (int err = read_file_bytes(params.kernel, kernel))
@@ -67,8 +72,9 @@ LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uin
                                   std::vector<uint8_t> initrd) {
     LinuxImage img;
     img.params_ = params;
-    img.kernel_ = std::move(kernel);
-    img.header_ = parse_setup_header(img.kernel_, params.kernel);
+    *img.kernel_ = std::move(kernel);
+    img.header_ = parse_setup_header(*img.kernel_, params.kernel);
+    img.payload_ = find_payload(*img.kernel_, img.header_, params.kernel);
     uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
     if (params.cmdline.size() > limit)
         throw std::runtime_error(fmt::format(
@@ -79,7 +85,7 @@ LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uin
 }
 
 uint64_t LinuxImage::kernel_end() const {
-    const uint64_t loaded_end = pc::KERNEL_LOAD_ADDR + (kernel_.size() - header_.setup_bytes());
+    const uint64_t loaded_end = pc::KERNEL_LOAD_ADDR + (kernel_->size() - header_.setup_bytes());
     if (header_.init_size == 0) return loaded_end;
     // Where the kernel decompresses itself: the load address rounded up to
     // kernel_alignment if relocatable, but never below pref_address.
@@ -114,12 +120,12 @@ void LinuxImage::check_fits(uint64_t ram_below_4g) const {
 }
 
 std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlacement initrd,
-                                           uint64_t rsdp_addr) const {
+                                           uint64_t rsdp_addr, uint8_t loadflags) const {
     std::vector<uint8_t> page(ZERO_PAGE_SIZE, 0);
-    std::copy(kernel_.begin() + HDR_START, kernel_.begin() + header_.header_end,
+    std::copy(kernel_->begin() + HDR_START, kernel_->begin() + header_.header_end,
               page.begin() + HDR_START);
     page[TYPE_OF_LOADER] = LOADER_UNDEFINED;
-    page[LOADFLAGS] = uint8_t(header_.loadflags | LOADED_HIGH | CAN_USE_HEAP);
+    page[LOADFLAGS] = uint8_t((header_.loadflags & ~KASLR_FLAG) | LOADED_HIGH | CAN_USE_HEAP | loadflags);
     put(page, HEAP_END_PTR, HEAP_END);
     put(page, CMD_LINE_PTR, uint32_t(pc::CMDLINE_ADDR));
     put(page, RAMDISK_IMAGE, uint32_t(initrd.addr));
@@ -129,18 +135,44 @@ std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlaceme
     return page;
 }
 
-LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) const {
+std::optional<CachedKernelBoot> LinuxImage::load_cached(const GuestMemory& mem, InitrdPlacement initrd,
+                                                        bool memory_is_zero) {
+    if (!cache_looked_up_ && payload_)
+        cached_ = CachedKernel::for_image(kernel_, header_, *payload_, params_.kernel);
+    cache_looked_up_ = true;
+    if (!cached_) return std::nullopt;
+    return cached_->load(mem, memory_is_zero, params_.cmdline, initrd.addr, initrd.addr + initrd.size);
+}
+
+LoadedPayloads LinuxImage::load_payloads(const GuestMemory& mem, bool memory_is_zero) {
     check_fits(mem.below_4g());
-    InitrdPlacement initrd = place_initrd(mem.below_4g());
-    std::span<const uint8_t> pm(kernel_.data() + header_.setup_bytes(),
-                                kernel_.size() - header_.setup_bytes());
-    write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
-    if (initrd.size) write_or_throw(mem, initrd.addr, initrd_, "initrd");
+    LoadedPayloads p;
+    p.initrd = place_initrd(mem.below_4g());
+    if (p.initrd.size) write_or_throw(mem, p.initrd.addr, initrd_, "initrd");
+    p.entry_rip = pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET;
+    if (auto cached = load_cached(mem, p.initrd, memory_is_zero)) {
+        p.entry_rip = cached->entry_rip;
+        p.from_cache = true;
+        if (cached->randomized) p.loadflags |= KASLR_FLAG;
+    } else {
+        std::span<const uint8_t> pm(kernel_->data() + header_.setup_bytes(),
+                                    kernel_->size() - header_.setup_bytes());
+        write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
+    }
+    return p;
+}
+
+LinuxBootInfo LinuxImage::write_boot_data(const GuestMemory& mem, uint64_t rsdp_addr,
+                                          const LoadedPayloads& p) const {
     std::vector<uint8_t> cmdline(params_.cmdline.begin(), params_.cmdline.end());
     cmdline.push_back(0);
     write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
-    write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, initrd, rsdp_addr), "zero page");
-    return {pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET, pc::ZERO_PAGE_ADDR};
+    write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, p.initrd, rsdp_addr, p.loadflags), "zero page");
+    return {p.entry_rip, pc::ZERO_PAGE_ADDR, p.from_cache};
+}
+
+LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
+    return write_boot_data(mem, rsdp_addr, load_payloads(mem, memory_is_zero));
 }
 
 void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }

@@ -2,18 +2,24 @@
 // Direct Linux boot (64-bit boot protocol): loads a bzImage, initrd and
 // command line into guest RAM and builds the zero page (struct boot_params).
 // The vCPU side starts the BSP in long mode at entry_rip with RSI = zero_page.
+// With the kernel cache (machine/boot/cached_kernel.h) the entry is the
+// decompressed kernel's own 64-bit entry, else the bzImage's.
+#include "machine/boot/kernel_payload.h"
 #include "machine/boot/setup_header.h"
 #include "kvm/guest_memory.h"
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kestrel {
 
 struct LinuxBootInfo {
-    uint64_t entry_rip;  // kernel load address + 0x200 (startup_64)
+    uint64_t entry_rip;  // kernel load address + 0x200 (startup_64), or the cached kernel's
     uint64_t zero_page;  // goes in RSI
+    bool from_cache = false;
 };
 
 struct LinuxBootParams {
@@ -26,6 +32,18 @@ struct LinuxBootParams {
 struct InitrdPlacement {
     uint64_t addr;
     uint64_t size;
+};
+
+class CachedKernel;
+struct CachedKernelBoot;
+
+// What load_payloads() put in guest RAM: the part of booting that copies
+// megabytes and can run beside the creation of the VM.
+struct LoadedPayloads {
+    uint64_t entry_rip = 0;
+    uint8_t loadflags = 0;  // KASLR_FLAG when the cached kernel was placed at random
+    bool from_cache = false;
+    InitrdPlacement initrd{0, 0};
 };
 
 // The kernel and initrd bytes, read once and checked; load_into() can then
@@ -45,8 +63,20 @@ public:
     void check_fits(uint64_t ram_below_4g) const;
 
     // Writes kernel, initrd, command line and zero page (with the e820 map
-    // from build_e820(mem)). Throws like check_fits().
-    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr) const;
+    // from build_e820(mem)). Throws like check_fits(). The first call looks
+    // the kernel up in the cache (and may start filling it). `memory_is_zero`:
+    // guest RAM was never written (the first load), so zero pages can stay.
+    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero = false);
+    // load_into() in two steps: the kernel and initrd, then the command line
+    // and zero page (which need the ACPI tables' address).
+    LoadedPayloads load_payloads(const GuestMemory& mem, bool memory_is_zero);
+    LinuxBootInfo write_boot_data(const GuestMemory& mem, uint64_t rsdp_addr, const LoadedPayloads& p) const;
+
+    LinuxImage(LinuxImage&&) noexcept;
+    ~LinuxImage();
+    // The kernel cache's view of this kernel, after the first load_into();
+    // nullptr without a cache.
+    CachedKernel* cached_kernel() const { return cached_.get(); }
 
     const SetupHeader& header() const { return header_; }
     // End of the memory the kernel uses before it reads the e820 map
@@ -57,14 +87,19 @@ public:
     InitrdPlacement place_initrd(uint64_t ram_below_4g) const;
 
 private:
-    LinuxImage() = default;
+    LinuxImage();
     std::vector<uint8_t> zero_page(const GuestMemory& mem, InitrdPlacement initrd,
-                                   uint64_t rsdp_addr) const;
+                                   uint64_t rsdp_addr, uint8_t loadflags) const;
+    std::optional<CachedKernelBoot> load_cached(const GuestMemory& mem, InitrdPlacement initrd,
+                                                bool memory_is_zero);
 
     LinuxBootParams params_;
     SetupHeader header_;
-    std::vector<uint8_t> kernel_;  // the whole bzImage file
+    std::shared_ptr<std::vector<uint8_t>> kernel_;  // the whole bzImage file
     std::vector<uint8_t> initrd_;
+    std::optional<KernelPayload> payload_;  // inside *kernel_
+    std::unique_ptr<CachedKernel> cached_;
+    bool cache_looked_up_ = false;
 };
 
 // Validates the files without guest memory, so main can fail before any

@@ -44,6 +44,10 @@ SetupHeader parse_setup_header(std::span<const uint8_t> image, const std::string
     h.kernel_alignment = get<uint32_t>(image, KERNEL_ALIGNMENT);
     h.relocatable = image[RELOCATABLE_KERNEL] != 0;
     h.cmdline_size = get<uint32_t>(image, CMDLINE_SIZE);
+    if (h.version >= 0x0208 && h.header_end >= PAYLOAD_LENGTH + 4) {
+        h.payload_offset = get<uint32_t>(image, PAYLOAD_OFFSET);
+        h.payload_length = get<uint32_t>(image, PAYLOAD_LENGTH);
+    }
     if (h.version >= 0x020a && h.header_end >= INIT_SIZE + 4) {
         h.pref_address = get<uint64_t>(image, PREF_ADDRESS);
         h.init_size = get<uint32_t>(image, INIT_SIZE);

@@ -27,6 +27,8 @@ constexpr size_t KERNEL_ALIGNMENT = 0x230;
 constexpr size_t RELOCATABLE_KERNEL = 0x234;
 constexpr size_t XLOADFLAGS = 0x236;
 constexpr size_t CMDLINE_SIZE = 0x238;
+constexpr size_t PAYLOAD_OFFSET = 0x248;  // protocol 2.08: the compressed vmlinux
+constexpr size_t PAYLOAD_LENGTH = 0x24c;
 constexpr size_t PREF_ADDRESS = 0x258;
 constexpr size_t INIT_SIZE = 0x260;
 constexpr size_t HDR_MAX_END = 0x290;  // struct boot_params keeps hdr below this
@@ -41,6 +43,7 @@ constexpr size_t ZERO_PAGE_SIZE = 0x1000;
 constexpr uint32_t HDRS_MAGIC = 0x53726448;  // "HdrS"
 constexpr uint16_t MIN_VERSION = 0x0206;
 constexpr uint8_t LOADED_HIGH = 1u << 0;
+constexpr uint8_t KASLR_FLAG = 1u << 1;  // the kernel was placed at a random address
 constexpr uint8_t CAN_USE_HEAP = 1u << 7;
 constexpr uint16_t XLF_KERNEL_64 = 1u << 0;
 constexpr uint8_t LOADER_UNDEFINED = 0xff;  // type_of_loader
@@ -59,6 +62,8 @@ struct SetupHeader {
     uint32_t cmdline_size = 0;     // without the terminating NUL
     uint64_t pref_address = 0;
     uint32_t init_size = 0;
+    uint32_t payload_offset = 0;   // from the protected-mode part's start; 0: none
+    uint32_t payload_length = 0;
     size_t header_end = 0;         // 0x202 + byte at 0x201, capped
 
     // Bytes of the file before the protected-mode kernel.

@@ -1,5 +1,6 @@
 #pragma once
 // Synthetic bzImages and temporary files for the boot loader tests.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,12 @@ struct FakeKernel {
     uint64_t pref_address = 0x1000000;
     uint32_t init_size = 0x800000;
     size_t pm_size = 0x3000;  // protected-mode part
+    // A compressed kernel inside the protected-mode part (payload_offset and
+    // payload_length set only when there is one), and the text the
+    // decompressor of a kernel built with KASLR carries.
+    std::vector<uint8_t> payload;
+    uint32_t payload_offset = 0x400;
+    bool kaslr_text = true;
 
     template <typename T> static void put(std::vector<uint8_t>& v, size_t off, T x) {
         std::memcpy(v.data() + off, &x, sizeof x);
@@ -47,6 +54,14 @@ struct FakeKernel {
         put<uint32_t>(v, 0x268, 0xdeadbeef);  // last header field, copied to the zero page
         put<uint32_t>(v, 0x26c, 0xfeedface);  // past the header end: must not be copied
         for (size_t i = 0; i < pm_size; i++) v[setup + i] = uint8_t(i * 7 + 3);
+        if (!payload.empty()) {
+            v.resize(std::max(v.size(), setup + payload_offset + payload.size()));
+            put<uint32_t>(v, 0x248, payload_offset);
+            put<uint32_t>(v, 0x24c, uint32_t(payload.size()));
+            std::memcpy(v.data() + setup + payload_offset, payload.data(), payload.size());
+            static const char kaslr[] = "KASLR disabled: 'nokaslr' on cmdline.";
+            if (kaslr_text) std::memcpy(v.data() + setup + 0x40, kaslr, sizeof kaslr);
+        }
         return v;
     }
 };
@@ -70,6 +85,23 @@ public:
     ~TempFile() { unlink(path_.c_str()); }
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// A fresh folder under $TMPDIR, removed with its files when the object dies.
+class TempDir {
+public:
+    TempDir() {
+        const char* dir = getenv("TMPDIR");
+        path_ = std::string(dir && *dir ? dir : "/tmp") + "/kestrel-dir-XXXXXX";
+        if (!mkdtemp(path_.data())) throw std::runtime_error("mkdtemp failed");
+    }
+    ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
 
 private:

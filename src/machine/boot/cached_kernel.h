@@ -1,0 +1,75 @@
+#pragma once
+// Booting a bzImage's kernel without running its decompressor in the
+// guest: the decompressed kernel comes from the kernel cache, is copied to
+// a physical address and relocated to a virtual offset chosen as the
+// kernel's KASLR would (nokaslr honoured), and the vCPU enters its 64-bit
+// entry. On a cache miss the guest boots the bzImage as before while a
+// background thread (nice 10) decompresses the payload on the host and
+// stores it, so the next boot finds it; it is abandoned if the VM ends
+// first (nothing partial is left: see kernel_cache.h).
+#include "machine/boot/kernel_cache.h"
+#include "machine/boot/kernel_payload.h"
+#include "kvm/guest_memory.h"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kestrel {
+
+struct CachedKernelBoot {
+    uint64_t entry_rip;  // physical address of startup_64
+    uint64_t phys;       // where the kernel was loaded
+    uint64_t virt;       // its virtual offset (load_phys when not moved)
+    bool randomized;     // KASLR applied: KASLR_FLAG goes in the zero page
+};
+
+class CachedKernel {
+public:
+    // nullptr when the environment disables the cache or the image has no
+    // payload kestrel can decompress.
+    static std::unique_ptr<CachedKernel> for_image(std::shared_ptr<const std::vector<uint8_t>> image,
+                                                   const SetupHeader& header,
+                                                   const KernelPayload& payload, std::string path);
+    CachedKernel(KernelCache cache, std::shared_ptr<const std::vector<uint8_t>> image,
+                 const SetupHeader& header, const KernelPayload& payload, std::string path);
+    ~CachedKernel();
+    CachedKernel(const CachedKernel&) = delete;
+    CachedKernel& operator=(const CachedKernel&) = delete;
+
+    // Loads the kernel from the cache, avoiding [avoid_start, avoid_end)
+    // (the initrd); `memory_is_zero`: guest RAM is still untouched, so zero
+    // pages need not be written. nullopt on a miss or a bad entry (removed,
+    // with a warning): the caller boots the bzImage; a fill has been started.
+    std::optional<CachedKernelBoot> load(const GuestMemory& mem, bool memory_is_zero,
+                                         const std::string& cmdline, uint64_t avoid_start,
+                                         uint64_t avoid_end);
+
+    // Waits for a fill in progress (tests).
+    void wait_for_fill();
+    const KernelCache& cache() const { return cache_; }
+    const CacheKey& key() const { return key_; }
+
+private:
+    void start_fill();
+    void fill();
+
+    KernelCache cache_;
+    std::shared_ptr<const std::vector<uint8_t>> image_;
+    SetupHeader header_;
+    KernelPayload payload_;
+    std::string path_;
+    CacheKey key_;
+    bool has_kaslr_;
+    std::thread filler_;
+    std::atomic<bool> stop_{false};
+};
+
+// True if the bzImage's decompressor (outside its compressed payload) was
+// built with KASLR (CONFIG_RANDOMIZE_BASE): its kaslr.c messages are there.
+bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payload);
+
+} // namespace kestrel

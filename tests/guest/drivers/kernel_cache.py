@@ -1,0 +1,184 @@
+"""The decompressed-kernel cache, seen from the guest: several boots of the
+same bzImage and initramfs (whose script prints uname -v, /proc/cmdline and
+the kernel's _text address from /proc/kallsyms) with the VMM's kernel cache
+in WORKDIR/cache:
+
+  cold      empty cache: the guest decompresses its kernel; kestrel fills
+            the cache beside it (booted again, up to 3 times, until the
+            entry is there)
+  warm1/2   from the cache (kestrel -d logs "loaded from"): the same kernel
+            (uname -v) and command line as cold; KASLR on: _text differs
+            between the two (a third boot if they happen to agree)
+  nokaslr   `nokaslr` appended: _text at the link address 0xffffffff81000000
+  corrupt   a byte of the entry's image flipped: kestrel warns, the guest
+            boots, and the entry is rebuilt byte for byte
+  pair      the cache emptied, two VMMs start at once: both boot, and the
+            entry, if one of them finished it, is whole
+
+The cache steps print "skipped: not kestrel" under another VMM; the guest
+facts are checked for it the same way.
+
+usage: kernel_cache.py WORKDIR KERNEL INITRD APPEND -- VMM ARGV..."""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+LINK_TEXT = "ffffffff81000000"
+TIMEOUT = 300
+
+
+def say(text):
+    print(text, flush=True)
+
+
+class Boots:
+    def __init__(self, workdir, kernel, initrd, append, vmm):
+        self.workdir, self.kernel, self.initrd, self.append, self.vmm = (
+            workdir, kernel, initrd, append, vmm)
+        self.cache = os.path.join(workdir, "cache")
+        self.env = dict(os.environ, KESTREL_KERNEL_CACHE=self.cache)
+        version = subprocess.run(vmm + ["--version"], capture_output=True, text=True).stdout
+        self.kestrel = "kestrel" in version
+
+    def command(self, name, append):
+        argv = self.vmm + ["-m", "512", "-smp", "1", "-nodefaults", "-display", "none",
+                           "-serial", "stdio", "-no-reboot", "-kernel", self.kernel,
+                           "-initrd", self.initrd, "-append", append]
+        if self.kestrel:
+            argv += ["-d", "guest_errors", "-D", os.path.join(self.workdir, name + ".log")]
+        return argv
+
+    def start(self, name, extra=""):
+        append = self.append + (" " + extra if extra else "")
+        out = open(os.path.join(self.workdir, name + ".out"), "w+")
+        proc = subprocess.Popen(self.command(name, append), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, env=self.env)
+        return name, append, proc, out
+
+    def finish(self, started):
+        name, append, proc, out = started
+        try:
+            status = proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            status = "timeout"
+        out.seek(0)
+        text = out.read()
+        out.close()
+        log = ""
+        if self.kestrel and os.path.exists(os.path.join(self.workdir, name + ".log")):
+            with open(os.path.join(self.workdir, name + ".log")) as f:
+                log = f.read()
+        facts = {k: (m.group(1).strip() if (m := re.search(r"^%s (.*)$" % k, text, re.M)) else None)
+                 for k in ("KC-UNAME", "KC-CMDLINE", "KC-TEXT")}
+        boot = {"name": name, "status": status, "append": append, "text": facts["KC-TEXT"],
+                "uname": facts["KC-UNAME"], "cmdline": facts["KC-CMDLINE"],
+                "from_cache": "loaded from" in log, "output": text + log,
+                "ok": status == 0 and "reboot: Power down" in text and None not in facts.values()}
+        times = re.findall(r"(loaded from|cached as) .* in ([0-9.]+ s)", log)
+        say("KC-BOOT %s status=%s text=%s from_cache=%s cmdline=%r %s" % (
+            name, status, boot["text"], boot["from_cache"] if self.kestrel else "n/a",
+            boot["cmdline"], " ".join("(%s in %s)" % (w.split()[0], t) for w, t in times)))
+        if not boot["ok"]:
+            say("KC-BOOT-FAILED %s\n%s" % (name, text[-2000:]))
+        return boot
+
+    def boot(self, name, extra=""):
+        return self.finish(self.start(name, extra))
+
+    def entries(self):
+        try:
+            return sorted(os.path.join(self.cache, f) for f in os.listdir(self.cache)
+                          if f.endswith(".kernel"))
+        except OSError:
+            return []
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def verdict(name, ok, detail=""):
+    say("KC-%s %s%s" % (name, "ok" if ok else "FAILED", (" " + detail) if detail else ""))
+    return ok
+
+
+def text_of(boot):
+    return boot["text"].split()[0] if boot["text"] else None
+
+
+def run(b):
+    results = []
+    cold = b.boot("cold")
+    for i in range(2):  # the fill runs beside the guest; a very slow host may not finish it
+        if not b.kestrel or b.entries():
+            break
+        b.boot("cold-again-%d" % (i + 1))
+    entries = b.entries()
+    if b.kestrel:
+        results.append(verdict("FILLED", len(entries) == 1, " ".join(entries)))
+    original = digest(entries[0]) if entries else None
+
+    warm = [b.boot("warm1"), b.boot("warm2")]
+    if text_of(warm[0]) == text_of(warm[1]):
+        warm.append(b.boot("warm3"))
+    boots = [cold] + warm
+    results.append(verdict("BOOTED", all(x["ok"] for x in boots)))
+    results.append(verdict("SAME-KERNEL", len({x["uname"] for x in boots}) == 1 and
+                           all(x["cmdline"] == b.append for x in boots), boots[0]["uname"]))
+    if b.kestrel:
+        results.append(verdict("FROM-CACHE", all(x["from_cache"] for x in warm) and
+                               not cold["from_cache"]))
+    texts = {text_of(x) for x in warm}
+    results.append(verdict("KASLR", len(texts) > 1 and None not in texts, " ".join(sorted(
+        t for t in texts if t))))
+
+    nok = b.boot("nokaslr", "nokaslr")
+    results.append(verdict("NOKASLR", nok["ok"] and text_of(nok) == LINK_TEXT and
+                           nok["cmdline"] == b.append + " nokaslr" and
+                           (nok["from_cache"] or not b.kestrel), str(text_of(nok))))
+
+    if b.kestrel and entries:
+        with open(entries[0], "r+b") as f:
+            f.seek(4096 + 1234567)
+            byte = f.read(1)
+            f.seek(4096 + 1234567)
+            f.write(bytes([byte[0] ^ 0xff]))
+        bad = b.boot("corrupt")
+        warned = "is bad (checksum mismatch)" in bad["output"]
+        rebuilt = b.entries() == entries and digest(entries[0]) == original
+        results.append(verdict("REBUILT", bad["ok"] and warned and not bad["from_cache"] and
+                               rebuilt, "warned=%s rebuilt=%s" % (warned, rebuilt)))
+    else:
+        say("KC-REBUILT skipped: not kestrel")
+
+    shutil.rmtree(b.cache, ignore_errors=True)
+    pair = [b.start("pair1"), b.start("pair2")]
+    pair = [b.finish(p) for p in pair]
+    # the fill may not finish before both guests end (two vCPUs busy beside
+    # it); what must never be is a partial or wrong entry
+    now = b.entries()
+    whole = not b.kestrel or not now or (now == entries and digest(now[0]) == original)
+    results.append(verdict("CONCURRENT", all(x["ok"] for x in pair) and whole,
+                           "entries=%d whole=%s" % (len(now), whole)))
+    return all(results)
+
+
+def main(argv):
+    sep = argv.index("--")
+    workdir, kernel, initrd, append = argv[:sep]
+    os.makedirs(workdir, exist_ok=True)
+    started = time.monotonic()
+    ok = run(Boots(workdir, kernel, initrd, append, argv[sep + 1:]))
+    say("KC-DONE %s after %.0f s" % ("ok" if ok else "FAILED", time.monotonic() - started))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,256 @@
+#include "machine/boot/cached_kernel.h"
+#include "machine/boot/kernel_cache.h"
+#include "machine/boot/linux_boot.h"
+#include "kvm/pc_memory_map.h"
+#include "tests/unit/machine/bzimage_fixture.h"
+#include "tests/unit/machine/vmlinux_fixture.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <set>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace kestrel;
+using namespace kestrel::test;
+
+namespace {
+
+// Points the cache at a fresh folder for the test's lifetime.
+class CacheEnv {
+public:
+    CacheEnv() { setenv("KESTREL_KERNEL_CACHE", dir.path().c_str(), 1); }
+    ~CacheEnv() { unsetenv("KESTREL_KERNEL_CACHE"); }
+    TempDir dir;
+};
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0;
+}
+
+void flip_byte(const std::string& path, off_t at) {
+    int fd = open(path.c_str(), O_RDWR);
+    REQUIRE(fd >= 0);
+    uint8_t b = 0;
+    REQUIRE(pread(fd, &b, 1, at) == 1);
+    b ^= 0xff;
+    REQUIRE(pwrite(fd, &b, 1, at) == 1);
+    close(fd);
+}
+
+template <typename T> T at(const GuestMemory& mem, uint64_t gpa) {
+    T v{};
+    REQUIRE(mem.read_obj(gpa, v));
+    return v;
+}
+
+FakeKernel kernel_with_payload() {
+    FakeKernel k;
+    k.payload = compress(Compression::Xz, make_vmlinux());
+    return k;
+}
+
+LinuxBootInfo boot(const std::string& kernel, const GuestMemory& mem, const std::string& cmdline,
+                   bool wait_for_fill = true) {
+    LinuxImage img = LinuxImage::open({kernel, "", cmdline, 0});
+    LinuxBootInfo info = img.load_into(mem, 0);
+    if (wait_for_fill && img.cached_kernel()) img.cached_kernel()->wait_for_fill();
+    return info;
+}
+
+} // namespace
+
+TEST_CASE("store, open and read give back the kernel's image and relocations") {
+    TempDir dir;
+    KernelCache cache(dir.path() + "/kernels", 1 << 30);
+    const auto vmlinux = make_vmlinux();
+    ParsedVmlinux k = parse_vmlinux(vmlinux, LOAD_PHYS);
+    CacheKey key = kernel_cache_key(vmlinux);
+    std::optional<CacheEntry> entry;
+    std::string why;
+    CHECK(cache.open(key, entry, why) == KernelCache::Status::Miss);
+    cache.store(key, k, vmlinux);
+    REQUIRE(cache.open(key, entry, why) == KernelCache::Status::Hit);
+    CHECK(entry->layout().image_size == k.layout.image_size);
+    CHECK(entry->layout().memory_size == k.layout.memory_size);
+    CHECK(entry->data_size() == DATA_OFF + DATA_NONZERO);  // the zero pages after are not stored
+    std::vector<uint8_t> image(entry->layout().image_size, 0xee);
+    Relocations r;
+    REQUIRE(entry->read(image, true, r, why));
+    CHECK(image[DATA_OFF + DATA_NONZERO] == 0xee);  // "already zero": left alone
+    REQUIRE(entry->read(image, false, r, why));
+    CHECK(image[DATA_OFF + DATA_NONZERO] == 0);
+    CHECK(image[DATA_OFF + DATA_SIZE - 1] == 0);
+    for (uint64_t i = 0; i < TEXT_SIZE; i += 97)
+        if (i < R64_AT || i >= R64_AT + 8) CHECK(image[i] == image_byte(i));
+    CHECK(image[TEXT_SIZE + 5] == 0);  // the gap between the segments
+    CHECK(image[DATA_OFF + 0x20] == image_byte(DATA_OFF + 0x20));
+    CHECK(r.r64 == k.relocations.r64);
+    CHECK(r.r32 == k.relocations.r32);
+    CHECK(r.r32_inverse == k.relocations.r32_inverse);
+}
+
+TEST_CASE("a damaged entry is found by its checksum or header and removed") {
+    TempDir dir;
+    KernelCache cache(dir.path(), 1 << 30);
+    const auto vmlinux = make_vmlinux();
+    ParsedVmlinux k = parse_vmlinux(vmlinux, LOAD_PHYS);
+    CacheKey key = kernel_cache_key(vmlinux);
+    std::optional<CacheEntry> entry;
+    std::string why;
+
+    cache.store(key, k, vmlinux);
+    flip_byte(cache.entry_path(key), 4096 + 0x2345);  // in the image's text
+    REQUIRE(cache.open(key, entry, why) == KernelCache::Status::Hit);
+    std::vector<uint8_t> image(entry->layout().image_size);
+    Relocations r;
+    CHECK_FALSE(entry->read(image, false, r, why));
+    CHECK(why == "checksum mismatch");
+
+    cache.store(key, k, vmlinux);
+    flip_byte(cache.entry_path(key), 60);  // in the header
+    CHECK(cache.open(key, entry, why) == KernelCache::Status::Corrupt);
+    CHECK(why == "header checksum mismatch");
+    CHECK_FALSE(exists(cache.entry_path(key)));
+
+    cache.store(key, k, vmlinux);
+    REQUIRE(truncate(cache.entry_path(key).c_str(), 5000) == 0);
+    CHECK(cache.open(key, entry, why) == KernelCache::Status::Corrupt);
+    CHECK_THAT(why, Catch::Contains("expected"));
+    CHECK_FALSE(exists(cache.entry_path(key)));
+}
+
+TEST_CASE("the cache stays within its size, dropping the least recently used entries") {
+    TempDir dir;
+    const auto vmlinux = make_vmlinux();
+    ParsedVmlinux k = parse_vmlinux(vmlinux, LOAD_PHYS);
+    struct stat st {};
+    {
+        KernelCache probe(dir.path() + "/probe", 1 << 30);
+        probe.store(CacheKey{}, k, vmlinux);
+        REQUIRE(stat(probe.entry_path(CacheKey{}).c_str(), &st) == 0);
+    }
+    KernelCache cache(dir.path(), 3 * uint64_t(st.st_size) + 100);  // room for three
+    std::vector<CacheKey> keys;
+    for (uint8_t i = 0; i < 5; i++) {
+        CacheKey key;
+        key.bytes[0] = i;
+        keys.push_back(key);
+        cache.store(key, k, vmlinux);
+        struct timespec times[2] = {{1000 + i, 0}, {1000 + i, 0}};  // i-th used at 1000 + i
+        utimensat(AT_FDCWD, cache.entry_path(key).c_str(), times, 0);
+    }
+    cache.trim();
+    CHECK_FALSE(exists(cache.entry_path(keys[0])));
+    CHECK_FALSE(exists(cache.entry_path(keys[1])));
+    for (int i = 2; i < 5; i++) CHECK(exists(cache.entry_path(keys[i])));
+}
+
+TEST_CASE("one process at a time fills an entry") {
+    TempDir dir;
+    KernelCache cache(dir.path(), 1 << 30);
+    CacheKey key;
+    auto first = cache.try_lock_fill(key);
+    REQUIRE(first);
+    CHECK_FALSE(cache.try_lock_fill(key));
+    first.reset();
+    CHECK(cache.try_lock_fill(key));
+}
+
+TEST_CASE("the first boot decompresses in the guest and fills the cache; the next boots from it") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+
+    LinuxBootInfo cold = boot(kernel.path(), mem, "console=ttyS0 nokaslr");
+    CHECK_FALSE(cold.from_cache);
+    CHECK(cold.entry_rip == 0x100200);
+
+    auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
+    LinuxBootInfo warm = boot(kernel.path(), mem2, "console=ttyS0 nokaslr");
+    REQUIRE(warm.from_cache);
+    CHECK(warm.entry_rip == LOAD_PHYS);  // e_entry: startup_64 at the load address
+    CHECK(at<uint8_t>(mem2, LOAD_PHYS + 1) == image_byte(1));
+    CHECK(at<uint64_t>(mem2, LOAD_PHYS + R64_AT) == R64_VALUE);  // nokaslr: not relocated
+    CHECK((at<uint8_t>(mem2, pc::ZERO_PAGE_ADDR + 0x211) & 0x02) == 0);  // no KASLR_FLAG
+}
+
+TEST_CASE("a kernel from the cache is placed and relocated at random unless nokaslr") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    { auto mem = GuestMemory::create_flat(256 * pc::MiB); boot(kernel.path(), mem, "quiet"); }
+    std::set<uint64_t> entries, values;
+    for (int i = 0; i < 6; i++) {
+        auto mem = GuestMemory::create_flat(256 * pc::MiB);
+        LinuxBootInfo info = boot(kernel.path(), mem, "console=ttyS0 quiet");
+        REQUIRE(info.from_cache);
+        CHECK(info.entry_rip % 0x200000 == 0);
+        uint64_t r64 = at<uint64_t>(mem, info.entry_rip + R64_AT);
+        CHECK((r64 - R64_VALUE) % 0x200000 == 0);
+        CHECK(uint32_t(at<uint32_t>(mem, info.entry_rip + R32_AT) - R32_VALUE) == uint32_t(r64 - R64_VALUE));
+        CHECK(at<uint8_t>(mem, pc::ZERO_PAGE_ADDR + 0x211) & 0x02);  // KASLR_FLAG
+        entries.insert(info.entry_rip);
+        values.insert(r64);
+    }
+    CHECK(entries.size() > 1);
+    CHECK(values.size() > 1);
+
+    k.kaslr_text = false;  // a kernel built without KASLR
+    TempFile plain(k.bytes());
+    { auto mem = GuestMemory::create_flat(256 * pc::MiB); boot(plain.path(), mem, "quiet"); }
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    LinuxBootInfo info = boot(plain.path(), mem, "quiet");
+    REQUIRE(info.from_cache);
+    CHECK(info.entry_rip == LOAD_PHYS);
+    CHECK(at<uint64_t>(mem, LOAD_PHYS + R64_AT) == R64_VALUE);
+}
+
+TEST_CASE("a corrupted cache entry makes one boot fall back and is rebuilt") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    auto bytes = k.bytes();
+    TempFile kernel(bytes);
+    { auto mem = GuestMemory::create_flat(256 * pc::MiB); boot(kernel.path(), mem, "nokaslr"); }
+    KernelCache cache(env.dir.path(), 1 << 30);
+    std::string entry = cache.entry_path(kernel_cache_key(bytes));
+    REQUIRE(exists(entry));
+    flip_byte(entry, 4096 + 10);
+
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    LinuxBootInfo fallback = boot(kernel.path(), mem, "nokaslr");
+    CHECK_FALSE(fallback.from_cache);
+    CHECK(fallback.entry_rip == 0x100200);
+    CHECK(exists(entry));  // rebuilt by the fill that boot started
+
+    auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
+    CHECK(boot(kernel.path(), mem2, "nokaslr").from_cache);
+}
+
+TEST_CASE("a payload that cannot be decompressed is never cached; the guest decompresses it") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    k.payload[k.payload.size() / 2] ^= 0x55;
+    TempFile kernel(k.bytes());
+    for (int i = 0; i < 2; i++) {
+        auto mem = GuestMemory::create_flat(256 * pc::MiB);
+        LinuxBootInfo info = boot(kernel.path(), mem, "quiet");
+        CHECK_FALSE(info.from_cache);
+    }
+    KernelCache cache(env.dir.path(), 1 << 30);
+    CHECK_FALSE(exists(cache.entry_path(kernel_cache_key(k.bytes()))));
+}
+
+TEST_CASE("KESTREL_KERNEL_CACHE=off turns the cache off") {
+    setenv("KESTREL_KERNEL_CACHE", "off", 1);
+    CHECK_FALSE(KernelCache::from_environment());
+    unsetenv("KESTREL_KERNEL_CACHE");
+    setenv("XDG_CACHE_HOME", "/x/y", 1);
+    auto c = KernelCache::from_environment();
+    REQUIRE(c);
+    CHECK(c->dir() == "/x/y/kestrel/kernels");
+    unsetenv("XDG_CACHE_HOME");
+}
