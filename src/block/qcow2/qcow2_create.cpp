@@ -59,7 +59,8 @@ int write_new_qcow2(int fd, const Qcow2CreateOptions& o) {
     if (o.lazy_refcounts) h.compatible_features |= kCompatLazyRefcounts;
     h.backing_file = o.backing_file;
     h.backing_format = o.backing_format;
-    if (o.version >= 3) {
+    // QEMU names the features only where clusters are 8 KiB or larger.
+    if (o.version >= 3 && o.cluster_size >= 8192) {
         h.has_feature_table = true;
         h.feature_names = qemu_feature_names();
     }

@@ -85,6 +85,16 @@ public:
     Task<int> rewrite_header();
     Task<int> write_compressed(uint64_t offset, std::vector<uint8_t> cluster_data);
     Task<int> resize(uint64_t new_size);
+    Task<int> grow_l1(uint64_t entries);
+    // rebase: a new backing file name and format in the header (-ENOSPC
+    // when they do not fit in the first cluster).
+    Task<int> change_backing_file(std::string name, std::string format);
+    // commit: drops every cluster of the active L1 (the image reads
+    // through to its backing file again).
+    Task<int> make_empty();
+    // amend: a new header (compat level, lazy refcounts). Downgrading to
+    // v2 fails with -EEXIST when zero clusters exist, -EBUSY with snapshots.
+    Task<int> amend_header(qcow2::Header header);
     // Allocates every cluster (preallocation=metadata), and reserves
     // (falloc) or writes (full) their space.
     Task<int> preallocate(Preallocation mode);
@@ -171,13 +181,19 @@ private:
     // Refcounts (qcow2_refcount.cpp).
     void add_delta(uint64_t cluster, int64_t delta);
     Task<int> get_refblock(uint64_t index, RefBlock** out);
-    Task<int> apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vector<uint64_t>& freed);
+    Task<int> apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vector<uint64_t>& freed,
+                           std::map<uint64_t, int64_t>& later);
     Task<int> prepare_refblocks(std::map<uint64_t, int64_t>& deltas, std::map<uint64_t, int64_t>& later);
     Task<int> write_dirty_refblocks();
     Task<int> grow_reftable(uint64_t min_entries, std::map<uint64_t, int64_t>& deltas,
                             std::map<uint64_t, int64_t>& later);
     Task<int> write_reftable_entries();
     void evict_refblocks();
+
+    // Snapshots (qcow2_snapshots.cpp).
+    Task<int> add_l1_references(std::vector<uint64_t> l1, int64_t delta);
+    Task<int> update_copied_flags();
+    Task<int> write_snapshot_table(std::vector<qcow2::Snapshot> list);
 
     // Writeback (qcow2_writeback.cpp).
     struct TableWriteRef {

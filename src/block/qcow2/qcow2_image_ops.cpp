@@ -109,37 +109,105 @@ Task<int> Qcow2Image::resize(uint64_t new_size) {
     if (r < 0) co_return r;
     uint64_t needed = g_.l1_entries_for(new_size);
     if (needed > l1_.size()) {
-        if (needed * 8 > kMaxL1Bytes) co_return -EFBIG;
-        uint64_t clusters = (needed * 8 + g_.cluster_size() - 1) >> g_.cluster_bits;
-        uint64_t old_offset = header_.l1_table_offset, old_size = header_.l1_size;
-        uint64_t host = allocate_clusters(clusters);
-        r = co_await do_writeback(true);  // the new table's refcounts first
-        std::vector<uint64_t> table = l1_;
-        table.resize(needed, 0);
-        std::vector<uint8_t> bytes = encode_table(table);
-        Buffer buf(clusters << g_.cluster_bits);
-        std::memcpy(buf.data(), bytes.data(), bytes.size());
-        if (r == 0) r = co_await file_write_buf(ctx_, io(), host, buf.data(), buf.size());
-        if (r == 0) r = co_await sync_file();
-        if (r < 0) co_return r;
-        l1_ = std::move(table);
-        header_.l1_table_offset = host;
-        header_.l1_size = uint32_t(needed);
-        header_.size = new_size;
-        g_.size = new_size;
-        r = co_await rewrite_header();
-        if (r == 0) r = co_await sync_file();
-        if (r < 0) co_return r;
-        uint64_t old_first = old_offset >> g_.cluster_bits;
-        uint64_t old_clusters = (old_size * 8 + g_.cluster_size() - 1) >> g_.cluster_bits;
-        for (uint64_t c = 0; c < old_clusters && old_offset; c++) add_delta(old_first + c, -1);
-    } else {
-        header_.size = new_size;
-        g_.size = new_size;
-        r = co_await rewrite_header();
+        r = co_await grow_l1(needed);
         if (r < 0) co_return r;
     }
+    header_.size = new_size;
+    g_.size = new_size;
+    r = co_await rewrite_header();
+    if (r < 0) co_return r;
     co_return co_await do_writeback(true);
+}
+
+// A larger active L1 table at the end of the file: counted, written and
+// flushed before the header points at it; the old one freed after.
+Task<int> Qcow2Image::grow_l1(uint64_t entries) {
+    if (entries * 8 > kMaxL1Bytes) co_return -EFBIG;
+    uint64_t clusters = (entries * 8 + g_.cluster_size() - 1) >> g_.cluster_bits;
+    uint64_t old_offset = header_.l1_table_offset, old_size = header_.l1_size;
+    uint64_t host = allocate_clusters(clusters);
+    int r = co_await do_writeback(true);
+    std::vector<uint64_t> table = l1_;
+    table.resize(entries, 0);
+    std::vector<uint8_t> bytes = encode_table(table);
+    Buffer buf(clusters << g_.cluster_bits);
+    std::memcpy(buf.data(), bytes.data(), bytes.size());
+    if (r == 0) r = co_await file_write_buf(ctx_, io(), host, buf.data(), buf.size());
+    if (r == 0) r = co_await sync_file();
+    if (r < 0) co_return r;
+    l1_ = std::move(table);
+    header_.l1_table_offset = host;
+    header_.l1_size = uint32_t(entries);
+    r = co_await rewrite_header();
+    if (r == 0) r = co_await sync_file();
+    if (r < 0) co_return r;
+    if (old_offset && old_size) {
+        uint64_t first = old_offset >> g_.cluster_bits;
+        uint64_t last = (old_offset + old_size * 8 - 1) >> g_.cluster_bits;
+        for (uint64_t c = first; c <= last; c++) add_delta(c, -1);
+    }
+    co_return 0;
+}
+
+Task<int> Qcow2Image::change_backing_file(std::string name, std::string format) {
+    if (read_only_) co_return -EBADF;
+    qcow2::Header changed = header_;
+    changed.backing_file = std::move(name);
+    changed.backing_format = std::move(format);
+    try {
+        encode_header(changed);
+    } catch (const FormatError&) {
+        co_return -ENOSPC;
+    }
+    int r = co_await do_writeback(true);
+    if (r < 0) co_return r;
+    header_ = std::move(changed);
+    r = co_await rewrite_header();
+    if (r == 0) r = co_await sync_file();
+    co_return r;
+}
+
+Task<int> Qcow2Image::make_empty() {
+    if (read_only_) co_return -EBADF;
+    int r = co_await do_writeback(true);
+    if (r < 0) co_return r;
+    std::vector<uint64_t> old = l1_;
+    for (size_t i = 0; i < l1_.size(); i++) {
+        if (!l1_[i]) continue;
+        l1_[i] = 0;
+        dirty_l1_.insert(i);
+    }
+    r = co_await add_l1_references(old, -1);
+    if (r == 0) r = co_await do_writeback(true);
+    co_return r;
+}
+
+Task<int> Qcow2Image::amend_header(qcow2::Header h) {
+    if (read_only_) co_return -EBADF;
+    int r = co_await do_writeback(true);
+    if (r < 0) co_return r;
+    if (h.version < 3 && header_.version >= 3) {
+        if (!snapshots_.empty()) co_return -EBUSY;
+        for (size_t i = 0; i < l1_.size(); i++) {
+            if (!(l1_[i] & kOffsetMask)) continue;
+            L2Table* t = nullptr;
+            r = co_await get_l2_at(l1_[i] & kOffsetMask, &t);
+            if (r < 0) co_return r;
+            for (uint64_t e : t->entries)
+                if (!(e & kCompressed) && (e & kZeroFlag)) co_return -EEXIST;
+        }
+        h.incompatible_features = h.compatible_features = h.autoclear_features = 0;
+        h.has_feature_table = false;
+        h.feature_names.clear();
+        h.refcount_order = 4;
+    } else if (h.version >= 3 && header_.version < 3 && g_.cluster_size() >= 8192) {
+        h.has_feature_table = true;
+        h.feature_names = qemu_feature_names();
+    }
+    header_ = std::move(h);
+    r = co_await rewrite_header();
+    if (r == 0) r = co_await sync_file();
+    co_return r;
 }
 
 Task<int> Qcow2Image::preallocate(Preallocation mode) {

@@ -151,10 +151,11 @@ Task<int> Qcow2Image::prepare_refblocks(std::map<uint64_t, int64_t>& deltas, std
 
 // Applies the deltas (taking them out of the map as they are applied),
 // then writes the changed blocks and table entries. Clusters whose count
-// dropped to 0 go to `freed`.
-Task<int> Qcow2Image::apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vector<uint64_t>& freed) {
+// dropped to 0 go to `freed`; decrements that must wait until the header
+// no longer points at an old refcount table go to `later`.
+Task<int> Qcow2Image::apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vector<uint64_t>& freed,
+                                   std::map<uint64_t, int64_t>& later) {
     if (deltas.empty()) co_return 0;
-    std::map<uint64_t, int64_t> later;
     int r = co_await prepare_refblocks(deltas, later);
     if (r < 0) co_return r;
     while (!deltas.empty()) {
@@ -180,7 +181,6 @@ Task<int> Qcow2Image::apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vec
     }
     r = co_await write_dirty_refblocks();
     if (r == 0) r = co_await write_reftable_entries();
-    for (auto [cluster, d] : later) add_delta(cluster, d);
     co_return r;
 }
 

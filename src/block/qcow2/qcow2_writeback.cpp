@@ -90,15 +90,18 @@ Task<int> Qcow2Image::writeback_locked(bool flush_after) {
     for (TableWrite& w : tables)
         (w.is_new ? new_tables : old_tables).push_back({w.offset, w.data.data(), w.data.size()});
     // 1. Counts that go up, and tables nothing on disk points at yet.
-    int r = co_await apply_deltas(inc, freed);
+    std::map<uint64_t, int64_t> later;  // an old refcount table, freed in step 4
+    int r = co_await apply_deltas(inc, freed, later);
     if (r == 0) r = co_await write_tables(std::move(new_tables));
     // 2. All of that (and the data written so far) is on disk.
+    for (auto [cluster, d] : later) dec[cluster] += d;
     if (r == 0 && (references || !dec.empty())) r = co_await sync_file();
     // 3. The references.
     if (r == 0) r = co_await write_tables(std::move(old_tables));
     if (r == 0) r = co_await write_l1_entries(l1);
     // 4. Counts that go down: nothing points at those clusters any more.
-    if (r == 0) r = co_await apply_deltas(dec, freed);
+    std::map<uint64_t, int64_t> unused;
+    if (r == 0) r = co_await apply_deltas(dec, freed, unused);
     if (r == 0 && discard_unmap_) {
         for (uint64_t cluster : freed)  // give the space back to the host; failures do not matter
             co_await file_fallocate(ctx_, io(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
