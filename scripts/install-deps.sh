@@ -7,7 +7,9 @@ packages=(
   # build
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
-  acpica-tools nlohmann-json3-dev
+  acpica-tools nlohmann-json3-dev zlib1g-dev
+  # qemu-img and qemu-io: the referee for kestrel-img and the qcow2 driver
+  qemu-utils
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )
