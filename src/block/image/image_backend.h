@@ -3,11 +3,17 @@
 // a task on the backend's AioContext; the device's queue thread drives it
 // through completion_fd()/process_completions(). Done callbacks run from
 // process_completions() only, even for requests answered without I/O.
+//
+// commit() comes from the monitor's thread: it takes the backend's lock
+// (the queue thread waits at its next call), lets the guest's requests in
+// flight finish (their callbacks still run on the queue thread later) and
+// runs the commit on the same AioContext.
 #include "block/block_backend.h"
 #include "block/block_stats.h"
 #include "block/image/async_image.h"
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace kestrel {
@@ -29,13 +35,15 @@ public:
     const std::string& path() const override { return path_; }
 
     void submit(BlockRequest request) override;
-    void kick() override { ctx_->kick(); }
+    void kick() override;
     int completion_fd() const override { return ctx_->event_fd(); }
     void process_completions() override;
     Stats stats() const override { return stats_.stats(); }
+    ImageSummary summary() const override;
 
     AsyncImage& image() { return *image_; }
     AioContext& context() { return *ctx_; }
+    int commit() override;
 
 private:
     struct Finished {
@@ -45,13 +53,16 @@ private:
         uint64_t start_ns;
     };
     Task<int> run(BlockRequest& request);
+    Task<int> copy_into(AsyncImage& top, AsyncImage& base);
     void finish(BlockRequest request, int result, uint64_t start_ns, BlockOutcome outcome);
 
+    std::mutex lock_;  // queue thread vs commit() from the monitor
     std::unique_ptr<AioContext> ctx_;
     std::unique_ptr<AsyncImage> image_;
     std::string path_;
     CacheMode cache_;
     unsigned active_ = 0;
+    bool polling_ = false;  // inside process_completions()
     std::vector<Finished> finished_;
     BlockStatsRecorder stats_;
 };

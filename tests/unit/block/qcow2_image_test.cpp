@@ -6,6 +6,7 @@
 #include "block/qcow2/qcow2_check.h"
 #include "block/qcow2/qcow2_create.h"
 #include "block/qcow2/qcow2_image.h"
+#include "block/image/image_backend.h"
 #include "block_test_util.h"
 
 #include <fcntl.h>
@@ -282,4 +283,56 @@ TEST_CASE("qcow2: a dirty image is repaired when opened read-write", "[qcow2]") 
     CHECK(res.corruptions == 0);
     CHECK(res.leaks == 0);
     CHECK((qcow2::be64(read_file(path, 72, 8).data()) & qcow2::kIncompatDirty) == 0);
+}
+
+TEST_CASE("qcow2 drives: snapshot=on overlays and commit through the BlockBackend", "[qcow2]") {
+    TempDir dir;
+    std::string raw = make_image(dir.file("disk.raw"), 4 << 20, true);
+    std::vector<uint8_t> original = read_file(raw, 0, 4 << 20);
+    BlockOpenOptions o;
+    o.path = raw;
+    o.snapshot = true;
+    auto disk = open_image_backend(o, "raw");
+    Driver io(*disk);
+    std::vector<uint8_t> data(12288, 0x5a);
+    REQUIRE(io.one(BlockOp::Write, 70000 - 70000 % 512, {iov_of(data)}) == 12288);
+    CHECK(read_file(raw, 0, 4 << 20) == original);  // the image itself is untouched
+    REQUIRE(disk->commit() == 0);
+    std::vector<uint8_t> want = original;
+    std::copy(data.begin(), data.end(), want.begin() + (70000 - 70000 % 512));
+    CHECK(read_file(raw, 0, 4 << 20) == want);
+    std::vector<uint8_t> back(4 << 20);
+    REQUIRE(io.one(BlockOp::Read, 0, {iov_of(back)}) == (4 << 20));
+    CHECK(back == want);  // the emptied overlay reads the committed image
+    disk.reset();
+
+    // A qcow2 image over a qcow2 base: commit fills the base, empties the top.
+    Qcow2CreateOptions c;
+    c.size = 4 << 20;
+    make_qcow2(dir.file("base.qcow2"), c);
+    c.backing_file = "base.qcow2";
+    c.backing_format = "qcow2";
+    std::string top = make_qcow2(dir.file("top.qcow2"), c);
+    o.path = top;
+    o.snapshot = false;
+    disk = open_image_backend(o, "qcow2");
+    CHECK(disk->summary().backing_depth == 1);
+    Driver io2(*disk);
+    REQUIRE(io2.one(BlockOp::Write, 1 << 20, {iov_of(data)}) == 12288);
+    REQUIRE(disk->commit() == 0);
+    REQUIRE(io2.one(BlockOp::Read, 0, {iov_of(back)}) == (4 << 20));
+    CHECK(std::equal(data.begin(), data.end(), back.begin() + (1 << 20)));
+    disk.reset();
+    AioContext ctx;
+    CHECK(check(ctx, dir.file("base.qcow2")).corruptions == 0);
+    CHECK(check(ctx, top).allocated_clusters == 0);
+    auto base = open_rw(ctx, dir.file("base.qcow2"));
+    std::vector<uint8_t> got(12288);
+    std::vector<iovec> iov{{got.data(), got.size()}};
+    REQUIRE(ctx.run(base->read(1 << 20, iov)) == 0);
+    CHECK(got == data);
+
+    o.path = raw;
+    auto plain = open_raw_image(o);
+    CHECK(plain->commit() == -EOPNOTSUPP);  // a raw drive has no backing file
 }
