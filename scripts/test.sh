@@ -55,6 +55,14 @@ echo "== device introspection against QEMU 7.2"
 python3 tests/cli/compare_with_qemu.py build/kestrel 2>&1 | tee "$logs/compare.log" | grep -v '^PASS'
 count_stage compare "$logs/compare.log"
 
+echo "== kestrel-img against qemu-img"
+python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
+count_stage img "$logs/img.log"
+
+echo "== qcow2 crash safety (SIGKILL while writing, judged by qemu-img check)"
+python3 tests/crash/run_crash_tests.py build/tests/crash/qcow2_crash_writer 2>&1 | tee "$logs/crash.log"
+count_stage crash "$logs/crash.log"
+
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
 count_stage guest "$logs/guest.log"
