@@ -110,6 +110,7 @@ int cmd_check(int argc, char** argv) {
     req.force_share = force_share;
     req.cache = cache;
     req.open_backing = false;
+    req.for_repair = repair != Qcow2Repair::None;
     std::unique_ptr<AsyncImage> image = open_for_command(ctx, req);
     auto* q = dynamic_cast<Qcow2Image*>(image.get());
     if (!q) fail("This image format does not support checks", 63);
@@ -135,6 +136,11 @@ int cmd_check(int argc, char** argv) {
             print_human(rep.r);
     }
     std::fflush(stdout);
+    // A repaired image is consistent again: QEMU clears its dirty and corrupt bits.
+    if (r == 0 && repair != Qcow2Repair::None && !rep.r.corruptions && !rep.r.check_errors) {
+        int cleared = ctx.run(q->mark_consistent());
+        if (cleared < 0) r = cleared;
+    }
     int closed = ctx.run(image->close());
     if (r < 0 || rep.r.check_errors) fail(r < 0 ? "Check failed: " + errno_text(r) : "Check failed");
     if (closed < 0) fail("Check failed: " + errno_text(closed));

@@ -133,6 +133,7 @@ std::unique_ptr<AsyncImage> open_for_command(AioContext& ctx, const OpenRequest&
     o.open_backing = r.open_backing;
     o.cache = r.cache;
     o.lock = r.lock;
+    o.for_repair = r.for_repair;
     try {
         return open_image(ctx, o);
     } catch (const Failure&) {

@@ -71,6 +71,7 @@ struct OpenRequest {
     bool open_backing = true;
     CacheMode cache = CacheMode::Writeback;
     bool lock = true;
+    bool for_repair = false;  // check -r
 };
 std::unique_ptr<AsyncImage> open_for_command(AioContext& ctx, const OpenRequest& request);
 

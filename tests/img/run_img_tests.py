@@ -272,6 +272,19 @@ def test_check(pair, root):
     pair.same("check", "leak.qcow2")
     pair.same("check", "-r", "leaks", "--output=json", "leak2.qcow2")
     pair.same("check", "-r", "foo", "leak.qcow2")
+    # Marked corrupt (and dirty): check -r all opens it read-write and clears the bits.
+    for d in (pair.q, pair.k):
+        subprocess.run(["cp", "--sparse=always", os.path.join(d, "clean.qcow2"), os.path.join(d, "marked.qcow2")],
+                       check=True)
+        with open(os.path.join(d, "marked.qcow2"), "r+b") as f:
+            f.seek(72)
+            f.write(struct.pack(">Q", 2))
+    pair.same("info", "marked.qcow2")
+    pair.same("check", "marked.qcow2")
+    pair.same("check", "-r", "all", "marked.qcow2")
+    pair.same("info", "--output=json", "marked.qcow2", ignore_stdout=True)
+    check(not json.loads(q("info", "--output=json", "marked.qcow2", cwd=pair.k))["format-specific"]["data"]["corrupt"],
+          "check -r all left the corrupt bit set")
     for d in (pair.q, pair.k):
         random_raw(os.path.join(d, "r.img"), MiB, 3)
     pair.same("check", "r.img")

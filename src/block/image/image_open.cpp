@@ -71,6 +71,7 @@ std::unique_ptr<AsyncImage> open_chain(AioContext& ctx, const ImageOpenOptions& 
     q.cache = o.cache;
     q.discard_unmap = o.discard_unmap;
     q.l2_cache_bytes = o.l2_cache_bytes;
+    q.for_repair = o.for_repair;
     std::unique_ptr<Qcow2Image> image = Qcow2Image::open(ctx, o.path, std::move(file), q);
     if (o.open_backing && !image->header().backing_file.empty())
         image->set_backing(open_backing_of(ctx, *image, o, seen, depth));

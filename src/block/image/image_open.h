@@ -24,6 +24,8 @@ struct ImageOpenOptions {
     uint64_t l2_cache_bytes = 0;
     // Share write with others (qemu-img -U / force-share).
     bool force_share = false;
+    // check -r: a qcow2 image marked corrupt may be opened read-write.
+    bool for_repair = false;
 };
 
 // "qcow2" when the file starts with a qcow2 header (magic, version >= 2,

@@ -45,6 +45,7 @@ struct Qcow2OpenOptions {
     bool discard_unmap = false;     // discard=unmap: guest discards free clusters
     uint64_t l2_cache_bytes = 0;    // 0: enough for the whole disk, at most 32 MiB (QEMU's default)
     bool repair_dirty = true;       // a dirty image opened read-write has its refcounts rebuilt
+    bool for_repair = false;        // check -r: a corrupt image may be opened read-write
 };
 
 class Qcow2Image final : public AsyncImage {
@@ -95,6 +96,8 @@ public:
     // amend: a new header (compat level, lazy refcounts). Downgrading to
     // v2 fails with -EEXIST when zero clusters exist, -EBUSY with snapshots.
     Task<int> amend_header(qcow2::Header header);
+    // check -r: clears the dirty and corrupt bits after a repair.
+    Task<int> mark_consistent();
     // Allocates every cluster (preallocation=metadata), and reserves
     // (falloc) or writes (full) their space.
     Task<int> preallocate(Preallocation mode);

@@ -210,6 +210,17 @@ Task<int> Qcow2Image::amend_header(qcow2::Header h) {
     co_return r;
 }
 
+Task<int> Qcow2Image::mark_consistent() {
+    if (read_only_) co_return -EBADF;
+    if (!(header_.incompatible_features & (kIncompatDirty | kIncompatCorrupt))) co_return 0;
+    int r = co_await do_writeback(true);
+    if (r < 0) co_return r;
+    header_.incompatible_features &= ~(kIncompatDirty | kIncompatCorrupt);
+    r = co_await rewrite_header();
+    if (r == 0) r = co_await sync_file();
+    co_return r;
+}
+
 Task<int> Qcow2Image::preallocate(Preallocation mode) {
     if (read_only_) co_return -EBADF;
     const uint64_t clusters = g_.cluster_ceil(size()) >> g_.cluster_bits;

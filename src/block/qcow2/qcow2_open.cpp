@@ -61,7 +61,8 @@ Task<void> Qcow2Image::load(const Qcow2OpenOptions& options) {
     Buffer head(std::min<uint64_t>(std::max<uint64_t>(file_.size, 1), kHeadBytes));
     int r = co_await file_read_buf(ctx_, io(), 0, head.data(), head.size());
     if (r < 0) fail(io_error("Could not read qcow2 header", r));
-    header_ = parse_header(head.span().first(std::min<uint64_t>(file_.size, head.size())), !read_only_);
+    header_ = parse_header(head.span().first(std::min<uint64_t>(file_.size, head.size())),
+                           !read_only_ && !options.for_repair);
     g_ = geometry_of(header_);
 
     r = co_await read_table(header_.l1_table_offset, header_.l1_size, l1_);
@@ -128,7 +129,7 @@ Task<void> Qcow2Image::prepare_for_writing(const Qcow2OpenOptions& options) {
         header_.autoclear_features = 0;
         changed = true;
     }
-    if (header_.dirty()) {
+    if (header_.dirty() && !options.for_repair) {  // (check -r repairs it itself)
         if (!options.repair_dirty) fail("Could not repair dirty image: repair not allowed");
         Qcow2CheckResult result;
         int r = co_await qcow2_check(*this, Qcow2Repair::All, result);
