@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 
@@ -192,9 +193,29 @@ def job_result(job, fio, markers, sampler, irqs=None):
     return d
 
 
+def prepare_qcow2(raw, path, empty):
+    """--disk-format qcow2: the filled raw image converted to a qcow2 image
+    with every cluster allocated (preallocation=metadata); qcow2-empty: a
+    new, empty qcow2 image that grows under the guest's writes."""
+    if os.path.exists(path):
+        os.unlink(path)
+    if empty:
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, str(IMAGE_SIZE)], check=True)
+    else:
+        subprocess.run(["qemu-img", "convert", "-O", "qcow2", "-o", "preallocation=metadata", raw, path],
+                       check=True)
+    return path
+
+
 def disk_run(vmm, cfg, logfile):
-    """cfg: kernel, initrd, image, aio, mem, timeout, jobs."""
-    drive = "file=%s,if=virtio,format=raw,cache=none,aio=%s" % (cfg["image"], cfg["aio"])
+    """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs."""
+    image, fmt = cfg["image"], "raw"
+    if cfg.get("format", "raw") != "raw":
+        fmt = "qcow2"
+        image = cfg["image"] + ".qcow2"
+        if cfg["format"] == "qcow2-empty":  # every run starts from an empty image
+            prepare_qcow2(cfg["image"], image, True)
+    drive = "file=%s,if=virtio,format=%s,cache=none,aio=%s" % (image, fmt, cfg["aio"])
     argv = vmm + ["-m", str(cfg["mem"]), "-smp", "1", "-nodefaults", "-display", "none",
                   "-serial", "stdio", "-no-reboot", "-kernel", cfg["kernel"],
                   "-initrd", cfg["initrd"], "-append", APPEND, "-drive", drive]
@@ -246,6 +267,9 @@ def disk(vmms, runs, cfg, logdir, log):
     data = {name: [] for name in vmms}
     log("disk: filling %s (%d MiB)" % (cfg["image"], IMAGE_SIZE >> 20))
     prepare_image(cfg["image"])
+    if cfg.get("format") == "qcow2":
+        log("disk: converting it to a preallocated qcow2 image")
+        prepare_qcow2(cfg["image"], cfg["image"] + ".qcow2", False)
     for i in range(runs):
         for name, vmm in vmms.items():
             logfile = os.path.join(logdir, "disk-%s-%d.log" % (name, i + 1))
@@ -254,4 +278,6 @@ def disk(vmms, runs, cfg, logdir, log):
             log("disk %d/%d %-7s exit %6.1f s  cpu %6.1f s  %s"
                 % (i + 1, runs, name, d["wall_s"], d["cpu_s"], summary(d)))
     os.unlink(cfg["image"])
+    if os.path.exists(cfg["image"] + ".qcow2"):
+        os.unlink(cfg["image"] + ".qcow2")
     return data

@@ -308,7 +308,7 @@ def disk_phase(a, vmms, kernel, logdir):
     chosen = {n: vmms[n] for n in a.disk_vmms.split(",")}
     selected = fio_initrd.select_jobs(a.disk_jobs)
     jobs = len(selected)
-    cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512,
+    cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512, "format": a.disk_format,
            "image": os.path.join(a.disk_dir, "bench-disk.img"),
            "timeout": 120 + jobs * (a.disk_seconds + 20), "jobs": selected}
     mount_debugfs()
@@ -344,6 +344,7 @@ def main(argv):
     p.add_argument("--disk-jobs", default="all", help="(set in the initrd too)")
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
+    p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"])
     a = p.parse_args(argv)
     vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
     tiny, marker, kernel, initrd = copy_inputs(

@@ -104,6 +104,8 @@ def main(argv):
     p.add_argument("--disk-engine", default="libaio", choices=["libaio", "io_uring"],
                    help="fio's ioengine in the guest")
     p.add_argument("--disk-aio", default="io_uring", help="-drive aio= for both VMMs")
+    p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"],
+                   help="the disk: raw; qcow2 with every cluster allocated; an empty qcow2 per run")
     p.add_argument("--disk-dir", default="/tmp", help="folder of the raw image on the "
                    "KVM host (O_DIRECT must work there: not tmpfs)")
     p.add_argument("--disk-jobs", default="all",
@@ -144,7 +146,7 @@ def main(argv):
                     a.disk_seconds, a.disk_engine, disk_jobs),
                 "--disk-runs", str(a.disk_runs), "--disk-seconds", str(a.disk_seconds),
                 "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
-                "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir,
+                "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir, "--disk-format", a.disk_format,
                 "--disk-jobs", a.disk_jobs]
     started = time.monotonic()
     status = kvmhost.run(cmd, results, timeout=a.timeout)

@@ -24,6 +24,7 @@ ALLOWED = {
     "monitor": ["config", "devices", "virtio", "model", "vcpu", "chardev", "block", "kvm", "base"],
     "machine": ["monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "kvm",
                 "base"],
+    "img": ["block", "base"],  # kestrel-img, a program of its own
     "main": ["machine", "monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block",
              "kvm", "base"],
 }

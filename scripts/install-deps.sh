@@ -12,6 +12,8 @@ packages=(
   clang libclang-rt-14-dev
   # the kernel cache: every compression a bzImage may use, xxHash for keys and checksums
   zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
+  # qemu-img and qemu-io: the referee for kestrel-img and the qcow2 driver
+  qemu-utils
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

@@ -62,6 +62,13 @@ count_stage sandbox "$logs/sandbox.log"
 echo "== resource bounds under monitor abuse"
 python3 tests/cli/resource_bounds.py build/kestrel 2>&1 | tee "$logs/bounds.log" | grep -v '^PASS'
 count_stage bounds "$logs/bounds.log"
+echo "== kestrel-img against qemu-img"
+python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
+count_stage img "$logs/img.log"
+
+echo "== qcow2 crash safety (SIGKILL while writing, judged by qemu-img check)"
+python3 tests/crash/run_crash_tests.py build/tests/crash/qcow2_crash_writer 2>&1 | tee "$logs/crash.log"
+count_stage crash "$logs/crash.log"
 
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"

@@ -30,8 +30,9 @@ struct BlockOpenOptions {
     CacheMode cache = CacheMode::Writeback;
     AioMode aio = AioMode::Threads;
     bool discard_unmap = false;  // discard=unmap (default ignore)
-    bool snapshot = false;       // snapshot=on: writes go to a temporary copy
+    bool snapshot = false;       // snapshot=on: writes go to a temporary qcow2 overlay
     bool lock = true;            // QEMU's file locking (two writers refuse)
+    uint64_t l2_cache_bytes = 0; // qcow2 l2-cache-size=; 0: QEMU's default
 };
 
 enum class BlockOp { Read, Write, Flush, Discard, WriteZeroes };
@@ -81,11 +82,34 @@ public:
         uint64_t last_completion_ns = 0; // CLOCK_MONOTONIC; 0 = none yet (idle_time_ns)
     };
     virtual Stats stats() const = 0;
+
+    // The image as the monitors show it (query-block's "image", "drv",
+    // "backing_file"): a raw file unless a format driver says more.
+    struct ImageSummary {
+        std::string format = "raw";
+        uint64_t cluster_size = 0;          // 0: none (raw)
+        std::string backing_file;           // as the image names it
+        std::string full_backing_file;      // resolved from the image's folder
+        std::string backing_format;
+        unsigned backing_depth = 0;         // images below this one
+    };
+    virtual ImageSummary summary() const { return {}; }
+
+    // HMP commit, from the monitor's thread: writes what the top image
+    // holds into its backing file and empties it. 0, or -errno (-ENOTSUP
+    // without a backing file).
+    virtual int commit() { return -95; /* EOPNOTSUPP */ }
 };
 
-// Opens a raw image. Throws std::runtime_error with QEMU's texts, e.g.
+// Opens a raw image (snapshot=on is open_image_backend's). Throws
+// std::runtime_error with QEMU's texts, e.g.
 //   Could not open 'x.img': No such file or directory
 //   Failed to get "write" lock\nIs another process using the image [x.img]?
 std::unique_ptr<BlockBackend> open_raw_image(const BlockOpenOptions& options);
+
+// Opens a qcow2 image with its backing chain, or any image (format "raw"
+// or "qcow2") with snapshot=on under a temporary qcow2 overlay, as QEMU
+// does. Throws std::runtime_error with QEMU's texts.
+std::unique_ptr<BlockBackend> open_image_backend(const BlockOpenOptions& options, const std::string& format);
 
 } // namespace kestrel

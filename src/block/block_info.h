@@ -18,6 +18,11 @@ struct BlockDeviceInfo {
     std::string node_name;     // "#blockNNN" as QEMU autogenerates
     std::string file;          // image path
     std::string format = "raw";
+    uint64_t cluster_size = 0;       // qcow2 (query-block image "cluster-size")
+    std::string backing_file;        // as the image names it ("" = none)
+    std::string full_backing_file;
+    std::string backing_format;
+    unsigned backing_file_depth = 0;
     bool read_only = false;
     bool writeback = true;     // cache.writeback
     bool direct = false;       // cache.direct
@@ -48,6 +53,10 @@ class BlockService {
 public:
     virtual ~BlockService() = default;
     virtual std::vector<BlockDeviceInfo> block_devices() const = 0;
+    // HMP commit DEVICE|all: the drive's top image (a snapshot=on overlay,
+    // or a qcow2 image) into its backing file. 0 or -errno; throws
+    // std::invalid_argument("Device 'X' not found").
+    virtual int commit(const std::string& device) = 0;
 };
 
 // The disks a machine's BlockService reports; none without one.

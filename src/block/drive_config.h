@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace kestrel {
@@ -12,9 +13,10 @@ struct DriveConfig {
     std::string interface;      // "virtio" | "none"
     unsigned index = 0;         // index=, else the first free one on that interface
     std::string file;           // empty only for an empty if=none drive (no device may use it)
-    // "raw", or empty when format= was not given: the opener probes and,
-    // finding a raw image, prints image_probe_warning(file).
+    // "raw" or "qcow2", or empty when format= was not given: the opener
+    // probes and, finding a raw image, prints image_probe_warning(file).
     std::string format;
+    uint64_t l2_cache_size = 0;      // l2-cache-size= (qcow2), bytes; 0: QEMU's default
     // cache= as QEMU resolves it (writeback: writeback on; none: direct;
     // writethrough: writeback off; directsync: direct, writeback off;
     // unsafe: no-flush), then cache.writeback/direct/no-flush= override.

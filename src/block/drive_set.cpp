@@ -1,8 +1,10 @@
 #include "block/drive_set.h"
 
 #include "block/block_stats.h"
+#include "block/image/image_open.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -29,9 +31,13 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     o.aio = aio_mode(d.aio);
     o.discard_unmap = d.discard == "unmap";
     o.snapshot = d.snapshot;
+    o.l2_cache_bytes = d.l2_cache_size;
     try {
-        std::shared_ptr<BlockBackend> backend = open_raw_image(o);
-        if (d.format.empty()) std::cerr << image_probe_warning(d.file);
+        std::string format = d.format.empty() ? probe_image_format(d.file) : d.format;
+        std::shared_ptr<BlockBackend> backend = format == "qcow2" || (d.snapshot && !d.read_only)
+                                                    ? open_image_backend(o, format)
+                                                    : open_raw_image(o);
+        if (format == "raw" && d.format.empty()) std::cerr << image_probe_warning(d.file);
         return backend;
     } catch (const std::exception& e) {
         throw std::runtime_error(d.location + ": " + e.what());
@@ -79,6 +85,19 @@ std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::s
     return o.backend;
 }
 
+int DriveSet::commit(const std::string& device) {
+    if (device == "all") {
+        for (Open& o : open_) {
+            int r = o.backend->commit();
+            if (r < 0 && r != -ENOTSUP) return r;
+        }
+        return 0;
+    }
+    for (Open& o : open_)
+        if (o.drive->id == device) return o.backend->commit();
+    throw std::invalid_argument("Device '" + device + "' not found");
+}
+
 std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
     std::vector<BlockDeviceInfo> out;
     for (const Open& o : open_) {
@@ -95,6 +114,13 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.no_flush = d.cache_no_flush;
         b.discard = d.discard;
         b.virtual_size = o.backend->size();
+        BlockBackend::ImageSummary image = o.backend->summary();
+        b.format = image.format;
+        b.cluster_size = image.cluster_size;
+        b.backing_file = image.backing_file;
+        b.full_backing_file = image.full_backing_file;
+        b.backing_format = image.backing_format;
+        b.backing_file_depth = image.backing_depth;
         struct stat st{};
         if (stat(d.file.c_str(), &st) == 0) {
             b.actual_size = uint64_t(st.st_blocks) * 512;

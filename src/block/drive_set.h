@@ -23,6 +23,7 @@ public:
     std::shared_ptr<BlockBackend> open(const std::string& id, const std::string& qdev);
 
     std::vector<BlockDeviceInfo> block_devices() const override;
+    int commit(const std::string& device) override;
 
 private:
     struct Open {

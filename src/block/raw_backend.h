@@ -17,8 +17,7 @@ namespace kestrel {
 
 struct RawBackendSetup {
     std::string path;
-    ImageFile image;       // where I/O goes (the temporary copy with snapshot=on)
-    UniqueFd locked_base;  // snapshot=on: the image itself, holding its locks
+    ImageFile image;
     bool read_only = false;
     CacheMode cache = CacheMode::Writeback;
     bool discard_unmap = false;

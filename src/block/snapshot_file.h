@@ -1,20 +1,15 @@
 #pragma once
-// snapshot=on for raw images: the guest writes to a private copy of the
-// image, an unlinked temporary file in $TMPDIR (default /var/tmp, as QEMU
-// puts its temporary overlay), which disappears when kestrel exits. The copy
-// is a reflink when the file system can (FICLONE); otherwise only the data
-// extents are copied (SEEK_DATA/SEEK_HOLE, copy_file_range, falling back to
-// read/write that skips zero blocks), so sparse images stay cheap. Unlike
-// QEMU's qcow2 overlay the copy costs time proportional to the data.
+// The temporary file behind snapshot=on: an unlinked file in $TMPDIR
+// (default /var/tmp, where QEMU puts its overlay), gone when kestrel exits.
+// open_image_backend() makes it a qcow2 overlay over the drive's image.
 #include "base/unique_fd.h"
 
-#include <cstdint>
 #include <string>
 
 namespace kestrel {
 
-// Returns the copy, open read-write without cache flags. Throws
-// std::runtime_error naming path on failure.
-UniqueFd make_snapshot_copy(int base_fd, uint64_t size, const std::string& path);
+// An unlinked read-write file. Throws std::runtime_error
+// "Could not create temporary snapshot of 'PATH': ..." naming the image.
+UniqueFd create_unlinked_temp(const std::string& path);
 
 } // namespace kestrel

@@ -71,6 +71,7 @@ struct Config {
     bool debug_threads = false;  // -name debug-threads=on
     std::string uuid;        // canonical lower-case text, empty if not given
     bool no_reboot = false;
+    bool snapshot = false;   // -snapshot: snapshot=on for every -drive that does not say
     bool no_shutdown = false;
     bool start_paused = false;  // -S
     bool daemonize = false;

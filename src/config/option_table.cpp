@@ -51,6 +51,8 @@ void set_logfile(ParseState& st, const ArgToken& t) {
     st.cfg.logfile = *t.value;
 }
 
+void set_snapshot(ParseState& st, const ArgToken&) { st.cfg.snapshot = true; }
+
 void set_no_reboot(ParseState& st, const ArgToken&) {
     st.cfg.no_reboot = true;
 }
@@ -138,7 +140,10 @@ constexpr OptionDef kOptions[] = {
      "       [,aio=threads|native|io_uring]\n"
      "       [,readonly=on|off][,discard=ignore|unmap]\n"
      "                use 'file' as a drive image\n"
-     "                (kestrel: if=virtio or if=none, format=raw, media=disk)\n"},
+     "                (kestrel: if=virtio or if=none, format=raw|qcow2, media=disk;\n"
+     "                qcow2 also takes l2-cache-size=)\n"},
+    {"snapshot", false, set_snapshot, Section::Block,
+     "-snapshot       write to temporary files instead of disk image files\n"},
     {"display", true, handle_display, Section::Display,
      "-display none\n"
      "                select display backend type (kestrel has no graphical display)\n"},

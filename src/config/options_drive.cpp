@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kDriveKeys[] = {
     "file", "if", "format", "index", "media", "id", "cache", "cache.writeback",
     "cache.direct", "cache.no-flush", "aio", "readonly", "read-only", "snapshot", "serial",
-    "discard",
+    "discard", "l2-cache-size",
 };
 
 // -drive keys QEMU 7.2 has and kestrel does not implement yet.
@@ -130,13 +130,24 @@ void check_format(const DriveOpts& o, DriveConfig& d) {
     const std::string* format = o.get("format");
     if (!format)
         return;
-    if (*format == "qcow2" || *format == "qcow" || *format == "vmdk" || *format == "vdi" ||
-        *format == "vhdx" || *format == "vpc" || *format == "qed" || *format == "luks")
+    if (*format == "qcow" || *format == "vmdk" || *format == "vdi" || *format == "vhdx" || *format == "vpc" ||
+        *format == "qed" || *format == "luks")
         throw ConfigError("image format '" + *format +
-                          "' is not supported by kestrel yet (only format=raw is)");
-    if (*format != "raw")
+                          "' is not supported by kestrel yet (format=raw and format=qcow2 are)");
+    if (*format != "raw" && *format != "qcow2")
         throw ConfigError("Unknown driver '" + *format + "'");
     d.format = *format;
+}
+
+// l2-cache-size= belongs to the qcow2 driver (QEMU's size syntax).
+void set_l2_cache_size(const DriveOpts& o, DriveConfig& d) {
+    const std::string* text = o.get("l2-cache-size");
+    if (!text)
+        return;
+    if (d.format != "qcow2")
+        throw ConfigError("Block format '" + (d.format.empty() ? std::string("raw") : d.format) +
+                          "' does not support the option 'l2-cache-size'");
+    d.l2_cache_size = qopts::parse_size("l2-cache-size", *text);
 }
 
 void set_discard(const DriveOpts& o, DriveConfig& d) {
@@ -156,7 +167,8 @@ void check_unknown_keys(const DriveOpts& o) {
         if (contains(kUnsupportedQemuKeys, key) || key.starts_with("throttling.") ||
             key.starts_with("stats-") || key.starts_with("file."))
             throw ConfigError("drive option '" + key + "' is not supported by kestrel yet");
-        throw ConfigError("Block format 'raw' does not support the option '" + key + "'");
+        throw ConfigError("Block format '" + std::string(o.get("format") ? *o.get("format") : "raw") +
+                          "' does not support the option '" + key + "'");
     }
 }
 
@@ -175,7 +187,7 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     DriveConfig d;
     d.location = p.location;
     d.read_only = o.flag("read-only", false);
-    d.snapshot = o.flag("snapshot", false);
+    d.snapshot = o.flag("snapshot", cfg.snapshot);  // -snapshot, unless snapshot= says otherwise
     if (const std::string* media = o.get("media")) {
         if (*media == "cdrom")
             throw ConfigError("media=cdrom is not supported by kestrel yet (it has no CD-ROM drive)");
@@ -199,6 +211,7 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     if (d.aio == "native" && !d.cache_direct)
         throw ConfigError("aio=native was specified, but it requires cache.direct=on, which was not specified.");
     set_discard(o, d);
+    set_l2_cache_size(o, d);
     check_unknown_keys(o);
     return d;
 }

@@ -98,9 +98,12 @@ CASES = [
     ("serial on an unknown chardev", ["-serial", "chardev:zz"],
      "-serial chardev:zz: could not connect serial device to character backend 'chardev:zz'", True),
     # Disks: every error is found before any image is opened or created.
-    ("qcow2 drive", ["-drive", "file={work}/disk.img,format=qcow2,if=virtio"],
-     "-drive file={work}/disk.img,format=qcow2,if=virtio: image format 'qcow2' is not supported "
-     "by kestrel yet (only format=raw is)", True, ["{work}/disk.img"]),
+    ("vmdk drive", ["-drive", "file={work}/disk.img,format=vmdk,if=virtio"],
+     "-drive file={work}/disk.img,format=vmdk,if=virtio: image format 'vmdk' is not supported "
+     "by kestrel yet (format=raw and format=qcow2 are)", True, ["{work}/disk.img"]),
+    ("qcow2 option on a raw drive", ["-drive", "file={work}/disk.img,format=raw,if=virtio,l2-cache-size=1M"],
+     "-drive file={work}/disk.img,format=raw,if=virtio,l2-cache-size=1M: Block format 'raw' does not "
+     "support the option 'l2-cache-size'", True, ["{work}/disk.img"]),
     ("drive on the default IDE interface", ["-drive", "file={work}/disk.img,format=raw"],
      "-drive file={work}/disk.img,format=raw: kestrel has no IDE controller yet (if=ide is the "
      "default; use if=virtio, or if=none with -device virtio-blk-pci,drive=ID)", True,

@@ -85,8 +85,18 @@ def build_disk(name, spec, workdir):
             with open(full, "w") as f:
                 f.write(text)
     out = os.path.join(workdir, name + ".img")
-    assets.make_disk_image(out, assets.parse_size(spec.get("size", "64M")),
-                           spec.get("fs", "ext4"), source)
+    size = assets.parse_size(spec.get("size", "64M"))
+    if spec.get("format", "raw") == "qcow2":
+        # An empty, growing qcow2 image (with its file system converted in).
+        qcow2 = os.path.join(workdir, name + ".qcow2")
+        if spec.get("fs", "ext4") == "raw" and not source:
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", qcow2, str(size)], check=True)
+        else:
+            assets.make_disk_image(out, size, spec.get("fs", "ext4"), source)
+            subprocess.run(["qemu-img", "convert", "-O", "qcow2", out, qcow2], check=True)
+            os.unlink(out)
+        return qcow2
+    assets.make_disk_image(out, size, spec.get("fs", "ext4"), source)
     return out
 
 

@@ -14,7 +14,9 @@ Scenario file keys (see tests/README.md for the full description):
   timeout      seconds
   [[checks]]   name, regex (one group), and any of: equals, min, max,
                near_host_time (seconds), count
-  [disks.NAME] size ("64M"), fs ("ext4"|"raw"), files = {path = text}
+  [disks.NAME] size ("64M"), fs ("ext4"|"raw"), files = {path = text},
+               format ("raw"|"qcow2": the image file's format, made with
+               Debian's qemu-img)
   guest_files  {path = text} added to the guest initramfs
   driver       host command run beside the VMM (same placeholders; a QMP
                or HMP client): its output goes to RESULTS/NAME/driver.log,
@@ -36,7 +38,7 @@ SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
                  "disks", "guest_files", "driver"}
 CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count"}
-DISK_KEYS = {"size", "fs", "files"}
+DISK_KEYS = {"size", "fs", "files", "format"}
 
 
 class ScenarioError(Exception):

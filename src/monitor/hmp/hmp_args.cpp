@@ -62,11 +62,13 @@ HmpArgValue parse_one(const HmpCommand& cmd, HmpArg kind, std::string_view& text
         if (text.empty()) return std::monostate{};
         return parse_hmp_expression(text, ctx.registers());
     case HmpArg::String:
-    case HmpArg::Filename: {
+    case HmpArg::Filename:
+    case HmpArg::Device: {
         auto word = parse_hmp_string(text);
         if (!word)
-            throw HmpArgError(command_name(cmd) +
-                              (kind == HmpArg::String ? ": string expected" : ": filename expected"));
+            throw HmpArgError(command_name(cmd) + (kind == HmpArg::String     ? ": string expected"
+                                                   : kind == HmpArg::Filename ? ": filename expected"
+                                                                              : ": block device name expected"));
         return *word;
     }
     case HmpArg::AllFlag:

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
 #include <fmt/format.h>
 
 namespace kestrel {
@@ -150,6 +152,19 @@ void hmp_info_blockstats(HmpContext& ctx, const HmpCall&) {
                               b.device, b.rd_bytes, b.wr_bytes, b.rd_operations, b.wr_operations,
                               b.flush_operations, b.wr_total_time_ns, b.rd_total_time_ns,
                               b.flush_total_time_ns, b.rd_merged, b.wr_merged, b.idle_time_ns.value_or(0)));
+    }
+}
+
+// "commit device|all": QEMU prints nothing on success.
+void hmp_commit(HmpContext& ctx, const HmpCall& call) {
+    std::string device = call.text(0);
+    BlockService* block = ctx.vm().services().find<BlockService>();
+    try {
+        if (!block) throw std::invalid_argument("Device '" + device + "' not found");
+        int r = block->commit(device);
+        if (r < 0) ctx.print("'commit' error for '" + device + "': " + std::strerror(-r) + "\n");
+    } catch (const std::invalid_argument& e) {
+        ctx.print(std::string(e.what()) + "\n");
     }
 }
 

@@ -26,6 +26,7 @@ enum class HmpArg {
     OptExpr,    // the same, may be absent
     String,     // word or "quoted"  ("<cmd>: string expected")
     Filename,   // the same          ("<cmd>: filename expected")
+    Device,     // the same          ("<cmd>: block device name expected")
     AllFlag,    // optional "-a"
     OptRest,    // the rest of the line, may be absent
 };
@@ -69,6 +70,7 @@ const std::vector<HmpCommand>& hmp_info_commands();
 const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmemsave
 void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
+void hmp_commit(HmpContext& ctx, const HmpCall& call);
 
 // The command called `name` (or one of its aliases) in `table`.
 const HmpCommand* find_hmp_command(const std::vector<HmpCommand>& table, std::string_view name);

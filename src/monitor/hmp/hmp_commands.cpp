@@ -102,6 +102,8 @@ std::vector<HmpCommand> build_table() {
     using A = HmpArg;
     std::vector<HmpCommand> table{
         {"balloon", {A::Expr}, "target", "request VM to change its memory allocation (in MB)", balloon},
+        {"commit", {A::Device}, "device|all",
+         "commit changes to the disk images (if -snapshot is used) or backing files", hmp_commit},
         {"cont|c", {}, "", "resume emulation", cont},
         {"cpu", {A::Expr}, "index", "set the default CPU", cpu},
         {"device_add", {A::String}, "driver[,prop=value][,...]", "add device, like -device on the command line",

@@ -20,6 +20,12 @@ Json image_info(const BlockDeviceInfo& b) {
     image["dirty-flag"] = false;
     image["actual-size"] = b.actual_size;
     image["virtual-size"] = b.virtual_size;
+    if (b.cluster_size) image["cluster-size"] = b.cluster_size;
+    if (!b.backing_file.empty()) {
+        image["backing-filename"] = b.backing_file;
+        image["full-backing-filename"] = b.full_backing_file;
+        if (!b.backing_format.empty()) image["backing-filename-format"] = b.backing_format;
+    }
     return image;
 }
 
@@ -30,7 +36,8 @@ Json inserted_info(const BlockDeviceInfo& b) {
         in["node-name"] = b.node_name;
     in["ro"] = b.read_only;
     in["drv"] = b.format;
-    in["backing_file_depth"] = 0;
+    if (!b.backing_file.empty()) in["backing_file"] = b.backing_file;
+    in["backing_file_depth"] = b.backing_file_depth;
     in["encrypted"] = false;
     in["detect_zeroes"] = "off";
     for (const char* limit : {"bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr"})

@@ -110,9 +110,15 @@ TEST_CASE("-drive short-form booleans warn as QEMU", "[drive][config]") {
 
 TEST_CASE("-drive errors", "[drive][config]") {
     auto err = [](const std::string& opts) { return parse_error({"-drive", opts}); };
-    CHECK(err("file=a,format=qcow2,if=virtio") ==
-          "-drive file=a,format=qcow2,if=virtio: image format 'qcow2' is not supported by kestrel yet "
-          "(only format=raw is)");
+    CHECK(err("file=a,format=vmdk,if=virtio") ==
+          "-drive file=a,format=vmdk,if=virtio: image format 'vmdk' is not supported by kestrel yet "
+          "(format=raw and format=qcow2 are)");
+    CHECK(err("file=a,format=raw,if=virtio,l2-cache-size=1M") ==
+          "-drive file=a,format=raw,if=virtio,l2-cache-size=1M: Block format 'raw' does not support the "
+          "option 'l2-cache-size'");
+    CHECK(err("file=a,format=qcow2,if=virtio,l2-cache-size=1X") ==
+          "-drive file=a,format=qcow2,if=virtio,l2-cache-size=1X: Parameter 'l2-cache-size' expects a "
+          "non-negative number below 2^64");
     CHECK(err("file=a,format=foo,if=virtio") == "-drive file=a,format=foo,if=virtio: Unknown driver 'foo'");
     CHECK(err("file=a,format=raw") ==
           "-drive file=a,format=raw: kestrel has no IDE controller yet (if=ide is the default; use "

@@ -6,6 +6,7 @@
 //   -device virtio-blk-pci,drive=d2,id=blk2                 (32 MiB)
 #include "monitor/vm_control.h"
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,15 @@ public:
     std::vector<PciFunctionInfo> pci_functions() const override { return {}; }
     std::vector<ChardevInfo> chardevs() const override { return {}; }
     std::vector<BlockDeviceInfo> block_devices() const override { return disks; }
+    std::vector<std::string> commits;  // devices HMP commit asked for
+    int commit_result = 0;
+    int commit(const std::string& device) override {
+        bool known = device == "all";
+        for (const BlockDeviceInfo& d : disks) known |= d.device == device;
+        if (!known) throw std::invalid_argument("Device '" + device + "' not found");
+        commits.push_back(device);
+        return commit_result;
+    }
     const ServiceRegistry& services() const override { return registry; }
     std::string info_text(std::string_view) override { return ""; }
     void set_log_items(const std::string&) override {}

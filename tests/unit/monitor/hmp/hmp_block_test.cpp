@@ -151,3 +151,15 @@ TEST_CASE("info blockstats prints the device counters", "[drive][hmp]") {
              "wr_total_time_ns=11 rd_total_time_ns=22 flush_total_time_ns=33 rd_merged=4 wr_merged=5 "
              "idle_time_ns=123456\n")));
 }
+
+TEST_CASE("commit asks the block service, and prints QEMU's errors", "[drive][hmp]") {
+    BlockMonitor m;
+    m.vm.disks = {qemu_virtio0(), qemu_d2()};
+    CHECK(m.run("commit virtio0").empty());  // QEMU prints nothing on success
+    CHECK(m.run("commit all").empty());
+    CHECK(m.vm.commits == std::vector<std::string>{"virtio0", "all"});
+    CHECK(m.run("commit nope") == crlf("Device 'nope' not found\n"));
+    m.vm.commit_result = -95;
+    CHECK(m.run("commit d2") == crlf("'commit' error for 'd2': Operation not supported\n"));
+    CHECK(m.run("commit") == crlf("commit: block device name expected\nTry \"help commit\" for more information\n"));
+}
