@@ -39,6 +39,13 @@ struct MonitorConfig {
 
 
 
+// One -fw_cfg file, its contents read while the command line is parsed.
+struct FwCfgFileConfig {
+    std::string location;  // "-fw_cfg name=opt/x,string=y", for later errors
+    std::string name;
+    std::vector<uint8_t> data;
+};
+
 enum class DisplayKind { Default, None, Nographic };
 
 struct Config {
@@ -63,6 +70,7 @@ struct Config {
     std::vector<DeviceConfig> board_devices;
     std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
+    std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
     DisplayKind display = DisplayKind::Default;
     std::string name;        // -name guest=
     std::string process_name;  // -name process=

@@ -161,6 +161,11 @@ constexpr OptionDef kOptions[] = {
      "-append cmdline use 'cmdline' as kernel command line\n"},
     {"initrd", true, set_initrd, Section::Boot,
      "-initrd file    use 'file' as initial ram disk\n"},
+    {"fw_cfg", true, handle_fw_cfg, Section::Debug,
+     "-fw_cfg [name=]<name>,file=<file>\n"
+     "                add named fw_cfg entry with contents from file\n"
+     "-fw_cfg [name=]<name>,string=<str>\n"
+     "                add named fw_cfg entry with contents from string\n"},
     {"serial", true, handle_serial, Section::Debug,
      "-serial dev     redirect the serial port to char device 'dev'\n"
      "                (COM1..COM4 in order; 'dev' is stdio, null, none, pty, file:PATH,\n"

@@ -160,6 +160,7 @@ void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
 void handle_global(ParseState& st, const ArgToken& tok);          // -global
+void handle_fw_cfg(ParseState& st, const ArgToken& tok);          // -fw_cfg
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
