@@ -1,7 +1,9 @@
 #include "machine/pc_machine.h"
 
-#include "machine/boot/linux_boot.h"
+#include "machine/boot/boot_image.h"
+#include "devices/fw_cfg/fw_cfg.h"
 #include "devices/power_button.h"
+#include "machine/fw_cfg_items.h"
 #include "machine/pc_board.h"
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
@@ -24,7 +26,7 @@
 namespace kestrel {
 namespace {
 
-std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
+std::unique_ptr<BootImage> check_boot_inputs(const Config& cfg) {
     validate_cpu_config(cfg.cpu);
     if (cfg.boot.kernel.empty()) {
         if (!cfg.start_paused)
@@ -32,10 +34,7 @@ std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
                                      "(firmware boot is not available yet)");
         return nullptr;
     }
-    LinuxBootParams params{cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append, 0};
-    auto image = std::make_unique<LinuxImage>(LinuxImage::open(params));
-    image->check_fits(pc::ram_below_4g(cfg.memory.size));
-    return image;
+    return BootImage::open({cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append}, pc::ram_below_4g(cfg.memory.size));
 }
 
 const char* shutdown_reason(ShutdownCause cause) {
@@ -78,6 +77,7 @@ PcMachine::PcMachine(const Config& cfg)
       vm_(kvm_, memory_) {
     try {
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
+        if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) add_pc_fw_cfg_items(*fw_cfg, cfg_, memory_);
         create_vcpus();
         load_boot_state();
         watch_signals();
@@ -116,14 +116,21 @@ void PcMachine::create_vcpus() {
 }
 
 // What firmware would leave behind at power-on: the kernel and its boot
-// data in RAM, ACPI tables, and the BSP at the kernel's 64-bit entry.
+// data in RAM and fw_cfg, ACPI tables, and the BSP at the kernel's entry
+// (64-bit for Linux, 32-bit protected mode for multiboot and PVH).
 void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
     uint64_t rsdp = board_->write_acpi_tables();
     if (!kernel_) return;
-    write_long_mode_tables(memory_);
-    LinuxBootInfo boot = kernel_->load_into(memory_, rsdp);
-    set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
+    BootEntry entry = kernel_->load_into(memory_, rsdp);
+    if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) kernel_->publish(*fw_cfg, memory_.below_4g());
+    if (entry.mode == BootEntry::Mode::Long64) {
+        write_long_mode_tables(memory_);
+        set_long_mode_registers(vcpus_[0]->fd(), {entry.ip, entry.rsi});
+    } else {
+        write_protected_mode_gdt(memory_);
+        set_protected_mode_registers(vcpus_[0]->fd(), {uint32_t(entry.ip), entry.eax, entry.ebx});
+    }
 }
 
 void PcMachine::open_backends() {

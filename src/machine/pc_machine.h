@@ -19,7 +19,7 @@
 namespace kestrel {
 
 struct PcBoard;
-class LinuxImage;
+class BootImage;
 class EventSink;
 class Monitors;
 class VmController;
@@ -80,7 +80,7 @@ private:
     void on_signal(int signo, int sender_pid);
 
     const Config& cfg_;
-    std::unique_ptr<LinuxImage> kernel_;
+    std::unique_ptr<BootImage> kernel_;
     KvmSystem kvm_;
     GuestMemory memory_;
     Vm vm_;

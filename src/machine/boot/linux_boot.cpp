@@ -1,5 +1,6 @@
 #include "machine/boot/linux_boot.h"
 
+#include "devices/fw_cfg/fw_cfg.h"
 #include "machine/boot/e820.h"
 #include "machine/boot/file_bytes.h"
 #include "kvm/pc_memory_map.h"
@@ -50,27 +51,35 @@ void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_
 } // namespace
 
 LinuxImage LinuxImage::open(const LinuxBootParams& params) {
-    LinuxImage img;
-    img.params_ = params;
-    if (int err = read_file_bytes(params.kernel, img.kernel_))
+    std::vector<uint8_t> kernel;
+    if (int err = read_file_bytes(params.kernel, kernel))
         throw std::runtime_error(
             fmt::format("could not load kernel '{}': {}", params.kernel, std::strerror(err)));
-    img.header_ = parse_setup_header(img.kernel_, params.kernel);
+    return from_bytes(params, std::move(kernel));
+}
+
+LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel) {
+    LinuxImage img;
+    img.params_ = params;
+    img.header_ = parse_setup_header(kernel, params.kernel);
+    img.kernel_ = std::make_shared<const std::vector<uint8_t>>(std::move(kernel));
     uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
     if (params.cmdline.size() > limit)
         throw std::runtime_error(fmt::format(
             "kernel command line is too long: {} bytes, kernel '{}' accepts at most {}",
             params.cmdline.size(), params.kernel, limit));
+    std::vector<uint8_t> initrd;
     if (!params.initrd.empty()) {
-        if (int err = read_file_bytes(params.initrd, img.initrd_))
-            throw std::runtime_error(fmt::format("could not load initial ram disk '{}': {}",
-                                                 params.initrd, std::strerror(err)));
+        if (int err = read_file_bytes(params.initrd, initrd))
+            throw std::runtime_error(
+                fmt::format("error reading initrd {}: {}", params.initrd, std::strerror(err)));
     }
+    img.initrd_ = std::make_shared<const std::vector<uint8_t>>(std::move(initrd));
     return img;
 }
 
 uint64_t LinuxImage::kernel_end() const {
-    const uint64_t loaded_end = pc::KERNEL_LOAD_ADDR + (kernel_.size() - header_.setup_bytes());
+    const uint64_t loaded_end = pc::KERNEL_LOAD_ADDR + (kernel_->size() - header_.setup_bytes());
     if (header_.init_size == 0) return loaded_end;
     // Where the kernel decompresses itself: the load address rounded up to
     // kernel_alignment if relocatable, but never below pref_address.
@@ -84,7 +93,7 @@ uint64_t LinuxImage::kernel_end() const {
 InitrdPlacement LinuxImage::place_initrd(uint64_t ram_below_4g) const {
     if (params_.initrd.empty()) return {0, 0};
     const uint64_t limit = std::min<uint64_t>(uint64_t(header_.initrd_addr_max) + 1, ram_below_4g);
-    const uint64_t size = initrd_.size();
+    const uint64_t size = initrd_->size();
     const uint64_t low = align_up(kernel_end(), PAGE);
     const uint64_t max = limit > low ? limit - low : 0;
     if (size > max)
@@ -107,7 +116,7 @@ void LinuxImage::check_fits(uint64_t ram_below_4g) const {
 std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlacement initrd,
                                            uint64_t rsdp_addr) const {
     std::vector<uint8_t> page(ZERO_PAGE_SIZE, 0);
-    std::copy(kernel_.begin() + HDR_START, kernel_.begin() + header_.header_end,
+    std::copy(kernel_->begin() + HDR_START, kernel_->begin() + header_.header_end,
               page.begin() + HDR_START);
     page[TYPE_OF_LOADER] = LOADER_UNDEFINED;
     page[LOADFLAGS] = uint8_t(header_.loadflags | LOADED_HIGH | CAN_USE_HEAP);
@@ -120,13 +129,13 @@ std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlaceme
     return page;
 }
 
-LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) const {
+LinuxBootInfo LinuxImage::load_linux_into(const GuestMemory& mem, uint64_t rsdp_addr) const {
     check_fits(mem.below_4g());
     InitrdPlacement initrd = place_initrd(mem.below_4g());
-    std::span<const uint8_t> pm(kernel_.data() + header_.setup_bytes(),
-                                kernel_.size() - header_.setup_bytes());
+    std::span<const uint8_t> pm(kernel_->data() + header_.setup_bytes(),
+                                kernel_->size() - header_.setup_bytes());
     write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
-    if (initrd.size) write_or_throw(mem, initrd.addr, initrd_, "initrd");
+    if (initrd.size) write_or_throw(mem, initrd.addr, *initrd_, "initrd");
     std::vector<uint8_t> cmdline(params_.cmdline.begin(), params_.cmdline.end());
     cmdline.push_back(0);
     write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
@@ -134,10 +143,35 @@ LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) 
     return {pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET, pc::ZERO_PAGE_ADDR};
 }
 
+BootEntry LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) const {
+    LinuxBootInfo info = load_linux_into(mem, rsdp_addr);
+    BootEntry entry;
+    entry.mode = BootEntry::Mode::Long64;
+    entry.ip = info.entry_rip;
+    entry.rsi = info.zero_page;
+    return entry;
+}
+
+void LinuxImage::publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const {
+    size_t setup = header_.setup_bytes();
+    fw_cfg.set_u32(fwcfg::KERNEL_ADDR, uint32_t(pc::KERNEL_LOAD_ADDR));
+    fw_cfg.set_u32(fwcfg::KERNEL_SIZE, uint32_t(kernel_->size() - setup));
+    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(kernel_, setup, kernel_->size() - setup));
+    fw_cfg.set_u32(fwcfg::CMDLINE_ADDR, uint32_t(pc::CMDLINE_ADDR));
+    fw_cfg.set_u32(fwcfg::CMDLINE_SIZE, uint32_t(params_.cmdline.size() + 1));
+    fw_cfg.set_string(fwcfg::CMDLINE_DATA, params_.cmdline);
+    if (initrd_->empty()) return;
+    // Where load_into() puts it in this machine's RAM.
+    InitrdPlacement initrd = place_initrd(ram_below_4g);
+    fw_cfg.set_u32(fwcfg::INITRD_ADDR, uint32_t(initrd.addr));
+    fw_cfg.set_u32(fwcfg::INITRD_SIZE, uint32_t(initrd_->size()));
+    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, 0, initrd_->size()));
+}
+
 void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }
 
 LinuxBootInfo load_linux(const GuestMemory& mem, const LinuxBootParams& params) {
-    return LinuxImage::open(params).load_into(mem, params.rsdp_addr);
+    return LinuxImage::open(params).load_linux_into(mem, params.rsdp_addr);
 }
 
 } // namespace kestrel

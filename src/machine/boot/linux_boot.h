@@ -2,9 +2,11 @@
 // Direct Linux boot (64-bit boot protocol): loads a bzImage, initrd and
 // command line into guest RAM and builds the zero page (struct boot_params).
 // The vCPU side starts the BSP in long mode at entry_rip with RSI = zero_page.
+#include "machine/boot/boot_image.h"
 #include "machine/boot/setup_header.h"
 #include "kvm/guest_memory.h"
 
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,19 +32,25 @@ struct InitrdPlacement {
 
 // The kernel and initrd bytes, read once and checked; load_into() can then
 // be repeated on every machine reset without touching the files again.
-class LinuxImage {
+class LinuxImage final : public BootImage {
 public:
     // Reads and checks the files and the command line length. Throws
     // std::runtime_error with a message for the user.
     static LinuxImage open(const LinuxBootParams& params);
+    // The same with the kernel file already read.
+    static LinuxImage from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel);
 
     // Throws the error load_into() would give if the kernel or the initrd
     // cannot be placed in `ram_below_4g` bytes of RAM below 4 GiB.
-    void check_fits(uint64_t ram_below_4g) const;
+    void check_fits(uint64_t ram_below_4g) const override;
 
     // Writes kernel, initrd, command line and zero page (with the e820 map
     // from build_e820(mem)). Throws like check_fits().
-    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr) const;
+    LinuxBootInfo load_linux_into(const GuestMemory& mem, uint64_t rsdp_addr) const;
+    BootEntry load_into(const GuestMemory& mem, uint64_t rsdp_addr) const override;
+    // QEMU's items for a bzImage: kernel (the protected-mode part), initrd
+    // and command line with the addresses kestrel loaded them at.
+    void publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const override;
 
     const SetupHeader& header() const { return header_; }
     // End of the memory the kernel uses before it reads the e820 map
@@ -59,8 +67,9 @@ private:
 
     LinuxBootParams params_;
     SetupHeader header_;
-    std::vector<uint8_t> kernel_;  // the whole bzImage file
-    std::vector<uint8_t> initrd_;
+    // Shared with fw_cfg's kernel and initrd items.
+    std::shared_ptr<const std::vector<uint8_t>> kernel_;  // the whole bzImage file
+    std::shared_ptr<const std::vector<uint8_t>> initrd_;
 };
 
 // Validates the files without guest memory, so main can fail before any

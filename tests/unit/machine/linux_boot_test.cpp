@@ -103,7 +103,7 @@ TEST_CASE("a reset reload rewrites everything from the cached image") {
     REQUIRE(mem.write(pc::KERNEL_LOAD_ADDR, junk));
     REQUIRE(mem.write(pc::ZERO_PAGE_ADDR, junk));
     REQUIRE(mem.write(pc::CMDLINE_ADDR, junk));
-    LinuxBootInfo info = img.load_into(mem, 0xe0000);
+    LinuxBootInfo info = img.load_linux_into(mem, 0xe0000);
     CHECK(info.entry_rip == 0x100200);
     CHECK(at<uint8_t>(mem, pc::KERNEL_LOAD_ADDR) == k.bytes()[5 * 512]);
     CHECK(at<uint8_t>(mem, pc::ZERO_PAGE_ADDR + 0x1000 - 1) == 0);  // page zeroed
@@ -149,7 +149,7 @@ TEST_CASE("boot files give errors a user can act on") {
     CHECK(error_of([&] { check_linux_boot_files({"/", "", "", 0}); }) ==
           "could not load kernel '/': Is a directory");
     CHECK(error_of([&] { check_linux_boot_files({kernel.path(), missing, "", 0}); }) ==
-          "could not load initial ram disk '" + missing + "': No such file or directory");
+          "error reading initrd " + missing + ": No such file or directory");
 
     std::string err = error_of([&] {
         check_linux_boot_files({kernel.path(), "", std::string(0x800, 'a'), 0});
