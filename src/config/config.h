@@ -48,6 +48,9 @@ struct FwCfgFileConfig {
 
 enum class DisplayKind { Default, None, Nographic };
 
+// -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
+enum class PanicAction { Pause, Shutdown, ExitFailure, None };
+
 struct Config {
     std::string program;     // basename of argv[0], the prefix of messages
     MemoryConfig memory;
@@ -76,8 +79,10 @@ struct Config {
     std::string process_name;  // -name process=
     bool debug_threads = false;  // -name debug-threads=on
     std::string uuid;        // canonical lower-case text, empty if not given
-    bool no_reboot = false;
-    bool no_shutdown = false;
+    bool no_reboot = false;    // -no-reboot, -action reboot=shutdown
+    bool no_shutdown = false;  // -no-shutdown, -action shutdown=pause
+    PanicAction panic_action = PanicAction::Shutdown;  // QEMU 7.2's default
+    std::string watchdog_action = "reset";  // -action watchdog= (kestrel has no watchdog device yet)
     bool start_paused = false;  // -S
     bool daemonize = false;
     bool nodefaults = false;

@@ -15,7 +15,12 @@ namespace kestrel {
     X(kIsaSerialType)                                                                                          \
     X(kVirtioBlkPciType)                                                                                       \
     X(kIsaDebugExitType)                                                                                       \
-    X(kFwCfgIoType)
+    X(kFwCfgIoType)                                                                                            \
+    X(kIsaDebugconType)                                                                                        \
+    X(kPcTestdevType)                                                                                          \
+    X(kPciTestdevType)                                                                                         \
+    X(kPvpanicType)                                                                                            \
+    X(kKvmPitType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

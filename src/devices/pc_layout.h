@@ -22,6 +22,7 @@ inline constexpr BoardDevice kBoardDevices[] = {
     {"i440FX", 0x00},
     {"PIIX3", 0x08},
     {"mc146818rtc"},
+    {"kvm-pit"},
     {"isa-serial"},
     {"i8042"},
     {"port92"},

@@ -200,6 +200,38 @@ void PcMachine::request_exit(int status) {
     });
 }
 
+void PcMachine::report_guest_panic() {
+    loop_.post([this] { on_guest_panic(); });
+}
+
+void PcMachine::report_guest_crashloaded() {
+    loop_.post([this] { emit("GUEST_CRASHLOADED", {{"action", "run"}}); });
+}
+
+// QEMU's qemu_system_guest_panicked: GUEST_PANICKED with what happens next;
+// pause (also panic=shutdown under -no-shutdown) stops in guest-panicked,
+// shutdown and exit-failure stop and shut down (exit status 0 or 1), none
+// lets the guest run on.
+void PcMachine::on_guest_panic() {
+    if (state_ != RunState::Running) return;
+    PanicAction action = cfg_.panic_action;
+    if (action == PanicAction::None) {
+        emit("GUEST_PANICKED", {{"action", "run"}});
+        return;
+    }
+    bool pause = action == PanicAction::Pause || (action == PanicAction::Shutdown && cfg_.no_shutdown);
+    emit("GUEST_PANICKED", {{"action", pause ? "pause" : "poweroff"}});
+    pause_vcpus();
+    board_->devices().pause_all();
+    state_ = RunState::GuestPanicked;
+    emit("STOP");
+    spdlog::debug("Guest crashed");
+    if (pause) return;
+    emit("SHUTDOWN", shutdown_data(ShutdownCause::GuestPanic));
+    exit_status_ = action == PanicAction::ExitFailure ? 1 : 0;
+    loop_.stop();
+}
+
 void PcMachine::request_reset(ShutdownCause cause) {
     if (cfg_.no_reboot) {  // -no-reboot: a guest reset ends the machine as a poweroff does
         request_shutdown(cause);

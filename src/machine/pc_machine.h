@@ -44,6 +44,8 @@ public:
     void request_shutdown(ShutdownCause cause) override;
     void request_reset(ShutdownCause cause) override;
     void request_exit(int status) override;
+    void report_guest_panic() override;
+    void report_guest_crashloaded() override;
 
     // What the monitors do (loop thread), with QEMU's events and states.
     void stop();
@@ -75,6 +77,7 @@ private:
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
     void on_reset(ShutdownCause cause);
+    void on_guest_panic();
     void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
     void watch_signals();
     void on_signal(int signo, int sender_pid);

@@ -37,7 +37,16 @@ CASES = {
         "-device", "virtio-blk-pci,drive=d0,id=disk0,addr=5,num-queues=2,serial=SN,iothread=io1",
         "-global", "isa-serial.irq=3",
     ],
+    "test devices, fw_cfg, kvm-pit's policy": [
+        "-device", "pc-testdev", "-device", "pci-testdev,membar=1M,addr=6", "-device", "pvpanic,events=1",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-global", "kvm-pit.lost_tick_policy=discard",
+        "-fw_cfg", "opt/x,string=y",
+    ],
+    "-debugcon": ["-debugcon", "file:{work}/debugcon.log"],
 }
+# Types -device help does not list (the board's own) whose properties QEMU
+# prints all the same.
+BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
 HMP = ["info qtree", "info pci", "info mtree"]
 
 passed = failed = 0
@@ -114,7 +123,7 @@ def compare_case(name, args, kestrel, qemu, work):
     img = os.path.join(work, "disk.img")
     with open(img, "wb") as f:
         f.truncate(1 << 20)
-    args = [a.replace("{img}", img) for a in args]
+    args = [a.replace("{img}", img).replace("{work}", work) for a in args]
     k = hmp_answers(kestrel, args, work)
     q = hmp_answers(qemu, args, work)
     lost = missing_lines(qtree_entries(k["info qtree"]), qtree_entries(q["info qtree"]))
@@ -147,6 +156,7 @@ def compare_help(kestrel, qemu):
     lost = ["%s %s" % (c, sorted(lines - q.get(c, set()))) for c, lines in k.items() if lines - q.get(c, set())]
     report(k and not lost, "-device help", "\n".join(lost))
     types = [m.group(1) for m in re.finditer(r'^name "([^"]+)"', run(kestrel, ["-device", "help"]), re.M)]
+    types += BOARD_TYPES
     for t in types:
         mine = set(run(kestrel, ["-device", t + ",help"]).splitlines())
         lost = sorted(mine - set(run(qemu, ["-device", t + ",help"]).splitlines()))
