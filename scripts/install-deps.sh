@@ -8,6 +8,8 @@ packages=(
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
   acpica-tools nlohmann-json3-dev
+  # the tiny test kernels (tests/tiny)
+  gcc binutils
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

@@ -55,6 +55,10 @@ echo "== device introspection against QEMU 7.2"
 python3 tests/cli/compare_with_qemu.py build/kestrel 2>&1 | tee "$logs/compare.log" | grep -v '^PASS'
 count_stage compare "$logs/compare.log"
 
+echo "== tiny test kernels (multiboot, PVH, fw_cfg, test devices) on this machine's KVM"
+python3 tests/tiny/run_tiny_tests.py build/kestrel 2>&1 | tee "$logs/tiny.log" | grep -v '^PASS'
+count_stage tiny "$logs/tiny.log"
+
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
 count_stage guest "$logs/guest.log"

@@ -27,6 +27,10 @@ std::unique_ptr<BootImage> BootImage::open(const BootFiles& files, uint64_t ram_
     if (auto header = find_multiboot_header(kernel))
         return MultibootImage::build(files, std::move(kernel), *header, ram_below_4g);
     if (is_elf(kernel)) return PvhImage::build(files, std::move(kernel), ram_below_4g);
+    // QEMU would take anything else for an old zImage, which kestrel cannot
+    // boot; too short for its setup sectors, QEMU says this too.
+    size_t setup_sects = kernel.size() > 0x1f1 && kernel[0x1f1] ? kernel[0x1f1] : 4;
+    if ((setup_sects + 1) * 512 > kernel.size()) throw std::runtime_error("invalid kernel header");
     throw std::runtime_error(fmt::format("could not load kernel '{}': not a Linux bzImage, a multiboot kernel or an "
                                          "ELF kernel with a PVH entry note",
                                          files.kernel));

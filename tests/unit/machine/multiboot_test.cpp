@@ -207,7 +207,9 @@ TEST_CASE("multiboot: missing modules and modules larger than RAM") {
 }
 
 TEST_CASE("boot image: unknown formats are refused") {
-    TempFile junk(std::vector<uint8_t>(0x4000, 0x41));
+    TempFile short_junk(std::vector<uint8_t>(0x4000, 0x41));  // shorter than 0x42 setup sectors
+    CHECK(error_of([&] { BootImage::open({short_junk.path(), "", ""}, RAM); }) == "invalid kernel header");
+    TempFile junk(std::vector<uint8_t>(0x10000, 0x01));
     CHECK(error_of([&] { BootImage::open({junk.path(), "", ""}, RAM); }) ==
           "could not load kernel '" + junk.path() +
               "': not a Linux bzImage, a multiboot kernel or an ELF kernel with a PVH entry note");
