@@ -240,6 +240,17 @@ DefinitionBlock ("dsdt.aml", "DSDT", 2, "KESTRL", "KESTRLPC", 1)
                     }
                 }
             }
+
+            /* fw_cfg, as QEMU describes it (Linux's qemu_fw_cfg driver binds to QEMU0002) */
+            Device (FWCF)
+            {
+                Name (_HID, "QEMU0002")
+                Name (_STA, 0x0B)
+                Name (_CRS, ResourceTemplate ()
+                {
+                    IO (Decode16, 0x0510, 0x0510, 0x01, 0x0C)
+                })
+            }
         }
 
         /* PCI interrupt links, shared by all slots. */

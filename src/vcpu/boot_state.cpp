@@ -45,6 +45,19 @@ kvm_segment segment_from(uint64_t desc, uint16_t selector) {
     return s;
 }
 
+// General registers at an entry point (RFLAGS 2: interrupts off) and the
+// FPU at its reset state.
+void set_entry_registers(int fd, const kvm_regs& entry) {
+    kvm_regs regs = entry;
+    regs.rflags = 2;
+    regs.rsp = pc::BOOT_STACK;
+    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+    kvm_fpu fpu{};
+    fpu.fcw = 0x37f;
+    fpu.mxcsr = 0x1f80;
+    if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+}
+
 } // namespace
 
 void write_long_mode_tables(const GuestMemory& memory) {
@@ -78,18 +91,10 @@ void set_long_mode_registers(int fd, const LongModeEntry& entry) {
     sregs.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
     sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
     if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
-
     kvm_regs regs{};
-    regs.rflags = 2;
     regs.rip = entry.rip;
     regs.rsi = entry.rsi;
-    regs.rsp = pc::BOOT_STACK;
-    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
-
-    kvm_fpu fpu{};
-    fpu.fcw = 0x37f;
-    fpu.mxcsr = 0x1f80;
-    if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+    set_entry_registers(fd, regs);
 }
 
 void write_protected_mode_gdt(const GuestMemory& memory) {
@@ -113,19 +118,11 @@ void set_protected_mode_registers(int fd, const ProtectedModeEntry& entry) {
     sregs.cr4 = 0;
     sregs.efer = 0;
     if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
-
     kvm_regs regs{};
-    regs.rflags = 2;
     regs.rip = entry.eip;
     regs.rax = entry.eax;
     regs.rbx = entry.ebx;
-    regs.rsp = pc::BOOT_STACK;
-    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
-
-    kvm_fpu fpu{};
-    fpu.fcw = 0x37f;
-    fpu.mxcsr = 0x1f80;
-    if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+    set_entry_registers(fd, regs);
 }
 
 void set_lapic_virtual_wire(int fd) {

@@ -27,58 +27,30 @@ constexpr uint64_t kIoport = 0xe0, kFlush = 0xe4, kIoportByte = 0xe8, kIrqBase =
 constexpr uint64_t kIomem = 0xff000000, kIomemSize = 0x10000;
 constexpr uint64_t kPage = 0x1000;
 
-// The guest-visible state (not reset with the machine, as in QEMU).
+// The guest-visible state (not reset with the machine, as in QEMU): the
+// 32-bit register as its four little-endian bytes, and the memory window.
 struct PcTestdevState {
-    uint32_t ioport_data = 0;
+    std::array<uint8_t, 4> ioport{};
     std::vector<uint8_t> iomem = std::vector<uint8_t>(kIomemSize, 0);
 };
 
-class PcTestdevRegs {
+// Byte-wise access to one of the state's byte arrays; what runs past its
+// end reads 0 and is dropped.
+class ByteWindow final : public BusDevice {
 public:
-    // The 32-bit register as four bytes, at `offset` within its 4 ports.
-    void read_ioport(uint64_t offset, std::span<uint8_t> data) {
-        std::lock_guard guard(lock_);
-        for (size_t i = 0; i < data.size(); ++i)
-            data[i] = offset + i < 4 ? uint8_t(state_.ioport_data >> (8 * (offset + i))) : 0;
+    ByteWindow(std::shared_ptr<std::mutex> lock, std::span<uint8_t> bytes) : lock_(std::move(lock)), bytes_(bytes) {}
+    void read(uint64_t offset, std::span<uint8_t> data) override {
+        std::lock_guard guard(*lock_);
+        for (size_t i = 0; i < data.size(); ++i) data[i] = offset + i < bytes_.size() ? bytes_[offset + i] : 0;
     }
-    void write_ioport(uint64_t offset, std::span<const uint8_t> data) {
-        std::lock_guard guard(lock_);
-        for (size_t i = 0; i < data.size() && offset + i < 4; ++i) {
-            unsigned shift = unsigned(8 * (offset + i));
-            state_.ioport_data = (state_.ioport_data & ~(0xffu << shift)) | uint32_t(data[i]) << shift;
-        }
+    void write(uint64_t offset, std::span<const uint8_t> data) override {
+        std::lock_guard guard(*lock_);
+        for (size_t i = 0; i < data.size() && offset + i < bytes_.size(); ++i) bytes_[offset + i] = data[i];
     }
-    void read_iomem(uint64_t offset, std::span<uint8_t> data) {
-        std::lock_guard guard(lock_);
-        for (size_t i = 0; i < data.size(); ++i) data[i] = offset + i < kIomemSize ? state_.iomem[offset + i] : 0;
-    }
-    void write_iomem(uint64_t offset, std::span<const uint8_t> data) {
-        std::lock_guard guard(lock_);
-        for (size_t i = 0; i < data.size() && offset + i < kIomemSize; ++i) state_.iomem[offset + i] = data[i];
-    }
-private:
-    std::mutex lock_;
-    PcTestdevState state_;
-};
-
-class Ioport final : public BusDevice {
-public:
-    explicit Ioport(std::shared_ptr<PcTestdevRegs> regs) : regs_(std::move(regs)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { regs_->read_ioport(offset, data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { regs_->write_ioport(offset, data); }
 
 private:
-    std::shared_ptr<PcTestdevRegs> regs_;
-};
-
-class Iomem final : public BusDevice {
-public:
-    explicit Iomem(std::shared_ptr<PcTestdevRegs> regs) : regs_(std::move(regs)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { regs_->read_iomem(offset, data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { regs_->write_iomem(offset, data); }
-
-private:
-    std::shared_ptr<PcTestdevRegs> regs_;
+    std::shared_ptr<std::mutex> lock_;
+    std::span<uint8_t> bytes_;
 };
 
 // QEMU mprotects the page away and back, which drops KVM's mapping of it
@@ -130,18 +102,21 @@ public:
         std::array<IrqLine*, kIrqLines> lines{};
         for (unsigned irq = 0; irq < 16; ++irq)
             if (irq != 2) lines[irq] = &context.isa_irq(irq);
-        auto ioport = std::make_shared<Ioport>(regs_);
+        auto ioport = std::make_shared<ByteWindow>(lock_, state_->ioport);
         context.pio().insert_newest_wins(kIoport, 4, ioport, "pc-testdev-ioport");
         context.pio().insert_or_throw(kFlush, 4, std::make_shared<FlushPage>(context.memory()),
                                       "pc-testdev-flush-page");
         context.pio().insert_newest_wins(kIoportByte, 4, ioport, "pc-testdev-ioport-byte");
         context.pio().insert_or_throw(kIrqBase, kIrqLines, std::make_shared<IrqLines>(lines), "pc-testdev-irq-line");
-        context.mmio().insert_or_throw(kIomem, kIomemSize, std::make_shared<Iomem>(regs_), "pc-testdev-iomem");
+        context.mmio().insert_or_throw(kIomem, kIomemSize, std::make_shared<ByteWindow>(lock_, state_->iomem),
+                                       "pc-testdev-iomem");
     }
     // As QEMU's, the state survives a machine reset.
 
 private:
-    std::shared_ptr<PcTestdevRegs> regs_ = std::make_shared<PcTestdevRegs>();
+    // The windows share the state with the device (they live on the buses).
+    std::shared_ptr<std::mutex> lock_ = std::make_shared<std::mutex>();
+    std::shared_ptr<PcTestdevState> state_ = std::make_shared<PcTestdevState>();
 };
 
 } // namespace

@@ -55,43 +55,50 @@ static u16 read_u16(u16 key) {
     return v;
 }
 
-int fwcfg_find_file(const char *name, u16 *key, u32 *size) {
+/* The file directory: be32 count, then {be32 size, be16 key, u16, name[56]}. */
+struct fw_file {
+    u32 size;
+    u16 key;
+    char name[56];
+};
+
+static u32 read_directory(struct fw_file *files, u32 max) {
     u32 count;
     fwcfg_select(0x19);
     fwcfg_read(&count, 4);
     count = bswap32(count);
-    for (u32 i = 0; i < count; i++) {
+    for (u32 i = 0; i < count && i < max; i++) {
         struct {
             u32 size;
             u16 select, reserved;
             char name[56];
         } f;
         fwcfg_read(&f, sizeof f);
-        if (str_eq(f.name, name)) {
-            *key = (u16)((f.select >> 8) | (f.select << 8));
-            *size = bswap32(f.size);
-            return 1;
-        }
+        files[i].size = bswap32(f.size);
+        files[i].key = (u16)((f.select >> 8) | (f.select << 8));
+        mem_copy(files[i].name, f.name, sizeof f.name);
+        files[i].name[55] = 0;
+    }
+    return count < max ? count : max;
+}
+
+static struct fw_file files[64];
+
+int fwcfg_find_file(const char *name, u16 *key, u32 *size) {
+    u32 count = read_directory(files, 64);
+    for (u32 i = 0; i < count; i++) {
+        if (!str_eq(files[i].name, name)) continue;
+        *key = files[i].key;
+        *size = files[i].size;
+        return 1;
     }
     return 0;
 }
 
 static void print_files(void) {
-    u32 count;
-    fwcfg_select(0x19);
-    fwcfg_read(&count, 4);
-    count = bswap32(count);
+    u32 count = read_directory(files, 64);
     kprintf("FW files=%u\n", count);
-    for (u32 i = 0; i < count; i++) {
-        struct {
-            u32 size;
-            u16 select, reserved;
-            char name[56];
-        } f;
-        fwcfg_read(&f, sizeof f);
-        f.name[55] = 0;
-        kprintf("FW file name=%s size=%u key=%x\n", f.name, bswap32(f.size), (u32)((f.select >> 8) | (f.select << 8)) & 0xffff);
-    }
+    for (u32 i = 0; i < count; i++) kprintf("FW file name=%s size=%u key=%x\n", files[i].name, files[i].size, files[i].key);
 }
 
 static u8 buffer[4096];
@@ -99,33 +106,19 @@ static u8 other[4096];
 
 /* Each opt/ file read both ways; printed (as text) if short. */
 static void print_opt_files(void) {
-    u32 count;
-    fwcfg_select(0x19);
-    fwcfg_read(&count, 4);
-    count = bswap32(count);
+    u32 count = read_directory(files, 64);
     for (u32 i = 0; i < count; i++) {
-        struct {
-            u32 size;
-            u16 select, reserved;
-            char name[56];
-        } f;
-        fwcfg_select(0x19);
-        u32 skip[1];
-        fwcfg_read(skip, 4);
-        for (u32 j = 0; j <= i; j++) fwcfg_read(&f, sizeof f);
-        if (!str_starts(f.name, "opt/")) continue;
-        u32 size = bswap32(f.size);
-        u16 key = (u16)((f.select >> 8) | (f.select << 8));
-        u32 n = size < sizeof buffer - 1 ? size : sizeof buffer - 1;
+        if (!str_starts(files[i].name, "opt/")) continue;
+        u32 n = files[i].size < sizeof buffer - 1 ? files[i].size : sizeof buffer - 1;
         mem_set(buffer, 0, sizeof buffer);
         mem_set(other, 0, sizeof other);
-        fwcfg_select(key);
+        fwcfg_select(files[i].key);
         fwcfg_read(buffer, n);
-        int err = fwcfg_dma_read(key, other, n);
+        int err = fwcfg_dma_read(files[i].key, other, n);
         int same = 1;
         for (u32 j = 0; j < n; j++) same &= buffer[j] == other[j];
-        kprintf("FW opt name=%s size=%u sum=%08x dma-error=%u same=%u text=%s\n", f.name, size, checksum(buffer, n),
-                err, same, (char *)buffer);
+        kprintf("FW opt name=%s size=%u sum=%08x dma-error=%u same=%u text=%s\n", files[i].name, files[i].size,
+                checksum(buffer, n), err, same, (char *)buffer);
     }
 }
 

@@ -3,9 +3,11 @@
 #include <stdarg.h>
 
 int use_debugcon;
+int quiet;
 u16 exit_port = 0xf4;
 
 void put_char(char c) {
+    if (quiet) return;
     if (c == '\n') put_char('\r');
     for (int i = 0; i < 100000 && !(inb(0x3f8 + 5) & 0x20); i++) {
     }

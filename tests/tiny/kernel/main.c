@@ -1,6 +1,7 @@
 /* The tiny test kernel: prints what its loader handed it (multiboot info
  * or PVH start info), runs the tests named by "tests=..." on its command
- * line, then exits through isa-debug-exit with "exit=N" (default 0). */
+ * line, then exits through isa-debug-exit with "exit=N" (default 0).
+ * "quiet=1" prints nothing; "exitport=0xNN" moves the exit port. */
 #include "tiny.h"
 
 void multiboot_main(u32 magic, u32 info);
@@ -21,6 +22,7 @@ static void run_tests(void) {
 static void setup(const char *cmdline) {
     cmdline_set(cmdline);
     use_debugcon = (int)cmdline_number("debugcon", 0);
+    quiet = (int)cmdline_number("quiet", 0);
     exit_port = (u16)cmdline_number("exitport", 0xf4);
 }
 

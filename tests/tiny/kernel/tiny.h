@@ -24,8 +24,10 @@ static inline void mmio_write8(u32 a, u8 v) { *(volatile u8 *)a = v; }
 static inline void mmio_write16(u32 a, u16 v) { *(volatile u16 *)a = v; }
 static inline void mmio_write32(u32 a, u32 v) { *(volatile u32 *)a = v; }
 
-/* Output: COM1 always, the debug console (port 0xe9) when debugcon=1. */
+/* Output: COM1, and the debug console (port 0xe9) when debugcon=1; none
+ * at all with quiet=1 (the start-up benchmark). */
 extern int use_debugcon;
+extern int quiet;
 void put_char(char c);
 void put_str(const char *s);
 void put_dec(u32 v);

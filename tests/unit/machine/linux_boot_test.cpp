@@ -1,6 +1,7 @@
 #include "machine/boot/e820.h"
 #include "machine/boot/linux_boot.h"
 #include "kvm/pc_memory_map.h"
+#include "tests/unit/machine/boot_test_util.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 
 #include <catch2/catch.hpp>
@@ -10,26 +11,15 @@
 using namespace kestrel;
 using kestrel::test::FakeKernel;
 using kestrel::test::TempFile;
+using kestrel::test::at;
+using kestrel::test::error_of;
 
 namespace {
 
-template <typename T> T at(const GuestMemory& mem, uint64_t gpa) {
-    T v{};
-    REQUIRE(mem.read_obj(gpa, v));
-    return v;
-}
 template <typename T> T zp(const GuestMemory& mem, uint64_t off) {
     return at<T>(mem, pc::ZERO_PAGE_ADDR + off);
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 std::vector<E820Entry> zero_page_e820(const GuestMemory& mem) {
     std::vector<E820Entry> map(zp<uint8_t>(mem, 0x1e8));

@@ -5,6 +5,7 @@
 #include "kvm/pc_memory_map.h"
 #include "machine/boot/boot_image.h"
 #include "machine/boot/multiboot.h"
+#include "tests/unit/machine/boot_test_util.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/elf_fixture.h"
 
@@ -14,32 +15,16 @@
 using namespace kestrel;
 using kestrel::test::FakeElf;
 using kestrel::test::TempFile;
+using kestrel::test::at;
+using kestrel::test::error_of;
+using kestrel::test::string_at;
 using kestrel::test::put_multiboot_header;
 
 namespace {
 
 constexpr uint64_t RAM = 64 * pc::MiB;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
 
-template <typename T> T at(const GuestMemory& mem, uint64_t gpa) {
-    T v{};
-    REQUIRE(mem.read_obj(gpa, v));
-    return v;
-}
-
-std::string string_at(const GuestMemory& mem, uint64_t gpa) {
-    std::string s;
-    for (char c; (c = char(at<uint8_t>(mem, gpa))); ++gpa) s += c;
-    return s;
-}
 
 // An ELF32 multiboot kernel: text at 1 MiB starting with the header, then bss.
 FakeElf multiboot_elf(uint32_t flags = 0x3) {

@@ -5,6 +5,7 @@
 #include "kvm/pc_memory_map.h"
 #include "machine/boot/boot_image.h"
 #include "machine/boot/pvh.h"
+#include "tests/unit/machine/boot_test_util.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/elf_fixture.h"
 
@@ -14,25 +15,13 @@
 using namespace kestrel;
 using kestrel::test::FakeElf;
 using kestrel::test::TempFile;
+using kestrel::test::at;
+using kestrel::test::error_of;
 
 namespace {
 
 constexpr uint64_t RAM = 64 * pc::MiB;
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-template <typename T> T at(const GuestMemory& mem, uint64_t gpa) {
-    T v{};
-    REQUIRE(mem.read_obj(gpa, v));
-    return v;
-}
 
 // A vmlinux-like ELF64: two loads from 16 MiB, the Xen note with a 64-bit
 // descriptor as Linux writes it, and a GNU note before it.
