@@ -200,7 +200,11 @@ void PcMachine::request_exit(int status) {
     });
 }
 
+// Unless the guest may run on, no vCPU gets past the panic notification
+// (the one that wrote it included), as with QEMU's vm_stop from the vCPU.
 void PcMachine::report_guest_panic() {
+    if (cfg_.panic_action != PanicAction::None)
+        for (auto& v : vcpus_) v->request_pause();
     loop_.post([this] { on_guest_panic(); });
 }
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest", "drivers"))
@@ -299,11 +300,12 @@ def main():
             lambda: test_pvpanic(k, kdir, work, None, 2, 9, [("GUEST_CRASHLOADED", {"action": "run"})], True),
             lambda: test_testdevs_vs_qemu(k, args.qemu, kdir),
         ]
-        for t in tests:
+        for i, t in enumerate(tests):
             try:
                 t()
             except Exception as e:  # a VMM that hung or did not start
-                report(getattr(t, "__name__", "test"), ["%s: %s" % (type(e).__name__, e)])
+                report("scenario %d of %d" % (i + 1, len(tests)),
+                       ["%s: %s" % (type(e).__name__, e), traceback.format_exc()])
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
