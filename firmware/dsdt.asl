@@ -210,6 +210,46 @@ DefinitionBlock ("dsdt.aml", "DSDT", 2, "KESTRL", "KESTRLPC", 1)
                         IRQNoFlags () {3}
                     })
                 }
+
+                /* patched: the pvpanic device's I/O port, 0 for none */
+                Name (PVPP, 0x5A5A0003)
+
+                /* pvpanic, as QEMU describes it (Linux's pvpanic driver binds to QEMU0001) */
+                Device (PEVT)
+                {
+                    Name (_HID, "QEMU0001")
+                    Method (_STA, 0, NotSerialized)
+                    {
+                        If (PVPP)
+                        {
+                            Return (0x0F)
+                        }
+                        Return (Zero)
+                    }
+                    Method (_CRS, 0, Serialized)
+                    {
+                        Name (RES, ResourceTemplate ()
+                        {
+                            IO (Decode16, 0x0000, 0x0000, 0x01, 0x01, PEIO)
+                        })
+                        CreateWordField (RES, \_SB.PCI0.ISA.PEVT._CRS.PEIO._MIN, PMIN)
+                        CreateWordField (RES, \_SB.PCI0.ISA.PEVT._CRS.PEIO._MAX, PMAX)
+                        PMIN = PVPP
+                        PMAX = PVPP
+                        Return (RES)
+                    }
+                }
+            }
+
+            /* fw_cfg, as QEMU describes it (Linux's qemu_fw_cfg driver binds to QEMU0002) */
+            Device (FWCF)
+            {
+                Name (_HID, "QEMU0002")
+                Name (_STA, 0x0B)
+                Name (_CRS, ResourceTemplate ()
+                {
+                    IO (Decode16, 0x0510, 0x0510, 0x01, 0x0C)
+                })
             }
         }
 

@@ -16,6 +16,7 @@ import sys
 
 PHLO_PLACEHOLDER = 0x5A5A0001
 COMP_PLACEHOLDER = 0x5A5A0002
+PVPP_PLACEHOLDER = 0x5A5A0003
 
 TEST_ASL = r"""
 DefinitionBlock ("t.aml", "SSDT", 2, "KESTRL", "DSDTCHK", 1)
@@ -30,6 +31,8 @@ DefinitionBlock ("t.aml", "SSDT", 2, "KESTRL", "DSDTCHK", 1)
     External (\_SB.PCI0.ISA.COM2._STA, MethodObj)
     External (\_SB.PCI0.ISA.COM3._STA, MethodObj)
     External (\_SB.PCI0.ISA.COM4._STA, MethodObj)
+    External (\_SB.PCI0.ISA.PEVT._STA, MethodObj)
+    External (\_SB.PCI0.ISA.PEVT._CRS, MethodObj)
     Method (\TCNT) { Return (SizeOf (\_SB.PCI0._PRT ())) }
     Method (\TENT, 1) { Local0 = \_SB.PCI0._PRT () Return (DerefOf (Local0 [Arg0])) }
     Method (\TWIN) {
@@ -53,6 +56,16 @@ DefinitionBlock ("t.aml", "SSDT", 2, "KESTRL", "DSDTCHK", 1)
         Local1 [1] = \_SB.LNKB._STA ()
         \_SB.LNKB._DIS ()
         Local1 [2] = \_SB.LNKB._STA ()
+        Return (Local1)
+    }
+    Method (\TPVP) {
+        Local0 = \_SB.PCI0.ISA.PEVT._CRS ()
+        CreateWordField (Local0, 2, PMIN)
+        CreateWordField (Local0, 4, PMAX)
+        Local1 = Package (3) {}
+        Local1 [0] = \_SB.PCI0.ISA.PEVT._STA ()
+        Local1 [1] = PMIN
+        Local1 [2] = PMAX
         Return (Local1)
     }
     Method (\TCOM) {
@@ -111,7 +124,7 @@ def main():
     tables = [dsdt, os.path.join(work, "dsdt_check.aml")]
 
     entries = list(range(124))
-    cmds = ["evaluate \\TCNT", "evaluate \\TWIN", "evaluate \\TSRS", "evaluate \\TCOM"]
+    cmds = ["evaluate \\TCNT", "evaluate \\TWIN", "evaluate \\TSRS", "evaluate \\TCOM", "evaluate \\TPVP"]
     cmds += [f"evaluate \\TENT {i}" for i in entries]
     res = evaluate(acpiexec, tables, cmds)
 
@@ -122,12 +135,13 @@ def main():
     check("LNKB _SRS/_CRS/_STA/_DIS", res[2][0], [11, 0x0B, 0x09])
     check("COM _STA", res[3][0],
           [0x0F if COMP_PLACEHOLDER >> n & 1 else 0 for n in range(4)])
-    for i, (ints, links) in zip(entries, res[4:]):
+    check("pvpanic _STA/_CRS", res[4][0], [0x0F, PVPP_PLACEHOLDER & 0xFFFF, PVPP_PLACEHOLDER & 0xFFFF])
+    for i, (ints, links) in zip(entries, res[5:]):
         slot, pin = i // 4 + 1, i % 4
         want_link = "LNKS" if (slot, pin) == (1, 0) else "LNK" + "ABCD"[(slot + pin) % 4]
         check(f"_PRT[{i}]", (ints, links), ([slot << 16 | 0xFFFF, pin, 0], [want_link]))
 
-    total = 4 + len(entries)
+    total = 5 + len(entries)
     failed = len(failures)
     for f in failures:
         print("FAIL " + f)

@@ -14,6 +14,8 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
   # qemu-img and qemu-io: the referee for kestrel-img and the qcow2 driver
   qemu-utils
+  # the tiny test kernels (tests/tiny)
+  gcc binutils
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

@@ -15,6 +15,10 @@ public:
     // Ends kestrel with exit status `status` at once, without the SHUTDOWN
     // event (QEMU's isa-debug-exit).
     virtual void request_exit(int status) = 0;
+    // The guest says it panicked (pvpanic, KVM's crash event): the machine
+    // acts as -action panic= says. It loaded a crash kernel: only an event.
+    virtual void report_guest_panic() = 0;
+    virtual void report_guest_crashloaded() = 0;
 };
 
 } // namespace kestrel

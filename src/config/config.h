@@ -41,7 +41,17 @@ struct MonitorConfig {
 
 
 
+// One -fw_cfg file, its contents read while the command line is parsed.
+struct FwCfgFileConfig {
+    std::string location;  // "-fw_cfg name=opt/x,string=y", for later errors
+    std::string name;
+    std::vector<uint8_t> data;
+};
+
 enum class DisplayKind { Default, None, Nographic };
+
+// -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
+enum class PanicAction { Pause, Shutdown, ExitFailure, None };
 
 struct Config {
     std::string program;     // basename of argv[0], the prefix of messages
@@ -65,14 +75,17 @@ struct Config {
     std::vector<DeviceConfig> board_devices;
     std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
+    std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
     DisplayKind display = DisplayKind::Default;
     std::string name;        // -name guest=
     std::string process_name;  // -name process=
     bool debug_threads = false;  // -name debug-threads=on
     std::string uuid;        // canonical lower-case text, empty if not given
-    bool no_reboot = false;
     bool snapshot = false;   // -snapshot: snapshot=on for every -drive that does not say
-    bool no_shutdown = false;
+    bool no_reboot = false;    // -no-reboot, -action reboot=shutdown
+    bool no_shutdown = false;  // -no-shutdown, -action shutdown=pause
+    PanicAction panic_action = PanicAction::Shutdown;  // QEMU 7.2's default
+    std::string watchdog_action = "reset";  // -action watchdog= (kestrel has no watchdog device yet)
     bool start_paused = false;  // -S
     bool daemonize = false;
     bool nodefaults = false;

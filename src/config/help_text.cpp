@@ -9,6 +9,9 @@
 
 #include "kestrel_version.h"
 
+#include <algorithm>
+#include <fmt/format.h>
+#include <functional>
 #include <iomanip>
 #include <sstream>
 
@@ -19,17 +22,32 @@ namespace {
 // The QEMU release whose command line, defaults and messages kestrel follows.
 constexpr const char* kQemuCompatVersion = "7.2.0";
 
-void print_wrapped_words(std::ostream& out, std::span<const std::string_view> words) {
-    size_t column = 0;
+// QEMU's listflags(): "  a b c", a new line before a word that would
+// bring the count (each word and one blank) to 75.
+void print_wrapped_words(std::ostream& out, const std::vector<std::string_view>& words) {
+    size_t len = 0;
     for (std::string_view word : words) {
-        if (column > 0 && column + 1 + word.size() > 76) {
+        if (len + word.size() + 1 >= 75) {
             out << '\n';
-            column = 0;
+            len = 0;
         }
-        out << (column == 0 ? "  " : " ") << word;
-        column += (column == 0 ? 2 : 1) + word.size();
+        out << (len == 0 ? "  " : " ") << word;
+        len += word.size() + 1;
     }
     out << '\n';
+}
+
+// The versions -M pc-i440fx-X.Y accepts, in QEMU's listing order
+// (decreasing by name); keep in step with kPcVersions in
+// options_machine_cpu.cpp.
+std::vector<std::string> pc_machine_names() {
+    std::vector<std::string> names;
+    for (std::string_view v : {"1.4", "1.5", "1.6", "1.7", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6",
+                               "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2",
+                               "5.0", "5.1", "5.2", "6.0", "6.1", "6.2", "7.0", "7.1", "7.2"})
+        names.push_back("pc-i440fx-" + std::string(v));
+    std::sort(names.begin(), names.end(), std::greater<>());
+    return names;
 }
 
 } // namespace
@@ -47,25 +65,41 @@ void print_usage(std::ostream& out, const std::string& program) {
     print_option_help(out);
 }
 
+// QEMU's layout ("%-20s %s", the alias line before its machine); the
+// i440FX machine types kestrel takes, as query-machines lists them.
 void print_machine_help(std::ostream& out) {
-    out << "Supported machines are:\n"
-        << "pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)\n"
-        << "pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)\n"
-        << "pc-i440fx-X.Y        (X.Y from 1.4 to 7.1) accepted as pc-i440fx-7.2\n";
+    constexpr const char* kDesc = "Standard PC (i440FX + PIIX, 1996)";
+    out << "Supported machines are:\n";
+    for (const std::string& name : pc_machine_names()) {
+        bool current = name == "pc-i440fx-7.2";
+        bool deprecated = name.starts_with("pc-i440fx-1.");
+        if (current) out << fmt::format("{:<20} {} (alias of {})\n", "pc", kDesc, name);
+        out << fmt::format("{:<20} {}{}{}\n", name, kDesc, current ? " (default)" : "", deprecated ? " (deprecated)" : "");
+    }
 }
 
+// QEMU's "x86 %-20s  %s" lines for kestrel's models, in QEMU's order (host
+// and max last), then every CPUID flag name -cpu takes, sorted, with the
+// two names QEMU's tables hold twice printed twice as QEMU does.
 void print_cpu_help(std::ostream& out) {
     out << "Available CPUs:\n"
-        << "x86 host                  processor with all features KVM supports on this host\n"
-        << "x86 kvm64                 Common KVM processor\n"
-        << "x86 max                   Enables all features supported by KVM on this host\n"
-        << "x86 qemu64                QEMU Virtual CPU version 2.5+\n"
+        << "x86 kvm64                 (alias configured by machine type)\n"
+        << "x86 kvm64-v1              Common KVM processor\n"
+        << "x86 qemu64                (alias configured by machine type)\n"
+        << "x86 qemu64-v1             QEMU Virtual CPU version 2.5+\n"
+        << "x86 host                  processor with all supported host features \n"  // sic
+        << "x86 max                   Enables all features supported by the accelerator in the current host\n"
         << "\nRecognized CPUID flags:\n";
-    print_wrapped_words(out, cpuid_flag_names());
+    std::vector<std::string_view> flags(cpuid_flag_names().begin(), cpuid_flag_names().end());
+    flags.push_back("kvmclock");
+    flags.push_back("vmx-invept-single-context");
+    std::sort(flags.begin(), flags.end());
+    print_wrapped_words(out, flags);
+    out << '\n';
 }
 
 void print_accel_help(std::ostream& out) {
-    out << "Accelerators supported in kestrel:\nkvm\n";
+    out << "Accelerators supported in QEMU binary:\nkvm\n";
 }
 
 void print_display_help(std::ostream& out) {

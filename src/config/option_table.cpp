@@ -170,6 +170,13 @@ constexpr OptionDef kOptions[] = {
      "-append cmdline use 'cmdline' as kernel command line\n"},
     {"initrd", true, set_initrd, Section::Boot,
      "-initrd file    use 'file' as initial ram disk\n"},
+    {"debugcon", true, handle_debugcon, Section::Debug,
+     "-debugcon dev   redirect the debug console to char device 'dev'\n"},
+    {"fw_cfg", true, handle_fw_cfg, Section::Debug,
+     "-fw_cfg [name=]<name>,file=<file>\n"
+     "                add named fw_cfg entry with contents from file\n"
+     "-fw_cfg [name=]<name>,string=<str>\n"
+     "                add named fw_cfg entry with contents from string\n"},
     {"serial", true, handle_serial, Section::Debug,
      "-serial dev     redirect the serial port to char device 'dev'\n"
      "                (COM1..COM4 in order; 'dev' is stdio, null, none, pty, file:PATH,\n"
@@ -197,6 +204,15 @@ constexpr OptionDef kOptions[] = {
      "-enable-kvm     enable KVM full virtualization support (the default in kestrel)\n"},
     {"no-reboot", false, set_no_reboot, Section::Debug,
      "-no-reboot      exit instead of rebooting\n"},
+    {"action", true, handle_action, Section::Debug,
+     "-action reboot=reset|shutdown\n"
+     "                   action when guest reboots [default=reset]\n"
+     "-action shutdown=poweroff|pause\n"
+     "                   action when guest shuts down [default=poweroff]\n"
+     "-action panic=pause|shutdown|exit-failure|none\n"
+     "                   action when guest panics [default=shutdown]\n"
+     "-action watchdog=reset|shutdown|poweroff|inject-nmi|pause|debug|none\n"
+     "                   action when watchdog fires [default=reset]\n"},
     {"no-shutdown", false, set_no_shutdown, Section::Debug,
      "-no-shutdown    stop before shutdown\n"},
     {"daemonize", false, set_daemonize, Section::Debug,

@@ -272,6 +272,10 @@ void print_device_help(std::ostream& out, const std::string& driver) {
         if (!type) throw ConfigError("Device '" + driver + "' not found");
         std::vector<const PropertySpec*> specs = type->all_properties();
         std::sort(specs.begin(), specs.end(), [](auto* a, auto* b) { return a->name < b->name; });
+        if (specs.empty()) {
+            out << "There are no options for " << type->name << ".\n";
+            return;
+        }
         out << type->name << " options:\n";
         for (const PropertySpec* spec : specs) out << property_help_line(*spec) << "\n";
         return;

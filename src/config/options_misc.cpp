@@ -210,11 +210,8 @@ void finalize_boot_files(ParseState& st) {
         throw ConfigError("could not load kernel '" + boot.kernel + "': " + reason);
     if (!reason.empty())
         throw ConfigError("could not open kernel file '" + boot.kernel + "': " + reason);
-    if (!st.initrd_given)
-        return;
-    reason = unreadable_reason(boot.initrd, is_directory);
-    if (!reason.empty())
-        throw ConfigError("error reading initrd " + boot.initrd + ": " + reason);
+    // -initrd is one file for Linux and PVH kernels but a module list for
+    // multiboot ones: the loader of the kernel's format checks it.
 }
 
 } // namespace kestrel

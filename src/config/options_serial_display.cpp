@@ -37,25 +37,29 @@ std::string could_not_connect(const std::string& text) {
     return "could not connect serial device to character backend '" + text + "'";
 }
 
-// One serial port on `text` ("chardev:ID" or a shorthand, "mon:" muxing an
-// HMP in). Returns the id of its chardev.
-std::string connect_serial(ParseState& st, const std::string& location, const std::string& text) {
+// One serial port (or debug console) on `text` ("chardev:ID" or a
+// shorthand, "mon:" muxing an HMP in), its chardev called `label`.
+// Returns the id of its chardev; nullopt if `text` names no backend.
+// `attach`: count the port as the chardev's user here (a -device that
+// names the chardev counts itself).
+std::optional<std::string> connect_frontend(ParseState& st, const std::string& location, const std::string& label,
+                                            const std::string& text, bool attach = true) {
     if (text.starts_with("chardev:")) {
         std::string id = text.substr(8);
         if (!attach_frontend(st, id))
-            throw ConfigError(could_not_connect(text));
+            return std::nullopt;
         return id;
     }
-    std::string label = "serial" + std::to_string(st.cfg.serials.size());
     std::optional<PendingChardev> p = parse_chardev_shorthand(st, location, label, text);
     if (!p)
-        throw ConfigError(could_not_connect(text));
+        return std::nullopt;
     create_chardev(st, *p);
     if (p->dev.mux) {
         attach_frontend(st, label);
         st.cfg.monitors.push_back({label});
     }
-    attach_frontend(st, label);
+    if (attach)
+        attach_frontend(st, label);
     return label;
 }
 
@@ -65,7 +69,11 @@ void add_serial(ParseState& st, const std::string& location, const std::string& 
             return;
         if (st.cfg.serials.size() == kMaxSerialPorts)
             throw ConfigError("too many serial ports (the pc machine has 4)");
-        st.cfg.serials.push_back(connect_serial(st, location, text));
+        std::string label = "serial" + std::to_string(st.cfg.serials.size());
+        std::optional<std::string> id = connect_frontend(st, location, label, text);
+        if (!id)
+            throw ConfigError(could_not_connect(text));
+        st.cfg.serials.push_back(*id);
     });
 }
 
@@ -80,6 +88,28 @@ void finalize_serials(ParseState& st) {
         add_serial(st, arg.location, arg.text);
     if (st.serials.empty() && !st.cfg.nodefaults)
         add_serial(st, "", default_serial_spec(st));
+}
+
+void handle_debugcon(ParseState& st, const ArgToken& tok) {
+    st.debugcons.push_back({tok.location(), *tok.value});
+}
+
+// As QEMU: a chardev "debugcon" and, after every -device, an isa-debugcon
+// with id "debugcon" on it.
+void finalize_debugcons(ParseState& st) {
+    for (const LocatedText& arg : st.debugcons) {
+        at_location(arg.location, [&] {
+            for (const ChardevConfig& c : st.cfg.chardevs)
+                if (c.id == "debugcon")
+                    throw ConfigError("attempt to add duplicate property 'debugcon' to object (type 'container')");
+            if (arg.text.starts_with("chardev:") || !connect_frontend(st, arg.location, "debugcon", arg.text, false))
+                throw ConfigError("invalid character backend '" + arg.text + "'");
+            for (const PendingOpts& d : st.devices)
+                for (const qopts::OptPair& p : d.pairs)
+                    if (p.key == "id" && p.value == "debugcon") throw ConfigError("already have a debugcon device");
+        });
+        st.devices.push_back({arg.location, {{"driver", "isa-debugcon"}, {"id", "debugcon"}, {"chardev", "debugcon"}}});
+    }
 }
 
 void handle_display(ParseState& st, const ArgToken& tok) {

@@ -71,6 +71,7 @@ struct ParseState {
     std::optional<LocatedText> cpu;         // last -cpu wins
     std::optional<LocatedText> log_items;   // last -d wins
     std::vector<LocatedText> serials;       // every -serial, in order
+    std::vector<LocatedText> debugcons;     // every -debugcon, in order
     std::vector<PendingChardev> chardevs;   // -chardev and -monitor/-qmp ones, in order
     std::vector<PendingMonitor> monitors;   // -mon, -monitor, -qmp, in order
     std::vector<std::string> monitor_ids;   // QEMU's "mon" option ids, for duplicates
@@ -163,6 +164,9 @@ void handle_object(ParseState& st, const ArgToken& tok);          // -object
 void handle_global(ParseState& st, const ArgToken& tok);          // -global
 void handle_sandbox(ParseState& st, const ArgToken& tok);         // -sandbox
 void handle_runas(ParseState& st, const ArgToken& tok);           // -runas
+void handle_fw_cfg(ParseState& st, const ArgToken& tok);          // -fw_cfg
+void handle_action(ParseState& st, const ArgToken& tok);          // -action
+void handle_debugcon(ParseState& st, const ArgToken& tok);        // -debugcon
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
@@ -175,6 +179,7 @@ void finalize_memory(ParseState& st);
 void finalize_smp(ParseState& st);
 void finalize_monitors(ParseState& st);  // chardevs, then monitors
 void finalize_serials(ParseState& st);
+void finalize_debugcons(ParseState& st);  // after the serials, before the devices
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
 void finalize_block_devices(ParseState& st);  // -object, -drive, -device

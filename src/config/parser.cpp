@@ -128,6 +128,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_smp(st);
     finalize_monitors(st);
     finalize_serials(st);
+    finalize_debugcons(st);
     finalize_block_devices(st);
     finalize_cpu(st);
     finalize_boot_files(st);

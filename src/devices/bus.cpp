@@ -27,6 +27,11 @@ void Bus::insert_or_throw(uint64_t base, uint64_t len, std::shared_ptr<BusDevice
                                          base, base + len - 1, name_ == "io" ? "are" : "is"));
 }
 
+void Bus::insert_newest_wins(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
+    if (insert(base, len, dev, name) || insert_overlay(base, len, dev, name)) return;
+    insert_or_throw(base, len, std::move(dev), std::move(name));  // throws the usual message
+}
+
 bool Bus::insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
     std::unique_lock guard(lock_);
     if (!fits(overlays_, base, len)) return false;

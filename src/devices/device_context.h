@@ -20,6 +20,7 @@ class IrqLine;
 class MachineControl;
 class PciBus;
 class ServiceRegistry;
+class Vm;
 struct RtcConfig;
 
 // What the board tells the guest about itself through CMOS and firmware.
@@ -61,6 +62,9 @@ public:
     virtual const BoardFacts& board() = 0;
     virtual const RtcConfig& rtc() = 0;
     virtual ServiceRegistry& services() = 0;
+    // The KVM VM, for the devices that are parts of it (kvm-pit); nullptr
+    // where there is none (unit tests).
+    virtual Vm* kvm_vm() { return nullptr; }
 };
 
 } // namespace kestrel

@@ -14,7 +14,13 @@ namespace kestrel {
     X(kPort92Type)                                                                                             \
     X(kIsaSerialType)                                                                                          \
     X(kVirtioBlkPciType)                                                                                       \
-    X(kIsaDebugExitType)
+    X(kIsaDebugExitType)                                                                                       \
+    X(kFwCfgIoType)                                                                                            \
+    X(kIsaDebugconType)                                                                                        \
+    X(kPcTestdevType)                                                                                          \
+    X(kPciTestdevType)                                                                                         \
+    X(kPvpanicType)                                                                                            \
+    X(kKvmPitType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -17,10 +17,12 @@ struct BoardDevice {
     std::string_view qom_path = {};    // empty: /machine/unattached/device[N]
 };
 inline constexpr BoardDevice kBoardDevices[] = {
+    {"fw_cfg_io", -1, "/machine/fw_cfg"},
     {"i440FX-pcihost", -1, "/machine/i440fx"},
     {"i440FX", 0x00},
     {"PIIX3", 0x08},
     {"mc146818rtc"},
+    {"kvm-pit"},
     {"isa-serial"},
     {"i8042"},
     {"port92"},

@@ -3,6 +3,7 @@
 #include "base/config_error.h"
 #include "base/qemu_opts.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -86,10 +87,15 @@ std::string human_size(uint64_t bytes) {
     return fmt::format("{:.3g} {}", value, units[i]);
 }
 
+constexpr std::string_view kLostTickPolicies[] = {"discard", "delay", "slew"};
+
+bool is_enum(PropType type) { return type == PropType::LostTickPolicy; }
+
 std::string default_text(const PropertySpec& spec) {
     switch (spec.type) {
     case PropType::Bool: return spec.default_int ? "true" : "false";
-    case PropType::Str: return "\"" + std::string(spec.default_text) + "\"";
+    case PropType::Str:
+    case PropType::LostTickPolicy: return "\"" + std::string(spec.default_text) + "\"";
     case PropType::Int32:
     case PropType::PciAddr:
     case PropType::BootIndex: return std::to_string(spec.default_int);
@@ -103,7 +109,7 @@ std::string default_text(const PropertySpec& spec) {
 std::optional<PropValue> default_value(const PropertySpec& spec) {
     if (!spec.has_default) return std::nullopt;
     if (spec.type == PropType::Bool) return PropValue(spec.default_int != 0);
-    if (spec.type == PropType::Str) return PropValue(std::string(spec.default_text));
+    if (spec.type == PropType::Str || is_enum(spec.type)) return PropValue(std::string(spec.default_text));
     if (is_signed(spec.type) || spec.type == PropType::PciAddr) return PropValue(spec.default_int);
     return PropValue(uint64_t(spec.default_int) & int_range(spec.type).value_or(IntRange{0, UINT64_MAX, ""}).max);
 }
@@ -125,6 +131,7 @@ std::string_view prop_type_name(PropType type) {
     case PropType::Drive:
     case PropType::Chardev: return "str";
     case PropType::Iothread: return "link<iothread>";
+    case PropType::LostTickPolicy: return "LostTickPolicy";
     }
     return "str";
 }
@@ -171,6 +178,10 @@ void PropertyValues::set(std::string_view name, std::string_view text) {
         return set_value(name, bytes);
     }
     case PropType::PciAddr: return set_value(name, parse_pci_addr(owner_, t));
+    case PropType::LostTickPolicy:
+        if (std::find(std::begin(kLostTickPolicies), std::end(kLostTickPolicies), t) == std::end(kLostTickPolicies))
+            throw ConfigError("Parameter '" + std::string(name) + "' does not accept value '" + t + "'");
+        return set_value(name, t);
     case PropType::Str:
     case PropType::Drive:
     case PropType::Chardev:

@@ -28,6 +28,7 @@ enum class PropType : uint8_t {
     Drive,      // the id of a -drive (a block backend)
     Chardev,    // the id of a -chardev
     Iothread,   // the id of an -object iothread
+    LostTickPolicy,  // QEMU's enum: "discard", "delay" or "slew" (a string)
 };
 
 struct PropertySpec {
@@ -53,6 +54,10 @@ constexpr PropertySpec prop_uint(PropType type, std::string_view name, int64_t d
 }
 constexpr PropertySpec prop_str(std::string_view name, std::string_view desc = {}) {
     return {name, PropType::Str, desc};
+}
+// An enumeration with a default ("delay").
+constexpr PropertySpec prop_enum(PropType type, std::string_view name, std::string_view def) {
+    return {name, type, {}, true, 0, def};
 }
 constexpr PropertySpec prop_link(PropType type, std::string_view name, std::string_view desc = {}) {
     return {name, type, desc};

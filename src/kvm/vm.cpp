@@ -110,6 +110,13 @@ void Vm::reset_irqchip() {
     if (ioctl(fd_.get(), KVM_SET_PIT2, &pit) < 0) spdlog::warn("KVM_SET_PIT2: {}", std::strerror(errno));
 }
 
+bool Vm::set_pit_reinject(bool reinject) {
+    if (kvm_.check_extension(KVM_CAP_REINJECT_CONTROL) <= 0) return false;
+    kvm_reinject_control control{};
+    control.pit_reinject = reinject ? 1 : 0;
+    return ioctl(fd_.get(), KVM_REINJECT_CONTROL, &control) == 0;
+}
+
 void Vm::set_irq(unsigned gsi, bool level) {
     if (level && gsi < irq_counts_.size()) irq_counts_[gsi].fetch_add(1, std::memory_order_relaxed);
     kvm_irq_level irq{};

@@ -33,6 +33,10 @@ public:
 
     // Puts PIC, IOAPIC and PIT back to their power-on state.
     void reset_irqchip();
+    // Whether the in-kernel PIT delivers the ticks a guest missed while
+    // its interrupts were off (QEMU's lost_tick_policy "delay") or drops
+    // them ("discard"). False if KVM cannot change it (then it delays).
+    bool set_pit_reinject(bool reinject);
 
     // For the monitor: PIC master, PIC slave, IOAPIC as KVM has them, and
     // how often each GSI was raised ("info irq").

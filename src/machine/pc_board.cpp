@@ -90,12 +90,14 @@ std::shared_ptr<BlockBackend> PcBoard::drive(const std::string& id, const std::s
     return drives_.open(id, qdev);
 }
 
-// The DSDT lists the COM ports the ISA serial devices occupy.
+// The DSDT lists the COM ports the ISA serial devices occupy and the pvpanic port.
 uint64_t PcBoard::write_acpi_tables() const {
     AcpiConfig acpi;
     acpi.smp = setup_.cfg.smp;
-    for (const auto& device : devices_.devices())
+    for (const auto& device : devices_.devices()) {
         if (device->type().name == "isa-serial") acpi.serial_ports |= 1u << device->properties().uint("index");
+        if (device->type().name == "pvpanic") acpi.pvpanic_port = uint16_t(device->properties().uint("ioport"));
+    }
     return build_acpi_tables(setup_.memory, acpi);
 }
 

@@ -73,6 +73,7 @@ public:
     const BoardFacts& board() override { return facts_; }
     const RtcConfig& rtc() override { return setup_.cfg.rtc; }
     ServiceRegistry& services() override { return services_; }
+    Vm* kvm_vm() override { return &setup_.vm; }
 
 private:
     void add_devices();

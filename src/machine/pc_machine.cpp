@@ -1,7 +1,9 @@
 #include "machine/pc_machine.h"
 
-#include "machine/boot/linux_boot.h"
+#include "machine/boot/boot_image.h"
+#include "devices/fw_cfg/fw_cfg.h"
 #include "devices/power_button.h"
+#include "machine/fw_cfg_items.h"
 #include "machine/pc_board.h"
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
@@ -24,7 +26,7 @@
 namespace kestrel {
 namespace {
 
-std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
+std::unique_ptr<BootImage> check_boot_inputs(const Config& cfg) {
     validate_cpu_config(cfg.cpu);
     if (cfg.boot.kernel.empty()) {
         if (!cfg.start_paused)
@@ -32,10 +34,7 @@ std::unique_ptr<LinuxImage> check_boot_inputs(const Config& cfg) {
                                      "(firmware boot is not available yet)");
         return nullptr;
     }
-    LinuxBootParams params{cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append, 0};
-    auto image = std::make_unique<LinuxImage>(LinuxImage::open(params));
-    image->check_fits(pc::ram_below_4g(cfg.memory.size));
-    return image;
+    return BootImage::open({cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append}, pc::ram_below_4g(cfg.memory.size));
 }
 
 const char* shutdown_reason(ShutdownCause cause) {
@@ -75,11 +74,12 @@ const char* run_state_name(RunState state) {
 
 PcMachine::PcMachine(const Config& cfg)
     : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
-      payloads_(start_loading_payloads()), vm_(kvm_, memory_) {
+      preloading_(start_preloading()), vm_(kvm_, memory_) {
     try {
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
+        if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) add_pc_fw_cfg_items(*fw_cfg, cfg_, memory_);
         create_vcpus();
-        load_boot_state(memory_.zero_at_creation());
+        load_boot_state();
         watch_signals();
     } catch (...) {
         tear_down();  // members alone would go in the wrong order (see tear_down)
@@ -115,24 +115,28 @@ void PcMachine::create_vcpus() {
 }
 
 // What firmware would leave behind at power-on: the kernel and its boot
-// data in RAM, ACPI tables, and the BSP at the kernel's 64-bit entry.
-std::future<LoadedPayloads> PcMachine::start_loading_payloads() {
+// data in RAM and fw_cfg, ACPI tables, and the BSP at the kernel's entry
+// (64-bit for Linux, 32-bit protected mode for multiboot and PVH).
+std::future<void> PcMachine::start_preloading() {
     if (!kernel_) return {};
-    return std::async(std::launch::async, [this] {
-        return kernel_->load_payloads(memory_, memory_.zero_at_creation());
-    });
+    return std::async(std::launch::async, [this] { kernel_->preload(memory_, memory_.zero_at_creation()); });
 }
 
-void PcMachine::load_boot_state(bool memory_is_zero) {
+void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
     uint64_t rsdp = board_->write_acpi_tables();
     if (!kernel_) return;
-    write_long_mode_tables(memory_);
     // At power-on the payloads were loaded beside the VM's creation.
-    LoadedPayloads payloads = payloads_.valid() ? payloads_.get()
-                                                : kernel_->load_payloads(memory_, memory_is_zero);
-    LinuxBootInfo boot = kernel_->write_boot_data(memory_, rsdp, payloads);
-    set_long_mode_registers(vcpus_[0]->fd(), {boot.entry_rip, boot.zero_page});
+    if (preloading_.valid()) preloading_.get();
+    BootEntry entry = kernel_->load_into(memory_, rsdp);
+    if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) kernel_->publish(*fw_cfg, memory_.below_4g());
+    if (entry.mode == BootEntry::Mode::Long64) {
+        write_long_mode_tables(memory_);
+        set_long_mode_registers(vcpus_[0]->fd(), {entry.ip, entry.rsi});
+    } else {
+        write_protected_mode_gdt(memory_);
+        set_protected_mode_registers(vcpus_[0]->fd(), {uint32_t(entry.ip), entry.eax, entry.ebx});
+    }
 }
 
 void PcMachine::open_backends() {
@@ -206,6 +210,42 @@ void PcMachine::request_exit(int status) {
         exit_status_ = status;
         loop_.stop();
     });
+}
+
+// Unless the guest may run on, no vCPU gets past the panic notification
+// (the one that wrote it included), as with QEMU's vm_stop from the vCPU.
+void PcMachine::report_guest_panic() {
+    if (cfg_.panic_action != PanicAction::None)
+        for (auto& v : vcpus_) v->request_pause();
+    loop_.post([this] { on_guest_panic(); });
+}
+
+void PcMachine::report_guest_crashloaded() {
+    loop_.post([this] { emit("GUEST_CRASHLOADED", {{"action", "run"}}); });
+}
+
+// QEMU's qemu_system_guest_panicked: GUEST_PANICKED with what happens next;
+// pause (also panic=shutdown under -no-shutdown) stops in guest-panicked,
+// shutdown and exit-failure stop and shut down (exit status 0 or 1), none
+// lets the guest run on.
+void PcMachine::on_guest_panic() {
+    if (state_ != RunState::Running) return;
+    PanicAction action = cfg_.panic_action;
+    if (action == PanicAction::None) {
+        emit("GUEST_PANICKED", {{"action", "run"}});
+        return;
+    }
+    bool pause = action == PanicAction::Pause || (action == PanicAction::Shutdown && cfg_.no_shutdown);
+    emit("GUEST_PANICKED", {{"action", pause ? "pause" : "poweroff"}});
+    pause_vcpus();
+    board_->devices().pause_all();
+    state_ = RunState::GuestPanicked;
+    emit("STOP");
+    spdlog::debug("Guest crashed");
+    if (pause) return;
+    emit("SHUTDOWN", shutdown_data(ShutdownCause::GuestPanic));
+    exit_status_ = action == PanicAction::ExitFailure ? 1 : 0;
+    loop_.stop();
 }
 
 void PcMachine::request_reset(ShutdownCause cause) {
@@ -288,7 +328,7 @@ void PcMachine::quit(ShutdownCause cause) {
 void PcMachine::reset_machine() {
     vm_.reset_irqchip();
     board_->reset();
-    load_boot_state(false);
+    load_boot_state();
 }
 
 } // namespace kestrel

@@ -22,7 +22,7 @@
 namespace kestrel {
 
 struct PcBoard;
-class LinuxImage;
+class BootImage;
 class EventSink;
 class Monitors;
 class VmController;
@@ -51,6 +51,8 @@ public:
     void request_shutdown(ShutdownCause cause) override;
     void request_reset(ShutdownCause cause) override;
     void request_exit(int status) override;
+    void report_guest_panic() override;
+    void report_guest_crashloaded() override;
 
     // What the monitors do (loop thread), with QEMU's events and states.
     void stop();
@@ -78,24 +80,24 @@ private:
     // share ownership of devices that use the board's IRQ lines).
     void tear_down();
     void create_vcpus();
-    // memory_is_zero: guest RAM was never written (power-on), not a reset.
-    void load_boot_state(bool memory_is_zero);
-    std::future<LoadedPayloads> start_loading_payloads();
+    void load_boot_state();
+    std::future<void> start_preloading();
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
     void on_reset(ShutdownCause cause);
+    void on_guest_panic();
     void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
     void watch_signals();
     void on_signal(int signo, int sender_pid);
 
     const Config& cfg_;
-    std::unique_ptr<LinuxImage> kernel_;
+    std::unique_ptr<BootImage> kernel_;
     KvmSystem kvm_;
     GuestMemory memory_;
     // The kernel and initrd, copied into guest RAM while the VM, its
     // devices and vCPUs are created (declared here: it starts after RAM
     // exists and ends before RAM goes).
-    std::future<LoadedPayloads> payloads_;
+    std::future<void> preloading_;
     Vm vm_;
     Bus pio_{"io"};
     Bus mmio_{"memory"};

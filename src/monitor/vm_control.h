@@ -58,7 +58,7 @@ struct PciFunctionInfo {
     uint8_t class_code = 0, subclass = 0, prog_if = 0, revision = 0;
     uint8_t irq_pin = 0;          // 1 = INTA .. 4 = INTD; 0 none
     uint8_t irq_line = 0;         // config 0x3c as the guest wrote it
-    std::string description;      // QEMU's class description ("Host bridge")
+    std::string description;      // QEMU's class description ("Host bridge"), "" if it has none
     std::string qdev_id;          // -device id=, "" if none
     std::vector<PciBarInfo> bars;
 };

@@ -20,6 +20,8 @@ namespace {
 constexpr uint64_t GDT_CODE64 = 0x00af9b000000ffffull;
 constexpr uint64_t GDT_DATA = 0x00cf93000000ffffull;
 constexpr uint64_t GDT_TSS = 0x00008b0000000fffull;
+constexpr uint64_t GDT_CODE32 = 0x00cf9b000000ffffull;
+constexpr uint64_t GDT_TSS32 = 0x00008b0000000067ull;
 constexpr uint16_t BOOT_CS = 0x10, BOOT_DS = 0x18, BOOT_TSS = 0x20;
 
 constexpr uint64_t CR0_PE = 1, CR0_ET = 1 << 4, CR0_NE = 1 << 5, CR0_PG = 1ull << 31;
@@ -41,6 +43,19 @@ kvm_segment segment_from(uint64_t desc, uint16_t selector) {
     s.l = (desc >> 53) & 1;
     s.db = (desc >> 54) & 1;
     return s;
+}
+
+// General registers at an entry point (RFLAGS 2: interrupts off) and the
+// FPU at its reset state.
+void set_entry_registers(int fd, const kvm_regs& entry) {
+    kvm_regs regs = entry;
+    regs.rflags = 2;
+    regs.rsp = pc::BOOT_STACK;
+    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+    kvm_fpu fpu{};
+    fpu.fcw = 0x37f;
+    fpu.mxcsr = 0x1f80;
+    if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
 }
 
 } // namespace
@@ -76,18 +91,38 @@ void set_long_mode_registers(int fd, const LongModeEntry& entry) {
     sregs.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
     sregs.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
     if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
-
     kvm_regs regs{};
-    regs.rflags = 2;
     regs.rip = entry.rip;
     regs.rsi = entry.rsi;
-    regs.rsp = pc::BOOT_STACK;
-    if (ioctl(fd, KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+    set_entry_registers(fd, regs);
+}
 
-    kvm_fpu fpu{};
-    fpu.fcw = 0x37f;
-    fpu.mxcsr = 0x1f80;
-    if (ioctl(fd, KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+void write_protected_mode_gdt(const GuestMemory& memory) {
+    const uint64_t gdt[] = {0, 0, GDT_CODE32, GDT_DATA, GDT_TSS32};
+    memory.write_obj(pc::GDT_ADDR, gdt);
+}
+
+void set_protected_mode_registers(int fd, const ProtectedModeEntry& entry) {
+    kvm_sregs sregs{};
+    if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+    sregs.cs = segment_from(GDT_CODE32, BOOT_CS);
+    kvm_segment data = segment_from(GDT_DATA, BOOT_DS);
+    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+    sregs.tr = segment_from(GDT_TSS32, BOOT_TSS);
+    sregs.gdt.base = pc::GDT_ADDR;
+    sregs.gdt.limit = 5 * 8 - 1;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = CR0_PE | CR0_ET;
+    sregs.cr3 = 0;
+    sregs.cr4 = 0;
+    sregs.efer = 0;
+    if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
+    kvm_regs regs{};
+    regs.rip = entry.eip;
+    regs.rax = entry.eax;
+    regs.rbx = entry.ebx;
+    set_entry_registers(fd, regs);
 }
 
 void set_lapic_virtual_wire(int fd) {

@@ -83,7 +83,10 @@ const std::vector<CpuModel> MODELS = {
 
 const std::vector<CpuModel>& cpu_models() { return MODELS; }
 
+// QEMU 7.2's versioned names: qemu64-v1 and kvm64-v1 are what the pc
+// machine's qemu64 and kvm64 resolve to.
 const CpuModel* find_cpu_model(std::string_view name) {
+    if (name == "qemu64-v1" || name == "kvm64-v1") name.remove_suffix(3);
     auto it = std::find_if(MODELS.begin(), MODELS.end(), [&](const CpuModel& m) { return m.name == name; });
     return it == MODELS.end() ? nullptr : &*it;
 }

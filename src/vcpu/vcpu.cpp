@@ -204,10 +204,13 @@ void Vcpu::handle_mmio() {
 }
 
 void Vcpu::handle_system_event() {
+    if (run_->system_event.type == KVM_SYSTEM_EVENT_CRASH) {  // the machine pauses us if -action says so
+        control_.report_guest_panic();
+        return;
+    }
     park_self();
     switch (run_->system_event.type) {
     case KVM_SYSTEM_EVENT_RESET: control_.request_reset(ShutdownCause::GuestReset); break;
-    case KVM_SYSTEM_EVENT_CRASH: control_.request_shutdown(ShutdownCause::GuestPanic); break;
     default: control_.request_shutdown(ShutdownCause::GuestPoweroff); break;
     }
 }

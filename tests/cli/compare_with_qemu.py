@@ -17,6 +17,10 @@ where QEMU prints more (devices and properties kestrel does not have):
 - "info mtree", address space I/O: each kestrel region (address range,
   priority and name); the PM block is the exception (kestrel maps it at
   0x600 as firmware would, QEMU leaves that to firmware).
+- "-machine help", "-cpu help", "-accel help", "-chardev help": the same
+  header, each kestrel line among QEMU's (in QEMU's order), the CPUID flag
+  list identical; "--help": a first line like QEMU's, QEMU's section titles,
+  and only options QEMU has.
 Ends with "N passed, N failed".
 """
 import os
@@ -37,7 +41,16 @@ CASES = {
         "-device", "virtio-blk-pci,drive=d0,id=disk0,addr=5,num-queues=2,serial=SN,iothread=io1",
         "-global", "isa-serial.irq=3",
     ],
+    "test devices, fw_cfg, kvm-pit's policy": [
+        "-device", "pc-testdev", "-device", "pci-testdev,membar=1M,addr=6", "-device", "pvpanic,events=1",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-global", "kvm-pit.lost_tick_policy=discard",
+        "-fw_cfg", "opt/x,string=y",
+    ],
+    "-debugcon": ["-debugcon", "file:{work}/debugcon.log"],
 }
+# Types -device help does not list (the board's own) whose properties QEMU
+# prints all the same.
+BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
 HMP = ["info qtree", "info pci", "info mtree"]
 
 passed = failed = 0
@@ -114,7 +127,7 @@ def compare_case(name, args, kestrel, qemu, work):
     img = os.path.join(work, "disk.img")
     with open(img, "wb") as f:
         f.truncate(1 << 20)
-    args = [a.replace("{img}", img) for a in args]
+    args = [a.replace("{img}", img).replace("{work}", work) for a in args]
     k = hmp_answers(kestrel, args, work)
     q = hmp_answers(qemu, args, work)
     lost = missing_lines(qtree_entries(k["info qtree"]), qtree_entries(q["info qtree"]))
@@ -147,16 +160,53 @@ def compare_help(kestrel, qemu):
     lost = ["%s %s" % (c, sorted(lines - q.get(c, set()))) for c, lines in k.items() if lines - q.get(c, set())]
     report(k and not lost, "-device help", "\n".join(lost))
     types = [m.group(1) for m in re.finditer(r'^name "([^"]+)"', run(kestrel, ["-device", "help"]), re.M)]
+    types += BOARD_TYPES
     for t in types:
         mine = set(run(kestrel, ["-device", t + ",help"]).splitlines())
         lost = sorted(mine - set(run(qemu, ["-device", t + ",help"]).splitlines()))
         report(len(mine) > 0 and not lost, "-device %s,help" % t, "\n".join(lost))
 
 
+def in_order(mine, theirs):
+    """The lines of mine missing from theirs, or out of theirs' order."""
+    problems, at = [], -1
+    for line in mine:
+        if line not in theirs:
+            problems.append("not in QEMU's: %r" % line)
+        elif theirs.index(line) < at:
+            problems.append("out of QEMU's order: %r" % line)
+        else:
+            at = theirs.index(line)
+    return problems
+
+
+def compare_listings(kestrel, qemu):
+    for what in (["-machine", "help"], ["-cpu", "help"], ["-accel", "help"], ["-chardev", "help"]):
+        k, q = run(kestrel, what).splitlines(), run(qemu, what).splitlines()
+        problems = [] if k[:1] == q[:1] else ["header %r, QEMU's %r" % (k[:1], q[:1])]
+        if what[0] == "-cpu":
+            flags = lambda lines: lines[lines.index("Recognized CPUID flags:"):]
+            if flags(k) != flags(q):
+                problems.append("the CPUID flag list differs")
+            k, q = k[:k.index("Recognized CPUID flags:")], q[:q.index("Recognized CPUID flags:")]
+        problems += in_order([l for l in k[1:] if l], q)
+        report(len(k) > 1 and not problems, " ".join(what), "\n".join(problems))
+    k, q = run(kestrel, ["--help"]), run(qemu, ["--help"])
+    problems = []
+    if not re.match(r"QEMU emulator version \d+\.\d+\.\d+ ", k):
+        problems.append("first line %r" % k.splitlines()[0])
+    titles = lambda text: [l for l in text.splitlines() if re.match(r"^[A-Z][\w /-]+:$", l)]
+    problems += ["section %r is not QEMU's" % t for t in titles(k) if t not in titles(q)]
+    options = lambda text: {m.group(1) for m in re.finditer(r"^(-[\w-]+)", text, re.M)}
+    problems += ["option %s is not QEMU's" % o for o in sorted(options(k) - options(q))]
+    report(len(options(k)) > 20 and not problems, "--help", "\n".join(problems))
+
+
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
     compare_help(kestrel, qemu)
+    compare_listings(kestrel, qemu)
     with tempfile.TemporaryDirectory(prefix="kestrel-compare-") as work:
         for name, args in CASES.items():
             try:

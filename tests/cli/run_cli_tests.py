@@ -14,6 +14,7 @@ test's scratch directory). All errors here are found before KVM is opened,
 so no /dev/kvm is needed.
 """
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -180,7 +181,82 @@ CASES = [
      True),
     ("runas uid out of range", ["-runas", "4294967295:1"],
      '-runas 4294967295:1: User "4294967295:1" doesn\'t exist (and is not <uid>:<gid>)', True),
+    # Test devices, fw_cfg and -action.
+    ("-fw_cfg without contents", ["-fw_cfg", "name=opt/a"],
+     "-fw_cfg name=opt/a: name, plus exactly one of file, string and gen_id, are needed", True),
+    ("-fw_cfg of a missing file", ["-fw_cfg", "opt/a,file={work}/none"],
+     "-fw_cfg opt/a,file={work}/none: can't load {work}/none: Failed to open file “{work}/none”: No such "
+     "file or directory", True),
+    ("bad -action", ["-action", "panic=foo"], "-action panic=foo: Parameter 'panic' does not accept value 'foo'", True),
+    ("two pvpanic devices", ["-device", "pvpanic", "-device", "pvpanic"],
+     "-device pvpanic: duplicate fw_cfg file name: etc/pvpanic-port", True),
+    ("unsupported lost tick policy", ["-global", "kvm-pit.lost_tick_policy=slew"],
+     "Lost tick policy not supported.", True),
+    ("bad -debugcon backend", ["-debugcon", "foo:bar"], "-debugcon foo:bar: 'foo:bar' is not a valid char driver",
+     True),
+    # Kernels kestrel cannot boot (made by make_kernels): refused before any side effect.
+    ("multiboot header with a bad checksum", ["-kernel", "{work}/bad-checksum.bin"], "invalid kernel header", True),
+    ("kernel of an unknown format", ["-kernel", "{work}/unknown.bin"],
+     "could not load kernel '{work}/unknown.bin': not a Linux bzImage, a multiboot kernel or an ELF kernel "
+     "with a PVH entry note", True),
+    ("truncated ELF kernel", ["-kernel", "{work}/truncated.elf"], "Error while loading elf kernel", True),
+    ("64-bit ELF without a PVH note", ["-kernel", "{work}/nonote64.elf"],
+     "Error loading uncompressed kernel without PVH ELF Note", True),
+    ("64-bit multiboot ELF", ["-kernel", "{work}/mb64.elf"], "Cannot load x86-64 image, give a 32bit one.", True),
+    ("missing multiboot module", ["-kernel", "{work}/mb.bin", "-initrd", "{work}/none.mod arg"],
+     "Failed to open file '{work}/none.mod'", True),
+    ("multiboot modules larger than RAM", ["-m", "128", "-kernel", "{work}/mb.bin", "-initrd", "{work}/big.mod"],
+     "multiboot modules do not fit in guest RAM: kernel and modules need 0x100000-0xc902000, RAM below 4 GiB "
+     "ends at 0x8000000", True),
 ]
+
+
+def elf_bytes(is64, machine, loads, notes=b"", truncate=0):
+    """A minimal ELF executable: header, program headers (a PT_NOTE first if
+    any notes), then the notes and each load's bytes."""
+    ehsize, phentsize = (64, 56) if is64 else (52, 32)
+    phnum = len(loads) + (1 if notes else 0)
+    out = bytearray(ehsize + phnum * phentsize)
+    out[0:7] = b"\x7fELF" + bytes([2 if is64 else 1, 1, 1])
+    struct.pack_into("<HHI", out, 16, 2, machine, 1)
+    if is64:
+        struct.pack_into("<QQQIHHH", out, 24, 0x100000, ehsize, 0, 0, ehsize, phentsize, phnum)
+    else:
+        struct.pack_into("<IIIIHHH", out, 24, 0x100000, ehsize, 0, 0, ehsize, phentsize, phnum)
+    headers = []
+    if notes:
+        headers.append((4, len(out), 0, notes))
+    for paddr, data in loads:
+        headers.append((1, 0, paddr, data))
+    ph = ehsize
+    for kind, _, paddr, data in headers:
+        offset = len(out)
+        out += data
+        if is64:
+            struct.pack_into("<IIQQQQQQ", out, ph, kind, 7, offset, paddr, paddr, len(data), len(data), 0x1000)
+        else:
+            struct.pack_into("<IIIIIIII", out, ph, kind, offset, paddr, paddr, len(data), len(data), 7, 0x1000)
+        ph += phentsize
+    return bytes(out[:len(out) - truncate])
+
+
+def multiboot_header(flags, aout=(), good=True):
+    checksum = (-(0x1BADB002 + flags) + (0 if good else 1)) & 0xffffffff
+    return struct.pack("<III", 0x1BADB002, flags, checksum) + struct.pack("<%dI" % len(aout), *aout)
+
+
+def make_kernels(work):
+    def write(name, data):
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(data)
+    write("bad-checksum.bin", multiboot_header(0x10003, (0x100000, 0x100000, 0, 0, 0x100020), good=False).ljust(4096, b"\x90"))
+    write("unknown.bin", bytes([1]) * 0x10000)
+    write("truncated.elf", elf_bytes(False, 3, [(0x100000, b"\x90" * 4096)], truncate=1024))
+    write("nonote64.elf", elf_bytes(True, 62, [(0x100000, b"\x90" * 4096)]))
+    write("mb64.elf", elf_bytes(True, 62, [(0x100000, multiboot_header(0x3).ljust(4096, b"\x90"))]))
+    write("mb.bin", multiboot_header(0x10003, (0x100000, 0x100000, 0, 0, 0x100020)).ljust(4096, b"\x90"))
+    with open(os.path.join(work, "big.mod"), "wb") as f:
+        f.truncate(200 << 20)
 
 SERIAL_BEFORE = b"serial output from an earlier run\n"
 LOG_BEFORE = b"log from an earlier run\n"
@@ -269,6 +345,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="kestrel-cli-") as work:
+        make_kernels(work)
         alias = os.path.join(work, "qemu-system-x86_64")
         os.symlink(binary, alias)
         for program_path in (binary, alias):

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const GuestMemory mem = GuestMemory::create_flat(128ull << 20);  // Debian's kernel needs 80 MiB
     try {
         LinuxImage image = LinuxImage::from_bytes(params, {kernel.begin(), kernel.end()}, std::move(initrd));
-        LinuxBootInfo info = image.load_into(mem, 0xe0000);
+        LinuxBootInfo info = image.load_linux_into(mem, 0xe0000);
         FUZZ_CHECK(info.entry_rip == pc::KERNEL_LOAD_ADDR + bootproto::ENTRY_64_OFFSET, "an unexpected entry point");
         FUZZ_CHECK(info.zero_page == pc::ZERO_PAGE_ADDR, "an unexpected zero page");
     } catch (const std::runtime_error& e) {

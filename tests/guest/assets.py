@@ -19,11 +19,14 @@ import fcntl
 import glob
 import hashlib
 import json
+import lzma
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -49,7 +52,7 @@ L2_MODULES = [
     "floppy", "ext4", "crc32c_generic", "isofs", "vfat", "nls_cp437",
     "nls_iso8859_1", "loop", "uhci_hcd", "ehci_pci", "ohci_pci", "xhci_pci",
     "usb_storage", "usbhid", "hid_generic", "evdev", "psmouse", "serio_raw",
-    "i2c_piix4", "parport_pc", "pvpanic_pci", "qemu_fw_cfg", "bochs",
+    "i2c_piix4", "parport_pc", "pvpanic_pci", "pvpanic_mmio", "qemu_fw_cfg", "bochs",
     "cirrus", "snd_hda_intel", "snd_hda_codec_generic", "snd_ens1370",
     "af_packet", "button",
 ]
@@ -232,6 +235,31 @@ def build_archive(kroot, version, init_path, paths, boot_modules):
     return archive.gzip_bytes()
 
 
+def extract_vmlinux(kroot, version):
+    """The uncompressed ELF kernel inside the package's bzImage (for PVH
+    boot), unpacked once next to it: boot/vmlinux-VERSION."""
+    out = os.path.join(kroot, "boot", "vmlinux-" + version)
+    if os.path.exists(out):
+        return out
+    with open(os.path.join(kroot, "boot", "vmlinuz-" + version), "rb") as f:
+        image = f.read()
+    setup = ((image[0x1f1] or 4) + 1) * 512
+    offset, length = struct.unpack_from("<II", image, 0x248)  # payload_offset/length (protocol 2.08+)
+    payload = image[setup + offset:setup + offset + length]
+    # One stream followed by the 4-byte size Linux's build appends.
+    if payload.startswith(b"\xfd7zXZ\x00"):
+        elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
+    elif payload.startswith(b"\x1f\x8b"):
+        elf = zlib.decompressobj(wbits=31).decompress(payload)
+    else:
+        raise SystemExit("assets: unknown compression of the kernel payload (%s)" % payload[:6].hex())
+    if not elf.startswith(b"\x7fELF"):
+        raise SystemExit("assets: the kernel payload is not an ELF image")
+    log("extracted vmlinux-" + version)
+    write_atomically(out, elf)
+    return out
+
+
 def file_hash(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -290,6 +318,7 @@ def build_all(cache=None):
             "cache": cache,
             "kernel_version": version,
             "kernel": os.path.join(kroot, "boot", "vmlinuz-" + version),
+            "vmlinux": extract_vmlinux(kroot, version),
             "l1_initrd": build_initramfs(cache, kroot, version, "l1"),
             "l2_initrd": build_initramfs(cache, kroot, version, "l2"),
         }

@@ -101,7 +101,8 @@ def build_disk(name, spec, workdir):
 
 
 def placeholder_values(s, a, workdir, results):
-    values = {"kernel": a["kernel"], "append": s.append, "workdir": workdir,
+    vmlinux = a.get("vmlinux") or a["kernel"].replace("/vmlinuz-", "/vmlinux-")
+    values = {"kernel": a["kernel"], "vmlinux": vmlinux, "append": s.append, "workdir": workdir,
               "results": results,
               "drivers": os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers"),
               "initrd": guest_initrd(s, a["l2_initrd"], workdir)}

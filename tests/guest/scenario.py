@@ -3,7 +3,8 @@ and judging a VMM's output (markers in order, forbidden text, checks).
 
 Scenario file keys (see tests/README.md for the full description):
   description  text
-  command      VMM command line; placeholders {vmm} {kernel} {initrd}
+  command      VMM command line; placeholders {vmm} {kernel} {vmlinux}
+               (the same kernel uncompressed, for PVH) {initrd}
                {append} {workdir} {results} {drivers} {disk:NAME}
   script       guest shell script run by the base /init (optional)
   append       kernel command line for {append} (default DEFAULT_APPEND)

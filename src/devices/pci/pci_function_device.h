@@ -29,7 +29,8 @@ protected:
 };
 
 // QEMU's name for a PCI class (base class, subclass): "Host bridge",
-// "SCSI controller", else "Class 0c05".
+// "SCSI controller", else "Class 0c05" (pci_class_name: else "").
 std::string pci_class_description(uint8_t base, uint8_t sub);
+std::string pci_class_name(uint8_t base, uint8_t sub);
 
 } // namespace kestrel

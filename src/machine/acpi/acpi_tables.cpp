@@ -77,7 +77,7 @@ uint64_t build_acpi_tables(const GuestMemory& mem, const AcpiConfig& cfg) {
     Area area(pc::BIOS_AREA_START, pc::BIOS_AREA_END);
     const uint64_t rsdp = area.reserve(RSDP_SIZE, 16);
     const uint64_t facs = area.add(build_facs(), 64);
-    const uint64_t dsdt = area.add(build_dsdt(mem.below_4g(), cfg.serial_ports));
+    const uint64_t dsdt = area.add(build_dsdt(mem.below_4g(), cfg.serial_ports, cfg.pvpanic_port));
     const uint64_t fadt = area.add(build_fadt(facs, dsdt));
     const uint64_t madt = area.add(build_madt(cfg.smp));
     const uint64_t tables[] = {fadt, madt};

@@ -11,6 +11,7 @@ namespace kestrel {
 struct AcpiConfig {
     SmpConfig smp;                  // cpus present, maxcpus possible, topology
     uint32_t serial_ports = 0;      // bit N set: COM(N+1) is present
+    uint16_t pvpanic_port = 0;      // the pvpanic device's port, 0 for none
 };
 
 // Builds RSDP, RSDT, XSDT, FADT, FACS, MADT and DSDT into guest memory and

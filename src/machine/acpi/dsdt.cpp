@@ -36,13 +36,14 @@ bool patch_aml_dword_name(std::span<uint8_t> aml, std::string_view name, uint32_
     return true;
 }
 
-std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports) {
+std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port) {
     std::span<const uint8_t> src = dsdt_aml();
     std::vector<uint8_t> aml(src.begin(), src.end());
     if (pci_hole_start >= PCI_WINDOW_END)
         throw std::invalid_argument("RAM below 4 GiB reaches into the IOAPIC area");
     patch_or_throw(aml, "PHLO", uint32_t(pci_hole_start));
     patch_or_throw(aml, "COMP", com_ports);
+    patch_or_throw(aml, "PVPP", pvpanic_port);
     fix_checksum(aml);
     return aml;
 }

@@ -46,7 +46,7 @@ std::vector<uint8_t> build_madt(const SmpConfig& smp);
 
 // firmware/dsdt.asl with its placeholders filled: the 32-bit PCI window
 // starts at `pci_hole_start`; bit N of `com_ports` makes COM(N+1) present.
-std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports);
+std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port = 0);
 // Overwrites the DWord value of `Name (<name>, 0x...)` in AML. Returns false
 // unless exactly one such DWord Name exists.
 bool patch_aml_dword_name(std::span<uint8_t> aml, std::string_view name, uint32_t value);

@@ -1,6 +1,7 @@
 #include "machine/boot/linux_boot.h"
 
 #include "machine/boot/cached_kernel.h"
+#include "devices/fw_cfg/fw_cfg.h"
 #include "machine/boot/e820.h"
 #include "machine/boot/file_bytes.h"
 #include "kvm/pc_memory_map.h"
@@ -50,7 +51,9 @@ void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_
 
 } // namespace
 
-LinuxImage::LinuxImage() : kernel_(std::make_shared<std::vector<uint8_t>>()) {}
+LinuxImage::LinuxImage()
+    : kernel_(std::make_shared<const std::vector<uint8_t>>()),
+      initrd_(std::make_shared<const std::vector<uint8_t>>()) {}
 LinuxImage::LinuxImage(LinuxImage&&) noexcept = default;
 LinuxImage::~LinuxImage() = default;
 
@@ -59,12 +62,18 @@ LinuxImage LinuxImage::open(const LinuxBootParams& params) {
     if (int err = read_file_bytes(params.kernel, kernel))
         throw std::runtime_error(
             fmt::format("could not load kernel '{}': {}", params.kernel, std::strerror(err)));
+    return from_bytes(params, std::move(kernel));
+}
+
+LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel) {
     LinuxImage img = from_bytes(params, std::move(kernel), {});
+    std::vector<uint8_t> initrd;
     if (!params.initrd.empty()) {
-        if (int err = read_file_bytes(params.initrd, img.initrd_))
-            throw std::runtime_error(fmt::format("could not load initial ram disk '{}': {}",
-                                                 params.initrd, std::strerror(err)));
+        if (int err = read_file_bytes(params.initrd, initrd))
+            throw std::runtime_error(
+                fmt::format("error reading initrd {}: {}", params.initrd, std::strerror(err)));
     }
+    img.initrd_ = std::make_shared<const std::vector<uint8_t>>(std::move(initrd));
     return img;
 }
 
@@ -72,15 +81,15 @@ LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uin
                                   std::vector<uint8_t> initrd) {
     LinuxImage img;
     img.params_ = params;
-    *img.kernel_ = std::move(kernel);
-    img.header_ = parse_setup_header(*img.kernel_, params.kernel);
+    img.header_ = parse_setup_header(kernel, params.kernel);
+    img.kernel_ = std::make_shared<const std::vector<uint8_t>>(std::move(kernel));
     img.payload_ = find_payload(*img.kernel_, img.header_, params.kernel);
     uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
     if (params.cmdline.size() > limit)
         throw std::runtime_error(fmt::format(
             "kernel command line is too long: {} bytes, kernel '{}' accepts at most {}",
             params.cmdline.size(), params.kernel, limit));
-    if (!params.initrd.empty()) img.initrd_ = std::move(initrd);
+    if (!params.initrd.empty()) img.initrd_ = std::make_shared<const std::vector<uint8_t>>(std::move(initrd));
     return img;
 }
 
@@ -99,7 +108,7 @@ uint64_t LinuxImage::kernel_end() const {
 InitrdPlacement LinuxImage::place_initrd(uint64_t ram_below_4g) const {
     if (params_.initrd.empty()) return {0, 0};
     const uint64_t limit = std::min<uint64_t>(uint64_t(header_.initrd_addr_max) + 1, ram_below_4g);
-    const uint64_t size = initrd_.size();
+    const uint64_t size = initrd_->size();
     const uint64_t low = align_up(kernel_end(), PAGE);
     const uint64_t max = limit > low ? limit - low : 0;
     if (size > max)
@@ -148,7 +157,7 @@ LoadedPayloads LinuxImage::load_payloads(const GuestMemory& mem, bool memory_is_
     check_fits(mem.below_4g());
     LoadedPayloads p;
     p.initrd = place_initrd(mem.below_4g());
-    if (p.initrd.size) write_or_throw(mem, p.initrd.addr, initrd_, "initrd");
+    if (p.initrd.size) write_or_throw(mem, p.initrd.addr, *initrd_, "initrd");
     p.entry_rip = pc::KERNEL_LOAD_ADDR + ENTRY_64_OFFSET;
     if (auto cached = load_cached(mem, p.initrd, memory_is_zero)) {
         p.entry_rip = cached->entry_rip;
@@ -171,14 +180,45 @@ LinuxBootInfo LinuxImage::write_boot_data(const GuestMemory& mem, uint64_t rsdp_
     return {p.entry_rip, pc::ZERO_PAGE_ADDR, p.from_cache};
 }
 
-LinuxBootInfo LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
-    return write_boot_data(mem, rsdp_addr, load_payloads(mem, memory_is_zero));
+void LinuxImage::preload(const GuestMemory& mem, bool memory_is_zero) {
+    preloaded_ = load_payloads(mem, memory_is_zero);
+}
+
+LinuxBootInfo LinuxImage::load_linux_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero) {
+    LoadedPayloads payloads = preloaded_ ? *preloaded_ : load_payloads(mem, memory_is_zero);
+    preloaded_.reset();
+    return write_boot_data(mem, rsdp_addr, payloads);
+}
+
+BootEntry LinuxImage::load_into(const GuestMemory& mem, uint64_t rsdp_addr) {
+    LinuxBootInfo info = load_linux_into(mem, rsdp_addr);
+    BootEntry entry;
+    entry.mode = BootEntry::Mode::Long64;
+    entry.ip = info.entry_rip;
+    entry.rsi = info.zero_page;
+    return entry;
+}
+
+void LinuxImage::publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const {
+    size_t setup = header_.setup_bytes();
+    fw_cfg.set_u32(fwcfg::KERNEL_ADDR, uint32_t(pc::KERNEL_LOAD_ADDR));
+    fw_cfg.set_u32(fwcfg::KERNEL_SIZE, uint32_t(kernel_->size() - setup));
+    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(kernel_, setup, kernel_->size() - setup));
+    fw_cfg.set_u32(fwcfg::CMDLINE_ADDR, uint32_t(pc::CMDLINE_ADDR));
+    fw_cfg.set_u32(fwcfg::CMDLINE_SIZE, uint32_t(params_.cmdline.size() + 1));
+    fw_cfg.set_string(fwcfg::CMDLINE_DATA, params_.cmdline);
+    if (initrd_->empty()) return;
+    // Where load_into() puts it in this machine's RAM.
+    InitrdPlacement initrd = place_initrd(ram_below_4g);
+    fw_cfg.set_u32(fwcfg::INITRD_ADDR, uint32_t(initrd.addr));
+    fw_cfg.set_u32(fwcfg::INITRD_SIZE, uint32_t(initrd_->size()));
+    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, 0, initrd_->size()));
 }
 
 void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }
 
 LinuxBootInfo load_linux(const GuestMemory& mem, const LinuxBootParams& params) {
-    return LinuxImage::open(params).load_into(mem, params.rsdp_addr);
+    return LinuxImage::open(params).load_linux_into(mem, params.rsdp_addr);
 }
 
 } // namespace kestrel

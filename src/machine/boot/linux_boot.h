@@ -4,10 +4,12 @@
 // The vCPU side starts the BSP in long mode at entry_rip with RSI = zero_page.
 // With the kernel cache (machine/boot/cached_kernel.h) the entry is the
 // decompressed kernel's own 64-bit entry, else the bzImage's.
+#include "machine/boot/boot_image.h"
 #include "machine/boot/kernel_payload.h"
 #include "machine/boot/setup_header.h"
 #include "kvm/guest_memory.h"
 
+#include <memory>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,7 +50,7 @@ struct LoadedPayloads {
 
 // The kernel and initrd bytes, read once and checked; load_into() can then
 // be repeated on every machine reset without touching the files again.
-class LinuxImage {
+class LinuxImage final : public BootImage {
 public:
     // Reads and checks the files and the command line length. Throws
     // std::runtime_error with a message for the user.
@@ -57,23 +59,32 @@ public:
     // params.initrd names one). For open() and the loader's fuzz target.
     static LinuxImage from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel,
                                  std::vector<uint8_t> initrd);
+    // The same with the kernel file already read; reads params.initrd.
+    static LinuxImage from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel);
 
     // Throws the error load_into() would give if the kernel or the initrd
     // cannot be placed in `ram_below_4g` bytes of RAM below 4 GiB.
-    void check_fits(uint64_t ram_below_4g) const;
+    void check_fits(uint64_t ram_below_4g) const override;
 
     // Writes kernel, initrd, command line and zero page (with the e820 map
     // from build_e820(mem)). Throws like check_fits(). The first call looks
     // the kernel up in the cache (and may start filling it). `memory_is_zero`:
     // guest RAM was never written (the first load), so zero pages can stay.
-    LinuxBootInfo load_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero = false);
-    // load_into() in two steps: the kernel and initrd, then the command line
-    // and zero page (which need the ACPI tables' address).
+    // Uses what preload() wrote, if it ran since the last load.
+    LinuxBootInfo load_linux_into(const GuestMemory& mem, uint64_t rsdp_addr, bool memory_is_zero = false);
+    BootEntry load_into(const GuestMemory& mem, uint64_t rsdp_addr) override;
+    // The kernel and initrd (load_payloads()), ahead of load_into().
+    void preload(const GuestMemory& mem, bool memory_is_zero) override;
+    // load_linux_into() in two steps: the kernel and initrd, then the command
+    // line and zero page (which need the ACPI tables' address).
     LoadedPayloads load_payloads(const GuestMemory& mem, bool memory_is_zero);
     LinuxBootInfo write_boot_data(const GuestMemory& mem, uint64_t rsdp_addr, const LoadedPayloads& p) const;
+    // QEMU's items for a bzImage: kernel (the protected-mode part), initrd
+    // and command line with the addresses kestrel loaded them at.
+    void publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const override;
 
     LinuxImage(LinuxImage&&) noexcept;
-    ~LinuxImage();
+    ~LinuxImage() override;
     // The kernel cache's view of this kernel, after the first load_into();
     // nullptr without a cache.
     CachedKernel* cached_kernel() const { return cached_.get(); }
@@ -95,11 +106,13 @@ private:
 
     LinuxBootParams params_;
     SetupHeader header_;
-    std::shared_ptr<std::vector<uint8_t>> kernel_;  // the whole bzImage file
-    std::vector<uint8_t> initrd_;
+    // Shared with fw_cfg's kernel and initrd items.
+    std::shared_ptr<const std::vector<uint8_t>> kernel_;  // the whole bzImage file
+    std::shared_ptr<const std::vector<uint8_t>> initrd_;
     std::optional<KernelPayload> payload_;  // inside *kernel_
     std::unique_ptr<CachedKernel> cached_;
     bool cache_looked_up_ = false;
+    std::optional<LoadedPayloads> preloaded_;
 };
 
 // Validates the files without guest memory, so main can fail before any

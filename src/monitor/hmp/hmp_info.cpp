@@ -75,7 +75,7 @@ void info_pci(HmpContext& ctx, const HmpCall&) {
     for (const auto& fn : ctx.vm().pci_functions()) {
         ctx.print(fmt::format("  Bus {:2}, device {:3}, function {}:\n", fn.bus, fn.slot, fn.function));
         std::string kind = fn.description.empty()
-                               ? fmt::format("Class {:04x}", (unsigned{fn.class_code} << 8) | fn.subclass)
+                               ? fmt::format("Class {:04}", (unsigned{fn.class_code} << 8) | fn.subclass)  // sic: decimal
                                : fn.description;
         ctx.print(fmt::format("    {}: PCI device {:04x}:{:04x}\n", kind, fn.vendor_id, fn.device_id));
         if (fn.subsystem_vendor_id || fn.subsystem_id)

@@ -33,6 +33,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"SHUTDOWN", "q_obj_SHUTDOWN-arg"}, {"POWERDOWN", "q_empty"},
         {"RESET", "q_obj_RESET-arg"},       {"STOP", "q_empty"},
         {"RESUME", "q_empty"},
+        {"GUEST_PANICKED", "q_obj_GUEST_PANICKED-arg"}, {"GUEST_CRASHLOADED", "q_obj_GUEST_CRASHLOADED-arg"},
     };
     return events;
 }

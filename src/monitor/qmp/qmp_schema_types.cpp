@@ -22,6 +22,10 @@ void add_argument_types(Schema& s) {
                                  "guest-panic", "subsystem-reset", "snapshot-load"});
     s.add_object("q_obj_SHUTDOWN-arg", {{"guest", "bool"}, {"reason", "ShutdownCause"}});
     s.add_object("q_obj_RESET-arg", {{"guest", "bool"}, {"reason", "ShutdownCause"}});
+    // QEMU's "info" member (hyper-v and s390 crash data) is never sent by kestrel.
+    s.add_enum("GuestPanicAction", {"pause", "poweroff", "run"});
+    s.add_object("q_obj_GUEST_PANICKED-arg", {{"action", "GuestPanicAction"}});
+    s.add_object("q_obj_GUEST_CRASHLOADED-arg", {{"action", "GuestPanicAction"}});
 }
 
 void add_return_types(Schema& s) {

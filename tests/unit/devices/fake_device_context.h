@@ -40,7 +40,8 @@ struct FakeDeviceContext final : DeviceContext {
         return irqs[irq];
     }
     const GuestMemory& memory() override { return ram; }
-    std::shared_ptr<IoPlumbing> plumbing() override { return nullptr; }
+    std::shared_ptr<IoPlumbing> io_plumbing;  // none unless a test sets one
+    std::shared_ptr<IoPlumbing> plumbing() override { return io_plumbing; }
     MachineControl& machine() override { return control; }
     EventLoop& main_loop() override { return loop; }
     EventLoop& io_loop(const std::string&, const std::string&) override { return loop; }

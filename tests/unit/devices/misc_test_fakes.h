@@ -25,6 +25,8 @@ struct FakeMachineControl final : MachineControl {
     void request_shutdown(ShutdownCause cause) override { shutdowns.push_back(cause); }
     void request_reset(ShutdownCause cause) override { resets.push_back(cause); }
     void request_exit(int status) override { exits.push_back(status); }
+    void report_guest_panic() override {}
+    void report_guest_crashloaded() override {}
 };
 
 struct FakeChardev final : Chardev {

@@ -28,6 +28,9 @@ struct FakeMachine : MachineControl {
     void request_shutdown(ShutdownCause cause) override { shutdowns.push_back(cause); }
     void request_reset(ShutdownCause cause) override { resets.push_back(cause); }
     void request_exit(int status) override { exits.push_back(status); }
+    unsigned panics = 0, crashloads = 0;
+    void report_guest_panic() override { ++panics; }
+    void report_guest_crashloaded() override { ++crashloads; }
 };
 
 // Remembers the last access; reads return 0xA0 + offset in each byte.

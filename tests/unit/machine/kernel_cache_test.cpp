@@ -55,7 +55,7 @@ FakeKernel kernel_with_payload() {
 LinuxBootInfo boot(const std::string& kernel, const GuestMemory& mem, const std::string& cmdline,
                    bool wait_for_fill = true) {
     LinuxImage img = LinuxImage::open({kernel, "", cmdline, 0});
-    LinuxBootInfo info = img.load_into(mem, 0);
+    LinuxBootInfo info = img.load_linux_into(mem, 0);
     if (wait_for_fill && img.cached_kernel()) img.cached_kernel()->wait_for_fill();
     return info;
 }

@@ -1,6 +1,7 @@
 #include "machine/boot/e820.h"
 #include "machine/boot/linux_boot.h"
 #include "kvm/pc_memory_map.h"
+#include "tests/unit/machine/boot_test_util.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 
 #include <catch2/catch.hpp>
@@ -10,26 +11,15 @@
 using namespace kestrel;
 using kestrel::test::FakeKernel;
 using kestrel::test::TempFile;
+using kestrel::test::at;
+using kestrel::test::error_of;
 
 namespace {
 
-template <typename T> T at(const GuestMemory& mem, uint64_t gpa) {
-    T v{};
-    REQUIRE(mem.read_obj(gpa, v));
-    return v;
-}
 template <typename T> T zp(const GuestMemory& mem, uint64_t off) {
     return at<T>(mem, pc::ZERO_PAGE_ADDR + off);
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::runtime_error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 std::vector<E820Entry> zero_page_e820(const GuestMemory& mem) {
     std::vector<E820Entry> map(zp<uint8_t>(mem, 0x1e8));
@@ -103,7 +93,7 @@ TEST_CASE("a reset reload rewrites everything from the cached image") {
     REQUIRE(mem.write(pc::KERNEL_LOAD_ADDR, junk));
     REQUIRE(mem.write(pc::ZERO_PAGE_ADDR, junk));
     REQUIRE(mem.write(pc::CMDLINE_ADDR, junk));
-    LinuxBootInfo info = img.load_into(mem, 0xe0000);
+    LinuxBootInfo info = img.load_linux_into(mem, 0xe0000);
     CHECK(info.entry_rip == 0x100200);
     CHECK(at<uint8_t>(mem, pc::KERNEL_LOAD_ADDR) == k.bytes()[5 * 512]);
     CHECK(at<uint8_t>(mem, pc::ZERO_PAGE_ADDR + 0x1000 - 1) == 0);  // page zeroed
@@ -149,7 +139,7 @@ TEST_CASE("boot files give errors a user can act on") {
     CHECK(error_of([&] { check_linux_boot_files({"/", "", "", 0}); }) ==
           "could not load kernel '/': Is a directory");
     CHECK(error_of([&] { check_linux_boot_files({kernel.path(), missing, "", 0}); }) ==
-          "could not load initial ram disk '" + missing + "': No such file or directory");
+          "error reading initrd " + missing + ": No such file or directory");
 
     std::string err = error_of([&] {
         check_linux_boot_files({kernel.path(), "", std::string(0x800, 'a'), 0});

@@ -1,0 +1,54 @@
+// -fw_cfg [name=]NAME,file=PATH|string=TEXT: a file the guest's firmware
+// (or a test kernel) reads from fw_cfg. Checked and read as QEMU does, with
+// its messages; the contents are read here so that a missing file stops
+// kestrel before any side effect.
+#include "config/parse_state.h"
+#include "devices/fw_cfg/fw_cfg_keys.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
+
+namespace kestrel {
+
+namespace {
+
+// glib's g_file_get_contents messages, which QEMU passes on.
+std::vector<uint8_t> read_contents(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("can't load " + path + ": Failed to open file “" + path + "”: " + std::strerror(errno));
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw ConfigError("can't load " + path + ": Error reading file “" + path + "”: " + std::strerror(EISDIR));
+    std::vector<uint8_t> data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad())
+        throw ConfigError("can't load " + path + ": Error reading file “" + path + "”: " + std::strerror(errno));
+    return data;
+}
+
+} // namespace
+
+void handle_fw_cfg(ParseState& st, const ArgToken& tok) {
+    auto pairs = split_checked(st, tok, "name", {"name", "file", "string", "gen_id"});
+    at_location(tok.location(), [&] {
+        std::string name, file, text, gen_id;
+        for (const qopts::OptPair& p : pairs)
+            (p.key == "name" ? name : p.key == "file" ? file : p.key == "string" ? text : gen_id) = p.value;
+        int sources = !file.empty() + !text.empty() + !gen_id.empty();
+        if (name.empty() || sources != 1)
+            throw ConfigError("name, plus exactly one of file, string and gen_id, are needed");
+        if (name.size() > fwcfg::MAX_FILE_PATH - 1)
+            throw ConfigError("name too long (max. " + std::to_string(fwcfg::MAX_FILE_PATH - 1) + " char)");
+        if (!gen_id.empty()) throw ConfigError("Cannot find object ID '" + gen_id + "'");  // kestrel has no vmgenid
+        if (name.compare(0, 4, "opt/") != 0)
+            st.warn(tok.location(), "externally provided fw_cfg item names should be prefixed with \"opt/\"");
+        for (const FwCfgFileConfig& other : st.cfg.fw_cfg_files)
+            if (other.name == name) throw ConfigError("duplicate fw_cfg file name: " + name);
+        std::vector<uint8_t> data = file.empty() ? std::vector<uint8_t>(text.begin(), text.end()) : read_contents(file);
+        st.cfg.fw_cfg_files.push_back({tok.location(), name, std::move(data)});
+    });
+}
+
+} // namespace kestrel
