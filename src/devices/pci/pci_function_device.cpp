@@ -8,7 +8,7 @@
 
 namespace kestrel {
 
-std::string pci_class_description(uint8_t base, uint8_t sub) {
+std::string pci_class_name(uint8_t base, uint8_t sub) {
     static const std::pair<uint16_t, const char*> names[] = {
         {0x0100, "SCSI controller"},     {0x0101, "IDE controller"},      {0x0106, "SATA controller"},
         {0x0180, "Storage controller"},  {0x0200, "Ethernet controller"}, {0x0280, "Network controller"},
@@ -16,12 +16,17 @@ std::string pci_class_description(uint8_t base, uint8_t sub) {
         {0x0403, "Audio controller"},    {0x0500, "RAM controller"},      {0x0600, "Host bridge"},
         {0x0601, "ISA bridge"},          {0x0604, "PCI bridge"},          {0x0680, "Bridge"},
         {0x0700, "Serial port"},         {0x0800, "Interrupt controller"}, {0x0c03, "USB controller"},
-        {0x0c05, "SMBus"},               {0x00ff, "Unclassified"},
+        {0x0c05, "SMBus"},
     };
     uint16_t cls = uint16_t(base) << 8 | sub;
     for (auto [code, name] : names)
         if (code == cls) return name;
-    return fmt::format("Class {:04x}", cls);
+    return {};
+}
+
+std::string pci_class_description(uint8_t base, uint8_t sub) {
+    std::string name = pci_class_name(base, sub);
+    return name.empty() ? fmt::format("Class {:04x}", uint16_t(base) << 8 | sub) : name;
 }
 
 void PciFunctionDevice::realize(DeviceContext& context) {

@@ -29,7 +29,9 @@ protected:
 };
 
 // QEMU's name for a PCI class (base class, subclass): "Host bridge",
-// "SCSI controller", else "Class 0c05".
+// "SCSI controller"; "" for classes QEMU has no name for (the balloon's
+// 0x00ff), which info qtree prints as "Class 00ff".
+std::string pci_class_name(uint8_t base, uint8_t sub);
 std::string pci_class_description(uint8_t base, uint8_t sub);
 
 } // namespace kestrel
