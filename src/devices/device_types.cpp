@@ -14,7 +14,8 @@ namespace kestrel {
     X(kPort92Type)                                                                                             \
     X(kIsaSerialType)                                                                                          \
     X(kVirtioBlkPciType)                                                                                       \
-    X(kIsaDebugExitType)
+    X(kIsaDebugExitType)                                                                                       \
+    X(kVirtioBalloonPciType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,
