@@ -22,6 +22,7 @@ void add_argument_types(Schema& s) {
                                  "guest-panic", "subsystem-reset", "snapshot-load"});
     s.add_object("q_obj_SHUTDOWN-arg", {{"guest", "bool"}, {"reason", "ShutdownCause"}});
     s.add_object("q_obj_RESET-arg", {{"guest", "bool"}, {"reason", "ShutdownCause"}});
+    s.add_object("q_obj_BALLOON_CHANGE-arg", {{"actual", "int"}});
 }
 
 void add_return_types(Schema& s) {

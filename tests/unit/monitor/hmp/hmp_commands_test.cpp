@@ -120,7 +120,7 @@ TEST_CASE("info pci uses qemu's layout", "[hmp]") {
                                    "      BAR1: I/O at 0xc000 [0xc03f].",
                                    "      id \"n1\"",
                                    "  Bus  0, device   3, function 0:",
-                                   "    Class 0300: PCI device 1234:1111",
+                                   "    Class 0768: PCI device 1234:1111",
                                    "      BAR0: 32 bit prefetchable memory at 0xfd000000 [0xfdffffff].",
                                    "      BAR2: 64 bit memory at 0xfe000000 [0xfe000fff].",
                                    "      id \"\"",
