@@ -4,7 +4,7 @@
 // monitors. The balloon service is a fake that records what it is asked.
 #include "devices/balloon_service.h"
 #include "devices/device_types.h"
-#include "monitor/vm_control.h"
+#include "stub_vm.h"
 
 #include <memory>
 #include <string>
@@ -31,7 +31,7 @@ public:
     void on_change(std::function<void(uint64_t)> l) override { listener = std::move(l); }
 };
 
-class BalloonFakeVm final : public VmControl {
+class BalloonFakeVm final : public test::StubVm {
 public:
     FakeBalloon balloon;
     ServiceRegistry registry;
@@ -53,26 +53,8 @@ public:
         tree.add(type->create(std::move(config)), false);
     }
 
-    std::string name() const override { return ""; }
-    std::string uuid() const override { return "00000000-0000-0000-0000-000000000000"; }
-    VmStatus status() const override { return {"running", true}; }
-    void stop() override {}
-    void cont() override {}
-    void system_reset() override {}
-    void system_powerdown() override {}
-    void quit() override {}
-    void inject_nmi() override {}
-    std::vector<VcpuInfo> cpus() const override { return {VcpuInfo{}}; }
-    std::string cpu_registers_text(unsigned) override { return ""; }
-    bool read_physical(uint64_t, std::span<uint8_t>) const override { return false; }
-    bool read_virtual(unsigned, uint64_t, std::span<uint8_t>) override { return false; }
-    std::vector<PciFunctionInfo> pci_functions() const override { return {}; }
-    std::vector<ChardevInfo> chardevs() const override { return {}; }
     const DeviceTree& devices() const override { return tree; }
     const ServiceRegistry& services() const override { return registry; }
-    std::string info_text(std::string_view) override { return ""; }
-    void set_log_items(const std::string&) override {}
-    void set_log_file(const std::string&) override {}
 };
 
 } // namespace kestrel::balloon_test
