@@ -54,12 +54,14 @@ public:
     }
 
 private:
-    // Served on the main loop, as QEMU does, unless iothread= names one.
+    // Served on iothread= or a thread of its own, not on the main loop as
+    // in QEMU: a vCPU that resets the device waits for its loop, and the
+    // main loop may be waiting for the vCPUs (stop) or for the PCI config
+    // lock that vCPU holds (info pci).
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
         const PropertyValues& p = properties();
         VirtioBalloonConfig c;
-        const std::string& iothread = p.str("iothread");
-        c.loop = iothread.empty() ? &context.main_loop() : &context.io_loop(iothread, "");
+        c.loop = &context.io_loop(p.str("iothread"), "balloon");
         c.main_loop = &context.main_loop();
         c.ram_size = context.memory().ram_size();
         c.deflate_on_oom = p.boolean("deflate-on-oom");
