@@ -157,6 +157,7 @@ TEST_CASE("BALLOON_CHANGE: at once, then at most one a second, the latest", "[qm
     QmpEventHub hub(&loop);
     Listener l;
     hub.subscribe(&l);
+    auto start = std::chrono::steady_clock::now();
     hub.emit_event("BALLOON_CHANGE", {{"actual", 1000}});
     REQUIRE(l.events.size() == 1);
     CHECK(l.events[0]["data"] == Json{{"actual", 1000}});
@@ -164,7 +165,6 @@ TEST_CASE("BALLOON_CHANGE: at once, then at most one a second, the latest", "[qm
     hub.emit_event("BALLOON_CHANGE", {{"actual", 800}});
     hub.emit_event("STOP");  // not limited
     CHECK(l.events.size() == 2);
-    auto start = std::chrono::steady_clock::now();
     while (l.events.size() < 3 && std::chrono::steady_clock::now() - start < std::chrono::seconds(20))
         loop.run_once(100);
     REQUIRE(l.events.size() == 3);
