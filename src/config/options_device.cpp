@@ -53,7 +53,12 @@ const DeviceType& user_type(const std::string& driver) {
 
 void set_property(DeviceConfig& dev, const std::string& key, const std::string& value) {
     const DeviceType& type = *dev.type;
-    if (!dev.props.find(key)) {
+    const PropertySpec* spec = dev.props.find(key);
+    // As QEMU's aliases: a read-only value belongs to the virtio device below a proxy.
+    if (spec && spec->type == PropType::ReadOnly)
+        throw ConfigError("Property '" + std::string(type.backend.empty() ? type.name : type.backend) + "." + key +
+                          "' is not writable");
+    if (!spec) {
         auto unsupported = std::find(type.unsupported_properties.begin(), type.unsupported_properties.end(), key);
         if (unsupported != type.unsupported_properties.end())
             throw ConfigError("Property '" + std::string(type.name) + "." + key + "' is not supported by kestrel yet");
@@ -270,14 +275,15 @@ void print_device_help(std::ostream& out, const std::string& driver) {
     if (!driver.empty()) {
         const DeviceType* type = find_device_type(driver);
         if (!type) throw ConfigError("Device '" + driver + "' not found");
-        std::vector<const PropertySpec*> specs = type->all_properties();
-        std::sort(specs.begin(), specs.end(), [](auto* a, auto* b) { return a->name < b->name; });
-        if (specs.empty()) {
+        std::vector<std::string> lines;  // sorted as printed, as QEMU sorts them
+        for (const PropertySpec* spec : type->all_properties()) lines.push_back(property_help_line(*spec));
+        std::sort(lines.begin(), lines.end());
+        if (lines.empty()) {
             out << "There are no options for " << type->name << ".\n";
             return;
         }
         out << type->name << " options:\n";
-        for (const PropertySpec* spec : specs) out << property_help_line(*spec) << "\n";
+        for (const std::string& line : lines) out << line << "\n";
         return;
     }
     bool first = true;

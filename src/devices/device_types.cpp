@@ -20,7 +20,8 @@ namespace kestrel {
     X(kPcTestdevType)                                                                                          \
     X(kPciTestdevType)                                                                                         \
     X(kPvpanicType)                                                                                            \
-    X(kKvmPitType)
+    X(kKvmPitType)                                                                                             \
+    X(kVirtioBalloonPciType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -28,11 +28,14 @@ std::optional<IntRange> int_range(PropType type) {
     case PropType::Int32:
     case PropType::BootIndex: return IntRange{INT32_MIN, INT32_MAX, "int32_t"};
     case PropType::Uint64: return IntRange{0, UINT64_MAX, "uint64_t"};
+    case PropType::Int: return IntRange{INT64_MIN, INT64_MAX, "int64_t"};
     default: return std::nullopt;
     }
 }
 
-bool is_signed(PropType type) { return type == PropType::Int32 || type == PropType::BootIndex; }
+bool is_signed(PropType type) {
+    return type == PropType::Int32 || type == PropType::BootIndex || type == PropType::Int;
+}
 
 // QEMU's keyval visitor: an integer with any base prefix and nothing after
 // the digits ("expects integer"), then the type's range ("expects uint16_t").
@@ -132,13 +135,16 @@ std::string_view prop_type_name(PropType type) {
     case PropType::Chardev: return "str";
     case PropType::Iothread: return "link<iothread>";
     case PropType::LostTickPolicy: return "LostTickPolicy";
+    case PropType::Int: return "int";
+    case PropType::ReadOnly: return "str";
     }
     return "str";
 }
 
 // QEMU pads "  name=<type>" to 24 columns before " - description".
 std::string property_help_line(const PropertySpec& spec) {
-    std::string line = fmt::format("  {}=<{}>", spec.name, prop_type_name(spec.type));
+    std::string_view type = spec.type_name.empty() ? prop_type_name(spec.type) : spec.type_name;
+    std::string line = fmt::format("  {}=<{}>", spec.name, type);
     if (spec.description.empty() && !spec.has_default) return line;
     if (line.size() < 24) line.append(24 - line.size(), ' ');
     line += " - " + std::string(spec.description);
@@ -186,6 +192,8 @@ void PropertyValues::set(std::string_view name, std::string_view text) {
     case PropType::Drive:
     case PropType::Chardev:
     case PropType::Iothread: return set_value(name, t);
+    case PropType::ReadOnly:
+        throw ConfigError("Property '" + owner_ + "." + std::string(name) + "' is not writable");
     default: return set_value(name, parse_integer(name, t, *int_range(spec->type), is_signed(spec->type)));
     }
 }

@@ -29,6 +29,8 @@ enum class PropType : uint8_t {
     Chardev,    // the id of a -chardev
     Iothread,   // the id of an -object iothread
     LostTickPolicy,  // QEMU's enum: "discard", "delay" or "slew" (a string)
+    Int,        // QOM "int": any int64 (a property QEMU adds outside qdev)
+    ReadOnly,   // a value only the device sets ("guest statistics"): not writable
 };
 
 struct PropertySpec {
@@ -42,6 +44,9 @@ struct PropertySpec {
     // device below a virtio proxy (whose property it then aliases, as
     // virtio-blk-pci's drive=), or not at all (other aliases, links).
     enum class Qtree : uint8_t { Device, Backend, Hidden } qtree = Qtree::Device;
+    // The type "-device NAME,help" shows when it is not the PropType's
+    // (a read-only property's "guest statistics").
+    std::string_view type_name = {};
 };
 
 // QEMU's DEFINE_PROP_* for the types kestrel's devices use.
@@ -61,6 +66,13 @@ constexpr PropertySpec prop_enum(PropType type, std::string_view name, std::stri
 }
 constexpr PropertySpec prop_link(PropType type, std::string_view name, std::string_view desc = {}) {
     return {name, type, desc};
+}
+// A property QEMU adds outside qdev: not in "info qtree".
+constexpr PropertySpec prop_qom_int(std::string_view name) {
+    return {name, PropType::Int, {}, false, 0, {}, PropertySpec::Qtree::Hidden};
+}
+constexpr PropertySpec prop_read_only(std::string_view name, std::string_view type_name) {
+    return {name, PropType::ReadOnly, {}, false, 0, {}, PropertySpec::Qtree::Hidden, type_name};
 }
 // The same property, printed by "info qtree" elsewhere.
 constexpr PropertySpec in_qtree(PropertySpec spec, PropertySpec::Qtree where) {

@@ -4,18 +4,27 @@
 #include "kvm/pc_memory_map.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 namespace kestrel {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
+
+void log_discard_failure(const std::string& why) {
+    static std::atomic<bool> logged{false};
+    if (!logged.exchange(true)) spdlog::warn("guest RAM: cannot give pages back to the host: {}", why);
+}
 
 // -mem-path: a directory gets an unlinked temp file, a file is used as is.
 UniqueFd open_backing_file(const std::string& path, uint64_t size) {
@@ -82,29 +91,45 @@ uint8_t* map_anonymous_ram(uint64_t size) {
 }
 
 // File (hugetlbfs) RAM is not MAP_NORESERVE, so a short hugepage pool fails
-// here with a message instead of killing the guest with SIGBUS later.
-// The mapping keeps the file; its fd is closed when this returns.
-uint8_t* map_file_ram(const std::string& path, uint64_t size) {
-    UniqueFd fd = open_backing_file(path, size);
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+// here with a message instead of killing the guest with SIGBUS later. The
+// file stays open: the balloon punches holes in it.
+uint8_t* map_file_ram(int fd, uint64_t size) {
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) throw_map_error();
     return static_cast<uint8_t*>(p);
 }
 
-uint8_t* map_ram(const MemoryConfig& cfg) {
-    uint8_t* base = cfg.mem_path.empty() ? map_anonymous_ram(cfg.size) : map_file_ram(cfg.mem_path, cfg.size);
+// hugetlbfs files are made of huge pages; everything else of small ones.
+uint64_t backing_page_size(int fd) {
+    const auto small = uint64_t(sysconf(_SC_PAGESIZE));
+    struct statfs fs {};
+    if (fd < 0 || fstatfs(fd, &fs) != 0 || fs.f_type != HUGETLBFS_MAGIC) return small;
+    return uint64_t(fs.f_bsize);
+}
+
+struct RamMapping {
+    uint8_t* base;
+    UniqueFd fd;
+};
+
+RamMapping map_ram(const MemoryConfig& cfg) {
+    UniqueFd fd;
+    if (!cfg.mem_path.empty()) fd = open_backing_file(cfg.mem_path, cfg.size);
+    uint8_t* base = fd ? map_file_ram(fd.get(), cfg.size) : map_anonymous_ram(cfg.size);
     if (cfg.prealloc) preallocate(base, cfg.size);
-    return base;
+    return {base, std::move(fd)};
 }
 
 } // namespace
 
-GuestMemory::GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, bool zero)
-    : base_(base), map_size_(size), regions_(std::move(regions)), zero_at_creation_(zero) {}
+GuestMemory::GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, UniqueFd fd,
+                         bool zero)
+    : base_(base), map_size_(size), regions_(std::move(regions)), fd_(std::move(fd)),
+      page_size_(backing_page_size(fd_.get())), zero_at_creation_(zero) {}
 
 GuestMemory::GuestMemory(GuestMemory&& o) noexcept
-    : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)),
-      zero_at_creation_(o.zero_at_creation_) {
+    : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)), fd_(std::move(o.fd_)),
+      page_size_(o.page_size_), zero_at_creation_(o.zero_at_creation_) {
     o.base_ = nullptr;
     o.map_size_ = 0;
 }
@@ -114,20 +139,21 @@ GuestMemory::~GuestMemory() {
 }
 
 GuestMemory GuestMemory::create_pc(const MemoryConfig& cfg) {
-    uint8_t* base = map_ram(cfg);
+    RamMapping ram = map_ram(cfg);
     std::vector<MemoryRegion> regions;
     uint64_t low = pc::ram_below_4g(cfg.size);
-    regions.push_back({0, low, base});
+    regions.push_back({0, low, ram.base});
     if (uint64_t high = pc::ram_above_4g(cfg.size))
-        regions.push_back({pc::HIGHMEM_START, high, base + low});
-    return GuestMemory(base, cfg.size, std::move(regions), cfg.mem_path.empty());
+        regions.push_back({pc::HIGHMEM_START, high, ram.base + low});
+    return GuestMemory(ram.base, cfg.size, std::move(regions), std::move(ram.fd),
+                       cfg.mem_path.empty());
 }
 
 GuestMemory GuestMemory::create_flat(uint64_t size) {
     MemoryConfig cfg;
     cfg.size = size;
-    uint8_t* base = map_ram(cfg);
-    return GuestMemory(base, size, {{0, size, base}}, true);
+    RamMapping ram = map_ram(cfg);
+    return GuestMemory(ram.base, size, {{0, size, ram.base}}, std::move(ram.fd), true);
 }
 
 uint64_t GuestMemory::below_4g() const { return regions_.empty() ? 0 : regions_[0].size; }
@@ -139,6 +165,28 @@ uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) const {
             return r.host + (gpa - r.gpa);
     }
     return nullptr;
+}
+
+// QEMU's order: a file loses the range first (for hugetlbfs that also
+// unmaps it), then small pages are dropped from the mapping, which for a
+// shared file leaves it reading the hole just punched.
+bool GuestMemory::discard(uint8_t* host, uint64_t len) const {
+    const uint64_t mask = page_size_ - 1;
+    const auto offset = uint64_t(host - base_);
+    if (host < base_ || offset > map_size_ || len > map_size_ - offset || ((offset | len) & mask) != 0) {
+        log_discard_failure("a range outside guest RAM or not page aligned");
+        return false;
+    }
+    if (len == 0) return true;
+    if (fd_ && fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(offset), off_t(len)) != 0) {
+        log_discard_failure(std::string("fallocate: ") + errno_text());
+        return false;
+    }
+    if (page_size_ == uint64_t(sysconf(_SC_PAGESIZE)) && madvise(host, len, MADV_DONTNEED) != 0) {
+        log_discard_failure(std::string("madvise: ") + errno_text());
+        return false;
+    }
+    return true;
 }
 
 bool GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {

@@ -2,6 +2,7 @@
 // Guest RAM: one host mapping split into regions around the PCI hole.
 // All accessors bounds-check; a guest-supplied address outside RAM yields
 // nullptr / false, never a host fault.
+#include "base/unique_fd.h"
 #include "kvm/memory_config.h"
 
 #include <cstdint>
@@ -41,6 +42,14 @@ public:
     // Host pointer for [gpa, gpa+len) if it lies in one region, else nullptr.
     uint8_t* host_ptr(uint64_t gpa, uint64_t len) const;
     bool read(uint64_t gpa, std::span<uint8_t> out) const;
+    // The backing's page size: 4 KiB, or a hugetlbfs file's huge page size.
+    uint64_t page_size() const { return page_size_; }
+    // Gives [host, host+len) back to the host, as QEMU's
+    // ram_block_discard_range: the pages read as zeros afterwards (a
+    // -mem-path file gets a hole punched). The range must lie inside the
+    // mapping and start and end on page_size() boundaries; false (logged
+    // once) when it does not or the kernel refuses.
+    bool discard(uint8_t* host, uint64_t len) const;
     bool write(uint64_t gpa, std::span<const uint8_t> in) const;
 
     template <typename T> bool write_obj(uint64_t gpa, const T& v) const {
@@ -51,10 +60,12 @@ public:
     }
 
 private:
-    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, bool zero);
+    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, UniqueFd fd, bool zero);
     uint8_t* base_;
     uint64_t map_size_;
     std::vector<MemoryRegion> regions_;
+    UniqueFd fd_;  // -mem-path: the backing file (for hole punching)
+    uint64_t page_size_ = 4096;
     bool zero_at_creation_;
 };
 

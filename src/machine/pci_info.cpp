@@ -43,7 +43,7 @@ PciFunctionInfo describe(PciDevice& dev, const std::string& qdev_id) {
     f.subsystem_id = uint16_t(dev.config_read(0x2e, 2));
     f.irq_line = uint8_t(dev.config_read(0x3c, 1));
     f.irq_pin = uint8_t(dev.config_read(0x3d, 1));
-    f.description = pci_class_name(f.class_code, f.subclass);
+    f.description = pci_class_name(f.class_code, f.subclass);  // none: query-pci has no desc
     f.qdev_id = qdev_id;
     f.bars = describe_bars(dev);
     return f;

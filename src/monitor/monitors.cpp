@@ -1,5 +1,6 @@
 #include "monitor/monitors.h"
 
+#include "devices/balloon_service.h"
 #include "monitor/hmp/hmp.h"
 #include "monitor/hmp/hmp_session.h"
 #include "monitor/qmp/qmp_event_hub.h"
@@ -12,8 +13,8 @@
 namespace kestrel {
 
 struct Monitors::Sessions {
-    Sessions(VmControl& vm)
-        : hmp_services{vm, fmt::format("{}.{}.{}", qmp::kQmpQemuMajor, qmp::kQmpQemuMinor, qmp::kQmpQemuMicro)},
+    Sessions(VmControl& vm, EventLoop& loop)
+        : hub(&loop), hmp_services{vm, fmt::format("{}.{}.{}", qmp::kQmpQemuMajor, qmp::kQmpQemuMinor, qmp::kQmpQemuMicro)},
           qmp_services{vm, hub, [this](const std::string& line, std::optional<unsigned> cpu) {
                            HmpState state;  // as QEMU: a fresh monitor per human-monitor-command
                            if (cpu) state.current_cpu = *cpu;
@@ -27,8 +28,12 @@ struct Monitors::Sessions {
     std::vector<std::unique_ptr<qmp::QmpSession>> qmp;
 };
 
-Monitors::Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& chardevs, VmControl& vm, EventLoop&)
-    : sessions_(std::make_unique<Sessions>(vm)) {
+Monitors::Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& chardevs, VmControl& vm, EventLoop& loop)
+    : sessions_(std::make_unique<Sessions>(vm, loop)), balloon_(vm.services().find<BalloonService>()) {
+    if (balloon_)
+        balloon_->on_change([hub = &sessions_->hub](uint64_t actual) {
+            hub->emit_event("BALLOON_CHANGE", {{"actual", actual}});
+        });
     for (const MonitorConfig& m : configs) {
         Chardev& chr = chardevs.claim(m.chardev);
         if (m.control)
@@ -38,7 +43,9 @@ Monitors::Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& charde
     }
 }
 
-Monitors::~Monitors() = default;
+Monitors::~Monitors() {
+    if (balloon_) balloon_->on_change(nullptr);
+}
 
 EventSink& Monitors::events() { return sessions_->hub; }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Every monitor of the command line: an HMP or QMP session on the chardev
 // each -monitor/-qmp/-mon names, and the hub that sends the machine's
-// events to the QMP clients.
+// events to the QMP clients (the balloon's BALLOON_CHANGE among them).
 #include "chardev/chardev_set.h"
 #include "config/config.h"
 #include "base/event_loop.h"
@@ -12,6 +12,8 @@
 #include <vector>
 
 namespace kestrel {
+
+class BalloonService;
 
 class Monitors {
 public:
@@ -25,6 +27,7 @@ public:
 private:
     struct Sessions;
     std::unique_ptr<Sessions> sessions_;
+    BalloonService* balloon_;
 };
 
 } // namespace kestrel

@@ -26,6 +26,7 @@ struct VirtioQueueBinding {
     // irqfd), for a datapath outside kestrel (vhost); -1 without MSI-X.
     // It bypasses MSI-X masking (see Msix::irqfd).
     int call_fd = -1;
+    unsigned index = 0;             // the queue's number (queues the driver left disabled are absent)
 };
 
 struct VirtioActivation {
@@ -42,6 +43,12 @@ public:
     virtual uint64_t device_features() const = 0;      // includes VIRTIO_F_VERSION_1 etc.
     virtual unsigned num_queues() const = 0;
     virtual uint16_t max_queue_size() const = 0;
+    // The largest ring queue `index` takes (its size until the driver
+    // chooses one), where a device's queues differ (virtio-balloon's).
+    virtual uint16_t queue_max_size(unsigned index) const {
+        (void)index;
+        return max_queue_size();
+    }
 
     // Device-specific configuration space (little-endian fields).
     virtual void read_config(uint64_t offset, std::span<uint8_t> data) = 0;

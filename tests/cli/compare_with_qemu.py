@@ -21,6 +21,7 @@ where QEMU prints more (devices and properties kestrel does not have):
   header, each kestrel line among QEMU's (in QEMU's order), the CPUID flag
   list identical; "--help": a first line like QEMU's, QEMU's section titles,
   and only options QEMU has.
+- QMP_CASES: whole QMP replies (values and errors), which must be equal.
 Ends with "N passed, N failed".
 """
 import os
@@ -51,7 +52,42 @@ CASES = {
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.
 BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
+BALLOON = ["-m", "1024", "-device",
+           "virtio-balloon-pci,id=b0,deflate-on-oom=on,free-page-reporting=on,guest-stats-polling-interval=3"]
+CASES["a balloon"] = BALLOON
 HMP = ["info qtree", "info pci", "info mtree"]
+
+
+def hmp(line):
+    return ("human-monitor-command", {"command-line": line})
+
+
+def qom(command, prop, path="/machine/peripheral/b0", **value):
+    return (command, dict({"path": path, "property": prop}, **value))
+
+
+# name: (command line, [(QMP command, arguments)])
+QMP_CASES = {
+    "balloon commands and QOM properties": (BALLOON, [
+        ("query-balloon", None), hmp("info balloon"), ("balloon", {"value": 0}), ("balloon", {"value": -5}),
+        ("balloon", {"value": 512 << 20}), ("query-balloon", None), hmp("balloon 0"), hmp("balloon -1"),
+        hmp("balloon 1g"), hmp("balloon 100000"), qom("qom-get", "guest-stats"),
+        qom("qom-get", "guest-stats-polling-interval"),
+        qom("qom-set", "guest-stats-polling-interval", value=7),
+        qom("qom-get", "guest-stats-polling-interval", path="b0"),
+        qom("qom-set", "guest-stats-polling-interval", value=-1),
+        qom("qom-set", "guest-stats-polling-interval", value=1 << 33),
+        qom("qom-set", "guest-stats-polling-interval", value="x"),
+        qom("qom-set", "guest-stats", value=1), qom("qom-set", "deflate-on-oom", value=False),
+        qom("qom-set", "addr", value=3), qom("qom-set", "nope", value=3), qom("qom-set", "type", value="x"),
+        qom("qom-get", "deflate-on-oom"), qom("qom-get", "free-page-reporting"), qom("qom-get", "page-poison"),
+        qom("qom-get", "type"), qom("qom-get", "iothread"), qom("qom-get", "nope"),
+        qom("qom-get", "type", path="/machine/peripheral/nope"),
+    ]),
+    "balloon commands without a balloon": ([], [
+        ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),
+    ]),
+}
 
 passed = failed = 0
 
@@ -66,7 +102,8 @@ def report(ok, what, detail=""):
         print("FAIL " + what + ("\n  " + detail.replace("\n", "\n  ") if detail else ""), flush=True)
 
 
-def hmp_answers(binary, args, work):
+def qmp_replies(binary, args, work, commands):
+    """The whole reply to each (command, arguments), in order."""
     sock = os.path.join(work, "qmp-%d.sock" % time.monotonic_ns())
     cmd = [binary, "-S", "-nodefaults", "-display", "none", "-machine", "pc", "-enable-kvm",
            "-qmp", "unix:%s,server=on,wait=off" % sock] + args
@@ -74,14 +111,25 @@ def hmp_answers(binary, args, work):
     try:
         qmp = Qmp(sock, timeout=60)
         qmp.ok("qmp_capabilities")
-        answers = {line: qmp.ok("human-monitor-command", {"command-line": line}) for line in HMP}
+        replies = [qmp.execute(name, arguments) for name, arguments in commands]
         qmp.execute("quit")
         proc.wait(timeout=30)
-        return answers
+        return replies
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def hmp_answers(binary, args, work):
+    replies = qmp_replies(binary, args, work, [hmp(line) for line in HMP])
+    return {line: reply["return"] for line, reply in zip(HMP, replies)}
+
+
+def compare_qmp(name, args, commands, kestrel, qemu, work):
+    k, q = qmp_replies(kestrel, args, work, commands), qmp_replies(qemu, args, work, commands)
+    lost = ["%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr) for (c, a), kr, qr in zip(commands, k, q) if kr != qr]
+    report(not lost, name, "\n".join(lost))
 
 
 def qtree_entries(text):
@@ -212,6 +260,11 @@ def main():
             try:
                 compare_case(name, args, kestrel, qemu, work)
             except Exception as e:  # a VMM that did not start or answer
+                report(False, name, repr(e))
+        for name, (args, commands) in QMP_CASES.items():
+            try:
+                compare_qmp(name, args, commands, kestrel, qemu, work)
+            except Exception as e:
                 report(False, name, repr(e))
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

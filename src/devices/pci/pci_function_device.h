@@ -29,8 +29,10 @@ protected:
 };
 
 // QEMU's name for a PCI class (base class, subclass): "Host bridge",
-// "SCSI controller", else "Class 0c05" (pci_class_name: else "").
-std::string pci_class_description(uint8_t base, uint8_t sub);
+// "SCSI controller"; "" for classes QEMU has no name for (the balloon's
+// 0x00ff). pci_class_description() gives "Class 00ff" for those, as info
+// qtree prints them.
 std::string pci_class_name(uint8_t base, uint8_t sub);
+std::string pci_class_description(uint8_t base, uint8_t sub);
 
 } // namespace kestrel

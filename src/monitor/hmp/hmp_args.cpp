@@ -61,6 +61,11 @@ HmpArgValue parse_one(const HmpCommand& cmd, HmpArg kind, std::string_view& text
     case HmpArg::OptExpr:
         if (text.empty()) return std::monostate{};
         return parse_hmp_expression(text, ctx.registers());
+    case HmpArg::Megabytes: {
+        uint64_t value = parse_hmp_expression(text, ctx.registers());
+        if (static_cast<int64_t>(value) < 0) throw HmpArgError("enter a positive value");
+        return value << 20;  // QEMU multiplies its int64 by MiB, wrapping as this does
+    }
     case HmpArg::String:
     case HmpArg::Filename:
     case HmpArg::Device: {

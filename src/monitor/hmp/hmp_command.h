@@ -29,6 +29,7 @@ enum class HmpArg {
     Device,     // the same          ("<cmd>: block device name expected")
     AllFlag,    // optional "-a"
     OptRest,    // the rest of the line, may be absent
+    Megabytes,  // integer expression in MiB, not negative ("enter a positive value"); bytes
 };
 
 using HmpArgValue = std::variant<std::monostate, uint64_t, std::string, HmpFormat, bool>;
@@ -37,6 +38,7 @@ struct HmpCall {
     std::vector<HmpArgValue> values;   // one per HmpArg of the command
     bool has(size_t i) const { return !std::holds_alternative<std::monostate>(values.at(i)); }
     uint64_t number(size_t i) const { return std::get<uint64_t>(values.at(i)); }
+    int64_t signed_number(size_t i) const { return static_cast<int64_t>(number(i)); }
     const std::string& text(size_t i) const { return std::get<std::string>(values.at(i)); }
     const HmpFormat& format(size_t i) const { return std::get<HmpFormat>(values.at(i)); }
     bool flag(size_t i) const { return std::get<bool>(values.at(i)); }

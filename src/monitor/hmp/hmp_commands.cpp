@@ -1,6 +1,7 @@
-// The top-level HMP commands: help, lifecycle, cpu, log, and the commands
-// of devices kestrel does not have, answered as QEMU answers when the
-// device is absent.
+// The top-level HMP commands: help, lifecycle, cpu, log, balloon, and the
+// commands of devices kestrel does not have, answered as QEMU answers when
+// the device is absent.
+#include "monitor/balloon_control.h"
 #include "monitor/hmp/hmp_command.h"
 
 #include <algorithm>
@@ -82,9 +83,7 @@ void log(HmpContext& ctx, const HmpCall& call) {
 
 void logfile(HmpContext& ctx, const HmpCall& call) { ctx.vm().set_log_file(call.text(0)); }
 
-void balloon(HmpContext&, const HmpCall&) {
-    throw MonitorError(QmpErrorClass::DeviceNotActive, "No balloon device has been activated");
-}
+void balloon(HmpContext& ctx, const HmpCall& call) { request_balloon(ctx.vm(), call.signed_number(0)); }
 
 // kestrel has no hotplug: no bus accepts a new device or lets one go.
 void device_add(HmpContext&, const HmpCall&) { throw MonitorError("Bus 'pci.0' does not support hotplugging"); }
@@ -101,7 +100,7 @@ void screendump(HmpContext&, const HmpCall&) { throw MonitorError("There is no c
 std::vector<HmpCommand> build_table() {
     using A = HmpArg;
     std::vector<HmpCommand> table{
-        {"balloon", {A::Expr}, "target", "request VM to change its memory allocation (in MB)", balloon},
+        {"balloon", {A::Megabytes}, "target", "request VM to change its memory allocation (in MB)", balloon},
         {"commit", {A::Device}, "device|all",
          "commit changes to the disk images (if -snapshot is used) or backing files", hmp_commit},
         {"cont|c", {}, "", "resume emulation", cont},

@@ -1,4 +1,5 @@
 // "info" subcommands: machine state from VmControl in QEMU's layouts.
+#include "monitor/balloon_control.h"
 #include "monitor/hmp/hmp_command.h"
 
 #include <algorithm>
@@ -75,7 +76,7 @@ void info_pci(HmpContext& ctx, const HmpCall&) {
     for (const auto& fn : ctx.vm().pci_functions()) {
         ctx.print(fmt::format("  Bus {:2}, device {:3}, function {}:\n", fn.bus, fn.slot, fn.function));
         std::string kind = fn.description.empty()
-                               ? fmt::format("Class {:04}", (unsigned{fn.class_code} << 8) | fn.subclass)  // sic: decimal
+                               ? fmt::format("Class {:04}", (unsigned{fn.class_code} << 8) | fn.subclass)  // decimal, as QEMU
                                : fn.description;
         ctx.print(fmt::format("    {}: PCI device {:04x}:{:04x}\n", kind, fn.vendor_id, fn.device_id));
         if (fn.subsystem_vendor_id || fn.subsystem_id)
@@ -135,8 +136,10 @@ void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm()
 void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
 void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
 void info_vnc(HmpContext& ctx, const HmpCall&) { ctx.print("None\n"); }
-void info_balloon(HmpContext&, const HmpCall&) {
-    throw MonitorError(QmpErrorClass::DeviceNotActive, "No balloon device has been activated");
+
+// "balloon: actual=MiB", or QEMU's error without a balloon.
+void info_balloon(HmpContext& ctx, const HmpCall&) {
+    ctx.print(fmt::format("balloon: actual={}\n", active_balloon(ctx.vm()).actual() >> 20));
 }
 
 } // namespace

@@ -26,6 +26,7 @@ void add_argument_types(Schema& s) {
     s.add_enum("GuestPanicAction", {"pause", "poweroff", "run"});
     s.add_object("q_obj_GUEST_PANICKED-arg", {{"action", "GuestPanicAction"}});
     s.add_object("q_obj_GUEST_CRASHLOADED-arg", {{"action", "GuestPanicAction"}});
+    s.add_object("q_obj_BALLOON_CHANGE-arg", {{"actual", "int"}});
 }
 
 void add_return_types(Schema& s) {

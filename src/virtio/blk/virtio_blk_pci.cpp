@@ -5,9 +5,9 @@
 #include "block/block_backend.h"
 #include "block/drive_config.h"
 #include "devices/device_context.h"
-#include "devices/pci/pci_function_device.h"
 #include "virtio/blk/virtio_blk.h"
 #include "virtio/pci/virtio_pci_device.h"
+#include "virtio/pci/virtio_pci_function_device.h"
 #include "virtio/pci/virtio_pci_regs.h"
 
 #include <algorithm>
@@ -55,18 +55,9 @@ void complete(DeviceConfig& device, const DeviceCheckContext& context) {
     if (!p.has("serial") && !drive->serial.empty()) p.set_value("serial", drive->serial);
 }
 
-class VirtioBlkPci final : public PciFunctionDevice {
+class VirtioBlkPci final : public VirtioPciFunctionDevice {
 public:
-    using PciFunctionDevice::PciFunctionDevice;
-
-    void describe(QtreeNode& node) const override {
-        PciFunctionDevice::describe(node);
-        QtreeNode backend{std::string(type().backend), "", {}, {}, {}};
-        for (const PropertySpec* spec : properties().specs())
-            if (spec->qtree == PropertySpec::Qtree::Backend)
-                backend.properties.emplace_back(std::string(spec->name), properties().qtree_text(*spec));
-        node.buses.push_back({"virtio-bus", "virtio-pci-bus", {std::move(backend)}});
-    }
+    using VirtioPciFunctionDevice::VirtioPciFunctionDevice;
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {

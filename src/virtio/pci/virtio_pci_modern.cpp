@@ -101,7 +101,7 @@ void VirtioPciDevice::write_queue_field_locked(uint16_t offset, uint32_t value) 
     switch (offset) {
     case COMMON_Q_SIZE:
         // Split rings need a power of two no larger than the device's maximum.
-        if (value != 0 && value <= device_->max_queue_size() && (value & (value - 1)) == 0) {
+        if (value != 0 && value <= device_->queue_max_size(queue_select_) && (value & (value - 1)) == 0) {
             q.size = uint16_t(value);
         } else {
             spdlog::warn("virtio-pci: queue {} size {} refused", queue_select_, value);

@@ -84,7 +84,7 @@ void VirtioPciDevice::activate_locked() {
             virtqueues_[i] = make_queue_locked(i, layout);
             int call_fd = msix_ && msix_->enabled() ? msix_->irqfd(queue_vectors_[i].load()) : -1;
             activation.queues.push_back(
-                {virtqueues_[i].get(), notify_fds_[i].get(), [this, i] { queue_interrupt(i); }, call_fd});
+                {virtqueues_[i].get(), notify_fds_[i].get(), [this, i] { queue_interrupt(i); }, call_fd, i});
         }
     } catch (const std::exception& e) {
         spdlog::warn("virtio-pci: cannot set up the driver's queues: {}", e.what());
@@ -120,7 +120,7 @@ void VirtioPciDevice::clear_state_locked() {
     queue_select_ = 0;
     config_vector_.store(NO_VECTOR);
     for (unsigned i = 0; i < queues_.size(); ++i) {
-        queues_[i] = Queue{device_->max_queue_size()};
+        queues_[i] = Queue{device_->queue_max_size(i)};
         queue_vectors_[i].store(NO_VECTOR);
         uint64_t stale;  // notifications from before the reset
         while (::read(notify_fds_[i].get(), &stale, sizeof stale) > 0) {

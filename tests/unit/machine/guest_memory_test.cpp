@@ -2,9 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -86,4 +88,63 @@ TEST_CASE("-mem-path in a missing directory fails with a message") {
     cfg.mem_path = "/nonexistent-kestrel-dir/ram";
     CHECK_THROWS_WITH(GuestMemory::create_pc(cfg),
                       Catch::Contains("can't open backing store /nonexistent-kestrel-dir/ram for guest RAM"));
+}
+
+namespace {
+
+uint64_t allocated_bytes(const std::string& path) {
+    struct stat st {};
+    REQUIRE(stat(path.c_str(), &st) == 0);
+    return uint64_t(st.st_blocks) * 512;
+}
+
+void touch(const GuestMemory& mem, uint64_t gpa, uint64_t len, uint8_t value) {
+    std::memset(mem.host_ptr(gpa, len), value, len);
+}
+
+} // namespace
+
+TEST_CASE("discard gives anonymous pages back: not resident, zero when read again") {
+    auto mem = GuestMemory::create_flat(16 * MiB);
+    touch(mem, 0, 16 * MiB, 0x5a);
+    CHECK(resident_share(mem) == 1.0);
+    CHECK(mem.page_size() == 4096);
+    CHECK(mem.discard(mem.host_ptr(4 * MiB, 8 * MiB), 8 * MiB));
+    CHECK(resident_share(mem) == Approx(0.5).margin(0.01));
+    uint8_t byte = 0xff;
+    CHECK(mem.read_obj(6 * MiB + 17, byte));
+    CHECK(byte == 0);
+    CHECK(mem.read_obj(3 * MiB, byte));
+    CHECK(byte == 0x5a);
+}
+
+TEST_CASE("discard on -mem-path RAM punches a hole in the file") {
+    TempDir dir;
+    MemoryConfig cfg;
+    cfg.size = 16 * MiB;
+    cfg.mem_path = dir.path + "/ram";
+    auto mem = GuestMemory::create_pc(cfg);
+    touch(mem, 0, 16 * MiB, 0x11);
+    CHECK(allocated_bytes(cfg.mem_path) >= 16 * MiB);
+    CHECK(mem.discard(mem.host_ptr(2 * MiB, 12 * MiB), 12 * MiB));
+    CHECK(allocated_bytes(cfg.mem_path) <= 4 * MiB + 64 * 1024);
+    uint8_t byte = 0xff;
+    CHECK(mem.read_obj(8 * MiB, byte));
+    CHECK(byte == 0);
+    touch(mem, 8 * MiB, 4096, 0x22);  // usable again
+    CHECK(mem.read_obj(8 * MiB + 100, byte));
+    CHECK(byte == 0x22);
+}
+
+TEST_CASE("discard refuses ranges outside RAM or off page boundaries, freeing nothing") {
+    auto mem = GuestMemory::create_flat(4 * MiB);
+    touch(mem, 0, 4 * MiB, 0x33);
+    uint8_t* base = mem.host_ptr(0, 1);
+    CHECK_FALSE(mem.discard(base + 100, 4096));
+    CHECK_FALSE(mem.discard(base, 100));
+    CHECK_FALSE(mem.discard(base + 4 * MiB - 4096, 8192));
+    CHECK_FALSE(mem.discard(base - 4096, 4096));
+    CHECK_FALSE(mem.discard(base + 8 * MiB, 4096));
+    CHECK(resident_share(mem) == 1.0);
+    CHECK(mem.discard(base + 4 * MiB, 0));
 }

@@ -4,7 +4,7 @@
 //   -drive file=/tmp/dx.img,format=raw,if=virtio            (64 MiB)
 //   -drive file=/tmp/dy.img,if=none,id=d2,cache=none,aio=native,readonly=on,discard=unmap
 //   -device virtio-blk-pci,drive=d2,id=blk2                 (32 MiB)
-#include "monitor/vm_control.h"
+#include "../stub_vm.h"
 
 #include <stdexcept>
 #include <string>
@@ -12,28 +12,13 @@
 
 namespace kestrel::block_test {
 
-class BlockFakeVm final : public VmControl, public BlockService {
+class BlockFakeVm final : public test::StubVm, public BlockService {
 public:
     std::vector<BlockDeviceInfo> disks;
     ServiceRegistry registry;
 
     BlockFakeVm() { registry.add<BlockService>(*this); }
 
-    std::string name() const override { return ""; }
-    std::string uuid() const override { return "00000000-0000-0000-0000-000000000000"; }
-    VmStatus status() const override { return {"prelaunch", false}; }
-    void stop() override {}
-    void cont() override {}
-    void system_reset() override {}
-    void system_powerdown() override {}
-    void quit() override {}
-    void inject_nmi() override {}
-    std::vector<VcpuInfo> cpus() const override { return {VcpuInfo{}}; }
-    std::string cpu_registers_text(unsigned) override { return ""; }
-    bool read_physical(uint64_t, std::span<uint8_t>) const override { return false; }
-    bool read_virtual(unsigned, uint64_t, std::span<uint8_t>) override { return false; }
-    std::vector<PciFunctionInfo> pci_functions() const override { return {}; }
-    std::vector<ChardevInfo> chardevs() const override { return {}; }
     std::vector<BlockDeviceInfo> block_devices() const override { return disks; }
     std::vector<std::string> commits;  // devices HMP commit asked for
     int commit_result = 0;
@@ -45,9 +30,6 @@ public:
         return commit_result;
     }
     const ServiceRegistry& services() const override { return registry; }
-    std::string info_text(std::string_view) override { return ""; }
-    void set_log_items(const std::string&) override {}
-    void set_log_file(const std::string&) override {}
 };
 
 inline BlockDeviceInfo qemu_virtio0(std::string node = "#block167", std::string file_node = "#block012") {

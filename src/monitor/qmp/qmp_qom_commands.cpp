@@ -1,0 +1,126 @@
+// qom-get and qom-set on the machine's devices: their QOM paths (whole, or
+// a partial path naming one device), their properties, and the balloon's
+// guest statistics, with QEMU 7.2's answers and errors. Objects that are
+// not devices (containers, vCPUs, the machine) are not there.
+#include "monitor/qmp/qmp_commands.h"
+
+#include "devices/balloon_service.h"
+#include "devices/device_type.h"
+
+namespace kestrel::qmp {
+
+namespace {
+
+bool ends_with_component(const std::string& path, const std::string& partial) {
+    return path.size() > partial.size() && path.ends_with(partial) && path[path.size() - partial.size() - 1] == '/';
+}
+
+// As QEMU's object_resolve_path: a path from the root, or a partial path
+// that only one object ends with.
+const Device& resolve(const VmControl& vm, const std::string& path) {
+    const DeviceTree& tree = vm.devices();
+    const Device* found = nullptr;
+    if (path.starts_with('/')) {
+        found = tree.find_by_path(path);
+    } else if (!path.empty()) {
+        for (const auto& d : tree.devices()) {
+            if (!ends_with_component(d->qom_path(), path)) continue;
+            if (found) {
+                found = nullptr;  // ambiguous
+                break;
+            }
+            found = d.get();
+        }
+    }
+    if (!found) throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + path + "' not found");
+    return *found;
+}
+
+// The balloon's own QOM properties, if `device` is the balloon.
+BalloonService* balloon_of(const VmControl& vm, const Device& device) {
+    BalloonService* balloon = vm.services().find<BalloonService>();
+    return balloon && balloon->qom_path() == device.qom_path() ? balloon : nullptr;
+}
+
+MonitorError not_found(const Device& device, const std::string& property) {
+    return MonitorError("Property '" + std::string(device.type().name) + "." + property + "' not found");
+}
+
+Json guest_stats(const BalloonGuestStats& s) {
+    Json stats = Json::object();
+    for (size_t i = 0; i < kBalloonStatNames.size(); ++i) stats[std::string(kBalloonStatNames[i])] = s.values[i];
+    return Json{{"stats", std::move(stats)}, {"last-update", s.last_update}};
+}
+
+// A property's value as QOM gives it: unset strings and links are "",
+// an unset boot index -1.
+Json property_value(const PropertyValues& values, const PropertySpec& spec) {
+    switch (spec.type) {
+    case PropType::Bool: return values.boolean(spec.name);
+    case PropType::Str:
+    case PropType::Drive:
+    case PropType::Chardev:
+    case PropType::Iothread: return values.str(spec.name);
+    case PropType::Int32:
+    case PropType::PciAddr:
+    case PropType::BootIndex:
+    case PropType::Int: return values.optional_int(spec.name).value_or(-1);
+    default: return values.has(spec.name) ? values.uint(spec.name) : 0;
+    }
+}
+
+Json qom_get(const VmControl& vm, const Json& args) {
+    const Device& device = resolve(vm, args.at("path").get<std::string>());
+    const std::string property = args.at("property").get<std::string>();
+    if (property == "type") return std::string(device.type().name);
+    if (BalloonService* balloon = balloon_of(vm, device)) {
+        if (property == "guest-stats") return guest_stats(balloon->guest_stats());
+        if (property == "guest-stats-polling-interval") return balloon->stats_polling_interval();
+    }
+    const PropertySpec* spec = device.properties().find(property);
+    if (!spec || spec->type == PropType::ReadOnly) throw not_found(device, property);
+    return property_value(device.properties(), *spec);
+}
+
+void set_polling_interval(BalloonService& balloon, const Json& value) {
+    if (!value.is_number_integer() || (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)))
+        throw MonitorError("Invalid parameter type for 'guest-stats-polling-interval', expected: integer");
+    const int64_t seconds = value.get<int64_t>();
+    if (auto error = balloon_polling_interval_error(seconds)) throw MonitorError(*error);
+    balloon.set_stats_polling_interval(seconds);
+}
+
+// Device properties are fixed once the device is realized; a property of
+// the virtio device below a proxy names that (anonymous) device.
+void qom_set(const VmControl& vm, const Json& args) {
+    const Device& device = resolve(vm, args.at("path").get<std::string>());
+    const std::string property = args.at("property").get<std::string>();
+    BalloonService* balloon = balloon_of(vm, device);
+    if (balloon && property == "guest-stats-polling-interval") return set_polling_interval(*balloon, args.at("value"));
+    const PropertySpec* spec = device.properties().find(property);
+    const DeviceType& type = device.type();
+    const std::string backend(type.backend.empty() ? type.name : type.backend);
+    if (property == "type") throw MonitorError("Property '" + std::string(type.name) + ".type' is not writable");
+    if (!spec) throw not_found(device, property);
+    if (spec->type == PropType::ReadOnly)
+        throw MonitorError("Property '" + backend + "." + property + "' is not writable");
+    const bool below = spec->qtree == PropertySpec::Qtree::Backend;
+    const std::string who = below || device.id().empty() ? "anonymous device" : "device '" + device.id() + "'";
+    throw MonitorError("Attempt to set property '" + property + "' on " + who + " (type '" +
+                       (below ? backend : std::string(type.name)) + "') after it was realized");
+}
+
+} // namespace
+
+void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services) {
+    schema.add_object("ObjectPropertyBase", {{"path", "str"}, {"property", "str"}});
+    schema.add_object("ObjectPropertyValue", {{"path", "str"}, {"property", "str"}, {"value", "any"}});
+    VmControl& vm = services.vm;
+    table.add({"qom-get", "ObjectPropertyBase", "any", [&vm](const Json& args) { return qom_get(vm, args); }});
+    table.add({"qom-set", "ObjectPropertyValue", "q_empty", [&vm](const Json& args) {
+        qom_set(vm, args);
+        return Json::object();
+    }});
+}
+
+} // namespace kestrel::qmp
