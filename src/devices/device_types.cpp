@@ -14,6 +14,7 @@ namespace kestrel {
     X(kPort92Type)                                                                                             \
     X(kIsaSerialType)                                                                                          \
     X(kVirtioBlkPciType)                                                                                       \
+    X(kVirtioNetPciType)                                                                                       \
     X(kIsaDebugExitType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;

@@ -26,6 +26,7 @@ struct VirtioQueueBinding {
     // irqfd), for a datapath outside kestrel (vhost); -1 without MSI-X.
     // It bypasses MSI-X masking (see Msix::irqfd).
     int call_fd = -1;
+    unsigned index = 0;             // the queue's number on the device
 };
 
 struct VirtioActivation {

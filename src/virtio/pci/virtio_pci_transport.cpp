@@ -84,7 +84,7 @@ void VirtioPciDevice::activate_locked() {
             virtqueues_[i] = make_queue_locked(i, layout);
             int call_fd = msix_ && msix_->enabled() ? msix_->irqfd(queue_vectors_[i].load()) : -1;
             activation.queues.push_back(
-                {virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }, call_fd});
+                {virtqueues_[i].get(), notify_fds_[i], [this, i] { queue_interrupt(i); }, call_fd, i});
         }
     } catch (const std::exception& e) {
         spdlog::warn("virtio-pci: cannot set up the driver's queues: {}", e.what());
