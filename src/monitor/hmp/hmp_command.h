@@ -28,6 +28,7 @@ enum class HmpArg {
     Filename,   // the same          ("<cmd>: filename expected")
     AllFlag,    // optional "-a"
     OptRest,    // the rest of the line, may be absent
+    OnOff,      // "on" or "off" ("Expected 'on' or 'off'"), as a flag
 };
 
 using HmpArgValue = std::variant<std::monostate, uint64_t, std::string, HmpFormat, bool>;
@@ -69,6 +70,8 @@ const std::vector<HmpCommand>& hmp_info_commands();
 const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmemsave
 void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
+std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
+void hmp_info_network(HmpContext& ctx, const HmpCall& call);
 
 // The command called `name` (or one of its aliases) in `table`.
 const HmpCommand* find_hmp_command(const std::vector<HmpCommand>& table, std::string_view name);

@@ -33,6 +33,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"SHUTDOWN", "q_obj_SHUTDOWN-arg"}, {"POWERDOWN", "q_empty"},
         {"RESET", "q_obj_RESET-arg"},       {"STOP", "q_empty"},
         {"RESUME", "q_empty"},
+        {"NIC_RX_FILTER_CHANGED", "q_obj_NIC_RX_FILTER_CHANGED-arg"},
     };
     return events;
 }
