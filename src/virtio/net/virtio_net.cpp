@@ -354,6 +354,10 @@ void VirtioNet::apply_link() {
 
 // Runs `fn` on the device's loop and waits for it.
 void VirtioNet::run_on_loop(const std::function<void()>& fn) {
+    if (on_loop_thread()) {
+        fn();
+        return;
+    }
     std::promise<void> done;
     auto finished = done.get_future();
     loop().post([&] {
