@@ -212,7 +212,7 @@ void create_board_nics(ParseState& st, PciSlots& slots) {
             dev.props.set_value("netdev", nic.netdev);
             if (nic.mac) dev.props.set_value("mac", nic.mac->text());
             if (!nic.addr.empty()) dev.props.set("addr", nic.addr);
-            if (!nic.vectors.empty()) dev.props.set("vectors", nic.vectors);
+            if (!nic.vectors.empty() && dev.props.find("vectors")) dev.props.set("vectors", nic.vectors);
             for (const PropertySpec* spec : dev.props.specs())
                 if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
             slots.place(dev);

@@ -268,6 +268,7 @@ void finalize_nic_option(ParseState& st, const PendingOpts& p) {
     const std::string* type = last_value(pairs, "type");
     if (type && *type == "none") return;
     if (!type) pairs.push_back({"type", "user"});
+    nic.vectors = "0";  // QEMU 7.2's -nic leaves NICInfo.nvectors 0: a virtio NIC without MSI-X
     const bool generated = !last_value(pairs, "id");
     if (generated) pairs.push_back({"id", generated_id(st)});
     NetdevConfig n = parse_netdev(pairs, generated);

@@ -17,6 +17,7 @@ where QEMU prints more (devices and properties kestrel does not have):
 - "info mtree", address space I/O: each kestrel region (address range,
   priority and name); the PM block is the exception (kestrel maps it at
   0x600 as firmware would, QEMU leaves that to firmware).
+- "info network": the same text, QEMU's random "#netNNN" ids aside.
 Ends with "N passed, N failed".
 """
 import os
@@ -37,8 +38,15 @@ CASES = {
         "-device", "virtio-blk-pci,drive=d0,id=disk0,addr=5,num-queues=2,serial=SN,iothread=io1",
         "-global", "isa-serial.irq=3",
     ],
+    # Taps need root and /dev/net/tun; both VMMs create and remove them.
+    "virtio-net: -netdev tap, -nic tap, -net nic with -net tap on hub 0": [
+        "-netdev", "tap,id=n0,ifname=kcmp0,script=no,downscript=no,queues=2",
+        "-device", "virtio-net-pci,netdev=n0,id=nic0,mq=on,mac=52:54:00:aa:bb:cc,host_mtu=9000",
+        "-nic", "tap,ifname=kcmp1,script=no,downscript=no,model=virtio-net-pci",
+        "-net", "nic,model=virtio,macaddr=52:54:00:12:34:99", "-net", "tap,ifname=kcmp2,script=no,downscript=no",
+    ],
 }
-HMP = ["info qtree", "info pci", "info mtree"]
+HMP = ["info qtree", "info pci", "info mtree", "info network"]
 
 passed = failed = 0
 
@@ -117,7 +125,8 @@ def compare_case(name, args, kestrel, qemu, work):
     args = [a.replace("{img}", img) for a in args]
     k = hmp_answers(kestrel, args, work)
     q = hmp_answers(qemu, args, work)
-    lost = missing_lines(qtree_entries(k["info qtree"]), qtree_entries(q["info qtree"]))
+    ids = lambda text: re.sub(r"#net\d+", "#net", text)  # QEMU's generated ids end in random digits
+    lost = missing_lines(qtree_entries(ids(k["info qtree"])), qtree_entries(ids(q["info qtree"])))
     report(not lost, name + ": info qtree", "\n".join(lost))
     kp, qp = pci_functions(k["info pci"]), pci_functions(q["info pci"])
     lost = ["%s: %s" % (f, sorted(lines - qp.get(f, set()))) for f, lines in kp.items() if lines - qp.get(f, set())]
@@ -125,6 +134,8 @@ def compare_case(name, args, kestrel, qemu, work):
     mine = {r for r in io_regions(k["info mtree"]) if not r.endswith(": piix4-pm")}
     lost = missing_lines(mine, io_regions(q["info mtree"]))
     report(len(mine) > 5 and not lost, name + ": info mtree (I/O)", "\n".join(lost))
+    k_net, q_net = (re.sub(r"#net\d+", "#net", a["info network"]) for a in (k, q))
+    report(k_net == q_net, name + ": info network", "kestrel:\n%s\nqemu:\n%s" % (k_net, q_net))
 
 
 def help_sections(text):
