@@ -322,6 +322,7 @@ void finalize_devices(ParseState& st) {
         at_location(request.location, [&] { create_device(st, slots, make_device(st, request)); });
     }
     assign_macs(st.cfg);
+    add_net_warnings(st);
 }
 
 // QEMU's "-device help": each category's user-creatable types by name.

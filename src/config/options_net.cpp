@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <map>
 #include <random>
 
 namespace kestrel {
@@ -383,6 +384,41 @@ const DeviceType& nic_type(const std::string& model) {
     if (!type || type->category != DeviceCategory::Network || type->bus != BusKind::Pci)
         throw ConfigError("Unsupported NIC model: " + name);
     return *type;
+}
+
+// QEMU's net_check_clients, at the end of machine creation: hubs without a
+// NIC or without a backend, then each NIC and netdev that has no peer, in
+// the order QEMU created them (netdevs, then NICs).
+void add_net_warnings(ParseState& st) {
+    auto netdev_of = [](const DeviceConfig& d) -> const std::string* {
+        const PropertySpec* spec = d.props.find("netdev");
+        return spec && spec->type == PropType::Netdev ? &d.props.str("netdev") : nullptr;
+    };
+    std::vector<const DeviceConfig*> nics;
+    for (const auto* list : {&st.cfg.board_devices, &st.cfg.devices})
+        for (const DeviceConfig& d : *list)
+            if (netdev_of(d)) nics.push_back(&d);
+    auto used = [&](const std::string& id) {
+        return std::any_of(nics.begin(), nics.end(), [&](const DeviceConfig* d) { return *netdev_of(*d) == id; });
+    };
+    std::map<int, std::pair<bool, bool>> hubs;  // id -> has a NIC, has a backend
+    for (const NetdevConfig& n : st.cfg.netdevs) {
+        if (n.hub < 0) continue;
+        auto& [nic, backend] = hubs[n.hub];
+        (n.type == "hubport" ? nic : backend) |= n.type != "hubport" || used(n.id);
+    }
+    for (const auto& [id, has] : hubs) {
+        if (has.second && !has.first) st.warn("", "hub " + std::to_string(id) + " with no nics");
+        if (has.first && !has.second) st.warn("", "hub " + std::to_string(id) + " is not connected to host network");
+    }
+    for (const NetdevConfig& n : st.cfg.netdevs)
+        if (n.hub < 0 && !used(n.id)) st.warn("", "netdev " + n.id + " has no peer");
+    std::map<std::string, unsigned> per_model;
+    for (const DeviceConfig* d : nics) {
+        std::string name = d->id.empty() ? std::string(d->driver()) + "." + std::to_string(per_model[std::string(d->driver())]) : d->id;
+        ++per_model[std::string(d->driver())];
+        if (netdev_of(*d)->empty()) st.warn("", "nic " + name + " has no peer");
+    }
 }
 
 void print_netdev_help(std::ostream& out) {

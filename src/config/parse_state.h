@@ -197,6 +197,7 @@ void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
 void finalize_block_devices(ParseState& st);  // -object, -drive, -netdev/-nic/-net, -device
 void finalize_net(ParseState& st);            // -netdev, -nic, -net (options_net.cpp)
+void add_net_warnings(ParseState& st);        // QEMU's "has no peer" and hub warnings, once devices exist
 // The device type of a -nic / -net nic model ("virtio" is virtio-net-pci);
 // throws ConfigError "Unsupported NIC model: X".
 const DeviceType& nic_type(const std::string& model);

@@ -238,7 +238,10 @@ def build_archive(kroot, version, init_path, paths, boot_modules):
     archive.add_host_file("init", init_path, 0o755)
     archive.add_file("etc/boot-modules", ("\n".join(boot_modules) + "\n").encode())
     add_modules(archive, kroot, version, paths)
-    return archive.gzip_bytes()
+    data = archive.gzip_bytes()
+    # The kernel takes an uncompressed archive appended to this one only at a
+    # 4-byte aligned offset (it skips zeros between archives).
+    return data + b"\0" * (-len(data) % 512)
 
 
 def file_hash(path):

@@ -71,6 +71,7 @@ def guest_initrd(s, base_initrd, workdir, tools=None):
     out = os.path.join(workdir, "initrd.cpio.gz")
     with open(out, "wb") as f, open(base_initrd, "rb") as base:
         shutil.copyfileobj(base, f)
+        f.write(b"\0" * (-f.tell() % 512))  # the kernel finds an archive only at an aligned offset
         if s.guest_tools:
             with open(tools, "rb") as t:
                 shutil.copyfileobj(t, f)

@@ -14,7 +14,8 @@ line) and answers one line per finding, which the guest prints:
   VERDICT net-thread-cpu-ms=N      CPU of kestrel's "IO net-*" threads
   VERDICT tso-frames=N             frames longer than the MTU the guest sent
                                    (tcpdump on --tcpdump IFNAME)
-and PASS or FAIL against --expect-vhost (yes/no) and --min-tso-frames.
+and PASS or FAIL against --expect-vhost (yes/no), --max-net-cpu-ms and
+--min-tso-frames.
 The driver exits 0 once the VMM is gone if /verdict was asked and passed.
 """
 
@@ -118,6 +119,8 @@ def verdict(args, tso):
     lines.append("VERDICT net-thread-cpu-ms=%d" % cpu)
     if args.expect_vhost != "any":
         ok &= vhost == (args.expect_vhost == "yes")
+    if args.max_net_cpu_ms is not None:
+        ok &= cpu <= args.max_net_cpu_ms
     if tso:
         lines.append("VERDICT tso-frames=%d" % tso.count)
         ok &= tso.count >= args.min_tso_frames
@@ -172,6 +175,7 @@ def main():
     p.add_argument("--expect-vhost", choices=["yes", "no", "any"], default="any")
     p.add_argument("--tcpdump", help="interface whose incoming TSO frames to count")
     p.add_argument("--min-tso-frames", type=int, default=1)
+    p.add_argument("--max-net-cpu-ms", type=int, help="kestrel's own network threads may use at most this")
     p.add_argument("--pingpong", required=True, help="tcp_pingpong binary")
     p.add_argument("--timeout", type=float, default=600)
     args = p.parse_args()
