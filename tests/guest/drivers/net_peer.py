@@ -10,7 +10,7 @@ Serves, on every address:
 
 /verdict looks at the VMM process (found by --vmm-match in its command
 line) and answers one line per finding, which the guest prints:
-  VERDICT vhost-thread=yes|no      a vhost-<pid> kernel thread exists
+  VERDICT vhost-thread=yes|no      a vhost-net worker serves the VMM
   VERDICT net-thread-cpu-ms=N      CPU of kestrel's "IO net-*" threads
   VERDICT tso-frames=N             frames longer than the MTU the guest sent
                                    (tcpdump on --tcpdump IFNAME)
@@ -65,18 +65,20 @@ def thread_names(pid):
 
 
 def vhost_thread_exists(pid):
-    want = "vhost-%d" % pid
+    """A vhost worker is named after the task that made the device its own
+    (VHOST_SET_OWNER): "vhost-<tid>" of one of the VMM's threads; a kernel
+    thread before Linux 6.4, a thread of the VMM after."""
+    wanted = {"vhost-%s" % tid for tid, _ in thread_names(pid)}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open("/proc/%s/comm" % p) as f:
-                if f.read().strip() == want:
+                if f.read().strip() in wanted:
                     return True
         except OSError:
             continue
-        # vhost workers may also be threads of the VMM itself (Linux 6.4+)
-    return any(name == want for _, name in thread_names(pid))
+    return any(name in wanted for _, name in thread_names(pid))
 
 
 def net_thread_cpu_ms(pid):
