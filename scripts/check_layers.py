@@ -16,16 +16,17 @@ ALLOWED = {
     "kvm": ["base"],
     "chardev": ["base"],
     "block": ["base"],
+    "net": ["kvm", "base"],
     "model": ["kvm", "base"],
     "vcpu": ["model", "kvm", "base"],
-    "virtio": ["model", "block", "kvm", "base"],
-    "devices": ["virtio", "model", "chardev", "block", "kvm", "base"],
-    "config": ["devices", "virtio", "model", "vcpu", "chardev", "block", "kvm", "base"],
-    "monitor": ["config", "devices", "virtio", "model", "vcpu", "chardev", "block", "kvm", "base"],
-    "machine": ["monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "kvm",
+    "virtio": ["model", "block", "net", "kvm", "base"],
+    "devices": ["virtio", "model", "chardev", "block", "net", "kvm", "base"],
+    "config": ["devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
+    "monitor": ["config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
+    "machine": ["monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm",
                 "base"],
     "img": ["block", "base"],  # kestrel-img, a program of its own
-    "main": ["machine", "monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block",
+    "main": ["machine", "monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net",
              "kvm", "base"],
 }
 

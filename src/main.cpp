@@ -31,6 +31,7 @@ int run_machine(const kestrel::Config& cfg) {
         if (cfg.daemonize) daemon.detach();
         kestrel::setup_logging(cfg.program, cfg.logfile, cfg.log_items);
         kestrel::PcMachine machine(cfg);
+        for (const auto& warning : cfg.creation_warnings) print_error(cfg.program, warning);
         machine.open_backends();
         std::unique_ptr<kestrel::PidFile> pidfile;
         if (!cfg.pidfile.empty()) pidfile = std::make_unique<kestrel::PidFile>(cfg.pidfile);

@@ -9,6 +9,7 @@
 #include "devices/device_config.h"
 #include "devices/rtc/rtc_config.h"
 #include "kvm/memory_config.h"
+#include "net/netdev_config.h"
 #include "vcpu/cpu_config.h"
 
 #include <cstdint>
@@ -70,6 +71,9 @@ struct Config {
     std::vector<MonitorConfig> monitors;
     RtcConfig rtc;
     std::vector<DriveConfig> drives;        // -drive, in command-line order
+    // Network backends in QEMU's creation order: -netdev, then those -nic
+    // and -net imply (the hub ports of -net too).
+    std::vector<NetdevConfig> netdevs;
     // The board's own devices (devices/pc_layout.h), then -device and the
     // devices -drive if=virtio implies, each in creation order.
     std::vector<DeviceConfig> board_devices;
@@ -98,6 +102,9 @@ struct Config {
     // Non-fatal diagnostics (QEMU's deprecation warnings), each one line;
     // main prints them as "<program>: <warning>".
     std::vector<std::string> warnings;
+    // Printed once the machine exists (QEMU's net_check_clients): after any
+    // error of opening a backend, which comes first.
+    std::vector<std::string> creation_warnings;
 };
 
 } // namespace kestrel

@@ -150,6 +150,51 @@ constexpr OptionDef kOptions[] = {
     {"nographic", false, set_nographic, Section::Display,
      "-nographic      disable graphical output and redirect serial I/Os to console\n"
      "                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)\n"},
+    {"netdev", true, handle_netdev, Section::Network,
+     "-netdev tap,id=str[,fd=h][,fds=x:y:...:z][,ifname=name][,script=file][,downscript=dfile]\n"
+     "         [,br=bridge][,helper=helper][,sndbuf=nbytes][,vnet_hdr=on|off][,vhost=on|off]\n"
+     "         [,vhostfd=h][,vhostfds=x:y:...:z][,vhostforce=on|off][,queues=n]\n"
+     "         [,poll-us=n]\n"
+     "                configure a host TAP network backend with ID 'str'\n"
+     "                connected to a bridge (default=br0)\n"
+     "                use network scripts 'file' (default=/etc/qemu-ifup)\n"
+     "                to configure it and 'dfile' (default=/etc/qemu-ifdown)\n"
+     "                to deconfigure it\n"
+     "                use '[down]script=no' to disable script execution\n"
+     "                use network helper 'helper' (default=/usr/lib/qemu/qemu-bridge-helper) to\n"
+     "                configure it\n"
+     "                use 'fd=h' to connect to an already opened TAP interface\n"
+     "                use 'fds=x:y:...:z' to connect to already opened multiqueue capable TAP interfaces\n"
+     "                use 'sndbuf=nbytes' to limit the size of the send buffer (the\n"
+     "                default is disabled 'sndbuf=0' to enable flow control set 'sndbuf=1048576')\n"
+     "                use vnet_hdr=off to avoid enabling the IFF_VNET_HDR tap flag\n"
+     "                use vnet_hdr=on to make the lack of IFF_VNET_HDR support an error condition\n"
+     "                use vhost=on to enable the in-kernel accelerator (vhost-net)\n"
+     "                    (only has effect for virtio guests which use MSIX)\n"
+     "                use vhostforce=on to force vhost on for non-MSIX virtio guests\n"
+     "                use 'vhostfd=h' to connect to an already opened vhost net device\n"
+     "                use 'vhostfds=x:y:...:z to connect to multiple already opened vhost net devices\n"
+     "                use 'queues=n' to specify the number of queues to be created for multiqueue TAP\n"
+     "                ('poll-us=n' is accepted and has no effect in kestrel)\n"
+     "-netdev bridge,id=str[,br=bridge][,helper=helper]\n"
+     "                configure a host TAP network backend with ID 'str' that is\n"
+     "                connected to a bridge (default=br0)\n"
+     "                using the program 'helper (default=/usr/lib/qemu/qemu-bridge-helper)\n"
+     "-netdev hubport,id=str,hubid=n\n"
+     "                configure a hub port on the hub with ID 'n'\n"},
+    {"nic", true, handle_nic, Section::Network,
+     "-nic [tap|bridge][,option][,...][mac=macaddr][,model=type]\n"
+     "                initialize an on-board / default host NIC (using MAC address\n"
+     "                macaddr) and connect it to the given host network backend\n"
+     "                ('model=help' lists the NIC models)\n"
+     "-nic none       use it alone to have zero network devices\n"},
+    {"net", true, handle_net, Section::Network,
+     "-net nic[,macaddr=mac][,model=type][,addr=str][,vectors=v]\n"
+     "                configure or create an on-board (or machine default) NIC and\n"
+     "                connect it to hub 0 (please use -nic unless you need a hub)\n"
+     "-net [tap|bridge][,option][,option][,...]\n"
+     "                old way to initialize a host network interface\n"
+     "                (use the -netdev option if possible instead)\n"},
     {"chardev", true, handle_chardev, Section::Chardev,
      "-chardev help\n"
      "-chardev null,id=id[,mux=on|off]\n"
@@ -258,6 +303,7 @@ std::string_view section_title(Section section) {
     case Section::Standard: return "Standard options";
     case Section::Block: return "Block device options";
     case Section::Display: return "Display options";
+    case Section::Network: return "Network options";
     case Section::Chardev: return "Character device options";
     case Section::Boot: return "Boot Image or Kernel specific";
     case Section::Debug: return "Debug/Expert options";

@@ -11,7 +11,7 @@
 namespace kestrel {
 
 struct OptionDef {
-    enum class Section { Standard, Block, Display, Chardev, Boot, Debug, Object };
+    enum class Section { Standard, Block, Display, Network, Chardev, Boot, Debug, Object };
 
     std::string_view name;  // without the dash: "m", "machine"
     bool takes_value;

@@ -115,6 +115,23 @@ void check_chardev(ParseState& st, const std::string& property, const std::strin
     if (!found) throw ConfigError(property + " can't find value '" + id + "'");
 }
 
+// A NIC's netdev=: a backend of the command line that no other NIC (nor a
+// hub, for -net ones) holds.
+void check_netdev(const ParseState& st, const std::string& property, const std::string& id) {
+    auto netdev = std::find_if(st.cfg.netdevs.begin(), st.cfg.netdevs.end(),
+                               [&](const NetdevConfig& n) { return n.id == id; });
+    if (netdev == st.cfg.netdevs.end()) throw ConfigError(property + " can't find value '" + id + "'");
+    auto uses = [&](const DeviceConfig& d) {
+        for (const PropertySpec* spec : d.props.specs())
+            if (spec->type == PropType::Netdev && d.props.str(spec->name) == id) return true;
+        return false;
+    };
+    bool on_hub = netdev->hub >= 0 && netdev->type != "hubport";
+    if (on_hub || std::any_of(st.cfg.board_devices.begin(), st.cfg.board_devices.end(), uses) ||
+        std::any_of(st.cfg.devices.begin(), st.cfg.devices.end(), uses))
+        throw ConfigError(property + " can't take value '" + id + "', it's in use");
+}
+
 void check_bootindex(const Config& cfg, int64_t index) {
     bool used = index >= 0 && std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
         return d.props.find("bootindex") && d.props.optional_int("bootindex") == index;
@@ -129,6 +146,8 @@ void check_reference(ParseState& st, const DeviceConfig& dev, const PropertySpec
     if (spec.type == PropType::Chardev && !dev.props.str(spec.name).empty())
         check_chardev(st, property, dev.props.str(spec.name));
     if (spec.type == PropType::BootIndex) check_bootindex(st.cfg, dev.props.sint(spec.name));
+    if (spec.type == PropType::Netdev && !dev.props.str(spec.name).empty())
+        check_netdev(st, property, dev.props.str(spec.name));
 }
 
 void check_iothread(const Config& cfg, const std::string& id) {
@@ -189,8 +208,43 @@ void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice&
     st.cfg.board_devices.push_back(std::move(dev));
 }
 
+// The NICs of -nic and -net nic, as QEMU's pc_nic_init makes them: after
+// the ISA devices, before the power management function.
+void create_board_nics(ParseState& st, PciSlots& slots) {
+    for (const NicRequest& nic : st.board_nics) {
+        DeviceConfig dev = new_device(st, nic_type(nic.model), nic.location, "");
+        at_location(nic.location, [&] {
+            dev.props.set_value("netdev", nic.netdev);
+            if (nic.mac) dev.props.set_value("mac", nic.mac->text());
+            if (!nic.addr.empty()) dev.props.set("addr", nic.addr);
+            if (!nic.vectors.empty() && dev.props.find("vectors")) dev.props.set("vectors", nic.vectors);
+            for (const PropertySpec* spec : dev.props.specs())
+                if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
+            slots.place(dev);
+            if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+        });
+        st.cfg.board_devices.push_back(std::move(dev));
+    }
+}
+
+// QEMU's default MAC addresses, in the order its NICs get them: -nic and
+// -net NICs while the command line is read, -device ones as they realize.
+void assign_macs(Config& cfg) {
+    DefaultMacs macs;
+    auto assign = [&](DeviceConfig& d) {
+        const PropertySpec* mac = d.props.find("mac");
+        if (!mac || mac->type != PropType::MacAddr) return;
+        std::optional<MacAddress> given;
+        if (d.props.has("mac")) given = MacAddress::parse(d.props.str("mac"));
+        d.props.set_value("mac", macs.assign(given).text());
+    };
+    std::for_each(cfg.board_devices.begin(), cfg.board_devices.end(), assign);
+    std::for_each(cfg.devices.begin(), cfg.devices.end(), assign);
+}
+
 void create_board_devices(ParseState& st, PciSlots& slots) {
     for (const pc::BoardDevice& board : pc::kBoardDevices) {
+        if (board.type == "PIIX4_PM") create_board_nics(st, slots);
         if (board.type != "isa-serial") {
             create_board_device(st, slots, board);
             continue;
@@ -260,6 +314,10 @@ void finalize_devices(ParseState& st) {
         if (!find_device_type(g.driver) && !is_qemu_device_name(g.driver))
             st.warn("", "global " + g.driver + "." + g.property + " has invalid class name");
     PciSlots slots;
+    // QEMU's default VGA takes 00:02.0 unless -nodefaults: kestrel has no
+    // display device yet, but the slots after it are QEMU's (a -nic NIC
+    // at 00:03.0, as guests' interface names expect).
+    if (!st.cfg.nodefaults) slots.reserve(pci_devfn(2, 0), "VGA");
     create_board_devices(st, slots);
     for (const PendingOpts& p : st.devices)
         at_location(p.location, [&] { create_device(st, slots, make_device(st, {p.location, p.pairs})); });
@@ -268,6 +326,8 @@ void finalize_devices(ParseState& st) {
         DeviceRequest request{drive.location, {{"driver", "virtio-blk-pci"}, {"drive", drive.id}}, true};
         at_location(request.location, [&] { create_device(st, slots, make_device(st, request)); });
     }
+    assign_macs(st.cfg);
+    add_net_warnings(st);
 }
 
 // QEMU's "-device help": each category's user-creatable types by name.

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/parser.h"
 #include "base/qemu_opts.h"
+#include "net/mac_address.h"
 
 #include <map>
 #include <optional>
@@ -47,6 +48,15 @@ struct PendingMonitor {
 struct PendingOpts {
     std::string location;
     std::vector<qopts::OptPair> pairs;
+};
+
+// A NIC the board creates for -nic or -net nic (QEMU's NICInfo).
+struct NicRequest {
+    std::string location;
+    std::string model;                 // "" : the board's default (e1000)
+    std::string netdev;                // the backend or hub port it uses
+    std::optional<MacAddress> mac;
+    std::string addr, vectors;         // -net nic's
 };
 
 // One -global: a property value for every device of a type.
@@ -98,6 +108,15 @@ struct ParseState {
     std::optional<std::string> object_help;  // "" for -object help, else the type
 
     std::vector<PendingOpts> sandboxes;  // -sandbox, in order
+    std::vector<PendingOpts> netdevs;  // -netdev, in order
+    std::vector<PendingOpts> nics;     // -nic, in order
+    std::vector<PendingOpts> nets;     // -net, in order
+    bool default_net = true;           // cleared by -netdev, -nic, -net
+    bool netdev_help = false;
+    bool nic_model_help = false;
+    unsigned generated_net_ids = 0;    // QEMU's "#netN.." counter
+    std::map<int, unsigned> hub_ports; // ports made on each hub so far
+    std::vector<NicRequest> board_nics;
     std::vector<PendingOpts> drives;   // -drive, in order
     std::vector<PendingOpts> devices;  // -device, in order
     std::vector<GlobalProperty> globals;  // -global, in order
@@ -106,6 +125,7 @@ struct ParseState {
         cfg.warnings.push_back(location.empty() ? "warning: " + text
                                                 : location + ": warning: " + text);
     }
+    void warn_at_creation(const std::string& text) { cfg.creation_warnings.push_back("warning: " + text); }
 };
 
 // Runs `fn`, prefixing any ConfigError it throws with "<location>: "
@@ -167,6 +187,9 @@ void handle_runas(ParseState& st, const ArgToken& tok);           // -runas
 void handle_fw_cfg(ParseState& st, const ArgToken& tok);          // -fw_cfg
 void handle_action(ParseState& st, const ArgToken& tok);          // -action
 void handle_debugcon(ParseState& st, const ArgToken& tok);        // -debugcon
+void handle_netdev(ParseState& st, const ArgToken& tok);          // -netdev
+void handle_nic(ParseState& st, const ArgToken& tok);             // -nic
+void handle_net(ParseState& st, const ArgToken& tok);             // -net
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
@@ -182,7 +205,12 @@ void finalize_serials(ParseState& st);
 void finalize_debugcons(ParseState& st);  // after the serials, before the devices
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
-void finalize_block_devices(ParseState& st);  // -object, -drive, -device
+void finalize_block_devices(ParseState& st);  // -object, -drive, -netdev/-nic/-net, -device
+void finalize_net(ParseState& st);            // -netdev, -nic, -net (options_net.cpp)
+void add_net_warnings(ParseState& st);        // QEMU's "has no peer" and hub warnings, once devices exist
+// The device type of a -nic / -net nic model ("virtio" is virtio-net-pci);
+// throws ConfigError "Unsupported NIC model: X".
+const DeviceType& nic_type(const std::string& model);
 
 // Informational output (help_text.cpp).
 void print_version(std::ostream& out);
@@ -193,5 +221,7 @@ void print_accel_help(std::ostream& out);
 void print_display_help(std::ostream& out);
 void print_log_help(std::ostream& out);
 void print_chardev_help(std::ostream& out);
+void print_netdev_help(std::ostream& out);
+void print_nic_model_help(std::ostream& out);
 
 } // namespace kestrel

@@ -32,6 +32,10 @@ bool print_requested_listing(ParseState& st, std::ostream& out) {
         print_device_help(out, *st.device_help);
     else if (st.object_help)
         print_object_help(out, *st.object_help);
+    else if (st.netdev_help)
+        print_netdev_help(out);
+    else if (st.nic_model_help)
+        print_nic_model_help(out);
     else
         return false;
     return true;
@@ -55,6 +59,7 @@ std::string program_name(std::span<char* const> argv) {
 void finalize_block_devices(ParseState& st) {
     finalize_objects(st);
     finalize_drives(st);
+    finalize_net(st);
     finalize_devices(st);
 }
 

@@ -19,6 +19,8 @@ PciSlots::PciSlots() {
     for (const pc::ReservedPciFunction& r : pc::kReservedPciFunctions) taken_.push_back({r.devfn, occupant_name(r.type, "")});
 }
 
+void PciSlots::reserve(int64_t devfn, std::string name) { taken_.push_back({devfn, occupant_name(name, "")}); }
+
 const PciSlots::Occupant* PciSlots::find(int64_t devfn) const {
     for (const Occupant& o : taken_)
         if (o.devfn == devfn) return &o;

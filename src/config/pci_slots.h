@@ -17,6 +17,8 @@ public:
     // Sets dev's addr when none was given; throws ConfigError with QEMU's
     // text when the function is taken or the bus is full.
     void place(DeviceConfig& dev);
+    // A function a default device of QEMU's holds (none of kestrel's).
+    void reserve(int64_t devfn, std::string name);
 
 private:
     struct Occupant {

@@ -60,7 +60,7 @@ struct DeviceType {
 
     // Its properties and those of its bus (PCI's "addr"), in qtree order.
     std::vector<const PropertySpec*> all_properties() const;
-    PropertyValues default_values() const { return {std::string(name), all_properties()}; }
+    PropertyValues default_values() const { return {std::string(name), all_properties(), std::string(backend)}; }
 };
 
 // The name of a category as "-device help" titles it ("Storage devices").

@@ -21,7 +21,8 @@ namespace kestrel {
     X(kPciTestdevType)                                                                                         \
     X(kPvpanicType)                                                                                            \
     X(kKvmPitType)                                                                                             \
-    X(kVirtioBalloonPciType)
+    X(kVirtioBalloonPciType)                                                                                    \
+    X(kVirtioNetPciType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -4,6 +4,7 @@
 #include "base/qemu_opts.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -77,6 +78,17 @@ PropValue parse_pci_addr(const std::string& owner, const std::string& text) {
     return pci_devfn(unsigned(slot), unsigned(function));
 }
 
+// qdev's set_mac: six pairs of hex digits separated by ':' or '-'.
+bool is_mac_address(const std::string& text) {
+    if (text.size() != 17) return false;
+    for (size_t i = 0; i < 17; ++i) {
+        bool separator = i % 3 == 2;
+        if (separator ? text[i] != ':' && text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i])))
+            return false;
+    }
+    return true;
+}
+
 // QEMU's size_to_str: three significant digits of the largest unit.
 std::string human_size(uint64_t bytes) {
     static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -132,7 +144,9 @@ std::string_view prop_type_name(PropType type) {
     case PropType::Size: return "size";
     case PropType::Str:
     case PropType::Drive:
-    case PropType::Chardev: return "str";
+    case PropType::Chardev:
+    case PropType::Netdev:
+    case PropType::MacAddr: return "str";
     case PropType::Iothread: return "link<iothread>";
     case PropType::LostTickPolicy: return "LostTickPolicy";
     case PropType::Int: return "int";
@@ -152,8 +166,8 @@ std::string property_help_line(const PropertySpec& spec) {
     return line;
 }
 
-PropertyValues::PropertyValues(std::string owner, std::vector<const PropertySpec*> specs)
-    : owner_(std::move(owner)), specs_(std::move(specs)) {
+PropertyValues::PropertyValues(std::string owner, std::vector<const PropertySpec*> specs, std::string backend_owner)
+    : owner_(std::move(owner)), backend_owner_(std::move(backend_owner)), specs_(std::move(specs)) {
     for (const PropertySpec* spec : specs_) values_.push_back(default_value(*spec));
 }
 
@@ -188,9 +202,17 @@ void PropertyValues::set(std::string_view name, std::string_view text) {
         if (std::find(std::begin(kLostTickPolicies), std::end(kLostTickPolicies), t) == std::end(kLostTickPolicies))
             throw ConfigError("Parameter '" + std::string(name) + "' does not accept value '" + t + "'");
         return set_value(name, t);
+    case PropType::MacAddr:
+        if (!is_mac_address(t)) {
+            const std::string& owner =
+                spec->qtree == PropertySpec::Qtree::Backend && !backend_owner_.empty() ? backend_owner_ : owner_;
+            throw ConfigError("Property '" + owner + "." + std::string(name) + "' doesn't take value '" + t + "'");
+        }
+        return set_value(name, t);
     case PropType::Str:
     case PropType::Drive:
     case PropType::Chardev:
+    case PropType::Netdev:
     case PropType::Iothread: return set_value(name, t);
     case PropType::ReadOnly:
         throw ConfigError("Property '" + owner_ + "." + std::string(name) + "' is not writable");

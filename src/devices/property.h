@@ -31,6 +31,8 @@ enum class PropType : uint8_t {
     LostTickPolicy,  // QEMU's enum: "discard", "delay" or "slew" (a string)
     Int,        // QOM "int": any int64 (a property QEMU adds outside qdev)
     ReadOnly,   // a value only the device sets ("guest statistics"): not writable
+    Netdev,     // the id of a -netdev (a network backend)
+    MacAddr,    // an Ethernet address "52:54:00:12:34:56"
 };
 
 struct PropertySpec {
@@ -83,6 +85,10 @@ constexpr PropertySpec in_qtree(PropertySpec spec, PropertySpec::Qtree where) {
 inline constexpr PropertySpec kPciAddrProperty = {
     "addr", PropType::PciAddr, "Slot and optional function number, example: 06.0 or 06", true, -1};
 inline constexpr PropertySpec kBootIndexProperty = {"bootindex", PropType::BootIndex};
+// The "mac" and "netdev" every NIC has (QEMU's DEFINE_NIC_PROPERTIES).
+inline constexpr PropertySpec kMacProperty = {"mac", PropType::MacAddr,
+                                              "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56"};
+inline constexpr PropertySpec kNetdevProperty = {"netdev", PropType::Netdev, "ID of a netdev to use as a backend"};
 
 // QEMU's name for the type in help texts and introspection ("uint32",
 // "link<iothread>").
@@ -99,7 +105,9 @@ using PropValue = std::variant<bool, int64_t, uint64_t, std::string>;
 class PropertyValues {
 public:
     PropertyValues() = default;
-    PropertyValues(std::string owner, std::vector<const PropertySpec*> specs);
+    // `backend_owner` names the QOM child that holds the properties marked
+    // Qtree::Backend, in errors ("virtio-net-device.mac").
+    PropertyValues(std::string owner, std::vector<const PropertySpec*> specs, std::string backend_owner = {});
 
     const std::vector<const PropertySpec*>& specs() const { return specs_; }
     const PropertySpec* find(std::string_view name) const;
@@ -125,6 +133,7 @@ private:
     const PropValue& value(std::string_view name) const;
 
     std::string owner_;
+    std::string backend_owner_;
     std::vector<const PropertySpec*> specs_;
     std::vector<std::optional<PropValue>> values_;
 };

@@ -16,7 +16,7 @@ namespace kestrel {
 
 PcBoard::PcBoard(const PcBoardSetup& s)
     : setup_(s), pci_(s.pio, s.mmio), plumbing_(std::make_shared<KvmPlumbing>(s.vm)), drives_(s.cfg.drives),
-      devices_(s.cfg.smp.cpus) {
+      net_(s.loop), devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
@@ -25,9 +25,12 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     }
     for (const IothreadConfig& io : s.cfg.iothreads) iothreads_.push_back(std::make_unique<IoThread>(io.id));
     services_.add<BlockService>(drives_);
+    services_.add<NetService>(net_);
+    services_.add<NetClients>(net_);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
     add_devices();
+    net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
 }
 

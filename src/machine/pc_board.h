@@ -14,6 +14,7 @@
 #include "devices/pci/pci_bus.h"
 #include "kvm/guest_memory.h"
 #include "kvm/vm.h"
+#include "net/net_clients.h"
 
 #include <array>
 #include <functional>
@@ -57,6 +58,7 @@ public:
     const DeviceTree& devices() const { return devices_; }
     DeviceTree& devices() { return devices_; }
     const ServiceRegistry& service_registry() const { return services_; }
+    NetClients& net() { return net_; }
 
     // DeviceContext
     Bus& pio() override { return setup_.pio; }
@@ -86,6 +88,7 @@ private:
     std::shared_ptr<IoPlumbing> plumbing_;
     std::vector<std::unique_ptr<IoThread>> iothreads_;
     DriveSet drives_;
+    NetClients net_;       // before the devices: NICs hold its backends
     ServiceRegistry services_;
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
     DeviceTree devices_;  // last: devices go first

@@ -147,6 +147,9 @@ void PcMachine::open_backends() {
     // a mux (mon:stdio) has the keyboard at start.
     monitors_ = std::make_unique<Monitors>(cfg_.monitors, *chardevs_, *controller_, loop_);
     events_ = &monitors_->events();
+    board_->net().set_rx_filter_event([this](const std::string& name, const std::string& path) {
+        emit("NIC_RX_FILTER_CHANGED", {{"name", name}, {"path", path}});
+    });
     board_->connect_chardevs(*chardevs_);
 }
 

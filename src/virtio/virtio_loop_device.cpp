@@ -11,6 +11,11 @@ VirtioLoopDevice::VirtioLoopDevice(EventLoop& loop, std::string name) : loop_(lo
 
 VirtioLoopDevice::~VirtioLoopDevice() = default;
 
+bool VirtioLoopDevice::on_loop_thread() const {
+    std::lock_guard guard(const_cast<std::mutex&>(state_lock_));
+    return loop_thread_ == std::this_thread::get_id();
+}
+
 void VirtioLoopDevice::halt() {
     alive_.reset();  // a start still posted to the loop will not run
     stop_serving();

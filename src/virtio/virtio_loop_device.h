@@ -44,6 +44,8 @@ protected:
     void halt();
 
     EventLoop& loop() const { return loop_; }
+    // True on the thread that serves the queues (once started).
+    bool on_loop_thread() const;
     const std::string& name() const { return name_; }
 
 private:

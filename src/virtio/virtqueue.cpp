@@ -188,13 +188,36 @@ bool Virtqueue::add_buffer(const Desc& d, WalkState& state, VirtqueueChain& chai
     return true;
 }
 
+void Virtqueue::rewind(uint16_t count) {
+    if (broken_) return;
+    last_avail_idx_ = uint16_t(last_avail_idx_ - count);
+    if (layout_.event_idx && !notifications_off_) set_avail_event(last_avail_idx_);
+}
+
+void Virtqueue::restart_at(uint16_t next_avail) {
+    if (broken_) return;
+    last_avail_idx_ = shadow_avail_idx_ = next_avail;
+    used_idx_ = load<uint16_t>(used_ + 2, __ATOMIC_ACQUIRE);
+    signalled_used_valid_ = false;
+    pushed_since_check_ = false;
+}
+
 void Virtqueue::push(uint16_t head, uint32_t bytes_written) {
+    push_unpublished(head, bytes_written);
+    publish();
+}
+
+void Virtqueue::push_unpublished(uint16_t head, uint32_t bytes_written) {
     if (broken_) return;
     uint8_t* elem = used_ + 4 + 8 * uint64_t(used_idx_ % layout_.size);
     store<uint32_t>(elem, head);
     store<uint32_t>(elem + 4, bytes_written);
     ++used_idx_;
-    // Release: the element is visible to the driver before the index.
+}
+
+void Virtqueue::publish() {
+    if (broken_) return;
+    // Release: the elements are visible to the driver before the index.
     store<uint16_t>(used_ + 2, used_idx_, __ATOMIC_RELEASE);
     pushed_since_check_ = true;
 }

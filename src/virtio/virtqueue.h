@@ -68,9 +68,21 @@ public:
     // Takes the next available chain into `chain` (its vectors are reused).
     PopResult pop(VirtqueueChain& chain);
 
+    // Gives the last `count` chains pop() returned back to the available
+    // ring, unused (the device took them ahead and did not need them).
+    void rewind(uint16_t count);
+    // Continues where another datapath (vhost) stopped: `next_avail` is the
+    // next available slot to read; the used index is read from the ring.
+    void restart_at(uint16_t next_avail);
+
     // Returns a chain to the driver: used element {head, bytes_written},
     // then a release store of used->idx.
     void push(uint16_t head, uint32_t bytes_written);
+    // The same in two steps, for several chains the driver must see at
+    // once (the buffers of one merged receive): elements first, then one
+    // publish() of used->idx.
+    void push_unpublished(uint16_t head, uint32_t bytes_written);
+    void publish();
 
     // After a batch of push()es: true when the driver wants an interrupt
     // for them (event idx: used_event crossed since the last true answer;

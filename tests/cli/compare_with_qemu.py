@@ -22,6 +22,7 @@ where QEMU prints more (devices and properties kestrel does not have):
   list identical; "--help": a first line like QEMU's, QEMU's section titles,
   and only options QEMU has.
 - QMP_CASES: whole QMP replies (values and errors), which must be equal.
+- "info network": the same text, QEMU's random "#netNNN" ids aside.
 Ends with "N passed, N failed".
 """
 import os
@@ -48,6 +49,13 @@ CASES = {
         "-fw_cfg", "opt/x,string=y",
     ],
     "-debugcon": ["-debugcon", "file:{work}/debugcon.log"],
+    # Taps need root and /dev/net/tun; both VMMs create and remove them.
+    "virtio-net: -netdev tap, -nic tap, -net nic with -net tap on hub 0": [
+        "-netdev", "tap,id=n0,ifname=kcmp0,script=no,downscript=no,queues=2",
+        "-device", "virtio-net-pci,netdev=n0,id=nic0,mq=on,mac=52:54:00:aa:bb:cc,host_mtu=9000",
+        "-nic", "tap,ifname=kcmp1,script=no,downscript=no,model=virtio-net-pci",
+        "-net", "nic,model=virtio,macaddr=52:54:00:12:34:99", "-net", "tap,ifname=kcmp2,script=no,downscript=no",
+    ],
 }
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.
@@ -55,7 +63,7 @@ BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
 BALLOON = ["-m", "1024", "-device",
            "virtio-balloon-pci,id=b0,deflate-on-oom=on,free-page-reporting=on,guest-stats-polling-interval=3"]
 CASES["a balloon"] = BALLOON
-HMP = ["info qtree", "info pci", "info mtree"]
+HMP = ["info qtree", "info pci", "info mtree", "info network"]
 
 
 def hmp(line):
@@ -178,7 +186,8 @@ def compare_case(name, args, kestrel, qemu, work):
     args = [a.replace("{img}", img).replace("{work}", work) for a in args]
     k = hmp_answers(kestrel, args, work)
     q = hmp_answers(qemu, args, work)
-    lost = missing_lines(qtree_entries(k["info qtree"]), qtree_entries(q["info qtree"]))
+    ids = lambda text: re.sub(r"#net\d+", "#net", text)  # QEMU's generated ids end in random digits
+    lost = missing_lines(qtree_entries(ids(k["info qtree"])), qtree_entries(ids(q["info qtree"])))
     report(not lost, name + ": info qtree", "\n".join(lost))
     kp, qp = pci_functions(k["info pci"]), pci_functions(q["info pci"])
     lost = ["%s: %s" % (f, sorted(lines - qp.get(f, set()))) for f, lines in kp.items() if lines - qp.get(f, set())]
@@ -186,6 +195,8 @@ def compare_case(name, args, kestrel, qemu, work):
     mine = {r for r in io_regions(k["info mtree"]) if not r.endswith(": piix4-pm")}
     lost = missing_lines(mine, io_regions(q["info mtree"]))
     report(len(mine) > 5 and not lost, name + ": info mtree (I/O)", "\n".join(lost))
+    k_net, q_net = (re.sub(r"#net\d+", "#net", a["info network"]) for a in (k, q))
+    report(k_net == q_net, name + ": info network", "kestrel:\n%s\nqemu:\n%s" % (k_net, q_net))
 
 
 def help_sections(text):

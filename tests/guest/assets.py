@@ -5,6 +5,10 @@ Assets (default cache: ${KESTREL_CACHE:-$HOME/.cache/kestrel}):
   kernel/<ver>/            linux-image-<ver> unpacked with dpkg -x, depmod'ed
   initramfs/l1.cpio.gz     nested test host (L1): kvm_amd, 9p, virtio, ext4
   initramfs/l2.cpio.gz     L2 guest base: busybox + device driver modules
+  initramfs/l2-tools.cpio  network tools for guests (scenarios with
+                           guest_tools = true): iperf3, ip, ethtool, tcpdump
+                           of this machine with their libraries, and
+                           tools/tcp_pingpong.c, under /opt/net
   assets.json              paths of the above
 
 Each initramfs is rebuilt only when the hash of its inputs (kernel version,
@@ -36,7 +40,12 @@ TESTS_DIR = os.path.dirname(HERE)
 L1_INIT = os.path.join(TESTS_DIR, "kvmhost", "l1-init.sh")
 L2_INIT = os.path.join(HERE, "l2-init.sh")
 BUSYBOX = "/bin/busybox"
-HOST_PACKAGES = ["busybox-static", "kmod", "cpio", "qemu-system-x86", "e2fsprogs"]
+HOST_PACKAGES = ["busybox-static", "kmod", "cpio", "qemu-system-x86", "e2fsprogs",
+                 "iperf3", "iproute2", "ethtool", "tcpdump", "gcc", "libc6-dev"]
+# Network tools for guests: Debian's binaries with every library ldd lists.
+GUEST_TOOLS = ["/usr/bin/iperf3", "/usr/sbin/ip", "/usr/sbin/ethtool", "/usr/bin/tcpdump"]
+PINGPONG_SOURCE = os.path.join(HERE, "tools", "tcp_pingpong.c")
+NET_CHECK = os.path.join(HERE, "tools", "net_check.sh")
 
 # Modules the L1 test host loads at boot; all must exist.
 L1_MODULES = ["crc32c_generic", "kvm_amd", "9pnet_virtio", "9p", "virtio_pci",
@@ -54,7 +63,7 @@ L2_MODULES = [
     "usb_storage", "usbhid", "hid_generic", "evdev", "psmouse", "serio_raw",
     "i2c_piix4", "parport_pc", "pvpanic_pci", "pvpanic_mmio", "qemu_fw_cfg", "bochs",
     "cirrus", "snd_hda_intel", "snd_hda_codec_generic", "snd_ens1370",
-    "af_packet", "button",
+    "af_packet", "button", "8021q", "bridge",
 ]
 
 
@@ -232,7 +241,10 @@ def build_archive(kroot, version, init_path, paths, boot_modules):
     archive.add_host_file("init", init_path, 0o755)
     archive.add_file("etc/boot-modules", ("\n".join(boot_modules) + "\n").encode())
     add_modules(archive, kroot, version, paths)
-    return archive.gzip_bytes()
+    data = archive.gzip_bytes()
+    # The kernel takes an uncompressed archive appended to this one only at a
+    # 4-byte aligned offset (it skips zeros between archives).
+    return data + b"\0" * (-len(data) % 512)
 
 
 def extract_vmlinux(kroot, version):
@@ -299,6 +311,62 @@ def build_initramfs(cache, kroot, version, kind):
     return out
 
 
+def shared_libraries(binary):
+    """Every library ldd resolves for `binary`, and the dynamic loader."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                         check=True).stdout
+    libs = []
+    for line in out.splitlines():
+        words = line.split()
+        if "=>" in words and words[-1].startswith("("):
+            path = words[words.index("=>") + 1]
+            if path.startswith("/"):
+                libs.append(path)
+        elif words and words[0].startswith("/"):
+            libs.append(words[0])
+    return libs
+
+
+def build_tools(cache):
+    """initramfs/l2-tools.cpio (uncompressed: faster to unpack in the
+    nested guest than gunzip) with /opt/net/bin/{iperf3,ip,ethtool,tcpdump,
+    tcp_pingpong}, their libraries at their own paths, /opt/net/env.sh
+    (PATH and LD_LIBRARY_PATH for scenario scripts) and /opt/net/net_check.sh
+    (the guest side of the network scenarios)."""
+    out = os.path.join(cache, "initramfs", "l2-tools.cpio")
+    pingpong = os.path.join(cache, "tools", "tcp_pingpong")
+    h = hashlib.sha256()
+    for path in GUEST_TOOLS + [PINGPONG_SOURCE, NET_CHECK, os.path.abspath(__file__)]:
+        h.update(file_hash(path).encode())
+    digest = h.hexdigest()
+    stamp = out + ".stamp"
+    if os.path.exists(out) and os.path.exists(pingpong) and os.path.exists(stamp):
+        with open(stamp) as f:
+            if f.read().strip() == digest:
+                return out, pingpong
+    log("building guest network tools")
+    os.makedirs(os.path.dirname(pingpong), exist_ok=True)
+    run(["gcc", "-O2", "-static", "-o", pingpong + ".tmp", PINGPONG_SOURCE])
+    os.rename(pingpong + ".tmp", pingpong)
+    archive = cpio.CpioWriter()
+    added, lib_dirs = set(), set()
+    for tool in GUEST_TOOLS:
+        archive.add_host_file("opt/net/bin/" + os.path.basename(tool), tool, 0o755)
+        for lib in shared_libraries(tool):
+            if lib not in added:
+                added.add(lib)
+                lib_dirs.add(os.path.dirname(lib))
+                archive.add_host_file(lib.lstrip("/"), os.path.realpath(lib), 0o755)
+    archive.add_host_file("opt/net/bin/tcp_pingpong", pingpong, 0o755)
+    archive.add_host_file("opt/net/net_check.sh", NET_CHECK, 0o644)
+    env = "export PATH=/opt/net/bin:$PATH\nexport LD_LIBRARY_PATH=%s\n" % ":".join(sorted(lib_dirs))
+    archive.add_file("opt/net/env.sh", env.encode(), 0o644)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    write_atomically(out, archive.raw_bytes())
+    write_atomically(stamp, (digest + "\n").encode())
+    return out, pingpong
+
+
 def write_atomically(path, data):
     tmp = path + ".tmp.%d" % os.getpid()
     with open(tmp, "wb") as f:
@@ -322,6 +390,7 @@ def build_all(cache=None):
             "l1_initrd": build_initramfs(cache, kroot, version, "l1"),
             "l2_initrd": build_initramfs(cache, kroot, version, "l2"),
         }
+        assets["l2_tools"], assets["tcp_pingpong"] = build_tools(cache)
         write_atomically(os.path.join(cache, "assets.json"),
                          (json.dumps(assets, indent=1) + "\n").encode())
         return assets

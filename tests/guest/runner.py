@@ -58,9 +58,10 @@ class Result:
                 "log": self.log_path, "first_attempt": self.first_attempt}
 
 
-def guest_initrd(s, base_initrd, workdir):
-    """Base initramfs, plus a second archive with the scenario's script."""
-    if s.script is None and not s.guest_files:
+def guest_initrd(s, base_initrd, workdir, tools=None):
+    """Base initramfs, the network tools when asked for, plus an archive
+    with the scenario's script and files."""
+    if s.script is None and not s.guest_files and not s.guest_tools:
         return base_initrd
     overlay = cpio.CpioWriter()
     if s.script is not None:
@@ -70,6 +71,10 @@ def guest_initrd(s, base_initrd, workdir):
     out = os.path.join(workdir, "initrd.cpio.gz")
     with open(out, "wb") as f, open(base_initrd, "rb") as base:
         shutil.copyfileobj(base, f)
+        f.write(b"\0" * (-f.tell() % 512))  # the kernel finds an archive only at an aligned offset
+        if s.guest_tools:
+            with open(tools, "rb") as t:
+                shutil.copyfileobj(t, f)
         f.write(overlay.gzip_bytes())
     return out
 
@@ -105,7 +110,8 @@ def placeholder_values(s, a, workdir, results):
     values = {"kernel": a["kernel"], "vmlinux": vmlinux, "append": s.append, "workdir": workdir,
               "results": results,
               "drivers": os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers"),
-              "initrd": guest_initrd(s, a["l2_initrd"], workdir)}
+              "initrd": guest_initrd(s, a["l2_initrd"], workdir, a.get("l2_tools")),
+              "pingpong": a.get("tcp_pingpong", "")}
     for name, spec in s.disks.items():
         values["disk:" + name] = build_disk(name, spec, workdir)
     return values

@@ -19,6 +19,7 @@ Scenario file keys (see tests/README.md for the full description):
                format ("raw"|"qcow2": the image file's format, made with
                Debian's qemu-img)
   guest_files  {path = text} added to the guest initramfs
+  guest_tools  true: the network tools archive too (/opt/net, assets.py)
   driver       host command run beside the VMM (same placeholders; a QMP
                or HMP client): its output goes to RESULTS/NAME/driver.log,
                and the scenario fails unless it exits 0 by the time the
@@ -37,7 +38,7 @@ KILL_AFTER_MARKERS = "kill-after-markers"
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
-                 "disks", "guest_files", "driver"}
+                 "disks", "guest_files", "driver", "guest_tools"}
 CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count"}
 DISK_KEYS = {"size", "fs", "files", "format"}
 
@@ -74,6 +75,7 @@ class Scenario:
     disks: dict = field(default_factory=dict)
     guest_files: dict = field(default_factory=dict)
     driver: str = None
+    guest_tools: bool = False
 
 
 def _compile(regex, where):
@@ -120,7 +122,8 @@ def load(path):
                  script=data.get("script"),
                  append=data.get("append", DEFAULT_APPEND),
                  guest_files=data.get("guest_files", {}),
-                 driver=data.get("driver"))
+                 driver=data.get("driver"),
+                 guest_tools=bool(data.get("guest_tools", False)))
     s.expect = [_compile(r, path) for r in data.get("expect", [])]
     forbid = list(data.get("forbid", []))
     if data.get("forbid_defaults", True):

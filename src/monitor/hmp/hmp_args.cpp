@@ -82,6 +82,11 @@ HmpArgValue parse_one(const HmpCommand& cmd, HmpArg kind, std::string_view& text
             throw HmpArgError(std::string("unsupported option -") + (text.size() < 2 ? ' ' : text[1]));
         text.remove_prefix(2);
         return true;
+    case HmpArg::OnOff: {
+        auto word = parse_hmp_string(text);
+        if (!word || (*word != "on" && *word != "off")) throw HmpArgError("Expected 'on' or 'off'");
+        return *word == "on";
+    }
     case HmpArg::OptRest: {
         if (text.empty()) return std::monostate{};
         std::string rest(text);

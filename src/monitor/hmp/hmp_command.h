@@ -30,6 +30,7 @@ enum class HmpArg {
     AllFlag,    // optional "-a"
     OptRest,    // the rest of the line, may be absent
     Megabytes,  // integer expression in MiB, not negative ("enter a positive value"); bytes
+    OnOff,      // "on" or "off" ("Expected 'on' or 'off'"), as a flag
 };
 
 using HmpArgValue = std::variant<std::monostate, uint64_t, std::string, HmpFormat, bool>;
@@ -73,6 +74,8 @@ const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmems
 void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
 void hmp_commit(HmpContext& ctx, const HmpCall& call);
+std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
+void hmp_info_network(HmpContext& ctx, const HmpCall& call);
 
 // The command called `name` (or one of its aliases) in `table`.
 const HmpCommand* find_hmp_command(const std::vector<HmpCommand>& table, std::string_view name);

@@ -124,6 +124,7 @@ std::vector<HmpCommand> build_table() {
         {"system_reset", {}, "", "reset the system", system_reset},
     };
     for (const auto& cmd : hmp_memory_commands()) table.push_back(cmd);
+    for (const auto& cmd : hmp_net_commands()) table.push_back(cmd);
     return table;
 }
 

@@ -133,7 +133,6 @@ void print_qtree_bus(HmpContext& ctx, const QtreeNode::Bus& bus, unsigned indent
 void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm().devices().qtree(), 0); }
 
 // Devices kestrel does not have: QEMU's answers when they are absent.
-void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
 void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
 void info_vnc(HmpContext& ctx, const HmpCall&) { ctx.print("None\n"); }
 
@@ -160,7 +159,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"kvm", {}, "", "show KVM information", info_kvm},
         {"mtree", {}, "", "show memory tree", info_machine_text<kMtree>},
         {"name", {}, "", "show the current VM name", info_name},
-        {"network", {}, "", "show the network state", info_nothing},
+        {"network", {}, "", "show the network state", hmp_info_network},
         {"pci", {}, "", "show PCI info", info_pci},
         {"pic", {}, "", "show PIC state", info_machine_text<kPic>},
         {"qtree", {}, "", "show device tree", info_qtree},

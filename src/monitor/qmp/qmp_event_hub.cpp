@@ -115,6 +115,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"RESUME", "q_empty"},
         {"GUEST_PANICKED", "q_obj_GUEST_PANICKED-arg"}, {"GUEST_CRASHLOADED", "q_obj_GUEST_CRASHLOADED-arg"},
         {"BALLOON_CHANGE", "q_obj_BALLOON_CHANGE-arg"},
+        {"NIC_RX_FILTER_CHANGED", "q_obj_NIC_RX_FILTER_CHANGED-arg"},
     };
     return events;
 }

@@ -126,11 +126,16 @@ TEST_CASE("kestrel and qemu-system-x86_64 refuse each other's writable image", "
         int spawned = posix_spawn(&pid, kQemu, &quiet, nullptr, const_cast<char**>(argv), environ);
         posix_spawn_file_actions_destroy(&quiet);
         REQUIRE(spawned == 0);
+        // Until qemu holds its lock (or has died): no fixed window, a busy
+        // machine may take long to start it.
         std::string error;
-        for (int i = 0; i < 200 && error.empty(); i++) {  // up to 10 s for qemu to lock it
+        bool qemu_alive = true;
+        for (int i = 0; i < 6000 && error.empty() && qemu_alive; i++) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             error = open_error(options_for(path));
+            qemu_alive = waitpid(pid, nullptr, WNOHANG) == 0;
         }
+        REQUIRE(!error.empty());  // else qemu died or never locked the image
         std::string reader_error = open_error(options_for(path, true));
         kill(pid, SIGTERM);
         waitpid(pid, nullptr, 0);

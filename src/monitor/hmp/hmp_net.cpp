@@ -1,0 +1,53 @@
+// info network, set_link, netdev_add, netdev_del: the machine's NetService
+// in QEMU 7.2's HMP texts.
+#include "config/net_opts.h"
+#include "monitor/hmp/hmp_command.h"
+#include "monitor/net_commands.h"
+
+namespace kestrel {
+
+namespace {
+
+NetService& net(HmpContext& ctx) {
+    NetService* service = net_service_of(ctx.vm());
+    if (!service) throw MonitorError(QmpErrorClass::DeviceNotFound, "no network");
+    return *service;
+}
+
+void info_network(HmpContext& ctx, const HmpCall&) {
+    if (NetService* service = net_service_of(ctx.vm())) ctx.print(service->info_network());
+}
+
+void set_link(HmpContext& ctx, const HmpCall& call) {
+    with_net_errors([&] { net(ctx).set_link(call.text(0), call.flag(1)); });
+}
+
+// "netdev_add tap,id=x,..." reads its options as -netdev does.
+void netdev_add(HmpContext& ctx, const HmpCall& call) {
+    std::string text = call.has(0) ? call.text(0) : "";
+    with_net_errors([&] {
+        auto split = qopts::split(text, "type", qopts::Syntax::QemuOpts);
+        net(ctx).add_netdev(parse_netdev(split.pairs));
+    });
+}
+
+void netdev_del(HmpContext& ctx, const HmpCall& call) {
+    with_net_errors([&] { net(ctx).remove_netdev(call.text(0)); });
+}
+
+} // namespace
+
+std::vector<HmpCommand> hmp_net_commands() {
+    using A = HmpArg;
+    return {
+        {"set_link", {A::String, A::OnOff}, "name on|off", "change the link status of a network adapter", set_link},
+        {"netdev_add", {A::OptRest},
+         "[user|tap|socket|stream|dgram|vde|bridge|hubport|netmap|vhost-user],id=str[,prop=value][,...]",
+         "add host network device", netdev_add},
+        {"netdev_del", {A::String}, "id", "remove host network device", netdev_del},
+    };
+}
+
+void hmp_info_network(HmpContext& ctx, const HmpCall& call) { info_network(ctx, call); }
+
+} // namespace kestrel

@@ -1,0 +1,73 @@
+#pragma once
+// The machine's network: every backend (-netdev, -nic, -net, netdev_add),
+// the hubs of -net, and the NICs that registered. It mirrors QEMU's list of
+// net clients (one per queue, in creation order), which is what info
+// network prints and set_link and query-rx-filter search by name.
+// Loop thread only, except NetNic::rx_filter_changed().
+#include "base/event_loop.h"
+#include "net/hub.h"
+#include "net/net_backend.h"
+#include "net/net_nic.h"
+#include "net/net_service.h"
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+class NetClients final : public NetService {
+public:
+    explicit NetClients(EventLoop& main_loop);
+    ~NetClients() override;
+    NetClients(const NetClients&) = delete;
+    NetClients& operator=(const NetClients&) = delete;
+
+    // Opens the configured backends in order. Throws std::runtime_error
+    // "<location>: <QEMU's text>".
+    void open(const std::vector<NetdevConfig>& netdevs);
+
+    // The backend (or hub port) a NIC's netdev= names; nullptr for "".
+    // Throws std::runtime_error if there is none.
+    NetBackend* attach(const std::string& id);
+    // Registers a realized NIC: named `id`, or "<model>.<n>" without one.
+    void add_nic(NetNic& nic, const std::string& id, const std::string& model, const std::string& qom_path,
+                 NetBackend* peer);
+    void remove_nic(NetNic& nic);
+
+    // Where NIC_RX_FILTER_CHANGED goes (name, QOM path); called on the loop.
+    void set_rx_filter_event(std::function<void(const std::string&, const std::string&)> emit) {
+        rx_filter_event_ = std::move(emit);
+    }
+
+    // NetService
+    std::string info_network() const override;
+    void set_link(const std::string& name, bool up) override;
+    void add_netdev(const NetdevConfig& config) override;
+    void remove_netdev(const std::string& id) override;
+    std::vector<RxFilterInfo> rx_filters(const std::optional<std::string>& name) override;
+
+private:
+    friend class NetNic;
+    struct Client;
+
+    void open_one(const NetdevConfig& config, bool is_netdev);
+    Hub& hub(int id);
+    Client& add_client(std::string name, std::string type, unsigned queue);
+    void add_backend_clients(NetBackend& backend, bool is_netdev);
+    std::string client_line(const Client& c) const;
+    void post_rx_filter_event(NetNic& nic);
+    void delete_backend(Client& first);
+
+    EventLoop& loop_;
+    std::vector<std::unique_ptr<Client>> clients_;   // QEMU's net_clients order
+    std::vector<std::unique_ptr<NetBackend>> backends_;
+    std::vector<std::unique_ptr<Hub>> hubs_;
+    std::set<std::string> netdev_ids_;               // ids -netdev and netdev_add hold
+    std::function<void(const std::string&, const std::string&)> rx_filter_event_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+} // namespace kestrel
