@@ -8,6 +8,9 @@ packages=(
   g++ meson ninja-build pkg-config
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
   acpica-tools nlohmann-json3-dev
+  # display: screendump's PNG files, the VNC server (RFB, encodings,
+  # WebSocket), the VGA BIOS ROMs whose font text mode shows
+  libpng-dev libvncserver-dev seabios
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )

@@ -91,6 +91,9 @@ struct ParseState {
     bool cpu_help = false;
     bool accel_help = false;
     bool display_help = false;
+    bool vga_help = false;
+    std::optional<VgaKind> vga;             // last -vga wins
+    std::vector<LocatedText> usb_devices;   // -usbdevice, in order
     bool log_help = false;
     bool chardev_help = false;
     std::optional<std::string> device_help;  // "" for -device help, else the driver
@@ -160,6 +163,13 @@ void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
 void handle_global(ParseState& st, const ArgToken& tok);          // -global
+void handle_vga(ParseState& st, const ArgToken& tok);             // -vga
+void handle_vnc(ParseState& st, const ArgToken& tok);             // -vnc
+void handle_keyboard_layout(ParseState& st, const ArgToken& tok); // -k
+void handle_usb(ParseState& st, const ArgToken& tok);             // -usb
+void handle_usbdevice(ParseState& st, const ArgToken& tok);       // -usbdevice
+// A VNC server from "-vnc TEXT" or "-display vnc=TEXT" (one only).
+void add_vnc(ParseState& st, const std::string& location, const std::string& text);
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
@@ -174,6 +184,7 @@ void finalize_serials(ParseState& st);
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
 void finalize_block_devices(ParseState& st);  // -object, -drive, -device
+void finalize_display(ParseState& st);  // the default VGA and VNC
 
 // Informational output (help_text.cpp).
 void print_version(std::ostream& out);
@@ -182,6 +193,7 @@ void print_machine_help(std::ostream& out);
 void print_cpu_help(std::ostream& out);
 void print_accel_help(std::ostream& out);
 void print_display_help(std::ostream& out);
+void print_vga_help(std::ostream& out);
 void print_log_help(std::ostream& out);
 void print_chardev_help(std::ostream& out);
 

@@ -14,7 +14,11 @@ namespace kestrel {
     X(kPort92Type)                                                                                             \
     X(kIsaSerialType)                                                                                          \
     X(kVirtioBlkPciType)                                                                                       \
-    X(kIsaDebugExitType)
+    X(kIsaDebugExitType)                                                                                       \
+    X(kStdVgaType)                                                                                             \
+    X(kCirrusVgaType)                                                                                          \
+    X(kPiix3UhciType)                                                                                          \
+    X(kUsbTabletType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -14,6 +14,10 @@
 #include "devices/pci/pci_bus.h"
 #include "kvm/guest_memory.h"
 #include "kvm/vm.h"
+#include "devices/usb/usb_bus.h"
+#include "ui/display_service.h"
+#include "ui/input.h"
+#include "ui/key_queue.h"
 
 #include <array>
 #include <functional>
@@ -55,6 +59,8 @@ public:
     const DeviceTree& devices() const { return devices_; }
     DeviceTree& devices() { return devices_; }
     const ServiceRegistry& service_registry() const { return services_; }
+    DisplayService& displays() { return displays_; }
+    InputService& input() { return input_; }
 
     // DeviceContext
     Bus& pio() override { return setup_.pio; }
@@ -63,6 +69,7 @@ public:
     IrqLine& isa_irq(unsigned irq) override;
     const GuestMemory& memory() override { return setup_.memory; }
     std::shared_ptr<IoPlumbing> plumbing() override { return plumbing_; }
+    std::shared_ptr<DeviceMemory> device_memory() override { return device_memory_; }
     MachineControl& machine() override { return setup_.control; }
     EventLoop& main_loop() override { return setup_.loop; }
     EventLoop& io_loop(const std::string& id, const std::string& thread_name) override;
@@ -81,9 +88,14 @@ private:
     std::array<std::unique_ptr<SharedIrqLine>, 16> irqs_;
     PciBus pci_;
     std::shared_ptr<IoPlumbing> plumbing_;
+    std::shared_ptr<DeviceMemory> device_memory_;
     std::vector<std::unique_ptr<IoThread>> iothreads_;
     DriveSet drives_;
     ServiceRegistry services_;
+    DisplayService displays_;  // the consoles of display devices
+    InputService input_;       // keyboards, mice, tablets
+    KeyQueue keys_{input_};    // sendkey's timed presses
+    UsbBuses usb_;             // USB host controllers' root ports
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
     DeviceTree devices_;  // last: devices go first
 };

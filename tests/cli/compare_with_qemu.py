@@ -37,6 +37,15 @@ CASES = {
         "-device", "virtio-blk-pci,drive=d0,id=disk0,addr=5,num-queues=2,serial=SN,iothread=io1",
         "-global", "isa-serial.irq=3",
     ],
+    "-vga std, a second VGA with properties": [
+        "-serial", "null", "-vga", "std", "-device", "VGA,id=v2,vgamem_mb=3,xres=1024,yres=768,edid=off",
+    ],
+    "-vga cirrus": ["-serial", "null", "-vga", "cirrus"],
+    "-device cirrus-vga, USB tablet on piix3-usb-uhci": [
+        "-serial", "null", "-device", "cirrus-vga,vgamem_mb=8,id=c", "-device", "piix3-usb-uhci,id=usb",
+        "-device", "usb-tablet,id=tablet",
+    ],
+    "-usb -usbdevice tablet": ["-serial", "null", "-usb", "-usbdevice", "tablet"],
 }
 HMP = ["info qtree", "info pci", "info mtree"]
 

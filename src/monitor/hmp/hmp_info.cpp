@@ -134,7 +134,6 @@ void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm()
 // Devices kestrel does not have: QEMU's answers when they are absent.
 void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
 void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
-void info_vnc(HmpContext& ctx, const HmpCall&) { ctx.print("None\n"); }
 void info_balloon(HmpContext&, const HmpCall&) {
     throw MonitorError(QmpErrorClass::DeviceNotActive, "No balloon device has been activated");
 }
@@ -155,6 +154,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"history", {}, "", "show the command line history", info_history},
         {"irq", {}, "", "show the interrupts statistics (if available)", info_machine_text<kIrq>},
         {"kvm", {}, "", "show KVM information", info_kvm},
+        {"mice", {}, "", "show which guest mouse is receiving events", hmp_info_mice},
         {"mtree", {}, "", "show memory tree", info_machine_text<kMtree>},
         {"name", {}, "", "show the current VM name", info_name},
         {"network", {}, "", "show the network state", info_nothing},
@@ -170,7 +170,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"usb", {}, "", "show guest USB devices", info_usb},
         {"uuid", {}, "", "show the current VM UUID", info_uuid},
         {"version", {}, "", "show the version of QEMU", info_version},
-        {"vnc", {}, "", "show the vnc server status", info_vnc},
+        {"vnc", {}, "", "show the vnc server status", hmp_info_vnc},
     };
     return table;
 }

@@ -15,6 +15,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services) {
     add_memory_commands(*this, services);
     add_block_commands(*this, schema_, services);
     add_device_commands(*this, schema_);
+    add_display_commands(*this, schema_, services);
     add({"query-commands", "q_empty", "[CommandInfo]", [this](const Json&) { return query_commands(); }});
     add({"query-events", "q_empty", "[EventInfo]", [this](const Json&) { return query_events(); }});
     add({"query-qmp-schema", "q_empty", "[SchemaInfo]", [this](const Json&) { return introspect(); }});

@@ -45,6 +45,7 @@ void add_vm_commands(QmpCommandTable& table, QmpServices& services);
 void add_memory_commands(QmpCommandTable& table, QmpServices& services);
 void add_block_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_device_commands(QmpCommandTable& table, Schema& schema);
+void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -33,6 +33,9 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"SHUTDOWN", "q_obj_SHUTDOWN-arg"}, {"POWERDOWN", "q_empty"},
         {"RESET", "q_obj_RESET-arg"},       {"STOP", "q_empty"},
         {"RESUME", "q_empty"},
+        {"VNC_CONNECTED", "q_obj_VNC_CONNECTED-arg"},
+        {"VNC_INITIALIZED", "q_obj_VNC_INITIALIZED-arg"},
+        {"VNC_DISCONNECTED", "q_obj_VNC_DISCONNECTED-arg"},
     };
     return events;
 }

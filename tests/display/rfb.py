@@ -1,0 +1,216 @@
+"""A small RFB 3.8 client for the display tests (standard library, plus
+Debian's openssl for the DES of VNC authentication): handshake with
+security "None" or "VNC", raw frames at 32 bits a pixel, desktop-size
+changes, key and pointer events. Also over a WebSocket (binary frames),
+the way noVNC talks to websocket= ports."""
+import base64
+import os
+import socket
+import struct
+import subprocess
+import time
+
+import images
+
+RAW, DESKTOP_SIZE = 0, -223
+
+
+class RfbError(Exception):
+    pass
+
+
+def vnc_des(key8, data16):
+    """VNC's DES: the password's bits mirrored in each byte, ECB."""
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in key8.ljust(8, b"\0")[:8])
+    out = subprocess.run(["openssl", "enc", "-des-ecb", "-K", key.hex(), "-nopad", "-provider", "legacy",
+                          "-provider", "default"], input=data16, stdout=subprocess.PIPE, check=True).stdout
+    return out[:16]
+
+
+class _Ws:
+    """A client WebSocket (RFC 6455) carrying binary frames."""
+
+    def __init__(self, sock, host, port):
+        self.sock = sock
+        key = base64.b64encode(os.urandom(16)).decode()
+        req = ("GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n"
+               % (host, port, key))
+        sock.sendall(req.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(1)
+            if not chunk:
+                raise RfbError("websocket handshake: connection closed")
+            head += chunk
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise RfbError("websocket handshake refused: %r" % head[:80])
+        self.pending = b""
+
+    def sendall(self, data):
+        mask = os.urandom(4)
+        n = len(data)
+        head = bytes([0x82])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _exact(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise RfbError("connection closed")
+            out += chunk
+        return out
+
+    def recv(self, n):
+        while not self.pending:
+            b0, b1 = self._exact(2)
+            length = b1 & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", self._exact(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", self._exact(8))[0]
+            payload = self._exact(length)
+            if b0 & 0x0F == 8:
+                return b""
+            if b0 & 0x0F in (1, 2, 0):
+                self.pending += payload
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def close(self):
+        self.sock.close()
+
+
+class RfbClient:
+    def __init__(self, address, password=None, websocket=False, timeout=60, shared=True):
+        """`address`: (host, port) or a unix socket path."""
+        if isinstance(address, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(address)
+        else:
+            sock = socket.create_connection(address, timeout=timeout)
+        self.sock = _Ws(sock, address[0], address[1]) if websocket else sock
+        self._handshake(password, shared)
+
+    def _recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise RfbError("connection closed after %d of %d bytes" % (len(out), n))
+            out += chunk
+        return out
+
+    def _handshake(self, password, shared):
+        version = self._recv(12)
+        if not version.startswith(b"RFB 003."):
+            raise RfbError("not an RFB server: %r" % version)
+        self.sock.sendall(b"RFB 003.008\n")
+        count = self._recv(1)[0]
+        if count == 0:
+            length = struct.unpack(">I", self._recv(4))[0]
+            raise RfbError("server refused: " + self._recv(length).decode(errors="replace"))
+        types = self._recv(count)
+        if 2 in types and password is not None:
+            self.sock.sendall(b"\x02")
+            challenge = self._recv(16)
+            self.sock.sendall(vnc_des(password.encode(), challenge))
+        elif 1 in types:
+            self.sock.sendall(b"\x01")
+        else:
+            raise RfbError("no usable security type in %r" % list(types))
+        result = struct.unpack(">I", self._recv(4))[0]
+        if result != 0:
+            length = struct.unpack(">I", self._recv(4))[0]
+            raise RfbError("authentication failed: " + self._recv(length).decode(errors="replace"))
+        self.sock.sendall(b"\x01" if shared else b"\x00")
+        self.width, self.height = struct.unpack(">HH", self._recv(4))
+        self._recv(16)  # the server's pixel format
+        name_length = struct.unpack(">I", self._recv(4))[0]
+        self.name = self._recv(name_length).decode(errors="replace")
+        # 32 bits a pixel, little-endian, red at bits 16-23: B, G, R, X in memory.
+        fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+        self.sock.sendall(b"\x00\x00\x00\x00" + fmt)
+        self.sock.sendall(struct.pack(">BxHii", 2, 2, RAW, DESKTOP_SIZE))
+        self.fb = bytearray(self.width * self.height * 4)
+
+    def request(self, incremental=False):
+        self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
+
+    def read_update(self):
+        """Reads one FramebufferUpdate (skipping other messages)."""
+        while True:
+            kind = self._recv(1)[0]
+            if kind == 0:
+                break
+            if kind == 2:  # bell
+                continue
+            if kind == 3:  # cut text
+                self._recv(3)
+                self._recv(struct.unpack(">I", self._recv(4))[0])
+                continue
+            if kind == 1:  # colour map
+                _, _, n = struct.unpack(">BHH", self._recv(5))
+                self._recv(6 * n)
+                continue
+            raise RfbError("unexpected server message %d" % kind)
+        self._recv(1)
+        count = struct.unpack(">H", self._recv(2))[0]
+        for _ in range(count):
+            x, y, w, h, enc = struct.unpack(">HHHHi", self._recv(12))
+            if enc == DESKTOP_SIZE:
+                self.width, self.height = w, h
+                self.fb = bytearray(w * h * 4)
+            elif enc == RAW:
+                data = self._recv(w * h * 4)
+                for row in range(h):
+                    start = ((y + row) * self.width + x) * 4
+                    self.fb[start:start + w * 4] = data[row * w * 4:(row + 1) * w * 4]
+            else:
+                raise RfbError("unexpected encoding %d" % enc)
+        return count
+
+    def snapshot(self, timeout=30):
+        """The whole screen, as an Image."""
+        self.request(False)
+        self.read_update()
+        rgb = bytearray()
+        for i in range(0, len(self.fb), 4):
+            rgb += bytes((self.fb[i + 2], self.fb[i + 1], self.fb[i]))
+        return images.Image(self.width, self.height, rgb)
+
+    def key(self, keysym, down):
+        self.sock.sendall(struct.pack(">BBxxI", 4, 1 if down else 0, keysym))
+
+    def tap(self, keysym, delay=0.02):
+        self.key(keysym, True)
+        time.sleep(delay)
+        self.key(keysym, False)
+        time.sleep(delay)
+
+    def type_text(self, text):
+        for ch in text:
+            keysym = 0xFF0D if ch == "\n" else ord(ch)
+            shift = ch.isupper() or ch in '~!@#$%^&*()_+{}|:"<>?'
+            if shift:
+                self.key(0xFFE1, True)
+            self.tap(keysym)
+            if shift:
+                self.key(0xFFE1, False)
+
+    def pointer(self, x, y, buttons=0):
+        self.sock.sendall(struct.pack(">BBHH", 5, buttons, x, y))
+
+    def close(self):
+        self.sock.close()
