@@ -55,6 +55,13 @@ echo "== device introspection against QEMU 7.2"
 python3 tests/cli/compare_with_qemu.py build/kestrel 2>&1 | tee "$logs/compare.log" | grep -v '^PASS'
 count_stage compare "$logs/compare.log"
 
+echo "== display tests (tiny guests on this machine's KVM, QEMU 7.2 as referee)"
+for t in text_screendump vnc_test novnc_test; do
+  python3 tests/display/$t.py build/kestrel > "$logs/display-$t.log" 2>&1
+  grep -E '^(PASS|FAIL)' "$logs/display-$t.log"
+  count_stage "display $t" "$logs/display-$t.log"
+done
+
 echo "== guest tests"
 tests/run-guest-tests --kestrel build/kestrel 2>&1 | tee "$logs/guest.log"
 count_stage guest "$logs/guest.log"

@@ -64,7 +64,11 @@ def _unfilter(kind, line, prev, bpp):
 
 def read_png(path):
     with open(path, "rb") as f:
-        data = f.read()
+        return read_png_bytes(f.read())
+
+
+def read_png_bytes(data):
+    """8-bit RGB or RGBA (alpha dropped), non-interlaced."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG")
     pos, idat, width = 8, b"", None
@@ -73,17 +77,18 @@ def read_png(path):
         body = data[pos + 8:pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if (depth, colour, interlace) != (8, 2, 0):
-                raise ValueError("not an 8-bit RGB non-interlaced PNG")
+            if depth != 8 or colour not in (2, 6) or interlace != 0:
+                raise ValueError("not an 8-bit RGB(A) non-interlaced PNG")
+            bpp = 3 if colour == 2 else 4
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
     raw = zlib.decompress(idat)
-    stride, rgb, prev = width * 3, bytearray(), bytearray(width * 3)
+    stride, rgb, prev = width * bpp, bytearray(), bytearray(width * bpp)
     for y in range(height):
         row = raw[y * (stride + 1):(y + 1) * (stride + 1)]
-        prev = _unfilter(row[0], row[1:], prev, 3)
-        rgb += prev
+        prev = _unfilter(row[0], row[1:], prev, bpp)
+        rgb += prev if bpp == 3 else bytes(b for i, b in enumerate(prev) if i % 4 != 3)
     return Image(width, height, rgb)
 
 

@@ -3,14 +3,13 @@ Debian's openssl for the DES of VNC authentication): handshake with
 security "None" or "VNC", raw frames at 32 bits a pixel, desktop-size
 changes, key and pointer events. Also over a WebSocket (binary frames),
 the way noVNC talks to websocket= ports."""
-import base64
-import os
 import socket
 import struct
 import subprocess
 import time
 
 import images
+from websocket import WebSocket
 
 RAW, DESKTOP_SIZE = 0, -223
 
@@ -27,70 +26,6 @@ def vnc_des(key8, data16):
     return out[:16]
 
 
-class _Ws:
-    """A client WebSocket (RFC 6455) carrying binary frames."""
-
-    def __init__(self, sock, host, port):
-        self.sock = sock
-        key = base64.b64encode(os.urandom(16)).decode()
-        req = ("GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n"
-               % (host, port, key))
-        sock.sendall(req.encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = sock.recv(1)
-            if not chunk:
-                raise RfbError("websocket handshake: connection closed")
-            head += chunk
-        if b" 101 " not in head.split(b"\r\n")[0]:
-            raise RfbError("websocket handshake refused: %r" % head[:80])
-        self.pending = b""
-
-    def sendall(self, data):
-        mask = os.urandom(4)
-        n = len(data)
-        head = bytes([0x82])
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 65536:
-            head += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
-
-    def _exact(self, n):
-        out = b""
-        while len(out) < n:
-            chunk = self.sock.recv(n - len(out))
-            if not chunk:
-                raise RfbError("connection closed")
-            out += chunk
-        return out
-
-    def recv(self, n):
-        while not self.pending:
-            b0, b1 = self._exact(2)
-            length = b1 & 0x7F
-            if length == 126:
-                length = struct.unpack(">H", self._exact(2))[0]
-            elif length == 127:
-                length = struct.unpack(">Q", self._exact(8))[0]
-            payload = self._exact(length)
-            if b0 & 0x0F == 8:
-                return b""
-            if b0 & 0x0F in (1, 2, 0):
-                self.pending += payload
-        out, self.pending = self.pending[:n], self.pending[n:]
-        return out
-
-    def settimeout(self, t):
-        self.sock.settimeout(t)
-
-    def close(self):
-        self.sock.close()
-
-
 class RfbClient:
     def __init__(self, address, password=None, websocket=False, timeout=60, shared=True):
         """`address`: (host, port) or a unix socket path."""
@@ -100,7 +35,7 @@ class RfbClient:
             sock.connect(address)
         else:
             sock = socket.create_connection(address, timeout=timeout)
-        self.sock = _Ws(sock, address[0], address[1]) if websocket else sock
+        self.sock = WebSocket(sock, address[0], address[1]) if websocket else sock
         self._handshake(password, shared)
 
     def _recv(self, n):
