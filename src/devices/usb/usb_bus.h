@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel {
@@ -20,6 +21,16 @@ public:
     virtual void detach(unsigned port) = 0;
 };
 
+// One attached device as `info usb` lists it.
+struct UsbPortInfo {
+    unsigned bus = 0;
+    uint8_t address = 0;
+    std::string port;  // "1", "2"
+    unsigned speed_mbps = 12;
+    std::string product;
+    std::string id;  // the -device id, or empty
+};
+
 class UsbBuses {
 public:
     void add(UsbController& controller) { controllers_.push_back(&controller); }
@@ -27,11 +38,15 @@ public:
     bool empty() const { return controllers_.empty(); }
     // Attaches to the first free port, or to port `port` ("1", "2": QEMU's
     // 1-based port paths). Throws std::runtime_error with QEMU's texts.
-    std::string attach(UsbDevice& device, const std::string& port);
+    std::string attach(UsbDevice& device, const std::string& port, const std::string& id = {});
     void detach(UsbDevice& device);
+    std::vector<UsbPortInfo> attached() const;
 
 private:
+    static std::string attach_to(UsbController& c, UsbDevice& device, const std::string& port);
+
     std::vector<UsbController*> controllers_;
+    std::vector<std::pair<const UsbDevice*, std::string>> ids_;
 };
 
 } // namespace kestrel

@@ -5,6 +5,7 @@
 // (endpoint 0: setup, data and status stages) and the standard requests;
 // a device describes itself with descriptors and handles its class
 // requests and other endpoints.
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -46,7 +47,8 @@ public:
     // Bus reset (port reset): address 0, unconfigured.
     virtual void reset();
 
-    uint8_t address() const { return address_; }
+    // Read by the monitor (info usb) while the controller's thread runs.
+    uint8_t address() const { return address_.load(std::memory_order_relaxed); }
     bool configured() const { return configuration_ != 0; }
     virtual std::string product() const = 0;  // "QEMU USB Tablet"
     virtual unsigned speed_mbps() const { return 12; }
@@ -76,7 +78,7 @@ private:
     bool standard_request(const UsbSetup& setup, std::vector<uint8_t>& reply);
     bool dispatch(const UsbSetup& setup, std::span<const uint8_t> out, std::vector<uint8_t>& reply);
 
-    uint8_t address_ = 0;
+    std::atomic<uint8_t> address_ = 0;
     uint8_t pending_address_ = 0;
     bool address_pending_ = false;
     uint8_t configuration_ = 0;

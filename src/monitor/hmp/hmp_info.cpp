@@ -1,4 +1,5 @@
 // "info" subcommands: machine state from VmControl in QEMU's layouts.
+#include "devices/usb/usb_bus.h"
 #include "monitor/hmp/hmp_command.h"
 
 #include <algorithm>
@@ -131,9 +132,16 @@ void print_qtree_bus(HmpContext& ctx, const QtreeNode::Bus& bus, unsigned indent
 // their properties, device lines and buses, two spaces a level.
 void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm().devices().qtree(), 0); }
 
+void info_usb(HmpContext& ctx, const HmpCall&) {
+    const UsbBuses* buses = ctx.vm().services().find<UsbBuses>();
+    if (!buses || buses->empty()) throw MonitorError("USB support not enabled");
+    for (const UsbPortInfo& d : buses->attached())
+        ctx.print(fmt::format("  Device {}.{}, Port {}, Speed {} Mb/s, Product {}{}\n", d.bus, d.address, d.port,
+                              d.speed_mbps, d.product, d.id.empty() ? "" : ", ID: " + d.id));
+}
+
 // Devices kestrel does not have: QEMU's answers when they are absent.
 void info_nothing(HmpContext&, const HmpCall&) {}   // info network with none configured
-void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
 void info_balloon(HmpContext&, const HmpCall&) {
     throw MonitorError(QmpErrorClass::DeviceNotActive, "No balloon device has been activated");
 }

@@ -64,9 +64,11 @@ VncAddress peer_address(int fd) {
 constexpr InputButton kButtons[] = {InputButton::Left, InputButton::Middle, InputButton::Right, InputButton::WheelUp,
                                     InputButton::WheelDown};
 
+// As QEMU's VNC server scales: 0..size onto 0..0x7fff (so the last pixel
+// column never reaches 0x7fff).
 int64_t scale_axis(int value, int size) {
-    if (size < 2) return InputEvent::kAbsMax / 2;
-    return int64_t(value) * InputEvent::kAbsMax / (size - 1);
+    if (size < 1) return InputEvent::kAbsMax / 2;
+    return int64_t(value) * InputEvent::kAbsMax / size;
 }
 
 } // namespace

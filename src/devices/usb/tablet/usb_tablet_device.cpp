@@ -34,7 +34,7 @@ public:
             input_->add_handler("QEMU HID Tablet", InputHandler::ABS | InputHandler::BUTTON, *tablet_);
             tablet_->set_on_first_poll([this] { input_->activate(*tablet_); });
         }
-        port_ = buses_->attach(*tablet_, properties().str("port"));
+        port_ = buses_->attach(*tablet_, properties().str("port"), id());
     }
     void unrealize() override {
         if (input_) input_->remove_handler(*tablet_);
