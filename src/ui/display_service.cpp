@@ -95,7 +95,9 @@ void DisplayService::run() {
             DisplaySource::Wakeup wake = c->source().wakeup();
             auto earliest = s.last_refresh + milliseconds(kRefreshMs);
             auto when = Clock::time_point::max();
-            s.dirty |= c->take_dirty();
+            // Taken once per refresh: while the flag stays set, the device's
+            // further changes cost it no wakeup of this thread.
+            if (!s.dirty) s.dirty = c->take_dirty();
             if (!w.greeted || s.dirty) when = earliest;
             if (wake.poll) when = std::min(when, std::max(earliest, s.last_refresh + milliseconds(s.poll_ms)));
             if (wake.timer_ms >= 0) when = std::min(when, s.last_refresh + milliseconds(wake.timer_ms));
@@ -119,6 +121,7 @@ void DisplayService::run() {
         for (Console* c : due) {
             State& s = states[c];
             s.dirty = false;
+            c->take_dirty();
             bool drawn = c->refresh();
             s.last_refresh = Clock::now();
             s.poll_ms = drawn ? kRefreshMs : std::min(s.poll_ms + kPollStepMs, kPollMaxMs);

@@ -106,6 +106,7 @@ class RfbClient:
             x, y, w, h, enc = struct.unpack(">HHHHi", self._recv(12))
             if enc == DESKTOP_SIZE:
                 self.width, self.height = w, h
+                self.resized = True
                 self.fb = bytearray(w * h * 4)
             elif enc == RAW:
                 data = self._recv(w * h * 4)
@@ -117,9 +118,14 @@ class RfbClient:
         return count
 
     def snapshot(self, timeout=30):
-        """The whole screen, as an Image."""
-        self.request(False)
-        self.read_update()
+        """The whole screen, as an Image (asked again after a desktop
+        resize, whose update may carry only the new size)."""
+        for _ in range(3):
+            self.resized = False
+            self.request(False)
+            self.read_update()
+            if not self.resized:
+                break
         rgb = bytearray()
         for i in range(0, len(self.fb), 4):
             rgb += bytes((self.fb[i + 2], self.fb[i + 1], self.fb[i]))

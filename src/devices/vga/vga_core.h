@@ -90,6 +90,9 @@ protected:
     virtual void draw_cursor_line(uint32_t* line, int y, int width) { (void)line, (void)y, (void)width; }
     virtual bool cursor_on_line(int y) const { (void)y; return false; }
     virtual void frame_done() {}  // after a graphics frame was drawn
+    // QEMU renders through a shadow surface, never straight from VRAM,
+    // while this holds (Cirrus: its hardware cursor is on).
+    virtual bool force_shadow_locked() const { return false; }
     // The legacy window's mapping changed (registers that choose it).
     void update_memory_access_locked();
     // Whether the linear framebuffer may be plain VRAM now (a KVM slot);
@@ -124,6 +127,7 @@ private:
     bool range_dirty(uint64_t addr, uint64_t len) const;
     void render_text_locked(Surface& surface, bool full, std::vector<Rect>& damage);
     void render_graphics_locked(Surface& surface, bool full, std::vector<Rect>& damage);
+    bool shares_vram_locked(int width, int height, unsigned depth) const;
     void render_blank_locked(Surface& surface, bool full, std::vector<Rect>& damage);
     bool update_palette16_locked();
     bool update_palette256_locked();

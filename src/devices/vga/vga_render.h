@@ -35,6 +35,7 @@ struct VgaCore::RenderCache {
     int width = -1, height = -1;
     unsigned depth = ~0u;
     bool big_endian = false;
+    bool shared = false;  // drawn as QEMU draws a shared surface
 };
 
 namespace vga {

@@ -12,7 +12,7 @@ using namespace vga;
 
 namespace {
 
-enum LineKind { LINE2, LINE2D2, LINE4, LINE4D2, LINE8D2, LINE8, LINE15, LINE16, LINE24, LINE32 };
+enum LineKind { LINE2, LINE2D2, LINE4, LINE4D2, LINE8D2, LINE8, LINE15, LINE16, LINE16_PIXMAN, LINE24, LINE32 };
 
 uint32_t plane_mask(uint8_t enable) {
     uint32_t v = 0;
@@ -80,6 +80,13 @@ void VgaCore::draw_graphics_line(uint32_t* d, uint64_t addr, int width, int kind
             d[x] = rgb((v >> 8) & 0xf8, (v >> 3) & 0xfc, (v << 3) & 0xf8);
         }
         break;
+    case LINE16_PIXMAN:  // 5 and 6 bits widened by repeating their top bits
+        for (int x = 0; x < width; ++x, addr += 2) {
+            uint16_t v = u16(addr);
+            uint32_t r = (v >> 11) & 0x1f, g = (v >> 5) & 0x3f, b = v & 0x1f;
+            d[x] = rgb(r << 3 | r >> 2, g << 2 | g >> 4, b << 3 | b >> 2);
+        }
+        break;
     case LINE24:
         for (int x = 0; x < width; ++x, addr += 3)
             d[x] = rgb(vram_byte(addr + 2), vram_byte(addr + 1), vram_byte(addr));
@@ -93,6 +100,18 @@ void VgaCore::draw_graphics_line(uint32_t* d, uint64_t addr, int width, int kind
         }
         break;
     }
+}
+
+// QEMU shows 16, 24 and 32 bpp frames that fit in VRAM as VRAM itself (a
+// shared surface): plain line_offset steps, and 16-bit pixels widened the
+// way pixman converts them for screendump and VNC. Matching it keeps the
+// pictures identical to QEMU's.
+bool VgaCore::shares_vram_locked(int width, int height, unsigned depth) const {
+    if (!(depth == 32 || depth == 24 || (depth == 16 && !s_.big_endian_fb)) || force_shadow_locked()) return false;
+    const RenderCache& c = *cache_;
+    uint64_t end = uint64_t(c.start_addr) * 4 + uint64_t(c.line_offset) * uint64_t(height) +
+                   uint64_t(width) * depth / 8 - c.line_offset;
+    return end <= vram_size_;
 }
 
 void VgaCore::render_graphics_locked(Surface& surface, bool full, std::vector<Rect>& damage) {
@@ -130,12 +149,15 @@ void VgaCore::render_graphics_locked(Surface& surface, bool full, std::vector<Re
         default: full |= update_palette256_locked(); kind = LINE8D2, bits = 4; break;
         }
     }
+    bool shared = shares_vram_locked(width, height, depth);
+    if (shared) kind = depth == 16 ? LINE16_PIXMAN : depth == 24 ? LINE24 : LINE32, bits = int(depth);
     disp_width = std::clamp(disp_width, 1, Surface::kMaxWidth);
     height = std::clamp(height, 1, Surface::kMaxHeight);
     if (disp_width != c.width || height != c.height || depth != c.depth || s_.big_endian_fb != c.big_endian ||
-        surface.width() != disp_width || surface.height() != height) {
+        shared != c.shared || surface.width() != disp_width || surface.height() != height) {
         surface.resize(disp_width, height);
         c.width = disp_width, c.height = height, c.depth = depth, c.big_endian = s_.big_endian_fb;
+        c.shared = shared;
         full = true;
     }
 
@@ -144,11 +166,15 @@ void VgaCore::render_graphics_locked(Surface& surface, bool full, std::vector<Re
     int y_start = -1, y1 = 0, multi_run = multi_scan;
     for (int y = 0; y < height; ++y) {
         uint64_t addr = addr1;
-        if (!(s_.cr[CR_MODE] & 1)) {  // CGA: odd lines from the second bank
-            unsigned shift = 14 + ((s_.cr[CR_MODE] >> 6) & 1);
-            addr = (addr & ~(uint64_t(1) << shift)) | (uint64_t(y1 & 1) << shift);
+        if (shared) {
+            addr = uint64_t(c.start_addr) * 4 + uint64_t(y) * c.line_offset;
+        } else {
+            if (!(s_.cr[CR_MODE] & 1)) {  // CGA: odd lines from the second bank
+                unsigned shift = 14 + ((s_.cr[CR_MODE] >> 6) & 1);
+                addr = (addr & ~(uint64_t(1) << shift)) | (uint64_t(y1 & 1) << shift);
+            }
+            if (!(s_.cr[CR_MODE] & 2)) addr = (addr & ~uint64_t(0x8000)) | (uint64_t(y1 & 2) << 14);
         }
-        if (!(s_.cr[CR_MODE] & 2)) addr = (addr & ~uint64_t(0x8000)) | (uint64_t(y1 & 2) << 14);
         bool update = full || range_dirty(addr, line_bytes) || cursor_on_line(y);
         if (update) {
             if (y_start < 0) y_start = y;

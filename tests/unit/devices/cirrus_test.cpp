@@ -116,6 +116,34 @@ TEST_CASE("Cirrus: extended modes give their depth and the 16 MiB start address"
     CHECK(s.row(0)[0] == 0x302010);
 }
 
+TEST_CASE("Cirrus 16 bpp: widened as pixman does, unless the hardware cursor forces a shadow", "[cirrus]") {
+    CirrusVga v(kVram, true);
+    v.port_write(MIS_W, 0x01);
+    svga_8bpp(v);
+    sr(v, 0x07, 0x07);  // 16 bpp
+    v.port_write(0x3c6, 0);  // hidden DAC: four reads, then the write
+    for (int i = 0; i < 4; ++i) v.port_read(0x3c6);
+    v.port_write(0x3c6, 0xc1);
+    v.port_read(IS1_RC);
+    v.port_write(ATT_W, 0x20);
+    gr(v, 0x06, 0x01);
+    gr(v, 0x05, 0x40);
+    for (auto [i, value] : {std::pair{0x01, 7}, {0x12, 7}, {0x07, 0x00}, {0x13, 16}, {0x17, 0x03}, {0x18, 0xff}})
+        v.port_write(CRT_IC, uint8_t(i)), v.port_write(CRT_DC, uint8_t(value));
+    v.vram()[0] = 0xff, v.vram()[1] = 0xff;
+    v.vram()[4 * 128 + 120] = 0xff, v.vram()[4 * 128 + 121] = 0xff;  // x 60, line 4
+    Surface s;
+    std::vector<Rect> damage;
+    v.render(s, true, damage);
+    REQUIRE(s.width() == 64);
+    CHECK(s.row(0)[0] == 0xffffff);
+    sr(v, 0x12, 0x01);  // cursor on: QEMU draws lines itself, without widening
+    sr(v, 0x10, 0x00), sr(v, 0x11, 0x00);
+    sr(v, 0x13, 0x00);
+    v.render(s, true, damage);
+    CHECK(s.row(4)[60] == 0xf8fcf8);
+}
+
 TEST_CASE("Cirrus BitBLT: forward and backward copies, raster operations", "[cirrus][blt]") {
     CirrusVga v(kVram, true);
     svga_8bpp(v);

@@ -286,6 +286,24 @@ TEST_CASE("VGA: VBE 32 bpp shows VRAM's BGRX pixels and redraws dirty lines only
     for (const Rect& r : damage) CHECK((r.y <= 20 && r.y + r.h > 20));
 }
 
+TEST_CASE("VGA: VBE 16 bpp widens 5/6-bit colours as QEMU's shared surface does", "[vga]") {
+    VgaCore v(kVram);
+    attr(v, 0, 0);
+    v.port_write(ATT_W, 0x20);
+    vbe(v, VBE_INDEX_XRES, 16);
+    vbe(v, VBE_INDEX_YRES, 4);
+    vbe(v, VBE_INDEX_BPP, 16);
+    vbe(v, VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
+    uint16_t* px = reinterpret_cast<uint16_t*>(v.vram());
+    px[0] = 0xffff, px[1] = 0xf800, px[2] = 0x07e0, px[3] = 0x001f, px[4] = 0x8410;
+    Surface s = render(v);
+    CHECK(s.row(0)[0] == 0xffffff);
+    CHECK(s.row(0)[1] == 0xff0000);
+    CHECK(s.row(0)[2] == 0x00ff00);
+    CHECK(s.row(0)[3] == 0x0000ff);
+    CHECK(s.row(0)[4] == 0x848284);  // r 16 -> 0x84, g 32 -> 0x82, b 16 -> 0x84
+}
+
 TEST_CASE("VGA: absurd CRTC values render without touching memory outside VRAM", "[vga]") {
     VgaCore v(256 * 1024);
     v.post_text_mode(test_font());

@@ -417,6 +417,8 @@ uint32_t CirrusVga::cursor_base() const {
     return base + ((s_.sr[0x12] & SR12_LARGE) ? (s_.sr[0x13] & 0x3c) : (s_.sr[0x13] & 0x3f)) * 256u;
 }
 
+bool CirrusVga::force_shadow_locked() const { return s_.sr[0x12] & SR12_SHOW; }
+
 // Lines under the cursor now, and under it at the last frame (to erase it).
 bool CirrusVga::cursor_on_line(int y) const {
     int size = (s_.sr[0x12] & SR12_SHOW) ? ((s_.sr[0x12] & SR12_LARGE) ? 64 : 32) : 0;

@@ -72,6 +72,7 @@ protected:
     void resolution_locked(int& width, int& height) const override;
     void draw_cursor_line(uint32_t* line, int y, int width) override;
     bool cursor_on_line(int y) const override;
+    bool force_shadow_locked() const override;
     void frame_done() override;
     bool linear_direct_locked() const override;
     bool chain4_alias_locked() const override { return false; }
