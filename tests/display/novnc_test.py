@@ -105,9 +105,7 @@ def main():
     args = ap.parse_args()
     results = Results()
     with tempfile.TemporaryDirectory(prefix="kestrel-novnc-") as work:
-        kernel = os.path.join(work, "vga-text.bzImage")
-        with open(kernel, "wb") as f:
-            f.write(vga_text_guest.image())
+        kernel = vga_text_guest.write_image(work)
         site = os.path.join(work, "site")
         with tarfile.open(novnc_package()) as tar:
             tar.extractall(work)

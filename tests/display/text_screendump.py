@@ -58,9 +58,7 @@ def main():
     args = ap.parse_args()
     results = Results()
     with tempfile.TemporaryDirectory(prefix="kestrel-vga-") as work:
-        kernel = os.path.join(work, "vga-text.bzImage")
-        with open(kernel, "wb") as f:
-            f.write(vga_text_guest.image())
+        kernel = vga_text_guest.write_image(work)
         for vga in args.vga.split(","):
             results.run("text screen %s = QEMU's" % vga, lambda: compare(args.kestrel, work, vga, kernel))
             results.run("PNG screendump %s = PPM" % vga, lambda: png_matches_ppm(args.kestrel, work, vga, kernel))

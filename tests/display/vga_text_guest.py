@@ -92,6 +92,14 @@ def image():
     return bytes(setup + pm)
 
 
+def write_image(folder):
+    """The image as FOLDER/vga-text.bzImage; returns its path."""
+    path = os.path.join(folder, "vga-text.bzImage")
+    with open(path, "wb") as f:
+        f.write(image())
+    return path
+
+
 def main(argv):
     if len(argv) != 1:
         raise SystemExit(__doc__)

@@ -152,9 +152,7 @@ def main():
     args = ap.parse_args()
     results = Results()
     with tempfile.TemporaryDirectory(prefix="kestrel-vnc-") as work:
-        kernel = os.path.join(work, "vga-text.bzImage")
-        with open(kernel, "wb") as f:
-            f.write(vga_text_guest.image())
+        kernel = vga_text_guest.write_image(work)
         for name, fn in (("raw RFB client = screendump; VNC events", raw_client_sees_screendump),
                          ("vncsnapshot = screendump; info vnc", vncsnapshot_sees_screendump),
                          ("password=on, set_password, expire_password", passwords),

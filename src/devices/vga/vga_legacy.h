@@ -49,26 +49,23 @@ private:
     std::shared_ptr<VgaCore> core_;
 };
 
-class VgaLowMemory final : public BusDevice {
+// A BusDevice that hands accesses to two member functions of a shared
+// core (the card's memory windows and register BARs).
+template <typename Core, auto Read, auto Write>
+class CoreWindow final : public BusDevice {
 public:
-    explicit VgaLowMemory(std::shared_ptr<VgaCore> core) : core_(std::move(core)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { core_->mem_read(uint32_t(offset), data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { core_->mem_write(uint32_t(offset), data); }
+    explicit CoreWindow(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+    void read(uint64_t offset, std::span<uint8_t> data) override { ((*core_).*Read)(offset, data); }
+    void write(uint64_t offset, std::span<const uint8_t> data) override { ((*core_).*Write)(offset, data); }
 
 private:
-    std::shared_ptr<VgaCore> core_;
+    std::shared_ptr<Core> core_;
 };
 
+// 0xa0000-0xbffff (offsets within the window).
+using VgaLowMemory = CoreWindow<VgaCore, &VgaCore::mem_read, &VgaCore::mem_write>;
 // The linear framebuffer BAR's handler when KVM cannot map it.
-class VgaLinearMemory final : public BusDevice {
-public:
-    explicit VgaLinearMemory(std::shared_ptr<VgaCore> core) : core_(std::move(core)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { core_->linear_read(offset, data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { core_->linear_write(offset, data); }
-
-private:
-    std::shared_ptr<VgaCore> core_;
-};
+using VgaLinearMemory = CoreWindow<VgaCore, &VgaCore::linear_read, &VgaCore::linear_write>;
 
 // Maps the std VGA's legacy ranges as QEMU names them ("vga" ports in five
 // pieces, "vbe", "vga-lowmem"). Returns false when another VGA already

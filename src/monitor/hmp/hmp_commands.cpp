@@ -9,22 +9,13 @@ namespace kestrel {
 
 namespace {
 
-std::string_view next_word(std::string_view& text) {
-    skip_hmp_spaces(text);
-    size_t n = std::min(text.find_first_of(" \t"), text.size());
-    std::string_view word = text.substr(0, n);
-    text.remove_prefix(n);
-    skip_hmp_spaces(text);
-    return word;
-}
-
 void help(HmpContext& ctx, const HmpCall& call) {
     if (!call.has(0)) {
         ctx.print(hmp_help_list(hmp_commands()));
         return;
     }
     std::string_view rest = call.text(0);
-    std::string_view word = next_word(rest);
+    std::string_view word = take_hmp_word(rest);
     const HmpCommand* cmd = find_hmp_command(hmp_commands(), word);
     if (!cmd) {
         ctx.print("unknown command: '" + std::string(word) + "'\n");
@@ -38,7 +29,7 @@ void help(HmpContext& ctx, const HmpCall& call) {
         ctx.print(hmp_help_list(*cmd->subcommands, "info "));
         return;
     }
-    std::string_view sub_name = next_word(rest);
+    std::string_view sub_name = take_hmp_word(rest);
     const HmpCommand* sub = find_hmp_command(*cmd->subcommands, sub_name);
     if (!sub)
         ctx.print("unknown command: 'info " + std::string(sub_name) + "'\n");

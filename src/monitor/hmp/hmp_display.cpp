@@ -14,15 +14,6 @@ namespace kestrel {
 
 namespace {
 
-std::string_view take_word(std::string_view& text) {
-    skip_hmp_spaces(text);
-    size_t n = std::min(text.find_first_of(" \t"), text.size());
-    std::string_view word = text.substr(0, n);
-    text.remove_prefix(n);
-    skip_hmp_spaces(text);
-    return word;
-}
-
 std::string_view rest_of(const HmpCall& call, size_t index) {
     return call.has(index) ? std::string_view(call.text(index)) : std::string_view();
 }
@@ -60,8 +51,8 @@ void hmp_screendump(HmpContext& ctx, const HmpCall& call) {
     ImageFormat format = ImageFormat::Ppm;
     skip_hmp_spaces(rest);
     if (rest.starts_with("-f")) {
-        take_word(rest);
-        std::string_view name = take_word(rest);
+        take_hmp_word(rest);
+        std::string_view name = take_hmp_word(rest);
         if (name == "png")
             format = ImageFormat::Png;
         else if (name != "ppm")
@@ -69,8 +60,8 @@ void hmp_screendump(HmpContext& ctx, const HmpCall& call) {
     }
     std::optional<std::string> device;
     std::optional<int64_t> head;
-    if (std::string_view word = take_word(rest); !word.empty()) device = std::string(word);
-    if (std::string_view word = take_word(rest); !word.empty()) head = c_number(word);
+    if (std::string_view word = take_hmp_word(rest); !word.empty()) device = std::string(word);
+    if (std::string_view word = take_hmp_word(rest); !word.empty()) head = c_number(word);
     screendump(ctx.vm(), call.text(0), device, head, format);
 }
 
@@ -112,7 +103,7 @@ void hmp_sendkey(HmpContext& ctx, const HmpCall& call) {
     }
     int hold = 100;
     std::string_view rest = rest_of(call, 1);
-    if (std::string_view word = take_word(rest); !word.empty()) hold = int(c_number(word));
+    if (std::string_view word = take_hmp_word(rest); !word.empty()) hold = int(c_number(word));
     if (hold <= 0) hold = 100;
     send_keys(ctx.vm(), codes, hold);
 }
@@ -120,8 +111,8 @@ void hmp_sendkey(HmpContext& ctx, const HmpCall& call) {
 // "mouse_move dx dy [dz]": relative moves; dz turns the wheel.
 void hmp_mouse_move(HmpContext& ctx, const HmpCall& call) {
     std::string_view rest = rest_of(call, 1);
-    std::string_view dy = take_word(rest);
-    std::string_view dz = take_word(rest);
+    std::string_view dy = take_hmp_word(rest);
+    std::string_view dz = take_hmp_word(rest);
     if (dy.empty()) throw HmpArgError("mouse_move: string expected");
     std::vector<InputEvent> events{InputEvent::rel(InputAxis::X, c_number(call.text(0))),
                                    InputEvent::rel(InputAxis::Y, c_number(dy))};
@@ -155,10 +146,10 @@ void hmp_mouse_set(HmpContext& ctx, const HmpCall& call) {
 void hmp_set_password(HmpContext& ctx, const HmpCall& call) {
     std::string_view rest = rest_of(call, 2);
     if (rest.starts_with("-d")) {
-        take_word(rest);
-        take_word(rest);
+        take_hmp_word(rest);
+        take_hmp_word(rest);
     }
-    std::string_view connected = take_word(rest);
+    std::string_view connected = take_hmp_word(rest);
     const std::string& protocol = call.text(0);
     if (protocol == "spice") throw MonitorError(QmpErrorClass::DeviceNotActive, "SPICE is not in use");
     if (protocol != "vnc") throw MonitorError("Parameter 'protocol' does not accept value '" + protocol + "'");
@@ -182,13 +173,13 @@ void hmp_expire_password(HmpContext& ctx, const HmpCall& call) {
 void hmp_change(HmpContext& ctx, const HmpCall& call) {
     std::string_view rest = rest_of(call, 1);
     const std::string& device = call.text(0);
-    std::string_view target = take_word(rest);
+    std::string_view target = take_hmp_word(rest);
     if (device != "vnc") throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + device + "' not found");
     if (target != "passwd" && target != "password") {
         ctx.print("Expected 'password' after 'vnc'\n");
         return;
     }
-    std::string_view password = take_word(rest);
+    std::string_view password = take_hmp_word(rest);
     if (password.empty()) throw MonitorError("change vnc password: give the password on the command line");
     set_vnc_password(ctx, std::string(password));
 }

@@ -4,6 +4,7 @@
 #include "devices/vga/cirrus/cirrus_vga.h"
 #include "devices/vga/vga_regs.h"
 #include "fake_device_memory.h"
+#include "vga_test_ports.h"
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -16,18 +17,9 @@ namespace {
 
 constexpr uint64_t kVram = 4 << 20;
 
-void sr(CirrusVga& v, uint8_t i, uint8_t value) {
-    v.port_write(SEQ_I, i);
-    v.port_write(SEQ_D, value);
-}
-void gr(CirrusVga& v, uint8_t i, uint8_t value) {
-    v.port_write(GFX_I, i);
-    v.port_write(GFX_D, value);
-}
-uint8_t gr_read(CirrusVga& v, uint8_t i) {
-    v.port_write(GFX_I, i);
-    return v.port_read(GFX_D);
-}
+void sr(CirrusVga& v, uint8_t i, uint8_t value) { test::vga_seq(v, i, value); }
+void gr(CirrusVga& v, uint8_t i, uint8_t value) { test::vga_gfx(v, i, value); }
+uint8_t gr_read(CirrusVga& v, uint8_t i) { return test::vga_gfx_read(v, i); }
 
 struct Blit {
     int width = 1, height = 1, dst_pitch = 0, src_pitch = 0;

@@ -6,6 +6,7 @@
 #include "devices/usb/tablet/usb_tablet.h"
 #include "devices/usb/uhci/uhci.h"
 #include "devices/usb/usb_bus.h"
+#include "fake_usb_controller.h"
 #include "kvm/guest_memory.h"
 
 #include <catch2/catch.hpp>
@@ -351,24 +352,11 @@ TEST_CASE("UHCI ports: enable needs a device; connect changes clear when written
     CHECK(rig.read16(0x10) & (Uhci::PORT_CSC | Uhci::PORT_ENC));
 }
 
-namespace {
-
-class FakeController final : public UsbController {
-public:
-    std::array<UsbDevice*, 2> ports{};
-    unsigned port_count() const override { return 2; }
-    UsbDevice* device_at(unsigned port) const override { return ports.at(port); }
-    void attach(unsigned port, UsbDevice& device) override { ports.at(port) = &device; }
-    void detach(unsigned port) override { ports.at(port) = nullptr; }
-};
-
-} // namespace
-
 TEST_CASE("USB buses: free ports, port= and QEMU's errors", "[usb]") {
     UsbBuses buses;
     UsbTablet a, b, c;
     CHECK_THROWS_WITH(buses.attach(a, ""), "No 'usb-bus' bus found");
-    FakeController hc;
+    test::FakeUsbController hc;
     buses.add(hc);
     CHECK(buses.attach(a, "2", "t1") == "2");
     CHECK_THROWS_WITH(buses.attach(b, "2"), "Error: usb port 2 (bus usb-bus.0) not found (in use?)");

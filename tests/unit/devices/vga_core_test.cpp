@@ -4,6 +4,7 @@
 #include "devices/vga/vga_core.h"
 #include "devices/vga/vga_regs.h"
 #include "fake_device_memory.h"
+#include "vga_test_ports.h"
 
 #include <catch2/catch.hpp>
 #include <memory>
@@ -16,18 +17,9 @@ namespace {
 
 constexpr uint64_t kVram = 1 << 20;  // 1 MiB
 
-void seq(VgaCore& v, uint8_t index, uint8_t value) {
-    v.port_write(SEQ_I, index);
-    v.port_write(SEQ_D, value);
-}
-void gfx(VgaCore& v, uint8_t index, uint8_t value) {
-    v.port_write(GFX_I, index);
-    v.port_write(GFX_D, value);
-}
-void crtc(VgaCore& v, uint8_t index, uint8_t value) {
-    v.port_write(CRT_IC, index);
-    v.port_write(CRT_DC, value);
-}
+void seq(VgaCore& v, uint8_t index, uint8_t value) { test::vga_seq(v, index, value); }
+void gfx(VgaCore& v, uint8_t index, uint8_t value) { test::vga_gfx(v, index, value); }
+void crtc(VgaCore& v, uint8_t index, uint8_t value) { test::vga_crtc(v, index, value); }
 void attr(VgaCore& v, uint8_t index, uint8_t value) {
     v.port_read(IS1_RC);  // flip-flop to index
     v.port_write(ATT_W, index);

@@ -18,25 +18,10 @@ constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id",  
                                              "multifunction", "rombar",          "romsize",
                                              "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
 
-class CirrusLinear final : public BusDevice {
-public:
-    explicit CirrusLinear(std::shared_ptr<CirrusVga> core) : core_(std::move(core)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { core_->linear_io_read(offset, data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { core_->linear_io_write(offset, data); }
-
-private:
-    std::shared_ptr<CirrusVga> core_;
-};
-
-class CirrusMmio final : public BusDevice {
-public:
-    explicit CirrusMmio(std::shared_ptr<CirrusVga> core) : core_(std::move(core)) {}
-    void read(uint64_t offset, std::span<uint8_t> data) override { core_->mmio_read(offset, data); }
-    void write(uint64_t offset, std::span<const uint8_t> data) override { core_->mmio_write(offset, data); }
-
-private:
-    std::shared_ptr<CirrusVga> core_;
-};
+// BAR0: the linear framebuffer (and the blit aperture) when not mapped
+// straight to VRAM; BAR1: the VGA ports and blitter registers.
+using CirrusLinear = CoreWindow<CirrusVga, &CirrusVga::linear_io_read, &CirrusVga::linear_io_write>;
+using CirrusMmio = CoreWindow<CirrusVga, &CirrusVga::mmio_read, &CirrusVga::mmio_write>;
 
 class CirrusFunction final : public PciDevice {
 public:

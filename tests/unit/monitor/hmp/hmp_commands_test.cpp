@@ -2,6 +2,7 @@
 // qemu-system-x86_64 7.2 -monitor stdio.
 #include "devices/usb/tablet/usb_tablet.h"
 #include "devices/usb/usb_bus.h"
+#include "../../devices/fake_usb_controller.h"
 #include "hmp_fakes.h"
 
 #include <catch2/catch.hpp>
@@ -143,17 +144,6 @@ TEST_CASE("log, logfile and absent devices", "[hmp]") {
     CHECK(m.run("screendump x.ppm") == lines({"Error: There is no console to take a screendump from"}));
 }
 
-namespace {
-class TwoPorts final : public UsbController {
-public:
-    std::array<UsbDevice*, 2> ports{};
-    unsigned port_count() const override { return 2; }
-    UsbDevice* device_at(unsigned port) const override { return ports.at(port); }
-    void attach(unsigned port, UsbDevice& device) override { ports.at(port) = &device; }
-    void detach(unsigned port) override { ports.at(port) = nullptr; }
-};
-} // namespace
-
 // qemu 7.2 with -device piix3-usb-uhci -device usb-tablet,id=input0,port=2 -device usb-tablet
 // (QEMU puts a hub in front of the last free port; kestrel has no hub).
 TEST_CASE("info usb lists the attached devices", "[hmp]") {
@@ -161,7 +151,7 @@ TEST_CASE("info usb lists the attached devices", "[hmp]") {
     UsbBuses buses;
     m.vm.registry.add<UsbBuses>(buses);
     CHECK(m.run("info usb") == lines({"Error: USB support not enabled"}));
-    TwoPorts hc;
+    test::FakeUsbController hc;
     buses.add(hc);
     CHECK(m.run("info usb").empty());
     UsbTablet a, b;
