@@ -75,16 +75,30 @@ FILL_32_64 = bytes.fromhex(
     "66bad503b020ee"    # mov dx, 0x3d5; mov al, 0x20; out dx, al
 )
 HALT = bytes.fromhex("faf4ebfd")  # cli; hlt; jmp back to hlt
+# --churn, 32/64-bit entries only: instead of halting, count up the first
+# cell forever and print a "." on COM1 every 1024 writes (the guest's
+# progress, for tests that must see it go on).
+CHURN_32_64 = bytes.fromhex(
+    "bb00800b00"        # mov ebx, 0xb8000
+    "31c9"              # xor ecx, ecx
+    # loop:
+    "66ff03"            # inc word [ebx]
+    "ffc1"              # inc ecx
+    "f7c1ff030000"      # test ecx, 0x3ff
+    "75f3"              # jnz loop
+    "66baf803b02eee"    # mov dx, 0x3f8; mov al, '.'; out dx, al
+    "ebea"              # jmp loop
+)
 
 
-def image():
+def image(churn=False):
     setup = mktiny.setup_header(mktiny.PM_BYTES)
     real = FILL_16 + com1_string_16(MARKER) + HALT
     setup[mktiny.REAL_MODE_CODE:mktiny.REAL_MODE_CODE + len(real)] = real
     version = b"kestrel vga text test\0"
     setup[mktiny.VERSION_STRING:mktiny.VERSION_STRING + len(version)] = version
     pm = bytearray(mktiny.PM_BYTES)
-    code = FILL_32_64 + com1_string_32_64(MARKER) + HALT
+    code = FILL_32_64 + com1_string_32_64(MARKER) + (CHURN_32_64 if churn else HALT)
     for off in (0, mktiny.ENTRY_64):
         pm[off:off + len(code)] = code
     info = mktiny.kernel_info()
@@ -92,11 +106,11 @@ def image():
     return bytes(setup + pm)
 
 
-def write_image(folder):
-    """The image as FOLDER/vga-text.bzImage; returns its path."""
-    path = os.path.join(folder, "vga-text.bzImage")
+def write_image(folder, churn=False):
+    """The image as FOLDER/vga-text[-churn].bzImage; returns its path."""
+    path = os.path.join(folder, "vga-text%s.bzImage" % ("-churn" if churn else ""))
     with open(path, "wb") as f:
-        f.write(image())
+        f.write(image(churn))
     return path
 
 

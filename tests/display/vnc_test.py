@@ -9,7 +9,9 @@
 - password=on: no password set refuses everyone, a wrong one is refused, the
   right one accepted, expire_password now refuses again;
 - websocket= (RFB over WebSocket, as noVNC speaks it) and unix: sockets;
-- with no display option kestrel serves VNC on 127.0.0.1 and says so as QEMU.
+- with no display option kestrel serves VNC on 127.0.0.1 and says so as QEMU;
+- a client that asks for updates and never reads them holds nothing up: a
+  guest that keeps changing its screen goes on, the monitor answers.
 
 usage: vnc_test.py build/kestrel     Ends with "N passed, N failed".
 """
@@ -17,6 +19,8 @@ import argparse
 import os
 import random
 import re
+import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -146,6 +150,44 @@ def default_display(binary, work, kernel):
         RfbClient(("127.0.0.1", int(match.group(1)))).close()
 
 
+def stalled_client(binary, work, kernel):
+    churn = vga_text_guest.write_image(work, churn=True)
+    with start(binary, work, "stall", churn, "127.0.0.1:%d,to=%d" % (BASE, BASE + 15)) as vm:
+        port = port_of(vm)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.recv(12)
+        sock.sendall(b"RFB 003.008\n")
+        sock.recv(2)
+        sock.sendall(b"\x01")
+        sock.recv(4)
+        sock.sendall(b"\x01")  # shared; the server's init message stays unread from here on
+        sock.sendall(struct.pack(">BxHi", 2, 1, 0))  # raw encoding only
+        for _ in range(50):  # full-screen raw updates nobody reads
+            sock.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, 720, 400))
+        before = dots(vm)
+        wait_until(lambda: dots(vm) >= before + 20, 60 * timeout_scale(),
+                   "the guest stopped making progress while a client stalled")
+        screendump(vm, work, "stall")
+        if not vm.qmp.ok("query-status")["running"]:
+            raise Failure("not running")
+        vm.qmp.ok("human-monitor-command", {"command-line": "info vnc"})
+        sock.close()
+
+
+def dots(vm):
+    with open(vm.serial, "rb") as f:
+        return f.read().count(b".")
+
+
+def wait_until(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise Failure(what)
+        time.sleep(0.1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kestrel")
@@ -157,7 +199,8 @@ def main():
                          ("vncsnapshot = screendump; info vnc", vncsnapshot_sees_screendump),
                          ("password=on, set_password, expire_password", passwords),
                          ("websocket= and unix: clients = screendump", websocket_and_unix),
-                         ("default display: VNC on 127.0.0.1, announced", default_display)):
+                         ("default display: VNC on 127.0.0.1, announced", default_display),
+                         ("a stalled client holds neither guest nor monitor", stalled_client)):
             results.run(name, lambda fn=fn: fn(args.kestrel, work, kernel))
     return results.finish()
 
