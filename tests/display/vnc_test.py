@@ -2,9 +2,9 @@
 """The VNC server with real clients, on the tiny text guest
 (vga_text_guest.py, run on this machine's /dev/kvm):
 
-- a raw RFB client (rfb.py) and Debian's vncsnapshot capture the picture
-  screendump writes (the raw one exactly, vncsnapshot's JPEG within a few
-  levels);
+- a raw RFB client (rfb.py) and Debian's vncsnapshot (raw, tight, hextile
+  and zlib encodings) capture the picture screendump writes (the raw one
+  exactly, vncsnapshot's JPEG within a few levels);
 - VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED, query-vnc, info vnc;
 - password=on: no password set refuses everyone, a wrong one is refused, the
   right one accepted, expire_password now refuses again;
@@ -77,15 +77,16 @@ def raw_client_sees_screendump(binary, work, kernel):
 def vncsnapshot_sees_screendump(binary, work, kernel):
     with start(binary, work, "snap", kernel, "127.0.0.1:%d,to=%d" % (BASE, BASE + 15)) as vm:
         port = port_of(vm)
-        out = os.path.join(work, "snap.jpg")
-        subprocess.run(["vncsnapshot", "-quiet", "-quality", "100", "-nojpeg", "-encodings", "raw",
-                        "127.0.0.1::%d" % port, out], check=True, timeout=60 * timeout_scale(),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seen = images.read_jpeg(out)
         dumped = screendump(vm, work, "snap")
-        diff = images.mean_abs_difference(seen, dumped)
-        if diff > 4.0:
-            raise Failure("vncsnapshot's picture is %.2f levels from screendump's on average" % diff)
+        for encoding in ("raw", "tight", "hextile", "zlib"):  # libvncserver's encoders
+            out = os.path.join(work, "snap-%s.jpg" % encoding)
+            subprocess.run(["vncsnapshot", "-quiet", "-quality", "100", "-nojpeg", "-encodings", encoding,
+                            "127.0.0.1::%d" % port, out], check=True, timeout=60 * timeout_scale(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            diff = images.mean_abs_difference(images.read_jpeg(out), dumped)
+            if diff > 4.0:
+                raise Failure("vncsnapshot's picture (%s) is %.2f levels from screendump's on average"
+                              % (encoding, diff))
         text = vm.qmp.ok("human-monitor-command", {"command-line": "info vnc"})
         if "Server: 127.0.0.1:%d (ipv4)" % port not in text:
             raise Failure("info vnc: %r" % text)
@@ -196,7 +197,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kestrel-vnc-") as work:
         kernel = vga_text_guest.write_image(work)
         for name, fn in (("raw RFB client = screendump; VNC events", raw_client_sees_screendump),
-                         ("vncsnapshot = screendump; info vnc", vncsnapshot_sees_screendump),
+                         ("vncsnapshot (raw, tight, hextile, zlib) = screendump; info vnc", vncsnapshot_sees_screendump),
                          ("password=on, set_password, expire_password", passwords),
                          ("websocket= and unix: clients = screendump", websocket_and_unix),
                          ("default display: VNC on 127.0.0.1, announced", default_display),
