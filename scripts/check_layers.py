@@ -18,15 +18,16 @@ ALLOWED = {
     "block": ["base"],
     "net": ["kvm", "base"],
     "model": ["kvm", "base"],
+    "ui": ["model", "kvm", "base"],
     "vcpu": ["model", "kvm", "base"],
     "virtio": ["model", "block", "net", "kvm", "base"],
-    "devices": ["virtio", "model", "chardev", "block", "net", "kvm", "base"],
-    "config": ["devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
-    "monitor": ["config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
-    "machine": ["monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm",
+    "devices": ["ui", "virtio", "model", "chardev", "block", "net", "kvm", "base"],
+    "config": ["devices", "ui", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
+    "monitor": ["config", "devices", "ui", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm", "base"],
+    "machine": ["monitor", "config", "devices", "ui", "virtio", "model", "vcpu", "chardev", "block", "net", "kvm",
                 "base"],
     "img": ["block", "base"],  # kestrel-img, a program of its own
-    "main": ["machine", "monitor", "config", "devices", "virtio", "model", "vcpu", "chardev", "block", "net",
+    "main": ["machine", "monitor", "config", "devices", "ui", "virtio", "model", "vcpu", "chardev", "block", "net",
              "kvm", "base"],
 }
 

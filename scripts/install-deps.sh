@@ -16,9 +16,19 @@ packages=(
   qemu-utils
   # the tiny test kernels (tests/tiny)
   gcc binutils
+  # display: screendump's PNG files, the VNC server (RFB, encodings,
+  # WebSocket), the VGA BIOS ROMs whose font text mode shows
+  libpng-dev libvncserver-dev seabios
+  # display tests: real VNC clients (vncsnapshot; noVNC in headless
+  # Chromium), djpeg for vncsnapshot's JPEG, openssl for VNC's DES
+  vncsnapshot chromium libjpeg-turbo-progs openssl
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
 )
+
+# npm fetches noVNC once for the display tests; Debian's npm only where no
+# npm (e.g. one that came with another nodejs) is there already
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

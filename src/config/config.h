@@ -10,6 +10,7 @@
 #include "devices/rtc/rtc_config.h"
 #include "kvm/memory_config.h"
 #include "net/netdev_config.h"
+#include "ui/vnc_config.h"
 #include "vcpu/cpu_config.h"
 
 #include <cstdint>
@@ -53,6 +54,9 @@ enum class DisplayKind { Default, None, Nographic };
 
 // -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
 enum class PanicAction { Pause, Shutdown, ExitFailure, None };
+// The board's VGA card (-vga): QEMU's default is std, unless -nodefaults or
+// a display device given with -device.
+enum class VgaKind { None, Std, Cirrus };
 
 struct Config {
     std::string program;     // basename of argv[0], the prefix of messages
@@ -81,6 +85,11 @@ struct Config {
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
     std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
     DisplayKind display = DisplayKind::Default;
+    VgaKind vga = VgaKind::None;   // after the defaults are applied
+    // The VNC server (-vnc, -display vnc=, or QEMU's default display).
+    std::optional<VncConfig> vnc;
+    std::string keyboard_layout = "en-us";  // -k
+    bool usb = false;  // -usb, -machine usb=on, -usbdevice: piix3-usb-uhci at 01.2
     std::string name;        // -name guest=
     std::string process_name;  // -name process=
     bool debug_threads = false;  // -name debug-threads=on

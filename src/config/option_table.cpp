@@ -145,8 +145,24 @@ constexpr OptionDef kOptions[] = {
     {"snapshot", false, set_snapshot, Section::Block,
      "-snapshot       write to temporary files instead of disk image files\n"},
     {"display", true, handle_display, Section::Display,
+     "-display vnc=<display>[,<optargs>]\n"
      "-display none\n"
-     "                select display backend type (kestrel has no graphical display)\n"},
+     "                select display backend type\n"
+     "                The default display is equivalent to\n"
+     "                \"-vnc localhost:0,to=99\" (kestrel has no window of its own)\n"},
+    {"vga", true, handle_vga, Section::Display,
+     "-vga [std|cirrus|none]\n"
+     "                select video card type\n"},
+    {"vnc", true, handle_vnc, Section::Display,
+     "-vnc <display>  shorthand for -display vnc=<display>\n"
+     "                <display> is [HOST]:N, unix:PATH or none; options: password=on,\n"
+     "                to=N, websocket=on|PORT, share=, ipv4=, ipv6=, id=\n"},
+    {"usb", false, handle_usb, Section::Standard,
+     "-usb            enable on-board USB host controller (if not enabled by default)\n"},
+    {"usbdevice", true, handle_usbdevice, Section::Standard,
+     "-usbdevice name add the host or guest USB device 'name' (kestrel: tablet)\n"},
+    {"k", true, handle_keyboard_layout, Section::Display,
+     "-k language     use keyboard layout (kestrel: en-us)\n"},
     {"nographic", false, set_nographic, Section::Display,
      "-nographic      disable graphical output and redirect serial I/Os to console\n"
      "                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)\n"},

@@ -11,6 +11,7 @@
 #include "devices/pc_layout.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace kestrel {
 
@@ -156,10 +157,19 @@ void check_iothread(const Config& cfg, const std::string& id) {
     if (!known) throw ConfigError("Device '" + id + "' not found");
 }
 
-// bus= names the one bus of its kind: pci.0 or isa.0.
-void check_bus(const DeviceType& type, const std::string& bus) {
-    BusKind kind = bus == bus_instance_name(BusKind::Pci) ? BusKind::Pci
+// A USB controller's bus: "usb-bus.0", or "ID.0" for one with an id.
+bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
+    if (bus == bus_instance_name(BusKind::Usb)) return true;
+    return std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
+        return d.type->child_bus == BusKind::Usb && !d.id.empty() && bus == d.id + ".0";
+    });
+}
+
+// bus= names the one bus of its kind: pci.0, isa.0 or a USB bus.
+void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus) {
+    BusKind kind = bus == bus_instance_name(BusKind::Pci)   ? BusKind::Pci
                    : bus == bus_instance_name(BusKind::Isa) ? BusKind::Isa
+                   : is_usb_bus_name(cfg, bus)             ? BusKind::Usb
                                                             : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
     if (kind != type.bus)
@@ -178,7 +188,7 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     DeviceConfig dev = new_device(st, user_type(*driver), request.location, id);
     dev.implied = request.implied;
     for (const qopts::OptPair& pair : request.pairs) {
-        if (pair.key == "bus") check_bus(*dev.type, pair.value);
+        if (pair.key == "bus") check_bus(st.cfg, *dev.type, pair.value);
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
         set_property(dev, pair.key, pair.value);
         if (dev.props.find(pair.key)->type == PropType::Iothread) check_iothread(st.cfg, pair.value);
@@ -186,7 +196,16 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     return dev;
 }
 
+// A USB device needs a host controller created before it, as in QEMU.
+void check_usb_bus(const Config& cfg, const DeviceType& type) {
+    auto controller = [](const DeviceConfig& d) { return d.type->child_bus == BusKind::Usb; };
+    bool found = std::any_of(cfg.board_devices.begin(), cfg.board_devices.end(), controller) ||
+                 std::any_of(cfg.devices.begin(), cfg.devices.end(), controller);
+    if (!found) throw ConfigError("No 'usb-bus' bus found for device '" + std::string(type.name) + "'");
+}
+
 void create_device(ParseState& st, PciSlots& slots, DeviceConfig dev) {
+    if (dev.type->bus == BusKind::Usb) check_usb_bus(st.cfg, *dev.type);
     for (const PropertySpec* spec : dev.props.specs())
         if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
     if (dev.type->bus == BusKind::Pci) slots.place(dev);
@@ -194,8 +213,19 @@ void create_device(ParseState& st, PciSlots& slots, DeviceConfig dev) {
     st.cfg.devices.push_back(std::move(dev));
 }
 
+// The -vga card's type; empty for none.
+std::string_view vga_type(VgaKind kind) {
+    switch (kind) {
+    case VgaKind::Std: return "VGA";
+    case VgaKind::Cirrus: return "cirrus-vga";
+    case VgaKind::None: break;
+    }
+    return {};
+}
+
 void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice& board, unsigned serial = 0) {
-    DeviceConfig dev = new_device(st, *find_device_type(board.type), "", "");
+    std::string_view type = board.type == "vga" ? vga_type(st.cfg.vga) : board.type;
+    DeviceConfig dev = new_device(st, *find_device_type(type), "", "");
     if (board.pci_devfn >= 0) {
         dev.props.set_value("addr", int64_t(board.pci_devfn));
         slots.place(dev);
@@ -244,6 +274,8 @@ void assign_macs(Config& cfg) {
 
 void create_board_devices(ParseState& st, PciSlots& slots) {
     for (const pc::BoardDevice& board : pc::kBoardDevices) {
+        if (board.type == "vga" && st.cfg.vga == VgaKind::None) continue;
+        if (board.type == "piix3-usb-uhci" && !st.cfg.usb) continue;
         if (board.type == "PIIX4_PM") create_board_nics(st, slots);
         if (board.type != "isa-serial") {
             create_board_device(st, slots, board);
@@ -314,11 +346,11 @@ void finalize_devices(ParseState& st) {
         if (!find_device_type(g.driver) && !is_qemu_device_name(g.driver))
             st.warn("", "global " + g.driver + "." + g.property + " has invalid class name");
     PciSlots slots;
-    // QEMU's default VGA takes 00:02.0 unless -nodefaults: kestrel has no
-    // display device yet, but the slots after it are QEMU's (a -nic NIC
-    // at 00:03.0, as guests' interface names expect).
-    if (!st.cfg.nodefaults) slots.reserve(pci_devfn(2, 0), "VGA");
     create_board_devices(st, slots);
+    for (const LocatedText& usb : st.usb_devices) {  // -usbdevice: before -device, as QEMU
+        DeviceRequest request{usb.location, {{"driver", "usb-tablet"}}, true};
+        at_location(request.location, [&] { create_device(st, slots, make_device(st, request)); });
+    }
     for (const PendingOpts& p : st.devices)
         at_location(p.location, [&] { create_device(st, slots, make_device(st, {p.location, p.pairs})); });
     for (const DriveConfig& drive : st.cfg.drives) {
@@ -352,7 +384,11 @@ void print_device_help(std::ostream& out, const std::string& driver) {
         for (const DeviceType* t : device_types())
             if (t->user_creatable && int(t->category) == c) types.push_back(t);
         if (types.empty()) continue;
-        std::sort(types.begin(), types.end(), [](auto* a, auto* b) { return a->name < b->name; });
+        // QEMU sorts type names ignoring case ("cirrus-vga" before "VGA").
+        std::sort(types.begin(), types.end(), [](auto* a, auto* b) {
+            return std::lexicographical_compare(a->name.begin(), a->name.end(), b->name.begin(), b->name.end(),
+                                                [](char x, char y) { return std::tolower(x) < std::tolower(y); });
+        });
         out << (first ? "" : "\n") << category_title(DeviceCategory(c)) << ":\n";
         first = false;
         for (const DeviceType* t : types) {

@@ -152,6 +152,10 @@ void finalize_machine(ParseState& st) {
         throw ConfigError("unsupported machine type");
     st.cfg.machine.type = "pc";
     for (const qopts::OptPair& p : st.machine_opts) {
+        if (p.key == "usb") {  // the PIIX3's USB function at 01.2, as -usb
+            st.cfg.usb = qopts::parse_bool(p.key, p.value);
+            continue;
+        }
         if (p.key != "type" && p.key != "accel")
             throw ConfigError("Property 'pc-i440fx-7.2-machine." + p.key + "' not found");
     }

@@ -9,9 +9,10 @@ namespace {
 
 constexpr size_t kMaxSerialPorts = 4;  // COM1..COM4 on the pc machine
 
-// Displays QEMU may provide; kestrel has none of them.
+// Displays QEMU may provide; kestrel has none of them (VNC is a server,
+// "-display vnc=..." or -vnc).
 constexpr std::string_view kOtherDisplays[] = {
-    "gtk", "sdl", "vnc", "curses", "egl-headless", "spice-app", "dbus", "cocoa",
+    "gtk", "sdl", "curses", "egl-headless", "spice-app", "dbus", "cocoa",
 };
 
 bool uses_stdio(const Config& cfg) {
@@ -114,8 +115,12 @@ void finalize_debugcons(ParseState& st) {
 
 void handle_display(ParseState& st, const ArgToken& tok) {
     const std::string& text = *tok.value;
-    if (text.starts_with("vnc="))  // QEMU's "-display vnc=<display>" shorthand
-        throw ConfigError("Display 'vnc' is not available.");
+    if (text.starts_with("vnc")) {  // QEMU's "-display vnc=<display>[,options]"
+        if (text.size() < 4 || text[3] != '=')
+            throw ConfigError(tok.location() + ": VNC requires a display argument vnc=<display>");
+        add_vnc(st, tok.location(), text.substr(4));
+        return;
+    }
     auto split = at_location(tok.location(), [&] {
         return qopts::split(text, "type", qopts::Syntax::Keyval);
     });

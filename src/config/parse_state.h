@@ -102,6 +102,9 @@ struct ParseState {
     bool cpu_help = false;
     bool accel_help = false;
     bool display_help = false;
+    bool vga_help = false;
+    std::optional<VgaKind> vga;             // last -vga wins
+    std::vector<LocatedText> usb_devices;   // -usbdevice, in order
     bool log_help = false;
     bool chardev_help = false;
     std::optional<std::string> device_help;  // "" for -device help, else the driver
@@ -190,6 +193,13 @@ void handle_debugcon(ParseState& st, const ArgToken& tok);        // -debugcon
 void handle_netdev(ParseState& st, const ArgToken& tok);          // -netdev
 void handle_nic(ParseState& st, const ArgToken& tok);             // -nic
 void handle_net(ParseState& st, const ArgToken& tok);             // -net
+void handle_vga(ParseState& st, const ArgToken& tok);             // -vga
+void handle_vnc(ParseState& st, const ArgToken& tok);             // -vnc
+void handle_keyboard_layout(ParseState& st, const ArgToken& tok); // -k
+void handle_usb(ParseState& st, const ArgToken& tok);             // -usb
+void handle_usbdevice(ParseState& st, const ArgToken& tok);       // -usbdevice
+// A VNC server from "-vnc TEXT" or "-display vnc=TEXT" (one only).
+void add_vnc(ParseState& st, const std::string& location, const std::string& text);
 
 // Checks done after all options are read, in QEMU's order.
 void check_boot_options(const ParseState& st);  // -append/-initrd need -kernel
@@ -211,6 +221,7 @@ void add_net_warnings(ParseState& st);        // QEMU's "has no peer" and hub wa
 // The device type of a -nic / -net nic model ("virtio" is virtio-net-pci);
 // throws ConfigError "Unsupported NIC model: X".
 const DeviceType& nic_type(const std::string& model);
+void finalize_display(ParseState& st);  // the default VGA and VNC
 
 // Informational output (help_text.cpp).
 void print_version(std::ostream& out);
@@ -219,6 +230,7 @@ void print_machine_help(std::ostream& out);
 void print_cpu_help(std::ostream& out);
 void print_accel_help(std::ostream& out);
 void print_display_help(std::ostream& out);
+void print_vga_help(std::ostream& out);
 void print_log_help(std::ostream& out);
 void print_chardev_help(std::ostream& out);
 void print_netdev_help(std::ostream& out);

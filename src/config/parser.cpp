@@ -24,6 +24,8 @@ bool print_requested_listing(ParseState& st, std::ostream& out) {
         print_cpu_help(out);
     else if (st.display_help)
         print_display_help(out);
+    else if (st.vga_help)
+        print_vga_help(out);
     else if (is_help(st.log_items))
         print_log_help(out);
     else if (st.chardev_help)
@@ -134,6 +136,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_monitors(st);
     finalize_serials(st);
     finalize_debugcons(st);
+    finalize_display(st);
     finalize_block_devices(st);
     finalize_cpu(st);
     finalize_boot_files(st);

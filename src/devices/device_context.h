@@ -13,6 +13,7 @@ namespace kestrel {
 class BlockBackend;
 class Bus;
 class Chardev;
+class DeviceMemory;
 class EventLoop;
 class GuestMemory;
 class IoPlumbing;
@@ -28,6 +29,9 @@ struct BoardFacts {
     uint64_t ram_below_4g = 0;
     uint64_t ram_above_4g = 0;
     unsigned cpus = 1;
+    // A BIOS runs first and initialises option ROMs (the VGA BIOS). Without
+    // one kestrel plays their part at reset (the VGA's text mode).
+    bool firmware_boot = false;
 };
 
 class DeviceContext {
@@ -43,6 +47,9 @@ public:
     virtual IrqLine& isa_irq(unsigned irq) = 0;
     virtual const GuestMemory& memory() = 0;
     virtual std::shared_ptr<IoPlumbing> plumbing() = 0;
+    // Guest-visible device memory (VRAM) and coalesced MMIO; null where
+    // there is no hypervisor (unit tests that do not fake it).
+    virtual std::shared_ptr<DeviceMemory> device_memory() = 0;
     virtual MachineControl& machine() = 0;
 
     virtual EventLoop& main_loop() = 0;

@@ -73,7 +73,10 @@ QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const De
     device.describe(node);
     BusKind child = device.type().child_bus;
     if (child != BusKind::None) {
-        QtreeNode::Bus bus{std::string(bus_instance_name(child)), std::string(bus_type_name(child)), {}};
+        // QEMU names a USB controller's bus after its id when it has one.
+        std::string name = child == BusKind::Usb && !device.id().empty() ? device.id() + ".0"
+                                                                          : std::string(bus_instance_name(child));
+        QtreeNode::Bus bus{name, std::string(bus_type_name(child)), {}};
         add_bus_devices(devices, child, bus);
         node.buses.push_back(std::move(bus));
     }

@@ -31,6 +31,7 @@ std::string_view bus_type_name(BusKind bus) {
     case BusKind::System: return "System";
     case BusKind::Pci: return "PCI";
     case BusKind::Isa: return "ISA";
+    case BusKind::Usb: return "usb-bus";
     case BusKind::None: break;
     }
     return "";
@@ -41,6 +42,7 @@ std::string_view bus_instance_name(BusKind bus) {
     case BusKind::System: return "main-system-bus";
     case BusKind::Pci: return "pci.0";
     case BusKind::Isa: return "isa.0";
+    case BusKind::Usb: return "usb-bus.0";
     case BusKind::None: break;
     }
     return "";

@@ -22,7 +22,11 @@ namespace kestrel {
     X(kPvpanicType)                                                                                            \
     X(kKvmPitType)                                                                                             \
     X(kVirtioBalloonPciType)                                                                                    \
-    X(kVirtioNetPciType)
+    X(kVirtioNetPciType)                                                                                        \
+    X(kStdVgaType)                                                                                             \
+    X(kCirrusVgaType)                                                                                          \
+    X(kPiix3UhciType)                                                                                          \
+    X(kUsbTabletType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -10,7 +10,9 @@
 namespace kestrel::pc {
 
 // The board's own devices in QEMU's creation order. "isa-serial" stands
-// for one device per -serial port (COM1..COM4, index = the port's number).
+// for one device per -serial port (COM1..COM4, index = the port's number),
+// "vga" for the -vga card (VGA or cirrus-vga; QEMU's pc places it on the
+// first free slot, which is 2), piix3-usb-uhci only with -usb.
 struct BoardDevice {
     std::string_view type;
     int pci_devfn = -1;                // slot << 3 | function; -1 if not on PCI
@@ -21,11 +23,13 @@ inline constexpr BoardDevice kBoardDevices[] = {
     {"i440FX-pcihost", -1, "/machine/i440fx"},
     {"i440FX", 0x00},
     {"PIIX3", 0x08},
+    {"vga", 0x10},
     {"mc146818rtc"},
     {"kvm-pit"},
     {"isa-serial"},
     {"i8042"},
     {"port92"},
+    {"piix3-usb-uhci", 0x0a},
     {"PIIX4_PM", 0x0b},
 };
 

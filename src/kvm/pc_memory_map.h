@@ -19,6 +19,7 @@ constexpr uint64_t CMDLINE_ADDR = 0x20000;
 constexpr uint64_t CMDLINE_MAX = 0x10000;
 constexpr uint64_t EBDA_START = 0x9fc00;
 constexpr uint64_t VGA_HOLE_START = 0xa0000;
+constexpr uint64_t VGA_HOLE_END = 0xc0000;      // the legacy VGA window: MMIO, never RAM
 constexpr uint64_t BIOS_AREA_START = 0xe0000;  // ACPI tables live here (reserved)
 constexpr uint64_t BIOS_AREA_END = 0x100000;
 constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;

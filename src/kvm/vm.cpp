@@ -44,18 +44,6 @@ Vm::Vm(KvmSystem& kvm, const GuestMemory& memory) : kvm_(kvm) {
     save_power_on_state();
 }
 
-void Vm::map_memory(const GuestMemory& memory) {
-    uint32_t slot = 0;
-    for (const auto& r : memory.regions()) {
-        kvm_userspace_memory_region region{};
-        region.slot = slot++;
-        region.guest_phys_addr = r.gpa;
-        region.memory_size = r.size;
-        region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
-        if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0) fail("KVM_SET_USER_MEMORY_REGION");
-    }
-}
-
 // As on a PC: ISA IRQs 0-15 reach both 8259s (except the cascade, 2) and the
 // IOAPIC; the PIT's IRQ 0 arrives at IOAPIC pin 2, as the MADT override says.
 void Vm::setup_gsi_routing() {

@@ -1,7 +1,8 @@
 #pragma once
-// A KVM virtual machine: memory slots, the in-kernel irqchip (PIC, IOAPIC)
-// and PIT, GSI routing, and the power-on state of those chips so a machine
-// reset can put them back.
+// A KVM virtual machine: memory slots (guest RAM, and device memory such as
+// VRAM mapped at run time, with dirty logging), coalesced MMIO, the
+// in-kernel irqchip (PIC, IOAPIC) and PIT, GSI routing, and the power-on
+// state of those chips so a machine reset can put them back.
 #include "base/irq_line.h"
 #include "base/unique_fd.h"
 #include "kvm/guest_memory.h"
@@ -10,10 +11,13 @@
 #include "kvm/kvm_abi.h"
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <span>
 #include <vector>
 
 namespace kestrel {
@@ -70,6 +74,31 @@ public:
     bool assign_ioeventfd(const IoEventFd& ioeventfd);
     void deassign_ioeventfd(const IoEventFd& ioeventfd);
 
+    // --- Device memory slots (any thread) ---
+    // Maps `size` bytes of host memory at guest address `gpa` (both page
+    // aligned); with `log_dirty`, KVM records the pages the guest writes.
+    // Returns the slot, or nullopt if KVM refuses (the reason is logged).
+    std::optional<uint32_t> add_memory_slot(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty);
+    void remove_memory_slot(uint32_t slot);
+    // Bit i of `bitmap` (one bit per 4 KiB page of the slot, 64 per word)
+    // is set for every page written since the last call; KVM clears its
+    // log. False if the slot does not log or `bitmap` is too small.
+    bool take_dirty_log(uint32_t slot, std::span<uint64_t> bitmap);
+
+    // --- Coalesced MMIO ---
+    // Guest writes to [gpa, gpa+size) no longer exit: KVM queues them in a
+    // ring that drain_coalesced_mmio() delivers in order. Reads still exit.
+    bool add_coalesced_mmio(uint64_t gpa, uint64_t size);
+    void remove_coalesced_mmio(uint64_t gpa, uint64_t size);
+    // The ring as a vCPU's mapping shows it (page KVM_CAP_COALESCED_MMIO of
+    // the run area); the first vCPU sets it. Nothing is queued before.
+    void set_coalesced_ring(void* ring) { coalesced_ring_ = static_cast<kvm_coalesced_mmio_ring*>(ring); }
+    // Hands every queued write to `deliver` in guest order. Any thread;
+    // callers are serialised, so a write queued before a vCPU's exit is
+    // delivered before that exit is handled.
+    using MmioWriter = std::function<void(uint64_t gpa, std::span<const uint8_t> data)>;
+    void drain_coalesced_mmio(const MmioWriter& deliver);
+
 private:
     bool commit_routes_locked();
     void map_memory(const GuestMemory& memory);
@@ -81,6 +110,13 @@ private:
     std::vector<kvm_irqchip> chips_at_power_on_;
     kvm_pit_state2 pit_at_power_on_{};
     std::array<std::atomic<uint64_t>, IRQ_STAT_LINES> irq_counts_{};
+
+    std::mutex slots_lock_;
+    uint32_t ram_slots_ = 0;                   // RAM holds slots [0, ram_slots_)
+    std::map<uint32_t, uint64_t> device_slots_;  // slot -> size in bytes
+    std::set<uint32_t> logged_slots_;
+    std::mutex coalesced_lock_;
+    kvm_coalesced_mmio_ring* coalesced_ring_ = nullptr;
 
     std::mutex routes_lock_;
     std::vector<kvm_irq_routing_entry> irqchip_routes_;

@@ -4,6 +4,7 @@
 #include "chardev/chardev_set.h"
 #include "devices/device_types.h"
 #include "devices/misc_ports/post_code_port.h"
+#include "devices/kvm_device_memory.h"
 #include "devices/pc_layout.h"
 #include "devices/pci/kvm_plumbing.h"
 #include "devices/serial/shared_irq_line.h"
@@ -15,8 +16,9 @@
 namespace kestrel {
 
 PcBoard::PcBoard(const PcBoardSetup& s)
-    : setup_(s), pci_(s.pio, s.mmio), plumbing_(std::make_shared<KvmPlumbing>(s.vm)), drives_(s.cfg.drives),
-      net_(s.loop), devices_(s.cfg.smp.cpus) {
+    : setup_(s), pci_(s.pio, s.mmio), plumbing_(std::make_shared<KvmPlumbing>(s.vm)),
+      device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio)), drives_(s.cfg.drives), net_(s.loop),
+      devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
@@ -27,6 +29,10 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<BlockService>(drives_);
     services_.add<NetService>(net_);
     services_.add<NetClients>(net_);
+    services_.add<DisplayService>(displays_);
+    services_.add<InputService>(input_);
+    services_.add<KeyQueue>(keys_);
+    services_.add<UsbBuses>(usb_);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
     add_devices();
@@ -47,6 +53,7 @@ void PcBoard::add_devices() {
 }
 
 void PcBoard::stop_threads() {
+    displays_.stop();
     for (auto& t : iothreads_) t->stop();
 }
 

@@ -15,6 +15,10 @@
 #include "kvm/guest_memory.h"
 #include "kvm/vm.h"
 #include "net/net_clients.h"
+#include "devices/usb/usb_bus.h"
+#include "ui/display_service.h"
+#include "ui/input.h"
+#include "ui/key_queue.h"
 
 #include <array>
 #include <functional>
@@ -59,6 +63,8 @@ public:
     DeviceTree& devices() { return devices_; }
     const ServiceRegistry& service_registry() const { return services_; }
     NetClients& net() { return net_; }
+    DisplayService& displays() { return displays_; }
+    InputService& input() { return input_; }
 
     // DeviceContext
     Bus& pio() override { return setup_.pio; }
@@ -67,6 +73,7 @@ public:
     IrqLine& isa_irq(unsigned irq) override;
     const GuestMemory& memory() override { return setup_.memory; }
     std::shared_ptr<IoPlumbing> plumbing() override { return plumbing_; }
+    std::shared_ptr<DeviceMemory> device_memory() override { return device_memory_; }
     MachineControl& machine() override { return setup_.control; }
     EventLoop& main_loop() override { return setup_.loop; }
     EventLoop& io_loop(const std::string& id, const std::string& thread_name) override;
@@ -86,10 +93,15 @@ private:
     std::array<std::unique_ptr<SharedIrqLine>, 16> irqs_;
     PciBus pci_;
     std::shared_ptr<IoPlumbing> plumbing_;
+    std::shared_ptr<DeviceMemory> device_memory_;
     std::vector<std::unique_ptr<IoThread>> iothreads_;
     DriveSet drives_;
     NetClients net_;       // before the devices: NICs hold its backends
     ServiceRegistry services_;
+    DisplayService displays_;  // the consoles of display devices
+    InputService input_;       // keyboards, mice, tablets
+    KeyQueue keys_{input_};    // sendkey's timed presses
+    UsbBuses usb_;             // USB host controllers' root ports
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
     DeviceTree devices_;  // last: devices go first
 };

@@ -8,14 +8,18 @@
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
 #include "machine/vm_controller.h"
+#include "monitor/display_control.h"
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
 #include "monitor/vm_control.h"
 #include "vcpu/boot_state.h"
 #include "vcpu/cpuid.h"
+#include "ui/vnc/vnc_server.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
@@ -26,6 +30,14 @@
 namespace kestrel {
 namespace {
 
+// A VGA card whose text mode kestrel sets up (its BIOS's part).
+bool has_vga(const Config& cfg) {
+    if (cfg.vga != VgaKind::None) return true;
+    return std::any_of(cfg.devices.begin(), cfg.devices.end(), [](const DeviceConfig& d) {
+        return d.type->name == "VGA" || d.type->name == "cirrus-vga";
+    });
+}
+
 std::unique_ptr<BootImage> check_boot_inputs(const Config& cfg) {
     validate_cpu_config(cfg.cpu);
     if (cfg.boot.kernel.empty()) {
@@ -34,7 +46,8 @@ std::unique_ptr<BootImage> check_boot_inputs(const Config& cfg) {
                                      "(firmware boot is not available yet)");
         return nullptr;
     }
-    return BootImage::open({cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append}, pc::ram_below_4g(cfg.memory.size));
+    return BootImage::open({cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append, has_vga(cfg)},
+                           pc::ram_below_4g(cfg.memory.size));
 }
 
 const char* shutdown_reason(ShutdownCause cause) {
@@ -91,6 +104,7 @@ PcMachine::~PcMachine() { tear_down(); }
 
 void PcMachine::tear_down() {
     for (auto& v : vcpus_) v->stop_thread();
+    vnc_.reset();  // its clients' threads read the display and feed input
     events_ = nullptr;
     monitors_.reset();
     if (board_) board_->stop_threads();
@@ -139,7 +153,23 @@ void PcMachine::load_boot_state() {
     }
 }
 
+// The VNC server listens before chardevs are opened, so that a taken port
+// fails start-up before they create anything.
+void PcMachine::start_vnc() {
+    if (!cfg_.vnc) return;
+    vnc_ = std::make_unique<VncServer>(*cfg_.vnc, board_->displays(), &board_->input());
+    try {
+        vnc_->start();
+    } catch (const std::runtime_error& e) {
+        const std::string& where = cfg_.vnc->location;
+        throw std::runtime_error(where.empty() ? e.what() : where + ": " + e.what());
+    }
+    board_->services().add<VncService>(*vnc_);
+    if (cfg_.vnc->announce) std::fprintf(stderr, "%s\n", vnc_->running_message().c_str());
+}
+
 void PcMachine::open_backends() {
+    start_vnc();
     MuxActions actions{[this] { quit(ShutdownCause::HostUi); }, [] {}};
     chardevs_ = std::make_unique<ChardevSet>(cfg_.chardevs, loop_, actions, cfg_.program);
     controller_ = std::make_unique<VmController>(*this);
@@ -150,6 +180,10 @@ void PcMachine::open_backends() {
     board_->net().set_rx_filter_event([this](const std::string& name, const std::string& path) {
         emit("NIC_RX_FILTER_CHANGED", {{"name", name}, {"path", path}});
     });
+    if (vnc_)
+        vnc_->set_event_handler([this](const VncClientEvent& e) {
+            loop_.post([this, e] { emit(vnc_event_name(e), vnc_event_data(e)); });
+        });
     board_->connect_chardevs(*chardevs_);
 }
 

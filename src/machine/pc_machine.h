@@ -26,6 +26,7 @@ class BootImage;
 class EventSink;
 class Monitors;
 class VmController;
+class VncServer;
 
 // QEMU's run states as query-status names them.
 enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked };
@@ -88,6 +89,7 @@ private:
     void on_guest_panic();
     void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
     void watch_signals();
+    void start_vnc();
     void on_signal(int signo, int sender_pid);
 
     const Config& cfg_;
@@ -104,6 +106,7 @@ private:
     EventLoop loop_;
     std::unique_ptr<PcBoard> board_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
+    std::unique_ptr<VncServer> vnc_;
     std::unique_ptr<ChardevSet> chardevs_;
     std::unique_ptr<VmController> controller_;
     std::unique_ptr<Monitors> monitors_;

@@ -48,6 +48,9 @@ Vcpu::Vcpu(VcpuSetup s)
     void* p = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
     if (p == MAP_FAILED) fail("mmap kvm_run");
     run_ = static_cast<kvm_run*>(p);
+    // The coalesced MMIO ring is one page of every vCPU's run area.
+    if (int page = vm_.kvm().check_extension(KVM_CAP_COALESCED_MMIO); page > 0 && index_ == 0)
+        vm_.set_coalesced_ring(static_cast<uint8_t*>(p) + size_t(page) * size_t(sysconf(_SC_PAGESIZE)));
 
     std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + cpuid_.size() * sizeof(kvm_cpuid_entry2));
     auto* table = reinterpret_cast<kvm_cpuid2*>(buf.data());
@@ -159,9 +162,13 @@ void Vcpu::park_self() {
 }
 
 void Vcpu::run_once() {
-    if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
-        if (errno == EINTR || errno == EAGAIN) return;
-        report_fatal(std::strerror(errno));
+    int result = ioctl(fd_.get(), KVM_RUN, 0);
+    int error = errno;
+    // Writes queued in the coalesced ring come before whatever this exit is.
+    vm_.drain_coalesced_mmio([this](uint64_t gpa, std::span<const uint8_t> data) { mmio_.write(gpa, data); });
+    if (result < 0) {
+        if (error == EINTR || error == EAGAIN) return;
+        report_fatal(std::strerror(error));
         return;
     }
     switch (run_->exit_reason) {

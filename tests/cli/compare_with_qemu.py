@@ -56,6 +56,15 @@ CASES = {
         "-nic", "tap,ifname=kcmp1,script=no,downscript=no,model=virtio-net-pci",
         "-net", "nic,model=virtio,macaddr=52:54:00:12:34:99", "-net", "tap,ifname=kcmp2,script=no,downscript=no",
     ],
+    "-vga std, a second VGA with properties": [
+        "-serial", "null", "-vga", "std", "-device", "VGA,id=v2,vgamem_mb=3,xres=1024,yres=768,edid=off",
+    ],
+    "-vga cirrus": ["-serial", "null", "-vga", "cirrus"],
+    "-device cirrus-vga, USB tablet on piix3-usb-uhci": [
+        "-serial", "null", "-device", "cirrus-vga,vgamem_mb=8,id=c", "-device", "piix3-usb-uhci,id=usb",
+        "-device", "usb-tablet,id=tablet",
+    ],
+    "-usb -usbdevice tablet": ["-serial", "null", "-usb", "-usbdevice", "tablet"],
 }
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.

@@ -245,6 +245,11 @@ void I8042::put_keyboard_bytes(std::span<const uint8_t> set2_bytes) {
     update_irqs();
 }
 
+uint8_t I8042::keyboard_scancode_set() const {
+    std::lock_guard guard(lock_);
+    return keyboard_.scancode_set();
+}
+
 void I8042::put_mouse_event(int dx, int dy, int dz, uint8_t buttons) {
     std::unique_lock guard(lock_);
     mouse_.put_event(dx, dy, dz, buttons);

@@ -50,6 +50,8 @@ public:
     void put_mouse_event(int dx, int dy, int dz, uint8_t buttons);
 
     uint8_t command_byte() const;
+    // The scancode set the guest chose for the keyboard (1, 2 or 3).
+    uint8_t keyboard_scancode_set() const;
 
 private:
     struct ControllerByte {

@@ -3,6 +3,8 @@
 #include "devices/device.h"
 #include "devices/device_context.h"
 #include "devices/i8042/i8042.h"
+#include "devices/i8042/i8042_input.h"
+#include "base/service_registry.h"
 
 namespace kestrel {
 namespace {
@@ -24,11 +26,25 @@ public:
         auto command = std::make_shared<BusWindow>(kbc_, I8042::kCommandOffset);
         context.pio().insert_or_throw(I8042::kDataPort, 1, kbc_, "i8042-data");
         context.pio().insert_or_throw(I8042::kCommandPort, 1, command, "i8042-cmd");
+        if ((input_ = context.services().find<InputService>())) {
+            keyboard_ = std::make_unique<Ps2KeyboardInput>(kbc_);
+            mouse_ = std::make_unique<Ps2MouseInput>(kbc_);
+            input_->add_handler("QEMU PS/2 Keyboard", InputHandler::KEY, *keyboard_);
+            input_->add_handler("QEMU PS/2 Mouse", InputHandler::REL | InputHandler::BUTTON, *mouse_);
+        }
+    }
+    void unrealize() override {
+        if (!input_) return;
+        input_->remove_handler(*keyboard_);
+        input_->remove_handler(*mouse_);
     }
     void reset() override { kbc_->reset(); }
 
 private:
     std::shared_ptr<I8042> kbc_;
+    InputService* input_ = nullptr;
+    std::unique_ptr<Ps2KeyboardInput> keyboard_;
+    std::unique_ptr<Ps2MouseInput> mouse_;
 };
 
 } // namespace

@@ -19,8 +19,9 @@ std::unique_ptr<BootImage> BootImage::open(const BootFiles& files, uint64_t ram_
         throw std::runtime_error(fmt::format("could not load kernel '{}': {}", files.kernel, std::strerror(err)));
     std::unique_ptr<BootImage> image;
     if (is_bzimage(kernel)) {
-        auto bz = std::make_unique<LinuxImage>(
-            LinuxImage::from_bytes({files.kernel, files.initrd, files.cmdline, 0}, std::move(kernel)));
+        LinuxBootParams params{files.kernel, files.initrd, files.cmdline, 0};
+        params.vga_text_console = files.vga_text_console;
+        auto bz = std::make_unique<LinuxImage>(LinuxImage::from_bytes(params, std::move(kernel)));
         bz->check_fits(ram_below_4g);
         return bz;
     }

@@ -17,6 +17,7 @@ struct BootFiles {
     std::string kernel;   // -kernel
     std::string initrd;   // -initrd: the initrd, or multiboot's "mod arg,mod2" list
     std::string cmdline;  // -append
+    bool vga_text_console = false;  // a VGA card's text mode is set up (Linux: screen_info)
 };
 
 // How the boot processor starts.

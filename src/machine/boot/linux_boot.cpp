@@ -128,6 +128,20 @@ void LinuxImage::check_fits(uint64_t ram_below_4g) const {
     place_initrd(ram_below_4g);
 }
 
+// struct screen_info at the start of boot_params, as the kernel's
+// real-mode setup fills it for a colour VGA in mode 3: 80x25, 16-line
+// characters, 256 KiB of EGA memory (ega_bx), cursor at the top left.
+static void write_vga_screen_info(std::vector<uint8_t>& page) {
+    constexpr size_t ORIG_VIDEO_MODE = 0x06, ORIG_VIDEO_COLS = 0x07, ORIG_VIDEO_EGA_BX = 0x0a;
+    constexpr size_t ORIG_VIDEO_LINES = 0x0e, ORIG_VIDEO_IS_VGA = 0x0f, ORIG_VIDEO_POINTS = 0x10;
+    page[ORIG_VIDEO_MODE] = 3;
+    page[ORIG_VIDEO_COLS] = 80;
+    put(page, ORIG_VIDEO_EGA_BX, uint16_t(0x0003));
+    page[ORIG_VIDEO_LINES] = 25;
+    page[ORIG_VIDEO_IS_VGA] = 1;
+    put(page, ORIG_VIDEO_POINTS, uint16_t(16));
+}
+
 std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlacement initrd,
                                            uint64_t rsdp_addr, uint8_t loadflags) const {
     std::vector<uint8_t> page(ZERO_PAGE_SIZE, 0);
@@ -141,6 +155,7 @@ std::vector<uint8_t> LinuxImage::zero_page(const GuestMemory& mem, InitrdPlaceme
     put(page, RAMDISK_SIZE, uint32_t(initrd.size));
     put(page, ACPI_RSDP_ADDR, rsdp_addr);
     write_e820(page, build_e820(mem));
+    if (params_.vga_text_console) write_vga_screen_info(page);
     return page;
 }
 

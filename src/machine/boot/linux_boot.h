@@ -29,6 +29,10 @@ struct LinuxBootParams {
     std::string initrd;      // -initrd, empty for none
     std::string cmdline;     // -append
     uint64_t rsdp_addr = 0;  // published in boot_params.acpi_rsdp_addr; 0 = none
+    // A VGA card is in 80x25 text mode (kestrel plays its BIOS): the zero
+    // page's screen_info says so, as a real-mode boot would have found it,
+    // and the kernel's VGA console (tty0) uses it.
+    bool vga_text_console = false;
 };
 
 struct InitrdPlacement {

@@ -76,6 +76,17 @@ void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
 void hmp_commit(HmpContext& ctx, const HmpCall& call);
 std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
 void hmp_info_network(HmpContext& ctx, const HmpCall& call);
+// hmp_display.cpp
+void hmp_screendump(HmpContext& ctx, const HmpCall& call);
+void hmp_info_vnc(HmpContext& ctx, const HmpCall& call);
+void hmp_info_mice(HmpContext& ctx, const HmpCall& call);
+void hmp_sendkey(HmpContext& ctx, const HmpCall& call);
+void hmp_mouse_move(HmpContext& ctx, const HmpCall& call);
+void hmp_mouse_button(HmpContext& ctx, const HmpCall& call);
+void hmp_mouse_set(HmpContext& ctx, const HmpCall& call);
+void hmp_set_password(HmpContext& ctx, const HmpCall& call);
+void hmp_expire_password(HmpContext& ctx, const HmpCall& call);
+void hmp_change(HmpContext& ctx, const HmpCall& call);
 
 // The command called `name` (or one of its aliases) in `table`.
 const HmpCommand* find_hmp_command(const std::vector<HmpCommand>& table, std::string_view name);

@@ -10,22 +10,13 @@ namespace kestrel {
 
 namespace {
 
-std::string_view next_word(std::string_view& text) {
-    skip_hmp_spaces(text);
-    size_t n = std::min(text.find_first_of(" \t"), text.size());
-    std::string_view word = text.substr(0, n);
-    text.remove_prefix(n);
-    skip_hmp_spaces(text);
-    return word;
-}
-
 void help(HmpContext& ctx, const HmpCall& call) {
     if (!call.has(0)) {
         ctx.print(hmp_help_list(hmp_commands()));
         return;
     }
     std::string_view rest = call.text(0);
-    std::string_view word = next_word(rest);
+    std::string_view word = take_hmp_word(rest);
     const HmpCommand* cmd = find_hmp_command(hmp_commands(), word);
     if (!cmd) {
         ctx.print("unknown command: '" + std::string(word) + "'\n");
@@ -39,7 +30,7 @@ void help(HmpContext& ctx, const HmpCall& call) {
         ctx.print(hmp_help_list(*cmd->subcommands, "info "));
         return;
     }
-    std::string_view sub_name = next_word(rest);
+    std::string_view sub_name = take_hmp_word(rest);
     const HmpCommand* sub = find_hmp_command(*cmd->subcommands, sub_name);
     if (!sub)
         ctx.print("unknown command: 'info " + std::string(sub_name) + "'\n");
@@ -95,7 +86,6 @@ void device_del(HmpContext& ctx, const HmpCall& call) {
     throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + id + "' not found");
 }
 
-void screendump(HmpContext&, const HmpCall&) { throw MonitorError("There is no console to take a screendump from"); }
 
 std::vector<HmpCommand> build_table() {
     using A = HmpArg;
@@ -103,22 +93,33 @@ std::vector<HmpCommand> build_table() {
         {"balloon", {A::Megabytes}, "target", "request VM to change its memory allocation (in MB)", balloon},
         {"commit", {A::Device}, "device|all",
          "commit changes to the disk images (if -snapshot is used) or backing files", hmp_commit},
+        {"change", {A::String, A::OptRest}, "device [-f] filename [format [read-only-mode]]",
+         "change a removable medium, optional format, use -f to force the operation", hmp_change},
         {"cont|c", {}, "", "resume emulation", cont},
         {"cpu", {A::Expr}, "index", "set the default CPU", cpu},
         {"device_add", {A::String}, "driver[,prop=value][,...]", "add device, like -device on the command line",
          device_add},
         {"device_del", {A::String}, "device", "remove device", device_del},
+        {"expire_password", {A::String, A::String, A::OptRest}, "protocol time [-d display]",
+         "set spice/vnc password expire-time", hmp_expire_password},
         {"help|?", {A::OptRest}, "[cmd]", "show the help", help},
         {"info", {}, "[subcommand]", "show various information about the system state", info_list,
          &hmp_info_commands()},
         {"log", {A::String}, "item1[,...]", "activate logging of the specified items", log},
         {"logfile", {A::Filename}, "filename", "output logs to 'filename'", logfile},
+        {"mouse_button", {A::Expr}, "state", "change mouse button state (1=L, 2=M, 4=R)", hmp_mouse_button},
+        {"mouse_move", {A::String, A::OptRest}, "dx dy [dz]", "send mouse move events", hmp_mouse_move},
+        {"mouse_set", {A::Expr}, "index", "set which mouse device receives events", hmp_mouse_set},
         {"nmi", {}, "", "inject an NMI", nmi},
         {"quit|q", {}, "", "quit the emulator", quit},
         {"screendump", {A::Filename, A::OptRest}, "filename [-f format] [device [head]]",
          "save screen from head 'head' of display device 'device'in specified format 'format' as image "
          "'filename'.Currently only 'png' and 'ppm' formats are supported.",
-         screendump},
+         hmp_screendump},
+        {"sendkey", {A::String, A::OptRest}, "keys [hold_ms]",
+         "send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=100 ms)", hmp_sendkey},
+        {"set_password", {A::String, A::String, A::OptRest}, "protocol password [-d display] [action-if-connected]",
+         "set spice/vnc password", hmp_set_password},
         {"stop|s", {}, "", "stop emulation", stop},
         {"system_powerdown", {}, "", "send system power down event", system_powerdown},
         {"system_reset", {}, "", "reset the system", system_reset},

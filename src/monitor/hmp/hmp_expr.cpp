@@ -1,5 +1,6 @@
 #include "monitor/hmp/hmp_expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -152,6 +153,15 @@ std::string quoted_string(std::string_view& text) {
 
 void skip_hmp_spaces(std::string_view& text) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+}
+
+std::string_view take_hmp_word(std::string_view& text) {
+    skip_hmp_spaces(text);
+    size_t n = std::min(text.find_first_of(" \t"), text.size());
+    std::string_view word = text.substr(0, n);
+    text.remove_prefix(n);
+    skip_hmp_spaces(text);
+    return word;
 }
 
 uint64_t parse_hmp_expression(std::string_view& text, const HmpRegisterLookup& registers) {

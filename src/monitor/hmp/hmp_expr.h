@@ -29,5 +29,7 @@ uint64_t parse_hmp_expression(std::string_view& text, const HmpRegisterLookup& r
 std::optional<std::string> parse_hmp_string(std::string_view& text);
 
 void skip_hmp_spaces(std::string_view& text);
+// The next space-separated word of `text` (unquoted), and the spaces after it.
+std::string_view take_hmp_word(std::string_view& text);
 
 } // namespace kestrel

@@ -1,5 +1,6 @@
 // "info" subcommands: machine state from VmControl in QEMU's layouts.
 #include "monitor/balloon_control.h"
+#include "devices/usb/usb_bus.h"
 #include "monitor/hmp/hmp_command.h"
 
 #include <algorithm>
@@ -132,9 +133,13 @@ void print_qtree_bus(HmpContext& ctx, const QtreeNode::Bus& bus, unsigned indent
 // their properties, device lines and buses, two spaces a level.
 void info_qtree(HmpContext& ctx, const HmpCall&) { print_qtree_bus(ctx, ctx.vm().devices().qtree(), 0); }
 
-// Devices kestrel does not have: QEMU's answers when they are absent.
-void info_usb(HmpContext&, const HmpCall&) { throw MonitorError("USB support not enabled"); }
-void info_vnc(HmpContext& ctx, const HmpCall&) { ctx.print("None\n"); }
+void info_usb(HmpContext& ctx, const HmpCall&) {
+    const UsbBuses* buses = ctx.vm().services().find<UsbBuses>();
+    if (!buses || buses->empty()) throw MonitorError("USB support not enabled");
+    for (const UsbPortInfo& d : buses->attached())
+        ctx.print(fmt::format("  Device {}.{}, Port {}, Speed {} Mb/s, Product {}{}\n", d.bus, d.address, d.port,
+                              d.speed_mbps, d.product, d.id.empty() ? "" : ", ID: " + d.id));
+}
 
 // "balloon: actual=MiB", or QEMU's error without a balloon.
 void info_balloon(HmpContext& ctx, const HmpCall&) {
@@ -157,6 +162,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"history", {}, "", "show the command line history", info_history},
         {"irq", {}, "", "show the interrupts statistics (if available)", info_machine_text<kIrq>},
         {"kvm", {}, "", "show KVM information", info_kvm},
+        {"mice", {}, "", "show which guest mouse is receiving events", hmp_info_mice},
         {"mtree", {}, "", "show memory tree", info_machine_text<kMtree>},
         {"name", {}, "", "show the current VM name", info_name},
         {"network", {}, "", "show the network state", hmp_info_network},
@@ -172,7 +178,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"usb", {}, "", "show guest USB devices", info_usb},
         {"uuid", {}, "", "show the current VM UUID", info_uuid},
         {"version", {}, "", "show the version of QEMU", info_version},
-        {"vnc", {}, "", "show the vnc server status", info_vnc},
+        {"vnc", {}, "", "show the vnc server status", hmp_info_vnc},
     };
     return table;
 }

@@ -18,6 +18,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services) {
     add_balloon_commands(*this, schema_, services);
     add_qom_commands(*this, schema_, services);
     add_net_commands(*this, schema_, services);
+    add_display_commands(*this, schema_, services);
     add({"query-commands", "q_empty", "[CommandInfo]", [this](const Json&) { return query_commands(); }});
     add({"query-events", "q_empty", "[EventInfo]", [this](const Json&) { return query_events(); }});
     add({"query-qmp-schema", "q_empty", "[SchemaInfo]", [this](const Json&) { return introspect(); }});

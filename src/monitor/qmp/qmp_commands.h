@@ -48,6 +48,7 @@ void add_device_commands(QmpCommandTable& table, Schema& schema);
 void add_balloon_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -57,6 +57,14 @@ void Schema::add_enum(std::string name, std::vector<std::string> values) {
     types_[std::move(name)] = std::move(t);
 }
 
+void Schema::add_union(std::string name, std::vector<SchemaMember> base, std::string tag,
+                       std::vector<std::pair<std::string, std::string>> variants) {
+    add_object(name, std::move(base));
+    SchemaType& t = types_[name];
+    t.tag = std::move(tag);
+    t.variants = std::move(variants);
+}
+
 bool Schema::has(const std::string& name) const { return types_.count(name) != 0; }
 
 const SchemaType& Schema::type(const std::string& name) const {
@@ -82,6 +90,7 @@ void Schema::check_arguments(const std::string& object_type, const Json& args) c
 }
 
 void Schema::check_object(const SchemaType& t, const Json& value) const {
+    std::vector<SchemaMember> members = t.members;
     for (const SchemaMember& m : t.members) {
         auto it = value.find(m.name);
         if (it == value.end()) {
@@ -91,8 +100,24 @@ void Schema::check_object(const SchemaType& t, const Json& value) const {
         }
         check_value(m.type, *it, m.name, false);
     }
+    // A union: the members of the variant its tag names, checked after the base.
+    auto tag = t.tag.empty() ? value.end() : value.find(t.tag);
+    if (tag != value.end()) {
+        for (const auto& [tag_value, type_name] : t.variants) {
+            if (tag->get<std::string>() != tag_value) continue;
+            for (const SchemaMember& m : type(type_name).members) {
+                members.push_back(m);
+                auto it = value.find(m.name);
+                if (it == value.end()) {
+                    if (!m.optional) throw MonitorError("Parameter '" + m.name + "' is missing");
+                    continue;
+                }
+                check_value(m.type, *it, m.name, false);
+            }
+        }
+    }
     for (const std::string& key : qemu_key_order(value)) {
-        bool known = std::any_of(t.members.begin(), t.members.end(),
+        bool known = std::any_of(members.begin(), members.end(),
                                  [&](const SchemaMember& m) { return m.name == key; });
         if (!known)
             throw MonitorError("Parameter '" + key + "' is unexpected");
@@ -165,6 +190,13 @@ Json Schema::describe_type(const SchemaType& t) const {
             members.push_back(std::move(member));
         }
         info["members"] = std::move(members);
+        if (!t.tag.empty()) {
+            info["tag"] = t.tag;
+            Json variants = Json::array();
+            for (const auto& [tag_value, type_name] : t.variants)
+                variants.push_back(Json{{"case", tag_value}, {"type", type_name}});
+            info["variants"] = std::move(variants);
+        }
         break;
     }
     }
@@ -183,6 +215,8 @@ void Schema::describe(const std::vector<std::string>& names, Json& out) const {
         out.push_back(describe_type(t));
         if (t.meta == SchemaType::Meta::Array)
             pending.push_back(t.element_type);
+        for (auto v = t.variants.rbegin(); v != t.variants.rend(); ++v)
+            pending.push_back(v->second);
         for (auto m = t.members.rbegin(); m != t.members.rend(); ++m)
             pending.push_back(m->type);
     }

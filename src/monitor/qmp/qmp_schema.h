@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel::qmp {
@@ -21,7 +22,11 @@ struct SchemaType {
     enum class Meta { Builtin, Object, Enum, Array };
     Meta meta = Meta::Object;
     std::string name;
-    std::vector<SchemaMember> members;   // Object
+    std::vector<SchemaMember> members;   // Object (a union's base)
+    // A flat union: the base member `tag` (an enum) picks the object type
+    // whose members are added: {case, type}.
+    std::string tag;
+    std::vector<std::pair<std::string, std::string>> variants;
     std::vector<std::string> values;     // Enum
     std::string element_type;            // Array
     std::string json_type;               // Builtin: "int", "string", ...
@@ -33,6 +38,8 @@ public:
 
     void add_object(std::string name, std::vector<SchemaMember> members);
     void add_enum(std::string name, std::vector<std::string> values);
+    void add_union(std::string name, std::vector<SchemaMember> base, std::string tag,
+                   std::vector<std::pair<std::string, std::string>> variants);
     // "[T]" for a known T (members' array types are added by add_object).
     void add_array_type(const std::string& name);
     const SchemaType& type(const std::string& name) const;

@@ -25,7 +25,7 @@ std::string slots(const Config& c) {
 
 TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]") {
     Config c = parse_ok({"-drive", "file=/tmp/a.img,format=raw,if=virtio", "-drive",
-                         "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio"});
+                         "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio", "-vga", "none"});
     REQUIRE(c.drives.size() == 3);
     CHECK(c.drives[0].id == "virtio0");
     CHECK(c.drives[0].interface == "virtio");
@@ -44,7 +44,7 @@ TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]
         CHECK(d.props.uint("num-queues") == 65535);  // QEMU's auto
     }
     CHECK(c.devices[1].location == "-drive file=/tmp/b.img,if=virtio,index=3");
-    CHECK(slots(c) == "virtio0@3.0 virtio3@4.0 virtio1@5.0 ");  // 00:02.0 is QEMU's default VGA's
+    CHECK(slots(c) == "virtio0@2.0 virtio3@3.0 virtio1@4.0 ");  // -vga none leaves 00:02.0 free
     CHECK(c.drives[0].aio == "threads");
     CHECK(c.drives[0].discard == "ignore");
     CHECK_FALSE(c.drives[0].read_only);
@@ -195,20 +195,24 @@ TEST_CASE("-device virtio-blk-pci properties", "[drive][config]") {
 TEST_CASE("PCI slots: -device ones first, then the implied ones, lowest free slot", "[drive][config]") {
     Config c = parse_ok({"-drive", "file=a,format=raw,if=virtio", "-drive", "file=b,if=none,id=n1",
                          "-drive", "file=c,if=none,id=n2", "-device", "virtio-blk-pci,drive=n1,addr=3",
-                         "-device", "virtio-blk-pci,drive=n2", "-drive", "file=d,if=virtio"});
-    CHECK(slots(c) == "n1@3.0 n2@4.0 virtio0@5.0 virtio1@6.0 ");
+                         "-device", "virtio-blk-pci,drive=n2", "-drive", "file=d,if=virtio", "-vga", "none"});
+    CHECK(slots(c) == "n1@3.0 n2@2.0 virtio0@4.0 virtio1@5.0 ");
+    // QEMU's default VGA takes slot 2 first.
+    c = parse_ok({"-drive", "file=b,if=none,id=n1", "-device", "virtio-blk-pci,drive=n1"});
+    CHECK(slots(c) == "n1@3.0 ");
+    CHECK(c.board_devices.size() > 2);
     // A function other than 0 does not make its slot taken.
-    CHECK(slots(parse_ok({"-nodefaults", "-drive", "file=b,if=none,id=n1", "-drive", "file=c,if=none,id=n2",
-                          "-device", "virtio-blk-pci,drive=n1,addr=2.1", "-device", "virtio-blk-pci,drive=n2"})) ==
-          "n1@2.1 n2@2.0 ");
-    std::vector<std::string> args{"-nodefaults"};
+    CHECK(slots(parse_ok({"-drive", "file=b,if=none,id=n1", "-drive", "file=c,if=none,id=n2", "-device",
+                          "virtio-blk-pci,drive=n1,addr=2.1", "-device", "virtio-blk-pci,drive=n2", "-vga",
+                          "none"})) == "n1@2.1 n2@2.0 ");
+    std::vector<std::string> args{"-vga", "none"};
     for (int i = 0; i < 31; ++i) {  // slots 2..31 are free
         args.push_back("-drive");
         args.push_back("file=a,format=raw,if=virtio");
     }
     CHECK(parse_error(args) == "-drive file=a,format=raw,if=virtio: PCI: no slot/function available for "
                                "virtio-blk-pci, all in use or reserved");
-    args.resize(61);
+    args.resize(62);
     CHECK(parse_ok(args).devices.back().pci_slot() == 31u);
     // Without -nodefaults QEMU's VGA holds 00:02.0.
     CHECK(slots(parse_ok({"-drive", "file=a,format=raw,if=virtio"})) == "virtio0@3.0 ");
@@ -278,14 +282,13 @@ TEST_CASE("-device addr= errors", "[drive][config]") {
                        "virtio-blk-pci,drive=d0,addr=3", "-device", "virtio-blk-pci,drive=d1,addr=3"}) ==
           "-device virtio-blk-pci,drive=d1,addr=3: PCI: slot 3 function 0 not available for "
           "virtio-blk-pci, in use by virtio-blk-pci,id=(null)");
-    CHECK(parse_error({"-nodefaults", "-drive", kDrive, "-drive", "file=b,if=none,id=d1", "-device",
-                       "virtio-blk-pci,drive=d0,id=first", "-device", "virtio-blk-pci,drive=d1,addr=2"})
+    CHECK(parse_error({"-drive", kDrive, "-drive", "file=b,if=none,id=d1", "-device",
+                       "virtio-blk-pci,drive=d0,id=first", "-device", "virtio-blk-pci,drive=d1,addr=3"})
               .ends_with("in use by virtio-blk-pci,id=first"));
-    CHECK(addr("2") == "-device virtio-blk-pci,drive=d0,addr=2: PCI: slot 2 function 0 not available for "
-                       "virtio-blk-pci, in use by VGA,id=(null)");
+    CHECK(addr("2").ends_with("in use by VGA,id=(null)"));  // QEMU's default VGA
     // The implied devices come last: an addr= on a -device wins over them.
-    CHECK(slots(parse_ok({"-nodefaults", "-drive", "file=a,format=raw,if=virtio", "-drive", kDrive, "-device",
-                          "virtio-blk-pci,drive=d0,addr=2.0"})) == "d0@2.0 virtio0@3.0 ");
+    CHECK(slots(parse_ok({"-drive", "file=a,format=raw,if=virtio", "-drive", kDrive, "-device",
+                          "virtio-blk-pci,drive=d0,addr=2.0", "-vga", "none"})) == "d0@2.0 virtio0@3.0 ");
 }
 
 TEST_CASE("-object iothread", "[drive][config]") {
@@ -323,9 +326,13 @@ TEST_CASE("-object errors", "[drive][config]") {
 TEST_CASE("-device help, -object help and their per-type listings", "[drive][config]") {
     ParseOutcome o = run_parser({"-device", "help", "-drive", "file=a,if=foo"});
     CHECK(o.error.empty());
-    CHECK(o.output.starts_with("Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
+    CHECK(o.output.starts_with("USB devices:\nname \"piix3-usb-uhci\", bus PCI\n\n"
+                               "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
                                "Network devices:\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
-                               "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n\n"
+                               "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n"
+                               "name \"usb-tablet\", bus usb-bus\n\n"
+                               "Display devices:\nname \"cirrus-vga\", bus PCI, desc \"Cirrus CLGD 54xx VGA\"\n"
+                               "name \"VGA\", bus PCI\n\n"
                                "Misc devices:\n"));
     CHECK(o.output.find("name \"mc146818rtc\", bus ISA\n") != std::string::npos);
     CHECK(o.output.find("i440FX") == std::string::npos);  // the board's own are not listed

@@ -118,7 +118,9 @@ TEST_CASE("parser: -display", "[config][parser]") {
     CHECK(parse_ok({"-display", "none"}).display == DisplayKind::None);
     CHECK(parse_ok({"-display", "type=none"}).display == DisplayKind::None);
     CHECK(parse_error({"-display", "gtk"}) == "Display 'gtk' is not available.");
-    CHECK(parse_error({"-display", "vnc=:0"}) == "Display 'vnc' is not available.");
+    REQUIRE(parse_ok({"-display", "vnc=:3"}).vnc);
+    CHECK(parse_ok({"-display", "vnc=:3"}).vnc->display == 3);
+    CHECK(parse_error({"-display", "vnc"}) == "-display vnc: VNC requires a display argument vnc=<display>");
     CHECK(parse_error({"-display", "foo"}) ==
           "-display foo: Parameter 'type' does not accept value 'foo'");
     CHECK(parse_error({"-display", ""}) == "-display : Parameter 'type' is missing");

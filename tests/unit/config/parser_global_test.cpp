@@ -21,13 +21,13 @@ TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[confi
     Config c = parse_ok({"-serial", "null", "-serial", "none", "-serial", "null"});
     std::vector<std::string_view> types;
     for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
-    CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3",
+    CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3", "VGA",
                                                  "mc146818rtc", "kvm-pit", "isa-serial", "isa-serial", "i8042",
                                                  "port92", "PIIX4_PM"});
-    CHECK(c.board_devices[6].props.uint("index") == 0);
-    CHECK(c.board_devices[7].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
-    CHECK(c.board_devices[7].props.uint("iobase") == 0x2f8);
-    CHECK(c.board_devices[7].props.str("chardev") == "serial1");
+    CHECK(c.board_devices[7].props.uint("index") == 0);
+    CHECK(c.board_devices[8].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
+    CHECK(c.board_devices[8].props.uint("iobase") == 0x2f8);
+    CHECK(c.board_devices[8].props.str("chardev") == "serial1");
     CHECK(board_device(c, "PIIX4_PM")->pci_slot() == 1);
     CHECK(board_device(c, "PIIX4_PM")->pci_function() == 3);
     CHECK(parse_ok({"-nodefaults"}).board_devices.size() == 9);  // no COM port

@@ -9,6 +9,7 @@
 #include "devices/device_context.h"
 #include "devices/device_types.h"
 #include "devices/rtc/rtc_config.h"
+#include "fake_device_memory.h"
 #include "kvm/guest_memory.h"
 #include "pci_test_fakes.h"
 
@@ -27,6 +28,7 @@ struct FakeDeviceContext final : DeviceContext {
     RtcConfig rtc_config;
     ServiceRegistry registry;
     std::vector<std::string> chardev_ids;
+    std::shared_ptr<FakeDeviceMemory> device_mem = std::make_shared<FakeDeviceMemory>();
     // Last, so they go first: they hold device parts that use the above.
     Bus pio_bus{"io"};
     Bus mmio_bus{"memory"};
@@ -42,6 +44,7 @@ struct FakeDeviceContext final : DeviceContext {
     const GuestMemory& memory() override { return ram; }
     std::shared_ptr<IoPlumbing> io_plumbing;  // none unless a test sets one
     std::shared_ptr<IoPlumbing> plumbing() override { return io_plumbing; }
+    std::shared_ptr<DeviceMemory> device_memory() override { return device_mem; }
     MachineControl& machine() override { return control; }
     EventLoop& main_loop() override { return loop; }
     EventLoop& io_loop(const std::string&, const std::string&) override { return loop; }

@@ -1,5 +1,8 @@
 // HMP commands other than the memory ones: texts checked against
 // qemu-system-x86_64 7.2 -monitor stdio.
+#include "devices/usb/tablet/usb_tablet.h"
+#include "devices/usb/usb_bus.h"
+#include "../../devices/fake_usb_controller.h"
 #include "hmp_fakes.h"
 
 #include <catch2/catch.hpp>
@@ -139,4 +142,22 @@ TEST_CASE("log, logfile and absent devices", "[hmp]") {
     CHECK(m.run("info usb") == lines({"Error: USB support not enabled"}));
     CHECK(m.run("device_del foo") == lines({"Error: Device 'foo' not found"}));
     CHECK(m.run("screendump x.ppm") == lines({"Error: There is no console to take a screendump from"}));
+}
+
+// qemu 7.2 with -device piix3-usb-uhci -device usb-tablet,id=input0,port=2 -device usb-tablet
+// (QEMU puts a hub in front of the last free port; kestrel has no hub).
+TEST_CASE("info usb lists the attached devices", "[hmp]") {
+    Monitor m;
+    UsbBuses buses;
+    m.vm.registry.add<UsbBuses>(buses);
+    CHECK(m.run("info usb") == lines({"Error: USB support not enabled"}));
+    test::FakeUsbController hc;
+    buses.add(hc);
+    CHECK(m.run("info usb").empty());
+    UsbTablet a, b;
+    buses.attach(a, "2", "input0");
+    CHECK(m.run("info usb") == lines({"  Device 0.0, Port 2, Speed 12 Mb/s, Product QEMU USB Tablet, ID: input0"}));
+    buses.attach(b, "");
+    CHECK(m.run("info usb") == lines({"  Device 0.0, Port 2, Speed 12 Mb/s, Product QEMU USB Tablet, ID: input0",
+                                      "  Device 0.0, Port 1, Speed 12 Mb/s, Product QEMU USB Tablet"}));
 }

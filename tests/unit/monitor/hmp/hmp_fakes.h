@@ -21,6 +21,7 @@ public:
     std::vector<PciFunctionInfo> pci;
     std::vector<std::string> calls;   // lifecycle calls, in order
     std::string log_items, log_file;
+    ServiceRegistry registry;  // the services a test gives the machine
 
     FakeVm() {
         // The pattern qemu got with -device loader,file=...,addr=0x1000.
@@ -62,6 +63,7 @@ public:
         return addr >= kVirtOffset && read_physical(addr - kVirtOffset, out);
     }
     std::vector<PciFunctionInfo> pci_functions() const override { return pci; }
+    const ServiceRegistry& services() const override { return registry; }
     std::vector<ChardevInfo> chardevs() const override {
         return {{"compat_monitor0", "stdio", true}, {"serial0", "pty:/dev/pts/3", true}};
     }

@@ -127,7 +127,9 @@ TEST_CASE("QMP query-pci, query-machines, query-commands, query-events", "[qmp]"
                           "memsave", "query-qmp-schema", "query-pci", "cont", "stop"})
         CHECK(names.count(n));
     CHECK(rig.exec(R"({"execute":"query-events"})") ==
-          R"({"return": [{"name": "SHUTDOWN"}, {"name": "POWERDOWN"}, {"name": "RESET"}, {"name": "STOP"}, {"name": "RESUME"}, {"name": "GUEST_PANICKED"}, {"name": "GUEST_CRASHLOADED"}, {"name": "BALLOON_CHANGE"}, {"name": "NIC_RX_FILTER_CHANGED"}]})" "\r\n");
+          R"({"return": [{"name": "SHUTDOWN"}, {"name": "POWERDOWN"}, {"name": "RESET"}, {"name": "STOP"}, {"name": "RESUME"}, )"
+          R"({"name": "GUEST_PANICKED"}, {"name": "GUEST_CRASHLOADED"}, {"name": "BALLOON_CHANGE"}, {"name": "NIC_RX_FILTER_CHANGED"}, )"
+          R"({"name": "VNC_CONNECTED"}, {"name": "VNC_INITIALIZED"}, {"name": "VNC_DISCONNECTED"}]})" "\r\n");
 }
 
 TEST_CASE("QMP lifecycle commands go through VmControl", "[qmp]") {

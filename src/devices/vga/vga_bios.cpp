@@ -1,0 +1,47 @@
+#include "devices/vga/vga_bios.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
+
+namespace kestrel {
+
+namespace {
+constexpr const char* kFirmwareDirs[] = {"/usr/share/seabios", "/usr/share/qemu"};
+
+bool is_file(const std::string& path) {
+    struct stat st {};
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+} // namespace
+
+std::optional<std::string> find_rom_file(const std::string& name) {
+    if (name.find('/') != std::string::npos) return is_file(name) ? std::optional(name) : std::nullopt;
+    for (const char* dir : kFirmwareDirs) {
+        std::string path = std::string(dir) + "/" + name;
+        if (is_file(path)) return path;
+    }
+    return std::nullopt;
+}
+
+std::vector<uint8_t> read_rom_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<uint8_t> vga_bios_font(const std::vector<uint8_t>& rom) {
+    constexpr size_t kFontBytes = 256 * 16;
+    // Glyph 0 (blank) and glyph 1 (the smiley) of the IBM PC's 8x16 font.
+    static constexpr std::array<uint8_t, 32> kStart = {
+        0, 0, 0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0,
+        0, 0, 0x7e, 0x81, 0xa5, 0x81, 0x81, 0xbd, 0x99, 0x81, 0x81, 0x7e, 0, 0, 0, 0,
+    };
+    auto at = std::search(rom.begin(), rom.end(), kStart.begin(), kStart.end());
+    if (at == rom.end() || size_t(rom.end() - at) < kFontBytes) return {};
+    return {at, at + kFontBytes};
+}
+
+} // namespace kestrel

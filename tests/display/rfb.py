@@ -1,0 +1,157 @@
+"""A small RFB 3.8 client for the display tests (standard library, plus
+Debian's openssl for the DES of VNC authentication): handshake with
+security "None" or "VNC", raw frames at 32 bits a pixel, desktop-size
+changes, key and pointer events. Also over a WebSocket (binary frames),
+the way noVNC talks to websocket= ports."""
+import socket
+import struct
+import subprocess
+import time
+
+import images
+from websocket import WebSocket
+
+RAW, DESKTOP_SIZE = 0, -223
+
+
+class RfbError(Exception):
+    pass
+
+
+def vnc_des(key8, data16):
+    """VNC's DES: the password's bits mirrored in each byte, ECB."""
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in key8.ljust(8, b"\0")[:8])
+    out = subprocess.run(["openssl", "enc", "-des-ecb", "-K", key.hex(), "-nopad", "-provider", "legacy",
+                          "-provider", "default"], input=data16, stdout=subprocess.PIPE, check=True).stdout
+    return out[:16]
+
+
+class RfbClient:
+    def __init__(self, address, password=None, websocket=False, timeout=60, shared=True):
+        """`address`: (host, port) or a unix socket path."""
+        if isinstance(address, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(address)
+        else:
+            sock = socket.create_connection(address, timeout=timeout)
+        self.sock = WebSocket(sock, address[0], address[1]) if websocket else sock
+        self._handshake(password, shared)
+
+    def _recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise RfbError("connection closed after %d of %d bytes" % (len(out), n))
+            out += chunk
+        return out
+
+    def _handshake(self, password, shared):
+        version = self._recv(12)
+        if not version.startswith(b"RFB 003."):
+            raise RfbError("not an RFB server: %r" % version)
+        self.sock.sendall(b"RFB 003.008\n")
+        count = self._recv(1)[0]
+        if count == 0:
+            length = struct.unpack(">I", self._recv(4))[0]
+            raise RfbError("server refused: " + self._recv(length).decode(errors="replace"))
+        types = self._recv(count)
+        if 2 in types and password is not None:
+            self.sock.sendall(b"\x02")
+            challenge = self._recv(16)
+            self.sock.sendall(vnc_des(password.encode(), challenge))
+        elif 1 in types:
+            self.sock.sendall(b"\x01")
+        else:
+            raise RfbError("no usable security type in %r" % list(types))
+        result = struct.unpack(">I", self._recv(4))[0]
+        if result != 0:
+            length = struct.unpack(">I", self._recv(4))[0]
+            raise RfbError("authentication failed: " + self._recv(length).decode(errors="replace"))
+        self.sock.sendall(b"\x01" if shared else b"\x00")
+        self.width, self.height = struct.unpack(">HH", self._recv(4))
+        self._recv(16)  # the server's pixel format
+        name_length = struct.unpack(">I", self._recv(4))[0]
+        self.name = self._recv(name_length).decode(errors="replace")
+        # 32 bits a pixel, little-endian, red at bits 16-23: B, G, R, X in memory.
+        fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+        self.sock.sendall(b"\x00\x00\x00\x00" + fmt)
+        self.sock.sendall(struct.pack(">BxHii", 2, 2, RAW, DESKTOP_SIZE))
+        self.fb = bytearray(self.width * self.height * 4)
+
+    def request(self, incremental=False):
+        self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
+
+    def read_update(self):
+        """Reads one FramebufferUpdate (skipping other messages)."""
+        while True:
+            kind = self._recv(1)[0]
+            if kind == 0:
+                break
+            if kind == 2:  # bell
+                continue
+            if kind == 3:  # cut text
+                self._recv(3)
+                self._recv(struct.unpack(">I", self._recv(4))[0])
+                continue
+            if kind == 1:  # colour map
+                _, _, n = struct.unpack(">BHH", self._recv(5))
+                self._recv(6 * n)
+                continue
+            raise RfbError("unexpected server message %d" % kind)
+        self._recv(1)
+        count = struct.unpack(">H", self._recv(2))[0]
+        for _ in range(count):
+            x, y, w, h, enc = struct.unpack(">HHHHi", self._recv(12))
+            if enc == DESKTOP_SIZE:
+                self.width, self.height = w, h
+                self.resized = True
+                self.fb = bytearray(w * h * 4)
+            elif enc == RAW:
+                data = self._recv(w * h * 4)
+                for row in range(h):
+                    start = ((y + row) * self.width + x) * 4
+                    self.fb[start:start + w * 4] = data[row * w * 4:(row + 1) * w * 4]
+            else:
+                raise RfbError("unexpected encoding %d" % enc)
+        return count
+
+    def snapshot(self, timeout=30):
+        """The whole screen, as an Image (asked again after a desktop
+        resize, whose update may carry only the new size)."""
+        for _ in range(3):
+            self.resized = False
+            self.request(False)
+            self.read_update()
+            if not self.resized:
+                break
+        rgb = bytearray()
+        for i in range(0, len(self.fb), 4):
+            rgb += bytes((self.fb[i + 2], self.fb[i + 1], self.fb[i]))
+        return images.Image(self.width, self.height, rgb)
+
+    def key(self, keysym, down):
+        self.sock.sendall(struct.pack(">BBxxI", 4, 1 if down else 0, keysym))
+
+    def tap(self, keysym, delay=0.02):
+        self.key(keysym, True)
+        time.sleep(delay)
+        self.key(keysym, False)
+        time.sleep(delay)
+
+    def type_text(self, text):
+        for ch in text:
+            keysym = 0xFF0D if ch == "\n" else ord(ch)
+            shift = ch.isupper() or ch in '~!@#$%^&*()_+{}|:"<>?'
+            if shift:
+                self.key(0xFFE1, True)
+            self.tap(keysym)
+            if shift:
+                self.key(0xFFE1, False)
+
+    def pointer(self, x, y, buttons=0):
+        self.sock.sendall(struct.pack(">BBHH", 5, buttons, x, y))
+
+    def close(self):
+        self.sock.close()
