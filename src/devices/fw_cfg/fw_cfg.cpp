@@ -33,12 +33,10 @@ bool is_arch(uint16_t key) { return key & ARCH_LOCAL; }
 
 } // namespace
 
-FwCfgItem FwCfgItem::share(std::shared_ptr<const std::vector<uint8_t>> owner, size_t offset, size_t length) {
+FwCfgItem FwCfgItem::share(std::shared_ptr<const void> owner, std::span<const uint8_t> bytes) {
     FwCfgItem item;
-    size_t size = owner ? owner->size() : 0;
-    item.shared_offset = std::min(offset, size);
-    item.shared_length = std::min(length, size - item.shared_offset);
-    item.shared = owner ? std::move(owner) : std::make_shared<const std::vector<uint8_t>>();
+    item.owner = owner ? std::move(owner) : std::make_shared<const int>(0);
+    item.shared = bytes;
     return item;
 }
 
@@ -247,7 +245,7 @@ uint32_t FwCfg::transfer_locked(uint32_t control, uint32_t length, uint64_t addr
             len = uint32_t(std::min<uint64_t>(length, item->bytes().size() - regs_.offset));
             if (read && !memory_.write(address, item->bytes().subspan(regs_.offset, len))) result |= DMA_CTL_ERROR;
             if (write) {
-                bool can_write = item->writable && !item->shared && len == length;
+                bool can_write = item->writable && !item->owner && len == length;
                 if (!can_write || !memory_.read(address, std::span(item->data).subspan(regs_.offset, len)))
                     result |= DMA_CTL_ERROR;
                 else if (item->on_write)

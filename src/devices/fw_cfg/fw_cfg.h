@@ -28,10 +28,10 @@ class GuestMemory;
 struct FwCfgItem {
     std::vector<uint8_t> data;
     // Instead of `data`: read-only bytes that stay with their owner (a
-    // kernel or initrd image, so fw_cfg does not hold a second copy).
-    std::shared_ptr<const std::vector<uint8_t>> shared;
-    size_t shared_offset = 0;
-    size_t shared_length = 0;
+    // kernel or initrd image, so fw_cfg does not hold a second copy), which
+    // `owner` keeps alive.
+    std::shared_ptr<const void> owner;
+    std::span<const uint8_t> shared;
     bool writable = false;  // the guest may write `data` through DMA
     // When the guest selects the item, before it reads (QEMU's select
     // callback): may refresh `data` (tables built late).
@@ -40,11 +40,10 @@ struct FwCfgItem {
     std::function<void(const std::vector<uint8_t>& data, uint32_t offset, uint32_t length)> on_write;
 
     std::span<const uint8_t> bytes() const {
-        return shared ? std::span<const uint8_t>(*shared).subspan(shared_offset, shared_length)
-                      : std::span<const uint8_t>(data);
+        return owner ? shared : std::span<const uint8_t>(data);
     }
-    // `length` bytes of `owner` from `offset` (clamped to its size).
-    static FwCfgItem share(std::shared_ptr<const std::vector<uint8_t>> owner, size_t offset, size_t length);
+    // `bytes`, which belong to `owner`.
+    static FwCfgItem share(std::shared_ptr<const void> owner, std::span<const uint8_t> bytes);
 };
 
 // The guest-visible state, in one plain struct.

@@ -14,17 +14,18 @@
 namespace kestrel {
 
 std::unique_ptr<BootImage> BootImage::open(const BootFiles& files, uint64_t ram_below_4g) {
-    std::vector<uint8_t> kernel;
-    if (int err = read_file_bytes(files.kernel, kernel))
+    std::shared_ptr<const FileBytes> file;
+    if (int err = FileBytes::open(files.kernel, file))
         throw std::runtime_error(fmt::format("could not load kernel '{}': {}", files.kernel, std::strerror(err)));
-    std::unique_ptr<BootImage> image;
-    if (is_bzimage(kernel)) {
+    if (is_bzimage(*file)) {
         LinuxBootParams params{files.kernel, files.initrd, files.cmdline, 0};
         params.vga_text_console = files.vga_text_console;
-        auto bz = std::make_unique<LinuxImage>(LinuxImage::from_bytes(params, std::move(kernel)));
+        auto bz = std::make_unique<LinuxImage>(LinuxImage::open_mapped(params, std::move(file)));
         bz->check_fits(ram_below_4g);
         return bz;
     }
+    std::vector<uint8_t> kernel(file->begin(), file->end());
+    file.reset();
     if (auto header = find_multiboot_header(kernel))
         return MultibootImage::build(files, std::move(kernel), *header, ram_below_4g);
     if (is_elf(kernel)) return PvhImage::build(files, std::move(kernel), ram_below_4g);

@@ -3,6 +3,7 @@
 #include "machine/boot/kaslr.h"
 
 #include <chrono>
+#include <malloc.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -32,7 +33,7 @@ bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payl
     return false;
 }
 
-std::unique_ptr<CachedKernel> CachedKernel::for_image(std::shared_ptr<const std::vector<uint8_t>> image,
+std::unique_ptr<CachedKernel> CachedKernel::for_image(std::shared_ptr<const FileBytes> image,
                                                       const SetupHeader& header,
                                                       const KernelPayload& payload, std::string path) {
     auto cache = KernelCache::from_environment();
@@ -41,7 +42,7 @@ std::unique_ptr<CachedKernel> CachedKernel::for_image(std::shared_ptr<const std:
                                           std::move(path));
 }
 
-CachedKernel::CachedKernel(KernelCache cache, std::shared_ptr<const std::vector<uint8_t>> image,
+CachedKernel::CachedKernel(KernelCache cache, std::shared_ptr<const FileBytes> image,
                            const SetupHeader& header, const KernelPayload& payload, std::string path)
     : cache_(std::move(cache)), image_(std::move(image)), header_(header), payload_(payload),
       path_(std::move(path)), key_(kernel_cache_key(*image_)),
@@ -92,7 +93,14 @@ std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool 
 
 void CachedKernel::start_fill() {
     if (filler_.joinable()) return;  // one attempt per run
-    filler_ = std::thread([this] { fill(); });
+    // At the end the bzImage's pages it read and the decompressor's buffers
+    // (tens of MiB) go back to the system, not into malloc's arena for the
+    // rest of the run.
+    filler_ = std::thread([this] {
+        fill();
+        image_->release_pages();
+        malloc_trim(0);
+    });
 }
 
 void CachedKernel::wait_for_fill() {

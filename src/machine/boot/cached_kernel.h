@@ -8,6 +8,7 @@
 // stores it, so the next boot finds it; it is abandoned if the VM ends
 // first (nothing partial is left: see kernel_cache.h).
 #include "machine/boot/kernel_cache.h"
+#include "machine/boot/file_bytes.h"
 #include "machine/boot/kernel_payload.h"
 #include "kvm/guest_memory.h"
 
@@ -31,10 +32,10 @@ class CachedKernel {
 public:
     // nullptr when the environment disables the cache or the image has no
     // payload kestrel can decompress.
-    static std::unique_ptr<CachedKernel> for_image(std::shared_ptr<const std::vector<uint8_t>> image,
+    static std::unique_ptr<CachedKernel> for_image(std::shared_ptr<const FileBytes> image,
                                                    const SetupHeader& header,
                                                    const KernelPayload& payload, std::string path);
-    CachedKernel(KernelCache cache, std::shared_ptr<const std::vector<uint8_t>> image,
+    CachedKernel(KernelCache cache, std::shared_ptr<const FileBytes> image,
                  const SetupHeader& header, const KernelPayload& payload, std::string path);
     ~CachedKernel();
     CachedKernel(const CachedKernel&) = delete;
@@ -58,7 +59,7 @@ private:
     void fill();
 
     KernelCache cache_;
-    std::shared_ptr<const std::vector<uint8_t>> image_;
+    std::shared_ptr<const FileBytes> image_;
     SetupHeader header_;
     KernelPayload payload_;
     std::string path_;

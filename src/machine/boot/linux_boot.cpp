@@ -52,44 +52,51 @@ void write_or_throw(const GuestMemory& mem, uint64_t gpa, std::span<const uint8_
 } // namespace
 
 LinuxImage::LinuxImage()
-    : kernel_(std::make_shared<const std::vector<uint8_t>>()),
-      initrd_(std::make_shared<const std::vector<uint8_t>>()) {}
+    : kernel_(std::make_shared<const FileBytes>()), initrd_(std::make_shared<const FileBytes>()) {}
 LinuxImage::LinuxImage(LinuxImage&&) noexcept = default;
 LinuxImage::~LinuxImage() = default;
 
 LinuxImage LinuxImage::open(const LinuxBootParams& params) {
-    std::vector<uint8_t> kernel;
-    if (int err = read_file_bytes(params.kernel, kernel))
+    std::shared_ptr<const FileBytes> kernel;
+    if (int err = FileBytes::open(params.kernel, kernel))
         throw std::runtime_error(
             fmt::format("could not load kernel '{}': {}", params.kernel, std::strerror(err)));
-    return from_bytes(params, std::move(kernel));
+    return open_mapped(params, std::move(kernel));
 }
 
 LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel) {
-    LinuxImage img = from_bytes(params, std::move(kernel), {});
-    std::vector<uint8_t> initrd;
-    if (!params.initrd.empty()) {
-        if (int err = read_file_bytes(params.initrd, initrd))
-            throw std::runtime_error(
-                fmt::format("error reading initrd {}: {}", params.initrd, std::strerror(err)));
-    }
-    img.initrd_ = std::make_shared<const std::vector<uint8_t>>(std::move(initrd));
+    return with_initrd(from_file(params, std::make_shared<const FileBytes>(std::move(kernel))), params);
+}
+
+LinuxImage LinuxImage::open_mapped(const LinuxBootParams& params, std::shared_ptr<const FileBytes> kernel) {
+    return with_initrd(from_file(params, std::move(kernel)), params);
+}
+
+LinuxImage LinuxImage::with_initrd(LinuxImage img, const LinuxBootParams& params) {
+    if (params.initrd.empty()) return img;
+    if (int err = FileBytes::open(params.initrd, img.initrd_))
+        throw std::runtime_error(fmt::format("error reading initrd {}: {}", params.initrd, std::strerror(err)));
     return img;
 }
 
 LinuxImage LinuxImage::from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel,
                                   std::vector<uint8_t> initrd) {
+    LinuxImage img = from_file(params, std::make_shared<const FileBytes>(std::move(kernel)));
+    if (!params.initrd.empty()) img.initrd_ = std::make_shared<const FileBytes>(std::move(initrd));
+    return img;
+}
+
+LinuxImage LinuxImage::from_file(const LinuxBootParams& params, std::shared_ptr<const FileBytes> kernel) {
     LinuxImage img;
     img.params_ = params;
-    img.header_ = parse_setup_header(kernel, params.kernel);
-    img.kernel_ = std::make_shared<const std::vector<uint8_t>>(std::move(kernel));
+    img.header_ = parse_setup_header(*kernel, params.kernel);
+    img.kernel_ = std::move(kernel);
     img.payload_ = find_payload(*img.kernel_, img.header_, params.kernel);
     uint64_t limit = std::min<uint64_t>(img.header_.cmdline_size, pc::CMDLINE_MAX - 1);
     if (params.cmdline.size() > limit)
         throw std::runtime_error(fmt::format(
             "kernel command line is too long: {} bytes, kernel '{}' accepts at most {}",
             params.cmdline.size(), params.kernel, limit));
-    if (!params.initrd.empty()) img.initrd_ = std::make_shared<const std::vector<uint8_t>>(std::move(initrd));
     return img;
 }
 
@@ -169,6 +176,11 @@ std::optional<CachedKernelBoot> LinuxImage::load_cached(const GuestMemory& mem, 
 }
 
 LoadedPayloads LinuxImage::load_payloads(const GuestMemory& mem, bool memory_is_zero) {
+    // kestrel keeps no copy of the files: one rewritten in place since it
+    // started cannot be loaded again (QEMU would load the old bytes).
+    for (const auto& [file, path] : {std::pair{kernel_.get(), &params_.kernel}, std::pair{initrd_.get(), &params_.initrd}})
+        if (file->changed_on_disk())
+            throw std::runtime_error(fmt::format("'{}' changed since kestrel started: cannot load it again", *path));
     check_fits(mem.below_4g());
     LoadedPayloads p;
     p.initrd = place_initrd(mem.below_4g());
@@ -183,6 +195,9 @@ LoadedPayloads LinuxImage::load_payloads(const GuestMemory& mem, bool memory_is_
                                     kernel_->size() - header_.setup_bytes());
         write_or_throw(mem, pc::KERNEL_LOAD_ADDR, pm, "kernel");
     }
+    // Now in guest RAM: out of kestrel's memory until needed again.
+    kernel_->release_pages();
+    initrd_->release_pages();
     return p;
 }
 
@@ -193,6 +208,10 @@ LinuxBootInfo LinuxImage::write_boot_data(const GuestMemory& mem, uint64_t rsdp_
     write_or_throw(mem, pc::CMDLINE_ADDR, cmdline, "kernel command line");
     write_or_throw(mem, pc::ZERO_PAGE_ADDR, zero_page(mem, p.initrd, rsdp_addr, p.loadflags), "zero page");
     return {p.entry_rip, pc::ZERO_PAGE_ADDR, p.from_cache};
+}
+
+void LinuxImage::wait_for_background_work() {
+    if (cached_) cached_->wait_for_fill();
 }
 
 void LinuxImage::preload(const GuestMemory& mem, bool memory_is_zero) {
@@ -218,7 +237,7 @@ void LinuxImage::publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const {
     size_t setup = header_.setup_bytes();
     fw_cfg.set_u32(fwcfg::KERNEL_ADDR, uint32_t(pc::KERNEL_LOAD_ADDR));
     fw_cfg.set_u32(fwcfg::KERNEL_SIZE, uint32_t(kernel_->size() - setup));
-    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(kernel_, setup, kernel_->size() - setup));
+    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(kernel_, std::span<const uint8_t>(*kernel_).subspan(setup)));
     fw_cfg.set_u32(fwcfg::CMDLINE_ADDR, uint32_t(pc::CMDLINE_ADDR));
     fw_cfg.set_u32(fwcfg::CMDLINE_SIZE, uint32_t(params_.cmdline.size() + 1));
     fw_cfg.set_string(fwcfg::CMDLINE_DATA, params_.cmdline);
@@ -227,7 +246,7 @@ void LinuxImage::publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const {
     InitrdPlacement initrd = place_initrd(ram_below_4g);
     fw_cfg.set_u32(fwcfg::INITRD_ADDR, uint32_t(initrd.addr));
     fw_cfg.set_u32(fwcfg::INITRD_SIZE, uint32_t(initrd_->size()));
-    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, 0, initrd_->size()));
+    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, *initrd_));
 }
 
 void check_linux_boot_files(const LinuxBootParams& params) { LinuxImage::open(params); }

@@ -5,6 +5,7 @@
 // With the kernel cache (machine/boot/cached_kernel.h) the entry is the
 // decompressed kernel's own 64-bit entry, else the bzImage's.
 #include "machine/boot/boot_image.h"
+#include "machine/boot/file_bytes.h"
 #include "machine/boot/kernel_payload.h"
 #include "machine/boot/setup_header.h"
 #include "kvm/guest_memory.h"
@@ -65,6 +66,8 @@ public:
                                  std::vector<uint8_t> initrd);
     // The same with the kernel file already read; reads params.initrd.
     static LinuxImage from_bytes(const LinuxBootParams& params, std::vector<uint8_t> kernel);
+    // The same with the kernel file already mapped (FileBytes::open).
+    static LinuxImage open_mapped(const LinuxBootParams& params, std::shared_ptr<const FileBytes> kernel);
 
     // Throws the error load_into() would give if the kernel or the initrd
     // cannot be placed in `ram_below_4g` bytes of RAM below 4 GiB.
@@ -92,6 +95,7 @@ public:
     // The kernel cache's view of this kernel, after the first load_into();
     // nullptr without a cache.
     CachedKernel* cached_kernel() const { return cached_.get(); }
+    void wait_for_background_work() override;
 
     const SetupHeader& header() const { return header_; }
     // End of the memory the kernel uses before it reads the e820 map
@@ -103,6 +107,9 @@ public:
 
 private:
     LinuxImage();
+    // Checks the kernel's bytes; without the initrd.
+    static LinuxImage from_file(const LinuxBootParams& params, std::shared_ptr<const FileBytes> kernel);
+    static LinuxImage with_initrd(LinuxImage img, const LinuxBootParams& params);
     std::vector<uint8_t> zero_page(const GuestMemory& mem, InitrdPlacement initrd,
                                    uint64_t rsdp_addr, uint8_t loadflags) const;
     std::optional<CachedKernelBoot> load_cached(const GuestMemory& mem, InitrdPlacement initrd,
@@ -111,8 +118,8 @@ private:
     LinuxBootParams params_;
     SetupHeader header_;
     // Shared with fw_cfg's kernel and initrd items.
-    std::shared_ptr<const std::vector<uint8_t>> kernel_;  // the whole bzImage file
-    std::shared_ptr<const std::vector<uint8_t>> initrd_;
+    std::shared_ptr<const FileBytes> kernel_;  // the whole bzImage file
+    std::shared_ptr<const FileBytes> initrd_;
     std::optional<KernelPayload> payload_;  // inside *kernel_
     std::unique_ptr<CachedKernel> cached_;
     bool cache_looked_up_ = false;

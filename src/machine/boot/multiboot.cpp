@@ -253,7 +253,7 @@ void MultibootImage::publish(FwCfg& fw_cfg, uint64_t) const {
     fw_cfg.set_u32(fwcfg::KERNEL_ENTRY, entry_);
     fw_cfg.set_u32(fwcfg::KERNEL_ADDR, load_addr_);
     fw_cfg.set_u32(fwcfg::KERNEL_SIZE, uint32_t(image_->size()));
-    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(image_, 0, image_->size()));
+    fw_cfg.set(fwcfg::KERNEL_DATA, FwCfgItem::share(image_, *image_));
     fw_cfg.set_u32(fwcfg::INITRD_ADDR, uint32_t(INFO_ADDR));
     fw_cfg.set_u32(fwcfg::INITRD_SIZE, uint32_t(INFO_SIZE));
     fw_cfg.set_bytes(fwcfg::INITRD_DATA, info_);

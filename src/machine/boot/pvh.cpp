@@ -135,7 +135,7 @@ void PvhImage::publish(FwCfg& fw_cfg, uint64_t ram_below_4g) const {
     if (initrd_->empty()) return;
     fw_cfg.set_u32(fwcfg::INITRD_ADDR, uint32_t(initrd_addr(ram_below_4g)));
     fw_cfg.set_u32(fwcfg::INITRD_SIZE, uint32_t(initrd_->size()));
-    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, 0, initrd_->size()));
+    fw_cfg.set(fwcfg::INITRD_DATA, FwCfgItem::share(initrd_, *initrd_));
 }
 
 } // namespace kestrel
