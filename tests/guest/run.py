@@ -133,7 +133,7 @@ def main(argv):
                    "under $KESTREL_CACHE/results, linked as 'latest')")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--retries", type=int, help="attempts after a failure "
-                   "(default: 1 in the nested test host, 0 on hardware KVM)")
+                   "(default: 2 in the nested test host, 0 on hardware KVM)")
     args = p.parse_args(argv)
     os.environ["PYTHONUNBUFFERED"] = "1"
 

@@ -47,6 +47,7 @@ class Result:
         self.seconds = seconds
         self.log_path = log_path
         self.first_attempt = None  # reasons of a failed first attempt
+        self.attempts = 1
 
     @property
     def passed(self):
@@ -268,21 +269,27 @@ def run_scenario(s, args, a, results_root):
 
 
 def run_with_retry(s, args, a, results_root):
-    """In the nested test host about one -smp 4 boot in ten resets or hangs
-    before init under QEMU as well as kestrel (TCG's SVM emulation; see
-    tests/README.md), so there a failed scenario gets one more attempt. The
-    first attempt's logs stay in NAME.attempt1 and the report says so."""
+    """In the nested test host about one boot in ten resets or hangs before
+    init under QEMU as well as kestrel (TCG's SVM emulation; see
+    tests/README.md), so there a failed scenario gets more attempts
+    (--retries). Earlier attempts' logs stay in NAME.attemptN and the
+    report gives the first failure."""
     r = run_scenario(s, args, a, results_root)
-    if r.passed or args.retries < 1:
-        return r
-    first = os.path.join(results_root, s.name)
-    kept = first + ".attempt1"
-    shutil.rmtree(kept, ignore_errors=True)
-    os.rename(first, kept)
-    again = run_scenario(s, args, a, results_root)
-    again.first_attempt = r.reasons
-    again.seconds += r.seconds
-    return again
+    first_reasons = r.reasons
+    seconds = r.seconds
+    for attempt in range(1, args.retries + 1):
+        if r.passed:
+            break
+        first = os.path.join(results_root, s.name)
+        kept = "%s.attempt%d" % (first, attempt)
+        shutil.rmtree(kept, ignore_errors=True)
+        os.rename(first, kept)
+        r = run_scenario(s, args, a, results_root)
+        seconds += r.seconds
+        r.first_attempt = first_reasons
+        r.attempts = attempt + 1
+    r.seconds = seconds
+    return r
 
 
 def log_tail(path):
@@ -298,7 +305,7 @@ def report(result):
     word = "PASS" if result.passed else "FAIL"
     text = "%s %s %.1fs" % (word, result.name, result.seconds)
     if result.first_attempt:
-        text += " (second attempt; the first failed: %s)" % "; ".join(result.first_attempt)
+        text += " (attempt %d; the first failed: %s)" % (result.attempts, "; ".join(result.first_attempt))
     if not result.passed:
         text += "\n" + "\n".join("    - " + r for r in result.reasons)
         if result.log_path:
@@ -402,8 +409,8 @@ def parse_args(argv):
                    "(default: build the assets here)")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--retries", type=int,
-                   default=1 if os.environ.get("KVMHOST_MODE") == "nested" else 0,
-                   help="attempts after a failure (default 1 in the nested test "
+                   default=2 if os.environ.get("KVMHOST_MODE") == "nested" else 0,
+                   help="attempts after a failure (default 2 in the nested test "
                    "host, 0 on hardware KVM)")
     p.add_argument("--workdir", default="/tmp/kestrel-guest-%d" % os.getpid())
     p.add_argument("--keep-work", action="store_true",
