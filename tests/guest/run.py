@@ -50,6 +50,8 @@ def runner_command(args, results, assets_json):
         cmd += ["--only", name]
     if args.retries is not None:
         cmd += ["--retries", str(args.retries)]
+    for name in getattr(args, "last", []):
+        cmd += ["--last", name]
     return cmd
 
 
@@ -73,15 +75,18 @@ HOST_FAULTS = (kvmhost.STATUS_WEDGED, kvmhost.STATUS_HOST_FAILED)
 IDLE_HOSTS = 3
 
 
-def rerun_in_fresh_host(args, results, assets_json, missing, attempt):
+def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted):
     """Runs the scenarios a faulted test host had not reported in a new
-    one. Returns (status, their results, complete?)."""
+    one, those it was running when it failed (folder `faulted` has theirs)
+    last, so that one which brings hosts down does not stop the others.
+    Returns (status, their results, complete?)."""
     print("guest tests: the test host failed below the VMM; running the %d "
           "unreported scenario(s) in a fresh one: %s"
           % (len(missing), " ".join(s.name for s in missing)), flush=True)
     again = os.path.join(results, "fresh-host-%d" % attempt)
     rerun_args = argparse.Namespace(**vars(args))
     rerun_args.only = [s.name for s in missing]
+    rerun_args.last = [s.name for s in missing if os.path.isdir(os.path.join(faulted, s.name))]
     command = runner_command(rerun_args, again, assets_json)
     budget = sum(s.timeout for s in missing) + HOST_OVERHEAD
     status = kvmhost.run(command, again, timeout=budget)
@@ -98,12 +103,14 @@ def run_scenarios(args, results, assets_json, selected):
     done, complete = reported(results)
     fresh = 0
     idle = 0 if done else 1
+    faulted = results
     while not complete and status in HOST_FAULTS and idle < IDLE_HOSTS:
         fresh += 1
         names = {r["name"] for r in done}
         missing = [s for s in selected if s.name not in names]
         status, more, complete = rerun_in_fresh_host(args, results, assets_json,
-                                                     missing, fresh)
+                                                     missing, fresh, faulted)
+        faulted = os.path.join(results, "fresh-host-%d" % fresh)
         idle = 0 if more else idle + 1
         done = done + more
     return status, done, complete, fresh

@@ -369,8 +369,9 @@ def announce(args, count, results_root):
 
 def run_all(args):
     scenarios = select(sc.load_dir(args.scenarios), args.only)
-    # Longest first so the slow (SMP) guests do not end up last and alone.
-    scenarios.sort(key=lambda s: (-s.timeout, s.name))
+    # Longest first so the slow (SMP) guests do not end up last and alone;
+    # --last ones (running when an earlier test host failed) at the end.
+    scenarios.sort(key=lambda s: (s.name in args.last, -s.timeout, s.name))
     results_root = os.path.abspath(args.results)
     os.makedirs(results_root, exist_ok=True)
     a = assets.load_assets(args.assets) if args.assets else assets.build_all()
@@ -403,6 +404,8 @@ def parse_args(argv):
                    help="kestrel binary (default $KESTREL_BIN or build/kestrel)")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="run only this scenario (repeatable)")
+    p.add_argument("--last", action="append", default=[], metavar="NAME",
+                   help="run this scenario after the others (repeatable)")
     p.add_argument("--scenarios", default=os.path.join(HERE, "scenarios"))
     p.add_argument("--results", required=True)
     p.add_argument("--assets", help="assets.json from assets.py build "
