@@ -29,6 +29,9 @@ if [ -n "${KVMHOST_KEEP_TMP:-}" ]; then
 fi
 mount -t ext4 /dev/vda /host/tmp || die "mounting scratch disk on /tmp"
 chmod 1777 /host/tmp
+# /var/tmp writable as on any machine (QEMU and kestrel put -snapshot overlays there).
+mkdir -p /host/tmp/.var-tmp && chmod 1777 /host/tmp/.var-tmp
+mount --bind /host/tmp/.var-tmp /host/var/tmp || die "binding /var/tmp"
 if [ -n "${KVMHOST_KEEP_TMP:-}" ]; then
     mkdir -p "/host$KVMHOST_KEEP_TMP"
     mount --bind /outer-tmp-folder "/host$KVMHOST_KEEP_TMP" || die "binding $KVMHOST_KEEP_TMP"
