@@ -81,6 +81,9 @@ struct FuzzDeviceContext final : DeviceContext {
     }
     const GuestMemory& memory() override { return ram; }
     std::shared_ptr<IoPlumbing> plumbing() override { return io_plumbing; }
+    // No KVM slots or coalesced MMIO: the fuzzed devices (none of them a VGA)
+    // do not ask for device memory.
+    std::shared_ptr<DeviceMemory> device_memory() override { return nullptr; }
     MachineControl& machine() override { return control; }
     EventLoop& main_loop() override { return loop; }
     EventLoop& io_loop(const std::string&, const std::string&) override { return loop; }
