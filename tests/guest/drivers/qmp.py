@@ -120,7 +120,7 @@ class Hmp:
 
 def wait_log(path, regex, timeout=180, count=1):
     deadline = time.monotonic() + timeout
-    pattern = re.compile(regex)
+    pattern = re.compile(regex, re.MULTILINE)  # ^ and $ anchor at lines, as in expect lists
     while time.monotonic() < deadline:
         try:
             with open(path, errors="replace") as f:
@@ -135,7 +135,7 @@ def wait_log(path, regex, timeout=180, count=1):
 
 def log_count(path, regex):
     with open(path, errors="replace") as f:
-        return len(re.findall(regex, f.read()))
+        return len(re.findall(regex, f.read(), re.MULTILINE))
 
 
 def open_fds(pid):
