@@ -68,15 +68,24 @@ def thread_named(pid, name):
     raise LookupError("no thread %r in process %d" % (name, pid))
 
 
+# -EINTR (epoll_wait, which never restarts) and -ERESTARTSYS, -ERESTARTNOINTR,
+# -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK: the thread was stopped inside a
+# blocking call, which is safe to issue again. A thread stopped just after a
+# call that completed (a write that was done) must not be sent through it
+# again: its peer would see the write twice.
+_RESTART_CODES = (-4, -512, -513, -514, -516)
+
+
 def _stop_in_syscall(tid, tries=50):
-    """Interrupts tid until it is stopped right after a syscall instruction."""
+    """Interrupts tid until it is stopped inside a blocking system call."""
     regs = _Regs()
     for _ in range(tries):
         _ptrace(_PTRACE_INTERRUPT, tid)
         _wait(tid)
         _ptrace(_PTRACE_GETREGS, tid, 0, ctypes.addressof(regs))
         word = _ptrace(_PTRACE_PEEKTEXT, tid, regs.rip - 2) & 0xffff
-        if word == 0x050f:  # "syscall"
+        interrupted = ctypes.c_longlong(regs.rax).value in _RESTART_CODES
+        if word == 0x050f and interrupted:
             return regs
         _ptrace(_PTRACE_CONT, tid)
         time.sleep(0.01)
