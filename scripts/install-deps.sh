@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ meson ninja-build pkg-config
+  # lld orders kestrel's start-up code (scripts/text_order.py: smaller RSS)
+  lld
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
   acpica-tools nlohmann-json3-dev libseccomp-dev
   # fuzzing and sanitizer builds (tests/fuzz, scripts/sanitize.sh): clang, libFuzzer

@@ -87,7 +87,8 @@ echo "== guest runner self-test"
 if bash tests/guest/selftest.sh > "$logs/selftest.log" 2>&1; then
   passed=$((passed + 1)); echo "PASS runner self-test"
 else
-  failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"; tail -n 20 "$logs/selftest.log"
+  failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"
+  grep -E '^(PASS|FAIL) |^selftest: ' "$logs/selftest.log"; tail -n 20 "$logs/selftest.log"
 fi
 
 echo "$passed passed, $failed failed"

@@ -94,7 +94,8 @@ def test_multiboot_elf(k, kdir, work):
     initrd = "%s arg1 arg2,%s" % (mod1, mod2.replace(",", ",,"))
     code, out, err = run([k, "-m", "256", "-smp", "2"] + BASE + [
         "-kernel", kernel, "-initrd", initrd, "-append", "tests=fwcfg exit=5",
-        "-fw_cfg", "opt/hello,string=world", "-fw_cfg", "name=opt/file,file=" + opt])
+        "-fw_cfg", "opt/hello,string=world", "-fw_cfg", "name=opt/file,file=" + opt,
+        "-uuid", "12345678-9abc-def0-1234-56789abcdef0"])
     c = Checks(out)
     c.equal("exit status", code, 11)
     c.has(r"^MB magic=2badb002 flags=0000024f$")
@@ -111,6 +112,7 @@ def test_multiboot_elf(k, kdir, work):
     c.has(r"^FW signature=QEMU id=00000003$")
     c.has(r"^FW dma-signature=QEMU CFG$")
     c.has(r"^FW cpus=2 max-cpus=2 ram=10000000 nographic=0 irq0-override=1$")
+    c.has(r"^FW uuid=123456789abcdef0123456789abcdef0$")  # -uuid's bytes in order, as QEMU
     c.has(r"^FW kernel addr=100000 size=\d+ entry=100020$")
     c.has(r"^FW initrd addr=9500 size=88$")
     c.has(r"^FW file name=etc/e820 size=40 key=\w+$")
@@ -147,6 +149,7 @@ def test_pvh(k, kdir, work, name, elf64):
     c.equal("exit status", code, 19)
     c.has(r"^PVH magic=336ec578 version=1 flags=0$")
     c.has(r"^PVH cmdline=tests=fwcfg exit=9$")
+    c.has(r"^FW uuid=0{32}$")  # no -uuid: zeros
     c.has(r"^PVH rsdp=\w+ signature=1$")
     c.has(r"^PVH memmap base=100000 len=7f00000 type=1$")
     if elf64:
