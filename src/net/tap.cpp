@@ -56,7 +56,6 @@ UniqueFd open_tun(std::string& ifname, bool& vnet_hdr, bool vnet_hdr_required, b
                           err);
     }
     ifname = ifr.ifr_name;
-    fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
     return fd;
 }
 
@@ -139,8 +138,13 @@ private:
 TapBackend::TapBackend(std::string id, std::vector<UniqueFd> fds, bool vnet_hdr)
     : NetBackend(std::move(id)), vnet_hdr_(vnet_hdr), multiqueue_(fds.size() > 1) {
     for (UniqueFd& fd : fds) queues_.push_back(std::make_unique<Queue>(std::move(fd), *this));
-    // A previous user may have left other settings on a tap it passed on.
     for (auto& q : queues_) {
+        // NICs read a port on their loop until receive() finds no frame: on
+        // a blocking tap (the bridge helper sends one) that last read would
+        // stall the loop, and every device on it, until another frame came.
+        int flags = fcntl(q->fd(), F_GETFL);
+        if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(q->fd(), F_SETFL, flags | O_NONBLOCK);
+        // A previous user may have left other settings on a tap it passed on.
         if (vnet_hdr_) {
             int len = int(host_hdr_len_);
             ioctl(q->fd(), TUNSETVNETHDRSZ, &len);
