@@ -31,6 +31,9 @@ struct BootConfig {
     std::string kernel;
     std::string initrd;
     std::string append;
+    std::string bios;                    // -bios as given; empty: bios-256k.bin
+    std::vector<std::string> data_dirs;  // -L, searched first
+    std::string firmware;                // the BIOS file to run; empty with -kernel
 };
 
 // One monitor (-monitor, -qmp, -qmp-pretty, -mon, -nographic's default):

@@ -39,6 +39,10 @@ void set_initrd(ParseState& st, const ArgToken& t) {
     st.initrd_given = true;
 }
 
+void set_bios(ParseState& st, const ArgToken& t) { st.cfg.boot.bios = *t.value; }
+
+void add_data_dir(ParseState& st, const ArgToken& t) { st.cfg.boot.data_dirs.push_back(*t.value); }
+
 void set_pidfile(ParseState& st, const ArgToken& t) {
     st.cfg.pidfile = *t.value;
 }
@@ -225,6 +229,8 @@ constexpr OptionDef kOptions[] = {
      "-chardev pty,id=id[,mux=on|off]\n"
      "-chardev stdio,id=id[,mux=on|off][,signal=on|off]\n"
      "                (kestrel has no telnet, websocket, TLS, fd= or logfile= options)\n"},
+    {"bios", true, set_bios, Section::Boot,
+     "-bios file      set the filename for the BIOS\n"},
     {"kernel", true, set_kernel, Section::Boot,
      "-kernel bzImage use 'bzImage' as kernel image\n"},
     {"append", true, set_append, Section::Boot,
@@ -261,6 +267,8 @@ constexpr OptionDef kOptions[] = {
      "-d item1,...    enable logging of specified items (use '-d help' for a list of log items)\n"},
     {"D", true, set_logfile, Section::Debug,
      "-D logfile      output log to logfile (default stderr)\n"},
+    {"L", true, add_data_dir, Section::Debug,
+     "-L path         set the directory for the BIOS, VGA BIOS and keymaps\n"},
     {"enable-kvm", false, handle_enable_kvm, Section::Debug,
      "-enable-kvm     enable KVM full virtualization support (the default in kestrel)\n"},
     {"no-reboot", false, set_no_reboot, Section::Debug,

@@ -9,6 +9,8 @@
 #include "devices/pci/kvm_plumbing.h"
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
+#include "devices/fw_cfg/fw_cfg.h"
+#include "kvm/pam_memory.h"
 
 #include <future>
 #include <stdexcept>
@@ -33,6 +35,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<InputService>(input_);
     services_.add<KeyQueue>(keys_);
     services_.add<UsbBuses>(usb_);
+    if (s.pam) services_.add<PamMemory>(*s.pam);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
     add_devices();
@@ -101,14 +104,24 @@ std::shared_ptr<BlockBackend> PcBoard::drive(const std::string& id, const std::s
 }
 
 // The DSDT lists the COM ports the ISA serial devices occupy and the pvpanic port.
-uint64_t PcBoard::write_acpi_tables() const {
+AcpiConfig PcBoard::acpi_config() const {
     AcpiConfig acpi;
     acpi.smp = setup_.cfg.smp;
     for (const auto& device : devices_.devices()) {
         if (device->type().name == "isa-serial") acpi.serial_ports |= 1u << device->properties().uint("index");
         if (device->type().name == "pvpanic") acpi.pvpanic_port = uint16_t(device->properties().uint("ioport"));
     }
-    return build_acpi_tables(setup_.memory, acpi);
+    return acpi;
+}
+
+uint64_t PcBoard::write_acpi_tables() const { return build_acpi_tables(setup_.memory, acpi_config()); }
+
+void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
+    AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(setup_.memory.below_4g(), acpi_config());
+    fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
+    fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
+    fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
+    fw_cfg.add_file("bootorder", std::vector<uint8_t>{});  // as QEMU's without bootindex: empty
 }
 
 } // namespace kestrel
