@@ -263,8 +263,12 @@ void PcMachine::request_shutdown(ShutdownCause cause) {
 }
 
 // As QEMU's isa-debug-exit: the end, with that status and no SHUTDOWN event.
+// QEMU exits at once; here the vCPUs run on until paused, so a later
+// request (the guest running past its exit) must not change the status.
 void PcMachine::request_exit(int status) {
     loop_.post([this, status] {
+        if (exit_requested_) return;
+        exit_requested_ = true;
         if (state_ == RunState::Running) pause_vcpus();
         state_ = RunState::Shutdown;
         exit_status_ = status;

@@ -116,6 +116,7 @@ private:
     EventSink* events_ = nullptr;
     RunState state_ = RunState::Prelaunch;
     int exit_status_ = 0;
+    bool exit_requested_ = false;  // isa-debug-exit: the first status wins
     UniqueFd signal_fd_;
 };
 

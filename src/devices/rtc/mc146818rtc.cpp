@@ -23,6 +23,7 @@ public:
         rtc_ = std::make_shared<CmosRtc>(context.isa_irq(unsigned(p.uint("irq"))), context.main_loop(), context.rtc());
         rtc_->set_memory_size(context.board().ram_below_4g, context.board().ram_above_4g);
         rtc_->set_cpu_count(context.board().cpus);
+        rtc_->set_boot_order("cad");  // QEMU's pc default (-boot order=)
         context.pio().insert_or_throw(p.uint("iobase"), CmosRtc::kLength, rtc_, "rtc");
     }
     void reset() override { rtc_->reset(); }
