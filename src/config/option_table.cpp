@@ -136,6 +136,12 @@ constexpr OptionDef kOptions[] = {
     {"uuid", true, handle_uuid, Section::Standard,
      "-uuid %08x-%04x-%04x-%04x-%012x\n"
      "                specify machine UUID\n"},
+    {"hda", true, handle_hd, Section::Block,
+     "-hda/-hdb file  use 'file' as hard disk 0/1 image\n"},
+    {"hdb", true, handle_hd, Section::Block, ""},
+    {"hdc", true, handle_hd, Section::Block,
+     "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"},
+    {"hdd", true, handle_hd, Section::Block, ""},
     {"drive", true, handle_drive, Section::Block,
      "-drive [file=file][,if=type][,media=d][,index=i]\n"
      "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n"

@@ -22,6 +22,8 @@ PcBoard::PcBoard(const PcBoardSetup& s)
       device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio)), drives_(s.cfg.drives), net_(s.loop),
       devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
+    for (const DriveConfig& d : s.cfg.drives)
+        if (d.interface == "ide" && d.index < facts_.ide_drives.size()) facts_.ide_drives[d.index] = d.id;
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
         irq_outputs_[irq] = s.vm.irq_line(irq);

@@ -81,7 +81,10 @@ POST_LINES = [
     r"^Moving pm_base to 0x600$",
     r"^PCI: init bdf=00:00.0 id=8086:1237$",
     r"^PCI: init bdf=00:01.0 id=8086:7000$",
+    r"^PCI: init bdf=00:01.1 id=8086:7010$",
     r"^PCI: init bdf=00:01.3 id=8086:7113$",
+    r"^ATA controller 1 at 1f0/3f4/0 \(irq 14 dev 9\)$",
+    r"^ATA controller 2 at 170/374/0 \(irq 15 dev 9\)$",
     r"^Found 2 cpu\(s\) max supported 2 cpu\(s\)$",
     r"^table\(50434146\)=0x[0-9a-f]+ \(via [rx]sdt\)$",
     r"^ACPI: parse DSDT at 0x[0-9a-f]+ \(len \d+\)$",
@@ -138,6 +141,72 @@ def test_bios_search_dir(k, work):
     report("bios-search-dir", problems, text)
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+LBA48_SECTOR = 0x10000010  # past 128 GiB: the BIOS must use LBA48 commands
+
+
+def build_boot_disk(work):
+    """The boot sector (tests/firmware/bootsector/disk_test.S, built with
+    binutils) on a sparse 130 GiB raw image with its two marker lines."""
+    obj, bin_ = os.path.join(work, "disk_test.o"), os.path.join(work, "disk_test.bin")
+    subprocess.run(["as", "--32", "-o", obj, os.path.join(HERE, "bootsector", "disk_test.S")], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
+    img = os.path.join(work, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(130 << 30)
+        f.write(open(bin_, "rb").read())
+        f.seek(512)
+        f.write(b"LBA1: hello from sector 1\r\n\0")
+        f.seek(LBA48_SECTOR * 512)
+        f.write(b"LBA48: hello from past 128 GiB\r\n\0")
+    return img
+
+
+def written_pattern():
+    return bytes(((i * 7 + 3) & 0xff) for i in range(1024))
+
+
+def raw_bytes(img, fmt, work, offset, length):
+    if fmt == "qcow2":
+        raw = os.path.join(work, "check.raw")
+        subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", img, raw], check=True)
+        img = raw
+    with open(img, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    if fmt == "qcow2":
+        os.unlink(img)
+    return data
+
+
+def test_ide_boot(k, work, fmt, how):
+    """SeaBIOS boots the boot sector from an IDE disk; it prints over the
+    serial port, reads and writes through int 13h, exits 33."""
+    raw = build_boot_disk(work)
+    img = raw
+    if fmt == "qcow2":
+        img = os.path.join(work, "disk.qcow2")
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
+        os.unlink(raw)
+    drive = {"drive": ["-drive", "file=%s,format=%s,if=ide" % (img, fmt)],
+             "hda": ["-hda", img], "positional": [img]}[how]
+    cmd = [k, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + drive
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    out = p.stdout.decode(errors="replace").replace("\r", "")
+    problems = []
+    if p.returncode != 33:
+        problems.append("exit status %d, want 33 (stderr %r)" % (p.returncode, p.stderr.decode(errors="replace")))
+    for line in ("BOOT: kestrel IDE disk test", "LBA1: hello from sector 1", "INT13: LBA write and read back ok",
+                 "LBA48: hello from past 128 GiB", "INT13: all ok"):
+        if line not in out.splitlines():
+            problems.append("no line %r" % line)
+    if raw_bytes(img, fmt, work, 5 * 512, 1024) != written_pattern():
+        problems.append("the image does not hold what the guest wrote at LBA 5")
+    os.unlink(img)
+    report("ide-boot-%s-%s" % (fmt, how), problems, out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kestrel")
@@ -149,6 +218,10 @@ def main():
             lambda: test_post(k, args.qemu, work),
             lambda: test_bios_errors(k, work),
             lambda: test_bios_search_dir(k, work),
+            lambda: test_ide_boot(k, work, "raw", "drive"),
+            lambda: test_ide_boot(k, work, "qcow2", "drive"),
+            lambda: test_ide_boot(k, work, "raw", "hda"),
+            lambda: test_ide_boot(k, work, "raw", "positional"),
         ]
         for i, t in enumerate(tests):
             try:

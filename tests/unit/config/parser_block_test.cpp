@@ -120,9 +120,10 @@ TEST_CASE("-drive errors", "[drive][config]") {
           "-drive file=a,format=qcow2,if=virtio,l2-cache-size=1X: Parameter 'l2-cache-size' expects a "
           "non-negative number below 2^64");
     CHECK(err("file=a,format=foo,if=virtio") == "-drive file=a,format=foo,if=virtio: Unknown driver 'foo'");
-    CHECK(err("file=a,format=raw") ==
-          "-drive file=a,format=raw: kestrel has no IDE controller yet (if=ide is the default; use "
-          "if=virtio, or if=none with -device virtio-blk-pci,drive=ID)");
+    CHECK(err("file=a,format=raw,index=4") ==
+          "-drive file=a,format=raw,index=4: machine type does not support if=ide,bus=2,unit=0");
+    CHECK(err("file=a,format=raw,if=ide,index=7") ==
+          "-drive file=a,format=raw,if=ide,index=7: machine type does not support if=ide,bus=3,unit=1");
     CHECK(err("file=a,if=floppy") ==
           "-drive file=a,if=floppy: kestrel has no floppy controller yet (use if=virtio, or if=none "
           "with -device virtio-blk-pci,drive=ID)");
@@ -363,11 +364,26 @@ TEST_CASE("the probing warning is QEMU's", "[drive][config]") {
 
 TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config]") {
     std::string help = run_parser({"-help"}).output;
-    for (const char* line : {"\nBlock device options:\n-drive [file=file][,if=type][,media=d][,index=i]\n",
+    for (const char* line : {"\nBlock device options:\n-hda/-hdb file  use 'file' as hard disk 0/1 image\n"
+                             "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"
+                             "-drive [file=file][,if=type][,media=d][,index=i]\n",
                              "\n-device driver[,prop[=value][,...]]\n                add device (based on driver)\n",
                              "\nGeneric object creation:\n-object TYPENAME[,PROP1=VALUE1,...]\n"}) {
         INFO(line);
         CHECK(help.find(line) != std::string::npos);
     }
     CHECK(help.find("[,aio=threads|native|io_uring]") != std::string::npos);
+}
+
+TEST_CASE("IDE drives: the default interface, -hdX and a bare image, QEMU's ids", "[drive][config]") {
+    Config c = parse_ok({"c.img", "-drive", "file=a,format=raw", "-hdd", "d"});
+    REQUIRE(c.drives.size() == 3);
+    CHECK(c.drives[0].file == "c.img");  // the bare image is -hda
+    CHECK(c.drives[0].interface == "ide");
+    CHECK(c.drives[0].index == 0);
+    CHECK(c.drives[0].id == "ide0-hd0");
+    CHECK(c.drives[1].id == "ide0-hd1");  // no if=: IDE, the first free index
+    CHECK(c.drives[1].index == 1);
+    CHECK(c.drives[2].id == "ide1-hd1");
+    CHECK(c.drives[2].index == 3);
 }
