@@ -19,22 +19,11 @@ import time
 import traceback
 
 TIMEOUT = 180  # SeaBIOS's POST takes seconds; the machine may be busy
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tiny"))
+import run_tiny_tests as tiny  # noqa: E402  (report() and its counts)
 
-passed = failed = 0
-
-
-def report(name, problems, output=""):
-    global passed, failed
-    if not problems:
-        passed += 1
-        print("PASS " + name, flush=True)
-        return
-    failed += 1
-    print("FAIL " + name, flush=True)
-    for p in problems:
-        print("     " + p)
-    for line in output.splitlines()[-30:]:
-        print("     | " + line)
+report = tiny.report
 
 
 def debugcon(path):
@@ -141,7 +130,6 @@ def test_bios_search_dir(k, work):
     report("bios-search-dir", problems, text)
 
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 LBA48_SECTOR = 0x10000010  # past 128 GiB: the BIOS must use LBA48 commands
 
 
@@ -229,8 +217,8 @@ def main():
             except Exception as e:
                 report("scenario %d of %d" % (i + 1, len(tests)),
                        ["%s: %s" % (type(e).__name__, e), traceback.format_exc()])
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    print("%d passed, %d failed" % (tiny.passed, tiny.failed))
+    return 0 if tiny.failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,15 @@ using namespace kestrel;
 using namespace kestrel::test;
 using Slot = PamMemory::Slot;
 
+namespace {
+
+struct LowMemory {
+    GuestMemory mem = GuestMemory::create_pc(MemoryConfig{64ull << 20});
+    std::vector<uint8_t> rom = std::vector<uint8_t>(PamMemory::END - PamMemory::START);
+};
+
+} // namespace
+
 TEST_CASE("i440FX: PAM registers as segment modes, SeaBIOS's writes") {
     PcChipset pc;
     auto& f = *pc.f;
@@ -34,20 +43,18 @@ TEST_CASE("i440FX: PAM registers as segment modes, SeaBIOS's writes") {
 }
 
 TEST_CASE("PAM layout: power-on is the ROM view, merged into one slot") {
-    MemoryConfig mc;
-    mc.size = 64ull << 20;
-    GuestMemory mem = GuestMemory::create_pc(mc);
-    std::vector<uint8_t> rom(PamMemory::END - PamMemory::START);
+    LowMemory low;
+    GuestMemory& mem = low.mem;
+    std::vector<uint8_t>& rom = low.rom;
     auto slots = PamMemory::layout({}, rom.data(), mem);
     REQUIRE(slots.size() == 1);
     CHECK(slots[0] == Slot{0xc0000, 0x40000, rom.data(), true});
 }
 
 TEST_CASE("PAM layout: RAM, read-only RAM and ROM segments") {
-    MemoryConfig mc;
-    mc.size = 64ull << 20;
-    GuestMemory mem = GuestMemory::create_pc(mc);
-    std::vector<uint8_t> rom(PamMemory::END - PamMemory::START);
+    LowMemory low;
+    GuestMemory& mem = low.mem;
+    std::vector<uint8_t>& rom = low.rom;
     PamMemory::Modes modes;
     modes.fill(3);
     auto all_ram = PamMemory::layout(modes, rom.data(), mem);
@@ -70,10 +77,9 @@ TEST_CASE("PAM layout: RAM, read-only RAM and ROM segments") {
 }
 
 TEST_CASE("PAM layout: only the low two bits of a mode count") {
-    MemoryConfig mc;
-    mc.size = 64ull << 20;
-    GuestMemory mem = GuestMemory::create_pc(mc);
-    std::vector<uint8_t> rom(PamMemory::END - PamMemory::START);
+    LowMemory low;
+    GuestMemory& mem = low.mem;
+    std::vector<uint8_t>& rom = low.rom;
     PamMemory::Modes modes;
     modes.fill(0xfc);  // garbage above the two bits: the ROM view
     CHECK(PamMemory::layout(modes, rom.data(), mem) == PamMemory::layout({}, rom.data(), mem));
