@@ -21,7 +21,8 @@ import traceback
 TIMEOUT = 180  # SeaBIOS's POST takes seconds; the machine may be busy
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tiny"))
-import run_tiny_tests as tiny  # noqa: E402  (report() and its counts)
+import run_tiny_tests as tiny  # noqa: E402  (report(), run_with_qmp() and the counts)
+from qmp import wait_log  # noqa: E402
 
 report = tiny.report
 
@@ -99,6 +100,27 @@ def test_post(k, qemu, work):
     # kestrel's ACPI tables reached the guest through the table loader:
     # the DSDT SeaBIOS parsed is kestrel's (its length), found via the RSDP.
     report("seabios-post-vs-qemu", problems, logs["kestrel"])
+
+
+def test_reset_reruns_bios(k, work):
+    """system_reset: the vCPU back at the reset vector, the PAM registers
+    back at the ROM view; SeaBIOS's whole POST runs again."""
+    log = os.path.join(work, "reset.log")
+
+    def steps(q):
+        wait_log(log, NO_BOOT, timeout=TIMEOUT)
+        q.ok("system_reset")
+        wait_log(log, NO_BOOT, timeout=TIMEOUT, count=2)
+        q.execute("quit")
+
+    status, out, events = tiny.run_with_qmp(k, ["-m", "128", "-display", "none", "-nodefaults"] + debugcon(log),
+                                            work, steps)
+    text = read(log)
+    problems = []
+    for line in ("Relocating init from", "Moving pm_base to 0x600", "ACPI: parse DSDT at"):
+        if text.count(line) != 2:
+            problems.append("%r %d times, want 2" % (line, text.count(line)))
+    report("system_reset reruns SeaBIOS", problems, text)
 
 
 def test_bios_errors(k, work):
@@ -204,6 +226,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kestrel-firmware-") as work:
         tests = [
             lambda: test_post(k, args.qemu, work),
+            lambda: test_reset_reruns_bios(k, work),
             lambda: test_bios_errors(k, work),
             lambda: test_bios_search_dir(k, work),
             lambda: test_ide_boot(k, work, "raw", "drive"),
