@@ -111,6 +111,14 @@ constexpr OptionDef kOptions[] = {
     {"global", true, handle_global, Section::Standard,
      "-global driver.prop=value\n"
      "                set a global default for a driver property\n"},
+    {"boot", true, handle_boot, Section::Standard,
+     "-boot [order=drives][,once=drives][,menu=on|off]\n"
+     "      [,splash=sp_name][,splash-time=sp_time][,reboot-timeout=rb_time][,strict=on|off]\n"
+     "                'drives': floppy (a), hard disk (c), CD-ROM (d), network (n)\n"
+     "                'sp_name': the file's name that would be passed to bios as logo picture, if menu=on\n"
+     "                'sp_time': the period that splash picture last if menu=on, unit is ms\n"
+     "                'rb_timeout': the timeout before guest reboot when boot failed, unit is ms\n"
+     "                (kestrel has no splash=)\n"},
     {"m", true, handle_memory, Section::Standard,
      "-m [size=]megs[,slots=n,maxmem=size]\n"
      "                configure guest RAM [default=128M]\n"
@@ -142,6 +150,8 @@ constexpr OptionDef kOptions[] = {
     {"hdc", true, handle_hd, Section::Block,
      "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"},
     {"hdd", true, handle_hd, Section::Block, ""},
+    {"cdrom", true, handle_cdrom, Section::Block,
+     "-cdrom file     use 'file' as CD-ROM image\n"},
     {"drive", true, handle_drive, Section::Block,
      "-drive [file=file][,if=type][,media=d][,index=i]\n"
      "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n"

@@ -180,7 +180,7 @@ void check_unknown_keys(const DriveOpts& o) {
 std::string implied_id(const Config& cfg, const DriveConfig& d) {
     std::string id = d.interface + std::to_string(d.index);
     if (d.interface == "ide")
-        id = "ide" + std::to_string(d.index / 2) + "-hd" + std::to_string(d.index % 2);
+        id = "ide" + std::to_string(d.index / 2) + (d.cdrom ? "-cd" : "-hd") + std::to_string(d.index % 2);
     bool taken = std::any_of(cfg.drives.begin(), cfg.drives.end(),
                              [&](const DriveConfig& other) { return other.id == id; });
     if (taken)
@@ -196,12 +196,15 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     d.read_only = o.flag("read-only", false);
     d.snapshot = o.flag("snapshot", cfg.snapshot);  // -snapshot, unless snapshot= says otherwise
     if (const std::string* media = o.get("media")) {
-        if (*media == "cdrom")
-            throw ConfigError("media=cdrom is not supported by kestrel yet (it has no CD-ROM drive)");
-        if (*media != "disk")
+        if (*media != "disk" && *media != "cdrom")
             throw ConfigError("'" + *media + "' invalid media");
+        d.cdrom = *media == "cdrom";
     }
     d.interface = interface_of(o);
+    if (d.cdrom && d.interface != "ide")
+        throw ConfigError("media=cdrom is supported by kestrel on IDE only (if=ide)");
+    if (d.cdrom)
+        d.read_only = true;
     set_index(cfg, o, d);
     if (d.interface == "ide" && d.index >= kIdeDrives)  // the pc's two IDE buses, two units each
         throw ConfigError("machine type does not support if=ide,bus=" + std::to_string(d.index / 2) + ",unit=" +
@@ -252,6 +255,10 @@ void handle_drive(ParseState& st, const ArgToken& tok) {
 
 void add_hard_disk(ParseState& st, const std::string& location, const std::string& file, unsigned index) {
     st.drives.push_back({location, {{"media", "disk"}, {"index", std::to_string(index)}, {"file", file}}});
+}
+
+void handle_cdrom(ParseState& st, const ArgToken& tok) {
+    st.drives.push_back({tok.location(), {{"media", "cdrom"}, {"index", "2"}, {"file", *tok.value}}});
 }
 
 void handle_hd(ParseState& st, const ArgToken& tok) {

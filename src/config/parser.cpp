@@ -122,6 +122,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
         return std::nullopt;
 
     check_boot_options(st);
+    finalize_boot_order(st);
     finalize_sandbox(st);
     finalize_log_items(st);
     check_daemonize(st.cfg);

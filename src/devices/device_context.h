@@ -36,6 +36,11 @@ struct BoardFacts {
     // The -drive if=ide images by index (bus * 2 + unit): their drive ids,
     // empty where there is none.
     std::array<std::string, 4> ide_drives;
+    std::array<bool, 4> ide_cdrom{};   // a CD-ROM drive there
+    std::array<bool, 4> ide_medium{};  // with an image (a CD-ROM drive may be empty)
+    // -boot order= and once= (the first boot only): the BIOS's order in CMOS.
+    std::string boot_order = "cad";
+    std::string boot_once;
 };
 
 class DeviceContext {

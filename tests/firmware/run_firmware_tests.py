@@ -189,6 +189,86 @@ def raw_bytes(img, fmt, work, offset, length):
     return data
 
 
+def build_boot_cd(work):
+    """An ISO 9660 image with an El Torito no-emulation boot entry (built
+    here: a primary volume descriptor, the boot record, the terminator, the
+    boot catalog and tests/firmware/bootsector/cd_boot.S)."""
+    obj, bin_ = os.path.join(work, "cd_boot.o"), os.path.join(work, "cd_boot.bin")
+    subprocess.run(["as", "--32", "-o", obj, os.path.join(HERE, "bootsector", "cd_boot.S")], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
+    sector = 2048
+    iso = bytearray(sector * 32)
+
+    def put(lba, offset, data):
+        iso[lba * sector + offset:lba * sector + offset + len(data)] = data
+
+    put(16, 0, b"\x01CD001\x01")                      # primary volume descriptor
+    put(16, 40, b"KESTREL_TEST_CD".ljust(32))
+    put(16, 80, (32).to_bytes(4, "little") + (32).to_bytes(4, "big"))
+    put(17, 0, b"\x00CD001\x01" + b"EL TORITO SPECIFICATION")  # boot record
+    put(17, 0x47, (19).to_bytes(4, "little"))           # the catalog's sector
+    put(18, 0, b"\xffCD001\x01")                      # terminator
+    validation = bytearray(32)
+    validation[0] = 1                                     # header, platform 0 (x86)
+    validation[0x1e:0x20] = b"\x55\xaa"
+    words = sum(int.from_bytes(validation[i:i + 2], "little") for i in range(0, 32, 2))
+    validation[0x1c:0x1e] = ((-words) & 0xffff).to_bytes(2, "little")
+    entry = bytearray(32)
+    entry[0] = 0x88                                       # bootable, no emulation
+    entry[6:8] = (1).to_bytes(2, "little")                # one 512-byte sector
+    entry[8:12] = (20).to_bytes(4, "little")              # at sector 20
+    put(19, 0, bytes(validation) + bytes(entry))
+    put(20, 0, open(bin_, "rb").read())
+    path = os.path.join(work, "boot.iso")
+    with open(path, "wb") as f:
+        f.write(iso)
+    return path
+
+
+CD_LINES = ["CD: booted from El Torito", "CD: sector 16 says CD001"]
+DISK_LINES = ["BOOT: kestrel IDE disk test", "LBA1: hello from sector 1", "INT13: LBA write and read back ok",
+              "LBA48: hello from past 128 GiB", "INT13: all ok"]
+
+
+def serial_run(vmm, args):
+    cmd = [vmm, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + args
+    if "qemu" in os.path.basename(vmm):
+        cmd[1:1] = ["-enable-kvm", "-cpu", "qemu64"]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    lines = [l for l in p.stdout.decode(errors="replace").replace("\r", "").splitlines() if l]
+    return p.returncode, lines, p.stderr.decode(errors="replace")
+
+
+def test_cd_boot(k, qemu, work):
+    """-cdrom with -boot d: SeaBIOS boots the CD's El Torito image (ATAPI
+    PACKET commands: TEST UNIT READY, READ CAPACITY, READ(10)), which reads
+    through int 13h and resets; with -no-reboot that ends the VMM."""
+    iso, disk = build_boot_cd(work), build_boot_disk(work)
+    problems = []
+    for vmm in (k, qemu):
+        status, lines, err = serial_run(vmm, ["-no-reboot", "-hda", disk, "-cdrom", iso, "-boot", "d"])
+        if status != 0 or lines != CD_LINES:
+            problems.append("%s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), status, lines, err))
+    os.unlink(disk)
+    report("cd-boot -cdrom -boot d (as QEMU 7.2)", problems)
+
+
+def test_boot_once(k, qemu, work):
+    """-boot order=c,once=d: the first boot from the CD, whose reset makes
+    the BIOS boot the hard disk next, which exits 33."""
+    iso = build_boot_cd(work)
+    problems = []
+    for vmm in (k, qemu):
+        disk = build_boot_disk(work)
+        status, lines, err = serial_run(vmm, ["-drive", "file=%s,format=raw,if=ide" % disk, "-drive",
+                                              "file=%s,format=raw,media=cdrom" % iso, "-boot", "order=c,once=d"])
+        if status != 33 or lines != CD_LINES + DISK_LINES:
+            problems.append("%s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), status, lines, err))
+        os.unlink(disk)
+    report("boot once=d then order=c after the reset (as QEMU 7.2)", problems)
+
+
 def test_ide_boot(k, work, fmt, how):
     """SeaBIOS boots the boot sector from an IDE disk; it prints over the
     serial port, reads and writes through int 13h, exits 33."""
@@ -233,6 +313,8 @@ def main():
             lambda: test_ide_boot(k, work, "qcow2", "drive"),
             lambda: test_ide_boot(k, work, "raw", "hda"),
             lambda: test_ide_boot(k, work, "raw", "positional"),
+            lambda: test_cd_boot(k, args.qemu, work),
+            lambda: test_boot_once(k, args.qemu, work),
         ]
         for i, t in enumerate(tests):
             try:

@@ -86,3 +86,37 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
 }
 
 } // namespace kestrel
+
+namespace kestrel {
+
+std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_mode) {
+    std::vector<uint16_t> w(256, 0);
+    w[0] = (2 << 14) | (5 << 8) | (1 << 7) | (2 << 5);  // ATAPI, CD-ROM, removable, 50 us DRQ, 12-byte packets
+    put_string(w, 10, 10, serial);
+    w[20] = 3;
+    w[21] = 512;
+    w[22] = 4;
+    put_string(w, 23, 4, "2.5+");
+    put_string(w, 27, 20, "QEMU DVD-ROM");
+    w[48] = 1;
+    w[49] = (1 << 9) | (1 << 8);  // LBA, DMA
+    w[53] = 7;
+    w[62] = 7;
+    w[63] = 7;
+    if ((transfer_mode & 0xf8) == 0x20) w[63] |= uint16_t(1u << (8 + (transfer_mode & 7)));
+    w[64] = 3;
+    w[65] = w[66] = w[67] = w[68] = 180;
+    w[71] = 30;
+    w[72] = 30;
+    w[80] = 0x1e;  // ATA/ATAPI-1 to 4
+    w[88] = 0x3f;
+    if ((transfer_mode & 0xf8) == 0x40) w[88] |= uint16_t(1u << (8 + (transfer_mode & 7)));
+    std::vector<uint8_t> out(512);
+    for (unsigned i = 0; i < 256; ++i) {
+        out[2 * i] = uint8_t(w[i]);
+        out[2 * i + 1] = uint8_t(w[i] >> 8);
+    }
+    return out;
+}
+
+} // namespace kestrel

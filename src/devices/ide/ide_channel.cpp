@@ -62,6 +62,7 @@ void IdeChannel::set_signature_locked() {
     s_.nsector = s_.sector = 1;
     s_.lcyl = s_.hcyl = 0;
     s_.select = 0xa0;
+    s_.signature = true;
     for (unsigned unit = 0; unit < 2; ++unit) {
         s_.status[unit] = present(unit) ? READY : 0;
         s_.error[unit] = present(unit) ? 0x01 : 0;  // diagnostic code: no error
@@ -100,8 +101,12 @@ uint8_t IdeChannel::read_register_locked(unsigned reg) {
     case 1: return absent ? 0 : hob ? s_.hob_feature : s_.error[unit];
     case 2: return absent ? 0 : hob ? s_.hob_nsector : s_.nsector;
     case 3: return absent ? 0 : hob ? s_.hob_sector : s_.sector;
-    case 4: return absent ? 0 : hob ? s_.hob_lcyl : s_.lcyl;
-    case 5: return absent ? 0 : hob ? s_.hob_hcyl : s_.hcyl;
+    case 4:
+        if (!absent && !hob && s_.signature) return is_cdrom(unit) ? 0x14 : 0;
+        return absent ? 0 : hob ? s_.hob_lcyl : s_.lcyl;
+    case 5:
+        if (!absent && !hob && s_.signature) return is_cdrom(unit) ? 0xeb : 0;
+        return absent ? 0 : hob ? s_.hob_hcyl : s_.hcyl;
     case 6: return (!present(0) && !present(1)) ? 0 : s_.select;
     case 7:
         if (absent) return 0;
@@ -129,6 +134,7 @@ void IdeChannel::write_register_locked(unsigned reg, uint8_t value) {
         current = value;
     };
     s_.control &= uint8_t(~CTL_HOB);  // a task file write clears HOB
+    if (reg >= 1 && reg <= 5) s_.signature = false;
     switch (reg) {
     case 1: shift(s_.feature, s_.hob_feature); break;
     case 2: shift(s_.nsector, s_.hob_nsector); break;
@@ -196,6 +202,8 @@ void IdeChannel::execute_locked(uint8_t command) {
     s_.command = command;
     s_.error[s_.unit] = 0;
     s_.transfer = Transfer::None;
+    s_.atapi = false;
+    if (is_cdrom(s_.unit)) return execute_atapi_locked(command);
     Range range{};
     switch (command) {
     case IDENTIFY: return identify_locked();
@@ -365,6 +373,13 @@ uint16_t IdeChannel::read_data_locked() {
     uint16_t value = uint16_t((*buffer_)[s_.pio_pos] | (*buffer_)[s_.pio_pos + 1] << 8);
     s_.pio_pos += 2;
     if (s_.pio_pos < s_.pio_block_end) return value;
+    if (s_.atapi) {
+        if (s_.pio_pos >= s_.pio_end)
+            atapi_done_locked();
+        else
+            atapi_next_chunk_locked();
+        return value;
+    }
     if (s_.pio_pos >= s_.pio_end) {
         buffer_.reset();
         finish_locked(READY, false);
@@ -375,6 +390,12 @@ uint16_t IdeChannel::read_data_locked() {
 }
 
 void IdeChannel::write_data_locked(uint16_t value) {
+    if (s_.transfer == Transfer::Packet) {
+        s_.packet[s_.packet_bytes++] = uint8_t(value);
+        s_.packet[s_.packet_bytes++] = uint8_t(value >> 8);
+        if (s_.packet_bytes == s_.packet.size()) run_packet_locked();
+        return;
+    }
     if (s_.transfer != Transfer::PioOut || !buffer_) return;
     (*buffer_)[s_.pio_pos] = uint8_t(value);
     (*buffer_)[s_.pio_pos + 1] = uint8_t(value >> 8);
@@ -403,6 +424,14 @@ void IdeChannel::complete_io(uint64_t generation, int64_t result, bool dma) {
     std::lock_guard guard(lock_);
     if (generation != s_.generation || s_.transfer != Transfer::Busy) return;
     if (dma) s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
+    if (s_.atapi) {
+        if (result < 0) return atapi_check_condition_locked(0x03, 0x11);  // medium error: unrecovered read
+        if (dma) return atapi_done_locked();
+        s_.transfer = Transfer::PioIn;
+        s_.pio_pos = 0;
+        s_.pio_end = uint32_t(buffer_->size());
+        return atapi_next_chunk_locked();
+    }
     if (result < 0) {
         if (dma) s_.bm_status |= BM_ST_ERROR;
         return abort_locked(ER_UNC | ER_ABRT);
@@ -453,10 +482,17 @@ bool IdeChannel::build_prd_iov_locked(uint64_t bytes, std::vector<iovec>& iov) {
 }
 
 void IdeChannel::run_dma_locked() {
-    const bool to_memory = s_.command == READ_DMA || s_.command == READ_DMA_NR || s_.command == READ_DMA_EXT;
+    if (s_.atapi && buffer_) {  // a reply the drive made itself (INQUIRY, READ TOC ...)
+        if (!dma_from_buffer_locked(*buffer_)) return;
+        s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
+        return atapi_done_locked();
+    }
+    const bool to_memory =
+        s_.atapi || s_.command == READ_DMA || s_.command == READ_DMA_NR || s_.command == READ_DMA_EXT;
     std::vector<iovec> iov;
     if (!build_prd_iov_locked(uint64_t(s_.sectors) * SECTOR, iov)) {
         s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR | BM_ST_INTERRUPT);
+        if (s_.atapi) return atapi_check_condition_locked(0x05, 0x21);  // illegal request
         return abort_locked();
     }
     s_.transfer = Transfer::Busy;

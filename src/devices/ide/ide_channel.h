@@ -33,9 +33,11 @@ constexpr unsigned MAX_PRD_ENTRIES = 8192;  // a PRD table lies in one 64 KiB re
 } // namespace ata
 
 // A drive as the board gives it: its image and IDENTIFY's serial number.
+// A CD-ROM (ATAPI) drive may be empty (no medium).
 struct IdeDrive {
-    std::shared_ptr<BlockBackend> disk;  // null: no drive
+    std::shared_ptr<BlockBackend> disk;  // a hard disk's image, a CD's medium; null: none
     std::string serial;
+    bool cdrom = false;
 };
 
 // The guest-visible state of a channel, in one plain struct.
@@ -49,13 +51,24 @@ struct IdeChannelState {
     std::array<uint8_t, 2> transfer_mode{};  // SET FEATURES 03h: 0x08|n PIO, 0x20|n MWDMA, 0x40|n UDMA
     std::array<bool, 2> write_cache{true, true};
     bool irq_pending = false;
+    // After a reset each drive shows its own signature in the cylinder
+    // registers (0x14/0xeb for ATAPI) until the host writes the task file.
+    bool signature = false;
+    // ATAPI: the command packet, the sense data of the last error, and the
+    // byte count limit of PIO transfers.
+    std::array<uint8_t, 12> packet{};
+    uint8_t packet_bytes = 0;
+    bool packet_dma = false;
+    std::array<uint8_t, 2> sense_key{}, asc{};
+    uint16_t byte_limit = 0;
     // The running command: its drive, sectors left, next LBA, PIO progress.
-    enum class Transfer : uint8_t { None, PioIn, PioOut, DmaWaiting, Busy };
+    enum class Transfer : uint8_t { None, PioIn, PioOut, DmaWaiting, Busy, Packet };
     Transfer transfer = Transfer::None;
     uint8_t unit = 0;
     uint8_t command = 0;
     uint64_t lba = 0;
     uint32_t sectors = 0;           // of the whole command
+    bool atapi = false;             // the running command is a PACKET command
     uint32_t pio_pos = 0;           // next byte of the buffer
     uint32_t pio_block_end = 0;     // end of the DRQ block the guest is at
     uint32_t pio_end = 0;           // bytes in the buffer
@@ -82,7 +95,7 @@ public:
 
     void reset();
     IdeChannelState state() const;
-    bool has_drive(unsigned unit) const { return unit < 2 && drives_[unit].disk != nullptr; }
+    bool has_drive(unsigned unit) const { return unit < 2 && present(unit); }
 
 private:
     struct Range {
@@ -90,7 +103,8 @@ private:
         uint32_t count;
     };
     uint8_t selected() const { return (s_.select >> 4) & 1; }
-    bool present(unsigned unit) const { return drives_[unit].disk != nullptr; }
+    bool present(unsigned unit) const { return drives_[unit].disk != nullptr || drives_[unit].cdrom; }
+    bool is_cdrom(unsigned unit) const { return drives_[unit].cdrom; }
     uint64_t total_sectors(unsigned unit) const;
     uint8_t read_register_locked(unsigned reg);
     void write_register_locked(unsigned reg, uint8_t value);
@@ -116,6 +130,17 @@ private:
     void submit_locked(BlockRequest request);
     void complete_io(uint64_t generation, int64_t result, bool dma);
     unsigned pio_block_sectors() const;
+    // ATAPI (atapi.cpp)
+    void execute_atapi_locked(uint8_t command);
+    void start_packet_locked();
+    void run_packet_locked();
+    void atapi_data_in_locked(std::vector<uint8_t> data, uint32_t allocation);
+    void atapi_read_locked(uint64_t lba, uint32_t blocks);
+    void atapi_check_condition_locked(uint8_t key, uint8_t asc);
+    void atapi_done_locked();
+    void atapi_next_chunk_locked();
+    void identify_packet_locked();
+    bool dma_from_buffer_locked(const std::vector<uint8_t>& data);
 
     const GuestMemory& memory_;
     IrqLine& irq_;
@@ -130,6 +155,8 @@ private:
 // "QEMU HARDDISK" answers it.
 std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, uint8_t mult_sectors,
                                   uint8_t transfer_mode, bool write_cache);
+// IDENTIFY PACKET DEVICE for a CD-ROM drive ("QEMU DVD-ROM").
+std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_mode);
 // QEMU's guessed CHS geometry: 16 heads, 63 sectors, cylinders to 16383.
 struct AtaGeometry {
     uint32_t cylinders, heads, sectors;

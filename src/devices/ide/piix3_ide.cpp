@@ -98,10 +98,13 @@ private:
         for (unsigned c = 0; c < 2; ++c) {
             std::array<IdeDrive, 2> drives;
             for (unsigned u = 0; u < 2; ++u) {
-                const std::string& id = ids[2 * c + u];
+                const unsigned index = 2 * c + u;
+                const std::string& id = ids[index];
                 if (id.empty()) continue;
-                drives[u].disk = context.drive(id, "ide-hd");
-                drives[u].serial = "QM0000" + std::to_string(2 * c + u + 1);
+                drives[u].cdrom = context.board().ide_cdrom[index];
+                drives[u].serial = "QM0000" + std::to_string(index + 1);
+                if (!context.board().ide_medium[index]) continue;  // an empty CD-ROM drive
+                drives[u].disk = context.drive(id, drives[u].cdrom ? "ide-cd" : "ide-hd");
                 watch(*drives[u].disk);
             }
             channels[c] = std::make_shared<IdeChannel>(context.memory(), context.isa_irq(kChannelPorts[c].irq),

@@ -264,3 +264,128 @@ TEST_CASE("IDE: random register traffic never crashes") {
         r.complete();
     }
 }
+
+namespace {
+
+struct CdRig {
+    GuestMemory ram = GuestMemory::create_flat(16 << 20);
+    FakeIrqLine irq;
+    std::shared_ptr<FakeBlockBackend> medium;
+    std::unique_ptr<IdeChannel> ch;
+
+    explicit CdRig(bool with_medium = true) {
+        if (with_medium) medium = std::make_shared<FakeBlockBackend>(64 * 2048, true);
+        std::array<IdeDrive, 2> drives;
+        drives[0] = {medium, "QM00003", true};
+        ch = std::make_unique<IdeChannel>(ram, irq, [](std::function<void()> fn) { fn(); }, std::move(drives));
+    }
+    uint8_t status() { return uint8_t(ch->read_command(7, 1)); }
+    void reg(unsigned r, uint8_t v) { ch->write_command(r, v, 1); }
+    // PACKET with a byte count limit, then the 12 bytes.
+    void packet(std::array<uint8_t, 12> cdb, uint16_t limit = 2048, bool dma = false) {
+        reg(1, dma ? 1 : 0);
+        reg(4, uint8_t(limit));
+        reg(5, uint8_t(limit >> 8));
+        reg(6, 0xa0);
+        reg(7, 0xa0);
+        for (unsigned i = 0; i < 12; i += 2) ch->write_command(0, cdb[i] | cdb[i + 1] << 8, 2);
+        if (medium) medium->process_completions();
+    }
+    std::vector<uint8_t> read_chunk() {
+        const unsigned bytes = unsigned(ch->read_command(4, 1) | ch->read_command(5, 1) << 8);
+        std::vector<uint8_t> out;
+        for (unsigned i = 0; i < bytes; i += 2) {
+            uint16_t w = uint16_t(ch->read_command(0, 2));
+            out.push_back(uint8_t(w));
+            out.push_back(uint8_t(w >> 8));
+        }
+        return out;
+    }
+};
+
+} // namespace
+
+TEST_CASE("ATAPI: signature, IDENTIFY aborts, IDENTIFY PACKET answers") {
+    CdRig r;
+    CHECK(r.ch->read_command(4, 1) == 0x14);
+    CHECK(r.ch->read_command(5, 1) == 0xeb);
+    r.reg(7, 0xec);
+    CHECK(r.status() == 0x51);
+    CHECK(r.ch->read_command(5, 1) == 0xeb);
+    r.reg(7, 0xa1);
+    CHECK(r.status() == 0x58);
+    std::vector<uint8_t> id;
+    for (int i = 0; i < 256; ++i) {
+        uint16_t w = uint16_t(r.ch->read_command(0, 2));
+        id.push_back(uint8_t(w));
+        id.push_back(uint8_t(w >> 8));
+    }
+    CHECK(ata_string(id, 27, 20).starts_with("QEMU DVD-ROM "));
+    CHECK((id[1] & 0xc0) == 0x80);  // ATAPI
+}
+
+TEST_CASE("ATAPI: READ CAPACITY and READ(10) in byte-count-limited pieces") {
+    CdRig r;
+    for (unsigned lba = 0; lba < 64; ++lba) r.medium->fill_file(lba * 2048, 2048, uint8_t(lba));
+    r.packet({0x25});
+    auto cap = r.read_chunk();
+    REQUIRE(cap.size() == 8);
+    CHECK(cap[3] == 63);
+    CHECK((cap[6] << 8 | cap[7]) == 2048);
+    CHECK(r.status() == 0x50);
+    CHECK(r.ch->read_command(2, 1) == 3);  // I/O and C/D: the command is done
+    r.packet({0x28, 0, 0, 0, 0, 5, 0, 0, 2}, 1024);  // LBA 5, 2 blocks, 1 KiB pieces
+    for (int piece = 0; piece < 4; ++piece) {
+        CHECK(r.status() == 0x58);
+        auto data = r.read_chunk();
+        REQUIRE(data.size() == 1024);
+        CHECK(data[0] == (piece < 2 ? 5 : 6));
+    }
+    CHECK(r.status() == 0x50);
+}
+
+TEST_CASE("ATAPI: no medium, out of range, unknown opcodes give sense data") {
+    CdRig empty(false);
+    empty.packet({0x00});  // TEST UNIT READY
+    CHECK(empty.status() == 0x51);
+    CHECK(empty.ch->read_command(1, 1) == 0x20);  // NOT READY
+    empty.packet({0x03, 0, 0, 0, 18});
+    auto sense = empty.read_chunk();
+    REQUIRE(sense.size() == 18);
+    CHECK(sense[2] == 0x02);
+    CHECK(sense[12] == 0x3a);  // medium not present
+    empty.packet({0x28, 0, 0, 0, 0, 0, 0, 0, 1});
+    CHECK(empty.status() == 0x51);
+
+    CdRig r;
+    r.packet({0x28, 0, 0xff, 0xff, 0xff, 0xff, 0, 0xff, 0xff});
+    CHECK(r.status() == 0x51);
+    CHECK(r.ch->read_command(1, 1) == 0x50);  // ILLEGAL REQUEST
+    r.packet({0xa8, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff});  // READ(12) of 4 G blocks
+    CHECK(r.status() == 0x51);
+    r.packet({0xee});
+    CHECK(r.status() == 0x51);
+    CHECK(r.medium->ops.empty());
+}
+
+TEST_CASE("ATAPI: READ(10) by DMA, and a bad PRD table ends in a check condition") {
+    CdRig r;
+    r.medium->fill_file(3 * 2048, 2048, 0x5c);
+    REQUIRE(r.ram.write_obj(0x1000, uint32_t(0x200000)));
+    REQUIRE(r.ram.write_obj(0x1004, uint32_t(0x80000000u | 2048)));
+    r.ch->write_bm(4, 0x1000, 4);
+    r.packet({0x28, 0, 0, 0, 0, 3, 0, 0, 1}, 0, true);
+    r.ch->write_bm(0, ata::BM_CMD_START | ata::BM_CMD_TO_MEMORY, 1);
+    r.medium->process_completions();
+    CHECK(r.status() == 0x50);
+    std::vector<uint8_t> got(2048);
+    REQUIRE(r.ram.read(0x200000, got));
+    CHECK(got == std::vector<uint8_t>(2048, 0x5c));
+
+    REQUIRE(r.ram.write_obj(0x1000, uint32_t(0xfff00000u)));  // outside RAM
+    r.ch->write_bm(0, 0, 1);
+    r.packet({0x12, 0, 0, 0, 36}, 0, true);  // INQUIRY by DMA
+    r.ch->write_bm(0, ata::BM_CMD_START | ata::BM_CMD_TO_MEMORY, 1);
+    CHECK(r.status() == 0x51);
+    CHECK((r.ch->read_bm(2, 1) & ata::BM_ST_ERROR) != 0);
+}
