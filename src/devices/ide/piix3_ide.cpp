@@ -104,7 +104,7 @@ private:
                 drives[u].cdrom = context.board().ide_cdrom[index];
                 drives[u].serial = "QM0000" + std::to_string(index + 1);
                 if (!context.board().ide_medium[index]) continue;  // an empty CD-ROM drive
-                drives[u].disk = context.drive(id, drives[u].cdrom ? "ide-cd" : "ide-hd");
+                drives[u].disk = context.drive(id, qom_path());  // kestrel has no ide-hd/ide-cd objects yet
                 watch(*drives[u].disk);
             }
             channels[c] = std::make_shared<IdeChannel>(context.memory(), context.isa_irq(kChannelPorts[c].irq),
