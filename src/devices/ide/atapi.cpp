@@ -74,6 +74,7 @@ void IdeChannel::start_packet_locked() {
     s_.byte_limit = uint16_t(s_.hcyl << 8 | s_.lcyl);
     if (s_.byte_limit == 0 || s_.byte_limit == 0xffff) s_.byte_limit = 0xfffe;
     s_.byte_limit &= 0xfffe;
+    if (s_.byte_limit == 0) s_.byte_limit = 2;  // a limit of 1
     s_.packet_bytes = 0;
     s_.transfer = Transfer::Packet;
     s_.nsector = COD;
@@ -112,6 +113,7 @@ void IdeChannel::atapi_next_chunk_locked() {
 void IdeChannel::atapi_data_in_locked(std::vector<uint8_t> data, uint32_t allocation) {
     if (data.size() > allocation) data.resize(allocation);
     if (data.empty()) return atapi_done_locked();
+    if (data.size() & 1) data.push_back(0);  // the data port moves words
     buffer_ = std::make_shared<std::vector<uint8_t>>(std::move(data));
     if (s_.packet_dma) {
         s_.transfer = Transfer::DmaWaiting;

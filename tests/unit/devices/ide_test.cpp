@@ -389,3 +389,13 @@ TEST_CASE("ATAPI: READ(10) by DMA, and a bad PRD table ends in a check condition
     CHECK(r.status() == 0x51);
     CHECK((r.ch->read_bm(2, 1) & ata::BM_ST_ERROR) != 0);
 }
+
+TEST_CASE("ATAPI: odd allocation lengths and byte count limits stay inside the reply") {
+    CdRig r;
+    r.packet({0x12, 0, 0, 0, 35}, 1);  // INQUIRY, 35 bytes, a byte count limit of 1
+    size_t bytes = 0;
+    for (int i = 0; i < 100 && (r.status() & ata::ST_DRQ); ++i) bytes += r.read_chunk().size();
+    CHECK(bytes == 36);  // 35 and a pad byte, two at a time
+    CHECK(r.status() == 0x50);
+    for (int i = 0; i < 10; ++i) CHECK(r.ch->read_command(0, 4) == 0xffffffffu);
+}
