@@ -24,6 +24,7 @@ struct Ports {
     unsigned irq;
 };
 constexpr Ports kChannelPorts[2] = {{0x1f0, 0x3f6, 14}, {0x170, 0x376, 15}};
+constexpr uint16_t kIdetimPrimary = 0x40, kIdetimSecondary = 0x42, kIdetimDecodeEnable = 0x8000;
 
 class CommandBlock final : public BusDevice {
 public:
@@ -69,6 +70,10 @@ public:
     explicit IdeFunction(std::array<std::shared_ptr<IdeChannel>, 2> ch) : ch_(ch) {
         set_ids({pci::VENDOR_INTEL, 0x7010, 0x00, 0x010180});  // IDE, bus master, legacy mode
         add_bar(4, 16, BarKind::Io, false, std::make_shared<BusMaster>(ch), "bmdma");
+        // As firmware leaves them (SeaBIOS writes the same): both channels'
+        // IDETIM decode enabled, which Linux's ata_piix requires of a port.
+        set_cfg16(kIdetimPrimary, kIdetimDecodeEnable);
+        set_cfg16(kIdetimSecondary, kIdetimDecodeEnable);
     }
     void reset() override {
         PciDevice::reset();
