@@ -159,7 +159,8 @@ def build_boot_disk(work):
     """The boot sector (tests/firmware/bootsector/disk_test.S, built with
     binutils) on a sparse 130 GiB raw image with its two marker lines."""
     obj, bin_ = os.path.join(work, "disk_test.o"), os.path.join(work, "disk_test.bin")
-    subprocess.run(["as", "--32", "-o", obj, os.path.join(HERE, "bootsector", "disk_test.S")], check=True)
+    subprocess.run(["as", "--32", "-I", os.path.join(HERE, "bootsector"), "-o", obj,
+                    os.path.join(HERE, "bootsector", "disk_test.S")], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
     img = os.path.join(work, "disk.img")
     with open(img, "wb") as f:
@@ -194,7 +195,8 @@ def build_boot_cd(work):
     here: a primary volume descriptor, the boot record, the terminator, the
     boot catalog and tests/firmware/bootsector/cd_boot.S)."""
     obj, bin_ = os.path.join(work, "cd_boot.o"), os.path.join(work, "cd_boot.bin")
-    subprocess.run(["as", "--32", "-o", obj, os.path.join(HERE, "bootsector", "cd_boot.S")], check=True)
+    subprocess.run(["as", "--32", "-I", os.path.join(HERE, "bootsector"), "-o", obj,
+                    os.path.join(HERE, "bootsector", "cd_boot.S")], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
     sector = 2048
     iso = bytearray(sector * 32)

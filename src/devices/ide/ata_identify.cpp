@@ -17,6 +17,16 @@ void put_string(std::vector<uint16_t>& w, unsigned first, unsigned words, const 
     }
 }
 
+// Little-endian words, as the data port hands them out.
+std::vector<uint8_t> to_bytes(const std::vector<uint16_t>& w) {
+    std::vector<uint8_t> out(2 * w.size());
+    for (size_t i = 0; i < w.size(); ++i) {
+        out[2 * i] = uint8_t(w[i]);
+        out[2 * i + 1] = uint8_t(w[i] >> 8);
+    }
+    return out;
+}
+
 } // namespace
 
 AtaGeometry ata_geometry(uint64_t total_sectors) {
@@ -77,12 +87,7 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
     w[101] = uint16_t(sectors >> 16);
     w[102] = uint16_t(sectors >> 32);
     w[103] = uint16_t(sectors >> 48);
-    std::vector<uint8_t> out(512);
-    for (unsigned i = 0; i < 256; ++i) {
-        out[2 * i] = uint8_t(w[i]);
-        out[2 * i + 1] = uint8_t(w[i] >> 8);
-    }
-    return out;
+    return to_bytes(w);
 }
 
 } // namespace kestrel
@@ -111,12 +116,7 @@ std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_
     w[80] = 0x1e;  // ATA/ATAPI-1 to 4
     w[88] = 0x3f;
     if ((transfer_mode & 0xf8) == 0x40) w[88] |= uint16_t(1u << (8 + (transfer_mode & 7)));
-    std::vector<uint8_t> out(512);
-    for (unsigned i = 0; i < 256; ++i) {
-        out[2 * i] = uint8_t(w[i]);
-        out[2 * i + 1] = uint8_t(w[i] >> 8);
-    }
-    return out;
+    return to_bytes(w);
 }
 
 } // namespace kestrel

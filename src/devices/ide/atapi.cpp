@@ -58,13 +58,7 @@ void IdeChannel::execute_atapi_locked(uint8_t command) {
 }
 
 void IdeChannel::identify_packet_locked() {
-    const unsigned u = s_.unit;
-    buffer_ = std::make_shared<std::vector<uint8_t>>(atapi_identify(drives_[u].serial, s_.transfer_mode[u]));
-    s_.pio_pos = 0;
-    s_.pio_end = s_.pio_block_end = SECTOR;
-    s_.transfer = Transfer::PioIn;
-    s_.status[u] = READY | ST_DRQ;
-    raise_irq_locked();
+    identify_reply_locked(atapi_identify(drives_[s_.unit].serial, s_.transfer_mode[s_.unit]));
 }
 
 // The host writes the 12-byte packet next, while DRQ is set.

@@ -285,13 +285,17 @@ bool IdeChannel::range_locked(bool lba48, Range& range) {
 
 void IdeChannel::identify_locked() {
     const unsigned u = s_.unit;
-    std::vector<uint8_t> id = ata_identify(total_sectors(u), drives_[u].serial, s_.mult_sectors[u],
-                                           s_.transfer_mode[u], s_.write_cache[u]);
-    buffer_ = std::make_shared<std::vector<uint8_t>>(std::move(id));
+    identify_reply_locked(ata_identify(total_sectors(u), drives_[u].serial, s_.mult_sectors[u],
+                                       s_.transfer_mode[u], s_.write_cache[u]));
+}
+
+// IDENTIFY (PACKET) DEVICE's 512 bytes: one PIO block.
+void IdeChannel::identify_reply_locked(std::vector<uint8_t> data) {
+    buffer_ = std::make_shared<std::vector<uint8_t>>(std::move(data));
     s_.pio_pos = 0;
     s_.pio_end = s_.pio_block_end = SECTOR;
     s_.transfer = Transfer::PioIn;
-    s_.status[u] = READY | ST_DRQ;
+    s_.status[s_.unit] = READY | ST_DRQ;
     raise_irq_locked();
 }
 

@@ -122,6 +122,7 @@ private:
     void start_dma_locked(const Range& range, bool to_memory);
     void start_flush_locked();
     void identify_locked();
+    void identify_reply_locked(std::vector<uint8_t> data);
     void set_features_locked();
     void next_pio_block_locked();
     void pio_out_block_done_locked();

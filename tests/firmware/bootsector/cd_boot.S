@@ -43,20 +43,7 @@ fail:
     outb %al, $0xf4
     jmp halt
 
-puts:
-    lodsb
-    testb %al, %al
-    jz 2f
-    movb %al, %ah
-    movw $0x3fd, %dx
-1:  inb %dx, %al
-    testb $0x20, %al
-    jz 1b
-    movb %ah, %al
-    movw $0x3f8, %dx
-    outb %al, %dx
-    jmp puts
-2:  ret
+    .include "puts.inc"
 
 drive:  .byte 0
 hello:  .asciz "CD: booted from El Torito\r\n"

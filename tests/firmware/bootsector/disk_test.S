@@ -88,21 +88,7 @@ halt:
     hlt
     jmp halt
 
-/* prints the NUL-terminated string at %si on COM1 */
-puts:
-    lodsb
-    testb %al, %al
-    jz 2f
-    movb %al, %ah
-    movw $0x3fd, %dx
-1:  inb %dx, %al
-    testb $0x20, %al
-    jz 1b
-    movb %ah, %al
-    movw $0x3f8, %dx
-    outb %al, %dx
-    jmp puts
-2:  ret
+    .include "puts.inc"
 
 drive:  .byte 0
 hello:  .asciz "BOOT: kestrel IDE disk test\r\n"
