@@ -24,6 +24,7 @@ struct BlockDeviceInfo {
     std::string backing_format;
     unsigned backing_file_depth = 0;
     bool read_only = false;
+    bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
     bool writeback = true;     // cache.writeback
     bool direct = false;       // cache.direct
     bool no_flush = false;     // cache.no-flush

@@ -24,7 +24,8 @@ struct DriveConfig {
     bool cache_direct = false;
     bool cache_no_flush = false;
     std::string aio = "threads";     // threads | native | io_uring
-    bool read_only = false;          // readonly=on
+    bool read_only = false;          // readonly=on (always for a CD-ROM)
+    bool cdrom = false;              // media=cdrom: an IDE CD-ROM drive; file may be empty (no medium)
     bool snapshot = false;           // snapshot=on: writes go to a temporary copy
     std::string discard = "ignore";  // ignore | unmap (off/on are stored as these)
     std::string serial;              // legacy serial= (the device's default serial)

@@ -37,7 +37,8 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
         std::shared_ptr<BlockBackend> backend = format == "qcow2" || (d.snapshot && !d.read_only)
                                                     ? open_image_backend(o, format)
                                                     : open_raw_image(o);
-        if (format == "raw" && d.format.empty()) std::cerr << image_probe_warning(d.file);
+        // QEMU warns only where the guest could write (so not for a CD-ROM).
+        if (format == "raw" && d.format.empty() && !d.read_only) std::cerr << image_probe_warning(d.file);
         return backend;
     } catch (const std::exception& e) {
         throw std::runtime_error(d.location + ": " + e.what());
@@ -109,6 +110,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.file_node_name = o.file_node_name;
         b.file = d.file;
         b.read_only = o.backend->read_only();
+        b.removable_medium = d.cdrom;
         b.writeback = d.cache_writeback;
         b.direct = d.cache_direct;
         b.no_flush = d.cache_no_flush;

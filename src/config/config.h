@@ -31,6 +31,18 @@ struct BootConfig {
     std::string kernel;
     std::string initrd;
     std::string append;
+    std::string bios;                    // -bios as given; empty: bios-256k.bin
+    std::vector<std::string> data_dirs;  // -L, searched first
+    std::string firmware;                // the BIOS file to run; empty with -kernel
+    // -boot: the BIOS's order (CMOS) and, for the first boot only, once=;
+    // the boot menu and its wait (ms), the retry time after no device was
+    // found (ms, -1: never), strict (no fallback to other devices).
+    std::string order = "cad";
+    std::string once;
+    bool menu = false;
+    std::optional<int64_t> splash_time;
+    int64_t reboot_timeout = -1;
+    bool strict = false;
 };
 
 // One monitor (-monitor, -qmp, -qmp-pretty, -mon, -nographic's default):

@@ -39,6 +39,10 @@ void set_initrd(ParseState& st, const ArgToken& t) {
     st.initrd_given = true;
 }
 
+void set_bios(ParseState& st, const ArgToken& t) { st.cfg.boot.bios = *t.value; }
+
+void add_data_dir(ParseState& st, const ArgToken& t) { st.cfg.boot.data_dirs.push_back(*t.value); }
+
 void set_pidfile(ParseState& st, const ArgToken& t) {
     st.cfg.pidfile = *t.value;
 }
@@ -107,6 +111,14 @@ constexpr OptionDef kOptions[] = {
     {"global", true, handle_global, Section::Standard,
      "-global driver.prop=value\n"
      "                set a global default for a driver property\n"},
+    {"boot", true, handle_boot, Section::Standard,
+     "-boot [order=drives][,once=drives][,menu=on|off]\n"
+     "      [,splash=sp_name][,splash-time=sp_time][,reboot-timeout=rb_time][,strict=on|off]\n"
+     "                'drives': floppy (a), hard disk (c), CD-ROM (d), network (n)\n"
+     "                'sp_name': the file's name that would be passed to bios as logo picture, if menu=on\n"
+     "                'sp_time': the period that splash picture last if menu=on, unit is ms\n"
+     "                'rb_timeout': the timeout before guest reboot when boot failed, unit is ms\n"
+     "                (kestrel has no splash=)\n"},
     {"m", true, handle_memory, Section::Standard,
      "-m [size=]megs[,slots=n,maxmem=size]\n"
      "                configure guest RAM [default=128M]\n"
@@ -132,6 +144,14 @@ constexpr OptionDef kOptions[] = {
     {"uuid", true, handle_uuid, Section::Standard,
      "-uuid %08x-%04x-%04x-%04x-%012x\n"
      "                specify machine UUID\n"},
+    {"hda", true, handle_hd, Section::Block,
+     "-hda/-hdb file  use 'file' as hard disk 0/1 image\n"},
+    {"hdb", true, handle_hd, Section::Block, ""},
+    {"hdc", true, handle_hd, Section::Block,
+     "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"},
+    {"hdd", true, handle_hd, Section::Block, ""},
+    {"cdrom", true, handle_cdrom, Section::Block,
+     "-cdrom file     use 'file' as CD-ROM image\n"},
     {"drive", true, handle_drive, Section::Block,
      "-drive [file=file][,if=type][,media=d][,index=i]\n"
      "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n"
@@ -225,6 +245,8 @@ constexpr OptionDef kOptions[] = {
      "-chardev pty,id=id[,mux=on|off]\n"
      "-chardev stdio,id=id[,mux=on|off][,signal=on|off]\n"
      "                (kestrel has no telnet, websocket, TLS, fd= or logfile= options)\n"},
+    {"bios", true, set_bios, Section::Boot,
+     "-bios file      set the filename for the BIOS\n"},
     {"kernel", true, set_kernel, Section::Boot,
      "-kernel bzImage use 'bzImage' as kernel image\n"},
     {"append", true, set_append, Section::Boot,
@@ -261,6 +283,8 @@ constexpr OptionDef kOptions[] = {
      "-d item1,...    enable logging of specified items (use '-d help' for a list of log items)\n"},
     {"D", true, set_logfile, Section::Debug,
      "-D logfile      output log to logfile (default stderr)\n"},
+    {"L", true, add_data_dir, Section::Debug,
+     "-L path         set the directory for the BIOS, VGA BIOS and keymaps\n"},
     {"enable-kvm", false, handle_enable_kvm, Section::Debug,
      "-enable-kvm     enable KVM full virtualization support (the default in kestrel)\n"},
     {"no-reboot", false, set_no_reboot, Section::Debug,

@@ -1,5 +1,7 @@
 // -drive as QEMU 7.2 reads it (its "legacy" drive options), for the
-// interfaces kestrel has: virtio (with its implied virtio-blk-pci) and none.
+// interfaces kestrel has: ide (the default: the board's PIIX3 IDE
+// controller), virtio (with its implied virtio-blk-pci) and none; and
+// -hda..-hdd and a bare image argument, which are -drive index=N,media=disk.
 #include "config/block_opts.h"
 #include "config/chardev_opts.h"
 
@@ -23,13 +25,15 @@ constexpr std::string_view kUnsupportedQemuKeys[] = {
     "auto-read-only", "force-share", "group", "throttling.group",
 };
 
+constexpr unsigned kIdeDrives = 4;
+
 // Interfaces QEMU knows; kestrel has a controller for none of them yet.
 struct OtherInterface {
     std::string_view name;
     std::string_view what;  // "" = QEMU's pc machine has none either
 };
 constexpr OtherInterface kOtherInterfaces[] = {
-    {"ide", "IDE controller"}, {"floppy", "floppy controller"},
+    {"floppy", "floppy controller"},
     {"pflash", "pflash (flash memory) support"}, {"scsi", ""}, {"sd", ""}, {"mtd", ""},
     {"xen", ""}, {"none", ""},
 };
@@ -68,7 +72,7 @@ struct DriveOpts {
 std::string interface_of(const DriveOpts& o) {
     const std::string* name = o.get("if");
     std::string type = name ? *name : "ide";  // QEMU's default for the pc machine
-    if (type == "virtio" || type == "none")
+    if (type == "virtio" || type == "none" || type == "ide")
         return type;
     auto other = std::find_if(std::begin(kOtherInterfaces), std::end(kOtherInterfaces),
                               [&](const OtherInterface& i) { return i.name == type; });
@@ -172,8 +176,11 @@ void check_unknown_keys(const DriveOpts& o) {
     }
 }
 
+// QEMU's names: "virtio0", "none1", and for IDE bus and unit, "ide1-hd0".
 std::string implied_id(const Config& cfg, const DriveConfig& d) {
     std::string id = d.interface + std::to_string(d.index);
+    if (d.interface == "ide")
+        id = "ide" + std::to_string(d.index / 2) + (d.cdrom ? "-cd" : "-hd") + std::to_string(d.index % 2);
     bool taken = std::any_of(cfg.drives.begin(), cfg.drives.end(),
                              [&](const DriveConfig& other) { return other.id == id; });
     if (taken)
@@ -189,13 +196,19 @@ DriveConfig make_drive(const Config& cfg, const PendingOpts& p) {
     d.read_only = o.flag("read-only", false);
     d.snapshot = o.flag("snapshot", cfg.snapshot);  // -snapshot, unless snapshot= says otherwise
     if (const std::string* media = o.get("media")) {
-        if (*media == "cdrom")
-            throw ConfigError("media=cdrom is not supported by kestrel yet (it has no CD-ROM drive)");
-        if (*media != "disk")
+        if (*media != "disk" && *media != "cdrom")
             throw ConfigError("'" + *media + "' invalid media");
+        d.cdrom = *media == "cdrom";
     }
     d.interface = interface_of(o);
+    if (d.cdrom && d.interface != "ide")
+        throw ConfigError("media=cdrom is supported by kestrel on IDE only (if=ide)");
+    if (d.cdrom)
+        d.read_only = true;
     set_index(cfg, o, d);
+    if (d.interface == "ide" && d.index >= kIdeDrives)  // the pc's two IDE buses, two units each
+        throw ConfigError("machine type does not support if=ide,bus=" + std::to_string(d.index / 2) + ",unit=" +
+                          std::to_string(d.index % 2));
     const std::string* id = o.get("id");
     d.id = id ? *id : implied_id(cfg, d);
     if (const std::string* serial = o.get("serial"))
@@ -238,6 +251,18 @@ void handle_drive(ParseState& st, const ArgToken& tok) {
         }
     });
     st.drives.push_back({tok.location(), std::move(pairs)});
+}
+
+void add_hard_disk(ParseState& st, const std::string& location, const std::string& file, unsigned index) {
+    st.drives.push_back({location, {{"media", "disk"}, {"index", std::to_string(index)}, {"file", file}}});
+}
+
+void handle_cdrom(ParseState& st, const ArgToken& tok) {
+    st.drives.push_back({tok.location(), {{"media", "cdrom"}, {"index", "2"}, {"file", *tok.value}}});
+}
+
+void handle_hd(ParseState& st, const ArgToken& tok) {
+    add_hard_disk(st, tok.location(), *tok.value, unsigned(tok.name[2] - 'a'));
 }
 
 void finalize_drives(ParseState& st) {

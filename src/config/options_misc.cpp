@@ -107,6 +107,9 @@ std::string unreadable_reason(const std::string& path, bool& is_directory) {
     return {};
 }
 
+constexpr const char* kSystemDataDirs[] = {"/usr/share/qemu", "/usr/share/seabios"};
+constexpr std::string_view kDefaultBios = "bios-256k.bin";
+
 } // namespace
 
 std::span<const LogItem> log_item_table() { return kLogItems; }
@@ -200,7 +203,43 @@ void check_boot_options(const ParseState& st) {
         throw ConfigError("-initrd only allowed with -kernel option");
 }
 
+namespace {
+
+// QEMU's qemu_find_file: the name itself when it is a readable file, else
+// the first readable DIR/name in the -L directories, then the system's.
+std::string find_data_file(const BootConfig& boot, const std::string& name) {
+    bool is_directory = false;
+    if (unreadable_reason(name, is_directory).empty())
+        return name;
+    std::vector<std::string> dirs = boot.data_dirs;
+    for (const char* dir : kSystemDataDirs)
+        dirs.emplace_back(dir);
+    for (const std::string& dir : dirs) {
+        std::string path = dir + "/" + name;
+        if (unreadable_reason(path, is_directory).empty())
+            return path;
+    }
+    return {};
+}
+
+// The BIOS is loaded only when no -kernel is given (a direct boot needs no
+// firmware), but a -bios that cannot be found fails either way, as in QEMU.
+void finalize_firmware(ParseState& st) {
+    BootConfig& boot = st.cfg.boot;
+    if (st.kernel_given && boot.bios.empty())
+        return;
+    std::string name = boot.bios.empty() ? std::string(kDefaultBios) : boot.bios;
+    std::string path = find_data_file(boot, name);
+    if (path.empty())
+        throw ConfigError("could not load PC BIOS '" + name + "'");
+    if (!st.kernel_given)
+        boot.firmware = path;
+}
+
+} // namespace
+
 void finalize_boot_files(ParseState& st) {
+    finalize_firmware(st);
     if (!st.kernel_given)
         return;
     const BootConfig& boot = st.cfg.boot;

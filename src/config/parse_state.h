@@ -182,6 +182,12 @@ void handle_name(ParseState& st, const ArgToken& tok);            // -name
 void handle_uuid(ParseState& st, const ArgToken& tok);            // -uuid
 void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
 void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
+void handle_hd(ParseState& st, const ArgToken& tok);              // -hda .. -hdd
+void handle_boot(ParseState& st, const ArgToken& tok);            // -boot (options_boot.cpp)
+void finalize_boot_order(ParseState& st);
+void handle_cdrom(ParseState& st, const ArgToken& tok);           // -cdrom: index=2,media=cdrom
+// -hdX and a bare image argument: -drive file=FILE,index=N,media=disk.
+void add_hard_disk(ParseState& st, const std::string& location, const std::string& file, unsigned index);
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
 void handle_global(ParseState& st, const ArgToken& tok);          // -global

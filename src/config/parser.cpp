@@ -95,7 +95,6 @@ std::vector<qopts::OptPair> split_checked(ParseState& st, const ArgToken& tok,
 std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostream& out) {
     ParseState st;
     st.cfg.program = program_name(argv);
-    std::optional<std::string> disk_image;
     for (const ArgToken& tok : tokenize(argv)) {
         switch (tok.kind) {
         case ArgToken::Kind::Invalid:
@@ -103,7 +102,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
         case ArgToken::Kind::MissingArgument:
             throw ConfigError(tok.spelled + ": requires an argument");
         case ArgToken::Kind::Positional:
-            disk_image = disk_image.value_or(tok.spelled);  // QEMU opens it late, as -hda
+            add_hard_disk(st, tok.spelled, tok.spelled, 0);  // as -hda
             continue;
         case ArgToken::Kind::Option:
             break;
@@ -122,9 +121,8 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     if (print_requested_listing(st, out))
         return std::nullopt;
 
-    if (disk_image)
-        throw ConfigError(*disk_image + ": disk image arguments are not supported");
     check_boot_options(st);
+    finalize_boot_order(st);
     finalize_sandbox(st);
     finalize_log_items(st);
     check_daemonize(st.cfg);

@@ -3,6 +3,7 @@
 // interrupt lines, guest memory for DMA, the hypervisor's notification
 // plumbing, event loops and iothreads, its backends, and the services the
 // monitors read. The machine implements it; unit tests fake it.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,14 @@ struct BoardFacts {
     // A BIOS runs first and initialises option ROMs (the VGA BIOS). Without
     // one kestrel plays their part at reset (the VGA's text mode).
     bool firmware_boot = false;
+    // The -drive if=ide images by index (bus * 2 + unit): their drive ids,
+    // empty where there is none.
+    std::array<std::string, 4> ide_drives;
+    std::array<bool, 4> ide_cdrom{};   // a CD-ROM drive there
+    std::array<bool, 4> ide_medium{};  // with an image (a CD-ROM drive may be empty)
+    // -boot order= and once= (the first boot only): the BIOS's order in CMOS.
+    std::string boot_order = "cad";
+    std::string boot_once;
 };
 
 class DeviceContext {

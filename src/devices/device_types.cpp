@@ -26,6 +26,7 @@ namespace kestrel {
     X(kStdVgaType)                                                                                             \
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \
+    X(kPiix3IdeType)                                                                                           \
     X(kUsbTabletType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;

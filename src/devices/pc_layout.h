@@ -4,6 +4,7 @@
 // parser lists and places them, the machine realizes them), the PCI
 // functions they and later default devices take, and the PIIX4 power
 // management registers (the device, the FADT and the DSDT).
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -29,17 +30,18 @@ inline constexpr BoardDevice kBoardDevices[] = {
     {"isa-serial"},
     {"i8042"},
     {"port92"},
+    {"piix3-ide", 0x09},
     {"piix3-usb-uhci", 0x0a},
     {"PIIX4_PM", 0x0b},
 };
 
 // PCI functions QEMU's pc fills that kestrel leaves empty for now; no
-// device may take them (the IDE function of the PIIX3 at 01.1).
+// device may take them (none left: the PIIX3's IDE function is a board device).
 struct ReservedPciFunction {
     int devfn;
     std::string_view type;
 };
-inline constexpr ReservedPciFunction kReservedPciFunctions[] = {{0x09, "piix3-ide"}};
+inline constexpr std::array<ReservedPciFunction, 0> kReservedPciFunctions{};
 
 // ACPI PM I/O block of the PIIX4 function (QEMU's default base).
 constexpr uint16_t ACPI_PM_BASE = 0x600;

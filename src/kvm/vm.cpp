@@ -29,13 +29,13 @@ private:
 
 } // namespace
 
-Vm::Vm(KvmSystem& kvm, const GuestMemory& memory) : kvm_(kvm) {
+Vm::Vm(KvmSystem& kvm, const GuestMemory& memory, bool shadowed_bios_area) : kvm_(kvm) {
     fd_.reset(ioctl(kvm.fd(), KVM_CREATE_VM, 0));
     if (!fd_) fail("failed to create KVM VM");
     if (ioctl(fd_.get(), KVM_SET_TSS_ADDR, pc::KVM_TSS_ADDR) < 0) fail("KVM_SET_TSS_ADDR");
     uint64_t identity = pc::KVM_IDENTITY_MAP_ADDR;
     if (ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0) fail("KVM_SET_IDENTITY_MAP_ADDR");
-    map_memory(memory);
+    map_memory(memory, shadowed_bios_area);
     if (ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) fail("KVM_CREATE_IRQCHIP");
     kvm_pit_config pit{};
     pit.flags = KVM_PIT_SPEAKER_DUMMY;  // KVM answers port 0x61 too

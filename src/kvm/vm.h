@@ -24,7 +24,9 @@ namespace kestrel {
 
 class Vm {
 public:
-    Vm(KvmSystem& kvm, const GuestMemory& memory);  // throws std::runtime_error
+    // With `shadowed_bios_area`, RAM's slots leave 0xc0000-0xfffff out: the
+    // i440FX's PAM registers decide what the guest sees there (PamMemory).
+    Vm(KvmSystem& kvm, const GuestMemory& memory, bool shadowed_bios_area = false);  // throws std::runtime_error
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
 
@@ -76,9 +78,11 @@ public:
 
     // --- Device memory slots (any thread) ---
     // Maps `size` bytes of host memory at guest address `gpa` (both page
-    // aligned); with `log_dirty`, KVM records the pages the guest writes.
+    // aligned); with `log_dirty`, KVM records the pages the guest writes. A
+    // `read_only` slot reads from `host`; the guest's writes exit as MMIO.
     // Returns the slot, or nullopt if KVM refuses (the reason is logged).
-    std::optional<uint32_t> add_memory_slot(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty);
+    std::optional<uint32_t> add_memory_slot(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty,
+                                            bool read_only = false);
     void remove_memory_slot(uint32_t slot);
     // Bit i of `bitmap` (one bit per 4 KiB page of the slot, 64 per word)
     // is set for every page written since the last call; KVM clears its
@@ -101,7 +105,7 @@ public:
 
 private:
     bool commit_routes_locked();
-    void map_memory(const GuestMemory& memory);
+    void map_memory(const GuestMemory& memory, bool shadowed_bios_area);
     void setup_gsi_routing();
     void save_power_on_state();
 

@@ -28,7 +28,8 @@ bool set_slot(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t* ho
 
 } // namespace
 
-void Vm::map_memory(const GuestMemory& memory) {
+void Vm::map_memory(const GuestMemory& memory, bool shadowed_bios_area) {
+    const uint64_t hole_end = shadowed_bios_area ? pc::BIOS_AREA_END : pc::VGA_HOLE_END;
     std::lock_guard guard(slots_lock_);
     auto map = [&](uint64_t gpa, uint64_t size, uint8_t* host) {
         if (size == 0) return;
@@ -36,22 +37,24 @@ void Vm::map_memory(const GuestMemory& memory) {
             throw std::runtime_error(std::string("KVM_SET_USER_MEMORY_REGION: ") + std::strerror(errno));
     };
     for (const auto& r : memory.regions()) {
-        bool has_vga_window = r.gpa <= pc::VGA_HOLE_START && r.gpa + r.size >= pc::VGA_HOLE_END;
+        bool has_vga_window = r.gpa <= pc::VGA_HOLE_START && r.gpa + r.size >= hole_end;
         if (!has_vga_window) {
             map(r.gpa, r.size, r.host);
             continue;
         }
         uint64_t below = pc::VGA_HOLE_START - r.gpa;
         map(r.gpa, below, r.host);
-        map(pc::VGA_HOLE_END, r.gpa + r.size - pc::VGA_HOLE_END, r.host + (pc::VGA_HOLE_END - r.gpa));
+        map(hole_end, r.gpa + r.size - hole_end, r.host + (hole_end - r.gpa));
     }
 }
 
-std::optional<uint32_t> Vm::add_memory_slot(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty) {
+std::optional<uint32_t> Vm::add_memory_slot(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty,
+                                            bool read_only) {
     std::lock_guard guard(slots_lock_);
     uint32_t slot = ram_slots_;
     while (device_slots_.count(slot)) ++slot;
-    if (!set_slot(fd_.get(), slot, gpa, size, host, log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0)) {
+    uint32_t flags = (log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0) | (read_only ? KVM_MEM_READONLY : 0);
+    if (!set_slot(fd_.get(), slot, gpa, size, host, flags)) {
         spdlog::warn("KVM_SET_USER_MEMORY_REGION at {:#x} ({:#x} bytes): {}", gpa, size, std::strerror(errno));
         return std::nullopt;
     }

@@ -70,7 +70,7 @@ std::vector<uint8_t> uuid_bytes(const std::string& text) {
 void add_pc_fw_cfg_items(FwCfg& fw, const Config& cfg, const GuestMemory& mem) {
     fw.set_bytes(fwcfg::UUID, uuid_bytes(cfg.uuid));
     fw.set_u16(fwcfg::NOGRAPHIC, cfg.display == DisplayKind::Nographic);
-    fw.set_u16(fwcfg::BOOT_MENU, 0);
+    fw.set_u16(fwcfg::BOOT_MENU, cfg.boot.menu);
     fw.set_u16(fwcfg::NB_CPUS, uint16_t(cfg.smp.cpus));
     fw.set_u16(fwcfg::MAX_CPUS, uint16_t(apic_id_for(cfg.smp.maxcpus - 1, cfg.smp) + 1));
     fw.set_u64(fwcfg::RAM_SIZE, cfg.memory.size);
@@ -78,7 +78,14 @@ void add_pc_fw_cfg_items(FwCfg& fw, const Config& cfg, const GuestMemory& mem) {
     std::vector<E820Item> map = machine_e820(mem);
     fw.set_bytes(fwcfg::E820_TABLE, legacy_e820_table(map));
     fw.add_file("etc/e820", e820_file(map));
-    fw.add_file("etc/boot-fail-wait", std::vector<uint8_t>{0xff, 0xff, 0xff, 0xff});  // -boot reboot-timeout: -1
+    // -boot reboot-timeout= (ms, -1: never retry), and splash-time= with menu=on, as QEMU's
+    const uint32_t fail_wait = uint32_t(int32_t(cfg.boot.reboot_timeout));
+    fw.add_file("etc/boot-fail-wait", std::vector<uint8_t>{uint8_t(fail_wait), uint8_t(fail_wait >> 8),
+                                                          uint8_t(fail_wait >> 16), uint8_t(fail_wait >> 24)});
+    if (cfg.boot.menu && cfg.boot.splash_time) {
+        const auto wait = uint16_t(*cfg.boot.splash_time);
+        fw.add_file("etc/boot-menu-wait", std::vector<uint8_t>{uint8_t(wait), uint8_t(wait >> 8)});
+    }
     for (const FwCfgFileConfig& f : cfg.fw_cfg_files) {
         try {
             fw.add_file(f.name, f.data);

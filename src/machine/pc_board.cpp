@@ -9,6 +9,8 @@
 #include "devices/pci/kvm_plumbing.h"
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
+#include "devices/fw_cfg/fw_cfg.h"
+#include "kvm/pam_memory.h"
 
 #include <future>
 #include <stdexcept>
@@ -20,6 +22,14 @@ PcBoard::PcBoard(const PcBoardSetup& s)
       device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio)), drives_(s.cfg.drives), net_(s.loop),
       devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
+    facts_.boot_order = s.cfg.boot.order;
+    facts_.boot_once = s.cfg.boot.once;
+    for (const DriveConfig& d : s.cfg.drives)
+        if (d.interface == "ide" && d.index < facts_.ide_drives.size()) {
+            facts_.ide_drives[d.index] = d.id;
+            facts_.ide_cdrom[d.index] = d.cdrom;
+            facts_.ide_medium[d.index] = !d.file.empty();
+        }
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
         irq_outputs_[irq] = s.vm.irq_line(irq);
@@ -33,6 +43,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<InputService>(input_);
     services_.add<KeyQueue>(keys_);
     services_.add<UsbBuses>(usb_);
+    if (s.pam) services_.add<PamMemory>(*s.pam);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
     add_devices();
@@ -101,14 +112,24 @@ std::shared_ptr<BlockBackend> PcBoard::drive(const std::string& id, const std::s
 }
 
 // The DSDT lists the COM ports the ISA serial devices occupy and the pvpanic port.
-uint64_t PcBoard::write_acpi_tables() const {
+AcpiConfig PcBoard::acpi_config() const {
     AcpiConfig acpi;
     acpi.smp = setup_.cfg.smp;
     for (const auto& device : devices_.devices()) {
         if (device->type().name == "isa-serial") acpi.serial_ports |= 1u << device->properties().uint("index");
         if (device->type().name == "pvpanic") acpi.pvpanic_port = uint16_t(device->properties().uint("ioport"));
     }
-    return build_acpi_tables(setup_.memory, acpi);
+    return acpi;
+}
+
+uint64_t PcBoard::write_acpi_tables() const { return build_acpi_tables(setup_.memory, acpi_config()); }
+
+void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
+    AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(setup_.memory.below_4g(), acpi_config());
+    fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
+    fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
+    fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
+    fw_cfg.add_file("bootorder", std::vector<uint8_t>{});  // as QEMU's without bootindex: empty
 }
 
 } // namespace kestrel

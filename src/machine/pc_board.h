@@ -29,6 +29,9 @@ namespace kestrel {
 
 class ChardevSet;
 class SharedIrqLine;
+class FwCfg;
+class PamMemory;
+struct AcpiConfig;
 
 struct PcBoardSetup {
     const Config& cfg;
@@ -38,6 +41,7 @@ struct PcBoardSetup {
     Bus& mmio;
     EventLoop& loop;
     MachineControl& control;
+    PamMemory* pam = nullptr;  // firmware boot: the i440FX routes it
 };
 
 class PcBoard final : public DeviceContext {
@@ -58,6 +62,9 @@ public:
     void enter_thread_sandboxes();
     // ACPI tables into the BIOS area; returns the RSDP address.
     uint64_t write_acpi_tables() const;
+    // Firmware boot: what a BIOS reads besides the pc's items: the ACPI
+    // tables with their loader script, and bootorder.
+    void add_firmware_fw_cfg_items(FwCfg& fw_cfg) const;
 
     const DeviceTree& devices() const { return devices_; }
     DeviceTree& devices() { return devices_; }
@@ -86,6 +93,7 @@ public:
 
 private:
     void add_devices();
+    AcpiConfig acpi_config() const;
 
     PcBoardSetup setup_;
     BoardFacts facts_;

@@ -5,6 +5,7 @@
 #include "devices/power_button.h"
 #include "machine/fw_cfg_items.h"
 #include "machine/pc_board.h"
+#include "kvm/pam_memory.h"
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
 #include "machine/vm_controller.h"
@@ -21,6 +22,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <sys/epoll.h>
@@ -40,12 +43,7 @@ bool has_vga(const Config& cfg) {
 
 std::unique_ptr<BootImage> check_boot_inputs(const Config& cfg) {
     validate_cpu_config(cfg.cpu);
-    if (cfg.boot.kernel.empty()) {
-        if (!cfg.start_paused)
-            throw std::runtime_error("no bootable device configured: give a Linux kernel with -kernel "
-                                     "(firmware boot is not available yet)");
-        return nullptr;
-    }
+    if (cfg.boot.kernel.empty()) return nullptr;  // firmware boot
     return BootImage::open({cfg.boot.kernel, cfg.boot.initrd, cfg.boot.append, has_vga(cfg)},
                            pc::ram_below_4g(cfg.memory.size));
 }
@@ -72,6 +70,20 @@ nlohmann::json shutdown_data(ShutdownCause cause) {
     return {{"guest", caused_by_guest(cause)}, {"reason", shutdown_reason(cause)}};
 }
 
+// The BIOS image, read before KVM is opened. QEMU's sizes: a multiple of
+// 64 KiB, at most 16 MiB.
+std::vector<uint8_t> read_firmware(const Config& cfg) {
+    if (!cfg.boot.kernel.empty() || cfg.boot.firmware.empty()) return {};
+    const std::string& path = cfg.boot.firmware;
+    std::string name = cfg.boot.bios.empty() ? "bios-256k.bin" : cfg.boot.bios;
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) bytes.clear();
+    if (bytes.empty() || bytes.size() % 0x10000 || bytes.size() > 16 * 1024 * 1024)
+        throw std::runtime_error("could not load PC BIOS '" + name + "'");
+    return bytes;
+}
+
 } // namespace
 
 const char* run_state_name(RunState state) {
@@ -86,11 +98,17 @@ const char* run_state_name(RunState state) {
 }
 
 PcMachine::PcMachine(const Config& cfg)
-    : cfg_(cfg), kernel_(check_boot_inputs(cfg)), memory_(GuestMemory::create_pc(cfg.memory)),
-      preloading_(start_preloading()), vm_(kvm_, memory_) {
+    : cfg_(cfg), kernel_(check_boot_inputs(cfg)), firmware_(read_firmware(cfg)),
+      memory_(GuestMemory::create_pc(cfg.memory)), preloading_(start_preloading()),
+      vm_(kvm_, memory_, !firmware_.empty()) {
     try {
-        board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this});
-        if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) add_pc_fw_cfg_items(*fw_cfg, cfg_, memory_);
+        if (!firmware_.empty()) pam_ = std::make_unique<PamMemory>(vm_, memory_, firmware_);
+        firmware_ = {};  // PamMemory has its own copy
+        board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this, pam_.get()});
+        if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) {
+            add_pc_fw_cfg_items(*fw_cfg, cfg_, memory_);
+            if (pam_) board_->add_firmware_fw_cfg_items(*fw_cfg);
+        }
         create_vcpus();
         load_boot_state();
         watch_signals();
@@ -136,10 +154,12 @@ std::future<void> PcMachine::start_preloading() {
     return std::async(std::launch::async, [this] { kernel_->preload(memory_, memory_.zero_at_creation()); });
 }
 
+// Firmware boot: every vCPU at its reset state, the BIOS at the reset
+// vector finds the rest in fw_cfg.
 void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
-    uint64_t rsdp = board_->write_acpi_tables();
     if (!kernel_) return;
+    uint64_t rsdp = board_->write_acpi_tables();
     // At power-on the payloads were loaded beside the VM's creation.
     if (preloading_.valid()) preloading_.get();
     BootEntry entry = kernel_->load_into(memory_, rsdp);
@@ -243,8 +263,12 @@ void PcMachine::request_shutdown(ShutdownCause cause) {
 }
 
 // As QEMU's isa-debug-exit: the end, with that status and no SHUTDOWN event.
+// QEMU exits at once; here the vCPUs run on until paused, so a later
+// request (the guest running past its exit) must not change the status.
 void PcMachine::request_exit(int status) {
     loop_.post([this, status] {
+        if (exit_requested_) return;
+        exit_requested_ = true;
         if (state_ == RunState::Running) pause_vcpus();
         state_ = RunState::Shutdown;
         exit_status_ = status;

@@ -23,6 +23,7 @@ namespace kestrel {
 
 struct PcBoard;
 class BootImage;
+class PamMemory;
 class EventSink;
 class Monitors;
 class VmController;
@@ -94,6 +95,7 @@ private:
 
     const Config& cfg_;
     std::unique_ptr<BootImage> kernel_;
+    std::vector<uint8_t> firmware_;  // the BIOS image until PamMemory maps it
     KvmSystem kvm_;
     GuestMemory memory_;
     // The kernel and initrd, copied into guest RAM while the VM, its
@@ -101,6 +103,7 @@ private:
     // exists and ends before RAM goes).
     std::future<void> preloading_;
     Vm vm_;
+    std::unique_ptr<PamMemory> pam_;  // firmware boot: the BIOS and PAM routing
     Bus pio_{"io"};
     Bus mmio_{"memory"};
     EventLoop loop_;
@@ -113,6 +116,7 @@ private:
     EventSink* events_ = nullptr;
     RunState state_ = RunState::Prelaunch;
     int exit_status_ = 0;
+    bool exit_requested_ = false;  // isa-debug-exit: the first status wins
     UniqueFd signal_fd_;
 };
 

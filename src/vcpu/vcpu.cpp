@@ -60,6 +60,9 @@ Vcpu::Vcpu(VcpuSetup s)
 
     if (ioctl(fd_.get(), KVM_GET_MP_STATE, &mp_state_at_power_on_) < 0) fail("KVM_GET_MP_STATE");
     if (ioctl(fd_.get(), KVM_GET_LAPIC, &lapic_at_power_on_) < 0) fail("KVM_GET_LAPIC");
+    if (ioctl(fd_.get(), KVM_GET_REGS, &regs_at_power_on_) < 0) fail("KVM_GET_REGS");
+    if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs_at_power_on_) < 0) fail("KVM_GET_SREGS");
+    if (ioctl(fd_.get(), KVM_GET_FPU, &fpu_at_power_on_) < 0) fail("KVM_GET_FPU");
 }
 
 Vcpu::~Vcpu() {
@@ -68,6 +71,12 @@ Vcpu::~Vcpu() {
 }
 
 void Vcpu::reset() {
+    kvm_sregs sregs = sregs_at_power_on_;
+    if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
+    kvm_regs regs = regs_at_power_on_;
+    if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+    kvm_fpu fpu = fpu_at_power_on_;
+    if (ioctl(fd_.get(), KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
     kvm_lapic_state lapic = lapic_at_power_on_;
     if (ioctl(fd_.get(), KVM_SET_LAPIC, &lapic) < 0) fail("KVM_SET_LAPIC");
     kvm_mp_state mp = mp_state_at_power_on_;

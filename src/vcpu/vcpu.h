@@ -78,6 +78,11 @@ private:
     size_t run_size_ = 0;
     kvm_mp_state mp_state_at_power_on_{};
     kvm_lapic_state lapic_at_power_on_{};
+    // The architectural reset state (CS:IP at the reset vector), for a BIOS
+    // that runs again after a machine reset.
+    kvm_regs regs_at_power_on_{};
+    kvm_sregs sregs_at_power_on_{};
+    kvm_fpu fpu_at_power_on_{};
 
     std::thread thread_;
     std::atomic<int64_t> thread_id_{0};

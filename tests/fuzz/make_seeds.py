@@ -352,6 +352,21 @@ def pci_board_seeds():
     write("device-i440fx-pcihost", "driver", host)
 
 
+def ide_seeds():
+    """piix3-ide: pio regions 0 ide1 (0x170), 1 ide0 (0x1f0), 2 and 3 the
+    control ports, 4 the bus-master BAR once placed (0xc000)."""
+    seed = u8(BARS) + wr(1, 6, 0, 0xa0) + wr(1, 7, 0, 0xec) + b"".join(rd(1, 0, 1) for _ in range(16))
+    seed += wr(1, 2, 0, 2) + wr(1, 3, 0, 1) + wr(1, 6, 0, 0xe0) + wr(1, 7, 0, 0x20) + rd(1, 7, 0)
+    seed += b"".join(rd(1, 0, 2) for _ in range(8))
+    seed += poke(0x1000, u32(0x2000) + u32(0x80000400)) + wr(4, 4, 2, 0x1000)
+    seed += wr(1, 2, 0, 2) + wr(1, 7, 0, 0xc8) + wr(4, 0, 0, 9) + rd(4, 2, 0) + wr(4, 2, 0, 6)
+    seed += wr(3, 0, 0, 4) + wr(3, 0, 0, 0) + rd(1, 4, 0)
+    packet = [0x0028, 0, 0, 0, 1, 0]  # READ(10) of LBA 0, one block
+    seed += wr(0, 6, 0, 0xa0) + wr(0, 4, 0, 0) + wr(0, 5, 0, 8) + wr(0, 7, 0, 0xa0)
+    seed += b"".join(wr(0, 0, 1, w) for w in packet) + rd(0, 7, 0) + b"".join(rd(0, 0, 1) for _ in range(16))
+    write("device-piix3-ide", "driver", seed)
+
+
 # --- dictionaries: the words each parser looks for, from the sources
 WORD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.:|-]{1,40})"')
 
@@ -405,6 +420,7 @@ def main():
     virtio_blk_seeds()
     isa_seeds()
     pci_board_seeds()
+    ide_seeds()
     dictionaries()
     for target in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, target))

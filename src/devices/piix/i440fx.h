@@ -1,10 +1,16 @@
 #pragma once
 // The i440FX (82441FX PMC) host bridge function at 00:00.0, with the IDs
-// QEMU's pc machine shows. The PAM (0x59-0x5f) and SMRAM (0x72) registers
-// keep what the guest writes; kestrel has no shadow RAM or SMM to steer.
+// QEMU's pc machine shows. The PAM registers (0x59-0x5f) route
+// 0xc0000-0xfffff when a BIOS runs (PamMemory, given by the board for
+// firmware boot); with a direct kernel boot they only keep what the guest
+// writes. SMRAM (0x72) is kept as written: kestrel has no SMM.
 #include "devices/pci/pci_device.h"
 
+#include <array>
+
 namespace kestrel {
+
+class PamMemory;
 
 class I440fxHost : public PciDevice {
 public:
@@ -16,7 +22,17 @@ public:
     static constexpr uint16_t SMRAM = 0x72;
     static constexpr uint8_t SMRAM_RESET = 0x02;  // C_BASE_SEG = 0b010 (0xA0000)
 
-    I440fxHost();
+    explicit I440fxHost(PamMemory* pam = nullptr);
+    void reset() override;
+    // Each PAM segment's two bits as the registers hold them (PamMemory's order).
+    std::array<uint8_t, 13> pam_modes() const;
+
+protected:
+    void config_written(uint16_t offset, unsigned len) override;
+
+private:
+    void apply_pam();
+    PamMemory* pam_;
 };
 
 } // namespace kestrel

@@ -1,11 +1,13 @@
 // The i440FX host bridge: "i440FX-pcihost", the system-bus device that
 // answers configuration cycles at 0xCF8/0xCFC and owns pci.0, and "i440FX",
 // its PCI function at 00:00.0.
+#include "base/service_registry.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
 #include "devices/pci/pci_config_io.h"
 #include "devices/pci/pci_function_device.h"
 #include "devices/piix/i440fx.h"
+#include "kvm/pam_memory.h"
 
 namespace kestrel {
 namespace {
@@ -27,7 +29,10 @@ public:
     using PciFunctionDevice::PciFunctionDevice;
 
 private:
-    std::shared_ptr<PciDevice> make_function(DeviceContext&) override { return std::make_shared<I440fxHost>(); }
+    // Firmware boot: the board has the BIOS's memory as a service.
+    std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
+        return std::make_shared<I440fxHost>(context.services().find<PamMemory>());
+    }
 };
 
 } // namespace

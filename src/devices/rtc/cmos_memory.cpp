@@ -14,6 +14,7 @@ constexpr uint8_t kExtMemoryCopyLow = 0x30, kExtMemoryCopyHigh = 0x31;
 constexpr uint8_t kMemAbove16MLow = 0x34, kMemAbove16MHigh = 0x35;    // 64 KiB units
 constexpr uint8_t kMemAbove4GLow = 0x5b;                              // 3 bytes, 64 KiB units
 constexpr uint8_t kCpuCountMinusOne = 0x5f;
+constexpr uint8_t kBootOrderFirst = 0x3d, kBootOrderThird = 0x38;  // Bochs BIOS boot order nibbles
 constexpr uint8_t kChecksumFirst = 0x10, kChecksumLast = 0x2d;
 constexpr uint8_t kChecksumHigh = 0x2e, kChecksumLow = 0x2f;
 constexpr uint8_t kFirstRamByte = 0x0e;  // below are the clock's registers
@@ -43,6 +44,23 @@ void CmosRtc::set_memory_size(uint64_t below_4g, uint64_t above_4g) {
 void CmosRtc::set_cpu_count(unsigned cpus) {
     std::lock_guard guard(lock_);
     cmos_[kCpuCountMinusOne] = uint8_t(cpus > 0 ? cpus - 1 : 0);
+}
+
+void CmosRtc::set_boot_order(std::string_view order) {
+    auto nibble = [](char c) -> uint8_t {
+        switch (c) {
+        case 'a': case 'b': return 1;
+        case 'c': return 2;
+        case 'd': return 3;
+        case 'n': return 4;
+        }
+        return 0;
+    };
+    uint8_t n[3] = {};
+    for (size_t i = 0; i < order.size() && i < 3; ++i) n[i] = nibble(order[i]);
+    std::lock_guard guard(lock_);
+    cmos_[kBootOrderFirst] = uint8_t(n[1] << 4 | n[0]);
+    cmos_[kBootOrderThird] = uint8_t(n[2] << 4);  // bit 0 clear: check the floppy's boot signature
 }
 
 void CmosRtc::set_cmos_byte(uint8_t index, uint8_t value) {

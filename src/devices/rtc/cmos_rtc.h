@@ -26,6 +26,7 @@
 #include <array>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <optional>
 
 namespace kestrel {
@@ -52,6 +53,9 @@ public:
     // checksum at 0x2e/0x2f up to date.
     void set_memory_size(uint64_t below_4g, uint64_t above_4g);
     void set_cpu_count(unsigned cpus);
+    // QEMU's pc boot order for the BIOS (0x3d, 0x38): up to three devices,
+    // 'a'/'b' floppy, 'c' disk, 'd' CD-ROM, 'n' network; "cad" by default.
+    void set_boot_order(std::string_view order);
     void set_cmos_byte(uint8_t index, uint8_t value);
     uint8_t cmos_byte(uint8_t index) const;  // raw RAM (time registers as last stored)
 

@@ -23,12 +23,19 @@ public:
         rtc_ = std::make_shared<CmosRtc>(context.isa_irq(unsigned(p.uint("irq"))), context.main_loop(), context.rtc());
         rtc_->set_memory_size(context.board().ram_below_4g, context.board().ram_above_4g);
         rtc_->set_cpu_count(context.board().cpus);
+        boot_order_ = context.board().boot_order;
+        const std::string& once = context.board().boot_once;
+        rtc_->set_boot_order(once.empty() ? boot_order_ : once);  // -boot once= lasts until a reset
         context.pio().insert_or_throw(p.uint("iobase"), CmosRtc::kLength, rtc_, "rtc");
     }
-    void reset() override { rtc_->reset(); }
+    void reset() override {
+        rtc_->reset();
+        rtc_->set_boot_order(boot_order_);
+    }
 
 private:
     std::shared_ptr<CmosRtc> rtc_;
+    std::string boot_order_;
 };
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "kvm/guest_memory.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace kestrel {
 
@@ -21,5 +22,17 @@ struct AcpiConfig {
 // writes the same bytes to the same places. Throws std::runtime_error if the
 // tables do not fit.
 uint64_t build_acpi_tables(const GuestMemory& mem, const AcpiConfig& cfg);
+
+// The same tables for a BIOS, as QEMU hands them over in fw_cfg: the
+// tables (offsets from 0), the RSDP, and the linker/loader script that has
+// the firmware place them (tables in high memory, RSDP in the F segment)
+// and relocate their pointers and checksums.
+struct AcpiFwCfgFiles {
+    static constexpr const char* TABLES = "etc/acpi/tables";
+    static constexpr const char* RSDP = "etc/acpi/rsdp";
+    static constexpr const char* LOADER = "etc/table-loader";
+    std::vector<uint8_t> tables, rsdp, loader;
+};
+AcpiFwCfgFiles build_acpi_fw_cfg_files(uint64_t below_4g, const AcpiConfig& cfg);
 
 } // namespace kestrel

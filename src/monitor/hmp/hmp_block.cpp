@@ -74,7 +74,7 @@ void print_device(HmpContext& ctx, const BlockDeviceInfo& b, bool verbose) {
     ctx.print(fmt::format("{}: {} ({}{})\n", name, b.file, b.format, b.read_only ? ", read-only" : ""));
     if (!b.qdev.empty())
         ctx.print("    Attached to:      " + b.qdev + "\n");
-    else
+    if (b.qdev.empty() || b.removable_medium)
         ctx.print("    Removable device: not locked, tray closed\n");
     print_cache_mode(ctx, b);
     if (verbose)

@@ -57,7 +57,9 @@ Json block_info(const BlockDeviceInfo& b) {
     if (attached)
         info["qdev"] = b.qdev;
     info["type"] = "unknown";
-    info["removable"] = !attached;
+    info["removable"] = !attached || b.removable_medium;
+    if (b.removable_medium)
+        info["tray_open"] = false;
     info["locked"] = false;
     info["inserted"] = inserted_info(b);
     if (attached)

@@ -70,6 +70,9 @@ struct Target : DeviceCheckContext {
     void realize() {
         const DeviceFuzzSpec& spec = kDeviceFuzzSpec;
         ctx.facts = {std::min<uint64_t>(spec.ram_size, 0xe0000000), 0, spec.cpus};
+        ctx.facts.ide_drives = spec.ide_drives;
+        ctx.facts.ide_cdrom = spec.ide_cdrom;
+        for (size_t i = 0; i < spec.ide_drives.size(); ++i) ctx.facts.ide_medium[i] = !spec.ide_drives[i].empty();
         for (const std::string& id : spec.drives) {
             DriveConfig d;
             d.id = id;

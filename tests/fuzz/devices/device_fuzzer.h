@@ -18,6 +18,7 @@
 //
 // Input: a sequence of operations, each one byte of kind then its
 // operands (little-endian; see Op in device_fuzzer.cpp).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ struct DeviceFuzzSpec {
     std::vector<std::string> drives;   // -drive ids served by in-memory disks
     uint64_t disk_size = 64 * 1024;
     bool read_only_drives = false;
+    // Board-attached IDE drives (BoardFacts::ide_drives): ids from `drives`
+    // by index (bus * 2 + unit), and which of them are CD-ROMs.
+    std::array<std::string, 4> ide_drives{};
+    std::array<bool, 4> ide_cdrom{};
     uint64_t ram_size = 1 << 20;       // guest RAM at 0
     unsigned cpus = 1;
 };

@@ -120,17 +120,17 @@ TEST_CASE("-drive errors", "[drive][config]") {
           "-drive file=a,format=qcow2,if=virtio,l2-cache-size=1X: Parameter 'l2-cache-size' expects a "
           "non-negative number below 2^64");
     CHECK(err("file=a,format=foo,if=virtio") == "-drive file=a,format=foo,if=virtio: Unknown driver 'foo'");
-    CHECK(err("file=a,format=raw") ==
-          "-drive file=a,format=raw: kestrel has no IDE controller yet (if=ide is the default; use "
-          "if=virtio, or if=none with -device virtio-blk-pci,drive=ID)");
+    CHECK(err("file=a,format=raw,index=4") ==
+          "-drive file=a,format=raw,index=4: machine type does not support if=ide,bus=2,unit=0");
+    CHECK(err("file=a,format=raw,if=ide,index=7") ==
+          "-drive file=a,format=raw,if=ide,index=7: machine type does not support if=ide,bus=3,unit=1");
     CHECK(err("file=a,if=floppy") ==
           "-drive file=a,if=floppy: kestrel has no floppy controller yet (use if=virtio, or if=none "
           "with -device virtio-blk-pci,drive=ID)");
     CHECK(err("file=a,if=scsi") == "-drive file=a,if=scsi: machine type does not support if=scsi,bus=0,unit=0");
     CHECK(err("file=a,if=foo") == "-drive file=a,if=foo: unsupported bus type 'foo'");
     CHECK(err("file=a,if=virtio,media=cdrom") ==
-          "-drive file=a,if=virtio,media=cdrom: media=cdrom is not supported by kestrel yet (it has no "
-          "CD-ROM drive)");
+          "-drive file=a,if=virtio,media=cdrom: media=cdrom is supported by kestrel on IDE only (if=ide)");
     CHECK(err("file=a,if=virtio,media=foo") == "-drive file=a,if=virtio,media=foo: 'foo' invalid media");
     CHECK(err("file=a,if=virtio,cache=foo") == "-drive file=a,if=virtio,cache=foo: invalid cache option");
     CHECK(err("file=a,if=virtio,aio=foo") == "-drive file=a,if=virtio,aio=foo: invalid aio option");
@@ -363,11 +363,58 @@ TEST_CASE("the probing warning is QEMU's", "[drive][config]") {
 
 TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config]") {
     std::string help = run_parser({"-help"}).output;
-    for (const char* line : {"\nBlock device options:\n-drive [file=file][,if=type][,media=d][,index=i]\n",
+    for (const char* line : {"\nBlock device options:\n-hda/-hdb file  use 'file' as hard disk 0/1 image\n"
+                             "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"
+                             "-cdrom file     use 'file' as CD-ROM image\n"
+                             "-drive [file=file][,if=type][,media=d][,index=i]\n",
                              "\n-device driver[,prop[=value][,...]]\n                add device (based on driver)\n",
                              "\nGeneric object creation:\n-object TYPENAME[,PROP1=VALUE1,...]\n"}) {
         INFO(line);
         CHECK(help.find(line) != std::string::npos);
     }
     CHECK(help.find("[,aio=threads|native|io_uring]") != std::string::npos);
+}
+
+TEST_CASE("IDE drives: the default interface, -hdX and a bare image, QEMU's ids", "[drive][config]") {
+    Config c = parse_ok({"c.img", "-drive", "file=a,format=raw", "-hdd", "d"});
+    REQUIRE(c.drives.size() == 3);
+    CHECK(c.drives[0].file == "c.img");  // the bare image is -hda
+    CHECK(c.drives[0].interface == "ide");
+    CHECK(c.drives[0].index == 0);
+    CHECK(c.drives[0].id == "ide0-hd0");
+    CHECK(c.drives[1].id == "ide0-hd1");  // no if=: IDE, the first free index
+    CHECK(c.drives[1].index == 1);
+    CHECK(c.drives[2].id == "ide1-hd1");
+    CHECK(c.drives[2].index == 3);
+}
+
+TEST_CASE("CD-ROM drives: -cdrom, media=cdrom (read-only, maybe empty), QEMU's ids", "[drive][config]") {
+    Config c = parse_ok({"-cdrom", "a.iso", "-drive", "if=ide,media=cdrom,index=3"});
+    REQUIRE(c.drives.size() == 2);
+    CHECK(c.drives[0].id == "ide1-cd0");
+    CHECK(c.drives[0].cdrom);
+    CHECK(c.drives[0].read_only);
+    CHECK(c.drives[0].index == 2);
+    CHECK(c.drives[1].id == "ide1-cd1");
+    CHECK(c.drives[1].file.empty());
+}
+
+TEST_CASE("-boot as QEMU's pc reads it", "[config]") {
+    Config c = parse_ok({"-boot", "order=dc,once=n,menu=on,splash-time=500,reboot-timeout=1000,strict=on"});
+    CHECK(c.boot.order == "dc");
+    CHECK(c.boot.once == "n");
+    CHECK(c.boot.menu);
+    CHECK(c.boot.splash_time == 500);
+    CHECK(c.boot.reboot_timeout == 1000);
+    CHECK(c.boot.strict);
+    CHECK(parse_ok({"-boot", "d"}).boot.order == "d");
+    CHECK(parse_ok({}).boot.order == "cad");
+    CHECK(run_parser({"-boot", "order=x"}).error == "Invalid boot device 'x'");
+    CHECK(run_parser({"-boot", "order=cc"}).error == "Boot device 'c' was given twice");
+    CHECK(run_parser({"-boot", "foo=1"}).error == "Parameter 'boot.foo' is unexpected");
+    CHECK(run_parser({"-boot", "order=e"}).error == "Invalid boot device for PC: 'e'");
+    CHECK(run_parser({"-boot", "reboot-timeout=70000"}).error ==
+          "reboot timeout is invalid,it should be a value between -1 and 65535");
+    CHECK(run_parser({"-boot", "menu=on,splash-time=70000"}).error ==
+          "splash-time is invalid,it should be a value between 0 and 65535");
 }

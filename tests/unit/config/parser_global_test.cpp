@@ -23,14 +23,16 @@ TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[confi
     for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
     CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3", "VGA",
                                                  "mc146818rtc", "kvm-pit", "isa-serial", "isa-serial", "i8042",
-                                                 "port92", "PIIX4_PM"});
+                                                 "port92", "piix3-ide", "PIIX4_PM"});
     CHECK(c.board_devices[7].props.uint("index") == 0);
     CHECK(c.board_devices[8].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
     CHECK(c.board_devices[8].props.uint("iobase") == 0x2f8);
     CHECK(c.board_devices[8].props.str("chardev") == "serial1");
     CHECK(board_device(c, "PIIX4_PM")->pci_slot() == 1);
     CHECK(board_device(c, "PIIX4_PM")->pci_function() == 3);
-    CHECK(parse_ok({"-nodefaults"}).board_devices.size() == 9);  // no COM port
+    CHECK(board_device(c, "piix3-ide")->pci_slot() == 1);
+    CHECK(board_device(c, "piix3-ide")->pci_function() == 1);
+    CHECK(parse_ok({"-nodefaults"}).board_devices.size() == 10);  // no COM port
 }
 
 TEST_CASE("-global reaches the board's devices and -device ones, before their own options", "[config][global]") {
@@ -58,7 +60,7 @@ TEST_CASE("-global errors and warnings as QEMU's", "[config][global]") {
           "can't apply global i8042.extended-state=off: Property 'i8042.extended-state' is not supported by "
           "kestrel yet");
     // No such device created: nothing to apply (as QEMU).
-    CHECK(parse_ok({"-nodefaults", "-global", "isa-serial.foo=1"}).board_devices.size() == 9);
+    CHECK(parse_ok({"-nodefaults", "-global", "isa-serial.foo=1"}).board_devices.size() == 10);
     Config w = parse_ok({"-global", "foo.bar=1", "-global", "kvm-pit.lost_tick_policy=discard"});
     CHECK(w.warnings == std::vector<std::string>{"warning: global foo.bar has invalid class name"});
 }

@@ -54,7 +54,7 @@ TEST_CASE("parser: unknown options and QEMU-only spellings", "[config][parser]")
     CHECK(parse_error({"--"}) == "--: invalid option");
     CHECK(parse_error({"--", "-m", "5"}) == "--: invalid option");
     CHECK(parse_error({"---m", "5"}) == "---m: invalid option");
-    CHECK(parse_error({"disk.img"}) == "disk.img: disk image arguments are not supported");
+    CHECK(parse_error({"-hda", "a.img", "disk.img"}) == "disk.img: drive with bus=0, unit=0 (index=0) exists");
 }
 
 TEST_CASE("parser: an option's argument is the next token, whatever it is", "[config][parser]") {

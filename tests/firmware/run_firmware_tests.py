@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Firmware boot through SeaBIOS, directly on this machine's /dev/kvm.
+
+Usage: run_firmware_tests.py PATH/TO/kestrel [--qemu qemu-system-x86_64]
+
+SeaBIOS (Debian's bios-256k.bin) runs its POST in kestrel; its debug
+output (isa-debugcon at 0x402) is compared with QEMU 7.2's on the same
+command line. Firmware-sized guests run fast even on a paravirtual KVM;
+every wait is for a marker or an exit status, with generous timeouts.
+Ends with "N passed, N failed".
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TIMEOUT = 180  # SeaBIOS's POST takes seconds; the machine may be busy
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tiny"))
+import run_tiny_tests as tiny  # noqa: E402  (report(), run_with_qmp() and the counts)
+from qmp import wait_log  # noqa: E402
+
+report = tiny.report
+
+
+def debugcon(path):
+    return ["-chardev", "file,id=dbg,path=" + path, "-device", "isa-debugcon,iobase=0x402,chardev=dbg"]
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace").replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def run_until_marker(cmd, log, marker, timeout=TIMEOUT):
+    """Starts cmd, waits until `log` has a line matching `marker` or the
+    VMM ends; stops it. Returns (log text, exit status or None if stopped)."""
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    status = None
+    try:
+        while time.monotonic() < deadline:
+            if re.search(marker, read(log), re.M):
+                break
+            status = p.poll()
+            if status is not None:
+                break
+            time.sleep(0.1)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        p.stderr.close()
+    return read(log), status
+
+
+# SeaBIOS's lines that depend only on the machine, not on the VMM's
+# addresses: what it found in fw_cfg and on the board.
+POST_LINES = [
+    r"^Running on QEMU \(i440fx\)$",
+    r"^Found QEMU fw_cfg$",
+    r"^QEMU fw_cfg DMA interface supported$",
+    r"^qemu/e820: addr 0x0+ len 0x0*8000000 \[RAM\]$",
+    r"^Moving pm_base to 0x600$",
+    r"^PCI: init bdf=00:00.0 id=8086:1237$",
+    r"^PCI: init bdf=00:01.0 id=8086:7000$",
+    r"^PCI: init bdf=00:01.1 id=8086:7010$",
+    r"^PCI: init bdf=00:01.3 id=8086:7113$",
+    r"^ATA controller 1 at 1f0/3f4/0 \(irq 14 dev 9\)$",
+    r"^ATA controller 2 at 170/374/0 \(irq 15 dev 9\)$",
+    r"^Found 2 cpu\(s\) max supported 2 cpu\(s\)$",
+    r"^table\(50434146\)=0x[0-9a-f]+ \(via [rx]sdt\)$",
+    r"^ACPI: parse DSDT at 0x[0-9a-f]+ \(len \d+\)$",
+    r"^Copying SMBIOS",
+    r"^No bootable device\.",
+]
+NO_BOOT = r"^No bootable device\."
+
+
+def test_post(k, qemu, work):
+    logs = {}
+    for name, vmm in (("kestrel", k), ("qemu", qemu)):
+        log = os.path.join(work, "post-%s.log" % name)
+        cmd = [vmm, "-m", "128", "-smp", "2", "-display", "none", "-nodefaults", "-no-reboot"] + debugcon(log)
+        if name == "qemu":
+            cmd[1:1] = ["-enable-kvm", "-cpu", "qemu64"]
+        logs[name], status = run_until_marker(cmd, log, NO_BOOT)
+    problems = []
+    for regex in POST_LINES:
+        for name in ("qemu", "kestrel"):
+            if not re.search(regex, logs[name], re.M):
+                problems.append("%s: no line matching %r" % (name, regex))
+    # kestrel's ACPI tables reached the guest through the table loader:
+    # the DSDT SeaBIOS parsed is kestrel's (its length), found via the RSDP.
+    report("seabios-post-vs-qemu", problems, logs["kestrel"])
+
+
+def test_reset_reruns_bios(k, work):
+    """system_reset: the vCPU back at the reset vector, the PAM registers
+    back at the ROM view; SeaBIOS's whole POST runs again."""
+    log = os.path.join(work, "reset.log")
+
+    def steps(q):
+        wait_log(log, NO_BOOT, timeout=TIMEOUT)
+        q.ok("system_reset")
+        wait_log(log, NO_BOOT, timeout=TIMEOUT, count=2)
+        q.execute("quit")
+
+    status, out, events = tiny.run_with_qmp(k, ["-m", "128", "-display", "none", "-nodefaults"] + debugcon(log),
+                                            work, steps)
+    text = read(log)
+    problems = []
+    for line in ("Relocating init from", "Moving pm_base to 0x600", "ACPI: parse DSDT at"):
+        if text.count(line) != 2:
+            problems.append("%r %d times, want 2" % (line, text.count(line)))
+    report("system_reset reruns SeaBIOS", problems, text)
+
+
+def test_bios_errors(k, work):
+    small = os.path.join(work, "small.bin")
+    with open(small, "wb") as f:
+        f.write(b"\x90" * 1000)
+    problems = []
+    for args, text in ((["-bios", "/nonexistent/bios.bin"], "could not load PC BIOS '/nonexistent/bios.bin'"),
+                       (["-bios", small], "could not load PC BIOS '%s'" % small),
+                       (["-L", work, "-bios", "missing.bin"], "could not load PC BIOS 'missing.bin'")):
+        p = subprocess.run([k, "-display", "none", "-nodefaults"] + args, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode(errors="replace")
+        if p.returncode != 1 or text not in err:
+            problems.append("%s: status %d, stderr %r" % (" ".join(args), p.returncode, err))
+    report("bios-errors", problems)
+
+
+def test_bios_search_dir(k, work):
+    """-L DIR finds -bios NAME there (a copy of SeaBIOS under another name)."""
+    d = os.path.join(work, "fwdir")
+    os.makedirs(d, exist_ok=True)
+    with open("/usr/share/seabios/bios-256k.bin", "rb") as src, open(os.path.join(d, "my-bios.bin"), "wb") as dst:
+        dst.write(src.read())
+    log = os.path.join(work, "search.log")
+    text, _ = run_until_marker([k, "-L", d, "-bios", "my-bios.bin", "-display", "none", "-nodefaults",
+                                "-no-reboot"] + debugcon(log), log, NO_BOOT)
+    problems = [] if re.search(NO_BOOT, text, re.M) and "SeaBIOS (version" in text else ["SeaBIOS did not run"]
+    report("bios-search-dir", problems, text)
+
+
+LBA48_SECTOR = 0x10000010  # past 128 GiB: the BIOS must use LBA48 commands
+
+
+def build_boot_disk(work):
+    """The boot sector (tests/firmware/bootsector/disk_test.S, built with
+    binutils) on a sparse 130 GiB raw image with its two marker lines."""
+    obj, bin_ = os.path.join(work, "disk_test.o"), os.path.join(work, "disk_test.bin")
+    subprocess.run(["as", "--32", "-I", os.path.join(HERE, "bootsector"), "-o", obj,
+                    os.path.join(HERE, "bootsector", "disk_test.S")], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
+    img = os.path.join(work, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(130 << 30)
+        f.write(open(bin_, "rb").read())
+        f.seek(512)
+        f.write(b"LBA1: hello from sector 1\r\n\0")
+        f.seek(LBA48_SECTOR * 512)
+        f.write(b"LBA48: hello from past 128 GiB\r\n\0")
+    return img
+
+
+def written_pattern():
+    return bytes(((i * 7 + 3) & 0xff) for i in range(1024))
+
+
+def raw_bytes(img, fmt, work, offset, length):
+    if fmt == "qcow2":
+        raw = os.path.join(work, "check.raw")
+        subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", img, raw], check=True)
+        img = raw
+    with open(img, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    if fmt == "qcow2":
+        os.unlink(img)
+    return data
+
+
+def build_boot_cd(work):
+    """An ISO 9660 image with an El Torito no-emulation boot entry (built
+    here: a primary volume descriptor, the boot record, the terminator, the
+    boot catalog and tests/firmware/bootsector/cd_boot.S)."""
+    obj, bin_ = os.path.join(work, "cd_boot.o"), os.path.join(work, "cd_boot.bin")
+    subprocess.run(["as", "--32", "-I", os.path.join(HERE, "bootsector"), "-o", obj,
+                    os.path.join(HERE, "bootsector", "cd_boot.S")], check=True)
+    subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
+    sector = 2048
+    iso = bytearray(sector * 32)
+
+    def put(lba, offset, data):
+        iso[lba * sector + offset:lba * sector + offset + len(data)] = data
+
+    put(16, 0, b"\x01CD001\x01")                      # primary volume descriptor
+    put(16, 40, b"KESTREL_TEST_CD".ljust(32))
+    put(16, 80, (32).to_bytes(4, "little") + (32).to_bytes(4, "big"))
+    put(17, 0, b"\x00CD001\x01" + b"EL TORITO SPECIFICATION")  # boot record
+    put(17, 0x47, (19).to_bytes(4, "little"))           # the catalog's sector
+    put(18, 0, b"\xffCD001\x01")                      # terminator
+    validation = bytearray(32)
+    validation[0] = 1                                     # header, platform 0 (x86)
+    validation[0x1e:0x20] = b"\x55\xaa"
+    words = sum(int.from_bytes(validation[i:i + 2], "little") for i in range(0, 32, 2))
+    validation[0x1c:0x1e] = ((-words) & 0xffff).to_bytes(2, "little")
+    entry = bytearray(32)
+    entry[0] = 0x88                                       # bootable, no emulation
+    entry[6:8] = (1).to_bytes(2, "little")                # one 512-byte sector
+    entry[8:12] = (20).to_bytes(4, "little")              # at sector 20
+    put(19, 0, bytes(validation) + bytes(entry))
+    put(20, 0, open(bin_, "rb").read())
+    path = os.path.join(work, "boot.iso")
+    with open(path, "wb") as f:
+        f.write(iso)
+    return path
+
+
+CD_LINES = ["CD: booted from El Torito", "CD: sector 16 says CD001"]
+DISK_LINES = ["BOOT: kestrel IDE disk test", "LBA1: hello from sector 1", "INT13: LBA write and read back ok",
+              "LBA48: hello from past 128 GiB", "INT13: all ok"]
+
+
+def serial_run(vmm, args):
+    cmd = [vmm, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + args
+    if "qemu" in os.path.basename(vmm):
+        cmd[1:1] = ["-enable-kvm", "-cpu", "qemu64"]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    lines = [l for l in p.stdout.decode(errors="replace").replace("\r", "").splitlines() if l]
+    return p.returncode, lines, p.stderr.decode(errors="replace")
+
+
+def test_cd_boot(k, qemu, work):
+    """-cdrom with -boot d: SeaBIOS boots the CD's El Torito image (ATAPI
+    PACKET commands: TEST UNIT READY, READ CAPACITY, READ(10)), which reads
+    through int 13h and resets; with -no-reboot that ends the VMM."""
+    iso, disk = build_boot_cd(work), build_boot_disk(work)
+    problems = []
+    for vmm in (k, qemu):
+        status, lines, err = serial_run(vmm, ["-no-reboot", "-hda", disk, "-cdrom", iso, "-boot", "d"])
+        if status != 0 or lines != CD_LINES:
+            problems.append("%s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), status, lines, err))
+    os.unlink(disk)
+    report("cd-boot -cdrom -boot d (as QEMU 7.2)", problems)
+
+
+def test_boot_once(k, qemu, work):
+    """-boot order=c,once=d: the first boot from the CD, whose reset makes
+    the BIOS boot the hard disk next, which exits 33."""
+    iso = build_boot_cd(work)
+    problems = []
+    for vmm in (k, qemu):
+        disk = build_boot_disk(work)
+        status, lines, err = serial_run(vmm, ["-drive", "file=%s,format=raw,if=ide" % disk, "-drive",
+                                              "file=%s,format=raw,media=cdrom" % iso, "-boot", "order=c,once=d"])
+        if status != 33 or lines != CD_LINES + DISK_LINES:
+            problems.append("%s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), status, lines, err))
+        os.unlink(disk)
+    report("boot once=d then order=c after the reset (as QEMU 7.2)", problems)
+
+
+def test_ide_boot(k, work, fmt, how):
+    """SeaBIOS boots the boot sector from an IDE disk; it prints over the
+    serial port, reads and writes through int 13h, exits 33."""
+    raw = build_boot_disk(work)
+    img = raw
+    if fmt == "qcow2":
+        img = os.path.join(work, "disk.qcow2")
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
+        os.unlink(raw)
+    drive = {"drive": ["-drive", "file=%s,format=%s,if=ide" % (img, fmt)],
+             "hda": ["-hda", img], "positional": [img]}[how]
+    cmd = [k, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + drive
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    out = p.stdout.decode(errors="replace").replace("\r", "")
+    problems = []
+    if p.returncode != 33:
+        problems.append("exit status %d, want 33 (stderr %r)" % (p.returncode, p.stderr.decode(errors="replace")))
+    for line in ("BOOT: kestrel IDE disk test", "LBA1: hello from sector 1", "INT13: LBA write and read back ok",
+                 "LBA48: hello from past 128 GiB", "INT13: all ok"):
+        if line not in out.splitlines():
+            problems.append("no line %r" % line)
+    if raw_bytes(img, fmt, work, 5 * 512, 1024) != written_pattern():
+        problems.append("the image does not hold what the guest wrote at LBA 5")
+    os.unlink(img)
+    report("ide-boot-%s-%s" % (fmt, how), problems, out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kestrel")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    args = ap.parse_args()
+    k = os.path.abspath(args.kestrel)
+    with tempfile.TemporaryDirectory(prefix="kestrel-firmware-") as work:
+        tests = [
+            lambda: test_post(k, args.qemu, work),
+            lambda: test_reset_reruns_bios(k, work),
+            lambda: test_bios_errors(k, work),
+            lambda: test_bios_search_dir(k, work),
+            lambda: test_ide_boot(k, work, "raw", "drive"),
+            lambda: test_ide_boot(k, work, "qcow2", "drive"),
+            lambda: test_ide_boot(k, work, "raw", "hda"),
+            lambda: test_ide_boot(k, work, "raw", "positional"),
+            lambda: test_cd_boot(k, args.qemu, work),
+            lambda: test_boot_once(k, args.qemu, work),
+        ]
+        for i, t in enumerate(tests):
+            try:
+                t()
+            except Exception as e:
+                report("scenario %d of %d" % (i + 1, len(tests)),
+                       ["%s: %s" % (type(e).__name__, e), traceback.format_exc()])
+    print("%d passed, %d failed" % (tiny.passed, tiny.failed))
+    return 0 if tiny.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
