@@ -10,7 +10,8 @@ both ways, qcow2 -> raw and raw -> qcow2, by qemu-img 7.2 and kestrel-img
 in turn (qemu, kestrel, qemu, kestrel, ...), each writing a new target with
 the tools' defaults (qemu-img: cache=unsafe for the target, 8 coroutines).
 Wall time per run (fork to exit), medians, and the ratio kestrel/qemu.
-Every kestrel-img output is checked with `qemu-img compare` against the
+`sync` before each run (untimed), so that no run pays for the write-back
+of the one before it. Every kestrel-img output is checked with `qemu-img compare` against the
 source once. No KVM needed: this runs on the host itself.
 """
 import argparse
@@ -69,6 +70,9 @@ def main():
                 for tool, exe in (("qemu", qimg), ("kestrel", kimg)):
                     if os.path.exists(out):
                         os.unlink(out)
+                    # Each run starts with no dirty page cache: otherwise the
+                    # write-back of the previous run's output lands in this one.
+                    os.sync()
                     times[tool].append(timed([exe, "convert", "-O", fmt, src, out]))
                     if tool == "kestrel" and i == 0:
                         subprocess.run([qimg, "compare", src, out], check=True, stdout=subprocess.DEVNULL)
