@@ -62,7 +62,7 @@ L2_MODULES = [
     "nls_iso8859_1", "loop", "uhci_hcd", "ehci_pci", "ohci_pci", "xhci_pci",
     "usb_storage", "usbhid", "hid_generic", "evdev", "psmouse", "serio_raw",
     "i2c_piix4", "parport_pc", "pvpanic_pci", "pvpanic_mmio", "qemu_fw_cfg", "bochs",
-    "cirrus", "snd_hda_intel", "snd_hda_codec_generic", "snd_ens1370",
+    "cirrus", "cirrusfb", "snd_hda_intel", "snd_hda_codec_generic", "snd_ens1370",
     "af_packet", "button", "8021q", "bridge",
 ]
 
