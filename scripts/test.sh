@@ -73,7 +73,7 @@ echo "== tiny test kernels (multiboot, PVH, fw_cfg, test devices) on this machin
 python3 tests/tiny/run_tiny_tests.py build/kestrel 2>&1 | tee "$logs/tiny.log" | grep -v '^PASS'
 count_stage tiny "$logs/tiny.log"
 echo "== display tests (tiny guests on this machine's KVM, QEMU 7.2 as referee)"
-for t in text_screendump vnc_test novnc_test; do
+for t in rfb_test text_screendump vnc_test novnc_test; do
   python3 tests/display/$t.py build/kestrel > "$logs/display-$t.log" 2>&1
   grep -E '^(PASS|FAIL)' "$logs/display-$t.log"
   count_stage "display $t" "$logs/display-$t.log"
