@@ -79,12 +79,14 @@ class RfbClient:
         self.sock.sendall(b"\x00\x00\x00\x00" + fmt)
         self.sock.sendall(struct.pack(">BxHii", 2, 2, RAW, DESKTOP_SIZE))
         self.fb = bytearray(self.width * self.height * 4)
+        self.covered = bytearray(self.width * self.height)
 
     def request(self, incremental=False):
         self.sock.sendall(struct.pack(">BBHHHH", 3, 1 if incremental else 0, 0, 0, self.width, self.height))
 
     def read_update(self):
-        """Reads one FramebufferUpdate (skipping other messages)."""
+        """Reads one FramebufferUpdate (skipping other messages); marks
+        the pixels it brought in self.covered (cleared by a resize)."""
         while True:
             kind = self._recv(1)[0]
             if kind == 0:
@@ -108,28 +110,49 @@ class RfbClient:
                 self.width, self.height = w, h
                 self.resized = True
                 self.fb = bytearray(w * h * 4)
+                self.covered = bytearray(w * h)
             elif enc == RAW:
                 data = self._recv(w * h * 4)
+                if x + w > self.width or y + h > self.height:
+                    raise RfbError("rectangle %dx%d at (%d, %d) outside the %dx%d desktop"
+                                   % (w, h, x, y, self.width, self.height))
                 for row in range(h):
-                    start = ((y + row) * self.width + x) * 4
-                    self.fb[start:start + w * 4] = data[row * w * 4:(row + 1) * w * 4]
+                    start = (y + row) * self.width + x
+                    self.fb[start * 4:(start + w) * 4] = data[row * w * 4:(row + 1) * w * 4]
+                    self.covered[start:start + w] = b"\1" * w
             else:
                 raise RfbError("unexpected encoding %d" % enc)
         return count
 
-    def snapshot(self, timeout=30):
-        """The whole screen, as an Image (asked again after a desktop
-        resize, whose update may carry only the new size)."""
-        for _ in range(3):
+    def snapshot(self):
+        """The whole screen, as an Image: asks for all of it and reads
+        updates until each pixel came in one read here. Updates need not
+        answer requests one to one: after a desktop resize, libvncserver
+        sends the new size alone, then what is left of an earlier
+        request (which may be only the old size's area), then the rest."""
+        self.covered = bytearray(self.width * self.height)
+        self.request(False)
+        while self.covered.find(0) >= 0:
             self.resized = False
-            self.request(False)
             self.read_update()
-            if not self.resized:
-                break
-        rgb = bytearray()
-        for i in range(0, len(self.fb), 4):
-            rgb += bytes((self.fb[i + 2], self.fb[i + 1], self.fb[i]))
+            if self.resized:  # the request before it was for the old size
+                self.request(False)
+        rgb = bytearray(self.width * self.height * 3)
+        rgb[0::3], rgb[1::3], rgb[2::3] = self.fb[2::4], self.fb[1::4], self.fb[0::4]
         return images.Image(self.width, self.height, rgb)
+
+    def snapshot_until(self, want, timeout):
+        """Snapshots until one is the Image `want` or `timeout` seconds
+        passed; returns the last. A server shows the guest's screen some
+        time after screendump does (its display refresh backs off to 3 s
+        while the guest draws nothing, as QEMU's)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shot = self.snapshot()
+            same = (shot.width, shot.height, shot.rgb) == (want.width, want.height, want.rgb)
+            if same or time.monotonic() > deadline:
+                return shot
+            time.sleep(0.2)
 
     def key(self, keysym, down):
         self.sock.sendall(struct.pack(">BBxxI", 4, 1 if down else 0, keysym))

@@ -111,10 +111,18 @@ void Ps2Mouse::put_event(int dx, int dy, int dz, uint8_t buttons) {
     dy_ += dy;
     dz_ += dz;
     buttons_ = buttons & (kLeft | kRight | kMiddle);
-    if (reporting_ && !remote_) send_packet();
+    if (!reporting_ || remote_) return;
+    // As many packets as the move needs, whole ones only: a packet cut by
+    // a full queue would shift the guest's reading of every later one.
+    // What does not fit waits for the next event.
+    size_t size = device_id_ == kIntelliMouseId ? 4 : 3;
+    while (out_.size() + size <= Ps2Queue::kCapacity) {
+        send_packet();
+        if (dx_ == 0 && dy_ == 0 && dz_ == 0) break;
+    }
 }
 
-// One movement packet, sending what fits and keeping the rest for the next.
+// One movement packet, as much of the move as it holds.
 void Ps2Mouse::send_packet() {
     int dx = std::clamp(dx_, -256, 255);
     int dy = std::clamp(dy_, -256, 255);

@@ -1,6 +1,6 @@
 """Drives the display-cirrus-blit scenario. Linux's cirrusfb draws fbcon
-with the Cirrus BitBLT engine (scrolling: video-to-video copies; text:
-colour expansion from system memory; clearing: fills). The same guest
+with the Cirrus BitBLT engine (text, also when scrolling redraws the
+screen: colour expansion from system memory; blanks: fills). The same guest
 runs in QEMU 7.2 beside the VMM under test, and both screendumps must be
 identical. Then the guest programs absurd VGA and blitter registers (the
 VMM under test only) and the VMM must still run and answer.

@@ -11,7 +11,6 @@ usage: display_input.py QMP_SOCKET VNC_SOCKET SERIAL_LOG WORKDIR"""
 import os
 import re
 import sys
-import time
 
 from qmp import Failure, Qmp, check, main, wait_log
 
@@ -61,31 +60,39 @@ def scaled(value, size):
 
 
 def pointer_moves(q, vnc):
-    """The expected tablet events, in order: (type, code, value)."""
+    """The expected tablet events, in order: (type, code, value). Each
+    input batch (a VNC pointer message, an input-send-event) is one HID
+    report, and Linux emits a report's buttons before its axes (the report
+    descriptor's order). They are sent at once: the tablet must keep them
+    apart until the guest polls, a double click included."""
     w, h = vnc.width, vnc.height
     check((w, h) == (720, 400), "VNC desktop is the 720x400 text screen (%dx%d)" % (w, h))
     mice = hmp(q, "info mice")
     check(re.search(r"^\* Mouse #\d+: QEMU HID Tablet \(absolute\)", mice, re.M) is not None,
-          "info mice: the polled tablet is the current mouse")
+          "info mice: the polled tablet is the current mouse (%r)" % mice)
     expected = []
     vnc.pointer(100, 200)
     expected += [(EV_ABS, 0, scaled(100, w)), (EV_ABS, 1, scaled(200, h))]
-    time.sleep(0.5)
     vnc.pointer(w - 1, h - 1, buttons=1)
-    expected += [(EV_ABS, 0, scaled(w - 1, w)), (EV_ABS, 1, scaled(h - 1, h)), (EV_KEY, BTN_LEFT, 1)]
-    time.sleep(0.5)
+    expected += [(EV_KEY, BTN_LEFT, 1), (EV_ABS, 0, scaled(w - 1, w)), (EV_ABS, 1, scaled(h - 1, h))]
     vnc.pointer(w - 1, h - 1, buttons=0)
     expected += [(EV_KEY, BTN_LEFT, 0)]
-    time.sleep(0.5)
+    for _ in range(2):  # a double click
+        vnc.pointer(w - 1, h - 1, buttons=1)
+        vnc.pointer(w - 1, h - 1, buttons=0)
+        expected += [(EV_KEY, BTN_LEFT, 1), (EV_KEY, BTN_LEFT, 0)]
+    vnc.snapshot()  # the server handles a client's messages in order: the pointer's are done
     q.ok("input-send-event", {"events": [
         {"type": "abs", "data": {"axis": "x", "value": 1000}},
         {"type": "abs", "data": {"axis": "y", "value": 2000}},
         {"type": "btn", "data": {"button": "right", "down": True}}]})
-    expected += [(EV_ABS, 0, 1000), (EV_ABS, 1, 2000), (EV_KEY, BTN_RIGHT, 1)]
-    time.sleep(0.5)
+    expected += [(EV_KEY, BTN_RIGHT, 1), (EV_ABS, 0, 1000), (EV_ABS, 1, 2000)]
     q.ok("input-send-event", {"events": [{"type": "btn", "data": {"button": "right", "down": False}}]})
     expected += [(EV_KEY, BTN_RIGHT, 0)]
-    time.sleep(0.5)
+    q.ok("input-send-event", {"events": [  # the last: the guest waits for it
+        {"type": "abs", "data": {"axis": "x", "value": 4321}},
+        {"type": "abs", "data": {"axis": "y", "value": 1234}}]})
+    expected += [(EV_ABS, 0, 4321), (EV_ABS, 1, 1234)]
     return expected
 
 
@@ -107,7 +114,7 @@ def screen_matches(q, vnc, workdir):
     path = os.path.join(workdir, "screen.ppm")
     hmp(q, "screendump " + path)
     dump = images.read_ppm(path)
-    shot = vnc.snapshot()
+    shot = vnc.snapshot_until(dump, 60)
     check((shot.width, shot.height, shot.rgb) == (dump.width, dump.height, dump.rgb),
           "the VNC client's picture is screendump's (%dx%d, %d colours)"
           % (dump.width, dump.height, len(dump.distinct_colours())))
@@ -124,8 +131,7 @@ def steps():
     screen_matches(q, vnc, workdir)
     expected = pointer_moves(q, vnc)
     hmp(q, "mouse_move 10 -5")  # relative: the PS/2 mouse, not the tablet
-    time.sleep(0.5)
-    vnc.type_text("\n")
+    vnc.type_text("\n")  # the guest then waits for the last tablet and mouse events
     wait_log(log, "KTEST-EVENTS-END", 120)
     tablet = guest_events(log, "tablet")
     check(in_order(expected, tablet), "tablet events in the guest: %s (wanted in order: %s)" % (tablet, expected))

@@ -193,6 +193,27 @@ TEST_CASE("i8042: PS/2 mouse probe and IntelliMouse knock") {
     CHECK(k.drain() == Bytes{0xfa, 0x24, 0x03, 80});
 }
 
+TEST_CASE("i8042: a long move is several whole PS/2 packets, a full queue takes none in part") {
+    Kbc k;
+    k.command(0xd4);
+    k.write_data(0xf4);  // enable reporting
+    CHECK(k.drain() == Bytes{0xfa});
+    k.dev->put_mouse_event(600, -300, 0, 0);
+    CHECK(k.drain() == Bytes{0x28, 0xff, 0x00, 0x28, 0xff, 0xd4, 0x08, 0x5a, 0x00});
+    // The guest reads nothing while moves keep coming: the queue holds
+    // whole packets only, the rest of the move comes with the next event.
+    for (int i = 0; i < 100; ++i) k.dev->put_mouse_event(1, 0, 0, 0);
+    Bytes got = k.drain();
+    REQUIRE(got.size() % 3 == 0);
+    for (size_t i = 0; i < got.size(); i += 3) CHECK((got[i] & 0x08) != 0);
+    int moved = 0;
+    for (size_t i = 0; i < got.size(); i += 3) moved += got[i + 1];
+    k.dev->put_mouse_event(0, 0, 0, 0);
+    got = k.drain();
+    for (size_t i = 0; i < got.size(); i += 3) moved += got[i + 1];
+    CHECK(moved == 100);
+}
+
 TEST_CASE("i8042: keyboard input, translation and the disable bit") {
     Kbc k;
     k.dev->put_keyboard_bytes(Bytes{0x1c, 0xf0, 0x1c});  // 'a' make/break, set 2

@@ -130,7 +130,8 @@ TEST_CASE("usb-tablet reports positions, buttons and the wheel once per change",
     uint8_t r[8];
     REQUIRE(t.transaction(usb::PID_IN, 1, r).length == 6);  // the state after enumeration
     CHECK(t.transaction(usb::PID_IN, 1, r).status == Status::Nak);
-    move(t, 0x1234, 0x7fff);
+    t.input_event(InputEvent::abs(InputAxis::X, 0x1234));
+    t.input_event(InputEvent::abs(InputAxis::Y, 0x7fff));
     t.input_event(InputEvent::btn(InputButton::Left, true));
     t.input_event(InputEvent::btn(InputButton::WheelUp, true));
     t.input_sync();
@@ -144,6 +145,100 @@ TEST_CASE("usb-tablet reports positions, buttons and the wheel once per change",
     uint8_t tiny[2];  // a buffer shorter than the report gets its start
     move(t, 1, 1);
     CHECK(t.transaction(usb::PID_IN, 1, tiny).length == 2);
+}
+
+namespace {
+
+// One interrupt poll: the report, or empty on NAK.
+std::vector<uint8_t> poll(UsbTablet& t) {
+    uint8_t r[8];
+    auto got = t.transaction(usb::PID_IN, 1, r);
+    if (got.status != Status::Ack) return {};
+    return std::vector<uint8_t>(r, r + got.length);
+}
+
+void button(UsbTablet& t, InputButton b, bool down) {
+    t.input_event(InputEvent::btn(b, down));
+    t.input_sync();
+}
+
+UsbTablet& polled_tablet(UsbTablet& t) {
+    t.reset();
+    enumerate(t, 2);
+    REQUIRE(poll(t).size() == 6);  // the state after enumeration
+    return t;
+}
+
+} // namespace
+
+TEST_CASE("usb-tablet: each input batch is a report of its own until the guest polls", "[usb]") {
+    UsbTablet t;
+    polled_tablet(t);
+    // A click between two polls: press and release both reach the guest.
+    button(t, InputButton::Left, true);
+    button(t, InputButton::Left, false);
+    CHECK(poll(t) == std::vector<uint8_t>{1, 0, 0, 0, 0, 0});
+    CHECK(poll(t) == std::vector<uint8_t>{0, 0, 0, 0, 0, 0});
+    CHECK(poll(t).empty());
+    // A move, then a press there: two reports, the move first (one report
+    // would make Linux emit the press before the axes).
+    move(t, 100, 200);
+    button(t, InputButton::Right, true);
+    CHECK(poll(t) == std::vector<uint8_t>{0, 100, 0, 200, 0, 0});
+    CHECK(poll(t) == std::vector<uint8_t>{2, 100, 0, 200, 0, 0});
+    CHECK(poll(t).empty());
+}
+
+TEST_CASE("usb-tablet: batches that change no button fold into the unread report", "[usb]") {
+    UsbTablet t;
+    polled_tablet(t);
+    move(t, 10, 20);
+    move(t, 30, 40);
+    button(t, InputButton::WheelUp, true);  // wheel detents are motion, not buttons
+    button(t, InputButton::WheelUp, true);
+    move(t, 50, 60);
+    CHECK(poll(t) == std::vector<uint8_t>{0, 50, 0, 60, 0, 2});
+    CHECK(poll(t).empty());
+    // Past a button change, motion folds into the report after it.
+    button(t, InputButton::Middle, true);
+    move(t, 70, 80);
+    button(t, InputButton::WheelDown, true);
+    CHECK(poll(t) == std::vector<uint8_t>{4, 70, 0, 80, 0, 0xff});
+    CHECK(poll(t).empty());
+    // Once read, a report is never changed: the next batch is a new one.
+    move(t, 90, 100);
+    CHECK(poll(t) == std::vector<uint8_t>{4, 90, 0, 100, 0, 0});
+}
+
+TEST_CASE("usb-tablet: a guest that does not poll gets at most 15 reports, then the latest state", "[usb]") {
+    UsbTablet t;
+    polled_tablet(t);
+    for (int i = 0; i < 1000; ++i) button(t, InputButton::Left, i % 2 == 0);  // ends released
+    move(t, 7, 8);
+    for (int i = 0; i < 300; ++i) button(t, InputButton::WheelUp, true);
+    std::vector<std::vector<uint8_t>> got;
+    for (auto r = poll(t); !r.empty(); r = poll(t)) got.push_back(r);
+    REQUIRE(got.size() == TabletReports::kDepth - 1);
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i][0] == (i % 2 == 0 ? 1 : 0));
+    // What came while the queue was full is one report after the next
+    // batch: the latest buttons and position, the wheel 127 at a time.
+    button(t, InputButton::WheelDown, true);
+    CHECK(poll(t) == std::vector<uint8_t>{0, 7, 0, 8, 0, 127});
+    CHECK(poll(t) == std::vector<uint8_t>{0, 7, 0, 8, 0, 127});
+    CHECK(poll(t) == std::vector<uint8_t>{0, 7, 0, 8, 0, 45});
+    CHECK(poll(t).empty());
+}
+
+TEST_CASE("usb-tablet: a bus reset drops the unread reports and keeps the state", "[usb]") {
+    UsbTablet t;
+    polled_tablet(t);
+    move(t, 0x100, 0x200);
+    button(t, InputButton::Left, true);
+    button(t, InputButton::Left, false);
+    t.reset();
+    enumerate(t, 4);
+    CHECK(poll(t) == std::vector<uint8_t>{0, 0, 1, 0, 2, 0});
+    CHECK(poll(t).empty());
 }
 
 namespace {

@@ -50,6 +50,11 @@ constexpr uint8_t HID_GET_REPORT = 0x01, HID_GET_IDLE = 0x02, HID_GET_PROTOCOL =
 constexpr uint8_t HID_SET_REPORT = 0x09, HID_SET_IDLE = 0x0a, HID_SET_PROTOCOL = 0x0b;
 constexpr uint8_t DESC_HID = 0x21, DESC_REPORT = 0x22;
 
+std::array<uint8_t, 6> encode(const TabletReport& r) {
+    auto wheel = uint8_t(int8_t(std::clamp(r.wheel, -127, 127)));
+    return {r.buttons, uint8_t(r.x), uint8_t(r.x >> 8), uint8_t(r.y), uint8_t(r.y >> 8), wheel};
+}
+
 std::vector<uint8_t> hid_descriptor() {
     uint16_t n = sizeof kReportDescriptor;
     return {9, DESC_HID, 0x01, 0x01, 0x00, 1, DESC_REPORT, uint8_t(n), uint8_t(n >> 8)};
@@ -84,7 +89,8 @@ void UsbTablet::reset() {
     std::lock_guard guard(lock_);
     idle_ = 0;
     protocol_ = 1;
-    pending_ = true;  // the first poll after enumeration reports the state
+    reports_.clear();
+    report_state_ = true;  // the first poll after enumeration reports the state
 }
 
 bool UsbTablet::other_request(const UsbSetup& s, std::span<const uint8_t>, std::vector<uint8_t>& reply) {
@@ -99,7 +105,7 @@ bool UsbTablet::other_request(const UsbSetup& s, std::span<const uint8_t>, std::
     std::lock_guard guard(lock_);
     switch (s.request) {
     case HID_GET_REPORT: {
-        auto r = report_locked();
+        auto r = encode(reports_.state());
         reply.assign(r.begin(), r.end());
         return true;
     }
@@ -119,50 +125,50 @@ UsbDevice::Result UsbTablet::data_in(uint8_t endpoint, std::span<uint8_t> buffer
         if (on_first_poll_) on_first_poll_();
     }
     std::lock_guard guard(lock_);
-    if (!pending_) return {Status::Nak, 0};
-    auto r = report_locked();
+    TabletReport next;
+    if (!reports_.empty()) {
+        next = reports_.take();
+    } else if (report_state_) {
+        next = reports_.state();
+    } else {
+        return {Status::Nak, 0};
+    }
+    report_state_ = false;
+    auto r = encode(next);
     size_t n = std::min(buffer.size(), r.size());
     std::copy_n(r.begin(), n, buffer.begin());
-    pending_ = false;
-    wheel_ = 0;
     return {Status::Ack, n};
 }
 
 std::array<uint8_t, 6> UsbTablet::report() const {
     std::lock_guard guard(lock_);
-    return report_locked();
-}
-
-std::array<uint8_t, 6> UsbTablet::report_locked() const {
-    int wheel = std::clamp(wheel_, -127, 127);
-    return {buttons_, uint8_t(x_), uint8_t(x_ >> 8), uint8_t(y_), uint8_t(y_ >> 8), uint8_t(int8_t(wheel))};
+    return encode(reports_.state());
 }
 
 void UsbTablet::input_event(const InputEvent& e) {
     std::lock_guard guard(lock_);
+    TabletReport& r = reports_.building();
     switch (e.kind) {
     case InputEvent::Kind::Abs: {
-        int v = int(std::clamp<int64_t>(e.value, 0, InputEvent::kAbsMax));
-        (e.axis == InputAxis::X ? x_ : y_) = v;
+        auto v = uint16_t(std::clamp<int64_t>(e.value, 0, InputEvent::kAbsMax));
+        (e.axis == InputAxis::X ? r.x : r.y) = v;
         break;
     }
     case InputEvent::Kind::Button: {
         uint8_t bit = e.button == InputButton::Left ? 1 : e.button == InputButton::Right ? 2
                     : e.button == InputButton::Middle ? 4 : 0;
-        if (bit) buttons_ = e.down ? uint8_t(buttons_ | bit) : uint8_t(buttons_ & ~bit);
-        if (e.down && e.button == InputButton::WheelUp) ++wheel_;
-        if (e.down && e.button == InputButton::WheelDown) --wheel_;
+        if (bit) r.buttons = e.down ? uint8_t(r.buttons | bit) : uint8_t(r.buttons & ~bit);
+        if (e.down && e.button == InputButton::WheelUp) reports_.add_wheel(1);
+        if (e.down && e.button == InputButton::WheelDown) reports_.add_wheel(-1);
         break;
     }
-    default: return;
+    default: break;
     }
-    changed_ = true;
 }
 
 void UsbTablet::input_sync() {
     std::lock_guard guard(lock_);
-    if (changed_) pending_ = true;
-    changed_ = false;
+    reports_.sync();
 }
 
 } // namespace kestrel

@@ -1,8 +1,10 @@
 #pragma once
 // A USB HID tablet: absolute pointer positions (0..0x7fff on both axes),
-// three buttons and a wheel, reported on an interrupt endpoint when they
-// change. The guest's generic HID driver (Linux usbhid) needs nothing
-// else, and a VNC client's pointer lines up with the guest's.
+// three buttons and a wheel, reported on an interrupt endpoint: one report
+// per input batch, queued until the guest polls (tablet_reports.h). The
+// guest's generic HID driver (Linux usbhid) needs nothing else, and a VNC
+// client's pointer lines up with the guest's.
+#include "devices/usb/tablet/tablet_reports.h"
 #include "devices/usb/usb_device.h"
 #include "ui/input.h"
 
@@ -25,7 +27,8 @@ public:
     void input_event(const InputEvent& event) override;
     void input_sync() override;
 
-    // The 6-byte report: buttons, X (LE16), Y (LE16), wheel.
+    // The 6-byte report of the current state (GET_REPORT): buttons, X
+    // (LE16), Y (LE16), wheel.
     std::array<uint8_t, 6> report() const;
 
 protected:
@@ -36,15 +39,12 @@ protected:
     Result data_in(uint8_t endpoint, std::span<uint8_t> buffer) override;
 
 private:
-    std::array<uint8_t, 6> report_locked() const;
-
     std::string serial_;
     std::function<void()> on_first_poll_;
     bool polled_ = false;
     mutable std::mutex lock_;
-    int x_ = 0, y_ = 0, wheel_ = 0;
-    uint8_t buttons_ = 0;
-    bool changed_ = false, pending_ = false;
+    TabletReports reports_;
+    bool report_state_ = false;  // after a reset: the next poll reports the state
     uint8_t idle_ = 0, protocol_ = 1;
 };
 
