@@ -439,6 +439,13 @@ void handle_net(ParseState& st, const ArgToken& tok) {
 }
 
 void finalize_net(ParseState& st) {
+    // QEMU's default network without -netdev, -nic, -net and -nodefaults:
+    // "-net nic -net user", an e1000 on user networking through hub 0.
+    if (st.default_net && !st.cfg.nodefaults) {
+        st.nets.push_back({"-net nic", {{"type", "nic"}}});
+        st.nets.push_back({"-net user", {{"type", "user"}}});
+        st.default_net = false;
+    }
     for (const PendingOpts& p : st.netdevs) at_location(p.location, [&] { finalize_netdev_option(st, p); });
     for (const PendingOpts& p : st.nics) at_location(p.location, [&] { finalize_nic_option(st, p); });
     for (const PendingOpts& p : st.nets) at_location(p.location, [&] { finalize_net_option(st, p); });

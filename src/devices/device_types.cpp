@@ -26,7 +26,8 @@ namespace kestrel {
     X(kStdVgaType)                                                                                             \
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \
-    X(kUsbTabletType)
+    X(kUsbTabletType)                                                                                          \
+    X(kE1000Type)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,
