@@ -68,18 +68,27 @@ struct UserNetBackend::Callbacks {
 };
 
 UserNetBackend::UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop)
-    : NetBackend(std::move(id)), lib_(LibSlirp::get()), loop_(loop), config_(config) {}
+    : NetBackend(std::move(id)), loop_(loop), config_(config), addresses_(resolve_user_net(config)) {
+    info_ = std::string("net=") + inet_ntoa(addresses_.net) + ",restrict=" + (config_.restrict ? "on" : "off");
+}
 
+// A stack without forwarding rules has nothing to do before the guest's
+// first frame: libslirp (and glib) are loaded then, so the default network
+// of a plain command line costs nothing until the guest uses it.
 std::unique_ptr<UserNetBackend> UserNetBackend::open(const std::string& id, const UserNetConfig& config,
                                                      EventLoop& loop) {
-    UserNetAddresses addresses = resolve_user_net(config);
     check_user_net_names(config);
     std::unique_ptr<UserNetBackend> backend(new UserNetBackend(id, config, loop));
-    backend->start(addresses);
+    if (!config.hostfwd.empty() || !config.guestfwd.empty()) backend->start();
+    loop.add_fd(backend->from_guest_.fd(), EPOLLIN, [b = backend.get()](uint32_t) { b->from_guest(); });
+    backend->in_loop_ = true;
     return backend;
 }
 
-void UserNetBackend::start(const UserNetAddresses& a) {
+void UserNetBackend::start() {
+    lib_ = &LibSlirp::get();
+    buffer_.resize(kMaxFrameSize);
+    const UserNetAddresses& a = addresses_;
     epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
     timer_fd_ = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!epoll_ || !timer_fd_) throw std::runtime_error(std::string("user network: ") + std::strerror(errno));
@@ -121,32 +130,34 @@ void UserNetBackend::start(const UserNetAddresses& a) {
     cfg.vnameserver6 = a.dns6;
     cfg.vdnssearch = config_.dnssearch.empty() ? nullptr : dnssearch_.data();
     cfg.vdomainname = c_str(config_.domainname);
-    slirp_ = lib_.new_stack(&cfg, &callbacks, this);
+    slirp_ = lib_->new_stack(&cfg, &callbacks, this);
     if (!slirp_) throw std::runtime_error("user network: libslirp could not start");
-    info_ = std::string("net=") + inet_ntoa(a.net) + ",restrict=" + (config_.restrict ? "on" : "off");
 
     // QEMU adds the rules last first, guest forwarding before host forwarding.
     for (auto it = config_.guestfwd.rbegin(); it != config_.guestfwd.rend(); ++it) {
         GuestFwdRule rule = parse_guestfwd(*it);
-        if (lib_.add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) < 0)
+        if (lib_->add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) < 0)
             throw std::runtime_error("Conflicting/invalid host:port in guest forwarding rule '" + *it + "'");
     }
     for (auto it = config_.hostfwd.rbegin(); it != config_.hostfwd.rend(); ++it) add_hostfwd(*it);
 
-    loop_.add_fd(from_guest_.fd(), EPOLLIN, [this](uint32_t) { from_guest(); });
     loop_.add_fd(epoll_.get(), EPOLLIN, [this](uint32_t) { service(); });
     loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) { service(); });
-    in_loop_ = true;
+    polling_ = true;
     refresh();
 }
 
+void UserNetBackend::ensure_started() {
+    if (!slirp_) start();
+}
+
 UserNetBackend::~UserNetBackend() {
-    if (in_loop_) {
-        loop_.remove_fd(from_guest_.fd());
+    if (in_loop_) loop_.remove_fd(from_guest_.fd());
+    if (polling_) {
         loop_.remove_fd(epoll_.get());
         loop_.remove_fd(timer_fd_.get());
     }
-    if (slirp_) lib_.cleanup(slirp_);
+    if (slirp_) lib_->cleanup(slirp_);
 }
 
 ssize_t UserNetBackend::receive(std::span<const iovec> iov) { return ssize_t(to_guest_.pop(iov)); }
@@ -159,11 +170,21 @@ ssize_t UserNetBackend::send(std::span<const iovec> iov) {
 }
 
 void UserNetBackend::from_guest() {
+    if (!slirp_) {
+        try {
+            start();
+        } catch (const std::runtime_error& e) {
+            if (!start_failed_) spdlog::error("user network {}: {}", id(), e.what());
+            start_failed_ = true;
+            from_guest_.clear();
+            return;
+        }
+    }
     for (unsigned i = 0; i < kInputBudget; ++i) {
         iovec v{buffer_.data(), buffer_.size()};
         size_t n = from_guest_.pop({&v, 1});
         if (n == 0) break;
-        lib_.input(slirp_, buffer_.data(), int(std::min(n, buffer_.size())));
+        lib_->input(slirp_, buffer_.data(), int(std::min(n, buffer_.size())));
     }
     refresh();
 }
@@ -180,14 +201,14 @@ void UserNetBackend::service() {
         auto it = ready.find(p.fd);
         p.revents = short(it == ready.end() ? 0 : to_slirp(it->second));
     }
-    lib_.pollfds_poll(slirp_, 0, Callbacks::get_revents, this);
+    lib_->pollfds_poll(slirp_, 0, Callbacks::get_revents, this);
 
     int64_t now_ms = now_ns() / 1000000;
     for (size_t i = 0; i < timers_.size(); ++i) {  // a handler may add or free timers
         Timer& t = *timers_[i];
         if (t.expire_ms >= 0 && t.expire_ms <= now_ms) {
             t.expire_ms = -1;
-            lib_.handle_timer(slirp_, t.id, t.cb_opaque);
+            lib_->handle_timer(slirp_, t.id, t.cb_opaque);
         }
     }
     refresh();
@@ -196,7 +217,7 @@ void UserNetBackend::service() {
 void UserNetBackend::refresh() {
     polled_.clear();
     uint32_t timeout = UINT32_MAX;
-    lib_.pollfds_fill(slirp_, &timeout, Callbacks::add_poll, this);
+    lib_->pollfds_fill(slirp_, &timeout, Callbacks::add_poll, this);
     sync_epoll();
     arm_timer(timeout);
 }
@@ -241,21 +262,24 @@ void UserNetBackend::arm_timer(uint32_t slirp_timeout_ms) {
 
 void UserNetBackend::add_hostfwd(const std::string& text) {
     HostFwdRule rule = parse_hostfwd(text);
-    if (lib_.add_hostfwd(slirp_, rule.udp, rule.host_addr, rule.host_port, rule.guest_addr, rule.guest_port) < 0)
+    ensure_started();
+    if (lib_->add_hostfwd(slirp_, rule.udp, rule.host_addr, rule.host_port, rule.guest_addr, rule.guest_port) < 0)
         throw std::runtime_error("Could not set up host forwarding rule '" + text + "'");
-    if (in_loop_) refresh();
+    if (polling_) refresh();
 }
 
 bool UserNetBackend::remove_hostfwd(const HostFwdRule& rule) {
-    bool removed = lib_.remove_hostfwd(slirp_, rule.udp, rule.host_addr, rule.host_port) == 0;
+    if (!slirp_) return false;
+    bool removed = lib_->remove_hostfwd(slirp_, rule.udp, rule.host_addr, rule.host_port) == 0;
     refresh();
     return removed;
 }
 
 std::string UserNetBackend::connection_info() const {
-    char* text = lib_.connection_info(slirp_);
+    if (!slirp_) return "  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n";
+    char* text = lib_->connection_info(slirp_);
     std::string out = text ? text : "";
-    lib_.free(text);
+    lib_->free(text);
     return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// -netdev user: QEMU's user-mode network on Debian's libslirp. The stack
+// -netdev user: QEMU's user-mode network on Debian's libslirp. A stack
+// without forwarding rules starts at the guest's first frame. The stack
 // runs on the main loop: its sockets sit in an epoll set of their own (one
 // descriptor in the loop), its timers on one timerfd, so there is no thread
 // per connection and nothing to lock. NICs hand frames over through queues
@@ -50,7 +51,8 @@ public:
 private:
     struct Timer;
     UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop);
-    void start(const UserNetAddresses& addresses);
+    void start();               // libslirp, the stack, its rules; throws QEMU's texts
+    void ensure_started();
 
     void from_guest();          // frames the NIC sent, into slirp
     void service();             // sockets that are ready, timers that expired
@@ -61,9 +63,10 @@ private:
     struct Callbacks;   // libslirp's callbacks (user_net.cpp)
     friend struct Callbacks;
 
-    const LibSlirp& lib_;
+    const LibSlirp* lib_ = nullptr;   // loaded by start()
     EventLoop& loop_;
     UserNetConfig config_;        // slirp keeps pointers to some of its strings
+    UserNetAddresses addresses_;
     std::vector<const char*> dnssearch_;
     std::string info_;
     Slirp* slirp_ = nullptr;
@@ -74,8 +77,10 @@ private:
     std::vector<pollfd> polled_;  // slirp's last fill; revents from epoll
     std::map<int, uint32_t> registered_;   // fd -> epoll events in epoll_
     std::vector<std::unique_ptr<Timer>> timers_;
-    std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kMaxFrameSize);
-    bool in_loop_ = false;        // registered with loop_
+    std::vector<uint8_t> buffer_;   // sized when the stack starts
+    bool in_loop_ = false;        // from_guest_ registered with loop_
+    bool polling_ = false;        // the stack's sockets and timer registered with loop_
+    bool start_failed_ = false;
 };
 
 } // namespace kestrel

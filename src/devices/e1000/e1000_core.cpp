@@ -96,6 +96,7 @@ bool E1000Core::link_up() const { return carrier_; }
 
 uint32_t E1000Core::read(uint32_t offset) {
     offset &= (kMmioSize - 1) & ~3u;
+    if (offset >= kRegSpace) return 0;
     switch (offset) {
     case ICR: return read_clear_icr();
     case EECD: return read_eecd();
@@ -112,6 +113,7 @@ uint32_t E1000Core::read(uint32_t offset) {
 
 void E1000Core::write(uint32_t offset, uint32_t value) {
     offset &= (kMmioSize - 1) & ~3u;
+    if (offset >= kRegSpace) return;
     switch (offset) {
     case CTRL:
         if (value & CTRL_RST) {
@@ -158,6 +160,12 @@ uint32_t E1000Core::io_read(uint32_t offset) {
 void E1000Core::io_write(uint32_t offset, uint32_t value) {
     if (offset == 0) s_.ioaddr = value & (kMmioSize - 1) & ~3u;
     else if (offset == 4) write(s_.ioaddr, value);
+}
+
+void E1000Core::add_stat64(uint32_t low, uint64_t value) {
+    uint64_t total = (uint64_t(reg(low + 4)) << 32 | reg(low)) + value;
+    reg(low) = uint32_t(total);
+    reg(low + 4) = uint32_t(total >> 32);
 }
 
 // --- EEPROM: Microwire, clocked by the driver through EECD, and EERD ---

@@ -32,7 +32,7 @@ struct E1000TxContext {
 
 // Everything the guest can see, in one plain struct.
 struct E1000State {
-    std::array<uint32_t, e1000::kMmioSize / 4> regs{};
+    std::array<uint32_t, e1000::kRegSpace / 4> regs{};
     std::array<uint16_t, e1000::kPhyRegs> phy{};
     std::array<uint16_t, e1000::kEepromWords> eeprom{};
     // Microwire: bits clocked in since chip select, and the read position.
@@ -71,7 +71,10 @@ public:
     void write(uint32_t offset, uint32_t value);
     // A register's stored value, without a read's side effects (for
     // partial writes).
-    uint32_t peek(uint32_t offset) const { return reg(offset & (e1000::kMmioSize - 1) & ~3u); }
+    uint32_t peek(uint32_t offset) const {
+        offset &= (e1000::kMmioSize - 1) & ~3u;
+        return offset < e1000::kRegSpace ? reg(offset) : 0;
+    }
     uint32_t io_peek(uint32_t offset) const { return offset == 0 ? s_.ioaddr : offset == 4 ? peek(s_.ioaddr) : 0; }
     // BAR 1: IOADDR (offset 0) selects, IODATA (offset 4) accesses.
     uint32_t io_read(uint32_t offset);
@@ -101,6 +104,8 @@ public:
 
 private:
     uint32_t& reg(uint32_t offset) { return s_.regs[offset / 4]; }
+    // A 64-bit statistic kept in a low/high register pair.
+    void add_stat64(uint32_t low, uint64_t value);
     uint32_t reg(uint32_t offset) const { return s_.regs[offset / 4]; }
 
     void init_eeprom();

@@ -28,6 +28,7 @@ enum Reg : uint32_t {
     RXCSUM = 0x5000, MTA = 0x5200, RA = 0x5400, VFTA = 0x5600, WUC = 0x5800, WUFC = 0x5808, MANC = 0x5820,
 };
 inline constexpr uint32_t kMmioSize = 0x20000;   // BAR 0
+inline constexpr uint32_t kRegSpace = 0x8000;    // where the 82540EM has registers; above reads 0
 inline constexpr uint32_t kIoSize = 0x40;        // BAR 1: IOADDR at 0, IODATA at 4
 inline constexpr unsigned kMtaWords = 128, kRaPairs = 16, kVftaWords = 128;
 

@@ -91,7 +91,7 @@ bool E1000Core::receive(std::span<const uint8_t> in) {
         frame = {frame_buf, kMinFrame};
     }
     size_t total = frame.size() + ((reg(RCTL) & RCTL_SECRC) ? 0 : kFcs);
-    if (!(reg(RCTL) & RCTL_LPE) && total > kMaxStandardFrame + (tagged ? 0 : 0)) {
+    if (!(reg(RCTL) & RCTL_LPE) && total > kMaxStandardFrame) {
         ++reg(ROC);
         return false;
     }
@@ -134,13 +134,9 @@ bool E1000Core::receive(std::span<const uint8_t> in) {
 void E1000Core::count_rx(std::span<const uint8_t> frame) {
     ++counters_.rx_frames;
     uint64_t bytes = frame.size() + kFcs;
-    auto add64 = [&](uint32_t low, uint64_t v) {
-        uint64_t total = (uint64_t(reg(low + 4)) << 32 | reg(low)) + v;
-        reg(low) = uint32_t(total), reg(low + 4) = uint32_t(total >> 32);
-    };
     ++reg(GPRC), ++reg(TPR);
-    add64(GORCL, bytes);
-    add64(TORL, bytes);
+    add_stat64(GORCL, bytes);
+    add_stat64(TORL, bytes);
     if (frame[0] & 1)
         ++reg(std::all_of(frame.begin(), frame.begin() + 6, [](uint8_t b) { return b == 0xff; }) ? BPRC : MPRC);
     static constexpr uint32_t kBins[] = {PRC64, PRC127, PRC255, PRC511, PRC1023, PRC1522};

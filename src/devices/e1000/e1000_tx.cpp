@@ -233,13 +233,9 @@ void E1000Core::emit(std::span<const uint8_t> frame) {
 void E1000Core::count_tx(std::span<const uint8_t> frame) {
     ++counters_.tx_frames;
     uint64_t bytes = frame.size() + 4;   // with the FCS, as the hardware counts
-    auto add64 = [&](uint32_t low, uint64_t v) {
-        uint64_t total = (uint64_t(reg(low + 4)) << 32 | reg(low)) + v;
-        reg(low) = uint32_t(total), reg(low + 4) = uint32_t(total >> 32);
-    };
     ++reg(GPTC), ++reg(TPT);
-    add64(GOTCL, bytes);
-    add64(TOTL, bytes);
+    add_stat64(GOTCL, bytes);
+    add_stat64(TOTL, bytes);
     if (frame[0] & 1) ++reg(std::all_of(frame.begin(), frame.begin() + 6, [](uint8_t b) { return b == 0xff; }) ? BPTC : MPTC);
     if (s_.tx_tse && s_.tx_ctx.tse) ++reg(TSCTC);
 }

@@ -171,6 +171,10 @@ TEST_CASE("e1000: ICS, IMS, IMC and ICR's read-to-clear drive the pin", "[e1000]
     CHECK(nic.core.read(ICR) == ICR_RXT0);
     CHECK(!nic.irq);
     CHECK(nic.core.read(ICR) == 0);
+    nic.core.write(0x1fffc, 0xffffffff);          // past the 82540EM's registers: nothing there
+    CHECK(nic.core.read(0x1fffc) == 0);
+    nic.core.io_write(0, 0x1fffc);
+    CHECK(nic.core.io_read(4) == 0);
 }
 
 TEST_CASE("e1000: a legacy descriptor sends a frame and reports DD", "[e1000]") {

@@ -144,13 +144,13 @@ TEST_CASE("user net: hostfwd rules as QEMU reads them", "[usernet]") {
     CHECK(!parse_hostfwd_remove("icmp::1", removal));
 }
 
-TEST_CASE("user net: slirp on the loop answers DHCP and forwards a host connection", "[usernet]") {
+TEST_CASE("user net: slirp starts at the first frame, answers DHCP, forwards a host connection", "[usernet]") {
     EventLoop loop;
-    UserNetConfig c;
-    // Port 0: the kernel picks a free one; the test asks slirp's listener which.
-    c.hostfwd = {"tcp:127.0.0.1:0-:22"};
-    auto net = UserNetBackend::open("u0", c, loop);
+    auto net = UserNetBackend::open("u0", {}, loop);
     CHECK(net->info(0) == "net=10.0.2.0,restrict=off");
+    // No rules: nothing runs (nor is loaded) before the guest's first frame.
+    CHECK(net->connection_info() ==
+          "  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n");
 
     std::vector<uint8_t> discover = dhcp_discover();
     iovec v{discover.data(), discover.size()};
@@ -168,8 +168,10 @@ TEST_CASE("user net: slirp on the loop answers DHCP and forwards a host connecti
     CHECK(text(yiaddr) == "10.0.2.15");
     CHECK(offer.size() >= 60);
 
-    // The forwarding listener (port chosen by the kernel), then a host
-    // client: slirp accepts on the loop and calls the guest's port 22.
+    // A rule added at run time (port 0: the kernel picks a free one, read
+    // back from slirp's table), then a host client: slirp accepts on the
+    // loop and calls the guest's port 22.
+    net->add_hostfwd("tcp:127.0.0.1:0-:22");
     std::string info = net->connection_info();
     size_t at = info.find("TCP[HOST_FORWARD]");
     REQUIRE(at != std::string::npos);
