@@ -284,8 +284,19 @@ void E1000Core::set_cause(uint32_t cause) {
 void E1000Core::update_irq() {
     bool level = (reg(ICR) & reg(IMS)) != 0;
     if (level == irq_level_) return;
+    if (level && s_.itr_window) return;   // raised when the window closes
     irq_level_ = level;
     irq_(level);
+    uint64_t window_ns = uint64_t(reg(ITR) & 0xffff) * 256;
+    if (level && window_ns && arm_timer_) {
+        s_.itr_window = true;
+        arm_timer_(window_ns);
+    }
+}
+
+void E1000Core::moderation_timer_expired() {
+    s_.itr_window = false;
+    update_irq();
 }
 
 uint32_t E1000Core::read_clear_icr() {

@@ -48,6 +48,9 @@ struct E1000State {
     uint8_t tx_popts = 0;
     bool tx_tse = false, tx_vle = false;
     uint16_t tx_vlan = 0;
+    // Interrupt moderation (ITR): an interrupt opens a window of ITR x 256 ns
+    // in which causes gather without raising the pin.
+    bool itr_window = false;
 };
 
 class E1000Core {
@@ -61,6 +64,12 @@ public:
     };
     // `irq` drives the INTx pin; `port` may be null (no backend).
     E1000Core(const GuestMemory& memory, NetPort* port, Options options, std::function<void(bool)> irq);
+
+    // Interrupt moderation needs a one-shot timer: `arm` starts it (ns from
+    // now); its owner calls moderation_timer_expired() when it fires.
+    // Without one, ITR is stored but interrupts are raised at once.
+    void set_moderation_timer(std::function<void(uint64_t ns)> arm) { arm_timer_ = std::move(arm); }
+    void moderation_timer_expired();
 
     // Power-on and software reset (CTRL.RST).
     void reset();
@@ -144,6 +153,7 @@ private:
     NetPort* port_;
     Options options_;
     std::function<void(bool)> irq_;
+    std::function<void(uint64_t)> arm_timer_;
     E1000State s_;
     Counters counters_;
     bool irq_level_ = false;

@@ -8,6 +8,7 @@
 // backend is not read, until the driver posts buffers (RDT).
 #include "base/event_loop.h"
 #include "base/service_registry.h"
+#include "base/unique_fd.h"
 #include "devices/device_context.h"
 #include "devices/e1000/e1000_core.h"
 #include "devices/pci/pci_function_device.h"
@@ -16,6 +17,8 @@
 #include <fmt/format.h>
 #include <mutex>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 namespace kestrel {
 namespace {
@@ -45,11 +48,27 @@ public:
         add_bar(0, kMmioSize, BarKind::Mem32, false, std::make_shared<Window>(*this, false), "e1000-mmio");
         add_bar(1, kIoSize, BarKind::Io, false, std::make_shared<Window>(*this, true), "e1000-io");
         if (backend_) backend_->set_vnet_hdr_len(0);
+        core_.set_moderation_timer([this](uint64_t ns) {
+            itimerspec spec{};
+            spec.it_value.tv_sec = time_t(ns / 1000000000);
+            spec.it_value.tv_nsec = long(ns % 1000000000);
+            timerfd_settime(moderation_timer_.get(), 0, &spec, nullptr);
+        });
     }
-    ~E1000Function() override { unwatch(); }
+    ~E1000Function() override {
+        unwatch();
+        if (timer_watched_) loop_.remove_fd(moderation_timer_.get());
+    }
 
     // The main loop, once the NIC is registered.
     void start() {
+        loop_.add_fd(moderation_timer_.get(), EPOLLIN, [this](uint32_t) {
+            uint64_t expirations;
+            [[maybe_unused]] auto r = ::read(moderation_timer_.get(), &expirations, sizeof expirations);
+            std::lock_guard guard(lock_);
+            core_.moderation_timer_expired();
+        });
+        timer_watched_ = true;
         {
             std::lock_guard guard(lock_);
             core_.set_link(!link_down());
@@ -162,6 +181,8 @@ private:
     EventLoop& loop_;
     MacAddress mac_;
     std::mutex lock_;
+    UniqueFd moderation_timer_{timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+    bool timer_watched_ = false;
     E1000Core core_;
     std::vector<uint8_t> pending_;   // a received frame waiting for room
     std::vector<uint8_t> buffer_;

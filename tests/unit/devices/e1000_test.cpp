@@ -354,3 +354,29 @@ TEST_CASE("e1000: wild receive rings never crash", "[e1000][malformed]") {
     nic.core.write(RDLEN, 64);                    // not a multiple of 128 bytes: no ring
     CHECK(!nic.core.receive(small));
 }
+
+TEST_CASE("e1000: ITR gathers causes into one interrupt per window", "[e1000]") {
+    Nic nic;
+    std::vector<uint64_t> armed;
+    nic.core.set_moderation_timer([&](uint64_t ns) { armed.push_back(ns); });
+    nic.core.write(IMS, ICR_RXT0 | ICR_TXDW);
+    nic.core.write(ITR, 100);                     // 25.6 us windows
+    nic.core.write(ICS, ICR_RXT0);
+    CHECK(nic.irq);
+    REQUIRE(armed == std::vector<uint64_t>{25600});
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+    CHECK(!nic.irq);
+    nic.core.write(ICS, ICR_TXDW);                // inside the window: held back
+    nic.core.write(ICS, ICR_RXT0);
+    CHECK(!nic.irq);
+    nic.core.moderation_timer_expired();          // the window closes: one interrupt for both
+    CHECK(nic.irq);
+    CHECK(armed.size() == 2);
+    CHECK(nic.core.read(ICR) == (ICR_RXT0 | ICR_TXDW));
+    nic.core.moderation_timer_expired();
+    CHECK(!nic.irq);                              // nothing pending: the pin stays low
+    nic.core.write(ITR, 0);                       // no moderation: at once, no timer
+    nic.core.write(ICS, ICR_RXT0);
+    CHECK(nic.irq);
+    CHECK(armed.size() == 2);
+}
