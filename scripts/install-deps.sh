@@ -21,6 +21,8 @@ packages=(
   # display: screendump's PNG files, the VNC server (RFB, encodings,
   # WebSocket), the VGA BIOS ROMs whose font text mode shows
   libpng-dev libvncserver-dev seabios
+  # -netdev user: QEMU's own user-mode network stack (loaded with dlopen on use)
+  libslirp-dev
   # display tests: real VNC clients (vncsnapshot; noVNC in headless
   # Chromium), djpeg for vncsnapshot's JPEG, openssl for VNC's DES
   vncsnapshot chromium libjpeg-turbo-progs openssl

@@ -49,9 +49,10 @@ constexpr SyscallRule kLoopAndBlock[] = {
 
 // The main loop beyond that: monitor commands that write files (memsave,
 // logfile), chardev sockets (accept, reconnect) and ptys, the terminal,
-// the vCPU threads run() starts, and the way out (unlinking the pidfile
-// and sockets).
+// the vCPU threads run() starts, the way out (unlinking the pidfile
+// and sockets), and user networking's sockets (hostfwd listeners, UDP).
 constexpr SyscallRule kMainLoop[] = {
+    {SCMP_SYS(bind)}, {SCMP_SYS(listen)},
     {SCMP_SYS(mmap)}, {SCMP_SYS(mprotect)}, {SCMP_SYS(open)}, {SCMP_SYS(openat)},
     {SCMP_SYS(unlink)}, {SCMP_SYS(unlinkat)}, {SCMP_SYS(ftruncate)}, {SCMP_SYS(statx)},
     {SCMP_SYS(access)}, {SCMP_SYS(faccessat)}, {SCMP_SYS(faccessat2)}, {SCMP_SYS(readlink)},

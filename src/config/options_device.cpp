@@ -239,7 +239,7 @@ void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice&
 }
 
 // The NICs of -nic and -net nic, as QEMU's pc_nic_init makes them: after
-// the ISA devices, before the power management function.
+// the ISA devices, before the IDE function.
 void create_board_nics(ParseState& st, PciSlots& slots) {
     for (const NicRequest& nic : st.board_nics) {
         DeviceConfig dev = new_device(st, nic_type(nic.model), nic.location, "");
@@ -276,7 +276,7 @@ void create_board_devices(ParseState& st, PciSlots& slots) {
     for (const pc::BoardDevice& board : pc::kBoardDevices) {
         if (board.type == "vga" && st.cfg.vga == VgaKind::None) continue;
         if (board.type == "piix3-usb-uhci" && !st.cfg.usb) continue;
-        if (board.type == "PIIX4_PM") create_board_nics(st, slots);
+        if (board.type == "piix3-ide") create_board_nics(st, slots);  // pc_init1's order
         if (board.type != "isa-serial") {
             create_board_device(st, slots, board);
             continue;

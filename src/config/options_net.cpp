@@ -7,6 +7,7 @@
 #include "config/chardev_opts.h"
 #include "config/net_opts.h"
 #include "devices/device_types.h"
+#include "net/user_net_options.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,7 +31,7 @@ constexpr std::string_view kBridgeKeys[] = {"br", "helper"};
 constexpr std::string_view kUserKeys[] = {
     "hostname", "restrict", "ipv4", "ipv6", "ip", "net", "host", "tftp", "bootfile", "dhcpstart", "dns",
     "dnssearch", "domainname", "ipv6-prefix", "ipv6-prefixlen", "ipv6-host", "ipv6-dns", "smb", "smbserver",
-    "hostfwd", "guestfwd", "tftp-server-name"};
+    "hostfwd", "guestfwd", "tftp-server-name", "ipv6-net"};
 constexpr std::string_view kHubportKeys[] = {"hubid", "netdev"};
 constexpr std::string_view kNetNicKeys[] = {"netdev", "macaddr", "model", "addr", "vectors"};
 
@@ -147,6 +148,70 @@ TapConfig parse_tap(const std::string& id, const std::vector<qopts::OptPair>& p)
     return t;
 }
 
+std::optional<std::string> opt_string(const std::vector<qopts::OptPair>& p, std::string_view key) {
+    if (const std::string* v = last_value(p, key)) return *v;
+    return std::nullopt;
+}
+
+std::vector<std::string> all_values(const std::vector<qopts::OptPair>& p, std::string_view key) {
+    std::vector<std::string> out;
+    for (const qopts::OptPair& pair : p)
+        if (pair.key == key) out.push_back(pair.value);
+    return out;
+}
+
+int64_t parse_int64(const std::string& key, const std::string& text, const char* expects) {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(text.c_str(), &end, 0);
+    if (text.empty() || *end != '\0' || errno == ERANGE)
+        throw ConfigError("Parameter '" + key + "' expects " + expects);
+    return v;
+}
+
+// -netdev user: QEMU's values, then net/slirp.c's checks (addresses,
+// names, forwarding rules), all before anything opens.
+UserNetConfig parse_user(const std::vector<qopts::OptPair>& p) {
+    UserNetConfig u;
+    if (auto* v = last_value(p, "restrict")) u.restrict = qopts::parse_bool("restrict", *v);
+    if (auto* v = last_value(p, "ipv4")) u.ipv4 = qopts::parse_bool("ipv4", *v);
+    if (auto* v = last_value(p, "ipv6")) u.ipv6 = qopts::parse_bool("ipv6", *v);
+    u.net = opt_string(p, "net");
+    if (!u.net)
+        if (auto* v = last_value(p, "ip")) u.net = *v + "/24";
+    u.host = opt_string(p, "host");
+    u.dhcpstart = opt_string(p, "dhcpstart");
+    u.dns = opt_string(p, "dns");
+    u.ipv6_prefix = opt_string(p, "ipv6-prefix");
+    if (auto* v = last_value(p, "ipv6-prefixlen")) u.ipv6_prefixlen = parse_int64("ipv6-prefixlen", *v, "an int64 value");
+    if (auto* v = last_value(p, "ipv6-net")) {  // QEMU's shorthand: ipv6-prefix and ipv6-prefixlen
+        size_t slash = v->find('/');
+        u.ipv6_prefix = v->substr(0, slash);
+        u.ipv6_prefixlen = slash == std::string::npos ? 64 : parse_int64("ipv6-prefixlen", v->substr(slash + 1), "a number");
+    }
+    u.ipv6_host = opt_string(p, "ipv6-host");
+    u.ipv6_dns = opt_string(p, "ipv6-dns");
+    u.hostname = opt_string(p, "hostname");
+    u.domainname = opt_string(p, "domainname");
+    u.tftp = opt_string(p, "tftp");
+    u.tftp_server_name = opt_string(p, "tftp-server-name");
+    u.bootfile = opt_string(p, "bootfile");
+    u.smb = opt_string(p, "smb");
+    u.smbserver = opt_string(p, "smbserver");
+    u.dnssearch = all_values(p, "dnssearch");
+    u.hostfwd = all_values(p, "hostfwd");
+    u.guestfwd = all_values(p, "guestfwd");
+    try {
+        resolve_user_net(u);
+        check_user_net_names(u);
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const std::runtime_error& e) {
+        throw ConfigError(e.what());
+    }
+    return u;
+}
+
 void check_keys(const std::vector<qopts::OptPair>& pairs, std::string_view type,
                 std::initializer_list<std::string_view> extra) {
     std::span<const std::string_view> keys = keys_of(type);
@@ -170,7 +235,7 @@ void check_type(const std::string* type) {
 bool is_qemu_netdev_type(std::string_view type) { return contains(kQemuNetdevTypes, type); }
 
 bool is_kestrel_netdev_type(std::string_view type) {
-    return type == "tap" || type == "bridge" || type == "hubport";
+    return type == "tap" || type == "bridge" || type == "hubport" || type == "user";
 }
 
 NetdevConfig parse_netdev(const std::vector<qopts::OptPair>& pairs, bool generated_id) {
@@ -184,6 +249,7 @@ NetdevConfig parse_netdev(const std::vector<qopts::OptPair>& pairs, bool generat
     n.type = *type;
     check_keys(pairs, n.type, {});
     if (n.type == "tap") n.tap = parse_tap(n.id, pairs);
+    if (n.type == "user") n.user = parse_user(pairs);
     if (n.type == "bridge") {
         n.tap.bridge = true;
         n.tap.helper = kDefaultBridgeHelper;
@@ -373,6 +439,13 @@ void handle_net(ParseState& st, const ArgToken& tok) {
 }
 
 void finalize_net(ParseState& st) {
+    // QEMU's default network without -netdev, -nic, -net and -nodefaults:
+    // "-net nic -net user", an e1000 on user networking through hub 0.
+    if (st.default_net && !st.cfg.nodefaults) {
+        st.nets.push_back({"-net nic", {{"type", "nic"}}});
+        st.nets.push_back({"-net user", {{"type", "user"}}});
+        st.default_net = false;
+    }
     for (const PendingOpts& p : st.netdevs) at_location(p.location, [&] { finalize_netdev_option(st, p); });
     for (const PendingOpts& p : st.nics) at_location(p.location, [&] { finalize_nic_option(st, p); });
     for (const PendingOpts& p : st.nets) at_location(p.location, [&] { finalize_net_option(st, p); });

@@ -27,7 +27,8 @@ namespace kestrel {
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \
     X(kPiix3IdeType)                                                                                           \
-    X(kUsbTabletType)
+    X(kUsbTabletType)                                                                                          \
+    X(kE1000Type)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

@@ -1,6 +1,7 @@
 #include "net/net_clients.h"
 
 #include "net/tap.h"
+#include "net/user_net.h"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -23,6 +24,11 @@ struct NetClients::Client {
     bool is_netdev = false;    // -netdev / netdev_add (netdev_del may remove it)
 };
 
+struct NetClients::UserNet {
+    UserNetBackend* backend;
+    int hub;                   // -1: not on a hub
+};
+
 void NetNic::rx_filter_changed() {
     if (clients_ && rx_filter_notify_.exchange(false)) clients_->post_rx_filter_event(*this);
 }
@@ -30,6 +36,7 @@ void NetNic::rx_filter_changed() {
 NetClients::NetClients(EventLoop& main_loop) : loop_(main_loop) {}
 
 NetClients::~NetClients() {
+    user_nets_.clear();
     hubs_.clear();       // they read backends on the loop
     backends_.clear();   // downscripts run here
 }
@@ -79,9 +86,13 @@ void NetClients::open_one(const NetdevConfig& config, bool is_netdev) {
         return;
     }
     std::unique_ptr<NetBackend> backend;
-    if (config.type == "tap" || config.type == "bridge")
+    if (config.type == "tap" || config.type == "bridge") {
         backend = TapBackend::open(config.id, config.tap);
-    else
+    } else if (config.type == "user") {
+        auto user = UserNetBackend::open(config.id, config.user, loop_);
+        user_nets_.push_back({user.get(), config.hub});
+        backend = std::move(user);
+    } else
         throw std::runtime_error("netdev type '" + config.type + "' is not supported by kestrel yet");
     if (config.hub >= 0) {
         std::string port_name = hub(config.hub).add_backend_port(*backend);
@@ -230,6 +241,7 @@ void NetClients::delete_backend(Client& first) {
         c->backend = nullptr;
     }
     if (!nic) std::erase_if(clients_, [](const auto& c) { return !c->nic && !c->backend && c->hub < 0 && !c->peer; });
+    std::erase_if(user_nets_, [&](const UserNet& u) { return u.backend == backend; });
     std::erase_if(backends_, [&](const auto& b) { return b.get() == backend; });
 }
 
@@ -262,6 +274,54 @@ void NetClients::post_rx_filter_event(NetNic& nic) {
     loop_.post([this, alive, name, path] {
         if (alive.lock() && rx_filter_event_) rx_filter_event_(name, path);
     });
+}
+
+// QEMU's slirp_lookup: the netdev named, or the first stack.
+NetClients::UserNet* NetClients::find_user_net(const std::optional<std::string>& netdev, std::string& error) {
+    if (!netdev) {
+        if (user_nets_.empty()) error = "user mode network stack not in use\n";
+        return user_nets_.empty() ? nullptr : &user_nets_.front();
+    }
+    bool found = false;
+    for (const auto& c : clients_)
+        if (c->name == *netdev && !c->nic && c->backend && c->queue == 0) found = true;
+    if (!found) {
+        error = "unrecognized netdev id '" + *netdev + "'\n";
+        return nullptr;
+    }
+    for (UserNet& u : user_nets_)
+        if (u.backend->id() == *netdev) return &u;
+    error = "invalid device specified\n";
+    return nullptr;
+}
+
+std::string NetClients::info_usernet() const {
+    std::string out;
+    for (const UserNet& u : user_nets_)
+        out += fmt::format("Hub {} ({}):\n{}", u.hub, u.backend->id(), u.backend->connection_info());
+    return out;
+}
+
+std::string NetClients::hostfwd_add(const std::optional<std::string>& netdev, const std::string& rule) {
+    std::string error;
+    UserNet* user = find_user_net(netdev, error);
+    if (!user) return error;
+    try {
+        user->backend->add_hostfwd(rule);
+    } catch (const std::runtime_error& e) {
+        return std::string(e.what()) + "\n";
+    }
+    return "";
+}
+
+std::string NetClients::hostfwd_remove(const std::optional<std::string>& netdev, const std::string& rule) {
+    std::string error;
+    UserNet* user = find_user_net(netdev, error);
+    if (!user) return error;
+    HostFwdRule parsed;
+    if (!parse_hostfwd_remove(rule, parsed)) return "invalid format\n";
+    bool removed = user->backend->remove_hostfwd(parsed);
+    return "host forwarding rule for " + rule + (removed ? " removed\n" : " not found\n");
 }
 
 } // namespace kestrel

@@ -18,6 +18,8 @@
 
 namespace kestrel {
 
+class UserNetBackend;
+
 class NetClients final : public NetService {
 public:
     explicit NetClients(EventLoop& main_loop);
@@ -48,6 +50,9 @@ public:
     void add_netdev(const NetdevConfig& config) override;
     void remove_netdev(const std::string& id) override;
     std::vector<RxFilterInfo> rx_filters(const std::optional<std::string>& name) override;
+    std::string info_usernet() const override;
+    std::string hostfwd_add(const std::optional<std::string>& netdev, const std::string& rule) override;
+    std::string hostfwd_remove(const std::optional<std::string>& netdev, const std::string& rule) override;
 
 private:
     friend class NetNic;
@@ -60,11 +65,14 @@ private:
     std::string client_line(const Client& c) const;
     void post_rx_filter_event(NetNic& nic);
     void delete_backend(Client& first);
+    struct UserNet;
+    UserNet* find_user_net(const std::optional<std::string>& netdev, std::string& error);
 
     EventLoop& loop_;
     std::vector<std::unique_ptr<Client>> clients_;   // QEMU's net_clients order
     std::vector<std::unique_ptr<NetBackend>> backends_;
     std::vector<std::unique_ptr<Hub>> hubs_;
+    std::vector<UserNet> user_nets_;                 // -netdev user stacks, in creation order
     std::set<std::string> netdev_ids_;               // ids -netdev and netdev_add hold
     std::function<void(const std::string&, const std::string&)> rx_filter_event_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

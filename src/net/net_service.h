@@ -51,6 +51,13 @@ public:
     // query-rx-filter: every NIC, or the one named. Re-arms the NIC's
     // NIC_RX_FILTER_CHANGED event. Throws std::runtime_error with QEMU's texts.
     virtual std::vector<RxFilterInfo> rx_filters(const std::optional<std::string>& name) = 0;
+
+    // User networking's monitor commands, as QEMU 7.2's HMP prints them:
+    // "info usernet", and hostfwd_add / hostfwd_remove on the netdev named
+    // (or the first user network). They return the text to print.
+    virtual std::string info_usernet() const = 0;
+    virtual std::string hostfwd_add(const std::optional<std::string>& netdev, const std::string& rule) = 0;
+    virtual std::string hostfwd_remove(const std::optional<std::string>& netdev, const std::string& rule) = 0;
 };
 
 } // namespace kestrel

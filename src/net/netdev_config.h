@@ -35,28 +35,20 @@ struct TapConfig {
     bool wants_vhost() const { return vhost.value_or(!vhostfds.empty() || vhostforce); }
 };
 
-// -netdev user (libslirp).
+// -netdev user (libslirp): the options as given (unset: QEMU's default),
+// resolved and checked by resolve_user_net (net/user_net_options.h).
 struct UserNetConfig {
-    bool ipv4 = true, ipv6 = true;
-    std::string net = "10.0.2.0";   // network address
-    unsigned prefix = 24;
-    std::string host = "10.0.2.2";
-    std::string dhcpstart = "10.0.2.15";
-    std::string dns = "10.0.2.3";
-    std::string ipv6_prefix = "fec0::";
-    unsigned ipv6_prefixlen = 64;
-    std::string ipv6_host = "fec0::2";
-    std::string ipv6_dns = "fec0::3";
-    std::string hostname;
-    std::string domainname;
+    std::optional<bool> ipv4, ipv6;
+    std::optional<std::string> net;          // "addr[/bits|/mask]"; ip= gives "addr/24"
+    std::optional<std::string> host, dhcpstart, dns;
+    std::optional<std::string> ipv6_prefix, ipv6_host, ipv6_dns;
+    std::optional<int64_t> ipv6_prefixlen;
+    std::optional<std::string> hostname, domainname, tftp, tftp_server_name, bootfile;
+    std::optional<std::string> smb, smbserver;
     std::vector<std::string> dnssearch;
     bool restrict = false;
-    std::string tftp;
-    std::string tftp_server_name;
-    std::string bootfile;
     std::vector<std::string> hostfwd;  // "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport"
     std::vector<std::string> guestfwd;
-    bool net_given = false;            // net= was given (info network shows it either way)
 };
 
 struct NetdevConfig {

@@ -65,6 +65,10 @@ CASES = {
         "-device", "usb-tablet,id=tablet",
     ],
     "-usb -usbdevice tablet": ["-serial", "null", "-usb", "-usbdevice", "tablet"],
+    "e1000 on user networking: -netdev user, -nic user with hostfwd, -net nic -net user": [
+        "-netdev", "user,id=u0,net=10.1.2.0/24,restrict=on", "-device", "e1000,netdev=u0,id=e0,mac=52:54:00:aa:bb:01",
+        "-nic", "user,model=e1000,hostfwd=tcp:127.0.0.1:47311-:22", "-net", "nic", "-net", "user,ipv6=off",
+    ],
 }
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.
@@ -100,6 +104,15 @@ QMP_CASES = {
         qom("qom-get", "deflate-on-oom"), qom("qom-get", "free-page-reporting"), qom("qom-get", "page-poison"),
         qom("qom-get", "type"), qom("qom-get", "iothread"), qom("qom-get", "nope"),
         qom("qom-get", "type", path="/machine/peripheral/nope"),
+    ]),
+    "user networking's monitor commands": (["-netdev", "user,id=u0", "-device", "e1000,netdev=u0"], [
+        hmp("hostfwd_add tcp::bad"), hmp("hostfwd_add nope tcp::1-:2"), hmp("hostfwd_remove tcp::47312"),
+        hmp("hostfwd_add u0 tcp:127.0.0.1:47312-:22"), hmp("hostfwd_remove u0 tcp:127.0.0.1:47312"),
+        hmp("hostfwd_remove u0 tcp:127.0.0.1:47312"), hmp("hostfwd_remove bogus"), hmp("hostfwd_add"),
+        ("set_link", {"name": "e1000.0", "up": False}), hmp("info network"),
+    ]),
+    "user networking's monitor commands without user networking": ([], [
+        hmp("hostfwd_add tcp::1-:2"), hmp("info usernet"),
     ]),
     "balloon commands without a balloon": ([], [
         ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),

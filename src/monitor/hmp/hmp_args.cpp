@@ -87,6 +87,12 @@ HmpArgValue parse_one(const HmpCommand& cmd, HmpArg kind, std::string_view& text
         if (!word || (*word != "on" && *word != "off")) throw HmpArgError("Expected 'on' or 'off'");
         return *word == "on";
     }
+    case HmpArg::OptString: {
+        if (text.empty()) return std::monostate{};
+        auto word = parse_hmp_string(text);
+        if (!word) return std::monostate{};
+        return *word;
+    }
     case HmpArg::OptRest: {
         if (text.empty()) return std::monostate{};
         std::string rest(text);

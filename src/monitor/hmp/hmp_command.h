@@ -29,6 +29,7 @@ enum class HmpArg {
     Device,     // the same          ("<cmd>: block device name expected")
     AllFlag,    // optional "-a"
     OptRest,    // the rest of the line, may be absent
+    OptString,  // a word or "quoted", may be absent
     Megabytes,  // integer expression in MiB, not negative ("enter a positive value"); bytes
     OnOff,      // "on" or "off" ("Expected 'on' or 'off'"), as a flag
 };
@@ -76,6 +77,7 @@ void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
 void hmp_commit(HmpContext& ctx, const HmpCall& call);
 std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
 void hmp_info_network(HmpContext& ctx, const HmpCall& call);
+void hmp_info_usernet(HmpContext& ctx, const HmpCall& call);
 // hmp_display.cpp
 void hmp_screendump(HmpContext& ctx, const HmpCall& call);
 void hmp_info_vnc(HmpContext& ctx, const HmpCall& call);

@@ -176,6 +176,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"roms", {}, "", "show roms", info_machine_text<kRoms>},
         {"status", {}, "", "show the current VM status (running|paused)", info_status},
         {"usb", {}, "", "show guest USB devices", info_usb},
+        {"usernet", {}, "", "show user network stack connection states", hmp_info_usernet},
         {"uuid", {}, "", "show the current VM UUID", info_uuid},
         {"version", {}, "", "show the version of QEMU", info_version},
         {"vnc", {}, "", "show the vnc server status", hmp_info_vnc},

@@ -35,7 +35,30 @@ void netdev_del(HmpContext& ctx, const HmpCall& call) {
     with_net_errors([&] { net(ctx).remove_netdev(call.text(0)); });
 }
 
+// "hostfwd_add [netdev_id] rule": with one word, the rule on the first stack.
+void hostfwd(HmpContext& ctx, const HmpCall& call, bool add) {
+    std::optional<std::string> netdev;
+    std::string rule = call.text(0);
+    if (call.has(1)) {
+        netdev = rule;
+        rule = call.text(1);
+    }
+    NetService* service = net_service_of(ctx.vm());
+    if (!service) {
+        ctx.print("user mode network stack not in use\n");
+        return;
+    }
+    ctx.print(add ? service->hostfwd_add(netdev, rule) : service->hostfwd_remove(netdev, rule));
+}
+
+void hostfwd_add(HmpContext& ctx, const HmpCall& call) { hostfwd(ctx, call, true); }
+void hostfwd_remove(HmpContext& ctx, const HmpCall& call) { hostfwd(ctx, call, false); }
+
 } // namespace
+
+void hmp_info_usernet(HmpContext& ctx, const HmpCall&) {
+    if (NetService* service = net_service_of(ctx.vm())) ctx.print(service->info_usernet());
+}
 
 std::vector<HmpCommand> hmp_net_commands() {
     using A = HmpArg;
@@ -45,6 +68,10 @@ std::vector<HmpCommand> hmp_net_commands() {
          "[user|tap|socket|stream|dgram|vde|bridge|hubport|netmap|vhost-user],id=str[,prop=value][,...]",
          "add host network device", netdev_add},
         {"netdev_del", {A::String}, "id", "remove host network device", netdev_del},
+        {"hostfwd_add", {A::String, A::OptString}, "[netdev_id] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport",
+         "redirect TCP or UDP connections from host to guest (requires -net user)", hostfwd_add},
+        {"hostfwd_remove", {A::String, A::OptString}, "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
+         "remove host-to-guest TCP or UDP redirection", hostfwd_remove},
     };
 }
 

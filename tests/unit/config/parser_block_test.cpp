@@ -25,7 +25,8 @@ std::string slots(const Config& c) {
 
 TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]") {
     Config c = parse_ok({"-drive", "file=/tmp/a.img,format=raw,if=virtio", "-drive",
-                         "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio", "-vga", "none"});
+                         "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio", "-vga", "none",
+                         "-nic", "none"});
     REQUIRE(c.drives.size() == 3);
     CHECK(c.drives[0].id == "virtio0");
     CHECK(c.drives[0].interface == "virtio");
@@ -195,33 +196,34 @@ TEST_CASE("-device virtio-blk-pci properties", "[drive][config]") {
 TEST_CASE("PCI slots: -device ones first, then the implied ones, lowest free slot", "[drive][config]") {
     Config c = parse_ok({"-drive", "file=a,format=raw,if=virtio", "-drive", "file=b,if=none,id=n1",
                          "-drive", "file=c,if=none,id=n2", "-device", "virtio-blk-pci,drive=n1,addr=3",
-                         "-device", "virtio-blk-pci,drive=n2", "-drive", "file=d,if=virtio", "-vga", "none"});
+                         "-device", "virtio-blk-pci,drive=n2", "-drive", "file=d,if=virtio", "-vga", "none",
+                         "-nic", "none"});
     CHECK(slots(c) == "n1@3.0 n2@2.0 virtio0@4.0 virtio1@5.0 ");
     // QEMU's default VGA takes slot 2 first.
-    c = parse_ok({"-drive", "file=b,if=none,id=n1", "-device", "virtio-blk-pci,drive=n1"});
+    c = parse_ok({"-drive", "file=b,if=none,id=n1", "-device", "virtio-blk-pci,drive=n1", "-nic", "none"});
     CHECK(slots(c) == "n1@3.0 ");
     CHECK(c.board_devices.size() > 2);
     // A function other than 0 does not make its slot taken.
     CHECK(slots(parse_ok({"-drive", "file=b,if=none,id=n1", "-drive", "file=c,if=none,id=n2", "-device",
                           "virtio-blk-pci,drive=n1,addr=2.1", "-device", "virtio-blk-pci,drive=n2", "-vga",
-                          "none"})) == "n1@2.1 n2@2.0 ");
-    std::vector<std::string> args{"-vga", "none"};
+                          "none", "-nic", "none"})) == "n1@2.1 n2@2.0 ");
+    std::vector<std::string> args{"-vga", "none", "-nic", "none"};
     for (int i = 0; i < 31; ++i) {  // slots 2..31 are free
         args.push_back("-drive");
         args.push_back("file=a,format=raw,if=virtio");
     }
     CHECK(parse_error(args) == "-drive file=a,format=raw,if=virtio: PCI: no slot/function available for "
                                "virtio-blk-pci, all in use or reserved");
-    args.resize(62);
+    args.resize(64);
     CHECK(parse_ok(args).devices.back().pci_slot() == 31u);
-    // Without -nodefaults QEMU's VGA holds 00:02.0.
-    CHECK(slots(parse_ok({"-drive", "file=a,format=raw,if=virtio"})) == "virtio0@3.0 ");
+    // Without -nodefaults QEMU's VGA holds 00:02.0 and its default e1000 00:03.0.
+    CHECK(slots(parse_ok({"-drive", "file=a,format=raw,if=virtio"})) == "virtio0@4.0 ");
 }
 
 TEST_CASE("-device errors", "[drive][config]") {
     const std::string D = "-device";
     CHECK(parse_error({D, "foo"}) == "-device foo: 'foo' is not a valid device model name");
-    CHECK(parse_error({D, "e1000"}) == "-device e1000: device 'e1000' is not supported by kestrel yet");
+    CHECK(parse_error({D, "rtl8139"}) == "-device rtl8139: device 'rtl8139' is not supported by kestrel yet");
     CHECK(parse_error({D, "driver=,id=x"}) == "-device driver=,id=x: '' is not a valid device model name");
     CHECK(parse_error({D, "id=x"}) == "-device id=x: Parameter 'driver' is missing");
     CHECK(parse_error({D, "virtio-blk-pci,drive=x"}) ==
@@ -279,16 +281,17 @@ TEST_CASE("-device addr= errors", "[drive][config]") {
     CHECK(addr("1.1").ends_with("in use by piix3-ide,id=(null)"));
     CHECK(addr("1.3").ends_with("in use by PIIX4_PM,id=(null)"));
     CHECK(parse_error({"-drive", kDrive, "-drive", "file=b,if=none,id=d1", "-device",
-                       "virtio-blk-pci,drive=d0,addr=3", "-device", "virtio-blk-pci,drive=d1,addr=3"}) ==
+                       "virtio-blk-pci,drive=d0,addr=3", "-device", "virtio-blk-pci,drive=d1,addr=3", "-nic", "none"}) ==
           "-device virtio-blk-pci,drive=d1,addr=3: PCI: slot 3 function 0 not available for "
           "virtio-blk-pci, in use by virtio-blk-pci,id=(null)");
     CHECK(parse_error({"-drive", kDrive, "-drive", "file=b,if=none,id=d1", "-device",
-                       "virtio-blk-pci,drive=d0,id=first", "-device", "virtio-blk-pci,drive=d1,addr=3"})
+                       "virtio-blk-pci,drive=d0,id=first", "-device", "virtio-blk-pci,drive=d1,addr=3", "-nic", "none"})
               .ends_with("in use by virtio-blk-pci,id=first"));
     CHECK(addr("2").ends_with("in use by VGA,id=(null)"));  // QEMU's default VGA
+    CHECK(addr("3").ends_with("in use by e1000,id=(null)"));  // and its default NIC
     // The implied devices come last: an addr= on a -device wins over them.
     CHECK(slots(parse_ok({"-drive", "file=a,format=raw,if=virtio", "-drive", kDrive, "-device",
-                          "virtio-blk-pci,drive=d0,addr=2.0", "-vga", "none"})) == "d0@2.0 virtio0@3.0 ");
+                          "virtio-blk-pci,drive=d0,addr=2.0", "-vga", "none", "-nic", "none"})) == "d0@2.0 virtio0@3.0 ");
 }
 
 TEST_CASE("-object iothread", "[drive][config]") {
@@ -328,7 +331,8 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
     CHECK(o.error.empty());
     CHECK(o.output.starts_with("USB devices:\nname \"piix3-usb-uhci\", bus PCI\n\n"
                                "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
-                               "Network devices:\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
+                               "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit "
+                               "Ethernet\"\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
                                "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n"
                                "name \"usb-tablet\", bus usb-bus\n\n"
                                "Display devices:\nname \"cirrus-vga\", bus PCI, desc \"Cirrus CLGD 54xx VGA\"\n"

@@ -23,7 +23,7 @@ TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[confi
     for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
     CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3", "VGA",
                                                  "mc146818rtc", "kvm-pit", "isa-serial", "isa-serial", "i8042",
-                                                 "port92", "piix3-ide", "PIIX4_PM"});
+                                                 "port92", "e1000", "piix3-ide", "PIIX4_PM"});  // QEMU's default NIC
     CHECK(c.board_devices[7].props.uint("index") == 0);
     CHECK(c.board_devices[8].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
     CHECK(c.board_devices[8].props.uint("iobase") == 0x2f8);

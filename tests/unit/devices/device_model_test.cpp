@@ -91,7 +91,8 @@ TEST_CASE("the device table: names, aliases, buses and properties", "[model]") {
         for (const PropertySpec* p : t->all_properties()) CHECK(props.insert(p->name).second);
     }
     CHECK(find_device_type("virtio-blk") == find_device_type("virtio-blk-pci"));
-    CHECK(find_device_type("e1000") == nullptr);
+    CHECK(find_device_type("e1000-82540em") == find_device_type("e1000"));
+    CHECK(find_device_type("rtl8139") == nullptr);
     CHECK(find_device_type("isa-serial")->bus == BusKind::Isa);
 }
 

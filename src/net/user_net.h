@@ -1,0 +1,86 @@
+#pragma once
+// -netdev user: QEMU's user-mode network on Debian's libslirp. A stack
+// without forwarding rules starts at the guest's first frame. The stack
+// runs on the main loop: its sockets sit in an epoll set of their own (one
+// descriptor in the loop), its timers on one timerfd, so there is no thread
+// per connection and nothing to lock. NICs hand frames over through queues
+// (any thread): frames to slirp wake the loop, frames from slirp wake the
+// NIC's thread (rx_fd).
+#include "base/event_loop.h"
+#include "base/unique_fd.h"
+#include "net/frame_queue.h"
+#include "net/net_backend.h"
+#include "net/netdev_config.h"
+#include "net/user_net_options.h"
+
+#include <map>
+#include <memory>
+#include <poll.h>
+#include <string>
+#include <vector>
+
+struct Slirp;
+
+namespace kestrel {
+
+struct LibSlirp;
+
+class UserNetBackend final : public NetBackend, public NetPort {
+public:
+    // Loads libslirp, starts the stack and its forwarding rules. Throws
+    // std::runtime_error with QEMU's text. Loop thread (or before run()).
+    static std::unique_ptr<UserNetBackend> open(const std::string& id, const UserNetConfig& config, EventLoop& loop);
+    ~UserNetBackend() override;
+
+    std::string_view type() const override { return "user"; }
+    std::string info(unsigned) const override { return info_; }
+    NetPort& port(unsigned) override { return *this; }
+
+    // NetPort (the NIC's thread)
+    int rx_fd() const override { return to_guest_.fd(); }
+    ssize_t receive(std::span<const iovec> iov) override;
+    ssize_t send(std::span<const iovec> iov) override;
+    int tx_fd() const override { return -1; }
+
+    // The monitor (loop thread): hostfwd_add (throws QEMU's texts),
+    // hostfwd_remove (false: no such rule), info usernet's table.
+    void add_hostfwd(const std::string& rule);
+    bool remove_hostfwd(const HostFwdRule& rule);
+    std::string connection_info() const;
+
+private:
+    struct Timer;
+    UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop);
+    void start();               // libslirp, the stack, its rules; throws QEMU's texts
+    void ensure_started();
+
+    void from_guest();          // frames the NIC sent, into slirp
+    void service();             // sockets that are ready, timers that expired
+    void refresh();             // the sockets and deadline slirp wants now
+    void sync_epoll();
+    void arm_timer(uint32_t slirp_timeout_ms);
+
+    struct Callbacks;   // libslirp's callbacks (user_net.cpp)
+    friend struct Callbacks;
+
+    const LibSlirp* lib_ = nullptr;   // loaded by start()
+    EventLoop& loop_;
+    UserNetConfig config_;        // slirp keeps pointers to some of its strings
+    UserNetAddresses addresses_;
+    std::vector<const char*> dnssearch_;
+    std::string info_;
+    Slirp* slirp_ = nullptr;
+    FrameQueue to_guest_{4096};
+    FrameQueue from_guest_{4096};
+    UniqueFd epoll_;              // slirp's sockets
+    UniqueFd timer_fd_;
+    std::vector<pollfd> polled_;  // slirp's last fill; revents from epoll
+    std::map<int, uint32_t> registered_;   // fd -> epoll events in epoll_
+    std::vector<std::unique_ptr<Timer>> timers_;
+    std::vector<uint8_t> buffer_;   // sized when the stack starts
+    bool in_loop_ = false;        // from_guest_ registered with loop_
+    bool polling_ = false;        // the stack's sockets and timer registered with loop_
+    bool start_failed_ = false;
+};
+
+} // namespace kestrel

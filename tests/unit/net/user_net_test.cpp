@@ -1,0 +1,197 @@
+// -netdev user: QEMU's rules for addresses and forwarding rules, and the
+// libslirp stack on an event loop answering a guest's DHCP request and
+// accepting a hostfwd connection.
+#include "base/event_loop.h"
+#include "net/user_net.h"
+#include "net/user_net_options.h"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace kestrel;
+
+namespace {
+
+std::string text(in_addr a) { return inet_ntoa(a); }
+
+std::string error_of(const UserNetConfig& c) {
+    try {
+        resolve_user_net(c);
+        check_user_net_names(c);
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+uint16_t ip_checksum(const uint8_t* p, size_t len) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) sum += uint32_t(p[i] << 8 | p[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
+// A DHCPDISCOVER from 52:54:00:12:34:56, as udhcpc sends it.
+std::vector<uint8_t> dhcp_discover() {
+    std::vector<uint8_t> f(14 + 20 + 8 + 240 + 4, 0);
+    const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    std::memset(f.data(), 0xff, 6);
+    std::memcpy(f.data() + 6, mac, 6);
+    f[12] = 0x08;
+    uint8_t* ip = f.data() + 14;
+    size_t ip_len = f.size() - 14;
+    ip[0] = 0x45, ip[2] = uint8_t(ip_len >> 8), ip[3] = uint8_t(ip_len), ip[8] = 64, ip[9] = 17;
+    std::memset(ip + 16, 0xff, 4);
+    uint16_t sum = ip_checksum(ip, 20);
+    ip[10] = uint8_t(sum >> 8), ip[11] = uint8_t(sum);
+    uint8_t* udp = ip + 20;
+    udp[1] = 68, udp[3] = 67;
+    size_t udp_len = ip_len - 20;
+    udp[4] = uint8_t(udp_len >> 8), udp[5] = uint8_t(udp_len);
+    uint8_t* bootp = udp + 8;
+    bootp[0] = 1, bootp[1] = 1, bootp[2] = 6, bootp[4] = 0x12, bootp[5] = 0x34;
+    std::memcpy(bootp + 28, mac, 6);
+    const uint8_t cookie[4] = {99, 130, 83, 99};
+    std::memcpy(bootp + 236, cookie, 4);
+    bootp[240] = 53, bootp[241] = 1, bootp[242] = 1, bootp[243] = 255;   // DHCPDISCOVER, end
+    return f;
+}
+
+// Frames for the guest, waiting on the loop up to `seconds`.
+std::vector<uint8_t> next_frame(EventLoop& loop, UserNetBackend& net, double seconds = 10) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
+    std::vector<uint8_t> buf(2048);
+    while (std::chrono::steady_clock::now() < until) {
+        iovec v{buf.data(), buf.size()};
+        ssize_t n = net.receive({&v, 1});
+        if (n > 0) return {buf.begin(), buf.begin() + n};
+        loop.run_once(50);
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("user net: QEMU's default addresses and what net= derives", "[usernet]") {
+    UserNetAddresses a = resolve_user_net({});
+    CHECK(text(a.net) == "10.0.2.0");
+    CHECK(text(a.mask) == "255.255.255.0");
+    CHECK(text(a.host) == "10.0.2.2");
+    CHECK(text(a.dhcp) == "10.0.2.15");
+    CHECK(text(a.dns) == "10.0.2.3");
+    CHECK(a.prefix6_len == 64);
+    UserNetConfig c;
+    c.net = "192.168.76.0/24";
+    a = resolve_user_net(c);
+    CHECK(text(a.host) == "192.168.76.2");
+    CHECK(text(a.dhcp) == "192.168.76.15");
+    c.net = "172.20.0.0";   // no mask: its class
+    CHECK(text(resolve_user_net(c).mask) == "255.240.0.0");
+    UserNetConfig v6only;
+    v6only.ipv6 = true;
+    a = resolve_user_net(v6only);
+    CHECK(!a.ipv4);
+    CHECK(a.ipv6);
+}
+
+TEST_CASE("user net: bad addresses and names, in QEMU's words", "[usernet]") {
+    UserNetConfig c;
+    c.net = "10.0.0.0/33";
+    CHECK(error_of(c) == "Invalid netmask provided (must be in range 4-32)");
+    c = {};
+    c.dhcpstart = "10.0.2.2";
+    CHECK(error_of(c) == "DHCP must be different from host and DNS");
+    c = {};
+    c.ipv6_prefixlen = 127;
+    CHECK(error_of(c) == "Invalid IPv6 prefix provided (IPv6 prefix length must be between 0 and 126)");
+    c = {};
+    c.hostname = std::string(256, 'h');
+    CHECK(error_of(c) == "'vhostname' parameter cannot exceed 255 bytes");
+    c = {};
+    c.hostfwd = {"tcp::1-:2", "udp:x:1-:2"};
+    CHECK(error_of(c) == "Invalid host forwarding rule 'udp:x:1-:2' (Bad host address)");
+    c = {};
+    c.guestfwd = {"tcp:10.0.2.100:80-chardev"};
+    CHECK(error_of(c).starts_with("guestfwd= to a character device is not supported"));
+}
+
+TEST_CASE("user net: hostfwd rules as QEMU reads them", "[usernet]") {
+    HostFwdRule r = parse_hostfwd("udp:127.0.0.1:5555-10.0.2.20:53");
+    CHECK(r.udp);
+    CHECK(text(r.host_addr) == "127.0.0.1");
+    CHECK(r.host_port == 5555);
+    CHECK(text(r.guest_addr) == "10.0.2.20");
+    CHECK(r.guest_port == 53);
+    r = parse_hostfwd("::0x10-:22");    // protocol and addresses may be empty, ports take C prefixes
+    CHECK(!r.udp);
+    CHECK(r.host_port == 16);
+    CHECK(r.guest_addr.s_addr == 0);
+    CHECK_THROWS_WITH(parse_hostfwd("tcp"), "Invalid host forwarding rule 'tcp' (No : separators)");
+    CHECK_THROWS_WITH(parse_hostfwd("tcp:"), "Invalid host forwarding rule 'tcp:' (Missing : separator)");
+    CHECK_THROWS_WITH(parse_hostfwd("tcp::-1-:2"), "Invalid host forwarding rule 'tcp::-1-:2' (Bad host port)");
+    CHECK_THROWS_WITH(parse_hostfwd("tcp::1-2"), "Invalid host forwarding rule 'tcp::1-2' (Missing guest address)");
+    CHECK_THROWS_WITH(parse_hostfwd("tcp::1-:65536"), "Invalid host forwarding rule 'tcp::1-:65536' (Bad guest port)");
+    HostFwdRule removal;
+    CHECK(parse_hostfwd_remove("tcp::2222", removal));
+    CHECK(removal.host_port == 2222);
+    CHECK(!parse_hostfwd_remove("tcp::22x", removal));
+    CHECK(!parse_hostfwd_remove("icmp::1", removal));
+}
+
+TEST_CASE("user net: slirp starts at the first frame, answers DHCP, forwards a host connection", "[usernet]") {
+    EventLoop loop;
+    auto net = UserNetBackend::open("u0", {}, loop);
+    CHECK(net->info(0) == "net=10.0.2.0,restrict=off");
+    // No rules: nothing runs (nor is loaded) before the guest's first frame.
+    CHECK(net->connection_info() ==
+          "  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\n");
+
+    std::vector<uint8_t> discover = dhcp_discover();
+    iovec v{discover.data(), discover.size()};
+    net->send({&v, 1});
+    std::vector<uint8_t> offer;
+    for (int i = 0; i < 10 && offer.empty(); ++i) {
+        std::vector<uint8_t> f = next_frame(loop, *net);
+        if (f.size() > 14 + 20 + 8 + 240 && f[12] == 0x08 && f[14 + 9] == 17) offer = f;
+    }
+    REQUIRE(!offer.empty());
+    const uint8_t* bootp = offer.data() + 14 + 20 + 8;
+    CHECK(bootp[0] == 2);   // BOOTREPLY
+    in_addr yiaddr;
+    std::memcpy(&yiaddr, bootp + 16, 4);
+    CHECK(text(yiaddr) == "10.0.2.15");
+    CHECK(offer.size() >= 60);
+
+    // A rule added at run time (port 0: the kernel picks a free one, read
+    // back from slirp's table), then a host client: slirp accepts on the
+    // loop and calls the guest's port 22.
+    net->add_hostfwd("tcp:127.0.0.1:0-:22");
+    std::string info = net->connection_info();
+    size_t at = info.find("TCP[HOST_FORWARD]");
+    REQUIRE(at != std::string::npos);
+    unsigned fd = 0, port = 0;
+    char addr[64] = {};
+    REQUIRE(std::sscanf(info.c_str() + at, "TCP[HOST_FORWARD] %u %63s %u", &fd, addr, &port) == 3);
+    CHECK(std::string(addr) == "127.0.0.1");
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(uint16_t(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(client, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    bool syn = false;
+    for (int i = 0; i < 20 && !syn; ++i) {
+        std::vector<uint8_t> f = next_frame(loop, *net);
+        if (f.size() < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 6) continue;
+        const uint8_t* tcp = f.data() + 14 + 20;
+        syn = (tcp[2] << 8 | tcp[3]) == 22 && (tcp[13] & 0x02) && f[14 + 19] == 15;
+    }
+    CHECK(syn);
+    close(client);
+}
