@@ -62,6 +62,9 @@ count_stage sandbox "$logs/sandbox.log"
 echo "== resource bounds under monitor abuse"
 python3 tests/cli/resource_bounds.py build/kestrel 2>&1 | tee "$logs/bounds.log" | grep -v '^PASS'
 count_stage bounds "$logs/bounds.log"
+echo "== quit with every kind of device (teardown order)"
+python3 tests/cli/teardown_test.py build/kestrel 2>&1 | tee "$logs/teardown.log" | grep -v '^PASS'
+count_stage teardown "$logs/teardown.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

@@ -194,8 +194,12 @@ private:
 class E1000Pci final : public PciFunctionDevice {
 public:
     using PciFunctionDevice::PciFunctionDevice;
+    // The function outlives this object (the PCI bus shares it) and may
+    // outlive the net backends: it lets go of its backend port now, while
+    // the port still exists.
     ~E1000Pci() override {
         if (clients_ && nic_) clients_->remove_nic(*nic_);
+        if (nic_) nic_->backend_deleted();
     }
 
 private:
