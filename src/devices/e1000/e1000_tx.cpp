@@ -174,6 +174,7 @@ void E1000Core::send_tso(std::span<uint8_t> packet) {
         send_frame(packet, s_.tx_popts & TXD_POPTS_IXSM, s_.tx_popts & TXD_POPTS_TXSM);
         return;
     }
+    ++reg(TSCTC);   // one per TSO packet ("contexts transmitted"), whatever its segments
     size_t payload = packet.size() - hdrlen;
     uint16_t ip_id = be16(&packet[c.ipcss + 4]);
     uint32_t seq = c.tcp ? be32(&packet[c.tucss + 4]) : 0;
@@ -237,7 +238,6 @@ void E1000Core::count_tx(std::span<const uint8_t> frame) {
     add_stat64(GOTCL, bytes);
     add_stat64(TOTL, bytes);
     if (frame[0] & 1) ++reg(std::all_of(frame.begin(), frame.begin() + 6, [](uint8_t b) { return b == 0xff; }) ? BPTC : MPTC);
-    if (s_.tx_tse && s_.tx_ctx.tse) ++reg(TSCTC);
 }
 
 } // namespace kestrel

@@ -230,6 +230,8 @@ TEST_CASE("e1000: TSO cuts a TCP packet into segments with correct headers and c
         seq += uint32_t(payload);
     }
     CHECK((nic.desc_word(kTxRing + 32, 3) & TXD_STAT_DD));
+    CHECK(nic.core.read(TSCTC) == 1);             // one TSO packet
+    CHECK(nic.core.read(GPTC) == 3);              // three frames on the wire
 }
 
 TEST_CASE("e1000: checksum offload without TSO fills the TCP checksum", "[e1000]") {
