@@ -44,6 +44,10 @@ mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mkdir -p "/host$KVMHOST_RESULTS" 2>/dev/null
 mount --bind /out "/host$KVMHOST_RESULTS" || die "binding results folder"
 
+# Loopback up, as on any booted machine: servers the tests bind to 127.0.0.1
+# (slirp's hostfwd in a VMM, the drivers' peers) must not race to raise it.
+ip link set lo up || say "lo stays down"
+
 say "running command"
 chroot /host /bin/sh "$KVMHOST_RESULTS/.kvmhost/command.sh" \
     > "$CTL/output.log" 2>&1 < /dev/null
