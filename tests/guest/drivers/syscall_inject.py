@@ -113,6 +113,14 @@ def inject(pid, thread, number, args=()):
             raise Killed(0)
     _ptrace(_PTRACE_GETREGS, tid, 0, ctypes.addressof(regs))
     result = ctypes.c_longlong(regs.rax).value
+    if result == number:
+        # Skipped by seccomp: its SIGSYS comes on the way back to user space.
+        _ptrace(_PTRACE_CONT, tid)
+        status = _wait(tid)
+        if os.WIFSIGNALED(status):
+            raise Killed(os.WTERMSIG(status))
+        if os.WIFEXITED(status):
+            raise Killed(0)
     # Back where it was: redo the interrupted call.
     saved.rax = saved.orig_rax
     saved.rip -= 2
