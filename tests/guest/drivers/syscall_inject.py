@@ -60,6 +60,16 @@ def _wait(tid):
     return status
 
 
+def _wait_alive(tid):
+    """Waits for tid's next stop; raises Killed if the process ended instead."""
+    status = _wait(tid)
+    if os.WIFSIGNALED(status):
+        raise Killed(os.WTERMSIG(status))
+    if os.WIFEXITED(status):
+        raise Killed(0)
+    return status
+
+
 def thread_named(pid, name):
     for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
         with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
@@ -103,24 +113,16 @@ def inject(pid, thread, number, args=()):
     regs.orig_rax = 0xffffffffffffffff  # no restart of the interrupted call
     regs.rip -= 2
     _ptrace(_PTRACE_SETREGS, tid, 0, ctypes.addressof(regs))
-    # Stops at the call's entry, then (if the filter lets it run) at its exit.
+    # Stops at the call's entry, then at its exit (also when seccomp skipped it).
     for _ in range(2):
         _ptrace(_PTRACE_SYSCALL, tid)
-        status = _wait(tid)
-        if os.WIFSIGNALED(status):
-            raise Killed(os.WTERMSIG(status))
-        if os.WIFEXITED(status):
-            raise Killed(0)
+        _wait_alive(tid)
     _ptrace(_PTRACE_GETREGS, tid, 0, ctypes.addressof(regs))
     result = ctypes.c_longlong(regs.rax).value
     if result == number:
         # Skipped by seccomp: its SIGSYS comes on the way back to user space.
         _ptrace(_PTRACE_CONT, tid)
-        status = _wait(tid)
-        if os.WIFSIGNALED(status):
-            raise Killed(os.WTERMSIG(status))
-        if os.WIFEXITED(status):
-            raise Killed(0)
+        _wait_alive(tid)
     # Back where it was: redo the interrupted call.
     saved.rax = saved.orig_rax
     saved.rip -= 2
