@@ -100,10 +100,15 @@ def qemu_path(path):
 
 
 def l1_command(a, opts, results, scratch, console):
-    # vgif=0: with TCG's emulated V_GIF the L1 kernel died of a stack overflow
-    # in error_entry on a vCPU thread; with vgif=0 it happened once more (in
-    # asm_exc_page_fault, 2026-12-01), rarely enough for run.py's fresh host.
-    append = "console=ttyS0 quiet panic=-1 kvm_amd.vgif=0 " + os.environ.get("KVMHOST_L1_APPEND", "")
+    # npt=0: with nested paging, L1 died every minute or two of L2 work: a
+    # page fault on a VMM's vCPU thread with a bad GS base, recursing until
+    # the stack guard page ("BUG: TASK stack guard page was hit" in
+    # exc_page_fault; mitigations=off did not change it). Shadow paging ran
+    # 40 L2 boots (two at a time) without it, at ~1.5x the boot time.
+    # vgif=0: TCG's emulated V_GIF made the same crash more frequent.
+    append = ("console=ttyS0 quiet panic=-1 kvm_amd.vgif=0 kvm_amd.npt=%s %s"
+              % (os.environ.get("KVMHOST_NPT", "0"),
+                 os.environ.get("KVMHOST_L1_APPEND", "")))
     return [
         "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
         "-smp", str(opts.smp), "-m", str(opts.mem),
