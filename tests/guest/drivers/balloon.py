@@ -33,7 +33,7 @@ def wait_actual(q, target, timeout=240):
     while time.monotonic() < deadline:
         try:
             last = q.wait_event("BALLOON_CHANGE", max(1, deadline - time.monotonic()))["data"]["actual"]
-        except Failure:
+        except (Failure, TimeoutError):  # no change for the socket's timeout: stuck
             break
         if last == target:
             break

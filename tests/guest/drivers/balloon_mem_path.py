@@ -15,10 +15,10 @@ def steps():
     wait_log(log, "KTEST-POWER-BUTTON-READY", count=1)
     full = allocated_mib(ram)
     check(full >= 160, "after the guest touched 160 MiB the RAM file has %.0f MiB allocated" % full)
-    q.ok("balloon", {"value": 96 * MiB})
-    wait_actual(q, 96 * MiB)
+    q.ok("balloon", {"value": 128 * MiB})
+    wait_actual(q, 128 * MiB)
     after = allocated_mib(ram)
-    check(full - after >= 100, "balloon 96: the RAM file went from %.0f to %.0f MiB allocated" % (full, after))
+    check(full - after >= 100, "balloon 128: the RAM file went from %.0f to %.0f MiB allocated" % (full, after))
     q.ok("system_powerdown")
     q.wait_event("SHUTDOWN", 120)
 
