@@ -357,7 +357,24 @@ def vmm_problem(args):
     return None
 
 
-def announce(args, count, results_root):
+# An idle machine boots the nested test host in ~7 s; a busy one slower,
+# and its guests as much slower: scenario timeouts grow by the same factor.
+L1_BOOT_IDLE_S = 7.0
+
+
+def timeout_scale():
+    """KESTREL_TIMEOUT_SCALE if set, else how much slower than idle the
+    test host booted (never below 1)."""
+    forced = os.environ.get("KESTREL_TIMEOUT_SCALE")
+    if forced:
+        return max(1.0, float(forced))
+    if os.environ.get("KVMHOST_MODE") != "nested":
+        return 1.0
+    with open("/proc/uptime") as f:
+        return max(1.0, float(f.read().split()[0]) / L1_BOOT_IDLE_S)
+
+
+def announce(args, count, results_root, scale):
     print("guest tests: %d scenario(s), VMM %s, results in %s" % (
         count, " ".join(vmm_argv(args.vmm, args.kestrel)), results_root),
         flush=True)
@@ -365,6 +382,8 @@ def announce(args, count, results_root):
         with open("/proc/uptime") as f:
             print("test host (L1) booted in %.1f s" % float(f.read().split()[0]),
                   flush=True)
+    if scale > 1.0:
+        print("guest tests: timeouts x%.2f (a slow machine)" % scale, flush=True)
 
 
 def run_all(args):
@@ -377,7 +396,10 @@ def run_all(args):
     a = assets.load_assets(args.assets) if args.assets else assets.build_all()
     summary = Summary(os.path.join(results_root, "summary.json"), args.vmm,
                       [s.name for s in scenarios])
-    announce(args, len(scenarios), results_root)
+    scale = timeout_scale()
+    for s in scenarios:
+        s.timeout *= scale
+    announce(args, len(scenarios), results_root, scale)
     problem = vmm_problem(args)
     lock = threading.Lock()
 
