@@ -33,6 +33,7 @@ struct BlockOpenOptions {
     bool snapshot = false;       // snapshot=on: writes go to a temporary qcow2 overlay
     bool lock = true;            // QEMU's file locking (two writers refuse)
     uint64_t l2_cache_bytes = 0; // qcow2 l2-cache-size=; 0: QEMU's default
+    bool open_backing = true;    // -blockdev backing=null: the backing file stays closed
 };
 
 enum class BlockOp { Read, Write, Flush, Discard, WriteZeroes };

@@ -16,6 +16,8 @@ struct BlockDeviceInfo {
     std::string device;        // -drive id= (QEMU's "device"), "" for -blockdev-only
     std::string qdev;          // "/machine/peripheral/ID/virtio-backend" or peripheral-anon path
     std::string node_name;     // "#blockNNN" as QEMU autogenerates
+    unsigned created = 0;      // QEMU's creation order of nodes: -blockdev ones, then -drive ones
+    bool has_backend = true;   // false: a -blockdev node no device uses (query-block omits it)
     std::string file;          // image path
     std::string format = "raw";
     uint64_t cluster_size = 0;       // qcow2 (query-block image "cluster-size")
@@ -36,6 +38,7 @@ struct BlockDeviceInfo {
     // for a regular file or "host_device" for a block device.
     std::string file_node_name;
     std::string file_driver = "file";
+    uint64_t file_size = 0;  // the file node's size (bytes of the file itself)
     // query-blockstats
     uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
     uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;

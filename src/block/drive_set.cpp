@@ -32,6 +32,8 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     o.discard_unmap = d.discard == "unmap";
     o.snapshot = d.snapshot;
     o.l2_cache_bytes = d.l2_cache_size;
+    o.lock = d.lock;
+    o.open_backing = d.open_backing;
     try {
         std::string format = d.format.empty() ? probe_image_format(d.file) : d.format;
         std::shared_ptr<BlockBackend> backend = format == "qcow2" || (d.snapshot && !d.read_only)
@@ -65,6 +67,13 @@ void add_stats(BlockDeviceInfo& b, const BlockBackend::Stats& s) {
     if (s.last_completion_ns) b.idle_time_ns = block_clock_ns() - s.last_completion_ns;
 }
 
+// QEMU opens every -blockdev before the first -drive.
+unsigned creation_order(const std::vector<DriveConfig>& drives, const DriveConfig& d) {
+    unsigned blockdevs = unsigned(std::count_if(drives.begin(), drives.end(), [](auto& x) { return x.blockdev; }));
+    unsigned index = unsigned(&d - drives.data());
+    return d.blockdev ? index - unsigned(drives.size() - blockdevs) : blockdevs + index;
+}
+
 } // namespace
 
 std::string image_probe_warning(const std::string& file) {
@@ -82,8 +91,19 @@ std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::s
     unsigned n = unsigned(open_.size());
     Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),
            open_drive(*drive)};
+    if (!drive->node_name.empty()) o.node_name = drive->node_name;
+    if (!drive->file_node_name.empty()) o.file_node_name = drive->file_node_name;
+    if (drive->protocol_only) o.file_node_name.clear();  // the device's node is the file node
     open_.push_back(o);
     return o.backend;
+}
+
+void DriveSet::open_unused() {
+    for (const DriveConfig& d : drives_) {
+        if (d.file.empty()) continue;  // an empty if=none drive: nothing to open
+        bool taken = std::any_of(open_.begin(), open_.end(), [&](const Open& o) { return o.drive == &d; });
+        if (!taken) open(d.id, "");
+    }
 }
 
 int DriveSet::commit(const std::string& device) {
@@ -104,7 +124,9 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
     for (const Open& o : open_) {
         const DriveConfig& d = *o.drive;
         BlockDeviceInfo b;
-        b.device = d.id;
+        b.device = d.blockdev ? "" : d.id;
+        b.has_backend = !d.blockdev || !o.qdev.empty();
+        b.created = creation_order(drives_, d);
         b.qdev = o.qdev;
         b.node_name = o.node_name;
         b.file_node_name = o.file_node_name;
@@ -117,7 +139,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.discard = d.discard;
         b.virtual_size = o.backend->size();
         BlockBackend::ImageSummary image = o.backend->summary();
-        b.format = image.format;
+        b.format = d.protocol_only ? "file" : image.format;
         b.cluster_size = image.cluster_size;
         b.backing_file = image.backing_file;
         b.full_backing_file = image.full_backing_file;
@@ -126,6 +148,8 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         struct stat st{};
         if (stat(d.file.c_str(), &st) == 0) {
             b.actual_size = uint64_t(st.st_blocks) * 512;
+            // QEMU counts a file node in whole 512-byte sectors.
+            b.file_size = S_ISBLK(st.st_mode) ? b.virtual_size : (uint64_t(st.st_size) + 511) / 512 * 512;
             if (S_ISBLK(st.st_mode)) b.file_driver = "host_device";
         }
         add_stats(b, o.backend->stats());

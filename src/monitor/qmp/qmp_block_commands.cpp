@@ -3,6 +3,8 @@
 // printer puts the keys in QEMU's order.
 #include "monitor/qmp/qmp_commands.h"
 
+#include <algorithm>
+
 namespace kestrel::qmp {
 
 namespace {
@@ -46,6 +48,26 @@ Json inserted_info(const BlockDeviceInfo& b) {
     in["cache"] = cache_info(b);
     in["write_threshold"] = 0;
     return in;
+}
+
+// query-named-block-nodes: newest node first, as QEMU keeps its list; each
+// format node (as query-block's "inserted"), then the file node under it.
+Json named_nodes(std::vector<BlockDeviceInfo> devices) {
+    std::sort(devices.begin(), devices.end(), [](auto& a, auto& b) { return a.created > b.created; });
+    Json list = Json::array();
+    for (const BlockDeviceInfo& b : devices) {
+        list.push_back(inserted_info(b));
+        if (b.file_node_name.empty()) continue;
+        BlockDeviceInfo file = b;
+        file.node_name = b.file_node_name;
+        file.format = b.file_driver;
+        file.virtual_size = b.file_size;
+        file.cluster_size = 0;
+        file.backing_file.clear();
+        file.backing_file_depth = 0;
+        list.push_back(inserted_info(file));
+    }
+    return list;
 }
 
 // A disk without a device (an if=none drive nobody uses) is "removable"
@@ -164,6 +186,7 @@ Json query_blockstats(VmControl& vm, bool nodes) {
 }
 
 void add_block_types(Schema& s) {
+    s.add_object("q_obj_query-named-block-nodes-arg", {opt("flat", "bool")});
     s.add_object("q_obj_query-blockstats-arg", {opt("query-nodes", "bool")});
     s.add_enum("BlockDeviceIoStatus", {"ok", "failed", "nospace"});
     s.add_enum("BlockdevDetectZeroesOptions", {"off", "on", "unmap"});
@@ -233,9 +256,11 @@ void add_block_commands(QmpCommandTable& table, Schema& schema, QmpServices& ser
     table.add({"query-block", "q_empty", "[BlockInfo]", [&vm](const Json&) {
         Json list = Json::array();
         for (const BlockDeviceInfo& b : block_devices_of(vm.services()))
-            list.push_back(block_info(b));
+            if (b.has_backend) list.push_back(block_info(b));
         return list;
     }});
+    table.add({"query-named-block-nodes", "q_obj_query-named-block-nodes-arg", "[BlockDeviceInfo]",
+               [&vm](const Json&) { return named_nodes(block_devices_of(vm.services())); }});
     table.add({"query-blockstats", "q_obj_query-blockstats-arg", "[BlockStats]", [&vm](const Json& args) {
         Json nodes = optional_arg(args, "query-nodes");
         return query_blockstats(vm, nodes.is_boolean() && nodes.get<bool>());
