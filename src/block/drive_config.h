@@ -37,6 +37,9 @@ struct DriveConfig {
     bool protocol_only = false;        // a "file" node used by the device itself
     bool open_backing = true;          // backing=null: the image's backing file is not opened
     bool lock = true;                  // locking=off
+    // backing=NODE: the file and format that node opens; the image's own
+    // backing file must be that file (checked when opened).
+    std::string expected_backing_file, expected_backing_format;
 };
 
 // What QEMU prints when a -drive without format= is opened and probing

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -23,6 +24,24 @@ AioMode aio_mode(const std::string& aio) {
     return aio == "native" ? AioMode::Native : AioMode::Threads;
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec1, ec2;
+    return std::filesystem::weakly_canonical(a, ec1) == std::filesystem::weakly_canonical(b, ec2) && !ec1 && !ec2;
+}
+
+// -blockdev backing=NODE: kestrel opened the image's own backing chain;
+// it must be the one the node names.
+void check_backing_node(const DriveConfig& d, const BlockBackend& backend) {
+    if (d.expected_backing_file.empty()) return;
+    BlockBackend::ImageSummary image = backend.summary();
+    if (!same_file(image.full_backing_file, d.expected_backing_file))
+        throw std::runtime_error("the image's backing file is '" + image.full_backing_file + "', not the backing node's '" +
+                                 d.expected_backing_file + "' (kestrel opens the chain the image names)");
+    if (!image.backing_format.empty() && image.backing_format != d.expected_backing_format)
+        throw std::runtime_error("the image's backing format is '" + image.backing_format + "', not the backing node's '" +
+                                 d.expected_backing_format + "'");
+}
+
 std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     BlockOpenOptions o;
     o.path = d.file;
@@ -39,6 +58,7 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
         std::shared_ptr<BlockBackend> backend = format == "qcow2" || (d.snapshot && !d.read_only)
                                                     ? open_image_backend(o, format)
                                                     : open_raw_image(o);
+        check_backing_node(d, *backend);
         // QEMU warns only where the guest could write (so not for a CD-ROM).
         if (format == "raw" && d.format.empty() && !d.read_only) std::cerr << image_probe_warning(d.file);
         return backend;

@@ -77,6 +77,7 @@ struct Node {
     std::string filename;
     std::optional<size_t> file;  // the child node ("file=")
     bool backing_null = false;
+    std::optional<size_t> backing;  // backing=NODE, or a nested backing node
     bool read_only = false, auto_read_only = false, force_share = false;
     bool cache_direct = false, cache_no_flush = false;
     std::string discard = "ignore", detect_zeroes = "off", aio = "threads", locking = "auto";
@@ -227,8 +228,33 @@ private:
             n.backing_null = true;
             return;
         }
-        throw ConfigError("backing=<node> is not supported by kestrel yet (omit it to open the image's own "
-                          "backing chain, or give backing=null)");
+        n.backing = backing_node(k);
+    }
+
+    // backing=NODE (as libvirt names each layer of a chain) or a nested
+    // one: a format node over a file node. kestrel opens the chain from the
+    // image's header and checks, once open, that it names this node's file.
+    size_t backing_node(const NodeKeys& k) {
+        const TypedKey* ref = k.find("backing");
+        size_t index = 0;
+        if (ref) {
+            if (ref->type != TypedKey::Type::String)
+                throw ConfigError("Invalid parameter type for '" + k.full("backing") + "', expected: string");
+            auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const Node& o) { return o.name == ref->value; });
+            if (it == nodes_.end())
+                throw ConfigError("Cannot find device='" + ref->value + "' nor node-name='" + ref->value + "'");
+            index = size_t(it - nodes_.begin());
+            if (it->used_as_child)
+                throw ConfigError("Permission conflict on node '" + ref->value + "': it is already the child of "
+                                  "another node");
+        } else {
+            index = build(k.child("backing"), false);
+        }
+        if (nodes_[index].driver == "file")
+            throw ConfigError("a backing node that is a file node is not supported by kestrel yet (give a raw or "
+                              "qcow2 node over it)");
+        nodes_[index].used_as_child = true;
+        return index;
     }
 
     // file=NODE names an earlier -blockdev; file.driver=... nests one.
@@ -295,6 +321,11 @@ DriveConfig drive_of(const std::vector<Node>& nodes, const Node& top) {
     d.discard = top.discard == "unmap" && file.discard == "unmap" ? "unmap" : "ignore";
     d.lock = file.locking != "off";
     d.open_backing = !top.backing_null;
+    if (top.backing) {
+        const Node& backing = nodes[*top.backing];
+        d.expected_backing_file = nodes[*backing.file].filename;
+        d.expected_backing_format = backing.driver;
+    }
     d.l2_cache_size = top.l2_cache_size;
     return d;
 }

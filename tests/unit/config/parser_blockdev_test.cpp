@@ -84,7 +84,24 @@ TEST_CASE("-blockdev errors are QEMU's", "[blockdev][config]") {
           "-device virtio-blk-pci,drive=f: Property 'virtio-blk-device.drive' can't find value 'f'");
     CHECK(parse_error({"-blockdev", "driver=host_device,node-name=f,filename=/dev/sda"})
               .ends_with("block driver 'host_device' is not supported by kestrel yet (file, raw and qcow2 are)"));
-    CHECK(parse_error({"-blockdev", "driver=qcow2,node-name=q,file.driver=file,file.filename=/a,backing=b"})
-              .ends_with("backing=<node> is not supported by kestrel yet (omit it to open the image's own backing "
-                         "chain, or give backing=null)"));
+    CHECK(parse_error({"-blockdev", "driver=qcow2,node-name=q,file.driver=file,file.filename=/a,backing=b"}) ==
+          "-blockdev driver=qcow2,node-name=q,file.driver=file,file.filename=/a,backing=b: "
+          "Cannot find device='b' nor node-name='b'");
+}
+
+TEST_CASE("-blockdev backing=NODE: libvirt's chain of nodes becomes one drive", "[blockdev][config]") {
+    Config c = parse_ok({"-blockdev", R"({"driver":"file","filename":"/tmp/base.img","node-name":"libvirt-2-storage"})",
+                         "-blockdev", R"({"node-name":"libvirt-2-format","read-only":true,"driver":"raw","file":"libvirt-2-storage"})",
+                         "-blockdev", R"({"driver":"file","filename":"/tmp/top.qcow2","node-name":"libvirt-1-storage"})",
+                         "-blockdev", R"({"node-name":"libvirt-1-format","driver":"qcow2","file":"libvirt-1-storage",)"
+                                      R"("backing":"libvirt-2-format"})"});
+    REQUIRE(c.drives.size() == 1);
+    CHECK(c.drives[0].id == "libvirt-1-format");
+    CHECK(c.drives[0].open_backing);
+    CHECK(c.drives[0].expected_backing_file == "/tmp/base.img");
+    CHECK(c.drives[0].expected_backing_format == "raw");
+    CHECK(parse_error({"-blockdev", "driver=file,node-name=f,filename=/a", "-blockdev",
+                       "driver=qcow2,node-name=q,file.driver=file,file.filename=/b,backing=f"})
+              .ends_with("a backing node that is a file node is not supported by kestrel yet (give a raw or qcow2 "
+                         "node over it)"));
 }
