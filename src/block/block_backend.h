@@ -93,6 +93,9 @@ public:
         std::string full_backing_file;      // resolved from the image's folder
         std::string backing_format;
         unsigned backing_depth = 0;         // images below this one
+        // qcow2's "format-specific" facts (version 0: not qcow2)
+        unsigned qcow2_version = 0, refcount_bits = 0;
+        bool lazy_refcounts = false, corrupt = false;
     };
     virtual ImageSummary summary() const { return {}; }
 

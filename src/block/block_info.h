@@ -3,6 +3,7 @@
 // query-blockstats, info block), and the service that answers it
 // (registered by the machine, found through its ServiceRegistry).
 #include "base/service_registry.h"
+#include "block/block_backend.h"
 
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,7 @@ struct BlockDeviceInfo {
     std::string full_backing_file;
     std::string backing_format;
     unsigned backing_file_depth = 0;
+    BlockBackend::ImageSummary qcow2;  // query-block "format-specific" (qcow2_version 0: none)
     bool read_only = false;
     bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
     bool writeback = true;     // cache.writeback

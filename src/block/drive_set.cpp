@@ -165,6 +165,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.full_backing_file = image.full_backing_file;
         b.backing_format = image.backing_format;
         b.backing_file_depth = image.backing_depth;
+        b.qcow2 = image;
         struct stat st{};
         if (stat(d.file.c_str(), &st) == 0) {
             b.actual_size = uint64_t(st.st_blocks) * 512;

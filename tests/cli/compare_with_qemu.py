@@ -131,6 +131,12 @@ QMP_CASES = {
         ("query-block", None), ("query-named-block-nodes", None),
         ("query-named-block-nodes", {"flat": True}),
     ]),
+    "qcow2 -blockdev nodes (v3 and v2): query-block format-specific": ([
+        "-blockdev", '{"driver":"qcow2","node-name":"q3","file":{"driver":"file","filename":"{qcow2}"}}',
+        "-device", "virtio-blk-pci,drive=q3",
+        "-blockdev", "driver=qcow2,node-name=q2,file.driver=file,file.filename={qcow2v2},file.node-name=s2",
+        "-device", "virtio-blk-pci,drive=q2",
+    ], [("query-block", None)]),
     "balloon commands without a balloon": ([], [
         ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),
     ]),
@@ -179,7 +185,11 @@ def compare_qmp(name, args, commands, kestrel, qemu, work):
         images[key] = os.path.join(work, "qmp-%s.img" % key)
         with open(images[key], "wb") as f:
             f.truncate(1 << 20)
-    args = [re.sub(r"\{(img\d?)\}", lambda m: images[m.group(1)], a) for a in args]
+    for key, compat in (("qcow2", "1.1"), ("qcow2v2", "0.10")):
+        images[key] = os.path.join(work, "qmp-%s.qcow2" % key)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=" + compat, images[key], "1M"],
+                       check=True)
+    args = [re.sub(r"\{(img\d?|qcow2\w*)\}", lambda m: images[m.group(1)], a) for a in args]
     k, q = qmp_replies(kestrel, args, work, commands), qmp_replies(qemu, args, work, commands)
     lost = ["%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr) for (c, a), kr, qr in zip(commands, k, q) if kr != qr]
     report(not lost, name, "\n".join(lost))

@@ -15,6 +15,18 @@ Json cache_info(const BlockDeviceInfo& b) {
     return Json{{"writeback", b.writeback}, {"direct", b.direct}, {"no-flush", b.no_flush}};
 }
 
+// QEMU's ImageInfoSpecificQCow2 (version 2 images have fewer members).
+Json qcow2_specific(const BlockBackend::ImageSummary& q) {
+    Json data = Json::object();
+    data["compat"] = q.qcow2_version >= 3 ? "1.1" : "0.10";
+    if (q.qcow2_version >= 3) data["lazy-refcounts"] = q.lazy_refcounts;
+    if (q.qcow2_version >= 3) data["corrupt"] = q.corrupt;
+    data["refcount-bits"] = q.refcount_bits;
+    if (q.qcow2_version >= 3) data["extended-l2"] = false;
+    data["compression-type"] = "zlib";
+    return Json{{"type", "qcow2"}, {"data", data}};
+}
+
 Json image_info(const BlockDeviceInfo& b) {
     Json image = Json::object();
     image["filename"] = b.file;
@@ -23,6 +35,7 @@ Json image_info(const BlockDeviceInfo& b) {
     image["actual-size"] = b.actual_size;
     image["virtual-size"] = b.virtual_size;
     if (b.cluster_size) image["cluster-size"] = b.cluster_size;
+    if (b.format == "qcow2" && b.qcow2.qcow2_version) image["format-specific"] = qcow2_specific(b.qcow2);
     if (!b.backing_file.empty()) {
         image["backing-filename"] = b.backing_file;
         image["full-backing-filename"] = b.full_backing_file;
@@ -65,6 +78,7 @@ Json named_nodes(std::vector<BlockDeviceInfo> devices) {
         file.cluster_size = 0;
         file.backing_file.clear();
         file.backing_file_depth = 0;
+        file.qcow2 = {};
         list.push_back(inserted_info(file));
     }
     return list;
@@ -191,12 +205,18 @@ void add_block_types(Schema& s) {
     s.add_enum("BlockDeviceIoStatus", {"ok", "failed", "nospace"});
     s.add_enum("BlockdevDetectZeroesOptions", {"off", "on", "unmap"});
     s.add_object("BlockdevCacheInfo", {{"writeback", "bool"}, {"direct", "bool"}, {"no-flush", "bool"}});
+    s.add_object("ImageInfoSpecificQCow2",
+                 {{"compat", "str"}, opt("data-file", "str"), opt("data-file-raw", "bool"),
+                  opt("extended-l2", "bool"), opt("lazy-refcounts", "bool"), opt("corrupt", "bool"),
+                  {"refcount-bits", "int"}, opt("compression-type", "str")});
+    s.add_object("ImageInfoSpecific", {{"type", "str"}, {"data", "ImageInfoSpecificQCow2"}});
     s.add_object("ImageInfo", {{"filename", "str"}, {"format", "str"}, opt("dirty-flag", "bool"),
                                opt("actual-size", "int"), {"virtual-size", "int"},
                                opt("cluster-size", "int"), opt("encrypted", "bool"),
                                opt("compressed", "bool"), opt("backing-filename", "str"),
                                opt("full-backing-filename", "str"),
-                               opt("backing-filename-format", "str")});
+                               opt("backing-filename-format", "str"),
+                               opt("format-specific", "ImageInfoSpecific")});
     std::vector<SchemaMember> device_info = {
         {"file", "str"}, opt("node-name", "str"), {"ro", "bool"}, {"drv", "str"},
         opt("backing_file", "str"), {"backing_file_depth", "int"}, {"encrypted", "bool"},
