@@ -33,6 +33,7 @@ struct BlockOpenOptions {
     bool snapshot = false;       // snapshot=on: writes go to a temporary qcow2 overlay
     bool lock = true;            // QEMU's file locking (two writers refuse)
     uint64_t l2_cache_bytes = 0; // qcow2 l2-cache-size=; 0: QEMU's default
+    bool open_backing = true;    // -blockdev backing=null: the backing file stays closed
 };
 
 enum class BlockOp { Read, Write, Flush, Discard, WriteZeroes };
@@ -92,6 +93,9 @@ public:
         std::string full_backing_file;      // resolved from the image's folder
         std::string backing_format;
         unsigned backing_depth = 0;         // images below this one
+        // qcow2's "format-specific" facts (version 0: not qcow2)
+        unsigned qcow2_version = 0, refcount_bits = 0;
+        bool lazy_refcounts = false, corrupt = false;
     };
     virtual ImageSummary summary() const { return {}; }
 

@@ -3,6 +3,7 @@
 // query-blockstats, info block), and the service that answers it
 // (registered by the machine, found through its ServiceRegistry).
 #include "base/service_registry.h"
+#include "block/block_backend.h"
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,8 @@ struct BlockDeviceInfo {
     std::string device;        // -drive id= (QEMU's "device"), "" for -blockdev-only
     std::string qdev;          // "/machine/peripheral/ID/virtio-backend" or peripheral-anon path
     std::string node_name;     // "#blockNNN" as QEMU autogenerates
+    unsigned created = 0;      // QEMU's creation order of nodes: -blockdev ones, then -drive ones
+    bool has_backend = true;   // false: a -blockdev node no device uses (query-block omits it)
     std::string file;          // image path
     std::string format = "raw";
     uint64_t cluster_size = 0;       // qcow2 (query-block image "cluster-size")
@@ -23,6 +26,7 @@ struct BlockDeviceInfo {
     std::string full_backing_file;
     std::string backing_format;
     unsigned backing_file_depth = 0;
+    BlockBackend::ImageSummary qcow2;  // query-block "format-specific" (qcow2_version 0: none)
     bool read_only = false;
     bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
     bool writeback = true;     // cache.writeback
@@ -36,6 +40,7 @@ struct BlockDeviceInfo {
     // for a regular file or "host_device" for a block device.
     std::string file_node_name;
     std::string file_driver = "file";
+    uint64_t file_size = 0;  // the file node's size (bytes of the file itself)
     // query-blockstats
     uint64_t rd_bytes = 0, wr_bytes = 0, rd_operations = 0, wr_operations = 0;
     uint64_t flush_operations = 0, unmap_operations = 0, unmap_bytes = 0;

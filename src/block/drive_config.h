@@ -29,6 +29,17 @@ struct DriveConfig {
     bool snapshot = false;           // snapshot=on: writes go to a temporary copy
     std::string discard = "ignore";  // ignore | unmap (off/on are stored as these)
     std::string serial;              // legacy serial= (the device's default serial)
+    // -blockdev: the root node (id is its node-name; query-block shows no
+    // device name), the file node below it ("" for a nested unnamed one),
+    // and the options only -blockdev has.
+    bool blockdev = false;
+    std::string node_name, file_node_name;
+    bool protocol_only = false;        // a "file" node used by the device itself
+    bool open_backing = true;          // backing=null: the image's backing file is not opened
+    bool lock = true;                  // locking=off
+    // backing=NODE: the file and format that node opens; the image's own
+    // backing file must be that file (checked when opened).
+    std::string expected_backing_file, expected_backing_format;
 };
 
 // What QEMU prints when a -drive without format= is opened and probing

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -23,6 +24,24 @@ AioMode aio_mode(const std::string& aio) {
     return aio == "native" ? AioMode::Native : AioMode::Threads;
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec1, ec2;
+    return std::filesystem::weakly_canonical(a, ec1) == std::filesystem::weakly_canonical(b, ec2) && !ec1 && !ec2;
+}
+
+// -blockdev backing=NODE: kestrel opened the image's own backing chain;
+// it must be the one the node names.
+void check_backing_node(const DriveConfig& d, const BlockBackend& backend) {
+    if (d.expected_backing_file.empty()) return;
+    BlockBackend::ImageSummary image = backend.summary();
+    if (!same_file(image.full_backing_file, d.expected_backing_file))
+        throw std::runtime_error("the image's backing file is '" + image.full_backing_file + "', not the backing node's '" +
+                                 d.expected_backing_file + "' (kestrel opens the chain the image names)");
+    if (!image.backing_format.empty() && image.backing_format != d.expected_backing_format)
+        throw std::runtime_error("the image's backing format is '" + image.backing_format + "', not the backing node's '" +
+                                 d.expected_backing_format + "'");
+}
+
 std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     BlockOpenOptions o;
     o.path = d.file;
@@ -32,11 +51,14 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     o.discard_unmap = d.discard == "unmap";
     o.snapshot = d.snapshot;
     o.l2_cache_bytes = d.l2_cache_size;
+    o.lock = d.lock;
+    o.open_backing = d.open_backing;
     try {
         std::string format = d.format.empty() ? probe_image_format(d.file) : d.format;
         std::shared_ptr<BlockBackend> backend = format == "qcow2" || (d.snapshot && !d.read_only)
                                                     ? open_image_backend(o, format)
                                                     : open_raw_image(o);
+        check_backing_node(d, *backend);
         // QEMU warns only where the guest could write (so not for a CD-ROM).
         if (format == "raw" && d.format.empty() && !d.read_only) std::cerr << image_probe_warning(d.file);
         return backend;
@@ -65,6 +87,13 @@ void add_stats(BlockDeviceInfo& b, const BlockBackend::Stats& s) {
     if (s.last_completion_ns) b.idle_time_ns = block_clock_ns() - s.last_completion_ns;
 }
 
+// QEMU opens every -blockdev before the first -drive.
+unsigned creation_order(const std::vector<DriveConfig>& drives, const DriveConfig& d) {
+    unsigned blockdevs = unsigned(std::count_if(drives.begin(), drives.end(), [](auto& x) { return x.blockdev; }));
+    unsigned index = unsigned(&d - drives.data());
+    return d.blockdev ? index - unsigned(drives.size() - blockdevs) : blockdevs + index;
+}
+
 } // namespace
 
 std::string image_probe_warning(const std::string& file) {
@@ -82,8 +111,19 @@ std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::s
     unsigned n = unsigned(open_.size());
     Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),
            open_drive(*drive)};
+    if (!drive->node_name.empty()) o.node_name = drive->node_name;
+    if (!drive->file_node_name.empty()) o.file_node_name = drive->file_node_name;
+    if (drive->protocol_only) o.file_node_name.clear();  // the device's node is the file node
     open_.push_back(o);
     return o.backend;
+}
+
+void DriveSet::open_unused() {
+    for (const DriveConfig& d : drives_) {
+        if (d.file.empty()) continue;  // an empty if=none drive: nothing to open
+        bool taken = std::any_of(open_.begin(), open_.end(), [&](const Open& o) { return o.drive == &d; });
+        if (!taken) open(d.id, "");
+    }
 }
 
 int DriveSet::commit(const std::string& device) {
@@ -104,7 +144,9 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
     for (const Open& o : open_) {
         const DriveConfig& d = *o.drive;
         BlockDeviceInfo b;
-        b.device = d.id;
+        b.device = d.blockdev ? "" : d.id;
+        b.has_backend = !d.blockdev || !o.qdev.empty();
+        b.created = creation_order(drives_, d);
         b.qdev = o.qdev;
         b.node_name = o.node_name;
         b.file_node_name = o.file_node_name;
@@ -117,15 +159,18 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.discard = d.discard;
         b.virtual_size = o.backend->size();
         BlockBackend::ImageSummary image = o.backend->summary();
-        b.format = image.format;
+        b.format = d.protocol_only ? "file" : image.format;
         b.cluster_size = image.cluster_size;
         b.backing_file = image.backing_file;
         b.full_backing_file = image.full_backing_file;
         b.backing_format = image.backing_format;
         b.backing_file_depth = image.backing_depth;
+        b.qcow2 = image;
         struct stat st{};
         if (stat(d.file.c_str(), &st) == 0) {
             b.actual_size = uint64_t(st.st_blocks) * 512;
+            // QEMU counts a file node in whole 512-byte sectors.
+            b.file_size = S_ISBLK(st.st_mode) ? b.virtual_size : (uint64_t(st.st_size) + 511) / 512 * 512;
             if (S_ISBLK(st.st_mode)) b.file_driver = "host_device";
         }
         add_stats(b, o.backend->stats());

@@ -22,6 +22,11 @@ public:
     // parser checked them).
     std::shared_ptr<BlockBackend> open(const std::string& id, const std::string& qdev);
 
+    // Opens the drives no device took, as QEMU opens every -drive and
+    // -blockdev at start: an unused if=none drive is a BlockBackend without
+    // a device, an unused -blockdev node only a node. Throws as open().
+    void open_unused();
+
     std::vector<BlockDeviceInfo> block_devices() const override;
     int commit(const std::string& device) override;
 

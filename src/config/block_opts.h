@@ -14,6 +14,10 @@ namespace kestrel {
 // QEMU's error for a malformed id (the hint line QEMU adds is left out).
 void check_identifier(std::string_view id);
 
+// -blockdev nodes (options_blockdev.cpp): checked before the drives, as
+// QEMU creates them first; root nodes go to st.blockdev_drives.
+void finalize_blockdevs(ParseState& st);
+
 // Drives (options_drive.cpp): each becomes a DriveConfig in cfg.drives.
 void finalize_drives(ParseState& st);
 

@@ -152,6 +152,14 @@ constexpr OptionDef kOptions[] = {
     {"hdd", true, handle_hd, Section::Block, ""},
     {"cdrom", true, handle_cdrom, Section::Block,
      "-cdrom file     use 'file' as CD-ROM image\n"},
+    {"blockdev", true, handle_blockdev, Section::Block,
+     "-blockdev [driver=]driver[,node-name=N][,discard=ignore|unmap]\n"
+     "          [,cache.direct=on|off][,cache.no-flush=on|off]\n"
+     "          [,read-only=on|off][,auto-read-only=on|off]\n"
+     "          [,force-share=on|off][,detect-zeroes=on|off|unmap]\n"
+     "          [,driver specific parameters...]\n"
+     "                configure a block backend\n"
+     "                (kestrel: drivers file, raw and qcow2)\n"},
     {"drive", true, handle_drive, Section::Block,
      "-drive [file=file][,if=type][,media=d][,index=i]\n"
      "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]\n"

@@ -267,7 +267,12 @@ void handle_hd(ParseState& st, const ArgToken& tok) {
 
 void finalize_drives(ParseState& st) {
     for (const PendingOpts& p : st.drives)
-        st.cfg.drives.push_back(at_location(p.location, [&] { return make_drive(st.cfg, p); }));
+        st.cfg.drives.push_back(at_location(p.location, [&] {
+            DriveConfig d = make_drive(st.cfg, p);
+            if (contains(st.block_node_names, d.id))
+                throw ConfigError("Device name '" + d.id + "' conflicts with an existing node name");
+            return d;
+        }));
 }
 
 } // namespace kestrel

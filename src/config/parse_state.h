@@ -6,6 +6,7 @@
 // same split so that the error a user sees first is the one QEMU shows.
 #include "config/argv_tokens.h"
 #include "config/config.h"
+#include "config/json_keys.h"
 #include "config/parser.h"
 #include "base/qemu_opts.h"
 #include "net/mac_address.h"
@@ -48,6 +49,13 @@ struct PendingMonitor {
 struct PendingOpts {
     std::string location;
     std::vector<qopts::OptPair> pairs;
+};
+
+// A -blockdev's keys, dotted, from either syntax (json_keys.h).
+struct PendingBlockdev {
+    std::string location;
+    std::vector<TypedKey> keys;
+    bool json = false;  // the JSON syntax: values keep their JSON types
 };
 
 // A NIC the board creates for -nic or -net nic (QEMU's NICInfo).
@@ -121,6 +129,9 @@ struct ParseState {
     std::map<int, unsigned> hub_ports; // ports made on each hub so far
     std::vector<NicRequest> board_nics;
     std::vector<PendingOpts> drives;   // -drive, in order
+    std::vector<PendingBlockdev> blockdevs;       // -blockdev, in order
+    std::vector<DriveConfig> blockdev_drives;     // their root nodes, after the -drive ones in cfg.drives
+    std::vector<std::string> block_node_names;    // every named -blockdev node
     std::vector<PendingOpts> devices;  // -device, in order
     std::vector<GlobalProperty> globals;  // -global, in order
 
@@ -182,6 +193,7 @@ void handle_name(ParseState& st, const ArgToken& tok);            // -name
 void handle_uuid(ParseState& st, const ArgToken& tok);            // -uuid
 void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
 void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
+void handle_blockdev(ParseState& st, const ArgToken& tok);        // -blockdev (options_blockdev.cpp)
 void handle_hd(ParseState& st, const ArgToken& tok);              // -hda .. -hdd
 void handle_boot(ParseState& st, const ArgToken& tok);            // -boot (options_boot.cpp)
 void finalize_boot_order(ParseState& st);

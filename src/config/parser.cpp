@@ -60,7 +60,9 @@ std::string program_name(std::span<char* const> argv) {
 
 void finalize_block_devices(ParseState& st) {
     finalize_objects(st);
+    finalize_blockdevs(st);
     finalize_drives(st);
+    for (DriveConfig& d : st.blockdev_drives) st.cfg.drives.push_back(std::move(d));
     finalize_net(st);
     finalize_devices(st);
 }

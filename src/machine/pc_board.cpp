@@ -49,6 +49,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     add_devices();
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
+    drives_.open_unused();
 }
 
 PcBoard::~PcBoard() { stop_threads(); }

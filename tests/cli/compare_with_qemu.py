@@ -114,6 +114,29 @@ QMP_CASES = {
     "user networking's monitor commands without user networking": ([], [
         hmp("hostfwd_add tcp::1-:2"), hmp("info usernet"),
     ]),
+    # libvirt's pair of nodes (JSON), a nested file node (dotted keys), a
+    # file node used by the device itself, and a node no device uses.
+    "-blockdev nodes: query-block, query-named-block-nodes": ([
+        "-blockdev", '{"driver":"file","node-name":"s1","filename":"{img}","discard":"unmap",'
+                     '"cache":{"direct":false,"no-flush":false},"auto-read-only":true,"aio":"io_uring"}',
+        "-blockdev", '{"node-name":"f1","driver":"raw","file":"s1","read-only":false,"discard":"unmap"}',
+        "-device", "virtio-blk-pci,drive=f1,id=vd0",
+        "-blockdev", "driver=raw,node-name=f2,read-only=on,file.driver=file,file.filename={img2},"
+                     "file.node-name=s2",
+        "-device", "virtio-blk-pci,drive=f2",
+        "-blockdev", "driver=file,node-name=s3,filename={img3},cache.direct=on,aio=native,locking=off",
+        "-device", "virtio-blk-pci,drive=s3,id=vd3",
+        "-blockdev", "driver=file,node-name=s4,filename={img4}",
+    ], [
+        ("query-block", None), ("query-named-block-nodes", None),
+        ("query-named-block-nodes", {"flat": True}),
+    ]),
+    "qcow2 -blockdev nodes (v3 and v2): query-block format-specific": ([
+        "-blockdev", '{"driver":"qcow2","node-name":"q3","file":{"driver":"file","filename":"{qcow2}"}}',
+        "-device", "virtio-blk-pci,drive=q3",
+        "-blockdev", "driver=qcow2,node-name=q2,file.driver=file,file.filename={qcow2v2},file.node-name=s2",
+        "-device", "virtio-blk-pci,drive=q2",
+    ], [("query-block", None)]),
     "balloon commands without a balloon": ([], [
         ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),
     ]),
@@ -157,6 +180,16 @@ def hmp_answers(binary, args, work):
 
 
 def compare_qmp(name, args, commands, kestrel, qemu, work):
+    images = {}
+    for key in ("img", "img2", "img3", "img4"):
+        images[key] = os.path.join(work, "qmp-%s.img" % key)
+        with open(images[key], "wb") as f:
+            f.truncate(1 << 20)
+    for key, compat in (("qcow2", "1.1"), ("qcow2v2", "0.10")):
+        images[key] = os.path.join(work, "qmp-%s.qcow2" % key)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=" + compat, images[key], "1M"],
+                       check=True)
+    args = [re.sub(r"\{(img\d?|qcow2\w*)\}", lambda m: images[m.group(1)], a) for a in args]
     k, q = qmp_replies(kestrel, args, work, commands), qmp_replies(qemu, args, work, commands)
     lost = ["%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr) for (c, a), kr, qr in zip(commands, k, q) if kr != qr]
     report(not lost, name, "\n".join(lost))

@@ -45,6 +45,10 @@ BlockBackend::ImageSummary ImageBackend::summary() const {
         s.backing_file = q->header().backing_file;
         s.full_backing_file = q->backing() ? q->backing()->filename() : "";
         s.backing_format = q->header().backing_format;
+        s.qcow2_version = q->header().version;
+        s.refcount_bits = q->header().refcount_bits();
+        s.lazy_refcounts = q->header().lazy_refcounts();
+        s.corrupt = q->header().corrupt() || q->corrupt();
     }
     for (AsyncImage* b = image_->backing(); b; b = b->backing()) s.backing_depth++;
     return s;

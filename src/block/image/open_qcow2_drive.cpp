@@ -61,6 +61,7 @@ std::unique_ptr<BlockBackend> open_image_backend(const BlockOpenOptions& o, cons
     io.lock = o.lock;
     io.snapshot_base = snapshot;
     io.l2_cache_bytes = o.l2_cache_bytes;
+    io.open_backing = o.open_backing;
     std::unique_ptr<AsyncImage> image = open_image(*ctx, io);
     if (snapshot) image = temporary_overlay(*ctx, std::move(image), o);
     return std::make_unique<ImageBackend>(std::move(ctx), std::move(image), o.path, o.cache);

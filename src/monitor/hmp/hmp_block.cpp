@@ -122,7 +122,7 @@ void hmp_info_block(HmpContext& ctx, const HmpCall& call) {
     bool printed = false;
     if (!args.nodes) {
         for (size_t i = 0; i < disks.size(); ++i) {
-            if (args.device && *args.device != disks[i].device)
+            if ((args.device && *args.device != disks[i].device) || !disks[i].has_backend)
                 continue;
             if (i != 0)  // sic: QEMU separates by list position, even when filtering
                 ctx.print("\n");

@@ -3,6 +3,8 @@
 // printer puts the keys in QEMU's order.
 #include "monitor/qmp/qmp_commands.h"
 
+#include <algorithm>
+
 namespace kestrel::qmp {
 
 namespace {
@@ -13,6 +15,18 @@ Json cache_info(const BlockDeviceInfo& b) {
     return Json{{"writeback", b.writeback}, {"direct", b.direct}, {"no-flush", b.no_flush}};
 }
 
+// QEMU's ImageInfoSpecificQCow2 (version 2 images have fewer members).
+Json qcow2_specific(const BlockBackend::ImageSummary& q) {
+    Json data = Json::object();
+    data["compat"] = q.qcow2_version >= 3 ? "1.1" : "0.10";
+    if (q.qcow2_version >= 3) data["lazy-refcounts"] = q.lazy_refcounts;
+    if (q.qcow2_version >= 3) data["corrupt"] = q.corrupt;
+    data["refcount-bits"] = q.refcount_bits;
+    if (q.qcow2_version >= 3) data["extended-l2"] = false;
+    data["compression-type"] = "zlib";
+    return Json{{"type", "qcow2"}, {"data", data}};
+}
+
 Json image_info(const BlockDeviceInfo& b) {
     Json image = Json::object();
     image["filename"] = b.file;
@@ -21,6 +35,7 @@ Json image_info(const BlockDeviceInfo& b) {
     image["actual-size"] = b.actual_size;
     image["virtual-size"] = b.virtual_size;
     if (b.cluster_size) image["cluster-size"] = b.cluster_size;
+    if (b.format == "qcow2" && b.qcow2.qcow2_version) image["format-specific"] = qcow2_specific(b.qcow2);
     if (!b.backing_file.empty()) {
         image["backing-filename"] = b.backing_file;
         image["full-backing-filename"] = b.full_backing_file;
@@ -46,6 +61,27 @@ Json inserted_info(const BlockDeviceInfo& b) {
     in["cache"] = cache_info(b);
     in["write_threshold"] = 0;
     return in;
+}
+
+// query-named-block-nodes: newest node first, as QEMU keeps its list; each
+// format node (as query-block's "inserted"), then the file node under it.
+Json named_nodes(std::vector<BlockDeviceInfo> devices) {
+    std::sort(devices.begin(), devices.end(), [](auto& a, auto& b) { return a.created > b.created; });
+    Json list = Json::array();
+    for (const BlockDeviceInfo& b : devices) {
+        list.push_back(inserted_info(b));
+        if (b.file_node_name.empty()) continue;
+        BlockDeviceInfo file = b;
+        file.node_name = b.file_node_name;
+        file.format = b.file_driver;
+        file.virtual_size = b.file_size;
+        file.cluster_size = 0;
+        file.backing_file.clear();
+        file.backing_file_depth = 0;
+        file.qcow2 = {};
+        list.push_back(inserted_info(file));
+    }
+    return list;
 }
 
 // A disk without a device (an if=none drive nobody uses) is "removable"
@@ -164,16 +200,23 @@ Json query_blockstats(VmControl& vm, bool nodes) {
 }
 
 void add_block_types(Schema& s) {
+    s.add_object("q_obj_query-named-block-nodes-arg", {opt("flat", "bool")});
     s.add_object("q_obj_query-blockstats-arg", {opt("query-nodes", "bool")});
     s.add_enum("BlockDeviceIoStatus", {"ok", "failed", "nospace"});
     s.add_enum("BlockdevDetectZeroesOptions", {"off", "on", "unmap"});
     s.add_object("BlockdevCacheInfo", {{"writeback", "bool"}, {"direct", "bool"}, {"no-flush", "bool"}});
+    s.add_object("ImageInfoSpecificQCow2",
+                 {{"compat", "str"}, opt("data-file", "str"), opt("data-file-raw", "bool"),
+                  opt("extended-l2", "bool"), opt("lazy-refcounts", "bool"), opt("corrupt", "bool"),
+                  {"refcount-bits", "int"}, opt("compression-type", "str")});
+    s.add_object("ImageInfoSpecific", {{"type", "str"}, {"data", "ImageInfoSpecificQCow2"}});
     s.add_object("ImageInfo", {{"filename", "str"}, {"format", "str"}, opt("dirty-flag", "bool"),
                                opt("actual-size", "int"), {"virtual-size", "int"},
                                opt("cluster-size", "int"), opt("encrypted", "bool"),
                                opt("compressed", "bool"), opt("backing-filename", "str"),
                                opt("full-backing-filename", "str"),
-                               opt("backing-filename-format", "str")});
+                               opt("backing-filename-format", "str"),
+                               opt("format-specific", "ImageInfoSpecific")});
     std::vector<SchemaMember> device_info = {
         {"file", "str"}, opt("node-name", "str"), {"ro", "bool"}, {"drv", "str"},
         opt("backing_file", "str"), {"backing_file_depth", "int"}, {"encrypted", "bool"},
@@ -233,9 +276,11 @@ void add_block_commands(QmpCommandTable& table, Schema& schema, QmpServices& ser
     table.add({"query-block", "q_empty", "[BlockInfo]", [&vm](const Json&) {
         Json list = Json::array();
         for (const BlockDeviceInfo& b : block_devices_of(vm.services()))
-            list.push_back(block_info(b));
+            if (b.has_backend) list.push_back(block_info(b));
         return list;
     }});
+    table.add({"query-named-block-nodes", "q_obj_query-named-block-nodes-arg", "[BlockDeviceInfo]",
+               [&vm](const Json&) { return named_nodes(block_devices_of(vm.services())); }});
     table.add({"query-blockstats", "q_obj_query-blockstats-arg", "[BlockStats]", [&vm](const Json& args) {
         Json nodes = optional_arg(args, "query-nodes");
         return query_blockstats(vm, nodes.is_boolean() && nodes.get<bool>());

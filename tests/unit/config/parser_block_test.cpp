@@ -370,6 +370,9 @@ TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config
     for (const char* line : {"\nBlock device options:\n-hda/-hdb file  use 'file' as hard disk 0/1 image\n"
                              "-hdc/-hdd file  use 'file' as hard disk 2/3 image\n"
                              "-cdrom file     use 'file' as CD-ROM image\n"
+                             "-blockdev [driver=]driver[,node-name=N][,discard=ignore|unmap]\n",
+                             "                configure a block backend\n"
+                             "                (kestrel: drivers file, raw and qcow2)\n"
                              "-drive [file=file][,if=type][,media=d][,index=i]\n",
                              "\n-device driver[,prop[=value][,...]]\n                add device (based on driver)\n",
                              "\nGeneric object creation:\n-object TYPENAME[,PROP1=VALUE1,...]\n"}) {
