@@ -65,6 +65,10 @@ count_stage bounds "$logs/bounds.log"
 echo "== quit with every kind of device (teardown order)"
 python3 tests/cli/teardown_test.py build/kestrel 2>&1 | tee "$logs/teardown.log" | grep -v '^PASS'
 count_stage teardown "$logs/teardown.log"
+
+echo "== netdev_add/netdev_del and -netdev tap,fd= (beside QEMU 7.2)"
+python3 tests/cli/netdev_test.py build/kestrel 2>&1 | tee "$logs/netdev.log" | grep -v '^PASS'
+count_stage netdev "$logs/netdev.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

@@ -209,7 +209,7 @@ void NetClients::set_link(const std::string& name, bool up) {
 }
 
 void NetClients::add_netdev(const NetdevConfig& config) {
-    if (netdev_ids_.count(config.id)) throw std::runtime_error("Duplicate ID '" + config.id + "' for netdev");
+    if (netdev_ids_.count(config.id)) throw NetdevIdTaken(config.id);
     open_one(config, true);
 }
 

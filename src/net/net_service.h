@@ -32,6 +32,14 @@ struct NetClientNotFound : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A netdev id already taken. The message is the command line's and HMP's
+// ("Duplicate ID 'x' for netdev"); QMP's netdev_add says "Duplicate ID 'x'".
+struct NetdevIdTaken : std::runtime_error {
+    explicit NetdevIdTaken(const std::string& taken)
+        : std::runtime_error("Duplicate ID '" + taken + "' for netdev"), id(taken) {}
+    std::string id;
+};
+
 class NetService {
 public:
     virtual ~NetService() = default;

@@ -76,7 +76,13 @@ void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& servi
     add_net_types(schema);
     VmControl& vm = services.vm;
     table.add({"netdev_add", "Netdev", "q_empty", [&vm](const Json& args) {
-        with_net_errors([&] { net(vm).add_netdev(parse_netdev(netdev_pairs(args))); });
+        with_net_errors([&] {
+            try {
+                net(vm).add_netdev(parse_netdev(netdev_pairs(args)));
+            } catch (const NetdevIdTaken& e) {
+                throw MonitorError("Duplicate ID '" + e.id + "'");
+            }
+        });
         return Json::object();
     }});
     table.add({"netdev_del", "q_obj_netdev_del-arg", "q_empty", [&vm](const Json& args) {
