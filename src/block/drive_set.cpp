@@ -78,6 +78,7 @@ std::string image_probe_warning(const std::string& file) {
 std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::string& qdev) {
     auto drive = std::find_if(drives_.begin(), drives_.end(), [&](const DriveConfig& d) { return d.id == id; });
     if (drive == drives_.end()) throw std::logic_error("drive '" + id + "' not found");
+    if (drive->file.empty()) return nullptr;  // a removable drive without a medium
     // QEMU's automatic node names: a file node and a format node per image.
     unsigned n = unsigned(open_.size());
     Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),

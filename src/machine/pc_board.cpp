@@ -24,12 +24,6 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     facts_.boot_order = s.cfg.boot.order;
     facts_.boot_once = s.cfg.boot.once;
-    for (const DriveConfig& d : s.cfg.drives)
-        if (d.interface == "ide" && d.index < facts_.ide_drives.size()) {
-            facts_.ide_drives[d.index] = d.id;
-            facts_.ide_cdrom[d.index] = d.cdrom;
-            facts_.ide_medium[d.index] = !d.file.empty();
-        }
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
         irq_outputs_[irq] = s.vm.irq_line(irq);

@@ -69,7 +69,14 @@ CASES = {
         "-netdev", "user,id=u0,net=10.1.2.0/24,restrict=on", "-device", "e1000,netdev=u0,id=e0,mac=52:54:00:aa:bb:01",
         "-nic", "user,model=e1000,hostfwd=tcp:127.0.0.1:47311-:22", "-net", "nic", "-net", "user,ipv6=off",
     ],
+    "IDE: ide-hd with serial, model, wwn, bootindex; an empty -drive CD; an ide-cd without drive": [
+        "-drive", "file={img},format=raw,if=none,id=d0",
+        "-device", "ide-hd,drive=d0,bus=ide.0,unit=1,serial=SN1,model=Kestrel Disk,wwn=0x5000c5000cd43ee0,"
+                   "bootindex=2,id=hd1",
+        "-drive", "if=ide,media=cdrom,index=2", "-device", "ide-cd,id=cd0",
+    ],
 }
+IDE_QOM = ["-device", "ide-cd,id=cd1,serial=S,wwn=7"]
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.
 BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
@@ -113,6 +120,9 @@ QMP_CASES = {
     ]),
     "user networking's monitor commands without user networking": ([], [
         hmp("hostfwd_add tcp::1-:2"), hmp("info usernet"),
+    ]),
+    "ide-cd's QOM properties": (IDE_QOM, [
+        qom("qom-get", p, path="/machine/peripheral/cd1") for p in ("unit", "serial", "model", "wwn", "ver", "bootindex")
     ]),
     "balloon commands without a balloon": ([], [
         ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),

@@ -281,7 +281,9 @@ def test_ide_boot(k, work, fmt, how):
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
         os.unlink(raw)
     drive = {"drive": ["-drive", "file=%s,format=%s,if=ide" % (img, fmt)],
-             "hda": ["-hda", img], "positional": [img]}[how]
+             "hda": ["-hda", img], "positional": [img],
+             "device": ["-drive", "file=%s,format=%s,if=none,id=d0" % (img, fmt),
+                        "-device", "ide-hd,drive=d0,bus=ide.1,unit=1,serial=KESTREL1"]}[how]
     cmd = [k, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + drive
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
@@ -315,6 +317,7 @@ def main():
             lambda: test_ide_boot(k, work, "qcow2", "drive"),
             lambda: test_ide_boot(k, work, "raw", "hda"),
             lambda: test_ide_boot(k, work, "raw", "positional"),
+            lambda: test_ide_boot(k, work, "qcow2", "device"),
             lambda: test_cd_boot(k, args.qemu, work),
             lambda: test_boot_once(k, args.qemu, work),
         ]

@@ -330,7 +330,9 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
     ParseOutcome o = run_parser({"-device", "help", "-drive", "file=a,if=foo"});
     CHECK(o.error.empty());
     CHECK(o.output.starts_with("USB devices:\nname \"piix3-usb-uhci\", bus PCI\n\n"
-                               "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
+                               "Storage devices:\nname \"ide-cd\", bus IDE, desc \"virtual IDE CD-ROM\"\n"
+                               "name \"ide-hd\", bus IDE, desc \"virtual IDE disk\"\n"
+                               "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
                                "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit "
                                "Ethernet\"\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
                                "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n"

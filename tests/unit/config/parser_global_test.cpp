@@ -78,3 +78,26 @@ TEST_CASE("-device refuses the board's own types, and buses it does not have", "
     CHECK(run_parser({"-chardev", "null,id=c", "-serial", "chardev:c", "-device", "isa-serial,chardev=c"}).error ==
           "-device isa-serial,chardev=c: Property 'serial.chardev' can't take value 'c': Device 'c' is in use");
 }
+
+TEST_CASE("IDE devices: -drive if=ide ones after the IDE function, -device ones on ide.1 by default",
+          "[config][global]") {
+    Config c = parse_ok({"-nodefaults", "-drive", "if=none,id=d0,file=x,format=raw", "-cdrom", "cd.iso", "-drive",
+                         "file=y,format=raw,index=1", "-device", "ide-hd,drive=d0,model=M,wwn=0x10",
+                         "-global", "ide-cd.ver=9.9", "-device", "ide-cd,bus=ide.0,id=c1"});
+    std::vector<std::string> placed;
+    for (const DeviceConfig& d : c.board_devices)
+        if (d.type->bus == BusKind::Ide)
+            placed.push_back(std::string(d.driver()) + "@" + d.bus + ":" + std::to_string(d.props.uint("unit")) +
+                             "=" + d.props.str("drive") + "," + d.props.str("serial") + "," + d.props.str("ver"));
+    for (const DeviceConfig& d : c.devices)
+        placed.push_back(std::string(d.driver()) + "@" + d.bus + ":" + std::to_string(d.props.uint("unit")) + "=" +
+                         d.props.str("drive") + "," + d.props.str("serial") + "," + d.props.str("ver"));
+    CHECK(placed == std::vector<std::string>{"ide-hd@ide.0:1=ide0-hd1,QM00002,2.5+",
+                                             "ide-cd@ide.1:0=ide1-cd0,QM00003,9.9",
+                                             "ide-hd@ide.1:1=d0,QM00004,2.5+", "ide-cd@ide.0:0=,QM00001,9.9"});
+    CHECK(c.devices[0].props.uint("wwn") == 0x10);
+    CHECK(parse_error({"-nodefaults", "-device", "ide-cd,unit=0", "-device", "ide-cd,bus=ide.1,unit=0"}) ==
+          "-device ide-cd,bus=ide.1,unit=0: IDE unit 0 is in use");
+    CHECK(parse_error({"-nodefaults", "-device", "ide-cd,unit=4294967294"}) ==
+          "-device ide-cd,unit=4294967294: Can't create IDE unit 4294967294, bus supports only 2 units");
+}
