@@ -9,6 +9,7 @@
 #include "devices/pci/kvm_plumbing.h"
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
+#include "machine/boot_order.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "kvm/pam_memory.h"
 
@@ -123,7 +124,7 @@ void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
     fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
     fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
     fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
-    fw_cfg.add_file("bootorder", std::vector<uint8_t>{});  // as QEMU's without bootindex: empty
+    fw_cfg.add_file("bootorder", boot_order_file(devices_, setup_.cfg.boot.strict));
 }
 
 } // namespace kestrel
