@@ -25,6 +25,7 @@ struct BlockDeviceInfo {
     unsigned backing_file_depth = 0;
     bool read_only = false;
     bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
+    bool inserted = true;           // false: a removable drive without a medium (no image, no nodes)
     bool writeback = true;     // cache.writeback
     bool direct = false;       // cache.direct
     bool no_flush = false;     // cache.no-flush
@@ -56,7 +57,7 @@ public:
     virtual std::vector<BlockDeviceInfo> block_devices() const = 0;
     // HMP commit DEVICE|all: the drive's top image (a snapshot=on overlay,
     // or a qcow2 image) into its backing file. 0 or -errno; throws
-    // std::invalid_argument("Device 'X' not found").
+    // std::invalid_argument("Device 'X' not found") or "... has no medium".
     virtual int commit(const std::string& device) = 0;
 };
 

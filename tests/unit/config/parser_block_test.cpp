@@ -27,7 +27,8 @@ TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]
     Config c = parse_ok({"-drive", "file=/tmp/a.img,format=raw,if=virtio", "-drive",
                          "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio", "-vga", "none",
                          "-nic", "none"});
-    REQUIRE(c.drives.size() == 3);
+    REQUIRE(c.drives.size() == 4);
+    CHECK(c.drives[3].id == "ide1-cd0");  // QEMU's default empty CD-ROM drive
     CHECK(c.drives[0].id == "virtio0");
     CHECK(c.drives[0].interface == "virtio");
     CHECK(c.drives[0].index == 0);
@@ -383,7 +384,9 @@ TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config
 
 TEST_CASE("IDE drives: the default interface, -hdX and a bare image, QEMU's ids", "[drive][config]") {
     Config c = parse_ok({"c.img", "-drive", "file=a,format=raw", "-hdd", "d"});
-    REQUIRE(c.drives.size() == 3);
+    REQUIRE(c.drives.size() == 4);
+    CHECK(c.drives[3].id == "ide1-cd0");  // index 2 is free: QEMU's default empty CD-ROM drive
+    CHECK(c.drives[3].file.empty());
     CHECK(c.drives[0].file == "c.img");  // the bare image is -hda
     CHECK(c.drives[0].interface == "ide");
     CHECK(c.drives[0].index == 0);

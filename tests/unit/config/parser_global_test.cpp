@@ -23,7 +23,18 @@ TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[confi
     for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
     CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3", "VGA",
                                                  "mc146818rtc", "kvm-pit", "isa-serial", "isa-serial", "i8042",
-                                                 "port92", "e1000", "piix3-ide", "PIIX4_PM"});  // QEMU's default NIC
+                                                 "port92", "e1000", "piix3-ide", "ide-cd", "PIIX4_PM"});
+    // QEMU's default NIC, and its default CD-ROM drive: empty, ide1-cd0 on ide.1's master.
+    CHECK(board_device(c, "ide-cd")->props.str("drive") == "ide1-cd0");
+    CHECK(board_device(c, "ide-cd")->bus == "ide.1");
+    CHECK(c.drives.size() == 1);
+    CHECK(c.drives[0].file.empty());
+    CHECK(c.drives[0].cdrom);
+    // None with a -device of QEMU's IDE and SCSI disks and CDs, or a drive at IDE index 2.
+    CHECK(parse_ok({"-device", "ide-cd"}).drives.empty());
+    CHECK(parse_ok({"-drive", "file=x,format=raw,index=2"}).drives.size() == 1);
+    CHECK(parse_ok({"-hda", "x", "-nodefaults"}).drives.size() == 1);
+    CHECK(parse_ok({"-hda", "x"}).drives.size() == 2);
     CHECK(c.board_devices[7].props.uint("index") == 0);
     CHECK(c.board_devices[8].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
     CHECK(c.board_devices[8].props.uint("iobase") == 0x2f8);
