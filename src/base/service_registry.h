@@ -12,6 +12,11 @@ class ServiceRegistry {
 public:
     // `service` must outlive the registry's use (the machine's lifetime).
     template <typename Interface> void add(Interface& service) { services_[typeid(Interface)] = &service; }
+    // Withdraws `service` if it is the one registered (a device unrealized).
+    template <typename Interface> void remove(Interface& service) {
+        auto it = services_.find(typeid(Interface));
+        if (it != services_.end() && it->second == &service) services_.erase(it);
+    }
     template <typename Interface> Interface* find() const {
         auto it = services_.find(typeid(Interface));
         return it == services_.end() ? nullptr : static_cast<Interface*>(it->second);

@@ -29,6 +29,7 @@ struct BlockDeviceInfo {
     BlockBackend::ImageSummary qcow2;  // query-block "format-specific" (qcow2_version 0: none)
     bool read_only = false;
     bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
+    bool inserted = true;           // false: a removable drive without a medium (no image, no nodes)
     bool writeback = true;     // cache.writeback
     bool direct = false;       // cache.direct
     bool no_flush = false;     // cache.no-flush
@@ -61,7 +62,7 @@ public:
     virtual std::vector<BlockDeviceInfo> block_devices() const = 0;
     // HMP commit DEVICE|all: the drive's top image (a snapshot=on overlay,
     // or a qcow2 image) into its backing file. 0 or -errno; throws
-    // std::invalid_argument("Device 'X' not found").
+    // std::invalid_argument("Device 'X' not found") or "... has no medium".
     virtual int commit(const std::string& device) = 0;
 };
 

@@ -107,8 +107,12 @@ std::string image_probe_warning(const std::string& file) {
 std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::string& qdev) {
     auto drive = std::find_if(drives_.begin(), drives_.end(), [&](const DriveConfig& d) { return d.id == id; });
     if (drive == drives_.end()) throw std::logic_error("drive '" + id + "' not found");
+    if (drive->file.empty()) {  // a removable drive without a medium: no nodes
+        open_.push_back({&*drive, qdev, {}, {}, nullptr});
+        return nullptr;
+    }
     // QEMU's automatic node names: a file node and a format node per image.
-    unsigned n = unsigned(open_.size());
+    unsigned n = unsigned(std::count_if(open_.begin(), open_.end(), [](const Open& o) { return o.backend; }));
     Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),
            open_drive(*drive)};
     if (!drive->node_name.empty()) o.node_name = drive->node_name;
@@ -129,13 +133,17 @@ void DriveSet::open_unused() {
 int DriveSet::commit(const std::string& device) {
     if (device == "all") {
         for (Open& o : open_) {
+            if (!o.backend) continue;
             int r = o.backend->commit();
             if (r < 0 && r != -ENOTSUP) return r;
         }
         return 0;
     }
-    for (Open& o : open_)
-        if (o.drive->id == device) return o.backend->commit();
+    for (Open& o : open_) {
+        if (o.drive->id != device) continue;
+        if (!o.backend) throw std::invalid_argument("Device '" + device + "' has no medium");
+        return o.backend->commit();
+    }
     throw std::invalid_argument("Device '" + device + "' not found");
 }
 
@@ -148,6 +156,12 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.has_backend = !d.blockdev || !o.qdev.empty();
         b.created = creation_order(drives_, d);
         b.qdev = o.qdev;
+        b.removable_medium = d.cdrom;
+        if (!o.backend) {
+            b.inserted = false;
+            out.push_back(std::move(b));
+            continue;
+        }
         b.node_name = o.node_name;
         b.file_node_name = o.file_node_name;
         b.file = d.file;

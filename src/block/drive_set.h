@@ -19,7 +19,7 @@ public:
     // Opens drive `id` for the device at QOM path `qdev` (query-block's
     // "qdev"). Throws std::runtime_error "<-drive ...>: <reason>" for a
     // missing or locked image; std::logic_error for an unknown id (the
-    // parser checked them).
+    // parser checked them). Null for a drive without medium (an empty CD).
     std::shared_ptr<BlockBackend> open(const std::string& id, const std::string& qdev);
 
     // Opens the drives no device took, as QEMU opens every -drive and

@@ -5,6 +5,7 @@
 // and every error comes before any side effect.
 #include "config/chardev_opts.h"
 #include "config/block_opts.h"
+#include "config/ide_units.h"
 #include "config/pci_slots.h"
 #include "config/qemu_device_names.h"
 #include "devices/device_types.h"
@@ -87,11 +88,13 @@ DeviceConfig new_device(const ParseState& st, const DeviceType& type, std::strin
 }
 
 bool drive_in_use(const Config& cfg, const std::string& id) {
-    return std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
+    auto uses = [&](const DeviceConfig& d) {
         for (const PropertySpec* spec : d.props.specs())
             if (spec->type == PropType::Drive && d.props.str(spec->name) == id) return true;
         return false;
-    });
+    };
+    return std::any_of(cfg.board_devices.begin(), cfg.board_devices.end(), uses) ||
+           std::any_of(cfg.devices.begin(), cfg.devices.end(), uses);
 }
 
 // The checks QEMU makes as it sets a property that names something else.
@@ -165,11 +168,13 @@ bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
     });
 }
 
-// bus= names the one bus of its kind: pci.0, isa.0 or a USB bus.
+// bus= names the one bus of its kind: pci.0, isa.0, a USB bus, or one of
+// the IDE function's ide.0 and ide.1.
 void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus) {
     BusKind kind = bus == bus_instance_name(BusKind::Pci)   ? BusKind::Pci
                    : bus == bus_instance_name(BusKind::Isa) ? BusKind::Isa
                    : is_usb_bus_name(cfg, bus)             ? BusKind::Usb
+                   : bus == "ide.0" || bus == "ide.1"      ? BusKind::Ide
                                                             : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
     if (kind != type.bus)
@@ -189,6 +194,7 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     dev.implied = request.implied;
     for (const qopts::OptPair& pair : request.pairs) {
         if (pair.key == "bus") check_bus(st.cfg, *dev.type, pair.value);
+        if (pair.key == "bus" && dev.type->bus == BusKind::Ide) dev.bus = pair.value;
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
         set_property(dev, pair.key, pair.value);
         if (dev.props.find(pair.key)->type == PropType::Iothread) check_iothread(st.cfg, pair.value);
@@ -204,11 +210,18 @@ void check_usb_bus(const Config& cfg, const DeviceType& type) {
     if (!found) throw ConfigError("No 'usb-bus' bus found for device '" + std::string(type.name) + "'");
 }
 
-void create_device(ParseState& st, PciSlots& slots, DeviceConfig dev) {
+// Where devices go: PCI slots and IDE units.
+struct Placement {
+    PciSlots pci;
+    IdeUnits ide;
+};
+
+void create_device(ParseState& st, Placement& slots, DeviceConfig dev) {
     if (dev.type->bus == BusKind::Usb) check_usb_bus(st.cfg, *dev.type);
     for (const PropertySpec* spec : dev.props.specs())
         if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
-    if (dev.type->bus == BusKind::Pci) slots.place(dev);
+    if (dev.type->bus == BusKind::Pci) slots.pci.place(dev);
+    if (dev.type->bus == BusKind::Ide) slots.ide.place(dev);
     if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
     st.cfg.devices.push_back(std::move(dev));
 }
@@ -223,12 +236,12 @@ std::string_view vga_type(VgaKind kind) {
     return {};
 }
 
-void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice& board, unsigned serial = 0) {
+void create_board_device(ParseState& st, Placement& slots, const pc::BoardDevice& board, unsigned serial = 0) {
     std::string_view type = board.type == "vga" ? vga_type(st.cfg.vga) : board.type;
     DeviceConfig dev = new_device(st, *find_device_type(type), "", "");
     if (board.pci_devfn >= 0) {
         dev.props.set_value("addr", int64_t(board.pci_devfn));
-        slots.place(dev);
+        slots.pci.place(dev);
     }
     if (board.type == "isa-serial") {
         dev.props.set_value("index", uint64_t(serial));
@@ -240,7 +253,7 @@ void create_board_device(ParseState& st, PciSlots& slots, const pc::BoardDevice&
 
 // The NICs of -nic and -net nic, as QEMU's pc_nic_init makes them: after
 // the ISA devices, before the IDE function.
-void create_board_nics(ParseState& st, PciSlots& slots) {
+void create_board_nics(ParseState& st, Placement& slots) {
     for (const NicRequest& nic : st.board_nics) {
         DeviceConfig dev = new_device(st, nic_type(nic.model), nic.location, "");
         at_location(nic.location, [&] {
@@ -250,7 +263,7 @@ void create_board_nics(ParseState& st, PciSlots& slots) {
             if (!nic.vectors.empty() && dev.props.find("vectors")) dev.props.set("vectors", nic.vectors);
             for (const PropertySpec* spec : dev.props.specs())
                 if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
-            slots.place(dev);
+            slots.pci.place(dev);
             if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
         });
         st.cfg.board_devices.push_back(std::move(dev));
@@ -272,13 +285,31 @@ void assign_macs(Config& cfg) {
     std::for_each(cfg.devices.begin(), cfg.devices.end(), assign);
 }
 
-void create_board_devices(ParseState& st, PciSlots& slots) {
+// The ide-hd and ide-cd devices of the -drive if=ide drives, by index
+// (bus * 2 + unit), as QEMU's pc makes them right after the IDE function.
+void create_board_ide_drives(ParseState& st, Placement& slots) {
+    std::vector<const DriveConfig*> drives;
+    for (const DriveConfig& d : st.cfg.drives)
+        if (d.interface == "ide") drives.push_back(&d);
+    std::sort(drives.begin(), drives.end(), [](auto* a, auto* b) { return a->index < b->index; });
+    for (const DriveConfig* d : drives) {
+        DeviceConfig dev = new_device(st, *find_device_type(d->cdrom ? "ide-cd" : "ide-hd"), d->location, "");
+        dev.props.set_value("drive", d->id);
+        dev.props.set_value("unit", uint64_t(d->index % 2));
+        dev.bus = d->index < 2 ? "ide.0" : "ide.1";
+        at_location(d->location, [&] { slots.ide.place(dev); });
+        st.cfg.board_devices.push_back(std::move(dev));
+    }
+}
+
+void create_board_devices(ParseState& st, Placement& slots) {
     for (const pc::BoardDevice& board : pc::kBoardDevices) {
         if (board.type == "vga" && st.cfg.vga == VgaKind::None) continue;
         if (board.type == "piix3-usb-uhci" && !st.cfg.usb) continue;
         if (board.type == "piix3-ide") create_board_nics(st, slots);  // pc_init1's order
         if (board.type != "isa-serial") {
             create_board_device(st, slots, board);
+            if (board.type == "piix3-ide") create_board_ide_drives(st, slots);
             continue;
         }
         for (unsigned i = 0; i < st.cfg.serials.size(); ++i)
@@ -345,7 +376,7 @@ void finalize_devices(ParseState& st) {
     for (const GlobalProperty& g : st.globals)
         if (!find_device_type(g.driver) && !is_qemu_device_name(g.driver))
             st.warn("", "global " + g.driver + "." + g.property + " has invalid class name");
-    PciSlots slots;
+    Placement slots;
     create_board_devices(st, slots);
     for (const LocatedText& usb : st.usb_devices) {  // -usbdevice: before -device, as QEMU
         DeviceRequest request{usb.location, {{"driver", "usb-tablet"}}, true};

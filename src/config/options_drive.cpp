@@ -265,6 +265,23 @@ void handle_hd(ParseState& st, const ArgToken& tok) {
     add_hard_disk(st, tok.location(), *tok.value, unsigned(tok.name[2] - 'a'));
 }
 
+namespace {
+
+// QEMU's default CD-ROM drive: an empty ide1-cd0 unless -nodefaults, a
+// -device of an IDE or SCSI disk or CD type, or a drive at IDE index 2.
+bool wants_default_cdrom(const ParseState& st) {
+    if (st.cfg.nodefaults) return false;
+    for (const PendingOpts& d : st.devices)
+        for (const qopts::OptPair& p : d.pairs)
+            if (p.key == "driver" && (p.value == "ide-cd" || p.value == "ide-hd" || p.value == "scsi-cd" ||
+                                      p.value == "scsi-hd"))
+                return false;
+    return std::none_of(st.cfg.drives.begin(), st.cfg.drives.end(),
+                        [](const DriveConfig& d) { return d.interface == "ide" && d.index == 2; });
+}
+
+} // namespace
+
 void finalize_drives(ParseState& st) {
     for (const PendingOpts& p : st.drives)
         st.cfg.drives.push_back(at_location(p.location, [&] {
@@ -273,6 +290,8 @@ void finalize_drives(ParseState& st) {
                 throw ConfigError("Device name '" + d.id + "' conflicts with an existing node name");
             return d;
         }));
+    if (wants_default_cdrom(st))
+        st.cfg.drives.push_back(make_drive(st.cfg, {"", {{"if", "ide"}, {"index", "2"}, {"media", "cdrom"}}}));
 }
 
 } // namespace kestrel

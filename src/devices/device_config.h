@@ -16,6 +16,7 @@ struct DeviceConfig {
     std::string id;                   // id=, "" when none (QEMU's peripheral-anon)
     bool implied = false;             // created for a -drive if=virtio
     PropertyValues props;
+    std::string bus;                  // its bus where the board has several of the kind ("ide.1"); "" otherwise
 
     std::string_view driver() const { return type->name; }
     // addr= once placed: the slot and function.

@@ -33,11 +33,6 @@ struct BoardFacts {
     // A BIOS runs first and initialises option ROMs (the VGA BIOS). Without
     // one kestrel plays their part at reset (the VGA's text mode).
     bool firmware_boot = false;
-    // The -drive if=ide images by index (bus * 2 + unit): their drive ids,
-    // empty where there is none.
-    std::array<std::string, 4> ide_drives;
-    std::array<bool, 4> ide_cdrom{};   // a CD-ROM drive there
-    std::array<bool, 4> ide_medium{};  // with an image (a CD-ROM drive may be empty)
     // -boot order= and once= (the first boot only): the BIOS's order in CMOS.
     std::string boot_order = "cad";
     std::string boot_once;
@@ -72,7 +67,8 @@ public:
     // fail any more. Nothing happens for an empty id.
     virtual void use_chardev(const std::string& id, std::function<void(Chardev&)> connect) = 0;
     // Opens the -drive with this id for the device at QOM path `qdev`.
-    // Throws std::runtime_error "<-drive ...>: <reason>".
+    // Throws std::runtime_error "<-drive ...>: <reason>". Null for a drive
+    // without medium (an empty CD-ROM drive).
     virtual std::shared_ptr<BlockBackend> drive(const std::string& id, const std::string& qdev) = 0;
 
     virtual const BoardFacts& board() = 0;

@@ -68,11 +68,16 @@ namespace {
 // provides it, newest first.
 void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus);
 
+// The IDE function's two buses, the newer (ide.1) first as QEMU lists them.
+void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node);
+
 QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const Device& device) {
     QtreeNode node;
     device.describe(node);
     BusKind child = device.type().child_bus;
-    if (child != BusKind::None) {
+    if (child == BusKind::Ide) {
+        add_ide_buses(devices, node);
+    } else if (child != BusKind::None) {
         // QEMU names a USB controller's bus after its id when it has one.
         std::string name = child == BusKind::Usb && !device.id().empty() ? device.id() + ".0"
                                                                           : std::string(bus_instance_name(child));
@@ -86,6 +91,16 @@ QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const De
 void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus) {
     for (auto it = devices.rbegin(); it != devices.rend(); ++it)
         if ((*it)->type().bus == kind) bus.devices.push_back(node_for(devices, **it));
+}
+
+void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node) {
+    for (const char* name : {"ide.1", "ide.0"}) {
+        QtreeNode::Bus bus{name, std::string(bus_type_name(BusKind::Ide)), {}};
+        for (auto it = devices.rbegin(); it != devices.rend(); ++it)
+            if ((*it)->type().bus == BusKind::Ide && (*it)->config().bus == name)
+                bus.devices.push_back(node_for(devices, **it));
+        node.buses.push_back(std::move(bus));
+    }
 }
 
 } // namespace

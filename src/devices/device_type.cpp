@@ -6,6 +6,7 @@ std::vector<const PropertySpec*> DeviceType::all_properties() const {
     std::vector<const PropertySpec*> out;
     for (const PropertySpec& p : properties) out.push_back(&p);
     if (bus == BusKind::Pci) out.push_back(&kPciAddrProperty);
+    if (bus == BusKind::Ide) out.push_back(&kIdeUnitProperty);
     return out;
 }
 
@@ -32,6 +33,7 @@ std::string_view bus_type_name(BusKind bus) {
     case BusKind::Pci: return "PCI";
     case BusKind::Isa: return "ISA";
     case BusKind::Usb: return "usb-bus";
+    case BusKind::Ide: return "IDE";
     case BusKind::None: break;
     }
     return "";
@@ -43,6 +45,7 @@ std::string_view bus_instance_name(BusKind bus) {
     case BusKind::Pci: return "pci.0";
     case BusKind::Isa: return "isa.0";
     case BusKind::Usb: return "usb-bus.0";
+    case BusKind::Ide: return "ide.0";
     case BusKind::None: break;
     }
     return "";

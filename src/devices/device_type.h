@@ -17,7 +17,7 @@ struct DeviceConfig;
 struct DriveConfig;
 
 // None: as a device's bus, not used; as child_bus, it provides none.
-enum class BusKind : uint8_t { None, System, Pci, Isa, Usb };
+enum class BusKind : uint8_t { None, System, Pci, Isa, Usb, Ide };
 
 // "-device help" groups, in QEMU's order of printing.
 enum class DeviceCategory : uint8_t { Bridge, Usb, Storage, Network, Input, Display, Sound, Misc, Cpu, Watchdog,

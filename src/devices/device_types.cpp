@@ -28,7 +28,9 @@ namespace kestrel {
     X(kPiix3UhciType)                                                                                          \
     X(kPiix3IdeType)                                                                                           \
     X(kUsbTabletType)                                                                                          \
-    X(kE1000Type)
+    X(kE1000Type)                                                                                              \
+    X(kIdeHdType)                                                                                              \
+    X(kIdeCdType)
 
 #define KESTREL_DECLARE(type) extern const DeviceType type;
 #define KESTREL_ADDRESS(type) &type,

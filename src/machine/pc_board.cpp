@@ -9,6 +9,7 @@
 #include "devices/pci/kvm_plumbing.h"
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
+#include "machine/boot_order.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "kvm/pam_memory.h"
 
@@ -24,12 +25,6 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     facts_.boot_order = s.cfg.boot.order;
     facts_.boot_once = s.cfg.boot.once;
-    for (const DriveConfig& d : s.cfg.drives)
-        if (d.interface == "ide" && d.index < facts_.ide_drives.size()) {
-            facts_.ide_drives[d.index] = d.id;
-            facts_.ide_cdrom[d.index] = d.cdrom;
-            facts_.ide_medium[d.index] = !d.file.empty();
-        }
     for (unsigned irq = 0; irq < 16; ++irq) {
         if (irq == 2) continue;  // the cascade
         irq_outputs_[irq] = s.vm.irq_line(irq);
@@ -130,7 +125,7 @@ void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
     fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
     fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
     fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
-    fw_cfg.add_file("bootorder", std::vector<uint8_t>{});  // as QEMU's without bootindex: empty
+    fw_cfg.add_file("bootorder", boot_order_file(devices_, setup_.cfg.boot.strict));
 }
 
 } // namespace kestrel

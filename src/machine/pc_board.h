@@ -99,10 +99,12 @@ private:
     BoardFacts facts_;
     std::array<std::unique_ptr<IrqLine>, 16> irq_outputs_;
     std::array<std::unique_ptr<SharedIrqLine>, 16> irqs_;
+    // Before the PCI bus: the functions it holds (a virtio device still
+    // serving its queues) leave their iothread's loop as they go.
+    std::vector<std::unique_ptr<IoThread>> iothreads_;
     PciBus pci_;
     std::shared_ptr<IoPlumbing> plumbing_;
     std::shared_ptr<DeviceMemory> device_memory_;
-    std::vector<std::unique_ptr<IoThread>> iothreads_;
     DriveSet drives_;
     NetClients net_;       // before the devices: NICs hold its backends
     ServiceRegistry services_;

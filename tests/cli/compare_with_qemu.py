@@ -69,7 +69,14 @@ CASES = {
         "-netdev", "user,id=u0,net=10.1.2.0/24,restrict=on", "-device", "e1000,netdev=u0,id=e0,mac=52:54:00:aa:bb:01",
         "-nic", "user,model=e1000,hostfwd=tcp:127.0.0.1:47311-:22", "-net", "nic", "-net", "user,ipv6=off",
     ],
+    "IDE: ide-hd with serial, model, wwn, bootindex; an empty -drive CD; an ide-cd without drive": [
+        "-drive", "file={img},format=raw,if=none,id=d0",
+        "-device", "ide-hd,drive=d0,bus=ide.0,unit=1,serial=SN1,model=Kestrel Disk,wwn=0x5000c5000cd43ee0,"
+                   "bootindex=2,id=hd1",
+        "-drive", "if=ide,media=cdrom,index=2", "-device", "ide-cd,id=cd0",
+    ],
 }
+IDE_QOM = ["-device", "ide-cd,id=cd1,serial=S,wwn=7"]
 # Types -device help does not list (the board's own) whose properties QEMU
 # prints all the same.
 BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
@@ -137,6 +144,9 @@ QMP_CASES = {
         "-blockdev", "driver=qcow2,node-name=q2,file.driver=file,file.filename={qcow2v2},file.node-name=s2",
         "-device", "virtio-blk-pci,drive=q2",
     ], [("query-block", None)]),
+    "ide-cd's QOM properties": (IDE_QOM, [
+        qom("qom-get", p, path="/machine/peripheral/cd1") for p in ("unit", "serial", "model", "wwn", "ver", "bootindex")
+    ]),
     "balloon commands without a balloon": ([], [
         ("query-balloon", None), ("balloon", {"value": 1 << 30}), hmp("info balloon"), hmp("balloon 100"),
     ]),
@@ -155,11 +165,12 @@ def report(ok, what, detail=""):
         print("FAIL " + what + ("\n  " + detail.replace("\n", "\n  ") if detail else ""), flush=True)
 
 
-def qmp_replies(binary, args, work, commands):
-    """The whole reply to each (command, arguments), in order."""
+def qmp_replies(binary, args, work, commands, defaults=False):
+    """The whole reply to each (command, arguments), in order; -nodefaults
+    unless `defaults`."""
     sock = os.path.join(work, "qmp-%d.sock" % time.monotonic_ns())
-    cmd = [binary, "-S", "-nodefaults", "-display", "none", "-machine", "pc", "-enable-kvm",
-           "-qmp", "unix:%s,server=on,wait=off" % sock] + args
+    cmd = [binary, "-S"] + ([] if defaults else ["-nodefaults"]) + [
+        "-display", "none", "-machine", "pc", "-enable-kvm", "-qmp", "unix:%s,server=on,wait=off" % sock] + args
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         qmp = Qmp(sock, timeout=60)
@@ -193,6 +204,27 @@ def compare_qmp(name, args, commands, kestrel, qemu, work):
     k, q = qmp_replies(kestrel, args, work, commands), qmp_replies(qemu, args, work, commands)
     lost = ["%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr) for (c, a), kr, qr in zip(commands, k, q) if kr != qr]
     report(not lost, name, "\n".join(lost))
+
+
+def compare_default_cdrom(kestrel, qemu, work):
+    """Without -nodefaults both add an empty CD-ROM drive, ide1-cd0, on
+    ide.1's master: the same query-block entry (QOM path numbers aside: QEMU
+    has board devices kestrel has not) and qtree node."""
+    args = ["-vga", "none", "-nic", "none", "-serial", "none", "-monitor", "none"]
+    commands = [("query-block", None), hmp("info block ide1-cd0"), hmp("info qtree"), hmp("commit ide1-cd0"),
+                hmp("info blockstats")]
+    k = qmp_replies(kestrel, args, work, commands, defaults=True)
+    q = qmp_replies(qemu, args, work, commands, defaults=True)
+    unnumbered = lambda text: re.sub(r"device\[\d+\]", "device[N]", text)
+    kb = [unnumbered(repr(b)) for b in k[0]["return"]]
+    qb = [unnumbered(repr(b)) for b in q[0]["return"]]
+    lost = ["query-block: kestrel %s not in QEMU's" % b for b in kb if b not in qb]
+    if unnumbered(k[1]["return"]) != unnumbered(q[1]["return"]):
+        lost.append("info block: kestrel %r, QEMU %r" % (k[1]["return"], q[1]["return"]))
+    lost += missing_lines(qtree_entries(k[2]["return"]), qtree_entries(q[2]["return"]))
+    lost += ["%s: kestrel %r, QEMU %r" % (c[0], kr, qr) for c, kr, qr in zip(commands[3:], k[3:], q[3:])
+             if kr["return"] not in qr["return"]]  # QEMU's blockstats have floppy0 and sd0 too
+    report(not lost and len(kb) == 1, "the default empty CD-ROM drive", "\n".join(lost) + "\nkestrel: %r" % kb)
 
 
 def qtree_entries(text):
@@ -327,6 +359,10 @@ def main():
                 compare_case(name, args, kestrel, qemu, work)
             except Exception as e:  # a VMM that did not start or answer
                 report(False, name, repr(e))
+        try:
+            compare_default_cdrom(kestrel, qemu, work)
+        except Exception as e:
+            report(False, "the default empty CD-ROM drive", repr(e))
         for name, (args, commands) in QMP_CASES.items():
             try:
                 compare_qmp(name, args, commands, kestrel, qemu, work)

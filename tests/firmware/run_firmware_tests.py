@@ -155,19 +155,20 @@ def test_bios_search_dir(k, work):
 LBA48_SECTOR = 0x10000010  # past 128 GiB: the BIOS must use LBA48 commands
 
 
-def build_boot_disk(work):
+def build_boot_disk(work, name="disk.img", lba1=b"LBA1: hello from sector 1"):
     """The boot sector (tests/firmware/bootsector/disk_test.S, built with
-    binutils) on a sparse 130 GiB raw image with its two marker lines."""
+    binutils) on a sparse 130 GiB raw image with its two marker lines (the
+    sector 1 line, which the boot sector prints first, may be another)."""
     obj, bin_ = os.path.join(work, "disk_test.o"), os.path.join(work, "disk_test.bin")
     subprocess.run(["as", "--32", "-I", os.path.join(HERE, "bootsector"), "-o", obj,
                     os.path.join(HERE, "bootsector", "disk_test.S")], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj], check=True)
-    img = os.path.join(work, "disk.img")
+    img = os.path.join(work, name)
     with open(img, "wb") as f:
         f.truncate(130 << 30)
         f.write(open(bin_, "rb").read())
         f.seek(512)
-        f.write(b"LBA1: hello from sector 1\r\n\0")
+        f.write(lba1 + b"\r\n\0")
         f.seek(LBA48_SECTOR * 512)
         f.write(b"LBA48: hello from past 128 GiB\r\n\0")
     return img
@@ -271,6 +272,32 @@ def test_boot_once(k, qemu, work):
     report("boot once=d then order=c after the reset (as QEMU 7.2)", problems)
 
 
+def test_bootindex(k, qemu, work):
+    """bootindex= decides which of two bootable disks SeaBIOS boots (through
+    fw_cfg's bootorder), on IDE and virtio-blk; swapping the indexes swaps
+    the disk. Without bootorder SeaBIOS would boot ide.0's master, A."""
+    a = build_boot_disk(work, "a.img", b"LBA1: disk A")
+    b = build_boot_disk(work, "b.img", b"LBA1: disk B")
+    drives = ["-drive", "file=%s,format=raw,if=none,id=a" % a, "-drive", "file=%s,format=raw,if=none,id=b" % b]
+    runs = [  # (devices, the disk that must boot)
+        (["ide-hd,drive=a,bus=ide.0,unit=0,bootindex=2", "ide-hd,drive=b,bus=ide.1,unit=1,bootindex=1"], "B"),
+        (["ide-hd,drive=a,bus=ide.0,unit=0,bootindex=1", "ide-hd,drive=b,bus=ide.1,unit=1,bootindex=2"], "A"),
+        (["ide-hd,drive=a,bus=ide.0,unit=0,bootindex=5", "virtio-blk-pci,drive=b,addr=4,bootindex=4"], "B"),
+    ]
+    problems = []
+    for devices, disk in runs:
+        args = drives + [x for d in devices for x in ("-device", d)]
+        for vmm in (k, qemu):
+            status, lines, err = serial_run(vmm, ["-no-reboot"] + args)
+            want = ["BOOT: kestrel IDE disk test", "LBA1: disk " + disk]
+            if status != 33 or lines[:2] != want:
+                problems.append("%s %s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), devices, status,
+                                                                          lines, err))
+    os.unlink(a)
+    os.unlink(b)
+    report("bootindex picks the boot disk (as QEMU 7.2)", problems)
+
+
 def test_ide_boot(k, work, fmt, how):
     """SeaBIOS boots the boot sector from an IDE disk; it prints over the
     serial port, reads and writes through int 13h, exits 33."""
@@ -281,7 +308,9 @@ def test_ide_boot(k, work, fmt, how):
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
         os.unlink(raw)
     drive = {"drive": ["-drive", "file=%s,format=%s,if=ide" % (img, fmt)],
-             "hda": ["-hda", img], "positional": [img]}[how]
+             "hda": ["-hda", img], "positional": [img],
+             "device": ["-drive", "file=%s,format=%s,if=none,id=d0" % (img, fmt),
+                        "-device", "ide-hd,drive=d0,bus=ide.1,unit=1,serial=KESTREL1"]}[how]
     cmd = [k, "-m", "128", "-display", "none", "-nodefaults", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + drive
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
@@ -315,8 +344,10 @@ def main():
             lambda: test_ide_boot(k, work, "qcow2", "drive"),
             lambda: test_ide_boot(k, work, "raw", "hda"),
             lambda: test_ide_boot(k, work, "raw", "positional"),
+            lambda: test_ide_boot(k, work, "qcow2", "device"),
             lambda: test_cd_boot(k, args.qemu, work),
             lambda: test_boot_once(k, args.qemu, work),
+            lambda: test_bootindex(k, args.qemu, work),
         ]
         for i, t in enumerate(tests):
             try:

@@ -27,6 +27,12 @@ std::vector<uint8_t> to_bytes(const std::vector<uint16_t>& w) {
     return out;
 }
 
+// Words 108-111: the 64-bit world wide name, most significant word first.
+void put_wwn(std::vector<uint16_t>& w, uint64_t wwn) {
+    if (!wwn) return;
+    for (unsigned i = 0; i < 4; ++i) w[108 + i] = uint16_t(wwn >> (48 - 16 * i));
+}
+
 } // namespace
 
 AtaGeometry ata_geometry(uint64_t total_sectors) {
@@ -35,7 +41,7 @@ AtaGeometry ata_geometry(uint64_t total_sectors) {
     return g;
 }
 
-std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, uint8_t mult_sectors,
+std::vector<uint8_t> ata_identify(uint64_t sectors, const IdeDrive& drive, uint8_t mult_sectors,
                                   uint8_t transfer_mode, bool write_cache) {
     std::vector<uint16_t> w(256, 0);
     const AtaGeometry g = ata_geometry(sectors);
@@ -46,12 +52,12 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
     w[4] = uint16_t(512 * g.sectors);
     w[5] = 512;
     w[6] = uint16_t(g.sectors);
-    put_string(w, 10, 10, serial);
+    put_string(w, 10, 10, drive.serial);
     w[20] = 3;  // buffer type
     w[21] = 512;
     w[22] = 4;  // ECC bytes
-    put_string(w, 23, 4, "2.5+");
-    put_string(w, 27, 20, "QEMU HARDDISK");
+    put_string(w, 23, 4, drive.version);
+    put_string(w, 27, 20, drive.model.empty() ? "QEMU HARDDISK" : drive.model);
     w[47] = 0x8000 | ata::MAX_MULT_SECTORS;
     w[48] = 1;  // dword I/O
     w[49] = (1 << 11) | (1 << 9) | (1 << 8);  // IORDY, LBA, DMA
@@ -76,10 +82,10 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
     w[81] = 0x16;
     w[82] = (1 << 14) | (1 << 5) | 1;               // NOP... write cache, SMART
     w[83] = (1 << 14) | (1 << 13) | (1 << 12) | (1 << 10);  // flush ext, flush, LBA48
-    w[84] = (1 << 14);
+    w[84] = uint16_t((1 << 14) | (drive.wwn ? 1 << 8 : 0));  // 8: a world wide name
     w[85] = uint16_t((1 << 14) | (write_cache ? 1 << 5 : 0) | 1);
     w[86] = (1 << 13) | (1 << 12) | (1 << 10);
-    w[87] = (1 << 14);
+    w[87] = uint16_t((1 << 14) | (drive.wwn ? 1 << 8 : 0));
     w[88] = 0x3f;  // UDMA 0-5
     if ((transfer_mode & 0xf8) == 0x40) w[88] |= uint16_t(1u << (8 + (transfer_mode & 7)));
     w[93] = 1 | (1 << 14) | 0x2000;  // an 80-wire cable
@@ -87,6 +93,7 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
     w[101] = uint16_t(sectors >> 16);
     w[102] = uint16_t(sectors >> 32);
     w[103] = uint16_t(sectors >> 48);
+    put_wwn(w, drive.wwn);
     return to_bytes(w);
 }
 
@@ -94,15 +101,15 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, u
 
 namespace kestrel {
 
-std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_mode) {
+std::vector<uint8_t> atapi_identify(const IdeDrive& drive, uint8_t transfer_mode) {
     std::vector<uint16_t> w(256, 0);
     w[0] = (2 << 14) | (5 << 8) | (1 << 7) | (2 << 5);  // ATAPI, CD-ROM, removable, 50 us DRQ, 12-byte packets
-    put_string(w, 10, 10, serial);
+    put_string(w, 10, 10, drive.serial);
     w[20] = 3;
     w[21] = 512;
     w[22] = 4;
-    put_string(w, 23, 4, "2.5+");
-    put_string(w, 27, 20, "QEMU DVD-ROM");
+    put_string(w, 23, 4, drive.version);
+    put_string(w, 27, 20, drive.model.empty() ? "QEMU DVD-ROM" : drive.model);
     w[48] = 1;
     w[49] = (1 << 9) | (1 << 8);  // LBA, DMA
     w[53] = 7;
@@ -116,6 +123,8 @@ std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_
     w[80] = 0x1e;  // ATA/ATAPI-1 to 4
     w[88] = 0x3f;
     if ((transfer_mode & 0xf8) == 0x40) w[88] |= uint16_t(1u << (8 + (transfer_mode & 7)));
+    if (drive.wwn) w[84] = w[87] = 1 << 8;
+    put_wwn(w, drive.wwn);
     return to_bytes(w);
 }
 

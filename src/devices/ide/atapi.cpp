@@ -58,7 +58,7 @@ void IdeChannel::execute_atapi_locked(uint8_t command) {
 }
 
 void IdeChannel::identify_packet_locked() {
-    identify_reply_locked(atapi_identify(drives_[s_.unit].serial, s_.transfer_mode[s_.unit]));
+    identify_reply_locked(atapi_identify(drives_[s_.unit], s_.transfer_mode[s_.unit]));
 }
 
 // The host writes the 12-byte packet next, while DRQ is set.
@@ -195,7 +195,7 @@ void IdeChannel::run_packet_locked() {
         inquiry[4] = 31;
         put_text(inquiry, 8, "QEMU", 8);
         put_text(inquiry, 16, "QEMU DVD-ROM", 16);
-        put_text(inquiry, 32, "2.5+", 4);
+        put_text(inquiry, 32, drives_[u].version, 4);
         return atapi_data_in_locked(std::move(inquiry), be(p + 3, 2));
     }
     case 0x25: {  // READ CAPACITY: the last block and the block size

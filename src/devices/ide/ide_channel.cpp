@@ -52,6 +52,12 @@ void IdeChannel::reset() {
     lower_irq_locked();
 }
 
+void IdeChannel::attach(unsigned unit, IdeDrive drive) {
+    std::lock_guard guard(lock_);
+    drives_.at(unit) = std::move(drive);
+    set_signature_locked();
+}
+
 IdeChannelState IdeChannel::state() const {
     std::lock_guard guard(lock_);
     return s_;
@@ -285,7 +291,7 @@ bool IdeChannel::range_locked(bool lba48, Range& range) {
 
 void IdeChannel::identify_locked() {
     const unsigned u = s_.unit;
-    identify_reply_locked(ata_identify(total_sectors(u), drives_[u].serial, s_.mult_sectors[u],
+    identify_reply_locked(ata_identify(total_sectors(u), drives_[u], s_.mult_sectors[u],
                                        s_.transfer_mode[u], s_.write_cache[u]));
 }
 

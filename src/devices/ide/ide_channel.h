@@ -32,11 +32,14 @@ constexpr uint8_t MAX_MULT_SECTORS = 16;
 constexpr unsigned MAX_PRD_ENTRIES = 8192;  // a PRD table lies in one 64 KiB region
 } // namespace ata
 
-// A drive as the board gives it: its image and IDENTIFY's serial number.
-// A CD-ROM (ATAPI) drive may be empty (no medium).
+// A drive as its ide-hd or ide-cd device gives it: its image and what
+// IDENTIFY tells about it. A CD-ROM (ATAPI) drive may be empty (no medium).
 struct IdeDrive {
     std::shared_ptr<BlockBackend> disk;  // a hard disk's image, a CD's medium; null: none
-    std::string serial;
+    std::string serial;                  // up to 20 characters
+    std::string model;                   // up to 40; empty: QEMU's "QEMU HARDDISK" / "QEMU DVD-ROM"
+    std::string version = "2.5+";        // firmware revision, up to 8
+    uint64_t wwn = 0;                    // world wide name; 0: none
     bool cdrom = false;
 };
 
@@ -94,6 +97,8 @@ public:
     void write_bm(unsigned offset, uint32_t value, unsigned size);
 
     void reset();
+    // Plugs a drive in at `unit` (0 master, 1 slave) before the guest runs.
+    void attach(unsigned unit, IdeDrive drive);
     IdeChannelState state() const;
     bool has_drive(unsigned unit) const { return unit < 2 && present(unit); }
 
@@ -154,10 +159,10 @@ private:
 
 // IDENTIFY DEVICE's 512 bytes for a disk of `sectors` sectors, as QEMU's
 // "QEMU HARDDISK" answers it.
-std::vector<uint8_t> ata_identify(uint64_t sectors, const std::string& serial, uint8_t mult_sectors,
+std::vector<uint8_t> ata_identify(uint64_t sectors, const IdeDrive& drive, uint8_t mult_sectors,
                                   uint8_t transfer_mode, bool write_cache);
 // IDENTIFY PACKET DEVICE for a CD-ROM drive ("QEMU DVD-ROM").
-std::vector<uint8_t> atapi_identify(const std::string& serial, uint8_t transfer_mode);
+std::vector<uint8_t> atapi_identify(const IdeDrive& drive, uint8_t transfer_mode);
 // QEMU's guessed CHS geometry: 16 heads, 63 sectors, cylinders to 16383.
 struct AtaGeometry {
     uint32_t cylinders, heads, sectors;

@@ -1,17 +1,16 @@
 // piix3-ide: the PIIX3's IDE function (PCI 8086:7010) at 01.1, in legacy
 // (compatibility) mode as on QEMU's pc: the primary channel at
 // 0x1f0-0x1f7/0x3f6 on IRQ 14, the secondary at 0x170-0x177/0x376 on IRQ
-// 15, and bus-master DMA registers in BAR 4. The board gives it the
-// -drive if=ide disks (ide0-hd0 .. ide1-hd1); their I/O runs on the main
-// loop through the block layer.
+// 15, and bus-master DMA registers in BAR 4. Its buses ide.0 and ide.1
+// hold ide-hd and ide-cd devices (ide_drive_device.cpp); their I/O runs on
+// the main loop through the block layer.
 #include "base/event_loop.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
-#include "devices/ide/ide_channel.h"
+#include "base/service_registry.h"
+#include "devices/ide/ide_buses.h"
 #include "devices/pci/pci_function_device.h"
 #include "devices/pci/pci_regs.h"
-
-#include <sys/epoll.h>
 
 namespace kestrel {
 namespace {
@@ -89,46 +88,30 @@ public:
     using PciFunctionDevice::PciFunctionDevice;
 
     void unrealize() override {
-        if (loop_)
-            for (auto& disk : disks_) loop_->remove_fd(disk->completion_fd());
+        if (services_) services_->remove<IdeBuses>(*buses_);
     }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
-        loop_ = &context.main_loop();
-        EventLoop* loop = loop_;
+        EventLoop* loop = &context.main_loop();
         auto io = [loop](std::function<void()> fn) { loop->post(std::move(fn)); };
-        const auto& ids = context.board().ide_drives;
         std::array<std::shared_ptr<IdeChannel>, 2> channels;
         for (unsigned c = 0; c < 2; ++c) {
-            std::array<IdeDrive, 2> drives;
-            for (unsigned u = 0; u < 2; ++u) {
-                const unsigned index = 2 * c + u;
-                const std::string& id = ids[index];
-                if (id.empty()) continue;
-                drives[u].cdrom = context.board().ide_cdrom[index];
-                drives[u].serial = "QM0000" + std::to_string(index + 1);
-                if (!context.board().ide_medium[index]) continue;  // an empty CD-ROM drive
-                drives[u].disk = context.drive(id, qom_path());  // kestrel has no ide-hd/ide-cd objects yet
-                watch(*drives[u].disk);
-            }
             channels[c] = std::make_shared<IdeChannel>(context.memory(), context.isa_irq(kChannelPorts[c].irq),
-                                                       io, std::move(drives));
+                                                       io, std::array<IdeDrive, 2>{});
             context.pio().insert_or_throw(kChannelPorts[c].command, 8, std::make_shared<CommandBlock>(channels[c]),
                                           "ide");
             context.pio().insert_or_throw(kChannelPorts[c].control, 1, std::make_shared<ControlBlock>(channels[c]),
                                           "ide");
         }
+        buses_ = std::make_unique<IdeBuses>(channels);
+        services_ = &context.services();
+        services_->add<IdeBuses>(*buses_);
         return std::make_shared<IdeFunction>(channels);
     }
 
-    void watch(BlockBackend& disk) {
-        loop_->add_fd(disk.completion_fd(), EPOLLIN, [&disk](uint32_t) { disk.process_completions(); });
-        disks_.push_back(&disk);
-    }
-
-    EventLoop* loop_ = nullptr;
-    std::vector<BlockBackend*> disks_;
+    std::unique_ptr<IdeBuses> buses_;
+    ServiceRegistry* services_ = nullptr;
 };
 
 } // namespace
@@ -142,6 +125,7 @@ extern const DeviceType kPiix3IdeType = {
     .create = &create_device<Piix3Ide>,
     .qom_parent = "pci-ide",
     .user_creatable = false,
+    .child_bus = BusKind::Ide,
     .unsupported_properties = kUnsupported,
 };
 

@@ -68,6 +68,12 @@ void print_cache_mode(HmpContext& ctx, const BlockDeviceInfo& b) {
 }
 
 void print_device(HmpContext& ctx, const BlockDeviceInfo& b, bool verbose) {
+    if (!b.inserted) {
+        ctx.print(b.device + ": [not inserted]\n");
+        if (!b.qdev.empty()) ctx.print("    Attached to:      " + b.qdev + "\n");
+        ctx.print("    Removable device: not locked, tray closed\n");
+        return;
+    }
     std::string name = b.device.empty() ? (b.node_name.empty() ? b.qdev : b.node_name) : b.device;
     if (!b.device.empty() && !b.node_name.empty())
         name += " (" + b.node_name + ")";

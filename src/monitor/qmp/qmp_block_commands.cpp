@@ -97,7 +97,7 @@ Json block_info(const BlockDeviceInfo& b) {
     if (b.removable_medium)
         info["tray_open"] = false;
     info["locked"] = false;
-    info["inserted"] = inserted_info(b);
+    if (b.inserted) info["inserted"] = inserted_info(b);
     if (attached)
         info["io-status"] = "ok";
     return info;

@@ -57,6 +57,7 @@ struct Target : DeviceCheckContext {
     FuzzDeviceContext ctx{kDeviceFuzzSpec.ram_size};
     std::vector<DriveConfig> drive_configs;
     std::unique_ptr<Device> device;
+    std::vector<std::unique_ptr<Device>> children;
     std::vector<PciFunctionRef> functions;
     Regions regions;
 
@@ -70,9 +71,6 @@ struct Target : DeviceCheckContext {
     void realize() {
         const DeviceFuzzSpec& spec = kDeviceFuzzSpec;
         ctx.facts = {std::min<uint64_t>(spec.ram_size, 0xe0000000), 0, spec.cpus};
-        ctx.facts.ide_drives = spec.ide_drives;
-        ctx.facts.ide_cdrom = spec.ide_cdrom;
-        for (size_t i = 0; i < spec.ide_drives.size(); ++i) ctx.facts.ide_medium[i] = !spec.ide_drives[i].empty();
         for (const std::string& id : spec.drives) {
             DriveConfig d;
             d.id = id;
@@ -91,6 +89,15 @@ struct Target : DeviceCheckContext {
         device = type->create(std::move(config));
         device->set_qom_path("/machine/peripheral-anon/device[0]");
         device->realize(ctx);
+        for (const DeviceFuzzSpec::Child& c : spec.children) {
+            const DeviceType* child_type = find_device_type(c.type);
+            FUZZ_CHECK(child_type, "the spec names a child type that is not in the device table");
+            DeviceConfig child{"", child_type, "", false, child_type->default_values(), c.bus};
+            for (const auto& [key, value] : c.properties) child.props.set(key, value);
+            children.push_back(child_type->create(std::move(child)));
+            children.back()->set_qom_path("/machine/peripheral-anon/device[" + std::to_string(children.size()) + "]");
+            children.back()->realize(ctx);
+        }
         ctx.map_config_ports();
         ctx.connect_chardevs();
         functions = pci_functions(ctx.pci_bus);
@@ -195,6 +202,7 @@ struct Target : DeviceCheckContext {
             }
         }
         run_loop(4);  // what the last accesses started
+        for (auto it = children.rbegin(); it != children.rend(); ++it) (*it)->unrealize();
         device->unrealize();
     }
 };

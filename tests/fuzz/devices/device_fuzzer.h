@@ -33,10 +33,14 @@ struct DeviceFuzzSpec {
     std::vector<std::string> drives;   // -drive ids served by in-memory disks
     uint64_t disk_size = 64 * 1024;
     bool read_only_drives = false;
-    // Board-attached IDE drives (BoardFacts::ide_drives): ids from `drives`
-    // by index (bus * 2 + unit), and which of them are CD-ROMs.
-    std::array<std::string, 4> ide_drives{};
-    std::array<bool, 4> ide_cdrom{};
+    // Devices realized after it on its buses (ide-hd, ide-cd on the IDE
+    // function's): type, bus, and properties as -device gives them.
+    struct Child {
+        std::string_view type;
+        std::string bus;
+        std::vector<std::pair<std::string, std::string>> properties;
+    };
+    std::vector<Child> children;
     uint64_t ram_size = 1 << 20;       // guest RAM at 0
     unsigned cpus = 1;
 };

@@ -9,7 +9,7 @@ const kestrel::fuzz::DeviceFuzzSpec kestrel::fuzz::kDeviceFuzzSpec{
     .properties = {{"addr", "1.1"}},
     .drives = {"ide0-hd0", "ide1-cd0"},
     .disk_size = 256 * 1024,
-    .ide_drives = {"ide0-hd0", "", "ide1-cd0", ""},
-    .ide_cdrom = {false, false, true, false},
+    .children = {{"ide-hd", "ide.0", {{"drive", "ide0-hd0"}, {"unit", "0"}, {"serial", "QM00001"}}},
+                 {"ide-cd", "ide.1", {{"drive", "ide1-cd0"}, {"unit", "0"}, {"serial", "QM00003"}}}},
     .ram_size = 1 << 20,
 };

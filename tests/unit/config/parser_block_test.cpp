@@ -27,7 +27,8 @@ TEST_CASE("-drive if=virtio: implied ids, indexes and devices", "[drive][config]
     Config c = parse_ok({"-drive", "file=/tmp/a.img,format=raw,if=virtio", "-drive",
                          "file=/tmp/b.img,if=virtio,index=3", "-drive", "file=/tmp/c.img,if=virtio", "-vga", "none",
                          "-nic", "none"});
-    REQUIRE(c.drives.size() == 3);
+    REQUIRE(c.drives.size() == 4);
+    CHECK(c.drives[3].id == "ide1-cd0");  // QEMU's default empty CD-ROM drive
     CHECK(c.drives[0].id == "virtio0");
     CHECK(c.drives[0].interface == "virtio");
     CHECK(c.drives[0].index == 0);
@@ -330,7 +331,9 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
     ParseOutcome o = run_parser({"-device", "help", "-drive", "file=a,if=foo"});
     CHECK(o.error.empty());
     CHECK(o.output.starts_with("USB devices:\nname \"piix3-usb-uhci\", bus PCI\n\n"
-                               "Storage devices:\nname \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
+                               "Storage devices:\nname \"ide-cd\", bus IDE, desc \"virtual IDE CD-ROM\"\n"
+                               "name \"ide-hd\", bus IDE, desc \"virtual IDE disk\"\n"
+                               "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
                                "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit "
                                "Ethernet\"\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
                                "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n"
@@ -384,7 +387,9 @@ TEST_CASE("-help describes -drive, -device and -object as QEMU", "[drive][config
 
 TEST_CASE("IDE drives: the default interface, -hdX and a bare image, QEMU's ids", "[drive][config]") {
     Config c = parse_ok({"c.img", "-drive", "file=a,format=raw", "-hdd", "d"});
-    REQUIRE(c.drives.size() == 3);
+    REQUIRE(c.drives.size() == 4);
+    CHECK(c.drives[3].id == "ide1-cd0");  // index 2 is free: QEMU's default empty CD-ROM drive
+    CHECK(c.drives[3].file.empty());
     CHECK(c.drives[0].file == "c.img");  // the bare image is -hda
     CHECK(c.drives[0].interface == "ide");
     CHECK(c.drives[0].index == 0);

@@ -23,7 +23,18 @@ TEST_CASE("the board's devices in QEMU's order, COM ports from -serial", "[confi
     for (const DeviceConfig& d : c.board_devices) types.push_back(d.driver());
     CHECK(types == std::vector<std::string_view>{"fw_cfg_io", "i440FX-pcihost", "i440FX", "PIIX3", "VGA",
                                                  "mc146818rtc", "kvm-pit", "isa-serial", "isa-serial", "i8042",
-                                                 "port92", "e1000", "piix3-ide", "PIIX4_PM"});  // QEMU's default NIC
+                                                 "port92", "e1000", "piix3-ide", "ide-cd", "PIIX4_PM"});
+    // QEMU's default NIC, and its default CD-ROM drive: empty, ide1-cd0 on ide.1's master.
+    CHECK(board_device(c, "ide-cd")->props.str("drive") == "ide1-cd0");
+    CHECK(board_device(c, "ide-cd")->bus == "ide.1");
+    CHECK(c.drives.size() == 1);
+    CHECK(c.drives[0].file.empty());
+    CHECK(c.drives[0].cdrom);
+    // None with a -device of QEMU's IDE and SCSI disks and CDs, or a drive at IDE index 2.
+    CHECK(parse_ok({"-device", "ide-cd"}).drives.empty());
+    CHECK(parse_ok({"-drive", "file=x,format=raw,index=2"}).drives.size() == 1);
+    CHECK(parse_ok({"-hda", "x", "-nodefaults"}).drives.size() == 1);
+    CHECK(parse_ok({"-hda", "x"}).drives.size() == 2);
     CHECK(c.board_devices[7].props.uint("index") == 0);
     CHECK(c.board_devices[8].props.uint("index") == 1);  // -serial none takes no port, as in QEMU
     CHECK(c.board_devices[8].props.uint("iobase") == 0x2f8);
@@ -77,4 +88,27 @@ TEST_CASE("-device refuses the board's own types, and buses it does not have", "
               .error == "-device isa-serial: Max. supported number of ISA serial ports is 4.");
     CHECK(run_parser({"-chardev", "null,id=c", "-serial", "chardev:c", "-device", "isa-serial,chardev=c"}).error ==
           "-device isa-serial,chardev=c: Property 'serial.chardev' can't take value 'c': Device 'c' is in use");
+}
+
+TEST_CASE("IDE devices: -drive if=ide ones after the IDE function, -device ones on ide.1 by default",
+          "[config][global]") {
+    Config c = parse_ok({"-nodefaults", "-drive", "if=none,id=d0,file=x,format=raw", "-cdrom", "cd.iso", "-drive",
+                         "file=y,format=raw,index=1", "-device", "ide-hd,drive=d0,model=M,wwn=0x10",
+                         "-global", "ide-cd.ver=9.9", "-device", "ide-cd,bus=ide.0,id=c1"});
+    std::vector<std::string> placed;
+    for (const DeviceConfig& d : c.board_devices)
+        if (d.type->bus == BusKind::Ide)
+            placed.push_back(std::string(d.driver()) + "@" + d.bus + ":" + std::to_string(d.props.uint("unit")) +
+                             "=" + d.props.str("drive") + "," + d.props.str("serial") + "," + d.props.str("ver"));
+    for (const DeviceConfig& d : c.devices)
+        placed.push_back(std::string(d.driver()) + "@" + d.bus + ":" + std::to_string(d.props.uint("unit")) + "=" +
+                         d.props.str("drive") + "," + d.props.str("serial") + "," + d.props.str("ver"));
+    CHECK(placed == std::vector<std::string>{"ide-hd@ide.0:1=ide0-hd1,QM00002,2.5+",
+                                             "ide-cd@ide.1:0=ide1-cd0,QM00003,9.9",
+                                             "ide-hd@ide.1:1=d0,QM00004,2.5+", "ide-cd@ide.0:0=,QM00001,9.9"});
+    CHECK(c.devices[0].props.uint("wwn") == 0x10);
+    CHECK(parse_error({"-nodefaults", "-device", "ide-cd,unit=0", "-device", "ide-cd,bus=ide.1,unit=0"}) ==
+          "-device ide-cd,bus=ide.1,unit=0: IDE unit 0 is in use");
+    CHECK(parse_error({"-nodefaults", "-device", "ide-cd,unit=4294967294"}) ==
+          "-device ide-cd,unit=4294967294: Can't create IDE unit 4294967294, bus supports only 2 units");
 }

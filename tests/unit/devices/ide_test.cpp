@@ -113,6 +113,59 @@ TEST_CASE("IDE: IDENTIFY as QEMU's hard disk") {
     CHECK((id[83 * 2 + 1] & 0x04) != 0);  // LBA48
 }
 
+TEST_CASE("IDE: IDENTIFY carries ide-hd's serial=, model=, ver= and wwn=, cut to their fields") {
+    IdeDrive drive;
+    drive.serial = std::string(64, 'S');  // longer than its 20 characters
+    drive.model = "My Disk " + std::string(100, 'M');
+    drive.version = "1.2.3.4.5.6";
+    drive.wwn = 0x5000c5000cd43ee0;
+    auto id = ata_identify(2048, drive, 16, 0, true);
+    REQUIRE(id.size() == 512);
+    CHECK(ata_string(id, 10, 10) == std::string(20, 'S'));
+    CHECK(ata_string(id, 27, 20) == ("My Disk " + std::string(100, 'M')).substr(0, 40));
+    CHECK(ata_string(id, 23, 4) == "1.2.3.4.");
+    auto word = [&](unsigned w) { return uint16_t(id[2 * w] | id[2 * w + 1] << 8); };
+    CHECK(word(84) == 0x4100);
+    CHECK(word(87) == 0x4100);
+    CHECK(word(108) == 0x5000);
+    CHECK(word(109) == 0xc500);
+    CHECK(word(110) == 0x0cd4);
+    CHECK(word(111) == 0x3ee0);
+    drive.wwn = 0;
+    drive.model.clear();
+    id = ata_identify(2048, drive, 16, 0, true);
+    CHECK(ata_string(id, 27, 20).starts_with("QEMU HARDDISK "));
+    CHECK(word(84) == 0x4000);
+    CHECK(word(108) == 0);
+
+    drive.cdrom = true;
+    drive.model = "Kestrel CD";
+    drive.wwn = 0x1122334455667788;
+    id = atapi_identify(drive, 0);
+    CHECK(ata_string(id, 27, 20).starts_with("Kestrel CD "));
+    CHECK(word(84) == 0x0100);
+    CHECK(word(111) == 0x7788);
+}
+
+TEST_CASE("IDE: a drive attached after the channel is built answers at its unit") {
+    GuestMemory ram = GuestMemory::create_flat(1 << 20);
+    FakeIrqLine irq;
+    IdeChannel ch(ram, irq, [](std::function<void()> fn) { fn(); }, {});
+    ch.write_command(6, 0xb0, 1);  // the slave
+    ch.write_command(7, 0xec, 1);
+    CHECK(ch.read_command(7, 1) == 0);  // nobody there
+    IdeDrive drive;
+    drive.disk = std::make_shared<FakeBlockBackend>(1 << 20);
+    drive.serial = "QM00002";
+    ch.attach(1, drive);
+    CHECK(ch.has_drive(1));
+    CHECK_FALSE(ch.has_drive(0));
+    ch.write_command(6, 0xb0, 1);
+    ch.write_command(7, 0xec, 1);
+    CHECK(ch.read_command(7, 1) == 0x58);
+    CHECK_THROWS(ch.attach(2, drive));
+}
+
 TEST_CASE("IDE: PIO write and read, LBA28 and LBA48, multiple mode") {
     Rig r(8 << 20);
     auto data = pattern(3 * 512, 7);
@@ -276,7 +329,9 @@ struct CdRig {
     explicit CdRig(bool with_medium = true) {
         if (with_medium) medium = std::make_shared<FakeBlockBackend>(64 * 2048, true);
         std::array<IdeDrive, 2> drives;
-        drives[0] = {medium, "QM00003", true};
+        drives[0].disk = medium;
+        drives[0].serial = "QM00003";
+        drives[0].cdrom = true;
         ch = std::make_unique<IdeChannel>(ram, irq, [](std::function<void()> fn) { fn(); }, std::move(drives));
     }
     uint8_t status() { return uint8_t(ch->read_command(7, 1)); }
