@@ -28,7 +28,7 @@ TEST_CASE("JSON option values flatten to dotted keys with their types", "[blockd
 }
 
 TEST_CASE("-blockdev: libvirt's file and format node pair becomes one drive", "[blockdev][config]") {
-    Config c = parse_ok({"-blockdev",
+    Config c = parse_ok({"-nodefaults", "-blockdev",
                          R"({"driver":"file","filename":"/tmp/x.qcow2","node-name":"libvirt-1-storage",)"
                          R"("auto-read-only":true,"discard":"unmap","aio":"io_uring","cache":{"direct":true,"no-flush":false}})",
                          "-blockdev",
@@ -54,7 +54,7 @@ TEST_CASE("-blockdev: libvirt's file and format node pair becomes one drive", "[
 }
 
 TEST_CASE("-blockdev dotted keys: nested file node, inherited options, a bare file node", "[blockdev][config]") {
-    Config c = parse_ok({"-blockdev", "driver=raw,node-name=r,read-only=on,file.driver=file,file.filename=/tmp/a",
+    Config c = parse_ok({"-nodefaults", "-blockdev", "driver=raw,node-name=r,read-only=on,file.driver=file,file.filename=/tmp/a",
                          "-blockdev", "file,node-name=f,filename=/tmp/b,locking=off,cache.no-flush=on",
                          "-drive", "file=/tmp/c,format=raw,if=none,id=d0"});
     REQUIRE(c.drives.size() == 3);
@@ -90,7 +90,7 @@ TEST_CASE("-blockdev errors are QEMU's", "[blockdev][config]") {
 }
 
 TEST_CASE("-blockdev backing=NODE: libvirt's chain of nodes becomes one drive", "[blockdev][config]") {
-    Config c = parse_ok({"-blockdev", R"({"driver":"file","filename":"/tmp/base.img","node-name":"libvirt-2-storage"})",
+    Config c = parse_ok({"-nodefaults", "-blockdev", R"({"driver":"file","filename":"/tmp/base.img","node-name":"libvirt-2-storage"})",
                          "-blockdev", R"({"node-name":"libvirt-2-format","read-only":true,"driver":"raw","file":"libvirt-2-storage"})",
                          "-blockdev", R"({"driver":"file","filename":"/tmp/top.qcow2","node-name":"libvirt-1-storage"})",
                          "-blockdev", R"({"node-name":"libvirt-1-format","driver":"qcow2","file":"libvirt-1-storage",)"
