@@ -23,9 +23,14 @@ def open_tap(name):
     return fd
 
 
-def hand_over(fd, number):
-    os.dup2(fd, number, inheritable=True)
-    if fd != number:
+def hand_over(fds):
+    """Puts fds[i] at descriptor 3+i, open across exec (os.open's
+    descriptors are close-on-exec, and dup2 onto itself would keep that)."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
+    for fd in fds:
+        os.close(fd)
+    for number, fd in enumerate(high, start=TAP_FD):
+        os.dup2(fd, number, inheritable=True)
         os.close(fd)
 
 
@@ -38,8 +43,7 @@ def main(argv):
     vhost = os.open("/dev/vhost-net", os.O_RDWR)
     here = os.path.dirname(os.path.abspath(__file__))
     subprocess.run(["sh", os.path.join(here, "net_ifup.sh"), name], check=True)
-    hand_over(tap, TAP_FD)
-    hand_over(vhost, VHOST_FD)
+    hand_over([tap, vhost])  # TAP_FD, VHOST_FD
     os.execvp(command[0], command)
 
 
