@@ -9,48 +9,35 @@ libvirt does) and refuses a descriptor that is not a tap. Needs root
 usage: netdev_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case and VMM, then "N passed, N failed"."""
 import fcntl
-import json
 import os
 import struct
 import subprocess
 import sys
 import tempfile
 
+from sandbox_test import Vm
+
 TUNSETIFF = 0x400454ca
 IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
 
 
-class Qmp:
-    def __init__(self, argv, pass_fds=()):
-        self.proc = subprocess.Popen(argv + ["-S", "-nodefaults", "-display", "none", "-qmp", "stdio"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     pass_fds=pass_fds)
-        self.greeting = self.read()
-        self.run("qmp_capabilities")
+class Qmp(Vm):
+    """sandbox_test's VMM (-S, QMP socket), connected, with the monitor
+    commands these cases use."""
 
-    def read(self):
-        while True:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("VMM exited: %r" % self.proc.stderr.read()[-300:])
-            msg = json.loads(line)
-            if "event" not in msg:
-                return msg
+    def __init__(self, vmm, work, extra=(), pass_fds=()):
+        super().__init__(vmm, work, list(extra), name="nd", pass_fds=pass_fds)
+        self.connect()
 
     def run(self, command, **args):
-        cmd = {"execute": command}
-        if args:
-            cmd["arguments"] = args
-        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
-        self.proc.stdin.flush()
-        return self.read()
+        return self.cmd(command, args or None)
 
     def hmp(self, line):
         return self.run("human-monitor-command", **{"command-line": line})["return"]
 
     def quit(self):
         self.run("quit")
-        return self.proc.wait(timeout=60)
+        return self.wait(60)
 
 
 def exists(ifname):
@@ -61,9 +48,9 @@ def error_of(reply):
     return reply.get("error", {}).get("class"), reply.get("error", {}).get("desc")
 
 
-def netdev_add_del(vmm, tag):
+def netdev_add_del(vmm, tag, work):
     ifname = "ktnd" + tag
-    q = Qmp([vmm])
+    q = Qmp(vmm, work)
     try:
         add = dict(type="tap", id="hnd", ifname=ifname, script="no", downscript="no")
         assert q.run("netdev_add", **add) == {"return": {}}, "netdev_add failed"
@@ -87,10 +74,10 @@ def open_tap(name):
     return fd
 
 
-def tap_from_fd(vmm, tag):
+def tap_from_fd(vmm, tag, work):
     fd = open_tap("ktfd" + tag)
     try:
-        q = Qmp([vmm, "-netdev", "tap,id=n0,fd=%d" % fd, "-device", "virtio-net-pci,netdev=n0"], pass_fds=[fd])
+        q = Qmp(vmm, work, ["-netdev", "tap,id=n0,fd=%d" % fd, "-device", "virtio-net-pci,netdev=n0"], pass_fds=[fd])
         info = q.hmp("info network")
         assert "n0: index=0,type=tap,fd=%d" % fd in info, info
         assert q.quit() == 0
@@ -98,7 +85,7 @@ def tap_from_fd(vmm, tag):
         os.close(fd)
 
 
-def fd_not_a_tap(vmm, tag):
+def fd_not_a_tap(vmm, tag, work):
     with tempfile.TemporaryFile() as f:
         run = subprocess.run([vmm, "-S", "-nodefaults", "-display", "none", "-netdev",
                               "tap,id=n0,fd=%d" % f.fileno()], pass_fds=[f.fileno()],
@@ -114,15 +101,18 @@ def main():
     vmms = [("kestrel", os.path.abspath(sys.argv[1]), "k"), ("qemu", "qemu-system-x86_64", "q")]
     passed = failed = 0
     errors = {}
+    work_dir = tempfile.TemporaryDirectory(prefix="kestrel-netdev-")
+    work = work_dir.name
     for case in (netdev_add_del, tap_from_fd, fd_not_a_tap):
         for name, vmm, tag in vmms:
             try:
-                errors[(case.__name__, name)] = case(vmm, tag)
+                errors[(case.__name__, name)] = case(vmm, tag, work)
                 passed += 1
                 print("PASS %s (%s)" % (case.__name__, name), flush=True)
             except (AssertionError, RuntimeError, OSError, subprocess.TimeoutExpired) as e:
                 failed += 1
                 print("FAIL %s (%s): %s" % (case.__name__, name, e), flush=True)
+    work_dir.cleanup()
     k, q = errors.get(("fd_not_a_tap", "kestrel")), errors.get(("fd_not_a_tap", "qemu"))
     if k == q:
         passed += 1

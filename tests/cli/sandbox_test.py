@@ -44,7 +44,7 @@ def no_core():
 class Vm:
     """A VMM started with -S and a QMP socket."""
 
-    def __init__(self, binary, work, extra, name="sb"):
+    def __init__(self, binary, work, extra, name="sb", pass_fds=()):
         self.sock_path = os.path.join(work, name + ".sock")
         self.pidfile = os.path.join(work, name + ".pid")
         for p in (self.sock_path, self.pidfile):
@@ -55,7 +55,7 @@ class Vm:
         if os.path.basename(binary).startswith("qemu"):
             argv.insert(1, "-enable-kvm")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, preexec_fn=no_core)
+                                     stderr=subprocess.PIPE, preexec_fn=no_core, pass_fds=pass_fds)
         self.sock = None
 
     def connect(self, timeout=30):
