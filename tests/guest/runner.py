@@ -362,26 +362,29 @@ def vmm_problem(args):
 L1_BOOT_IDLE_S = 7.0
 
 
-def timeout_scale():
+def l1_boot_seconds():
+    """How long the nested test host took to get here (None elsewhere)."""
+    if os.environ.get("KVMHOST_MODE") != "nested":
+        return None
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
+
+
+def timeout_scale(l1_boot):
     """KESTREL_TIMEOUT_SCALE if set, else how much slower than idle the
     test host booted (never below 1)."""
     forced = os.environ.get("KESTREL_TIMEOUT_SCALE")
     if forced:
         return max(1.0, float(forced))
-    if os.environ.get("KVMHOST_MODE") != "nested":
-        return 1.0
-    with open("/proc/uptime") as f:
-        return max(1.0, float(f.read().split()[0]) / L1_BOOT_IDLE_S)
+    return 1.0 if l1_boot is None else max(1.0, l1_boot / L1_BOOT_IDLE_S)
 
 
-def announce(args, count, results_root, scale):
+def announce(args, count, results_root, l1_boot, scale):
     print("guest tests: %d scenario(s), VMM %s, results in %s" % (
         count, " ".join(vmm_argv(args.vmm, args.kestrel)), results_root),
         flush=True)
-    if os.environ.get("KVMHOST_MODE") == "nested":
-        with open("/proc/uptime") as f:
-            print("test host (L1) booted in %.1f s" % float(f.read().split()[0]),
-                  flush=True)
+    if l1_boot is not None:
+        print("test host (L1) booted in %.1f s" % l1_boot, flush=True)
     if scale > 1.0:
         print("guest tests: timeouts x%.2f (a slow machine)" % scale, flush=True)
 
@@ -396,10 +399,11 @@ def run_all(args):
     a = assets.load_assets(args.assets) if args.assets else assets.build_all()
     summary = Summary(os.path.join(results_root, "summary.json"), args.vmm,
                       [s.name for s in scenarios])
-    scale = timeout_scale()
+    l1_boot = l1_boot_seconds()
+    scale = timeout_scale(l1_boot)
     for s in scenarios:
         s.timeout *= scale
-    announce(args, len(scenarios), results_root, scale)
+    announce(args, len(scenarios), results_root, l1_boot, scale)
     problem = vmm_problem(args)
     lock = threading.Lock()
 
