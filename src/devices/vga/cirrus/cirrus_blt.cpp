@@ -10,6 +10,8 @@
 // VRAM as it is used.
 #include "devices/vga/cirrus/cirrus_vga.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace kestrel {
@@ -20,6 +22,7 @@ constexpr uint8_t MODE_BACKWARDS = 0x01, MODE_MEMSYSDEST = 0x02, MODE_MEMSYSSRC 
 constexpr uint8_t MODE_TRANSPARENT = 0x08, MODE_PATTERN = 0x40, MODE_EXPAND = 0x80;
 constexpr uint8_t EXT_SOLIDFILL = 0x04, EXT_EXPAND_INVERT = 0x02, EXT_DWORD_GRANULARITY = 0x01;
 constexpr uint8_t BLT_BUSY = 0x01, BLT_START = 0x02, BLT_RESET = 0x04, BLT_FIFO = 0x10;
+constexpr uint8_t kRopSrc = 0x0d;
 
 // The 16 raster operations the 5446 decodes (others do nothing), on bytes.
 uint8_t rop(uint8_t code, uint8_t d, uint8_t s) {
@@ -119,8 +122,10 @@ void CirrusVga::blt_run(uint32_t dst, uint32_t src, int dst_pitch, int src_pitch
     case CirrusBltState::Op::CopyTransparent: {
         int step = b.backward ? -1 : 1;
         uint16_t key = uint16_t(s_.gr[0x34] | (s_.gr[0x35] << 8));
+        bool plain = b.op == CirrusBltState::Op::Copy && b.rop == kRopSrc && !from_buf;
         for (int y = 0; y < height; ++y) {
             uint32_t d = dst + uint32_t(y * dst_pitch), s = src + uint32_t(y * src_pitch);
+            if (plain && blt_copy_line_fast(d, s, width, b.backward)) continue;
             for (int x = 0; x < width; x += (b.op == CirrusBltState::Op::Copy ? 1 : bpp)) {
                 uint32_t da = d + uint32_t(x * step), sa = s + uint32_t(x * step);
                 if (b.op == CirrusBltState::Op::Copy) {
@@ -199,16 +204,54 @@ void CirrusVga::blt_run(uint32_t dst, uint32_t src, int dst_pitch, int src_pitch
     }
 }
 
+// One line of a SRC copy as memmove, when that is what the byte-by-byte
+// copy gives: both ranges inside VRAM, and the destination not ahead of
+// the source within the line (there the 5446, as QEMU, repeats bytes).
+// False: the caller copies byte by byte.
+bool CirrusVga::blt_copy_line_fast(uint32_t dst, uint32_t src, int width, bool backward) {
+    int64_t d = dst, s = src;
+    if (backward) d -= width - 1, s -= width - 1;  // the lowest bytes
+    auto limit = int64_t(std::min<uint64_t>(vram_size(), uint64_t(addr_mask_) + 1));
+    if (d < 0 || s < 0 || d + width > limit || s + width > limit) return false;
+    bool repeats = backward ? (d < s && s - d < width) : (d > s && d - s < width);
+    if (repeats) return false;
+    std::memmove(vram() + d, vram() + s, size_t(width));
+    return true;
+}
+
+// One line of a SRC solid fill inside VRAM: the first pixel, then the
+// line doubling it (whole pixels, as the byte loop writes them). False
+// (outside): the caller goes byte by byte.
+bool CirrusVga::blt_fill_line_fast(uint32_t dst, int width, const std::array<uint8_t, 4>& fg) {
+    int bpp = c_.blt.pixel_width;
+    width = (width + bpp - 1) / bpp * bpp;
+    if (uint64_t(dst) + uint64_t(width) > std::min<uint64_t>(vram_size(), uint64_t(addr_mask_) + 1)) return false;
+    uint8_t* line = vram() + dst;
+    int done = bpp;
+    std::memcpy(line, fg.data(), size_t(done));
+    while (done < width) {
+        int n = std::min(done, width - done);  // whole pixels: both are multiples of bpp
+        std::memcpy(line + done, line, size_t(n));
+        done += n;
+    }
+    return true;
+}
+
 void CirrusVga::blt_solid_fill() {
     CirrusBltState& b = c_.blt;
     if (blt_unsafe(true)) return;
     uint8_t* v = vram();
-    for (int y = 0; y < b.height; ++y)
+    std::array<uint8_t, 4> fg{};
+    for (int i = 0; i < b.pixel_width; ++i) fg[size_t(i)] = uint8_t(b.fg >> (8 * i));
+    for (int y = 0; y < b.height; ++y) {
+        uint32_t line = b.dst + uint32_t(y * b.dst_pitch);
+        if (b.rop == kRopSrc && blt_fill_line_fast(line, b.width, fg)) continue;
         for (int x = 0; x < b.width; x += b.pixel_width)
             for (int i = 0; i < b.pixel_width; ++i) {
-                uint32_t a = (b.dst + uint32_t(y * b.dst_pitch + x + i)) & addr_mask_;
-                v[a] = rop(b.rop, v[a], uint8_t(b.fg >> (8 * i)));
+                uint32_t a = (line + uint32_t(x + i)) & addr_mask_;
+                v[a] = rop(b.rop, v[a], fg[size_t(i)]);
             }
+    }
     blt_dirty(b.dst, b.dst_pitch, b.width, b.height);
 }
 

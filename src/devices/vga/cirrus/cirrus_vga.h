@@ -100,6 +100,8 @@ private:
     void blt_reset();
     bool blt_unsafe(bool dst_only) const;
     void blt_run(uint32_t dst, uint32_t src, int dst_pitch, int src_pitch, int width, int height, bool from_buf);
+    bool blt_copy_line_fast(uint32_t dst, uint32_t src, int width, bool backward);
+    bool blt_fill_line_fast(uint32_t dst, int width, const std::array<uint8_t, 4>& fg);
     void blt_solid_fill();
     bool blt_pattern_copy();
     bool blt_system_to_video();
