@@ -116,8 +116,11 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services) {
         return name.empty() ? Json::object() : Json{{"name", name}};
     }});
     table.add({"query-uuid", "q_empty", "UuidInfo", [&vm](const Json&) { return Json{{"UUID", vm.uuid()}}; }});
-    // kestrel runs guests only under KVM.
-    table.add({"query-kvm", "q_empty", "KvmInfo", [](const Json&) { return Json{{"enabled", true}, {"present", true}}; }});
+    // kestrel runs guests only under KVM; the guestless none machine may
+    // have started with tcg.
+    table.add({"query-kvm", "q_empty", "KvmInfo", [&vm](const Json&) {
+        return Json{{"enabled", vm.accelerator() == "kvm"}, {"present", true}};
+    }});
     table.add({"query-target", "q_empty", "TargetInfo", [](const Json&) { return Json{{"arch", "x86_64"}}; }});
     table.add({"query-cpus-fast", "q_empty", "[CpuInfoFast]", [&vm](const Json&) { return query_cpus_fast(vm); }});
     table.add({"query-chardev", "q_empty", "[ChardevInfo]", [&vm](const Json&) { return query_chardev(vm); }});

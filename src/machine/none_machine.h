@@ -1,0 +1,54 @@
+#pragma once
+// QEMU's "none" machine (-machine none): no board, no RAM, no vCPUs; the
+// chardevs and monitors only. Tools ask such a process what the emulator
+// can do (libvirt's capability probe runs -machine none,accel=kvm:tcg).
+#include "base/event_loop.h"
+#include "base/unique_fd.h"
+#include "chardev/chardev_set.h"
+#include "config/config.h"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace kestrel {
+
+class Monitors;
+class EventSink;
+class NoneVmControl;
+
+class NoneMachine {
+public:
+    explicit NoneMachine(const Config& cfg);
+    ~NoneMachine();
+
+    void open_backends();   // chardevs and monitors
+    void enter_sandbox();
+    int run();              // until quit or a signal
+
+    // What the monitors do: QEMU's run states and events, without a guest.
+    void stop();
+    void cont();
+    void quit(const char* reason);
+    bool running() const { return running_; }
+    bool shut_down() const { return shut_down_; }
+    bool started() const { return started_; }   // ran once: stopped is "paused"
+    const Config& config() const { return cfg_; }
+    ChardevSet* chardevs() { return chardevs_.get(); }
+
+private:
+    void watch_signals();
+    void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
+
+    const Config& cfg_;
+    EventLoop loop_;
+    std::unique_ptr<ChardevSet> chardevs_;
+    std::unique_ptr<NoneVmControl> control_;
+    std::unique_ptr<Monitors> monitors_;
+    EventSink* events_ = nullptr;
+    UniqueFd signal_fd_;
+    bool running_ = false;
+    bool shut_down_ = false;
+    bool started_ = false;
+};
+
+} // namespace kestrel
