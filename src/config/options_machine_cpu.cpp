@@ -236,6 +236,23 @@ void finalize_accel(ParseState& st) {
     }
 }
 
+// What QEMU's none machine refuses: it has no buses, one CPU at most, and
+// loads no kernel.
+void check_none_machine(ParseState& st) {
+    if (st.cfg.machine.type != "none") return;
+    if (!st.cfg.boot.kernel.empty())
+        throw ConfigError("The -kernel parameter is not supported (use the generic 'loader' device instead).");
+    if (st.cfg.smp.cpus > 1 || st.cfg.smp.maxcpus > 1)
+        throw ConfigError("Invalid SMP CPUs " + std::to_string(std::max(st.cfg.smp.cpus, st.cfg.smp.maxcpus)) +
+                          ". The max CPUs supported by machine 'none' is 1");
+    for (const DeviceConfig& dev : st.cfg.devices) {
+        at_location(dev.location, [&] {
+            throw ConfigError("No '" + std::string(bus_type_name(dev.type->bus)) + "' bus found for device '" +
+                              std::string(dev.driver()) + "'");
+        });
+    }
+}
+
 void finalize_cpu(ParseState& st) {
     if (!st.cpu)
         return;

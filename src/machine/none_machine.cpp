@@ -1,18 +1,12 @@
 #include "machine/none_machine.h"
 
+#include "base/process.h"
 #include "base/sandbox.h"
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
 #include "monitor/vm_control.h"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <spdlog/spdlog.h>
-#include <stdexcept>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 namespace kestrel {
 
@@ -112,18 +106,9 @@ void NoneMachine::emit(const char* event, const nlohmann::json& data) {
 }
 
 void NoneMachine::watch_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!signal_fd_) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    loop_.add_fd(signal_fd_.get(), EPOLLIN, [this](uint32_t) {
-        signalfd_siginfo info{};
-        while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
-            spdlog::warn("terminating on signal {} from pid {}", info.ssi_signo, info.ssi_pid);
-            quit("host-signal");
-        }
+    signal_fd_ = watch_termination_signals(loop_, [this](int signo, int sender) {
+        spdlog::warn("terminating on signal {} from pid {}", signo, sender);
+        quit("host-signal");
     });
 }
 

@@ -22,20 +22,11 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-passed = failed = 0
+from results import report, summary
+
 STATE_DIRS = ["/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt"]
 ERROR_LINE = re.compile(r"^\S+ \S+ \d+: error : (.*)")
 LOG_FILTERS = "1:qemu.qemu_monitor 1:qemu.qemu_capabilities 1:qemu.qemu_process"
-
-
-def report(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS " + what, flush=True)
-    else:
-        failed += 1
-        print("FAIL " + what + ("\n  " + detail.replace("\n", "\n  ") if detail else ""), flush=True)
 
 
 class Libvirtd:
@@ -155,6 +146,10 @@ def in_namespace(kestrel, qemu):
                    result.stderr.strip())
             if result.returncode == 0:
                 check_caps(result.stdout, kestrel)
+            tcg = virsh("domcapabilities", "--emulatorbin", kestrel, "--virttype", "qemu")
+            report(tcg.returncode != 0, "no TCG domains: domcapabilities --virttype qemu is refused",
+                   tcg.stdout[:300] + tcg.stderr)
+            print("  libvirt says: " + tcg.stderr.strip().replace("\n", " "), flush=True)
             if qemu_path:
                 extra = error_kinds(k_errors, kestrel) - error_kinds(q_errors, qemu_path)
                 report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU",
@@ -172,8 +167,7 @@ def main():
             report(False, "libvirt test prerequisites",
                    "needs root and " + " ".join(missing or ["libvirtd", "virsh"]) +
                    " (scripts/install-deps.sh installs libvirt-daemon-system, libvirt-clients)")
-            print("%d passed, %d failed" % (passed, failed))
-            return 1
+            return summary()
         env = dict(os.environ, KESTREL_LIBVIRT_NS="1")
         return subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
                                os.path.abspath(__file__), kestrel, qemu], env=env).returncode
@@ -181,8 +175,7 @@ def main():
         in_namespace(kestrel, qemu)
     except Exception as e:
         report(False, "libvirt probe", repr(e))
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ command line libvirt runs (-machine none,accel=kvm:tcg, -daemonize,
 -pidfile, -no-user-config), then the QMP commands it sends, in its order.
 Every answer must have QEMU's shape: a return where QEMU returns (or
 DeviceNotFound for a type kestrel lacks), the same JSON types and no
-member QEMU's answer does not have. Then the TCG probe (accel=tcg).
+member QEMU's answer does not have. Then the TCG probe (accel=tcg): kestrel starts (nothing runs on the
+none machine) but offers no machine type, since its machines need KVM.
 
 Usage: probe_qmp_test.py build/kestrel [qemu-system-x86_64]"""
 
@@ -17,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest", "drivers"))
 from qmp import Qmp  # noqa: E402
+from results import report, summary  # noqa: E402
 
 # The device types libvirt 9.0 asks device-list-properties about (x86_64).
 DEVICE_TYPES = [
@@ -37,17 +39,6 @@ KVM_PROBE = (
 )
 TCG_PROBE = [("query-kvm", None), ("query-cpu-definitions", None), ("query-machines", None)]
 
-passed = failed = 0
-
-
-def report(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS " + what, flush=True)
-    else:
-        failed += 1
-        print("FAIL " + what + ("\n  " + detail.replace("\n", "\n  ") if detail else ""), flush=True)
 
 
 def probe(binary, accel, commands, work):
@@ -138,10 +129,16 @@ def main():
                 compare(name, commands, k, q)
                 kvm = k[[c for c, _ in commands].index("query-kvm")]["return"]
                 report(kvm == {"enabled": accel != "tcg", "present": True}, name + ": query-kvm", str(kvm))
+                machines = k[[c for c, _ in commands].index("query-machines")]["return"]
+                names = {m["name"] for m in machines}
+                if accel == "tcg":  # kestrel's machines need KVM
+                    report(machines == [], name + ": no machine types without KVM", str(names))
+                else:
+                    report("pc-i440fx-7.2" in names and not any("q35" in n for n in names),
+                           name + ": kestrel's machine types (pc-i440fx-*)", str(sorted(names)))
             except Exception as e:
                 report(False, name, repr(e))
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

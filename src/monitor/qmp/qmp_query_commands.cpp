@@ -125,7 +125,11 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services) {
     table.add({"query-cpus-fast", "q_empty", "[CpuInfoFast]", [&vm](const Json&) { return query_cpus_fast(vm); }});
     table.add({"query-chardev", "q_empty", "[ChardevInfo]", [&vm](const Json&) { return query_chardev(vm); }});
     table.add({"query-pci", "q_empty", "[PciInfo]", [&vm](const Json&) { return query_pci(vm); }});
-    table.add({"query-machines", "q_empty", "[MachineInfo]", [](const Json&) { return query_machines(); }});
+    // kestrel's machines run only on KVM: started with tcg (the none
+    // machine of libvirt's TCG probe) it has none to offer.
+    table.add({"query-machines", "q_empty", "[MachineInfo]", [&vm](const Json&) {
+        return vm.accelerator() == "kvm" ? query_machines() : Json::array();
+    }});
 }
 
 } // namespace kestrel::qmp
