@@ -138,10 +138,9 @@ void finalize_none_machine(ParseState& st, const std::optional<std::string>& acc
     }
     if (accel && !st.accels.empty())
         throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
-    if (accel) {
-        std::string chosen = check_machine_accel_list(*accel, true);
-        if (!chosen.empty()) st.cfg.machine.accel = chosen;
-    }
+    // The none machine keeps the whole list ("kvm:tcg"): it tries each in
+    // turn when it starts, as QEMU does (see machine/none_machine.h).
+    if (accel && !check_machine_accel_list(*accel, true).empty()) st.cfg.machine.accel = *accel;
 }
 
 } // namespace
@@ -224,9 +223,10 @@ void finalize_accel(ParseState& st) {
         at_location(accel.location, [&] {
             bool fallback = kvm_chosen;
             check_accelerator(accel.name, kvm_chosen, none_machine);
+            if (none_machine)  // the list to try in turn when it starts
+                st.cfg.machine.accel = fallback ? st.cfg.machine.accel + ":" + accel.name : accel.name;
             if (fallback)
                 return;  // never used, so its properties are not checked
-            st.cfg.machine.accel = accel.name;
             if (accel.name == "kvm")
                 for (const qopts::OptPair& p : accel.properties)
                     check_kvm_accel_property(p);

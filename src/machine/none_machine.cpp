@@ -2,11 +2,14 @@
 
 #include "base/process.h"
 #include "base/sandbox.h"
+#include "kvm/kvm_system.h"
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
 #include "monitor/vm_control.h"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <stdexcept>
 
 namespace kestrel {
 
@@ -26,7 +29,7 @@ public:
         if (machine_.running()) return {"running", true};
         return {machine_.started() ? "paused" : "prelaunch", false};
     }
-    std::string accelerator() const override { return machine_.config().machine.accel; }
+    std::string accelerator() const override { return machine_.accelerator(); }
     void stop() override { machine_.stop(); }
     void cont() override { machine_.cont(); }
     void system_reset() override {}  // nothing to reset (QEMU emits no event either)
@@ -56,7 +59,41 @@ private:
     NoneMachine& machine_;
 };
 
-NoneMachine::NoneMachine(const Config& cfg) : cfg_(cfg) { watch_signals(); }
+NoneMachine::NoneMachine(const Config& cfg) : cfg_(cfg) {
+    choose_accelerator();
+    watch_signals();
+}
+
+// As QEMU: each in turn; KVM's failure is a warning when tcg follows.
+void NoneMachine::choose_accelerator() {
+    std::string list = cfg_.machine.accel, failure;
+    for (size_t start = 0; start <= list.size();) {
+        size_t colon = std::min(list.find(':', start), list.size());
+        std::string name = list.substr(start, colon - start);
+        start = colon + 1;
+        if (name == "tcg") {
+            if (!failure.empty()) {
+                for (size_t at = 0; at < failure.size();) {
+                    size_t end = std::min(failure.find('\n', at), failure.size());
+                    spdlog::warn("{}", failure.substr(at, end - at));
+                    at = end + 1;
+                }
+                spdlog::warn("falling back to tcg");
+            }
+            accel_ = name;
+            return;
+        }
+        if (name != "kvm") continue;  // a fallback kestrel does not have
+        try {
+            kvm_ = std::make_unique<KvmSystem>();
+            accel_ = name;
+            return;
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+    }
+    throw std::runtime_error(failure.empty() ? "no accelerator found" : failure);
+}
 
 NoneMachine::~NoneMachine() {
     events_ = nullptr;

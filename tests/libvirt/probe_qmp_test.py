@@ -41,11 +41,18 @@ TCG_PROBE = [("query-kvm", None), ("query-cpu-definitions", None), ("query-machi
 
 
 
-def probe(binary, accel, commands, work):
+# Runs a command where /dev/kvm does not exist: a private mount namespace
+# with a fresh /dev (root only).
+WITHOUT_KVM = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+               "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && "
+               "mknod -m 666 /dev/urandom c 1 9 && exec \"$@\"", "sh"]
+
+
+def probe(binary, accel, commands, work, without_kvm=False):
     """libvirt's way: start daemonized, talk, kill. Returns the replies."""
     tag = "%s-%d" % (os.path.basename(binary), time.monotonic_ns())
     sock, pidfile = os.path.join(work, tag + ".sock"), os.path.join(work, tag + ".pid")
-    start = subprocess.run([binary, "-S", "-no-user-config", "-nodefaults", "-nographic", "-machine",
+    start = subprocess.run((WITHOUT_KVM if without_kvm else []) + [binary, "-S", "-no-user-config", "-nodefaults", "-nographic", "-machine",
                             "none,accel=" + accel, "-qmp", "unix:%s,server=on,wait=off" % sock,
                             "-pidfile", pidfile, "-daemonize"],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
@@ -119,6 +126,18 @@ def compare(name, commands, k, q):
             report(not errors, name + ": " + what + " has QEMU's shape", "\n".join(errors))
 
 
+def compare_without_kvm(kestrel, qemu, work):
+    """No /dev/kvm: accel=kvm:tcg falls back to tcg as in QEMU."""
+    commands = [("query-kvm", None), ("query-machines", None)]
+    try:
+        k = probe(kestrel, "kvm:tcg", commands, work, without_kvm=True)
+        q = probe(qemu, "kvm:tcg", commands, work, without_kvm=True)
+        report(k[0] == q[0] and k[0]["return"]["enabled"] is False and k[1]["return"] == [],
+               "without /dev/kvm: falls back to tcg as QEMU, no machine types", "%s %s" % (k, q[0]))
+    except Exception as e:
+        report(False, "without /dev/kvm", repr(e))
+
+
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
@@ -138,6 +157,8 @@ def main():
                            name + ": kestrel's machine types (pc-i440fx-*)", str(sorted(names)))
             except Exception as e:
                 report(False, name, repr(e))
+        if os.geteuid() == 0:
+            compare_without_kvm(kestrel, qemu, work)
     return summary()
 
 
