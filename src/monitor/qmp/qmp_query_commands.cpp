@@ -125,8 +125,9 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services) {
     table.add({"query-cpus-fast", "q_empty", "[CpuInfoFast]", [&vm](const Json&) { return query_cpus_fast(vm); }});
     table.add({"query-chardev", "q_empty", "[ChardevInfo]", [&vm](const Json&) { return query_chardev(vm); }});
     table.add({"query-pci", "q_empty", "[PciInfo]", [&vm](const Json&) { return query_pci(vm); }});
-    // kestrel's machines run only on KVM: started with tcg (the none
-    // machine of libvirt's TCG probe) it has none to offer.
+    // kestrel's machines run guests only on KVM: started with tcg (the
+    // none machine of libvirt's TCG probe) it offers none, so libvirt
+    // refuses TCG domains ("does not support virt type 'qemu'").
     table.add({"query-machines", "q_empty", "[MachineInfo]", [&vm](const Json&) {
         return vm.accelerator() == "kvm" ? query_machines() : Json::array();
     }});
