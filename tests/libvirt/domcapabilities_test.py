@@ -13,8 +13,10 @@ beside it: every error libvirt logs for kestrel but not for QEMU fails.
 Usage: domcapabilities_test.py build/kestrel [qemu-system-x86_64]
        (re-executes itself in a new mount namespace; needs root)"""
 
+import glob
 import os
 import re
+import signal
 import shutil
 import subprocess
 import sys
@@ -68,6 +70,14 @@ class Libvirtd:
         self.proc.terminate()
         self.proc.wait(timeout=120)
         self.out.close()
+        # A probe libvirtd left behind (it crashed mid-probe) is ended by
+        # its pidfile, which lives in this test's directories.
+        for pidfile in glob.glob("/var/lib/libvirt/qemu/qmp-*/qmp.pid"):
+            try:
+                with open(pidfile) as f:
+                    os.kill(int(f.read()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
 
 
 def virsh(*args):
