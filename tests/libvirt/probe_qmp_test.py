@@ -37,6 +37,9 @@ KVM_PROBE = (
      ("query-tpm-types", None), ("query-command-line-options", None), ("query-migrate-capabilities", None),
      ("query-command-line-options", {"option": "sandbox"})]
 )
+# The none machine's run states, compared whole with QEMU's answers.
+RUN_STATES = [("query-status", None), ("cont", None), ("query-status", None), ("stop", None),
+              ("query-status", None), ("query-cpus-fast", None), ("query-pci", None)]
 TCG_PROBE = [("query-kvm", None), ("query-cpu-definitions", None), ("query-machines", None)]
 
 
@@ -157,6 +160,12 @@ def main():
                            name + ": kestrel's machine types (pc-i440fx-*)", str(sorted(names)))
             except Exception as e:
                 report(False, name, repr(e))
+        try:
+            k, q = probe(kestrel, "kvm", RUN_STATES, work), probe(qemu, "kvm", RUN_STATES, work)
+            diff = ["%s: kestrel %s, QEMU %s" % (c, kr, qr) for (c, _), kr, qr in zip(RUN_STATES, k, q) if kr != qr]
+            report(not diff, "none machine: run states, no vCPU, no PCI bus as in QEMU", "\n".join(diff))
+        except Exception as e:
+            report(False, "none machine run states", repr(e))
         if os.geteuid() == 0:
             compare_without_kvm(kestrel, qemu, work)
     return summary()
