@@ -28,6 +28,8 @@ packages=(
   vncsnapshot chromium libjpeg-turbo-progs openssl
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
+  # libvirt's capability probe against kestrel (tests/libvirt)
+  libvirt-daemon-system libvirt-clients
 )
 
 # npm fetches noVNC once for the display tests; Debian's npm only where no

@@ -69,6 +69,11 @@ count_stage teardown "$logs/teardown.log"
 echo "== netdev_add/netdev_del and -netdev tap,fd= (beside QEMU 7.2)"
 python3 tests/cli/netdev_test.py build/kestrel 2>&1 | tee "$logs/netdev.log" | grep -v '^PASS'
 count_stage netdev "$logs/netdev.log"
+echo "== libvirt's capability probe (virsh domcapabilities; QMP replay beside QEMU 7.2)"
+python3 tests/libvirt/probe_qmp_test.py build/kestrel 2>&1 | tee "$logs/libvirt-qmp.log" | grep -v '^PASS'
+count_stage libvirt-qmp "$logs/libvirt-qmp.log"
+python3 tests/libvirt/domcapabilities_test.py build/kestrel 2>&1 | tee "$logs/libvirt.log" | grep -v '^PASS'
+count_stage libvirt "$logs/libvirt.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

@@ -1,6 +1,7 @@
 // kestrel: argv → Config → PcMachine → run → exit status.
 #include "chardev/terminal.h"
 #include "config/parser.h"
+#include "machine/none_machine.h"
 #include "machine/pc_machine.h"
 #include "base/privileges.h"
 #include "base/process.h"
@@ -25,12 +26,13 @@ std::string program_name(const char* argv0) {
     return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
+template <class Machine>
 int run_machine(const kestrel::Config& cfg) {
     kestrel::Daemonizer daemon;
     try {
         if (cfg.daemonize) daemon.detach();
         kestrel::setup_logging(cfg.program, cfg.logfile, cfg.log_items);
-        kestrel::PcMachine machine(cfg);
+        Machine machine(cfg);
         for (const auto& warning : cfg.creation_warnings) print_error(cfg.program, warning);
         machine.open_backends();
         std::unique_ptr<kestrel::PidFile> pidfile;
@@ -68,5 +70,6 @@ int main(int argc, char** argv) {
     if (!cfg) return 0;  // -version, -help, -M help ...
     for (const auto& warning : cfg->warnings) print_error(cfg->program, warning);
     kestrel::use_small_thread_stacks();
-    return run_machine(*cfg);
+    if (cfg->machine.type == "none") return run_machine<kestrel::NoneMachine>(*cfg);
+    return run_machine<kestrel::PcMachine>(*cfg);
 }

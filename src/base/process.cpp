@@ -1,6 +1,9 @@
 #include "base/process.h"
 
+#include "base/event_loop.h"
+
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -9,6 +12,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,6 +115,21 @@ void setup_logging(const std::string& program, const std::string& logfile,
     // Guest misbehaviour is logged at debug level: shown with -d guest_errors/unimp.
     logger->set_level(log_items.empty() ? spdlog::level::warn : spdlog::level::debug);
     spdlog::set_default_logger(logger);
+}
+
+UniqueFd watch_termination_signals(EventLoop& loop, std::function<void(int signo, int sender_pid)> on_signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!fd) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    int raw = fd.get();
+    loop.add_fd(raw, EPOLLIN, [raw, on_signal = std::move(on_signal)](uint32_t) {
+        signalfd_siginfo info{};
+        while (read(raw, &info, sizeof info) == sizeof info) on_signal(int(info.ssi_signo), int(info.ssi_pid));
+    });
+    return fd;
 }
 
 } // namespace kestrel

@@ -3,6 +3,7 @@
 // signals that end the guest.
 #include "base/unique_fd.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,13 @@ class logger;
 }
 
 namespace kestrel {
+
+class EventLoop;
+
+// SIGINT, SIGTERM and SIGHUP blocked and read from a signalfd on `loop`:
+// on_signal(signo, sender_pid) for each. The fd must stay open while the
+// loop runs. Throws std::runtime_error.
+UniqueFd watch_termination_signals(EventLoop& loop, std::function<void(int signo, int sender_pid)> on_signal);
 
 // -daemonize: the caller's process waits in the foreground until the
 // daemon reports that start-up succeeded (exit 0) or failed (exit 1), so

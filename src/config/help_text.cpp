@@ -66,7 +66,8 @@ void print_usage(std::ostream& out, const std::string& program) {
 }
 
 // QEMU's layout ("%-20s %s", the alias line before its machine); the
-// i440FX machine types kestrel takes, as query-machines lists them.
+// i440FX machine types kestrel takes, as query-machines lists them, and the
+// guestless none machine.
 void print_machine_help(std::ostream& out) {
     constexpr const char* kDesc = "Standard PC (i440FX + PIIX, 1996)";
     out << "Supported machines are:\n";
@@ -76,6 +77,7 @@ void print_machine_help(std::ostream& out) {
         if (current) out << fmt::format("{:<20} {} (alias of {})\n", "pc", kDesc, name);
         out << fmt::format("{:<20} {}{}{}\n", name, kDesc, current ? " (default)" : "", deprecated ? " (deprecated)" : "");
     }
+    out << fmt::format("{:<20} {}\n", "none", "empty machine");  // no guest: what tools probe
 }
 
 // QEMU's "x86 %-20s  %s" lines for kestrel's models, in QEMU's order (host

@@ -73,6 +73,9 @@ void set_nodefaults(ParseState& st, const ArgToken&) {
     st.cfg.nodefaults = true;
 }
 
+// kestrel reads no configuration files of its own, so there are none to skip.
+void ignore_no_user_config(ParseState&, const ArgToken&) {}
+
 void set_chroot(ParseState& st, const ArgToken& t) {
     st.cfg.chroot_dir = *t.value;
 }
@@ -315,6 +318,9 @@ constexpr OptionDef kOptions[] = {
      "                set the RTC base and clock, enable drift fix for clock ticks\n"},
     {"nodefaults", false, set_nodefaults, Section::Debug,
      "-nodefaults     don't create default devices\n"},
+    {"no-user-config", false, ignore_no_user_config, Section::Debug,
+     "-no-user-config\n"
+     "                do not load default user-provided config files at startup\n"},
     {"chroot", true, set_chroot, Section::Debug,
      "-chroot dir     chroot to dir just before starting the VM\n"},
     {"runas", true, handle_runas, Section::Debug,

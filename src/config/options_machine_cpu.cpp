@@ -17,38 +17,45 @@ constexpr std::string_view kPcVersions[] = {
 // Machine types QEMU's x86_64 binary has but kestrel does not emulate.
 bool is_other_qemu_machine(std::string_view type) {
     return type == "q35" || type.starts_with("pc-q35-") || type == "isapc" ||
-           type == "microvm" || type == "none" || type == "x-remote";
+           type == "microvm" || type == "x-remote";
 }
 
 constexpr std::string_view kAccelerators[] = {"kvm", "tcg", "xen", "hax", "hvf", "nvmm", "whpx", "qtest"};
 
 bool is_help(std::string_view s) { return s == "help" || s == "?"; }
 
-// Accelerators are tried in the order given; kestrel has only kvm, so the
-// first one must be kvm (later ones are fallbacks QEMU would never reach).
-void check_accelerator(const std::string& name, bool& kvm_chosen) {
+// Accelerators are tried in the order given; kestrel runs guests only with
+// kvm, so the first one must be kvm (later ones are fallbacks QEMU would
+// never reach). The guestless "none" machine also starts with tcg, as
+// QEMU's does: nothing runs on it (tools such as libvirt probe that way).
+void check_accelerator(const std::string& name, bool& kvm_chosen, bool none_machine = false) {
     if (std::find(std::begin(kAccelerators), std::end(kAccelerators), name) ==
         std::end(kAccelerators))
         throw ConfigError("invalid accelerator " + name);
-    if (name == "kvm")
+    if (name == "kvm" || (name == "tcg" && none_machine))
         kvm_chosen = true;
     else if (!kvm_chosen)
         throw ConfigError("accelerator '" + name +
                           "' is not supported (kestrel runs guests only with kvm)");
 }
 
-void check_machine_accel_list(const std::string& list) {
+// The first accelerator of the list that kestrel has.
+std::string check_machine_accel_list(const std::string& list, bool none_machine) {
     bool kvm_chosen = false;
+    std::string chosen;
     size_t start = 0;
     while (true) {
         size_t colon = list.find(':', start);
         std::string name = list.substr(start, colon - start);
-        if (!is_help(name))
-            check_accelerator(name, kvm_chosen);
+        if (!is_help(name)) {
+            check_accelerator(name, kvm_chosen, none_machine);
+            if (chosen.empty()) chosen = name;
+        }
         if (colon == std::string::npos)
             break;
         start = colon + 1;
     }
+    return chosen;
 }
 
 void check_kvm_accel_property(const qopts::OptPair& p) {
@@ -122,6 +129,20 @@ void warn_mixed_feature_syntax(ParseState& st, const CpuFeatureLists& lists) {
     }
 }
 
+// QEMU's "none" machine: no board, no guest; the monitors answer.
+void finalize_none_machine(ParseState& st, const std::optional<std::string>& accel) {
+    st.cfg.machine.type = "none";
+    for (const qopts::OptPair& p : st.machine_opts) {
+        if (p.key != "type" && p.key != "accel")
+            throw ConfigError("Property 'none-machine." + p.key + "' not found");
+    }
+    if (accel && !st.accels.empty())
+        throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
+    // The none machine keeps the whole list ("kvm:tcg"): it tries each in
+    // turn when it starts, as QEMU does (see machine/none_machine.h).
+    if (accel && !check_machine_accel_list(*accel, true).empty()) st.cfg.machine.accel = *accel;
+}
+
 } // namespace
 
 void handle_machine(ParseState& st, const ArgToken& tok) {
@@ -145,6 +166,10 @@ void finalize_machine(ParseState& st) {
     bool versioned_pc = type.starts_with("pc-i440fx-") &&
                         std::find(std::begin(kPcVersions), std::end(kPcVersions),
                                   type.substr(10)) != std::end(kPcVersions);
+    if (type == "none") {
+        finalize_none_machine(st, accel);
+        return;
+    }
     if (is_other_qemu_machine(type))
         throw ConfigError("unsupported machine type '" + type +
                           "': kestrel emulates only pc (i440FX + PIIX)");
@@ -162,7 +187,7 @@ void finalize_machine(ParseState& st) {
     if (accel && !st.accels.empty())
         throw ConfigError("The -accel and \"-machine accel=\" options are incompatible");
     if (accel)
-        check_machine_accel_list(*accel);
+        check_machine_accel_list(*accel, false);
 }
 
 void handle_accel(ParseState& st, const ArgToken& tok) {
@@ -193,17 +218,39 @@ void handle_enable_kvm(ParseState& st, const ArgToken& tok) {
 // after the whole command line was read.
 void finalize_accel(ParseState& st) {
     bool kvm_chosen = false;
+    bool none_machine = st.cfg.machine.type == "none";
     for (const ParseState::AccelArg& accel : st.accels) {
         at_location(accel.location, [&] {
             bool fallback = kvm_chosen;
-            check_accelerator(accel.name, kvm_chosen);
+            check_accelerator(accel.name, kvm_chosen, none_machine);
+            if (none_machine)  // the list to try in turn when it starts
+                st.cfg.machine.accel = fallback ? st.cfg.machine.accel + ":" + accel.name : accel.name;
             if (fallback)
                 return;  // never used, so its properties are not checked
-            for (const qopts::OptPair& p : accel.properties)
-                check_kvm_accel_property(p);
+            if (accel.name == "kvm")
+                for (const qopts::OptPair& p : accel.properties)
+                    check_kvm_accel_property(p);
+            else if (!accel.properties.empty())
+                throw ConfigError("Property 'tcg-accel." + accel.properties.front().key + "' not found");
         });
     }
-    st.cfg.machine.accel = "kvm";
+}
+
+// What QEMU's none machine refuses: it has no buses, one CPU at most, and
+// loads no kernel.
+void check_none_machine(ParseState& st) {
+    if (st.cfg.machine.type != "none") return;
+    if (!st.cfg.boot.kernel.empty())
+        throw ConfigError("The -kernel parameter is not supported (use the generic 'loader' device instead).");
+    if (st.cfg.smp.cpus > 1 || st.cfg.smp.maxcpus > 1)
+        throw ConfigError("Invalid SMP CPUs " + std::to_string(std::max(st.cfg.smp.cpus, st.cfg.smp.maxcpus)) +
+                          ". The max CPUs supported by machine 'none' is 1");
+    for (const DeviceConfig& dev : st.cfg.devices) {
+        at_location(dev.location, [&] {
+            throw ConfigError("No '" + std::string(bus_type_name(dev.type->bus)) + "' bus found for device '" +
+                              std::string(dev.driver()) + "'");
+        });
+    }
 }
 
 void finalize_cpu(ParseState& st) {

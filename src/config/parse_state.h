@@ -225,6 +225,7 @@ void finalize_sandbox(ParseState& st);
 void finalize_log_items(ParseState& st);
 void finalize_machine(ParseState& st);
 void finalize_accel(ParseState& st);
+void check_none_machine(ParseState& st);
 void finalize_rtc(ParseState& st);
 void finalize_memory(ParseState& st);
 void finalize_smp(ParseState& st);

@@ -1,5 +1,7 @@
 #include "machine/pc_machine.h"
 
+#include "base/process.h"
+
 #include "machine/boot/boot_image.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "devices/power_button.h"
@@ -26,8 +28,6 @@
 #include <iterator>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 namespace kestrel {
@@ -212,16 +212,7 @@ void PcMachine::emit(const char* event, const nlohmann::json& data) {
 }
 
 void PcMachine::watch_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!signal_fd_) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    loop_.add_fd(signal_fd_.get(), EPOLLIN, [this](uint32_t) {
-        signalfd_siginfo info{};
-        while (read(signal_fd_.get(), &info, sizeof info) == sizeof info) on_signal(int(info.ssi_signo), int(info.ssi_pid));
-    });
+    signal_fd_ = watch_termination_signals(loop_, [this](int signo, int sender) { on_signal(signo, sender); });
 }
 
 void PcMachine::on_signal(int signo, int sender_pid) {

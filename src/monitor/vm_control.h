@@ -71,6 +71,8 @@ public:
     virtual std::string name() const = 0;   // -name guest=, "" if none
     virtual std::string uuid() const = 0;   // canonical text; all zeros if none
     virtual VmStatus status() const = 0;
+    // The accelerator in use: "kvm"; the none machine's may be "tcg".
+    virtual std::string accelerator() const { return "kvm"; }
 
     // Lifecycle. stop/cont emit STOP/RESUME themselves (only on a change).
     virtual void stop() = 0;

@@ -19,6 +19,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services) {
     add_qom_commands(*this, schema_, services);
     add_net_commands(*this, schema_, services);
     add_display_commands(*this, schema_, services);
+    add_probe_commands(*this, schema_);   // after add_device_commands: ObjectPropertyInfo
     add({"query-commands", "q_empty", "[CommandInfo]", [this](const Json&) { return query_commands(); }});
     add({"query-events", "q_empty", "[EventInfo]", [this](const Json&) { return query_events(); }});
     add({"query-qmp-schema", "q_empty", "[SchemaInfo]", [this](const Json&) { return introspect(); }});

@@ -49,6 +49,7 @@ void add_balloon_commands(QmpCommandTable& table, Schema& schema, QmpServices& s
 void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_probe_commands(QmpCommandTable& table, Schema& schema);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -57,8 +57,18 @@ Json qom_list_types(const Json& args) {
 Json default_value(const PropertySpec& spec, const PropertyValues& defaults) {
     switch (spec.type) {
     case PropType::Bool: return defaults.boolean(spec.name);
-    case PropType::Str: return defaults.str(spec.name);
+    case PropType::Str:
+    case PropType::Drive:
+    case PropType::Chardev:
+    case PropType::Netdev:
+    case PropType::Iothread:
+    case PropType::MacAddr:
+    case PropType::ReadOnly:
+    case PropType::LostTickPolicy:  // QEMU's enum, held as its name
+        return defaults.str(spec.name);
     case PropType::Int32:
+    case PropType::Int:
+    case PropType::BootIndex:
     case PropType::PciAddr: return defaults.sint(spec.name);
     default: return defaults.uint(spec.name);
     }

@@ -43,6 +43,9 @@ Json query_machines() {
         m["default-ram-id"] = "pc.ram";
         list.push_back(std::move(m));
     }
+    // The guestless machine (-machine none): one CPU at most, no board.
+    list.push_back(Json{{"name", "none"}, {"cpu-max", 1}, {"hotpluggable-cpus", false},
+                        {"numa-mem-supported", false}, {"deprecated", false}, {"default-ram-id", "ram"}});
     return list;
 }
 

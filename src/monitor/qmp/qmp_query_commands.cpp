@@ -116,13 +116,21 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services) {
         return name.empty() ? Json::object() : Json{{"name", name}};
     }});
     table.add({"query-uuid", "q_empty", "UuidInfo", [&vm](const Json&) { return Json{{"UUID", vm.uuid()}}; }});
-    // kestrel runs guests only under KVM.
-    table.add({"query-kvm", "q_empty", "KvmInfo", [](const Json&) { return Json{{"enabled", true}, {"present", true}}; }});
+    // kestrel runs guests only under KVM; the guestless none machine may
+    // have started with tcg.
+    table.add({"query-kvm", "q_empty", "KvmInfo", [&vm](const Json&) {
+        return Json{{"enabled", vm.accelerator() == "kvm"}, {"present", true}};
+    }});
     table.add({"query-target", "q_empty", "TargetInfo", [](const Json&) { return Json{{"arch", "x86_64"}}; }});
     table.add({"query-cpus-fast", "q_empty", "[CpuInfoFast]", [&vm](const Json&) { return query_cpus_fast(vm); }});
     table.add({"query-chardev", "q_empty", "[ChardevInfo]", [&vm](const Json&) { return query_chardev(vm); }});
     table.add({"query-pci", "q_empty", "[PciInfo]", [&vm](const Json&) { return query_pci(vm); }});
-    table.add({"query-machines", "q_empty", "[MachineInfo]", [](const Json&) { return query_machines(); }});
+    // kestrel's machines run guests only on KVM: started with tcg (the
+    // none machine of libvirt's TCG probe) it offers none, so libvirt
+    // refuses TCG domains ("does not support virt type 'qemu'").
+    table.add({"query-machines", "q_empty", "[MachineInfo]", [&vm](const Json&) {
+        return vm.accelerator() == "kvm" ? query_machines() : Json::array();
+    }});
 }
 
 } // namespace kestrel::qmp
