@@ -5,6 +5,7 @@
 
 #include <set>
 
+using namespace kestrel;
 using namespace kestrel::qmp;
 using namespace kestrel::qmp::test;
 
