@@ -125,9 +125,8 @@ bool E1000Core::receive(std::span<const uint8_t> in) {
     count_rx(frame);
     uint32_t head = reg(RDH), tail = reg(RDT);
     uint32_t free = tail >= head ? tail - head : n - head + tail;
-    uint32_t cause = ICR_RXT0;
-    if (free <= n >> (((reg(RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) cause |= ICR_RXDMT0;
-    set_cause(cause);
+    if (free <= n >> (((reg(RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) set_cause(ICR_RXDMT0);
+    rx_frame_done();   // RXT0, now or when RDTR/RADV run out
     return true;
 }
 
