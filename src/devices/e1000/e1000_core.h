@@ -39,6 +39,13 @@ struct E1000Moderation {
     uint64_t tx_packet = 0;     // TIDV: restarted by every write-back of an IDE descriptor
     uint64_t tx_absolute = 0;   // TADV: started by the first of those since the last TXDW
     uint64_t itr_end = 0;       // ITR: the window an interrupt opened, in which causes gather
+    // Receive descriptors used while RDTR runs, their status written back
+    // (DD) when RXT0 is raised, as the hardware flushes them.
+    struct PendingWriteBack {
+        uint64_t addr;
+        std::array<uint8_t, 8> status;
+    };
+    std::vector<PendingWriteBack> rx_write_backs;
 };
 
 // Everything the guest can see, in one plain struct.
@@ -148,6 +155,8 @@ private:
 
     // Interrupt moderation (e1000_moderation.cpp).
     bool moderating() const { return options_.mitigation && arm_timer_ && now_; }
+    void write_back_rx(uint64_t addr, const std::array<uint8_t, 8>& status);
+    void flush_rx_write_backs();
     void rx_frame_done();
     void rx_timer_interrupt();
     void tx_written_back(bool delayed);

@@ -12,11 +12,14 @@
 //   stops both.
 // - ITR (256 ns units): an interrupt opens a window in which further causes
 //   gather in ICR without raising the pin; it rises when the window closes.
-// Descriptors are written back at once; only the causes wait. All timers
+// Receive descriptors used while RDTR runs are written back (DD) with
+// RXT0, as the manual's "pending receive descriptor writebacks are
+// flushed"; transmit descriptors at once. All timers
 // share one deadline timer of the owner's (set_moderation_timer).
 // QEMU 7.2 (mitigation=on) applies RADV when RDTR is not 0, TADV and ITR,
 // not RDTR's or TIDV's own timers, and keeps 128 us between interrupts.
 #include "devices/e1000/e1000_core.h"
+#include "kvm/guest_memory.h"
 
 #include <algorithm>
 
@@ -31,6 +34,24 @@ constexpr uint64_t kDelayUnitNs = 1024;
 uint64_t delay_ns(uint32_t reg_value) { return uint64_t(reg_value & 0xffff) * kDelayUnitNs; }
 
 } // namespace
+
+void E1000Core::write_back_rx(uint64_t addr, const std::array<uint8_t, 8>& status) {
+    auto& pending = s_.moderation.rx_write_backs;
+    if (!(reg(RDTR) & 0xffff) || !moderating()) {
+        if (!pending.empty()) flush_rx_write_backs();   // in ring order
+        memory_.write(addr, status);
+        return;
+    }
+    // A descriptor waits once per lap of the ring; a guest moving RDH
+    // about cannot make the list outgrow it.
+    if (pending.size() >= std::max<uint32_t>(rx_ring_size(), 1)) flush_rx_write_backs();
+    pending.push_back({addr, status});
+}
+
+void E1000Core::flush_rx_write_backs() {
+    for (const auto& p : s_.moderation.rx_write_backs) memory_.write(p.addr, p.status);
+    s_.moderation.rx_write_backs.clear();
+}
 
 void E1000Core::rx_frame_done() {
     uint64_t packet = delay_ns(reg(RDTR));
@@ -48,13 +69,14 @@ void E1000Core::rx_frame_done() {
 
 void E1000Core::rx_timer_interrupt() {
     s_.moderation.rx_packet = s_.moderation.rx_absolute = 0;
+    flush_rx_write_backs();
     set_cause(ICR_RXT0);
 }
 
 void E1000Core::write_rdtr(uint32_t value) {
     reg(RDTR) = value & 0xffff;
     const E1000Moderation& m = s_.moderation;
-    if ((value & RDTR_FPD) && (m.rx_packet || m.rx_absolute)) rx_timer_interrupt();
+    if ((value & RDTR_FPD) && (m.rx_packet || m.rx_absolute || !m.rx_write_backs.empty())) rx_timer_interrupt();
 }
 
 void E1000Core::tx_written_back(bool delayed) {

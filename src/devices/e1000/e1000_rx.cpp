@@ -118,8 +118,7 @@ bool E1000Core::receive(std::span<const uint8_t> in) {
         }
         done += chunk;
         uint8_t status = RXD_STAT_DD | RXD_STAT_IXSM | (done == total ? RXD_STAT_EOP : 0) | (tagged ? RXD_STAT_VP : 0);
-        uint8_t wb[8] = {uint8_t(chunk), uint8_t(chunk >> 8), 0, 0, status, 0, uint8_t(vlan), uint8_t(vlan >> 8)};
-        memory_.write(desc + 8, wb);
+        write_back_rx(desc + 8, {uint8_t(chunk), uint8_t(chunk >> 8), 0, 0, status, 0, uint8_t(vlan), uint8_t(vlan >> 8)});
         reg(RDH) = (reg(RDH) + 1) % n;
     }
     count_rx(frame);

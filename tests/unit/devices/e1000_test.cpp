@@ -422,7 +422,8 @@ TEST_CASE("e1000: RDTR's packet timer restarts per frame, RADV's does not", "[e1
     nic.core.write(RADV, 25);                     // 25.6 us after the first
     auto f = nic.frame();
     REQUIRE(nic.core.receive(f));
-    CHECK(nic.core.read(RDH) == 1);               // written back at once; only RXT0 waits
+    CHECK(nic.core.read(RDH) == 1);               // the descriptor is used, its DD waits for RXT0
+    CHECK(!(nic.desc_word(kRxRing, 3) & RXD_STAT_DD));
     CHECK(!nic.irq);
     nic.advance(8000);
     REQUIRE(nic.core.receive(f));                 // restarts the packet timer
@@ -434,6 +435,7 @@ TEST_CASE("e1000: RDTR's packet timer restarts per frame, RADV's does not", "[e1
     CHECK(!nic.irq);
     nic.advance(1600);                            // 25.6 us: the absolute timer runs out
     CHECK(nic.irq);
+    for (uint32_t i = 0; i < 4; ++i) CHECK((nic.desc_word(kRxRing + i * 16, 3) & RXD_STAT_DD));
     CHECK(nic.core.read(ICR) == ICR_RXT0);
     nic.advance(20000);                           // both stopped: no second RXT0
     CHECK(nic.core.read(ICR) == 0);
@@ -476,11 +478,26 @@ TEST_CASE("e1000: writing RDTR with FPD raises the pending RXT0 now", "[e1000]")
     auto f = nic.frame();
     REQUIRE(nic.core.receive(f));
     CHECK(!nic.irq);
+    CHECK(!(nic.desc_word(kRxRing, 3) & RXD_STAT_DD));
     nic.core.write(RDTR, 0xffff | RDTR_FPD);
     CHECK(nic.irq);
+    CHECK((nic.desc_word(kRxRing, 3) & RXD_STAT_DD));   // flushed
     CHECK(nic.core.read(ICR) == ICR_RXT0);
     nic.advance(uint64_t(0xffff) * 1024);         // the flushed timer stays quiet
     CHECK(nic.core.read(ICR) == 0);
+}
+
+TEST_CASE("e1000: a guest rewinding RDH cannot grow the pending write-backs past the ring", "[e1000][malformed]") {
+    ModeratedNic nic;
+    nic.setup_rx(8, 7);
+    nic.core.write(RDTR, 0xffff);
+    auto f = nic.frame();
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(nic.core.receive(f));
+        nic.core.write(RDH, 0);
+        CHECK(nic.core.state().moderation.rx_write_backs.size() <= 8);
+    }
+    CHECK((nic.desc_word(kRxRing, 3) & RXD_STAT_DD));   // flushed on the way
 }
 
 TEST_CASE("e1000: TIDV and TADV delay TXDW of IDE descriptors; others raise it at once", "[e1000]") {
