@@ -157,6 +157,7 @@ private:
     bool moderating() const { return options_.mitigation && arm_timer_ && now_; }
     void write_back_rx(uint64_t addr, const std::array<uint8_t, 8>& status);
     void flush_rx_write_backs();
+    bool start_delay(uint64_t& packet, uint64_t& absolute, uint32_t packet_reg, uint32_t absolute_reg);
     void rx_frame_done();
     void rx_timer_interrupt();
     void tx_written_back(bool delayed);

@@ -53,18 +53,23 @@ void E1000Core::flush_rx_write_backs() {
     s_.moderation.rx_write_backs.clear();
 }
 
-void E1000Core::rx_frame_done() {
-    uint64_t packet = delay_ns(reg(RDTR));
-    if (packet == 0 || !moderating()) {
-        rx_timer_interrupt();
-        return;
-    }
-    E1000Moderation& m = s_.moderation;
+// Restarts a packet timer, and starts its absolute timer if that is idle;
+// false when the packet delay is 0 or moderation is off (the cause is due
+// now).
+bool E1000Core::start_delay(uint64_t& packet, uint64_t& absolute, uint32_t packet_reg, uint32_t absolute_reg) {
+    uint64_t delay = delay_ns(reg(packet_reg));
+    if (delay == 0 || !moderating()) return false;
     uint64_t now = now_();
-    m.rx_packet = now + packet;
-    uint64_t absolute = delay_ns(reg(RADV));
-    if (absolute && !m.rx_absolute) m.rx_absolute = now + absolute;
+    packet = now + delay;
+    uint64_t absolute_delay = delay_ns(reg(absolute_reg));
+    if (absolute_delay && !absolute) absolute = now + absolute_delay;
     rearm();
+    return true;
+}
+
+void E1000Core::rx_frame_done() {
+    E1000Moderation& m = s_.moderation;
+    if (!start_delay(m.rx_packet, m.rx_absolute, RDTR, RADV)) rx_timer_interrupt();
 }
 
 void E1000Core::rx_timer_interrupt() {
@@ -80,17 +85,8 @@ void E1000Core::write_rdtr(uint32_t value) {
 }
 
 void E1000Core::tx_written_back(bool delayed) {
-    uint64_t packet = delay_ns(reg(TIDV));
-    if (!delayed || packet == 0 || !moderating()) {
-        tx_timer_interrupt();
-        return;
-    }
     E1000Moderation& m = s_.moderation;
-    uint64_t now = now_();
-    m.tx_packet = now + packet;
-    uint64_t absolute = delay_ns(reg(TADV));
-    if (absolute && !m.tx_absolute) m.tx_absolute = now + absolute;
-    rearm();
+    if (!delayed || !start_delay(m.tx_packet, m.tx_absolute, TIDV, TADV)) tx_timer_interrupt();
 }
 
 void E1000Core::tx_timer_interrupt() {
