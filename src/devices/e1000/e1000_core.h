@@ -92,6 +92,9 @@ public:
         arm_timer_ = std::move(arm);
     }
     void moderation_timer_expired();
+    // Raises the moderated causes whose time has come (register accesses
+    // call it, so a busy guest need not wait for the timer's wake-up).
+    void serve_due_timers();
 
     // Power-on and software reset (CTRL.RST).
     void reset();

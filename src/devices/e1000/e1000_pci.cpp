@@ -124,6 +124,7 @@ private:
         bool resume = false;
         {
             std::lock_guard guard(lock_);
+            core_.serve_due_timers();
             uint32_t base = uint32_t(offset & ~3ull), shift = uint32_t(offset & 3) * 8;
             size_t len = in ? in->size() : out.size();
             if (in) {

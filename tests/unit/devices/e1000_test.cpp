@@ -533,6 +533,22 @@ TEST_CASE("e1000: TIDV and TADV delay TXDW of IDE descriptors; others raise it a
     CHECK(!(nic.core.read(ICR) & ICR_TXDW));
 }
 
+TEST_CASE("e1000: a due delay timer is served by the next register access, never an early one", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_tx(16);
+    nic.core.write(IMS, ICR_TXDW);
+    nic.core.write(TIDV, 8);
+    nic.send(0, TXD_CMD_RS | TXD_CMD_IDE);
+    nic.now += 8191;                              // the timer has not fired
+    nic.core.serve_due_timers();
+    CHECK(!nic.irq);
+    nic.now += 1;
+    nic.core.serve_due_timers();                  // as a vCPU's access does, before the timer's wake-up
+    CHECK(nic.irq);
+    nic.core.moderation_timer_expired();          // the late wake-up finds nothing more to do
+    CHECK(nic.core.read(ICR) == (ICR_TXDW | ICR_TXQE));
+}
+
 TEST_CASE("e1000: mitigation=off ignores the delay registers, as QEMU's", "[e1000]") {
     GuestMemory memory = GuestMemory::create_flat(kRam);
     FakePort port;
