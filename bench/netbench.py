@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Network benchmark: virtio-net on a tap, kestrel against
-qemu-system-x86_64 -enable-kvm, userspace datapath (vhost=off) and
-vhost-net (vhost=on), in ONE test-host boot, runs interleaved
-(kestrel, QEMU, kestrel, QEMU, ...).
+"""Network benchmark: a NIC on a tap (virtio-net, or e1000 with
+--model e1000), kestrel against qemu-system-x86_64 -enable-kvm, userspace
+datapath (vhost=off) and vhost-net (vhost=on; virtio-net only), in ONE
+test-host boot, runs interleaved (kestrel, QEMU, kestrel, QEMU, ...).
 
 Each run boots the Debian guest (-smp 2 -m 512, the network tools
 archive of tests/guest/assets.py) with -netdev tap (10.76.0.0/24, the host
-side at 10.76.0.1) and -device virtio-net-pci, and the guest runs, against
+side at 10.76.0.1) and -device virtio-net-pci (or e1000), and the guest runs, against
 an iperf3 server and tcp_pingpong server on the host side:
   tx1 / tx4   iperf3 guest -> host, 1 and 4 streams      (Mbit/s)
   rx1 / rx4   iperf3 host -> guest (-R), 1 and 4 streams (Mbit/s)
@@ -18,7 +18,7 @@ every 0.1 s, so "host CPU per GB" = (VMM + vhost workers) CPU seconds in the
 test's window / GB moved, and "without guest" leaves the vCPUs' guest time
 out: the VMM's and the host kernel's own work per byte.
 
-usage: netbench.py [--rounds 3] [--seconds 5] [--modes user,vhost]
+usage: netbench.py [--rounds 3] [--seconds 5] [--modes user,vhost] [--model virtio|e1000]
                    [--vmms kestrel,qemu] [--kestrel BIN] [--no-results-md]
 Results: bench/results/net-DATE.json, a section in bench/RESULTS.md.
 """
@@ -48,7 +48,7 @@ def guest_script(seconds):
     iperf = "iperf3 -c %s -p %d -t %d -J" % (HOST, PORT, seconds)
     lines = [
         ". /opt/net/env.sh",
-        "modprobe virtio_pci; modprobe virtio_net",
+        "modprobe virtio_pci; modprobe virtio_net; modprobe e1000",
         "i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
         "ip link set eth0 up; ip addr add %s/24 dev eth0" % GUEST,
         "i=0; until ping -c1 -W1 %s >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && break; done" % HOST,
@@ -145,7 +145,7 @@ def one_run(a, vmm_name, mode, log):
                   "-append", "console=ttyS0 panic=-1 quiet", "-display", "none", "-serial", "stdio",
                   "-netdev", "tap,id=n0,ifname=%s,script=%s,downscript=no,vhost=%s"
                   % (IFNAME, IFUP, "on" if mode == "vhost" else "off"),
-                  "-device", "virtio-net-pci,netdev=n0"]
+                  "-device", "%s,netdev=n0" % ("e1000" if a.model == "e1000" else "virtio-net-pci")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     sampler = Sampler(proc.pid)
     marks, results = {}, {}
@@ -164,7 +164,7 @@ def one_run(a, vmm_name, mode, log):
                 proc.kill()
     proc.wait()
     sampler.stop = True
-    run = {"vmm": vmm_name, "mode": mode, "status": proc.returncode, "tests": {}}
+    run = {"vmm": vmm_name, "mode": mode, "model": a.model, "status": proc.returncode, "tests": {}}
     for t in TESTS:
         if t not in results or (t, "START") not in marks or (t, "END") not in marks:
             continue
@@ -254,7 +254,7 @@ def outer(a):
     cmd = [sys.executable, os.path.abspath(__file__), "--inner", "--kestrel", kestrel,
            "--kernel", a_assets["kernel"], "--initrd", initrd, "--pingpong", a_assets["tcp_pingpong"],
            "--out", out, "--logdir", os.path.join(root, "logs"), "--rounds", str(a.rounds),
-           "--seconds", str(a.seconds), "--modes", a.modes, "--vmms", a.vmms]
+           "--seconds", str(a.seconds), "--modes", a.modes, "--vmms", a.vmms, "--model", a.model]
     budget = a.rounds * len(a.modes.split(",")) * len(a.vmms.split(",")) * (120 + 6 * (a.seconds + 6))
     status = kvmhost.run(cmd, root, timeout=600 + budget)
     if not os.path.exists(out):
@@ -267,8 +267,9 @@ def outer(a):
     if not a.no_results_md:
         date = time.strftime("%Y-%m-%d")
         os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
-        shutil.copy(out, os.path.join(BENCH, "results", "net-%s.json" % date))
-        print("netbench: raw runs in bench/results/net-%s.json; add the table to bench/RESULTS.md" % date)
+        name = "net-%s%s.json" % ("e1000-" if a.model == "e1000" else "", date)
+        shutil.copy(out, os.path.join(BENCH, "results", name))
+        print("netbench: raw runs in bench/results/%s; add the table to bench/RESULTS.md" % name)
     return status
 
 
@@ -278,6 +279,7 @@ def main(argv):
     p.add_argument("--seconds", type=int, default=5)
     p.add_argument("--modes", default="user,vhost")
     p.add_argument("--vmms", default="kestrel,qemu")
+    p.add_argument("--model", choices=["virtio", "e1000"], default="virtio", help="the NIC (e1000: --modes user)")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--no-results-md", action="store_true")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
@@ -288,6 +290,8 @@ def main(argv):
     p.add_argument("--logdir")
     p.add_argument("--timeout", type=float, default=400)
     a = p.parse_args(argv)
+    if a.model == "e1000" and a.modes != "user":
+        p.error("vhost-net serves virtio-net only: --model e1000 takes --modes user")
     return inner(a) if a.inner else outer(a)
 
 

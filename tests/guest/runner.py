@@ -259,6 +259,7 @@ def run_scenario(s, args, a, results_root):
             f.write(shlex.join(argv) + "\n")
             if driver:
                 f.write("driver: " + shlex.join(driver) + "\n")
+        s.checks = [c for c in s.checks if c.vmm in (None, args.vmm)]
         reasons = execute(s, argv, log_path, driver)
     except (sc.ScenarioError, OSError, subprocess.CalledProcessError) as e:
         reasons = ["setup failed: %s" % e]

@@ -39,7 +39,7 @@ PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
                  "disks", "guest_files", "driver", "guest_tools"}
-CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count"}
+CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count", "vmm"}
 DISK_KEYS = {"size", "fs", "files", "format"}
 
 
@@ -56,6 +56,7 @@ class Check:
     max: float = None
     near_host_time: float = None
     count: int = None
+    vmm: str = None        # judged only when this VMM runs (kestrel or qemu)
 
 
 @dataclass
@@ -98,11 +99,13 @@ def _load_check(table, where):
     regex = _compile(table["regex"], where)
     if regex.groups != 1 and "count" not in table:
         raise ScenarioError(where + ": check regex needs exactly one group")
+    if table.get("vmm") not in (None, "kestrel", "qemu"):
+        raise ScenarioError(where + ": vmm is kestrel or qemu")
     return Check(name=table.get("name", table["regex"]), regex=regex,
                  equals=table.get("equals"), min=table.get("min"),
                  max=table.get("max"),
                  near_host_time=table.get("near_host_time"),
-                 count=table.get("count"))
+                 count=table.get("count"), vmm=table.get("vmm"))
 
 
 def load(path):

@@ -1,6 +1,6 @@
 // The 82540EM's registers: reset values, the Microwire EEPROM and EERD,
 // the PHY behind MDIC with auto-negotiation, link changes and the
-// interrupt cause registers.
+// interrupt cause registers (their moderation: e1000_moderation.cpp).
 #include "devices/e1000/e1000_core.h"
 
 namespace kestrel {
@@ -133,6 +133,8 @@ void E1000Core::write(uint32_t offset, uint32_t value) {
     case RDBAL: case TDBAL: reg(offset) = value & ~0xfu; return;
     case RDLEN: case TDLEN: reg(offset) = value & 0xfff80; return;
     case RDH: case TDH: reg(offset) = value & 0xffff; return;
+    case RDTR: write_rdtr(value); return;
+    case RADV: case TIDV: case TADV: case ITR: reg(offset) = value & 0xffff; return;
     case RDT:
         reg(RDT) = value & 0xffff;
         rdt_written_ = true;
@@ -283,20 +285,14 @@ void E1000Core::set_cause(uint32_t cause) {
 
 void E1000Core::update_irq() {
     bool level = (reg(ICR) & reg(IMS)) != 0;
-    if (level == irq_level_) return;
-    if (level && s_.itr_window) return;   // raised when the window closes
+    if (level == irq_level_ || itr_holds(level)) return;
     irq_level_ = level;
     irq_(level);
     uint64_t window_ns = uint64_t(reg(ITR) & 0xffff) * 256;
-    if (level && window_ns && arm_timer_) {
-        s_.itr_window = true;
-        arm_timer_(window_ns);
+    if (level && window_ns && moderating()) {
+        s_.moderation.itr_end = now_() + window_ns;
+        rearm();
     }
-}
-
-void E1000Core::moderation_timer_expired() {
-    s_.itr_window = false;
-    update_irq();
 }
 
 uint32_t E1000Core::read_clear_icr() {

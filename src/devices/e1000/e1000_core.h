@@ -30,6 +30,24 @@ struct E1000TxContext {
     bool tcp = false, ipv4 = false, tse = false;
 };
 
+// Interrupt moderation (8254x manual 3.2.7, 3.4.3 and the RDTR, RADV, ITR,
+// TIDV and TADV registers): each timer is a deadline on the monotonic
+// clock in ns, 0 while it is idle.
+struct E1000Moderation {
+    uint64_t rx_packet = 0;     // RDTR: restarted by every frame put in the ring
+    uint64_t rx_absolute = 0;   // RADV: started by the first frame since the last RXT0
+    uint64_t tx_packet = 0;     // TIDV: restarted by every write-back of an IDE descriptor
+    uint64_t tx_absolute = 0;   // TADV: started by the first of those since the last TXDW
+    uint64_t itr_end = 0;       // ITR: the window an interrupt opened, in which causes gather
+    // Receive descriptors used while RDTR runs, their status written back
+    // (DD) when RXT0 is raised, as the hardware flushes them.
+    struct PendingWriteBack {
+        uint64_t addr;
+        std::array<uint8_t, 8> status;
+    };
+    std::vector<PendingWriteBack> rx_write_backs;
+};
+
 // Everything the guest can see, in one plain struct.
 struct E1000State {
     std::array<uint32_t, e1000::kRegSpace / 4> regs{};
@@ -48,9 +66,7 @@ struct E1000State {
     uint8_t tx_popts = 0;
     bool tx_tse = false, tx_vle = false;
     uint16_t tx_vlan = 0;
-    // Interrupt moderation (ITR): an interrupt opens a window of ITR x 256 ns
-    // in which causes gather without raising the pin.
-    bool itr_window = false;
+    E1000Moderation moderation;
 };
 
 class E1000Core {
@@ -61,15 +77,24 @@ public:
         MacAddress mac;
         bool autonegotiation = true;
         bool init_vet = true;
+        bool mitigation = true;   // off: RDTR, RADV, TIDV, TADV and ITR are stored but not applied
     };
     // `irq` drives the INTx pin; `port` may be null (no backend).
     E1000Core(const GuestMemory& memory, NetPort* port, Options options, std::function<void(bool)> irq);
 
-    // Interrupt moderation needs a one-shot timer: `arm` starts it (ns from
-    // now); its owner calls moderation_timer_expired() when it fires.
-    // Without one, ITR is stored but interrupts are raised at once.
-    void set_moderation_timer(std::function<void(uint64_t ns)> arm) { arm_timer_ = std::move(arm); }
+    // Interrupt moderation needs a clock (`now`, monotonic ns) and a
+    // one-shot timer: `arm` sets it to fire at a deadline on that clock (an
+    // earlier one replaces a later one); its owner calls
+    // moderation_timer_expired() when it fires, early or late. Without
+    // them the delay registers are stored and interrupts raised at once.
+    void set_moderation_timer(std::function<uint64_t()> now, std::function<void(uint64_t deadline)> arm) {
+        now_ = std::move(now);
+        arm_timer_ = std::move(arm);
+    }
     void moderation_timer_expired();
+    // Raises the moderated causes whose time has come (register accesses
+    // call it, so a busy guest need not wait for the timer's wake-up).
+    void serve_due_timers();
 
     // Power-on and software reset (CTRL.RST).
     void reset();
@@ -131,9 +156,24 @@ private:
     void update_irq();
     uint32_t read_clear_icr();
 
+    // Interrupt moderation (e1000_moderation.cpp).
+    bool moderating() const { return options_.mitigation && arm_timer_ && now_; }
+    void write_back_rx(uint64_t addr, const std::array<uint8_t, 8>& status);
+    void flush_rx_write_backs();
+    bool start_delay(uint64_t& packet, uint64_t& absolute, uint32_t packet_reg, uint32_t absolute_reg);
+    void rx_frame_done();
+    void rx_timer_interrupt();
+    void tx_written_back(bool delayed);
+    void tx_timer_interrupt();
+    void write_rdtr(uint32_t value);
+    bool itr_holds(bool level);
+    void rearm();
+
     // Transmit (e1000_tx.cpp).
     void transmit();
-    bool process_tx_descriptor(uint64_t addr);
+    // What a descriptor's write-back asks for.
+    enum class TxReport { None, Now, Delayed };
+    TxReport process_tx_descriptor(uint64_t addr);
     void load_context(const uint8_t* desc);
     bool gather(uint64_t addr, uint32_t len);
     void finish_packet();
@@ -153,7 +193,9 @@ private:
     NetPort* port_;
     Options options_;
     std::function<void(bool)> irq_;
+    std::function<uint64_t()> now_;
     std::function<void(uint64_t)> arm_timer_;
+    uint64_t armed_ = 0;               // the deadline the timer is set to (0: none)
     E1000State s_;
     Counters counters_;
     bool irq_level_ = false;

@@ -25,17 +25,24 @@ namespace {
 
 using namespace e1000;
 
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000 + uint64_t(ts.tv_nsec);
+}
+
 constexpr PropertySpec kProperties[] = {
     kMacProperty,
     kNetdevProperty,
     prop_bool("autonegotiation", true, "on/off"),
     prop_bool("init-vet", true, "on/off"),
+    prop_bool("mitigation", true, "on/off"),
 };
 
 // QEMU 7.2's other e1000 properties.
 constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "bootindex", "extra_mac_registers", "failover_pair_id", "migrate_tso_props", "mitigation",
-    "multifunction", "rombar", "romfile", "romsize", "x-pcie-extcap-init", "x-pcie-lnksta-dllla",
+    "acpi-index", "bootindex", "extra_mac_registers", "failover_pair_id", "migrate_tso_props", "multifunction",
+    "rombar", "romfile", "romsize", "x-pcie-extcap-init", "x-pcie-lnksta-dllla",
 };
 
 class E1000Function final : public PciDevice, public NetNic {
@@ -48,11 +55,11 @@ public:
         add_bar(0, kMmioSize, BarKind::Mem32, false, std::make_shared<Window>(*this, false), "e1000-mmio");
         add_bar(1, kIoSize, BarKind::Io, false, std::make_shared<Window>(*this, true), "e1000-io");
         if (backend_) backend_->set_vnet_hdr_len(0);
-        core_.set_moderation_timer([this](uint64_t ns) {
+        core_.set_moderation_timer(monotonic_ns, [this](uint64_t deadline) {
             itimerspec spec{};
-            spec.it_value.tv_sec = time_t(ns / 1000000000);
-            spec.it_value.tv_nsec = long(ns % 1000000000);
-            timerfd_settime(moderation_timer_.get(), 0, &spec, nullptr);
+            spec.it_value.tv_sec = time_t(deadline / 1000000000);
+            spec.it_value.tv_nsec = long(deadline % 1000000000);
+            timerfd_settime(moderation_timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
         });
     }
     ~E1000Function() override {
@@ -117,6 +124,7 @@ private:
         bool resume = false;
         {
             std::lock_guard guard(lock_);
+            core_.serve_due_timers();
             uint32_t base = uint32_t(offset & ~3ull), shift = uint32_t(offset & 3) * 8;
             size_t len = in ? in->size() : out.size();
             if (in) {
@@ -211,6 +219,7 @@ private:
         options.mac = MacAddress::parse(p.str("mac")).value_or(MacAddress{});
         options.autonegotiation = p.boolean("autonegotiation");
         options.init_vet = p.boolean("init-vet");
+        options.mitigation = p.boolean("mitigation");
         nic_ = std::make_shared<E1000Function>(context.memory(), backend, options, context.main_loop());
         if (clients_) clients_->add_nic(*nic_, id(), std::string(type().name), qom_path(), backend);
         nic_->start();

@@ -51,6 +51,8 @@ inline constexpr uint32_t ICR_TXDW = 1u << 0, ICR_TXQE = 1u << 1, ICR_LSC = 1u <
 inline constexpr uint32_t RCTL_EN = 1u << 1, RCTL_UPE = 1u << 3, RCTL_MPE = 1u << 4, RCTL_LPE = 1u << 5,
                           RCTL_BAM = 1u << 15, RCTL_VFE = 1u << 18, RCTL_BSEX = 1u << 25, RCTL_SECRC = 1u << 26;
 inline constexpr unsigned RCTL_RDMTS_SHIFT = 8, RCTL_MO_SHIFT = 12, RCTL_BSIZE_SHIFT = 16;
+// RDTR: Flush Partial Descriptor block (write-only)
+inline constexpr uint32_t RDTR_FPD = 1u << 31;
 // TCTL
 inline constexpr uint32_t TCTL_EN = 1u << 1;
 // RAH

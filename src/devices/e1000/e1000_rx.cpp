@@ -118,16 +118,14 @@ bool E1000Core::receive(std::span<const uint8_t> in) {
         }
         done += chunk;
         uint8_t status = RXD_STAT_DD | RXD_STAT_IXSM | (done == total ? RXD_STAT_EOP : 0) | (tagged ? RXD_STAT_VP : 0);
-        uint8_t wb[8] = {uint8_t(chunk), uint8_t(chunk >> 8), 0, 0, status, 0, uint8_t(vlan), uint8_t(vlan >> 8)};
-        memory_.write(desc + 8, wb);
+        write_back_rx(desc + 8, {uint8_t(chunk), uint8_t(chunk >> 8), 0, 0, status, 0, uint8_t(vlan), uint8_t(vlan >> 8)});
         reg(RDH) = (reg(RDH) + 1) % n;
     }
     count_rx(frame);
     uint32_t head = reg(RDH), tail = reg(RDT);
     uint32_t free = tail >= head ? tail - head : n - head + tail;
-    uint32_t cause = ICR_RXT0;
-    if (free <= n >> (((reg(RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) cause |= ICR_RXDMT0;
-    set_cause(cause);
+    if (free <= n >> (((reg(RCTL) >> RCTL_RDMTS_SHIFT) & 3) + 1)) set_cause(ICR_RXDMT0);
+    rx_frame_done();   // RXT0, now or when RDTR/RADV run out
     return true;
 }
 

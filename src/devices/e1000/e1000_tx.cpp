@@ -49,22 +49,26 @@ void E1000Core::transmit() {
     uint32_t count = reg(TDLEN) / kDescSize;
     if (count == 0) return;
     uint64_t base = uint64_t(reg(TDBAH)) << 32 | reg(TDBAL);
-    bool written_back = false;
+    bool now = false, delayed = false;
     // At most one lap of the ring per kick: a TDT the ring never reaches
     // cannot keep the device here.
     for (uint32_t n = 0; n < count && reg(TDH) != reg(TDT); ++n) {
         if (reg(TDH) >= count) reg(TDH) = 0;
-        written_back |= process_tx_descriptor(base + uint64_t(reg(TDH)) * kDescSize);
+        TxReport report = process_tx_descriptor(base + uint64_t(reg(TDH)) * kDescSize);
+        now |= report == TxReport::Now;
+        delayed |= report == TxReport::Delayed;
         reg(TDH) = (reg(TDH) + 1) % count;
     }
-    set_cause(ICR_TXQE | (written_back ? ICR_TXDW : 0));
+    // An immediate write-back's TXDW covers the delayed ones before it.
+    if (now || delayed) tx_written_back(!now);
+    set_cause(ICR_TXQE);
 }
 
-bool E1000Core::process_tx_descriptor(uint64_t addr) {
+E1000Core::TxReport E1000Core::process_tx_descriptor(uint64_t addr) {
     uint8_t d[kDescSize];
     if (!memory_.read(addr, d)) {  // a ring outside RAM: nothing to send, nothing to write back
         tx_bad_ = true;
-        return false;
+        return TxReport::None;
     }
     uint64_t buffer = le64(d);
     uint32_t lower = le32(d + 8), upper = le32(d + 12);
@@ -89,11 +93,11 @@ bool E1000Core::process_tx_descriptor(uint64_t addr) {
         gather(buffer, lower & 0xfffff);
         if (lower & TXD_CMD_EOP) finish_packet();
     }
-    if (!(lower & (TXD_CMD_RS | TXD_CMD_RPS))) return false;
+    if (!(lower & (TXD_CMD_RS | TXD_CMD_RPS))) return TxReport::None;
     uint32_t status = upper | TXD_STAT_DD;
     uint8_t out[4] = {uint8_t(status), uint8_t(status >> 8), uint8_t(status >> 16), uint8_t(status >> 24)};
     memory_.write(addr + 12, out);
-    return true;
+    return (lower & TXD_CMD_IDE) ? TxReport::Delayed : TxReport::Now;
 }
 
 void E1000Core::load_context(const uint8_t* d) {

@@ -14,8 +14,12 @@ line) and answers one line per finding, which the guest prints:
   VERDICT net-thread-cpu-ms=N      CPU of kestrel's "IO net-*" threads
   VERDICT tso-frames=N             frames longer than the MTU the guest sent
                                    (tcpdump on --tcpdump IFNAME)
-and PASS or FAIL against --expect-vhost (yes/no), --max-net-cpu-ms and
---min-tso-frames.
+  VERDICT set-link=ok|failed       with --set-link NIC --qmp SOCKET --serial LOG:
+                                   when the guest prints LINK-TEST-READY, QMP
+                                   set_link NIC off, the guest's CARRIER=0, on,
+                                   its CARRIER=1
+and PASS or FAIL against --expect-vhost (yes/no), --max-net-cpu-ms,
+--min-tso-frames and the set_link test.
 The driver exits 0 once the VMM is gone if /verdict was asked and passed.
 """
 
@@ -32,7 +36,7 @@ import time
 
 BLOB = os.urandom(16 << 20)
 BLOB_SHA = hashlib.sha256(BLOB).hexdigest()
-state = {"upload_sha": "", "verdict": None}
+state = {"upload_sha": "", "verdict": None, "link": None}
 
 
 def log(msg):
@@ -126,6 +130,9 @@ def verdict(args, tso):
     if tso:
         lines.append("VERDICT tso-frames=%d" % tso.count)
         ok &= tso.count >= args.min_tso_frames
+    if args.set_link:
+        lines.append("VERDICT set-link=%s" % ("ok" if state["link"] else "failed"))
+        ok &= bool(state["link"])
     lines.append("VERDICT " + ("PASS" if ok else "FAIL"))
     state["verdict"] = ok
     return lines
@@ -170,6 +177,23 @@ def upload_server(port):
         log("upload from %s: %d bytes, sha256 %s" % (peer[0], n, state["upload_sha"]))
 
 
+def link_test(args):
+    """set_link off/on through QMP, each seen by the guest's driver as carrier."""
+    from qmp import Failure, Qmp, wait_log
+    try:
+        q = Qmp(args.qmp)
+        q.ok("qmp_capabilities")
+        wait_log(args.serial, r"^LINK-TEST-READY$", timeout=args.timeout)
+        for up, carrier in ((False, 0), (True, 1)):
+            q.ok("set_link", {"name": args.set_link, "up": up})
+            log("set_link %s %s" % (args.set_link, "on" if up else "off"))
+            wait_log(args.serial, r"^CARRIER=%d$" % carrier, timeout=args.timeout)
+        state["link"] = True
+    except (Failure, OSError) as e:
+        log("set_link test: %s" % e)
+        state["link"] = False
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -180,7 +204,13 @@ def main():
     p.add_argument("--max-net-cpu-ms", type=int, help="kestrel's own network threads may use at most this")
     p.add_argument("--pingpong", required=True, help="tcp_pingpong binary")
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--set-link", metavar="NIC", help="the NIC's name for QMP set_link (with --qmp, --serial)")
+    p.add_argument("--qmp", help="the VMM's QMP socket")
+    p.add_argument("--serial", help="the guest's serial log")
     args = p.parse_args()
+    if args.set_link:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        threading.Thread(target=link_test, args=(args,), daemon=True).start()
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     tso = None
     server = http.server.ThreadingHTTPServer(("0.0.0.0", args.port), None)

@@ -357,28 +357,242 @@ TEST_CASE("e1000: wild receive rings never crash", "[e1000][malformed]") {
     CHECK(!nic.core.receive(small));
 }
 
-TEST_CASE("e1000: ITR gathers causes into one interrupt per window", "[e1000]") {
-    Nic nic;
+// A clock the test moves, and the deadlines the core set its timer to.
+struct ModeratedNic : Nic {
+    uint64_t now = 1'000'000'000;
     std::vector<uint64_t> armed;
-    nic.core.set_moderation_timer([&](uint64_t ns) { armed.push_back(ns); });
+    ModeratedNic() {
+        core.set_moderation_timer([this] { return now; }, [this](uint64_t deadline) { armed.push_back(deadline); });
+    }
+    // Time passes; the timer fires while it is set for now or before (as a
+    // timerfd would), until the core sets no new deadline.
+    void advance(uint64_t ns) {
+        now += ns;
+        for (size_t served = SIZE_MAX; !armed.empty() && armed.back() <= now && armed.size() != served;) {
+            served = armed.size();
+            core.moderation_timer_expired();
+        }
+    }
+    std::vector<uint8_t> frame() {
+        std::vector<uint8_t> f(100, 0x11);
+        const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+        std::memcpy(f.data(), mac, 6);
+        return f;
+    }
+    // Sends one legacy frame from descriptor `i` with `cmd` bits.
+    void send(uint32_t i, uint32_t cmd) {
+        std::vector<uint8_t> f(64, 0xab);
+        REQUIRE(memory.write(kBuffers, f));
+        put_desc(kTxRing + i * 16, kBuffers, 64 | TXD_CMD_EOP | TXD_CMD_IFCS | cmd, 0);
+        core.write(TDT, i + 1);
+    }
+};
+
+TEST_CASE("e1000: ITR gathers causes into one interrupt per window", "[e1000]") {
+    ModeratedNic nic;
     nic.core.write(IMS, ICR_RXT0 | ICR_TXDW);
     nic.core.write(ITR, 100);                     // 25.6 us windows
     nic.core.write(ICS, ICR_RXT0);
     CHECK(nic.irq);
-    REQUIRE(armed == std::vector<uint64_t>{25600});
+    REQUIRE(nic.armed == std::vector<uint64_t>{nic.now + 25600});
     CHECK(nic.core.read(ICR) == ICR_RXT0);
     CHECK(!nic.irq);
     nic.core.write(ICS, ICR_TXDW);                // inside the window: held back
     nic.core.write(ICS, ICR_RXT0);
     CHECK(!nic.irq);
-    nic.core.moderation_timer_expired();          // the window closes: one interrupt for both
+    nic.advance(25599);
+    CHECK(!nic.irq);
+    nic.advance(1);                               // the window closes: one interrupt for both
     CHECK(nic.irq);
-    CHECK(armed.size() == 2);
+    CHECK(nic.armed.size() == 2);
     CHECK(nic.core.read(ICR) == (ICR_RXT0 | ICR_TXDW));
-    nic.core.moderation_timer_expired();
+    nic.advance(25600);
     CHECK(!nic.irq);                              // nothing pending: the pin stays low
     nic.core.write(ITR, 0);                       // no moderation: at once, no timer
     nic.core.write(ICS, ICR_RXT0);
     CHECK(nic.irq);
-    CHECK(armed.size() == 2);
+    CHECK(nic.armed.size() == 2);
+}
+
+TEST_CASE("e1000: RDTR's packet timer restarts per frame, RADV's does not", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_rx(32, 31);
+    nic.core.write(IMS, ICR_RXT0);
+    nic.core.write(RDTR, 10);                     // 10.24 us after the last frame
+    nic.core.write(RADV, 25);                     // 25.6 us after the first
+    auto f = nic.frame();
+    REQUIRE(nic.core.receive(f));
+    CHECK(nic.core.read(RDH) == 1);               // the descriptor is used, its DD waits for RXT0
+    CHECK(!(nic.desc_word(kRxRing, 3) & RXD_STAT_DD));
+    CHECK(!nic.irq);
+    nic.advance(8000);
+    REQUIRE(nic.core.receive(f));                 // restarts the packet timer
+    nic.advance(8000);
+    CHECK(!nic.irq);                              // 16 us since the first frame
+    REQUIRE(nic.core.receive(f));
+    nic.advance(8000);
+    REQUIRE(nic.core.receive(f));
+    CHECK(!nic.irq);
+    nic.advance(1600);                            // 25.6 us: the absolute timer runs out
+    CHECK(nic.irq);
+    for (uint32_t i = 0; i < 4; ++i) CHECK((nic.desc_word(kRxRing + i * 16, 3) & RXD_STAT_DD));
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+    nic.advance(20000);                           // both stopped: no second RXT0
+    CHECK(nic.core.read(ICR) == 0);
+    REQUIRE(nic.core.receive(f));                 // a quiet line: the packet timer ends it
+    nic.advance(10240);
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+    nic.core.write(RDTR, 0);                      // RDTR 0: RXT0 per frame, at once
+    nic.core.write(RDH, 0);
+    nic.core.write(RDT, 31);
+    REQUIRE(nic.core.receive(f));
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+}
+
+TEST_CASE("e1000: a delay timer running out inside an ITR window is served when it closes", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_rx(32, 31);
+    nic.core.write(IMS, ICR_RXT0);
+    nic.core.write(ITR, 1000);                    // 256 us
+    nic.core.write(RDTR, 10);
+    nic.core.write(ICS, ICR_RXT0);                // an interrupt opens the window
+    uint64_t window_end = nic.now + 256000;
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+    auto f = nic.frame();
+    REQUIRE(nic.core.receive(f));
+    CHECK(nic.armed.back() == window_end);        // not now + 10.24 us: no wake-up that could not raise the pin
+    nic.advance(20000);
+    CHECK(!nic.irq);
+    nic.advance(236000);
+    CHECK(nic.irq);
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+}
+
+TEST_CASE("e1000: writing RDTR with FPD raises the pending RXT0 now", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_rx(32, 31);
+    nic.core.write(IMS, ICR_RXT0);
+    nic.core.write(RDTR, 0xffff | RDTR_FPD);      // nothing pending: nothing to flush
+    CHECK(nic.core.read(ICR) == 0);
+    CHECK(nic.core.read(RDTR) == 0xffff);         // FPD is not stored
+    auto f = nic.frame();
+    REQUIRE(nic.core.receive(f));
+    CHECK(!nic.irq);
+    CHECK(!(nic.desc_word(kRxRing, 3) & RXD_STAT_DD));
+    nic.core.write(RDTR, 0xffff | RDTR_FPD);
+    CHECK(nic.irq);
+    CHECK((nic.desc_word(kRxRing, 3) & RXD_STAT_DD));   // flushed
+    CHECK(nic.core.read(ICR) == ICR_RXT0);
+    nic.advance(uint64_t(0xffff) * 1024);         // the flushed timer stays quiet
+    CHECK(nic.core.read(ICR) == 0);
+}
+
+TEST_CASE("e1000: a guest rewinding RDH cannot grow the pending write-backs past the ring", "[e1000][malformed]") {
+    ModeratedNic nic;
+    nic.setup_rx(8, 7);
+    nic.core.write(RDTR, 0xffff);
+    auto f = nic.frame();
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(nic.core.receive(f));
+        nic.core.write(RDH, 0);
+        CHECK(nic.core.state().moderation.rx_write_backs.size() <= 8);
+    }
+    CHECK((nic.desc_word(kRxRing, 3) & RXD_STAT_DD));   // flushed on the way
+}
+
+TEST_CASE("e1000: TIDV and TADV delay TXDW of IDE descriptors; others raise it at once", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_tx(16);
+    nic.core.write(IMS, ICR_TXDW);
+    nic.core.write(TIDV, 8);                      // Linux's defaults: 8.192 us
+    nic.core.write(TADV, 32);                     // and 32.768 us
+    nic.send(0, TXD_CMD_RS | TXD_CMD_IDE);
+    CHECK(nic.port.sent.size() == 1);
+    CHECK((nic.desc_word(kTxRing, 3) & TXD_STAT_DD));
+    CHECK(!nic.irq);
+    for (uint32_t i = 1; i < 5; ++i) {            // a steady stream: TIDV keeps restarting
+        nic.advance(8000);
+        nic.send(i, TXD_CMD_RS | TXD_CMD_IDE);
+        CHECK(!nic.irq);
+    }
+    nic.advance(768);                             // TADV: 32.768 us after the first
+    CHECK(nic.irq);
+    CHECK((nic.core.read(ICR) & ICR_TXDW));
+    nic.send(5, TXD_CMD_RS | TXD_CMD_IDE);
+    nic.advance(8192);                            // TIDV alone
+    CHECK((nic.core.read(ICR) & ICR_TXDW));
+    nic.send(6, TXD_CMD_RS | TXD_CMD_IDE);
+    nic.send(7, TXD_CMD_RS);                      // no IDE: at once, and the delayed one is covered
+    CHECK((nic.core.read(ICR) & ICR_TXDW));
+    nic.advance(40000);
+    CHECK(!(nic.core.read(ICR) & ICR_TXDW));      // timers stopped: no spurious second TXDW
+    nic.core.write(TDH, 0);
+    nic.core.write(TDT, 0);
+    nic.send(0, TXD_CMD_IDE);                     // no RS: no write-back, no TXDW
+    nic.advance(40000);
+    CHECK(!(nic.core.read(ICR) & ICR_TXDW));
+}
+
+TEST_CASE("e1000: a due delay timer is served by the next register access, never an early one", "[e1000]") {
+    ModeratedNic nic;
+    nic.setup_tx(16);
+    nic.core.write(IMS, ICR_TXDW);
+    nic.core.write(TIDV, 8);
+    nic.send(0, TXD_CMD_RS | TXD_CMD_IDE);
+    nic.now += 8191;                              // the timer has not fired
+    nic.core.serve_due_timers();
+    CHECK(!nic.irq);
+    nic.now += 1;
+    nic.core.serve_due_timers();                  // as a vCPU's access does, before the timer's wake-up
+    CHECK(nic.irq);
+    nic.core.moderation_timer_expired();          // the late wake-up finds nothing more to do
+    CHECK(nic.core.read(ICR) == (ICR_TXDW | ICR_TXQE));
+}
+
+TEST_CASE("e1000: mitigation=off ignores the delay registers, as QEMU's", "[e1000]") {
+    GuestMemory memory = GuestMemory::create_flat(kRam);
+    FakePort port;
+    bool irq = false;
+    E1000Core core{memory, &port, {MacAddress{{0x52, 0x54, 0, 0x12, 0x34, 0x56}}, true, true, false},
+                   [&](bool level) { irq = level; }};
+    std::vector<uint64_t> armed;
+    core.set_moderation_timer([] { return uint64_t(1000); }, [&](uint64_t d) { armed.push_back(d); });
+    core.write(IMS, ICR_RXT0);
+    core.write(ITR, 1000);
+    core.write(RDTR, 100);
+    core.write(RADV, 100);
+    core.write(ICS, ICR_RXT0);
+    CHECK(irq);
+    CHECK(core.read(ICR) == ICR_RXT0);
+    core.write(ICS, ICR_RXT0);
+    CHECK(irq);                                   // no ITR window either
+    CHECK(armed.empty());
+}
+
+TEST_CASE("e1000: absurd moderation values never hang, loop or stall interrupts", "[e1000][malformed]") {
+    for (uint32_t value : {0u, 1u, 0xffffu, 0xffffffffu}) {
+        ModeratedNic nic;
+        nic.setup_rx(8, 7);
+        nic.setup_tx(8);
+        nic.core.write(IMS, ICR_RXT0 | ICR_TXDW);
+        for (uint32_t r : {ITR, RDTR, RADV, TIDV, TADV}) nic.core.write(r, value);
+        for (uint32_t r : {ITR, RADV, TIDV, TADV}) CHECK(nic.core.read(r) == (value & 0xffff));
+        auto f = nic.frame();
+        REQUIRE(nic.core.receive(f));
+        nic.send(0, TXD_CMD_RS | TXD_CMD_IDE);
+        for (int i = 0; i < 5; ++i) nic.core.moderation_timer_expired();   // early, spurious: harmless
+        for (uint64_t d : nic.armed) CHECK(d - nic.now <= uint64_t(0xffff) * 1024);   // at most 67 ms away
+        nic.advance(uint64_t(0xffff) * 1024);     // the longest delay has passed: both causes are in
+        CHECK((nic.core.read(ICR) & (ICR_RXT0 | ICR_TXDW)) == (ICR_RXT0 | ICR_TXDW));
+        nic.advance(uint64_t(0xffff) * 256);      // and an ITR window cannot keep the pin low for ever
+        nic.core.write(ICS, ICR_RXT0);
+        nic.advance(uint64_t(0xffff) * 256);
+        CHECK(nic.irq);
+        CHECK(nic.armed.size() < 16);
+        nic.core.write(CTRL, CTRL_RST);           // reset forgets the timers
+        CHECK(nic.core.state().moderation.rx_packet == 0);
+        CHECK(nic.core.state().moderation.itr_end == 0);
+        nic.core.moderation_timer_expired();
+        CHECK(!nic.irq);
+    }
 }
