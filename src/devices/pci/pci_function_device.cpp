@@ -103,6 +103,10 @@ void PciFunctionDevice::describe(QtreeNode& node) const {
         node.lines.push_back(fmt::format("bar {}: {} at 0x{:x} [0x{:x}]", i,
                                          spec->kind == BarKind::Io ? "i/o" : "mem", at, at + spec->size - 1));
     }
+    if (uint64_t size = f.rom_size()) {  // the ROM is QEMU's bar 6
+        uint64_t at = f.rom_address().value_or(~0ull);
+        node.lines.push_back(fmt::format("bar {}: mem at 0x{:x} [0x{:x}]", pci::BAR_COUNT, at, at + size - 1));
+    }
 }
 
 } // namespace kestrel
