@@ -65,7 +65,9 @@ void PciFunctionDevice::add_option_rom(DeviceContext& context) {
     }
     rom_image_ = PciRomImage::map_file(rom->path, rom->file_size, rom->rom_size);
     rom_memory_ = context.device_memory();
-    std::string name = std::string(type().name) + ".rom";
+    // QEMU names the region after the device's migration state ("vga.rom").
+    std::string_view vmsd = type().name == "VGA" ? "vga" : type().name == "cirrus-vga" ? "cirrus_vga" : type().name;
+    std::string name = std::string(vmsd) + ".rom";
     function_->add_rom(rom_image_, name, rom->is_default,
                        [this](std::optional<uint64_t> base) { rom_moved(base); });
 }
