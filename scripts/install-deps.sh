@@ -23,6 +23,8 @@ packages=(
   libpng-dev libvncserver-dev seabios
   # -netdev user: QEMU's own user-mode network stack (loaded with dlopen on use)
   libslirp-dev
+  # the NICs' default option ROMs (efi-e1000.rom, efi-virtio.rom: iPXE)
+  ipxe-qemu
   # display tests: real VNC clients (vncsnapshot; noVNC in headless
   # Chromium), djpeg for vncsnapshot's JPEG, openssl for VNC's DES
   vncsnapshot chromium libjpeg-turbo-progs openssl

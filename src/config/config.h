@@ -62,6 +62,12 @@ struct FwCfgFileConfig {
     std::vector<uint8_t> data;
 };
 
+// One -option-rom: a ROM the firmware finds in fw_cfg as "genroms/NAME".
+struct OptionRomConfig {
+    std::string file;                  // as given; found like the BIOS when used
+    std::optional<int64_t> bootindex;  // "/rom@genroms/NAME" in bootorder
+};
+
 enum class DisplayKind { Default, None, Nographic };
 
 // -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
@@ -96,6 +102,7 @@ struct Config {
     std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
     std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
+    std::vector<OptionRomConfig> option_roms;   // -option-rom, in command-line order
     DisplayKind display = DisplayKind::Default;
     VgaKind vga = VgaKind::None;   // after the defaults are applied
     // The VNC server (-vnc, -display vnc=, or QEMU's default display).

@@ -313,6 +313,8 @@ constexpr OptionDef kOptions[] = {
      "-no-shutdown    stop before shutdown\n"},
     {"daemonize", false, set_daemonize, Section::Debug,
      "-daemonize      daemonize after initializing\n"},
+    {"option-rom", true, handle_option_rom, Section::Debug,
+     "-option-rom rom load a file, rom, into the option ROM space\n"},
     {"rtc", true, handle_rtc, Section::Debug,
      "-rtc [base=utc|localtime|<datetime>][,clock=host|rt|vm][,driftfix=none|slew]\n"
      "                set the RTC base and clock, enable drift fix for clock ticks\n"},

@@ -10,6 +10,7 @@
 #include "config/qemu_device_names.h"
 #include "devices/device_types.h"
 #include "devices/pc_layout.h"
+#include "devices/pci/pci_rom_config.h"
 
 #include <algorithm>
 #include <cctype>
@@ -35,6 +36,9 @@ public:
             if (d.id == id) return &d;
         return nullptr;
     }
+    std::string find_data_file(const std::string& name) const override {
+        return kestrel::find_data_file(cfg_.boot.data_dirs, name);
+    }
     unsigned count_before(std::string_view name) const override {
         auto of_type = [&](const DeviceConfig& d) { return d.type->name == name; };
         return unsigned(std::count_if(cfg_.board_devices.begin(), cfg_.board_devices.end(), of_type) +
@@ -44,6 +48,13 @@ public:
 private:
     const Config& cfg_;
 };
+
+// The type's own completion, then what every PCI function with a ROM shares.
+void complete_device(const ParseState& st, DeviceConfig& dev) {
+    CommandLineView view(st.cfg);
+    if (dev.type->complete) dev.type->complete(dev, view);
+    complete_pci_rom(dev, view);
+}
 
 const DeviceType& user_type(const std::string& driver) {
     const DeviceType* type = find_device_type(driver);
@@ -222,7 +233,7 @@ void create_device(ParseState& st, Placement& slots, DeviceConfig dev) {
         if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
     if (dev.type->bus == BusKind::Pci) slots.pci.place(dev);
     if (dev.type->bus == BusKind::Ide) slots.ide.place(dev);
-    if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+    complete_device(st, dev);
     st.cfg.devices.push_back(std::move(dev));
 }
 
@@ -247,7 +258,7 @@ void create_board_device(ParseState& st, Placement& slots, const pc::BoardDevice
         dev.props.set_value("index", uint64_t(serial));
         dev.props.set_value("chardev", st.cfg.serials[serial]);
     }
-    if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+    complete_device(st, dev);
     st.cfg.board_devices.push_back(std::move(dev));
 }
 
@@ -264,7 +275,7 @@ void create_board_nics(ParseState& st, Placement& slots) {
             for (const PropertySpec* spec : dev.props.specs())
                 if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
             slots.pci.place(dev);
-            if (dev.type->complete) dev.type->complete(dev, CommandLineView(st.cfg));
+            complete_device(st, dev);
         });
         st.cfg.board_devices.push_back(std::move(dev));
     }

@@ -51,4 +51,19 @@ void handle_fw_cfg(ParseState& st, const ArgToken& tok) {
     });
 }
 
+// -option-rom [romfile=]FILE[,bootindex=N]: QEMU reads the file when the
+// machine starts and only warns if it cannot (see PcMachine).
+void handle_option_rom(ParseState& st, const ArgToken& tok) {
+    auto pairs = split_checked(st, tok, "romfile", {"romfile", "bootindex"});
+    at_location(tok.location(), [&] {
+        OptionRomConfig rom;
+        for (const qopts::OptPair& p : pairs) {
+            if (p.key == "romfile") rom.file = p.value;
+            else rom.bootindex = qopts::parse_number(p.key, p.value);
+        }
+        if (rom.file.empty()) throw ConfigError("Option ROM file is not specified");
+        st.cfg.option_roms.push_back(std::move(rom));
+    });
+}
+
 } // namespace kestrel

@@ -107,7 +107,8 @@ std::string unreadable_reason(const std::string& path, bool& is_directory) {
     return {};
 }
 
-constexpr const char* kSystemDataDirs[] = {"/usr/share/qemu", "/usr/share/seabios"};
+// Debian's QEMU 7.2 searches these (qemu-system-x86_64 -L help).
+constexpr const char* kSystemDataDirs[] = {"/usr/share/qemu", "/usr/share/seabios", "/usr/lib/ipxe/qemu"};
 constexpr std::string_view kDefaultBios = "bios-256k.bin";
 
 } // namespace
@@ -203,15 +204,11 @@ void check_boot_options(const ParseState& st) {
         throw ConfigError("-initrd only allowed with -kernel option");
 }
 
-namespace {
-
-// QEMU's qemu_find_file: the name itself when it is a readable file, else
-// the first readable DIR/name in the -L directories, then the system's.
-std::string find_data_file(const BootConfig& boot, const std::string& name) {
+std::string find_data_file(const std::vector<std::string>& search, const std::string& name) {
     bool is_directory = false;
     if (unreadable_reason(name, is_directory).empty())
         return name;
-    std::vector<std::string> dirs = boot.data_dirs;
+    std::vector<std::string> dirs = search;
     for (const char* dir : kSystemDataDirs)
         dirs.emplace_back(dir);
     for (const std::string& dir : dirs) {
@@ -222,6 +219,8 @@ std::string find_data_file(const BootConfig& boot, const std::string& name) {
     return {};
 }
 
+namespace {
+
 // The BIOS is loaded only when no -kernel is given (a direct boot needs no
 // firmware), but a -bios that cannot be found fails either way, as in QEMU.
 void finalize_firmware(ParseState& st) {
@@ -229,7 +228,7 @@ void finalize_firmware(ParseState& st) {
     if (st.kernel_given && boot.bios.empty())
         return;
     std::string name = boot.bios.empty() ? std::string(kDefaultBios) : boot.bios;
-    std::string path = find_data_file(boot, name);
+    std::string path = find_data_file(boot.data_dirs, name);
     if (path.empty())
         throw ConfigError("could not load PC BIOS '" + name + "'");
     if (!st.kernel_given)

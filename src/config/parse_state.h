@@ -206,6 +206,7 @@ void handle_global(ParseState& st, const ArgToken& tok);          // -global
 void handle_sandbox(ParseState& st, const ArgToken& tok);         // -sandbox
 void handle_runas(ParseState& st, const ArgToken& tok);           // -runas
 void handle_fw_cfg(ParseState& st, const ArgToken& tok);          // -fw_cfg
+void handle_option_rom(ParseState& st, const ArgToken& tok);      // -option-rom
 void handle_action(ParseState& st, const ArgToken& tok);          // -action
 void handle_debugcon(ParseState& st, const ArgToken& tok);        // -debugcon
 void handle_netdev(ParseState& st, const ArgToken& tok);          // -netdev
@@ -234,6 +235,10 @@ void finalize_serials(ParseState& st);
 void finalize_debugcons(ParseState& st);  // after the serials, before the devices
 void finalize_cpu(ParseState& st);
 void finalize_boot_files(ParseState& st);
+// QEMU's qemu_find_file: `name` itself when readable, else the first
+// readable DIR/name in `dirs` (-L), then in the system's firmware
+// directories; "" when there is none.
+std::string find_data_file(const std::vector<std::string>& dirs, const std::string& name);
 void finalize_block_devices(ParseState& st);  // -object, -drive, -netdev/-nic/-net, -device
 void finalize_net(ParseState& st);            // -netdev, -nic, -net (options_net.cpp)
 void add_net_warnings(ParseState& st);        // QEMU's "has no peer" and hub warnings, once devices exist

@@ -5,6 +5,9 @@
 // PCI slots: every -device in command-line order, then the devices that
 // -drive if=virtio implies, in -drive order.
 #include "devices/device_type.h"
+#include "devices/pci/pci_rom.h"
+
+#include <optional>
 
 #include <string>
 
@@ -17,6 +20,10 @@ struct DeviceConfig {
     bool implied = false;             // created for a -drive if=virtio
     PropertyValues props;
     std::string bus;                  // its bus where the board has several of the kind ("ide.1"); "" otherwise
+    // romfile= as found while the command line was read (a PCI function
+    // with a ROM); nullopt for no ROM. rom->path is "" when rombar=0 names
+    // a file that does not exist (QEMU only warns then).
+    std::optional<RomFile> rom;
 
     std::string_view driver() const { return type->name; }
     // addr= once placed: the slot and function.

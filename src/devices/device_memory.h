@@ -20,6 +20,12 @@ public:
     // not overlapping RAM or another mapping). Returns a handle, or nullopt
     // if the hypervisor refused (the device then serves the range as MMIO).
     virtual std::optional<uint32_t> map(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty) = 0;
+    // Maps `size` bytes at `host` read-only (an option ROM): reads come from
+    // memory, writes exit to the MMIO bus. Nullopt where unsupported.
+    virtual std::optional<uint32_t> map_read_only(uint64_t gpa, uint64_t size, const uint8_t* host) {
+        (void)gpa, (void)size, (void)host;
+        return std::nullopt;
+    }
     virtual void unmap(uint32_t handle) = 0;
     // Sets bit i of `bitmap` (64 pages a word) for every page of the mapping
     // the guest wrote since the last call. False if it cannot tell (the

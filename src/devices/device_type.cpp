@@ -6,6 +6,8 @@ std::vector<const PropertySpec*> DeviceType::all_properties() const {
     std::vector<const PropertySpec*> out;
     for (const PropertySpec& p : properties) out.push_back(&p);
     if (bus == BusKind::Pci) out.push_back(&kPciAddrProperty);
+    if (bus == BusKind::Pci && has_rom)
+        for (const PropertySpec& p : kPciRomProperties) out.push_back(&p);
     if (bus == BusKind::Ide) out.push_back(&kIdeUnitProperty);
     return out;
 }

@@ -31,6 +31,9 @@ public:
     virtual const DriveConfig* find_drive(std::string_view id) const = 0;
     // How many devices of type `name` the machine creates before this one.
     virtual unsigned count_before(std::string_view name) const = 0;
+    // QEMU's qemu_find_file: NAME itself if readable, else NAME in the -L
+    // directories, then the system's firmware directories; "" if none.
+    virtual std::string find_data_file(const std::string& name) const = 0;
 };
 
 struct DeviceType {
@@ -57,6 +60,11 @@ struct DeviceType {
     // line is read, so that these errors come before any side effect.
     // Throws ConfigError.
     void (*complete)(DeviceConfig& device, const DeviceCheckContext& context) = nullptr;
+    // A PCI function with an expansion ROM: it has QEMU's romfile=, romsize=
+    // and rombar= (devices/pci/pci_rom.h), and this is its default romfile
+    // (PCIDeviceClass's; empty for none).
+    bool has_rom = false;
+    std::string_view romfile = {};
 
     // Its properties and those of its bus (PCI's "addr"), in qtree order.
     std::vector<const PropertySpec*> all_properties() const;

@@ -14,6 +14,9 @@ public:
     std::optional<uint32_t> map(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty) override {
         return vm_.add_memory_slot(gpa, size, host, log_dirty);
     }
+    std::optional<uint32_t> map_read_only(uint64_t gpa, uint64_t size, const uint8_t* host) override {
+        return vm_.add_memory_slot(gpa, size, const_cast<uint8_t*>(host), false, true);
+    }
     void unmap(uint32_t handle) override { vm_.remove_memory_slot(handle); }
     bool take_dirty(uint32_t handle, std::span<uint64_t> bitmap) override {
         return vm_.take_dirty_log(handle, bitmap);

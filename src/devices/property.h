@@ -84,6 +84,12 @@ constexpr PropertySpec in_qtree(PropertySpec spec, PropertySpec::Qtree where) {
 // The "addr" every PCI device has.
 inline constexpr PropertySpec kPciAddrProperty = {
     "addr", PropType::PciAddr, "Slot and optional function number, example: 06.0 or 06", true, -1};
+// QEMU's option ROM properties of a PCI function, in qtree order.
+inline constexpr PropertySpec kPciRomProperties[] = {
+    {"romfile", PropType::Str},
+    {"romsize", PropType::Uint32, {}, true, 4294967295},
+    {"rombar", PropType::Uint32, {}, true, 1},
+};
 // The "unit" of a device on an IDE bus (0 master, 1 slave); -1 until placed.
 inline constexpr PropertySpec kIdeUnitProperty = {"unit", PropType::Uint32, {}, true, 4294967295};
 inline constexpr PropertySpec kBootIndexProperty = {"bootindex", PropType::BootIndex};

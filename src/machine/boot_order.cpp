@@ -63,8 +63,9 @@ std::string boot_device_path(const DeviceTree& tree, const Device& device) {
     return node.empty() ? std::string() : node + std::string(suffix);
 }
 
-std::vector<uint8_t> boot_order_file(const DeviceTree& tree, bool strict) {
-    std::vector<std::pair<int64_t, std::string>> entries;
+std::vector<uint8_t> boot_order_file(const DeviceTree& tree, bool strict,
+                                     const std::vector<std::pair<int64_t, std::string>>& others) {
+    std::vector<std::pair<int64_t, std::string>> entries = others;
     for (const auto& device : tree.devices()) {
         const PropertyValues& p = device->properties();
         if (!p.find("bootindex") || !p.optional_int("bootindex") || *p.optional_int("bootindex") < 0) continue;

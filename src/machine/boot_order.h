@@ -18,6 +18,9 @@ std::string boot_device_path(const DeviceTree& tree, const Device& device);
 // The file's bytes as QEMU's get_boot_devices_list makes them: the paths
 // joined by newlines and NUL-terminated, "HALT" last with strict=on; empty
 // without any bootindex.
-std::vector<uint8_t> boot_order_file(const DeviceTree& tree, bool strict);
+// `others` adds paths that belong to no device (-option-rom's
+// "/rom@genroms/NAME") with their bootindex.
+std::vector<uint8_t> boot_order_file(const DeviceTree& tree, bool strict,
+                                     const std::vector<std::pair<int64_t, std::string>>& others = {});
 
 } // namespace kestrel

@@ -13,7 +13,13 @@
 #include "devices/fw_cfg/fw_cfg.h"
 #include "kvm/pam_memory.h"
 
+#include "config/parse_state.h"
+#include "devices/pci/pci_function_device.h"
+
+#include <cstdio>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <stdexcept>
 
 namespace kestrel {
@@ -41,6 +47,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     if (s.pam) services_.add<PamMemory>(*s.pam);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
+    find_option_roms();
     add_devices();
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
@@ -58,6 +65,28 @@ void PcBoard::add_devices() {
     for (const DeviceConfig& d : setup_.cfg.board_devices) devices_.add(d.type->create(d), true, board_path(d));
     for (const DeviceConfig& d : setup_.cfg.devices) devices_.add(d.type->create(d), false);
 }
+
+// QEMU's rom_add_option for each -option-rom: a file it cannot open is
+// reported and left out; the machine starts anyway.
+void PcBoard::find_option_roms() {
+    for (const OptionRomConfig& rom : setup_.cfg.option_roms) {
+        std::string path = find_data_file(setup_.cfg.boot.data_dirs, rom.file);
+        if (path.empty()) {
+            std::fprintf(stderr, "Could not open option rom '%s': No such file or directory\n", rom.file.c_str());
+            continue;
+        }
+        option_roms_.push_back({"genroms/" + rom_file_basename(rom.file), path, rom.bootindex});
+    }
+}
+
+namespace {
+std::vector<uint8_t> read_option_rom(const std::string& path, const std::string& name) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.good() && !in.eof()) throw std::runtime_error("Could not load option rom '" + name + "'");
+    return bytes;
+}
+} // namespace
 
 void PcBoard::stop_threads() {
     displays_.stop();
@@ -125,7 +154,19 @@ void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
     fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
     fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
     fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
-    fw_cfg.add_file("bootorder", boot_order_file(devices_, setup_.cfg.boot.strict));
+    std::vector<std::pair<int64_t, std::string>> rom_boot;
+    for (const OptionRom& rom : option_roms_) {
+        fw_cfg.add_file(rom.fw_cfg_name, read_option_rom(rom.path, rom.fw_cfg_name));
+        if (rom.bootindex) rom_boot.emplace_back(*rom.bootindex, "/rom@" + rom.fw_cfg_name);
+    }
+    // rombar=0: the device's ROM as a file instead of in its BAR.
+    for (const auto& device : devices_.devices()) {
+        auto* pci = dynamic_cast<const PciFunctionDevice*>(device.get());
+        if (pci && pci->firmware_rom())
+            fw_cfg.add_file(pci->firmware_rom()->fw_cfg_name,
+                            read_option_rom(pci->firmware_rom()->path, pci->firmware_rom()->fw_cfg_name));
+    }
+    fw_cfg.add_file("bootorder", boot_order_file(devices_, setup_.cfg.boot.strict, rom_boot));
 }
 
 } // namespace kestrel

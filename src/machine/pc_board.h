@@ -93,6 +93,7 @@ public:
 
 private:
     void add_devices();
+    void find_option_roms();
     AcpiConfig acpi_config() const;
 
     PcBoardSetup setup_;
@@ -113,6 +114,13 @@ private:
     KeyQueue keys_{input_};    // sendkey's timed presses
     UsbBuses usb_;             // USB host controllers' root ports
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
+    // -option-rom files found (fw_cfg name, path, bootindex); read only by firmware boot.
+    struct OptionRom {
+        std::string fw_cfg_name;
+        std::string path;
+        std::optional<int64_t> bootindex;
+    };
+    std::vector<OptionRom> option_roms_;
     DeviceTree devices_;  // last: devices go first
 };
 

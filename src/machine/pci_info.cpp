@@ -26,6 +26,13 @@ std::vector<PciBarInfo> describe_bars(PciDevice& dev) {
         bar.address = dev.bar_address(i).value_or(~0ull);  // QEMU's PCI_BAR_UNMAPPED
         bars.push_back(bar);
     }
+    if (uint64_t size = dev.rom_size()) {  // QEMU's PCI_ROM_SLOT: "BAR6", 32-bit memory
+        PciBarInfo rom;
+        rom.index = pci::BAR_COUNT;
+        rom.size = size;
+        rom.address = dev.rom_address().value_or(~0ull);
+        bars.push_back(rom);
+    }
     return bars;
 }
 

@@ -328,6 +328,154 @@ def test_ide_boot(k, work, fmt, how):
     report("ide-boot-%s-%s" % (fmt, how), problems, out)
 
 
+# --- Option ROMs (the PCI expansion ROM BAR, fw_cfg genroms/) ---
+
+VGA_ROM_LINES = [r"^Scan for VGA option rom$", r"^Running option rom at c000:0003$",
+                 r"^Start SeaVGABIOS \(version", r"^set VGA mode 3$"]
+
+
+def text_screen(q, work, name):
+    """The 80x25 text screen at 0xb8000 (QMP pmemsave), as 25 strings."""
+    path = os.path.join(work, "text-%s.bin" % name)
+    q.ok("pmemsave", {"val": 0xb8000, "size": 80 * 25 * 2, "filename": path})
+    data = open(path, "rb").read()
+    return ["".join(chr(c) if 32 <= c < 127 else " " for c in data[r * 160:(r + 1) * 160:2]).rstrip()
+            for r in range(25)]
+
+
+def rom_run(vmm, args, work, name, marker):
+    """Runs `vmm` with SeaBIOS and `args` until debugcon shows `marker`;
+    returns (debugcon text, text screen, screendump bytes)."""
+    log = os.path.join(work, "rom-%s.log" % name)
+    dump = os.path.join(work, "rom-%s.ppm" % name)
+    extra = ["-enable-kvm", "-cpu", "qemu64"] if "qemu" in os.path.basename(vmm) else []
+    got = {}
+
+    def steps(q):
+        wait_log(log, marker, timeout=TIMEOUT)
+        q.ok("stop")
+        got["screen"] = text_screen(q, work, name)
+        q.ok("screendump", {"filename": dump})
+        q.execute("quit")
+
+    tiny.run_with_qmp(vmm, extra + ["-m", "128", "-display", "none", "-nodefaults", "-no-reboot"] + args +
+                      debugcon(log), work, steps)
+    return read(log), got.get("screen", []), open(dump, "rb").read() if os.path.exists(dump) else b""
+
+
+def ppm_text_row(data, row, columns=None):
+    """The pixels of text row `row` (16 pixel lines) of a binary P6
+    screendump; with `columns`, only the first ones (9 pixels each)."""
+    parts = data.split(b"\n", 3)
+    w, h = (int(x) for x in parts[1].split())
+    lines = [parts[3][(row * 16 + y) * w * 3:(row * 16 + y + 1) * w * 3] for y in range(16)]
+    return b"".join(l[:columns * 9 * 3] if columns else l for l in lines)
+
+
+def compare_text_rows(results, want, problems, upto=None):
+    """QEMU's text screen (its pmemsave reads VGA memory) names the rows
+    holding `want`; kestrel's screendump must show them pixel for pixel as
+    QEMU's does (same VGA BIOS, same font), up to the end of `upto` in the
+    row where given (the rest may hold addresses that differ)."""
+    qemu_screen, qemu_dump, k_dump = results["qemu"][1], results["qemu"][2], results["kestrel"][2]
+    # Rows still being written (iPXE's later lines) depend on timing: with
+    # `upto`, only the rows that hold it count.
+    rows = [i for i, line in enumerate(qemu_screen) if want in line and (not upto or upto in line)]
+    if not rows:
+        problems.append("qemu: %r not on its text screen %r" % (want, [l for l in qemu_screen if l]))
+    if not k_dump.startswith(b"P6") or k_dump.split(b"\n", 2)[1] != qemu_dump.split(b"\n", 2)[1]:
+        problems.append("kestrel's screendump %r is not QEMU's size" % k_dump[:20])
+        return
+    for row in rows:
+        columns = qemu_screen[row].index(upto) + len(upto) if upto and upto in qemu_screen[row] else None
+        pixels = ppm_text_row(k_dump, row, columns)
+        if len({pixels[i:i + 3] for i in range(0, len(pixels), 3)}) < 2:
+            problems.append("kestrel: text row %d (%r under QEMU) is blank" % (row, qemu_screen[row]))
+        elif pixels != ppm_text_row(qemu_dump, row, columns):
+            problems.append("kestrel: text row %d differs from QEMU's %r" % (row, qemu_screen[row]))
+
+
+def test_vga_option_rom(k, qemu, work, vga):
+    """-vga std / -vga cirrus: SeaBIOS finds the card's VGA BIOS in its ROM
+    BAR (vgabios-stdvga.bin, vgabios-cirrus.bin), runs it at c000:0003, and
+    the VGA BIOS shows SeaBIOS's banner in text mode, as under QEMU 7.2.
+    Without the ROM BAR SeaBIOS finds no VGA ROM and the screen stays blank."""
+    problems, results = [], {}
+    for name, vmm in (("kestrel", k), ("qemu", qemu)):
+        results[name] = rom_run(vmm, ["-vga", vga], work, "%s-%s" % (vga, name), NO_BOOT)
+        for regex in VGA_ROM_LINES:
+            if not re.search(regex, results[name][0], re.M):
+                problems.append("%s: no debugcon line matching %r" % (name, regex))
+    compare_text_rows(results, "SeaBIOS (version", problems)
+    report("vga option ROM -vga %s: SeaVGABIOS runs and prints (as QEMU 7.2)" % vga, problems, results["kestrel"][0])
+
+
+def test_nic_option_rom(k, qemu, work, model, rom, boot="-boot n"):
+    """-device e1000 / virtio-net-pci with -boot n (or bootindex=): SeaBIOS
+    runs the NIC's iPXE ROM from its ROM BAR and boots from it ("Booting
+    from ROM..."), iPXE prints its banner on the screen, as under QEMU 7.2."""
+    problems, results = [], {}
+    for name, vmm in (("kestrel", k), ("qemu", qemu)):
+        device = "%s,netdev=n0,addr=3" % model + (",bootindex=1" if boot == "bootindex" else "")
+        args = ["-vga", "std", "-netdev", "user,id=n0,restrict=on", "-device", device]
+        args += ["-boot", "n"] if boot == "-boot n" else []
+        results[name] = rom_run(vmm, args, work, "%s-%s" % (model, name), r"^Booting from ca00:")
+        for regex in (r"^Scan for option roms$", r"^Running option rom at ca00:0003$",
+                      r"^Searching bootorder for: /pci@i0cf8/\*@3$", r"^Booting from ROM\.\.\.$"):
+            if not re.search(regex, results[name][0], re.M):
+                problems.append("%s: no debugcon line matching %r" % (name, regex))
+    compare_text_rows(results, "iPXE", problems, upto="PnP PMM")
+    report("%s option ROM (%s) runs with %s (as QEMU 7.2)" % (model, rom, boot), problems)
+
+
+def test_rombar_off_and_option_rom(k, qemu, work):
+    """rombar=0 hands the VGA BIOS to SeaBIOS as fw_cfg vgaroms/NAME (it
+    still runs at c000); -option-rom FILE adds genroms/NAME, which SeaBIOS
+    runs: a copy of QEMU's sgabios, which then mirrors the screen on the
+    serial port. romfile= empty means no VGA BIOS at all."""
+    problems = []
+    rom = os.path.join(work, "my-rom.bin")
+    with open("/usr/share/qemu/sgabios.bin", "rb") as src, open(rom, "wb") as dst:
+        dst.write(src.read())
+    for name, vmm in (("kestrel", k), ("qemu", qemu)):
+        serial = os.path.join(work, "sga-%s.txt" % name)
+        args = ["-vga", "none", "-device", "VGA,rombar=0", "-option-rom", rom, "-serial", "file:" + serial]
+        text, _, _ = rom_run(vmm, args, work, "rombar0-%s" % name, NO_BOOT)
+        for regex in (r"^Running option rom at c000:0003$", r"^Start SeaVGABIOS"):
+            if not re.search(regex, text, re.M):
+                problems.append("%s: no debugcon line matching %r" % (name, regex))
+        if "Serial Graphics Adapter" not in read(serial):
+            problems.append("%s: -option-rom's sgabios did not run (serial %r)" % (name, read(serial)[:200]))
+        text, _, _ = rom_run(vmm, ["-vga", "none", "-device", "VGA,romfile="], work, "norom-%s" % name, NO_BOOT)
+        if "Start SeaVGABIOS" in text:
+            problems.append("%s: romfile= still ran a VGA BIOS" % name)
+    report("rombar=0 (vgaroms/), -option-rom (genroms/), romfile= (as QEMU 7.2)", problems)
+
+
+def test_rom_errors(k, qemu, work):
+    """A missing or empty romfile=, a bad romsize=: QEMU 7.2's message, exit 1."""
+    empty = os.path.join(work, "empty.rom")
+    open(empty, "wb").close()
+    problems = []
+    cases = [(["-device", "e1000,romfile=nope.rom"], 'failed to find romfile "nope.rom"'),
+             (["-device", "e1000,romfile=" + empty], 'romfile "%s" is empty' % empty),
+             (["-device", "e1000,romsize=3"], "ROM size 3 is not a power of two"),
+             (["-device", "VGA,romsize=4096"],
+              'romfile "vgabios-stdvga.bin" (39936 bytes) is too large for ROM size 4096'),
+             (["-L", work, "-device", "virtio-net-pci,romfile=missing.rom"], 'failed to find romfile "missing.rom"')]
+    for args, text in cases:
+        for vmm in (k, qemu):
+            cmd = [vmm, "-display", "none", "-nodefaults"] + args
+            if vmm == qemu:
+                cmd[1:1] = ["-enable-kvm", "-cpu", "qemu64"]
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            err = p.stderr.decode(errors="replace")
+            want = "-device %s: %s" % (args[-1], text)
+            if p.returncode != 1 or want not in err:
+                problems.append("%s %s: status %d, stderr %r" % (os.path.basename(vmm), args, p.returncode, err))
+    report("romfile errors (as QEMU 7.2)", problems)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kestrel")
@@ -348,6 +496,13 @@ def main():
             lambda: test_cd_boot(k, args.qemu, work),
             lambda: test_boot_once(k, args.qemu, work),
             lambda: test_bootindex(k, args.qemu, work),
+            lambda: test_vga_option_rom(k, args.qemu, work, "std"),
+            lambda: test_vga_option_rom(k, args.qemu, work, "cirrus"),
+            lambda: test_nic_option_rom(k, args.qemu, work, "e1000", "efi-e1000.rom"),
+            lambda: test_nic_option_rom(k, args.qemu, work, "virtio-net-pci", "efi-virtio.rom"),
+            lambda: test_nic_option_rom(k, args.qemu, work, "e1000", "efi-e1000.rom", boot="bootindex"),
+            lambda: test_rombar_off_and_option_rom(k, args.qemu, work),
+            lambda: test_rom_errors(k, args.qemu, work),
         ]
         for i, t in enumerate(tests):
             try:

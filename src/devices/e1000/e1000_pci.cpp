@@ -34,6 +34,7 @@ uint64_t monotonic_ns() {
 constexpr PropertySpec kProperties[] = {
     kMacProperty,
     kNetdevProperty,
+    kBootIndexProperty,
     prop_bool("autonegotiation", true, "on/off"),
     prop_bool("init-vet", true, "on/off"),
     prop_bool("mitigation", true, "on/off"),
@@ -41,8 +42,8 @@ constexpr PropertySpec kProperties[] = {
 
 // QEMU 7.2's other e1000 properties.
 constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "bootindex", "extra_mac_registers", "failover_pair_id", "migrate_tso_props", "multifunction",
-    "rombar", "romfile", "romsize", "x-pcie-extcap-init", "x-pcie-lnksta-dllla",
+    "acpi-index", "extra_mac_registers", "failover_pair_id", "migrate_tso_props", "multifunction",
+    "x-pcie-extcap-init", "x-pcie-lnksta-dllla",
 };
 
 class E1000Function final : public PciDevice, public NetNic {
@@ -242,6 +243,8 @@ extern const DeviceType kE1000Type = {
     .qom_parent = "e1000-base",
     .alias = "e1000-82540em",
     .unsupported_properties = kUnsupported,
+    .has_rom = true,
+    .romfile = "efi-e1000.rom",
 };
 
 } // namespace kestrel

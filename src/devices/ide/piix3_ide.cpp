@@ -15,8 +15,8 @@
 namespace kestrel {
 namespace {
 
-constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction", "rombar", "romfile",
-                                             "romsize",    "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
+constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction",
+                                             "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
 
 struct Ports {
     uint16_t command, control;
@@ -127,6 +127,7 @@ extern const DeviceType kPiix3IdeType = {
     .user_creatable = false,
     .child_bus = BusKind::Ide,
     .unsupported_properties = kUnsupported,
+    .has_rom = true,
 };
 
 } // namespace kestrel

@@ -61,6 +61,7 @@ void PciDevice::config_write(uint16_t offset, unsigned len, uint32_t value) {
     bool command = overlaps(offset, len, pci::COMMAND, 2);
     if (command) apply_command_locked();
     if (command || overlaps(offset, len, pci::BAR0, 4 * pci::BAR_COUNT)) place_bars_locked();
+    if (command || overlaps(offset, len, pci::ROM_ADDRESS, 4)) place_rom_locked();
     config_written(offset, len);
 }
 
@@ -73,6 +74,7 @@ void PciDevice::reset() {
     }
     apply_command_locked();
     place_bars_locked();
+    place_rom_locked();
 }
 
 void PciDevice::attach(PciAttachment attachment) {
@@ -81,6 +83,7 @@ void PciDevice::attach(PciAttachment attachment) {
     attached_ = true;
     if (power_on_.empty()) capture_power_on_locked();
     place_bars_locked();
+    place_rom_locked();
     std::lock_guard intx(intx_lock_);
     deliver_intx_locked();
 }
@@ -185,6 +188,50 @@ void PciDevice::retry_pending_bars() {
         auto old = bar->mapped_at();
         if (bar->move_to(bar->desired(), bus_for(bar->spec().kind))) bar_moved(i, old, bar->mapped_at());
     }
+    if (rom_ && rom_->mapping.pending() && rom_->mapping.move_to(rom_->mapping.desired(), attachment_.mmio) &&
+        rom_->moved)
+        rom_->moved(rom_->mapping.mapped_at());
+}
+
+// --- Expansion ROM ---
+
+void PciDevice::add_rom(std::shared_ptr<PciRomImage> image, std::string name, bool patch_ids,
+                        std::function<void(std::optional<uint64_t>)> moved) {
+    std::lock_guard guard(config_lock_);
+    if (rom_) throw std::invalid_argument("PCI function already has an expansion ROM");
+    uint64_t size = image->size();
+    if (size == 0 || (size & (size - 1)) != 0 || size > (1ull << 31))
+        throw std::invalid_argument("PCI ROM size must be a power of two up to 2 GiB");
+    set_cfg32(pci::ROM_ADDRESS, 0);
+    set_write_mask(pci::ROM_ADDRESS, 4, uint32_t(~(size - 1)) | pci::ROM_ADDRESS_ENABLE);
+    auto window = std::make_shared<PciRomWindow>(image);
+    rom_.emplace(Rom{BarMapping(BarSpec{size, BarKind::Mem32, false, std::move(window), std::move(name)}),
+                     std::move(image), patch_ids, std::move(moved)});
+}
+
+// QEMU's pci_bar_address for PCI_ROM_SLOT: memory space on, the enable
+// bit set, and an address that is neither 0 nor reaching the top of 4 GiB.
+void PciDevice::place_rom_locked() {
+    if (!rom_) return;
+    uint32_t raw = cfg32(pci::ROM_ADDRESS);
+    uint64_t size = rom_->image->size();
+    std::optional<uint64_t> target;
+    uint64_t base = raw & ~(size - 1) & ~uint64_t(pci::ROM_ADDRESS_ENABLE);
+    if ((cfg16(pci::COMMAND) & pci::COMMAND_MEMORY) && (raw & pci::ROM_ADDRESS_ENABLE) && base != 0 &&
+        base + size - 1 < 0xffffffffu)
+        target = base;
+    if (target && rom_->patch_ids) rom_->image->patch_ids_once(cfg16(pci::VENDOR_ID), cfg16(pci::DEVICE_ID));
+    if (rom_->mapping.move_to(target, attachment_.mmio) && rom_->moved) rom_->moved(rom_->mapping.mapped_at());
+}
+
+std::optional<uint64_t> PciDevice::rom_address() const {
+    std::lock_guard guard(config_lock_);
+    return rom_ ? rom_->mapping.mapped_at() : std::nullopt;
+}
+
+uint64_t PciDevice::rom_size() const {
+    std::lock_guard guard(config_lock_);
+    return rom_ ? rom_->image->size() : 0;
 }
 
 std::optional<uint64_t> PciDevice::bar_address(unsigned index) const {

@@ -16,6 +16,7 @@
 // can raise it without touching config space.
 #include "devices/pci/pci_bar.h"
 #include "devices/pci/pci_regs.h"
+#include "devices/pci/pci_rom.h"
 
 #include <array>
 #include <cstdint>
@@ -78,6 +79,18 @@ public:
     std::optional<uint64_t> bar_address(unsigned index) const;
     // What BAR `index` is (kind, size); nullopt if the device has none there.
     std::optional<BarSpec> bar_spec(unsigned index) const;
+    // The expansion ROM BAR (offset 0x30): where it decodes now, and its size
+    // (0: the function has none).
+    std::optional<uint64_t> rom_address() const;
+    uint64_t rom_size() const;
+    // Gives the function an expansion ROM BAR holding `image` (QEMU's
+    // pci_register_bar for PCI_ROM_SLOT): the address bits above the size
+    // and the enable bit are writable; it decodes while enabled, memory
+    // space is on and the address is sane. `moved` runs (config lock held)
+    // whenever the decoded address changes; `patch_ids` asks for the ROM's
+    // device ID to be made the function's on first use.
+    void add_rom(std::shared_ptr<PciRomImage> image, std::string name, bool patch_ids,
+                 std::function<void(std::optional<uint64_t> base)> moved = {});
     uint8_t interrupt_pin() const { return intx_pin_; }
     bool attached() const;
     unsigned slot() const;
@@ -140,6 +153,14 @@ private:
     std::vector<uint8_t> w1c_mask_;
     std::vector<uint8_t> power_on_;
     std::array<std::optional<BarMapping>, pci::BAR_COUNT> bars_;
+    struct Rom {
+        BarMapping mapping;
+        std::shared_ptr<PciRomImage> image;
+        bool patch_ids;
+        std::function<void(std::optional<uint64_t>)> moved;
+    };
+    void place_rom_locked();
+    std::optional<Rom> rom_;
     std::vector<std::pair<uint16_t, uint16_t>> caps_;  // offset, length
     uint16_t next_cap_ = pci::CONFIG_HEADER_SIZE;
     uint16_t last_cap_ = 0;

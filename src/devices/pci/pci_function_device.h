@@ -6,9 +6,21 @@
 #include "devices/pci/pci_device.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace kestrel {
+
+class DeviceMemory;
+
+// An option ROM for the firmware: its fw_cfg name ("genroms/NAME") and file.
+struct FirmwareRom {
+    std::string fw_cfg_name;
+    std::string path;
+};
+
+// The last component of a romfile= name (QEMU's fw_cfg file names use it).
+std::string rom_file_basename(const std::string& name);
 
 class PciFunctionDevice : public Device {
 public:
@@ -18,6 +30,8 @@ public:
     void reset() override;
     void describe(QtreeNode& node) const override;
     PciDevice* pci_function() const override { return function_.get(); }
+    // rombar=0: the ROM firmware gets as an fw_cfg file instead of a BAR.
+    const std::optional<FirmwareRom>& firmware_rom() const { return firmware_rom_; }
 
 protected:
     // The function, not yet plugged in.
@@ -26,6 +40,15 @@ protected:
     virtual void plugged(DeviceContext& context) { (void)context; }
 
     std::shared_ptr<PciDevice> function_;
+
+private:
+    void add_option_rom(DeviceContext& context);
+    void rom_moved(std::optional<uint64_t> base);
+
+    std::shared_ptr<PciRomImage> rom_image_;
+    std::shared_ptr<DeviceMemory> rom_memory_;
+    std::optional<uint32_t> rom_slot_;
+    std::optional<FirmwareRom> firmware_rom_;
 };
 
 // QEMU's name for a PCI class (base class, subclass): "Host bridge",

@@ -53,6 +53,7 @@ constexpr uint8_t HEADER_TYPE_MULTIFUNCTION = 0x80;
 constexpr uint32_t BAR_SPACE_IO = 0x1;
 constexpr uint32_t BAR_MEM_TYPE_64 = 0x4;
 constexpr uint32_t BAR_MEM_PREFETCH = 0x8;
+constexpr uint32_t ROM_ADDRESS_ENABLE = 0x1;
 
 // Capability IDs (PCI Code and ID Assignment Specification).
 constexpr uint8_t CAP_ID_PM = 0x01;

@@ -22,11 +22,10 @@ constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "xmax", 0),
     prop_uint(PropType::Uint32, "ymax", 0),
     prop_uint(PropType::Uint32, "refresh_rate", 0),
-    prop_str("romfile"),
 };
 constexpr std::string_view kUnsupported[] = {"acpi-index",    "big-endian-framebuffer", "failover_pair_id",
-                                             "global-vmstate", "multifunction",         "rombar",
-                                             "romsize",        "x-pcie-extcap-init",    "x-pcie-lnksta-dllla"};
+                                             "global-vmstate", "multifunction",         
+                                                    "x-pcie-extcap-init",    "x-pcie-lnksta-dllla"};
 
 // The MMIO BAR: EDID at 0, VGA ports 0x3c0-0x3df at 0x400 (bytes), VBE
 // registers at 0x500 (16 bits each), QEMU's extension at 0x600.
@@ -105,8 +104,6 @@ void complete(DeviceConfig& device, const DeviceCheckContext&) {
     p.set_value("vgamem_mb", pow2);
     if (p.uint("xres") == 0) p.set_value("xres", uint64_t(1280));
     if (p.uint("yres") == 0) p.set_value("yres", uint64_t(800));
-    if (!p.has("romfile")) p.set_value("romfile", std::string("vgabios-stdvga.bin"));
-    check_vga_romfile(p.str("romfile"));
 }
 
 class StdVga final : public VgaDisplayDevice {
@@ -143,6 +140,8 @@ extern const DeviceType kStdVgaType = {
     .qom_parent = "pci-device",
     .unsupported_properties = kUnsupported,
     .complete = &complete,
+    .has_rom = true,
+    .romfile = "vgabios-stdvga.bin",
 };
 
 } // namespace kestrel

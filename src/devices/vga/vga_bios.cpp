@@ -8,24 +8,6 @@
 
 namespace kestrel {
 
-namespace {
-constexpr const char* kFirmwareDirs[] = {"/usr/share/seabios", "/usr/share/qemu"};
-
-bool is_file(const std::string& path) {
-    struct stat st {};
-    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-} // namespace
-
-std::optional<std::string> find_rom_file(const std::string& name) {
-    if (name.find('/') != std::string::npos) return is_file(name) ? std::optional(name) : std::nullopt;
-    for (const char* dir : kFirmwareDirs) {
-        std::string path = std::string(dir) + "/" + name;
-        if (is_file(path)) return path;
-    }
-    return std::nullopt;
-}
-
 std::vector<uint8_t> read_rom_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};

@@ -11,10 +11,6 @@
 
 namespace kestrel {
 
-// The file for romfile=NAME: NAME itself if it holds a '/', else NAME in
-// the firmware directories (/usr/share/seabios, /usr/share/qemu).
-std::optional<std::string> find_rom_file(const std::string& name);
-
 // The 256 glyphs of 16 lines (4096 bytes) of the VGA BIOS in `rom`, found
 // by their first glyphs (blank, then the smiley face every PC font starts
 // with); empty if the ROM has no such table.

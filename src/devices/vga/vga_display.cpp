@@ -10,15 +10,13 @@
 
 namespace kestrel {
 
-void check_vga_romfile(const std::string& romfile) {
-    if (!romfile.empty() && !find_rom_file(romfile)) throw ConfigError("failed to find romfile \"" + romfile + "\"");
-}
-
 void VgaDisplayDevice::setup_display(DeviceContext& context) {
-    const std::string& romfile = properties().str("romfile");
-    if (auto path = find_rom_file(romfile); path && !romfile.empty()) {
-        font_ = vga_bios_font(read_rom_file(*path));
-        if (font_.empty()) spdlog::warn("{}: no 8x16 font found in the VGA BIOS {}", type().name, *path);
+    // Without firmware kestrel draws the VGA BIOS's text mode itself, with
+    // the ROM's font (the one file read at start-up for direct boot).
+    const std::optional<RomFile>& rom = config().rom;
+    if (rom && !rom->path.empty() && !context.board().firmware_boot) {
+        font_ = vga_bios_font(read_rom_file(rom->path));
+        if (font_.empty()) spdlog::warn("{}: no 8x16 font found in the VGA BIOS {}", type().name, rom->path);
     }
     Console* console = nullptr;
     if (auto* displays = context.services().find<DisplayService>())

@@ -11,10 +11,6 @@
 
 namespace kestrel {
 
-// ConfigError "failed to find romfile \"NAME\"" for a romfile= that names
-// no file (an empty name means no VGA BIOS).
-void check_vga_romfile(const std::string& romfile);
-
 class VgaDisplayDevice : public PciFunctionDevice {
 public:
     using PciFunctionDevice::PciFunctionDevice;

@@ -31,7 +31,7 @@ constexpr std::string_view kUnsupported[] = {
     "acpi-index", "aer", "any_layout", "ats", "disable-legacy", "disable-modern", "event_idx",
     "failover_pair_id", "free-page-hint", "indirect_desc", "iommu_platform", "migrate-extra",
     "modern-pio-notify", "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset",
-    "rombar", "romfile", "romsize", "use-disabled-flag", "use-started", "virtio-backend",
+    "use-disabled-flag", "use-started", "virtio-backend",
     "virtio-pci-bus-master-bug-migration",
 };
 
@@ -100,6 +100,7 @@ extern const DeviceType kVirtioBalloonPciType = {
     .backend = "virtio-balloon-device",
     .unsupported_properties = kUnsupported,
     .complete = &complete,
+    .has_rom = true,
 };
 
 } // namespace kestrel

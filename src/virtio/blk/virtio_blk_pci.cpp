@@ -35,7 +35,7 @@ constexpr std::string_view kUnsupported[] = {
     "lsecs", "max-discard-sectors", "max-write-zeroes-sectors", "migrate-extra",
     "min_io_size", "modern-pio-notify", "multifunction", "notify_on_empty", "opt_io_size",
     "packed", "page-per-vq", "physical_block_size", "queue-size", "queue_reset",
-    "report-discard-granularity", "request-merging", "rerror", "rombar", "romfile", "romsize",
+    "report-discard-granularity", "request-merging", "rerror", 
     "scsi", "secs", "seg-max-adjust", "share-rw", "use-disabled-flag", "use-started",
     "vectors", "virtio-pci-bus-master-bug-migration", "werror", "write-cache",
     "write-zeroes",
@@ -99,6 +99,7 @@ extern const DeviceType kVirtioBlkPciType = {
     .backend = "virtio-blk-device",
     .unsupported_properties = kUnsupported,
     .complete = &complete,
+    .has_rom = true,
 };
 
 } // namespace kestrel

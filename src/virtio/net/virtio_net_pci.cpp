@@ -76,8 +76,8 @@ constexpr PropertySpec kProperties[] = {
 constexpr std::string_view kUnsupported[] = {
     "acpi-index", "aer", "ats", "disable-legacy", "disable-modern", "failover", "failover_pair_id",
     "guest_rsc_ext", "hash", "iommu_platform", "ioeventfd", "migrate-extra", "modern-pio-notify",
-    "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset", "rombar", "romfile",
-    "romsize", "rsc_interval", "rss", "tx", "use-disabled-flag", "use-started",
+    "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset", 
+    "rsc_interval", "rss", "tx", "use-disabled-flag", "use-started",
     "virtio-pci-bus-master-bug-migration", "x-ats-page-aligned", "x-disable-legacy-check", "x-disable-pcie",
     "x-ignore-backend-features", "x-mtu-bypass-backend", "x-pcie-deverr-init", "x-pcie-extcap-init",
     "x-pcie-flr-init", "x-pcie-lnkctl-init", "x-pcie-lnksta-dllla", "x-pcie-pm-init", "x-txburst", "x-txtimer",
@@ -174,6 +174,8 @@ extern const DeviceType kVirtioNetPciType = {
     .backend = "virtio-net-device",
     .unsupported_properties = kUnsupported,
     .complete = &complete,
+    .has_rom = true,
+    .romfile = "efi-virtio.rom",
 };
 
 } // namespace kestrel

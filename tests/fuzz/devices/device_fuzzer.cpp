@@ -67,6 +67,7 @@ struct Target : DeviceCheckContext {
         return nullptr;
     }
     unsigned count_before(std::string_view) const override { return 0; }
+    std::string find_data_file(const std::string&) const override { return {}; }
 
     void realize() {
         const DeviceFuzzSpec& spec = kDeviceFuzzSpec;

@@ -125,6 +125,7 @@ TEST_CASE("isa-serial: index, iobase and irq as QEMU derives them", "[model][ser
         unsigned before = 0;
         const DriveConfig* find_drive(std::string_view) const override { return nullptr; }
         unsigned count_before(std::string_view) const override { return before; }
+        std::string find_data_file(const std::string&) const override { return {}; }
     } counts;
     DeviceConfig d{"", &type, "", false, type.default_values()};
     counts.before = 1;

@@ -65,7 +65,10 @@ struct FakeDeviceContext final : DeviceContext {
         if (!t) throw std::logic_error("no device type " + std::string(type));
         DeviceConfig config{"", t, "", false, t->default_values()};
         for (auto [key, value] : props) config.props.set(key, value);
-        auto device = t->create(std::move(config));
+        return realize(std::move(config));
+    }
+    std::unique_ptr<Device> realize(DeviceConfig config) {
+        auto device = config.type->create(std::move(config));
         device->realize(*this);
         return device;
     }

@@ -92,13 +92,25 @@ TEST_CASE("VGA device: without firmware it leaves the VGA BIOS's 80x25 text mode
     FakeDeviceContext ctx;
     DisplayService displays;
     ctx.registry.add<DisplayService>(displays);
-    auto dev = ctx.realize("VGA", {{"addr", "2"}, {"romfile", "vgabios-stdvga.bin"}});
+    const DeviceType* type = find_device_type("VGA");
+    DeviceConfig config{"", type, "", false, type->default_values()};
+    config.props.set("addr", "2");
+    config.props.set("romfile", "vgabios-stdvga.bin");
+    config.rom = RomFile{"/usr/share/seabios/vgabios-stdvga.bin", 39936, 65536, true};  // as the parser finds it
+    auto dev = ctx.realize(std::move(config));
     Surface s = displays.consoles().front()->snapshot();
     CHECK(s.width() == 720);
     CHECK(s.height() == 400);
     auto* vga = dynamic_cast<VgaDisplayDevice*>(dev.get());
     REQUIRE(vga);
     CHECK(vga->core()->vram()[2 + 4 * (32 * 'A' + 2)] == 0x10);  // line 2 of 'A' in plane 2
+    // The VGA BIOS in the ROM BAR, as SeaBIOS would find it.
+    PciDevice* f = dev->pci_function();
+    f->config_write(pci::ROM_ADDRESS, 4, 0xffffffff);
+    CHECK(f->config_read(pci::ROM_ADDRESS, 4) == 0xffff0001);
+    f->config_write(pci::ROM_ADDRESS, 4, 0xfeb00001);
+    f->config_write(pci::COMMAND, 2, pci::COMMAND_MEMORY);
+    CHECK(mmio_read(ctx, 0xfeb00000, 2) == 0xaa55);
 }
 
 TEST_CASE("EDID: header, checksum, the preferred mode in the first timing", "[vga]") {

@@ -14,8 +14,8 @@ constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "bandwidth", 1280),
     prop_uint(PropType::Uint32, "maxframes", 128),
 };
-constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction", "rombar", "romfile",
-                                             "romsize",    "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
+constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction",
+                                             "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
 
 class UhciFunction final : public PciDevice {
 public:
@@ -72,6 +72,7 @@ extern const DeviceType kPiix3UhciType = {
     .qom_parent = "pci-uhci-usb",
     .child_bus = BusKind::Usb,
     .unsupported_properties = kUnsupported,
+    .has_rom = true,
 };
 
 } // namespace kestrel

@@ -12,10 +12,9 @@ namespace {
 constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "vgamem_mb", 4),
     prop_bool("blitter", true),
-    prop_str("romfile"),
 };
 constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id",    "global-vmstate",
-                                             "multifunction", "rombar",          "romsize",
+                                             "multifunction",          
                                              "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
 
 // BAR0: the linear framebuffer (and the blit aperture) when not mapped
@@ -44,8 +43,6 @@ void complete(DeviceConfig& device, const DeviceCheckContext&) {
     PropertyValues& p = device.props;
     uint64_t mb = p.uint("vgamem_mb");
     if (mb != 4 && mb != 8 && mb != 16) throw ConfigError("Invalid cirrus_vga ram size '" + std::to_string(mb) + "'");
-    if (!p.has("romfile")) p.set_value("romfile", std::string("vgabios-cirrus.bin"));
-    check_vga_romfile(p.str("romfile"));
 }
 
 class CirrusVgaDevice final : public VgaDisplayDevice {
@@ -81,6 +78,8 @@ extern const DeviceType kCirrusVgaType = {
     .qom_parent = "pci-device",
     .unsupported_properties = kUnsupported,
     .complete = &complete,
+    .has_rom = true,
+    .romfile = "vgabios-cirrus.bin",
 };
 
 } // namespace kestrel

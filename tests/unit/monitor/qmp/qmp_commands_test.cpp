@@ -246,7 +246,7 @@ TEST_CASE("qom-list-types and device-list-properties read the device table", "[q
           R"({"return": [{"default-value": 1281, "name": "iobase", "type": "uint32"}, )"
           R"({"default-value": 2, "name": "iosize", "type": "uint32"}]})" "\r\n");
     Json blk = Json::parse(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"virtio-blk"}})"));
-    CHECK(blk["return"].size() == 6);
+    CHECK(blk["return"].size() == 9);  // with romfile, romsize, rombar
     CHECK(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"e1000x"}})") ==
           R"({"error": {"class": "DeviceNotFound", "desc": "Device 'e1000x' not found"}})" "\r\n");
     CHECK(rig.exec(R"({"execute":"device-list-properties","arguments":{"typename":"pci-device"}})") ==
