@@ -194,6 +194,32 @@ constexpr OptionDef kOptions[] = {
     {"nographic", false, set_nographic, Section::Display,
      "-nographic      disable graphical output and redirect serial I/Os to console\n"
      "                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)\n"},
+    {"smbios", true, handle_smbios, Section::Display,
+     "-smbios file=binary\n"
+     "                load SMBIOS entry from binary file\n"
+     "-smbios type=0[,vendor=str][,version=str][,date=str][,release=%d.%d]\n"
+     "              [,uefi=on|off]\n"
+     "                specify SMBIOS type 0 fields\n"
+     "-smbios type=1[,manufacturer=str][,product=str][,version=str][,serial=str]\n"
+     "              [,uuid=uuid][,sku=str][,family=str]\n"
+     "                specify SMBIOS type 1 fields\n"
+     "-smbios type=2[,manufacturer=str][,product=str][,version=str][,serial=str]\n"
+     "              [,asset=str][,location=str]\n"
+     "                specify SMBIOS type 2 fields\n"
+     "-smbios type=3[,manufacturer=str][,version=str][,serial=str][,asset=str]\n"
+     "              [,sku=str]\n"
+     "                specify SMBIOS type 3 fields\n"
+     "-smbios type=4[,sock_pfx=str][,manufacturer=str][,version=str][,serial=str]\n"
+     "              [,asset=str][,part=str][,max-speed=%d][,current-speed=%d]\n"
+     "              [,processor-id=%d]\n"
+     "                specify SMBIOS type 4 fields\n"
+     "-smbios type=8[,external_reference=str][,internal_reference=str][,connector_type=%d][,port_type=%d]\n"
+     "                specify SMBIOS type 8 fields\n"
+     "-smbios type=11[,value=str][,path=filename]\n"
+     "                specify SMBIOS type 11 fields\n"
+     "-smbios type=17[,loc_pfx=str][,bank=str][,manufacturer=str][,serial=str]\n"
+     "               [,asset=str][,part=str][,speed=%d]\n"
+     "                specify SMBIOS type 17 fields\n"},
     {"netdev", true, handle_netdev, Section::Network,
      "-netdev tap,id=str[,fd=h][,fds=x:y:...:z][,ifname=name][,script=file][,downscript=dfile]\n"
      "         [,br=bridge][,helper=helper][,sndbuf=nbytes][,vnet_hdr=on|off][,vhost=on|off]\n"
