@@ -160,7 +160,10 @@ void PcMachine::build_smbios() {
     m.cores_per_socket = cfg_.smp.dies * cfg_.smp.cores;
     m.threads_per_socket = m.cores_per_socket * cfg_.smp.threads;
     m.cpuid_version = cpuid_version_;
-    m.cpuid_features = cpuid_features_;
+    // The CPU model's features, as QEMU's env: HTT (bit 28) is added only
+    // when CPUID is read with several logical CPUs per package.
+    constexpr uint32_t CPUID_1_EDX_HTT = 1u << 28;
+    m.cpuid_features = cpuid_features_ & ~CPUID_1_EDX_HTT;
     m.uuid = cfg_.uuid;
     smbios_ = build_smbios_tables(cfg_.smbios, m);
     if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) {

@@ -92,7 +92,9 @@ void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::str
 // ("gcc: (...) ... binutils: (...) ..."), both NUL-terminated.
 std::string seabios_version_of(const std::vector<uint8_t>& image) {
     constexpr std::string_view build_info = "gcc: (";
-    auto it = std::search(image.begin(), image.end(), build_info.begin(), build_info.end());
+    const void* found = memmem(image.data(), image.size(), build_info.data(), build_info.size());
+    if (!found) return {};
+    auto it = image.begin() + (static_cast<const uint8_t*>(found) - image.data());
     auto start = std::find(it, image.end(), uint8_t(0));
     if (start == image.end()) return {};
     ++start;

@@ -122,7 +122,9 @@ std::vector<uint8_t> type3(const SmbiosConfig& c, const SmbiosDefaults& d) {
 }
 
 std::vector<uint8_t> type4(const SmbiosConfig& c, const SmbiosMachine& m, const SmbiosDefaults& d, unsigned i) {
-    Structure s(4, 0x2a, uint16_t(0x400 + i));
+    // SMBIOS 3.0 adds 16-bit core and thread counts
+    const bool v3 = c.entry_point == SmbiosConfig::EntryPoint::Bits64;
+    Structure s(4, v3 ? 0x30 : 0x2a, uint16_t(0x400 + i));
     char socket[160];
     std::snprintf(socket, sizeof socket, "%s%2x", or_default(c.type4.sock_pfx, "CPU")->c_str(), i);
     s.str(4, std::string(socket));
@@ -147,6 +149,11 @@ std::vector<uint8_t> type4(const SmbiosConfig& c, const SmbiosMachine& m, const 
     s.u8(37, uint8_t(std::min(m.threads_per_socket, 0xffu)));
     s.u16(38, 0x02);  // characteristics: unknown
     s.u16(40, 0x01);  // family 2: other
+    if (v3) {
+        s.u16(42, uint16_t(std::min(m.cores_per_socket, 0xffffu)));
+        s.u16(44, uint16_t(std::min(m.cores_per_socket, 0xffffu)));
+        s.u16(46, uint16_t(std::min(m.threads_per_socket, 0xffffu)));
+    }
     return std::move(s).finish();
 }
 

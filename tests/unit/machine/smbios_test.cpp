@@ -120,7 +120,7 @@ TEST_CASE("SMBIOS: given fields, type 0 from QEMU, UUID in wire order", "[smbios
     m.uuid = "12345678-9abc-def0-1122-334455667788";
     SmbiosConfig c;
     c.from_fields[0] = c.from_fields[1] = true;
-    c.type0.vendor = "V";
+    c.type0.vendor = std::string("V");
     c.type0.uefi = true;
     c.type0.release = {{3, 4}};
     c.type1.serial = "S";
@@ -182,6 +182,11 @@ TEST_CASE("SMBIOS: the 3.0 entry point; tables too big for the F segment fail cl
     c.entry_point = SmbiosConfig::EntryPoint::Bits64;
     SmbiosTables t = build_smbios_tables(c, small_machine());
     REQUIRE(t.anchor.size() == 24);
+    // QEMU 7.2's type 4 for SMBIOS 3.0: 48 bytes, the 16-bit counts after family 2
+    auto at = smbios::structure_offsets(t.tables);
+    const uint8_t* t4 = &t.tables[at[2]];
+    CHECK(std::vector<uint8_t>(t4, t4 + 0x30) ==
+          unhex("0430000401030102b10f0600fdfb8b0703000000d007d0074101ffffffffffff00000002020202000100020002000200"));
     auto image = smbios_memory_image(t, 0xf0000, "");
     CHECK(std::string(image.begin(), image.begin() + 5) == "_SM3_");
     CHECK(sum(image, 0, 24) == 0);
