@@ -120,11 +120,11 @@ TEST_CASE("SMBIOS: given fields, type 0 from QEMU, UUID in wire order", "[smbios
     m.uuid = "12345678-9abc-def0-1122-334455667788";
     SmbiosConfig c;
     c.from_fields[0] = c.from_fields[1] = true;
-    c.type0.vendor = std::string("V");
+    c.type0.vendor.emplace("V");
     c.type0.uefi = true;
     c.type0.release = {{3, 4}};
-    c.type1.serial = "S";
-    c.type1.family = "";  // empty: no string
+    c.type1.serial.emplace("S");
+    c.type1.family.emplace();  // empty: no string
     SmbiosTables t = build_smbios_tables(c, m);
     const auto want0 = cat({unhex("00180000010000e80000080000000000000000" "1c" "0304ffff"), strings({"V"})});
     CHECK(std::vector<uint8_t>(t.tables.begin(), t.tables.begin() + long(want0.size())) == want0);
