@@ -299,6 +299,8 @@ SmbiosTables build_smbios_tables(const SmbiosConfig& c, const SmbiosMachine& m, 
         throw std::runtime_error("Expected " + std::to_string(m.sockets) + " SMBIOS Type 4 tables, got " +
                                  std::to_string(type4_count) + " instead");
     SmbiosTables& t = set.result();
+    if (c.entry_point == SmbiosConfig::EntryPoint::Bits32 && t.tables.size() > UINT16_MAX)
+        throw std::runtime_error("SMBIOS 2.1 table length " + std::to_string(t.tables.size()) + " exceeds 65535");
     t.anchor = anchor(c, t);
     return std::move(t);
 }

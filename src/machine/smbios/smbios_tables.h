@@ -40,7 +40,8 @@ struct SmbiosDefaults {
 };
 
 // Throws std::runtime_error with QEMU's text where its checks fail
-// ("Expected N SMBIOS Type 4 tables, got M instead").
+// ("Expected N SMBIOS Type 4 tables, got M instead", "SMBIOS 2.1 table
+// length N exceeds 65535").
 SmbiosTables build_smbios_tables(const SmbiosConfig& cfg, const SmbiosMachine& machine,
                                  const SmbiosDefaults& defaults = {});
 
