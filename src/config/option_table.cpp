@@ -219,7 +219,9 @@ constexpr OptionDef kOptions[] = {
      "                specify SMBIOS type 11 fields\n"
      "-smbios type=17[,loc_pfx=str][,bank=str][,manufacturer=str][,serial=str]\n"
      "               [,asset=str][,part=str][,speed=%d]\n"
-     "                specify SMBIOS type 17 fields\n"},
+     "                specify SMBIOS type 17 fields\n"
+     "-smbios type=41[,designation=str][,kind=str][,instance=%d][,pcidev=str]\n"
+     "                specify SMBIOS type 41 fields\n"},
     {"netdev", true, handle_netdev, Section::Network,
      "-netdev tap,id=str[,fd=h][,fds=x:y:...:z][,ifname=name][,script=file][,downscript=dfile]\n"
      "         [,br=bridge][,helper=helper][,sndbuf=nbytes][,vnet_hdr=on|off][,vhost=on|off]\n"

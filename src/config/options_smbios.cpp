@@ -40,6 +40,8 @@ const std::vector<Key>* keys_of(unsigned long type) {
                                      {"external_reference", Text}, {"connector_type", Number},
                                      {"port_type", Number}};
     static const std::vector<Key> t11{{"type", Number}, {"value", Text}, {"path", Text}};
+    static const std::vector<Key> t41{{"type", Number}, {"designation", Text}, {"kind", Text},
+                                      {"instance", Number}, {"pcidev", Text}};
     static const std::vector<Key> t17{{"type", Number}, {"loc_pfx", Text}, {"bank", Text},
                                       {"manufacturer", Text}, {"serial", Text}, {"asset", Text}, {"part", Text},
                                       {"speed", Number}};
@@ -52,6 +54,7 @@ const std::vector<Key>* keys_of(unsigned long type) {
     case 8: return &t8;
     case 11: return &t11;
     case 17: return &t17;
+    case 41: return &t41;
     }
     return nullptr;
 }
@@ -155,6 +158,22 @@ void add_type11(SmbiosConfig& s, const std::vector<qopts::OptPair>& pairs) {
     }
 }
 
+// QEMU 7.2's type41-kind names, in SMBIOS's order from 1.
+void add_type41(SmbiosConfig& s, const std::vector<qopts::OptPair>& pairs) {
+    static constexpr std::string_view kinds[] = {"other", "unknown", "video", "scsi", "ethernet",
+                                                 "tokenring", "sound", "pata", "sata", "sas"};
+    SmbiosType41Device d;
+    save(d.designation, pairs, "designation");
+    if (const qopts::OptPair* p = last(pairs, "kind")) {
+        auto it = std::find(std::begin(kinds), std::end(kinds), p->value);
+        if (it == std::end(kinds)) throw ConfigError("invalid parameter value: " + p->value);
+        d.kind = uint8_t(it - std::begin(kinds) + 1);
+    }
+    d.instance = uint8_t(number(pairs, "instance", 1));
+    save(d.pcidev, pairs, "pcidev");
+    s.type41.push_back(std::move(d));
+}
+
 void set_fields(ParseState& st, unsigned long type, const std::vector<qopts::OptPair>& pairs) {
     SmbiosConfig& s = st.cfg.smbios;
     auto text = [&](std::string_view key) {
@@ -182,6 +201,7 @@ void set_fields(ParseState& st, unsigned long type, const std::vector<qopts::Opt
                            uint8_t(number(pairs, "connector_type", 0)), uint8_t(number(pairs, "port_type", 0))});
         return;
     case 11: return add_type11(s, pairs);
+    case 41: return add_type41(s, pairs);
     case 17:
         for (auto [dest, key] : {std::pair{&s.type17.loc_pfx, "loc_pfx"}, {&s.type17.bank, "bank"},
                                  {&s.type17.manufacturer, "manufacturer"}, {&s.type17.serial, "serial"},
@@ -206,7 +226,6 @@ void handle_smbios(ParseState& st, const ArgToken& tok) {
         if (type > SmbiosConfig::MAX_TYPE) throw ConfigError("out of range!");
         if (s.from_file[type]) throw ConfigError("can't add fields, binary file already loaded!");
         s.from_fields[type] = true;
-        if (type == 41) throw ConfigError("kestrel does not build SMBIOS type 41 (onboard devices) tables");
         const std::vector<Key>* keys = keys_of(type);
         if (!keys) throw ConfigError("Don't know how to build fields for SMBIOS type " + std::to_string(type));
         validate(pairs, *keys);

@@ -17,6 +17,13 @@ struct SmbiosType8Port {  // one -smbios type=8
     uint8_t connector_type = 0, port_type = 0;
 };
 
+struct SmbiosType41Device {  // one -smbios type=41 (an onboard device)
+    SmbiosText designation;
+    uint8_t kind = 1;      // SMBIOS device type: 1 other .. 10 SAS (the enabled bit is added when built)
+    uint8_t instance = 1;
+    SmbiosText pcidev;     // the id of a PCI -device: its bus and devfn
+};
+
 struct SmbiosConfig {
     static constexpr unsigned MAX_TYPE = 127;
     enum class EntryPoint { Bits32, Bits64 };  // SMBIOS 2.8 "_SM_", or 3.0 "_SM3_"
@@ -48,6 +55,7 @@ struct SmbiosConfig {
     } type4;
     std::vector<SmbiosType8Port> type8;
     std::vector<std::string> type11;  // OEM strings
+    std::vector<SmbiosType41Device> type41;
     struct {
         SmbiosText loc_pfx, bank, manufacturer, serial, asset, part;
         uint16_t speed = 0;

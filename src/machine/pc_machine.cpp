@@ -165,6 +165,10 @@ void PcMachine::build_smbios() {
     constexpr uint32_t CPUID_1_EDX_HTT = 1u << 28;
     m.cpuid_features = cpuid_features_ & ~CPUID_1_EDX_HTT;
     m.uuid = cfg_.uuid;
+    for (const auto* list : {&cfg_.board_devices, &cfg_.devices})
+        for (const DeviceConfig& d : *list)
+            if (!d.id.empty() && d.type->bus == BusKind::Pci)
+                m.pci_devices.push_back({d.id, uint8_t(d.props.sint("addr"))});
     smbios_ = build_smbios_tables(cfg_.smbios, m);
     if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) {
         fw_cfg->add_file("etc/smbios/smbios-tables", smbios_.tables);

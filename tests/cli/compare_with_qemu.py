@@ -361,6 +361,8 @@ SMBIOS_ERRORS = [
     ["-smbios", "type=2,serial=x", "-smbios", "file={work}/t2.bin"],
     ["-smbios", "file={work}/t2.bin", "-smbios", "type=2,serial=x"],
     ["-machine", "smbios-entry-point-type=16"],
+    ["-smbios", "type=41,kind=sata-controller"], ["-smbios", "type=41,instance=x"],
+    ["-smbios", "type=41,designation=x,kind=other,pcidev=nope"],
     # found once the machine is built
     ["-smp", "2,sockets=2,cores=1", "-smbios", "file={work}/t4.bin"],
     ["-smbios", "type=11,path={work}/big.txt"],

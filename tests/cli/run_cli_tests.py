@@ -410,6 +410,8 @@ CASES = [
      True),
     ("-smbios type 11 missing path", ["-smbios", "type=11,path={work}/none"],
      "-smbios type=11,path={work}/none: Could not open '{work}/none': No such file or directory", True),
+    ("-smbios type 41 unknown kind", ["-smbios", "type=41,kind=foo"],
+     "-smbios type=41,kind=foo: invalid parameter value: foo", True),
     ("bad smbios-entry-point-type", ["-machine", "smbios-entry-point-type=16"],
      "Parameter 'smbios-entry-point-type' does not accept value '16'", True),
     # Kernels kestrel cannot boot (made by make_kernels): refused before any side effect.

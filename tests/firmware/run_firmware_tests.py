@@ -341,7 +341,9 @@ SMBIOS_CASES = [  # (name, arguments): every table must be the same bytes as wit
                    "max-speed=3000,current-speed=2500",
         "-smbios", "type=8,internal_reference=J1,external_reference=USB,connector_type=18,port_type=16",
         "-smbios", "type=11,value=oem one,value=oem two", "-smbios", "type=11,value=three",
-        "-smbios", "type=17,loc_pfx=Slot,bank=B0,manufacturer=RamCo,serial=RS,asset=RA,part=RP,speed=2133"]),
+        "-smbios", "type=17,loc_pfx=Slot,bank=B0,manufacturer=RamCo,serial=RS,asset=RA,part=RP,speed=2133",
+        "-device", "pci-testdev,id=lan0,addr=5", "-smbios",
+        "type=41,designation=Onboard LAN,kind=ethernet,instance=3,pcidev=lan0", "-smbios", "type=41,kind=sata"]),
     ("SMBIOS 3.0 entry point", ["-m", "256", "-machine", "smbios-entry-point-type=64"]),
 ]
 

@@ -73,10 +73,9 @@ std::vector<uint8_t> smbios_memory_image(const SmbiosTables& in, uint64_t at, co
         ep[21] = smbios::checksum(ep.data() + 16, 15);  // the _DMI_ part
         ep[4] = smbios::checksum(ep.data(), smbios::EP21_SIZE);
     }
-    std::vector<uint8_t> image(TABLES_OFFSET, 0);
-    std::copy(ep.begin(), ep.end(), image.begin());
-    image.insert(image.end(), tables.begin(), tables.end());
-    return image;
+    ep.resize(TABLES_OFFSET, 0);  // the entry point (24 or 31 bytes), then the tables
+    ep.insert(ep.end(), tables.begin(), tables.end());
+    return ep;
 }
 
 void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::string& bios_version) {

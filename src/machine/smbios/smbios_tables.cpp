@@ -173,6 +173,22 @@ std::vector<uint8_t> type11(const std::vector<std::string>& values) {
     return std::move(s).finish();
 }
 
+std::vector<uint8_t> type41(const SmbiosType41Device& dev, const SmbiosMachine& m, unsigned i) {
+    Structure s(41, 0x0b, uint16_t(0x2900 + i));
+    s.str(4, dev.designation);
+    s.u8(5, dev.kind | 0x80);  // enabled
+    s.u8(6, dev.instance);
+    if (dev.pcidev) {          // segment 0, bus 0: the pc's one PCI bus
+        auto it = std::find_if(m.pci_devices.begin(), m.pci_devices.end(),
+                               [&](const SmbiosMachine::PciDevice& d) { return d.id == *dev.pcidev; });
+        if (it == m.pci_devices.end())
+            throw std::runtime_error("No PCI device " + *dev.pcidev + " for SMBIOS type 41 entry " +
+                                     dev.designation.value_or("(null)"));
+        s.u8(10, it->devfn);
+    }
+    return std::move(s).finish();
+}
+
 std::vector<uint8_t> type16(uint64_t ram_size, unsigned dimms) {
     Structure s(16, 0x17, 0x1000);
     s.u8(4, 0x01);  // location: other
@@ -294,6 +310,7 @@ SmbiosTables build_smbios_tables(const SmbiosConfig& c, const SmbiosMachine& m, 
     for (unsigned i = 0; i < m.ram_ranges.size() && set.wanted(19, true); ++i)
         set.add(type19(i, m.ram_ranges[i].start, m.ram_ranges[i].size));
     if (set.wanted(32, true)) set.add(std::move(Structure(32, 0x0b, 0x2000)).finish());
+    for (unsigned i = 0; i < c.type41.size() && set.wanted(41, false); ++i) set.add(type41(c.type41[i], m, i));
     if (set.wanted(127, true)) set.add(std::move(Structure(127, 0x04, 0x7f00)).finish());
     if (type4_count && type4_count != m.sockets)
         throw std::runtime_error("Expected " + std::to_string(m.sockets) + " SMBIOS Type 4 tables, got " +

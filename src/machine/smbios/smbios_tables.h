@@ -3,7 +3,7 @@
 // "etc/smbios/smbios-tables" and "etc/smbios/smbios-anchor"): -smbios file=
 // blobs first, then types 0 (only with type=0 fields: SeaBIOS adds its own
 // otherwise), 1, 2 (with fields), 3, 4 (one per socket), 8, 11, 16, 17
-// (one per 16 GiB DIMM), 19 (one per RAM range), 32 and 127, and the entry
+// (one per 16 GiB DIMM), 19 (one per RAM range), 32, 41 and 127, and the entry
 // point the firmware completes (address and checksums).
 #include "config/smbios_config.h"
 
@@ -23,6 +23,11 @@ struct SmbiosMachine {
     unsigned sockets = 1, cores_per_socket = 1, threads_per_socket = 1;
     uint32_t cpuid_version = 0, cpuid_features = 0;  // CPUID leaf 1 EAX and EDX of the first CPU
     std::string uuid;                                  // canonical text, empty: all zeros
+    struct PciDevice {
+        std::string id;
+        uint8_t devfn;
+    };
+    std::vector<PciDevice> pci_devices;  // PCI devices with an id (on bus 0), for type 41's pcidev=
 };
 
 struct SmbiosTables {
@@ -41,7 +46,7 @@ struct SmbiosDefaults {
 
 // Throws std::runtime_error with QEMU's text where its checks fail
 // ("Expected N SMBIOS Type 4 tables, got M instead", "SMBIOS 2.1 table
-// length N exceeds 65535").
+// length N exceeds 65535", "No PCI device X for SMBIOS type 41 entry Y").
 SmbiosTables build_smbios_tables(const SmbiosConfig& cfg, const SmbiosMachine& machine,
                                  const SmbiosDefaults& defaults = {});
 

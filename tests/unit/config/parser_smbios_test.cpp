@@ -80,6 +80,8 @@ TEST_CASE("-smbios errors are QEMU 7.2's", "[config][smbios]") {
         {"file=/nonexistent", "Cannot read SMBIOS file /nonexistent"},
         {"file=/tmp", "Cannot read SMBIOS file /tmp"},
         {"file=/nonexistent,type=1", "Invalid parameter 'type'"},
+        {"type=41,kind=sata-controller", "invalid parameter value: sata-controller"},
+        {"type=41,instance=x", "Parameter 'instance' expects a number"},
     };
     for (const auto& [value, message] : cases) {
         INFO(value);
@@ -87,4 +89,17 @@ TEST_CASE("-smbios errors are QEMU 7.2's", "[config][smbios]") {
     }
     CHECK(parse_error({"-machine", "smbios-entry-point-type=16"}) ==
           "Parameter 'smbios-entry-point-type' does not accept value '16'");
+}
+
+TEST_CASE("-smbios type=41: kinds in SMBIOS's numbering, instance, pcidev", "[config][smbios]") {
+    Config c = parse_ok({"-smbios", "type=41,designation=LAN,kind=ethernet,instance=3,pcidev=n0", "-smbios",
+                         "type=41,kind=sas"});
+    REQUIRE(c.smbios.type41.size() == 2);
+    CHECK(*c.smbios.type41[0].designation == "LAN");
+    CHECK(c.smbios.type41[0].kind == 5);
+    CHECK(c.smbios.type41[0].instance == 3);
+    CHECK(*c.smbios.type41[0].pcidev == "n0");
+    CHECK(c.smbios.type41[1].kind == 10);
+    CHECK(c.smbios.type41[1].instance == 1);
+    CHECK_FALSE(c.smbios.type41[1].pcidev);
 }

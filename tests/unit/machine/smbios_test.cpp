@@ -234,3 +234,26 @@ TEST_CASE("SMBIOS: the SeaBIOS version comes after the image's build info", "[sm
     CHECK(seabios_version_of(bytes("SeaBIOS (version %s)")).empty());
     CHECK(seabios_version_of({}).empty());
 }
+
+TEST_CASE("SMBIOS: type 41 onboard devices as QEMU 7.2 builds them", "[smbios]") {
+    SmbiosMachine m = small_machine();
+    m.pci_devices = {{"lan0", 0x28}};
+    SmbiosConfig c;
+    c.from_fields[41] = true;
+    SmbiosType41Device lan;
+    lan.designation.emplace("Onboard LAN");
+    lan.kind = 5, lan.instance = 3;
+    lan.pcidev.emplace("lan0");
+    c.type41 = {lan, SmbiosType41Device{}};
+    SmbiosTables t = build_smbios_tables(c, m);
+    auto at = smbios::structure_offsets(t.tables);
+    REQUIRE(at.size() == 10);
+    auto bytes = [&](size_t i, size_t n) {
+        return std::vector<uint8_t>(t.tables.begin() + long(at[i]), t.tables.begin() + long(at[i] + n));
+    };
+    CHECK(bytes(7, 0x0b + 13) == cat({unhex("290b002901850300000028"), strings({"Onboard LAN"})}));
+    CHECK(bytes(8, 0x0b + 2) == cat({unhex("290b012900810100000000"), strings({})}));
+    CHECK(t.tables[at[9]] == 127);
+    c.type41[0].pcidev.emplace("nope");
+    CHECK_THROWS_WITH(build_smbios_tables(c, m), "No PCI device nope for SMBIOS type 41 entry Onboard LAN");
+}
