@@ -10,6 +10,7 @@
 #include "devices/rtc/rtc_config.h"
 #include "kvm/memory_config.h"
 #include "net/netdev_config.h"
+#include "config/smbios_config.h"
 #include "ui/vnc_config.h"
 #include "vcpu/cpu_config.h"
 
@@ -34,6 +35,7 @@ struct BootConfig {
     std::string bios;                    // -bios as given; empty: bios-256k.bin
     std::vector<std::string> data_dirs;  // -L, searched first
     std::string firmware;                // the BIOS file to run; empty with -kernel
+    std::string bios_path;               // that file, found also with -kernel (SMBIOS type 0 names its version)
     // -boot: the BIOS's order (CMOS) and, for the first boot only, once=;
     // the boot menu and its wait (ms), the retry time after no device was
     // found (ms, -1: never), strict (no fallback to other devices).
@@ -112,7 +114,8 @@ struct Config {
     std::string name;        // -name guest=
     std::string process_name;  // -name process=
     bool debug_threads = false;  // -name debug-threads=on
-    std::string uuid;        // canonical lower-case text, empty if not given
+    std::string uuid;        // canonical lower-case text, empty if not given (-uuid, -smbios type=1,uuid=)
+    SmbiosConfig smbios;     // -smbios, -machine smbios-entry-point-type
     bool snapshot = false;   // -snapshot: snapshot=on for every -drive that does not say
     bool no_reboot = false;    // -no-reboot, -action reboot=shutdown
     bool no_shutdown = false;  // -no-shutdown, -action shutdown=pause

@@ -181,6 +181,13 @@ void finalize_machine(ParseState& st) {
             st.cfg.usb = qopts::parse_bool(p.key, p.value);
             continue;
         }
+        if (p.key == "smbios-entry-point-type") {  // 32: SMBIOS 2.8 "_SM_" (pc's default), 64: 3.0 "_SM3_"
+            if (p.value != "32" && p.value != "64")
+                throw ConfigError("Parameter 'smbios-entry-point-type' does not accept value '" + p.value + "'");
+            st.cfg.smbios.entry_point = p.value == "32" ? SmbiosConfig::EntryPoint::Bits32
+                                                        : SmbiosConfig::EntryPoint::Bits64;
+            continue;
+        }
         if (p.key != "type" && p.key != "accel")
             throw ConfigError("Property 'pc-i440fx-7.2-machine." + p.key + "' not found");
     }

@@ -64,16 +64,6 @@ void set_rtc_base(RtcConfig& rtc, const std::string& base) {
     rtc.date = date;
 }
 
-bool is_uuid(const std::string& s) {
-    if (s.size() != 36)
-        return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash_position ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
-            return false;
-    }
-    return true;
-}
 
 std::vector<std::string> split_items(const std::string& text) {
     std::vector<std::string> items;
@@ -172,6 +162,17 @@ void handle_name(ParseState& st, const ArgToken& tok) {
     });
 }
 
+bool is_uuid(const std::string& s) {
+    if (s.size() != 36)
+        return false;
+    for (size_t i = 0; i < s.size(); ++i) {
+        bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash_position ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
+            return false;
+    }
+    return true;
+}
+
 void handle_uuid(ParseState& st, const ArgToken& tok) {
     std::string uuid = *tok.value;
     if (!is_uuid(uuid))
@@ -225,10 +226,11 @@ namespace {
 // firmware), but a -bios that cannot be found fails either way, as in QEMU.
 void finalize_firmware(ParseState& st) {
     BootConfig& boot = st.cfg.boot;
-    if (st.kernel_given && boot.bios.empty())
-        return;
     std::string name = boot.bios.empty() ? std::string(kDefaultBios) : boot.bios;
     std::string path = find_data_file(boot.data_dirs, name);
+    boot.bios_path = path;
+    if (st.kernel_given && boot.bios.empty())
+        return;
     if (path.empty())
         throw ConfigError("could not load PC BIOS '" + name + "'");
     if (!st.kernel_given)

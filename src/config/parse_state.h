@@ -191,6 +191,8 @@ void handle_display(ParseState& st, const ArgToken& tok);         // -display
 void handle_rtc(ParseState& st, const ArgToken& tok);             // -rtc
 void handle_name(ParseState& st, const ArgToken& tok);            // -name
 void handle_uuid(ParseState& st, const ArgToken& tok);            // -uuid
+bool is_uuid(const std::string& s);                                // QEMU's UUID text form
+void handle_smbios(ParseState& st, const ArgToken& tok);          // -smbios (options_smbios.cpp)
 void handle_log_items(ParseState& st, const ArgToken& tok);       // -d
 void handle_drive(ParseState& st, const ArgToken& tok);           // -drive
 void handle_blockdev(ParseState& st, const ArgToken& tok);        // -blockdev (options_blockdev.cpp)

@@ -21,6 +21,7 @@ constexpr uint64_t EBDA_START = 0x9fc00;
 constexpr uint64_t VGA_HOLE_START = 0xa0000;
 constexpr uint64_t VGA_HOLE_END = 0xc0000;      // the legacy VGA window: MMIO, never RAM
 constexpr uint64_t BIOS_AREA_START = 0xe0000;  // ACPI tables live here (reserved)
+constexpr uint64_t SMBIOS_AREA_START = 0xf0000;  // and SMBIOS from here (the F segment dmi_scan searches)
 constexpr uint64_t BIOS_AREA_END = 0x100000;
 constexpr uint64_t KERNEL_LOAD_ADDR = 0x100000;
 

@@ -7,6 +7,7 @@
 #include "devices/power_button.h"
 #include "machine/fw_cfg_items.h"
 #include "machine/pc_board.h"
+#include "machine/smbios/smbios_install.h"
 #include "kvm/pam_memory.h"
 #include "kvm/pc_memory_map.h"
 #include "vcpu/topology.h"
@@ -110,6 +111,7 @@ PcMachine::PcMachine(const Config& cfg)
             if (pam_) board_->add_firmware_fw_cfg_items(*fw_cfg);
         }
         create_vcpus();
+        build_smbios();
         load_boot_state();
         watch_signals();
     } catch (...) {
@@ -142,7 +144,43 @@ void PcMachine::create_vcpus() {
     for (unsigned i = 0; i < cfg_.smp.cpus; ++i) {
         uint32_t apic = apic_id_for(i, cfg_.smp);
         auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);
+        for (const kvm_cpuid_entry2& e : cpuid)
+            if (i == 0 && e.function == 1) cpuid_version_ = e.eax, cpuid_features_ = e.edx;
         vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this}));
+    }
+}
+
+// QEMU's SMBIOS tables for this machine, for the BIOS in fw_cfg and, in a
+// direct boot, for kestrel to install as SeaBIOS would.
+void PcMachine::build_smbios() {
+    SmbiosMachine m;
+    m.ram_size = cfg_.memory.size;
+    for (const MemoryRegion& r : memory_.regions()) m.ram_ranges.push_back({r.gpa, r.size});
+    m.sockets = cfg_.smp.sockets;
+    m.cores_per_socket = cfg_.smp.dies * cfg_.smp.cores;
+    m.threads_per_socket = m.cores_per_socket * cfg_.smp.threads;
+    m.cpuid_version = cpuid_version_;
+    // The CPU model's features, as QEMU's env: HTT (bit 28) is added only
+    // when CPUID is read with several logical CPUs per package.
+    constexpr uint32_t CPUID_1_EDX_HTT = 1u << 28;
+    m.cpuid_features = cpuid_features_ & ~CPUID_1_EDX_HTT;
+    m.uuid = cfg_.uuid;
+    for (const auto* list : {&cfg_.board_devices, &cfg_.devices})
+        for (const DeviceConfig& d : *list)
+            if (!d.id.empty() && d.type->bus == BusKind::Pci)
+                m.pci_devices.push_back({d.id, uint8_t(d.props.sint("addr"))});
+    smbios_ = build_smbios_tables(cfg_.smbios, m);
+    if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) {
+        fw_cfg->add_file("etc/smbios/smbios-tables", smbios_.tables);
+        fw_cfg->add_file("etc/smbios/smbios-anchor", smbios_.anchor);
+    }
+    if (kernel_ && !cfg_.boot.bios_path.empty()) {
+        std::ifstream in(cfg_.boot.bios_path, std::ios::binary | std::ios::ate);
+        const auto size = in ? uint64_t(in.tellg()) : 0;
+        std::vector<uint8_t> image(size <= 16 * pc::MiB ? size : 0);  // QEMU's largest BIOS
+        in.seekg(0);
+        if (in.read(reinterpret_cast<char*>(image.data()), std::streamsize(image.size())))
+            smbios_bios_version_ = seabios_version_of(image);
     }
 }
 
@@ -160,6 +198,7 @@ void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
     if (!kernel_) return;
     uint64_t rsdp = board_->write_acpi_tables();
+    install_smbios(memory_, smbios_, smbios_bios_version_);
     // At power-on the payloads were loaded beside the VM's creation.
     if (preloading_.valid()) preloading_.get();
     BootEntry entry = kernel_->load_into(memory_, rsdp);

@@ -12,6 +12,7 @@
 #include "kvm/vm.h"
 #include "kvm/kvm_system.h"
 #include "machine/boot/linux_boot.h"
+#include "machine/smbios/smbios_tables.h"
 #include "vcpu/vcpu.h"
 
 #include <future>
@@ -91,6 +92,7 @@ private:
     void emit(const char* event, const nlohmann::json& data = nlohmann::json::object());
     void watch_signals();
     void start_vnc();
+    void build_smbios();
     void on_signal(int signo, int sender_pid);
 
     const Config& cfg_;
@@ -104,6 +106,9 @@ private:
     std::future<void> preloading_;
     Vm vm_;
     std::unique_ptr<PamMemory> pam_;  // firmware boot: the BIOS and PAM routing
+    SmbiosTables smbios_;              // built once; a direct boot installs them on every reset
+    std::string smbios_bios_version_;  // direct boot: the SeaBIOS version type 0 names
+    uint32_t cpuid_version_ = 0, cpuid_features_ = 0;  // CPUID leaf 1 EAX, EDX of vCPU 0
     Bus pio_{"io"};
     Bus mmio_{"memory"};
     EventLoop loop_;

@@ -348,6 +348,46 @@ def compare_listings(kestrel, qemu):
     report(len(options(k)) > 20 and not problems, "--help", "\n".join(problems))
 
 
+# Bad -smbios options: both VMMs exit 1 with the same message (QEMU checks
+# them while parsing, before the machine exists; -S keeps a wrongly accepted
+# one from running anything).
+SMBIOS_ERRORS = [
+    ["-smbios", "type=99"], ["-smbios", "type=5"], ["-smbios", "type=200"], ["-smbios", "type=-1"],
+    ["-smbios", "type=abc"], ["-smbios", "foo=bar"], ["-smbios", "type=1,foo=bar"],
+    ["-smbios", "type=1,uuid=xyz"], ["-smbios", "type=0,release=abc"], ["-smbios", "type=0,uefi=maybe"],
+    ["-smbios", "type=4,max-speed=70000"], ["-smbios", "type=4,current-speed=-1"],
+    ["-smbios", "type=17,speed=abc"], ["-smbios", "type=11,foo=1"], ["-smbios", "type=11,path=/nonexistent"],
+    ["-smbios", "file=/nonexistent"], ["-smbios", "file=/nonexistent,type=1"],
+    ["-smbios", "type=2,serial=x", "-smbios", "file={work}/t2.bin"],
+    ["-smbios", "file={work}/t2.bin", "-smbios", "type=2,serial=x"],
+    ["-machine", "smbios-entry-point-type=16"],
+    ["-smbios", "type=41,kind=sata-controller"], ["-smbios", "type=41,instance=x"],
+    ["-smbios", "type=41,designation=x,kind=other,pcidev=nope"],
+    # found once the machine is built
+    ["-smp", "2,sockets=2,cores=1", "-smbios", "file={work}/t4.bin"],
+    ["-smbios", "type=11,path={work}/big.txt"],
+]
+
+
+def compare_smbios_errors(kestrel, qemu, work):
+    with open(os.path.join(work, "t2.bin"), "wb") as f:
+        f.write(bytes([2, 15, 0, 2, 1, 0, 0, 0, 0, 1, 0, 0, 3, 10, 0]) + b"Blob\0\0")
+    with open(os.path.join(work, "t4.bin"), "wb") as f:  # one type 4 for two sockets
+        f.write(bytes([4, 4, 0, 4, 0, 0]))
+    with open(os.path.join(work, "big.txt"), "w") as f:  # an OEM string past SMBIOS 2.1's 64 KiB
+        f.write("x" * 70000)
+    for args in SMBIOS_ERRORS:
+        args = [a.replace("{work}", work) for a in args]
+        answers = []
+        for binary in (kestrel, qemu):
+            p = subprocess.run([binary, "-S", "-display", "none", "-nodefaults"] + args, capture_output=True,
+                               text=True, timeout=60, stdin=subprocess.DEVNULL)
+            err = [l for l in p.stderr.splitlines() if "host doesn't support requested feature" not in l]
+            answers.append((p.returncode, "\n".join(err).split(": ", 1)[-1]))
+        report(answers[0] == answers[1] and answers[0][0] == 1, " ".join(args),
+               "kestrel %r, qemu %r" % tuple(answers))
+
+
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
@@ -363,6 +403,7 @@ def main():
             compare_default_cdrom(kestrel, qemu, work)
         except Exception as e:
             report(False, "the default empty CD-ROM drive", repr(e))
+        compare_smbios_errors(kestrel, qemu, work)
         for name, (args, commands) in QMP_CASES.items():
             try:
                 compare_qmp(name, args, commands, kestrel, qemu, work)

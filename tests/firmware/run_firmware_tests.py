@@ -12,6 +12,7 @@ Ends with "N passed, N failed".
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -476,6 +477,134 @@ def test_rom_errors(k, qemu, work):
     report("romfile errors (as QEMU 7.2)", problems)
 
 
+SMBIOS_CASES = [  # (name, arguments): every table must be the same bytes as with QEMU 7.2
+    ("defaults", ["-m", "128", "-smp", "2"]),
+    ("fields of every type, 5G split at 3G, 2 sockets", [
+        "-m", "5G", "-smp", "8,sockets=2,cores=2,threads=2", "-uuid", "12345678-9abc-def0-1122-334455667788",
+        "-smbios", "type=0,vendor=Acme BIOS,version=9.9,date=01/02/2003,release=4.5,uefi=on",
+        "-smbios", "type=1,manufacturer=Acme,product=Roadrunner,,Mk2,version=2,serial=SN-1,sku=K,family=F",
+        "-smbios", "type=2,manufacturer=BoardCo,product=B1,serial=BS,asset=BA,location=L",
+        "-smbios", "type=3,manufacturer=CaseCo,version=3,serial=CS,asset=CA,sku=CK",
+        "-smbios", "type=4,sock_pfx=Socket,manufacturer=ChipCo,version=V4,serial=PS,asset=PA,part=PP,"
+                   "max-speed=3000,current-speed=2500",
+        "-smbios", "type=8,internal_reference=J1,external_reference=USB,connector_type=18,port_type=16",
+        "-smbios", "type=11,value=oem one,value=oem two", "-smbios", "type=11,value=three",
+        "-smbios", "type=17,loc_pfx=Slot,bank=B0,manufacturer=RamCo,serial=RS,asset=RA,part=RP,speed=2133",
+        "-device", "pci-testdev,id=lan0,addr=5", "-smbios",
+        "type=41,designation=Onboard LAN,kind=ethernet,instance=3,pcidev=lan0", "-smbios", "type=41,kind=sata"]),
+    ("SMBIOS 3.0 entry point", ["-m", "256", "-machine", "smbios-entry-point-type=64"]),
+]
+
+
+def guest_smbios(vmm, args, work, direct_kernel=None):
+    """The entry point and the structures the guest finds in the F segment:
+    after SeaBIOS's POST, or (direct_kernel) as kestrel leaves them before
+    the kernel's first instruction. Returns (entry point, tables, debug log)."""
+    log, sock = os.path.join(work, "smbios-dbg.log"), os.path.join(work, "smbios-qmp.sock")
+    for f in (log, sock):
+        if os.path.exists(f):
+            os.unlink(f)
+    cmd = [vmm, "-display", "none", "-nodefaults", "-no-reboot", "-qmp", "unix:%s,server=on,wait=off" % sock]
+    cmd += ["-kernel", direct_kernel, "-S"] if direct_kernel else debugcon(log)
+    if "qemu" in os.path.basename(vmm):
+        cmd += ["-enable-kvm", "-cpu", "qemu64"]
+    p = subprocess.Popen(cmd + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not os.path.exists(sock):
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("%s ended: %s" % (vmm, p.stderr.read().decode(errors="replace")))
+            time.sleep(0.05)
+        q = tiny.Qmp(sock, timeout=TIMEOUT)
+        q.ok("qmp_capabilities")
+        if not direct_kernel:
+            wait_log(log, NO_BOOT, timeout=TIMEOUT)
+
+        def memory(addr, size):
+            path = os.path.join(work, "smbios-mem")
+            q.ok("pmemsave", {"val": addr, "size": size, "filename": path})
+            with open(path, "rb") as f:
+                return f.read()
+
+        fseg = memory(0xf0000, 0x10000)
+        for at in range(0, len(fseg), 16):
+            if fseg[at:at + 4] == b"_SM_":
+                ep = fseg[at:at + 31]
+                size, addr = struct.unpack_from("<HI", ep, 22)
+                break
+            if fseg[at:at + 5] == b"_SM3_":
+                ep = fseg[at:at + 24]
+                size, addr = struct.unpack_from("<IQ", ep, 12)
+                break
+        else:
+            raise RuntimeError("%s: no SMBIOS entry point in the F segment" % vmm)
+        return ep, memory(addr, size), read(log)
+    finally:
+        p.kill()
+        p.wait()
+        p.stderr.close()
+
+
+def ep_problems(name, ep):
+    problems = []
+    if sum(ep) & 0xff:
+        problems.append("%s: entry point checksum" % name)
+    if ep[:4] == b"_SM_" and sum(ep[16:31]) & 0xff:
+        problems.append("%s: intermediate checksum" % name)
+    return problems
+
+
+def ep_fields(ep):
+    """The entry point without its checksums and table address."""
+    if ep[:4] == b"_SM_":
+        return ep[5:16] + ep[16:21] + ep[22:24] + ep[28:31]
+    return ep[6:16]
+
+
+def multiboot_stub(work):
+    """A multiboot kernel (a.out kludge) that only halts: kestrel loads it
+    and is stopped (-S) before it runs."""
+    path = os.path.join(work, "halt-mb.bin")
+    magic, flags = 0x1BADB002, 0x00010000
+    header = struct.pack("<8I", magic, flags, (-(magic + flags)) & 0xffffffff, 0x100000, 0x100000, 0, 0, 0x100020)
+    with open(path, "wb") as f:
+        f.write(header + b"\xf4\xeb\xfd")
+    return path
+
+
+def test_smbios_vs_qemu(k, qemu, work, name, args):
+    """SeaBIOS installs kestrel's fw_cfg SMBIOS tables as QEMU's: the same
+    structures byte for byte, the same entry point fields."""
+    problems = []
+    kep, ktables, klog = guest_smbios(k, args, work)
+    qep, qtables, _ = guest_smbios(qemu, args, work)
+    problems += ep_problems("kestrel", kep) + ep_problems("qemu", qep)
+    if ep_fields(kep) != ep_fields(qep):
+        problems.append("entry points differ: kestrel %s, qemu %s" % (kep.hex(), qep.hex()))
+    if ktables != qtables:
+        problems.append("tables differ:\nkestrel %s\nqemu    %s" % (ktables.hex(), qtables.hex()))
+    report("smbios via SeaBIOS as QEMU 7.2: " + name, problems, klog)
+    return qep, qtables
+
+
+def test_smbios_direct_boot(k, work, name, args, qep, qtables):
+    """-kernel: no BIOS runs; kestrel puts the same tables (SeaBIOS's type 0
+    included) in the F segment itself, for Linux's dmi_scan."""
+    kep, ktables, _ = guest_smbios(k, args, work, direct_kernel=multiboot_stub(work))
+    problems = ep_problems("kestrel", kep)
+    if ep_fields(kep) != ep_fields(qep):
+        problems.append("entry points differ: kestrel %s, qemu %s" % (kep.hex(), qep.hex()))
+    if ktables != qtables:
+        problems.append("tables differ:\nkestrel %s\nqemu    %s" % (ktables.hex(), qtables.hex()))
+    report("smbios with -kernel as QEMU 7.2 (SeaBIOS) gives: " + name, problems)
+
+
+def test_smbios(k, qemu, work):
+    for name, args in SMBIOS_CASES:
+        qep, qtables = test_smbios_vs_qemu(k, qemu, work, name, args)
+        test_smbios_direct_boot(k, work, name, args, qep, qtables)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kestrel")
@@ -503,6 +632,7 @@ def main():
             lambda: test_nic_option_rom(k, args.qemu, work, "e1000", "efi-e1000.rom", boot="bootindex"),
             lambda: test_rombar_off_and_option_rom(k, args.qemu, work),
             lambda: test_rom_errors(k, args.qemu, work),
+            lambda: test_smbios(k, args.qemu, work),
         ]
         for i, t in enumerate(tests):
             try:

@@ -100,7 +100,7 @@ std::vector<uint8_t> build_rsdp(uint64_t rsdt_addr, uint64_t xsdt_addr) {
 
 uint64_t build_acpi_tables(const GuestMemory& mem, const AcpiConfig& cfg) {
     using namespace acpi;
-    Area area(pc::BIOS_AREA_START, pc::BIOS_AREA_END);
+    Area area(pc::BIOS_AREA_START, pc::SMBIOS_AREA_START);
     const uint64_t rsdp = area.reserve(RSDP_SIZE, 16);
     const Layout at = lay_out_tables(area, mem.below_4g(), cfg);
     area.put(rsdp, build_rsdp(at.rsdt, at.xsdt));
