@@ -69,6 +69,9 @@ count_stage teardown "$logs/teardown.log"
 echo "== netdev_add/netdev_del and -netdev tap,fd= (beside QEMU 7.2)"
 python3 tests/cli/netdev_test.py build/kestrel 2>&1 | tee "$logs/netdev.log" | grep -v '^PASS'
 count_stage netdev "$logs/netdev.log"
+echo "== removable media: eject, change, trays (beside QEMU 7.2)"
+python3 tests/cli/medium_test.py build/kestrel 2>&1 | tee "$logs/medium.log" | grep -v '^PASS'
+count_stage medium "$logs/medium.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

@@ -5,6 +5,7 @@
 #include "block/block_backend.h"
 #include "block/block_info.h"
 #include "block/drive_config.h"
+#include "block/removable_medium.h"
 
 #include <memory>
 #include <string>
@@ -12,7 +13,10 @@
 
 namespace kestrel {
 
-class DriveSet final : public BlockService {
+// Opens a drive's image as -drive does (format, cache, snapshot, locking).
+std::shared_ptr<BlockBackend> open_drive(const DriveConfig& drive);
+
+class DriveSet final : public BlockService, public MediumService {
 public:
     explicit DriveSet(const std::vector<DriveConfig>& drives) : drives_(drives) {}
 
@@ -30,16 +34,43 @@ public:
     std::vector<BlockDeviceInfo> block_devices() const override;
     int commit(const std::string& device) override;
 
+    // Removable media (drive_media.cpp).
+    void attach_removable(const std::string& id, const std::string& qdev, RemovableMediumDevice* device) override;
+    void on_tray_moved(TrayMovedHandler handler) override { tray_moved_ = std::move(handler); }
+    void guest_moved_tray(const RemovableMediumDevice* device, bool open) override;
+    void eject(const MediumTarget& target, bool force) override;
+    void open_tray(const MediumTarget& target, bool force) override;
+    void close_tray(const MediumTarget& target) override;
+    void remove_medium(const std::string& id) override;
+    void change_medium(const MediumTarget& target, const std::string& filename, const std::string& format,
+                       bool force, const std::string& read_only_mode) override;
+
 private:
     struct Open {
         const DriveConfig* drive;
         std::string qdev;
         std::string node_name, file_node_name;
         std::shared_ptr<BlockBackend> backend;
+        // The medium now (a change replaces the -drive's), and its device
+        // when that has a tray.
+        std::string file;
+        bool read_only = false, protocol_only = false;
+        RemovableMediumDevice* removable = nullptr;
     };
+    enum class TrayResult { Done, NotRemovable, NoTray, EjectRequested };
+
+    Open& find(const MediumTarget& target);
+    TrayResult do_open_tray(Open& o, const std::string& name, bool force, std::string& error);
+    void move_tray(Open& o, bool load);
+    void emit_tray_moved(const Open& o, bool open);
+    void remove_medium(Open& o, const std::string& name);
+    void insert_medium(Open& o, std::shared_ptr<BlockBackend> medium, std::string file, bool read_only);
+    std::pair<std::string, std::string> next_node_names();
 
     const std::vector<DriveConfig>& drives_;
     std::vector<Open> open_;
+    unsigned images_opened_ = 0;
+    TrayMovedHandler tray_moved_;
 };
 
 } // namespace kestrel

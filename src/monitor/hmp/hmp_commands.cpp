@@ -100,6 +100,7 @@ std::vector<HmpCommand> build_table() {
         {"device_add", {A::String}, "driver[,prop=value][,...]", "add device, like -device on the command line",
          device_add},
         {"device_del", {A::String}, "device", "remove device", device_del},
+        {"eject", {A::OptRest}, "[-f] device", "eject a removable medium (use -f to force it)", hmp_eject},
         {"expire_password", {A::String, A::String, A::OptRest}, "protocol time [-d display]",
          "set spice/vnc password expire-time", hmp_expire_password},
         {"help|?", {A::OptRest}, "[cmd]", "show the help", help},

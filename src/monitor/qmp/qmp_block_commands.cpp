@@ -95,8 +95,8 @@ Json block_info(const BlockDeviceInfo& b) {
     info["type"] = "unknown";
     info["removable"] = !attached || b.removable_medium;
     if (b.removable_medium)
-        info["tray_open"] = false;
-    info["locked"] = false;
+        info["tray_open"] = b.tray_open;
+    info["locked"] = b.locked;
     if (b.inserted) info["inserted"] = inserted_info(b);
     if (attached)
         info["io-status"] = "ok";

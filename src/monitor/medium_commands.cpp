@@ -1,0 +1,20 @@
+#include "monitor/medium_commands.h"
+
+namespace kestrel {
+
+void with_media(VmControl& vm, const MediumTarget& target, const std::function<void(MediumService&)>& fn) {
+    if (target.device.has_value() == target.id.has_value())
+        throw MonitorError("Need exactly one of 'device' and 'id'");
+    MediumService* media = vm.services().find<MediumService>();
+    if (!media)
+        throw MonitorError(QmpErrorClass::DeviceNotFound,
+                           "Device '" + (target.device ? *target.device : *target.id) + "' not found");
+    try {
+        fn(*media);
+    } catch (const MediumError& e) {
+        throw MonitorError(e.device_not_found ? QmpErrorClass::DeviceNotFound : QmpErrorClass::GenericError,
+                           e.what());
+    }
+}
+
+} // namespace kestrel
