@@ -93,7 +93,7 @@ std::vector<HmpCommand> build_table() {
         {"balloon", {A::Megabytes}, "target", "request VM to change its memory allocation (in MB)", balloon},
         {"commit", {A::Device}, "device|all",
          "commit changes to the disk images (if -snapshot is used) or backing files", hmp_commit},
-        {"change", {A::String, A::OptRest}, "device [-f] filename [format [read-only-mode]]",
+        {"change", {A::Device, A::OptRest}, "device [-f] filename [format [read-only-mode]]",
          "change a removable medium, optional format, use -f to force the operation", hmp_change},
         {"cont|c", {}, "", "resume emulation", cont},
         {"cpu", {A::Expr}, "index", "set the default CPU", cpu},
