@@ -27,19 +27,9 @@ class Qmp(Vm):
         self.transcript = []
         self.connect()
 
-    def cmd(self, name, args=None):
-        msg = {"execute": name}
-        if args is not None:
-            msg["arguments"] = args
-        self.sock.write((json.dumps(msg) + "\n").encode())
-        self.sock.flush()
-        while True:
-            reply = json.loads(self.sock.readline())
-            if "event" in reply:
-                reply.pop("timestamp", None)
-                self.transcript.append(reply)
-                continue
-            return reply
+    def on_event(self, event):
+        event.pop("timestamp", None)
+        self.transcript.append(event)
 
     def run(self, name, **args):
         reply = self.cmd(name, args or None)
