@@ -22,6 +22,13 @@ std::string device_id_of(const std::string& qdev) {
     return qdev.substr(peripheral.size(), end == std::string::npos ? std::string::npos : end - peripheral.size());
 }
 
+// The id names the device by its id or its QOM path.
+bool names_device(const std::string& qdev, const std::string& id) {
+    if (qdev.empty() || id.empty()) return false;
+    if (id == qdev || id == device_id_of(qdev)) return true;
+    return !qdev.starts_with("/") && id == "/machine/peripheral/" + qdev;
+}
+
 } // namespace
 
 void DriveSet::attach_removable(const std::string& id, const std::string& qdev, RemovableMediumDevice* device) {
@@ -39,7 +46,7 @@ DriveSet::Open& DriveSet::find(const MediumTarget& target) {
         // A device without a drive is not found here; QEMU would say "Device
         // does not have a block device backend".
         for (Open& o : open_)
-            if (!o.qdev.empty() && device_id_of(o.qdev) == *target.id) return o;
+            if (names_device(o.qdev, *target.id)) return o;
         throw MediumError("Device '" + *target.id + "' not found", true);
     }
     for (Open& o : open_)  // a -blockdev node has no name as a drive

@@ -136,6 +136,17 @@ std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::s
     return o.backend;
 }
 
+void DriveSet::open_anonymous(const std::string& qdev) {
+    DriveConfig& d = anonymous_.emplace_back();
+    d.blockdev = true;  // no name as a drive
+    d.cdrom = true;
+    d.read_only = true;  // QEMU opens its media without write access
+    Open o{&d, qdev, {}, {}, nullptr};
+    o.read_only = true;
+    o.anonymous = true;
+    open_.push_back(o);
+}
+
 void DriveSet::open_unused() {
     for (const DriveConfig& d : drives_) {
         if (d.file.empty()) continue;  // an empty if=none drive: nothing to open
@@ -168,7 +179,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         BlockDeviceInfo b;
         b.device = d.blockdev ? "" : d.id;
         b.has_backend = !d.blockdev || !o.qdev.empty();
-        b.created = creation_order(drives_, d);
+        b.created = o.anonymous ? unsigned(drives_.size() + (&o - open_.data())) : creation_order(drives_, d);
         b.qdev = o.qdev;
         b.removable_medium = d.cdrom || o.removable;
         if (o.removable) {

@@ -7,6 +7,7 @@
 #include "block/drive_config.h"
 #include "block/removable_medium.h"
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ public:
     // parser checked them). Null for a drive without medium (an empty CD).
     std::shared_ptr<BlockBackend> open(const std::string& id, const std::string& qdev);
 
+    // A drive without a -drive for the device at `qdev` (an ide-cd without
+    // drive=): QEMU's anonymous, empty BlockBackend, which takes media.
+    void open_anonymous(const std::string& qdev);
+
     // Opens the drives no device took, as QEMU opens every -drive and
     // -blockdev at start: an unused if=none drive is a BlockBackend without
     // a device, an unused -blockdev node only a node. Throws as open().
@@ -36,6 +41,10 @@ public:
 
     // Removable media (drive_media.cpp).
     void attach_removable(const std::string& id, const std::string& qdev, RemovableMediumDevice* device) override;
+    void attach_anonymous(const std::string& qdev, RemovableMediumDevice* device) override {
+        open_anonymous(qdev);
+        open_.back().removable = device;
+    }
     void on_tray_moved(TrayMovedHandler handler) override { tray_moved_ = std::move(handler); }
     void guest_moved_tray(const RemovableMediumDevice* device, bool open) override;
     void eject(const MediumTarget& target, bool force) override;
@@ -56,6 +65,7 @@ private:
         std::string file;
         bool read_only = false, protocol_only = false;
         RemovableMediumDevice* removable = nullptr;
+        bool anonymous = false;
     };
     enum class TrayResult { Done, NotRemovable, NoTray, EjectRequested };
 
@@ -69,6 +79,7 @@ private:
 
     const std::vector<DriveConfig>& drives_;
     std::vector<Open> open_;
+    std::deque<DriveConfig> anonymous_;  // the configs of open_anonymous's drives
     unsigned images_opened_ = 0;
     TrayMovedHandler tray_moved_;
 };

@@ -53,6 +53,8 @@ public:
     // QOM path without one) has a tray.
     virtual void attach_removable(const std::string& drive_id, const std::string& qdev,
                                   RemovableMediumDevice* device) = 0;
+    // A device with a tray and no drive: QEMU gives it an empty anonymous one.
+    virtual void attach_anonymous(const std::string& qdev, RemovableMediumDevice* device) = 0;
     virtual void on_tray_moved(TrayMovedHandler handler) = 0;
     // The guest moved the tray itself (START STOP UNIT): DEVICE_TRAY_MOVED.
     virtual void guest_moved_tray(const RemovableMediumDevice* device, bool open) = 0;

@@ -137,12 +137,30 @@ def unattached_drive(vm, work):
     medium_summary(vm)
 
 
+def drive_of_its_own(vm, work):
+    """ide-cd without drive=: QEMU's anonymous, empty drive takes media by id."""
+    a = os.path.join(work, "a.iso")
+    medium_summary(vm)
+    vm.hmp("info block")
+    vm.run("query-blockstats")
+    vm.run("query-named-block-nodes")
+    vm.run("blockdev-change-medium", id="cd0", filename=a, format="raw")
+    medium_summary(vm)
+    vm.run("query-block")
+    vm.hmp("info block")
+    vm.run("eject", id="cd0")
+    vm.run("blockdev-change-medium", id="/machine/peripheral-anon/device[0]", filename=a)
+    vm.run("blockdev-close-tray", id="cd0")
+    medium_summary(vm)
+
+
 CASES = [
     (cdrom_by_drive_name, ["-drive", "if=ide,index=2,media=cdrom,file=WORK/a.iso,format=raw"]),
     (cdrom_by_device_id, ["-drive", "if=none,id=hd,file=WORK/disk.img,format=raw",
                           "-drive", "if=none,id=cdd",
                           "-device", "ide-hd,drive=hd,bus=ide.0,id=hd0",
                           "-device", "ide-cd,drive=cdd,bus=ide.1,id=cd0"]),
+    (drive_of_its_own, ["-device", "ide-cd,id=cd0,bus=ide.1", "-device", "ide-cd,bus=ide.0"]),
     (unattached_drive, ["-drive", "if=none,id=spare,file=WORK/a.iso,format=raw,readonly=on"]),
 ]
 

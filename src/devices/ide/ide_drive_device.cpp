@@ -62,11 +62,14 @@ public:
         if (!drive_id.empty()) drive.disk = context.drive(drive_id, qdev);
         if (drive.disk) watch(drive.disk);
         MediumService* media = context.services().find<MediumService>();
-        if (drive.cdrom && !drive_id.empty() && media) {
+        if (drive.cdrom && media) {
             drive.tray_moved = [this, media, loop = loop_](bool open) {
                 loop->post([this, media, open] { media->guest_moved_tray(this, open); });
             };
-            media->attach_removable(drive_id, qdev, this);
+            if (drive_id.empty())
+                media->attach_anonymous(qdev, this);
+            else
+                media->attach_removable(drive_id, qdev, this);
         }
         unit_ = unsigned(p.uint("unit"));
         channel_ = &buses->channel(config().bus);

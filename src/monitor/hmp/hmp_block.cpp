@@ -75,7 +75,7 @@ void print_removable(HmpContext& ctx, const BlockDeviceInfo& b) {
 
 void print_device(HmpContext& ctx, const BlockDeviceInfo& b, bool verbose) {
     if (!b.inserted) {
-        ctx.print(b.device + ": [not inserted]\n");
+        ctx.print((b.device.empty() ? b.qdev : b.device) + ": [not inserted]\n");
         if (!b.qdev.empty()) ctx.print("    Attached to:      " + b.qdev + "\n");
         print_removable(ctx, b);
         return;
