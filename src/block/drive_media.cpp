@@ -99,6 +99,8 @@ void DriveSet::remove_medium(Open& o, const std::string& name) {
     if (attached && !o.removable) throw MediumError("Device '" + name + "' is not removable");
     if (attached && !o.removable->tray_open()) throw MediumError("Tray of device '" + name + "' is not open");
     if (!o.backend) return;
+    if (o.node_source >= 0) open_[size_t(o.node_source)].lent = false;  // the node is free again
+    o.node_source = -1;
     o.backend.reset();
     o.file.clear();
     o.node_name.clear();
@@ -106,11 +108,15 @@ void DriveSet::remove_medium(Open& o, const std::string& name) {
     if (o.removable) o.removable->set_medium(nullptr);
 }
 
-void DriveSet::insert_medium(Open& o, std::shared_ptr<BlockBackend> medium, std::string file, bool read_only) {
+void DriveSet::check_insertable(const Open& o) const {
     const bool attached = !o.qdev.empty();
     if (attached && !o.removable) throw MediumError("Device is not removable");
     if (attached && !o.removable->tray_open()) throw MediumError("Tray of the device is not open");
     if (o.backend) throw MediumError("There already is a medium in the device");
+}
+
+void DriveSet::insert_medium(Open& o, std::shared_ptr<BlockBackend> medium, std::string file, bool read_only) {
+    check_insertable(o);
     std::tie(o.node_name, o.file_node_name) = next_node_names();
     o.backend = std::move(medium);
     o.file = std::move(file);
@@ -146,6 +152,27 @@ void DriveSet::remove_medium(const std::string& id) {
     MediumTarget target;
     target.id = id;
     remove_medium(find(target), id);
+}
+
+void DriveSet::insert_medium(const std::string& id, const std::string& node_name) {
+    MediumTarget target;
+    target.id = id;
+    Open& o = find(target);
+    auto node = std::find_if(open_.begin(), open_.end(), [&](const Open& n) {
+        return n.drive->blockdev && !n.anonymous && n.backend && n.node_name == node_name;
+    });
+    if (node == open_.end()) throw MediumError("Node '" + node_name + "' not found");
+    if (!node->qdev.empty() || node->lent || &*node == &o) throw MediumError("Node '" + node_name + "' is already in use");
+    check_insertable(o);
+    o.backend = node->backend;
+    o.node_name = node->node_name;
+    o.file_node_name = node->file_node_name;
+    o.file = node->file;
+    o.read_only = node->read_only;
+    o.protocol_only = node->protocol_only;
+    o.node_source = int(node - open_.begin());
+    node->lent = true;
+    if (o.removable) o.removable->set_medium(o.backend);
 }
 
 void DriveSet::change_medium(const MediumTarget& target, const std::string& filename, const std::string& format,

@@ -175,11 +175,15 @@ int DriveSet::commit(const std::string& device) {
 std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
     std::vector<BlockDeviceInfo> out;
     for (const Open& o : open_) {
+        if (o.lent) continue;
         const DriveConfig& d = *o.drive;
         BlockDeviceInfo b;
         b.device = d.blockdev ? "" : d.id;
         b.has_backend = !d.blockdev || !o.qdev.empty();
-        b.created = o.anonymous ? unsigned(drives_.size() + (&o - open_.data())) : creation_order(drives_, d);
+        // A -blockdev node inserted here keeps its place among the nodes.
+        const Open& origin = o.node_source >= 0 ? open_[size_t(o.node_source)] : o;
+        b.created = origin.anonymous ? unsigned(drives_.size() + (&origin - open_.data()))
+                                     : creation_order(drives_, *origin.drive);
         b.qdev = o.qdev;
         b.removable_medium = d.cdrom || o.removable;
         if (o.removable) {

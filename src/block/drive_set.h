@@ -51,6 +51,7 @@ public:
     void open_tray(const MediumTarget& target, bool force) override;
     void close_tray(const MediumTarget& target) override;
     void remove_medium(const std::string& id) override;
+    void insert_medium(const std::string& id, const std::string& node_name) override;
     void change_medium(const MediumTarget& target, const std::string& filename, const std::string& format,
                        bool force, const std::string& read_only_mode) override;
 
@@ -66,6 +67,10 @@ private:
         bool read_only = false, protocol_only = false;
         RemovableMediumDevice* removable = nullptr;
         bool anonymous = false;
+        // A -blockdev node inserted into another drive (listed there), and
+        // in that drive the node's entry its medium came from (-1: none).
+        bool lent = false;
+        int node_source = -1;
     };
     enum class TrayResult { Done, NotRemovable, NoTray, EjectRequested };
 
@@ -75,6 +80,7 @@ private:
     void emit_tray_moved(const Open& o, bool open);
     void remove_medium(Open& o, const std::string& name);
     void insert_medium(Open& o, std::shared_ptr<BlockBackend> medium, std::string file, bool read_only);
+    void check_insertable(const Open& o) const;
     std::pair<std::string, std::string> next_node_names();
 
     const std::vector<DriveConfig>& drives_;

@@ -62,6 +62,8 @@ public:
     virtual void open_tray(const MediumTarget& target, bool force) = 0;
     virtual void close_tray(const MediumTarget& target) = 0;
     virtual void remove_medium(const std::string& id) = 0;
+    // A -blockdev root node no device uses goes into the drive of device `id`.
+    virtual void insert_medium(const std::string& id, const std::string& node_name) = 0;
     // read_only_mode: "retain", "read-only" or "read-write"; format: "" probes.
     virtual void change_medium(const MediumTarget& target, const std::string& filename, const std::string& format,
                                bool force, const std::string& read_only_mode) = 0;

@@ -154,6 +154,26 @@ def drive_of_its_own(vm, work):
     medium_summary(vm)
 
 
+def blockdev_node(vm, work):
+    """A -blockdev node no device uses goes into an open tray and back out."""
+    medium_summary(vm)
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "nosuch"})
+    vm.run("blockdev-insert-medium", id="nosuch", **{"node-name": "bnode"})
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "bnode"})  # tray closed
+    vm.run("blockdev-open-tray", id="cd0")
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "hdnode"})  # a device has it
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "bnode"})
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "bnode"})
+    vm.run("query-named-block-nodes")
+    vm.hmp("info block")
+    vm.run("blockdev-close-tray", id="cd0")
+    medium_summary(vm)
+    vm.run("eject", id="cd0")
+    vm.run("query-named-block-nodes")
+    vm.run("blockdev-insert-medium", id="cd0", **{"node-name": "bnode"})
+    medium_summary(vm)
+
+
 CASES = [
     (cdrom_by_drive_name, ["-drive", "if=ide,index=2,media=cdrom,file=WORK/a.iso,format=raw"]),
     (cdrom_by_device_id, ["-drive", "if=none,id=hd,file=WORK/disk.img,format=raw",
@@ -161,6 +181,10 @@ CASES = [
                           "-device", "ide-hd,drive=hd,bus=ide.0,id=hd0",
                           "-device", "ide-cd,drive=cdd,bus=ide.1,id=cd0"]),
     (drive_of_its_own, ["-device", "ide-cd,id=cd0,bus=ide.1", "-device", "ide-cd,bus=ide.0"]),
+    (blockdev_node, ["-blockdev", "driver=file,filename=WORK/b.iso,node-name=bfile,read-only=on",
+                     "-blockdev", "driver=raw,file=bfile,node-name=bnode,read-only=on",
+                     "-blockdev", "driver=file,filename=WORK/disk.img,node-name=hdnode",
+                     "-device", "ide-hd,drive=hdnode,bus=ide.0", "-device", "ide-cd,id=cd0,bus=ide.1"]),
     (unattached_drive, ["-drive", "if=none,id=spare,file=WORK/a.iso,format=raw,readonly=on"]),
 ]
 

@@ -1,8 +1,7 @@
 // QEMU 7.2's removable-medium commands: eject, blockdev-open-tray,
 // blockdev-close-tray, blockdev-remove-medium, blockdev-change-medium,
-// and the DEVICE_TRAY_MOVED event's type. blockdev-insert-medium (a
-// -blockdev node into a drive) is not offered: kestrel's nodes cannot
-// move between drives.
+// blockdev-insert-medium (a -blockdev node no device uses) and the
+// DEVICE_TRAY_MOVED event's type.
 #include "monitor/medium_commands.h"
 #include "monitor/qmp/qmp_commands.h"
 
@@ -30,6 +29,7 @@ void add_medium_types(Schema& s) {
     s.add_object("q_obj_blockdev-open-tray-arg", {opt("device", "str"), opt("id", "str"), opt("force", "bool")});
     s.add_object("q_obj_blockdev-close-tray-arg", {opt("device", "str"), opt("id", "str")});
     s.add_object("q_obj_blockdev-remove-medium-arg", {{"id", "str"}});
+    s.add_object("q_obj_blockdev-insert-medium-arg", {{"id", "str"}, {"node-name", "str"}});
     s.add_enum("BlockdevChangeReadOnlyMode", {"retain", "read-only", "read-write"});
     s.add_object("q_obj_blockdev-change-medium-arg",
                  {opt("device", "str"), opt("id", "str"), {"filename", "str"}, opt("format", "str"),
@@ -58,6 +58,12 @@ void add_medium_commands(QmpCommandTable& table, Schema& schema, QmpServices& se
     table.add({"blockdev-remove-medium", "q_obj_blockdev-remove-medium-arg", "q_empty", [&vm](const Json& args) {
         const std::string id = args.at("id").get<std::string>();
         with_media(vm, {std::nullopt, id}, [&](MediumService& m) { m.remove_medium(id); });
+        return Json::object();
+    }});
+    table.add({"blockdev-insert-medium", "q_obj_blockdev-insert-medium-arg", "q_empty", [&vm](const Json& args) {
+        const std::string id = args.at("id").get<std::string>();
+        const std::string node = args.at("node-name").get<std::string>();
+        with_media(vm, {std::nullopt, id}, [&](MediumService& m) { m.insert_medium(id, node); });
         return Json::object();
     }});
     table.add({"blockdev-change-medium", "q_obj_blockdev-change-medium-arg", "q_empty", [&vm](const Json& args) {
