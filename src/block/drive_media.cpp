@@ -188,6 +188,7 @@ void DriveSet::change_medium(const MediumTarget& target, const std::string& file
     medium.expected_backing_file.clear();
     medium.expected_backing_format.clear();
     medium.read_only = read_only_mode == "read-only" ? true : read_only_mode == "read-write" ? false : o.read_only;
+    if (filename.empty()) throw MediumError("The 'file' block driver requires a file name");
     if (!format.empty() && format != "raw" && format != "qcow2") throw MediumError("Unknown driver '" + format + "'");
     std::shared_ptr<BlockBackend> backend;
     try {

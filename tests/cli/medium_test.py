@@ -79,6 +79,12 @@ def cdrom_by_drive_name(vm, work):
     medium_summary(vm)
     vm.run("blockdev-change-medium", device="ide1-cd0", filename=os.path.join(work, "missing.iso"))
     vm.run("blockdev-change-medium", device="ide1-cd0", filename=a, **{"read-only-mode": "bogus"})
+    vm.run("blockdev-change-medium", device="ide1-cd0", filename="")
+    vm.run("blockdev-change-medium", device="ide1-cd0", filename=work)          # a directory
+    vm.run("blockdev-change-medium", device="ide1-cd0", filename=a, format="bogus")
+    vm.run("blockdev-change-medium", device="ide1-cd0", filename=a, format="qcow2")
+    vm.run("blockdev-change-medium", device="ide1-cd0", filename=a, force="yes")
+    vm.run("eject", device=7)
     vm.run("blockdev-change-medium", device="ide1-cd0", filename=a, format="raw", force=True,
            **{"read-only-mode": "read-only"})
     vm.run("blockdev-open-tray", device="ide1-cd0", force=True)
