@@ -15,7 +15,8 @@ struct TypedKey {
     Type type = Type::String;
 };
 
-// Throws ConfigError "JSON parse error, ..." as QEMU words it, and
+// Read with the JSON parser QMP uses (base/json). Throws ConfigError
+// "JSON parse error, ..." as QEMU words it, and
 // "Invalid parameter type for 'K', expected: ..." is left to the reader.
 // An empty object member yields one entry of type Object; arrays one of
 // type Array (no option here takes a list).

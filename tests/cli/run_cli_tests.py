@@ -198,6 +198,10 @@ CASES = [
      "Invalid parameter type for 'read-only', expected: boolean", True, ["{work}/disk.img"]),
     ("blockdev truncated JSON", ["-blockdev", '{"driver":"file","node-name":"f1",'],
      '-blockdev {"driver":"file","node-name":"f1",: JSON parse error, premature EOI', True),
+    ("blockdev JSON with a second value", ["-blockdev", '{"driver":"file"} x'],
+     '-blockdev {"driver":"file"} x: Expecting at most one JSON value', True),
+    ("blockdev JSON unterminated string", ["-blockdev", '{"driver":"fi'],
+     '-blockdev {"driver":"fi: JSON parse error, stray \'"fi\'', True),
     ("blockdev discard=on", ["-blockdev", "driver=file,node-name=f1,filename={work}/disk.img,discard=on"],
      "-blockdev driver=file,node-name=f1,filename={work}/disk.img,discard=on: Parameter 'discard' does "
      "not accept value 'on'", True, ["{work}/disk.img"]),

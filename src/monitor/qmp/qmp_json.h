@@ -6,14 +6,12 @@
 // key order follows from the key names and the order the schema inserts
 // them. Building values as ordered_json in schema order and printing them
 // here reproduces QEMU's bytes: {"status": ..., "singlestep": ..., "running": ...}.
-#include <nlohmann/json.hpp>
+#include "base/json/json_value.h"
 
 #include <string>
 #include <vector>
 
 namespace kestrel::qmp {
-
-using Json = nlohmann::ordered_json;
 
 // The keys of `object` in the order QEMU would print (and iterate) them.
 std::vector<std::string> qemu_key_order(const Json& object);

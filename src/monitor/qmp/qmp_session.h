@@ -8,7 +8,7 @@
 //   QmpServices services{vm, hub, hmp_fn};
 //   QmpSession qmp(chardev, services, pretty);   // attaches itself
 #include "chardev/chardev.h"
-#include "monitor/qmp/json_stream.h"
+#include "base/json/json_stream.h"
 #include "monitor/qmp/qmp_commands.h"
 #include "monitor/qmp/qmp_event_hub.h"
 #include "monitor/qmp/qmp_services.h"

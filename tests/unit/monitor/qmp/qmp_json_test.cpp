@@ -1,8 +1,9 @@
-#include "monitor/qmp/json_stream.h"
+#include "base/json/json_stream.h"
 #include "monitor/qmp/qmp_json.h"
 
 #include <catch2/catch.hpp>
 
+using namespace kestrel;
 using namespace kestrel::qmp;
 
 namespace {

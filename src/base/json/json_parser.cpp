@@ -1,10 +1,10 @@
-#include "monitor/qmp/json_parser.h"
+#include "base/json/json_parser.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <unordered_set>
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 namespace {
 
@@ -217,4 +217,4 @@ std::variant<Json, std::string> parse_json_tokens(const std::vector<JsonToken>& 
     }
 }
 
-} // namespace kestrel::qmp
+} // namespace kestrel

@@ -1,6 +1,6 @@
-#include "monitor/qmp/json_lexer.h"
+#include "base/json/json_lexer.h"
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 namespace {
 
@@ -34,6 +34,20 @@ void JsonLexer::reset() {
 void JsonLexer::feed(uint8_t c) {
     while (!step(c)) {
     }
+}
+
+void JsonLexer::flush() {
+    switch (state_) {
+    case State::Start:
+    case State::Recovery: break;
+    case State::Keyword: emit(TokenKind::Keyword); break;
+    case State::Zero:
+    case State::Digits: emit(TokenKind::Integer); break;
+    case State::MantissaDigits:
+    case State::ExpDigits: emit(TokenKind::Float); break;
+    default: emit(TokenKind::Error); break;
+    }
+    state_ = State::Start;
 }
 
 void JsonLexer::emit(TokenKind kind) {
@@ -177,4 +191,4 @@ bool JsonLexer::in_number(uint8_t c) {
     return true;
 }
 
-} // namespace kestrel::qmp
+} // namespace kestrel

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 enum class TokenKind : uint8_t {
     LeftBrace, RightBrace, LeftBracket, RightBracket, Colon, Comma,
@@ -22,6 +22,7 @@ public:
     explicit JsonLexer(TokenSink sink) : sink_(std::move(sink)) {}
 
     void feed(uint8_t c);
+    void flush();   // end of input: a number or keyword ends, any other open token is an error
     void reset();
     size_t pending_size() const { return token_.size(); }
 
@@ -45,4 +46,4 @@ private:
     std::string token_;
 };
 
-} // namespace kestrel::qmp
+} // namespace kestrel

@@ -1,6 +1,6 @@
-#include "monitor/qmp/json_stream.h"
+#include "base/json/json_stream.h"
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 JsonStream::JsonStream(Sink sink)
     : sink_(std::move(sink)), lexer_([this](TokenKind k, const std::string& t) { on_token(k, t); }) {}
@@ -51,6 +51,16 @@ void JsonStream::on_token(TokenKind kind, const std::string& text) {
     token_bytes_ += text.size();
     if ((braces_ > 0 || brackets_ > 0) && braces_ >= 0 && brackets_ >= 0)
         return;
+    parse_pending();
+}
+
+void JsonStream::flush() {
+    lexer_.flush();
+    if (!tokens_.empty())
+        parse_pending();
+}
+
+void JsonStream::parse_pending() {
     auto result = parse_json_tokens(tokens_);
     clear();
     if (auto* error = std::get_if<std::string>(&result)) {
@@ -61,4 +71,4 @@ void JsonStream::on_token(TokenKind kind, const std::string& text) {
     }
 }
 
-} // namespace kestrel::qmp
+} // namespace kestrel

@@ -3,15 +3,15 @@
 // over the tokens, parses once they balance, and reports each value or
 // each error ("JSON parse error, ...", "JSON nesting depth limit exceeded")
 // then carries on with the next input, as QEMU 7.2's json-streamer does.
-#include "monitor/qmp/json_lexer.h"
-#include "monitor/qmp/json_parser.h"
+#include "base/json/json_lexer.h"
+#include "base/json/json_parser.h"
 
 #include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 class JsonStream {
 public:
@@ -25,10 +25,12 @@ public:
     explicit JsonStream(Sink sink);
     void feed(std::span<const uint8_t> data);
     void reset();   // forget a half-received message (client went away)
+    void flush();   // end of input: what is pending is parsed (an error then)
 
 private:
     void on_token(TokenKind kind, const std::string& text);
     void fail(const std::string& desc);
+    void parse_pending();
     void clear();
 
     Sink sink_;
@@ -38,4 +40,4 @@ private:
     int braces_ = 0, brackets_ = 0;
 };
 
-} // namespace kestrel::qmp
+} // namespace kestrel

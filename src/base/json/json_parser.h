@@ -3,14 +3,14 @@
 // balance) into a value, with QEMU 7.2's error texts ("expecting value",
 // "invalid keyword 'x'", "duplicate key", ...) without the "JSON parse
 // error, " prefix.
-#include "monitor/qmp/json_lexer.h"
-#include "monitor/qmp/qmp_json.h"
+#include "base/json/json_lexer.h"
+#include "base/json/json_value.h"
 
 #include <string>
 #include <variant>
 #include <vector>
 
-namespace kestrel::qmp {
+namespace kestrel {
 
 struct JsonToken {
     TokenKind kind;
@@ -20,4 +20,4 @@ struct JsonToken {
 // The value, or the error text.
 std::variant<Json, std::string> parse_json_tokens(const std::vector<JsonToken>& tokens);
 
-} // namespace kestrel::qmp
+} // namespace kestrel
