@@ -45,10 +45,8 @@ uint64_t IdeChannel::total_sectors(unsigned unit) const {
 void IdeChannel::reset() {
     std::lock_guard guard(lock_);
     uint64_t generation = s_.generation + 1;
-    const std::array<bool, 2> tray_open = s_.tray_open;  // the tray is where it was
-    s_ = IdeChannelState{};
+    s_ = IdeChannelState{};  // as QEMU's ide_reset: the tray closed and unlocked too
     s_.generation = generation;
-    s_.tray_open = tray_open;
     buffer_.reset();
     set_signature_locked();
     lower_irq_locked();

@@ -98,6 +98,16 @@ TEST_CASE("ATAPI: the host's eject request on a locked tray is a media event; fo
     CHECK(r.sense_of({0x1b, 0, 0, 0, 0x02}) == OK);
 }
 
+TEST_CASE("ATAPI: a machine reset closes and unlocks the tray, as QEMU's ide_reset") {
+    CdRig r;
+    CHECK(r.sense_of({0x1e, 0, 0, 0, 1}) == OK);
+    r.ch->change_media(0, false);
+    r.ch->reset();
+    CHECK_FALSE(r.ch->tray_open(0));
+    CHECK_FALSE(r.ch->medium_locked(0));
+    CHECK(r.sense_of({0x00}) == OK);  // no medium-change report pending either
+}
+
 TEST_CASE("ATAPI: GET EVENT STATUS NOTIFICATION's malformed and other-class requests") {
     CdRig r;
     CHECK(r.sense_of({0x4a, 0, 0, 0, 0x10, 0, 0, 0, 8}) == Sense{5, 0x24});  // not polled
