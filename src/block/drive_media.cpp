@@ -11,22 +11,13 @@ namespace kestrel {
 
 namespace {
 
-// The id of the device a drive is attached to: QEMU names the device by
-// its id where it has one ("cd0"), else by its QOM path; a drive inside a
-// device (virtio-blk's "/machine/peripheral/ID/virtio-backend") by that.
-std::string device_id_of(const std::string& qdev) {
-    if (!qdev.starts_with("/")) return qdev;
-    const std::string_view peripheral = "/machine/peripheral/";
-    if (!qdev.starts_with(peripheral)) return "";
-    const size_t end = qdev.find('/', peripheral.size());
-    return qdev.substr(peripheral.size(), end == std::string::npos ? std::string::npos : end - peripheral.size());
-}
-
-// The id names the device by its id or its QOM path.
+// The id names the device the drive is attached to: `qdev` is that
+// device's id ("cd0") or QOM path, and QEMU takes either. A drive inside
+// a device (virtio-blk's ".../virtio-backend") is named by that path only.
 bool names_device(const std::string& qdev, const std::string& id) {
     if (qdev.empty() || id.empty()) return false;
-    if (id == qdev || id == device_id_of(qdev)) return true;
-    return !qdev.starts_with("/") && id == "/machine/peripheral/" + qdev;
+    const std::string peripheral = "/machine/peripheral/";
+    return id == qdev || (!qdev.starts_with("/") && id == peripheral + qdev) || qdev == peripheral + id;
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "monitor/medium_commands.h"
 
+#include "devices/device_tree.h"
+
 namespace kestrel {
 
 void with_media(VmControl& vm, const MediumTarget& target, const std::function<void(MediumService&)>& fn) {
@@ -12,6 +14,10 @@ void with_media(VmControl& vm, const MediumTarget& target, const std::function<v
     try {
         fn(*media);
     } catch (const MediumError& e) {
+        // A device without a drive, as QEMU's blk_by_qdev_id says it.
+        const DeviceTree& tree = vm.devices();
+        if (e.device_not_found && target.id && (tree.find_by_id(*target.id) || tree.find_by_path(*target.id)))
+            throw MonitorError("Device does not have a block device backend");
         throw MonitorError(e.device_not_found ? QmpErrorClass::DeviceNotFound : QmpErrorClass::GenericError,
                            e.what());
     }

@@ -126,6 +126,10 @@ def cdrom_by_device_id(vm, work):
     vm.run("eject", id="cd0", force=False)
     vm.run("blockdev-remove-medium", id="cd0")
     vm.run("blockdev-remove-medium", id="nosuch")
+    vm.run("eject", id="pp")                           # a device without a drive
+    vm.run("eject", id="blk2")                         # virtio-blk: its drive is in the backend
+    vm.run("eject", id="/machine/peripheral/blk2/virtio-backend")
+    vm.run("blockdev-open-tray", device="vd")
     medium_summary(vm)
     vm.run("blockdev-close-tray", id="cd0")
     vm.hmp("info block")
@@ -185,7 +189,9 @@ CASES = [
     (cdrom_by_device_id, ["-drive", "if=none,id=hd,file=WORK/disk.img,format=raw",
                           "-drive", "if=none,id=cdd",
                           "-device", "ide-hd,drive=hd,bus=ide.0,id=hd0",
-                          "-device", "ide-cd,drive=cdd,bus=ide.1,id=cd0"]),
+                          "-device", "ide-cd,drive=cdd,bus=ide.1,id=cd0", "-device", "pvpanic,id=pp",
+                          "-drive", "if=none,id=vd,file=WORK/vd.img,format=raw",
+                          "-device", "virtio-blk-pci,drive=vd,id=blk2"]),
     (drive_of_its_own, ["-device", "ide-cd,id=cd0,bus=ide.1", "-device", "ide-cd,bus=ide.0"]),
     (blockdev_node, ["-blockdev", "driver=file,filename=WORK/b.iso,node-name=bfile,read-only=on",
                      "-blockdev", "driver=raw,file=bfile,node-name=bnode,read-only=on",
@@ -203,7 +209,7 @@ def main():
     passed = failed = 0
     work_dir = tempfile.TemporaryDirectory(prefix="kestrel-medium-")
     work = work_dir.name
-    for name, size in (("a.iso", 64), ("b.iso", 96), ("disk.img", 1024)):
+    for name, size in (("a.iso", 64), ("b.iso", 96), ("disk.img", 1024), ("vd.img", 512)):
         with open(os.path.join(work, name), "wb") as f:
             f.write(name.encode().ljust(2048, b"\0") * size)
     for case, extra in CASES:
