@@ -497,6 +497,10 @@ void IdeChannel::run_dma_locked() {
         s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
         return atapi_done_locked();
     }
+    if (s_.atapi && !media_present_locked(s_.unit)) {  // the medium went before the bus master started
+        s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
+        return atapi_check_condition_locked(0x02, 0x3a);  // not ready: no medium
+    }
     const bool to_memory =
         s_.atapi || s_.command == READ_DMA || s_.command == READ_DMA_NR || s_.command == READ_DMA_EXT;
     std::vector<iovec> iov;

@@ -108,6 +108,20 @@ TEST_CASE("ATAPI: a machine reset closes and unlocks the tray, as QEMU's ide_res
     CHECK(r.sense_of({0x00}) == OK);  // no medium-change report pending either
 }
 
+TEST_CASE("ATAPI: a medium taken out between a DMA READ's packet and the bus master's start") {
+    CdRig r;
+    REQUIRE(r.ram.write_obj(0x1000, uint32_t(0x200000)));
+    REQUIRE(r.ram.write_obj(0x1004, uint32_t(0x80000000u | 2048)));
+    r.ch->write_bm(4, 0x1000, 4);
+    r.packet({0x28, 0, 0, 0, 0, 3, 0, 0, 1}, 0, true);
+    r.ch->change_media(0, false);
+    r.ch->set_medium(0, nullptr);
+    r.ch->write_bm(0, ata::BM_CMD_START | ata::BM_CMD_TO_MEMORY, 1);
+    CHECK(r.status() == 0x51);
+    CHECK(r.ch->read_command(1, 1) == 0x20);  // NOT READY
+    CHECK(r.medium->ops.empty());
+}
+
 TEST_CASE("ATAPI: GET EVENT STATUS NOTIFICATION's malformed and other-class requests") {
     CdRig r;
     CHECK(r.sense_of({0x4a, 0, 0, 0, 0x10, 0, 0, 0, 8}) == Sense{5, 0x24});  // not polled
@@ -131,7 +145,9 @@ TEST_CASE("ATAPI: random packets among tray moves and medium changes never crash
         static constexpr uint8_t opcodes[] = {0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0x43, 0x46, 0x4a, 0x5a, 0xa8};
         cdb[0] = opcodes[rng() % std::size(opcodes)];
         cdb[7] = 0;  // keep READ(10) lengths small
-        r.packet(cdb, uint16_t(rng()));
+        const bool dma = rng() & 1;
+        r.packet(cdb, uint16_t(rng()), dma);
+        if (dma) r.ch->write_bm(0, (rng() & 1) ? ata::BM_CMD_START | ata::BM_CMD_TO_MEMORY : 0, 1);
         for (int n = 0; n < 200 && (r.status() & ata::ST_DRQ); ++n) r.read_chunk();
         if (spare) spare->process_completions();
         switch (rng() % 16) {
