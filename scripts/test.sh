@@ -74,6 +74,9 @@ python3 tests/libvirt/probe_qmp_test.py build/kestrel 2>&1 | tee "$logs/libvirt-
 count_stage libvirt-qmp "$logs/libvirt-qmp.log"
 python3 tests/libvirt/domcapabilities_test.py build/kestrel 2>&1 | tee "$logs/libvirt.log" | grep -v '^PASS'
 count_stage libvirt "$logs/libvirt.log"
+echo "== removable media: eject, change, trays (beside QEMU 7.2)"
+python3 tests/cli/medium_test.py build/kestrel 2>&1 | tee "$logs/medium.log" | grep -v '^PASS'
+count_stage medium "$logs/medium.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

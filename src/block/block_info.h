@@ -28,7 +28,9 @@ struct BlockDeviceInfo {
     unsigned backing_file_depth = 0;
     BlockBackend::ImageSummary qcow2;  // query-block "format-specific" (qcow2_version 0: none)
     bool read_only = false;
-    bool removable_medium = false;  // a CD-ROM drive's medium (no tray or lock to move yet)
+    bool removable_medium = false;  // a CD-ROM drive's medium
+    bool tray = false;              // its device has a tray (query-block "tray_open")
+    bool tray_open = false, locked = false;
     bool inserted = true;           // false: a removable drive without a medium (no image, no nodes)
     bool writeback = true;     // cache.writeback
     bool direct = false;       // cache.direct

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <tuple>
 
 namespace kestrel {
 namespace {
@@ -42,6 +43,9 @@ void check_backing_node(const DriveConfig& d, const BlockBackend& backend) {
                                  d.expected_backing_format + "'");
 }
 
+} // namespace
+
+// Throws std::runtime_error "<location>: <reason>" (no prefix without a location).
 std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
     BlockOpenOptions o;
     o.path = d.file;
@@ -63,9 +67,11 @@ std::shared_ptr<BlockBackend> open_drive(const DriveConfig& d) {
         if (format == "raw" && d.format.empty() && !d.read_only) std::cerr << image_probe_warning(d.file);
         return backend;
     } catch (const std::exception& e) {
-        throw std::runtime_error(d.location + ": " + e.what());
+        throw std::runtime_error(d.location.empty() ? std::string(e.what()) : d.location + ": " + e.what());
     }
 }
+
+namespace {
 
 void add_stats(BlockDeviceInfo& b, const BlockBackend::Stats& s) {
     b.rd_bytes = s.rd_bytes;
@@ -104,22 +110,41 @@ std::string image_probe_warning(const std::string& file) {
            "         Specify the 'raw' format explicitly to remove the restrictions.";
 }
 
+std::pair<std::string, std::string> DriveSet::next_node_names() {
+    unsigned n = images_opened_++;
+    return {"#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n)};
+}
+
 std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::string& qdev) {
     auto drive = std::find_if(drives_.begin(), drives_.end(), [&](const DriveConfig& d) { return d.id == id; });
     if (drive == drives_.end()) throw std::logic_error("drive '" + id + "' not found");
+    Open o{&*drive, qdev, {}, {}, nullptr};
+    o.read_only = drive->read_only;
     if (drive->file.empty()) {  // a removable drive without a medium: no nodes
-        open_.push_back({&*drive, qdev, {}, {}, nullptr});
+        open_.push_back(o);
         return nullptr;
     }
     // QEMU's automatic node names: a file node and a format node per image.
-    unsigned n = unsigned(std::count_if(open_.begin(), open_.end(), [](const Open& o) { return o.backend; }));
-    Open o{&*drive, qdev, "#block" + std::to_string(100 + 2 * n + 1), "#block" + std::to_string(100 + 2 * n),
-           open_drive(*drive)};
+    std::tie(o.node_name, o.file_node_name) = next_node_names();
+    o.backend = open_drive(*drive);
+    o.file = drive->file;
+    o.protocol_only = drive->protocol_only;
     if (!drive->node_name.empty()) o.node_name = drive->node_name;
     if (!drive->file_node_name.empty()) o.file_node_name = drive->file_node_name;
     if (drive->protocol_only) o.file_node_name.clear();  // the device's node is the file node
     open_.push_back(o);
     return o.backend;
+}
+
+void DriveSet::open_anonymous(const std::string& qdev) {
+    DriveConfig& d = anonymous_.emplace_back();
+    d.blockdev = true;  // no name as a drive
+    d.cdrom = true;
+    d.read_only = true;  // QEMU opens its media without write access
+    Open o{&d, qdev, {}, {}, nullptr};
+    o.read_only = true;
+    o.anonymous = true;
+    open_.push_back(o);
 }
 
 void DriveSet::open_unused() {
@@ -150,13 +175,22 @@ int DriveSet::commit(const std::string& device) {
 std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
     std::vector<BlockDeviceInfo> out;
     for (const Open& o : open_) {
+        if (o.lent) continue;
         const DriveConfig& d = *o.drive;
         BlockDeviceInfo b;
         b.device = d.blockdev ? "" : d.id;
         b.has_backend = !d.blockdev || !o.qdev.empty();
-        b.created = creation_order(drives_, d);
+        // A -blockdev node inserted here keeps its place among the nodes.
+        const Open& origin = o.node_source >= 0 ? open_[size_t(o.node_source)] : o;
+        b.created = origin.anonymous ? unsigned(drives_.size() + (&origin - open_.data()))
+                                     : creation_order(drives_, *origin.drive);
         b.qdev = o.qdev;
-        b.removable_medium = d.cdrom;
+        b.removable_medium = d.cdrom || o.removable;
+        if (o.removable) {
+            b.tray = true;
+            b.tray_open = o.removable->tray_open();
+            b.locked = o.removable->medium_locked();
+        }
         if (!o.backend) {
             b.inserted = false;
             out.push_back(std::move(b));
@@ -164,16 +198,15 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         }
         b.node_name = o.node_name;
         b.file_node_name = o.file_node_name;
-        b.file = d.file;
+        b.file = o.file;
         b.read_only = o.backend->read_only();
-        b.removable_medium = d.cdrom;
         b.writeback = d.cache_writeback;
         b.direct = d.cache_direct;
         b.no_flush = d.cache_no_flush;
         b.discard = d.discard;
         b.virtual_size = o.backend->size();
         BlockBackend::ImageSummary image = o.backend->summary();
-        b.format = d.protocol_only ? "file" : image.format;
+        b.format = o.protocol_only ? "file" : image.format;
         b.cluster_size = image.cluster_size;
         b.backing_file = image.backing_file;
         b.full_backing_file = image.full_backing_file;
@@ -181,7 +214,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.backing_file_depth = image.backing_depth;
         b.qcow2 = image;
         struct stat st{};
-        if (stat(d.file.c_str(), &st) == 0) {
+        if (stat(o.file.c_str(), &st) == 0) {
             b.actual_size = uint64_t(st.st_blocks) * 512;
             // QEMU counts a file node in whole 512-byte sectors.
             b.file_size = S_ISBLK(st.st_mode) ? b.virtual_size : (uint64_t(st.st_size) + 511) / 512 * 512;

@@ -38,6 +38,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     }
     for (const IothreadConfig& io : s.cfg.iothreads) iothreads_.push_back(std::make_unique<IoThread>(io.id));
     services_.add<BlockService>(drives_);
+    services_.add<MediumService>(drives_);
     services_.add<NetService>(net_);
     services_.add<NetClients>(net_);
     services_.add<DisplayService>(displays_);

@@ -3,6 +3,7 @@
 #include "base/process.h"
 
 #include "machine/boot/boot_image.h"
+#include "block/removable_medium.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "devices/power_button.h"
 #include "machine/fw_cfg_items.h"
@@ -236,6 +237,10 @@ void PcMachine::open_backends() {
     // a mux (mon:stdio) has the keyboard at start.
     monitors_ = std::make_unique<Monitors>(cfg_.monitors, *chardevs_, *controller_, loop_);
     events_ = &monitors_->events();
+    if (MediumService* media = board_->services().find<MediumService>())
+        media->on_tray_moved([this](const std::string& device, const std::string& id, bool open) {
+            emit("DEVICE_TRAY_MOVED", {{"device", device}, {"id", id}, {"tray-open", open}});
+        });
     board_->net().set_rx_filter_event([this](const std::string& name, const std::string& path) {
         emit("NIC_RX_FILTER_CHANGED", {{"name", name}, {"path", path}});
     });

@@ -84,6 +84,10 @@ class Vm:
             reply = json.loads(self.sock.readline())
             if "event" not in reply:
                 return reply
+            self.on_event(reply)
+
+    def on_event(self, event):
+        """An event read while waiting for a reply (dropped here)."""
 
     def wait(self, timeout=30):
         try:

@@ -413,9 +413,12 @@ def parse_size(text):
 def make_disk_image(out, size, fs="ext4", source=None, label=None):
     """Sparse disk image of `size` bytes: ext4 (optionally filled from the
     folder `source` with mke2fs -d) or raw (zeros, or `source` file's bytes
-    at the start)."""
+    at the start); or an ISO 9660 CD image of the folder's files."""
     if os.path.exists(out):
         os.unlink(out)
+    if fs == "iso9660":  # the files' own size; `size` does not apply
+        import iso9660
+        return iso9660.make_iso_from_folder(out, source, label or "KESTREL")
     if fs == "raw" and source:
         shutil.copyfile(source, out)
     with open(out, "ab") as f:

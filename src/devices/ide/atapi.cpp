@@ -167,16 +167,13 @@ void IdeChannel::atapi_read_locked(uint64_t lba, uint32_t blocks) {
 void IdeChannel::run_packet_locked() {
     const uint8_t* p = s_.packet.data();
     const unsigned u = s_.unit;
-    const bool medium = drives_[u].disk != nullptr;
     s_.transfer = Transfer::None;
-    auto needs_medium = [&] {
-        if (!medium) atapi_check_condition_locked(NOT_READY, ASC_NO_MEDIUM);
-        return medium;
-    };
+    if (!atapi_gate_locked(p[0])) return;
+    const bool medium = media_present_locked(u);
+    // Where a command needs the medium, atapi_gate_locked has answered NOT READY without one.
     switch (p[0]) {
     case 0x00:  // TEST UNIT READY
-        if (needs_medium()) atapi_done_locked();
-        return;
+        return atapi_done_locked();
     case 0x03: {  // REQUEST SENSE: fixed format, then the sense is consumed
         std::vector<uint8_t> sense(18, 0);
         sense[0] = 0x70;
@@ -199,20 +196,16 @@ void IdeChannel::run_packet_locked() {
         return atapi_data_in_locked(std::move(inquiry), be(p + 3, 2));
     }
     case 0x25: {  // READ CAPACITY: the last block and the block size
-        if (!needs_medium()) return;
         std::vector<uint8_t> cap(8, 0);
         put_be(cap, 0, uint32_t(drives_[u].disk->size() / CD_SECTOR - 1), 4);
         put_be(cap, 4, CD_SECTOR, 4);
         return atapi_data_in_locked(std::move(cap), 8);
     }
     case 0x28:  // READ(10)
-        if (!needs_medium()) return;
         return atapi_read_locked(be(p + 2, 4), be(p + 7, 2));
     case 0xa8:  // READ(12)
-        if (!needs_medium()) return;
         return atapi_read_locked(be(p + 2, 4), be(p + 6, 4));
     case 0x43: {  // READ TOC, format 0: track 1 and the lead-out, LBA or MSF
-        if (!needs_medium()) return;
         const bool msf = p[1] & 2;
         const uint32_t blocks = uint32_t(drives_[u].disk->size() / CD_SECTOR);
         auto address = [&](uint32_t lba) -> uint32_t {
@@ -255,17 +248,13 @@ void IdeChannel::run_packet_locked() {
         put_be(config, 6, medium ? 0x0008 : 0, 2);  // CD-ROM
         return atapi_data_in_locked(std::move(config), be(p + 7, 2));
     }
-    case 0x4a: {  // GET EVENT STATUS NOTIFICATION: media class, no event
-        if (!(p[1] & 1)) return atapi_check_condition_locked(ILLEGAL_REQUEST, ASC_INVALID_FIELD);
-        std::vector<uint8_t> event(8, 0);
-        put_be(event, 0, 6, 2);
-        event[2] = 0x04;  // media
-        event[3] = 0x10;  // supported: media
-        event[5] = medium ? 0x02 : 0x00;  // media present
-        return atapi_data_in_locked(std::move(event), be(p + 7, 2));
-    }
+    case 0x4a:  // GET EVENT STATUS NOTIFICATION
+        return event_status_locked();
     case 0x1b:  // START STOP UNIT
+        return start_stop_unit_locked();
     case 0x1e:  // PREVENT ALLOW MEDIUM REMOVAL
+        s_.tray_locked[u] = p[4] & 1;
+        return atapi_done_locked();
     case 0x2b:  // SEEK
     case 0xbb:  // SET CD SPEED
         return atapi_done_locked();

@@ -45,7 +45,7 @@ uint64_t IdeChannel::total_sectors(unsigned unit) const {
 void IdeChannel::reset() {
     std::lock_guard guard(lock_);
     uint64_t generation = s_.generation + 1;
-    s_ = IdeChannelState{};
+    s_ = IdeChannelState{};  // as QEMU's ide_reset: the tray closed and unlocked too
     s_.generation = generation;
     buffer_.reset();
     set_signature_locked();
@@ -496,6 +496,10 @@ void IdeChannel::run_dma_locked() {
         if (!dma_from_buffer_locked(*buffer_)) return;
         s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
         return atapi_done_locked();
+    }
+    if (s_.atapi && !media_present_locked(s_.unit)) {  // the medium went before the bus master started
+        s_.bm_status = uint8_t((s_.bm_status & ~BM_ST_ACTIVE) | BM_ST_INTERRUPT);
+        return atapi_check_condition_locked(0x02, 0x3a);  // not ready: no medium
     }
     const bool to_memory =
         s_.atapi || s_.command == READ_DMA || s_.command == READ_DMA_NR || s_.command == READ_DMA_EXT;

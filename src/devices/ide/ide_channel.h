@@ -41,6 +41,9 @@ struct IdeDrive {
     std::string version = "2.5+";        // firmware revision, up to 8
     uint64_t wwn = 0;                    // world wide name; 0: none
     bool cdrom = false;
+    // A CD-ROM's tray moved by the guest's START STOP UNIT; called on the
+    // vCPU's thread with the channel locked (post the work elsewhere).
+    std::function<void(bool tray_open)> tray_moved;
 };
 
 // The guest-visible state of a channel, in one plain struct.
@@ -64,6 +67,12 @@ struct IdeChannelState {
     bool packet_dma = false;
     std::array<uint8_t, 2> sense_key{}, asc{};
     uint16_t byte_limit = 0;
+    // A CD-ROM's tray and medium: open, locked by PREVENT ALLOW MEDIUM
+    // REMOVAL, the media events GET EVENT STATUS NOTIFICATION has still to
+    // report, and the medium-change sequence the next commands report
+    // (1: NOT READY, then 2: UNIT ATTENTION, as QEMU).
+    std::array<bool, 2> tray_open{}, tray_locked{}, new_media_event{}, eject_request_event{};
+    std::array<uint8_t, 2> medium_changed{};
     // The running command: its drive, sectors left, next LBA, PIO progress.
     enum class Transfer : uint8_t { None, PioIn, PioOut, DmaWaiting, Busy, Packet };
     Transfer transfer = Transfer::None;
@@ -101,6 +110,13 @@ public:
     void attach(unsigned unit, IdeDrive drive);
     IdeChannelState state() const;
     bool has_drive(unsigned unit) const { return unit < 2 && present(unit); }
+
+    // A CD-ROM drive's tray and medium, for the monitors (atapi_media.cpp).
+    bool tray_open(unsigned unit) const;
+    bool medium_locked(unsigned unit) const;
+    void eject_request(unsigned unit, bool force);
+    void change_media(unsigned unit, bool load);
+    void set_medium(unsigned unit, std::shared_ptr<BlockBackend> medium);
 
 private:
     struct Range {
@@ -147,6 +163,10 @@ private:
     void atapi_next_chunk_locked();
     void identify_packet_locked();
     bool dma_from_buffer_locked(const std::vector<uint8_t>& data);
+    bool media_present_locked(unsigned unit) const;
+    bool atapi_gate_locked(uint8_t opcode);
+    void start_stop_unit_locked();
+    void event_status_locked();
 
     const GuestMemory& memory_;
     IrqLine& irq_;

@@ -9,9 +9,11 @@
 #include "devices/device_context.h"
 #include "base/config_error.h"
 #include "block/drive_config.h"
+#include "block/removable_medium.h"
 #include "devices/ide/ide_buses.h"
 
 #include <sys/epoll.h>
+#include <vector>
 
 namespace kestrel {
 namespace {
@@ -37,7 +39,9 @@ constexpr std::string_view kUnsupportedCd[] = {
     "backend_defaults", "logical_block_size", "physical_block_size", "min_io_size", "opt_io_size",
     "discard_granularity", "write-cache", "share-rw", "account-invalid", "account-failed", "rerror", "werror"};
 
-class IdeDriveDevice final : public Device {
+// An ide-cd is also the removable-medium device of its drive: the
+// monitors move its tray and change its medium through the channel.
+class IdeDriveDevice final : public Device, public RemovableMediumDevice {
 public:
     using Device::Device;
 
@@ -51,24 +55,60 @@ public:
         drive.model = p.str("model");
         drive.version = p.str("ver");
         drive.wwn = p.uint("wwn");
-        if (!p.str("drive").empty()) drive.disk = context.drive(p.str("drive"), qom_path());
-        if (drive.disk) {
-            loop_ = &context.main_loop();
-            BlockBackend* disk = drive.disk.get();
-            completion_fd_ = disk->completion_fd();
-            loop_->add_fd(completion_fd_, EPOLLIN, [disk](uint32_t) { disk->process_completions(); });
+        loop_ = &context.main_loop();
+        const std::string& drive_id = p.str("drive");
+        // QEMU names the device a drive is attached to by its id, else its path.
+        const std::string qdev = id().empty() ? qom_path() : id();
+        if (!drive_id.empty()) drive.disk = context.drive(drive_id, qdev);
+        if (drive.disk) watch(drive.disk);
+        MediumService* media = context.services().find<MediumService>();
+        if (drive.cdrom && media) {
+            drive.tray_moved = [this, media, loop = loop_](bool open) {
+                loop->post([this, media, open] { media->guest_moved_tray(this, open); });
+            };
+            if (drive_id.empty())
+                media->attach_anonymous(qdev, this);
+            else
+                media->attach_removable(drive_id, qdev, this);
         }
-        buses->channel(config().bus).attach(unsigned(p.uint("unit")), std::move(drive));
+        unit_ = unsigned(p.uint("unit"));
+        channel_ = &buses->channel(config().bus);
+        channel_->attach(unit_, std::move(drive));
     }
 
     void unrealize() override {
-        if (loop_) loop_->remove_fd(completion_fd_);
+        for (auto& medium : media_) loop_->remove_fd(medium->completion_fd());
+        media_.clear();
         loop_ = nullptr;
     }
 
+    bool tray_open() const override { return channel_->tray_open(unit_); }
+    bool medium_locked() const override { return channel_->medium_locked(unit_); }
+    void eject_request(bool force) override { channel_->eject_request(unit_, force); }
+    void change_media(bool load) override { channel_->change_media(unit_, load); }
+    // A removed medium stays watched while a request may still be on it;
+    // the next change lets it go.
+    void set_medium(std::shared_ptr<BlockBackend> medium) override {
+        const bool idle = channel_->state().transfer != IdeChannelState::Transfer::Busy;
+        if (idle) {
+            for (auto& old : media_) loop_->remove_fd(old->completion_fd());
+            media_.clear();
+        }
+        if (medium) watch(medium);
+        channel_->set_medium(unit_, std::move(medium));
+    }
+
 private:
+    void watch(const std::shared_ptr<BlockBackend>& medium) {
+        BlockBackend* disk = medium.get();
+        loop_->add_fd(disk->completion_fd(), EPOLLIN, [disk](uint32_t) { disk->process_completions(); });
+        media_.push_back(medium);
+    }
+
     EventLoop* loop_ = nullptr;
-    int completion_fd_ = -1;
+    IdeChannel* channel_ = nullptr;
+    unsigned unit_ = 0;
+    std::vector<std::shared_ptr<BlockBackend>> media_;  // watched: the medium, and removed ones
 };
 
 // What QEMU's realize checks that needs nothing opened.

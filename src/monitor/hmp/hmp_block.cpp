@@ -1,6 +1,7 @@
 // "info block [-n] [-v] [device]" and "info blockstats" from
 // the machine's BlockService, in QEMU 7.2's layout.
 #include "monitor/hmp/hmp_command.h"
+#include "monitor/medium_commands.h"
 
 #include <cmath>
 #include <cstdio>
@@ -67,11 +68,16 @@ void print_cache_mode(HmpContext& ctx, const BlockDeviceInfo& b) {
                           b.direct ? ", direct" : "", b.no_flush ? ", ignore flushes" : ""));
 }
 
+void print_removable(HmpContext& ctx, const BlockDeviceInfo& b) {
+    ctx.print(fmt::format("    Removable device: {}locked, tray {}\n", b.locked ? "" : "not ",
+                          b.tray_open ? "open" : "closed"));
+}
+
 void print_device(HmpContext& ctx, const BlockDeviceInfo& b, bool verbose) {
     if (!b.inserted) {
-        ctx.print(b.device + ": [not inserted]\n");
+        ctx.print((b.device.empty() ? b.qdev : b.device) + ": [not inserted]\n");
         if (!b.qdev.empty()) ctx.print("    Attached to:      " + b.qdev + "\n");
-        ctx.print("    Removable device: not locked, tray closed\n");
+        print_removable(ctx, b);
         return;
     }
     std::string name = b.device.empty() ? (b.node_name.empty() ? b.qdev : b.node_name) : b.device;
@@ -81,7 +87,7 @@ void print_device(HmpContext& ctx, const BlockDeviceInfo& b, bool verbose) {
     if (!b.qdev.empty())
         ctx.print("    Attached to:      " + b.qdev + "\n");
     if (b.qdev.empty() || b.removable_medium)
-        ctx.print("    Removable device: not locked, tray closed\n");
+        print_removable(ctx, b);
     print_cache_mode(ctx, b);
     if (verbose)
         print_image(ctx, b, b.format);
@@ -172,6 +178,61 @@ void hmp_commit(HmpContext& ctx, const HmpCall& call) {
     } catch (const std::invalid_argument& e) {
         ctx.print(std::string(e.what()) + "\n");
     }
+}
+
+namespace {
+
+// QEMU's "-f" flag before the next argument: true when given; another
+// letter is refused (false, with `bad` set to it).
+bool take_force_flag(std::string_view& rest, char& bad) {
+    skip_hmp_spaces(rest);
+    if (rest.empty() || rest.front() != '-') return false;
+    bad = rest.size() > 1 ? rest[1] : '\0';
+    if (bad != 'f') return false;
+    bad = 0;
+    rest.remove_prefix(2);
+    skip_hmp_spaces(rest);
+    return true;
+}
+
+void usage_error(HmpContext& ctx, const std::string& command, const std::string& text) {
+    ctx.print(command + ": " + text + "\nTry \"help " + command + "\" for more information\n");
+}
+
+} // namespace
+
+// "eject [-f] device": QMP's eject by drive name.
+void hmp_eject(HmpContext& ctx, const HmpCall& call) {
+    std::string_view rest = call.has(0) ? std::string_view(call.text(0)) : std::string_view();
+    char bad = 0;
+    const bool force = take_force_flag(rest, bad);
+    if (bad) return usage_error(ctx, "eject", std::string("unsupported option -") + bad);
+    std::optional<std::string> device = parse_hmp_string(rest);
+    if (!device) return usage_error(ctx, "eject", "block device name expected");
+    skip_hmp_spaces(rest);
+    if (!rest.empty()) return usage_error(ctx, "eject", "extraneous characters at the end of line");
+    MediumTarget target{*device, std::nullopt};
+    with_media(ctx.vm(), target, [&](MediumService& m) { m.eject(target, force); });
+}
+
+// "change device [-f] filename [format [read-only-mode]]" for a drive
+// (hmp_change has taken "vnc").
+void hmp_change_medium(HmpContext& ctx, const std::string& device, std::string_view rest) {
+    char bad = 0;
+    const bool force = take_force_flag(rest, bad);
+    if (bad) return usage_error(ctx, "change", std::string("unsupported option -") + bad);
+    std::optional<std::string> filename = parse_hmp_string(rest);
+    if (!filename) return usage_error(ctx, "change", "filename expected");
+    std::string format = parse_hmp_string(rest).value_or("");
+    std::optional<std::string> mode = parse_hmp_string(rest);
+    skip_hmp_spaces(rest);
+    if (!rest.empty()) return usage_error(ctx, "change", "extraneous characters at the end of line");
+    if (mode && *mode != "retain" && *mode != "read-only" && *mode != "read-write")
+        throw MonitorError("invalid parameter value: " + *mode);
+    MediumTarget target{device, std::nullopt};
+    with_media(ctx.vm(), target, [&](MediumService& m) {
+        m.change_medium(target, *filename, format, force, mode.value_or("retain"));
+    });
 }
 
 } // namespace kestrel

@@ -75,6 +75,8 @@ const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmems
 void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
 void hmp_commit(HmpContext& ctx, const HmpCall& call);
+void hmp_eject(HmpContext& ctx, const HmpCall& call);
+void hmp_change_medium(HmpContext& ctx, const std::string& device, std::string_view rest);
 std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
 void hmp_info_network(HmpContext& ctx, const HmpCall& call);
 void hmp_info_usernet(HmpContext& ctx, const HmpCall& call);

@@ -169,12 +169,12 @@ void hmp_expire_password(HmpContext& ctx, const HmpCall& call) {
     if (VncService* server = vnc(ctx)) server->expire_password(call.text(1));
 }
 
-// "change vnc password PASSWORD": the VNC part of QEMU's change command.
+// "change vnc password PASSWORD" here; a drive's medium in hmp_block.cpp.
 void hmp_change(HmpContext& ctx, const HmpCall& call) {
     std::string_view rest = rest_of(call, 1);
     const std::string& device = call.text(0);
+    if (device != "vnc") return hmp_change_medium(ctx, device, rest);
     std::string_view target = take_hmp_word(rest);
-    if (device != "vnc") throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + device + "' not found");
     if (target != "passwd" && target != "password") {
         ctx.print("Expected 'password' after 'vnc'\n");
         return;

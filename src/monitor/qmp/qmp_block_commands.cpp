@@ -69,6 +69,7 @@ Json named_nodes(std::vector<BlockDeviceInfo> devices) {
     std::sort(devices.begin(), devices.end(), [](auto& a, auto& b) { return a.created > b.created; });
     Json list = Json::array();
     for (const BlockDeviceInfo& b : devices) {
+        if (!b.inserted) continue;  // an empty drive has no nodes
         list.push_back(inserted_info(b));
         if (b.file_node_name.empty()) continue;
         BlockDeviceInfo file = b;
@@ -95,8 +96,8 @@ Json block_info(const BlockDeviceInfo& b) {
     info["type"] = "unknown";
     info["removable"] = !attached || b.removable_medium;
     if (b.removable_medium)
-        info["tray_open"] = false;
-    info["locked"] = false;
+        info["tray_open"] = b.tray_open;
+    info["locked"] = b.locked;
     if (b.inserted) info["inserted"] = inserted_info(b);
     if (attached)
         info["io-status"] = "ok";

@@ -14,6 +14,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services) {
     add_vm_commands(*this, services);
     add_memory_commands(*this, services);
     add_block_commands(*this, schema_, services);
+    add_medium_commands(*this, schema_, services);
     add_device_commands(*this, schema_);
     add_balloon_commands(*this, schema_, services);
     add_qom_commands(*this, schema_, services);

@@ -44,6 +44,7 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services);
 void add_vm_commands(QmpCommandTable& table, QmpServices& services);
 void add_memory_commands(QmpCommandTable& table, QmpServices& services);
 void add_block_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_medium_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_device_commands(QmpCommandTable& table, Schema& schema);
 void add_balloon_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);

@@ -116,6 +116,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"GUEST_PANICKED", "q_obj_GUEST_PANICKED-arg"}, {"GUEST_CRASHLOADED", "q_obj_GUEST_CRASHLOADED-arg"},
         {"BALLOON_CHANGE", "q_obj_BALLOON_CHANGE-arg"},
         {"NIC_RX_FILTER_CHANGED", "q_obj_NIC_RX_FILTER_CHANGED-arg"},
+        {"DEVICE_TRAY_MOVED", "q_obj_DEVICE_TRAY_MOVED-arg"},
         {"VNC_CONNECTED", "q_obj_VNC_CONNECTED-arg"},
         {"VNC_INITIALIZED", "q_obj_VNC_INITIALIZED-arg"},
         {"VNC_DISCONNECTED", "q_obj_VNC_DISCONNECTED-arg"},

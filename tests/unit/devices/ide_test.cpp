@@ -318,47 +318,7 @@ TEST_CASE("IDE: random register traffic never crashes") {
     }
 }
 
-namespace {
-
-struct CdRig {
-    GuestMemory ram = GuestMemory::create_flat(16 << 20);
-    FakeIrqLine irq;
-    std::shared_ptr<FakeBlockBackend> medium;
-    std::unique_ptr<IdeChannel> ch;
-
-    explicit CdRig(bool with_medium = true) {
-        if (with_medium) medium = std::make_shared<FakeBlockBackend>(64 * 2048, true);
-        std::array<IdeDrive, 2> drives;
-        drives[0].disk = medium;
-        drives[0].serial = "QM00003";
-        drives[0].cdrom = true;
-        ch = std::make_unique<IdeChannel>(ram, irq, [](std::function<void()> fn) { fn(); }, std::move(drives));
-    }
-    uint8_t status() { return uint8_t(ch->read_command(7, 1)); }
-    void reg(unsigned r, uint8_t v) { ch->write_command(r, v, 1); }
-    // PACKET with a byte count limit, then the 12 bytes.
-    void packet(std::array<uint8_t, 12> cdb, uint16_t limit = 2048, bool dma = false) {
-        reg(1, dma ? 1 : 0);
-        reg(4, uint8_t(limit));
-        reg(5, uint8_t(limit >> 8));
-        reg(6, 0xa0);
-        reg(7, 0xa0);
-        for (unsigned i = 0; i < 12; i += 2) ch->write_command(0, cdb[i] | cdb[i + 1] << 8, 2);
-        if (medium) medium->process_completions();
-    }
-    std::vector<uint8_t> read_chunk() {
-        const unsigned bytes = unsigned(ch->read_command(4, 1) | ch->read_command(5, 1) << 8);
-        std::vector<uint8_t> out;
-        for (unsigned i = 0; i < bytes; i += 2) {
-            uint16_t w = uint16_t(ch->read_command(0, 2));
-            out.push_back(uint8_t(w));
-            out.push_back(uint8_t(w >> 8));
-        }
-        return out;
-    }
-};
-
-} // namespace
+#include "ide_cd_rig.h"
 
 TEST_CASE("ATAPI: signature, IDENTIFY aborts, IDENTIFY PACKET answers") {
     CdRig r;
