@@ -60,6 +60,10 @@ public:
     // Device reset (status written 0) or machine reset: stop serving,
     // forget queue state; must not return while requests touch guest memory.
     virtual void reset() = 0;
+    // The transport is going away with the queues and notify fds it lent
+    // the device: stop using them now, inline (no event loop may run any
+    // more at teardown, so reset() is not for this).
+    virtual void release_queues() = 0;
 
     // Set by the transport: the device asks for NEEDS_RESET (a malformed
     // ring it cannot recover from) and a config-change interrupt.

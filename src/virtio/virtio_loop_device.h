@@ -33,6 +33,7 @@ public:
 
     void activate(VirtioActivation activation) final;
     void reset() final;
+    void release_queues() final { halt(); }
 
 protected:
     virtual void start(VirtioActivation activation) = 0;

@@ -94,6 +94,9 @@ void VirtioPciDevice::describe() {
 // No VirtioDevice::reset() here: it may wait for an event loop that has
 // already stopped at teardown (see the header).
 VirtioPciDevice::~VirtioPciDevice() {
+    // Before the queues and notify fds go: the device may outlive this
+    // transport (other owners), and still be serving them.
+    device_->release_queues();
     std::lock_guard guard(config_mutex());
     active_ = false;
     sync_ioeventfds_locked();

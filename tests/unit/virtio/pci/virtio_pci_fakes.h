@@ -7,6 +7,7 @@
 #include "virtio/virtqueue.h"
 
 #include <algorithm>
+#include <fcntl.h>
 #include <catch2/catch.hpp>
 #include <array>
 #include <sys/eventfd.h>
@@ -45,6 +46,14 @@ struct FakeVirtioDevice : VirtioDevice {
     }
     void reset() override {
         ++resets;
+        bindings.clear();
+    }
+    int releases = 0;
+    bool fds_open_at_release = false;
+    void release_queues() override {
+        ++releases;
+        fds_open_at_release = !bindings.empty();
+        for (const auto& b : bindings) fds_open_at_release &= fcntl(b.notify_fd, F_GETFD) != -1;
         bindings.clear();
     }
 };

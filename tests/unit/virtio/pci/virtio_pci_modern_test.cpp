@@ -131,6 +131,21 @@ TEST_CASE("virtio-pci: DRIVER_OK activates the enabled queues with the driver's 
     CHECK(drain_eventfd(f.dev->notify_fd(1)) == 0);
 }
 
+TEST_CASE("virtio-pci: a transport going away first releases the queues it lent a device that lives on",
+          "[virtio-pci]") {
+    auto f = std::make_unique<VirtioPciFixture>();
+    std::shared_ptr<FakeVirtioDevice> vdev = f->vdev;
+    f->map_bars();
+    REQUIRE(f->negotiate(DRIVER_FEATURES) & STATUS_FEATURES_OK);
+    f->setup_queue(0, 128, 0x100000, 0x101000, 0x102000);
+    f->set_status(RUNNING);
+    REQUIRE(vdev->bindings.size() == 1);
+    f.reset();
+    CHECK(vdev->releases == 1);
+    CHECK(vdev->fds_open_at_release);   // released before its notify fds were closed
+    CHECK(vdev->bindings.empty());
+}
+
 TEST_CASE("virtio-pci: queue interrupts go to the queue's MSI-X vector", "[virtio-pci]") {
     VirtioPciFixture f;
     f.map_bars();
