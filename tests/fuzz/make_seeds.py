@@ -367,6 +367,64 @@ def ide_seeds():
     write("device-piix3-ide", "driver", seed)
 
 
+def register_sweep(regions, offsets, values=(0, 1, 0xff)):
+    """Writes and reads over the first regions: the fuzzer finds its way
+    from any register the device has."""
+    out = b""
+    for r in range(regions):
+        for off in offsets:
+            for v in values:
+                out += wr(r, off, 0, v) + rd(r, off, 0)
+    return out
+
+
+def virtio_legacy_init(features):
+    """The legacy transport's handshake (region 1 is the I/O BAR) and queue 0
+    at 0x10000, as virtio_blk_seeds does it."""
+    seed = u8(BARS) + config_probe()
+    seed += wr(1, 18, 0, 1) + wr(1, 18, 0, 3) + rd(1, 0, 2) + wr(1, 4, 2, features)
+    return seed + wr(1, 14, 1, 0) + rd(1, 12, 1) + wr(1, 8, 2, 0x10000 >> 12) + wr(1, 18, 0, 7)
+
+
+def new_device_seeds():
+    # virtio-net: a control-queue command (VIRTIO_NET_CTRL_RX promisc on)
+    # on queue 2 and a TX frame on queue 1.
+    net = virtio_legacy_init((1 << 17) | (1 << 18) | (1 << 22))
+    net += wr(1, 14, 1, 2) + wr(1, 8, 2, 0x20000 >> 12) + wr(1, 14, 1, 1) + wr(1, 8, 2, 0x30000 >> 12)
+    net += poke(0x40000, u8(0) + u8(0) + u8(1)) + poke(0x20000, desc(0x40000, 2, 1, 1) + desc(0x40002, 1, 1, 2)
+                                                       + desc(0x40010, 1, 2, 0))
+    net += poke(0x21000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 2) + loop(8)
+    net += poke(0x50000, bytes(12) + b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56\x08\x00" + bytes(46))
+    net += poke(0x30000, desc(0x50000, 72, 0, 0)) + poke(0x31000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 1)
+    write("device-virtio-net-pci", "legacy-ctrl-tx", net + loop(8) + rd(1, 19, 0))
+    # virtio-balloon: inflate two pages (queue 0), deflate one (queue 1).
+    balloon = virtio_legacy_init(0) + wr(1, 14, 1, 1) + wr(1, 8, 2, 0x20000 >> 12)
+    balloon += poke(0x40000, u32(0x80) + u32(0x81)) + poke(0x10000, desc(0x40000, 8, 0, 0))
+    balloon += poke(0x11000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 0) + loop(4)
+    balloon += poke(0x20000, desc(0x40000, 4, 0, 0)) + poke(0x21000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 1)
+    write("device-virtio-balloon-pci", "inflate-deflate", balloon + loop(4) + rd(1, 20, 2))
+    # fw_cfg: the signature through the data port, the file directory, then
+    # a DMA read of the signature (descriptor big-endian, at 0x1000).
+    fw = wr(0, 0, 1, 0) + b"".join(rd(1, 0, 0) for _ in range(4)) + wr(0, 0, 1, 0x19)
+    fw += b"".join(rd(1, 0, 0) for _ in range(16))
+    dma = struct.pack(">IIQ", (0 << 16) | 0x08 | 0x02, 4, 0x2000)
+    fw += poke(0x1000, dma) + wr(2, 0, 2, 0) + wr(2, 4, 2, struct.unpack("<I", struct.pack(">I", 0x1000))[0])
+    write("device-fw_cfg_io", "data-and-dma", fw + register_sweep(3, range(0, 8, 2)))
+    # UHCI: frame list at 0x10000 pointing at a QH and a TD (SETUP of
+    # GET_DESCRIPTOR to address 0), the controller run.
+    uhci = u8(BARS) + config_probe() + wr(4, 0, 1, 2) + wr(4, 0x10, 1, 0x0004) + wr(4, 0x08, 2, 0x10000)
+    uhci += poke(0x10000, b"".join(u32(0x11000 | 2) for _ in range(8)))
+    uhci += poke(0x11000, u32(1) + u32(0x12000))
+    uhci += poke(0x12000, u32(1) + u32(0x00800000) + u32((7 << 21) | 0x2d) + u32(0x13000))
+    uhci += poke(0x13000, bytes([0x80, 6, 0, 1, 0, 0, 18, 0])) + wr(4, 0, 1, 1) + loop(8) + rd(4, 2, 1)
+    write("device-piix3-usb-uhci", "setup-td", uhci)
+    # VGA and cirrus: every port of the first regions, then a mode set by
+    # the Bochs VBE registers (std VGA) or the cirrus extended sequencer.
+    vga = u8(BARS) + config_probe() + register_sweep(6, range(0, 0x20), (0, 0x0f, 0xff))
+    write("device-vga", "ports", vga)
+    write("device-cirrus-vga", "ports", vga + register_sweep(8, range(0, 0x40, 3), (0x12, 0x31, 0xff)))
+
+
 # --- dictionaries: the words each parser looks for, from the sources
 WORD = re.compile(r'"([A-Za-z_][A-Za-z0-9_.:|-]{1,40})"')
 
@@ -421,6 +479,7 @@ def main():
     isa_seeds()
     pci_board_seeds()
     ide_seeds()
+    new_device_seeds()
     dictionaries()
     for target in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, target))

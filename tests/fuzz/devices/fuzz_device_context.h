@@ -12,8 +12,10 @@
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_config_io.h"
 #include "devices/rtc/rtc_config.h"
+#include "devices/usb/usb_bus.h"
 #include "kvm/guest_memory.h"
 #include "memory_disk.h"
+#include "../../unit/devices/fake_device_memory.h"
 #include "../../unit/devices/pci_test_fakes.h"
 
 #include <array>
@@ -46,7 +48,9 @@ struct FuzzChardev final : Chardev {
 };
 
 struct FuzzDeviceContext final : DeviceContext {
-    explicit FuzzDeviceContext(uint64_t ram_size) : ram(GuestMemory::create_flat(ram_size)) {}
+    explicit FuzzDeviceContext(uint64_t ram_size) : ram(GuestMemory::create_flat(ram_size)) {
+        registry.add<UsbBuses>(usb_buses);   // as the board offers it to USB controllers and devices
+    }
 
     // The configuration ports at 0xCF8, unless the device is the host
     // bridge that maps them itself.
@@ -62,8 +66,14 @@ struct FuzzDeviceContext final : DeviceContext {
     EventLoop loop;
     BoardFacts facts;
     RtcConfig rtc_config;
+    UsbBuses usb_buses;
     ServiceRegistry registry;
     std::shared_ptr<InProcessPlumbing> io_plumbing = std::make_shared<InProcessPlumbing>();
+    std::shared_ptr<test::FakeDeviceMemory> vram_memory = [] {
+        auto m = std::make_shared<test::FakeDeviceMemory>();
+        m->refuse = true;
+        return m;
+    }();
     std::map<std::string, std::shared_ptr<BlockBackend>> drives;
     FuzzChardev chardev;
     std::vector<std::function<void(Chardev&)>> chardev_connects;
@@ -81,9 +91,9 @@ struct FuzzDeviceContext final : DeviceContext {
     }
     const GuestMemory& memory() override { return ram; }
     std::shared_ptr<IoPlumbing> plumbing() override { return io_plumbing; }
-    // No KVM slots or coalesced MMIO: the fuzzed devices (none of them a VGA)
-    // do not ask for device memory.
-    std::shared_ptr<DeviceMemory> device_memory() override { return nullptr; }
+    // No KVM slots: a VGA's framebuffer is then served as MMIO, so every
+    // guest access to it reaches the device (and the fuzzer).
+    std::shared_ptr<DeviceMemory> device_memory() override { return vram_memory; }
     MachineControl& machine() override { return control; }
     EventLoop& main_loop() override { return loop; }
     EventLoop& io_loop(const std::string&, const std::string&) override { return loop; }
