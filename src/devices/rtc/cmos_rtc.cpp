@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <sys/epoll.h>
@@ -273,6 +274,16 @@ bool CmosRtc::load_time_registers(int64_t& guest_sec) const {
         return false;
     }
     guest_sec = int64_t(timegm(&tm));
+    // The clock counts nanoseconds in 64 bits, with room for the host's
+    // time added: years about 1824-2116. A guest's century register may
+    // say anything (25599 in binary mode); such a date is not taken.
+    constexpr int64_t kMaxSec = std::numeric_limits<int64_t>::max() / kNsPerSec / 2;
+    if (guest_sec > kMaxSec || guest_sec < -kMaxSec) {
+        if (!logged_bad_time_)
+            spdlog::debug("rtc: guest wrote a date the clock cannot hold; the clock keeps its value");
+        logged_bad_time_ = true;
+        return false;
+    }
     return true;
 }
 

@@ -244,6 +244,19 @@ TEST_CASE("rtc: writing one time register while running") {
     CHECK(r.reg(0x08) == 0x03);
 }
 
+TEST_CASE("rtc: a date the 64-bit nanosecond clock cannot hold is not taken (century register 0x99, 0xff)") {
+    Rig r;
+    const int64_t before = r.rtc->guest_seconds();
+    r.set(0x32, 0x99);  // century 99: year 9924, while running
+    CHECK(r.rtc->guest_seconds() == before);
+    r.set(0x0b, 0x86);  // SET, binary mode
+    r.set(0x32, 0xff);  // century 255
+    r.set(0x0b, 0x06);
+    CHECK(r.rtc->guest_seconds() == before);
+    r.clock->now += 2 * kSec;
+    CHECK(r.rtc->guest_seconds() == before + 2);
+}
+
 TEST_CASE("rtc: base=date and base=localtime") {
     RtcConfig date;
     date.base = RtcConfig::Base::Date;
