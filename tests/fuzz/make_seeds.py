@@ -418,6 +418,19 @@ def new_device_seeds():
     uhci += poke(0x12000, u32(1) + u32(0x00800000) + u32((7 << 21) | 0x2d) + u32(0x13000))
     uhci += poke(0x13000, bytes([0x80, 6, 0, 1, 0, 0, 18, 0])) + wr(4, 0, 1, 1) + loop(8) + rd(4, 2, 1)
     write("device-piix3-usb-uhci", "setup-td", uhci)
+    # e1000: link up, both rings at 0x10000/0x20000, one legacy TX
+    # descriptor (EOP|IFCS|RS) of a 60-byte frame, in whichever of the
+    # first regions the MMIO BAR is.
+    e1000 = u8(BARS) + config_probe()
+    e1000 += poke(0x30000, b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56\x08\x00" + bytes(46))
+    e1000 += poke(0x10000, u64(0x30000) + u16(60) + u8(0) + u8(0x0b) + u32(0))
+    for r in (1, 2):
+        for reg, value in ((0x0, 0x40), (0xd0, 0xffff), (0x3800, 0x10000), (0x3808, 0x1000), (0x3810, 0),
+                           (0x2800, 0x20000), (0x2808, 0x1000), (0x2818, 8), (0x100, 0x801a), (0x400, 0x10a),
+                           (0x3818, 1)):
+            e1000 += wr(r, reg, 2, value)
+        e1000 += loop(4) + rd(r, 0xc0, 2) + rd(r, 0x8, 2)
+    write("device-e1000", "tx-one-frame", e1000)
     # VGA and cirrus: every port of the first regions, then a mode set by
     # the Bochs VBE registers (std VGA) or the cirrus extended sequencer.
     vga = u8(BARS) + config_probe() + register_sweep(6, range(0, 0x20), (0, 0x0f, 0xff))
