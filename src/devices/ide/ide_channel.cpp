@@ -527,12 +527,14 @@ uint32_t IdeChannel::read_bm(unsigned offset, unsigned size) {
     uint8_t bytes[8] = {s_.bm_command, 0, s_.bm_status, 0};
     std::memcpy(bytes + 4, &s_.prd_table, 4);
     uint32_t value = 0;
+    size = std::min(size, 4u);  // port I/O is at most 4 bytes; a wider access is cut there
     for (unsigned i = 0; i < size && offset + i < 8; ++i) value |= uint32_t(bytes[offset + i]) << (8 * i);
     return value;
 }
 
 void IdeChannel::write_bm(unsigned offset, uint32_t value, unsigned size) {
     std::lock_guard guard(lock_);
+    size = std::min(size, 4u);  // as read_bm
     for (unsigned i = 0; i < size && offset + i < 8; ++i) {
         const uint8_t byte = uint8_t(value >> (8 * i));
         switch (offset + i) {
