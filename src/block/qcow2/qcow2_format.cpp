@@ -22,6 +22,7 @@ class HeadReader {
 public:
     explicit HeadReader(std::span<const uint8_t> head) : head_(head) {}
     void copy(uint64_t offset, void* out, size_t len) const {
+        if (len == 0) return;
         auto* dst = static_cast<uint8_t*>(out);
         std::memset(dst, 0, len);
         if (offset >= head_.size()) return;

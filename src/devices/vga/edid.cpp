@@ -82,7 +82,9 @@ std::array<uint8_t, 128> make_edid(const EdidInfo& info) {
     std::array<uint8_t, 128> e{};
     unsigned width = std::clamp(info.preferred_width, 64u, 4095u);
     unsigned height = std::clamp(info.preferred_height, 64u, 4095u);
-    unsigned max_w = std::max(info.max_width, width), max_h = std::max(info.max_height, height);
+    // The maximum only feeds the standard timings and the range limits' clock; an
+    // absurd one (from -device VGA,xmax=) is held to what those can say.
+    unsigned max_w = std::clamp(info.max_width, width, 16384u), max_h = std::clamp(info.max_height, height, 16384u);
     unsigned refresh = info.refresh_mhz ? std::clamp(info.refresh_mhz, 10000u, 240000u) : 75000u;
     const uint8_t header[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
     std::memcpy(e.data(), header, 8);

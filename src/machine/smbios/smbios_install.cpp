@@ -91,6 +91,7 @@ void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::str
 // ("gcc: (...) ... binutils: (...) ..."), both NUL-terminated.
 std::string seabios_version_of(const std::vector<uint8_t>& image) {
     constexpr std::string_view build_info = "gcc: (";
+    if (image.empty()) return {};
     const void* found = memmem(image.data(), image.size(), build_info.data(), build_info.size());
     if (!found) return {};
     auto it = image.begin() + (static_cast<const uint8_t*>(found) - image.data());

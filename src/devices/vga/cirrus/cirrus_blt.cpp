@@ -192,7 +192,7 @@ void CirrusVga::blt_run(uint32_t dst, uint32_t src, int dst_pitch, int src_pitch
         int row = int(b.src & 7);
         for (int y = 0; y < height; ++y, row = (row + 1) & 7) {
             uint8_t bits = uint8_t(blt_src(src + uint32_t(row), from_buf) ^ invert);
-            int bitpos = 7 - src_skip;
+            int bitpos = (7 - src_skip) & 7;  // a 24 bpp byte skip may pass a whole source byte
             for (int x = skip; x < width; x += bpp, bitpos = (bitpos - 1) & 7) {
                 bool on = (bits >> bitpos) & 1;
                 if (transparent && !on) continue;
