@@ -175,14 +175,7 @@ void PcMachine::build_smbios() {
         fw_cfg->add_file("etc/smbios/smbios-tables", smbios_.tables);
         fw_cfg->add_file("etc/smbios/smbios-anchor", smbios_.anchor);
     }
-    if (kernel_ && !cfg_.boot.bios_path.empty()) {
-        std::ifstream in(cfg_.boot.bios_path, std::ios::binary | std::ios::ate);
-        const auto size = in ? uint64_t(in.tellg()) : 0;
-        std::vector<uint8_t> image(size <= 16 * pc::MiB ? size : 0);  // QEMU's largest BIOS
-        in.seekg(0);
-        if (in.read(reinterpret_cast<char*>(image.data()), std::streamsize(image.size())))
-            smbios_bios_version_ = seabios_version_of(image);
-    }
+    if (kernel_ && !cfg_.boot.bios_path.empty()) smbios_bios_version_ = seabios_version_of_file(cfg_.boot.bios_path);
 }
 
 // What firmware would leave behind at power-on: the kernel and its boot

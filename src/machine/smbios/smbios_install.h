@@ -22,4 +22,8 @@ void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::str
 // if it has none.
 std::string seabios_version_of(const std::vector<uint8_t>& image);
 
+// The same, read from a BIOS file without holding all of it in memory;
+// empty if the file cannot be read or has no version.
+std::string seabios_version_of_file(const std::string& path);
+
 } // namespace kestrel

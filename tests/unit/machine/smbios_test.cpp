@@ -8,7 +8,9 @@
 #include "machine/smbios/smbios_tables.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 #include <numeric>
 
 using namespace kestrel;
@@ -233,6 +235,25 @@ TEST_CASE("SMBIOS: the SeaBIOS version comes after the image's build info", "[sm
     CHECK(seabios_version_of(bytes(info + '\0' + "\x01\x02" + '\0')).empty());  // not text
     CHECK(seabios_version_of(bytes("SeaBIOS (version %s)")).empty());
     CHECK(seabios_version_of({}).empty());
+}
+
+TEST_CASE("SMBIOS: the SeaBIOS version read from a file, wherever it lies", "[smbios]") {
+    const std::string info = "gcc: (Debian 12.2.0-14) 12.2.0 binutils: (GNU Binutils for Debian) 2.40";
+    const std::string found = info + '\0' + "1.16.2-debian-1.16.2-1" + '\0';
+    const std::string path = "/tmp/kestrel-smbios-version-" + std::to_string(getpid());
+    const size_t size = 40000, window = 16384;
+    // across the last and the second-to-last window's borders, at both ends, nowhere
+    for (size_t at : {size - window - 50, size - 2 * window - 90, size - found.size(), size_t(0), size}) {
+        std::string image(size, '\x90');
+        if (at < size) image.replace(at, found.size(), found);
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        REQUIRE(f);
+        std::fwrite(image.data(), 1, image.size(), f);
+        std::fclose(f);
+        CHECK(seabios_version_of_file(path) == (at < size ? "1.16.2-debian-1.16.2-1" : ""));
+    }
+    std::remove(path.c_str());
+    CHECK(seabios_version_of_file(path).empty());
 }
 
 TEST_CASE("SMBIOS: type 41 onboard devices as QEMU 7.2 builds them", "[smbios]") {
