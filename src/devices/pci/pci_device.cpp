@@ -220,6 +220,7 @@ void PciDevice::place_rom_locked() {
     if ((cfg16(pci::COMMAND) & pci::COMMAND_MEMORY) && (raw & pci::ROM_ADDRESS_ENABLE) && base != 0 &&
         base + size - 1 < 0xffffffffu)
         target = base;
+    if (target) rom_->image->load_once();
     if (target && rom_->patch_ids) rom_->image->patch_ids_once(cfg16(pci::VENDOR_ID), cfg16(pci::DEVICE_ID));
     if (rom_->mapping.move_to(target, attachment_.mmio) && rom_->moved) rom_->moved(rom_->mapping.mapped_at());
 }

@@ -63,7 +63,7 @@ void PciFunctionDevice::add_option_rom(DeviceContext& context) {
         firmware_rom_ = FirmwareRom{std::string(vga ? "vgaroms/" : "genroms/") + rom_file_basename(name), rom->path};
         return;
     }
-    rom_image_ = PciRomImage::map_file(rom->path, rom->file_size, rom->rom_size);
+    rom_image_ = PciRomImage::open_file(rom->path, rom->file_size, rom->rom_size);
     rom_memory_ = context.device_memory();
     // QEMU names the region after the device's migration state ("vga.rom").
     std::string_view vmsd = type().name == "VGA" ? "vga" : type().name == "cirrus-vga" ? "cirrus_vga" : type().name;

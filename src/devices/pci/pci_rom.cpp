@@ -32,17 +32,27 @@ uint64_t rom_size_for(uint64_t n) {
     return size;
 }
 
-std::shared_ptr<PciRomImage> PciRomImage::map_file(const std::string& path, uint64_t file_size, uint64_t rom_size) {
-    uint64_t mapped = page_round(rom_size);
+std::shared_ptr<PciRomImage> PciRomImage::open_file(const std::string& path, uint64_t file_size, uint64_t rom_size) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) throw std::runtime_error("failed to load romfile \"" + path + "\"");
-    uint8_t* base = anonymous_pages(mapped);
-    // Private and writable: patch_ids_once may change a page (a private copy).
-    if (mmap(base, page_round(file_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd.get(), 0) == MAP_FAILED) {
-        munmap(base, mapped);
-        throw std::runtime_error("failed to load romfile \"" + path + "\"");
+    uint64_t mapped = page_round(rom_size);
+    auto image = std::shared_ptr<PciRomImage>(new PciRomImage(anonymous_pages(mapped), mapped, rom_size, file_size));
+    image->file_ = std::move(fd);
+    return image;
+}
+
+// Read, not mapped: a mapped file truncated while kestrel runs would fault
+// the guest's read of the ROM. What the file no longer holds stays zero.
+void PciRomImage::load_once() {
+    if (file_.get() < 0) return;
+    uint64_t done = 0;
+    while (done < file_size_) {
+        ssize_t n = pread(file_.get(), base_ + done, file_size_ - done, off_t(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += uint64_t(n);
     }
-    return std::shared_ptr<PciRomImage>(new PciRomImage(base, mapped, rom_size, file_size));
+    file_.reset();
 }
 
 std::shared_ptr<PciRomImage> PciRomImage::from_bytes(const std::vector<uint8_t>& bytes, uint64_t rom_size) {
@@ -59,6 +69,7 @@ PciRomImage::~PciRomImage() { munmap(base_, mapped_); }
 // byte at 6 (unused by the PC's header) absorbs the checksum change, as
 // QEMU's patch does.
 void PciRomImage::patch_ids_once(uint16_t vendor, uint16_t device) {
+    load_once();
     if (patched_) return;
     patched_ = true;
     uint8_t* p = base_;

@@ -5,8 +5,10 @@
 // of two (or romsize=), the image is read-only, and default ROMs get the
 // function's device ID patched in when only that differs.
 //
-// The file is mapped, not read: with direct kernel boot no firmware runs
-// and nothing touches the pages, so a ROM costs an mmap at start-up.
+// The file is opened at start-up and read when the guest first enables the
+// ROM: with direct kernel boot no firmware runs and nothing reads it, so a
+// ROM costs an open and an untouched mapping at start-up.
+#include "base/unique_fd.h"
 #include "devices/bus_device.h"
 
 #include <cstdint>
@@ -27,9 +29,10 @@ struct RomFile {
 
 class PciRomImage {
 public:
-    // `file_size` bytes of `path` followed by zeros up to `rom_size`. Throws
-    // std::runtime_error "failed to load romfile ..." if it cannot be mapped.
-    static std::shared_ptr<PciRomImage> map_file(const std::string& path, uint64_t file_size, uint64_t rom_size);
+    // `file_size` bytes of `path` (read by load_once) followed by zeros up
+    // to `rom_size`. Throws std::runtime_error "failed to load romfile ..."
+    // if it cannot be opened.
+    static std::shared_ptr<PciRomImage> open_file(const std::string& path, uint64_t file_size, uint64_t rom_size);
     // For tests: `bytes` padded with zeros to `rom_size`.
     static std::shared_ptr<PciRomImage> from_bytes(const std::vector<uint8_t>& bytes, uint64_t rom_size);
     ~PciRomImage();
@@ -37,11 +40,14 @@ public:
     PciRomImage& operator=(const PciRomImage&) = delete;
 
     uint64_t size() const { return size_; }
+    // Reads the file into the image, the first time only; call it before
+    // the guest can see data().
+    void load_once();
     // The bytes, page aligned (a KVM slot may map them directly).
     const uint8_t* data() const { return base_; }
     // Writes `device` into the ROM's PCI data structure when the ROM is a
     // valid one for `vendor` with another device ID, keeping the checksum
-    // (QEMU's pci_patch_ids). Once; later calls do nothing.
+    // (QEMU's pci_patch_ids). Once; later calls do nothing. Loads first.
     void patch_ids_once(uint16_t vendor, uint16_t device);
 
 private:
@@ -52,6 +58,7 @@ private:
     uint64_t size_;
     uint64_t file_size_;
     bool patched_ = false;
+    UniqueFd file_;  // until load_once
 };
 
 // The ROM BAR's handler: reads from the image, writes ignored.

@@ -156,21 +156,32 @@ TEST_CASE("pci ROM: a default ROM gets the function's device ID, its checksum ke
     CHECK(tiny->data()[0] == 0x55);
 }
 
-TEST_CASE("pci ROM: a file is mapped with zeros up to the ROM size") {
+TEST_CASE("pci ROM: a file is read at the first enable, with zeros up to the ROM size") {
     char path[] = "/tmp/kestrel-optrom-XXXXXX";
     int fd = mkstemp(path);
     REQUIRE(fd >= 0);
     std::vector<uint8_t> bytes(5000, 0xab);
     REQUIRE(write(fd, bytes.data(), bytes.size()) == 5000);
-    close(fd);
-    auto image = PciRomImage::map_file(path, 5000, 8192);
+    auto image = PciRomImage::open_file(path, 5000, 8192);
     CHECK(image->size() == 8192);
+    image->load_once();
     CHECK(image->data()[0] == 0xab);
     CHECK(image->data()[4999] == 0xab);
     CHECK(image->data()[5000] == 0);
     CHECK(image->data()[8191] == 0);
+    // truncated after start-up, before the guest enabled the ROM: zeros, no fault
+    auto cut = PciRomImage::open_file(path, 5000, 8192);
+    REQUIRE(ftruncate(fd, 100) == 0);
+    cut->load_once();
+    CHECK(cut->data()[99] == 0xab);
+    CHECK(cut->data()[100] == 0);
+    CHECK(cut->data()[4999] == 0);
+    // later changes to the file do not reach the loaded image
+    REQUIRE(ftruncate(fd, 0) == 0);
+    CHECK(image->data()[4999] == 0xab);
+    close(fd);
     unlink(path);
-    CHECK_THROWS(PciRomImage::map_file("/nonexistent/rom", 10, 16));
+    CHECK_THROWS(PciRomImage::open_file("/nonexistent/rom", 10, 16));
 }
 
 TEST_CASE("romfile=, romsize=, rombar= as QEMU 7.2 checks them") {
