@@ -2,6 +2,7 @@
 // An IDE channel with a CD-ROM drive as master, and the host's side of
 // ATAPI PACKET commands (ide_test.cpp, ide_media_test.cpp).
 #include "devices/ide/ide_channel.h"
+#include "ide_pio.h"
 #include "pci_test_fakes.h"
 #include "tests/unit/virtio/fake_block_backend.h"
 
@@ -53,13 +54,7 @@ struct CdRig {
     }
     std::vector<uint8_t> read_chunk() {
         const unsigned bytes = unsigned(ch->read_command(4, 1) | ch->read_command(5, 1) << 8);
-        std::vector<uint8_t> out;
-        for (unsigned i = 0; i < bytes; i += 2) {
-            uint16_t w = uint16_t(ch->read_command(0, 2));
-            out.push_back(uint8_t(w));
-            out.push_back(uint8_t(w >> 8));
-        }
-        return out;
+        return read_pio_words(*ch, bytes);
     }
 };
 

@@ -3,6 +3,7 @@
 // outside RAM or without an end, random register values) never crashes
 // kestrel or reaches past the disk.
 #include "devices/ide/ide_channel.h"
+#include "ide_pio.h"
 #include "pci_test_fakes.h"
 #include "tests/unit/virtio/fake_block_backend.h"
 
@@ -48,15 +49,7 @@ struct Rig {
         reg(4, uint8_t(lba >> 8));
         reg(5, uint8_t(lba >> 16));
     }
-    std::vector<uint8_t> read_pio(size_t bytes) {
-        std::vector<uint8_t> out;
-        for (size_t i = 0; i < bytes; i += 2) {
-            uint16_t w = uint16_t(ch->read_command(0, 2));
-            out.push_back(uint8_t(w));
-            out.push_back(uint8_t(w >> 8));
-        }
-        return out;
-    }
+    std::vector<uint8_t> read_pio(size_t bytes) { return read_pio_words(*ch, bytes); }
     void write_pio(const std::vector<uint8_t>& data) {
         for (size_t i = 0; i < data.size(); i += 2) ch->write_command(0, data[i] | data[i + 1] << 8, 2);
     }
