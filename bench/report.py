@@ -135,6 +135,16 @@ def machine_line(m, ctx):
         h.get("cpu_model"), h["cpus"], h["kernel"], ",".join(h.get("kvm_module", [])))
 
 
+def hosts_text(m):
+    hosts = m.get("hosts", [])
+    if len(hosts) <= 1:
+        return "one test-host boot"
+    return ("%d test-host boots (%s; each phase ran whole in one boot)"
+            % (len(hosts), "; ".join("boot %d: %s%s" % (i + 1, ", ".join(h["phases"]) or "no phase finished",
+                                                          "" if h["status"] == 0 else ", then died (status %d)" % h["status"])
+                                     for i, h in enumerate(hosts))))
+
+
 def section(m, ctx, date):
     lines = ["## %s" % date, "",
              "- Machine: " + machine_line(m, ctx),
@@ -142,7 +152,7 @@ def section(m, ctx, date):
              "- QEMU: %s, `qemu-system-x86_64 -enable-kvm` (default CPU model)"
              % m["host"]["versions"].get("qemu"),
              "- Runs interleaved kestrel, QEMU, kestrel, QEMU, … one process at a time in "
-             "one test-host boot; cells are median (min–max) over successful runs.", ""]
+             + hosts_text(m) + "; cells are median (min–max) over successful runs.", ""]
     if "startup" in m:
         s = m["startup"]
         lines += ["### Start-up (tiny bzImage that triple-faults at its first instruction)", "",

@@ -130,6 +130,7 @@ class OutputFollower:
     def __init__(self, path):
         self.path = path
         self.file = None
+        self.last_output = time.monotonic()
 
     def poll(self):
         if self.file is None:
@@ -138,6 +139,7 @@ class OutputFollower:
             self.file = open(self.path, "rb")
         data = self.file.read()
         if data:
+            self.last_output = time.monotonic()
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
 
@@ -181,18 +183,21 @@ def l1_wedged(console):
     return worst if worst >= WEDGED_AFTER_S else None
 
 
-def wait_for_l1(proc, follower, deadline, console):
-    """Follows output until L1 exits; "exited", "timeout" or "wedged"."""
+def wait_for_l1(proc, follower, deadline, console, silent_limit=None):
+    """Follows output until L1 exits; "exited", "timeout", "wedged" or
+    "silent" (the command wrote nothing for silent_limit seconds: L1 can
+    hang with both CPUs stuck and no lockup report)."""
     checked, wedged = time.monotonic(), None
     while proc.poll() is None:
         follower.poll()
         now = time.monotonic()
         if now - checked > 5:  # the console is read every 5 s
             checked, wedged = now, l1_wedged(console)
-        if now > deadline or wedged:
+        silent = silent_limit is not None and now - follower.last_output > silent_limit
+        if now > deadline or wedged or silent:
             proc.kill()
             proc.wait()
-            return "wedged" if wedged else "timeout"
+            return "wedged" if wedged else "silent" if silent else "timeout"
         time.sleep(0.2)
     return "exited"
 
@@ -228,7 +233,7 @@ def run_nested(command, results, opts):
                                     stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT)
         try:
-            finished = wait_for_l1(proc, follower, started + opts.timeout, console)
+            finished = wait_for_l1(proc, follower, started + opts.timeout, console, opts.silent_limit)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -236,14 +241,18 @@ def run_nested(command, results, opts):
         follower.close()
     finally:
         os.unlink(scratch)
-    return l1_status(ctl, console, qemu_log, finished, opts.timeout)
+    return l1_status(ctl, console, qemu_log, finished, opts.timeout, opts.silent_limit)
 
 
-def l1_status(ctl, console, qemu_log, finished, timeout):
+def l1_status(ctl, console, qemu_log, finished, timeout, silent_limit=None):
     if finished == "wedged":
         print("kvmhost: test host stopped: its kernel reports a soft lockup of %d s (a CPU "
               "stuck in KVM under TCG); console tail:\n%s" % (l1_wedged(console), tail(console)),
               file=sys.stderr)
+        return STATUS_WEDGED
+    if finished == "silent":
+        print("kvmhost: test host stopped: the command wrote nothing for %d s (L1 hung without "
+              "a lockup report); console tail:\n%s" % (silent_limit, tail(console)), file=sys.stderr)
         return STATUS_WEDGED
     if finished != "exited":
         print("kvmhost: test host killed after %d s; console tail:\n%s"
@@ -261,7 +270,8 @@ def l1_status(ctl, console, qemu_log, finished, timeout):
 
 def run(command, results, **options):
     """Run `command` (argv list) on a KVM host; returns its exit status.
-    options: timeout, mem, smp, scratch_size (as the command-line flags)."""
+    options: timeout, mem, smp, scratch_size, silent_limit (as the
+    command-line flags)."""
     opts = parse_args(["--results", results, "--"] + list(command))
     for key, value in options.items():
         if not hasattr(opts, key):
@@ -282,6 +292,8 @@ def parse_args(argv):
                    help="writable folder shared with the command")
     p.add_argument("--timeout", type=float, default=3600,
                    help="kill the test host after this many seconds")
+    p.add_argument("--silent-limit", type=float, default=None,
+                   help="stop the test host when the command writes nothing for this many seconds")
     p.add_argument("--mem", type=int, default=6144, help="L1 RAM in MiB")
     p.add_argument("--smp", type=int, default=2, help="L1 vCPUs")
     p.add_argument("--scratch-size", default="16G", help="L1 /tmp disk size")
