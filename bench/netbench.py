@@ -18,7 +18,11 @@ every 0.1 s, so "host CPU per GB" = (VMM + vhost workers) CPU seconds in the
 test's window / GB moved, and "without guest" leaves the vCPUs' guest time
 out: the VMM's and the host kernel's own work per byte.
 
-usage: netbench.py [--rounds 3] [--seconds 5] [--modes user,vhost] [--model virtio|e1000]
+--modes: user (tap, vhost=off), vhost (tap, vhost=on), slirp (-netdev user:
+the guest reaches the same servers as 10.0.2.2, i.e. the test host's
+loopback through libslirp).
+
+usage: netbench.py [--rounds 3] [--seconds 5] [--modes user,vhost,slirp] [--model virtio|e1000]
                    [--vmms kestrel,qemu] [--kestrel BIN] [--no-results-md]
 Results: bench/results/net-DATE.json, a section in bench/RESULTS.md.
 """
@@ -41,17 +45,23 @@ sys.path.insert(0, os.path.join(REPO, "tests", "kvmhost"))
 
 TESTS = ["tx1", "tx4", "rx1", "rx4", "rr"]
 IFNAME, HOST, GUEST, PORT = "kt76", "10.76.0.1", "10.76.0.2", 7600
+SLIRP_HOST, SLIRP_GUEST = "10.0.2.2", "10.0.2.15"
 IFUP = os.path.join(REPO, "tests", "guest", "drivers", "net_ifup.sh")
 
 
 def guest_script(seconds):
-    iperf = "iperf3 -c %s -p %d -t %d -J" % (HOST, PORT, seconds)
+    iperf = "iperf3 -c $SERVER -p %d -t %d -J" % (PORT, seconds)
     lines = [
         ". /opt/net/env.sh",
         "modprobe virtio_pci; modprobe virtio_net; modprobe e1000",
         "i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
-        "ip link set eth0 up; ip addr add %s/24 dev eth0" % GUEST,
-        "i=0; until ping -c1 -W1 %s >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && break; done" % HOST,
+        "ip link set eth0 up",
+        # knet=slirp on the kernel command line: -netdev user's addresses
+        # (the host's loopback is 10.0.2.2 to the guest)
+        "if grep -q knet=slirp /proc/cmdline; then SERVER=%s; ip addr add %s/24 dev eth0; "
+        "ip route add default via %s; else SERVER=%s; ip addr add %s/24 dev eth0; fi"
+        % (SLIRP_HOST, SLIRP_GUEST, SLIRP_HOST, HOST, GUEST),
+        "i=0; until ping -c1 -W1 $SERVER >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && break; done",
         "run() { name=$1; shift; echo KNET-START $name .; \"$@\" > /tmp/$name.out 2>&1; "
         "echo KNET-END $name .; }",
         "bytes() { awk '/\"sum_received\"/ {f=1} f && /\"bytes\"/ {gsub(/[^0-9]/, \"\", $2); print $2; exit}' $1; }",
@@ -60,7 +70,7 @@ def guest_script(seconds):
     for name, extra in (("tx1", ""), ("tx4", "-P 4"), ("rx1", "-R"), ("rx4", "-R -P 4")):
         lines.append("run %s %s %s" % (name, iperf, extra))
         lines.append("echo KNET-RESULT %s $(bps /tmp/%s.out) $(bytes /tmp/%s.out)" % (name, name, name))
-    lines.append("run rr tcp_pingpong client %s %d %d" % (HOST, PORT + 1, seconds))
+    lines.append("run rr tcp_pingpong client $SERVER %d %d" % (PORT + 1, seconds))
     lines.append("echo KNET-RESULT rr $(sed -n 's/.*rate=\\([0-9.]*\\).*/\\1/p' /tmp/rr.out) "
                  "$(sed -n 's/.*transactions=\\([0-9]*\\).*/\\1/p' /tmp/rr.out)")
     lines.append("echo KNET-DONE")
@@ -141,10 +151,14 @@ class Sampler:
 
 def one_run(a, vmm_name, mode, log):
     vmm = [a.kestrel] if vmm_name == "kestrel" else ["qemu-system-x86_64", "-enable-kvm"]
+    if mode == "slirp":
+        netdev, append = "user,id=n0", " knet=slirp"
+    else:
+        netdev, append = ("tap,id=n0,ifname=%s,script=%s,downscript=no,vhost=%s"
+                          % (IFNAME, IFUP, "on" if mode == "vhost" else "off")), ""
     argv = vmm + ["-nodefaults", "-smp", "2", "-m", "512", "-kernel", a.kernel, "-initrd", a.initrd,
-                  "-append", "console=ttyS0 panic=-1 quiet", "-display", "none", "-serial", "stdio",
-                  "-netdev", "tap,id=n0,ifname=%s,script=%s,downscript=no,vhost=%s"
-                  % (IFNAME, IFUP, "on" if mode == "vhost" else "off"),
+                  "-append", "console=ttyS0 panic=-1 quiet" + append, "-display", "none", "-serial", "stdio",
+                  "-netdev", netdev,
                   "-device", "%s,netdev=n0" % ("e1000" if a.model == "e1000" else "virtio-net-pci")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     sampler = Sampler(proc.pid)
@@ -202,6 +216,9 @@ def inner(a):
 
 # ---- the tables ----
 
+MODE_TITLES = {"user": "tap, userspace datapath (vhost=off)", "vhost": "tap, vhost-net (vhost=on)",
+               "slirp": "-netdev user (libslirp), the host's server reached as 10.0.2.2"}
+
 def med(values):
     return statistics.median(values) if values else float("nan")
 
@@ -209,8 +226,7 @@ def med(values):
 def table(runs):
     lines = []
     for mode in sorted({r["mode"] for r in runs}, key=lambda m: m != "user"):
-        lines.append("\n**%s** (%s)\n" % ("Userspace datapath (vhost=off)" if mode == "user" else
-                                          "vhost-net (vhost=on)", mode))
+        lines.append("\n**%s** (%s)\n" % (MODE_TITLES[mode], mode))
         lines.append("| test | kestrel | QEMU | kestrel/QEMU | host CPU s/GB kestrel | QEMU | "
                      "without guest kestrel | QEMU |")
         lines.append("|---|---|---|---|---|---|---|---|")
@@ -267,7 +283,8 @@ def outer(a):
     if not a.no_results_md:
         date = time.strftime("%Y-%m-%d")
         os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
-        name = "net-%s%s.json" % ("e1000-" if a.model == "e1000" else "", date)
+        name = "net-%s%s%s.json" % ("e1000-" if a.model == "e1000" else "",
+                                   "slirp-" if a.modes == "slirp" else "", date)
         shutil.copy(out, os.path.join(BENCH, "results", name))
         print("netbench: raw runs in bench/results/%s; add the table to bench/RESULTS.md" % name)
     return status
