@@ -2,6 +2,7 @@
 // (or a test kernel) reads from fw_cfg. Checked and read as QEMU does, with
 // its messages; the contents are read here so that a missing file stops
 // kestrel before any side effect.
+#include "base/file_bytes.h"
 #include "config/parse_state.h"
 #include "devices/fw_cfg/fw_cfg_keys.h"
 
@@ -17,15 +18,13 @@ namespace {
 
 // glib's g_file_get_contents messages, which QEMU passes on.
 std::vector<uint8_t> read_contents(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError("can't load " + path + ": Failed to open file “" + path + "”: " + std::strerror(errno));
-    struct stat st {};
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw ConfigError("can't load " + path + ": Error reading file “" + path + "”: " + std::strerror(EISDIR));
-    std::vector<uint8_t> data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad())
-        throw ConfigError("can't load " + path + ": Error reading file “" + path + "”: " + std::strerror(errno));
-    return data;
+    FileReadFailure failure{};
+    auto data = read_file_bytes(path, &failure);
+    if (!data)
+        throw ConfigError("can't load " + path + ": " +
+                          (failure == FileReadFailure::Open ? "Failed to open file “" : "Error reading file “") + path +
+                          "”: " + std::strerror(errno));
+    return std::move(*data);
 }
 
 } // namespace

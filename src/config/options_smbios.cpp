@@ -2,6 +2,7 @@
 // the machine builds (machine/smbios), checked in QEMU 7.2's order with its
 // messages. Files are read here, so a bad one stops kestrel before any
 // side effect.
+#include "base/file_bytes.h"
 #include "config/parse_state.h"
 
 #include <algorithm>
@@ -86,13 +87,7 @@ uint64_t number(const std::vector<qopts::OptPair>& pairs, std::string_view key, 
 }
 
 std::optional<std::vector<uint8_t>> read_file(const std::string& path) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::vector<uint8_t> data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad()) return std::nullopt;
-    return data;
+    return read_file_bytes(path);
 }
 
 constexpr size_t STRUCTURE_HEADER = 4;  // type, length, handle

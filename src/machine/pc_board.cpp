@@ -1,5 +1,6 @@
 #include "machine/pc_board.h"
 
+#include "base/file_bytes.h"
 #include "base/sandbox.h"
 #include "chardev/chardev_set.h"
 #include "devices/device_types.h"
@@ -82,10 +83,9 @@ void PcBoard::find_option_roms() {
 
 namespace {
 std::vector<uint8_t> read_option_rom(const std::string& path, const std::string& name) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (!in.good() && !in.eof()) throw std::runtime_error("Could not load option rom '" + name + "'");
-    return bytes;
+    auto bytes = read_file_bytes(path);
+    if (!bytes) throw std::runtime_error("Could not load option rom '" + name + "'");
+    return std::move(*bytes);
 }
 } // namespace
 

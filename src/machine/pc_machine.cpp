@@ -1,5 +1,6 @@
 #include "machine/pc_machine.h"
 
+#include "base/file_bytes.h"
 #include "base/process.h"
 
 #include "machine/boot/boot_image.h"
@@ -78,9 +79,7 @@ std::vector<uint8_t> read_firmware(const Config& cfg) {
     if (!cfg.boot.kernel.empty() || cfg.boot.firmware.empty()) return {};
     const std::string& path = cfg.boot.firmware;
     std::string name = cfg.boot.bios.empty() ? "bios-256k.bin" : cfg.boot.bios;
-    std::ifstream in(path, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) bytes.clear();
+    std::vector<uint8_t> bytes = read_file_bytes(path).value_or(std::vector<uint8_t>{});
     if (bytes.empty() || bytes.size() % 0x10000 || bytes.size() > 16 * 1024 * 1024)
         throw std::runtime_error("could not load PC BIOS '" + name + "'");
     return bytes;

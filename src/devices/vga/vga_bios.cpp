@@ -1,5 +1,7 @@
 #include "devices/vga/vga_bios.h"
 
+#include "base/file_bytes.h"
+
 #include <algorithm>
 #include <array>
 #include <fstream>
@@ -9,9 +11,7 @@
 namespace kestrel {
 
 std::vector<uint8_t> read_rom_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return read_file_bytes(path).value_or(std::vector<uint8_t>{});
 }
 
 std::vector<uint8_t> vga_bios_font(const std::vector<uint8_t>& rom) {
