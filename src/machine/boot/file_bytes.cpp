@@ -1,5 +1,6 @@
 #include "machine/boot/file_bytes.h"
 
+#include "base/file_bytes.h"
 #include "base/unique_fd.h"
 
 #include <cerrno>
@@ -9,50 +10,6 @@
 #include <unistd.h>
 
 namespace kestrel {
-namespace {
-
-// Pipes and other streams (st_size 0) are read to their end.
-int read_stream(int fd, std::vector<uint8_t>& out) {
-    out.clear();
-    uint8_t chunk[65536];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (n == 0) return 0;
-        out.insert(out.end(), chunk, chunk + n);
-    }
-}
-
-int read_fd(int fd, std::vector<uint8_t>& out) {
-    struct stat st {};
-    if (fstat(fd, &st) != 0) return errno;
-    if (S_ISDIR(st.st_mode)) return EISDIR;
-    if (!S_ISREG(st.st_mode)) return read_stream(fd, out);
-    out.resize(size_t(st.st_size));
-    size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = pread(fd, out.data() + done, out.size() - done, off_t(done));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (n == 0) break;  // file shrank while reading
-        done += size_t(n);
-    }
-    out.resize(done);
-    return 0;
-}
-
-} // namespace
-
-int read_file_bytes(const std::string& path, std::vector<uint8_t>& out) {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return errno;
-    return read_fd(fd.get(), out);
-}
 
 namespace {
 
@@ -89,7 +46,7 @@ int FileBytes::open(const std::string& path, std::shared_ptr<const FileBytes>& o
         }
     }
     std::vector<uint8_t> held;
-    if (int err = read_fd(fd.get(), held)) return err;
+    if (int err = read_fd_bytes(fd.get(), held)) return err;
     out = std::make_shared<const FileBytes>(std::move(held));
     return 0;
 }

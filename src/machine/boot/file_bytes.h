@@ -1,6 +1,7 @@
 #pragma once
-// Whole-file reads for boot images (kernel, initrd), kept so that a machine
-// reset can reload them without opening the files again.
+// Boot images (kernel, initrd) kept so that a machine reset can reload
+// them without opening the files again.
+#include "base/file_bytes.h"
 #include "base/unique_fd.h"
 
 #include <cstdint>
@@ -10,9 +11,6 @@
 #include <vector>
 
 namespace kestrel {
-
-// Reads all of `path` into `out`. Returns 0 or an errno value.
-int read_file_bytes(const std::string& path, std::vector<uint8_t>& out);
 
 // A boot file's bytes: the file mapped read-only (MAP_PRIVATE), or bytes
 // held in memory (contents read from a pipe, or built by a test). A mapped
