@@ -52,15 +52,17 @@ def section(data):
     s = data.get("settings", {})
     jobs = list(s.get("jobs") or next(
         (r["jobs"] for n in NAMES for r in data.get(n, []) if r.get("jobs")), {}))
-    lines = ["### virtio-blk: fio in the guest", "",
-             "fio (%s engine, direct=1, time_based %s s per job) on the guest's /dev/vda: "
+    ide = s.get("interface") == "ide"
+    lines = ["### %s: fio in the guest" % ("IDE (PIIX3, Linux's ata_piix)" if ide else "virtio-blk"), "",
+             "fio (%s engine, direct=1, time_based %s s per job) on the guest's %s: "
              "a %s MiB raw image, preallocated and written, on the test host's /tmp (ext4), "
-             "`-drive file=IMG,if=virtio,format=raw,cache=none,aio=%s`, `-m %s -smp 1`; "
+             "`-drive file=IMG,if=%s,format=raw,cache=none,aio=%s`, `-m %s -smp 1`; "
              "one boot runs all jobs; %s. CPU/request: user+sys of the VMM process "
              "between the job's start and end markers on the serial console (/proc "
              "sampled every 0.1 s), divided by the requests fio completed. Cells: median "
              "(min–max)." % (s.get("engine", "?"), s.get("seconds", "?"),
-                             s.get("image_mib", "?"), s.get("aio", "?"),
+                             "/dev/sda" if ide else "/dev/vda",
+                             s.get("image_mib", "?"), "ide" if ide else "virtio", s.get("aio", "?"),
                              s.get("mem", "?"), count(data)), "",
              "#### Throughput", "",
              "| job | IOPS kestrel | IOPS QEMU | IOPS kestrel/QEMU | MiB/s kestrel "
@@ -91,7 +93,7 @@ def section(data):
 COUNTS = (("exits_per_io", "guest exits"), ("mmio_exits_per_io", "MMIO exits"),
           ("io_exits_per_io", "port I/O exits"), ("halt_exits_per_io", "HLT exits"),
           ("irq_injections_per_io", "interrupts injected"),
-          ("irqs_per_io", "virtio interrupts in the guest"))
+          ("irqs_per_io", "disk interrupts in the guest"))
 
 
 def exit_table(data, jobs):
@@ -102,7 +104,7 @@ def exit_table(data, jobs):
         return []
     lines = ["", "#### Guest exits and interrupts per request (kestrel / QEMU)", "",
              "L1 KVM's counters (debugfs, all vCPUs) between the job's markers, and the "
-             "virtio interrupts the guest counted in /proc/interrupts during the job, each "
+             "disk (virtio or ata_piix) interrupts the guest counted in /proc/interrupts during the job, each "
              "divided by the requests fio completed. Medians.", "",
              "| job | " + " | ".join(h for _, h in COUNTS) + " |",
              "|---" * (len(COUNTS) + 1) + "|"]

@@ -208,17 +208,20 @@ def prepare_qcow2(raw, path, empty):
 
 
 def disk_run(vmm, cfg, logfile):
-    """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs."""
+    """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs, interface
+    (virtio or ide)."""
     image, fmt = cfg["image"], "raw"
     if cfg.get("format", "raw") != "raw":
         fmt = "qcow2"
         image = cfg["image"] + ".qcow2"
         if cfg["format"] == "qcow2-empty":  # every run starts from an empty image
             prepare_qcow2(cfg["image"], image, True)
-    drive = "file=%s,if=virtio,format=%s,cache=none,aio=%s" % (image, fmt, cfg["aio"])
+    interface = cfg.get("interface", "virtio")
+    drive = "file=%s,if=%s,format=%s,cache=none,aio=%s" % (image, interface, fmt, cfg["aio"])
+    append = APPEND + (" kbench_disk=ide" if interface == "ide" else "")
     argv = vmm + ["-m", str(cfg["mem"]), "-smp", "1", "-nodefaults", "-display", "none",
                   "-serial", "stdio", "-no-reboot", "-kernel", cfg["kernel"],
-                  "-initrd", cfg["initrd"], "-append", APPEND, "-drive", drive]
+                  "-initrd", cfg["initrd"], "-append", append, "-drive", drive]
     markers = ["KTEST-GUEST-START", "KBENCH-FIO-DONE"]
     for job in cfg["jobs"]:
         markers += [start_marker(job), end_marker(job)]

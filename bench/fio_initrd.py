@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The guest side of the disk benchmark: an initrd that runs fio on /dev/vda.
+"""The guest side of the disk benchmark: an initrd that runs fio on /dev/vda
+(or /dev/sda, the first IDE disk, with kbench_disk=ide on the kernel command line).
 
 It is the L2 base initramfs (tests/guest) with two more archives appended
 (the kernel unpacks concatenated archives in order):
@@ -47,12 +48,17 @@ JOBS = {
     "write-1m-qd1": "--rw=write --bs=1m --iodepth=1",
     "write-1m-qd32": "--rw=write --bs=1m --iodepth=32",
 }
-# Interrupts the guest took from virtio devices, all CPUs (the header line
-# has one column per CPU).
-VIRTIO_IRQS = ("awk 'NR == 1 {n = NF} /virtio/ {for (i = 2; i <= n + 1; i++) s += $i} "
-               "END {print s + 0}' /proc/interrupts")
-COMMON = ("--filename=%s --direct=1 --time_based --norandommap --randrepeat=0 "
-          "--output-format=json --eta=never" % DEVICE)
+# Interrupts the guest took from the disk's driver ($IRQ: virtio, or
+# ata_piix for IDE), all CPUs (the header line has one column per CPU).
+DISK_IRQS = ("awk -v p=\"$IRQ\" 'NR == 1 {n = NF} $0 ~ p {for (i = 2; i <= n + 1; i++) s += $i} "
+             "END {print s + 0}' /proc/interrupts")
+COMMON = ("--filename=$DEV --direct=1 --time_based --norandommap --randrepeat=0 "
+          "--output-format=json --eta=never")
+# kbench_disk=ide on the kernel command line: the disk is the first IDE
+# disk (diskbench.py --interface ide), else the virtio disk.
+PICK_DISK = ("if grep -q kbench_disk=ide /proc/cmdline; then DEV=/dev/sda; IRQ=ata_piix; "
+             "modprobe ata_piix; modprobe sd_mod; else DEV=%s; IRQ=virtio; "
+             "modprobe virtio_pci; modprobe virtio_blk; fi" % DEVICE)
 
 
 def shared_libraries(binary):
@@ -87,21 +93,21 @@ def guest_script(seconds, engine, jobs=JOBS):
     lines = [
         "# fio jobs of the disk benchmark (bench/fio_initrd.py)",
         "export LD_LIBRARY_PATH=%s" % ":".join(lib_dirs),
-        "modprobe virtio_pci; modprobe virtio_blk",
+        PICK_DISK,
         "i=0",
-        "while [ ! -b %s ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done" % DEVICE,
-        "[ -b %s ] || { echo 'KBENCH-FIO-NO-DISK'; exit 1; }" % DEVICE,
-        "echo \"KBENCH-FIO-DISK $(blockdev --getsize64 %s) bytes, "
-        "fio $(fio --version)\"" % DEVICE,
+        "while [ ! -b $DEV ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
+        "[ -b $DEV ] || { echo 'KBENCH-FIO-NO-DISK'; exit 1; }",
+        "echo \"KBENCH-FIO-DISK $DEV $(blockdev --getsize64 $DEV) bytes, "
+        "fio $(fio --version)\"",
         "job() {",
         "    name=$1; shift",
-        "    irqs=$(%s)" % VIRTIO_IRQS,
+        "    irqs=$(%s)" % DISK_IRQS,
         "    fio --name=$name %s --ioengine=%s --runtime=%d --output=/tmp/$name.json \\"
         % (COMMON, engine, seconds),
         "        --exec_prerun=\"{ echo KBENCH-FIO-START $name . >/dev/console; }\" \\",
         "        --exec_postrun=\"{ echo KBENCH-FIO-END $name . >/dev/console; }\" \"$@\"",
         "    st=$?",
-        "    echo \"KBENCH-FIO-IRQS $name $(($(%s) - irqs))\"" % VIRTIO_IRQS,
+        "    echo \"KBENCH-FIO-IRQS $name $(($(%s) - irqs))\"" % DISK_IRQS,
         "    echo \"KBENCH-FIO-JSON $name $st\"",
         "    gzip -c /tmp/$name.json | base64",
         "    echo \"KBENCH-FIO-JSON-END $name\"",

@@ -309,6 +309,7 @@ def disk_phase(a, vmms, kernel, logdir):
     selected = fio_initrd.select_jobs(a.disk_jobs)
     jobs = len(selected)
     cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512, "format": a.disk_format,
+           "interface": a.disk_if,
            "image": os.path.join(a.disk_dir, "bench-disk.img"),
            "timeout": 120 + jobs * (a.disk_seconds + 20), "jobs": selected}
     mount_debugfs()
@@ -345,6 +346,7 @@ def main(argv):
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"])
+    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide"])
     a = p.parse_args(argv)
     vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
     tiny, marker, kernel, initrd = copy_inputs(

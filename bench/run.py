@@ -163,6 +163,8 @@ def main(argv):
                    "KVM host (O_DIRECT must work there: not tmpfs)")
     p.add_argument("--disk-jobs", default="all",
                    help="fio jobs, comma-separated (bench/fio_initrd.py JOBS)")
+    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide"],
+                   help="the disk's interface: virtio-blk or the PIIX3's IDE")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
@@ -201,6 +203,7 @@ def main(argv):
                   "--disk-seconds", str(a.disk_seconds),
                   "--disk-engine", a.disk_engine, "--disk-aio", a.disk_aio,
                   "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir, "--disk-format", a.disk_format,
+                  "--disk-if", a.disk_if,
                   "--disk-jobs", a.disk_jobs]
     runs = {"startup": a.startup_runs, "cold": a.cold_runs, "boot": a.boot_runs,
             "smp2": a.smp2_runs, "attr": a.attr_runs, "disk": a.disk_runs}
