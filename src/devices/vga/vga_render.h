@@ -29,6 +29,7 @@ struct VgaCore::RenderCache {
     uint8_t cursor_start = 0, cursor_end = 0;
     Clock::time_point blink_deadline{};
     bool cursor_phase = false;
+    bool cursor_drawn_phase = false;  // the phase the cursor's cell shows now
     bool cursor_enabled = false;
     // Graphics.
     int shift_control = -1, double_scan = -1;

@@ -71,6 +71,7 @@ void VgaCore::render_text_locked(Surface& surface, bool full, std::vector<Rect>&
     full |= update_palette16_locked();
 
     uint32_t cursor_offset = ((uint32_t(s_.cr[CR_CURSOR_HI]) << 8) | s_.cr[CR_CURSOR_LO]) - c.start_addr;
+    // A moved, reshaped, hidden or shown cursor: both cells drawn again.
     if (cursor_offset != c.cursor_offset || s_.cr[CR_CURSOR_START] != c.cursor_start ||
         s_.cr[CR_CURSOR_END] != c.cursor_end) {
         if (c.cursor_offset < uint32_t(RenderCache::kMaxTextCells)) c.cells[c.cursor_offset] = ~0u;
@@ -86,6 +87,11 @@ void VgaCore::render_text_locked(Surface& surface, bool full, std::vector<Rect>&
         c.cursor_phase = !c.cursor_phase;
     }
     c.cursor_enabled = !(s_.cr[CR_CURSOR_START] & 0x20);
+    // The cursor's cell is drawn again only when the blink turned; drawing
+    // it every frame counted as a change and kept an idle screen polled
+    // every 30 ms (QEMU redraws it every frame).
+    const bool blink_turned = c.cursor_phase != c.cursor_drawn_phase;
+    c.cursor_drawn_phase = c.cursor_phase;
 
     int stride = surface.width();
     uint64_t offset = uint64_t(c.start_addr) * 4;
@@ -97,10 +103,8 @@ void VgaCore::render_text_locked(Surface& surface, bool full, std::vector<Rect>&
         for (int cx = 0; cx < width; ++cx, ++cell_index) {
             uint64_t src = offset + uint64_t(cx) * 4;
             uint32_t ch_attr = vram_byte(src) | (uint32_t(vram_byte(src + 1)) << 8);
-            // QEMU redraws the cursor's cell every frame; kestrel only while
-            // the cursor shows (the picture is the same).
             bool at_cursor = src == cursor_addr && c.cursor_enabled;
-            if (!full && ch_attr == c.cells[cell_index] && !at_cursor) continue;
+            if (!full && ch_attr == c.cells[cell_index] && !(at_cursor && blink_turned)) continue;
             cx_min = std::min(cx_min, cx);
             cx_max = cx;
             c.cells[cell_index] = ch_attr;

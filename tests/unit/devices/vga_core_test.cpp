@@ -7,7 +7,9 @@
 #include "vga_test_ports.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace kestrel;
@@ -250,6 +252,36 @@ TEST_CASE("VGA: only changed text cells are drawn again", "[vga]") {
     v.render(s, false, damage);
     REQUIRE(damage.size() == 1);
     CHECK(damage[0] == Rect{90, 48, 9, 16});
+}
+
+TEST_CASE("VGA: a shown cursor's cell is drawn again only when the blink turns", "[vga]") {
+    VgaCore v(kVram);
+    v.post_text_mode(test_font());
+    crtc(v, CR_CURSOR_START, 0x0e);  // cursor on, lines 14-15, at cell 0
+    crtc(v, CR_CURSOR_END, 0x0f);
+    Surface s;
+    std::vector<Rect> damage;
+    v.render(s, false, damage);
+    // Frames within one blink phase draw nothing: an idle screen is not
+    // taken for a changing one (it was polled every 30 ms).
+    for (int i = 0; i < 3; ++i) {
+        damage.clear();
+        v.render(s, false, damage);
+        CHECK(damage.empty());
+    }
+    // After a half period (266 ms) the cell shows the other phase. A sleep is safe
+    // here: a late wakeup only lengthens the test.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    damage.clear();
+    v.render(s, false, damage);
+    REQUIRE(damage.size() == 1);
+    CHECK(damage[0] == Rect{0, 0, 9, 16});
+    // Hiding it draws the cell again, without the cursor.
+    crtc(v, CR_CURSOR_START, 0x2e);
+    damage.clear();
+    v.render(s, false, damage);
+    REQUIRE(damage.size() == 1);
+    CHECK(damage[0] == Rect{0, 0, 9, 16});
 }
 
 TEST_CASE("VGA: VBE 32 bpp shows VRAM's BGRX pixels and redraws dirty lines only", "[vga]") {
