@@ -77,7 +77,7 @@ def linux_lines(r):
             "Debian kernel + l2 initramfs, `-m 512 -smp 1 -nodefaults -vga std -vnc unix:SOCK "
             "-serial stdio -no-reboot`, a client asking for incremental updates again after each "
             "one. The guest writes %d lines of 66 characters to /dev/tty0 (vgacon), sleeps %d s, "
-            "then bochs-drm sets 1024x768x32 and the guest fills /dev/fb0 (3 MiB); peak RSS "
+            "then bochs-drm sets its graphics mode (the EDID's preferred size, 32 bpp) and the guest fills 3 MiB of /dev/fb0; peak RSS "
             "(VmHWM) is read 3 s later. Baseline: the same guest with `-vga none -display none`. "
             "kestrel %d/%d ok, QEMU %d/%d ok; baseline %d/%d and %d/%d."
             % (r["lines"], r["linux_idle_seconds"], len(kd), len(lin["kestrel"]["display"]), len(qd),
@@ -88,7 +88,7 @@ def linux_lines(r):
         row("print %d lines: the guest's own clock (s)" % r["lines"], [d["print_guest_s"] for d in kd],
             [d["print_guest_s"] for d in qd], "%.2f", "ratio ≤ 1.0"),
         row("VMM CPU while the guest sleeps (ms per second)", idle(kd), idle(qd), "%.1f"),
-        row("peak RSS with display, VNC, 1024x768x32 (MiB)", mib(kd), mib(qd), "%.1f"),
+        row("peak RSS with display, VNC, graphics mode (MiB)", mib(kd), mib(qd), "%.1f"),
         row("peak RSS, same guest without display (MiB)", mib(kb), mib(qb), "%.1f"),
         row("display's cost: the difference (MiB)", over_k, over_q, "%.1f", "kestrel ≤ QEMU"), ""]
 
