@@ -130,3 +130,8 @@ def private_libvirtd():
             yield daemon
         finally:
             daemon.stop()
+            keep = os.environ.get("KESTREL_LIBVIRT_KEEP_LOGS")  # a directory for libvirtd's and the domains' logs
+            if keep:
+                os.makedirs(keep, exist_ok=True)
+                for log in [daemon.log] + glob.glob("/var/log/libvirt/qemu/*.log"):
+                    shutil.copy(log, keep)

@@ -1,7 +1,7 @@
 // What tools ask to learn what the emulator can do (libvirt's capability
 // probe): command-line options, QOM class properties, CPU models, and the
 // features kestrel lacks, answered as QEMU 7.2 answers without them
-// (empty lists: no TPM, no migration capabilities).
+// (empty lists: no TPM).
 #include "config/command_line_options.h"
 #include "config/cpu_features.h"
 #include "devices/device_types.h"
@@ -105,8 +105,6 @@ void add_probe_types(Schema& s) {
     s.add_object("q_obj_qom-list-properties-arg", {{"typename", "str"}});
     s.add_enum("TpmModel", {});
     s.add_enum("TpmType", {});
-    s.add_enum("MigrationCapability", {});
-    s.add_object("MigrationCapabilityStatus", {{"capability", "MigrationCapability"}, {"state", "bool"}});
 }
 
 } // namespace
@@ -118,11 +116,9 @@ void add_probe_commands(QmpCommandTable& table, Schema& schema) {
     table.add({"query-cpu-definitions", "q_empty", "[CpuDefinitionInfo]",
                [](const Json&) { return query_cpu_definitions(); }});
     table.add({"qom-list-properties", "q_obj_qom-list-properties-arg", "[ObjectPropertyInfo]", qom_list_properties});
-    // kestrel has no TPM and no migration.
+    // kestrel has no TPM.
     table.add({"query-tpm-models", "q_empty", "[TpmModel]", [](const Json&) { return Json::array(); }});
     table.add({"query-tpm-types", "q_empty", "[TpmType]", [](const Json&) { return Json::array(); }});
-    table.add({"query-migrate-capabilities", "q_empty", "[MigrationCapabilityStatus]",
-               [](const Json&) { return Json::array(); }});
 }
 
 } // namespace kestrel::qmp
