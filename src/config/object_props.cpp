@@ -76,7 +76,7 @@ std::string ObjectProps::required_str(std::string_view key) {
 void ObjectProps::check_all_used() const {
     for (const TypedKey& k : keys_)
         if (std::find(used_.begin(), used_.end(), k.key) == used_.end())
-            throw ConfigError("Invalid parameter '" + k.key + "'");
+            throw ConfigError(typed_ ? "Parameter '" + k.key + "' is unexpected" : "Invalid parameter '" + k.key + "'");
 }
 
 } // namespace kestrel

@@ -27,7 +27,8 @@ public:
     std::optional<std::string> choice(std::string_view key, std::initializer_list<std::string_view> values);
     // "Parameter 'K' is missing" when absent.
     std::string required_str(std::string_view key);
-    // Throws "Invalid parameter 'K'" for the first key nothing asked for.
+    // Throws "Invalid parameter 'K'" (JSON: "Parameter 'K' is unexpected")
+    // for the first key nothing asked for.
     void check_all_used() const;
 
 private:

@@ -59,7 +59,8 @@ void check_type(const std::string* type) {
     throw ConfigError("Parameter 'qom-type' does not accept value '" + *type + "'");
 }
 
-IothreadConfig make_iothread(const ParseState&, const std::vector<qopts::OptPair>& pairs) {
+// `json`: the JSON syntax, whose visitor calls an unknown member unexpected.
+IothreadConfig make_iothread(const std::vector<qopts::OptPair>& pairs, bool json = false) {
     IothreadConfig t;
     const std::string* id = last_value(pairs, "id");
     if (!id)
@@ -78,7 +79,7 @@ IothreadConfig make_iothread(const ParseState&, const std::vector<qopts::OptPair
                      std::find(std::begin(kIothreadProperties), std::end(kIothreadProperties),
                                p.key) != std::end(kIothreadProperties);
         if (!known)
-            throw ConfigError("Invalid parameter '" + p.key + "'");
+            throw ConfigError(json ? "Parameter '" + p.key + "' is unexpected" : "Invalid parameter '" + p.key + "'");
     }
     return t;
 }
@@ -124,7 +125,7 @@ void handle_json_object(ParseState& st, const ArgToken& tok) {
         if (obj.type == "iothread") {
             std::vector<qopts::OptPair> pairs{{"qom-type", obj.type}, {"id", obj.id}};
             for (const TypedKey& k : obj.keys) pairs.push_back({k.key, k.value});
-            st.cfg.iothreads.push_back(make_iothread(st, pairs));
+            st.cfg.iothreads.push_back(make_iothread(pairs, true));
             return;
         }
         st.objects.push_back(std::move(obj));
@@ -162,7 +163,7 @@ void handle_object(ParseState& st, const ArgToken& tok) {
     at_location(tok.location(), [&] {
         const std::string* id = last_value(pairs, "id");
         if (*type == "iothread") {
-            IothreadConfig t = make_iothread(st, pairs);
+            IothreadConfig t = make_iothread(pairs);
             check_new_id(st, t.id);
             st.cfg.iothreads.push_back(std::move(t));
             return;

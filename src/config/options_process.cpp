@@ -4,6 +4,8 @@
 #include "config/parse_state.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 
 namespace kestrel {
 
@@ -28,14 +30,27 @@ bool listed(std::span<const std::string_view> list, std::string_view s) {
     return std::find(list.begin(), list.end(), s) != list.end();
 }
 
+// The audiodev numbers are all uint32 (QAPI). key=value text: a number
+// (negative ones wrap as QEMU's qemu_strtou64 wraps them), then the range,
+// named by the member's own name; JSON: a number first.
 void check_int(const TypedKey& k, bool json) {
-    bool ok = json ? k.type == TypedKey::Type::Number && qopts::to_u64(k.value) : bool(qopts::to_u64(k.value));
-    if (!ok) throw ConfigError("Parameter '" + k.key + "' expects integer");
+    std::string leaf = k.key.substr(k.key.rfind('.') + 1);
+    if (json && k.type != TypedKey::Type::Number) throw ConfigError("Parameter '" + k.key + "' expects uint64");
+    std::string text = k.value;
+    bool negative = !json && text.starts_with('-');
+    if (negative) text.erase(0, 1);
+    auto n = qopts::to_u64(text);
+    if (!n || text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+        throw ConfigError("Parameter '" + k.key + "' expects integer");
+    if ((negative && *n != 0) || *n > UINT32_MAX)
+        throw ConfigError("Parameter '" + (json ? k.key : leaf) + "' expects uint32_t");
 }
 
 void check_bool(const TypedKey& k, bool json) {
-    bool ok = json ? k.type == TypedKey::Type::Bool : (k.value == "on" || k.value == "off");
-    if (!ok) throw ConfigError("Parameter '" + k.key + "' expects 'on' or 'off'");
+    if (json && k.type != TypedKey::Type::Bool)
+        throw ConfigError("Invalid parameter type for '" + k.key + "', expected: boolean");
+    if (!json && k.value != "on" && k.value != "off")
+        throw ConfigError("Parameter '" + k.key + "' expects 'on' or 'off'");
 }
 
 // One audiodev member other than id and driver (driver none's: the

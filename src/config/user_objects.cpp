@@ -163,8 +163,6 @@ void check_memory_backend(const MemoryBackendConfig& b) {
         msg << "alignment 0x" << std::hex << b.align << " must be multiples of page size 0x1000";
         throw ConfigError(msg.str());
     }
-    if (b.hugetlbsize && (b.hugetlbsize & (b.hugetlbsize - 1)))
-        throw ConfigError("hugetlbsize " + std::to_string(b.hugetlbsize) + " is not a power of two");
     if (b.readonly)
         throw ConfigError("readonly=on: kestrel cannot give the guest read-only RAM");
 }
