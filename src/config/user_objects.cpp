@@ -124,7 +124,7 @@ MemoryBackendConfig make_memory_backend(MemoryBackendConfig::Kind kind, const st
     b.merge = props.boolean("merge").value_or(merge);
     b.prealloc = props.boolean("prealloc").value_or(false);
     props.u64("prealloc-threads");  // the kernel faults the pages in (MADV_POPULATE_WRITE)
-    b.share = props.boolean("share").value_or(false);
+    b.share = props.boolean("share").value_or(kind == Kind::Memfd);  // memfd's default is shared, as QEMU's
     b.reserve = props.boolean("reserve").value_or(true);
     props.boolean("x-use-canonical-path-for-ramblock-id");  // RAM block names matter only to migration
     std::string policy = props.choice("policy", {"default", "preferred", "bind", "interleave"}).value_or("default");
@@ -171,8 +171,25 @@ void check_memory_backend(const MemoryBackendConfig& b) {
 
 namespace kestrel {
 
+// Without -machine memory-backend=, guest RAM is QEMU's implicit "pc.ram"
+// backend (create_default_memdev): listed by query-memdev, its id taken.
+static MemoryBackendConfig implicit_ram_backend(const MemoryConfig& mem) {
+    MemoryBackendConfig b;
+    b.kind = mem.mem_path.empty() ? MemoryBackendConfig::Kind::Ram : MemoryBackendConfig::Kind::File;
+    b.id = "pc.ram";
+    b.size = mem.size;
+    b.prealloc = mem.prealloc;
+    b.merge = mem.merge;
+    b.dump = mem.dump;
+    b.share = !mem.mem_path.empty();  // kestrel maps a -mem-path file shared
+    b.mem_path = mem.mem_path;
+    return b;
+}
+
 UserObjects::UserObjects(const Config& cfg) : secrets_(cfg.secrets) {
     for (const IothreadConfig& t : cfg.iothreads) iothread_ids_.push_back(t.id);
+    if (!cfg.memory.backend)
+        backends_.push_back(std::make_unique<Backend>(Backend{implicit_ram_backend(cfg.memory), HostMemory(), true}));
     for (const MemoryBackendConfig& b : cfg.memory_backends) {
         if (cfg.memory.backend && cfg.memory.backend->id == b.id) {
             backends_.push_back(std::make_unique<Backend>(Backend{b, HostMemory(), true}));

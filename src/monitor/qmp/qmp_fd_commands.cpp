@@ -5,6 +5,7 @@
 #include "monitor/qmp/qmp_commands.h"
 
 #include <cctype>
+#include <ranges>
 
 namespace kestrel::qmp {
 
@@ -81,11 +82,14 @@ Json remove_fd(const Json& args) {
     return Json::object();
 }
 
+// Highest set id first, each set's newest fd first: QEMU 7.2 builds both
+// lists by prepending.
 Json query_fdsets() {
     Json list = Json::array();
-    for (const auto& [id, set] : fd_sets()) {
+    for (auto it = fd_sets().rbegin(); it != fd_sets().rend(); ++it) {
+        const auto& [id, set] = *it;
         Json fds = Json::array();
-        for (const FdSet::Entry& e : set.fds) {
+        for (const FdSet::Entry& e : std::ranges::reverse_view(set.fds)) {
             Json info{{"fd", e.fd.get()}};
             if (e.opaque) info["opaque"] = *e.opaque;
             fds.push_back(std::move(info));
