@@ -3,7 +3,9 @@
 on QEMU 7.2 with the same commands (libvirt's domain start uses them):
 getfd/closefd, add-fd/remove-fd/query-fdsets with descriptors sent by
 SCM_RIGHTS on the QMP Unix socket, object-add/object-del of secrets and
-memory backends, query-memdev. Replies must be equal (descriptor numbers
+memory backends, query-memdev; and guest RAM backed by the
+memory-backend-file that -machine memory-backend= names (share=on: the
+tiny kernel's loaded code is in the file once it ran). Replies must be equal (descriptor numbers
 aside, query-memdev's list compared by id); each descriptor the VMM says
 it holds must be, in /proc/PID/fd, the file the test sent, and gone once
 closed or removed. One difference is deliberate: QEMU 7.2 closes a
@@ -18,6 +20,7 @@ import re
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,10 +31,10 @@ from results import report, summary  # noqa: E402
 
 
 class Vmm:
-    def __init__(self, binary, work, tag):
+    def __init__(self, binary, work, tag, extra=("-m", "64")):
         self.sock_path = os.path.join(work, tag + ".qmp")
-        argv = [binary, "-S", "-m", "64", "-display", "none", "-nodefaults", "-accel", "kvm",
-                "-qmp", "unix:%s,server=on,wait=off" % self.sock_path]
+        argv = [binary, "-S", "-display", "none", "-nodefaults", "-accel", "kvm",
+                "-qmp", "unix:%s,server=on,wait=off" % self.sock_path] + list(extra)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -157,6 +160,40 @@ def session(binary, work, tag):
     return out, checks
 
 
+def ram_in_file(binary, work, tag):
+    """-machine memory-backend= naming a shared memory-backend-file: once
+    the tiny multiboot kernel has printed its marker, the file holds, at
+    its load address, the kernel's loaded segment (guest RAM is the file)."""
+    kernel_dir = os.path.join(work, "kernel")
+    if not os.path.exists(kernel_dir):
+        subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tiny", "kernel",
+                                             "build.sh"), kernel_dir], check=True, capture_output=True)
+    kernel = os.path.join(kernel_dir, "tiny-mb.elf")
+    ram, serial = os.path.join(work, tag + "-ram.img"), os.path.join(work, tag + "-serial.txt")
+    vmm = Vmm(binary, work, tag + "-ram", ["-machine", "memory-backend=m", "-object",
+              "memory-backend-file,id=m,size=64M,mem-path=%s,share=on" % ram, "-kernel", kernel,
+              "-serial", "file:" + serial])
+    try:
+        vmm.cmd("cont")
+        deadline = time.monotonic() + 120
+        while b"TINY exit=" not in open(serial, "rb").read() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with open(kernel, "rb") as f:
+            elf = f.read()
+        # The first PT_LOAD of the 32-bit ELF: its first page (code).
+        phoff, phentsize = struct.unpack_from("<I", elf, 28)[0], struct.unpack_from("<H", elf, 42)[0]
+        for i in range(struct.unpack_from("<H", elf, 44)[0]):
+            p_type, offset, _vaddr, paddr = struct.unpack_from("<IIII", elf, phoff + i * phentsize)
+            if p_type == 1:
+                break
+        with open(ram, "rb") as f:
+            f.seek(paddr)
+            loaded = f.read(0x1000)
+        return loaded == elf[offset:offset + 0x1000]
+    finally:
+        vmm.stop()
+
+
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = shutil.which(sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64")
@@ -164,10 +201,13 @@ def main():
         k_out, k_checks = session(kestrel, work, "kestrel")
         for label, ok in k_checks:
             report(ok, "kestrel: " + label)
+        report(ram_in_file(kestrel, work, "kestrel"),
+               "kestrel: guest RAM is the memory-backend-file -machine memory-backend= names")
         if not qemu:
             report(False, "QEMU 7.2 to compare with")
             return summary()
         q_out, _ = session(qemu, work, "qemu")
+        report(ram_in_file(qemu, work, "qemu"), "QEMU 7.2: the same (the check itself)")
         kestrel_only = {
             "remove-fd again": {"error": {"class": "GenericError",
                                           "desc": "File descriptor named 'fdset-id:3, fd:N' not found"}},
