@@ -27,8 +27,8 @@ import sys
 import tempfile
 import time
 
-from libvirtd import error_kinds, private_libvirtd, reexec_in_namespace, virsh
-from results import report, summary
+from libvirtd import private_libvirtd, report_extra_errors, run_test, virsh
+from results import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARKER = "TINY exit=0"
@@ -222,23 +222,8 @@ def in_namespace(kestrel, qemu):
             report(False, "QEMU 7.2 (%s) to compare with" % qemu)
         k_errors = run_domain(daemon, kestrel, "kestrel", work, kernel, results)
         if qemu_path:
-            extra = error_kinds(k_errors, kestrel) - error_kinds(q_errors, qemu_path)
-            report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU",
-                   "\n".join(sorted(extra)))
-
-
-def main():
-    kestrel = os.path.abspath(sys.argv[1])
-    qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
-    status = reexec_in_namespace(__file__, [kestrel, qemu])
-    if status is not None:
-        return status
-    try:
-        in_namespace(kestrel, qemu)
-    except Exception as e:
-        report(False, "libvirt domain start", repr(e))
-    return summary()
+            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test(__file__, in_namespace, "libvirt domain start"))

@@ -13,13 +13,12 @@ beside it: every error libvirt logs for kestrel but not for QEMU fails.
 Usage: domcapabilities_test.py build/kestrel [qemu-system-x86_64]
        (re-executes itself in a new mount namespace; needs root)"""
 
-import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
 
-from libvirtd import error_kinds, private_libvirtd, reexec_in_namespace, virsh
-from results import report, summary
+from libvirtd import private_libvirtd, report_extra_errors, run_test, virsh
+from results import report
 
 
 def probe(daemon, binary):
@@ -83,23 +82,8 @@ def in_namespace(kestrel, qemu):
                tcg.stdout[:300] + tcg.stderr)
         print("  libvirt says: " + tcg.stderr.strip().replace("\n", " "), flush=True)
         if qemu_path:
-            extra = error_kinds(k_errors, kestrel) - error_kinds(q_errors, qemu_path)
-            report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU",
-                   "\n".join(sorted(extra)))
-
-
-def main():
-    kestrel = os.path.abspath(sys.argv[1])
-    qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
-    status = reexec_in_namespace(__file__, [kestrel, qemu])
-    if status is not None:
-        return status
-    try:
-        in_namespace(kestrel, qemu)
-    except Exception as e:
-        report(False, "libvirt probe", repr(e))
-    return summary()
+            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_test(__file__, in_namespace, "libvirt probe"))

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from results import report
+from results import report, summary
 
 STATE_DIRS = ["/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt"]
 ERROR_LINE = re.compile(r"^\S+ \S+ \d+: error : (.*)")
@@ -135,3 +135,24 @@ def private_libvirtd():
                 os.makedirs(keep, exist_ok=True)
                 for log in [daemon.log] + glob.glob("/var/log/libvirt/qemu/*.log"):
                     shutil.copy(log, keep)
+
+
+def report_extra_errors(k_errors, kestrel, q_errors, qemu):
+    """Fails for each kind of error libvirtd logged for kestrel, not for QEMU."""
+    extra = error_kinds(k_errors, kestrel) - error_kinds(q_errors, qemu)
+    report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU", "\n".join(sorted(extra)))
+
+
+def run_test(script, body, what):
+    """A libvirt test's main(): `script KESTREL [QEMU]` re-executed in a
+    mount namespace of its own, where body(kestrel, qemu) runs."""
+    kestrel = os.path.abspath(sys.argv[1])
+    qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
+    status = reexec_in_namespace(script, [kestrel, qemu])
+    if status is not None:
+        return status
+    try:
+        body(kestrel, qemu)
+    except Exception as e:
+        report(False, what, repr(e))
+    return summary()
