@@ -50,8 +50,9 @@ def check_caps(xml, kestrel):
            "disk buses: virtio and ide, no sata or usb", " ".join(buses))
     graphics = values(root, "devices/graphics/enum[@name='type']/value")
     report(graphics == ["vnc"], "graphics: vnc only (no spice, sdl, dbus)", " ".join(graphics))
-    report(root.find("memoryBacking/enum[@name='sourceType']/value[.='memfd']") is None,
-           "no memfd memory backend")
+    sources = values(root, "memoryBacking/enum[@name='sourceType']/value")
+    report({"file", "anonymous", "memfd"} <= set(sources), "memory backing: file, anonymous, memfd (memory-backend-*)",
+           " ".join(sources))
     video = values(root, "devices/video/enum[@name='modelType']/value")
     report("vga" in video and not {"qxl", "vmvga", "virtio", "bochs", "ramfb"} & set(video),
            "video models: kestrel's (vga), not qxl/vmvga/virtio/bochs/ramfb", " ".join(video))
