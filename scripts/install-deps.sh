@@ -32,6 +32,8 @@ packages=(
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
   # libvirt's capability probe against kestrel (tests/libvirt)
   libvirt-daemon-system libvirt-clients
+  # -object secret,keyid=: AES-256-CBC (nettle, as QEMU's crypto uses)
+  nettle-dev
 )
 
 # npm fetches noVNC once for the display tests; Debian's npm only where no

@@ -74,6 +74,12 @@ python3 tests/libvirt/probe_qmp_test.py build/kestrel 2>&1 | tee "$logs/libvirt-
 count_stage libvirt-qmp "$logs/libvirt-qmp.log"
 python3 tests/libvirt/domcapabilities_test.py build/kestrel 2>&1 | tee "$logs/libvirt.log" | grep -v '^PASS'
 count_stage libvirt "$logs/libvirt.log"
+echo "== QMP fd passing (SCM_RIGHTS), object-add/object-del, query-memdev (beside QEMU 7.2)"
+python3 tests/cli/qmp_fds_test.py build/kestrel 2>&1 | tee "$logs/qmp-fds.log" | grep -v '^PASS'
+count_stage qmp-fds "$logs/qmp-fds.log"
+echo "== libvirt starts a domain (virsh start, console, suspend/resume, domblkstat, destroy; beside QEMU 7.2)"
+python3 tests/libvirt/domain_start_test.py build/kestrel 2>&1 | tee "$logs/libvirt-domain.log" | grep -v '^PASS'
+count_stage libvirt-domain "$logs/libvirt-domain.log"
 echo "== removable media: eject, change, trays (beside QEMU 7.2)"
 python3 tests/cli/medium_test.py build/kestrel 2>&1 | tee "$logs/medium.log" | grep -v '^PASS'
 count_stage medium "$logs/medium.log"

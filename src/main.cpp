@@ -3,6 +3,7 @@
 #include "config/parser.h"
 #include "machine/none_machine.h"
 #include "machine/pc_machine.h"
+#include "base/messages.h"
 #include "base/privileges.h"
 #include "base/process.h"
 
@@ -17,7 +18,7 @@ namespace {
 void print_error(const std::string& program, const std::string& message) {
     std::istringstream lines(message);
     std::string line;
-    while (std::getline(lines, line)) std::cerr << program << ": " << line << "\n";
+    while (std::getline(lines, line)) std::cerr << kestrel::message_prefix() << program << ": " << line << "\n";
 }
 
 std::string program_name(const char* argv0) {
@@ -33,6 +34,7 @@ int run_machine(const kestrel::Config& cfg) {
         if (cfg.daemonize) daemon.detach();
         kestrel::setup_logging(cfg.program, cfg.logfile, cfg.log_items);
         Machine machine(cfg);
+        if (cfg.mem_lock) kestrel::lock_all_memory();  // QEMU's realtime_init, once the board exists
         for (const auto& warning : cfg.creation_warnings) print_error(cfg.program, warning);
         machine.open_backends();
         std::unique_ptr<kestrel::PidFile> pidfile;

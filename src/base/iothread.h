@@ -4,9 +4,11 @@
 // their I/O, away from the main loop. The thread is named "IO X" as QEMU
 // names it.
 #include "base/event_loop.h"
+#include "base/iothread_config.h"
 
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace kestrel {
 
@@ -30,6 +32,16 @@ private:
     EventLoop loop_;
     int64_t thread_id_ = 0;
     std::thread thread_;
+};
+
+// The -object iothread threads (not the ones devices make for themselves),
+// in command-line order, for query-iothreads.
+struct UserIothreads {
+    struct Entry {
+        IothreadConfig cfg;
+        const IoThread* thread;
+    };
+    std::vector<Entry> list;
 };
 
 } // namespace kestrel

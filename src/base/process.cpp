@@ -1,5 +1,7 @@
 #include "base/process.h"
 
+#include "base/messages.h"
+
 #include "base/event_loop.h"
 
 #include <cerrno>
@@ -8,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -96,6 +99,11 @@ std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const 
     return logger;
 }
 
+void lock_all_memory() {
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+        throw std::runtime_error(std::string("mlockall: ") + std::strerror(errno) + "\nlocking memory failed");
+}
+
 void use_small_thread_stacks() {
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return;
@@ -110,7 +118,7 @@ void setup_logging(const std::string& program, const std::string& logfile,
         logger = open_log_file(program, logfile);
     } else {
         logger = spdlog::stderr_logger_mt("kestrel");
-        logger->set_pattern(program + ": %v");
+        logger->set_pattern(message_prefix_pattern() + program + ": %v", spdlog::pattern_time_type::utc);
     }
     // Guest misbehaviour is logged at debug level: shown with -d guest_errors/unimp.
     logger->set_level(log_items.empty() ? spdlog::level::warn : spdlog::level::debug);

@@ -55,6 +55,10 @@ private:
 void setup_logging(const std::string& program, const std::string& logfile,
                    const std::vector<std::string>& log_items);
 
+// -overcommit mem-lock=on: mlockall(MCL_CURRENT | MCL_FUTURE), as QEMU's
+// os_mlock; throws std::runtime_error with QEMU's two lines when refused.
+void lock_all_memory();
+
 // Threads started from now on get 1 MiB stacks instead of glibc's 8 MiB.
 // Where the host backs anonymous memory with transparent huge pages
 // ("always", as Debian's kernel does), an 8 MiB stack that mmap happens to

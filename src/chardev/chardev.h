@@ -4,10 +4,13 @@
 // must not block for long (a socket with no client drops the output). Input: the backend reads on the event loop thread
 // and hands the frontend at most can_receive() bytes; when the frontend has
 // room again it calls frontend_ready() (any thread) so buffered input flows.
+#include "base/unique_fd.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace kestrel {
 
@@ -38,6 +41,10 @@ public:
     virtual std::string filename() const = 0;
     // A peer is connected (always true for stdio, file, null).
     virtual bool connected() const { return true; }
+    // Loop thread. The file descriptors the peer sent (SCM_RIGHTS on a
+    // Unix socket) with the input handed over last, now the caller's; as
+    // QEMU, each message with fds replaces those not taken yet.
+    virtual std::vector<UniqueFd> take_received_fds() { return {}; }
 
 protected:
     explicit Chardev(std::string label) : label_(std::move(label)) {}

@@ -40,7 +40,9 @@ SocketOptions socket_options(const ChardevConfig& cfg) {
     auto host = text_option(cfg, "host");
     if (!o.path.empty() && host) throw std::runtime_error("None or one of 'path', 'fd' or 'host' option required.");
     o.is_unix = !o.path.empty();
-    if (!o.is_unix) {
+    if (auto fd = text_option(cfg, "fd")) {  // checked by the parser: a socket
+        o.fd = std::stoi(*fd);
+    } else if (!o.is_unix) {
         if (!host) throw std::runtime_error("Unable to parse FD number ");
         auto port = text_option(cfg, "port");
         if (!port) throw std::runtime_error("chardev: socket: no port given");

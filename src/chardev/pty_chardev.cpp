@@ -40,6 +40,7 @@ PtyChardev::PtyChardev(std::string label, EventLoop& loop) : StreamChardev(std::
     if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, sizeof name) != 0) fail(errno);
     slave_path_ = name;
     make_slave_raw(slave_path_);
+    fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);  // early output never blocks
     std::fprintf(stderr, "char device redirected to %s (label %s)\n", slave_path_.c_str(), this->label().c_str());
     std::fflush(stderr);
     start_polling();
@@ -69,9 +70,30 @@ void PtyChardev::stop_polling() {
     timer_fd_.reset();
 }
 
-void PtyChardev::check_slave() {
+bool PtyChardev::slave_open() const {
     pollfd pfd{master_fd_.get(), POLLIN, 0};
-    if (::poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP)) return;
+    return ::poll(&pfd, 1, 0) >= 0 && !(pfd.revents & POLLHUP);
+}
+
+void PtyChardev::write(std::span<const uint8_t> data) {
+    if (connected() || data.empty() || !slave_open()) return StreamChardev::write(data);
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(master_fd_.get(), data.data() + done, data.size() - done);
+        if (n <= 0) break;  // full (nobody reads yet): the rest is dropped
+        done += size_t(n);
+    }
+    if (check_posted_.exchange(true)) return;
+    std::weak_ptr<int> alive = alive_;
+    loop_.post([this, alive] {
+        if (alive.expired()) return;
+        check_posted_ = false;
+        if (!connected()) check_slave();
+    });
+}
+
+void PtyChardev::check_slave() {
+    if (!slave_open()) return;
     UniqueFd fd(fcntl(master_fd_.get(), F_DUPFD_CLOEXEC, 0));
     if (!fd) return;
     stop_polling();

@@ -1,6 +1,7 @@
 #include "chardev/socket_chardev.h"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/epoll.h>
@@ -12,6 +13,7 @@ namespace kestrel {
 
 SocketChardev::SocketChardev(std::string label, EventLoop& loop, SocketOptions opts, ChardevMessages messages)
     : StreamChardev(std::move(label), loop), opts_(std::move(opts)), messages_(std::move(messages)) {
+    if (opts_.fd >= 0) adopt_inherited_fd();
     if (opts_.server) {
         open_server();
         return;
@@ -20,10 +22,30 @@ SocketChardev::SocketChardev(std::string label, EventLoop& loop, SocketOptions o
         if (!try_connect()) start_reconnect_timer();
         return;
     }
-    UniqueFd fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
+    UniqueFd fd(opts_.fd);
+    if (!fd) fd = opts_.is_unix ? connect_unix(opts_.path) : connect_tcp(opts_.inet);
     local_ = local_address(fd.get());
     peer_ = peer_address(fd.get());
     connect_fd(std::move(fd));
+}
+
+// The fd's address names the chardev as a path or host would; a Unix
+// socket file is removed at the end as for one kestrel made.
+void SocketChardev::adopt_inherited_fd() {
+    fcntl(opts_.fd, F_SETFD, FD_CLOEXEC);
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(opts_.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw std::runtime_error("File descriptor '" + std::to_string(opts_.fd) + "' is not a socket");
+    opts_.is_unix = addr.ss_family == AF_UNIX;
+    std::string local = local_address(opts_.fd);
+    if (opts_.is_unix) {
+        opts_.path = local;
+    } else {
+        size_t colon = local.rfind(':');
+        opts_.inet.host = local.substr(0, colon);
+        opts_.inet.port = colon == std::string::npos ? "" : local.substr(colon + 1);
+    }
 }
 
 SocketChardev::~SocketChardev() {
@@ -36,7 +58,9 @@ SocketChardev::~SocketChardev() {
 }
 
 void SocketChardev::open_server() {
-    if (opts_.is_unix) {
+    if (opts_.fd >= 0) {
+        listen_fd_.reset(opts_.fd);
+    } else if (opts_.is_unix) {
         listen_fd_ = listen_unix(opts_.path);
     } else {
         InetAddress bound;

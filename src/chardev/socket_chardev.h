@@ -7,6 +7,8 @@
 // server) blocks the open until the first client connects, after printing
 // "info: QEMU waiting for connection on: disconnected:...". The Unix socket
 // file is removed when the chardev closes.
+// fd=N: the socket is already there (libvirt passes its monitor socket
+// this way): a listening one with server=on, a connected one otherwise.
 // Client (server=off): connects at open, failing with QEMU's error, unless
 // reconnect=N (seconds) is set: then a failed or lost connection is retried
 // every N seconds, the first failure reported as "Unable to connect
@@ -25,6 +27,7 @@ struct SocketOptions {
     bool server = false;
     bool wait = true;   // server only
     long reconnect = 0; // client only, seconds; 0: never
+    int fd = -1;        // fd=: an inherited socket (listening if server), taken over
 };
 
 class SocketChardev final : public StreamChardev {
@@ -37,6 +40,7 @@ public:
 private:
     void on_disconnected() override;
     void open_server();
+    void adopt_inherited_fd();
     void accept_client();
     void set_listening(bool on);
     bool try_connect();   // client; false: failed (reported once)

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace kestrel {
 
@@ -51,6 +52,7 @@ void StreamChardev::adopt_connection(UniqueFd in_fd, UniqueFd own_out_fd, int ou
     close_connection();
     for (int fd : {in_fd.get(), own_out_fd.get()})
         if (fd >= 0) set_nonblocking(fd);
+    in_is_socket_ = in_fd.get() >= 0 && is_socket(in_fd.get());
     in_fd_ = std::move(in_fd);
     own_out_fd_ = std::move(own_out_fd);
     {
@@ -82,6 +84,7 @@ void StreamChardev::close_connection() {
     in_fd_.reset();
     own_out_fd_.reset();
     input_.clear();
+    received_fds_.clear();
     connected_ = false;
 }
 
@@ -180,7 +183,7 @@ void StreamChardev::read_input() {
     uint8_t buf[kInputBufferSize];
     ssize_t n;
     do {
-        n = ::read(in_fd_.get(), buf, room);
+        n = in_is_socket_ ? receive_with_fds(buf, room) : ::read(in_fd_.get(), buf, room);
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
         input_.insert(input_.end(), buf, buf + n);
@@ -190,6 +193,35 @@ void StreamChardev::read_input() {
     if (datagram_ || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
     disconnect();
 }
+
+// At most 16 fds per message, as QEMU's TCP_MAX_FDS; more are closed by
+// the kernel (MSG_CTRUNC).
+ssize_t StreamChardev::receive_with_fds(uint8_t* buf, size_t room) {
+    constexpr size_t kMaxFds = 16;
+    alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))];
+    iovec iov{buf, room};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(in_fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+    if (n <= 0) return n;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        std::vector<UniqueFd> fds;
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.emplace_back(fd);
+        }
+        received_fds_ = std::move(fds);
+    }
+    return n;
+}
+
+std::vector<UniqueFd> StreamChardev::take_received_fds() { return std::exchange(received_fds_, {}); }
 
 void StreamChardev::deliver_input() {
     while (!input_.empty() && frontend_) {

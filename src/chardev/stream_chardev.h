@@ -36,6 +36,7 @@ public:
     void attach(CharFrontend* frontend) override;
     void frontend_ready() override;
     bool connected() const override { return connected_; }
+    std::vector<UniqueFd> take_received_fds() override;
 
     // Large enough for any monitor reply (QMP echoes a megabyte-long id or
     // command name back in full); a bound all the same for a dead reader.
@@ -70,6 +71,7 @@ private:
     void close_connection();
     void on_fd_event(uint32_t events, bool is_input);
     void read_input();
+    ssize_t receive_with_fds(uint8_t* buf, size_t room);
     void deliver_input();
     bool flush_output();          // loop thread; false: the peer is gone
     size_t write_now(std::span<const uint8_t> data);  // out_lock_ held
@@ -90,6 +92,8 @@ private:
     bool dropping_ = false;
 
     std::vector<uint8_t> input_;
+    bool in_is_socket_ = false;
+    std::vector<UniqueFd> received_fds_;  // SCM_RIGHTS, not taken yet
     std::map<int, uint32_t> watched_;  // fd -> events in the loop's epoll set
     std::atomic<bool> update_posted_{false};
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);

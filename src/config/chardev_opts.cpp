@@ -3,6 +3,10 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <sys/stat.h>
 #include <cctype>
 
 namespace kestrel {
@@ -113,6 +117,19 @@ void check_port(const std::string& host, const std::string& port, const char* pr
                           ": Servname not supported for ai_socktype");
 }
 
+// fd=N: a socket the parent left open (libvirt's monitor socket). The
+// number is read as QEMU's qemu_strtoi reads it (a sign allowed).
+void check_socket_fd(const std::string& text) {
+    errno = 0;
+    char* end = nullptr;
+    long n = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno != 0 || n < INT32_MIN || n > INT32_MAX)
+        throw ConfigError("Unable to parse FD number " + text);
+    struct stat st {};
+    if (fstat(int(n), &st) != 0 || !S_ISSOCK(st.st_mode))
+        throw ConfigError("File descriptor '" + text + "' is not a socket");
+}
+
 void check_socket(const ChardevConfig& dev) {
     int addresses = int(has(dev, "path")) + int(has(dev, "host")) + int(has(dev, "fd"));
     if (addresses > 1)
@@ -122,8 +139,9 @@ void check_socket(const ChardevConfig& dev) {
         throw ConfigError("'wait' option is incompatible with socket in client connect mode");
     if (server && has(dev, "reconnect"))
         throw ConfigError("'reconnect' option is incompatible with socket in server listen mode");
-    for (const char* key : {"fd", "tls-creds", "tls-authz"})
+    for (const char* key : {"tls-creds", "tls-authz"})
         if (has(dev, key)) refuse(key);
+    if (has(dev, "fd")) check_socket_fd(dev.options.at("fd"));
     for (const char* key : {"telnet", "tn3270", "websocket", "abstract"})
         if (is_on(dev, key)) refuse(key);
     if (addresses == 0)  // QEMU then expects fd=, and says so this way

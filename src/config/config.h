@@ -70,6 +70,12 @@ struct OptionRomConfig {
     std::optional<int64_t> bootindex;  // "/rom@genroms/NAME" in bootorder
 };
 
+// One -object secret: its value, decoded (and decrypted) as QEMU does.
+struct SecretConfig {
+    std::string id;
+    std::string value;
+};
+
 enum class DisplayKind { Default, None, Nographic };
 
 // -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
@@ -103,6 +109,13 @@ struct Config {
     std::vector<DeviceConfig> board_devices;
     std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
+    std::vector<SecretConfig> secrets;      // -object secret, in command-line order
+    // -object memory-backend-*, in command-line order; the one -machine
+    // memory-backend= names is also memory.backend (guest RAM).
+    std::vector<MemoryBackendConfig> memory_backends;
+    bool mem_lock = false;  // -overcommit mem-lock=on: mlockall() before the guest runs
+    bool cpu_pm = false;    // -overcommit cpu-pm=on: the guest's HLT/MWAIT/PAUSE do not exit
+    std::vector<std::string> audiodevs;  // -audiodev ids (driver none: no sound device uses them)
     std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
     std::vector<OptionRomConfig> option_roms;   // -option-rom, in command-line order
     DisplayKind display = DisplayKind::Default;

@@ -379,7 +379,24 @@ constexpr OptionDef kOptions[] = {
      "                property must be set.  These objects are placed in the\n"
      "                '/objects' path.\n"
      "                (kestrel: iothread,id=id[,poll-max-ns=n][,poll-grow=n][,poll-shrink=n]\n"
-     "                [,aio-max-batch=n][,thread-pool-min=n][,thread-pool-max=n])\n"},
+     "                [,aio-max-batch=n][,thread-pool-min=n][,thread-pool-max=n];\n"
+     "                secret,id=id,data=string|file=path[,format=raw|base64][,keyid=secretid,iv=string];\n"
+     "                memory-backend-ram|file|memfd,id=id,size=size[,share=on|off][,prealloc=on|off]...)\n"},
+    {"msg", true, handle_msg, Section::Debug,
+     "-msg [timestamp[=on|off]][,guest-name=[on|off]]\n"
+     "                control error message format\n"
+     "                timestamp=on enables timestamps (default: off)\n"
+     "                guest-name=on enables guest name prefix but only if\n"
+     "                              -name guest option is set (default: off)\n"},
+    {"overcommit", true, handle_overcommit, Section::Standard,
+     "-overcommit [mem-lock=on|off][cpu-pm=on|off]\n"
+     "                run qemu with overcommit hints\n"
+     "                mem-lock=on|off controls memory lock support (default: off)\n"
+     "                cpu-pm=on|off controls cpu power management (default: off)\n"},
+    {"audiodev", true, handle_audiodev, Section::Standard,
+     "-audiodev none,id=id,[,prop[=value][,...]]\n"
+     "                dummy driver that discards all output\n"
+     "                (kestrel has no sound devices: none is the only driver)\n"},
 };
 
 std::string_view section_title(Section section) {

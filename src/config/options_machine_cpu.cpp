@@ -188,6 +188,15 @@ void finalize_machine(ParseState& st) {
                                                         : SmbiosConfig::EntryPoint::Bits64;
             continue;
         }
+        if (p.key == "memory-backend") {  // resolved with the objects (options_object.cpp)
+            st.memdev = p.value;
+            continue;
+        }
+        if (p.key == "dump-guest-core" || p.key == "mem-merge") {  // guest RAM's madvise
+            bool on = qopts::parse_bool(p.key, p.value);
+            (p.key == "mem-merge" ? st.cfg.memory.merge : st.cfg.memory.dump) = on;
+            continue;
+        }
         if (p.key != "type" && p.key != "accel")
             throw ConfigError("Property 'pc-i440fx-7.2-machine." + p.key + "' not found");
     }

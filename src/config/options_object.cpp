@@ -1,6 +1,8 @@
-// -object as QEMU 7.2 reads it: kestrel creates iothreads only. QEMU checks
-// the type, the id and the properties while it reads the command line.
+// -object as QEMU 7.2 reads it, in either syntax (key=value or JSON):
+// iothreads, secrets and memory backends. QEMU checks the type, the id and
+// the properties while it reads the command line.
 #include "config/block_opts.h"
+#include "config/user_objects.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -10,14 +12,14 @@ namespace kestrel {
 
 namespace {
 
-// QEMU 7.2's user-creatable types other than iothread.
+// QEMU 7.2's user-creatable types kestrel does not have.
 constexpr std::string_view kOtherObjectTypes[] = {
     "authz-list", "authz-list-file", "authz-simple", "can-bus", "can-host-socketcan",
     "colo-compare", "cryptodev-backend", "cryptodev-backend-builtin", "cryptodev-vhost-user",
     "dbus-vmstate", "filter-buffer", "filter-dump", "filter-mirror", "filter-redirector",
     "filter-replay", "filter-rewriter", "input-barrier", "input-linux", "main-loop",
-    "memory-backend-file", "memory-backend-memfd", "memory-backend-ram", "pr-manager-helper",
-    "qtest", "rng-builtin", "rng-egd", "rng-random", "secret", "secret_keyring", "sev-guest",
+    "pr-manager-helper",
+    "qtest", "rng-builtin", "rng-egd", "rng-random", "secret_keyring", "sev-guest",
     "thread-context", "throttle-group", "tls-cipher-suites", "tls-creds-anon", "tls-creds-psk",
     "tls-creds-x509", "x-remote-object",
 };
@@ -49,7 +51,7 @@ const std::string* last_value(const std::vector<qopts::OptPair>& pairs, std::str
 void check_type(const std::string* type) {
     if (!type)
         throw ConfigError("Parameter 'qom-type' is missing");
-    if (*type == "iothread")
+    if (*type == "iothread" || *type == "secret" || memory_backend_kind(*type))
         return;
     if (std::find(std::begin(kOtherObjectTypes), std::end(kOtherObjectTypes), *type) !=
         std::end(kOtherObjectTypes))
@@ -57,7 +59,8 @@ void check_type(const std::string* type) {
     throw ConfigError("Parameter 'qom-type' does not accept value '" + *type + "'");
 }
 
-IothreadConfig make_iothread(const ParseState& st, const std::vector<qopts::OptPair>& pairs) {
+// `json`: the JSON syntax, whose visitor calls an unknown member unexpected.
+IothreadConfig make_iothread(const std::vector<qopts::OptPair>& pairs, bool json = false) {
     IothreadConfig t;
     const std::string* id = last_value(pairs, "id");
     if (!id)
@@ -76,11 +79,8 @@ IothreadConfig make_iothread(const ParseState& st, const std::vector<qopts::OptP
                      std::find(std::begin(kIothreadProperties), std::end(kIothreadProperties),
                                p.key) != std::end(kIothreadProperties);
         if (!known)
-            throw ConfigError("Invalid parameter '" + p.key + "'");
+            throw ConfigError(json ? "Parameter '" + p.key + "' is unexpected" : "Invalid parameter '" + p.key + "'");
     }
-    for (const IothreadConfig& other : st.cfg.iothreads)
-        if (other.id == t.id)
-            throw ConfigError("Duplicate ID '" + t.id + "' for object");
     return t;
 }
 
@@ -94,9 +94,48 @@ void check_poll_values(const IothreadConfig& t) {
     }
 }
 
+void check_new_id(ParseState& st, const std::string& id) {
+    check_identifier(id);
+    for (const std::string& other : st.object_ids)
+        if (other == id)
+            throw ConfigError("Duplicate ID '" + id + "' for object");
+    st.object_ids.push_back(id);
+}
+
+// -object '{"qom-type": ..., "id": ..., ...}' (libvirt's form).
+void handle_json_object(ParseState& st, const ArgToken& tok) {
+    at_location(tok.location(), [&] {
+        std::vector<TypedKey> keys = flatten_json_object(*tok.value);
+        PendingObject obj{tok.location(), "", "", {}, true};
+        std::optional<std::string> type, id;
+        for (TypedKey& k : keys) {
+            if (k.key == "qom-type" || k.key == "id") {
+                if (k.type != TypedKey::Type::String)
+                    throw ConfigError("Invalid parameter type for '" + k.key + "', expected: string");
+                (k.key == "id" ? id : type) = k.value;
+            } else {
+                obj.keys.push_back(std::move(k));
+            }
+        }
+        check_type(type ? &*type : nullptr);
+        if (!id) throw ConfigError("Parameter 'id' is missing");
+        check_new_id(st, *id);
+        obj.type = *type;
+        obj.id = *id;
+        if (obj.type == "iothread") {
+            std::vector<qopts::OptPair> pairs{{"qom-type", obj.type}, {"id", obj.id}};
+            for (const TypedKey& k : obj.keys) pairs.push_back({k.key, k.value});
+            st.cfg.iothreads.push_back(make_iothread(pairs, true));
+            return;
+        }
+        st.objects.push_back(std::move(obj));
+    });
+}
+
 } // namespace
 
 void handle_object(ParseState& st, const ArgToken& tok) {
+    if (tok.value->starts_with('{')) return handle_json_object(st, tok);
     auto split = at_location(tok.location(), [&] {
         return qopts::split(*tok.value, "qom-type", qopts::Syntax::QemuOpts);
     });
@@ -121,24 +160,102 @@ void handle_object(ParseState& st, const ArgToken& tok) {
         st.object_help = *type;
         return;
     }
-    IothreadConfig t = at_location(tok.location(), [&] { return make_iothread(st, pairs); });
-    st.cfg.iothreads.push_back(std::move(t));
+    at_location(tok.location(), [&] {
+        const std::string* id = last_value(pairs, "id");
+        if (*type == "iothread") {
+            IothreadConfig t = make_iothread(pairs);
+            check_new_id(st, t.id);
+            st.cfg.iothreads.push_back(std::move(t));
+            return;
+        }
+        if (!id) throw ConfigError("Parameter 'id' is missing");
+        check_new_id(st, *id);
+        PendingObject obj{tok.location(), *type, *id, {}, false};
+        for (const qopts::OptPair& p : pairs)
+            if (p.key != "qom-type" && p.key != "id") obj.keys.push_back({p.key, p.value});
+        st.objects.push_back(std::move(obj));
+    });
 }
+
+namespace {
+
+// Secrets and memory backends in command-line order; then the machine's
+// memory-backend= (QEMU's qemu_resolve_machine_memdev and the checks of
+// machine_run_board_init).
+void create_pending_objects(ParseState& st) {
+    for (PendingObject& obj : st.objects) {
+        ObjectProps props(obj.keys, obj.json);
+        if (obj.type == "secret") {
+            SecretProps sp = at_location(obj.location, [&] { return read_secret_props(props); });
+            st.cfg.secrets.push_back(make_secret(obj.id, sp, st.cfg.secrets));
+            continue;
+        }
+        auto kind = memory_backend_kind(obj.type);
+        MemoryBackendConfig b = at_location(obj.location, [&] {
+            return make_memory_backend(*kind, obj.id, props, st.cfg.memory.dump, st.cfg.memory.merge);
+        });
+        check_memory_backend(b);
+        st.cfg.memory_backends.push_back(std::move(b));
+    }
+}
+
+void resolve_machine_memdev(ParseState& st) {
+    MemoryConfig& mem = st.cfg.memory;
+    if (!st.memdev) {
+        for (const MemoryBackendConfig& b : st.cfg.memory_backends)
+            if (b.id == "pc.ram")
+                throw ConfigError("object name 'pc.ram' is reserved for the default RAM backend, it can't be used "
+                                  "for any other purposes. Change the object's 'id' to something else");
+        return;
+    }
+    const MemoryBackendConfig* found = nullptr;
+    for (const MemoryBackendConfig& b : st.cfg.memory_backends)
+        if (b.id == *st.memdev) found = &b;
+    if (!found) throw ConfigError("Memory backend '" + *st.memdev + "' not found");
+    if (!st.mem_size_text) mem.size = mem.maxmem = found->size;
+    if (found->size != mem.size)
+        throw ConfigError("Machine memory size does not match the size of the memory backend");
+    if (!mem.mem_path.empty())
+        throw ConfigError("'-mem-path' can't be used together with'-machine memory-backend'");
+    mem.backend = *found;
+    if (mem.prealloc) mem.backend->prealloc = true;  // -mem-prealloc: every backend's default
+}
+
+} // namespace
 
 void finalize_objects(ParseState& st) {
     for (const IothreadConfig& t : st.cfg.iothreads)
         check_poll_values(t);
+    create_pending_objects(st);
+    resolve_machine_memdev(st);
 }
 
 void print_object_help(std::ostream& out, const std::string& type) {
     if (type.empty()) {
-        out << "List of user creatable objects:\n  iothread\n";
+        out << "List of user creatable objects:\n  iothread\n  memory-backend-file\n  memory-backend-memfd\n"
+               "  memory-backend-ram\n  secret\n";
         return;
     }
-    out << "iothread options:\n";
-    for (std::string_view name : {"aio-max-batch", "poll-grow", "poll-max-ns", "poll-shrink",
-                                  "thread-pool-max", "thread-pool-min"})
-        out << "  " << name << "=<int>\n";
+    static const std::vector<std::string_view> kBackend = {
+        "dump=<bool>", "merge=<bool>", "policy=<HostMemPolicy>", "prealloc=<bool>", "prealloc-threads=<int>",
+        "reserve=<bool>", "share=<bool>", "size=<int>", "x-use-canonical-path-for-ramblock-id=<bool>"};
+    std::vector<std::string_view> props;
+    if (type == "iothread")
+        props = {"aio-max-batch=<int>", "poll-grow=<int>", "poll-max-ns=<int>", "poll-shrink=<int>",
+                 "thread-pool-max=<int>", "thread-pool-min=<int>"};
+    else if (type == "secret")
+        props = {"data=<string>", "file=<string>", "format=<QCryptoSecretFormat>", "iv=<string>", "keyid=<string>"};
+    else
+        props = kBackend;
+    if (type == "memory-backend-file")
+        for (std::string_view p : {"align=<int>", "discard-data=<bool>", "mem-path=<string>", "pmem=<bool>",
+                                   "readonly=<bool>"})
+            props.push_back(p);
+    if (type == "memory-backend-memfd")
+        for (std::string_view p : {"hugetlb=<bool>", "hugetlbsize=<int>", "seal=<bool>"}) props.push_back(p);
+    std::sort(props.begin(), props.end());
+    out << type << " options:\n";
+    for (std::string_view p : props) out << "  " << p << "\n";
 }
 
 } // namespace kestrel

@@ -58,6 +58,16 @@ struct PendingBlockdev {
     bool json = false;  // the JSON syntax: values keep their JSON types
 };
 
+// A -object secret or memory-backend-*, its properties read once every
+// option is (the machine's dump-guest-core and mem-merge are their defaults).
+struct PendingObject {
+    std::string location;
+    std::string type;
+    std::string id;
+    std::vector<TypedKey> keys;  // without qom-type and id
+    bool json = false;
+};
+
 // A NIC the board creates for -nic or -net nic (QEMU's NICInfo).
 struct NicRequest {
     std::string location;
@@ -134,6 +144,11 @@ struct ParseState {
     std::vector<std::string> block_node_names;    // every named -blockdev node
     std::vector<PendingOpts> devices;  // -device, in order
     std::vector<GlobalProperty> globals;  // -global, in order
+    std::vector<PendingObject> objects;   // -object secret / memory-backend-*, in order
+    std::vector<std::string> object_ids;  // every -object id, for duplicates
+    std::optional<std::string> memdev;    // -machine memory-backend=
+    bool msg_timestamp = false;           // -msg timestamp=
+    bool msg_guest_name = false;          // -msg guest-name=
 
     void warn(const std::string& location, const std::string& text) {
         cfg.warnings.push_back(location.empty() ? "warning: " + text
@@ -204,6 +219,10 @@ void handle_cdrom(ParseState& st, const ArgToken& tok);           // -cdrom: ind
 void add_hard_disk(ParseState& st, const std::string& location, const std::string& file, unsigned index);
 void handle_device(ParseState& st, const ArgToken& tok);          // -device
 void handle_object(ParseState& st, const ArgToken& tok);          // -object
+void handle_msg(ParseState& st, const ArgToken& tok);             // -msg (options_process.cpp)
+void handle_overcommit(ParseState& st, const ArgToken& tok);      // -overcommit
+void handle_audiodev(ParseState& st, const ArgToken& tok);        // -audiodev
+void apply_message_options(const ParseState& st);                 // -msg, once every option is read
 void handle_global(ParseState& st, const ArgToken& tok);          // -global
 void handle_sandbox(ParseState& st, const ArgToken& tok);         // -sandbox
 void handle_runas(ParseState& st, const ArgToken& tok);           // -runas

@@ -123,6 +123,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     if (print_requested_listing(st, out))
         return std::nullopt;
 
+    apply_message_options(st);
     check_boot_options(st);
     finalize_boot_order(st);
     finalize_sandbox(st);

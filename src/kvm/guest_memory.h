@@ -2,7 +2,7 @@
 // Guest RAM: one host mapping split into regions around the PCI hole.
 // All accessors bounds-check; a guest-supplied address outside RAM yields
 // nullptr / false, never a host fault.
-#include "base/unique_fd.h"
+#include "kvm/host_memory.h"
 #include "kvm/memory_config.h"
 
 #include <cstdint>
@@ -35,8 +35,8 @@ public:
     uint64_t ram_size() const { return map_size_; }
     uint64_t below_4g() const;
     uint64_t above_4g() const;
-    // True for anonymous RAM, which reads as zeros until written (a
-    // -mem-path file may hold anything).
+    // True for anonymous RAM and a new memfd, which read as zeros until
+    // written (a -mem-path or memory-backend-file file may hold anything).
     bool zero_at_creation() const { return zero_at_creation_; }
 
     // Host pointer for [gpa, gpa+len) if it lies in one region, else nullptr.
@@ -60,13 +60,13 @@ public:
     }
 
 private:
-    GuestMemory(uint8_t* base, uint64_t size, std::vector<MemoryRegion> regions, UniqueFd fd, bool zero);
+    GuestMemory(HostMemory ram, std::vector<MemoryRegion> regions);
     uint8_t* base_;
     uint64_t map_size_;
     std::vector<MemoryRegion> regions_;
-    UniqueFd fd_;  // -mem-path: the backing file (for hole punching)
     uint64_t page_size_ = 4096;
     bool zero_at_creation_;
+    HostMemory ram_;  // owns the mapping and its file or memfd (for hole punching)
 };
 
 } // namespace kestrel

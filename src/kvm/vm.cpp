@@ -2,6 +2,7 @@
 
 #include "kvm/pc_memory_map.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <spdlog/spdlog.h>
@@ -42,6 +43,18 @@ Vm::Vm(KvmSystem& kvm, const GuestMemory& memory, bool shadowed_bios_area) : kvm
     if (ioctl(fd_.get(), KVM_CREATE_PIT2, &pit) < 0) fail("KVM_CREATE_PIT2");
     setup_gsi_routing();
     save_power_on_state();
+}
+
+void Vm::disable_power_exits() {
+    int supported = kvm_.check_extension(KVM_CAP_X86_DISABLE_EXITS);
+    if (supported > 0)
+        supported &= KVM_X86_DISABLE_EXITS_MWAIT | KVM_X86_DISABLE_EXITS_HLT | KVM_X86_DISABLE_EXITS_PAUSE |
+                     KVM_X86_DISABLE_EXITS_CSTATE;
+    kvm_enable_cap cap{};
+    cap.cap = KVM_CAP_X86_DISABLE_EXITS;
+    cap.args[0] = uint64_t(std::max(supported, 0));
+    if (ioctl(fd_.get(), KVM_ENABLE_CAP, &cap) < 0)
+        spdlog::error("kvm: guest stopping CPU not supported: {}", std::strerror(errno));
 }
 
 // As on a PC: ISA IRQs 0-15 reach both 8259s (except the cascade, 2) and the

@@ -43,6 +43,10 @@ public:
     // its interrupts were off (QEMU's lost_tick_policy "delay") or drops
     // them ("discard"). False if KVM cannot change it (then it delays).
     bool set_pit_reinject(bool reinject);
+    // -overcommit cpu-pm=on: the guest's HLT, MWAIT, PAUSE and C-states do
+    // not exit to KVM (KVM_CAP_X86_DISABLE_EXITS); before any vCPU exists.
+    // Logs QEMU's error, as QEMU goes on, when KVM refuses.
+    void disable_power_exits();
 
     // For the monitor: PIC master, PIC slave, IOAPIC as KVM has them, and
     // how often each GSI was raised ("info irq").

@@ -37,7 +37,11 @@ PcBoard::PcBoard(const PcBoardSetup& s)
         irq_outputs_[irq] = s.vm.irq_line(irq);
         irqs_[irq] = std::make_unique<SharedIrqLine>(*irq_outputs_[irq]);
     }
-    for (const IothreadConfig& io : s.cfg.iothreads) iothreads_.push_back(std::make_unique<IoThread>(io.id));
+    for (const IothreadConfig& io : s.cfg.iothreads) {
+        iothreads_.push_back(std::make_unique<IoThread>(io.id));
+        user_iothreads_.list.push_back({io, iothreads_.back().get()});
+    }
+    services_.add<UserIothreads>(user_iothreads_);
     services_.add<BlockService>(drives_);
     services_.add<MediumService>(drives_);
     services_.add<NetService>(net_);

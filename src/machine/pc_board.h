@@ -103,6 +103,7 @@ private:
     // Before the PCI bus: the functions it holds (a virtio device still
     // serving its queues) leave their iothread's loop as they go.
     std::vector<std::unique_ptr<IoThread>> iothreads_;
+    UserIothreads user_iothreads_;  // the -object iothread ones among them
     PciBus pci_;
     std::shared_ptr<IoPlumbing> plumbing_;
     std::shared_ptr<DeviceMemory> device_memory_;

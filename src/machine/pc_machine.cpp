@@ -106,6 +106,9 @@ PcMachine::PcMachine(const Config& cfg)
         if (!firmware_.empty()) pam_ = std::make_unique<PamMemory>(vm_, memory_, firmware_);
         firmware_ = {};  // PamMemory has its own copy
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this, pam_.get()});
+        if (cfg_.cpu_pm) vm_.disable_power_exits();
+        objects_ = std::make_unique<UserObjects>(cfg_);
+        board_->services().add<UserObjects>(*objects_);
         if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) {
             add_pc_fw_cfg_items(*fw_cfg, cfg_, memory_);
             if (pam_) board_->add_firmware_fw_cfg_items(*fw_cfg);

@@ -4,6 +4,7 @@
 // requests; the event loop thread acts on them with all vCPUs parked.
 #include "chardev/chardev_set.h"
 #include "config/config.h"
+#include "config/user_objects.h"
 #include "devices/bus.h"
 #include "base/event_loop.h"
 #include "kvm/guest_memory.h"
@@ -113,6 +114,7 @@ private:
     Bus mmio_{"memory"};
     EventLoop loop_;
     std::unique_ptr<PcBoard> board_;
+    std::unique_ptr<UserObjects> objects_;  // -object secret / memory-backend-*, object-add
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::unique_ptr<VncServer> vnc_;
     std::unique_ptr<ChardevSet> chardevs_;

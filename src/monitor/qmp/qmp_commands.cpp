@@ -4,7 +4,7 @@
 
 namespace kestrel::qmp {
 
-QmpCommandTable::QmpCommandTable(QmpServices& services) {
+QmpCommandTable::QmpCommandTable(QmpServices& services, MonitorFds* fds) {
     add_schema_types(schema_);
     // The session runs qmp_capabilities itself; the entry is for argument
     // checking and introspection.
@@ -21,6 +21,10 @@ QmpCommandTable::QmpCommandTable(QmpServices& services) {
     add_net_commands(*this, schema_, services);
     add_display_commands(*this, schema_, services);
     add_probe_commands(*this, schema_);   // after add_device_commands: ObjectPropertyInfo
+    add_fd_commands(*this, schema_, fds);
+    add_object_commands(*this, schema_, services);
+    add_migration_commands(*this, schema_);
+    add_iothread_commands(*this, schema_, services);
     add({"query-commands", "q_empty", "[CommandInfo]", [this](const Json&) { return query_commands(); }});
     add({"query-events", "q_empty", "[EventInfo]", [this](const Json&) { return query_events(); }});
     add({"query-qmp-schema", "q_empty", "[SchemaInfo]", [this](const Json&) { return introspect(); }});

@@ -11,6 +11,8 @@
 
 namespace kestrel::qmp {
 
+struct MonitorFds;
+
 struct QmpCommand {
     std::string name;
     std::string arg_type;   // an object type of the schema ("q_empty": none)
@@ -20,7 +22,8 @@ struct QmpCommand {
 
 class QmpCommandTable {
 public:
-    explicit QmpCommandTable(QmpServices& services);
+    // `fds`: the monitor's SCM_RIGHTS fds (getfd, add-fd); none in tests.
+    explicit QmpCommandTable(QmpServices& services, MonitorFds* fds = nullptr);
     QmpCommandTable(const QmpCommandTable&) = delete;   // handlers hold `this`
     QmpCommandTable& operator=(const QmpCommandTable&) = delete;
 
@@ -51,6 +54,10 @@ void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& servi
 void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_probe_commands(QmpCommandTable& table, Schema& schema);
+void add_fd_commands(QmpCommandTable& table, Schema& schema, MonitorFds* fds);
+void add_object_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_migration_commands(QmpCommandTable& table, Schema& schema);
+void add_iothread_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -16,12 +16,21 @@ constexpr std::pair<std::string_view, std::string_view> kAbstractParents[] = {
     {"device", "object"},           {"sys-bus-device", "device"},    {"pci-device", "device"},
     {"isa-device", "device"},       {"pci-host-bridge", "sys-bus-device"}, {"pci-piix3", "pci-device"},
     {"virtio-pci", "pci-device"},   {"virtio-blk-pci-base", "virtio-pci"},
+    {"memory-backend", "object"},   {"secret_common", "object"},
+};
+
+// The user-creatable objects besides iothread (-object, object-add).
+constexpr std::pair<std::string_view, std::string_view> kObjectTypes[] = {
+    {"memory-backend-ram", "memory-backend"}, {"memory-backend-file", "memory-backend"},
+    {"memory-backend-memfd", "memory-backend"}, {"secret", "secret_common"},
 };
 
 std::string_view parent_of(std::string_view type) {
     for (const DeviceType* t : device_types())
         if (t->name == type) return t->qom_parent;
     if (type == "iothread") return "object";
+    for (auto [name, parent] : kObjectTypes)
+        if (name == type) return parent;
     for (auto [name, parent] : kAbstractParents)
         if (name == type) return parent;
     return "";
@@ -40,6 +49,7 @@ Json qom_list_types(const Json& args) {
     std::vector<std::pair<std::string_view, bool>> types;  // name, abstract
     for (const DeviceType* t : device_types()) types.emplace_back(t->name, false);
     types.emplace_back("iothread", false);
+    for (auto [name, parent] : kObjectTypes) types.emplace_back(name, false);
     if (with_abstract)
         for (auto [name, parent] : kAbstractParents) types.emplace_back(name, true);
     Json list = Json::array();

@@ -1,7 +1,7 @@
 // What tools ask to learn what the emulator can do (libvirt's capability
 // probe): command-line options, QOM class properties, CPU models, and the
 // features kestrel lacks, answered as QEMU 7.2 answers without them
-// (empty lists: no TPM, no migration capabilities).
+// (empty lists: no TPM).
 #include "config/command_line_options.h"
 #include "config/cpu_features.h"
 #include "devices/device_types.h"
@@ -65,6 +65,50 @@ Json device_properties(const DeviceType& type) {
     return list;
 }
 
+struct ObjectClassProperty {
+    std::string_view owner;  // "memory-backend" (all three), a backend type, or "secret"
+    std::string_view name, type, description;
+};
+
+// The -object properties kestrel takes (QEMU 7.2's names, types and
+// descriptions); QEMU's others (policy, host-nodes, prealloc-context,
+// pmem) kestrel refuses, so they are not offered.
+constexpr ObjectClassProperty kObjectProperties[] = {
+    {"memory-backend", "share", "bool", "Mark the memory as private to QEMU or shared"},
+    {"memory-backend", "size", "int", "Size of the memory region (ex: 500M)"},
+    {"memory-backend", "dump", "bool", "Set to 'off' to exclude from core dump"},
+    {"memory-backend", "prealloc-threads", "int", "Number of CPU threads to use for prealloc"},
+    {"memory-backend", "x-use-canonical-path-for-ramblock-id", "bool", ""},
+    {"memory-backend", "prealloc", "bool", "Preallocate memory"},
+    {"memory-backend", "reserve", "bool", "Reserve swap space (or huge pages) if applicable"},
+    {"memory-backend", "merge", "bool", "Mark memory as mergeable"},
+    {"memory-backend-file", "mem-path", "string", ""},
+    {"memory-backend-file", "discard-data", "bool", ""},
+    {"memory-backend-file", "align", "int", ""},
+    {"memory-backend-file", "readonly", "bool", ""},
+    {"memory-backend-memfd", "hugetlb", "bool", "Use huge pages"},
+    {"memory-backend-memfd", "seal", "bool", "Seal growing & shrinking"},
+    {"secret", "iv", "string", ""},
+    {"secret", "keyid", "string", ""},
+    {"secret", "format", "QCryptoSecretFormat", ""},
+    {"secret", "file", "string", ""},
+    {"secret", "data", "string", ""},
+};
+
+Json object_properties(const std::string& type) {
+    Json list = Json::array({Json{{"name", "type"}, {"type", "string"}}});
+    bool backend = type.starts_with("memory-backend-");
+    if (backend && type != "memory-backend-ram" && type != "memory-backend-file" && type != "memory-backend-memfd")
+        throw MonitorError(QmpErrorClass::DeviceNotFound, "Class '" + type + "' not found");
+    for (const ObjectClassProperty& p : kObjectProperties) {
+        if (p.owner != type && !(backend && p.owner == "memory-backend")) continue;
+        Json prop{{"name", p.name}, {"type", p.type}};
+        if (!p.description.empty()) prop["description"] = p.description;
+        list.push_back(std::move(prop));
+    }
+    return list;
+}
+
 // The class properties kestrel's command line sets: a device's, the
 // machines' (-machine), a CPU model's features (-cpu model,feat=on).
 Json qom_list_properties(const Json& args) {
@@ -84,11 +128,7 @@ Json qom_list_properties(const Json& args) {
         for (std::string_view flag : cpuid_flag_names()) list.push_back(Json{{"name", flag}, {"type", "bool"}});
         return list;
     }
-    // kestrel has no memory backend objects. QEMU's answer for a missing
-    // class, DeviceNotFound, makes libvirt 9.0's probe crash (libvirtd
-    // segfaults: it takes these two for granted), so they get an empty
-    // list: no property of them is offered.
-    if (name == "memory-backend-file" || name == "memory-backend-memfd") return list;
+    if (name.starts_with("memory-backend-") || name == "secret") return object_properties(name);
     throw MonitorError(QmpErrorClass::DeviceNotFound, "Class '" + name + "' not found");
 }
 
@@ -105,8 +145,6 @@ void add_probe_types(Schema& s) {
     s.add_object("q_obj_qom-list-properties-arg", {{"typename", "str"}});
     s.add_enum("TpmModel", {});
     s.add_enum("TpmType", {});
-    s.add_enum("MigrationCapability", {});
-    s.add_object("MigrationCapabilityStatus", {{"capability", "MigrationCapability"}, {"state", "bool"}});
 }
 
 } // namespace
@@ -118,11 +156,9 @@ void add_probe_commands(QmpCommandTable& table, Schema& schema) {
     table.add({"query-cpu-definitions", "q_empty", "[CpuDefinitionInfo]",
                [](const Json&) { return query_cpu_definitions(); }});
     table.add({"qom-list-properties", "q_obj_qom-list-properties-arg", "[ObjectPropertyInfo]", qom_list_properties});
-    // kestrel has no TPM and no migration.
+    // kestrel has no TPM.
     table.add({"query-tpm-models", "q_empty", "[TpmModel]", [](const Json&) { return Json::array(); }});
     table.add({"query-tpm-types", "q_empty", "[TpmType]", [](const Json&) { return Json::array(); }});
-    table.add({"query-migrate-capabilities", "q_empty", "[MigrationCapabilityStatus]",
-               [](const Json&) { return Json::array(); }});
 }
 
 } // namespace kestrel::qmp

@@ -1,11 +1,15 @@
-// qom-get and qom-set on the machine's devices: their QOM paths (whole, or
-// a partial path naming one device), their properties, and the balloon's
-// guest statistics, with QEMU 7.2's answers and errors. Objects that are
-// not devices (containers, vCPUs, the machine) are not there.
+// qom-list, qom-get and qom-set on the machine's devices: their QOM paths
+// (whole, or a partial path naming one device), their properties, and the
+// balloon's guest statistics, with QEMU 7.2's answers and errors. Of the
+// objects that are not devices only the containers of -device's devices
+// (/machine/peripheral and /machine/peripheral-anon) can be listed; vCPUs
+// and the machine are not there.
 #include "monitor/qmp/qmp_commands.h"
 
 #include "devices/balloon_service.h"
 #include "devices/device_type.h"
+
+#include <optional>
 
 namespace kestrel::qmp {
 
@@ -82,6 +86,37 @@ Json qom_get(const VmControl& vm, const Json& args) {
     return property_value(device.properties(), *spec);
 }
 
+Json property_info(std::string name, std::string type) {
+    return Json{{"name", std::move(name)}, {"type", std::move(type)}};
+}
+
+// "/machine/peripheral" or "/machine/peripheral-anon": a child per device.
+std::optional<Json> list_container(const VmControl& vm, const std::string& path) {
+    if (path != "/machine/peripheral" && path != "/machine/peripheral-anon") return std::nullopt;
+    Json list = Json::array({property_info("type", "string")});
+    const std::string prefix = path + "/";
+    for (const auto& d : vm.devices().devices()) {
+        const std::string& p = d->qom_path();
+        if (p.starts_with(prefix) && p.find('/', prefix.size()) == std::string::npos)
+            list.push_back(property_info(p.substr(prefix.size()), "child<" + std::string(d->type().name) + ">"));
+    }
+    return list;
+}
+
+Json qom_list(const VmControl& vm, const Json& args) {
+    const std::string path = args.at("path").get<std::string>();
+    if (std::optional<Json> container = list_container(vm, path)) return *container;
+    const Device& device = resolve(vm, path);
+    Json list = Json::array({property_info("type", "string")});
+    for (const PropertySpec* spec : device.type().all_properties())
+        if (spec->type != PropType::ReadOnly) list.push_back(property_info(std::string(spec->name), std::string(prop_type_name(spec->type))));
+    if (balloon_of(vm, device)) {
+        list.push_back(property_info("guest-stats-polling-interval", "int"));
+        list.push_back(property_info("guest-stats", "guest statistics"));
+    }
+    return list;
+}
+
 void set_polling_interval(BalloonService& balloon, const Json& value) {
     if (!value.is_number_integer() || (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)))
         throw MonitorError("Invalid parameter type for 'guest-stats-polling-interval', expected: integer");
@@ -115,7 +150,10 @@ void qom_set(const VmControl& vm, const Json& args) {
 void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services) {
     schema.add_object("ObjectPropertyBase", {{"path", "str"}, {"property", "str"}});
     schema.add_object("ObjectPropertyValue", {{"path", "str"}, {"property", "str"}, {"value", "any"}});
+    schema.add_object("q_obj_qom-list-arg", {{"path", "str"}});
     VmControl& vm = services.vm;
+    table.add({"qom-list", "q_obj_qom-list-arg", "[ObjectPropertyInfo]",
+               [&vm](const Json& args) { return qom_list(vm, args); }});
     table.add({"qom-get", "ObjectPropertyBase", "any", [&vm](const Json& args) { return qom_get(vm, args); }});
     table.add({"qom-set", "ObjectPropertyValue", "q_empty", [&vm](const Json& args) {
         qom_set(vm, args);

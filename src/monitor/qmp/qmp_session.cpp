@@ -29,7 +29,7 @@ Json qmp_error(QmpErrorClass error_class, const std::string& desc) {
 }
 
 QmpSession::QmpSession(Chardev& chardev, QmpServices& services, bool pretty)
-    : chardev_(chardev), services_(services), pretty_(pretty), commands_(services),
+    : chardev_(chardev), services_(services), pretty_(pretty), fds_(chardev), commands_(services, &fds_),
       stream_([this](Json value, const std::string* error) { handle(std::move(value), error); }) {
     services_.events.subscribe(this);
     chardev_.attach(this);

@@ -10,6 +10,7 @@
 #include "chardev/chardev.h"
 #include "base/json/json_stream.h"
 #include "monitor/qmp/qmp_commands.h"
+#include "monitor/qmp/monitor_fds.h"
 #include "monitor/qmp/qmp_event_hub.h"
 #include "monitor/qmp/qmp_services.h"
 
@@ -39,6 +40,7 @@ private:
     Chardev& chardev_;
     QmpServices& services_;
     bool pretty_;
+    MonitorFds fds_;   // before commands_, whose handlers hold it
     QmpCommandTable commands_;
     JsonStream stream_;
     bool greeted_ = false;     // sent the greeting on this connection

@@ -170,7 +170,8 @@ TEST_CASE("chardev: options kestrel refuses", "[config][chardev]") {
           "-chardev socket,id=a,path=/x,server=on,telnet=on: option 'telnet' is not supported by kestrel");
     CHECK(error_of({"-chardev", "socket,id=a,host=h,port=1,websocket=on"}).ends_with(
           "option 'websocket' is not supported by kestrel"));
-    CHECK(error_of({"-chardev", "socket,id=a,fd=3"}).ends_with("option 'fd' is not supported by kestrel"));
+    CHECK(error_of({"-chardev", "socket,id=a,fd=x"}) == "-chardev socket,id=a,fd=x: Unable to parse FD number x");
+    CHECK(error_of({"-chardev", "socket,id=a,fd=-1"}) == "-chardev socket,id=a,fd=-1: File descriptor '-1' is not a socket");
     CHECK(error_of({"-chardev", "null,id=a,logfile=/tmp/l"}) ==
           "-chardev null,id=a,logfile=/tmp/l: option 'logfile' is not supported by kestrel");
     CHECK(only({"-chardev", "socket,id=a,path=/x,server=on,wait=off,telnet=off"}).chardevs.size() == 1);

@@ -75,6 +75,18 @@ TEST_CASE("CPU models, TPM and migration as kestrel has them", "[qmp]") {
     for (const Json& d : defs) CHECK_FALSE(d.contains("unavailable-features"));  // no usability information
     CHECK(returned(rig, R"({"execute":"query-tpm-models"})") == Json::array());
     CHECK(returned(rig, R"({"execute":"query-tpm-types"})") == Json::array());
-    CHECK(returned(rig, R"({"execute":"query-migrate-capabilities"})") == Json::array());
+    // No migration: the one capability is "events", which libvirt sets at every start.
+    Json caps = returned(rig, R"({"execute":"query-migrate-capabilities"})");
+    REQUIRE(caps.size() == 1);
+    CHECK(caps[0]["capability"] == "events");
+    CHECK(caps[0]["state"] == false);
+    CHECK(returned(rig, R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
+                        R"({"capability":"events","state":true}]}})") == Json::object());
+    CHECK(returned(rig, R"({"execute":"query-migrate-capabilities"})")[0]["state"] == true);
+    Json refused = Json::parse(rig.exec(R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
+                                        R"({"capability":"foo","state":true}]}})"));
+    CHECK(refused["error"]["desc"].get<std::string>().ends_with("does not accept value 'foo'"));
+    CHECK(returned(rig, R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
+                        R"({"capability":"events","state":false}]}})") == Json::object());
     CHECK(returned(rig, R"({"execute":"query-kvm"})") == Json{{"enabled", true}, {"present", true}});
 }

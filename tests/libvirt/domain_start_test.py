@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""libvirt 9.0 starts and runs a domain on kestrel, beside QEMU 7.2.
+
+A private libvirtd (libvirtd.py) defines the same virt-install-style domain
+twice, once with kestrel and once with QEMU 7.2 as <emulator>:
+pc-i440fx-7.2, 512 MiB, 2 vCPUs, direct kernel boot of the tiny test
+kernel (tests/tiny/kernel, multiboot: it prints its boot information on
+COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
+pty serial console, a virtio balloon and the PIIX3 USB controller.
+
+For each: `virsh domxml-to-native` (printed: the command line libvirt
+builds), `virsh start --paused`, the pty console attached, `virsh resume`,
+the kernel's marker read from the console, `domstate` through
+suspend/resume, `qemu-monitor-command --hmp 'info status'`, `domblkstat`
+of both disks, `dommemstat`, `destroy` leaving no process. Every error
+libvirtd logs for kestrel but not for QEMU fails the test.
+
+Usage: domain_start_test.py build/kestrel [qemu-system-x86_64]
+       (re-executes itself in a new mount namespace; needs root)"""
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from libvirtd import private_libvirtd, report_extra_errors, run_test, virsh
+from results import report
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MARKER = "TINY exit=0"
+
+DOMAIN_XML = """<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='KiB'>524288</memory>
+  <currentMemory unit='KiB'>524288</currentMemory>
+  <vcpu placement='static'>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <cmdline>marker=libvirt</cmdline>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <cpu mode='host-passthrough' check='none'/>
+  <clock offset='utc'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='pit' tickpolicy='delay'/>
+  </clock>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{raw}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{qcow2}'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+    <controller type='usb' index='0' model='piix3-uhci'/>
+    <controller type='pci' index='0' model='pci-root'/>
+    <serial type='pty'>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+"""
+
+
+def build_kernel(work):
+    out = os.path.join(work, "kernel")
+    subprocess.run(["bash", os.path.join(HERE, "..", "tiny", "kernel", "build.sh"), out], check=True,
+                   capture_output=True)
+    return os.path.join(out, "tiny-mb.elf")
+
+
+def make_disks(work, tag):
+    raw = os.path.join(work, tag + "-disk.raw")
+    with open(raw, "wb") as f:
+        f.truncate(8 << 20)
+    qcow2 = os.path.join(work, tag + "-disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", qcow2, "16M"], check=True)
+    return raw, qcow2
+
+
+def wait_for(predicate, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def read_console(pty_path, resume, timeout=120):
+    """Opens the domain's pty (as `virsh console` would), resumes the
+    domain and reads until the marker or the timeout."""
+    fd = os.open(pty_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        resumed = resume()
+        text = b""
+        deadline = time.monotonic() + timeout
+        while MARKER.encode() not in text and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if ready:
+                try:
+                    text += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+        return resumed, text.decode(errors="replace").replace("\r", "")
+    finally:
+        os.close(fd)
+
+
+def domain_pid(name):
+    try:
+        with open("/run/libvirt/qemu/%s.pid" % name) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def blkstat(name, dev):
+    r = virsh("domblkstat", name, dev)
+    stats = dict(line.split()[1:3] for line in r.stdout.splitlines() if len(line.split()) == 3)
+    return r, stats
+
+
+def run_domain(daemon, emulator, label, work, kernel, results):
+    """Defines and exercises one domain; returns the errors libvirtd logged."""
+    name = "kestrel-test-" + label
+    raw, qcow2 = make_disks(work, label)
+    xml_path = os.path.join(work, name + ".xml")
+    with open(xml_path, "w") as f:
+        f.write(DOMAIN_XML.format(name=name, kernel=kernel, emulator=emulator, raw=raw, qcow2=qcow2))
+    start = daemon.log_size()
+    native = virsh("domxml-to-native", "qemu-argv", xml_path)
+    report(native.returncode == 0, "%s: virsh domxml-to-native qemu-argv" % label, native.stderr.strip())
+    print("  %s command line: %s" % (label, native.stdout.strip().replace("\n", " ")), flush=True)
+    defined = virsh("define", xml_path)
+    report(defined.returncode == 0, "%s: virsh define" % label, defined.stderr.strip())
+    started = virsh("start", "--paused", name)
+    report(started.returncode == 0, "%s: virsh start --paused" % label, started.stderr.strip() +
+           tail("/var/log/libvirt/qemu/%s.log" % name))
+    if started.returncode != 0:
+        virsh("undefine", name)
+        return daemon.errors_since(start)
+    pid = domain_pid(name)
+    tty = virsh("ttyconsole", name).stdout.strip()
+    report(tty.startswith("/dev/pts/"), "%s: virsh ttyconsole names the serial pty" % label, tty)
+    state = virsh("domstate", name).stdout.strip()
+    report(state == "paused", "%s: domstate after start --paused" % label, state)
+    resumed, console = read_console(tty, lambda: virsh("resume", name))
+    report(resumed.returncode == 0, "%s: virsh resume" % label, resumed.stderr.strip())
+    report(MARKER in console and "MB cmdline=%s marker=libvirt" % kernel in console,
+           "%s: the kernel's marker and command line on the serial console" % label, console[-2000:])
+    report(virsh("domstate", name).stdout.strip() == "running", "%s: domstate running" % label)
+    status = virsh("qemu-monitor-command", name, "--hmp", "info status")
+    report(status.stdout.strip() == "VM status: running", "%s: qemu-monitor-command --hmp 'info status'" % label,
+           status.stdout + status.stderr)
+    suspended = virsh("suspend", name)
+    state = virsh("domstate", name).stdout.strip()
+    status = virsh("qemu-monitor-command", name, "--hmp", "info status").stdout.strip()
+    report(suspended.returncode == 0 and state == "paused" and status == "VM status: paused",
+           "%s: suspend -> domstate paused, info status paused" % label, suspended.stderr + state + " / " + status)
+    resumed = virsh("resume", name)
+    state = virsh("domstate", name).stdout.strip()
+    report(resumed.returncode == 0 and state == "running", "%s: resume -> domstate running" % label,
+           resumed.stderr + state)
+    for dev in ("vda", "vdb"):
+        r, stats = blkstat(name, dev)
+        report(r.returncode == 0 and {"rd_req", "wr_req", "rd_bytes", "wr_bytes"} <= set(stats),
+               "%s: domblkstat %s" % (label, dev), r.stdout + r.stderr)
+        results.setdefault("blk-" + dev, {})[label] = stats
+    mem = virsh("dommemstat", name)
+    report(mem.returncode == 0 and re.search(r"^actual 524288$", mem.stdout, re.M),
+           "%s: dommemstat (the balloon's actual size)" % label, mem.stdout + mem.stderr)
+    destroyed = virsh("destroy", name)
+    gone = wait_for(lambda: pid is None or not os.path.exists("/proc/%d" % pid))
+    report(destroyed.returncode == 0 and pid is not None and gone, "%s: destroy leaves no process" % label,
+           destroyed.stderr + " pid=%s" % pid)
+    report(virsh("domstate", name).stdout.strip() == "shut off", "%s: domstate shut off" % label)
+    virsh("undefine", name)
+    return daemon.errors_since(start)
+
+
+def tail(path, lines=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "\n" + "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def in_namespace(kestrel, qemu):
+    with private_libvirtd() as daemon, tempfile.TemporaryDirectory(prefix="kestrel-dom-") as work:
+        virsh("capabilities")
+        kernel = build_kernel(work)
+        results = {}
+        qemu_path = shutil.which(qemu)
+        q_errors = []
+        if qemu_path:
+            q_errors = run_domain(daemon, qemu_path, "qemu", work, kernel, results)
+        else:
+            report(False, "QEMU 7.2 (%s) to compare with" % qemu)
+        k_errors = run_domain(daemon, kestrel, "kestrel", work, kernel, results)
+        if qemu_path:
+            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
+
+
+if __name__ == "__main__":
+    sys.exit(run_test(__file__, in_namespace, "libvirt domain start"))

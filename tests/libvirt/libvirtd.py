@@ -1,0 +1,158 @@
+"""A private libvirtd for the libvirt tests (Debian's libvirt 9.0).
+
+The daemon runs as root in a mount namespace of the test's own: temporary
+directories are bound over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
+/var/cache/libvirt and /var/log/libvirt, and qemu.conf says user "root",
+security_driver "none" (the emulator needs /dev/kvm; no SELinux/AppArmor
+labels in a test) and stdio_handler "file" (no virtlogd). Nothing of the host's libvirt is touched.
+
+    if reexec_in_namespace(__file__, args):   # re-runs the script in one
+        ...
+    with private_libvirtd() as daemon:
+        virsh("start", "dom")
+"""
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from results import report, summary
+
+STATE_DIRS = ["/run/libvirt", "/var/lib/libvirt", "/var/cache/libvirt", "/var/log/libvirt"]
+ERROR_LINE = re.compile(r"^\S+ \S+ \d+: error : (.*)")
+LOG_FILTERS = "1:qemu.qemu_monitor 1:qemu.qemu_capabilities 1:qemu.qemu_process 1:qemu.qemu_command"
+NS_MARK = "KESTREL_LIBVIRT_NS"
+
+
+class Libvirtd:
+    """A libvirtd of this namespace, its state in `root`."""
+
+    def __init__(self, root):
+        self.root = root
+        self.log = os.path.join(root, "libvirtd.log")
+        etc = os.path.join(root, "etc")
+        shutil.copytree("/etc/libvirt", etc, symlinks=True)
+        with open(os.path.join(etc, "qemu.conf"), "w") as f:
+            # stdio_handler "file": the domain log is written by libvirtd
+            # itself (no virtlogd in the namespace).
+            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n')
+        subprocess.run(["mount", "--bind", etc, "/etc/libvirt"], check=True)
+        for d in STATE_DIRS:
+            mine = os.path.join(root, d.strip("/").replace("/", "-"))
+            os.makedirs(mine)
+            os.makedirs(d, exist_ok=True)
+            subprocess.run(["mount", "--bind", mine, d], check=True)
+        env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
+        self.out = open(os.path.join(root, "libvirtd.out"), "w")
+        self.proc = subprocess.Popen(["libvirtd", "--pid-file", os.path.join(root, "libvirtd.pid")],
+                                     env=env, stdout=self.out, stderr=subprocess.STDOUT)
+        sock = "/run/libvirt/libvirt-sock"
+        deadline = time.monotonic() + 120
+        while not os.path.exists(sock):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("libvirtd did not start: see " + self.out.name)
+            time.sleep(0.1)
+
+    def log_size(self):
+        return os.path.getsize(self.log) if os.path.exists(self.log) else 0
+
+    def log_since(self, offset):
+        with open(self.log, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+
+    def errors_since(self, offset):
+        return [line for line in self.log_since(offset).splitlines() if ERROR_LINE.match(line)]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=120)
+        self.out.close()
+        # A probe or domain libvirtd left behind (it crashed) is ended by
+        # its pidfile, which lives in this test's directories.
+        for pidfile in glob.glob("/var/lib/libvirt/qemu/qmp-*/qmp.pid") + glob.glob("/run/libvirt/qemu/*.pid"):
+            try:
+                with open(pidfile) as f:
+                    os.kill(int(f.read()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+
+
+def virsh(*args, timeout=600):
+    return subprocess.run(["virsh", "-c", "qemu:///system"] + list(args), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def error_kinds(lines, binary):
+    """Error lines without time, thread, numbers and the binary's path."""
+    kinds = set()
+    for line in lines:
+        text = ERROR_LINE.match(line).group(1).replace(binary, "EMU").replace(os.path.basename(binary), "EMU")
+        kinds.add(re.sub(r"libvirt-\d+|0x[0-9a-f]+", "N", text))
+    return kinds
+
+
+def reexec_in_namespace(script, args):
+    """Outside the namespace: checks the prerequisites and runs `script`
+    again in a private mount namespace; returns its exit status. Inside:
+    returns None."""
+    if os.environ.get(NS_MARK) == "1":
+        return None
+    missing = [tool for tool in ("libvirtd", "virsh", "unshare") if not shutil.which(tool)]
+    if missing or os.geteuid() != 0:
+        report(False, "libvirt test prerequisites",
+               "needs root and " + " ".join(missing or ["libvirtd", "virsh"]) +
+               " (scripts/install-deps.sh installs libvirt-daemon-system, libvirt-clients)")
+        print("0 passed, 1 failed")
+        return 1
+    env = dict(os.environ, **{NS_MARK: "1"})
+    return subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
+                           os.path.abspath(script)] + list(args), env=env).returncode
+
+
+@contextlib.contextmanager
+def private_libvirtd():
+    """A Libvirtd in a temporary root (inside the namespace), with the
+    XDG directories of virsh there too; stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="kestrel-libvirt-") as root:
+        for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
+            os.environ[var] = os.path.join(root, "home-" + var.lower())
+            os.makedirs(os.environ[var], mode=0o700)
+        daemon = Libvirtd(root)
+        try:
+            yield daemon
+        finally:
+            daemon.stop()
+            keep = os.environ.get("KESTREL_LIBVIRT_KEEP_LOGS")  # a directory for libvirtd's and the domains' logs
+            if keep:
+                os.makedirs(keep, exist_ok=True)
+                for log in [daemon.log] + glob.glob("/var/log/libvirt/qemu/*.log"):
+                    shutil.copy(log, keep)
+
+
+def report_extra_errors(k_errors, kestrel, q_errors, qemu):
+    """Fails for each kind of error libvirtd logged for kestrel, not for QEMU."""
+    extra = error_kinds(k_errors, kestrel) - error_kinds(q_errors, qemu)
+    report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU", "\n".join(sorted(extra)))
+
+
+def run_test(script, body, what):
+    """A libvirt test's main(): `script KESTREL [QEMU]` re-executed in a
+    mount namespace of its own, where body(kestrel, qemu) runs."""
+    kestrel = os.path.abspath(sys.argv[1])
+    qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
+    status = reexec_in_namespace(script, [kestrel, qemu])
+    if status is not None:
+        return status
+    try:
+        body(kestrel, qemu)
+    except Exception as e:
+        report(False, what, repr(e))
+    return summary()
