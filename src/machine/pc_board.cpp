@@ -53,6 +53,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
     drives_.open_unused();
+    start_hotplug();
 }
 
 PcBoard::~PcBoard() { stop_threads(); }

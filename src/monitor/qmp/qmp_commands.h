@@ -51,6 +51,8 @@ void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& servi
 void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_probe_commands(QmpCommandTable& table, Schema& schema);
+void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_blockdev_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent
