@@ -156,8 +156,11 @@ const DriveConfig* DriveSet::find_config(const std::string& id) const {
 // anonymous drives, then blockdev-add's nodes.
 unsigned DriveSet::created(const Open& o) const {
     if (o.anonymous) return unsigned(drives_.size() + size_t(&o - open_.data()));
-    for (size_t i = 0; i < added_.size(); ++i)
-        if (&added_[i] == o.drive) return unsigned(drives_.size() + open_.size() + i);
+    unsigned i = 0;
+    for (const DriveConfig& d : added_) {
+        if (&d == o.drive) return unsigned(drives_.size() + open_.size()) + i;
+        ++i;
+    }
     return creation_order(drives_, *o.drive);
 }
 
@@ -175,10 +178,12 @@ bool DriveSet::remove_node(const std::string& id) {
     for (auto it = open_.begin(); it != open_.end(); ++it) {
         if (it->anonymous || it->drive->id != id || !it->drive->blockdev) continue;
         if (!it->qdev.empty() || it->lent) return false;
+        const DriveConfig* config = it->drive;
         const int gone = int(it - open_.begin());
         open_.erase(it);
         for (Open& o : open_)
             if (o.node_source > gone) --o.node_source;
+        added_.remove_if([&](const DriveConfig& d) { return &d == config; });
         return true;
     }
     return true;

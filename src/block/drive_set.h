@@ -8,6 +8,7 @@
 #include "block/removable_medium.h"
 
 #include <deque>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,7 +98,7 @@ private:
     const std::vector<DriveConfig>& drives_;
     std::vector<Open> open_;
     std::deque<DriveConfig> anonymous_;  // the configs of open_anonymous's drives
-    std::deque<DriveConfig> added_;      // blockdev-add's root nodes (some may be closed again)
+    std::list<DriveConfig> added_;       // blockdev-add's open root nodes (a list: entries point in)
     const DriveConfig* find_config(const std::string& id) const;
     unsigned created(const Open& o) const;
     unsigned images_opened_ = 0;
