@@ -15,10 +15,13 @@ namespace kestrel {
 
 namespace {
 
-// The chipset's functions: QEMU's types with hotpluggable = false.
+// The chipset's functions: they hold slots 0 and 1 for good.
 bool is_chipset(std::string_view type) {
     return type == "i440FX-pcihost" || type == "PIIX3" || type == "piix3-ide" || type == "PIIX4_PM";
 }
+
+// QEMU's PCI types with hotpluggable = false: the chipset and the VGA cards.
+bool never_hotplugged(std::string_view type) { return is_chipset(type) || type == "VGA" || type == "cirrus-vga"; }
 
 // The types kestrel can add and remove on a running machine.
 bool hotpluggable_here(std::string_view type) {
@@ -37,9 +40,10 @@ void check_bus_takes_hotplug(const std::vector<qopts::OptPair>& options) {
     if (!type || !type->user_creatable) return;  // the parser says what is wrong
     if (type->bus == BusKind::Isa || type->bus == BusKind::Ide) {
         std::string bus = value_of(options, "bus");
-        if (bus.empty()) bus = std::string(bus_instance_name(type->bus));
+        if (bus.empty()) bus = type->bus == BusKind::Ide ? "ide.1" : std::string(bus_instance_name(type->bus));
         throw std::runtime_error("Bus '" + bus + "' does not support hotplugging");
     }
+    if (never_hotplugged(type->name)) throw std::runtime_error("Parameter 'driver' expects a pluggable device type");
     if (!hotpluggable_here(type->name))
         throw std::runtime_error("device '" + std::string(type->name) + "' cannot be hot-plugged by kestrel yet");
 }
@@ -115,7 +119,7 @@ void PcBoard::delete_device(const std::string& name) {
     const DeviceType& type = device->type();
     if (type.bus == BusKind::Isa) throw std::runtime_error("Bus 'isa.0' does not support hotplugging");
     if (type.bus == BusKind::Ide) throw std::runtime_error("Bus '" + device->config().bus + "' does not support hotplugging");
-    if (type.bus != BusKind::Pci || is_chipset(type.name))
+    if (type.bus == BusKind::System || never_hotplugged(type.name))
         throw std::runtime_error("Device '" + std::string(type.name) + "' does not support hotplugging");
     if (!hotpluggable_here(type.name))
         throw std::runtime_error("device '" + std::string(type.name) + "' cannot be unplugged by kestrel yet");

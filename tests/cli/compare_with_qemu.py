@@ -123,6 +123,7 @@ QMP_CASES = {
     # and QEMU's errors; blockdev-add's nodes as libvirt adds them.
     "hotplug: blockdev-add, device_add, device_del": ([
         "-device", "isa-serial,id=ser0", "-blockdev", "driver=file,node-name=d0,filename={img2}",
+        "-device", "VGA,id=vg",
     ], [
         ("blockdev-add", {"driver": "file", "filename": "{img}", "node-name": "hs", "auto-read-only": True,
                           "discard": "unmap"}),
@@ -144,6 +145,8 @@ QMP_CASES = {
         hmp("info pci"), ("query-pci", None),
         ("device_del", {"id": "nope"}), ("device_del", {"id": "ser0"}), ("device_del", {"id": "vd1"}),
         ("device_del", {"id": "vd1"}), hmp("device_del nope"), hmp("device_add virtio-blk-pci,drive=hf,id=vd1"),
+        ("device_add", {"driver": "VGA"}), ("device_add", {"driver": "cirrus-vga"}), ("device_del", {"id": "vg"}),
+        ("device_add", {"driver": "ide-hd", "drive": "d0"}), ("device_add", {"driver": "pvpanic"}),
     ]),
     # issue 13's leftover: a blockdev-add'ed node into an empty CD-ROM drive.
     "hotplug: blockdev-add node into an empty CD-ROM": (["-device", "ide-cd,id=cd0,bus=ide.1"], [
