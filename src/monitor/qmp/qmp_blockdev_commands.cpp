@@ -8,11 +8,8 @@ namespace kestrel::qmp {
 
 namespace {
 
-BlockNodeHotplug& block_nodes(VmControl& vm) {
-    BlockNodeHotplug* nodes = vm.services().find<BlockNodeHotplug>();
-    if (!nodes) throw MonitorError("blockdev-add is not available on this machine");
-    return *nodes;
-}
+// The none machine has no block layer: no node exists, none can be added.
+BlockNodeHotplug* block_nodes(VmControl& vm) { return vm.services().find<BlockNodeHotplug>(); }
 
 template <typename Fn> void with_node_errors(Fn&& fn) {
     try {
@@ -36,11 +33,16 @@ void add_blockdev_commands(QmpCommandTable& table, Schema& schema, QmpServices& 
     schema.add_object("q_obj_blockdev-del-arg", {{"node-name", "str"}});
     VmControl& vm = services.vm;
     table.add({"blockdev-add", "BlockdevOptions", "q_empty", [&vm](const Json& args) {
-        with_node_errors([&] { block_nodes(vm).add_block_node(args.dump()); });
+        BlockNodeHotplug* nodes = block_nodes(vm);
+        if (!nodes) throw MonitorError("blockdev-add on machine 'none' is not supported by kestrel yet");
+        with_node_errors([&] { nodes->add_block_node(args.dump()); });
         return Json::object();
     }});
     table.add({"blockdev-del", "q_obj_blockdev-del-arg", "q_empty", [&vm](const Json& args) {
-        with_node_errors([&] { block_nodes(vm).delete_block_node(args.at("node-name").get<std::string>()); });
+        const std::string name = args.at("node-name").get<std::string>();
+        BlockNodeHotplug* nodes = block_nodes(vm);
+        if (!nodes) throw MonitorError("Failed to find node with node-name='" + name + "'");
+        with_node_errors([&] { nodes->delete_block_node(name); });
         return Json::object();
     }});
 }
