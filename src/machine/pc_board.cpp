@@ -96,10 +96,16 @@ void PcBoard::stop_threads() {
 }
 
 void PcBoard::enter_thread_sandboxes() {
-    for (auto& t : iothreads_) {
+    threads_sandboxed_ = true;
+    for (auto& t : iothreads_) sandbox_thread(*t);
+}
+
+// The Io class's filter, stacked by the thread itself.
+void PcBoard::sandbox_thread(IoThread& t) {
+    {
         std::promise<void> entered;
         auto done = entered.get_future();
-        t->loop().post([&entered] {
+        t.loop().post([&entered] {
             try {
                 enter_thread_sandbox(ThreadClass::Io);
                 entered.set_value();

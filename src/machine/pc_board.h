@@ -104,6 +104,7 @@ private:
     void add_devices();
     void find_option_roms();
     AcpiConfig acpi_config() const;
+    void sandbox_thread(IoThread& thread);
     // Hot plug (pc_board_hotplug.cpp).
     void start_hotplug();
     void sync_live_netdevs();
@@ -142,6 +143,7 @@ private:
     Config live_;
     std::function<void(const std::string&, const std::string&)> device_deleted_;
     std::map<const Device*, std::vector<IoThread*>> own_threads_;  // hot-added devices' threads
+    bool threads_sandboxed_ = false;  // -sandbox: hot-added devices' threads get the Io filter too
     std::vector<std::string> added_nodes_;   // blockdev-add's objects, in order
     std::vector<DriveConfig> added_roots_;   // the root nodes they make now
     std::vector<std::string> added_names_;   // every node they name

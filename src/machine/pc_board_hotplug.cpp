@@ -102,7 +102,10 @@ void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
         iothreads_.resize(threads_before);
         throw;
     }
-    for (size_t i = threads_before; i < iothreads_.size(); ++i) own_threads_[added].push_back(iothreads_[i].get());
+    for (size_t i = threads_before; i < iothreads_.size(); ++i) {
+        own_threads_[added].push_back(iothreads_[i].get());
+        if (threads_sandboxed_) sandbox_thread(*iothreads_[i]);
+    }
     added->reset();
     live_.devices.push_back(config);
     controller->device_plugged(config.pci_slot());
