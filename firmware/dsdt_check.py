@@ -68,6 +68,18 @@ DefinitionBlock ("t.aml", "SSDT", 2, "KESTRL", "DSDTCHK", 1)
         Local1 [2] = PMAX
         Return (Local1)
     }
+    External (\_SB.PCI0.SF8._EJ0, MethodObj)
+    External (\_SB.PCI0.S18._EJ0, MethodObj)
+    External (\_SB.PCI0.B0EJ, FieldUnitObj)
+    External (\_SB.PCI0.BNUM, FieldUnitObj)
+    Method (\THPL, 1) {
+        If (Arg0 == 3) { \_SB.PCI0.S18._EJ0 (One) }
+        Else { \_SB.PCI0.SF8._EJ0 (One) }
+        Local1 = Package (2) {}
+        Local1 [0] = \_SB.PCI0.B0EJ
+        Local1 [1] = \_SB.PCI0.BNUM
+        Return (Local1)
+    }
     Method (\TCOM) {
         Local0 = Package (4) {}
         Local0 [0] = \_SB.PCI0.ISA.COM1._STA ()
@@ -124,7 +136,11 @@ def main():
     tables = [dsdt, os.path.join(work, "dsdt_check.aml")]
 
     entries = list(range(124))
-    cmds = ["evaluate \\TCNT", "evaluate \\TWIN", "evaluate \\TSRS", "evaluate \\TCOM", "evaluate \\TPVP"]
+    cmds = ["evaluate \\TCNT", "evaluate \\TWIN", "evaluate \\TSRS", "evaluate \\TCOM", "evaluate \\TPVP",
+            "evaluate \\THPL 3", "evaluate \\THPL 31"]
+    hp_slots = list(range(2, 32))
+    cmds += [f"evaluate \\_SB.PCI0.S{s * 8:02X}._SUN" for s in hp_slots]
+    cmds += [f"evaluate \\_SB.PCI0.S{s * 8:02X}._ADR" for s in hp_slots]
     cmds += [f"evaluate \\TENT {i}" for i in entries]
     res = evaluate(acpiexec, tables, cmds)
 
@@ -136,12 +152,20 @@ def main():
     check("COM _STA", res[3][0],
           [0x0F if COMP_PLACEHOLDER >> n & 1 else 0 for n in range(4)])
     check("pvpanic _STA/_CRS", res[4][0], [0x0F, PVPP_PLACEHOLDER & 0xFFFF, PVPP_PLACEHOLDER & 0xFFFF])
+    # _EJ0 of a slot writes its bit to B0EJ after selecting bus 0 (BSEL).
+    check("S18._EJ0 (slot 3)", res[5][0], [1 << 3, 0])
+    check("SF8._EJ0 (slot 31)", res[6][0], [1 << 31, 0])
+    n = len(hp_slots)
+    for k, slot in enumerate(hp_slots):
+        check(f"slot {slot} _SUN", res[7 + k][0], [slot])
+        check(f"slot {slot} _ADR", res[7 + n + k][0], [slot << 16])
+    res = res[:5] + res[7 + 2 * n:]
     for i, (ints, links) in zip(entries, res[5:]):
         slot, pin = i // 4 + 1, i % 4
         want_link = "LNKS" if (slot, pin) == (1, 0) else "LNK" + "ABCD"[(slot + pin) % 4]
         check(f"_PRT[{i}]", (ints, links), ([slot << 16 | 0xFFFF, pin, 0], [want_link]))
 
-    total = 5 + len(entries)
+    total = 5 + len(entries) + 2 + 2 * n
     failed = len(failures)
     for f in failures:
         print("FAIL " + f)

@@ -50,7 +50,8 @@ constexpr SyscallRule kLoopAndBlock[] = {
 // The main loop beyond that: monitor commands that write files (memsave,
 // logfile), chardev sockets (accept, reconnect) and ptys, the terminal,
 // the vCPU threads run() starts, the way out (unlinking the pidfile
-// and sockets), and user networking's sockets (hostfwd listeners, UDP).
+// and sockets), user networking's sockets (hostfwd listeners, UDP), and
+// images and devices added at run time (blockdev-add, device_add).
 constexpr SyscallRule kMainLoop[] = {
     {SCMP_SYS(bind)}, {SCMP_SYS(listen)},
     {SCMP_SYS(mmap)}, {SCMP_SYS(mprotect)}, {SCMP_SYS(open)}, {SCMP_SYS(openat)},
@@ -67,6 +68,9 @@ constexpr SyscallRule kMainLoop[] = {
     {SCMP_SYS(getpriority)}, {SCMP_SYS(sched_getparam)}, {SCMP_SYS(sched_getscheduler)},
     {SCMP_SYS(sched_getaffinity)}, {SCMP_SYS(sched_get_priority_max)},
     {SCMP_SYS(sched_get_priority_min)},
+    // Images opened while the guest runs (blockdev-add, a medium change):
+    // their io_uring.
+    {SCMP_SYS(io_uring_setup)}, {SCMP_SYS(io_uring_register)},
     // New threads (vCPUs start after the filter is in place), and the
     // filters they and the iothreads stack on it.
     {SCMP_SYS(clone), 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD},

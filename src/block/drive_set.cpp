@@ -116,9 +116,17 @@ std::pair<std::string, std::string> DriveSet::next_node_names() {
 }
 
 std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::string& qdev) {
-    auto drive = std::find_if(drives_.begin(), drives_.end(), [&](const DriveConfig& d) { return d.id == id; });
-    if (drive == drives_.end()) throw std::logic_error("drive '" + id + "' not found");
-    Open o{&*drive, qdev, {}, {}, nullptr};
+    const DriveConfig* drive = find_config(id);
+    if (!drive) throw std::logic_error("drive '" + id + "' not found");
+    // Opened at start-up for no device (or left by an unplugged one): the
+    // device takes that backend, whose image is open and locked already.
+    for (Open& open : open_) {
+        if (open.drive == drive && open.qdev.empty() && !open.lent && !open.anonymous && open.backend) {
+            open.qdev = qdev;
+            return open.backend;
+        }
+    }
+    Open o{drive, qdev, {}, {}, nullptr};
     o.read_only = drive->read_only;
     if (drive->file.empty()) {  // a removable drive without a medium: no nodes
         open_.push_back(o);
@@ -134,6 +142,68 @@ std::shared_ptr<BlockBackend> DriveSet::open(const std::string& id, const std::s
     if (drive->protocol_only) o.file_node_name.clear();  // the device's node is the file node
     open_.push_back(o);
     return o.backend;
+}
+
+const DriveConfig* DriveSet::find_config(const std::string& id) const {
+    for (const DriveConfig& d : drives_)
+        if (d.id == id) return &d;
+    for (auto it = added_.rbegin(); it != added_.rend(); ++it)  // a node added again: the newest
+        if (it->id == id) return &*it;
+    return nullptr;
+}
+
+// query-named-block-nodes lists the newest first: -blockdev, -drive, the
+// anonymous drives, then blockdev-add's nodes.
+unsigned DriveSet::created(const Open& o) const {
+    if (o.anonymous) return unsigned(drives_.size() + size_t(&o - open_.data()));
+    unsigned i = 0;
+    for (const DriveConfig& d : added_) {
+        if (&d == o.drive) return unsigned(drives_.size() + open_.size()) + i;
+        ++i;
+    }
+    return creation_order(drives_, *o.drive);
+}
+
+void DriveSet::add_node(const DriveConfig& drive) {
+    added_.push_back(drive);
+    try {
+        open(drive.id, "");
+    } catch (...) {
+        added_.pop_back();
+        throw;
+    }
+}
+
+bool DriveSet::remove_node(const std::string& id) {
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+        if (it->anonymous || it->drive->id != id || !it->drive->blockdev) continue;
+        if (!it->qdev.empty() || it->lent) return false;
+        const DriveConfig* config = it->drive;
+        const int gone = int(it - open_.begin());
+        open_.erase(it);
+        for (Open& o : open_)
+            if (o.node_source > gone) --o.node_source;
+        added_.remove_if([&](const DriveConfig& d) { return &d == config; });
+        return true;
+    }
+    return true;
+}
+
+std::string DriveSet::release(const std::string& qdev) {
+    for (auto it = open_.begin(); it != open_.end(); ++it) {
+        if (qdev.empty() || it->qdev != qdev) continue;
+        if (it->drive->blockdev) {
+            it->qdev.clear();
+            return "";
+        }
+        std::string id = it->drive->id;
+        const int gone = int(it - open_.begin());
+        open_.erase(it);
+        for (Open& o : open_)  // entries name their medium's source by index
+            if (o.node_source > gone) --o.node_source;
+        return id;
+    }
+    return "";
 }
 
 void DriveSet::open_anonymous(const std::string& qdev) {
@@ -182,8 +252,7 @@ std::vector<BlockDeviceInfo> DriveSet::block_devices() const {
         b.has_backend = !d.blockdev || !o.qdev.empty();
         // A -blockdev node inserted here keeps its place among the nodes.
         const Open& origin = o.node_source >= 0 ? open_[size_t(o.node_source)] : o;
-        b.created = origin.anonymous ? unsigned(drives_.size() + (&origin - open_.data()))
-                                     : creation_order(drives_, *origin.drive);
+        b.created = created(origin);
         b.qdev = o.qdev;
         b.removable_medium = d.cdrom || o.removable;
         if (o.removable) {

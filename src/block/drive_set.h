@@ -8,6 +8,7 @@
 #include "block/removable_medium.h"
 
 #include <deque>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,17 @@ public:
     // missing or locked image; std::logic_error for an unknown id (the
     // parser checked them). Null for a drive without medium (an empty CD).
     std::shared_ptr<BlockBackend> open(const std::string& id, const std::string& qdev);
+
+    // The device at `qdev` went (hot unplug): a -blockdev node stays, with
+    // no device; a -drive goes with its device, as QEMU deletes it. Returns
+    // the id of a drive that went ("" if none).
+    std::string release(const std::string& qdev);
+
+    // blockdev-add: a root node added while the machine runs, opened now
+    // (throws as open()); blockdev-del or a node that became another's
+    // child: closed. remove_node is false while a device uses it.
+    void add_node(const DriveConfig& drive);
+    bool remove_node(const std::string& id);
 
     // A drive without a -drive for the device at `qdev` (an ide-cd without
     // drive=): QEMU's anonymous, empty BlockBackend, which takes media.
@@ -86,6 +98,9 @@ private:
     const std::vector<DriveConfig>& drives_;
     std::vector<Open> open_;
     std::deque<DriveConfig> anonymous_;  // the configs of open_anonymous's drives
+    std::list<DriveConfig> added_;       // blockdev-add's open root nodes (a list: entries point in)
+    const DriveConfig* find_config(const std::string& id) const;
+    unsigned created(const Open& o) const;
     unsigned images_opened_ = 0;
     TrayMovedHandler tray_moved_;
 };

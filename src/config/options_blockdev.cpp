@@ -4,6 +4,7 @@
 // node no other node uses becomes a drive a device can name with drive=.
 #include "config/block_opts.h"
 #include "config/chardev_opts.h"
+#include "config/hotplug_blockdev.h"
 #include "config/json_keys.h"
 
 
@@ -358,6 +359,13 @@ void finalize_blockdevs(ParseState& st) {
         if (!nodes[root].used_as_child) st.blockdev_drives.push_back(drive_of(nodes, nodes[root]));
     for (const Node& n : nodes)
         if (!n.name.empty()) st.block_node_names.push_back(n.name);
+}
+
+RuntimeBlockNodes runtime_block_nodes(const std::vector<std::string>& json_objects) {
+    ParseState st;
+    for (const std::string& text : json_objects) st.blockdevs.push_back({"", flatten_json_object(text), true});
+    finalize_blockdevs(st);
+    return {std::move(st.blockdev_drives), std::move(st.block_node_names)};
 }
 
 } // namespace kestrel

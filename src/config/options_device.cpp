@@ -6,6 +6,7 @@
 #include "config/chardev_opts.h"
 #include "config/block_opts.h"
 #include "config/ide_units.h"
+#include "config/hotplug_device.h"
 #include "config/pci_slots.h"
 #include "config/qemu_device_names.h"
 #include "devices/device_types.h"
@@ -453,6 +454,71 @@ void print_device_help(std::ostream& out, const std::string& driver) {
             out << "\n";
         }
     }
+}
+
+} // namespace kestrel
+
+namespace kestrel {
+
+namespace {
+
+// A -blockdev/blockdev-add node a device writes already: QEMU's block
+// layer refuses a second writer (the command line's check names the drive).
+void check_node_shared(const Config& live, const std::vector<qopts::OptPair>& pairs) {
+    std::string drive, id;
+    for (const qopts::OptPair& p : pairs) {
+        if (p.key == "drive") drive = p.value;
+        if (p.key == "id") id = p.value;
+    }
+    auto node = std::find_if(live.drives.begin(), live.drives.end(),
+                             [&](const DriveConfig& d) { return d.blockdev && d.id == drive; });
+    if (drive.empty() || id.empty() || node == live.drives.end() || node->read_only) return;
+    for (const DeviceConfig& d : live.devices) {
+        const PropertySpec* spec = d.props.find("drive");
+        if (!spec || d.id.empty() || d.props.str("drive") != drive || d.type->backend.empty()) continue;
+        throw ConfigError("Permission conflict on node '" + drive + "': permissions 'write' are both required by "
+                          "block device '/machine/peripheral/" + d.id + "/virtio-backend' (uses node '" + drive +
+                          "' as 'root' child) and unshared by block device '/machine/peripheral/" + id +
+                          "/virtio-backend' (uses node '" + drive + "' as 'root' child).");
+    }
+}
+
+} // namespace
+
+DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs) {
+    ParseState st;
+    st.cfg = live;
+    st.cfg.devices.clear();
+    Placement slots;
+    for (const DeviceConfig& d : live.board_devices)
+        if (d.type->bus == BusKind::Pci) slots.pci.reserve(d.props.sint("addr"), std::string(d.type->name), d.id);
+    for (const DeviceConfig& d : live.devices)
+        if (d.type->bus == BusKind::Pci) slots.pci.reserve(d.props.sint("addr"), std::string(d.type->name), d.id);
+    st.cfg.devices = live.devices;  // drives, netdevs and boot indexes in use
+    for (const qopts::OptPair& p : pairs) {
+        if (p.key != "id") continue;
+        check_identifier(p.value);
+        if (std::any_of(live.devices.begin(), live.devices.end(), [&](const DeviceConfig& d) { return d.id == p.value; }))
+            throw ConfigError("Duplicate device ID '" + p.value + "'");
+    }
+    check_node_shared(live, pairs);
+    create_device(st, slots, make_device(st, {"", pairs}));
+    DeviceConfig dev = st.cfg.devices.back();
+    st.cfg.devices.pop_back();
+    DefaultMacs macs;
+    auto mark = [&](const DeviceConfig& d) {
+        if (d.props.find("mac") && d.props.find("mac")->type == PropType::MacAddr && d.props.has("mac"))
+            macs.assign(MacAddress::parse(d.props.str("mac")));
+    };
+    std::for_each(live.board_devices.begin(), live.board_devices.end(), mark);
+    std::for_each(live.devices.begin(), live.devices.end(), mark);
+    const PropertySpec* mac = dev.props.find("mac");
+    if (mac && mac->type == PropType::MacAddr) {
+        std::optional<MacAddress> given;
+        if (dev.props.has("mac")) given = MacAddress::parse(dev.props.str("mac"));
+        dev.props.set_value("mac", macs.assign(given).text());
+    }
+    return dev;
 }
 
 } // namespace kestrel

@@ -19,7 +19,9 @@ PciSlots::PciSlots() {
     for (const pc::ReservedPciFunction& r : pc::kReservedPciFunctions) taken_.push_back({r.devfn, occupant_name(r.type, "")});
 }
 
-void PciSlots::reserve(int64_t devfn, std::string name) { taken_.push_back({devfn, occupant_name(name, "")}); }
+void PciSlots::reserve(int64_t devfn, std::string name, const std::string& id) {
+    taken_.push_back({devfn, occupant_name(name, id)});
+}
 
 const PciSlots::Occupant* PciSlots::find(int64_t devfn) const {
     for (const Occupant& o : taken_)

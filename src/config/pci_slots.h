@@ -17,8 +17,9 @@ public:
     // Sets dev's addr when none was given; throws ConfigError with QEMU's
     // text when the function is taken or the bus is full.
     void place(DeviceConfig& dev);
-    // A function a default device of QEMU's holds (none of kestrel's).
-    void reserve(int64_t devfn, std::string name);
+    // A function a default device of QEMU's holds (none of kestrel's), or
+    // one of the running machine's devices (device_add).
+    void reserve(int64_t devfn, std::string name, const std::string& id = "");
 
 private:
     struct Occupant {

@@ -34,6 +34,30 @@ void DeviceTree::realize_all(DeviceContext& context) {
     }
 }
 
+Device& DeviceTree::add_realized(std::unique_ptr<Device> device, DeviceContext& context) {
+    Device& added = add(std::move(device), false);
+    if (realized_ + 1 != devices_.size()) throw std::logic_error("device tree: hot plug before start-up ended");
+    try {
+        added.realize(context);
+    } catch (...) {
+        devices_.pop_back();  // QEMU does not reuse the anonymous number either
+        throw;
+    }
+    ++realized_;
+    return added;
+}
+
+std::unique_ptr<Device> DeviceTree::remove(const Device& device) {
+    for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+        if (it->get() != &device) continue;
+        std::unique_ptr<Device> out = std::move(*it);
+        if (size_t(it - devices_.begin()) < realized_) --realized_;
+        devices_.erase(it);
+        return out;
+    }
+    return nullptr;
+}
+
 void DeviceTree::reset_all() {
     for (size_t i = 0; i < realized_; ++i) devices_[i]->reset();
 }

@@ -31,6 +31,12 @@ public:
     void resume_all();
     void unrealize_all();
 
+    // Hot plug: a device added once the machine runs (peripheral path),
+    // realized at once; nothing stays of it if realize throws.
+    Device& add_realized(std::unique_ptr<Device> device, DeviceContext& context);
+    // Hot unplug: takes a realized device out (the caller unrealizes it).
+    std::unique_ptr<Device> remove(const Device& device);
+
     const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
     const Device* find_by_path(const std::string& path) const;
     const Device* find_by_id(const std::string& id) const;

@@ -58,6 +58,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
     drives_.open_unused();
+    start_hotplug();
 }
 
 PcBoard::~PcBoard() { stop_threads(); }
@@ -99,10 +100,16 @@ void PcBoard::stop_threads() {
 }
 
 void PcBoard::enter_thread_sandboxes() {
-    for (auto& t : iothreads_) {
+    threads_sandboxed_ = true;
+    for (auto& t : iothreads_) sandbox_thread(*t);
+}
+
+// The Io class's filter, stacked by the thread itself.
+void PcBoard::sandbox_thread(IoThread& t) {
+    {
         std::promise<void> entered;
         auto done = entered.get_future();
-        t->loop().post([&entered] {
+        t.loop().post([&entered] {
             try {
                 enter_thread_sandbox(ThreadClass::Io);
                 entered.set_value();

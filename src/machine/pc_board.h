@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
+#include "devices/device_hotplug.h"
 #include "devices/device_tree.h"
 #include "devices/pci/pci_bus.h"
 #include "kvm/guest_memory.h"
@@ -22,6 +23,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -44,7 +46,7 @@ struct PcBoardSetup {
     PamMemory* pam = nullptr;  // firmware boot: the i440FX routes it
 };
 
-class PcBoard final : public DeviceContext {
+class PcBoard final : public DeviceContext, public DeviceHotplug, public BlockNodeHotplug {
 public:
     // Creates and realizes every device: images are opened here, chardevs
     // only later (connect_chardevs), as they are the first side effect.
@@ -62,6 +64,13 @@ public:
     void enter_thread_sandboxes();
     // ACPI tables into the BIOS area; returns the RSDP address.
     uint64_t write_acpi_tables() const;
+    // DeviceHotplug (pc_board_hotplug.cpp): device_add/device_del on pci.0.
+    void add_device(const std::vector<qopts::OptPair>& options) override;
+    void delete_device(const std::string& name) override;
+    void on_device_deleted(std::function<void(const std::string&, const std::string&)> handler) override;
+    // BlockNodeHotplug (pc_board_blockdev.cpp).
+    void add_block_node(const std::string& json_object) override;
+    void delete_block_node(const std::string& node_name) override;
     // Firmware boot: what a BIOS reads besides the pc's items: the ACPI
     // tables with their loader script, and bootorder.
     void add_firmware_fw_cfg_items(FwCfg& fw_cfg) const;
@@ -95,6 +104,14 @@ private:
     void add_devices();
     void find_option_roms();
     AcpiConfig acpi_config() const;
+    void sandbox_thread(IoThread& thread);
+    // Hot plug (pc_board_hotplug.cpp).
+    void start_hotplug();
+    void sync_live_netdevs();
+    const Device* find_device(const std::string& name) const;
+    void eject_slot(unsigned slot);
+    void unplug(const Device& device);
+    void apply_block_nodes(const std::vector<std::string>& nodes);
 
     PcBoardSetup setup_;
     BoardFacts facts_;
@@ -122,6 +139,15 @@ private:
         std::optional<int64_t> bootindex;
     };
     std::vector<OptionRom> option_roms_;
+    // The configuration as it is now: hot-added devices (and the drives
+    // and netdevs they may name) in, unplugged ones out.
+    Config live_;
+    std::function<void(const std::string&, const std::string&)> device_deleted_;
+    std::map<const Device*, std::vector<IoThread*>> own_threads_;  // hot-added devices' threads
+    bool threads_sandboxed_ = false;  // -sandbox: hot-added devices' threads get the Io filter too
+    std::vector<std::string> added_nodes_;   // blockdev-add's objects, in order
+    std::vector<DriveConfig> added_roots_;   // the root nodes they make now
+    std::vector<std::string> added_names_;   // every node they name
     DeviceTree devices_;  // last: devices go first
 };
 

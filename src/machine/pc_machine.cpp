@@ -236,6 +236,12 @@ void PcMachine::open_backends() {
         media->on_tray_moved([this](const std::string& device, const std::string& id, bool open) {
             emit("DEVICE_TRAY_MOVED", {{"device", device}, {"id", id}, {"tray-open", open}});
         });
+    board_->on_device_deleted([this](const std::string& id, const std::string& path) {
+        nlohmann::json data = nlohmann::json::object();
+        if (!id.empty()) data["device"] = id;
+        data["path"] = path;
+        emit("DEVICE_DELETED", data);
+    });
     board_->net().set_rx_filter_event([this](const std::string& name, const std::string& path) {
         emit("NIC_RX_FILTER_CHANGED", {{"name", name}, {"path", path}});
     });

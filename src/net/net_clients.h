@@ -38,6 +38,8 @@ public:
     void add_nic(NetNic& nic, const std::string& id, const std::string& model, const std::string& qom_path,
                  NetBackend* peer);
     void remove_nic(NetNic& nic);
+    // The ids -netdev and netdev_add hold now.
+    std::vector<std::string> netdev_ids() const { return {netdev_ids_.begin(), netdev_ids_.end()}; }
 
     // Where NIC_RX_FILTER_CHANGED goes (name, QOM path); called on the loop.
     void set_rx_filter_event(std::function<void(const std::string&, const std::string&)> emit) {

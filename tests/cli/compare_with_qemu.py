@@ -25,6 +25,7 @@ where QEMU prints more (devices and properties kestrel does not have):
 - "info network": the same text, QEMU's random "#netNNN" ids aside.
 Ends with "N passed, N failed".
 """
+import json
 import os
 import re
 import subprocess
@@ -118,6 +119,47 @@ QMP_CASES = {
         hmp("hostfwd_remove u0 tcp:127.0.0.1:47312"), hmp("hostfwd_remove bogus"), hmp("hostfwd_add"),
         ("set_link", {"name": "e1000.0", "up": False}), hmp("info network"),
     ]),
+    # device_add/device_del on a machine that has not started (-S): replies
+    # and QEMU's errors; blockdev-add's nodes as libvirt adds them.
+    "hotplug: blockdev-add, device_add, device_del": ([
+        "-device", "isa-serial,id=ser0", "-blockdev", "driver=file,node-name=d0,filename={img2}",
+        "-device", "VGA,id=vg",
+    ], [
+        ("blockdev-add", {"driver": "file", "filename": "{img}", "node-name": "hs", "auto-read-only": True,
+                          "discard": "unmap"}),
+        ("blockdev-add", {"driver": "raw", "node-name": "hf", "file": "hs", "read-only": False}),
+        ("blockdev-add", {"driver": "file", "filename": "{img3}", "node-name": "hf"}),
+        ("query-named-block-nodes", None),
+        ("blockdev-del", {"node-name": "hs"}), ("blockdev-del", {"node-name": "nope"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "hf", "id": "vd1"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "hf", "id": "vd1"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "hf", "id": "vd2"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "d0", "id": "vd3", "addr": "0x2"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "d0", "id": "vd3", "addr": "1.0"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "nope", "id": "vd4"}),
+        ("device_add", {"driver": "virtio-blk-pci", "id": "vd4"}),
+        ("device_add", {"driver": "isa-serial", "id": "ser1"}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "d0", "id": "vd5", "bogus": 1}),
+        ("device_add", {"driver": "virtio-blk-pci", "drive": "d0", "id": "vd5"}),
+        ("blockdev-del", {"node-name": "hf"}),
+        hmp("info pci"), ("query-pci", None),
+        ("device_del", {"id": "nope"}), ("device_del", {"id": "ser0"}), ("device_del", {"id": "vd1"}),
+        ("device_del", {"id": "vd1"}), hmp("device_del nope"), hmp("device_add virtio-blk-pci,drive=hf,id=vd1"),
+        ("device_add", {"driver": "VGA"}), ("device_add", {"driver": "cirrus-vga"}), ("device_del", {"id": "vg"}),
+        ("device_add", {"driver": "ide-hd", "drive": "d0"}), ("device_add", {"driver": "pvpanic"}),
+    ]),
+    # issue 13's leftover: a blockdev-add'ed node into an empty CD-ROM drive.
+    "hotplug: blockdev-add node into an empty CD-ROM": (["-device", "ide-cd,id=cd0,bus=ide.1"], [
+        ("blockdev-add", {"driver": "file", "filename": "{img4}", "node-name": "cs", "read-only": True}),
+        ("blockdev-add", {"driver": "raw", "node-name": "cf", "file": "cs", "read-only": True}),
+        ("blockdev-insert-medium", {"id": "cd0", "node-name": "cf"}),
+        ("blockdev-open-tray", {"id": "cd0"}),
+        ("blockdev-insert-medium", {"id": "cd0", "node-name": "cf"}), ("blockdev-close-tray", {"id": "cd0"}),
+        hmp("info block"), ("blockdev-del", {"node-name": "cf"}), ("blockdev-del", {"node-name": "cs"}),
+        ("blockdev-open-tray", {"id": "cd0"}), ("blockdev-remove-medium", {"id": "cd0"}),
+        ("blockdev-del", {"node-name": "cf"}), ("blockdev-del", {"node-name": "cs"}),
+        ("query-named-block-nodes", None),
+    ]),
     "user networking's monitor commands without user networking": ([], [
         hmp("hostfwd_add tcp::1-:2"), hmp("info usernet"),
     ]),
@@ -200,7 +242,9 @@ def compare_qmp(name, args, commands, kestrel, qemu, work):
         images[key] = os.path.join(work, "qmp-%s.qcow2" % key)
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "compat=" + compat, images[key], "1M"],
                        check=True)
-    args = [re.sub(r"\{(img\d?|qcow2\w*)\}", lambda m: images[m.group(1)], a) for a in args]
+    fill = lambda text: re.sub(r"\{(img\d?|qcow2\w*)\}", lambda m: images[m.group(1)], text)
+    args = [fill(a) for a in args]
+    commands = [(c, json.loads(fill(json.dumps(a)))) for c, a in commands]
     k, q = qmp_replies(kestrel, args, work, commands), qmp_replies(qemu, args, work, commands)
     lost = ["%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr) for (c, a), kr, qr in zip(commands, k, q) if kr != qr]
     report(not lost, name, "\n".join(lost))

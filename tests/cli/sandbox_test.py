@@ -14,7 +14,9 @@ where QEMU shows the expected behaviour. Needs /dev/kvm and root (ptrace,
 - -runas UID:GID and -chroot DIR take effect after start-up, before the
   sandbox, so with elevateprivileges=deny kestrel starts where QEMU 7.2
   kills itself (its filter goes on before it drops privileges);
-- "-chroot /nonexistent": "chroot failed" and exit status 1, as QEMU.
+- "-chroot /nonexistent": "chroot failed" and exit status 1, as QEMU;
+- hotplug (blockdev-add, device_add, device_del completed by a reset,
+  blockdev-del) works under the sandbox, in both VMMs.
 
 usage: sandbox_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case, then "N passed, N failed"."""
@@ -159,6 +161,39 @@ def case_filter_on_and_monitor_works(kestrel, work):
         vm.stop()
 
 
+def case_hotplug_under_sandbox(binary, work):
+    """libvirt's attach-disk under -sandbox on: blockdev-add opens the image
+    (and its io_uring), device_add starts the disk's thread, device_del and
+    a reset (which completes the pending removal) tear it down."""
+    image = os.path.join(work, "hp.img")
+    with open(image, "wb") as f:
+        f.truncate(1 << 20)
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY, "-machine", "pc"], name="hp")
+    deleted = []
+    vm.on_event = lambda e: deleted.append(e["data"]) if e["event"] == "DEVICE_DELETED" else None
+    try:
+        vm.connect()
+        steps = [("blockdev-add", {"driver": "file", "filename": image, "node-name": "hs"}),
+                 ("blockdev-add", {"driver": "raw", "node-name": "hf", "file": "hs"}),
+                 ("device_add", {"driver": "virtio-blk-pci", "drive": "hf", "id": "hd"}),
+                 ("device_del", {"id": "hd"}), ("system_reset", None)]
+        for name, args in steps:
+            r = vm.cmd(name, args)
+            assert "return" in r, "%s: %s" % (name, r)
+        deadline = time.monotonic() + 30
+        while len(deleted) < 2 and time.monotonic() < deadline:
+            assert "return" in vm.cmd("query-status")
+            time.sleep(0.05)
+        assert deleted[-1] == {"device": "hd", "path": "/machine/peripheral/hd"}, deleted
+        for node in ("hf", "hs"):
+            r = vm.cmd("blockdev-del", {"node-name": node})
+            assert "return" in r, "blockdev-del %s: %s" % (node, r)
+        assert "return" in vm.cmd("quit")
+        assert vm.wait() == 0, vm.proc.stderr.read()
+    finally:
+        vm.stop()
+
+
 def case_execve_kills(binary, work):
     vm = Vm(binary, work, ["-sandbox", FULL_DENY])
     try:
@@ -235,10 +270,12 @@ def main():
              ("socket() in a vCPU thread kills kestrel", case_vcpu_socket_kills, kestrel),
              ("openat() in an iothread kills kestrel", case_iothread_open_kills, kestrel),
              ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
+             ("blockdev-add, device_add, device_del under the sandbox", case_hotplug_under_sandbox, kestrel),
              ("-runas and -chroot before the sandbox (kestrel)", case_runas_chroot, kestrel),
              ("-chroot to a missing directory (kestrel)", case_chroot_missing, kestrel)]
     if QEMU:
         cases += [("execve with spawn=deny kills QEMU 7.2 too", case_execve_kills, QEMU),
+                  ("blockdev-add, device_add, device_del under QEMU 7.2's sandbox", case_hotplug_under_sandbox, QEMU),
                   ("-chroot to a missing directory (QEMU 7.2)", case_chroot_missing, QEMU)]
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="kestrel-sandbox-") as work:

@@ -28,6 +28,19 @@ bool PciBus::add_device(unsigned slot, unsigned function, std::shared_ptr<PciDev
     return true;
 }
 
+std::shared_ptr<PciDevice> PciBus::remove_device(unsigned slot, unsigned function) {
+    if (slot >= pci::SLOTS_PER_BUS || function >= pci::FUNCTIONS_PER_SLOT) return nullptr;
+    std::shared_ptr<PciDevice> device;
+    {
+        std::unique_lock guard(lock_);
+        device = std::move(functions_[devfn(slot, function)]);
+        functions_[devfn(slot, function)] = nullptr;
+    }
+    // Outside the table lock: INTx going low comes back through route_intx.
+    if (device) device->detach();
+    return device;
+}
+
 std::optional<unsigned> PciBus::next_free_slot() const {
     std::shared_lock guard(lock_);
     for (unsigned slot = 0; slot < pci::SLOTS_PER_BUS; ++slot) {

@@ -30,6 +30,9 @@ public:
     // Plugs `device` in at slot.function and attaches it (BAR placement,
     // INTx). False if the address is out of range or taken.
     [[nodiscard]] bool add_device(unsigned slot, unsigned function, std::shared_ptr<PciDevice> device);
+    // Hot unplug: takes the function out of slot.function and detaches it
+    // (BARs unmapped, INTx low). Returns it; null if none was there.
+    std::shared_ptr<PciDevice> remove_device(unsigned slot, unsigned function);
     // QEMU's default placement for a -device without addr=: the first slot
     // with no function in use.
     std::optional<unsigned> next_free_slot() const;

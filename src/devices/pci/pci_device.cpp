@@ -88,6 +88,24 @@ void PciDevice::attach(PciAttachment attachment) {
     deliver_intx_locked();
 }
 
+void PciDevice::detach() {
+    std::lock_guard guard(config_lock_);
+    for (unsigned i = 0; i < pci::BAR_COUNT; ++i) {
+        auto& bar = bars_[i];
+        if (!bar) continue;
+        auto old = bar->mapped_at();
+        if (bar->move_to(std::nullopt, bus_for(bar->spec().kind))) bar_moved(i, old, std::nullopt);
+    }
+    if (rom_ && rom_->mapping.move_to(std::nullopt, attachment_.mmio) && rom_->moved) rom_->moved(std::nullopt);
+    {
+        std::lock_guard intx(intx_lock_);
+        intx_level_ = false;
+        deliver_intx_locked();
+    }
+    attachment_ = {};
+    attached_ = false;
+}
+
 bool PciDevice::attached() const {
     std::lock_guard guard(config_lock_);
     return attached_;

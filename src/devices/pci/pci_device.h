@@ -71,6 +71,9 @@ public:
 
     // Called by PciBus::add_device.
     void attach(PciAttachment attachment);
+    // Called by PciBus::remove_device (hot unplug): every BAR and the ROM
+    // unmapped (bar_moved tells the device), INTx low, no bus any more.
+    void detach();
     // Retries BARs whose range was taken when the guest placed them.
     void retry_pending_bars();
 

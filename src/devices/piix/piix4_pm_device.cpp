@@ -1,26 +1,40 @@
 // PIIX4_PM: ACPI power management at 00:01.3: the PM1 and GPE0 register
-// blocks, the SCI, and the power button the monitor presses.
+// blocks, the SCI, the power button the monitor presses, and the ACPI PCI
+// hotplug registers (pci_hotplug_regs.h) the machine's device_add and
+// device_del go through.
+#include "base/event_loop.h"
 #include "base/service_registry.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
 #include "devices/pc_layout.h"
 #include "devices/pci/pci_function_device.h"
+#include "devices/pci_hotplug_controller.h"
+#include "devices/piix/pci_hotplug_regs.h"
 #include "devices/piix/piix4_pm.h"
 #include "devices/power_button.h"
 
 namespace kestrel {
 namespace {
 
-class Piix4PmDevice final : public PciFunctionDevice, public PowerButton {
+class Piix4PmDevice final : public PciFunctionDevice, public PowerButton, public PciHotplugController {
 public:
     using PciFunctionDevice::PciFunctionDevice;
 
     // As firmware would leave it: the PM block enabled at QEMU's base.
+    // Removals still pending are completed, as QEMU does at reset.
     void reset() override {
         PciFunctionDevice::reset();
         pm_->program_pm_base(pc::ACPI_PM_BASE);
+        for (unsigned slot : hotplug_->reset()) post_eject(slot);
     }
     void press() override { pm_->press_power_button(); }
+
+    // PciHotplugController
+    void set_removable(uint32_t slots) override { hotplug_->set_removable(slots); }
+    void device_plugged(unsigned slot) override { hotplug_->plugged(slot); }
+    void request_unplug(unsigned slot) override { hotplug_->request_unplug(slot); }
+    bool unplug_requested(unsigned slot) const override { return hotplug_->unplug_requested(slot); }
+    void on_eject(std::function<void(unsigned)> handler) override { *eject_handler_ = std::move(handler); }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
@@ -32,9 +46,30 @@ private:
         context.pio().insert_or_throw(pc::GPE0_BASE, pc::GPE0_LEN, pm_->gpe0_block(), "acpi-gpe0");
         pm_->program_pm_base(pc::ACPI_PM_BASE);
         context.services().add<PowerButton>(*this);
+        loop_ = &context.main_loop();
+        // Weak: the I/O bus holds the registers and must not keep the
+        // function (which unmaps itself from that bus) alive.
+        std::weak_ptr<Piix4Pm> weak_pm = pm_;
+        hotplug_ = std::make_shared<PciHotplugRegs>(
+            [weak_pm] {
+                if (auto pm = weak_pm.lock()) pm->raise_gpe(PciHotplugRegs::GPE_BIT);
+            },
+                                                    [this](unsigned slot) { post_eject(slot); });
+        context.pio().insert_or_throw(PciHotplugRegs::BASE, PciHotplugRegs::LENGTH, hotplug_, "acpi-pci-hotplug");
+        context.services().add<PciHotplugController>(*this);
+    }
+
+    // From a vCPU thread: the machine removes devices on the main loop.
+    void post_eject(unsigned slot) {
+        loop_->post([handler = eject_handler_, slot] {
+            if (*handler) (*handler)(slot);
+        });
     }
 
     std::shared_ptr<Piix4Pm> pm_;
+    std::shared_ptr<PciHotplugRegs> hotplug_;
+    EventLoop* loop_ = nullptr;
+    std::shared_ptr<std::function<void(unsigned)>> eject_handler_ = std::make_shared<std::function<void(unsigned)>>();
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 // commands of devices kestrel does not have, answered as QEMU answers when
 // the device is absent.
 #include "monitor/balloon_control.h"
+#include "monitor/hotplug_commands.h"
 #include "monitor/hmp/hmp_command.h"
 
 #include <algorithm>
@@ -76,15 +77,18 @@ void logfile(HmpContext& ctx, const HmpCall& call) { ctx.vm().set_log_file(call.
 
 void balloon(HmpContext& ctx, const HmpCall& call) { request_balloon(ctx.vm(), call.signed_number(0)); }
 
-// kestrel has no hotplug: no bus accepts a new device or lets one go.
-void device_add(HmpContext&, const HmpCall&) { throw MonitorError("Bus 'pci.0' does not support hotplugging"); }
-
-void device_del(HmpContext& ctx, const HmpCall& call) {
-    const std::string& id = call.text(0);
-    for (const auto& fn : ctx.vm().pci_functions())
-        if (!id.empty() && fn.qdev_id == id) throw MonitorError("Bus 'pci.0' does not support hotplugging");
-    throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + id + "' not found");
+// As -device: driver first, then key=value pairs.
+void device_add(HmpContext& ctx, const HmpCall& call) {
+    std::vector<qopts::OptPair> options;
+    try {
+        options = qopts::split(call.text(0), "driver", qopts::Syntax::QemuOpts).pairs;
+    } catch (const std::runtime_error& e) {
+        throw MonitorError(e.what());
+    }
+    hotplug_device_add(ctx.vm(), options);
 }
+
+void device_del(HmpContext& ctx, const HmpCall& call) { hotplug_device_del(ctx.vm(), call.text(0)); }
 
 
 std::vector<HmpCommand> build_table() {

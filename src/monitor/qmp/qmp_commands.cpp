@@ -19,6 +19,8 @@ QmpCommandTable::QmpCommandTable(QmpServices& services, MonitorFds* fds) {
     add_balloon_commands(*this, schema_, services);
     add_qom_commands(*this, schema_, services);
     add_net_commands(*this, schema_, services);
+    add_hotplug_commands(*this, schema_, services);
+    add_blockdev_commands(*this, schema_, services);
     add_display_commands(*this, schema_, services);
     add_probe_commands(*this, schema_);   // after add_device_commands: ObjectPropertyInfo
     add_fd_commands(*this, schema_, fds);

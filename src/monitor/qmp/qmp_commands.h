@@ -58,6 +58,8 @@ void add_fd_commands(QmpCommandTable& table, Schema& schema, MonitorFds* fds);
 void add_object_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_migration_commands(QmpCommandTable& table, Schema& schema);
 void add_iothread_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_blockdev_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -85,6 +85,8 @@ void Schema::add_array_type(const std::string& name) {
     types_[name] = std::move(t);
 }
 
+void Schema::allow_extra_members(const std::string& name) { types_.at(name).open = true; }
+
 void Schema::check_arguments(const std::string& object_type, const Json& args) const {
     check_object(type(object_type), args.is_null() ? Json::object() : args);
 }
@@ -117,6 +119,7 @@ void Schema::check_object(const SchemaType& t, const Json& value) const {
         }
     }
     for (const std::string& key : qemu_key_order(value)) {
+        if (t.open) break;
         bool known = std::any_of(members.begin(), members.end(),
                                  [&](const SchemaMember& m) { return m.name == key; });
         if (!known)

@@ -30,6 +30,7 @@ struct SchemaType {
     std::vector<std::string> values;     // Enum
     std::string element_type;            // Array
     std::string json_type;               // Builtin: "int", "string", ...
+    bool open = false;                   // Object: other members allowed (a 'gen': false command's)
 };
 
 class Schema {
@@ -38,6 +39,8 @@ public:
 
     void add_object(std::string name, std::vector<SchemaMember> members);
     void add_enum(std::string name, std::vector<std::string> values);
+    // Object `name` takes members besides its own, unchecked (device_add).
+    void allow_extra_members(const std::string& name);
     void add_union(std::string name, std::vector<SchemaMember> base, std::string tag,
                    std::vector<std::pair<std::string, std::string>> variants);
     // "[T]" for a known T (members' array types are added by add_object).

@@ -190,3 +190,37 @@ TEST_CASE("a realize error names the option that asked for the device", "[model]
     }
     CHECK_THROWS_WITH(tree.realize_all(ctx), "-device isa-serial,id=b: I/O ports 0x3f8-0x3ff are already in use");
 }
+
+// Hot plug: a device added to a running tree is realized at once; one
+// whose realize fails leaves nothing (its anonymous number is not reused,
+// as in QEMU); a removed device leaves the tree and its lookups.
+TEST_CASE("a device tree: hot-added and removed devices", "[model]") {
+    FakeDeviceContext ctx;
+    DeviceTree tree;
+    auto serial = [&](const char* port, std::string id) {
+        const DeviceType* t = find_device_type("isa-serial");
+        DeviceConfig c{"", t, std::move(id), false, t->default_values()};
+        c.props.set("iobase", port);
+        c.props.set("irq", "4");
+        return t->create(std::move(c));
+    };
+    tree.add(serial("0x3f8", ""), false);
+    tree.realize_all(ctx);
+    CHECK_THROWS_WITH(tree.add_realized(serial("0x3f8", ""), ctx), "I/O ports 0x3f8-0x3ff are already in use");
+    CHECK(tree.devices().size() == 1);
+    Device& added = tree.add_realized(serial("0x2f8", ""), ctx);
+    CHECK(added.qom_path() == "/machine/peripheral-anon/device[2]");
+    Device& named = tree.add_realized(serial("0x3e8", "hot"), ctx);
+    CHECK(tree.find_by_id("hot") == &named);
+    ctx.out(0x2f8 + 7, 0x5a, 1);
+    CHECK(ctx.in(0x2f8 + 7, 1) == 0x5a);  // realized: on the bus
+
+    std::unique_ptr<Device> gone = tree.remove(named);
+    CHECK(gone.get() == &named);
+    CHECK(tree.find_by_id("hot") == nullptr);
+    CHECK(tree.find_by_path("/machine/peripheral/hot") == nullptr);
+    CHECK(tree.remove(named) == nullptr);  // not there any more
+    CHECK(tree.devices().size() == 2);
+    tree.reset_all();                      // the rest still cycles
+    CHECK(ctx.in(0x2f8 + 7, 1) == 0);
+}

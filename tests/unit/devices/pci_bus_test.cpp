@@ -81,3 +81,37 @@ TEST_CASE("pci bus: functions 0-7 per slot, QEMU's first free slot") {
     REQUIRE(f.pci.add_device(2, 1, std::make_shared<TestPciDevice>()));
     CHECK(f.pci.next_free_slot() == 3u);
 }
+
+// Hot unplug: the function leaves its slot with its BARs unmapped (the
+// device hears of it) and its INTx low; the slot is free again.
+TEST_CASE("pci bus: remove_device detaches the function and frees the slot") {
+    PciFixture f;
+    struct Handler : BusDevice {
+        void read(uint64_t, std::span<uint8_t> d) override { std::fill(d.begin(), d.end(), 0x5a); }
+        void write(uint64_t, std::span<const uint8_t>) override {}
+    };
+    auto dev = std::make_shared<TestPciDevice>();
+    dev->add_bar(0, 0x20, BarKind::Io, false, std::make_shared<Handler>());
+    dev->set_interrupt_pin(pci::PIN_INTA);
+    REQUIRE(f.pci.add_device(5, 0, dev));
+    f.cfg_write(5, 0, pci::BAR0, 0xc040);
+    f.cfg_write(5, 0, pci::COMMAND, pci::COMMAND_IO, 2);
+    uint8_t b = 0;
+    REQUIRE(f.pio.read(0xc040, {&b, 1}));
+    CHECK(b == 0x5a);
+
+    CHECK(f.pci.remove_device(5, 1) == nullptr);   // nothing there
+    CHECK(f.pci.remove_device(40, 0) == nullptr);  // no such slot
+    CHECK(f.pci.remove_device(5, 0) == dev);
+    CHECK_FALSE(dev->attached());
+    CHECK_FALSE(f.pio.read(0xc040, {&b, 1}));
+    REQUIRE_FALSE(dev->moves.empty());
+    CHECK(dev->moves.back().index == 0);
+    CHECK(dev->moves.back().to == std::nullopt);
+    CHECK(f.cfg_read(5, 0, 0) == 0xffffffff);
+    CHECK(f.pci.next_free_slot() == 0u);
+    auto again = std::make_shared<TestPciDevice>();
+    CHECK(f.pci.add_device(5, 0, again));
+    CHECK(f.pci.remove_device(5, 0) == again);
+    CHECK(f.pci.remove_device(5, 0) == nullptr);    // twice: nothing the second time
+}

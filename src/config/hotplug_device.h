@@ -1,0 +1,17 @@
+#pragma once
+// device_add on the running machine: the device QEMU 7.2 would create from
+// the monitor's options, with the same checks and texts as -device, against
+// the machine as it is now (`live`: its drives, netdevs and devices,
+// hot-added ones included). Placement on pci.0 as QEMU's: addr= or the
+// lowest slot whose function 0 is free. A NIC without mac= gets the lowest
+// free default address. Throws ConfigError.
+#include "base/qemu_opts.h"
+#include "config/config.h"
+
+#include <vector>
+
+namespace kestrel {
+
+DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs);
+
+} // namespace kestrel

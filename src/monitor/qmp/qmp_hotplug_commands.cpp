@@ -1,0 +1,45 @@
+// QMP device_add and device_del, and the DEVICE_DELETED event's type.
+#include "monitor/hotplug_commands.h"
+#include "monitor/qmp/qmp_commands.h"
+
+#include <cmath>
+
+namespace kestrel::qmp {
+
+namespace {
+
+// A property value as -device would spell it (QEMU's qemu_opts_from_qdict).
+std::string option_text(const std::string& key, const Json& value) {
+    if (value.is_string()) return value.get<std::string>();
+    if (value.is_boolean()) return value.get<bool>() ? "on" : "off";
+    if (value.is_number_integer()) return value.dump();
+    if (value.is_number_float()) return value.dump();
+    throw MonitorError("Invalid parameter type for '" + key + "', expected: string");
+}
+
+std::vector<qopts::OptPair> device_options(const Json& args) {
+    std::vector<qopts::OptPair> options{{"driver", args.at("driver").get<std::string>()}};
+    for (const std::string& key : qemu_key_order(args))
+        if (key != "driver") options.push_back({key, option_text(key, args.at(key))});
+    return options;
+}
+
+} // namespace
+
+void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services) {
+    schema.add_object("q_obj_device_add-arg", {{"driver", "str"}, {"bus", "str", true}, {"id", "str", true}});
+    schema.allow_extra_members("q_obj_device_add-arg");  // the device's properties ('gen': false)
+    schema.add_object("q_obj_device_del-arg", {{"id", "str"}});
+    schema.add_object("q_obj_DEVICE_DELETED-arg", {{"device", "str", true}, {"path", "str"}});
+    VmControl& vm = services.vm;
+    table.add({"device_add", "q_obj_device_add-arg", "q_empty", [&vm](const Json& args) {
+        hotplug_device_add(vm, device_options(args));
+        return Json::object();
+    }});
+    table.add({"device_del", "q_obj_device_del-arg", "q_empty", [&vm](const Json& args) {
+        hotplug_device_del(vm, args.at("id").get<std::string>());
+        return Json::object();
+    }});
+}
+
+} // namespace kestrel::qmp
