@@ -416,46 +416,33 @@ TEST_CASE("ATAPI: odd allocation lengths and byte count limits stay inside the r
 }
 
 TEST_CASE("IDE: IDENTIFY and CHS addressing use the disk's guessed geometry") {
-    GuestMemory ram = GuestMemory::create_flat(1 << 20);
-    FakeIrqLine irq;
-    auto disk = std::make_shared<FakeBlockBackend>(8 << 20);
-    std::array<IdeDrive, 2> drives;
-    drives[0] = {disk, "QM00001"};
-    drives[0].geometry = HdGeometry{100, 4, 32, BiosTranslation::None};  // as from an MBR ending at head 3
-    IdeChannel ch(ram, irq, [](std::function<void()> fn) { fn(); }, std::move(drives));
-    auto reg = [&](unsigned r, uint8_t v) { ch.write_command(r, v, 1); };
-    auto read = [&](size_t bytes) {
-        std::vector<uint8_t> out;
-        for (size_t i = 0; i < bytes; i += 2) {
-            uint16_t w = uint16_t(ch.read_command(0, 2));
-            out.push_back(uint8_t(w));
-            out.push_back(uint8_t(w >> 8));
-        }
-        return out;
-    };
-    reg(6, 0xa0);
-    reg(7, 0xec);
-    auto id = read(512);
+    Rig r(8 << 20);
+    IdeDrive drive{r.disk, "QM00001"};
+    drive.geometry = HdGeometry{100, 4, 32, BiosTranslation::None};  // as from an MBR ending at head 3
+    r.ch->attach(0, drive);
+    r.reg(6, 0xa0);
+    r.reg(7, 0xec);
+    auto id = r.read_pio(512);
     auto word = [&](unsigned w) { return unsigned(id[2 * w] | id[2 * w + 1] << 8); };
     CHECK(word(1) == 100);
     CHECK(word(3) == 4);
     CHECK(word(6) == 32);
     CHECK(word(54) == 100);
     CHECK((word(57) | word(58) << 16) == 100 * 4 * 32);
-    CHECK(ch.disk_geometry(0)->heads == 4);
-    CHECK_FALSE(ch.disk_geometry(1));
+    CHECK(r.ch->disk_geometry(0)->heads == 4);
+    CHECK_FALSE(r.ch->disk_geometry(1));
 
-    disk->fill_file(194 * 512, 512, 0x5a);  // C1 H2 S3 = (1 * 4 + 2) * 32 + 3 - 1
-    reg(6, 0xa2);
-    reg(2, 1);
-    reg(3, 3);
-    reg(4, 1);
-    reg(5, 0);
-    reg(7, 0x20);
-    disk->process_completions();
-    CHECK(read(512) == std::vector<uint8_t>(512, 0x5a));
-    reg(6, 0xa4);  // head 4 of 4 heads: not on the disk
-    reg(7, 0x20);
-    CHECK(ch.read_command(7, 1) == 0x51);
-    CHECK((ch.read_command(1, 1) & ata::ER_IDNF) != 0);
+    r.disk->fill_file(194 * 512, 512, 0x5a);  // C1 H2 S3 = (1 * 4 + 2) * 32 + 3 - 1
+    r.reg(6, 0xa2);
+    r.reg(2, 1);
+    r.reg(3, 3);
+    r.reg(4, 1);
+    r.reg(5, 0);
+    r.reg(7, 0x20);
+    r.complete();
+    CHECK(r.read_pio(512) == std::vector<uint8_t>(512, 0x5a));
+    r.reg(6, 0xa4);  // head 4 of 4 heads: not on the disk
+    r.reg(7, 0x20);
+    CHECK(r.status() == 0x51);
+    CHECK((r.ch->read_command(1, 1) & ata::ER_IDNF) != 0);
 }
