@@ -5,6 +5,12 @@
 # file system and check its files against its MD5SUMS.
 medium=$(sed -n 's/.*ktest\.medium=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "KTEST-FIRMWARE-BOOT medium=$medium $(grep -o 'BOOT_IMAGE=[^ ]*' /proc/cmdline)"
+# The first hard disk as int 13h showed it to Linux's setup code (EDD):
+# the BIOS's logical geometry (function 08h) and size (function 48h).
+if insmod /lib/edd.ko 2>/dev/null && [ -d /sys/firmware/edd/int13_dev80 ]; then
+    e=/sys/firmware/edd/int13_dev80
+    echo "EDD80=$(cat $e/legacy_max_cylinder)/$(cat $e/legacy_max_head)/$(cat $e/legacy_sectors_per_track) sectors=$(cat $e/sectors)"
+fi
 for m in ata_piix sd_mod sr_mod virtio_pci virtio_blk isofs vfat nls_cp437 nls_iso8859_1; do
     modprobe $m
 done

@@ -127,11 +127,23 @@ def build_iso(out, kernel, initrd, work):
                    check=True, capture_output=True)
 
 
-def media_initrd(out, base_initrd, cpio_module):
-    """l2.cpio.gz plus an archive with /scenario.sh (the medium check)."""
+def edd_module(kernel):
+    """edd.ko of the kernel's package (no dependencies): the BIOS's int 13h
+    view of the disks, which Linux's setup code asked for, in sysfs."""
+    root = os.path.dirname(os.path.dirname(kernel))
+    found = [os.path.join(d, "edd.ko") for d, _, files in os.walk(os.path.join(root, "lib", "modules"))
+             if "edd.ko" in files]
+    return found[0] if found else None
+
+
+def media_initrd(out, base_initrd, kernel, cpio_module):
+    """l2.cpio.gz plus an archive with /scenario.sh (the medium check) and
+    /lib/edd.ko."""
     overlay = cpio_module.CpioWriter()
     with open(CHECK_SCRIPT, "rb") as f:
         overlay.add_file("scenario.sh", f.read(), 0o755)
+    if edd_module(kernel):
+        overlay.add_host_file("lib/edd.ko", edd_module(kernel), 0o644)
     with open(out, "wb") as f, open(base_initrd, "rb") as base:
         shutil.copyfileobj(base, f)
         f.write(b"\0" * (-f.tell() % 512))
@@ -166,7 +178,7 @@ def build(cache, kernel, base_initrd, cpio_module):
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bootmedia-", dir=cache) as work:
         initrd = os.path.join(work, "initrd.gz")
-        media_initrd(initrd, base_initrd, cpio_module)
+        media_initrd(initrd, base_initrd, kernel, cpio_module)
         disk, iso = os.path.join(work, "disk.img"), os.path.join(work, "linux.iso")
         build_disk(disk, kernel, initrd, work)
         build_iso(iso, kernel, initrd, work)
