@@ -11,6 +11,7 @@
 #include "devices/serial/shared_irq_line.h"
 #include "machine/acpi/acpi_tables.h"
 #include "machine/boot_order.h"
+#include "machine/cmos_disks.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "kvm/pam_memory.h"
 
@@ -57,6 +58,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     add_devices();
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     devices_.realize_all(*this);
+    describe_ide_disks_in_cmos(services_);
     drives_.open_unused();
     start_hotplug();
 }

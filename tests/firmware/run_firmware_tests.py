@@ -23,6 +23,8 @@ TIMEOUT = 180  # SeaBIOS's POST takes seconds; the machine may be busy
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tiny"))
 import run_tiny_tests as tiny  # noqa: E402  (report(), run_with_qmp() and the counts)
+sys.path.insert(0, HERE)
+import disk_geometry  # noqa: E402
 from qmp import wait_log  # noqa: E402
 
 report = tiny.report
@@ -633,6 +635,7 @@ def main():
             lambda: test_rombar_off_and_option_rom(k, args.qemu, work),
             lambda: test_rom_errors(k, args.qemu, work),
             lambda: test_smbios(k, args.qemu, work),
+            lambda: disk_geometry.test_disk_geometry(k, args.qemu, work, run_until_marker, debugcon, report),
         ]
         for i, t in enumerate(tests):
             try:

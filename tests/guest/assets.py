@@ -9,6 +9,8 @@ Assets (default cache: ${KESTREL_CACHE:-$HOME/.cache/kestrel}):
                            guest_tools = true): iperf3, ip, ethtool, tcpdump
                            of this machine with their libraries, and
                            tools/tcp_pingpong.c, under /opt/net
+  boot/                    bootable disk and CD images of the kernel and the
+                           l2 initramfs (SYSLINUX/ISOLINUX; bootmedia.py)
   assets.json              paths of the above
 
 Each initramfs is rebuilt only when the hash of its inputs (kernel version,
@@ -34,6 +36,7 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import bootmedia  # noqa: E402
 import cpio  # noqa: E402
 
 TESTS_DIR = os.path.dirname(HERE)
@@ -41,7 +44,8 @@ L1_INIT = os.path.join(TESTS_DIR, "kvmhost", "l1-init.sh")
 L2_INIT = os.path.join(HERE, "l2-init.sh")
 BUSYBOX = "/bin/busybox"
 HOST_PACKAGES = ["busybox-static", "kmod", "cpio", "qemu-system-x86", "e2fsprogs",
-                 "iperf3", "iproute2", "ethtool", "tcpdump", "gcc", "libc6-dev"]
+                 "iperf3", "iproute2", "ethtool", "tcpdump", "gcc", "libc6-dev"] + \
+    bootmedia.PACKAGES
 # Network tools for guests: Debian's binaries with every library ldd lists.
 GUEST_TOOLS = ["/usr/bin/iperf3", "/usr/sbin/ip", "/usr/sbin/ethtool", "/usr/bin/tcpdump"]
 PINGPONG_SOURCE = os.path.join(HERE, "tools", "tcp_pingpong.c")
@@ -391,6 +395,7 @@ def build_all(cache=None):
             "l2_initrd": build_initramfs(cache, kroot, version, "l2"),
         }
         assets["l2_tools"], assets["tcp_pingpong"] = build_tools(cache)
+        assets.update(bootmedia.build(cache, assets["kernel"], assets["l2_initrd"], cpio))
         write_atomically(os.path.join(cache, "assets.json"),
                          (json.dumps(assets, indent=1) + "\n").encode())
         return assets

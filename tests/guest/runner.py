@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import assets  # noqa: E402
+import bootmedia  # noqa: E402
 import cpio  # noqa: E402
 import scenario as sc  # noqa: E402
 
@@ -80,7 +81,10 @@ def guest_initrd(s, base_initrd, workdir, tools=None):
     return out
 
 
-def build_disk(name, spec, workdir):
+def build_disk(name, spec, workdir, a):
+    if spec.get("fs") in bootmedia.KINDS:   # the cached bootable media
+        return bootmedia.copy_for_run(a, spec["fs"], spec.get("format", "raw"),
+                                      os.path.join(workdir, name))
     files = spec.get("files", {})
     source = None
     if files:
@@ -114,7 +118,7 @@ def placeholder_values(s, a, workdir, results):
               "initrd": guest_initrd(s, a["l2_initrd"], workdir, a.get("l2_tools")),
               "pingpong": a.get("tcp_pingpong", "")}
     for name, spec in s.disks.items():
-        values["disk:" + name] = build_disk(name, spec, workdir)
+        values["disk:" + name] = build_disk(name, spec, workdir, a)
     return values
 
 

@@ -35,16 +35,10 @@ void put_wwn(std::vector<uint16_t>& w, uint64_t wwn) {
 
 } // namespace
 
-AtaGeometry ata_geometry(uint64_t total_sectors) {
-    AtaGeometry g{0, 16, 63};
-    g.cylinders = uint32_t(std::clamp<uint64_t>(total_sectors / (16 * 63), 1, 16383));
-    return g;
-}
-
 std::vector<uint8_t> ata_identify(uint64_t sectors, const IdeDrive& drive, uint8_t mult_sectors,
                                   uint8_t transfer_mode, bool write_cache) {
     std::vector<uint16_t> w(256, 0);
-    const AtaGeometry g = ata_geometry(sectors);
+    const HdGeometry& g = drive.geometry;
     const uint64_t chs_sectors = uint64_t(g.cylinders) * g.heads * g.sectors;
     w[0] = 0x0040;  // fixed disk
     w[1] = uint16_t(g.cylinders);

@@ -58,6 +58,12 @@ void IdeChannel::attach(unsigned unit, IdeDrive drive) {
     set_signature_locked();
 }
 
+std::optional<HdGeometry> IdeChannel::disk_geometry(unsigned unit) const {
+    std::lock_guard guard(lock_);
+    if (unit >= 2 || !drives_[unit].disk || drives_[unit].cdrom) return std::nullopt;
+    return drives_[unit].geometry;
+}
+
 IdeChannelState IdeChannel::state() const {
     std::lock_guard guard(lock_);
     return s_;
@@ -271,7 +277,7 @@ bool IdeChannel::range_locked(bool lba48, Range& range) {
             range.lba = uint64_t(s_.select & 0x0f) << 24 | uint64_t(s_.hcyl) << 16 | uint64_t(s_.lcyl) << 8 |
                         s_.sector;
         } else {
-            const AtaGeometry g = ata_geometry(total);
+            const HdGeometry& g = drives_[s_.unit].geometry;
             const uint32_t cylinder = uint32_t(s_.hcyl) << 8 | s_.lcyl, head = s_.select & 0x0f;
             if (s_.sector == 0 || s_.sector > g.sectors || head >= g.heads) {
                 abort_locked(ER_IDNF | ER_ABRT);

@@ -9,6 +9,7 @@
 // threads; one lock guards the state.
 #include "base/irq_line.h"
 #include "block/block_backend.h"
+#include "block/hd_geometry.h"
 #include "kvm/guest_memory.h"
 
 #include <array>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,7 @@ struct IdeDrive {
     std::string version = "2.5+";        // firmware revision, up to 8
     uint64_t wwn = 0;                    // world wide name; 0: none
     bool cdrom = false;
+    HdGeometry geometry;                 // a hard disk's CHS geometry and BIOS translation
     // A CD-ROM's tray moved by the guest's START STOP UNIT; called on the
     // vCPU's thread with the channel locked (post the work elsewhere).
     std::function<void(bool tray_open)> tray_moved;
@@ -110,6 +113,8 @@ public:
     void attach(unsigned unit, IdeDrive drive);
     IdeChannelState state() const;
     bool has_drive(unsigned unit) const { return unit < 2 && present(unit); }
+    // A hard disk's geometry (CMOS), none for a CD-ROM drive or no drive.
+    std::optional<HdGeometry> disk_geometry(unsigned unit) const;
 
     // A CD-ROM drive's tray and medium, for the monitors (atapi_media.cpp).
     bool tray_open(unsigned unit) const;
@@ -183,10 +188,5 @@ std::vector<uint8_t> ata_identify(uint64_t sectors, const IdeDrive& drive, uint8
                                   uint8_t transfer_mode, bool write_cache);
 // IDENTIFY PACKET DEVICE for a CD-ROM drive ("QEMU DVD-ROM").
 std::vector<uint8_t> atapi_identify(const IdeDrive& drive, uint8_t transfer_mode);
-// QEMU's guessed CHS geometry: 16 heads, 63 sectors, cylinders to 16383.
-struct AtaGeometry {
-    uint32_t cylinders, heads, sectors;
-};
-AtaGeometry ata_geometry(uint64_t total_sectors);
 
 } // namespace kestrel

@@ -60,6 +60,7 @@ public:
         // QEMU names the device a drive is attached to by its id, else its path.
         const std::string qdev = id().empty() ? qom_path() : id();
         if (!drive_id.empty()) drive.disk = context.drive(drive_id, qdev);
+        if (drive.disk && !drive.cdrom) drive.geometry = guess_hd_geometry(*drive.disk);
         if (drive.disk) watch(drive.disk);
         MediumService* media = context.services().find<MediumService>();
         if (drive.cdrom && media) {

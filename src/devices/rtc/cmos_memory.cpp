@@ -63,6 +63,33 @@ void CmosRtc::set_boot_order(std::string_view order) {
     cmos_[kBootOrderThird] = uint8_t(n[2] << 4);  // bit 0 clear: check the floppy's boot signature
 }
 
+void CmosRtc::set_hard_disks(const std::array<std::optional<HdGeometry>, 4>& disks) {
+    constexpr uint8_t kDiskTypes = 0x12, kUserType = 47, kTranslations = 0x39;
+    constexpr uint8_t kTypeAt[2] = {0x19, 0x1a}, kInfoAt[2] = {0x1b, 0x24};
+    std::lock_guard guard(lock_);
+    uint8_t types = 0, translations = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+        if (!disks[i]) continue;
+        const HdGeometry& g = *disks[i];
+        uint8_t* info = &cmos_[kInfoAt[i]];
+        cmos_[kTypeAt[i]] = kUserType;
+        info[0] = uint8_t(g.cylinders);
+        info[1] = uint8_t(g.cylinders >> 8);
+        info[2] = uint8_t(g.heads);
+        info[3] = info[4] = 0xff;                              // write precompensation: none
+        info[5] = uint8_t(0xc0 | (g.heads > 8 ? 0x08 : 0));    // control byte
+        info[6] = uint8_t(g.cylinders);                        // landing zone
+        info[7] = uint8_t(g.cylinders >> 8);
+        info[8] = uint8_t(g.sectors);
+        types |= i == 0 ? 0xf0 : 0x0f;
+    }
+    for (unsigned i = 0; i < 4; ++i)
+        if (disks[i]) translations |= uint8_t(uint8_t(disks[i]->translation) << (2 * i));
+    cmos_[kDiskTypes] = types;
+    cmos_[kTranslations] = translations;
+    update_checksum();
+}
+
 void CmosRtc::set_cmos_byte(uint8_t index, uint8_t value) {
     std::lock_guard guard(lock_);
     index &= 0x7f;

@@ -22,6 +22,7 @@
 #include "devices/rtc/rtc_time.h"
 #include "base/event_loop.h"
 #include "base/unique_fd.h"
+#include "block/hd_geometry.h"
 
 #include <array>
 #include <memory>
@@ -56,6 +57,11 @@ public:
     // QEMU's pc boot order for the BIOS (0x3d, 0x38): up to three devices,
     // 'a'/'b' floppy, 'c' disk, 'd' CD-ROM, 'n' network; "cad" by default.
     void set_boot_order(std::string_view order);
+    // The IDE hard disks (ide0 master, ide0 slave, ide1 master, ide1 slave;
+    // nullopt: none or a CD drive) as QEMU's pc describes them: the first
+    // two's types and geometry (0x12, 0x19-0x2c), every one's BIOS
+    // translation (0x39), which SeaBIOS turns into int 13h's geometry.
+    void set_hard_disks(const std::array<std::optional<HdGeometry>, 4>& disks);
     void set_cmos_byte(uint8_t index, uint8_t value);
     uint8_t cmos_byte(uint8_t index) const;  // raw RAM (time registers as last stored)
 

@@ -4,6 +4,7 @@
 #include "devices/device.h"
 #include "devices/device_context.h"
 #include "devices/rtc/cmos_rtc.h"
+#include "base/service_registry.h"
 
 namespace kestrel {
 namespace {
@@ -27,6 +28,11 @@ public:
         const std::string& once = context.board().boot_once;
         rtc_->set_boot_order(once.empty() ? boot_order_ : once);  // -boot once= lasts until a reset
         context.pio().insert_or_throw(p.uint("iobase"), CmosRtc::kLength, rtc_, "rtc");
+        services_ = &context.services();
+        services_->add<CmosRtc>(*rtc_);  // the board writes the IDE disks in once they exist
+    }
+    void unrealize() override {
+        if (services_) services_->remove<CmosRtc>(*rtc_);
     }
     void reset() override {
         rtc_->reset();
@@ -36,6 +42,7 @@ public:
 private:
     std::shared_ptr<CmosRtc> rtc_;
     std::string boot_order_;
+    ServiceRegistry* services_ = nullptr;
 };
 
 } // namespace

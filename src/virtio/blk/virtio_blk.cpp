@@ -44,7 +44,7 @@ VirtioBlk::~VirtioBlk() { halt(); }
 uint16_t VirtioBlk::device_type() const { return kDeviceType; }
 
 uint64_t VirtioBlk::device_features() const {
-    uint64_t f = 1ull << kFSizeMax | 1ull << kFSegMax | 1ull << kFBlkSize | 1ull << kFTopology;
+    uint64_t f = 1ull << kFSizeMax | 1ull << kFSegMax | 1ull << kFGeometry | 1ull << kFBlkSize | 1ull << kFTopology;
     if (config_.backend->has_volatile_cache()) f |= 1ull << kFFlush;
     if (config_.backend->read_only()) f |= 1ull << kFRo;
     if (config_.num_queues > 1) f |= 1ull << kFMq;
@@ -68,6 +68,9 @@ void VirtioBlk::fill_config(uint8_t* out) const {
     put_le<uint64_t>(out, cfg::kCapacity, b.size() >> kSectorShift);
     put_le<uint32_t>(out, cfg::kSizeMax, config_.size_max);
     put_le<uint32_t>(out, cfg::kSegMax, uint32_t(config_.queue_size) - 2);
+    put_le<uint16_t>(out, cfg::kGeometry, uint16_t(config_.geometry.cylinders));
+    out[cfg::kGeometry + 2] = uint8_t(config_.geometry.heads);
+    out[cfg::kGeometry + 3] = uint8_t(config_.geometry.sectors);
     put_le<uint32_t>(out, cfg::kBlkSize, block);
     out[cfg::kWriteback] = b.has_volatile_cache() ? 1 : 0;
     put_le<uint16_t>(out, cfg::kNumQueues, config_.num_queues);

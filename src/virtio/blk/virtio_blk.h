@@ -10,6 +10,7 @@
 // Data goes between guest memory and the backend without copies: the
 // iovecs given to BlockBackend::submit point into guest RAM.
 #include "block/block_backend.h"
+#include "block/hd_geometry.h"
 #include "virtio/completion_batcher.h"
 #include "virtio/virtio_loop_device.h"
 #include "virtio/virtqueue.h"
@@ -37,6 +38,7 @@ struct VirtioBlkConfig {
     uint32_t max_write_zeroes_sectors = 4194303;
     uint32_t max_write_zeroes_seg = 1;
     uint32_t size_max = 0xffffffffu;    // VIRTIO_BLK_F_SIZE_MAX: no limit of our own
+    HdGeometry geometry;                // VIRTIO_BLK_F_GEOMETRY (SeaBIOS's int 13h geometry)
     BatchLimits batching;               // while busy (CompletionBatcher)
 };
 

@@ -65,6 +65,7 @@ private:
         const std::string& drive = p.str("drive");
         VirtioBlkConfig blk;
         blk.backend = context.drive(drive, qom_path() + "/virtio-backend");
+        if (blk.backend) blk.geometry = guess_hd_geometry(*blk.backend);  // QEMU's, from the MBR or the size
         blk.loop = &context.io_loop(p.str("iothread"), "blk-" + drive);
         blk.serial = p.str("serial");
         uint64_t queues = p.uint("num-queues") == uint64_t(kAutoQueues) ? context.board().cpus : p.uint("num-queues");

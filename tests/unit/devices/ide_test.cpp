@@ -407,3 +407,35 @@ TEST_CASE("ATAPI: odd allocation lengths and byte count limits stay inside the r
     CHECK(r.status() == 0x50);
     for (int i = 0; i < 10; ++i) CHECK(r.ch->read_command(0, 4) == 0xffffffffu);
 }
+
+TEST_CASE("IDE: IDENTIFY and CHS addressing use the disk's guessed geometry") {
+    Rig r(8 << 20);
+    IdeDrive drive{r.disk, "QM00001"};
+    drive.geometry = HdGeometry{100, 4, 32, BiosTranslation::None};  // as from an MBR ending at head 3
+    r.ch->attach(0, drive);
+    r.reg(6, 0xa0);
+    r.reg(7, 0xec);
+    auto id = r.read_pio(512);
+    auto word = [&](unsigned w) { return unsigned(id[2 * w] | id[2 * w + 1] << 8); };
+    CHECK(word(1) == 100);
+    CHECK(word(3) == 4);
+    CHECK(word(6) == 32);
+    CHECK(word(54) == 100);
+    CHECK((word(57) | word(58) << 16) == 100 * 4 * 32);
+    CHECK(r.ch->disk_geometry(0)->heads == 4);
+    CHECK_FALSE(r.ch->disk_geometry(1));
+
+    r.disk->fill_file(194 * 512, 512, 0x5a);  // C1 H2 S3 = (1 * 4 + 2) * 32 + 3 - 1
+    r.reg(6, 0xa2);
+    r.reg(2, 1);
+    r.reg(3, 3);
+    r.reg(4, 1);
+    r.reg(5, 0);
+    r.reg(7, 0x20);
+    r.complete();
+    CHECK(r.read_pio(512) == std::vector<uint8_t>(512, 0x5a));
+    r.reg(6, 0xa4);  // head 4 of 4 heads: not on the disk
+    r.reg(7, 0x20);
+    CHECK(r.status() == 0x51);
+    CHECK((r.ch->read_command(1, 1) & ata::ER_IDNF) != 0);
+}

@@ -340,3 +340,36 @@ TEST_CASE("rtc: index port reads as all ones and keeps the NMI bit out of the in
     CHECK(inb(*r.rtc, 0) == 0xff);
     CHECK(inb(*r.rtc, 1) == 0x02);  // register B
 }
+
+TEST_CASE("rtc: CMOS hard disk types, geometry and BIOS translations as QEMU's pc writes them") {
+    Rig r;
+    std::array<std::optional<HdGeometry>, 4> disks;
+    disks[0] = HdGeometry{16383, 16, 63, BiosTranslation::Lba};
+    disks[2] = HdGeometry{4161, 16, 63, BiosTranslation::Large};
+    disks[3] = HdGeometry{130, 8, 63, BiosTranslation::None};
+    r.rtc->set_hard_disks(disks);
+    auto b = [&](uint8_t i) { return unsigned(r.rtc->cmos_byte(i)); };
+    CHECK(b(0x12) == 0xf0);  // ide0 master only (the slave is empty)
+    CHECK(b(0x19) == 47);
+    CHECK(b(0x1a) == 0);
+    CHECK((b(0x1b) | b(0x1c) << 8) == 16383);
+    CHECK(b(0x1d) == 16);
+    CHECK(b(0x1e) == 0xff);
+    CHECK(b(0x1f) == 0xff);
+    CHECK(b(0x20) == 0xc8);  // more than 8 heads
+    CHECK((b(0x21) | b(0x22) << 8) == 16383);
+    CHECK(b(0x23) == 63);
+    CHECK(b(0x39) == (1u | 2u << 4 | 0u << 6));
+    unsigned sum = 0;
+    for (unsigned i = 0x10; i <= 0x2d; ++i) sum += b(uint8_t(i));
+    CHECK(((b(0x2e) << 8) | b(0x2f)) == sum);
+
+    disks = {};
+    disks[1] = HdGeometry{520, 8, 63, BiosTranslation::None};
+    r.rtc->set_hard_disks(disks);
+    CHECK(b(0x12) == 0x0f);
+    CHECK(b(0x1a) == 47);
+    CHECK(b(0x26) == 8);
+    CHECK(b(0x29) == 0xc0);  // 8 heads or fewer
+    CHECK(b(0x39) == 0);
+}

@@ -181,3 +181,18 @@ TEST_CASE("virtio-blk: unknown request types are UNSUPP", "[virtio]") {
     CHECK(h.ring.used_idx() == 4);
     CHECK(h.needs_reset == 0);
 }
+
+TEST_CASE("virtio-blk: VIRTIO_BLK_F_GEOMETRY with the disk's guessed geometry, as QEMU's", "[virtio]") {
+    EventLoop loop;
+    VirtioBlkConfig c;
+    c.backend = std::make_shared<FakeBlockBackend>(kDiskSize);
+    c.loop = &loop;
+    c.geometry = HdGeometry{2080, 16, 63, BiosTranslation::None};
+    VirtioBlk blk(c);
+    CHECK((blk.device_features() >> kFGeometry & 1) == 1);
+    uint8_t g[4] = {};
+    blk.read_config(cfg::kGeometry, g);
+    CHECK((g[0] | g[1] << 8) == 2080);  // SeaBIOS's pchs: LARGE translation, 520/64/63 as with QEMU
+    CHECK(g[2] == 16);
+    CHECK(g[3] == 63);
+}
