@@ -324,12 +324,13 @@ def main(argv):
         a_assets = assets.build_all()
         initrd = guest_initrd(a_assets["l2_initrd"], os.path.join(root, "initrd.img"), a.lines,
                               a.linux_idle_seconds)
-        out = os.path.join(root, "linux.json")
+        host_results = os.path.join(root, "host")  # the folder the test host may write
+        out = os.path.join(host_results, "linux.json")
         cmd = [sys.executable, os.path.abspath(__file__), "--inner", "--kestrel", kestrel,
                "--kernel", a_assets["kernel"], "--initrd", initrd, "--out", out,
                "--runs", str(a.runs), "--baseline-runs", str(a.baseline_runs)]
         started = time.monotonic()
-        status = kvmhost.run(cmd, os.path.join(root, "host"), timeout=3600)
+        status = kvmhost.run(cmd, host_results, timeout=3600)
         log("test host finished with status %d after %.0f s" % (status, time.monotonic() - started))
         if os.path.exists(out):
             with open(out) as f:
