@@ -11,14 +11,6 @@ namespace kestrel {
 
 namespace {
 
-bool on_off(const qopts::OptPair& p) {
-    auto v = qopts::to_bool(p.value);
-    if (!v || (p.value != "on" && p.value != "off" && p.value != "yes" && p.value != "no" && p.value != "true" &&
-               p.value != "false" && p.value != "y" && p.value != "n"))
-        throw ConfigError("Parameter '" + p.key + "' expects 'on' or 'off'");
-    return *v;
-}
-
 constexpr std::string_view kAudioDrivers[] = {"none", "alsa", "coreaudio", "dbus", "dsound", "jack",
                                               "oss", "pa", "sdl", "spice", "wav"};
 // The members every driver has, per direction (QAPI's AudiodevPerDirectionOptions).
@@ -87,7 +79,7 @@ void handle_msg(ParseState& st, const ArgToken& tok) {
     std::vector<qopts::OptPair> pairs = split_checked(st, tok, "", {"timestamp", "guest-name"});
     at_location(tok.location(), [&] {
         for (const qopts::OptPair& p : pairs)
-            (p.key == "timestamp" ? st.msg_timestamp : st.msg_guest_name) = on_off(p);
+            (p.key == "timestamp" ? st.msg_timestamp : st.msg_guest_name) = qopts::parse_bool(p.key, p.value);
     });
 }
 
@@ -96,7 +88,7 @@ void handle_overcommit(ParseState& st, const ArgToken& tok) {
     std::vector<qopts::OptPair> pairs = split_checked(st, tok, "", {"mem-lock", "cpu-pm"});
     at_location(tok.location(), [&] {
         for (const qopts::OptPair& p : pairs)
-            (p.key == "mem-lock" ? st.cfg.mem_lock : st.cfg.cpu_pm) = on_off(p);
+            (p.key == "mem-lock" ? st.cfg.mem_lock : st.cfg.cpu_pm) = qopts::parse_bool(p.key, p.value);
     });
 }
 
