@@ -8,7 +8,7 @@ framebuffer BAR (00:02.0, BAR0) from PCI configuration space, fills the
 screen with pattern(width, height) (pixel i = i * STEP, top byte clear),
 writes "VBE-<width>x<height>" to COM1, then waits for a key press (a make
 code from the i8042, as `send-key` gives) before the next mode. After the
-last mode it halts with interrupts off.
+last mode the first comes again, for ever.
 
 A test can so change the mode while a VNC client is connected, at moments
 it chooses, and knows every pixel each mode must show.
@@ -109,17 +109,14 @@ WAIT_KEY = bytes.fromhex(
     "e460"    # in al, 0x60
     "ebe4"    # jmp wait
 )           # done:
-HALT = bytes.fromhex("faf4ebfd")  # cli; hlt; jmp back to hlt
 CODE_AT = 0x600  # in the protected-mode part, after kernel_info; both entries jump here
 
 
 def program():
     code = b""
-    for i, mode in enumerate(MODES):
-        code += show_mode(*mode)
-        if i + 1 < len(MODES):
-            code += WAIT_KEY
-    return code + HALT
+    for mode in MODES:
+        code += show_mode(*mode) + WAIT_KEY
+    return code + b"\xe9" + struct.pack("<i", -(len(code) + 5))  # jmp back to the first mode
 
 
 def image():
