@@ -126,8 +126,14 @@ struct VncCallbacks {
         delete c;
     }
 
-    // The first update request: the client finished its handshake.
+    // Before libvncserver takes an update request. The first one: the
+    // client finished its handshake.
     static void on_update_request(rfbClientPtr cl, rfbFramebufferUpdateRequestMsg*) {
+        // No LastRect (an update of "0xffff rectangles" ended by a marker),
+        // as QEMU's server has none: Debian's vncsnapshot asks for it with
+        // tight but reads the marker as an empty rectangle and waits for
+        // 65535 of them. Counted rectangles work for every client.
+        cl->enableLastRectEncoding = FALSE;
         VncServer::Client* c = client(cl);
         if (!c || c->initialized) return;
         c->initialized = true;
