@@ -135,20 +135,17 @@ def image():
     return bytes(setup + pm)
 
 
-def write_image(folder):
-    path = os.path.join(folder, "vga-vbe.bzImage")
+def save(path):
     with open(path, "wb") as f:
         f.write(image())
     return path
 
 
-def main(argv):
-    if len(argv) != 1:
-        raise SystemExit(__doc__)
-    with open(argv[0], "wb") as f:
-        f.write(image())
-    return 0
+def write_image(folder):
+    return save(os.path.join(folder, "vga-vbe.bzImage"))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    save(sys.argv[1])
