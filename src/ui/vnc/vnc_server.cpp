@@ -240,7 +240,7 @@ void VncServer::start() {
     screen_->screenData = this;
     screen_->port = 0;       // kestrel listens itself
     screen_->ipv6port = 0;
-    screen_->cursor = nullptr;  // no cursor drawn into the picture
+    screen_->cursor = nullptr;  // no cursor drawn into the picture (it is the console's own Surface)
     screen_->newClientHook = VncCallbacks::on_new_client;
     screen_->kbdAddEvent = VncCallbacks::on_key;
     screen_->ptrAddEvent = VncCallbacks::on_pointer;
