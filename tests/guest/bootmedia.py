@@ -95,7 +95,7 @@ def ext4_partition(out, kernel, initrd, work):
     # 4 KiB blocks as a real root has; EXTLINUX 6.04 reads ext4 without the
     # 64bit feature (not needed at 64 MiB).
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-O", "^64bit", "-L", "KESTRELBOOT",
-                    "-U", "4b455354-0000-4000-8000-000000000001", out, str(PART_SIZE // 1024)],
+                    "-U", "4b455354-0000-4000-8000-000000000001", out, "%dk" % (PART_SIZE // 1024)],
                    check=True, capture_output=True)
     mnt = os.path.join(work, "mnt")
     os.makedirs(mnt)
