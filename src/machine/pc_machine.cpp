@@ -149,7 +149,7 @@ void PcMachine::create_vcpus() {
         auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);
         for (const kvm_cpuid_entry2& e : cpuid)
             if (i == 0 && e.function == 1) cpuid_version_ = e.eax, cpuid_features_ = e.edx;
-        vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this}));
+        vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this, memory_.below_4g()}));
     }
 }
 

@@ -141,7 +141,7 @@ void set_lapic_virtual_wire(int fd) {
     if (ioctl(fd, KVM_SET_LAPIC, &lapic) < 0) fail("KVM_SET_LAPIC");
 }
 
-void set_reset_msrs(int fd, const KvmSystem& kvm) {
+void set_reset_msrs(int fd, const KvmSystem& kvm, const std::vector<MsrValue>& unlisted) {
     struct Msr {
         uint32_t index;
         uint64_t value;
@@ -151,12 +151,11 @@ void set_reset_msrs(int fd, const KvmSystem& kvm) {
         {0xc0000081, 0}, {0xc0000082, 0}, {0xc0000083, 0}, {0xc0000084, 0}, {0xc0000102, 0},
         {0x10, 0},                                      // TSC
         {0x1a0, 1},                                     // MISC_ENABLE: fast strings
-        {0x2ff, (1 << 11) | 6},                         // MTRR default: enabled, write-back
         {0x4b564d00, 0}, {0x4b564d01, 0},               // kvmclock wall clock / system time
         {0x4b564d02, 0}, {0x4b564d03, 0}, {0x4b564d04, 0},  // async PF, steal time, PV EOI
         {0x11, 0}, {0x12, 0},                           // old kvmclock MSRs
     };
-    std::vector<uint8_t> buf(sizeof(kvm_msrs) + std::size(wanted) * sizeof(kvm_msr_entry));
+    std::vector<uint8_t> buf(sizeof(kvm_msrs) + (std::size(wanted) + unlisted.size()) * sizeof(kvm_msr_entry));
     auto* msrs = reinterpret_cast<kvm_msrs*>(buf.data());
     for (const auto& m : wanted) {
         if (!kvm.msr_settable(m.index)) continue;
@@ -164,6 +163,7 @@ void set_reset_msrs(int fd, const KvmSystem& kvm) {
         e.index = m.index;
         e.data = m.value;
     }
+    for (const MsrValue& m : unlisted) msrs->entries[msrs->nmsrs++] = {m.index, 0, m.value};
     int done = ioctl(fd, KVM_SET_MSRS, msrs);
     if (done < 0) fail("KVM_SET_MSRS");
     // KVM stops at the first MSR it refuses; carry on with the rest one by one.

@@ -4,6 +4,7 @@
 // identity-mapped page tables the protocol requires.
 #include "kvm/guest_memory.h"
 #include "kvm/kvm_system.h"
+#include "vcpu/mtrr.h"
 
 #include <cstdint>
 
@@ -30,7 +31,9 @@ void write_protected_mode_gdt(const GuestMemory& memory);
 void set_protected_mode_registers(int vcpu_fd, const ProtectedModeEntry& entry);
 // LINT0 as ExtINT, LINT1 as NMI, so the 8259 reaches the BSP as on a PC.
 void set_lapic_virtual_wire(int vcpu_fd);
-// MSRs with their reset values, each only if KVM lists it as settable.
-void set_reset_msrs(int vcpu_fd, const KvmSystem& kvm);
+// MSRs with their reset values, each only if KVM lists it as settable;
+// then `unlisted` (KVM handles MTRRs without listing them in
+// KVM_GET_MSR_INDEX_LIST, so QEMU sets them whenever CPUID has MTRR).
+void set_reset_msrs(int vcpu_fd, const KvmSystem& kvm, const std::vector<MsrValue>& unlisted = {});
 
 } // namespace kestrel

@@ -30,6 +30,20 @@ void on_kick(int) {
     throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
 }
 
+const kvm_cpuid_entry2* find_leaf(const std::vector<kvm_cpuid_entry2>& cpuid, uint32_t function) {
+    for (const kvm_cpuid_entry2& e : cpuid)
+        if (e.function == function && e.index == 0) return &e;
+    return nullptr;
+}
+
+// The firmware's MTRR set-up, if the CPU model has MTRRs (CPUID 1 EDX[12]).
+std::vector<MsrValue> mtrrs_for(const std::vector<kvm_cpuid_entry2>& cpuid, uint64_t ram_below_4g) {
+    const kvm_cpuid_entry2* l1 = find_leaf(cpuid, 1);
+    if (!l1 || !(l1->edx & (1u << 12)) || ram_below_4g == 0) return {};
+    const kvm_cpuid_entry2* addr = find_leaf(cpuid, 0x80000008);
+    return pc_mtrr_msrs(ram_below_4g, addr ? addr->eax & 0xff : 36);
+}
+
 } // namespace
 
 void Vcpu::install_kick_handler() {
@@ -40,8 +54,8 @@ void Vcpu::install_kick_handler() {
 }
 
 Vcpu::Vcpu(VcpuSetup s)
-    : vm_(s.vm), index_(s.index), apic_id_(s.apic_id), cpuid_(std::move(s.cpuid)), pio_(s.pio),
-      mmio_(s.mmio), control_(s.control) {
+    : vm_(s.vm), index_(s.index), apic_id_(s.apic_id), cpuid_(std::move(s.cpuid)),
+      mtrrs_(mtrrs_for(cpuid_, s.ram_below_4g)), pio_(s.pio), mmio_(s.mmio), control_(s.control) {
     fd_.reset(ioctl(vm_.fd(), KVM_CREATE_VCPU, apic_id_));
     if (!fd_) fail("kvm_init_vcpu: KVM_CREATE_VCPU failed");
     run_size_ = size_t(vm_.kvm().vcpu_mmap_size());
@@ -81,7 +95,7 @@ void Vcpu::reset() {
     if (ioctl(fd_.get(), KVM_SET_LAPIC, &lapic) < 0) fail("KVM_SET_LAPIC");
     kvm_mp_state mp = mp_state_at_power_on_;
     if (ioctl(fd_.get(), KVM_SET_MP_STATE, &mp) < 0) fail("KVM_SET_MP_STATE");
-    set_reset_msrs(fd_.get(), vm_.kvm());
+    set_reset_msrs(fd_.get(), vm_.kvm(), mtrrs_);
     if (index_ == 0) set_lapic_virtual_wire(fd_.get());
 }
 

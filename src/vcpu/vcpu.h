@@ -1,4 +1,5 @@
 #pragma once
+#include "vcpu/mtrr.h"
 // One vCPU: its KVM fd and run page, its thread running KVM_RUN, and exit
 // dispatch to the port-I/O and MMIO buses. pause() parks the thread outside
 // KVM_RUN (a signal kicks it out); resume() lets it run again.
@@ -24,6 +25,8 @@ struct VcpuSetup {
     Bus& pio;
     Bus& mmio;
     MachineControl& control;
+    // Where the 32-bit PCI hole starts: the MTRRs mark it uncached.
+    uint64_t ram_below_4g = 0;
 };
 
 class Vcpu {
@@ -70,6 +73,7 @@ private:
     unsigned index_;
     uint32_t apic_id_;
     std::vector<kvm_cpuid_entry2> cpuid_;
+    std::vector<MsrValue> mtrrs_;  // set at every reset; empty without CPUID's MTRR
     Bus& pio_;
     Bus& mmio_;
     MachineControl& control_;
