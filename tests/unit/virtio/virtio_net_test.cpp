@@ -84,6 +84,35 @@ TEST_CASE("virtio-net receives into big buffers without a copy and merges small 
         CHECK(used[2].id == 2);
         CHECK(used[2].len == kHdr + 100);
     }
+    SECTION("many small buffers: one read into the first, the overflow copied on") {
+        for (bool vnet_hdr : {true, false}) {
+            NetHarness h(vnet_hdr);
+            h.activate();
+            h.post_rx(40, 2048);  // 80 KiB in 2 KiB buffers, as Linux posts them
+            auto small = NetHarness::frame(kMac, 1514, 1);
+            h.inject(small);
+            auto used = h.used(h.rx);
+            REQUIRE(used.size() == 1);
+            CHECK(used[0].len == kHdr + 1514);
+            CHECK(h.guest(kRxBuffers + kHdr, 1514) == small);
+            CHECK(h.backend.receive_iovs <= 3);  // not one entry per buffer held
+            auto big = NetHarness::frame(kMac, 5000, 2);  // over three buffers
+            h.inject(big);
+            used = h.used(h.rx);
+            REQUIRE(used.size() == 4);
+            CHECK(used[1].len == 2048);
+            CHECK(used[3].len == kHdr + 5000 - 2 * 2048);
+            CHECK(num_buffers(h, kRxBuffers + 2048) == 3);
+            CHECK(h.guest(kRxBuffers + 2048 + kHdr, 5000) == big);
+            auto after = NetHarness::frame(kMac, 60, 3);  // lands in the next buffer, not the spilled ones
+            h.inject(after);
+            used = h.used(h.rx);
+            REQUIRE(used.size() == 5);
+            CHECK(used[4].id == 4);
+            CHECK(h.guest(kRxBuffers + 4 * 2048 + kHdr, 60) == after);
+            CHECK(h.net.counters().rx_frames == 3);
+        }
+    }
     SECTION("little room: through a bounce buffer") {
         NetHarness h;
         h.activate();
