@@ -1,10 +1,11 @@
 // virtio-net's own datapath: frames between the rings and the backend's
 // ports, on the device's loop. Received frames go straight into the
 // driver's buffers: with mergeable buffers the device keeps enough of them
-// taken ahead for the largest frame the backend may hand over and reads
-// into all of them at once; a frame too big for what the driver has posted
-// goes through a bounce buffer. Transmitted frames leave from the driver's
-// buffers.
+// taken ahead for the largest frame the backend may hand over, reads into
+// the first one with a bounce buffer behind it and copies only what
+// overflowed on into the next ones; when the driver has posted too little
+// for the largest frame, the whole frame goes through the bounce buffer.
+// Transmitted frames leave from the driver's buffers.
 #include "base/event_loop.h"
 #include "virtio/net/virtio_net_abi.h"
 #include "virtio/net/virtio_net_internal.h"

@@ -1,5 +1,6 @@
 // virtio-net against the driver's side of its rings: features, config
-// space, transmit, receive (zero-copy and bounced, merged and not), the
+// space, transmit, receive (straight into the first buffer with the overflow
+// copied on, or bounced; merged and not), the
 // receive filter, the control queue, link status.
 #include "net_test_harness.h"
 
@@ -61,8 +62,8 @@ TEST_CASE("virtio-net transmits the driver's frames, with or without the vnet he
     }
 }
 
-TEST_CASE("virtio-net receives into big buffers without a copy and merges small ones", "[virtio-net]") {
-    SECTION("enough room for the largest frame: read straight into the buffers") {
+TEST_CASE("virtio-net receives into the driver's buffers and merges small ones", "[virtio-net]") {
+    SECTION("enough room for the largest frame: the first buffer read straight, the rest copied on") {
         NetHarness h;
         h.activate();
         h.post_rx(10, 8192);  // 80 KiB: more than a 64 KiB GSO frame needs
