@@ -212,8 +212,9 @@ size_t VirtioNet::held_read(const Pair& pair, size_t offset, std::span<uint8_t> 
 // Mergeable buffers with room for the largest frame: the frame is read into
 // the first held chain with the bounce buffer behind it, and only what
 // overflowed is copied on into the next chains. A frame that fits one
-// buffer (nearly every frame) costs a readv of two or three entries, not
-// one over every buffer held (33 of Linux's 2 KiB buffers per 64 KiB).
+// buffer costs a readv of two or three entries, not one over every buffer
+// held (33 of Linux's 2 KiB buffers per 64 KiB). Used while the frames fit
+// one buffer; after one that did not, read_other reads into them all.
 // Returns the bytes in the held chains, header included, or the port's
 // result when it had no frame.
 ssize_t VirtioNet::read_spilling(Pair& pair, bool own_header) {
@@ -233,9 +234,11 @@ ssize_t VirtioNet::read_spilling(Pair& pair, bool own_header) {
     return n + ssize_t(skip);
 }
 
-// The frame into the held buffers all at once (one chain without mergeable
-// buffers), or through the bounce buffer when they are too few for the
-// largest frame. Returns as read_spilling does.
+// The frame into the held buffers all at once: one chain without mergeable
+// buffers, every held chain when they have room for the largest frame
+// (after a frame that spilled: big GSO frames keep coming, and this reads
+// them with no copy), else through the bounce buffer. Returns as
+// read_spilling does.
 ssize_t VirtioNet::read_other(Pair& pair, bool own_header) {
     const size_t hdr = header_len();
     const bool mergeable = negotiated(kFMrgRxbuf);
@@ -249,7 +252,7 @@ ssize_t VirtioNet::read_other(Pair& pair, bool own_header) {
     }
     const size_t skip = own_header ? hdr : 0;
     ssize_t n;
-    if (!mergeable) {
+    if (!mergeable || pair.held_bytes >= hdr + kMaxFrameSize) {
         if (own_header) {
             static const uint8_t zeros[kVnetHdrMrgLen] = {};
             iov_write(pair.iov, 0, {zeros, hdr});
@@ -283,10 +286,11 @@ bool VirtioNet::receive_one(Pair& pair) {
     }
     const bool own_header = !backend_->has_vnet_hdr();
     const size_t room = mergeable ? pair.held_bytes : writable_bytes(pair.held.front());
-    const bool spill = mergeable && room >= hdr + kMaxFrameSize;
+    const bool spill = mergeable && room >= hdr + kMaxFrameSize && !pair.rx_last_spilled;
     const ssize_t n = spill ? read_spilling(pair, own_header) : read_other(pair, own_header);
     if (n <= 0) return port_failed(pair, n);
     const size_t total = size_t(n);
+    pair.rx_last_spilled = total > writable_bytes(pair.held.front());
     if (total > room || total < hdr) {  // cut short, or (QEMU would keep it) more than the driver posted
         ++counters_.rx_dropped;
         return true;

@@ -34,8 +34,9 @@ public:
 
     int rx_fd() const override { return to_guest.fd(); }
     ssize_t receive(std::span<const iovec> iov) override {
-        receive_iovs = iov.size();
-        return ssize_t(to_guest.pop(iov));
+        size_t n = to_guest.pop(iov);
+        if (n) receive_iovs = iov.size();
+        return ssize_t(n);
     }
     ssize_t send(std::span<const iovec> iov) override {
         sent.push_back(gather(iov));
@@ -46,7 +47,7 @@ public:
     FrameQueue to_guest;
     std::vector<std::vector<uint8_t>> sent;
     unsigned hdr_len = 0;
-    size_t receive_iovs = 0;  // entries of the last receive()
+    size_t receive_iovs = 0;  // entries of the last receive() that had a frame
     NetOffloads offloads;
 
 private:
