@@ -103,6 +103,10 @@ private:
     void watch_port(Pair& pair);
     void process_rx(Pair& pair);
     bool receive_one(Pair& pair);
+    ssize_t read_spilling(Pair& pair, bool own_header);
+    ssize_t read_other(Pair& pair, bool own_header);
+    void held_write(Pair& pair, size_t offset, std::span<const uint8_t> data);
+    size_t held_read(const Pair& pair, size_t offset, std::span<uint8_t> out) const;
     bool fill_held(Pair& pair, size_t needed);
     void deliver(Pair& pair, size_t total);
     void give_back_held(Pair& pair);

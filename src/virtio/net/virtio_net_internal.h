@@ -27,6 +27,7 @@ struct VirtioNet::Pair {
     bool tx_scheduled = false;             // a continuation of a long burst is posted
     std::deque<VirtqueueChain> held;       // receive buffers taken ahead, unused
     size_t held_bytes = 0;
+    bool rx_last_spilled = false;          // the last frame needed more than one buffer
     std::vector<VirtqueueChain> spare;     // chain objects to reuse
     VirtqueueChain tx_chain;
     std::vector<iovec> iov;                // scratch

@@ -61,6 +61,7 @@ void test_pci_testdev(void);
 void test_pit(void);
 void test_pvpanic(void);
 void test_debugcon(void);
+void test_netbench(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);

@@ -33,7 +33,11 @@ public:
     void set_offloads(const NetOffloads& o) override { offloads = o; }
 
     int rx_fd() const override { return to_guest.fd(); }
-    ssize_t receive(std::span<const iovec> iov) override { return ssize_t(to_guest.pop(iov)); }
+    ssize_t receive(std::span<const iovec> iov) override {
+        size_t n = to_guest.pop(iov);
+        if (n) receive_iovs = iov.size();
+        return ssize_t(n);
+    }
     ssize_t send(std::span<const iovec> iov) override {
         sent.push_back(gather(iov));
         return ssize_t(sent.back().size());
@@ -43,6 +47,7 @@ public:
     FrameQueue to_guest;
     std::vector<std::vector<uint8_t>> sent;
     unsigned hdr_len = 0;
+    size_t receive_iovs = 0;  // entries of the last receive() that had a frame
     NetOffloads offloads;
 
 private:

@@ -1,5 +1,6 @@
 // virtio-net against the driver's side of its rings: features, config
-// space, transmit, receive (zero-copy and bounced, merged and not), the
+// space, transmit, receive (straight into the first buffer with the overflow
+// copied on, or bounced; merged and not), the
 // receive filter, the control queue, link status.
 #include "net_test_harness.h"
 
@@ -61,8 +62,8 @@ TEST_CASE("virtio-net transmits the driver's frames, with or without the vnet he
     }
 }
 
-TEST_CASE("virtio-net receives into big buffers without a copy and merges small ones", "[virtio-net]") {
-    SECTION("enough room for the largest frame: read straight into the buffers") {
+TEST_CASE("virtio-net receives into the driver's buffers and merges small ones", "[virtio-net]") {
+    SECTION("enough room for the largest frame: the first buffer read straight, the rest copied on") {
         NetHarness h;
         h.activate();
         h.post_rx(10, 8192);  // 80 KiB: more than a 64 KiB GSO frame needs
@@ -83,6 +84,39 @@ TEST_CASE("virtio-net receives into big buffers without a copy and merges small 
         REQUIRE(used.size() == 3);
         CHECK(used[2].id == 2);
         CHECK(used[2].len == kHdr + 100);
+    }
+    SECTION("many small buffers: one read into the first, the overflow copied on") {
+        for (bool vnet_hdr : {true, false}) {
+            NetHarness h(vnet_hdr);
+            h.activate();
+            h.post_rx(40, 2048);  // 80 KiB in 2 KiB buffers, as Linux posts them
+            auto small = NetHarness::frame(kMac, 1514, 1);
+            h.inject(small);
+            auto used = h.used(h.rx);
+            REQUIRE(used.size() == 1);
+            CHECK(used[0].len == kHdr + 1514);
+            CHECK(h.guest(kRxBuffers + kHdr, 1514) == small);
+            CHECK(h.backend.receive_iovs <= 3);  // not one entry per buffer held
+            auto big = NetHarness::frame(kMac, 5000, 2);  // over three buffers
+            h.inject(big);
+            used = h.used(h.rx);
+            REQUIRE(used.size() == 4);
+            CHECK(used[1].len == 2048);
+            CHECK(used[3].len == kHdr + 5000 - 2 * 2048);
+            CHECK(num_buffers(h, kRxBuffers + 2048) == 3);
+            CHECK(h.guest(kRxBuffers + 2048 + kHdr, 5000) == big);
+            auto after = NetHarness::frame(kMac, 60, 3);  // lands in the next buffer, not the spilled ones
+            h.inject(after);
+            used = h.used(h.rx);
+            REQUIRE(used.size() == 5);
+            CHECK(used[4].id == 4);
+            CHECK(h.guest(kRxBuffers + 4 * 2048 + kHdr, 60) == after);
+            CHECK(h.backend.receive_iovs > 30);  // after a big frame: into every buffer, no copy
+            h.inject(NetHarness::frame(kMac, 60, 4));
+            REQUIRE(h.used(h.rx).size() == 6);
+            CHECK(h.backend.receive_iovs <= 3);  // a small frame again: back to the short read
+            CHECK(h.net.counters().rx_frames == 4);
+        }
     }
     SECTION("little room: through a bounce buffer") {
         NetHarness h;
