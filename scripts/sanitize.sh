@@ -22,7 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 build=build-fuzz
-# Guest scenarios run by `ci`, two at a time in one test host (~2 min):
+# Guest scenarios run by `ci`, two at a time in one test host:
 # virtio-blk with two queues on an iothread, O_DIRECT through the block
 # layer; e1000 and virtio-net on user networking with QMP hostfwd_add and
 # set_link; QMP from -S with 50 clients and system_powerdown; IDE with the
@@ -32,15 +32,15 @@ REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer'
 
 # One build serves the sanitized tests and the fuzz targets (-Dfuzzing=true
 # instruments the libraries for coverage; kestrel and unit_tests still link
-# without libFuzzer). -O1 and line tables only: tests/README.md has the
-# measured cost of each choice.
+# without libFuzzer). -O1 and line tables only: tests/fuzz/RESULTS.md has
+# the measured cost of each choice.
 setup_asan() {
   [ -f $build/build.ninja ] && return 0
   CXX=clang++ meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only >/dev/null
 }
 
-fuzz_targets() { ninja -C $build -t targets all | grep -oE '^tests/fuzz/fuzz-[^:]+'; }
+fuzz_targets() { ninja -C $build -t targets all | grep -oE '^tests/fuzz/fuzz-[^:.]+' | sort -u; }
 
 build_asan() {  # build_asan [TARGET...]
   setup_asan || return 1
