@@ -90,14 +90,16 @@ stage() {
     result="${result%% *} passed, $(( $(echo "$result" | awk '{print $3}') + 1 )) failed"
     mkdir -p "$work/reports.$name" && mv "$work/reports"/* "$work/reports.$name/"
   fi
-  echo "$name (ASan+UBSan): $result"
+  echo "$name (ASan+UBSan, $((SECONDS - t0)) s): $result"
   add "$result"
+  t0=$SECONDS
 }
 
 run_asan_tests() {
   # Every report goes to a file of its own in $work/reports (also from
   # daemons and from processes whose stderr a test swallows).
   mkdir -p "$work/reports"
+  t0=$SECONDS
   export ASAN_OPTIONS="detect_leaks=1:log_path=$work/reports/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/reports/ubsan"
   $build/tests/unit/unit_tests --reporter compact >"$work/unit.log" 2>&1
@@ -119,7 +121,7 @@ run_asan_tests() {
 # runner keeps in each scenario's serial.log (src/sanitizer_defaults.cpp
 # makes UBSan stop there too).
 run_guest_subset() {
-  local args=() s
+  local args=() s t0=$SECONDS
   for s in $GUEST_SUBSET; do args+=(--only "$s"); done
   tests/run-guest-tests --kestrel $build/kestrel --results "$work/guest" "${args[@]}" \
     >"$work/guest.log" 2>&1
@@ -130,17 +132,17 @@ run_guest_subset() {
   if reports_in "$work/guest"; then
     result="${result%% *} passed, $(( $(echo "$result" | awk '{print $3}') + 1 )) failed"
   fi
-  echo "guest scenarios (ASan+UBSan kestrel): $result"
+  echo "guest scenarios (ASan+UBSan kestrel, $((SECONDS - t0)) s): $result"
   add "$result"
 }
 
 run_fuzz_smoke() {
-  local secs=${FUZZ_SMOKE_SECONDS:-3} result
+  local secs=${FUZZ_SMOKE_SECONDS:-3} result t0=$SECONDS
   bash scripts/fuzz.sh smoke "$secs" >"$work/fuzz.log" 2>&1
   grep -E '^FAIL' "$work/fuzz.log"
   result=$(tail -n 1 "$work/fuzz.log")
   echo "$result" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || result="0 passed, 1 failed"
-  echo "fuzz smoke (${secs} s per target): $result"
+  echo "fuzz smoke (${secs} s per target, $((SECONDS - t0)) s): $result"
   add "$result"
 }
 
@@ -157,7 +159,9 @@ case "${1:-}" in
   asan|ci)
     work=$(mktemp -d /tmp/kestrel-sanitize.XXXXXX)
     echo "logs in $work"
+    t0=$SECONDS
     if ! build_asan; then echo "0 passed, 1 failed"; exit 1; fi
+    echo "build-fuzz built ($((SECONDS - t0)) s)"
     run_asan_tests
     if [ "$1" = ci ]; then
       run_guest_subset
