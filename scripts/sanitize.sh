@@ -113,6 +113,9 @@ run_asan_tests() {
   python3 tests/cli/teardown_test.py $build/kestrel >"$work/teardown.log" 2>&1
   grep -A3 '^FAIL' "$work/teardown.log" | head -20
   stage "teardown with every kind of device" "$(tail -n 1 "$work/teardown.log")"
+  python3 tests/tiny/run_tiny_tests.py $build/kestrel >"$work/tiny.log" 2>&1
+  grep -A3 '^FAIL' "$work/tiny.log" | head -20
+  stage "tiny test kernels on this machine's KVM" "$(tail -n 1 "$work/tiny.log")"
   unset ASAN_OPTIONS UBSAN_OPTIONS
 }
 
