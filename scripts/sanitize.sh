@@ -116,6 +116,14 @@ run_asan_tests() {
   python3 tests/tiny/run_tiny_tests.py $build/kestrel >"$work/tiny.log" 2>&1
   grep -A3 '^FAIL' "$work/tiny.log" | head -20
   stage "tiny test kernels on this machine's KVM" "$(tail -n 1 "$work/tiny.log")"
+  local t r
+  for t in rfb_test text_screendump vnc_test novnc_test; do
+    python3 tests/display/$t.py $build/kestrel >"$work/display-$t.log" 2>&1
+    grep -A3 '^FAIL' "$work/display-$t.log" | head -20
+    r=$(tail -n 1 "$work/display-$t.log")
+    echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
+    stage "display $t" "$r"
+  done
   unset ASAN_OPTIONS UBSAN_OPTIONS
 }
 
