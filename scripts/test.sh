@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
 
-# The sanitizer stage's build (clang ASan+UBSan, ~N min of both cores) runs
+# The sanitizer stage's build (clang ASan+UBSan, ~8.5 min of both cores) runs
 # at the lowest priority beside the stages below and takes the CPU they
 # leave idle; the stage itself (the last) waits for it.
 mkdir -p build/test-logs
