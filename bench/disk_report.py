@@ -52,8 +52,12 @@ def section(data):
     s = data.get("settings", {})
     jobs = list(s.get("jobs") or next(
         (r["jobs"] for n in NAMES for r in data.get(n, []) if r.get("jobs")), {}))
-    ide = s.get("interface") == "ide"
-    lines = ["### %s: fio in the guest" % ("IDE (PIIX3, Linux's ata_piix)" if ide else "virtio-blk"), "",
+    interface = s.get("interface", "virtio")
+    title, dev, drive_if = {
+        "ide": ("IDE (PIIX3, Linux's ata_piix)", "/dev/sda", "ide"),
+        "cd": ("ATAPI CD-ROM (PIIX3 IDE, Linux's ata_piix + sr_mod)", "/dev/sr0", "ide,media=cdrom"),
+    }.get(interface, ("virtio-blk", "/dev/vda", "virtio"))
+    lines = ["### %s: fio in the guest" % title, "",
              "fio (%s engine, direct=1, time_based %s s per job) on the guest's %s: "
              "a %s MiB raw image, preallocated and written, on the test host's /tmp (ext4), "
              "`-drive file=IMG,if=%s,format=raw,cache=none,aio=%s`, `-m %s -smp 1`; "
@@ -61,8 +65,7 @@ def section(data):
              "between the job's start and end markers on the serial console (/proc "
              "sampled every 0.1 s), divided by the requests fio completed. Cells: median "
              "(min–max)." % (s.get("engine", "?"), s.get("seconds", "?"),
-                             "/dev/sda" if ide else "/dev/vda",
-                             s.get("image_mib", "?"), "ide" if ide else "virtio", s.get("aio", "?"),
+                             dev, s.get("image_mib", "?"), drive_if, s.get("aio", "?"),
                              s.get("mem", "?"), count(data)), "",
              "#### Throughput", "",
              "| job | IOPS kestrel | IOPS QEMU | IOPS kestrel/QEMU | MiB/s kestrel "

@@ -209,7 +209,7 @@ def prepare_qcow2(raw, path, empty):
 
 def disk_run(vmm, cfg, logfile):
     """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs, interface
-    (virtio or ide)."""
+    (virtio, ide, or cd: the image as the medium of an IDE CD-ROM)."""
     image, fmt = cfg["image"], "raw"
     if cfg.get("format", "raw") != "raw":
         fmt = "qcow2"
@@ -217,8 +217,9 @@ def disk_run(vmm, cfg, logfile):
         if cfg["format"] == "qcow2-empty":  # every run starts from an empty image
             prepare_qcow2(cfg["image"], image, True)
     interface = cfg.get("interface", "virtio")
-    drive = "file=%s,if=%s,format=%s,cache=none,aio=%s" % (image, interface, fmt, cfg["aio"])
-    append = APPEND + (" kbench_disk=ide" if interface == "ide" else "")
+    drive = "file=%s,if=%s,format=%s,cache=none,aio=%s" % (
+        image, "ide,media=cdrom" if interface == "cd" else interface, fmt, cfg["aio"])
+    append = APPEND + (" kbench_disk=" + interface if interface != "virtio" else "")
     argv = vmm + ["-m", str(cfg["mem"]), "-smp", "1", "-nodefaults", "-display", "none",
                   "-serial", "stdio", "-no-reboot", "-kernel", cfg["kernel"],
                   "-initrd", cfg["initrd"], "-append", append, "-drive", drive]

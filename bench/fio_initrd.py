@@ -55,9 +55,12 @@ DISK_IRQS = ("awk -v p=\"$IRQ\" 'NR == 1 {n = NF} $0 ~ p {for (i = 2; i <= n + 1
 COMMON = ("--filename=$DEV --direct=1 --time_based --norandommap --randrepeat=0 "
           "--output-format=json --eta=never")
 # kbench_disk=ide on the kernel command line: the disk is the first IDE
-# disk (diskbench.py --interface ide), else the virtio disk.
+# disk, kbench_disk=cd the first IDE CD-ROM (read jobs only), else the
+# virtio disk.
 PICK_DISK = ("if grep -q kbench_disk=ide /proc/cmdline; then DEV=/dev/sda; IRQ=ata_piix; "
-             "modprobe ata_piix; modprobe sd_mod; else DEV=%s; IRQ=virtio; "
+             "modprobe ata_piix; modprobe sd_mod; "
+             "elif grep -q kbench_disk=cd /proc/cmdline; then DEV=/dev/sr0; IRQ=ata_piix; "
+             "modprobe ata_piix; modprobe sr_mod; else DEV=%s; IRQ=virtio; "
              "modprobe virtio_pci; modprobe virtio_blk; fi" % DEVICE)
 
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Firmware boot of a real disk image: exec -> SeaBIOS -> SYSLINUX -> the
+"""Firmware boot of a real disk image: exec -> SeaBIOS -> EXTLINUX -> the
 Debian kernel -> the initramfs marker, kestrel against QEMU 7.2, no -kernel
 (see bench/README.md, "Firmware boot").
 
-The disk is tests/guest/bootmedia.py's raw 10 GiB image (MBR, FAT16 with
-SYSLINUX, vmlinuz, the l2 initramfs with the medium check). Every run:
+The disk is tests/guest/bootmedia.py's raw 10 GiB image (MBR, ext4 with
+EXTLINUX, vmlinuz, the l2 initramfs with the medium check). Every run:
 `VMM -enable-kvm -m 512 -nodefaults -display none -serial stdio -no-reboot
  -drive file=IMG,format=raw,if=ide|virtio`; wall times from exec until
-SYSLINUX's banner on COM1 (SeaBIOS's POST and its reads of the MBR and
-SYSLINUX's boot sector), until KTEST-GUEST-START (SYSLINUX read the kernel
+EXTLINUX's banner on COM1 (SeaBIOS's POST and its reads of the MBR and
+EXTLINUX's boot sector), until KTEST-GUEST-START (EXTLINUX read the kernel
 and initramfs through int 13h, the kernel booted to init) and until the VMM
 exits after the guest's poweroff. A run counts only when the guest then
 mounted the disk with its own driver and found every file intact
@@ -36,10 +36,11 @@ sys.path.insert(0, os.path.join(REPO, "tests", "kvmhost"))
 import bootmedia  # noqa: E402
 import vmrun  # noqa: E402
 
+# Syslinux 6's loaders all print "SYSLINUX <version>", EXTLINUX too.
 MARKERS = ["SYSLINUX ", "KTEST-GUEST-START", "MEDIUM_MD5=0", "reboot: Power down"]
 FORBID = ["Kernel panic", "Oops", "BUG:", "Boot failed"]
 COMMON = ["-m", "512", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"]
-PHASES = [("exec → SYSLINUX banner (SeaBIOS POST, MBR, boot sector)", "SYSLINUX "),
+PHASES = [("exec → EXTLINUX banner (SeaBIOS POST, MBR, boot sector)", "SYSLINUX "),
           ("exec → initramfs marker (int 13h reads of kernel + initrd, kernel boot)", "KTEST-GUEST-START"),
           ("exec → exit after poweroff", None)]
 
@@ -110,7 +111,7 @@ def report(m, ctx):
              "- Machine: %s" % ctx["machine"], "- kestrel: %s" % ctx["kestrel"],
              "- QEMU: %s, `qemu-system-x86_64 -enable-kvm`" % ctx["qemu"],
              "- `VMM -enable-kvm %s -drive file=disk.img,format=raw,if=ide|virtio`: the raw 10 GiB image "
-             "of tests/guest/bootmedia.py (MBR, FAT16, SYSLINUX 6.04, Debian's kernel %s and the l2 "
+             "of tests/guest/bootmedia.py (MBR, ext4, EXTLINUX 6.04, Debian's kernel %s and the l2 "
              "initramfs), no -kernel; %d warm-up(s) and %d runs per VMM, interleaved, in one test-host "
              "boot; a run counts when the guest then mounted the disk and every file matched "
              "(MEDIUM_MD5=0). Cells: seconds, median (min–max)."

@@ -346,7 +346,7 @@ def main(argv):
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"])
-    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide"])
+    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide", "cd"])
     a = p.parse_args(argv)
     vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
     tiny, marker, kernel, initrd = copy_inputs(

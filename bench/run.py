@@ -163,8 +163,9 @@ def main(argv):
                    "KVM host (O_DIRECT must work there: not tmpfs)")
     p.add_argument("--disk-jobs", default="all",
                    help="fio jobs, comma-separated (bench/fio_initrd.py JOBS)")
-    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide"],
-                   help="the disk's interface: virtio-blk or the PIIX3's IDE")
+    p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide", "cd"],
+                   help="the disk's interface: virtio-blk, the PIIX3's IDE, or an IDE CD-ROM "
+                   "holding the image (read jobs only)")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "

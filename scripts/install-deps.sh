@@ -31,7 +31,7 @@ packages=(
   # guest assets and the nested test host
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
   # bootable disk and CD images of the firmware-boot scenarios (tests/guest/bootmedia.py)
-  syslinux syslinux-common isolinux mtools dosfstools xorriso
+  syslinux syslinux-common extlinux isolinux mtools dosfstools xorriso
   # libvirt's capability probe against kestrel (tests/libvirt)
   libvirt-daemon-system libvirt-clients
   # -object secret,keyid=: AES-256-CBC (nettle, as QEMU's crypto uses)

@@ -106,7 +106,7 @@ echo "== firmware boot (SeaBIOS beside QEMU 7.2) on this machine's KVM"
 python3 tests/firmware/run_firmware_tests.py build/kestrel 2>&1 | tee "$logs/firmware.log" | grep -v '^PASS'
 count_stage firmware "$logs/firmware.log"
 echo "== display tests (tiny guests on this machine's KVM, QEMU 7.2 as referee)"
-for t in rfb_test text_screendump vnc_test novnc_test; do
+for t in rfb_test text_screendump vnc_test vnc_resize_test novnc_test; do
   python3 tests/display/$t.py build/kestrel > "$logs/display-$t.log" 2>&1
   grep -E '^(PASS|FAIL)' "$logs/display-$t.log"
   count_stage "display $t" "$logs/display-$t.log"

@@ -2,32 +2,15 @@
 // (or a test kernel) reads from fw_cfg. Checked and read as QEMU does, with
 // its messages; the contents are read here so that a missing file stops
 // kestrel before any side effect.
-#include "base/file_bytes.h"
+#include "config/file_contents.h"
 #include "config/parse_state.h"
 #include "devices/fw_cfg/fw_cfg_keys.h"
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sys/stat.h>
 
 namespace kestrel {
-
-namespace {
-
-// glib's g_file_get_contents messages, which QEMU passes on.
-std::vector<uint8_t> read_contents(const std::string& path) {
-    FileReadFailure failure{};
-    auto data = read_file_bytes(path, &failure);
-    if (!data)
-        throw ConfigError("can't load " + path + ": " +
-                          (failure == FileReadFailure::Open ? "Failed to open file “" : "Error reading file “") + path +
-                          "”: " + std::strerror(errno));
-    return std::move(*data);
-}
-
-} // namespace
 
 void handle_fw_cfg(ParseState& st, const ArgToken& tok) {
     auto pairs = split_checked(st, tok, "name", {"name", "file", "string", "gen_id"});
@@ -45,7 +28,7 @@ void handle_fw_cfg(ParseState& st, const ArgToken& tok) {
             st.warn(tok.location(), "externally provided fw_cfg item names should be prefixed with \"opt/\"");
         for (const FwCfgFileConfig& other : st.cfg.fw_cfg_files)
             if (other.name == name) throw ConfigError("duplicate fw_cfg file name: " + name);
-        std::vector<uint8_t> data = file.empty() ? std::vector<uint8_t>(text.begin(), text.end()) : read_contents(file);
+        std::vector<uint8_t> data = file.empty() ? std::vector<uint8_t>(text.begin(), text.end()) : read_file_contents(file, "can't load " + file);
         st.cfg.fw_cfg_files.push_back({tok.location(), name, std::move(data)});
     });
 }

@@ -1,10 +1,10 @@
 #include "config/user_objects.h"
 
 #include "base/config_error.h"
+#include "config/file_contents.h"
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <nettle/aes.h>
 #include <nettle/cbc.h>
 #include <sstream>
@@ -38,14 +38,8 @@ std::string base64_decode(const std::string& text) {
 }
 
 std::string read_secret_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        std::string why = std::strerror(errno);
-        throw ConfigError("Unable to read " + path + ": Failed to open file \u201c" + path + "\u201d: " + why);
-    }
-    std::ostringstream data;
-    data << in.rdbuf();
-    return data.str();
+    std::vector<uint8_t> data = read_file_contents(path, "Unable to read " + path);
+    return std::string(data.begin(), data.end());
 }
 
 const SecretConfig& lookup_secret(const std::string& id, const std::vector<SecretConfig>& known) {

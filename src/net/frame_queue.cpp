@@ -40,8 +40,12 @@ bool FrameQueue::push(std::span<const iovec> frame) {
     std::lock_guard guard(lock_);
     if (frames_.size() >= max_frames_) return false;
     frames_.push_back(std::move(copy));
-    uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(event_.get(), &one, sizeof one);
+    // The event stays readable until the queue is empty again, so only the
+    // first frame of a burst needs the write (one syscall per burst).
+    if (frames_.size() == 1) {
+        uint64_t one = 1;
+        [[maybe_unused]] auto r = ::write(event_.get(), &one, sizeof one);
+    }
     return true;
 }
 

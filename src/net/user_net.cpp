@@ -142,7 +142,12 @@ void UserNetBackend::start() {
     for (auto it = config_.hostfwd.rbegin(); it != config_.hostfwd.rend(); ++it) add_hostfwd(*it);
 
     loop_.add_fd(epoll_.get(), EPOLLIN, [this](uint32_t) { service(); });
-    loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) { service(); });
+    loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) {
+        uint64_t expirations;
+        [[maybe_unused]] auto r = ::read(timer_fd_.get(), &expirations, sizeof expirations);
+        armed_ns_ = INT64_MAX;
+        service();
+    });
     polling_ = true;
     refresh();
 }
@@ -190,9 +195,6 @@ void UserNetBackend::from_guest() {
 }
 
 void UserNetBackend::service() {
-    uint64_t expirations;
-    [[maybe_unused]] auto r = ::read(timer_fd_.get(), &expirations, sizeof expirations);
-
     epoll_event events[256];
     int n = epoll_wait(epoll_.get(), events, 256, 0);
     std::map<int, uint32_t> ready;
@@ -251,13 +253,16 @@ void UserNetBackend::arm_timer(uint32_t slirp_timeout_ms) {
     int64_t deadline = slirp_timeout_ms == UINT32_MAX ? INT64_MAX : now + int64_t(slirp_timeout_ms) * 1000000;
     for (const auto& t : timers_)
         if (t->expire_ms >= 0) deadline = std::min(deadline, t->expire_ms * 1000000);
+    // A timer set to go off no later is kept: waking early only runs
+    // service() once more, and re-arming at every call into slirp cost a
+    // syscall per packet.
+    if (deadline >= armed_ns_) return;
     itimerspec spec{};
-    if (deadline != INT64_MAX) {
-        deadline = std::max(deadline, now + 1);
-        spec.it_value.tv_sec = deadline / 1000000000;
-        spec.it_value.tv_nsec = deadline % 1000000000;
-    }
+    deadline = std::max(deadline, now + 1);
+    spec.it_value.tv_sec = deadline / 1000000000;
+    spec.it_value.tv_nsec = deadline % 1000000000;
     timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+    armed_ns_ = deadline;
 }
 
 void UserNetBackend::add_hostfwd(const std::string& text) {

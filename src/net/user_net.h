@@ -74,6 +74,7 @@ private:
     FrameQueue from_guest_{4096};
     UniqueFd epoll_;              // slirp's sockets
     UniqueFd timer_fd_;
+    int64_t armed_ns_ = INT64_MAX;  // the timerfd's deadline; INT64_MAX: not armed
     std::vector<pollfd> polled_;  // slirp's last fill; revents from epoll
     std::map<int, uint32_t> registered_;   // fd -> epoll events in epoll_
     std::vector<std::unique_ptr<Timer>> timers_;

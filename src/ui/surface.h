@@ -2,7 +2,9 @@
 // A picture of a guest screen: 32-bit pixels 0x00RRGGBB (the byte order B,
 // G, R, X in memory), rows of width() pixels. The pixel buffer is shared so
 // that a VNC server can keep sending from a buffer while the display has
-// already moved to a new one of another size.
+// already moved to a new one of another size. Buffers are mapped from the
+// kernel, not malloc'd: a new one costs no memory until drawn into, and a
+// released one goes back at once (a thread's malloc arena would keep it).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -45,10 +47,13 @@ public:
     void resize(int width, int height) {
         width_ = std::clamp(width, 1, kMaxWidth);
         height_ = std::clamp(height, 1, kMaxHeight);
-        pixels_ = std::make_shared<uint32_t[]>(size_t(width_) * size_t(height_));
+        pixels_ = allocate(size_t(width_) * size_t(height_));
     }
 
 private:
+    // A zeroed buffer of `count` pixels; throws std::bad_alloc.
+    static std::shared_ptr<uint32_t[]> allocate(size_t count);
+
     int width_ = 0, height_ = 0;
     std::shared_ptr<uint32_t[]> pixels_;
 };

@@ -399,6 +399,8 @@ CASES = [
      "-object secret,id=s0,data=x,format=hex: Parameter 'format' does not accept value 'hex'", True),
     ("secret from a missing file", ["-object", "secret,id=s0,file={work}/none"],
      "Unable to read {work}/none: Failed to open file “{work}/none”: No such file or directory", True),
+    ("secret from a directory", ["-object", "secret,id=s0,file={work}"],
+     "Unable to read {work}: Error reading file “{work}”: Is a directory", True),
     ("secret with unknown key", ["-object", "secret,id=s0,data=x,keyid=nokey"], "No secret with id 'nokey'", True),
     ("secret key of the wrong size", ["-object", "secret,id=k,data=short", "-object",
                                       "secret,id=s0,data=x,keyid=k,iv=AAAAAAAAAAAAAAAAAAAAAA=="],

@@ -27,8 +27,11 @@ def vnc_des(key8, data16):
 
 
 class RfbClient:
-    def __init__(self, address, password=None, websocket=False, timeout=60, shared=True):
-        """`address`: (host, port) or a unix socket path."""
+    def __init__(self, address, password=None, websocket=False, timeout=60, shared=True, red_low=False):
+        """`address`: (host, port) or a unix socket path. `red_low` asks
+        for R, G, B, X pixels instead of B, G, R, X (another format than
+        the server's, which it must then translate)."""
+        self.red_low = red_low
         if isinstance(address, str):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(timeout)
@@ -74,8 +77,10 @@ class RfbClient:
         self._recv(16)  # the server's pixel format
         name_length = struct.unpack(">I", self._recv(4))[0]
         self.name = self._recv(name_length).decode(errors="replace")
-        # 32 bits a pixel, little-endian, red at bits 16-23: B, G, R, X in memory.
-        fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+        # 32 bits a pixel, little-endian, red at bits 16-23: B, G, R, X in
+        # memory (or red at bits 0-7: R, G, B, X).
+        shifts = (0, 8, 16) if self.red_low else (16, 8, 0)
+        fmt = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, *shifts)
         self.sock.sendall(b"\x00\x00\x00\x00" + fmt)
         self.sock.sendall(struct.pack(">BxHii", 2, 2, RAW, DESKTOP_SIZE))
         self.fb = bytearray(self.width * self.height * 4)
@@ -138,7 +143,8 @@ class RfbClient:
             if self.resized:  # the request before it was for the old size
                 self.request(False)
         rgb = bytearray(self.width * self.height * 3)
-        rgb[0::3], rgb[1::3], rgb[2::3] = self.fb[2::4], self.fb[1::4], self.fb[0::4]
+        r, b = (0, 2) if self.red_low else (2, 0)
+        rgb[0::3], rgb[1::3], rgb[2::3] = self.fb[r::4], self.fb[1::4], self.fb[b::4]
         return images.Image(self.width, self.height, rgb)
 
     def snapshot_until(self, want, timeout):

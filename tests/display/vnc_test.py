@@ -2,8 +2,8 @@
 """The VNC server with real clients, on the tiny text guest
 (vga_text_guest.py, run on this machine's /dev/kvm):
 
-- a raw RFB client (rfb.py) and Debian's vncsnapshot (raw, hextile
-  and zlib encodings) capture the picture screendump writes (the raw one
+- a raw RFB client (rfb.py) and Debian's vncsnapshot (raw, hextile,
+  zlib and tight encodings) capture the picture screendump writes (the raw one
   exactly, vncsnapshot's JPEG within a few levels);
 - VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED, query-vnc, info vnc;
 - password=on: no password set refuses everyone, a wrong one is refused, the
@@ -78,7 +78,7 @@ def vncsnapshot_sees_screendump(binary, work, kernel):
     with start(binary, work, "snap", kernel, "127.0.0.1:%d,to=%d" % (BASE, BASE + 15)) as vm:
         port = port_of(vm)
         dumped = screendump(vm, work, "snap")
-        for encoding in ("raw", "hextile", "zlib"):  # libvncserver's encoders (tight: see README)
+        for encoding in ("raw", "hextile", "zlib", "tight"):  # libvncserver's encoders
             out = os.path.join(work, "snap-%s.jpg" % encoding)
             subprocess.run(["vncsnapshot", "-quiet", "-quality", "100", "-nojpeg", "-encodings", encoding,
                             "127.0.0.1::%d" % port, out], check=True, timeout=60 * timeout_scale(),
@@ -197,7 +197,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kestrel-vnc-") as work:
         kernel = vga_text_guest.write_image(work)
         for name, fn in (("raw RFB client = screendump; VNC events", raw_client_sees_screendump),
-                         ("vncsnapshot (raw, hextile, zlib) = screendump; info vnc", vncsnapshot_sees_screendump),
+                         ("vncsnapshot (raw, hextile, zlib, tight) = screendump; info vnc", vncsnapshot_sees_screendump),
                          ("password=on, set_password, expire_password", passwords),
                          ("websocket= and unix: clients = screendump", websocket_and_unix),
                          ("default display: VNC on 127.0.0.1, announced", default_display),

@@ -1,6 +1,6 @@
 # /scenario.sh of the initramfs on the firmware-boot media (bootmedia.py).
 # The kernel and this initramfs came from a disk or a CD through SeaBIOS and
-# SYSLINUX/ISOLINUX, without -kernel; ktest.medium= on the loader's command
+# EXTLINUX/ISOLINUX, without -kernel; ktest.medium= on the loader's command
 # line says which. Linux's own drivers now read that medium back: mount its
 # file system and check its files against its MD5SUMS.
 medium=$(sed -n 's/.*ktest\.medium=\([a-z]*\).*/\1/p' /proc/cmdline)
@@ -11,12 +11,11 @@ if insmod /lib/edd.ko 2>/dev/null && [ -d /sys/firmware/edd/int13_dev80 ]; then
     e=/sys/firmware/edd/int13_dev80
     echo "EDD80=$(cat $e/legacy_max_cylinder)/$(cat $e/legacy_max_head)/$(cat $e/legacy_sectors_per_track) sectors=$(cat $e/sectors)"
 fi
-for m in ata_piix sd_mod sr_mod virtio_pci virtio_blk isofs vfat nls_cp437 nls_iso8859_1; do
+for m in ata_piix sd_mod sr_mod virtio_pci virtio_blk isofs ext4; do
     modprobe $m
 done
-# vfat's default iocharset (ascii) is a module the base initramfs lacks
 if [ "$medium" = cd ]; then parts="sr0"; fs=iso9660; opts=ro
-else parts="sda1 vda1"; fs=vfat; opts=ro,iocharset=iso8859-1; fi
+else parts="sda1 vda1"; fs=ext4; opts=ro; fi
 dev=""
 for i in $(seq 150); do
     for p in $parts; do [ -b /dev/$p ] && dev=$p; done

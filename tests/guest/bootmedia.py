@@ -3,10 +3,13 @@ bench/fwboot.py: Debian's kernel and the l2 initramfs on a disk and a CD
 that SeaBIOS boots through Debian's SYSLINUX and ISOLINUX (no -kernel).
 
   boot/linux-disk.img    raw, DISK_SIZE (sparse): an MBR (syslinux's
-                         mbr.bin) with one active FAT16 partition at 1 MiB
-                         holding SYSLINUX (installed by `syslinux` through
-                         mtools: no root, no loop device), vmlinuz,
-                         initrd.gz, syslinux.cfg and MD5SUMS
+                         mbr.bin) with one active Linux partition at 1 MiB:
+                         an ext4 root (4 KiB blocks) holding vmlinuz,
+                         initrd.gz, extlinux.conf and MD5SUMS, with Debian's
+                         EXTLINUX installed into it; files are copied and
+                         `extlinux --install` run on a loop mount, so
+                         building it needs root, as the nested test host
+                         does anyway
   boot/linux-disk.qcow2  the same disk, converted by qemu-img
   boot/linux.iso         ISO 9660 + Rock Ridge + Joliet with ISOLINUX (El
                          Torito, no emulation, an isohybrid MBR as Debian's
@@ -29,7 +32,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_SCRIPT = os.path.join(HERE, "boot-media-check.sh")
-PACKAGES = ["syslinux", "syslinux-common", "isolinux", "mtools", "dosfstools", "xorriso"]
+PACKAGES = ["syslinux-common", "extlinux", "isolinux", "e2fsprogs", "xorriso"]
 MBR_CODE = "/usr/lib/syslinux/mbr/mbr.bin"
 ISOLINUX_BIN = "/usr/lib/ISOLINUX/isolinux.bin"
 ISOHYBRID_MBR = "/usr/lib/ISOLINUX/isohdpfx.bin"
@@ -45,7 +48,7 @@ KINDS = ("linux-boot-disk", "linux-boot-iso")
 
 
 def loader_config(medium):
-    """syslinux.cfg / isolinux.cfg: boot at once, talk on COM1 too."""
+    """extlinux.conf / isolinux.cfg: boot at once, talk on COM1 too."""
     return ("SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nTIMEOUT 0\n"
             "LABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND %s\n"
             % (APPEND % medium)).encode()
@@ -67,8 +70,8 @@ def master_boot_record():
     mbr[:len(code)] = code
     mbr[440:444] = b"TSEK"   # disk signature
     last = PART_START + PART_SIZE // SECTOR - 1
-    entry = bytes([0x80]) + chs(PART_START) + bytes([0x0e]) + chs(last) + \
-        struct.pack("<II", PART_START, PART_SIZE // SECTOR)   # 0x0e: FAT16, LBA
+    entry = bytes([0x80]) + chs(PART_START) + bytes([0x83]) + chs(last) + \
+        struct.pack("<II", PART_START, PART_SIZE // SECTOR)
     mbr[446:462] = entry
     mbr[510:512] = b"\x55\xaa"
     return bytes(mbr)
@@ -82,26 +85,38 @@ def md5sums(files):
     return "".join(lines).encode()
 
 
-def fat_partition(out, kernel, initrd, work):
-    """A FAT16 file system image with SYSLINUX and the boot files."""
-    cfg, sums = os.path.join(work, "syslinux.cfg"), os.path.join(work, "MD5SUMS")
-    with open(cfg, "wb") as f:
+def ext4_partition(out, kernel, initrd, work):
+    """An ext4 file system image with the boot files and EXTLINUX."""
+    conf, sums = os.path.join(work, "extlinux.conf"), os.path.join(work, "MD5SUMS")
+    with open(conf, "wb") as f:
         f.write(loader_config("disk"))
     with open(sums, "wb") as f:
         f.write(md5sums([("vmlinuz", kernel), ("initrd.gz", initrd)]))
-    subprocess.run(["mkfs.fat", "-F", "16", "-h", str(PART_START), "-i", "4b455354",
-                    "-n", "KESTRELBOOT", "-C", out, str(PART_SIZE // 1024)],
+    # 4 KiB blocks as a real root has; EXTLINUX 6.04 reads ext4 without the
+    # 64bit feature (not needed at 64 MiB).
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-O", "^64bit", "-L", "KESTRELBOOT",
+                    "-U", "4b455354-0000-4000-8000-000000000001", out, str(PART_SIZE // 1024)],
                    check=True, capture_output=True)
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-    for name, path in (("vmlinuz", kernel), ("initrd.gz", initrd),
-                       ("syslinux.cfg", cfg), ("MD5SUMS", sums)):
-        subprocess.run(["mcopy", "-i", out, path, "::/" + name], check=True, env=env)
-    subprocess.run(["syslinux", "--install", out], check=True, env=env)
+    mnt = os.path.join(work, "mnt")
+    os.makedirs(mnt)
+    mounted = subprocess.run(["mount", "-o", "loop", out, mnt], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        raise RuntimeError("bootmedia: mounting the ext4 image to install EXTLINUX failed "
+                           "(root and a loop device are needed): " + mounted.stderr.strip())
+    try:
+        # Files written whole (mke2fs -d leaves holes where a file has zero
+        # blocks, and EXTLINUX fails to load a kernel with holes: I/O error).
+        for name, path in (("vmlinuz", kernel), ("initrd.gz", initrd), ("extlinux.conf", conf),
+                           ("MD5SUMS", sums)):
+            subprocess.run(["cp", "--sparse=never", path, os.path.join(mnt, name)], check=True)
+        subprocess.run(["extlinux", "--install", mnt], check=True, capture_output=True)
+    finally:
+        subprocess.run(["umount", mnt], check=True)
 
 
 def build_disk(out, kernel, initrd, work):
     part = os.path.join(work, "part.img")
-    fat_partition(part, kernel, initrd, work)
+    ext4_partition(part, kernel, initrd, work)
     with open(out, "wb") as f, open(part, "rb") as p:
         f.write(master_boot_record())
         f.seek(PART_START * SECTOR)

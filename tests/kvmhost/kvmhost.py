@@ -24,6 +24,7 @@ import glob
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,6 +170,7 @@ def prepare_control(results, command):
         f.write("KVMHOST_KEEP_TMP=%s\n" % shlex.quote(outer_tmp_folder(os.getcwd())))
     with open(os.path.join(ctl, "command.sh"), "w") as f:
         f.write(command_script(command, results))
+    shutil.copy(os.path.join(HERE, "hold_kvm_keys.py"), ctl)
     return ctl
 
 

@@ -48,6 +48,12 @@ mount --bind /out "/host$KVMHOST_RESULTS" || die "binding results folder"
 # (slirp's hostfwd in a VMM, the drivers' peers) must not race to raise it.
 ip link set lo up || say "lo stays down"
 
+# An idle VM held open for L1's whole life keeps KVM's static keys from being
+# patched as VMMs come and go (the outer TCG froze L1 on such a patch; see
+# hold_kvm_keys.py).
+chroot /host /usr/bin/python3 "$KVMHOST_RESULTS/.kvmhost/hold_kvm_keys.py" ||
+    say "holding an idle VM failed"
+
 say "running command"
 chroot /host /bin/sh "$KVMHOST_RESULTS/.kvmhost/command.sh" \
     > "$CTL/output.log" 2>&1 < /dev/null

@@ -154,7 +154,11 @@ void VncServer::accept_one(const Listener& listener) {
     int fd = accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return;
     vnc_accepting_on = &listener.address;
-    rfbClientPtr cl = lib_->new_client(screen_, fd);  // RFB or WebSocket, the library tells
+    rfbClientPtr cl;
+    {
+        std::lock_guard guard(format_lock_);  // it copies the server format
+        cl = lib_->new_client(screen_, fd);   // RFB or WebSocket, the library tells
+    }
     vnc_accepting_on = nullptr;
     if (cl && !cl->onHold) lib_->start_on_hold_client(cl);
 }

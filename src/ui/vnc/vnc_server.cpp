@@ -72,6 +72,16 @@ int64_t scale_axis(int value, int size) {
     return int64_t(value) * InputEvent::kAbsMax / size;
 }
 
+// The Surface's pixels, 0x00RRGGBB in host order, as libvncserver's
+// server format (its own default at 32 bits has red in the low byte).
+void use_surface_format(rfbScreenInfoPtr screen) {
+    rfbPixelFormat& f = screen->serverFormat;
+    if (f.redShift == 16 && f.greenShift == 8 && f.blueShift == 0) return;
+    f.redShift = 16;
+    f.greenShift = 8;
+    f.blueShift = 0;
+}
+
 } // namespace
 
 struct VncCallbacks {
@@ -123,8 +133,14 @@ struct VncCallbacks {
         delete c;
     }
 
-    // The first update request: the client finished its handshake.
+    // Before libvncserver takes an update request. The first one: the
+    // client finished its handshake.
     static void on_update_request(rfbClientPtr cl, rfbFramebufferUpdateRequestMsg*) {
+        // No LastRect (an update of "0xffff rectangles" ended by a marker),
+        // as QEMU's server has none: Debian's vncsnapshot asks for it with
+        // tight but reads the marker as an empty rectangle and waits for
+        // 65535 of them. Counted rectangles work for every client.
+        cl->enableLastRectEncoding = FALSE;
         VncServer::Client* c = client(cl);
         if (!c || c->initialized) return;
         c->initialized = true;
@@ -163,6 +179,15 @@ struct VncCallbacks {
         c->last_x = x, c->last_y = y;
         if (!events.empty()) s->input_->send(events);
         s->displays_.input_activity();
+    }
+
+    // libvncserver computes a client's translation from the server format
+    // here, also inside rfbNewFramebuffer (with every client locked out)
+    // right after that reset the format to its default: the Surface's
+    // format goes back first, so no client ever translates from another.
+    static rfbBool set_translate(rfbClientPtr cl) {
+        use_surface_format(cl->screen);
+        return server(cl)->library_set_translate_(cl);
     }
 
     // VNC authentication: the client's DES of our challenge with the
@@ -210,16 +235,19 @@ void VncServer::start() {
     lib_ = &LibVnc::get();
     *lib_->max_client_wait = 10000;  // ms a client may stall a send before it is dropped
     listen_all();
-    framebuffer_.assign(size_t(width_) * size_t(height_), 0);
+    pixels_ = Surface(width_, height_).buffer();  // black until the display reports
     int argc = 0;
     screen_ = lib_->get_screen(&argc, nullptr, width_, height_, 8, 3, 4);
     if (!screen_) throw std::runtime_error("cannot set up the VNC server");
-    screen_->frameBuffer = reinterpret_cast<char*>(framebuffer_.data());
+    screen_->frameBuffer = reinterpret_cast<char*>(pixels_.get());
+    use_surface_format(screen_);
+    library_set_translate_ = screen_->setTranslateFunction;
+    screen_->setTranslateFunction = VncCallbacks::set_translate;
     screen_->desktopName = "QEMU";
     screen_->screenData = this;
     screen_->port = 0;       // kestrel listens itself
     screen_->ipv6port = 0;
-    screen_->cursor = nullptr;  // no cursor drawn into the picture
+    screen_->cursor = nullptr;  // no cursor drawn into the picture (it is the console's own Surface)
     screen_->newClientHook = VncCallbacks::on_new_client;
     screen_->kbdAddEvent = VncCallbacks::on_key;
     screen_->ptrAddEvent = VncCallbacks::on_pointer;
@@ -265,6 +293,7 @@ void VncServer::stop() {
         lib_->screen_cleanup(screen_);
         screen_ = nullptr;
     }
+    pixels_.reset();
     for (const Listener& l : listeners_) {
         close(l.fd);
         if (l.address.family == "unix") unlink(l.address.service.c_str());
@@ -287,37 +316,41 @@ VncStatus VncServer::status() const {
 
 // --- The picture ---
 
-void VncServer::copy_rect(const Surface& surface, const Rect& r) {
+void VncServer::mark(const Rect& r) {
     int x0 = std::max(r.x, 0), y0 = std::max(r.y, 0);
     int x1 = std::min(r.x + r.w, width_), y1 = std::min(r.y + r.h, height_);
-    for (int y = y0; y < y1; ++y) {
-        const uint32_t* src = surface.row(y);
-        uint32_t* dst = framebuffer_.data() + size_t(y) * size_t(width_);
-        // 0x00RRGGBB to libvncserver's default format (red in the low byte).
-        for (int x = x0; x < x1; ++x) {
-            uint32_t p = src[x];
-            dst[x] = ((p >> 16) & 0xff) | (p & 0xff00) | ((p & 0xff) << 16);
-        }
-    }
     if (x1 > x0 && y1 > y0) lib_->mark_rect_modified(screen_, x0, y0, x1, y1);
 }
 
-void VncServer::display_resized(const Surface& surface) {
-    if (surface.width() != width_ || surface.height() != height_) {
-        std::vector<uint32_t> fresh(size_t(surface.width()) * size_t(surface.height()), 0);
+// Serves `surface`'s buffer from now on. rfbNewFramebuffer locks every
+// client's sends out while it swaps, and marks everything modified (with a
+// new size for the clients that take one); the old buffer is let go only
+// after it returned, so no client reads freed memory. format_lock_ keeps a
+// client that connects meanwhile from copying the library's default format.
+void VncServer::serve(const Surface& surface) {
+    std::shared_ptr<uint32_t[]> buffer = surface.buffer();
+    {
+        std::lock_guard guard(format_lock_);
         width_ = surface.width(), height_ = surface.height();
-        lib_->new_framebuffer(screen_, reinterpret_cast<char*>(fresh.data()), width_, height_, 8, 3, 4);
-        framebuffer_.swap(fresh);  // the clients were locked out while it changed
+        lib_->new_framebuffer(screen_, reinterpret_cast<char*>(buffer.get()), width_, height_, 8, 3, 4);
+        use_surface_format(screen_);  // when no client was there to restore it
     }
-    copy_rect(surface, surface.bounds());
+    pixels_.swap(buffer);
+}
+
+void VncServer::display_resized(const Surface& surface) {
+    if (surface.data() != pixels_.get())
+        serve(surface);
+    else
+        mark(surface.bounds());
 }
 
 void VncServer::display_updated(const Surface& surface, std::span<const Rect> rects) {
-    if (surface.width() != width_ || surface.height() != height_) {
-        display_resized(surface);
+    if (surface.data() != pixels_.get()) {
+        serve(surface);  // a new buffer, even of the same size: all of it is new
         return;
     }
-    for (const Rect& r : rects) copy_rect(surface, r);
+    for (const Rect& r : rects) mark(r);
 }
 
 } // namespace kestrel

@@ -7,15 +7,18 @@
 // positions when a tablet takes them, else as relative moves.
 //
 // Threads: one accept thread; libvncserver's input and output threads per
-// client; the display thread calls display_resized/updated, which copy the
-// changed pixels and wake the clients. A slow client blocks only its own
-// threads, never the guest or the display.
+// client; the display thread calls display_resized/updated. The clients
+// read the console's Surface itself (libvncserver's server pixel format set
+// to the Surface's, so no copy of the picture is kept): display_updated only
+// marks rectangles, display_resized hands libvncserver the new buffer. A
+// slow client blocks only its own threads, never the guest or the display.
 #include "ui/display_service.h"
 #include "ui/input.h"
 #include "ui/vnc_config.h"
 #include "ui/vnc_service.h"
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -64,7 +67,8 @@ private:
     void accept_one(const Listener& listener);
     void stop();
     void emit(VncClientEvent::Kind kind, const Client& client);
-    void copy_rect(const Surface& surface, const Rect& r);
+    void serve(const Surface& surface);
+    void mark(const Rect& r);
 
     friend struct VncCallbacks;  // libvncserver's C callbacks (vnc_server.cpp)
 
@@ -73,8 +77,14 @@ private:
     InputService* input_;
     const LibVnc* lib_ = nullptr;
     _rfbScreenInfo* screen_ = nullptr;
-    std::vector<uint32_t> framebuffer_;
+    // The buffer libvncserver serves (the console's surface; black until the
+    // display first reports), kept alive while the clients may read it.
+    std::shared_ptr<uint32_t[]> pixels_;
     int width_ = 640, height_ = 480;
+    // Held while libvncserver's server pixel format may be its own default
+    // (inside rfbNewFramebuffer) and while rfbNewClient copies it.
+    std::mutex format_lock_;
+    int8_t (*library_set_translate_)(_rfbClientRec*) = nullptr;  // rfbSetTranslateFunction
     std::vector<Listener> listeners_;
     int wake_fd_ = -1;
     std::thread accept_thread_;

@@ -2,6 +2,7 @@
 // the display thread; nothing runs without listeners; changed() wakes it.
 #include "ui/display_service.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -98,4 +99,17 @@ TEST_CASE("display: nothing renders while nobody listens; snapshot renders on de
     CHECK(s.width() == 100);
     CHECK(source.renders == 1);
     CHECK(displays.find("", 0) == nullptr);  // found by qdev id only
+}
+
+TEST_CASE("display: a resized surface has a new black buffer; the old one lives on with its holders", "[display]") {
+    Surface s(64, 32);
+    std::fill_n(s.data(), 64 * 32, 0x00abcdefu);
+    std::shared_ptr<uint32_t[]> held = s.buffer();  // as the VNC server holds the picture it serves
+    s.resize(1280, 800);
+    REQUIRE(s.data() != held.get());
+    REQUIRE((s.width() == 1280 && s.height() == 800));
+    REQUIRE(std::all_of(s.data(), s.data() + 1280 * 800, [](uint32_t p) { return p == 0; }));
+    REQUIRE(std::all_of(held.get(), held.get() + 64 * 32, [](uint32_t p) { return p == 0x00abcdefu; }));
+    s.resize(0, 99999);  // clamped to QEMU's limits
+    REQUIRE((s.width() == 1 && s.height() == Surface::kMaxHeight));
 }
