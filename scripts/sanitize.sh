@@ -117,7 +117,7 @@ run_asan_tests() {
   grep -A3 '^FAIL' "$work/tiny.log" | head -20
   stage "tiny test kernels on this machine's KVM" "$(tail -n 1 "$work/tiny.log")"
   local t r
-  for t in rfb_test text_screendump vnc_test novnc_test; do
+  for t in rfb_test text_screendump vnc_test vnc_resize_test novnc_test; do
     python3 tests/display/$t.py $build/kestrel >"$work/display-$t.log" 2>&1
     grep -A3 '^FAIL' "$work/display-$t.log" | head -20
     r=$(tail -n 1 "$work/display-$t.log")
