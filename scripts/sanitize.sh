@@ -95,6 +95,18 @@ stage() {
   t0=$SECONDS
 }
 
+# part NAME LOG COMMAND...: runs a test script that ends with "N passed,
+# N failed" (its output in $work/LOG.log), shows its failures, counts it.
+part() {
+  local name=$1 log=$work/$2.log r
+  shift 2
+  "$@" >"$log" 2>&1
+  grep -A3 '^FAIL' "$log" | head -20
+  r=$(tail -n 1 "$log")
+  echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
+  stage "$name" "$r"
+}
+
 run_asan_tests() {
   # Every report goes to a file of its own in $work/reports (also from
   # daemons and from processes whose stderr a test swallows).
@@ -104,25 +116,13 @@ run_asan_tests() {
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/reports/ubsan"
   $build/tests/unit/unit_tests --reporter compact >"$work/unit.log" 2>&1
   stage "unit tests" "$(count_catch "$work/unit.log")"
-  python3 tests/cli/run_cli_tests.py $build/kestrel >"$work/cli.log" 2>&1
-  grep -A3 '^FAIL' "$work/cli.log" | head -20
-  stage "command-line tests" "$(tail -n 1 "$work/cli.log")"
-  python3 tests/cli/compare_with_qemu.py $build/kestrel >"$work/compare.log" 2>&1
-  grep -A3 '^FAIL' "$work/compare.log" | head -20
-  stage "device introspection against QEMU" "$(tail -n 1 "$work/compare.log")"
-  python3 tests/cli/teardown_test.py $build/kestrel >"$work/teardown.log" 2>&1
-  grep -A3 '^FAIL' "$work/teardown.log" | head -20
-  stage "teardown with every kind of device" "$(tail -n 1 "$work/teardown.log")"
-  python3 tests/tiny/run_tiny_tests.py $build/kestrel >"$work/tiny.log" 2>&1
-  grep -A3 '^FAIL' "$work/tiny.log" | head -20
-  stage "tiny test kernels on this machine's KVM" "$(tail -n 1 "$work/tiny.log")"
-  local t r
+  part "command-line tests" cli python3 tests/cli/run_cli_tests.py $build/kestrel
+  part "device introspection against QEMU" compare python3 tests/cli/compare_with_qemu.py $build/kestrel
+  part "teardown with every kind of device" teardown python3 tests/cli/teardown_test.py $build/kestrel
+  part "tiny test kernels on this machine's KVM" tiny python3 tests/tiny/run_tiny_tests.py $build/kestrel
+  local t
   for t in rfb_test text_screendump vnc_test vnc_resize_test novnc_test; do
-    python3 tests/display/$t.py $build/kestrel >"$work/display-$t.log" 2>&1
-    grep -A3 '^FAIL' "$work/display-$t.log" | head -20
-    r=$(tail -n 1 "$work/display-$t.log")
-    echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
-    stage "display $t" "$r"
+    part "display $t" "display-$t" python3 tests/display/$t.py $build/kestrel
   done
   unset ASAN_OPTIONS UBSAN_OPTIONS
 }
