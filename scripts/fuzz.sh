@@ -18,12 +18,9 @@ cd "$(dirname "$0")/.."
 build=build-fuzz
 cache=${KESTREL_CACHE:-$HOME/.cache/kestrel}/fuzz
 
+# The build is shared with the sanitized tests (scripts/sanitize.sh).
 setup() {
-  if [ ! -f $build/build.ninja ]; then
-    CXX=clang++ meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
-      -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only >/dev/null || exit 1
-  fi
-  ninja -C $build >/dev/null || { ninja -C $build | tail -20; exit 1; }
+  bash scripts/sanitize.sh build fuzz || exit 1
 }
 
 targets() { ls $build/tests/fuzz | sed -n 's/^fuzz-\(.*\)$/\1/p' | grep -v '\.p$'; }

@@ -2,13 +2,22 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, builds, then runs unit tests, command-line tests, the guest
 # scenarios (real Linux guests on KVM; in a nested test host where this
-# machine has no hardware KVM) and the guest runner's self-test.
+# machine has no hardware KVM), the guest runner's self-test, and last the
+# sanitizer stage (scripts/sanitize.sh ci: unit, command-line and a few
+# guest tests with an ASan+UBSan kestrel, and the fuzz smoke).
 # Ends with one line "N passed, N failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
+
+# The sanitizer stage's build (clang ASan+UBSan, ~8.5 min of both cores) runs
+# at the lowest priority beside the stages below and takes the CPU they
+# leave idle; the stage itself (the last) waits for it.
+mkdir -p build/test-logs
+nice -n 19 bash scripts/sanitize.sh build > build/test-logs/sanitize-build.log 2>&1 &
+sanitize_build=$!
 
 passed=0
 failed=0
@@ -114,6 +123,15 @@ else
   failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"
   grep -E '^(PASS|FAIL) |^selftest: ' "$logs/selftest.log"; tail -n 20 "$logs/selftest.log"
 fi
+
+echo "== sanitizers: unit, command-line, guest scenarios and fuzz smoke under ASan+UBSan"
+if wait $sanitize_build; then
+  bash scripts/sanitize.sh ci 2>&1 | tee "$logs/sanitize.log" | grep -vE '^(PASS|logs in)'
+else
+  tail -n 20 build/test-logs/sanitize-build.log
+  echo "0 passed, 1 failed" > "$logs/sanitize.log"
+fi
+count_stage sanitizers "$logs/sanitize.log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,6 @@
 #include "monitor/qmp/qmp_commands.h"
 
 #include <cctype>
-#include <ranges>
 
 namespace kestrel::qmp {
 
@@ -89,9 +88,11 @@ Json query_fdsets() {
     for (auto it = fd_sets().rbegin(); it != fd_sets().rend(); ++it) {
         const auto& [id, set] = *it;
         Json fds = Json::array();
-        for (const FdSet::Entry& e : std::ranges::reverse_view(set.fds)) {
-            Json info{{"fd", e.fd.get()}};
-            if (e.opaque) info["opaque"] = *e.opaque;
+        // Reverse iterators, not std::ranges::reverse_view: clang 14 (the
+        // sanitizer and fuzz builds) cannot instantiate it with libstdc++ 12.
+        for (auto e = set.fds.rbegin(); e != set.fds.rend(); ++e) {
+            Json info{{"fd", e->fd.get()}};
+            if (e->opaque) info["opaque"] = *e->opaque;
             fds.push_back(std::move(info));
         }
         list.push_back(Json{{"fdset-id", id}, {"fds", std::move(fds)}});

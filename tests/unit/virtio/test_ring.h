@@ -51,11 +51,11 @@ public:
     void make_available(uint16_t head) {
         mem.write_obj(layout.avail + 4 + 2 * uint64_t(avail_idx % layout.size), head);
         ++avail_idx;
-        mem.write_obj(layout.avail + 2, avail_idx);
+        publish_avail_idx(avail_idx);
     }
     void set_avail_idx(uint16_t idx) {
         avail_idx = idx;
-        mem.write_obj(layout.avail + 2, idx);
+        publish_avail_idx(idx);
     }
 
     // Links the buffers in consecutive descriptors (wrapping) and makes the
@@ -93,7 +93,19 @@ public:
         avail_idx = next_free = 0;
     }
 
-    uint16_t used_idx() const { return read<uint16_t>(layout.used + 2); }
+    // A driver's side of the ring protocol: the avail idx is stored with
+    // release (virtio_wmb, then the store), the used idx loaded with
+    // acquire, so that a device on another thread (its loop or iothread)
+    // sees the descriptors and buffers written before, and the test sees
+    // what the device wrote (ThreadSanitizer checks both).
+    void publish_avail_idx(uint16_t idx) {
+        __atomic_store_n(reinterpret_cast<uint16_t*>(mem.host_ptr(layout.avail + 2, 2)), idx,
+                         __ATOMIC_RELEASE);
+    }
+    uint16_t used_idx() const {
+        return __atomic_load_n(reinterpret_cast<const uint16_t*>(mem.host_ptr(layout.used + 2, 2)),
+                               __ATOMIC_ACQUIRE);
+    }
     uint16_t used_flags() const { return read<uint16_t>(layout.used); }
     uint32_t used_id(uint16_t slot) const {
         return read<uint32_t>(layout.used + 4 + 8 * uint64_t(slot % layout.size));
