@@ -49,8 +49,12 @@ class Libvirtd:
             os.makedirs(mine)
             os.makedirs(d, exist_ok=True)
             subprocess.run(["mount", "--bind", mine, d], check=True)
-        env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
         self.out = open(os.path.join(root, "libvirtd.out"), "w")
+        self._spawn()
+
+    def _spawn(self):
+        env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
+        root = self.root
         self.proc = subprocess.Popen(["libvirtd", "--pid-file", os.path.join(root, "libvirtd.pid")],
                                      env=env, stdout=self.out, stderr=subprocess.STDOUT)
         sock = "/run/libvirt/libvirt-sock"
@@ -70,6 +74,15 @@ class Libvirtd:
 
     def errors_since(self, offset):
         return [line for line in self.log_since(offset).splitlines() if ERROR_LINE.match(line)]
+
+    def restart(self):
+        """Stops the daemon alone (its domains keep running) and starts it
+        again: it reconnects to their monitors."""
+        self.proc.terminate()
+        self.proc.wait(timeout=120)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("/run/libvirt/libvirt-sock")
+        self._spawn()
 
     def stop(self):
         self.proc.terminate()
