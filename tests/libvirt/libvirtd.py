@@ -34,7 +34,7 @@ NS_MARK = "KESTREL_LIBVIRT_NS"
 class Libvirtd:
     """A libvirtd of this namespace, its state in `root`."""
 
-    def __init__(self, root):
+    def __init__(self, root, qemu_conf=""):
         self.root = root
         self.log = os.path.join(root, "libvirtd.log")
         etc = os.path.join(root, "etc")
@@ -42,7 +42,7 @@ class Libvirtd:
         with open(os.path.join(etc, "qemu.conf"), "w") as f:
             # stdio_handler "file": the domain log is written by libvirtd
             # itself (no virtlogd in the namespace).
-            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n')
+            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n' + qemu_conf)
         subprocess.run(["mount", "--bind", etc, "/etc/libvirt"], check=True)
         for d in STATE_DIRS:
             mine = os.path.join(root, d.strip("/").replace("/", "-"))
@@ -131,14 +131,15 @@ def reexec_in_namespace(script, args):
 
 
 @contextlib.contextmanager
-def private_libvirtd():
+def private_libvirtd(qemu_conf=""):
     """A Libvirtd in a temporary root (inside the namespace), with the
-    XDG directories of virsh there too; stopped on exit."""
+    XDG directories of virsh there too, `qemu_conf` added to its qemu.conf;
+    stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="kestrel-libvirt-") as root:
         for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
             os.environ[var] = os.path.join(root, "home-" + var.lower())
             os.makedirs(os.environ[var], mode=0o700)
-        daemon = Libvirtd(root)
+        daemon = Libvirtd(root, qemu_conf)
         try:
             yield daemon
         finally:
