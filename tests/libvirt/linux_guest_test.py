@@ -389,6 +389,9 @@ def add_bridge():
 
 
 def in_namespace(kestrel, qemu):
+    # virsh console locks the pty in /var/lock (= /run/lock), which the test
+    # host's fresh /run lacks.
+    os.makedirs("/run/lock", exist_ok=True)
     add_bridge()
     try:
         with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
