@@ -257,8 +257,7 @@ class Domain:
 
     def booted(self, what):
         ok = (self.console.expect(r"^KTEST-GUEST-START$", BOOT_WAIT) and
-              self.console.expect(r"^KTEST-LIBVIRT-READY$", BOOT_WAIT) and
-              self.console.expect(r"^KTEST-POWER-BUTTON-READY", CMD_WAIT))
+              self.console.expect_all([r"^KTEST-LIBVIRT-READY$", r"^KTEST-POWER-BUTTON-READY"], BOOT_WAIT))
         return self.check(ok, what, self.console.tail())
 
     def disk_and_nic(self):
@@ -358,7 +357,7 @@ class Domain:
         self.virsh_ok("shutdown", "shutdown", self.name)
         pressed = self.console.expect(r"^KTEST-POWER-BUTTON-PRESSED$", CMD_WAIT)
         off = wait_for(lambda: virsh("domstate", self.name).stdout.strip() == "shut off", CMD_WAIT)
-        gone = wait_for(lambda: not os.path.exists("/proc/%d" % self.pid), CMD_WAIT)
+        gone = self.pid and wait_for(lambda: not os.path.exists("/proc/%d" % self.pid), CMD_WAIT)
         self.check(pressed and off and gone, "shutdown: the guest powered off, the process ended",
                    self.console.tail() + virsh("domstate", self.name).stdout)
 

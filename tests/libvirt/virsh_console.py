@@ -50,6 +50,21 @@ class VirshConsole:
                 return None
             self._read(min(left, 1.0))
 
+    def expect_all(self, patterns, timeout):
+        """Waits until every pattern appeared after the last match, in any
+        order (the guest prints some from a background job)."""
+        start = self.seen
+        deadline = time.monotonic() + timeout
+        ends = []
+        for pattern in patterns:
+            self.seen = start
+            m = self.expect(pattern, max(deadline - time.monotonic(), 0))
+            if not m:
+                return False
+            ends.append(m.end())
+        self.seen = max(ends)
+        return True
+
     def type_line(self, line):
         os.write(self.master, (line + "\n").encode())
 
