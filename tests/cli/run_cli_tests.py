@@ -433,6 +433,8 @@ CASES = [
     ("msg timestamp not on or off", ["-msg", "timestamp=x"],
      "-msg timestamp=x: Parameter 'timestamp' expects 'on' or 'off'", True),
     ("audiodev without id", ["-audiodev", "none"], "-audiodev none: Parameter 'id' is missing", True),
+    ("vnc audiodev not defined", ["-vnc", "127.0.0.1:55,audiodev=zz"],
+     "-vnc 127.0.0.1:55,audiodev=zz: Audiodev 'zz' not found", True),
     ("audiodev unknown driver", ["-audiodev", "foo,id=a"],
      "-audiodev foo,id=a: Parameter 'driver' does not accept value 'foo'", True),
     ("audiodev unknown parameter", ["-audiodev", "none,id=a,bogus=1"],

@@ -7,7 +7,8 @@ pc-i440fx-7.2, 512 MiB, 2 vCPUs, host-passthrough migratable='on', no
 HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of the tiny test
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
-pty serial console, a virtio balloon and the PIIX3 USB controller.
+pty serial console, a virtio balloon, the PIIX3 USB controller with a
+USB tablet, VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
 
 For each: `virsh domxml-to-native` (printed: the command line libvirt
 builds), `virsh start --paused`, the pty console attached, `virsh resume`,
@@ -83,6 +84,13 @@ DOMAIN_XML = """<domain type='kvm'>
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
+    <input type='tablet' bus='usb'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
     <memballoon model='virtio'/>
   </devices>
 </domain>
