@@ -433,6 +433,11 @@ CASES = [
     ("msg timestamp not on or off", ["-msg", "timestamp=x"],
      "-msg timestamp=x: Parameter 'timestamp' expects 'on' or 'off'", True),
     ("audiodev without id", ["-audiodev", "none"], "-audiodev none: Parameter 'id' is missing", True),
+    # -netdev in JSON, as libvirt writes it (QEMU 7.2's messages).
+    ("netdev JSON without id", ["-netdev", '{"type":"user"}'], '-netdev {"type":"user"}: Parameter \'id\' is missing',
+     True),
+    ("netdev JSON unknown type", ["-netdev", '{"type":"foo","id":"n"}'],
+     '-netdev {"type":"foo","id":"n"}: Parameter \'type\' does not accept value \'foo\'', True),
     ("vnc audiodev not defined", ["-vnc", "127.0.0.1:55,audiodev=zz"],
      "-vnc 127.0.0.1:55,audiodev=zz: Audiodev 'zz' not found", True),
     ("audiodev unknown driver", ["-audiodev", "foo,id=a"],
