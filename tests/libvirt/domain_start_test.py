@@ -8,7 +8,7 @@ HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of th
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
 pty serial console, a virtio balloon, the PIIX3 USB controller with a
-USB tablet, VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
+USB tablet, a virtio NIC on a tap libvirt makes (-netdev in JSON), VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
 
 For each: `virsh domxml-to-native` (printed: the command line libvirt
 builds), `virsh start --paused`, the pty console attached, `virsh resume`,
@@ -84,6 +84,9 @@ DOMAIN_XML = """<domain type='kvm'>
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
+    <interface type='ethernet'>
+      <model type='virtio'/>
+    </interface>
     <input type='tablet' bus='usb'/>
     <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
       <listen type='address' address='127.0.0.1'/>
