@@ -46,8 +46,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 sys.path.insert(0, os.path.join(HERE, "..", "kvmhost"))
+sys.path.insert(0, os.path.join(HERE, "..", "display"))
 import assets  # noqa: E402
 import cpio  # noqa: E402
+import images  # noqa: E402
 from libvirtd import NS_MARK, private_libvirtd, report_extra_errors, run_test, virsh  # noqa: E402
 from results import report  # noqa: E402
 from virsh_console import VirshConsole  # noqa: E402
@@ -193,21 +195,16 @@ def rfb_greeting(port):
         return repr(e)
 
 
-def ppm_size(path):
-    """(width, height, distinct pixel values) of a binary PPM, or None."""
+def screen_picture(path):
+    """(width, height, distinct colours) of the PPM or PNG screendump wrote
+    (libvirt asks for PNG where the emulator offers it), or the error."""
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except OSError:
-        return None
-    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
-    if not m:
-        return None
-    w, h = int(m.group(1)), int(m.group(2))
-    pixels = data[m.end():]
-    if len(pixels) != w * h * 3:
-        return None
-    return w, h, len({pixels[i:i + 3] for i in range(0, len(pixels), 3 * 97)})
+        image = images.read_png_bytes(data) if data.startswith(b"\x89PNG") else images.read_ppm_bytes(data)
+    except (OSError, ValueError) as e:
+        return repr(e)
+    return image.width, image.height, len(image.distinct_colours())
 
 
 class Domain:
@@ -286,12 +283,12 @@ class Domain:
         greeting = rfb_greeting(5900 + int(m.group(1))) if m else ""
         self.check(greeting.startswith("RFB 003.00"), "vncdisplay names a VNC server", display + " " + greeting)
         self.guest("printf '\\033[2J\\033[1;1H%s\\n' > /dev/tty1" % ("KESTREL LIBVIRT SCREEN " * 3))
-        shot = os.path.join(self.work, self.label + "-screen.ppm")
+        shot = os.path.join(self.work, self.label + "-screen")
         r = virsh("screenshot", self.name, shot)
-        size = ppm_size(shot)
-        self.check(r.returncode == 0 and size and size[0] >= 640 and size[1] >= 400 and size[2] > 1,
-                   "screenshot: a PPM of the screen with the guest's text on it",
-                   r.stdout + r.stderr + " size/colours=%s" % (size,))
+        size = screen_picture(shot)
+        self.check(r.returncode == 0 and isinstance(size, tuple) and size[0] >= 640 and size[1] >= 400 and size[2] > 1,
+                   "screenshot: a picture of the screen with the guest's text on it",
+                   r.stdout + r.stderr + " width/height/colours: %s" % (size,))
 
     def balloon(self):
         self.virsh_ok("dommemstat --period 1 (the balloon's statistics polling)",
