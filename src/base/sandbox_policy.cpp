@@ -29,6 +29,7 @@ constexpr SyscallRule kAnyThread[] = {
     {SCMP_SYS(read)}, {SCMP_SYS(write)}, {SCMP_SYS(readv)}, {SCMP_SYS(writev)},
     {SCMP_SYS(sendto)}, {SCMP_SYS(sendmsg)}, {SCMP_SYS(close)}, {SCMP_SYS(fcntl)},
     {SCMP_SYS(fstat)}, {SCMP_SYS(newfstatat)}, {SCMP_SYS(lseek)}, {SCMP_SYS(poll)}, {SCMP_SYS(ppoll)},
+    {SCMP_SYS(select)}, {SCMP_SYS(pselect6)},  // libvncserver's client threads (glibc's select is pselect6)
     {SCMP_SYS(futex)}, {SCMP_SYS(munmap)}, {SCMP_SYS(madvise)}, {SCMP_SYS(brk)}, {SCMP_SYS(mremap)},
     {SCMP_SYS(rt_sigreturn)}, {SCMP_SYS(rt_sigprocmask)}, {SCMP_SYS(sigaltstack)},
     {SCMP_SYS(restart_syscall)}, {SCMP_SYS(clock_gettime)}, {SCMP_SYS(clock_getres)},
