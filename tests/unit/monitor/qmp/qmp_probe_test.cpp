@@ -97,3 +97,9 @@ TEST_CASE("CPU models, TPM and migration as kestrel has them", "[qmp]") {
                         R"({"capability":"events","state":false}]}})") == Json::object());
     CHECK(returned(rig, R"({"execute":"query-kvm"})") == Json{{"enabled", true}, {"present", true}});
 }
+
+TEST_CASE("query-jobs: an empty list (libvirt's reconnect asks for it)", "[qmp]") {
+    QmpRig rig;
+    rig.negotiate();
+    CHECK(rig.exec(R"({"execute":"query-jobs"})") == R"({"return": []})" "\r\n");
+}
