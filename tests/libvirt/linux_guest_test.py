@@ -50,6 +50,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "display"))
 import assets  # noqa: E402
 import cpio  # noqa: E402
 import images  # noqa: E402
+from domain_start_test import domain_pid, wait_for  # noqa: E402
 from libvirtd import NS_MARK, private_libvirtd, report_extra_errors, run_test, virsh  # noqa: E402
 from results import report  # noqa: E402
 from virsh_console import VirshConsole  # noqa: E402
@@ -131,16 +132,6 @@ DOMAIN_XML = """<domain type='kvm'>
 """
 
 
-def wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    return predicate()
-
-
 def guest_initrd(work):
     """The guest base initramfs with linux_guest.sh as its /scenario.sh."""
     a = assets.load_assets(os.path.join(assets.cache_dir(), "assets.json"))
@@ -160,14 +151,6 @@ def disk_with(path, pattern, size=16 << 20):
         f.write(pattern.encode())
         f.truncate(size)
     return path
-
-
-def domain_pid(name):
-    try:
-        with open("/run/libvirt/qemu/%s.pid" % name) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def stats(*args):
