@@ -322,8 +322,9 @@ class Domain:
         self.check(status.stdout.strip() == "VM status: running",
                    "after the restart: qemu-monitor-command --hmp 'info status'", status.stdout + status.stderr)
         self.console = VirshConsole(self.name)
-        out = self.guest("echo ALIVE-$((40+2))")
-        self.check(re.search("^ALIVE-42$", out, re.M), "after the restart: virsh console reaches the guest", out)
+        out = self.guest("echo ALIVE-$((40+2))") if self.console.connected(CMD_WAIT) else ""
+        self.check(re.search("^ALIVE-42$", out, re.M), "after the restart: virsh console reaches the guest",
+                   out + self.console.tail())
 
     def reboot(self):
         self.virsh_ok("reboot", "reboot", self.name)

@@ -23,6 +23,11 @@ class VirshConsole:
         self.seen = 0   # how far expect() has consumed self.text
         self.commands = 0
 
+    def connected(self, timeout):
+        """Waits for virsh's banner: it flushes what was typed before it set
+        the terminal raw (TCSAFLUSH), so lines typed earlier are lost."""
+        return self.expect(r"^Escape character is", timeout) is not None
+
     def _read(self, timeout):
         ready, _, _ = select.select([self.master], [], [], timeout)
         if not ready:
