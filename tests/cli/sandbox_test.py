@@ -181,6 +181,23 @@ def case_vnc_client_under_sandbox(binary, work):
         vm.stop()
 
 
+def case_tap_netdev_add_under_sandbox(binary, work):
+    """netdev_add of a tap after the filter is on (root: a real tap): kestrel
+    sets the tap's offloads then (tun ioctls), and must live on."""
+    if os.geteuid() != 0:
+        return
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY], name="tap")
+    try:
+        vm.connect()
+        reply = vm.cmd("netdev_add", {"type": "tap", "id": "t0", "ifname": "ksbtap0", "script": "no",
+                                      "downscript": "no"})
+        assert "return" in reply, reply
+        assert "return" in vm.cmd("netdev_del", {"id": "t0"})
+        assert "return" in vm.cmd("query-status"), "kestrel died"
+    finally:
+        vm.stop()
+
+
 def case_hotplug_under_sandbox(binary, work):
     """libvirt's attach-disk under -sandbox on: blockdev-add opens the image
     (and its io_uring), device_add starts the disk's thread, device_del and
@@ -292,6 +309,7 @@ def main():
              ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
              ("blockdev-add, device_add, device_del under the sandbox", case_hotplug_under_sandbox, kestrel),
              ("a VNC client served under the sandbox", case_vnc_client_under_sandbox, kestrel),
+             ("netdev_add of a tap under the sandbox", case_tap_netdev_add_under_sandbox, kestrel),
              ("-runas and -chroot before the sandbox (kestrel)", case_runas_chroot, kestrel),
              ("-chroot to a missing directory (kestrel)", case_chroot_missing, kestrel)]
     if QEMU:
