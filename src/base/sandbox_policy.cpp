@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/if_tun.h>
 #include <sys/ioctl.h>
 
 namespace kestrel::sandbox {
@@ -20,7 +21,20 @@ constexpr uint64_t kKvmIoctl = uint64_t(KVMIO) << 8;
 // compromised emulator cannot stage code through them.
 constexpr SyscallRule kMmapNoExec{SCMP_SYS(mmap), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0};
 constexpr SyscallRule kMprotectNoExec{SCMP_SYS(mprotect), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0};
+constexpr uint64_t kVhostIoctl = uint64_t(0xAF) << 8;  // VHOST_VIRTIO (linux/vhost.h does not compile as C++)
 constexpr SyscallRule kKvmIoctls{SCMP_SYS(ioctl), 1, SCMP_CMP_MASKED_EQ, kIoctlType, kKvmIoctl};
+
+// Taps and vhost-net at run time: netdev_add, and the NIC's features and
+// vhost's rings once the guest driver starts the device (from a vCPU's
+// register write). The tun requests by name ('T' is the terminal's type
+// too, TIOCSTI among them); vhost's type whole (its fds only).
+constexpr SyscallRule kNetIoctls[] = {
+    {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNGETFEATURES}, {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNGETIFF},
+    {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNSETIFF},      {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNSETOFFLOAD},
+    {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNSETQUEUE},    {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNSETSNDBUF},
+    {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TUNSETVNETHDRSZ},
+    {SCMP_SYS(ioctl), 1, SCMP_CMP_MASKED_EQ, kIoctlType, kVhostIoctl},
+};
 
 // What every kestrel thread does: memory, locks, time, signals, reads and
 // writes on fds it has (chardev output, eventfds, irqfds), KVM ioctls,
@@ -29,6 +43,7 @@ constexpr SyscallRule kAnyThread[] = {
     {SCMP_SYS(read)}, {SCMP_SYS(write)}, {SCMP_SYS(readv)}, {SCMP_SYS(writev)},
     {SCMP_SYS(sendto)}, {SCMP_SYS(sendmsg)}, {SCMP_SYS(close)}, {SCMP_SYS(fcntl)},
     {SCMP_SYS(fstat)}, {SCMP_SYS(newfstatat)}, {SCMP_SYS(lseek)}, {SCMP_SYS(poll)}, {SCMP_SYS(ppoll)},
+    {SCMP_SYS(select)}, {SCMP_SYS(pselect6)},  // libvncserver's client threads (glibc's select is pselect6)
     {SCMP_SYS(futex)}, {SCMP_SYS(munmap)}, {SCMP_SYS(madvise)}, {SCMP_SYS(brk)}, {SCMP_SYS(mremap)},
     {SCMP_SYS(rt_sigreturn)}, {SCMP_SYS(rt_sigprocmask)}, {SCMP_SYS(sigaltstack)},
     {SCMP_SYS(restart_syscall)}, {SCMP_SYS(clock_gettime)}, {SCMP_SYS(clock_getres)},
@@ -126,6 +141,7 @@ std::vector<SyscallRule> rules_for(ThreadClass thread_class, const SandboxConfig
     std::vector<SyscallRule> rules;
     append(rules, kAnyThread);
     rules.push_back(kKvmIoctls);
+    append(rules, kNetIoctls);
     if (thread_class == ThreadClass::Vcpu) {
         rules.push_back(kMmapNoExec);
         rules.push_back(kMprotectNoExec);

@@ -37,4 +37,14 @@ std::vector<TypedKey> flatten_json_object(std::string_view text) {
     return out;
 }
 
+qopts::SplitResult split_json_scalars(std::string_view text) {
+    qopts::SplitResult split;
+    for (TypedKey& k : flatten_json_object(text)) {
+        if (k.type == TypedKey::Type::Object || k.type == TypedKey::Type::Array || k.type == TypedKey::Type::Null)
+            throw ConfigError("Parameter '" + k.key + "' expects a scalar value");
+        split.pairs.push_back({std::move(k.key), std::move(k.value)});
+    }
+    return split;
+}
+
 } // namespace kestrel

@@ -2,6 +2,8 @@
 // A JSON object option value ("-blockdev '{...}'", as libvirt writes them)
 // flattened to QEMU's dotted keys ("file.filename"), each with its JSON
 // type, so that an option reads both of QEMU's syntaxes the same way.
+#include "base/qemu_opts.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +23,10 @@ struct TypedKey {
 // An empty object member yields one entry of type Object; arrays one of
 // type Array (no option here takes a list).
 std::vector<TypedKey> flatten_json_object(std::string_view text);
+
+// An option of scalar members only (-device, -netdev as libvirt writes
+// them) as key=value pairs: booleans on/off, numbers as written; a nested
+// object, array or null is refused.
+qopts::SplitResult split_json_scalars(std::string_view text);
 
 } // namespace kestrel

@@ -73,6 +73,10 @@ void set_nodefaults(ParseState& st, const ArgToken&) {
     st.cfg.nodefaults = true;
 }
 
+// kestrel's PC has no HPET: the board already is what -no-hpet asks for
+// (libvirt passes it for virt-install's <timer name='hpet' present='no'/>).
+void ignore_no_hpet(ParseState&, const ArgToken&) {}
+
 // kestrel reads no configuration files of its own, so there are none to skip.
 void ignore_no_user_config(ParseState&, const ArgToken&) {}
 
@@ -197,6 +201,7 @@ constexpr OptionDef kOptions[] = {
     {"nographic", false, set_nographic, Section::Display,
      "-nographic      disable graphical output and redirect serial I/Os to console\n"
      "                (serial port and monitor multiplexed on stdio; Ctrl-A h for help)\n"},
+    {"no-hpet", false, ignore_no_hpet, Section::Display, "-no-hpet        disable HPET\n"},
     {"smbios", true, handle_smbios, Section::Display,
      "-smbios file=binary\n"
      "                load SMBIOS entry from binary file\n"

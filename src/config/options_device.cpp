@@ -6,6 +6,7 @@
 #include "config/chardev_opts.h"
 #include "config/block_opts.h"
 #include "config/ide_units.h"
+#include "config/json_keys.h"
 #include "config/hotplug_device.h"
 #include "config/pci_slots.h"
 #include "config/qemu_device_names.h"
@@ -331,21 +332,9 @@ void create_board_devices(ParseState& st, Placement& slots) {
 
 } // namespace
 
-// -device '{"driver": ..., ...}' (libvirt's form): the members as
-// key=value pairs, booleans as on/off, numbers as written.
-static qopts::SplitResult split_json_device(const std::string& text) {
-    qopts::SplitResult split;
-    for (TypedKey& k : flatten_json_object(text)) {
-        if (k.type == TypedKey::Type::Object || k.type == TypedKey::Type::Array || k.type == TypedKey::Type::Null)
-            throw ConfigError("Parameter '" + k.key + "' expects a scalar value");
-        split.pairs.push_back({std::move(k.key), std::move(k.value)});
-    }
-    return split;
-}
-
 void handle_device(ParseState& st, const ArgToken& tok) {
     auto split = at_location(tok.location(), [&] {
-        if (tok.value->starts_with('{')) return split_json_device(*tok.value);
+        if (tok.value->starts_with('{')) return split_json_scalars(*tok.value);  // libvirt's form
         return qopts::split(*tok.value, "driver", qopts::Syntax::QemuOpts);
     });
     std::vector<qopts::OptPair> pairs;

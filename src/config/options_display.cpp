@@ -19,10 +19,10 @@ constexpr std::string_view kDisplayDevices[] = {"VGA",        "cirrus-vga", "isa
 // QEMU's VNC options kestrel does not implement (TLS, SASL, reverse, ...).
 constexpr std::string_view kUnsupportedVnc[] = {"reverse", "lock-key-sync", "sasl", "acl", "tls-authz",
                                                 "sasl-authz", "tls-creds", "x509", "x509verify", "tls",
-                                                "password-secret", "audiodev"};
+                                                "password-secret"};
 constexpr std::string_view kVncOptions[] = {"vnc", "id", "share", "password", "to", "ipv4", "ipv6", "websocket",
                                             "lossy", "non-adaptive", "display", "head", "power-control",
-                                            "key-delay-ms"};
+                                            "key-delay-ms", "audiodev"};
 
 std::optional<int> to_int(std::string_view text) {
     int v = 0;
@@ -73,6 +73,7 @@ void apply_vnc_option(VncConfig& vnc, const qopts::OptPair& p) {
     else if (p.key == "lossy") vnc.lossy = qopts::parse_bool(p.key, p.value);
     else if (p.key == "non-adaptive" || p.key == "power-control") qopts::parse_bool(p.key, p.value);
     else if (p.key == "key-delay-ms") vnc.key_delay_ms = int(qopts::parse_number(p.key, p.value));
+    else if (p.key == "audiodev") vnc.audiodev = p.value;
     else if (p.key == "share") {
         if (p.value == "allow-exclusive") vnc.share = VncConfig::Share::AllowExclusive;
         else if (p.value == "force-shared") vnc.share = VncConfig::Share::ForceShared;
@@ -173,6 +174,11 @@ void finalize_display(ParseState& st) {
                        std::end(kDisplayDevices);
         return false;
     });
+    // audiodev= (libvirt always gives one): kestrel's only audio driver is
+    // none, so the VNC server has no audio to offer; the id must exist.
+    if (st.cfg.vnc && !st.cfg.vnc->audiodev.empty() &&
+        std::find(st.cfg.audiodevs.begin(), st.cfg.audiodevs.end(), st.cfg.vnc->audiodev) == st.cfg.audiodevs.end())
+        throw ConfigError(st.cfg.vnc->location + ": Audiodev '" + st.cfg.vnc->audiodev + "' not found");
     if (st.vga)
         st.cfg.vga = *st.vga;
     else

@@ -5,6 +5,7 @@
 // (finalize_devices places them after the board's own).
 #include "config/block_opts.h"
 #include "config/chardev_opts.h"
+#include "config/json_keys.h"
 #include "config/net_opts.h"
 #include "devices/device_types.h"
 #include "net/user_net_options.h"
@@ -273,9 +274,11 @@ std::string generated_id(ParseState& st) {
     return fmt::format("#net{}{:02d}", st.generated_net_ids++, unsigned(random() % 100));
 }
 
-std::vector<qopts::OptPair> split_net_option(ParseState& st, const ArgToken& tok) {
+// -netdev also takes JSON (libvirt's form); -nic and -net do not.
+std::vector<qopts::OptPair> split_net_option(ParseState& st, const ArgToken& tok, bool json_allowed = false) {
     return at_location(tok.location(), [&] {
-        auto split = qopts::split(*tok.value, "type", qopts::Syntax::QemuOpts);
+        auto split = json_allowed && tok.value->starts_with('{') ? split_json_scalars(*tok.value)
+                                                                 : qopts::split(*tok.value, "type", qopts::Syntax::QemuOpts);
         for (const qopts::OptPair& p : split.pairs)
             if (p.short_form) st.warn(tok.location(), qopts::short_form_warning(p));
         return split.pairs;
@@ -398,7 +401,7 @@ bool model_help(const std::vector<qopts::OptPair>& pairs) {
 } // namespace
 
 void handle_netdev(ParseState& st, const ArgToken& tok) {
-    std::vector<qopts::OptPair> pairs = split_net_option(st, tok);
+    std::vector<qopts::OptPair> pairs = split_net_option(st, tok, true);
     if (const std::string* type = last_value(pairs, "type"); type && is_help(*type)) {
         st.netdev_help = true;
         return;

@@ -14,6 +14,7 @@ struct VncConfig {
     // number (port 5900 + display), trying up to display `to` when taken.
     bool unix_socket = false;
     std::string path;
+    std::string audiodev;   // audiodev=: an -audiodev id (driver none: no audio to stream)
     std::string host;
     bool ipv4 = true, ipv6 = true;
     int display = 0;

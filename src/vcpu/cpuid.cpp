@@ -80,8 +80,19 @@ void apply_named_model(Entries& e, const CpuModel& m) {
     set_brand(e, m.model_id);
 }
 
+// -cpu host/max: migratable=on (QEMU's default) hides what cannot move
+// with the guest to another host: the invariant TSC (QEMU's one
+// unmigratable x86 flag). migratable=off passes it through.
+void apply_migratable(Entries& e, const CpuConfig& cpu) {
+    bool migratable = true;
+    for (const auto& [name, enable] : cpu.features)
+        if (name == "migratable") migratable = enable;
+    if (auto* apm = find(e, 0x80000007); apm && migratable) apm->edx &= ~(1u << 8);
+}
+
 void apply_user_features(Entries& e, const CpuConfig& cpu, const Entries& supported) {
     for (const auto& [name, enable] : cpu.features) {
+        if (name == "migratable") continue;  // apply_migratable
         const FeatureBit* f = find_feature(name);
         if (!f) {  // a QEMU flag or property (pmu, enforce, ...) kestrel does not model
             spdlog::warn("CPU feature '{}' is not modelled by kestrel; ignored", name);
@@ -159,6 +170,7 @@ Entries build_cpuid(const Entries& supported, const CpuConfig& cpu, const SmpCon
     const CpuModel* model = find_cpu_model(cpu.model);
     Entries e = supported;
     if (!model->passthrough) apply_named_model(e, *model);
+    else apply_migratable(e, cpu);
     apply_user_features(e, cpu, supported);
     apply_topology(e, smp, cpu_index);
     return e;

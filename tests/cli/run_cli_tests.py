@@ -435,6 +435,13 @@ CASES = [
     ("msg timestamp not on or off", ["-msg", "timestamp=x"],
      "-msg timestamp=x: Parameter 'timestamp' expects 'on' or 'off'", True),
     ("audiodev without id", ["-audiodev", "none"], "-audiodev none: Parameter 'id' is missing", True),
+    # -netdev in JSON, as libvirt writes it (QEMU 7.2's messages).
+    ("netdev JSON without id", ["-netdev", '{"type":"user"}'], '-netdev {"type":"user"}: Parameter \'id\' is missing',
+     True),
+    ("netdev JSON unknown type", ["-netdev", '{"type":"foo","id":"n"}'],
+     '-netdev {"type":"foo","id":"n"}: Parameter \'type\' does not accept value \'foo\'', True),
+    ("vnc audiodev not defined", ["-vnc", "127.0.0.1:55,audiodev=zz"],
+     "-vnc 127.0.0.1:55,audiodev=zz: Audiodev 'zz' not found", True),
     ("audiodev unknown driver", ["-audiodev", "foo,id=a"],
      "-audiodev foo,id=a: Parameter 'driver' does not accept value 'foo'", True),
     ("audiodev unknown parameter", ["-audiodev", "none,id=a,bogus=1"],
@@ -480,6 +487,11 @@ CASES = [
      "-device pvpanic: duplicate fw_cfg file name: etc/pvpanic-port", True),
     ("unsupported lost tick policy", ["-global", "kvm-pit.lost_tick_policy=slew"],
      "Lost tick policy not supported.", True),
+    # libvirt's <pm><suspend-to-mem enabled='yes'/>: kestrel's ACPI tables have no S3/S4.
+    ("PIIX4_PM with S3 asked for", ["-global", "PIIX4_PM.disable_s3=0"],
+     "PIIX4_PM.disable_s3=0: kestrel has no ACPI S3 sleep state (only 1 is supported)", True),
+    ("PIIX4_PM with S4 asked for", ["-global", "PIIX4_PM.disable_s4=0"],
+     "PIIX4_PM.disable_s4=0: kestrel has no ACPI S4 sleep state (only 1 is supported)", True),
     ("bad -debugcon backend", ["-debugcon", "foo:bar"], "-debugcon foo:bar: 'foo:bar' is not a valid char driver",
      True),
     # -smbios: QEMU 7.2's messages (checked against qemu-system-x86_64 7.2.22).

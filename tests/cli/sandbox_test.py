@@ -161,6 +161,43 @@ def case_filter_on_and_monitor_works(kestrel, work):
         vm.stop()
 
 
+def case_vnc_client_under_sandbox(binary, work):
+    """A VNC client is served under the filter (libvirt's domains run with
+    -sandbox on and VNC; libvncserver's client thread selects on the socket)."""
+    path = os.path.join(work, "rfb.sock")
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY, "-vga", "std", "-vnc", "unix:" + path], name="vnc")
+    try:
+        vm.connect()
+        for _ in range(3):   # the server answers the handshake each time
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(30)
+                s.connect(path)
+                greeting = s.recv(12)
+                assert greeting.startswith(b"RFB 003.00"), greeting
+                s.sendall(greeting)
+                assert len(s.recv(64)) > 0, "no security types"
+        assert "return" in vm.cmd("query-status"), "kestrel died serving VNC"
+    finally:
+        vm.stop()
+
+
+def case_tap_netdev_add_under_sandbox(binary, work):
+    """netdev_add of a tap after the filter is on (root: a real tap): kestrel
+    sets the tap's offloads then (tun ioctls), and must live on."""
+    if os.geteuid() != 0:
+        return
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY], name="tap")
+    try:
+        vm.connect()
+        reply = vm.cmd("netdev_add", {"type": "tap", "id": "t0", "ifname": "ksbtap0", "script": "no",
+                                      "downscript": "no"})
+        assert "return" in reply, reply
+        assert "return" in vm.cmd("netdev_del", {"id": "t0"})
+        assert "return" in vm.cmd("query-status"), "kestrel died"
+    finally:
+        vm.stop()
+
+
 def case_hotplug_under_sandbox(binary, work):
     """libvirt's attach-disk under -sandbox on: blockdev-add opens the image
     (and its io_uring), device_add starts the disk's thread, device_del and
@@ -271,6 +308,8 @@ def main():
              ("openat() in an iothread kills kestrel", case_iothread_open_kills, kestrel),
              ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
              ("blockdev-add, device_add, device_del under the sandbox", case_hotplug_under_sandbox, kestrel),
+             ("a VNC client served under the sandbox", case_vnc_client_under_sandbox, kestrel),
+             ("netdev_add of a tap under the sandbox", case_tap_netdev_add_under_sandbox, kestrel),
              ("-runas and -chroot before the sandbox (kestrel)", case_runas_chroot, kestrel),
              ("-chroot to a missing directory (kestrel)", case_chroot_missing, kestrel)]
     if QEMU:

@@ -3,10 +3,12 @@
 
 A private libvirtd (libvirtd.py) defines the same virt-install-style domain
 twice, once with kestrel and once with QEMU 7.2 as <emulator>:
-pc-i440fx-7.2, 512 MiB, 2 vCPUs, direct kernel boot of the tiny test
+pc-i440fx-7.2, 512 MiB, 2 vCPUs, host-passthrough migratable='on', no
+HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of the tiny test
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
-pty serial console, a virtio balloon and the PIIX3 USB controller.
+pty serial console, a virtio balloon, the PIIX3 USB controller with a
+USB tablet, a virtio NIC on a tap libvirt makes (-netdev in JSON), VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
 
 For each: `virsh domxml-to-native` (printed: the command line libvirt
 builds), `virsh start --paused`, the pty console attached, `virsh resume`,
@@ -47,14 +49,19 @@ DOMAIN_XML = """<domain type='kvm'>
     <acpi/>
     <apic/>
   </features>
-  <cpu mode='host-passthrough' check='none'/>
+  <cpu mode='host-passthrough' check='none' migratable='on'/>
   <clock offset='utc'>
     <timer name='rtc' tickpolicy='catchup'/>
     <timer name='pit' tickpolicy='delay'/>
+    <timer name='hpet' present='no'/>
   </clock>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
+  <pm>
+    <suspend-to-mem enabled='no'/>
+    <suspend-to-disk enabled='no'/>
+  </pm>
   <devices>
     <emulator>{emulator}</emulator>
     <disk type='file' device='disk'>
@@ -77,6 +84,16 @@ DOMAIN_XML = """<domain type='kvm'>
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
+    <interface type='ethernet'>
+      <model type='virtio'/>
+    </interface>
+    <input type='tablet' bus='usb'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
     <memballoon model='virtio'/>
   </devices>
 </domain>

@@ -34,7 +34,7 @@ NS_MARK = "KESTREL_LIBVIRT_NS"
 class Libvirtd:
     """A libvirtd of this namespace, its state in `root`."""
 
-    def __init__(self, root):
+    def __init__(self, root, qemu_conf=""):
         self.root = root
         self.log = os.path.join(root, "libvirtd.log")
         etc = os.path.join(root, "etc")
@@ -42,15 +42,19 @@ class Libvirtd:
         with open(os.path.join(etc, "qemu.conf"), "w") as f:
             # stdio_handler "file": the domain log is written by libvirtd
             # itself (no virtlogd in the namespace).
-            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n')
+            f.write('user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\n' + qemu_conf)
         subprocess.run(["mount", "--bind", etc, "/etc/libvirt"], check=True)
         for d in STATE_DIRS:
             mine = os.path.join(root, d.strip("/").replace("/", "-"))
             os.makedirs(mine)
             os.makedirs(d, exist_ok=True)
             subprocess.run(["mount", "--bind", mine, d], check=True)
-        env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
         self.out = open(os.path.join(root, "libvirtd.out"), "w")
+        self._spawn()
+
+    def _spawn(self):
+        env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
+        root = self.root
         self.proc = subprocess.Popen(["libvirtd", "--pid-file", os.path.join(root, "libvirtd.pid")],
                                      env=env, stdout=self.out, stderr=subprocess.STDOUT)
         sock = "/run/libvirt/libvirt-sock"
@@ -70,6 +74,15 @@ class Libvirtd:
 
     def errors_since(self, offset):
         return [line for line in self.log_since(offset).splitlines() if ERROR_LINE.match(line)]
+
+    def restart(self):
+        """Stops the daemon alone (its domains keep running) and starts it
+        again: it reconnects to their monitors."""
+        self.proc.terminate()
+        self.proc.wait(timeout=120)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("/run/libvirt/libvirt-sock")
+        self._spawn()
 
     def stop(self):
         self.proc.terminate()
@@ -118,14 +131,15 @@ def reexec_in_namespace(script, args):
 
 
 @contextlib.contextmanager
-def private_libvirtd():
+def private_libvirtd(qemu_conf=""):
     """A Libvirtd in a temporary root (inside the namespace), with the
-    XDG directories of virsh there too; stopped on exit."""
+    XDG directories of virsh there too, `qemu_conf` added to its qemu.conf;
+    stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="kestrel-libvirt-") as root:
         for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
             os.environ[var] = os.path.join(root, "home-" + var.lower())
             os.makedirs(os.environ[var], mode=0o700)
-        daemon = Libvirtd(root)
+        daemon = Libvirtd(root, qemu_conf)
         try:
             yield daemon
         finally:

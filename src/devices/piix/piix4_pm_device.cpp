@@ -2,6 +2,7 @@
 // blocks, the SCI, the power button the monitor presses, and the ACPI PCI
 // hotplug registers (pci_hotplug_regs.h) the machine's device_add and
 // device_del go through.
+#include "base/config_error.h"
 #include "base/event_loop.h"
 #include "base/service_registry.h"
 #include "devices/bus.h"
@@ -15,6 +16,15 @@
 
 namespace kestrel {
 namespace {
+
+// QEMU's defaults are 0 (S3/S4 offered); kestrel offers neither. Left out
+// of "info qtree", where QEMU's board shows 0.
+constexpr PropertySpec sleep_switch(std::string_view name) {
+    PropertySpec spec = prop_uint(PropType::Uint8, name, 1);
+    spec.qtree = PropertySpec::Qtree::Hidden;
+    return spec;
+}
+constexpr PropertySpec kProperties[] = {sleep_switch("disable_s3"), sleep_switch("disable_s4")};
 
 class Piix4PmDevice final : public PciFunctionDevice, public PowerButton, public PciHotplugController {
 public:
@@ -38,6 +48,7 @@ public:
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
+        refuse_sleep_states();
         pm_ = std::make_shared<Piix4Pm>(context.pio(), context.machine(),
                                         borrowed_line(context.isa_irq(pc::ACPI_SCI_IRQ)));
         return pm_;
@@ -57,6 +68,17 @@ private:
                                                     [this](unsigned slot) { post_eject(slot); });
         context.pio().insert_or_throw(PciHotplugRegs::BASE, PciHotplugRegs::LENGTH, hotplug_, "acpi-pci-hotplug");
         context.services().add<PciHotplugController>(*this);
+    }
+
+    // kestrel's ACPI tables offer \_S5 only: a guest cannot suspend to RAM
+    // or disk, so QEMU's switches must stay at "disabled" (libvirt sets
+    // them from <pm>; enabled='yes' is refused here with this message).
+    void refuse_sleep_states() const {
+        for (const char* name : {"disable_s3", "disable_s4"}) {
+            if (properties().uint(name) == 0)
+                throw ConfigError(std::string("PIIX4_PM.") + name + "=0: kestrel has no ACPI S" + name[9] +
+                                  " sleep state (only 1 is supported)");
+        }
     }
 
     // From a vCPU thread: the machine removes devices on the main loop.
@@ -79,7 +101,7 @@ extern const DeviceType kPiix4PmType = {
     .bus = BusKind::Pci,
     .category = DeviceCategory::Bridge,
     .description = {},
-    .properties = {},
+    .properties = kProperties,
     .create = &create_device<Piix4PmDevice>,
     .qom_parent = "pci-device",
     .user_creatable = false,

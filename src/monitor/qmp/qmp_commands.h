@@ -58,6 +58,7 @@ void add_fd_commands(QmpCommandTable& table, Schema& schema, MonitorFds* fds);
 void add_object_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_migration_commands(QmpCommandTable& table, Schema& schema);
 void add_iothread_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_job_commands(QmpCommandTable& table, Schema& schema);
 void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_blockdev_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 

@@ -17,6 +17,15 @@ constexpr std::pair<std::string_view, std::string_view> kAbstractParents[] = {
     {"isa-device", "device"},       {"pci-host-bridge", "sys-bus-device"}, {"pci-piix3", "pci-device"},
     {"virtio-pci", "pci-device"},   {"virtio-blk-pci-base", "virtio-pci"},
     {"memory-backend", "object"},   {"secret_common", "object"},
+    {"cpu", "device"},              {"x86_64-cpu", "cpu"},
+};
+
+// The classes of the CPU models -cpu accepts (query-cpu-definitions'
+// typenames). libvirt asks max-x86_64-cpu's properties only when it is listed.
+constexpr std::pair<std::string_view, std::string_view> kCpuTypes[] = {
+    {"max-x86_64-cpu", "x86_64-cpu"},    {"host-x86_64-cpu", "max-x86_64-cpu"},
+    {"qemu64-x86_64-cpu", "x86_64-cpu"}, {"qemu64-v1-x86_64-cpu", "x86_64-cpu"},
+    {"kvm64-x86_64-cpu", "x86_64-cpu"},  {"kvm64-v1-x86_64-cpu", "x86_64-cpu"},
 };
 
 // The user-creatable objects besides iothread (-object, object-add).
@@ -30,6 +39,8 @@ std::string_view parent_of(std::string_view type) {
         if (t->name == type) return t->qom_parent;
     if (type == "iothread") return "object";
     for (auto [name, parent] : kObjectTypes)
+        if (name == type) return parent;
+    for (auto [name, parent] : kCpuTypes)
         if (name == type) return parent;
     for (auto [name, parent] : kAbstractParents)
         if (name == type) return parent;
@@ -50,6 +61,7 @@ Json qom_list_types(const Json& args) {
     for (const DeviceType* t : device_types()) types.emplace_back(t->name, false);
     types.emplace_back("iothread", false);
     for (auto [name, parent] : kObjectTypes) types.emplace_back(name, false);
+    for (auto [name, parent] : kCpuTypes) types.emplace_back(name, false);
     if (with_abstract)
         for (auto [name, parent] : kAbstractParents) types.emplace_back(name, true);
     Json list = Json::array();

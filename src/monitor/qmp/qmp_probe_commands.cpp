@@ -126,6 +126,9 @@ Json qom_list_properties(const Json& args) {
     }
     if (is_cpu_class(name)) {
         for (std::string_view flag : cpuid_flag_names()) list.push_back(Json{{"name", flag}, {"type", "bool"}});
+        // host and max only: libvirt then writes migratable=on|off for host-passthrough.
+        if (name.starts_with("host-") || name.starts_with("max-"))
+            list.push_back(Json{{"name", "migratable"}, {"type", "bool"}});
         return list;
     }
     if (name.starts_with("memory-backend-") || name == "secret") return object_properties(name);

@@ -92,6 +92,18 @@ TEST_CASE("-cpu host passes the host through with the VMM's features") {
     CHECK(find(e, 7)->ebx == 0x209c01a9);
 }
 
+TEST_CASE("-cpu host hides the invariant TSC unless migratable=off, as QEMU does") {
+    auto host = fake_host();
+    host.push_back(leaf(0x80000007, 0, 0, 0, 0, 1u << 8));
+    CpuConfig cpu;
+    cpu.model = "host";
+    CHECK(find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000007)->edx == 0);
+    cpu.features = {{"migratable", true}};
+    CHECK(find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000007)->edx == 0);
+    cpu.features = {{"migratable", false}};
+    CHECK(find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000007)->edx == 1u << 8);
+}
+
 TEST_CASE("-feat removes a bit, +feat adds one only when the host has it") {
     auto host = fake_host();
     add_vmm_features(host, false);

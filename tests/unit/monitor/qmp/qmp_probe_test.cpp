@@ -52,6 +52,13 @@ TEST_CASE("qom-list-properties: devices, machines, CPU features; DeviceNotFound 
     Json cpu = returned(rig, R"({"execute":"qom-list-properties","arguments":{"typename":"max-x86_64-cpu"}})");
     CHECK(names(cpu).count("sse4.1"));
     CHECK(cpu[0]["type"] == "bool");
+    CHECK(names(cpu).count("migratable"));   // libvirt's cpu.migratable: host-passthrough migratable='on'
+    CHECK_FALSE(names(returned(rig, R"({"execute":"qom-list-properties","arguments":{"typename":"qemu64-x86_64-cpu"}})"))
+                    .count("migratable"));
+    // libvirt asks max-x86_64-cpu's properties only when qom-list-types lists it.
+    Json cpus = returned(rig, R"({"execute":"qom-list-types","arguments":{"implements":"x86_64-cpu"}})");
+    CHECK(names(cpus) == std::set<std::string>{"max-x86_64-cpu", "host-x86_64-cpu", "qemu64-x86_64-cpu",
+                                               "qemu64-v1-x86_64-cpu", "kvm64-x86_64-cpu", "kvm64-v1-x86_64-cpu"});
     CHECK(rig.exec(R"({"execute":"qom-list-properties","arguments":{"typename":"sev-guest"}})") ==
           R"({"error": {"class": "DeviceNotFound", "desc": "Class 'sev-guest' not found"}})" "\r\n");
     CHECK(rig.exec(R"({"execute":"qom-list-properties","arguments":{}})").find("Parameter 'typename' is missing") !=
@@ -89,4 +96,10 @@ TEST_CASE("CPU models, TPM and migration as kestrel has them", "[qmp]") {
     CHECK(returned(rig, R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
                         R"({"capability":"events","state":false}]}})") == Json::object());
     CHECK(returned(rig, R"({"execute":"query-kvm"})") == Json{{"enabled", true}, {"present", true}});
+}
+
+TEST_CASE("query-jobs: an empty list (libvirt's reconnect asks for it)", "[qmp]") {
+    QmpRig rig;
+    rig.negotiate();
+    CHECK(rig.exec(R"({"execute":"query-jobs"})") == R"({"return": []})" "\r\n");
 }

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""libvirt 9.0 runs a Linux guest on kestrel, beside QEMU 7.2.
+
+Linux guests need real KVM, so on this machine the test runs in the nested
+test host (tests/kvmhost): outside it boots L1 and runs itself there;
+inside L1 it starts a private libvirtd (libvirtd.py: root, its own
+/etc/libvirt, /run/libvirt, /var/*/libvirt bound in a mount namespace,
+security_driver "none", no virtlogd) and a bridge kbrlv (10.77.0.1/24)
+for the guest's NIC: libvirt opens the tap itself and adds it to the
+bridge, so neither a libvirt network nor dnsmasq is needed.
+
+The domain is what virt-install writes for a direct kernel boot:
+pc-i440fx-7.2, 512 MiB, 1 vCPU, Debian's kernel with the test initramfs
+(tests/guest/l2-init.sh plus linux_guest.sh), a virtio disk on a raw file,
+a virtio NIC on the bridge, a pty serial console, a USB tablet on the
+PIIX3 UHCI, VNC graphics with a VGA card, a virtio balloon. The same XML
+runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
+- `virsh console`: the guest's marker, then commands typed at it;
+- the guest reads the disk's pattern; `domblkstat` counts the reads;
+- the guest pings the bridge; `domifstat` counts the packets;
+- the guest sees the USB tablet; `vncdisplay` and an RFB greeting there;
+- `screenshot`: a PPM of the VGA screen the guest wrote to;
+- `dommemstat` (with the guest's statistics) and `setmem`: the balloon
+  shrinks the guest's MemTotal, libvirt's "actual" follows, and back;
+- `attach-disk` on the running guest: the guest reads the new disk;
+  `detach-disk`: the guest lets it go and libvirt drops it;
+- libvirtd restarted while the domain runs: it reconnects to the monitor
+  (qmp_capabilities, query-status again) and keeps driving the domain;
+- `reboot`: the guest gets the ACPI power button, powers off, libvirt
+  resets it (same process) and it boots again;
+- `shutdown`: ACPI power button, the guest powers off, the process ends.
+Every kind of error libvirtd logs for kestrel but not for QEMU fails.
+
+Usage: linux_guest_test.py build/kestrel [qemu-system-x86_64]
+       (root; boots the nested test host unless the machine has hardware KVM)"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "guest"))
+sys.path.insert(0, os.path.join(HERE, "..", "kvmhost"))
+sys.path.insert(0, os.path.join(HERE, "..", "display"))
+import assets  # noqa: E402
+import cpio  # noqa: E402
+import images  # noqa: E402
+from domain_start_test import domain_pid, wait_for  # noqa: E402
+from libvirtd import NS_MARK, private_libvirtd, report_extra_errors, run_test, virsh  # noqa: E402
+from results import report  # noqa: E402
+from virsh_console import VirshConsole  # noqa: E402
+
+BRIDGE, HOST_IP, GUEST_IP = "kbrlv", "10.77.0.1", "10.77.0.2"
+PATTERN = "kestrel-libvirt-disk"
+HOT_PATTERN = "kestrel-libvirt-hotplugged"
+MEM_KIB, SMALL_KIB = 524288, 393216
+# The domains share libvirtd's mount namespace (the test's own): in the
+# test host, the private /dev libvirt builds for each domain does not reach
+# the devpts instance L1 mounted, and the emulator's pty (the serial
+# console) fails with "Failed to create PTY: No such file or directory".
+NESTED_QEMU_CONF = "namespaces = []\n"
+# Nested guests are slow and the machine is shared: generous waits, on events.
+BOOT_WAIT, CMD_WAIT = 300, 120
+
+DOMAIN_XML = """<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='KiB'>{mem}</memory>
+  <currentMemory unit='KiB'>{mem}</currentMemory>
+  <vcpu placement='static'>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <cpu mode='host-passthrough' check='none' migratable='on'/>
+  <clock offset='utc'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='pit' tickpolicy='delay'/>
+    <timer name='hpet' present='no'/>
+  </clock>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <pm>
+    <suspend-to-mem enabled='no'/>
+    <suspend-to-disk enabled='no'/>
+  </pm>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{disk}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <controller type='usb' index='0' model='piix3-uhci'/>
+    <controller type='pci' index='0' model='pci-root'/>
+    <interface type='bridge'>
+      <source bridge='{bridge}'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+    <input type='tablet' bus='usb'/>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+"""
+
+
+def guest_initrd(work):
+    """The guest base initramfs with linux_guest.sh as its /scenario.sh."""
+    a = assets.load_assets(os.path.join(assets.cache_dir(), "assets.json"))
+    overlay = cpio.CpioWriter()
+    with open(os.path.join(HERE, "linux_guest.sh"), "rb") as f:
+        overlay.add_file("scenario.sh", f.read(), 0o755)
+    out = os.path.join(work, "initrd.cpio.gz")
+    with open(out, "wb") as f, open(a["l2_initrd"], "rb") as base:
+        shutil.copyfileobj(base, f)
+        f.write(b"\0" * (-f.tell() % 512))
+        f.write(overlay.gzip_bytes())
+    return a["kernel"], out
+
+
+def disk_with(path, pattern, size=16 << 20):
+    with open(path, "wb") as f:
+        f.write(pattern.encode())
+        f.truncate(size)
+    return path
+
+
+def stats(*args):
+    """`virsh domblkstat/domifstat/dommemstat` as a dict of numbers."""
+    r = virsh(*args)
+    out = {}
+    for line in r.stdout.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[-1].isdigit():
+            out[words[-2]] = int(words[-1])
+    return r, out
+
+
+def meminfo_kib(console, key):
+    out = console.run("awk '$1 == \"%s:\" {print \"MEM=\" $2}' /proc/meminfo" % key, CMD_WAIT) or ""
+    m = re.search(r"^MEM=(\d+)$", out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def rfb_greeting(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            return s.recv(12).decode(errors="replace")
+    except OSError as e:
+        return repr(e)
+
+
+def screen_picture(path):
+    """(width, height, distinct colours) of the PPM or PNG screendump wrote
+    (libvirt asks for PNG where the emulator offers it), or the error."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        image = images.read_png_bytes(data) if data.startswith(b"\x89PNG") else images.read_ppm_bytes(data)
+    except (OSError, ValueError) as e:
+        return repr(e)
+    return image.width, image.height, len(image.distinct_colours())
+
+
+class Domain:
+    """One domain's run; `label` prefixes every result line."""
+
+    def __init__(self, daemon, emulator, label, work, kernel, initrd):
+        self.daemon, self.label, self.work = daemon, label, work
+        self.name = "kestrel-linux-" + label
+        self.disk = disk_with(os.path.join(work, label + "-vda.raw"), PATTERN)
+        self.xml = os.path.join(work, self.name + ".xml")
+        with open(self.xml, "w") as f:
+            f.write(DOMAIN_XML.format(name=self.name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
+                                      emulator=emulator, disk=self.disk, bridge=BRIDGE))
+        self.console = None
+        self.pid = None
+
+    def check(self, ok, what, detail=""):
+        report(bool(ok), "%s: %s" % (self.label, what), detail)
+        return ok
+
+    def virsh_ok(self, what, *args):
+        r = virsh(*args)
+        self.check(r.returncode == 0, what, r.stdout + r.stderr)
+        return r
+
+    def guest(self, command):
+        return self.console.run(command, CMD_WAIT) or ""
+
+    def log_tail(self):
+        try:
+            with open("/var/log/libvirt/qemu/%s.log" % self.name, errors="replace") as f:
+                return "\n" + "".join(f.readlines()[-15:])
+        except OSError:
+            return ""
+
+    def start(self):
+        native = virsh("domxml-to-native", "qemu-argv", self.xml)
+        print("  %s command line: %s" % (self.label, native.stdout.strip()), flush=True)
+        self.virsh_ok("virsh define", "define", self.xml)
+        started = virsh("start", "--paused", self.name)
+        if not self.check(started.returncode == 0, "virsh start --paused", started.stderr + self.log_tail()):
+            return False
+        self.pid = domain_pid(self.name)
+        self.console = VirshConsole(self.name)
+        self.virsh_ok("virsh resume", "resume", self.name)
+        return self.booted("virsh console: the guest booted (its marker, then its command loop)")
+
+    def booted(self, what):
+        ok = (self.console.expect(r"^KTEST-GUEST-START$", BOOT_WAIT) and
+              self.console.expect_all([r"^KTEST-LIBVIRT-READY$", r"^KTEST-POWER-BUTTON-READY"], BOOT_WAIT))
+        return self.check(ok, what, self.console.tail())
+
+    def disk_and_nic(self):
+        out = self.guest("head -c %d /dev/vda; echo" % len(PATTERN))
+        self.check(re.search("^%s$" % PATTERN, out, re.M), "virsh console: the guest reads vda's pattern", out)
+        r, blk = stats("domblkstat", self.name, "vda")
+        self.check(r.returncode == 0 and blk.get("rd_req", 0) > 0 and blk.get("rd_bytes", 0) > 0,
+                   "domblkstat vda counts the guest's reads", r.stdout + r.stderr)
+        out = self.guest("ip link set eth0 up; ip addr add %s/24 dev eth0; ping -c 3 -W 5 %s"
+                         % (GUEST_IP, HOST_IP))
+        self.check(re.search(r"3 packets transmitted, [1-3] packets received", out),
+                   "the guest pings the bridge through its virtio NIC", out)
+        iflist = virsh("domiflist", self.name).stdout
+        m = re.search(r"^\s*(vnet\d+)\s+bridge\s+%s\s+virtio" % BRIDGE, iflist, re.M)
+        if not self.check(m, "domiflist names the tap on the bridge", iflist):
+            return
+        r, net = stats("domifstat", self.name, m.group(1))
+        self.check(r.returncode == 0 and net.get("rx_packets", 0) >= 3 and net.get("tx_packets", 0) >= 3,
+                   "domifstat counts the guest's packets", r.stdout + r.stderr)
+
+    def display(self):
+        out = self.guest("cat /sys/bus/usb/devices/*/product")
+        self.check(re.search(r"^QEMU USB Tablet$", out, re.M), "the guest sees the USB tablet", out)
+        display = virsh("vncdisplay", self.name).stdout.strip()
+        m = re.match(r"127\.0\.0\.1:(\d+)$", display)
+        greeting = rfb_greeting(5900 + int(m.group(1))) if m else ""
+        self.check(greeting.startswith("RFB 003.00"), "vncdisplay names a VNC server", display + " " + greeting)
+        self.guest("printf '\\033[2J\\033[1;1H%s\\n' > /dev/tty1" % ("KESTREL LIBVIRT SCREEN " * 3))
+        shot = os.path.join(self.work, self.label + "-screen")
+        r = virsh("screenshot", self.name, shot)
+        size = screen_picture(shot)
+        self.check(r.returncode == 0 and isinstance(size, tuple) and size[0] >= 640 and size[1] >= 400 and size[2] > 1,
+                   "screenshot: a picture of the screen with the guest's text on it",
+                   r.stdout + r.stderr + " width/height/colours: %s" % (size,))
+
+    def balloon(self):
+        self.virsh_ok("dommemstat --period 1 (the balloon's statistics polling)",
+                      "dommemstat", self.name, "--period", "1", "--live")
+        r, mem = stats("dommemstat", self.name)
+        r, mem = wait_for(lambda: (lambda x: x if "available" in x[1] else None)(stats("dommemstat", self.name)),
+                          CMD_WAIT) or (r, mem)
+        self.check(mem.get("actual") == MEM_KIB and mem.get("available", 0) > 0 and "unused" in mem,
+                   "dommemstat: actual and the guest's statistics", r.stdout + r.stderr)
+        total = meminfo_kib(self.console, "MemTotal")
+        self.virsh_ok("setmem %d --live" % SMALL_KIB, "setmem", self.name, str(SMALL_KIB), "--live")
+        actual = wait_for(lambda: stats("dommemstat", self.name)[1].get("actual") == SMALL_KIB, CMD_WAIT)
+        small = wait_for(lambda: (lambda t: t if t and total and t <= total - 100 * 1024 else None)(
+            meminfo_kib(self.console, "MemTotal")), CMD_WAIT)
+        self.check(actual and small, "setmem: the guest's MemTotal shrinks by the balloon, actual follows",
+                   "MemTotal %s -> %s, dommemstat: %s" % (total, small, virsh("dommemstat", self.name).stdout))
+        self.virsh_ok("setmem %d --live (back)" % MEM_KIB, "setmem", self.name, str(MEM_KIB), "--live")
+        back = wait_for(lambda: (lambda t: t if t and total and t >= total - 1024 else None)(
+            meminfo_kib(self.console, "MemTotal")), CMD_WAIT)
+        self.check(back, "setmem back: the guest's MemTotal grows again", "MemTotal %s -> %s" % (total, back))
+
+    def hotplug(self):
+        hot = disk_with(os.path.join(self.work, self.label + "-hot.raw"), HOT_PATTERN)
+        self.virsh_ok("attach-disk vdc --live", "attach-disk", self.name, hot, "vdc", "--targetbus", "virtio",
+                      "--subdriver", "raw", "--live")
+        out = self.guest("for i in $(seq 300); do [ -e /sys/block/vdb ] && break; sleep 0.2; done; "
+                         "head -c %d /dev/vdb; echo" % len(HOT_PATTERN))
+        self.check(re.search("^%s$" % HOT_PATTERN, out, re.M), "the guest reads the attached disk", out)
+        self.virsh_ok("detach-disk vdc --live", "detach-disk", self.name, "vdc", "--live")
+        out = self.guest("for i in $(seq 300); do [ -e /sys/block/vdb ] || break; sleep 0.2; done; "
+                         "echo VDB_GONE=$([ -e /sys/block/vdb ] && echo no || echo yes)")
+        dropped = wait_for(lambda: "vdc" not in virsh("domblklist", self.name).stdout, CMD_WAIT)
+        self.check(re.search("^VDB_GONE=yes$", out, re.M) and dropped,
+                   "detach-disk: the disk is gone in the guest and in domblklist",
+                   out + virsh("domblklist", self.name).stdout)
+
+    def restart_daemon(self):
+        self.console.close()
+        mark = self.daemon.log_size()
+        self.daemon.restart()
+        state = wait_for(lambda: virsh("domstate", self.name).stdout.strip() == "running", CMD_WAIT)
+        log = self.daemon.log_since(mark)
+        self.check(state and "qemuProcessReconnect" in log and '"execute":"qmp_capabilities"' in log
+                   and '"execute":"query-status"' in log,
+                   "libvirtd restarted: reconnects to the monitor, queries the state again, domain running",
+                   virsh("domstate", self.name).stdout)
+        status = virsh("qemu-monitor-command", self.name, "--hmp", "info status")
+        self.check(status.stdout.strip() == "VM status: running",
+                   "after the restart: qemu-monitor-command --hmp 'info status'", status.stdout + status.stderr)
+        self.console = VirshConsole(self.name)
+        out = self.guest("echo ALIVE-$((40+2))") if self.console.connected(CMD_WAIT) else ""
+        self.check(re.search("^ALIVE-42$", out, re.M), "after the restart: virsh console reaches the guest",
+                   out + self.console.tail())
+
+    def reboot(self):
+        self.virsh_ok("reboot", "reboot", self.name)
+        ok = self.console.expect(r"^KTEST-POWER-BUTTON-PRESSED$", CMD_WAIT)
+        self.check(ok, "reboot: the guest got the ACPI power button", self.console.tail())
+        self.booted("reboot: the guest booted again")
+        self.check(domain_pid(self.name) == self.pid and virsh("domstate", self.name).stdout.strip() == "running",
+                   "reboot: the same process runs the domain", "pid %s -> %s" % (self.pid, domain_pid(self.name)))
+
+    def shutdown(self):
+        self.virsh_ok("shutdown", "shutdown", self.name)
+        pressed = self.console.expect(r"^KTEST-POWER-BUTTON-PRESSED$", CMD_WAIT)
+        off = wait_for(lambda: virsh("domstate", self.name).stdout.strip() == "shut off", CMD_WAIT)
+        gone = self.pid and wait_for(lambda: not os.path.exists("/proc/%d" % self.pid), CMD_WAIT)
+        self.check(pressed and off and gone, "shutdown: the guest powered off, the process ended",
+                   self.console.tail() + virsh("domstate", self.name).stdout)
+
+    def run(self):
+        """Every step; returns the errors libvirtd logged meanwhile."""
+        mark = self.daemon.log_size()
+        try:
+            if self.start():
+                for step in (self.disk_and_nic, self.display, self.balloon, self.hotplug,
+                             self.restart_daemon, self.reboot, self.shutdown):
+                    began = time.monotonic()
+                    step()
+                    print("  %s: %s took %.1f s" % (self.label, step.__name__, time.monotonic() - began), flush=True)
+        finally:
+            if self.console:
+                self.console.close()
+            virsh("destroy", self.name)
+            virsh("undefine", self.name)
+        return self.daemon.errors_since(mark)
+
+
+def add_bridge():
+    subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+    for cmd in (["ip", "link", "add", BRIDGE, "type", "bridge"],
+                ["ip", "addr", "add", HOST_IP + "/24", "dev", BRIDGE],
+                ["ip", "link", "set", BRIDGE, "up"]):
+        subprocess.run(cmd, check=True)
+
+
+def in_namespace(kestrel, qemu):
+    # virsh console locks the pty in /var/lock (= /run/lock), which the test
+    # host's fresh /run lacks.
+    os.makedirs("/run/lock", exist_ok=True)
+    add_bridge()
+    try:
+        with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
+            kernel, initrd = guest_initrd(work)
+            virsh("capabilities")
+            qemu_path = shutil.which(qemu)
+            q_errors = []
+            if qemu_path:
+                q_errors = Domain(daemon, qemu_path, "qemu", work, kernel, initrd).run()
+            else:
+                report(False, "QEMU 7.2 (%s) to compare with" % qemu)
+            k_errors = Domain(daemon, kestrel, "kestrel", work, kernel, initrd).run()
+            if qemu_path:
+                report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
+    finally:
+        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+
+
+def outside(kestrel, qemu):
+    """Runs this script on a KVM host (the nested one here); its logs and
+    the domains' logs in $KESTREL_CACHE/results/libvirt-linux/."""
+    import kvmhost
+    assets.build_all()
+    results = os.path.join(assets.cache_dir(), "results", "libvirt-linux")
+    shutil.rmtree(results, ignore_errors=True)
+    os.makedirs(results)
+    os.environ["KESTREL_LIBVIRT_KEEP_LOGS"] = os.path.join(results, "logs")
+    status = kvmhost.run([sys.executable, os.path.abspath(__file__), kestrel, qemu], results,
+                         timeout=1500, silent_limit=400)
+    if status >= 124:
+        print("test host failed (status %d; see %s)\n0 passed, 1 failed" % (status, results))
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    if os.environ.get("KVMHOST_MODE") or os.environ.get(NS_MARK):
+        sys.exit(run_test(__file__, in_namespace, "libvirt Linux guest"))
+    sys.exit(outside(os.path.abspath(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"))
