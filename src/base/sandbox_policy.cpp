@@ -91,6 +91,10 @@ constexpr SyscallRule kMainLoop[] = {
     {SCMP_SYS(clone), 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD},
     {SCMP_SYS(set_robust_list)}, {SCMP_SYS(rseq)}, {SCMP_SYS(seccomp)},
     {SCMP_SYS(prctl), 0, SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS},
+    // A reset loads a directly booted kernel again from kestrel's kernel
+    // cache, which marks the entry used (futimens: utimensat on the fd,
+    // no path).
+    {SCMP_SYS(utimensat), 1, SCMP_CMP_EQ, 0},
     // The terminal (stdio chardevs, restored at exit).
     {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TCGETS}, {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TCSETS},
     {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TCSETSW}, {SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, TCSETSF},
