@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from libvirtd import private_libvirtd, report_extra_errors, run_test, virsh
+from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, private_libvirtd, report_extra_errors, run_test, virsh
 from results import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,24 +45,7 @@ DOMAIN_XML = """<domain type='kvm'>
     <kernel>{kernel}</kernel>
     <cmdline>marker=libvirt</cmdline>
   </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-  <cpu mode='host-passthrough' check='none' migratable='on'/>
-  <clock offset='utc'>
-    <timer name='rtc' tickpolicy='catchup'/>
-    <timer name='pit' tickpolicy='delay'/>
-    <timer name='hpet' present='no'/>
-  </clock>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <pm>
-    <suspend-to-mem enabled='no'/>
-    <suspend-to-disk enabled='no'/>
-  </pm>
-  <devices>
+{platform}  <devices>
     <emulator>{emulator}</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -76,15 +59,7 @@ DOMAIN_XML = """<domain type='kvm'>
     </disk>
     <controller type='usb' index='0' model='piix3-uhci'/>
     <controller type='pci' index='0' model='pci-root'/>
-    <serial type='pty'>
-      <target type='isa-serial' port='0'>
-        <model name='isa-serial'/>
-      </target>
-    </serial>
-    <console type='pty'>
-      <target type='serial' port='0'/>
-    </console>
-    <interface type='ethernet'>
+{serial}    <interface type='ethernet'>
       <model type='virtio'/>
     </interface>
     <input type='tablet' bus='usb'/>
@@ -166,7 +141,8 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     raw, qcow2 = make_disks(work, label)
     xml_path = os.path.join(work, name + ".xml")
     with open(xml_path, "w") as f:
-        f.write(DOMAIN_XML.format(name=name, kernel=kernel, emulator=emulator, raw=raw, qcow2=qcow2))
+        f.write(DOMAIN_XML.format(platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE, name=name,
+                                  kernel=kernel, emulator=emulator, raw=raw, qcow2=qcow2))
     start = daemon.log_size()
     native = virsh("domxml-to-native", "qemu-argv", xml_path)
     report(native.returncode == 0, "%s: virsh domxml-to-native qemu-argv" % label, native.stderr.strip())

@@ -30,6 +30,37 @@ ERROR_LINE = re.compile(r"^\S+ \S+ \d+: error : (.*)")
 LOG_FILTERS = "1:qemu.qemu_monitor 1:qemu.qemu_capabilities 1:qemu.qemu_process 1:qemu.qemu_command"
 NS_MARK = "KESTREL_LIBVIRT_NS"
 
+# The parts of a domain that virt-install writes the same for every pc guest
+# (used by the tests' domain XML): ACPI, the CPU, the clock without an HPET,
+# the life-cycle actions, no S3/S4; and the pty serial console.
+VIRT_INSTALL_PLATFORM = """  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <cpu mode='host-passthrough' check='none' migratable='on'/>
+  <clock offset='utc'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='pit' tickpolicy='delay'/>
+    <timer name='hpet' present='no'/>
+  </clock>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <pm>
+    <suspend-to-mem enabled='no'/>
+    <suspend-to-disk enabled='no'/>
+  </pm>
+"""
+PTY_SERIAL_CONSOLE = """    <serial type='pty'>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+"""
+
 
 class Libvirtd:
     """A libvirtd of this namespace, its state in `root`."""

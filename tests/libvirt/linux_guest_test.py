@@ -51,7 +51,8 @@ import assets  # noqa: E402
 import cpio  # noqa: E402
 import images  # noqa: E402
 from domain_start_test import domain_pid, wait_for  # noqa: E402
-from libvirtd import NS_MARK, private_libvirtd, report_extra_errors, run_test, virsh  # noqa: E402
+from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, private_libvirtd,  # noqa: E402
+                      report_extra_errors, run_test, virsh)
 from results import report  # noqa: E402
 from virsh_console import VirshConsole  # noqa: E402
 
@@ -79,24 +80,7 @@ DOMAIN_XML = """<domain type='kvm'>
     <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
     <boot dev='hd'/>
   </os>
-  <features>
-    <acpi/>
-    <apic/>
-  </features>
-  <cpu mode='host-passthrough' check='none' migratable='on'/>
-  <clock offset='utc'>
-    <timer name='rtc' tickpolicy='catchup'/>
-    <timer name='pit' tickpolicy='delay'/>
-    <timer name='hpet' present='no'/>
-  </clock>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <pm>
-    <suspend-to-mem enabled='no'/>
-    <suspend-to-disk enabled='no'/>
-  </pm>
-  <devices>
+{platform}  <devices>
     <emulator>{emulator}</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -109,15 +93,7 @@ DOMAIN_XML = """<domain type='kvm'>
       <source bridge='{bridge}'/>
       <model type='virtio'/>
     </interface>
-    <serial type='pty'>
-      <target type='isa-serial' port='0'>
-        <model name='isa-serial'/>
-      </target>
-    </serial>
-    <console type='pty'>
-      <target type='serial' port='0'/>
-    </console>
-    <input type='tablet' bus='usb'/>
+{serial}    <input type='tablet' bus='usb'/>
     <input type='mouse' bus='ps2'/>
     <input type='keyboard' bus='ps2'/>
     <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
@@ -199,7 +175,8 @@ class Domain:
         self.disk = disk_with(os.path.join(work, label + "-vda.raw"), PATTERN)
         self.xml = os.path.join(work, self.name + ".xml")
         with open(self.xml, "w") as f:
-            f.write(DOMAIN_XML.format(name=self.name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
+            f.write(DOMAIN_XML.format(platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE,
+                                      name=self.name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
                                       emulator=emulator, disk=self.disk, bridge=BRIDGE))
         self.console = None
         self.pid = None
