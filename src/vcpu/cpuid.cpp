@@ -14,9 +14,7 @@ namespace {
 using Entries = std::vector<kvm_cpuid_entry2>;
 
 kvm_cpuid_entry2* find(Entries& e, uint32_t leaf, uint32_t index = 0) {
-    for (auto& x : e)
-        if (x.function == leaf && x.index == index) return &x;
-    return nullptr;
+    return const_cast<kvm_cpuid_entry2*>(find_cpuid_leaf(e, leaf, index));
 }
 
 uint32_t& reg_of(kvm_cpuid_entry2& e, CpuidReg r) {
@@ -174,6 +172,12 @@ Entries build_cpuid(const Entries& supported, const CpuConfig& cpu, const SmpCon
     apply_user_features(e, cpu, supported);
     apply_topology(e, smp, cpu_index);
     return e;
+}
+
+const kvm_cpuid_entry2* find_cpuid_leaf(const std::vector<kvm_cpuid_entry2>& table, uint32_t leaf, uint32_t index) {
+    for (const kvm_cpuid_entry2& x : table)
+        if (x.function == leaf && x.index == index) return &x;
+    return nullptr;
 }
 
 } // namespace kestrel

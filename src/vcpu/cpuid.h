@@ -17,6 +17,10 @@ void validate_cpu_config(const CpuConfig& cpu);
 // paravirtual leaves) and the TSC-deadline timer of the in-kernel LAPIC.
 void add_vmm_features(std::vector<kvm_cpuid_entry2>& supported, bool tsc_deadline);
 
+// The entry of `leaf` (and sub-leaf `index`) in a CPUID table, or null.
+const kvm_cpuid_entry2* find_cpuid_leaf(const std::vector<kvm_cpuid_entry2>& table, uint32_t leaf,
+                                        uint32_t index = 0);
+
 std::vector<kvm_cpuid_entry2> build_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                           const CpuConfig& cpu, const SmpConfig& smp,
                                           unsigned cpu_index);

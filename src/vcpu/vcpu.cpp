@@ -1,6 +1,7 @@
 #include "vcpu/vcpu.h"
 
 #include "vcpu/boot_state.h"
+#include "vcpu/cpuid.h"
 #include "base/sandbox.h"
 
 #include <cerrno>
@@ -30,17 +31,11 @@ void on_kick(int) {
     throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
 }
 
-const kvm_cpuid_entry2* find_leaf(const std::vector<kvm_cpuid_entry2>& cpuid, uint32_t function) {
-    for (const kvm_cpuid_entry2& e : cpuid)
-        if (e.function == function && e.index == 0) return &e;
-    return nullptr;
-}
-
 // The firmware's MTRR set-up, if the CPU model has MTRRs (CPUID 1 EDX[12]).
 std::vector<MsrValue> mtrrs_for(const std::vector<kvm_cpuid_entry2>& cpuid, uint64_t ram_below_4g) {
-    const kvm_cpuid_entry2* l1 = find_leaf(cpuid, 1);
+    const kvm_cpuid_entry2* l1 = find_cpuid_leaf(cpuid, 1);
     if (!l1 || !(l1->edx & (1u << 12)) || ram_below_4g == 0) return {};
-    const kvm_cpuid_entry2* addr = find_leaf(cpuid, 0x80000008);
+    const kvm_cpuid_entry2* addr = find_cpuid_leaf(cpuid, 0x80000008);
     return pc_mtrr_msrs(ram_below_4g, addr ? addr->eax & 0xff : 36);
 }
 
