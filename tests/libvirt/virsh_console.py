@@ -7,6 +7,7 @@ import re
 import select
 import signal
 import subprocess
+import termios
 import time
 
 
@@ -24,9 +25,25 @@ class VirshConsole:
         self.commands = 0
 
     def connected(self, timeout):
-        """Waits for virsh's banner: it flushes what was typed before it set
-        the terminal raw (TCSAFLUSH), so lines typed earlier are lost."""
-        return self.expect(r"^Escape character is", timeout) is not None
+        """Waits for virsh's banner and then for virsh to set the terminal
+        raw: it does so with TCSAFLUSH after the banner, so a line typed in
+        between is lost."""
+        deadline = time.monotonic() + timeout
+        if self.expect(r"^Escape character is", timeout) is None:
+            return False
+        while self._echoes():
+            if time.monotonic() >= deadline or self.proc.poll() is not None:
+                return False
+            self._read(0.05)
+        return True
+
+    def _echoes(self):
+        """Whether the terminal is still cooked (on Linux the master reports
+        the slave side's modes)."""
+        try:
+            return bool(termios.tcgetattr(self.master)[3] & termios.ECHO)
+        except termios.error:
+            return False
 
     def _read(self, timeout):
         ready, _, _ = select.select([self.master], [], [], timeout)
