@@ -151,11 +151,11 @@ def edd_module(kernel):
     return found[0] if found else None
 
 
-def media_initrd(out, base_initrd, kernel, cpio_module):
-    """l2.cpio.gz plus an archive with /scenario.sh (the medium check) and
-    /lib/edd.ko."""
+def media_initrd(out, base_initrd, kernel, cpio_module, script=CHECK_SCRIPT):
+    """l2.cpio.gz plus an archive with /scenario.sh (by default the medium
+    check) and /lib/edd.ko."""
     overlay = cpio_module.CpioWriter()
-    with open(CHECK_SCRIPT, "rb") as f:
+    with open(script, "rb") as f:
         overlay.add_file("scenario.sh", f.read(), 0o755)
     if edd_module(kernel):
         overlay.add_host_file("lib/edd.ko", edd_module(kernel), 0o644)
@@ -165,9 +165,9 @@ def media_initrd(out, base_initrd, kernel, cpio_module):
         f.write(overlay.gzip_bytes())
 
 
-def inputs_digest(kernel, base_initrd):
+def inputs_digest(kernel, base_initrd, script=CHECK_SCRIPT):
     h = hashlib.sha256()
-    for path in (kernel, base_initrd, CHECK_SCRIPT, os.path.abspath(__file__),
+    for path in (kernel, base_initrd, script, os.path.abspath(__file__),
                  MBR_CODE, ISOLINUX_BIN, LDLINUX_C32):
         with open(path, "rb") as f:
             h.update(hashlib.sha256(f.read()).digest())
@@ -204,6 +204,32 @@ def build(cache, kernel, base_initrd, cpio_module):
     with open(stamp, "w") as f:
         f.write(digest + "\n")
     return result
+
+
+def build_script_disk(cache, name, kernel, base_initrd, script, cpio_module):
+    """A raw boot disk as linux-disk.img whose initramfs runs `script` as its
+    /scenario.sh (e.g. a test's command loop instead of the medium check):
+    CACHE/boot/NAME.img, rebuilt when an input changes. Copy it with
+    copy_raw_disk(path, out, DATA_BYTES)."""
+    folder = os.path.join(cache, "boot")
+    path, stamp = os.path.join(folder, name + ".img"), os.path.join(folder, name + ".stamp")
+    digest = inputs_digest(kernel, base_initrd, script)
+    try:
+        with open(stamp) as f:
+            if f.read().strip() == digest and os.path.exists(path):
+                return path
+    except OSError:
+        pass
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bootmedia-", dir=cache) as work:
+        initrd = os.path.join(work, "initrd.gz")
+        media_initrd(initrd, base_initrd, kernel, cpio_module, script)
+        disk = os.path.join(work, "disk.img")
+        build_disk(disk, kernel, initrd, work)
+        os.rename(disk, path)
+    with open(stamp, "w") as f:
+        f.write(digest + "\n")
+    return path
 
 
 def copy_raw_disk(src, out, data_bytes):

@@ -29,6 +29,9 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
 - `reboot`: the guest gets the ACPI power button, powers off, libvirt
   resets it (same process) and it boots again;
 - `shutdown`: ACPI power button, the guest powers off, the process ends.
+Then a second domain boots from its disk through the firmware (SeaBIOS,
+EXTLINUX; firmware_guest.py): banner and command loop on the console,
+suspend/resume, restart, reboot, shutdown.
 Every kind of error libvirtd logs for kestrel but not for QEMU fails.
 
 Usage: linux_guest_test.py build/kestrel [qemu-system-x86_64]
@@ -41,7 +44,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
@@ -50,23 +52,23 @@ sys.path.insert(0, os.path.join(HERE, "..", "display"))
 import assets  # noqa: E402
 import cpio  # noqa: E402
 import images  # noqa: E402
-from domain_start_test import domain_pid, wait_for  # noqa: E402
+from domain_start_test import wait_for  # noqa: E402
+from firmware_guest import FirmwareDomain, build_disk  # noqa: E402
+from guest_domain import CMD_WAIT, GuestDomain  # noqa: E402
 from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, private_libvirtd,  # noqa: E402
                       report_extra_errors, run_test, virsh)
 from results import report  # noqa: E402
-from virsh_console import VirshConsole  # noqa: E402
 
 BRIDGE, HOST_IP, GUEST_IP = "kbrlv", "10.77.0.1", "10.77.0.2"
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
+CMDLINE = "console=ttyS0 panic=-1 quiet"
 # The domains share libvirtd's mount namespace (the test's own): in the
 # test host, the private /dev libvirt builds for each domain does not reach
 # the devpts instance L1 mounted, and the emulator's pty (the serial
 # console) fails with "Failed to create PTY: No such file or directory".
 NESTED_QEMU_CONF = "namespaces = []\n"
-# Nested guests are slow and the machine is shared: generous waits, on events.
-BOOT_WAIT, CMD_WAIT = 300, 120
 
 DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
@@ -77,7 +79,7 @@ DOMAIN_XML = """<domain type='kvm'>
     <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
     <kernel>{kernel}</kernel>
     <initrd>{initrd}</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+    <cmdline>{cmdline}</cmdline>
     <boot dev='hd'/>
   </os>
 {platform}  <devices>
@@ -166,56 +168,18 @@ def screen_picture(path):
     return image.width, image.height, len(image.distinct_colours())
 
 
-class Domain:
-    """One domain's run; `label` prefixes every result line."""
+class LinuxDomain(GuestDomain):
+    """The direct-boot domain with every device, and the steps for them."""
 
     def __init__(self, daemon, emulator, label, work, kernel, initrd):
-        self.daemon, self.label, self.work = daemon, label, work
-        self.name = "kestrel-linux-" + label
-        self.disk = disk_with(os.path.join(work, label + "-vda.raw"), PATTERN)
-        self.xml = os.path.join(work, self.name + ".xml")
-        with open(self.xml, "w") as f:
-            f.write(DOMAIN_XML.format(platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE,
-                                      name=self.name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
-                                      emulator=emulator, disk=self.disk, bridge=BRIDGE))
-        self.console = None
-        self.pid = None
+        disk = disk_with(os.path.join(work, label + "-vda.raw"), PATTERN)
+        name = "kestrel-linux-" + label
+        super().__init__(daemon, label, name, DOMAIN_XML.format(
+            platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE, name=name, mem=MEM_KIB, kernel=kernel,
+            initrd=initrd, cmdline=CMDLINE, emulator=emulator, disk=disk, bridge=BRIDGE), work)
 
-    def check(self, ok, what, detail=""):
-        report(bool(ok), "%s: %s" % (self.label, what), detail)
-        return ok
-
-    def virsh_ok(self, what, *args):
-        r = virsh(*args)
-        self.check(r.returncode == 0, what, r.stdout + r.stderr)
-        return r
-
-    def guest(self, command):
-        return self.console.run(command, CMD_WAIT) or ""
-
-    def log_tail(self):
-        try:
-            with open("/var/log/libvirt/qemu/%s.log" % self.name, errors="replace") as f:
-                return "\n" + "".join(f.readlines()[-15:])
-        except OSError:
-            return ""
-
-    def start(self):
-        native = virsh("domxml-to-native", "qemu-argv", self.xml)
-        print("  %s command line: %s" % (self.label, native.stdout.strip()), flush=True)
-        self.virsh_ok("virsh define", "define", self.xml)
-        started = virsh("start", "--paused", self.name)
-        if not self.check(started.returncode == 0, "virsh start --paused", started.stderr + self.log_tail()):
-            return False
-        self.pid = domain_pid(self.name)
-        self.console = VirshConsole(self.name)
-        self.virsh_ok("virsh resume", "resume", self.name)
-        return self.booted("virsh console: the guest booted (its marker, then its command loop)")
-
-    def booted(self, what):
-        ok = (self.console.expect(r"^KTEST-GUEST-START$", BOOT_WAIT) and
-              self.console.expect_all([r"^KTEST-LIBVIRT-READY$", r"^KTEST-POWER-BUTTON-READY"], BOOT_WAIT))
-        return self.check(ok, what, self.console.tail())
+    def steps(self):
+        return (self.disk_and_nic, self.display, self.balloon, self.hotplug) + super().steps()
 
     def disk_and_nic(self):
         out = self.guest("head -c %d /dev/vda; echo" % len(PATTERN))
@@ -285,57 +249,6 @@ class Domain:
                    "detach-disk: the disk is gone in the guest and in domblklist",
                    out + virsh("domblklist", self.name).stdout)
 
-    def restart_daemon(self):
-        self.console.close()
-        mark = self.daemon.log_size()
-        self.daemon.restart()
-        state = wait_for(lambda: virsh("domstate", self.name).stdout.strip() == "running", CMD_WAIT)
-        log = self.daemon.log_since(mark)
-        self.check(state and "qemuProcessReconnect" in log and '"execute":"qmp_capabilities"' in log
-                   and '"execute":"query-status"' in log,
-                   "libvirtd restarted: reconnects to the monitor, queries the state again, domain running",
-                   virsh("domstate", self.name).stdout)
-        status = virsh("qemu-monitor-command", self.name, "--hmp", "info status")
-        self.check(status.stdout.strip() == "VM status: running",
-                   "after the restart: qemu-monitor-command --hmp 'info status'", status.stdout + status.stderr)
-        self.console = VirshConsole(self.name)
-        out = self.guest("echo ALIVE-$((40+2))") if self.console.connected(CMD_WAIT) else ""
-        self.check(re.search("^ALIVE-42$", out, re.M), "after the restart: virsh console reaches the guest",
-                   out + self.console.tail())
-
-    def reboot(self):
-        self.virsh_ok("reboot", "reboot", self.name)
-        ok = self.console.expect(r"^KTEST-POWER-BUTTON-PRESSED$", CMD_WAIT)
-        self.check(ok, "reboot: the guest got the ACPI power button", self.console.tail())
-        self.booted("reboot: the guest booted again")
-        self.check(domain_pid(self.name) == self.pid and virsh("domstate", self.name).stdout.strip() == "running",
-                   "reboot: the same process runs the domain", "pid %s -> %s" % (self.pid, domain_pid(self.name)))
-
-    def shutdown(self):
-        self.virsh_ok("shutdown", "shutdown", self.name)
-        pressed = self.console.expect(r"^KTEST-POWER-BUTTON-PRESSED$", CMD_WAIT)
-        off = wait_for(lambda: virsh("domstate", self.name).stdout.strip() == "shut off", CMD_WAIT)
-        gone = self.pid and wait_for(lambda: not os.path.exists("/proc/%d" % self.pid), CMD_WAIT)
-        self.check(pressed and off and gone, "shutdown: the guest powered off, the process ended",
-                   self.console.tail() + virsh("domstate", self.name).stdout)
-
-    def run(self):
-        """Every step; returns the errors libvirtd logged meanwhile."""
-        mark = self.daemon.log_size()
-        try:
-            if self.start():
-                for step in (self.disk_and_nic, self.display, self.balloon, self.hotplug,
-                             self.restart_daemon, self.reboot, self.shutdown):
-                    began = time.monotonic()
-                    step()
-                    print("  %s: %s took %.1f s" % (self.label, step.__name__, time.monotonic() - began), flush=True)
-        finally:
-            if self.console:
-                self.console.close()
-            virsh("destroy", self.name)
-            virsh("undefine", self.name)
-        return self.daemon.errors_since(mark)
-
 
 def add_bridge():
     subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
@@ -343,6 +256,13 @@ def add_bridge():
                 ["ip", "addr", "add", HOST_IP + "/24", "dev", BRIDGE],
                 ["ip", "link", "set", BRIDGE, "up"]):
         subprocess.run(cmd, check=True)
+
+
+def run_domains(daemon, emulator, label, work, kernel, initrd):
+    """The direct-boot domain, then the firmware-boot one; the errors
+    libvirtd logged for them."""
+    return (LinuxDomain(daemon, emulator, label, work, kernel, initrd).run() +
+            FirmwareDomain(daemon, emulator, label, work).run())
 
 
 def in_namespace(kestrel, qemu):
@@ -357,10 +277,10 @@ def in_namespace(kestrel, qemu):
             qemu_path = shutil.which(qemu)
             q_errors = []
             if qemu_path:
-                q_errors = Domain(daemon, qemu_path, "qemu", work, kernel, initrd).run()
+                q_errors = run_domains(daemon, qemu_path, "qemu", work, kernel, initrd)
             else:
                 report(False, "QEMU 7.2 (%s) to compare with" % qemu)
-            k_errors = Domain(daemon, kestrel, "kestrel", work, kernel, initrd).run()
+            k_errors = run_domains(daemon, kestrel, "kestrel", work, kernel, initrd)
             if qemu_path:
                 report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
     finally:
@@ -371,7 +291,7 @@ def outside(kestrel, qemu):
     """Runs this script on a KVM host (the nested one here); its logs and
     the domains' logs in $KESTREL_CACHE/results/libvirt-linux/."""
     import kvmhost
-    assets.build_all()
+    build_disk(assets.build_all())
     results = os.path.join(assets.cache_dir(), "results", "libvirt-linux")
     shutil.rmtree(results, ignore_errors=True)
     os.makedirs(results)
