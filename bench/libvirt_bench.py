@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""A libvirt domain's start, memory and destroy: kestrel against QEMU 7.2
+as <emulator> of the same domain XML (issue 17's measure; see
+bench/README.md, "libvirt").
+
+In the nested test host a private libvirtd (tests/libvirt/libvirtd.py)
+runs two domains as virt-install writes them, each with its serial port
+on a file:
+  kernel    tests/libvirt/linux_guest_test.py's domain: direct kernel boot
+            (Debian's kernel, the l2 initramfs with linux_guest.sh), virtio
+            disk and NIC (bridge), VNC + VGA, USB tablet, balloon; the
+            kernel command line without `quiet`, so the kernel talks at once;
+  kernel-cache  the same, with <qemu:env> giving the emulator
+            KESTREL_KERNEL_CACHE (a kernel cache that outlives the domain;
+            QEMU ignores it);
+  firmware  tests/libvirt/firmware_guest.py's domain: SeaBIOS boots
+            EXTLINUX from the virtio disk (its banner on COM1 is the first
+            output), EXTLINUX the same kernel and initramfs.
+Per run: `virsh start` → first byte on the serial port, → the guest's
+command loop (KTEST-LIBVIRT-READY); then the process's RSS with the guest
+idle, and its overhead: RSS minus the resident part of the guest-RAM
+mapping(s); then `virsh destroy` → the process gone. kestrel and QEMU
+interleave, one process at a time, in ONE test-host boot.
+
+Under libvirt the emulator's XDG_CACHE_HOME is the domain's own directory,
+created for each start and removed at its end, so kestrel's kernel cache
+is cold at every start here (it boots the bzImage as QEMU does).
+
+usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cache,firmware]
+                        [--kestrel BIN] [--json OUT]
+Prints a markdown section for bench/RESULTS.md.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+for sub in ("tests/libvirt", "tests/guest", "tests/kvmhost"):
+    sys.path.insert(0, os.path.join(REPO, sub))
+
+SERIAL_FILE = """    <serial type='file'>
+      <source path='{path}'/>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='file'>
+      <source path='{path}'/>
+      <target type='serial' port='0'/>
+    </console>
+"""
+READY = b"KTEST-LIBVIRT-READY"
+MEM_KIB = 524288
+PHASES = [("`virsh start` → first serial output (s)", "first_s"),
+          ("`virsh start` → guest's command loop (s)", "ready_s"),
+          ("RSS of the process, guest idle (MiB)", "rss_mib"),
+          ("RSS overhead: RSS − guest RAM resident (MiB)", "overhead_mib"),
+          ("`virsh destroy` → process gone (s)", "destroy_s")]
+GOALS = {"first_s": "ratio ≤ 0.5", "overhead_mib": "ratio ≤ 0.2"}
+
+
+def log(msg):
+    print("[libvirt-bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def rss_split(pid):
+    """(RSS, resident guest RAM) in KiB from /proc/PID/smaps: guest RAM is
+    the mapping(s) of about the domain's memory size."""
+    total = ram = 0
+    size = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if "-" in key and " " not in key:   # a mapping's first line: start-end perms ...
+                start, end = (int(x, 16) for x in key.split()[0].split("-"))
+                size = (end - start) // 1024
+            elif key == "Rss":
+                kib = int(rest.split()[0])
+                total += kib
+                if size and MEM_KIB * 0.95 <= size <= MEM_KIB * 1.1:
+                    ram += kib
+    return total, ram
+
+
+def wait_serial(path, started, deadline):
+    """(seconds to the first byte, seconds to READY), polling the file."""
+    first = ready = None
+    while time.monotonic() < deadline and ready is None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b""
+        now = time.monotonic() - started
+        if data and first is None:
+            first = now
+        if READY in data:
+            ready = now
+        time.sleep(0.005)
+    return first, ready
+
+
+def one_run(virsh, domain_pid, xml_text, name, work, tag):
+    serial = os.path.join(work, tag + ".serial")
+    xml = os.path.join(work, tag + ".xml")
+    with open(xml, "w") as f:
+        f.write(xml_text.replace("@SERIAL@", serial))
+    virsh("define", xml)
+    d = {"ok": False}
+    try:
+        started = time.monotonic()
+        r = virsh("start", name)
+        d["virsh_start_s"] = time.monotonic() - started
+        if r.returncode != 0:
+            d["problem"] = r.stderr.strip()
+            return d
+        d["first_s"], d["ready_s"] = wait_serial(serial, started, started + 300)
+        pid = domain_pid(name)
+        if d["ready_s"] is None or not pid:
+            d["problem"] = "no %s on the serial port" % READY.decode()
+            return d
+        time.sleep(2)   # the guest idle at its prompt
+        rss, ram = rss_split(pid)
+        d["rss_mib"], d["ram_mib"], d["overhead_mib"] = rss / 1024, ram / 1024, (rss - ram) / 1024
+        began = time.monotonic()
+        r = virsh("destroy", name)
+        while os.path.exists("/proc/%d" % pid) and time.monotonic() - began < 120:
+            time.sleep(0.002)
+        d["destroy_s"] = time.monotonic() - began
+        d["ok"] = r.returncode == 0 and not os.path.exists("/proc/%d" % pid)
+        return d
+    finally:
+        virsh("destroy", name)
+        virsh("undefine", name)
+        with open(serial, "rb") as f:
+            d["serial_head"] = f.read(300).decode(errors="replace")
+
+
+def with_kernel_cache(xml_text, work):
+    """The domain with KESTREL_KERNEL_CACHE in the emulator's environment
+    (libvirt's <qemu:env>): a kernel cache that outlives the domain."""
+    cache = os.path.join(work, "kernel-cache")
+    os.makedirs(cache, exist_ok=True)
+    xml_text = xml_text.replace("<domain type='kvm'>",
+                                "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>")
+    return xml_text.replace("</domain>", "  <qemu:commandline>\n    <qemu:env name='KESTREL_KERNEL_CACHE' "
+                                         "value='%s'/>\n  </qemu:commandline>\n</domain>" % cache)
+
+
+def domain_xmls(kestrel, work):
+    import firmware_guest
+    import linux_guest_test as lg
+    kernel, initrd = lg.guest_initrd(work)
+    serial = SERIAL_FILE.format(path="@SERIAL@")
+    xmls = {}
+    for vmm, emulator in (("kestrel", kestrel), ("qemu", "/usr/bin/qemu-system-x86_64")):
+        name = "bench-kernel-" + vmm
+        disk = lg.disk_with(os.path.join(work, vmm + "-vda.raw"), lg.PATTERN)
+        xmls[("kernel", vmm)] = name, lg.DOMAIN_XML.format(
+            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
+            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
+        name = "bench-kcache-" + vmm
+        xmls[("kernel-cache", vmm)] = name, with_kernel_cache(lg.DOMAIN_XML.format(
+            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
+            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE), work)
+        name = "bench-firmware-" + vmm
+        disk = os.path.join(work, vmm + "-boot.img")
+        firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
+        xmls[("firmware", vmm)] = name, firmware_guest.FIRMWARE_XML.format(
+            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, emulator=emulator, disk=disk)
+    return xmls
+
+
+def measure(a):
+    import libvirtd
+    status = libvirtd.reexec_in_namespace(__file__, sys.argv[1:])
+    if status is not None:
+        return status
+    import linux_guest_test as lg
+    from domain_start_test import domain_pid
+    os.makedirs("/run/lock", exist_ok=True)
+    lg.add_bridge()
+    result = {"l1_kernel": os.uname().release, "l1_cpus": os.cpu_count(), "runs": {}}
+    with libvirtd.private_libvirtd(lg.NESTED_QEMU_CONF), tempfile.TemporaryDirectory(prefix="libvirt-bench-") as work:
+        xmls = domain_xmls(a.kestrel, work)
+        for config in a.configs.split(","):
+            runs = result["runs"][config] = {"kestrel": [], "qemu": []}
+            for i in range(a.warmups + a.runs):
+                for vmm in ("kestrel", "qemu"):
+                    name, xml_text = xmls[(config, vmm)]
+                    kind = "warm" if i < a.warmups else "run"
+                    d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i))
+                    if i >= a.warmups:
+                        runs[vmm].append(d)
+                    log("%s %-7s %s %d: %s" % (config, vmm, kind, i, json.dumps(
+                        {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items() if k != "serial_head"})))
+                    with open(a.out, "w") as f:
+                        json.dump(result, f, indent=1)
+    return 0
+
+
+def cell(values):
+    if not values:
+        return "-", None
+    med = statistics.median(values)
+    return "%.2f (%.2f–%.2f)" % (med, min(values), max(values)), med
+
+
+def report(m, ctx):
+    lines = ["### libvirt: domain start, memory, destroy (bench/libvirt_bench.py)", "",
+             "- Machine: %s" % ctx["machine"], "- kestrel: %s" % ctx["kestrel"], "- QEMU: %s" % ctx["qemu"],
+             "- libvirt 9.0 (Debian 12) in the test host, the same domain XML with `<emulator>` kestrel or "
+             "qemu-system-x86_64; %d warm-up(s) and %d runs per VMM, interleaved, one test-host boot. "
+             "512 MiB, 1 vCPU; serial port on a file. Cells: median (min–max) of the runs that reached the "
+             "guest's command loop." % (ctx["warmups"], ctx["runs"]), ""]
+    titles = {"kernel": "Direct kernel boot (virtio disk and NIC, VNC + VGA, tablet, balloon; no `quiet`)",
+              "kernel-cache": "The same with `<qemu:env name='KESTREL_KERNEL_CACHE' value='DIR'/>` (a kernel cache "
+                              "that outlives the domain; QEMU ignores it)",
+              "firmware": "Firmware boot (SeaBIOS → EXTLINUX on the virtio disk → the same kernel)"}
+    for config, runs in m["runs"].items():
+        ok = {n: [r for r in rs if r["ok"]] for n, rs in runs.items()}
+        lines += ["#### %s: kestrel %d/%d ok, QEMU %d/%d ok" % (
+            titles.get(config, config), len(ok["kestrel"]), len(runs["kestrel"]), len(ok["qemu"]),
+            len(runs["qemu"])), "", "| | kestrel | QEMU 7.2 | kestrel/QEMU | goal |", "|---|---|---|---|---|"]
+        for label, key in PHASES:
+            k, km = cell([r[key] for r in ok["kestrel"] if r.get(key) is not None])
+            q, qm = cell([r[key] for r in ok["qemu"] if r.get(key) is not None])
+            ratio = "%.3f" % (km / qm) if km is not None and qm else "-"
+            lines.append("| %s | %s | %s | %s | %s |" % (label, k, q, ratio, GOALS.get(key, "")))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def host_side(a):
+    import assets
+    import firmware_guest
+    import kvmhost
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_run", os.path.join(BENCH, "run.py"))
+    bench_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_run)
+    built = assets.build_all()
+    firmware_guest.build_disk(built)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    root = os.path.join(built["cache"], "bench")
+    work = os.path.join(root, "bin", "libvirt-" + stamp)
+    os.makedirs(work, exist_ok=True)
+    kestrel, digest, mtime = bench_run.kestrel_binary(os.path.abspath(a.kestrel), work)
+    results = os.path.join(root, "results", "libvirt-" + stamp)
+    os.makedirs(results, exist_ok=True)
+    out = os.path.join(results, "measure.json")
+    cmd = [sys.executable, os.path.abspath(__file__), "--measure", "--kestrel", kestrel, "--out", out,
+           "--runs", str(a.runs), "--warmups", str(a.warmups), "--configs", a.configs]
+    started = time.monotonic()
+    boots = len(a.configs.split(",")) * 2 * (a.runs + a.warmups)
+    status = kvmhost.run(cmd, results, timeout=300 + boots * 150, silent_limit=400)
+    log("test host finished with status %d after %.0f s; results in %s"
+        % (status, time.monotonic() - started, results))
+    if not os.path.exists(out):
+        return 1
+    with open(out) as f:
+        m = json.load(f)
+    outer = bench_run.outer_context(os.path.abspath(a.kestrel), digest, mtime)
+    ctx = {"machine": "%d cores (%s, kernel %s), load average before the run %s; nested test host: "
+                      "QEMU %s TCG L1 with kvm_amd, L1 kernel %s, %d L1 vCPUs"
+                      % (outer["outer_cpus"], outer["outer_cpu"], outer["outer_kernel"], a.load,
+                         outer["l1_qemu"], m["l1_kernel"], m["l1_cpus"]),
+           "kestrel": outer["kestrel"], "qemu": outer["l1_qemu"], "runs": a.runs, "warmups": a.warmups,
+           "total_s": round(time.monotonic() - started)}
+    print(report(m, ctx))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"context": ctx, "measure": m}, f, indent=1)
+    return status
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--warmups", type=int, default=1)
+    p.add_argument("--configs", default="kernel,kernel-cache,firmware")
+    p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
+    p.add_argument("--json", help="raw runs and context (e.g. bench/results/libvirt-DATE.json)")
+    p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.measure:
+        return measure(a)
+    a.load = " ".join(open("/proc/loadavg").read().split()[:3])
+    return host_side(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
