@@ -4,6 +4,7 @@
 #include "machine/pc_machine.h"
 #include "base/process.h"
 #include "machine/pc_board.h"
+#include "vcpu/cpuid.h"
 #include "vcpu/register_dump.h"
 
 #include <algorithm>
@@ -68,9 +69,19 @@ std::vector<VcpuInfo> VmController::cpus() const {
         info.core_id = (i / smp.threads) % smp.cores;
         info.die_id = (i / (smp.threads * smp.cores)) % smp.dies;
         info.socket_id = i / (smp.threads * smp.cores * smp.dies);
+        info.apic_id = v->apic_id();
+        info.cpu_model = machine_.config().cpu.model;
+        for (const auto& [feature, on] : machine_.config().cpu.features)
+            if (feature == "migratable") info.migratable = on;
+        info.cpuid = v->cpuid();
+        info.requested_cpuid = machine_.requested_cpuid();
         out.push_back(info);
     }
     return out;
+}
+
+std::optional<std::vector<kvm_cpuid_entry2>> VmController::supported_cpuid() const {
+    return vmm_supported_cpuid(machine_.kvm());
 }
 
 std::string VmController::cpu_registers_text(unsigned index) {
