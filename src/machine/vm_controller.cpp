@@ -64,7 +64,7 @@ std::vector<VcpuInfo> VmController::cpus() const {
         VcpuInfo info;
         info.index = i;
         info.host_thread_id = v->thread_id();
-        info.qom_path = "/machine/unattached/device[" + std::to_string(i) + "]";
+        info.qom_path = vcpu_qom_path(i);
         info.thread_id = i % smp.threads;
         info.core_id = (i / smp.threads) % smp.cores;
         info.die_id = (i / (smp.threads * smp.cores)) % smp.dies;

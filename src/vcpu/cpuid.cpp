@@ -79,7 +79,8 @@ void apply_named_model(Entries& e, const CpuModel& m) {
     auto* l1 = find(e, 1);
     auto* x1 = find(e, 0x80000001);
     if (!l0 || !l1 || !x0 || !x1) throw std::runtime_error("KVM reports no basic CPUID leaves");
-    uint32_t level = std::min(m.level, l0->eax), xlevel = std::min(m.xlevel, x0->eax);
+    // The model's levels, as QEMU's (not the host's: a leaf KVM lacks reads as zeros).
+    uint32_t level = m.level, xlevel = m.xlevel;
     l0->eax = level;
     x0->eax = xlevel;
     // Under KVM QEMU gives a named model the host's vendor (sysenter and
