@@ -63,6 +63,12 @@ def check_caps(xml, kestrel):
     report(tpm is None or tpm.get("supported") == "no", "no TPM")
 
 
+# Flags of IA32_ARCH_CAPABILITIES (an MSR, not CPUID): kestrel's
+# expansion has no name for them.
+ARCH_CAPABILITIES_MSR = {"rdctl-no", "ibrs-all", "rsba", "skip-l1dfl-vmentry", "ssb-no", "mds-no", "pschange-mc-no",
+                         "tsx-ctrl", "taa-no", "sbdr-ssdp-no", "fbsdp-no", "psdp-no", "fb-clear"}
+
+
 def host_model(xml):
     """(supported, model, vendor, required features) of <mode name='host-model'>."""
     mode = ET.fromstring(xml).find("cpu/mode[@name='host-model']")
@@ -84,8 +90,15 @@ def check_host_model(xml, qemu_xml):
     if qemu_xml:
         q_supported, q_model, q_vendor, q_features = host_model(qemu_xml)
         print("  QEMU's host-model: %s %s +%s" % (q_vendor, q_model, " ".join(q_features)), flush=True)
-        report(q_supported and vendor == q_vendor, "host-model: the vendor QEMU's host-model has",
-               "kestrel %s, QEMU %s" % (vendor, q_vendor))
+        report(q_supported and vendor == q_vendor and model == q_model,
+               "host-model: the vendor and model QEMU's host-model has",
+               "kestrel %s %s, QEMU %s %s" % (vendor, model, q_vendor, q_model))
+        # From KVM as QEMU's, not from the host CPU (libvirt's fallback when
+        # the expansion is missing, which shows what KVM cannot give).
+        extra = sorted(set(features) - set(q_features))
+        missing = sorted(set(q_features) - set(features) - ARCH_CAPABILITIES_MSR)
+        report(not extra and not missing, "host-model: QEMU's features (but the MSR-based ones kestrel cannot name)",
+               "kestrel only: %s; QEMU only: %s" % (" ".join(extra), " ".join(missing)))
 
 
 def in_namespace(kestrel, qemu):
