@@ -28,12 +28,6 @@ bool passthrough(const VcpuInfo& cpu) {
     return model && model->passthrough;
 }
 
-const FeatureBit* feature_named(const std::string& name) {
-    for (const FeatureBit& f : feature_bits())
-        if (f.name == name) return &f;
-    return nullptr;
-}
-
 // The bits `requested` has and `actual` lacks, as a CPUID table.
 std::vector<kvm_cpuid_entry2> filtered_table(const VcpuInfo& cpu) {
     std::vector<kvm_cpuid_entry2> table;
@@ -115,7 +109,7 @@ Json vcpu_qom_list(const VcpuInfo& cpu) {
 
 Json vcpu_qom_get(const VcpuInfo& cpu, const std::string& property) {
     if (property == "type") return type_name(cpu);
-    if (const FeatureBit* f = feature_named(property)) return has_feature(cpu.cpuid, *f);
+    if (const FeatureBit* f = find_feature(property)) return has_feature(cpu.cpuid, *f);
     if (std::optional<Json> v = description_value(cpu, property)) return *v;
     if (std::optional<Json> v = place_value(cpu, property)) return *v;
     if (property == "feature-words") return feature_word_list(cpu.cpuid);
