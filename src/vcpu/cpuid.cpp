@@ -227,8 +227,12 @@ Entries every_feature_host(const Entries& supported, const CpuModel& model) {
     return host;
 }
 
-Entries requested_cpuid(const Entries& supported, const CpuConfig& cpu) {
-    validate_cpu_config(cpu);
+Entries requested_cpuid(const Entries& supported, const CpuConfig& config) {
+    validate_cpu_config(config);
+    // Only flags kestrel models change the table; the others are warned
+    // about once, when the vCPUs are built.
+    CpuConfig cpu = config;
+    std::erase_if(cpu.features, [](const auto& f) { return f.first != "migratable" && !find_feature(f.first); });
     const CpuModel* model = find_cpu_model(cpu.model);
     if (!model->passthrough) return build_cpuid(every_feature_host(supported, *model), cpu, SmpConfig{}, 0);
     Entries wanted = supported;
