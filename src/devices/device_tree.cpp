@@ -5,6 +5,11 @@
 
 namespace kestrel {
 
+std::string vcpu_qom_path(unsigned index) {
+    return "/machine/unattached/device[" + std::to_string(index == 0 ? 0 : index + 1) + "]";
+}
+
+
 DeviceTree::~DeviceTree() { unrealize_all(); }
 
 Device& DeviceTree::add(std::unique_ptr<Device> device, bool board, std::string board_path) {

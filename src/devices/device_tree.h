@@ -9,6 +9,11 @@
 
 namespace kestrel {
 
+// Where QEMU 7.2's pc machine puts vCPU `index`: vCPU 0 is
+// /machine/unattached/device[0]; realizing its APIC creates the kvmvapic,
+// device[1]; vCPU N (N >= 1) is device[N + 1].
+std::string vcpu_qom_path(unsigned index);
+
 class DeviceTree {
 public:
     DeviceTree() = default;
@@ -17,8 +22,9 @@ public:
     ~DeviceTree();
 
     // Board devices are numbered after the vCPUs, which QEMU creates first
-    // ("/machine/unattached/device[N]").
-    explicit DeviceTree(unsigned vcpus) : unattached_(vcpus) {}
+    // ("/machine/unattached/device[N]", see vcpu_qom_path), and the
+    // kvmvapic between vCPU 0 and 1 (a slot kestrel leaves empty).
+    explicit DeviceTree(unsigned vcpus) : unattached_(vcpus == 0 ? 0 : vcpus + 1) {}
 
     // Adds a device and gives it its QOM path: `board_path` if given, else
     // by its id (peripheral), anonymous peripheral, or unattached (board).

@@ -6,6 +6,7 @@
 #include "monitor/event_sink.h"
 #include "monitor/monitors.h"
 #include "monitor/vm_control.h"
+#include "vcpu/cpuid.h"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
@@ -39,6 +40,10 @@ public:
     void quit() override { machine_.quit("host-qmp-quit"); }
     void inject_nmi() override {}  // no vCPU to take it
     std::vector<VcpuInfo> cpus() const override { return {}; }
+    std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override {
+        if (const KvmSystem* kvm = machine_.kvm()) return vmm_supported_cpuid(*kvm);
+        return std::nullopt;
+    }
     std::string cpu_registers_text(unsigned) override { return ""; }
     bool read_physical(uint64_t, std::span<uint8_t>) const override { return false; }
     bool read_virtual(unsigned, uint64_t, std::span<uint8_t>) override { return false; }

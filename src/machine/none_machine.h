@@ -38,6 +38,7 @@ public:
     const Config& config() const { return cfg_; }
     const std::string& accelerator() const { return accel_; }   // "kvm" or "tcg"
     ChardevSet* chardevs() { return chardevs_.get(); }
+    const KvmSystem* kvm() const { return kvm_.get(); }   // null on tcg
 
 private:
     void watch_signals();

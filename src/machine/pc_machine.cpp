@@ -142,8 +142,8 @@ void PcMachine::tear_down() {
 
 void PcMachine::create_vcpus() {
     Vcpu::install_kick_handler();
-    auto supported = kvm_.supported_cpuid();
-    add_vmm_features(supported, kvm_.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
+    auto supported = vmm_supported_cpuid(kvm_);
+    requested_cpuid_ = kestrel::requested_cpuid(supported, cfg_.cpu);
     for (unsigned i = 0; i < cfg_.smp.cpus; ++i) {
         uint32_t apic = apic_id_for(i, cfg_.smp);
         auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);

@@ -70,6 +70,9 @@ public:
     RunState state() const { return state_; }
     EventLoop& loop() { return loop_; }
     const Config& config() const { return cfg_; }
+    const KvmSystem& kvm() const { return kvm_; }
+    // What -cpu asks of every vCPU before KVM filters it (requested_cpuid).
+    const std::vector<kvm_cpuid_entry2>& requested_cpuid() const { return requested_cpuid_; }
     const GuestMemory& memory() const { return memory_; }
     std::vector<std::unique_ptr<Vcpu>>& vcpus() { return vcpus_; }
     PcBoard& board() { return *board_; }
@@ -109,6 +112,7 @@ private:
     std::unique_ptr<PamMemory> pam_;  // firmware boot: the BIOS and PAM routing
     SmbiosTables smbios_;              // built once; a direct boot installs them on every reset
     std::string smbios_bios_version_;  // direct boot: the SeaBIOS version type 0 names
+    std::vector<kvm_cpuid_entry2> requested_cpuid_;
     uint32_t cpuid_version_ = 0, cpuid_features_ = 0;  // CPUID leaf 1 EAX, EDX of vCPU 0
     Bus pio_{"io"};
     Bus mmio_{"memory"};

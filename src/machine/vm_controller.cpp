@@ -4,6 +4,7 @@
 #include "machine/pc_machine.h"
 #include "base/process.h"
 #include "machine/pc_board.h"
+#include "vcpu/cpuid.h"
 #include "vcpu/register_dump.h"
 
 #include <algorithm>
@@ -63,14 +64,24 @@ std::vector<VcpuInfo> VmController::cpus() const {
         VcpuInfo info;
         info.index = i;
         info.host_thread_id = v->thread_id();
-        info.qom_path = "/machine/unattached/device[" + std::to_string(i) + "]";
+        info.qom_path = vcpu_qom_path(i);
         info.thread_id = i % smp.threads;
         info.core_id = (i / smp.threads) % smp.cores;
         info.die_id = (i / (smp.threads * smp.cores)) % smp.dies;
         info.socket_id = i / (smp.threads * smp.cores * smp.dies);
+        info.apic_id = v->apic_id();
+        info.cpu_model = machine_.config().cpu.model;
+        for (const auto& [feature, on] : machine_.config().cpu.features)
+            if (feature == "migratable") info.migratable = on;
+        info.cpuid = v->cpuid();
+        info.requested_cpuid = machine_.requested_cpuid();
         out.push_back(info);
     }
     return out;
+}
+
+std::optional<std::vector<kvm_cpuid_entry2>> VmController::supported_cpuid() const {
+    return vmm_supported_cpuid(machine_.kvm());
 }
 
 std::string VmController::cpu_registers_text(unsigned index) {

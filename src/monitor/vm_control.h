@@ -7,6 +7,7 @@
 #include "block/block_info.h"
 #include "chardev/chardev_set.h"
 #include "devices/device_tree.h"
+#include "kvm/kvm_abi.h"
 
 #include <cstdint>
 #include <optional>
@@ -40,6 +41,11 @@ struct VcpuInfo {
     unsigned socket_id = 0, die_id = 0, core_id = 0, thread_id = 0;
     bool halted = false;
     uint64_t pc = 0;              // RIP (for "info cpus")
+    uint32_t apic_id = 0;
+    bool migratable = true;       // -cpu host|max,migratable=
+    std::string cpu_model;        // -cpu's model as written: QOM type "<model>-x86_64-cpu"
+    std::vector<kvm_cpuid_entry2> cpuid;            // what the vCPU was given
+    std::vector<kvm_cpuid_entry2> requested_cpuid;  // what -cpu asked for (vcpu/cpuid.h)
 };
 
 struct PciBarInfo {
@@ -87,6 +93,9 @@ public:
     virtual void inject_nmi() = 0;         // NMI to every vCPU
 
     virtual std::vector<VcpuInfo> cpus() const = 0;
+    // The CPUID KVM can give a new vCPU (vmm_supported_cpuid); nullopt
+    // without KVM (the none machine on tcg).
+    virtual std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const { return std::nullopt; }
     // "info registers" for one vCPU, QEMU's layout (RAX=... lines).
     virtual std::string cpu_registers_text(unsigned index) = 0;
 

@@ -3,6 +3,7 @@
 // from the Intel SDM / AMD APM and QEMU's documented model definitions.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,7 @@ struct CpuModel {
     std::string_view name;
     std::string_view description;
     bool passthrough;           // host/max: everything KVM supports
-    std::string_view vendor;    // 12 chars; empty = host's
+    std::string_view vendor;    // 12 chars, used without KVM only (KVM: the host's, as QEMU)
     unsigned family, model, stepping;
     uint32_t level, xlevel;
     uint32_t leaf1_edx, leaf1_ecx, ext1_edx, ext1_ecx;
@@ -33,6 +34,9 @@ struct CpuModel {
 const std::vector<CpuModel>& cpu_models();
 const CpuModel* find_cpu_model(std::string_view name);
 const FeatureBit* find_feature(std::string_view name);
+// Every flag kestrel knows the CPUID bit of, QEMU's spellings and aliases
+// (several names may share a bit: "pni" and "sse3").
+std::span<const FeatureBit> feature_bits();
 // KVM paravirtual features (leaf 0x40000001 EAX) QEMU enables by default.
 uint32_t default_kvm_pv_features();
 

@@ -4,6 +4,7 @@
 #include "vcpu/cpu_models.h"
 
 #include <algorithm>
+#include <cpuid.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
@@ -47,6 +48,24 @@ void set_brand(Entries& e, std::string_view brand) {
     }
 }
 
+// The host CPU's brand string, read with CPUID as QEMU does for host and
+// max (KVM's supported table may hold zeros there, as this project's
+// paravirtual KVM does); a named model replaces it with its own.
+void set_host_brand(Entries& e) {
+    const auto* x0 = find(e, 0x80000000);
+    unsigned eax, ebx, ecx, edx;
+    if (!x0 || x0->eax < 0x80000004 || !__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) || eax < 0x80000004) return;
+    for (uint32_t leaf = 0x80000002; leaf <= 0x80000004; ++leaf) {
+        kvm_cpuid_entry2* x = find(e, leaf);
+        if (!x) {
+            e.push_back(kvm_cpuid_entry2{});
+            x = &e.back();
+            x->function = leaf;
+        }
+        __get_cpuid(leaf, &x->eax, &x->ebx, &x->ecx, &x->edx);
+    }
+}
+
 bool kept_by_named_model(uint32_t leaf, bool xsave, uint32_t level, uint32_t xlevel) {
     if (leaf >= 0x40000000 && leaf <= 0x400000ff) return true;
     if (leaf >= 0x80000000) return leaf <= xlevel && leaf != 0x8000000a;
@@ -60,18 +79,26 @@ void apply_named_model(Entries& e, const CpuModel& m) {
     auto* l1 = find(e, 1);
     auto* x1 = find(e, 0x80000001);
     if (!l0 || !l1 || !x0 || !x1) throw std::runtime_error("KVM reports no basic CPUID leaves");
-    uint32_t level = std::min(m.level, l0->eax), xlevel = std::min(m.xlevel, x0->eax);
+    // The model's levels, as QEMU's (not the host's: a leaf KVM lacks reads as zeros).
+    uint32_t level = m.level, xlevel = m.xlevel;
     l0->eax = level;
     x0->eax = xlevel;
-    set_vendor(*l0, m.vendor);
-    set_vendor(*x0, m.vendor);
+    // Under KVM QEMU gives a named model the host's vendor (sysenter and
+    // syscall in compatibility mode work on that vendor only); the
+    // extended leaf carries it too.
+    x0->ebx = l0->ebx, x0->ecx = l0->ecx, x0->edx = l0->edx;
     l1->eax = family_model_stepping(m);
     l1->edx &= m.leaf1_edx;
     l1->ecx &= m.leaf1_ecx | (1u << 21) /*x2apic*/ | (1u << 31) /*hypervisor*/;
     x1->eax = l1->eax;
     x1->edx &= m.ext1_edx;
     x1->ecx &= m.ext1_ecx;
-    if (auto* l7 = find(e, 7)) l7->eax = l7->ebx = l7->ecx = l7->edx = 0;
+    // A named model has none of the structured-extended (leaf 7, every
+    // sub-leaf) or AMD power/capacity feature flags.
+    for (auto& x : e)
+        if (x.function == 7) x.eax = x.ebx = x.ecx = x.edx = 0;
+    if (auto* apm = find(e, 0x80000007)) apm->edx = 0;
+    if (auto* x8 = find(e, 0x80000008)) x8->ebx = 0;
     if (auto* kvm = find(e, 0x40000001)) kvm->eax &= default_kvm_pv_features();
     bool xsave = l1->ecx & (1u << 26);
     std::erase_if(e, [&](const kvm_cpuid_entry2& x) { return !kept_by_named_model(x.function, xsave, level, xlevel); });
@@ -172,6 +199,49 @@ Entries build_cpuid(const Entries& supported, const CpuConfig& cpu, const SmpCon
     apply_user_features(e, cpu, supported);
     apply_topology(e, smp, cpu_index);
     return e;
+}
+
+Entries vmm_supported_cpuid(const KvmSystem& kvm) {
+    Entries supported = kvm.supported_cpuid();
+    add_vmm_features(supported, kvm.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0);
+    set_host_brand(supported);
+    return supported;
+}
+
+// A host with every bit of the leaves a named model keeps: the model's
+// own definition comes out of build_cpuid unfiltered.
+Entries every_feature_host(const Entries& supported, const CpuModel& model) {
+    Entries host;
+    for (uint32_t leaf : {0u, 1u, 6u, 7u, 0xdu, 0x40000000u, 0x40000001u, 0x80000000u, 0x80000001u, 0x80000002u,
+                          0x80000003u, 0x80000004u, 0x80000007u, 0x80000008u}) {
+        for (uint32_t index = 0; index < ((leaf == 7 || leaf == 0xd) ? 2u : 1u); ++index) {
+            kvm_cpuid_entry2 x{};
+            x.function = leaf;
+            x.index = index;
+            x.eax = x.ebx = x.ecx = x.edx = ~0u;
+            host.push_back(x);
+        }
+    }
+    if (const auto* l0 = find_cpuid_leaf(supported, 0)) host[0].ebx = l0->ebx, host[0].ecx = l0->ecx, host[0].edx = l0->edx;
+    else set_vendor(host[0], model.vendor);  // no KVM: the model's own vendor, as QEMU's TCG
+    return host;
+}
+
+Entries requested_cpuid(const Entries& supported, const CpuConfig& config) {
+    validate_cpu_config(config);
+    // Only flags kestrel models change the table; the others are warned
+    // about once, when the vCPUs are built.
+    CpuConfig cpu = config;
+    std::erase_if(cpu.features, [](const auto& f) { return f.first != "migratable" && !find_feature(f.first); });
+    const CpuModel* model = find_cpu_model(cpu.model);
+    if (!model->passthrough) return build_cpuid(every_feature_host(supported, *model), cpu, SmpConfig{}, 0);
+    Entries wanted = supported;
+    for (const auto& [name, enable] : cpu.features) {
+        const FeatureBit* f = find_feature(name);
+        kvm_cpuid_entry2* entry = f && enable ? find(wanted, f->leaf, f->subleaf) : nullptr;
+        if (entry) reg_of(*entry, f->reg) |= 1u << f->bit;
+    }
+    return build_cpuid(wanted, cpu, SmpConfig{}, 0);
 }
 
 const kvm_cpuid_entry2* find_cpuid_leaf(const std::vector<kvm_cpuid_entry2>& table, uint32_t leaf, uint32_t index) {

@@ -39,6 +39,7 @@ public:
     unsigned index() const { return index_; }
     uint32_t apic_id() const { return apic_id_; }
     int fd() const { return fd_.get(); }
+    const std::vector<kvm_cpuid_entry2>& cpuid() const { return cpuid_; }
     // The host thread's TID (query-cpus-fast "thread-id"); 0 before start.
     int64_t thread_id() const { return thread_id_.load(); }
 

@@ -22,6 +22,9 @@ where QEMU prints more (devices and properties kestrel does not have):
   list identical; "--help": a first line like QEMU's, QEMU's section titles,
   and only options QEMU has.
 - QMP_CASES: whole QMP replies (values and errors), which must be equal.
+- The vCPU's QOM object (-cpu qemu64, kvm64): each property kestrel lists
+  is QEMU's with the same type, each flag has QEMU's value, each feature
+  word's bits are QEMU's.
 - "info network": the same text, QEMU's random "#netNNN" ids aside.
 Ends with "N passed, N failed".
 """
@@ -250,6 +253,39 @@ def compare_qmp(name, args, commands, kestrel, qemu, work):
     report(not lost, name, "\n".join(lost))
 
 
+CPU0 = "/machine/unattached/device[0]"
+# The vCPU's QOM object as libvirt reads it after start (qemuProcessFetchGuestCPU);
+# vCPU 1 is device[2] (QEMU's kvmvapic is device[1]).
+QMP_CASES["vCPU QOM objects: identity, flags, errors"] = (["-cpu", "qemu64", "-smp", "2"], [
+    qom("qom-get", p, path=CPU0) for p in ("type", "family", "model", "stepping", "model-id", "vendor", "level",
+                                           "xlevel", "unavailable-features", "nope")
+] + [qom("qom-get", "type", path="/machine/unattached/device[2]"), qom("qom-get", "apic-id", path="device[2]"),
+     qom("qom-set", "sse2", path=CPU0, value=False), qom("qom-set", "nope", path=CPU0, value=False),
+     qom("qom-set", "type", path=CPU0, value="x"), ("qom-list", {"path": "/machine/unattached/cpu-nope"})])
+
+
+def compare_vcpu_properties(kestrel, qemu, work, cpu):
+    """Every property kestrel's vCPU 0 lists, QEMU's lists with the same
+    type; every flag (bool) kestrel lists has QEMU's value; each feature
+    word kestrel reports is QEMU's word (kestrel names fewer bits: its
+    bits must be QEMU's)."""
+    args = ["-cpu", cpu]
+    k_list, q_list = (qmp_replies(b, args, work, [("qom-list", {"path": CPU0})])[0]["return"] for b in (kestrel, qemu))
+    q_types = {p["name"]: p["type"] for p in q_list}
+    wrong = ["%s: kestrel %s, QEMU %s" % (p["name"], p["type"], q_types.get(p["name"]))
+             for p in k_list if q_types.get(p["name"]) != p["type"]]
+    flags = [p["name"] for p in k_list if p["type"] == "bool"]
+    commands = [qom("qom-get", f, path=CPU0) for f in flags] + [qom("qom-get", "feature-words", path=CPU0)]
+    k, q = (qmp_replies(b, args, work, commands) for b in (kestrel, qemu))
+    wrong += ["%s: kestrel %s, QEMU %s" % (f, kr, qr) for f, kr, qr in zip(flags, k, q) if kr != qr]
+    word = lambda w: (w["cpuid-input-eax"], w.get("cpuid-input-ecx"), w["cpuid-register"])
+    q_words = {word(w): w["features"] for w in q[-1]["return"]}
+    wrong += ["feature word %s: kestrel %#x, QEMU %#x" % (word(w), w["features"], q_words.get(word(w), 0))
+              for w in k[-1]["return"] if w["features"] & ~q_words.get(word(w), 0)]
+    report(len(flags) > 100 and not wrong, "vCPU QOM (-cpu %s): %d flags, types and values as QEMU's" % (cpu, len(flags)),
+           "\n".join(wrong[:20]))
+
+
 def compare_default_cdrom(kestrel, qemu, work):
     """Without -nodefaults both add an empty CD-ROM drive, ide1-cd0, on
     ide.1's master: the same query-block entry (QOM path numbers aside: QEMU
@@ -448,6 +484,11 @@ def main():
         except Exception as e:
             report(False, "the default empty CD-ROM drive", repr(e))
         compare_smbios_errors(kestrel, qemu, work)
+        for cpu in ("qemu64", "kvm64"):
+            try:
+                compare_vcpu_properties(kestrel, qemu, work, cpu)
+            except Exception as e:
+                report(False, "vCPU QOM (-cpu %s)" % cpu, repr(e))
         for name, (args, commands) in QMP_CASES.items():
             try:
                 compare_qmp(name, args, commands, kestrel, qemu, work)

@@ -7,7 +7,8 @@ directories over /etc/libvirt, /run/libvirt, /var/lib/libvirt,
 security_driver "none", since the probe needs /dev/kvm) and asks it
 `virsh domcapabilities --emulatorbin KESTREL --virttype kvm`. Checks that
 the probe succeeds and the XML shows kestrel's real machine types, CPU
-models and devices, and none it lacks. The same probe of QEMU 7.2 runs
+models and devices, and none it lacks, and host-model is supported (from
+kestrel's query-cpu-model-expansion of "host"). The same probe of QEMU 7.2 runs
 beside it: every error libvirt logs for kestrel but not for QEMU fails.
 
 Usage: domcapabilities_test.py build/kestrel [qemu-system-x86_64]
@@ -62,6 +63,44 @@ def check_caps(xml, kestrel):
     report(tpm is None or tpm.get("supported") == "no", "no TPM")
 
 
+# Flags of IA32_ARCH_CAPABILITIES (an MSR, not CPUID): kestrel's
+# expansion has no name for them.
+ARCH_CAPABILITIES_MSR = {"rdctl-no", "ibrs-all", "rsba", "skip-l1dfl-vmentry", "ssb-no", "mds-no", "pschange-mc-no",
+                         "tsx-ctrl", "taa-no", "sbdr-ssdp-no", "fbsdp-no", "psdp-no", "fb-clear"}
+
+
+def host_model(xml):
+    """(supported, model, vendor, required features) of <mode name='host-model'>."""
+    mode = ET.fromstring(xml).find("cpu/mode[@name='host-model']")
+    if mode is None:
+        return False, None, None, []
+    features = sorted(f.get("name") for f in mode.findall("feature") if f.get("policy") == "require")
+    return mode.get("supported") == "yes", mode.findtext("model"), mode.findtext("vendor"), features
+
+
+def check_host_model(xml, qemu_xml):
+    """libvirt builds host-model from the static expansion of "host"
+    (virQEMUCapsProbeQMPHostCPU): supported, on one of kestrel's models,
+    with the host's vendor and features as QEMU's host-model has them."""
+    supported, model, vendor, features = host_model(xml)
+    report(supported and model in ("qemu64", "kvm64") and len(features) >= 5,
+           "CPU mode host-model supported: one of kestrel's models and the host's features",
+           "supported=%s model=%s features=%s" % (supported, model, " ".join(features)))
+    print("  host-model: %s %s +%s" % (vendor, model, " ".join(features)), flush=True)
+    if qemu_xml:
+        q_supported, q_model, q_vendor, q_features = host_model(qemu_xml)
+        print("  QEMU's host-model: %s %s +%s" % (q_vendor, q_model, " ".join(q_features)), flush=True)
+        report(q_supported and vendor == q_vendor and model == q_model,
+               "host-model: the vendor and model QEMU's host-model has",
+               "kestrel %s %s, QEMU %s %s" % (vendor, model, q_vendor, q_model))
+        # From KVM as QEMU's, not from the host CPU (libvirt's fallback when
+        # the expansion is missing, which shows what KVM cannot give).
+        extra = sorted(set(features) - set(q_features))
+        missing = sorted(set(q_features) - set(features) - ARCH_CAPABILITIES_MSR)
+        report(not extra and not missing, "host-model: QEMU's features (but the MSR-based ones kestrel cannot name)",
+               "kestrel only: %s; QEMU only: %s" % (" ".join(extra), " ".join(missing)))
+
+
 def in_namespace(kestrel, qemu):
     with private_libvirtd() as daemon:
         # The host's capabilities first: what libvirtd logs about the
@@ -78,6 +117,7 @@ def in_namespace(kestrel, qemu):
                result.stderr.strip())
         if result.returncode == 0:
             check_caps(result.stdout, kestrel)
+            check_host_model(result.stdout, q_result.stdout if qemu_path and q_result.returncode == 0 else None)
         tcg = virsh("domcapabilities", "--emulatorbin", kestrel, "--virttype", "qemu")
         report(tcg.returncode != 0, "no TCG domains: domcapabilities --virttype qemu is refused",
                tcg.stdout[:300] + tcg.stderr)

@@ -4,8 +4,11 @@ command line libvirt runs (-machine none,accel=kvm:tcg, -daemonize,
 -pidfile, -no-user-config), then the QMP commands it sends, in its order.
 Every answer must have QEMU's shape: a return where QEMU returns (or
 DeviceNotFound for a type kestrel lacks), the same JSON types and no
-member QEMU's answer does not have. Then the TCG probe (accel=tcg): kestrel starts (nothing runs on the
-none machine) but offers no machine type, since its machines need KVM.
+member QEMU's answer does not have. The host CPU's static expansion
+(query-cpu-model-expansion, libvirt's host-model) must also have QEMU's
+values on this same KVM. Then the TCG probe (accel=tcg): kestrel starts
+(nothing runs on the none machine) but offers no machine type and no CPU
+to expand, since its machines need KVM.
 
 Usage: probe_qmp_test.py build/kestrel [qemu-system-x86_64]"""
 
@@ -28,6 +31,9 @@ DEVICE_TYPES = [
     "virtio-balloon-device", "intel-iommu", "mch", "nvdimm", "pcie-root-port", "usb-host",
     "vhost-user-fs-device", "virtio-mem-pci", "virtio-iommu-pci",
 ]
+# virQEMUCapsProbeQMPHostCPU: "host" (KVM) or "max" (TCG), migratable, then not.
+HOST_CPU = [{"name": "host"}, {"name": "host", "props": {"migratable": False}}]
+TCG_HOST_CPU = [{"name": "max"}, {"name": "max", "props": {"migratable": False}}]
 KVM_PROBE = (
     [("query-version", None), ("query-target", None), ("query-qmp-schema", None), ("query-commands", None),
      ("query-kvm", None), ("qom-list-types", None)] +
@@ -35,12 +41,14 @@ KVM_PROBE = (
     [("qom-list-properties", {"typename": t}) for t in ("max-x86_64-cpu", "none-machine")] +
     [("query-machines", None), ("query-cpu-definitions", None), ("query-tpm-models", None),
      ("query-tpm-types", None), ("query-command-line-options", None), ("query-migrate-capabilities", None),
-     ("query-command-line-options", {"option": "sandbox"})]
+     ("query-command-line-options", {"option": "sandbox"})] +
+    [("query-cpu-model-expansion", {"type": "static", "model": model}) for model in HOST_CPU]
 )
 # The none machine's run states, compared whole with QEMU's answers.
 RUN_STATES = [("query-status", None), ("cont", None), ("query-status", None), ("stop", None),
               ("query-status", None), ("query-cpus-fast", None), ("query-pci", None)]
-TCG_PROBE = [("query-kvm", None), ("query-cpu-definitions", None), ("query-machines", None)]
+TCG_PROBE = ([("query-kvm", None), ("query-cpu-definitions", None), ("query-machines", None)] +
+             [("query-cpu-model-expansion", {"type": "static", "model": model}) for model in TCG_HOST_CPU])
 
 
 
@@ -120,6 +128,11 @@ def compare(name, commands, k, q):
         if "error" in qr:
             report("error" in kr and kr["error"]["class"] == qr["error"]["class"], name + ": " + what +
                    " fails as in QEMU", "kestrel %s, QEMU %s" % (kr, qr["error"]))
+        elif "error" in kr and command == "query-cpu-model-expansion":
+            # Without KVM kestrel has no CPU to expand; libvirt takes a
+            # GenericError here for "no host CPU information".
+            report(kr["error"]["class"] == "GenericError" and name == "tcg probe",
+                   name + ": " + what + " (no CPU without KVM)", str(kr["error"]))
         elif "error" in kr:
             report(kr["error"]["class"] == "DeviceNotFound" and command in ("device-list-properties",
                                                                                "qom-list-properties"),
@@ -127,6 +140,21 @@ def compare(name, commands, k, q):
         else:
             errors = shape_errors(kr["return"], qr["return"], command)
             report(not errors, name + ": " + what + " has QEMU's shape", "\n".join(errors))
+
+
+def compare_host_cpu(commands, k, q):
+    """The host CPU libvirt builds host-model from: on the same KVM,
+    every property kestrel reports has QEMU's value (kestrel names fewer
+    flags: those whose CPUID bit it knows)."""
+    for (command, args), kr, qr in zip(commands, k, q):
+        if command != "query-cpu-model-expansion" or "return" not in kr:
+            continue
+        mine, theirs = kr["return"]["model"]["props"], qr["return"]["model"]["props"]
+        wrong = ["%s: kestrel %r, QEMU %r" % (p, v, theirs.get(p)) for p, v in sorted(mine.items()) if theirs.get(p) != v]
+        enabled = sorted(p for p, v in mine.items() if v is True)
+        report(not wrong and len(mine) > 100 and len(enabled) > 20,
+               "host CPU %s: %d properties as QEMU's (%d flags on)" % (args["model"], len(mine), len(enabled)),
+               "\n".join(wrong))
 
 
 def compare_without_kvm(kestrel, qemu, work):
@@ -149,6 +177,8 @@ def main():
             try:
                 k, q = probe(kestrel, accel, commands, work), probe(qemu, accel, commands, work)
                 compare(name, commands, k, q)
+                if accel != "tcg":
+                    compare_host_cpu(commands, k, q)
                 kvm = k[[c for c, _ in commands].index("query-kvm")]["return"]
                 report(kvm == {"enabled": accel != "tcg", "present": True}, name + ": query-kvm", str(kvm))
                 machines = k[[c for c, _ in commands].index("query-machines")]["return"]

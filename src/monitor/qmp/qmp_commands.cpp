@@ -23,6 +23,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services, MonitorFds* fds) {
     add_blockdev_commands(*this, schema_, services);
     add_display_commands(*this, schema_, services);
     add_probe_commands(*this, schema_);   // after add_device_commands: ObjectPropertyInfo
+    add_cpu_commands(*this, schema_, services);
     add_fd_commands(*this, schema_, fds);
     add_object_commands(*this, schema_, services);
     add_migration_commands(*this, schema_);

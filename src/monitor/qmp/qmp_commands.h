@@ -54,6 +54,7 @@ void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& servi
 void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_probe_commands(QmpCommandTable& table, Schema& schema);
+void add_cpu_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_fd_commands(QmpCommandTable& table, Schema& schema, MonitorFds* fds);
 void add_object_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_migration_commands(QmpCommandTable& table, Schema& schema);

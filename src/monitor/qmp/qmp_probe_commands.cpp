@@ -6,6 +6,7 @@
 #include "config/cpu_features.h"
 #include "devices/device_types.h"
 #include "monitor/qmp/qmp_commands.h"
+#include "monitor/qmp/qmp_qom_cpu.h"
 
 namespace kestrel::qmp {
 
@@ -129,6 +130,9 @@ Json qom_list_properties(const Json& args) {
         // host and max only: libvirt then writes migratable=on|off for host-passthrough.
         if (name.starts_with("host-") || name.starts_with("max-"))
             list.push_back(Json{{"name", "migratable"}, {"type", "bool"}});
+        // "unavailable-features" tells libvirt to read a started vCPU's
+        // flags with qom-list/qom-get (qmp_qom_cpu.cpp), as with QEMU.
+        append_cpu_properties(list);
         return list;
     }
     if (name.starts_with("memory-backend-") || name == "secret") return object_properties(name);

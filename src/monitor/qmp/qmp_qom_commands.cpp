@@ -1,13 +1,15 @@
-// qom-list, qom-get and qom-set on the machine's devices: their QOM paths
-// (whole, or a partial path naming one device), their properties, and the
-// balloon's guest statistics, with QEMU 7.2's answers and errors. Of the
-// objects that are not devices only the containers of -device's devices
-// (/machine/peripheral and /machine/peripheral-anon) can be listed; vCPUs
-// and the machine are not there.
+// qom-list, qom-get and qom-set on the machine's devices and vCPUs: their
+// QOM paths (whole, or a partial path naming one object), their
+// properties, and the balloon's guest statistics, with QEMU 7.2's answers
+// and errors. The vCPUs' own properties are in qmp_qom_cpu.cpp. Of the
+// other objects only the containers of -device's devices
+// (/machine/peripheral and /machine/peripheral-anon) can be listed; the
+// machine itself is not there.
 #include "monitor/qmp/qmp_commands.h"
 
 #include "devices/balloon_service.h"
 #include "devices/device_type.h"
+#include "monitor/qmp/qmp_qom_cpu.h"
 
 #include <optional>
 
@@ -19,25 +21,32 @@ bool ends_with_component(const std::string& path, const std::string& partial) {
     return path.size() > partial.size() && path.ends_with(partial) && path[path.size() - partial.size() - 1] == '/';
 }
 
+// A device or a vCPU.
+struct QomObject {
+    const Device* device = nullptr;
+    std::optional<VcpuInfo> vcpu;
+};
+
 // As QEMU's object_resolve_path: a path from the root, or a partial path
 // that only one object ends with.
-const Device& resolve(const VmControl& vm, const std::string& path) {
-    const DeviceTree& tree = vm.devices();
-    const Device* found = nullptr;
-    if (path.starts_with('/')) {
-        found = tree.find_by_path(path);
-    } else if (!path.empty()) {
-        for (const auto& d : tree.devices()) {
-            if (!ends_with_component(d->qom_path(), path)) continue;
-            if (found) {
-                found = nullptr;  // ambiguous
-                break;
-            }
-            found = d.get();
-        }
+QomObject resolve(const VmControl& vm, const std::string& path) {
+    QomObject found;
+    unsigned matches = 0;
+    auto matches_path = [&](const std::string& qom_path) {
+        return path.starts_with('/') ? qom_path == path : !path.empty() && ends_with_component(qom_path, path);
+    };
+    for (VcpuInfo& cpu : vm.cpus()) {
+        if (!matches_path(cpu.qom_path)) continue;
+        ++matches;
+        found.vcpu = std::move(cpu);
     }
-    if (!found) throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + path + "' not found");
-    return *found;
+    for (const auto& d : vm.devices().devices()) {
+        if (!matches_path(d->qom_path())) continue;
+        ++matches;
+        found.device = d.get();
+    }
+    if (matches != 1) throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + path + "' not found");
+    return found;
 }
 
 // The balloon's own QOM properties, if `device` is the balloon.
@@ -74,8 +83,10 @@ Json property_value(const PropertyValues& values, const PropertySpec& spec) {
 }
 
 Json qom_get(const VmControl& vm, const Json& args) {
-    const Device& device = resolve(vm, args.at("path").get<std::string>());
+    QomObject object = resolve(vm, args.at("path").get<std::string>());
     const std::string property = args.at("property").get<std::string>();
+    if (object.vcpu) return vcpu_qom_get(*object.vcpu, property);
+    const Device& device = *object.device;
     if (property == "type") return std::string(device.type().name);
     if (BalloonService* balloon = balloon_of(vm, device)) {
         if (property == "guest-stats") return guest_stats(balloon->guest_stats());
@@ -106,7 +117,9 @@ std::optional<Json> list_container(const VmControl& vm, const std::string& path)
 Json qom_list(const VmControl& vm, const Json& args) {
     const std::string path = args.at("path").get<std::string>();
     if (std::optional<Json> container = list_container(vm, path)) return *container;
-    const Device& device = resolve(vm, path);
+    QomObject object = resolve(vm, path);
+    if (object.vcpu) return vcpu_qom_list(*object.vcpu);
+    const Device& device = *object.device;
     Json list = Json::array({property_info("type", "string")});
     for (const PropertySpec* spec : device.type().all_properties())
         if (spec->type != PropType::ReadOnly) list.push_back(property_info(std::string(spec->name), std::string(prop_type_name(spec->type))));
@@ -128,8 +141,10 @@ void set_polling_interval(BalloonService& balloon, const Json& value) {
 // Device properties are fixed once the device is realized; a property of
 // the virtio device below a proxy names that (anonymous) device.
 void qom_set(const VmControl& vm, const Json& args) {
-    const Device& device = resolve(vm, args.at("path").get<std::string>());
+    QomObject object = resolve(vm, args.at("path").get<std::string>());
     const std::string property = args.at("property").get<std::string>();
+    if (object.vcpu) vcpu_qom_set(*object.vcpu, property);
+    const Device& device = *object.device;
     BalloonService* balloon = balloon_of(vm, device);
     if (balloon && property == "guest-stats-polling-interval") return set_polling_interval(*balloon, args.at("value"));
     const PropertySpec* spec = device.properties().find(property);

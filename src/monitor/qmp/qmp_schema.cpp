@@ -88,19 +88,20 @@ void Schema::add_array_type(const std::string& name) {
 void Schema::allow_extra_members(const std::string& name) { types_.at(name).open = true; }
 
 void Schema::check_arguments(const std::string& object_type, const Json& args) const {
-    check_object(type(object_type), args.is_null() ? Json::object() : args);
+    check_object(type(object_type), args.is_null() ? Json::object() : args, "");
 }
 
-void Schema::check_object(const SchemaType& t, const Json& value) const {
+// `prefix`: "" at the top, "model." inside member `model` (QEMU's names).
+void Schema::check_object(const SchemaType& t, const Json& value, const std::string& prefix) const {
     std::vector<SchemaMember> members = t.members;
     for (const SchemaMember& m : t.members) {
         auto it = value.find(m.name);
         if (it == value.end()) {
             if (!m.optional)
-                throw MonitorError("Parameter '" + m.name + "' is missing");
+                throw MonitorError("Parameter '" + prefix + m.name + "' is missing");
             continue;
         }
-        check_value(m.type, *it, m.name, false);
+        check_value(m.type, *it, prefix + m.name, false);
     }
     // A union: the members of the variant its tag names, checked after the base.
     auto tag = t.tag.empty() ? value.end() : value.find(t.tag);
@@ -111,10 +112,10 @@ void Schema::check_object(const SchemaType& t, const Json& value) const {
                 members.push_back(m);
                 auto it = value.find(m.name);
                 if (it == value.end()) {
-                    if (!m.optional) throw MonitorError("Parameter '" + m.name + "' is missing");
+                    if (!m.optional) throw MonitorError("Parameter '" + prefix + m.name + "' is missing");
                     continue;
                 }
-                check_value(m.type, *it, m.name, false);
+                check_value(m.type, *it, prefix + m.name, false);
             }
         }
     }
@@ -123,7 +124,7 @@ void Schema::check_object(const SchemaType& t, const Json& value) const {
         bool known = std::any_of(members.begin(), members.end(),
                                  [&](const SchemaMember& m) { return m.name == key; });
         if (!known)
-            throw MonitorError("Parameter '" + key + "' is unexpected");
+            throw MonitorError("Parameter '" + prefix + key + "' is unexpected");
     }
 }
 
@@ -157,7 +158,7 @@ void Schema::check_value(const std::string& type_name, const Json& value, const 
     case SchemaType::Meta::Object:
         if (!value.is_object())
             invalid_type(name, "object");
-        check_object(t, value);
+        check_object(t, value, name + ".");
         return;
     }
 }

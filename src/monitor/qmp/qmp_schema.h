@@ -58,7 +58,7 @@ public:
 private:
     void check_value(const std::string& type, const Json& value, const std::string& name,
                      bool in_list) const;
-    void check_object(const SchemaType& t, const Json& value) const;
+    void check_object(const SchemaType& t, const Json& value, const std::string& prefix) const;
     std::map<std::string, SchemaType> types_;
 };
 

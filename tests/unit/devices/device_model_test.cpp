@@ -155,7 +155,9 @@ TEST_CASE("a device tree: QOM paths, the qtree and the life cycle", "[model]") {
     tree.add(make("isa-serial", "com1"), false);
     tree.add(make("mc146818rtc", ""), false);
     tree.realize_all(ctx);
-    CHECK(tree.devices()[0]->qom_path() == "/machine/unattached/device[2]");
+    CHECK(tree.devices()[0]->qom_path() == "/machine/unattached/device[3]");  // vCPUs 0, 1 and the kvmvapic first
+    CHECK(vcpu_qom_path(0) == "/machine/unattached/device[0]");
+    CHECK(vcpu_qom_path(1) == "/machine/unattached/device[2]");
     CHECK(tree.devices()[1]->qom_path() == "/machine/peripheral/com1");
     CHECK(tree.devices()[2]->qom_path() == "/machine/peripheral-anon/device[0]");
     CHECK(tree.find_by_id("com1") == tree.devices()[1].get());

@@ -4,7 +4,9 @@
 #include "monitor/qmp/qmp_event_hub.h"
 #include "monitor/qmp/qmp_session.h"
 #include "monitor/vm_control.h"
+#include "vcpu/cpuid.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +26,41 @@ public:
     std::string take() { return std::exchange(output, {}); }
     std::string output;
 };
+
+inline kvm_cpuid_entry2 cpuid_leaf(uint32_t function, uint32_t index, uint32_t eax, uint32_t ebx, uint32_t ecx,
+                                   uint32_t edx) {
+    kvm_cpuid_entry2 e{};
+    e.function = function;
+    e.index = index;
+    e.eax = eax;
+    e.ebx = ebx;
+    e.ecx = ecx;
+    e.edx = edx;
+    return e;
+}
+
+// What vmm_supported_cpuid could give on an Intel host (family 6, model
+// 158, stepping 10) whose KVM, like this project's paravirtual one, lacks
+// SSE3 (pni); it has the invariant TSC and a brand string.
+inline std::vector<kvm_cpuid_entry2> fake_host_cpuid() {
+    std::vector<kvm_cpuid_entry2> host = {
+        cpuid_leaf(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69),
+        cpuid_leaf(1, 0, 0x906ea, 0, 0xfffafbfe, 0xbfebfbff),
+        cpuid_leaf(7, 0, 0, 0x209c01a9, 0, 0),
+        cpuid_leaf(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
+        cpuid_leaf(0x40000001, 0, 0x01007afb, 0, 0, 0),
+        cpuid_leaf(0x80000000, 0, 0x80000008, 0, 0, 0),
+        cpuid_leaf(0x80000001, 0, 0, 0, 0x121, 0x2c100800),
+        cpuid_leaf(0x80000007, 0, 0, 0, 0, 0x100),
+        cpuid_leaf(0x80000008, 0, 0x3027, 0, 0, 0)};
+    const char brand[48] = "Fake(R) CPU @ 3.00GHz";
+    for (uint32_t i = 0; i < 3; ++i) {
+        kvm_cpuid_entry2 e = cpuid_leaf(0x80000002 + i, 0, 0, 0, 0, 0);
+        std::memcpy(&e.eax, brand + 16 * i, 16);
+        host.push_back(e);
+    }
+    return host;
+}
 
 class FakeVm final : public VmControl {
 public:
@@ -59,9 +96,21 @@ public:
             c.host_thread_id = 1000 + i;
             c.qom_path = "/machine/unattached/device[" + std::to_string(i) + "]";
             c.socket_id = i;
+            c.apic_id = i;
+            c.cpu_model = cpu.model;
+            for (const auto& [feature, on] : cpu.features)
+                if (feature == "migratable") c.migratable = on;
+            SmpConfig smp;
+            smp.cpus = smp.sockets = smp.maxcpus = 2;
+            c.cpuid = build_cpuid(host_cpuid, cpu, smp, i);
+            c.requested_cpuid = requested_cpuid(host_cpuid, cpu);
             v.push_back(c);
         }
         return v;
+    }
+    std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override {
+        if (!kvm) return std::nullopt;
+        return host_cpuid;
     }
     std::string cpu_registers_text(unsigned) override { return "RAX=0\n"; }
     bool read_physical(uint64_t addr, std::span<uint8_t> out) const override {
@@ -93,6 +142,9 @@ public:
 
     std::string guest_name;
     std::string state = "prelaunch";
+    CpuConfig cpu;            // -cpu of the two vCPUs (qemu64)
+    bool kvm = true;          // false: the none machine on tcg
+    std::vector<kvm_cpuid_entry2> host_cpuid = fake_host_cpuid();
     bool quit_called = false;
     unsigned last_virtual_cpu = 99;
     std::vector<uint8_t> ram;
