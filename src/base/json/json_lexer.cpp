@@ -1,5 +1,7 @@
 #include "base/json/json_lexer.h"
 
+#include <malloc.h>
+
 namespace kestrel {
 
 namespace {
@@ -19,11 +21,16 @@ bool ends_recovery(uint8_t c) {
 
 // A client's huge token (up to JsonStream's 64 MiB) must not stay
 // allocated for the rest of the session; ordinary ones keep the buffer.
+// Freeing is not enough: the buffer grew by doubling, glibc raised its mmap
+// threshold as the smaller steps were freed, and up to twice that threshold
+// of freed heap stays resident unless trimmed.
 void JsonLexer::clear_token() {
-    if (token_.capacity() > kKeptCapacity)
+    if (token_.capacity() > kKeptCapacity) {
         std::string().swap(token_);
-    else
+        malloc_trim(0);
+    } else {
         token_.clear();
+    }
 }
 
 void JsonLexer::reset() {
