@@ -11,6 +11,7 @@
 // segment: ~70,000 single-page flushes, each a VM exit where the host runs
 // on shadow paging. So the pointer sits at 639K, the second place searched.
 #include "kvm/guest_memory.h"
+#include "kvm/pc_memory_map.h"
 #include "vcpu/cpu_config.h"
 
 #include <cstdint>
@@ -25,8 +26,10 @@ struct MpTableConfig {
 };
 
 namespace mptable {
-constexpr uint64_t FLOATING_ADDR = 0x9fc00;  // 639K: the last KiB of base memory
-constexpr uint64_t LOW_AREA_END = 0xa0000;   // e820-reserved up to the VGA hole
+// 639K, the last KiB of base memory (MP spec 1.4, 4.1: where there is no
+// EBDA), e820-reserved up to the VGA hole.
+constexpr uint64_t FLOATING_ADDR = pc::EBDA_START;
+constexpr uint64_t LOW_AREA_END = pc::VGA_HOLE_START;
 constexpr uint8_t IOAPIC_ID = 0;             // as the MADT
 constexpr uint8_t LAPIC_VERSION = 0x14;      // KVM's in-kernel local APIC
 constexpr uint8_t IOAPIC_VERSION = 0x11;     // KVM's in-kernel IOAPIC
