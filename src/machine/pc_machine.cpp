@@ -20,6 +20,7 @@
 #include "monitor/vm_control.h"
 #include "vcpu/boot_state.h"
 #include "vcpu/cpuid.h"
+#include "machine/mptable/mptable.h"
 #include "ui/vnc/vnc_server.h"
 
 #include <algorithm>
@@ -194,7 +195,8 @@ void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
     if (!kernel_) return;
     uint64_t rsdp = board_->write_acpi_tables();
-    install_smbios(memory_, smbios_, smbios_bios_version_);
+    const uint64_t smbios_end = install_smbios(memory_, smbios_, smbios_bios_version_);
+    install_mp_table(memory_, {cfg_.smp, cpuid_version_, cpuid_features_}, smbios_end);
     // At power-on the payloads were loaded beside the VM's creation.
     if (preloading_.valid()) preloading_.get();
     BootEntry entry = kernel_->load_into(memory_, rsdp);

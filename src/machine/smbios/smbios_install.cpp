@@ -81,13 +81,14 @@ std::vector<uint8_t> smbios_memory_image(const SmbiosTables& in, uint64_t at, co
     return ep;
 }
 
-void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::string& bios_version) {
+uint64_t install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::string& bios_version) {
     std::vector<uint8_t> image = smbios_memory_image(tables, pc::SMBIOS_AREA_START, bios_version);
     if (image.size() > pc::BIOS_AREA_END - pc::SMBIOS_AREA_START)
         throw std::runtime_error("SMBIOS tables of " + std::to_string(image.size()) +
                                  " bytes do not fit in the 64 KiB F segment");
     if (!mem.write(pc::SMBIOS_AREA_START, image))
         throw std::runtime_error("guest RAM does not cover the SMBIOS area");
+    return pc::SMBIOS_AREA_START + image.size();
 }
 
 // SeaBIOS's build puts its VERSION string right after its BUILDINFO

@@ -16,7 +16,8 @@ std::vector<uint8_t> smbios_memory_image(const SmbiosTables& tables, uint64_t at
 
 // Writes that image at pc::SMBIOS_AREA_START; throws std::runtime_error if
 // it does not fit below 1 MiB.
-void install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::string& bios_version);
+// Returns the guest address where the image ends.
+uint64_t install_smbios(GuestMemory& mem, const SmbiosTables& tables, const std::string& bios_version);
 
 // "1.16.2-debian-1.16.2-1": the version string of a SeaBIOS image; empty
 // if it has none.
