@@ -3,6 +3,7 @@
 #include "config/parser.h"
 #include "machine/none_machine.h"
 #include "machine/pc_machine.h"
+#include "base/fd_sets.h"
 #include "base/messages.h"
 #include "base/privileges.h"
 #include "base/process.h"
@@ -33,6 +34,7 @@ int run_machine(const kestrel::Config& cfg) {
     try {
         if (cfg.daemonize) daemon.detach();
         kestrel::setup_logging(cfg.program, cfg.logfile, cfg.log_items);
+        kestrel::add_command_line_fds(cfg.add_fds);
         Machine machine(cfg);
         if (cfg.mem_lock) kestrel::lock_all_memory();  // QEMU's realtime_init, once the board exists
         for (const auto& warning : cfg.creation_warnings) print_error(cfg.program, warning);

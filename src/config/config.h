@@ -1,6 +1,7 @@
 #pragma once
 // The parsed command line as plain values. Parsing (src/config/) fills this;
 // nothing else reads argv. Defaults are QEMU's for the pc machine.
+#include "base/fd_sets.h"
 #include "base/iothread_config.h"
 #include "base/privileges.h"
 #include "base/sandbox.h"
@@ -118,6 +119,7 @@ struct Config {
     std::vector<std::string> audiodevs;  // -audiodev ids (driver none: no sound device uses them)
     std::vector<FwCfgFileConfig> fw_cfg_files;  // -fw_cfg, in command-line order
     std::vector<OptionRomConfig> option_roms;   // -option-rom, in command-line order
+    std::vector<AddFdConfig> add_fds;           // -add-fd, in command-line order
     DisplayKind display = DisplayKind::Default;
     VgaKind vga = VgaKind::None;   // after the defaults are applied
     // The VNC server (-vnc, -display vnc=, or QEMU's default display).

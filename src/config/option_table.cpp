@@ -115,6 +115,9 @@ constexpr OptionDef kOptions[] = {
      "                cores= number of cores in one die\n"
      "                threads= number of threads in one core\n"
      "                omitted values are computed from the given ones\n"},
+    {"add-fd", true, handle_add_fd, Section::Standard,
+     "-add-fd fd=fd,set=set[,opaque=opaque]\n"
+     "                Add 'fd' to fd 'set'\n"},
     {"global", true, handle_global, Section::Standard,
      "-global driver.prop=value\n"
      "                set a global default for a driver property\n"},

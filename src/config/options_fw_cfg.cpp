@@ -6,9 +6,13 @@
 #include "config/parse_state.h"
 #include "devices/fw_cfg/fw_cfg_keys.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace kestrel {
 
@@ -45,6 +49,36 @@ void handle_option_rom(ParseState& st, const ArgToken& tok) {
         }
         if (rom.file.empty()) throw ConfigError("Option ROM file is not specified");
         st.cfg.option_roms.push_back(std::move(rom));
+    });
+}
+
+namespace {
+// QemuOpts numbers are unsigned; "-1" wraps, and QEMU then calls it negative.
+int64_t signed_number(const qopts::OptPair& p) {
+    bool negative = !p.value.empty() && p.value[0] == '-';
+    uint64_t v = qopts::parse_number(p.key, negative ? p.value.substr(1) : p.value);
+    return negative || v > uint64_t(INT64_MAX) ? -1 : int64_t(v);
+}
+} // namespace
+
+// -add-fd fd=N,set=M[,opaque=TEXT]: an inherited fd for the fd set M,
+// checked as QEMU checks it (a standard stream, or an fd that is not open
+// or is close-on-exec, so not inherited, is refused).
+void handle_add_fd(ParseState& st, const ArgToken& tok) {
+    auto pairs = split_checked(st, tok, "", {"fd", "set", "opaque"});
+    at_location(tok.location(), [&] {
+        AddFdConfig a;
+        for (const qopts::OptPair& p : pairs) {
+            if (p.key == "opaque") a.opaque = p.value;
+            else if (p.key == "fd") a.fd = int(std::min<int64_t>(signed_number(p), INT_MAX));
+            else a.set = signed_number(p);
+        }
+        if (a.fd < 0) throw ConfigError("fd option is required and must be non-negative");
+        if (a.fd <= STDERR_FILENO) throw ConfigError("fd cannot be a standard I/O stream");
+        int flags = fcntl(a.fd, F_GETFD);
+        if (flags == -1 || (flags & FD_CLOEXEC)) throw ConfigError("fd is not valid or already in use");
+        if (a.set < 0) throw ConfigError("set option is required and must be non-negative");
+        st.cfg.add_fds.push_back(a);
     });
 }
 

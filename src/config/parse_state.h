@@ -228,6 +228,7 @@ void handle_sandbox(ParseState& st, const ArgToken& tok);         // -sandbox
 void handle_runas(ParseState& st, const ArgToken& tok);           // -runas
 void handle_fw_cfg(ParseState& st, const ArgToken& tok);          // -fw_cfg
 void handle_option_rom(ParseState& st, const ArgToken& tok);      // -option-rom
+void handle_add_fd(ParseState& st, const ArgToken& tok);          // -add-fd
 void handle_action(ParseState& st, const ArgToken& tok);          // -action
 void handle_debugcon(ParseState& st, const ArgToken& tok);        // -debugcon
 void handle_netdev(ParseState& st, const ArgToken& tok);          // -netdev

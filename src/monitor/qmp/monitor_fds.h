@@ -2,6 +2,7 @@
 // File descriptors clients pass to QMP over SCM_RIGHTS: a monitor's named
 // fds (getfd/closefd) and the process's fd sets (add-fd/remove-fd/
 // query-fdsets), kept as QEMU keeps them until closed or removed.
+#include "base/fd_sets.h"
 #include "base/unique_fd.h"
 #include "chardev/chardev.h"
 
@@ -20,14 +21,8 @@ struct MonitorFds {
     std::map<std::string, UniqueFd> named;
 };
 
-// Every monitor's fd sets (one table per process, as QEMU's mon_fdsets).
-struct FdSet {
-    struct Entry {
-        UniqueFd fd;
-        std::optional<std::string> opaque;
-    };
-    std::vector<Entry> fds;
-};
-std::map<int64_t, FdSet>& fd_sets();
+// Every monitor's fd sets: the process's (base/fd_sets.h).
+using kestrel::FdSet;
+using kestrel::fd_sets;
 
 } // namespace kestrel::qmp

@@ -8,11 +8,6 @@
 
 namespace kestrel::qmp {
 
-std::map<int64_t, FdSet>& fd_sets() {
-    static std::map<int64_t, FdSet> sets;
-    return sets;
-}
-
 namespace {
 
 // The first fd that came with the command; the others are closed.
