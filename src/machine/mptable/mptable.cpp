@@ -43,8 +43,9 @@ public:
 
 private:
     Writer& raw(const void* p, size_t n) {
+        // Byte by byte: GCC 12 warns (wrongly) about a range insert here.
         auto b = static_cast<const uint8_t*>(p);
-        out_.insert(out_.end(), b, b + n);
+        for (size_t i = 0; i < n; ++i) out_.push_back(b[i]);
         return *this;
     }
     std::vector<uint8_t>& out_;
