@@ -34,6 +34,7 @@ Prints a markdown section for bench/RESULTS.md.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ SERIAL_FILE = """    <serial type='file'>
     </console>
 """
 READY = b"KTEST-LIBVIRT-READY"
+MAPPING = re.compile(r"([0-9a-f]+)-([0-9a-f]+) ")
 MEM_KIB = 524288
 PHASES = [("`virsh start` → first serial output (s)", "first_s"),
           ("`virsh start` → guest's command loop (s)", "ready_s"),
@@ -77,12 +79,11 @@ def rss_split(pid):
     size = None
     with open("/proc/%d/smaps" % pid) as f:
         for line in f:
-            key, _, rest = line.partition(":")
-            if "-" in key and " " not in key:   # a mapping's first line: start-end perms ...
-                start, end = (int(x, 16) for x in key.split()[0].split("-"))
-                size = (end - start) // 1024
-            elif key == "Rss":
-                kib = int(rest.split()[0])
+            mapping = MAPPING.match(line)
+            if mapping:
+                size = (int(mapping.group(2), 16) - int(mapping.group(1), 16)) // 1024
+            elif line.startswith("Rss:"):
+                kib = int(line.split()[1])
                 total += kib
                 if size and MEM_KIB * 0.95 <= size <= MEM_KIB * 1.1:
                     ram += kib
