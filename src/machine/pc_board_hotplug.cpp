@@ -5,7 +5,6 @@
 
 #include "base/config_error.h"
 #include "config/hotplug_device.h"
-#include "config/qemu_device_names.h"
 #include "devices/device_types.h"
 #include "devices/pci_hotplug_controller.h"
 #include "virtio/pci/virtio_pci_device.h"
@@ -35,16 +34,9 @@ std::string value_of(const std::vector<qopts::OptPair>& options, std::string_vie
     return "";
 }
 
-// kestrel's pc has no CPU hotplug (its ACPI tables have no CPU hotplug
-// device), so a vCPU is refused as QEMU refuses a device the machine has
-// no hotplug handler for.
-bool is_cpu_type(std::string_view name) { return name.ends_with("-x86_64-cpu") && is_qemu_device_name(name); }
-
 // QEMU checks the bus before the device's properties.
 void check_bus_takes_hotplug(const std::vector<qopts::OptPair>& options) {
-    std::string driver = value_of(options, "driver");
-    if (is_cpu_type(driver)) throw std::runtime_error("Device '" + driver + "' can not be hotplugged on this machine");
-    const DeviceType* type = find_device_type(driver);
+    const DeviceType* type = find_device_type(value_of(options, "driver"));
     if (!type || !type->user_creatable) return;  // the parser says what is wrong
     if (type->bus == BusKind::Isa || type->bus == BusKind::Ide) {
         std::string bus = value_of(options, "bus");
