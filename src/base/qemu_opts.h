@@ -16,10 +16,15 @@
 
 namespace kestrel::qopts {
 
+// What a value was in a JSON option ("-device '{...}'"): QEMU checks it
+// against the property's type there, where key=value text is parsed.
+enum class JsonValue : uint8_t { NotJson, String, Bool, Integer, Float };
+
 struct OptPair {
     std::string key;
     std::string value;
     bool short_form = false;  // QemuOpts "foo"/"nofoo" meaning foo=on/off (deprecated)
+    JsonValue json = JsonValue::NotJson;
 };
 
 enum class Syntax {

@@ -42,7 +42,11 @@ qopts::SplitResult split_json_scalars(std::string_view text) {
     for (TypedKey& k : flatten_json_object(text)) {
         if (k.type == TypedKey::Type::Object || k.type == TypedKey::Type::Array || k.type == TypedKey::Type::Null)
             throw ConfigError("Parameter '" + k.key + "' expects a scalar value");
-        split.pairs.push_back({std::move(k.key), std::move(k.value)});
+        qopts::JsonValue json = qopts::JsonValue::String;
+        if (k.type == TypedKey::Type::Bool) json = qopts::JsonValue::Bool;
+        if (k.type == TypedKey::Type::Number)
+            json = k.value.find_first_of(".eE") == std::string::npos ? qopts::JsonValue::Integer : qopts::JsonValue::Float;
+        split.pairs.push_back({std::move(k.key), std::move(k.value), false, json});
     }
     return split;
 }

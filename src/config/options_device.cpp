@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdio>
 
 namespace kestrel {
 
@@ -195,11 +197,54 @@ void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus
                           " bus");
 }
 
+// A JSON -device value is checked against the property's type as QEMU's
+// QObject input visitor does (key=value text is parsed by the property).
+// Returns the value as text; a PCI address given as a number is QEMU's devfn.
+std::string json_property_text(const PropertySpec& spec, const qopts::OptPair& pair) {
+    using qopts::JsonValue;
+    const std::string& key = pair.key;
+    auto wrong = [&](const char* expected) {
+        return ConfigError("Invalid parameter type for '" + key + "', expected: " + expected);
+    };
+    switch (spec.type) {
+    case PropType::Bool:
+        if (pair.json != JsonValue::Bool) throw wrong("boolean");
+        break;
+    case PropType::Uint8: case PropType::Uint16: case PropType::Uint32: case PropType::Uint64:
+        if (pair.json != JsonValue::Integer) throw ConfigError("Parameter '" + key + "' expects uint64");
+        break;
+    case PropType::Int32: case PropType::BootIndex: case PropType::Int:
+        if (pair.json != JsonValue::Integer) throw wrong("integer");
+        break;
+    case PropType::Str: case PropType::Drive: case PropType::Chardev: case PropType::Iothread:
+    case PropType::Netdev: case PropType::MacAddr: case PropType::LostTickPolicy:
+        if (pair.json != JsonValue::String) throw wrong("string");
+        break;
+    case PropType::PciAddr:
+        if (pair.json == JsonValue::Integer) {
+            unsigned devfn = 0;
+            auto [end, ec] = std::from_chars(pair.value.data(), pair.value.data() + pair.value.size(), devfn);
+            if (ec != std::errc() || end != pair.value.data() + pair.value.size() || devfn > 0xff)
+                return pair.value;   // the property's parser refuses it
+            char text[8];
+            std::snprintf(text, sizeof text, "%x.%x", devfn >> 3, devfn & 7);
+            return text;
+        }
+        if (pair.json != JsonValue::String)
+            throw ConfigError("Invalid parameter type for '" + key + "', expected int or str");
+        break;
+    default:
+        break;
+    }
+    return pair.value;
+}
+
 DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     const std::string* driver = nullptr;
     std::string id;
     for (const qopts::OptPair& pair : request.pairs) {
-        if (pair.key == "driver") driver = &pair.value;
+        if (pair.key == "driver" && (pair.json == qopts::JsonValue::NotJson || pair.json == qopts::JsonValue::String))
+            driver = &pair.value;
         if (pair.key == "id") id = pair.value;
     }
     if (!driver) throw ConfigError("Parameter 'driver' is missing");
@@ -209,6 +254,11 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
         if (pair.key == "bus") check_bus(st.cfg, *dev.type, pair.value);
         if (pair.key == "bus" && dev.type->bus == BusKind::Ide) dev.bus = pair.value;
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
+        const PropertySpec* spec = dev.props.find(pair.key);
+        if (spec && pair.json != qopts::JsonValue::NotJson) {
+            set_property(dev, pair.key, json_property_text(*spec, pair));
+            continue;
+        }
         set_property(dev, pair.key, pair.value);
         if (dev.props.find(pair.key)->type == PropType::Iothread) check_iothread(st.cfg, pair.value);
     }

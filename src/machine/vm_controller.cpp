@@ -56,6 +56,33 @@ void VmController::inject_nmi() {
     });
 }
 
+namespace {
+
+// vCPU `index`'s place in the topology: threads vary fastest, as in QEMU's x86 machines.
+CpuSlot topology_slot(const SmpConfig& smp, unsigned index) {
+    CpuSlot slot;
+    slot.thread_id = index % smp.threads;
+    slot.core_id = (index / smp.threads) % smp.cores;
+    slot.die_id = (index / (smp.threads * smp.cores)) % smp.dies;
+    slot.socket_id = index / (smp.threads * smp.cores * smp.dies);
+    return slot;
+}
+
+} // namespace
+
+PossibleCpus VmController::possible_cpus() const {
+    const SmpConfig& smp = machine_.config().smp;
+    PossibleCpus out;
+    out.type = machine_.config().cpu.model + "-x86_64-cpu";
+    out.with_die = smp.dies > 1;
+    for (unsigned i = 0; i < smp.maxcpus; ++i) {
+        CpuSlot slot = topology_slot(smp, i);
+        if (i < machine_.vcpus().size()) slot.qom_path = vcpu_qom_path(i);
+        out.slots.push_back(std::move(slot));
+    }
+    return out;
+}
+
 std::vector<VcpuInfo> VmController::cpus() const {
     const SmpConfig& smp = machine_.config().smp;
     std::vector<VcpuInfo> out;
@@ -65,10 +92,11 @@ std::vector<VcpuInfo> VmController::cpus() const {
         info.index = i;
         info.host_thread_id = v->thread_id();
         info.qom_path = vcpu_qom_path(i);
-        info.thread_id = i % smp.threads;
-        info.core_id = (i / smp.threads) % smp.cores;
-        info.die_id = (i / (smp.threads * smp.cores)) % smp.dies;
-        info.socket_id = i / (smp.threads * smp.cores * smp.dies);
+        CpuSlot slot = topology_slot(smp, i);
+        info.thread_id = slot.thread_id;
+        info.core_id = slot.core_id;
+        info.die_id = slot.die_id;
+        info.socket_id = slot.socket_id;
         info.apic_id = v->apic_id();
         info.cpu_model = machine_.config().cpu.model;
         for (const auto& [feature, on] : machine_.config().cpu.features)

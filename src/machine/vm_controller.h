@@ -26,6 +26,7 @@ public:
     void inject_nmi() override;
 
     std::vector<VcpuInfo> cpus() const override;
+    PossibleCpus possible_cpus() const override;
     std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override;
     std::string cpu_registers_text(unsigned index) override;
 

@@ -1,5 +1,6 @@
 #include "monitor/hotplug_commands.h"
 
+#include "config/qemu_device_names.h"
 #include "devices/device_hotplug.h"
 
 namespace kestrel {
@@ -20,16 +21,20 @@ template <typename Fn> void with_hotplug_errors(Fn&& fn) {
     }
 }
 
+// kestrel has no vCPU hotplug (no CPU hotplug device in its ACPI tables),
+// so a vCPU is refused as QEMU refuses a device its machine has no
+// hotplug handler for (QEMU's none machine does so too).
+bool is_cpu_type(std::string_view name) { return name.ends_with("-x86_64-cpu") && is_qemu_device_name(name); }
+
 } // namespace
 
 void hotplug_device_add(VmControl& vm, const std::vector<qopts::OptPair>& options) {
+    std::string driver;
+    for (const qopts::OptPair& p : options)
+        if (p.key == "driver") driver = p.value;
+    if (is_cpu_type(driver)) throw MonitorError("Device '" + driver + "' can not be hotplugged on this machine");
     DeviceHotplug* hotplug = hotplug_of(vm);
-    if (!hotplug) {
-        std::string driver;
-        for (const qopts::OptPair& p : options)
-            if (p.key == "driver") driver = p.value;
-        throw MonitorError("No 'PCI' bus found for device '" + driver + "'");
-    }
+    if (!hotplug) throw MonitorError("No 'PCI' bus found for device '" + driver + "'");
     with_hotplug_errors([&] { hotplug->add_device(options); });
 }
 

@@ -48,6 +48,17 @@ struct VcpuInfo {
     std::vector<kvm_cpuid_entry2> requested_cpuid;  // what -cpu asked for (vcpu/cpuid.h)
 };
 
+// The vCPUs -smp maxcpus= allows (query-hotpluggable-cpus), present or not.
+struct CpuSlot {
+    unsigned socket_id = 0, die_id = 0, core_id = 0, thread_id = 0;
+    std::string qom_path;         // "" for a vCPU not present
+};
+struct PossibleCpus {
+    std::string type;             // "<model>-x86_64-cpu"
+    bool with_die = false;        // dies > 1: QEMU names die-id then
+    std::vector<CpuSlot> slots;   // by vCPU index
+};
+
 struct PciBarInfo {
     unsigned index = 0;
     bool io = false;
@@ -93,6 +104,8 @@ public:
     virtual void inject_nmi() = 0;         // NMI to every vCPU
 
     virtual std::vector<VcpuInfo> cpus() const = 0;
+    // No slots: a machine without vCPUs (none), where QEMU refuses to answer.
+    virtual PossibleCpus possible_cpus() const { return {}; }
     // The CPUID KVM can give a new vCPU (vmm_supported_cpuid); nullopt
     // without KVM (the none machine on tcg).
     virtual std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const { return std::nullopt; }

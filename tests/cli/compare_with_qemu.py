@@ -263,6 +263,12 @@ QMP_CASES["vCPU QOM objects: identity, flags, errors"] = (["-cpu", "qemu64", "-s
      qom("qom-set", "sse2", path=CPU0, value=False), qom("qom-set", "nope", path=CPU0, value=False),
      qom("qom-set", "type", path=CPU0, value="x"), ("qom-list", {"path": "/machine/unattached/cpu-nope"})])
 
+# Every possible vCPU with its topology ids; qom-path for the present ones.
+for smp in ("2,maxcpus=4", "2,sockets=2,cores=2,threads=1,maxcpus=4", "1,sockets=1,dies=2,cores=1,threads=2,maxcpus=4",
+            "3,sockets=2,cores=1,threads=2,maxcpus=4", "1"):
+    QMP_CASES["query-hotpluggable-cpus (-smp %s)" % smp] = (["-smp", smp, "-cpu", "kvm64"], [
+        ("query-hotpluggable-cpus", None), ("query-hotpluggable-cpus", {"x": 1})])
+
 
 def compare_vcpu_properties(kestrel, qemu, work, cpu):
     """Every property kestrel's vCPU 0 lists, QEMU's lists with the same

@@ -3,7 +3,7 @@
 
 A private libvirtd (libvirtd.py) defines the same virt-install-style domain
 twice, once with kestrel and once with QEMU 7.2 as <emulator>:
-pc-i440fx-7.2, 512 MiB, 2 vCPUs, host-passthrough migratable='on', no
+pc-i440fx-7.2, 512 MiB, 2 vCPUs of at most 3, host-passthrough migratable='on', no
 HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of the tiny test
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
@@ -14,8 +14,14 @@ For each: `virsh domxml-to-native` (printed: the command line libvirt
 builds), `virsh start --paused`, the pty console attached, `virsh resume`,
 the kernel's marker read from the console, `domstate` through
 suspend/resume, `qemu-monitor-command --hmp 'info status'`, `domblkstat`
-of both disks, `dommemstat`, `destroy` leaving no process. Every error
-libvirtd logs for kestrel but not for QEMU fails the test.
+of both disks, `dommemstat`, `attach-disk --live` (device_add with JSON
+values), `setvcpus --live 3` (QEMU plugs the vCPU; kestrel's machine
+says hotpluggable-cpus false in query-machines, so libvirt refuses it
+itself with a clear error and the domain runs on with 2), `destroy` leaving no
+process. Both command lines must use JSON -device (libvirt's
+QEMU_CAPS_DEVICE_JSON, from device_add's schema feature json-cli-hotplug).
+Every error libvirtd logs for kestrel but not for QEMU fails the test
+(but the refused vCPU hotplug).
 
 Usage: domain_start_test.py build/kestrel [qemu-system-x86_64]
        (re-executes itself in a new mount namespace; needs root)"""
@@ -39,7 +45,7 @@ DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
   <memory unit='KiB'>524288</memory>
   <currentMemory unit='KiB'>524288</currentMemory>
-  <vcpu placement='static'>2</vcpu>
+  <vcpu placement='static' current='2'>3</vcpu>
   <os>
     <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
     <kernel>{kernel}</kernel>
@@ -147,6 +153,9 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     native = virsh("domxml-to-native", "qemu-argv", xml_path)
     report(native.returncode == 0, "%s: virsh domxml-to-native qemu-argv" % label, native.stderr.strip())
     print("  %s command line: %s" % (label, native.stdout.strip().replace("\n", " ")), flush=True)
+    devices = re.findall(r"-device (\S+)", native.stdout)
+    report(devices and all(d.startswith("'{") for d in devices), "%s: libvirt writes -device in JSON" % label,
+           "\n".join(devices))
     defined = virsh("define", xml_path)
     report(defined.returncode == 0, "%s: virsh define" % label, defined.stderr.strip())
     started = virsh("start", "--paused", name)
@@ -185,13 +194,46 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     mem = virsh("dommemstat", name)
     report(mem.returncode == 0 and re.search(r"^actual 524288$", mem.stdout, re.M),
            "%s: dommemstat (the balloon's actual size)" % label, mem.stdout + mem.stderr)
+    attach_disk(name, label, work)
+    expected_errors = set_vcpus_live(name, label)
     destroyed = virsh("destroy", name)
     gone = wait_for(lambda: pid is None or not os.path.exists("/proc/%d" % pid))
     report(destroyed.returncode == 0 and pid is not None and gone, "%s: destroy leaves no process" % label,
            destroyed.stderr + " pid=%s" % pid)
     report(virsh("domstate", name).stdout.strip() == "shut off", "%s: domstate shut off" % label)
     virsh("undefine", name)
-    return daemon.errors_since(start)
+    return [e for e in daemon.errors_since(start) if not any(x in e for x in expected_errors)]
+
+
+def attach_disk(name, label, work):
+    """virsh attach-disk --live: blockdev-add and device_add (JSON values)."""
+    hot = os.path.join(work, label + "-hot.raw")
+    with open(hot, "wb") as f:
+        f.truncate(1 << 20)
+    r = virsh("attach-disk", name, hot, "vdc", "--targetbus", "virtio", "--live")
+    listed = virsh("domblklist", name).stdout
+    report(r.returncode == 0 and re.search(r"^\s*vdc\s+" + re.escape(hot), listed, re.M),
+           "%s: attach-disk vdc --live" % label, r.stderr + listed)
+
+
+def set_vcpus_live(name, label):
+    """virsh setvcpus --live 3: QEMU plugs a vCPU (device_add in a slot
+    query-hotpluggable-cpus lists). kestrel has no vCPU hotplug and its
+    query-machines says so (hotpluggable-cpus false): libvirt then drops
+    its query-hotpluggable-cpus capability for the domain and refuses
+    without asking kestrel; the domain runs on with 2 vCPUs. Returns the
+    error libvirtd is expected to log."""
+    r = virsh("setvcpus", name, "3", "--live")
+    count = virsh("vcpucount", name, "--live", "--active").stdout.strip()
+    state = virsh("domstate", name).stdout.strip()
+    if label == "qemu":
+        report(r.returncode == 0 and count == "3", "qemu: setvcpus --live 3 plugs a vCPU", r.stderr + count)
+        return []
+    refused = "cpu hotplug is not supported"
+    report(r.returncode != 0 and refused in r.stderr and count == "2" and state == "running",
+           "%s: setvcpus --live 3 refused clearly, domain runs on with 2 vCPUs" % label,
+           "%s / vcpucount %s / %s" % (r.stderr.strip(), count, state))
+    return [refused]
 
 
 def tail(path, lines=15):

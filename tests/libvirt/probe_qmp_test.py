@@ -46,7 +46,14 @@ KVM_PROBE = (
 )
 # The none machine's run states, compared whole with QEMU's answers.
 RUN_STATES = [("query-status", None), ("cont", None), ("query-status", None), ("stop", None),
-              ("query-status", None), ("query-cpus-fast", None), ("query-pci", None)]
+              ("query-status", None), ("query-cpus-fast", None), ("query-pci", None),
+              ("query-hotpluggable-cpus", None), ("device_add", {"driver": "qemu64-x86_64-cpu", "id": "c1"})]
+# Schema queries of libvirt 9.0 (virQEMUCapsQMPSchemaQueries) this test
+# checks: COMMAND/$FEATURE, or a path of members through a command's types.
+SCHEMA_QUERIES = {
+    "device_add/$json-cli-hotplug": "QEMU_CAPS_DEVICE_JSON: -device and device_add in JSON",
+    "query-hotpluggable-cpus/ret-type/props/die-id": "QEMU_CAPS_SMP_DIES",
+}
 TCG_PROBE = ([("query-kvm", None), ("query-cpu-definitions", None), ("query-machines", None)] +
              [("query-cpu-model-expansion", {"type": "static", "model": model}) for model in TCG_HOST_CPU])
 
@@ -157,6 +164,35 @@ def compare_host_cpu(commands, k, q):
                "\n".join(wrong))
 
 
+def schema_query(schema, query):
+    """True when libvirt's query holds in the query-qmp-schema answer."""
+    entries = {e["name"]: e for e in schema}
+    name, *path = query.split("/")
+    entry = entries.get(name)
+    for step in path:
+        if entry is None:
+            return False
+        if step.startswith("$"):
+            return step[1:] in entry.get("features", [])
+        if step in ("arg-type", "ret-type"):
+            entry = entries.get(entry.get(step))
+        else:
+            member = next((m for m in entry.get("members", []) if m["name"] == step), None)
+            entry = entries.get(member["type"]) if member else None
+            if member and entry is None:
+                return True  # a builtin: the member exists
+        while entry is not None and entry.get("meta-type") == "array":
+            entry = entries.get(entry["element-type"])
+    return entry is not None
+
+
+def compare_schema_queries(k, q):
+    schema = lambda replies: replies[[c for c, _ in KVM_PROBE].index("query-qmp-schema")]["return"]
+    for query, meaning in SCHEMA_QUERIES.items():
+        mine, theirs = schema_query(schema(k), query), schema_query(schema(q), query)
+        report(mine == theirs and theirs, "schema %s (%s) as QEMU's" % (query, meaning), "kestrel %s, QEMU %s" % (mine, theirs))
+
+
 def compare_without_kvm(kestrel, qemu, work):
     """No /dev/kvm: accel=kvm:tcg falls back to tcg as in QEMU."""
     commands = [("query-kvm", None), ("query-machines", None)]
@@ -179,6 +215,7 @@ def main():
                 compare(name, commands, k, q)
                 if accel != "tcg":
                     compare_host_cpu(commands, k, q)
+                    compare_schema_queries(k, q)
                 kvm = k[[c for c, _ in commands].index("query-kvm")]["return"]
                 report(kvm == {"enabled": accel != "tcg", "present": True}, name + ": query-kvm", str(kvm))
                 machines = k[[c for c, _ in commands].index("query-machines")]["return"]

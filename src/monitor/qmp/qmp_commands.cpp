@@ -67,8 +67,9 @@ Json QmpCommandTable::introspect() const {
     Json out = Json::array();
     std::vector<std::string> reached;
     for (const QmpCommand& c : commands_) {
-        out.push_back(Json{{"name", c.name}, {"meta-type", "command"},
-                           {"arg-type", c.arg_type}, {"ret-type", c.ret_type}});
+        Json info{{"name", c.name}, {"meta-type", "command"}, {"arg-type", c.arg_type}, {"ret-type", c.ret_type}};
+        if (!c.features.empty()) info["features"] = c.features;
+        out.push_back(std::move(info));
         reached.push_back(c.arg_type);
         reached.push_back(c.ret_type);
     }

@@ -18,6 +18,7 @@ struct QmpCommand {
     std::string arg_type;   // an object type of the schema ("q_empty": none)
     std::string ret_type;
     std::function<Json(const Json& args)> run;
+    std::vector<std::string> features = {};   // query-qmp-schema's, e.g. device_add's "json-cli"
 };
 
 class QmpCommandTable {

@@ -35,7 +35,7 @@ void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& s
     table.add({"device_add", "q_obj_device_add-arg", "q_empty", [&vm](const Json& args) {
         hotplug_device_add(vm, device_options(args));
         return Json::object();
-    }});
+    }, {"json-cli", "json-cli-hotplug"}});
     table.add({"device_del", "q_obj_device_del-arg", "q_empty", [&vm](const Json& args) {
         hotplug_device_del(vm, args.at("id").get<std::string>());
         return Json::object();

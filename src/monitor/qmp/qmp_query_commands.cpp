@@ -12,7 +12,8 @@ namespace kestrel::qmp {
 
 namespace {
 
-Json cpu_props(const VcpuInfo& cpu, bool with_die) {
+template <class Ids>   // VcpuInfo or CpuSlot
+Json cpu_props(const Ids& cpu, bool with_die) {
     Json props = Json::object();
     props["socket-id"] = cpu.socket_id;
     if (with_die)
@@ -35,6 +36,21 @@ Json query_cpus_fast(VmControl& vm) {
         info["props"] = cpu_props(cpu, with_die);
         info["target"] = "x86_64";
         list.push_back(std::move(info));
+    }
+    return list;
+}
+
+// Every possible vCPU, the last first as QEMU lists them; qom-path only
+// for the present ones. kestrel plugs no vCPU later (device_add refuses
+// CPU types), so the others stay empty.
+Json query_hotpluggable_cpus(VmControl& vm) {
+    PossibleCpus cpus = vm.possible_cpus();
+    if (cpus.slots.empty()) throw MonitorError("The feature 'query-hotpluggable-cpus' is not enabled");
+    Json list = Json::array();
+    for (auto slot = cpus.slots.rbegin(); slot != cpus.slots.rend(); ++slot) {
+        Json entry{{"type", cpus.type}, {"vcpus-count", 1}, {"props", cpu_props(*slot, cpus.with_die)}};
+        if (!slot->qom_path.empty()) entry["qom-path"] = slot->qom_path;
+        list.push_back(std::move(entry));
     }
     return list;
 }
@@ -123,6 +139,8 @@ void add_query_commands(QmpCommandTable& table, QmpServices& services) {
     }});
     table.add({"query-target", "q_empty", "TargetInfo", [](const Json&) { return Json{{"arch", "x86_64"}}; }});
     table.add({"query-cpus-fast", "q_empty", "[CpuInfoFast]", [&vm](const Json&) { return query_cpus_fast(vm); }});
+    table.add({"query-hotpluggable-cpus", "q_empty", "[HotpluggableCPU]",
+               [&vm](const Json&) { return query_hotpluggable_cpus(vm); }});
     table.add({"query-chardev", "q_empty", "[ChardevInfo]", [&vm](const Json&) { return query_chardev(vm); }});
     table.add({"query-pci", "q_empty", "[PciInfo]", [&vm](const Json&) { return query_pci(vm); }});
     // kestrel's machines run guests only on KVM: started with tcg (the

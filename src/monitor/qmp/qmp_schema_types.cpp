@@ -47,6 +47,8 @@ void add_return_types(Schema& s) {
                   opt("cluster-id", "int"), opt("core-id", "int"), opt("thread-id", "int")});
     s.add_object("CpuInfoFast", {{"cpu-index", "int"}, {"qom-path", "str"}, {"thread-id", "int"},
                                  opt("props", "CpuInstanceProperties"), {"target", "SysEmuTarget"}});
+    s.add_object("HotpluggableCPU", {{"type", "str"}, {"vcpus-count", "int"},
+                                     {"props", "CpuInstanceProperties"}, opt("qom-path", "str")});
     s.add_object("CommandInfo", {{"name", "str"}});
     s.add_object("EventInfo", {{"name", "str"}});
     s.add_object("MachineInfo",

@@ -108,6 +108,7 @@ public:
         }
         return v;
     }
+    PossibleCpus possible_cpus() const override { return possible; }
     std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override {
         if (!kvm) return std::nullopt;
         return host_cpuid;
@@ -144,6 +145,7 @@ public:
     std::string state = "prelaunch";
     CpuConfig cpu;            // -cpu of the two vCPUs (qemu64)
     bool kvm = true;          // false: the none machine on tcg
+    PossibleCpus possible;    // query-hotpluggable-cpus; empty: a machine without vCPUs
     std::vector<kvm_cpuid_entry2> host_cpuid = fake_host_cpuid();
     bool quit_called = false;
     unsigned last_virtual_cpu = 99;
