@@ -23,6 +23,19 @@ void add_command_line_fds(const std::vector<AddFdConfig>& fds) {
     for (const AddFdConfig& a : fds) close(a.fd);
 }
 
+namespace {
+// A copy of `fd` that behaves as open(path, flags) would have: the status
+// flags open() takes (O_APPEND, O_NONBLOCK, ...) set, and the file
+// truncated where open() would truncate it — as QEMU treats a set's fd.
+UniqueFd as_if_opened(int fd, int flags) {
+    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!copy || fcntl(copy.get(), F_SETFL, flags) == -1) return UniqueFd();
+    bool truncates = (flags & O_TRUNC) || (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+    if (truncates && ftruncate(copy.get(), 0) == -1) return UniqueFd();
+    return copy;
+}
+} // namespace
+
 bool is_fdset_path(const std::string& path) { return path.rfind(kFdSetPrefix, 0) == 0; }
 
 UniqueFd dup_from_fdset(const std::string& path, int flags) {
@@ -35,7 +48,7 @@ UniqueFd dup_from_fdset(const std::string& path, int flags) {
     }
     for (const FdSet::Entry& e : set->second.fds) {
         int mode = fcntl(e.fd.get(), F_GETFL);
-        if (mode != -1 && (mode & O_ACCMODE) == (flags & O_ACCMODE)) return UniqueFd(fcntl(e.fd.get(), F_DUPFD_CLOEXEC, 0));
+        if (mode != -1 && (mode & O_ACCMODE) == (flags & O_ACCMODE)) return as_if_opened(e.fd.get(), flags);
     }
     errno = EACCES;
     return UniqueFd();

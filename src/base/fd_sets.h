@@ -35,8 +35,9 @@ void add_command_line_fds(const std::vector<AddFdConfig>& fds);
 
 bool is_fdset_path(const std::string& path);
 // For "/dev/fdset/M": a copy of the first fd of set M whose access mode
-// (O_RDONLY/O_WRONLY/O_RDWR) is `flags`'s; an invalid fd with errno ENOENT
-// (no such set or a malformed path) or EACCES (no fd with that mode).
+// (O_RDONLY/O_WRONLY/O_RDWR) is `flags`'s, given the status flags in
+// `flags` and truncated if they say so (O_TRUNC); an invalid fd with errno
+// ENOENT (no such set or a malformed path) or EACCES (no fd with that mode).
 UniqueFd dup_from_fdset(const std::string& path, int flags);
 
 } // namespace kestrel

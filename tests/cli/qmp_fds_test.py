@@ -2,7 +2,8 @@
 """QMP file descriptor passing and user-creatable objects, on kestrel and
 on QEMU 7.2 with the same commands (libvirt's domain start uses them):
 getfd/closefd, add-fd/remove-fd/query-fdsets with descriptors sent by
-SCM_RIGHTS on the QMP Unix socket, object-add/object-del of secrets and
+SCM_RIGHTS on the QMP Unix socket, -add-fd with an inherited descriptor
+that -serial file:/dev/fdset/N then writes to, object-add/object-del of secrets and
 memory backends, query-memdev; and guest RAM backed by the
 memory-backend-file that -machine memory-backend= names (share=on: the
 tiny kernel's loaded code is in the file once it ran). Replies must be equal (descriptor numbers
@@ -31,12 +32,12 @@ from results import report, summary  # noqa: E402
 
 
 class Vmm:
-    def __init__(self, binary, work, tag, extra=("-m", "64")):
+    def __init__(self, binary, work, tag, extra=("-m", "64"), pass_fds=()):
         self.sock_path = os.path.join(work, tag + ".qmp")
         argv = [binary, "-S", "-display", "none", "-nodefaults", "-accel", "kvm",
                 "-qmp", "unix:%s,server=on,wait=off" % self.sock_path] + list(extra)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, pass_fds=pass_fds)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -160,15 +161,51 @@ def session(binary, work, tag):
     return out, checks
 
 
-def ram_in_file(binary, work, tag):
-    """-machine memory-backend= naming a shared memory-backend-file: once
-    the tiny multiboot kernel has printed its marker, the file holds, at
-    its load address, the kernel's loaded segment (guest RAM is the file)."""
+def tiny_kernel(work):
     kernel_dir = os.path.join(work, "kernel")
     if not os.path.exists(kernel_dir):
         subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tiny", "kernel",
                                              "build.sh"), kernel_dir], check=True, capture_output=True)
-    kernel = os.path.join(kernel_dir, "tiny-mb.elf")
+    return os.path.join(kernel_dir, "tiny-mb.elf")
+
+
+def serial_through_fdset(binary, work, tag, append):
+    """-add-fd with an inherited descriptor of a file that holds a line,
+    and the serial port on `-chardev file,path=/dev/fdset/5,append=on|off`,
+    as libvirt passes a <serial type='file'>: the tiny kernel's output
+    lands in that file (after the line with append=on; the file truncated
+    first with append=off, as open() would), the original descriptor is
+    closed, and query-fdsets lists the set's copy with its opaque text.
+    Returns (output ok, original closed, query-fdsets reply normalized)."""
+    path = os.path.join(work, "%s-fdset-serial-%s.txt" % (tag, append))
+    with open(path, "w") as f:
+        f.write("BEFORE\n")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        vmm = Vmm(binary, work, tag + "-fdset", [
+            "-add-fd", "fd=%d,set=5,opaque=serial0" % fd, "-chardev",
+            "file,id=s0,path=/dev/fdset/5,append=%s" % append, "-serial", "chardev:s0",
+            "-kernel", tiny_kernel(work)], pass_fds=[fd])
+    finally:
+        os.close(fd)
+    try:
+        original_closed = vmm.fd_target(fd) != path
+        fdsets = normalized(vmm.cmd("query-fdsets"))
+        vmm.cmd("cont")
+        deadline = time.monotonic() + 120
+        while b"TINY exit=" not in open(path, "rb").read() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = open(path, "rb").read()
+        return text.startswith(b"BEFORE\n") == (append == "on") and b"TINY exit=" in text, original_closed, fdsets
+    finally:
+        vmm.stop()
+
+
+def ram_in_file(binary, work, tag):
+    """-machine memory-backend= naming a shared memory-backend-file: once
+    the tiny multiboot kernel has printed its marker, the file holds, at
+    its load address, the kernel's loaded segment (guest RAM is the file)."""
+    kernel = tiny_kernel(work)
     ram, serial = os.path.join(work, tag + "-ram.img"), os.path.join(work, tag + "-serial.txt")
     vmm = Vmm(binary, work, tag + "-ram", ["-machine", "memory-backend=m", "-object",
               "memory-backend-file,id=m,size=64M,mem-path=%s,share=on" % ram, "-kernel", kernel,
@@ -203,9 +240,19 @@ def main():
             report(ok, "kestrel: " + label)
         report(ram_in_file(kestrel, work, "kestrel"),
                "kestrel: guest RAM is the memory-backend-file -machine memory-backend= names")
+        k_serial = {a: serial_through_fdset(kestrel, work, "kestrel", a) for a in ("on", "off")}
+        for a, (ok, closed, _) in k_serial.items():
+            report(ok, "kestrel: -add-fd + -chardev file,path=/dev/fdset/5,append=%s: the guest's output in the file"
+                   % a)
+            report(closed, "kestrel: -add-fd: the inherited descriptor is closed, the set holds a copy")
         if not qemu:
             report(False, "QEMU 7.2 to compare with")
             return summary()
+        for a in ("on", "off"):
+            q_serial = serial_through_fdset(qemu, work, "qemu", a)
+            report(q_serial[0], "QEMU 7.2: -add-fd + /dev/fdset/5, append=%s (the check itself)" % a)
+            report(k_serial[a][2] == q_serial[2], "query-fdsets after -add-fd (as QEMU 7.2)",
+                   "kestrel: %s\n  QEMU:    %s" % (k_serial[a][2], q_serial[2]))
         q_out, _ = session(qemu, work, "qemu")
         report(ram_in_file(qemu, work, "qemu"), "QEMU 7.2: the same (the check itself)")
         kestrel_only = {

@@ -475,6 +475,18 @@ CASES = [
      "-chardev socket,id=c,fd=x,server=on,wait=off: Unable to parse FD number x", True),
     ("chardev socket fd not open", ["-chardev", "socket,id=c,fd=99,server=on,wait=off"],
      "-chardev socket,id=c,fd=99,server=on,wait=off: File descriptor '99' is not a socket", True),
+    # -add-fd (QEMU 7.2's messages; fd 99 is not open in the test's child).
+    ("-add-fd of a standard stream", ["-add-fd", "fd=1,set=2"], "-add-fd fd=1,set=2: fd cannot be a standard I/O stream",
+     True),
+    ("-add-fd of an fd that is not open", ["-add-fd", "fd=99,set=2"],
+     "-add-fd fd=99,set=2: fd is not valid or already in use", True),
+    ("-add-fd without fd", ["-add-fd", "set=3"], "-add-fd set=3: fd option is required and must be non-negative", True),
+    ("-add-fd of a negative fd", ["-add-fd", "fd=-1,set=1"],
+     "-add-fd fd=-1,set=1: fd option is required and must be non-negative", True),
+    ("-add-fd fd not a number", ["-add-fd", "fd=abc,set=1"], "-add-fd fd=abc,set=1: Parameter 'fd' expects a number",
+     True),
+    ("-add-fd unknown parameter", ["-add-fd", "fd=5,set=1,bogus=1"],
+     "-add-fd fd=5,set=1,bogus=1: Invalid parameter 'bogus'", True),
     # -sandbox, -runas (checked by QEMU 7.2 with the same command lines).
     ("sandbox not on or off", ["-sandbox", "x"], "-sandbox x: Parameter 'enable' expects 'on' or 'off'", True),
     ("sandbox unknown parameter", ["-sandbox", "on,foo=1"], "-sandbox on,foo=1: Invalid parameter 'foo'", True),
