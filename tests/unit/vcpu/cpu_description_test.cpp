@@ -2,6 +2,7 @@
 // query-cpu-model-expansion and the vCPUs' QOM objects report.
 #include "vcpu/cpu_description.h"
 #include "vcpu/cpuid.h"
+#include "vcpu/fake_cpuid_leaf.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,24 +10,13 @@ using namespace kestrel;
 
 namespace {
 
-kvm_cpuid_entry2 leaf(uint32_t function, uint32_t index, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx) {
-    kvm_cpuid_entry2 e{};
-    e.function = function;
-    e.index = index;
-    e.eax = eax;
-    e.ebx = ebx;
-    e.ecx = ecx;
-    e.edx = edx;
-    return e;
-}
-
 // An Intel host whose KVM lacks SSE3, with AVX-VNNI (leaf 7 sub-leaf 1).
 std::vector<kvm_cpuid_entry2> host() {
-    return {leaf(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69), leaf(1, 0, 0x906ea, 0, 0x9efafbfe, 0xbfebfbff),
-            leaf(7, 0, 1, 0x209c01a9, 0, 0),  leaf(7, 1, 1u << 4, 0, 0, 0),
-            leaf(0x40000001, 0, 0x01007afb, 0, 0, 0), leaf(0x80000000, 0, 0x80000008, 0, 0, 0),
-            leaf(0x80000001, 0, 0, 0, 0x121, 0x2c100800), leaf(0x80000002, 0, 0, 0, 0, 0),
-            leaf(0x80000003, 0, 0, 0, 0, 0), leaf(0x80000004, 0, 0, 0, 0, 0), leaf(0x80000007, 0, 0, 0, 0, 0x100)};
+    return {cpuid_leaf(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69), cpuid_leaf(1, 0, 0x906ea, 0, 0x9efafbfe, 0xbfebfbff),
+            cpuid_leaf(7, 0, 1, 0x209c01a9, 0, 0),  cpuid_leaf(7, 1, 1u << 4, 0, 0, 0),
+            cpuid_leaf(0x40000001, 0, 0x01007afb, 0, 0, 0), cpuid_leaf(0x80000000, 0, 0x80000008, 0, 0, 0),
+            cpuid_leaf(0x80000001, 0, 0, 0, 0x121, 0x2c100800), cpuid_leaf(0x80000002, 0, 0, 0, 0, 0),
+            cpuid_leaf(0x80000003, 0, 0, 0, 0, 0), cpuid_leaf(0x80000004, 0, 0, 0, 0, 0), cpuid_leaf(0x80000007, 0, 0, 0, 0, 0x100)};
 }
 
 bool has(const std::vector<kvm_cpuid_entry2>& t, const char* name) { return has_feature(t, *find_feature(name)); }

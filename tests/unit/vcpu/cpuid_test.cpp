@@ -1,4 +1,5 @@
 #include "vcpu/cpuid.h"
+#include "vcpu/fake_cpuid_leaf.h"
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -8,31 +9,19 @@ using namespace kestrel;
 
 namespace {
 
-kvm_cpuid_entry2 leaf(uint32_t function, uint32_t index, uint32_t eax, uint32_t ebx, uint32_t ecx,
-                      uint32_t edx) {
-    kvm_cpuid_entry2 e{};
-    e.function = function;
-    e.index = index;
-    e.eax = eax;
-    e.ebx = ebx;
-    e.ecx = ecx;
-    e.edx = edx;
-    return e;
-}
-
 // A small host as KVM_GET_SUPPORTED_CPUID describes it: Intel, leaf 0xb
 // present, SSE4.2 and AVX, all the KVM paravirtual features; no hypervisor
 // or TSC-deadline bits, as KVM reports them.
 std::vector<kvm_cpuid_entry2> fake_host() {
-    return {leaf(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69),
-            leaf(1, 0, 0x906ea, 0, 0x7efafbff, 0xbfebfbff),
-            leaf(7, 0, 0, 0x209c01a9, 0, 0),
-            leaf(0xb, 0, 1, 2, 0x100, 0),
-            leaf(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
-            leaf(0x40000001, 0, 0x01007afb, 0, 0, 0),
-            leaf(0x80000000, 0, 0x80000008, 0, 0, 0),
-            leaf(0x80000001, 0, 0, 0, 0x121, 0x2c100800),
-            leaf(0x80000008, 0, 0x3027, 0, 0, 0)};
+    return {cpuid_leaf(0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69),
+            cpuid_leaf(1, 0, 0x906ea, 0, 0x7efafbff, 0xbfebfbff),
+            cpuid_leaf(7, 0, 0, 0x209c01a9, 0, 0),
+            cpuid_leaf(0xb, 0, 1, 2, 0x100, 0),
+            cpuid_leaf(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
+            cpuid_leaf(0x40000001, 0, 0x01007afb, 0, 0, 0),
+            cpuid_leaf(0x80000000, 0, 0x80000008, 0, 0, 0),
+            cpuid_leaf(0x80000001, 0, 0, 0, 0x121, 0x2c100800),
+            cpuid_leaf(0x80000008, 0, 0x3027, 0, 0, 0)};
 }
 
 const kvm_cpuid_entry2* find(const std::vector<kvm_cpuid_entry2>& e, uint32_t fn, uint32_t idx = 0) {
@@ -94,7 +83,7 @@ TEST_CASE("-cpu host passes the host through with the VMM's features") {
 
 TEST_CASE("-cpu host hides the invariant TSC unless migratable=off, as QEMU does") {
     auto host = fake_host();
-    host.push_back(leaf(0x80000007, 0, 0, 0, 0, 1u << 8));
+    host.push_back(cpuid_leaf(0x80000007, 0, 0, 0, 0, 1u << 8));
     CpuConfig cpu;
     cpu.model = "host";
     CHECK(find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000007)->edx == 0);

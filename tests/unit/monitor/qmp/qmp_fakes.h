@@ -5,6 +5,7 @@
 #include "monitor/qmp/qmp_session.h"
 #include "monitor/vm_control.h"
 #include "vcpu/cpuid.h"
+#include "vcpu/fake_cpuid_leaf.h"
 
 #include <cstring>
 #include <memory>
@@ -26,18 +27,6 @@ public:
     std::string take() { return std::exchange(output, {}); }
     std::string output;
 };
-
-inline kvm_cpuid_entry2 cpuid_leaf(uint32_t function, uint32_t index, uint32_t eax, uint32_t ebx, uint32_t ecx,
-                                   uint32_t edx) {
-    kvm_cpuid_entry2 e{};
-    e.function = function;
-    e.index = index;
-    e.eax = eax;
-    e.ebx = ebx;
-    e.ecx = ecx;
-    e.edx = edx;
-    return e;
-}
 
 // What vmm_supported_cpuid could give on an Intel host (family 6, model
 // 158, stepping 10) whose KVM, like this project's paravirtual one, lacks
