@@ -174,6 +174,15 @@ def inputs_digest(kernel, base_initrd, script=CHECK_SCRIPT):
     return h.hexdigest()
 
 
+def up_to_date(stamp, digest, paths):
+    """Whether the media in `paths` were built from the inputs `digest` names."""
+    try:
+        with open(stamp) as f:
+            return f.read().strip() == digest and all(map(os.path.exists, paths))
+    except OSError:
+        return False
+
+
 def build(cache, kernel, base_initrd, cpio_module):
     """Builds the media under CACHE/boot when their inputs changed; returns
     the entries for assets.json."""
@@ -184,12 +193,8 @@ def build(cache, kernel, base_initrd, cpio_module):
     result = dict(paths, boot_disk_data_bytes=DATA_BYTES)
     stamp = os.path.join(folder, "stamp")
     digest = inputs_digest(kernel, base_initrd)
-    try:
-        with open(stamp) as f:
-            if f.read().strip() == digest and all(map(os.path.exists, paths.values())):
-                return result
-    except OSError:
-        pass
+    if up_to_date(stamp, digest, paths.values()):
+        return result
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bootmedia-", dir=cache) as work:
         initrd = os.path.join(work, "initrd.gz")
@@ -214,12 +219,8 @@ def build_script_disk(cache, name, kernel, base_initrd, script, cpio_module):
     folder = os.path.join(cache, "boot")
     path, stamp = os.path.join(folder, name + ".img"), os.path.join(folder, name + ".stamp")
     digest = inputs_digest(kernel, base_initrd, script)
-    try:
-        with open(stamp) as f:
-            if f.read().strip() == digest and os.path.exists(path):
-                return path
-    except OSError:
-        pass
+    if up_to_date(stamp, digest, [path]):
+        return path
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bootmedia-", dir=cache) as work:
         initrd = os.path.join(work, "initrd.gz")
