@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 import assets  # noqa: E402
 import bootmedia  # noqa: E402
 import cpio  # noqa: E402
-from domain_start_test import wait_for  # noqa: E402
+from domain_start_test import blkstat, wait_for  # noqa: E402
 from guest_domain import BOOT_WAIT, CMD_WAIT, GuestDomain  # noqa: E402
 from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, virsh  # noqa: E402
 
@@ -85,9 +85,8 @@ class FirmwareDomain(GuestDomain):
         out = self.guest("cat /proc/cmdline")
         self.check(re.search(r"^BOOT_IMAGE=/vmlinuz .*ktest\.medium=disk", out, re.M),
                    "the guest runs the kernel and command line EXTLINUX loaded", out)
-        r = virsh("domblkstat", self.name, "vda")
-        reads = re.search(r"rd_req (\d+)", r.stdout)
-        self.check(r.returncode == 0 and reads and int(reads.group(1)) > 0,
+        r, blk = blkstat(self.name, "vda")
+        self.check(r.returncode == 0 and int(blk.get("rd_req", 0)) > 0,
                    "domblkstat vda counts the firmware's and the guest's reads", r.stdout + r.stderr)
 
     def suspend_resume(self):
