@@ -5,7 +5,7 @@
 #include "monitor/qmp/qmp_session.h"
 #include "monitor/vm_control.h"
 #include "vcpu/cpuid.h"
-#include "vcpu/fake_cpuid_leaf.h"
+#include "../../vcpu/fake_cpuid_leaf.h"
 
 #include <cstring>
 #include <memory>
