@@ -86,8 +86,14 @@ class Libvirtd:
     def _spawn(self):
         env = dict(os.environ, LIBVIRT_LOG_FILTERS=LOG_FILTERS, LIBVIRT_LOG_OUTPUTS="1:file:" + self.log)
         root = self.root
+        # One CPU for libvirtd: its reading of the host's CPUID differs from
+        # CPU to CPU here (APIC IDs), and a cached emulator capability whose
+        # CPUID differs is "outdated": every restart probed both emulators
+        # again (~30 s in the test host). Domains get all CPUs from libvirt.
+        cpu = min(os.sched_getaffinity(0))
         self.proc = subprocess.Popen(["libvirtd", "--pid-file", os.path.join(root, "libvirtd.pid")],
-                                     env=env, stdout=self.out, stderr=subprocess.STDOUT)
+                                     env=env, stdout=self.out, stderr=subprocess.STDOUT,
+                                     preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
         sock = "/run/libvirt/libvirt-sock"
         deadline = time.monotonic() + 120
         while not os.path.exists(sock):
