@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
+echo "== installed and built in $SECONDS s"
 
 # The sanitizer stage's build (clang ASan+UBSan, ~8.5 min of both cores) runs
 # at the lowest priority beside the stages below and takes the CPU they
@@ -26,9 +27,13 @@ mkdir -p "$logs"
 
 # Adds the counts of a stage's closing "N passed, N failed" line; a stage
 # that printed none counts as one failure.
+# Also prints the stage's wall time (the time since the previous stage ended).
+stage_t0=$SECONDS
 count_stage() {
   local name=$1 log=$2
   local line
+  echo "   ($name: $((SECONDS - stage_t0)) s)"
+  stage_t0=$SECONDS
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "== $name: no result line (see $log)"
