@@ -42,10 +42,11 @@ block broken-marker | grep -q "marker 2/2 never seen" ||
     fail "broken-marker: reason not shown"
 block broken-marker | grep -q "| KTEST-SELFTEST-BROKEN-RAN" ||
     fail "broken-marker: log tail not shown"
-# The scenario's 60 s, times the scale the runner announces on a slow machine
-# (announced to 2 decimals, so the timeout it used may be 1 s off).
+# The scenario's timeout, times the scale the runner announces on a slow
+# machine (announced to 2 decimals, so the timeout it used may be 1 s off).
 scale=$(sed -n 's/^guest tests: timeouts x\([0-9.]*\) .*/\1/p' "$out" | head -n 1)
-hang_s=$(awk -v s="${scale:-1}" 'BEGIN { printf "%.0f", 60 * s }')
+timeout=$(sed -n 's/^timeout = \([0-9]*\)$/\1/p' "$here/selftest/hang.toml")
+hang_s=$(awk -v s="${scale:-1}" -v t="$timeout" 'BEGIN { printf "%.0f", t * s }')
 killed_s=$(block hang | sed -n 's/.*timed out after \([0-9]*\) s.*/\1/p' | head -n 1)
 [ -n "$killed_s" ] && [ $((killed_s - hang_s)) -le 1 ] && [ $((hang_s - killed_s)) -le 1 ] ||
     fail "hang: not killed at its timeout ($hang_s s; killed at ${killed_s:-never} s)"
