@@ -36,15 +36,15 @@ bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payl
 std::unique_ptr<CachedKernel> CachedKernel::for_image(std::shared_ptr<const FileBytes> image,
                                                       const SetupHeader& header,
                                                       const KernelPayload& payload, std::string path) {
-    auto cache = KernelCache::from_environment();
-    if (!cache || !header.relocatable || header.pref_address == 0) return nullptr;
-    return std::make_unique<CachedKernel>(std::move(*cache), std::move(image), header, payload,
+    std::vector<KernelCache> caches = KernelCache::from_environment();
+    if (caches.empty() || !header.relocatable || header.pref_address == 0) return nullptr;
+    return std::make_unique<CachedKernel>(std::move(caches), std::move(image), header, payload,
                                           std::move(path));
 }
 
-CachedKernel::CachedKernel(KernelCache cache, std::shared_ptr<const FileBytes> image,
+CachedKernel::CachedKernel(std::vector<KernelCache> caches, std::shared_ptr<const FileBytes> image,
                            const SetupHeader& header, const KernelPayload& payload, std::string path)
-    : cache_(std::move(cache)), image_(std::move(image)), header_(header), payload_(payload),
+    : caches_(std::move(caches)), image_(std::move(image)), header_(header), payload_(payload),
       path_(std::move(path)), key_(kernel_cache_key(*image_)),
       has_kaslr_(bzimage_has_kaslr(*image_, payload_)) {}
 
@@ -56,10 +56,20 @@ CachedKernel::~CachedKernel() {
 std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool memory_is_zero,
                                                    const std::string& cmdline, uint64_t avoid_start,
                                                    uint64_t avoid_end) {
+    for (const KernelCache& cache : caches_) {
+        if (auto boot = load_from(cache, mem, memory_is_zero, cmdline, avoid_start, avoid_end)) return boot;
+    }
+    start_fill();
+    return std::nullopt;
+}
+
+std::optional<CachedKernelBoot> CachedKernel::load_from(const KernelCache& cache, const GuestMemory& mem,
+                                                        bool memory_is_zero, const std::string& cmdline,
+                                                        uint64_t avoid_start, uint64_t avoid_end) {
     const auto t0 = std::chrono::steady_clock::now();
     std::optional<CacheEntry> entry;
     std::string why;
-    KernelCache::Status status = cache_.open(key_, entry, why);
+    KernelCache::Status status = cache.open(key_, entry, why);
     if (status == KernelCache::Status::Hit) {
         const KernelLayout& l = entry->layout();
         KaslrRequest req{cmdline, has_kaslr_, l.load_phys, header_.kernel_alignment, l.memory_size,
@@ -76,18 +86,17 @@ std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool 
             entry->touch();
             spdlog::debug("kernel '{}': loaded from {} at {:#x} (virtual offset {:#x}) in {:.3f} s "
                           "({} bytes read and checked in {:.3f} s, {} relocations)",
-                          path_, cache_.entry_path(key_), where.phys, where.virt - l.load_phys,
+                          path_, cache.entry_path(key_), where.phys, where.virt - l.load_phys,
                           seconds_since(t0), entry->data_size(), t_read, relocs.count());
             return CachedKernelBoot{where.phys + l.entry_offset, where.phys, where.virt,
                                     where.randomized};
         }
-        cache_.remove(key_);
+        cache.remove(key_);
         status = KernelCache::Status::Corrupt;
     }
     if (status == KernelCache::Status::Corrupt)
         spdlog::warn("kernel cache entry {} is bad ({}): removed, rebuilding it; this boot "
-                     "decompresses the kernel in the guest", cache_.entry_path(key_), why);
-    start_fill();
+                     "decompresses the kernel in the guest", cache.entry_path(key_), why);
     return std::nullopt;
 }
 
@@ -110,20 +119,21 @@ void CachedKernel::wait_for_fill() {
 void CachedKernel::fill() {
     lower_priority();
     const auto t0 = std::chrono::steady_clock::now();
-    auto lock = cache_.try_lock_fill(key_);
+    const KernelCache& cache = caches_.front();
+    auto lock = cache.try_lock_fill(key_);
     if (!lock) return;  // another kestrel is filling it, or the folder is not writable
     std::optional<CacheEntry> existing;
     std::string why;
-    if (cache_.open(key_, existing, why) == KernelCache::Status::Hit) return;  // filled meanwhile
+    if (cache.open(key_, existing, why) == KernelCache::Status::Hit) return;  // filled meanwhile
     try {
         std::vector<uint8_t> out = decompress_payload(payload_, &stop_);
         if (out.empty()) return;
         ParsedVmlinux k = parse_vmlinux(out, header_.pref_address);
         if (stop_) return;
-        cache_.store(key_, k, out);
+        cache.store(key_, k, out);
         spdlog::debug("kernel '{}': {} payload decompressed to {} bytes and cached as {} in {:.3f} s",
                       path_, compression_name(payload_.compression), out.size(),
-                      cache_.entry_path(key_), seconds_since(t0));
+                      cache.entry_path(key_), seconds_since(t0));
     } catch (const PayloadError& e) {
         spdlog::warn("kernel '{}': {}; it decompresses itself in the guest at every boot", path_,
                      e.what());

@@ -35,7 +35,8 @@ public:
     static std::unique_ptr<CachedKernel> for_image(std::shared_ptr<const FileBytes> image,
                                                    const SetupHeader& header,
                                                    const KernelPayload& payload, std::string path);
-    CachedKernel(KernelCache cache, std::shared_ptr<const FileBytes> image,
+    // `caches` in lookup order, not empty; a miss fills the first.
+    CachedKernel(std::vector<KernelCache> caches, std::shared_ptr<const FileBytes> image,
                  const SetupHeader& header, const KernelPayload& payload, std::string path);
     ~CachedKernel();
     CachedKernel(const CachedKernel&) = delete;
@@ -51,14 +52,17 @@ public:
 
     // Waits for a fill in progress (tests).
     void wait_for_fill();
-    const KernelCache& cache() const { return cache_; }
+    const KernelCache& cache() const { return caches_.front(); }
     const CacheKey& key() const { return key_; }
 
 private:
+    std::optional<CachedKernelBoot> load_from(const KernelCache& cache, const GuestMemory& mem,
+                                              bool memory_is_zero, const std::string& cmdline,
+                                              uint64_t avoid_start, uint64_t avoid_end);
     void start_fill();
     void fill();
 
-    KernelCache cache_;
+    std::vector<KernelCache> caches_;
     std::shared_ptr<const FileBytes> image_;
     SetupHeader header_;
     KernelPayload payload_;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -185,6 +186,27 @@ void publish(int fd, const std::string& tmp_name, const std::string& dir, const 
     }
 }
 
+std::optional<std::string> user_cache_dir() {
+    const char* xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] == '/') return std::string(xdg) + "/kestrel/kernels";
+    const char* home = getenv("HOME");
+    if (!home || home[0] != '/') return std::nullopt;
+    return std::string(home) + "/.cache/kestrel/kernels";
+}
+
+// Owned by root or by this process's user, writable by no one else.
+bool owned_by_us_alone(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    return (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+bool trusted_shared_dir(const std::string& dir) {
+    if (dir.empty() || dir[0] != '/') return false;
+    std::string parent = dir.substr(0, std::max<size_t>(dir.rfind('/'), 1));
+    return owned_by_us_alone(dir) && owned_by_us_alone(parent);
+}
+
 } // namespace
 
 std::string CacheKey::hex() const {
@@ -204,18 +226,20 @@ CacheKey kernel_cache_key(std::span<const uint8_t> bzimage) {
 
 KernelCache::KernelCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
 
-std::optional<KernelCache> KernelCache::from_environment() {
+std::vector<KernelCache> KernelCache::from_environment(const std::string& shared_dir) {
     const uint64_t max = parse_bytes(getenv("KESTREL_KERNEL_CACHE_SIZE"), DEFAULT_MAX_BYTES);
     const char* chosen = getenv("KESTREL_KERNEL_CACHE");
     if (chosen && *chosen) {
-        if (std::string(chosen) == "off") return std::nullopt;
-        return KernelCache(chosen, max);
+        if (std::string(chosen) == "off") return {};
+        return {KernelCache(chosen, max)};
     }
-    const char* xdg = getenv("XDG_CACHE_HOME");
-    if (xdg && xdg[0] == '/') return KernelCache(std::string(xdg) + "/kestrel/kernels", max);
-    const char* home = getenv("HOME");
-    if (!home || home[0] != '/') return std::nullopt;
-    return KernelCache(std::string(home) + "/.cache/kestrel/kernels", max);
+    std::vector<KernelCache> caches;
+    if (std::optional<std::string> own = user_cache_dir()) caches.emplace_back(*own, max);
+    if (trusted_shared_dir(shared_dir)) {
+        auto at = faccessat(AT_FDCWD, shared_dir.c_str(), W_OK, AT_EACCESS) == 0 ? caches.begin() : caches.end();
+        caches.emplace(at, shared_dir, max);
+    }
+    return caches;
 }
 
 std::string KernelCache::entry_path(const CacheKey& key) const { return dir_ + "/" + key.hex() + SUFFIX; }

@@ -4,7 +4,9 @@
 // memory, plus its relocation table, under a checksum.
 //
 // Folder: $KESTREL_KERNEL_CACHE if set ("off" disables the cache), else
-// $XDG_CACHE_HOME/kestrel/kernels, else ~/.cache/kestrel/kernels. Bounded:
+// $XDG_CACHE_HOME/kestrel/kernels, else ~/.cache/kestrel/kernels; beside it
+// the shared folder /var/cache/kestrel/kernels when an administrator made
+// one that only root or this user can write (see from_environment). Bounded:
 // after each new entry the least recently used ones go until the folder
 // holds at most $KESTREL_KERNEL_CACHE_SIZE bytes (K/M/G suffixes; 512M).
 // Entries appear whole or not at all (written as unnamed files, then
@@ -17,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace kestrel {
 
@@ -34,8 +37,15 @@ class CacheEntry;
 class KernelCache {
 public:
     KernelCache(std::string dir, uint64_t max_bytes);
-    // The cache the environment asks for, or nullopt ("off", no home).
-    static std::optional<KernelCache> from_environment();
+    // The caches the environment asks for, in lookup order; a miss fills
+    // the first. The user's folder ($KESTREL_KERNEL_CACHE set: that alone;
+    // "off": none) and `shared_dir` if it exists and is trusted: it and its
+    // parent are owned by root or by this user and writable by nobody else,
+    // so no other user can plant a kernel there. When this process can
+    // write the shared folder it comes first (its entries outlive a
+    // per-run XDG_CACHE_HOME such as libvirt's).
+    static std::vector<KernelCache> from_environment(const std::string& shared_dir = SHARED_DIR);
+    static constexpr const char* SHARED_DIR = "/var/cache/kestrel/kernels";
 
     const std::string& dir() const { return dir_; }
     std::string entry_path(const CacheKey& key) const;

@@ -1,6 +1,7 @@
 #include "machine/boot/cached_kernel.h"
 #include "machine/boot/kernel_cache.h"
 #include "machine/boot/linux_boot.h"
+#include "machine/boot/setup_header.h"
 #include "kvm/pc_memory_map.h"
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/vmlinux_fixture.h"
@@ -246,11 +247,89 @@ TEST_CASE("a payload that cannot be decompressed is never cached; the guest deco
 
 TEST_CASE("KESTREL_KERNEL_CACHE=off turns the cache off") {
     setenv("KESTREL_KERNEL_CACHE", "off", 1);
-    CHECK_FALSE(KernelCache::from_environment());
+    CHECK(KernelCache::from_environment().empty());
     unsetenv("KESTREL_KERNEL_CACHE");
     setenv("XDG_CACHE_HOME", "/x/y", 1);
-    auto c = KernelCache::from_environment();
-    REQUIRE(c);
-    CHECK(c->dir() == "/x/y/kestrel/kernels");
+    auto c = KernelCache::from_environment("/nonexistent/kernels");
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].dir() == "/x/y/kestrel/kernels");
     unsetenv("XDG_CACHE_HOME");
+}
+
+namespace {
+
+// A shared folder TMP/cache/kernels (the check covers it and its parent)
+// and an empty XDG_CACHE_HOME for the test's lifetime.
+struct SharedCacheEnv {
+    SharedCacheEnv() {
+        mkdir((dir.path() + "/cache").c_str(), 0755);
+        mkdir(shared.c_str(), 0755);
+        setenv("XDG_CACHE_HOME", (dir.path() + "/home").c_str(), 1);
+    }
+    ~SharedCacheEnv() { unsetenv("XDG_CACHE_HOME"); }
+    std::vector<std::string> dirs() const {
+        std::vector<std::string> out;
+        for (const KernelCache& c : KernelCache::from_environment(shared)) out.push_back(c.dir());
+        return out;
+    }
+    TempDir dir;
+    std::string shared = dir.path() + "/cache/kernels";
+    std::string own = dir.path() + "/home/kestrel/kernels";
+};
+
+} // namespace
+
+TEST_CASE("a shared kernel folder is used only when nobody else can write it") {
+    SharedCacheEnv env;
+    using V = std::vector<std::string>;
+    // Ours (root's, in a root test run) and writable: filled first.
+    CHECK(env.dirs() == V{env.shared, env.own});
+    chmod(env.shared.c_str(), 0775);
+    CHECK(env.dirs() == V{env.own});
+    chmod(env.shared.c_str(), 0757);
+    CHECK(env.dirs() == V{env.own});
+    chmod(env.shared.c_str(), 0755);
+    chmod((env.dir.path() + "/cache").c_str(), 0777);  // its parent: the folder could be swapped
+    CHECK(env.dirs() == V{env.own});
+    chmod((env.dir.path() + "/cache").c_str(), 0755);
+    if (geteuid() == 0) {
+        REQUIRE(chown(env.shared.c_str(), 4242, 4242) == 0);  // another user's
+        CHECK(env.dirs() == V{env.own});
+        REQUIRE(chown(env.shared.c_str(), 0, 0) == 0);
+    }
+    setenv("KESTREL_KERNEL_CACHE", (env.dir.path() + "/chosen").c_str(), 1);
+    CHECK(env.dirs() == V{env.dir.path() + "/chosen"});  // an explicit folder alone
+    unsetenv("KESTREL_KERNEL_CACHE");
+    rmdir(env.shared.c_str());
+    CHECK(env.dirs() == V{env.own});
+}
+
+TEST_CASE("a kernel in the shared folder boots when the user's own cache misses") {
+    SharedCacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    auto bytes = k.bytes();
+    TempFile kernel(bytes);
+    std::shared_ptr<const FileBytes> image;
+    REQUIRE(FileBytes::open(kernel.path(), image) == 0);
+    SetupHeader header = parse_setup_header(*image, kernel.path());
+    std::optional<KernelPayload> payload = find_payload(*image, header, kernel.path());
+    REQUIRE(payload);
+    auto cached = [&](std::vector<std::string> dirs) {
+        std::vector<KernelCache> caches;
+        for (const auto& d : dirs) caches.emplace_back(d, 1 << 30);
+        return CachedKernel(std::move(caches), image, header, *payload, kernel.path());
+    };
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    {
+        CachedKernel filler = cached({env.shared, env.own});
+        CHECK_FALSE(filler.load(mem, true, "nokaslr", 0, 0));
+        filler.wait_for_fill();
+    }
+    CHECK(exists(KernelCache(env.shared, 1).entry_path(kernel_cache_key(bytes))));
+    CHECK_FALSE(exists(env.own));  // a miss fills the first folder only
+    CachedKernel reader = cached({env.own, env.shared});
+    auto boot = reader.load(mem, false, "nokaslr", 0, 0);
+    REQUIRE(boot);
+    CHECK(boot->entry_rip == LOAD_PHYS);
+    CHECK(at<uint8_t>(mem, LOAD_PHYS + 1) == image_byte(1));
 }
