@@ -106,11 +106,14 @@ class VirshConsole:
         return self.text[-chars:]
 
     def close(self):
+        """Leaves as a user does, with the escape character (Ctrl-]); virsh
+        console ignores SIGTERM (it waited out a 30 s kill timeout at every
+        libvirtd restart), so a virsh that is still there is killed."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+                os.write(self.master, b"\x1d")
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         os.close(self.master)
