@@ -29,6 +29,9 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
 - `reboot`: the guest gets the ACPI power button, powers off, libvirt
   resets it (same process) and it boots again;
 - `shutdown`: ACPI power button, the guest powers off, the process ends.
+kestrel's shared kernel folder (/var/cache/kestrel/kernels, made in this
+namespace as an administrator would) holds the kernel afterwards: the
+domain's own cache folder is deleted with it, the shared one lasts.
 Then a second domain boots from its disk through the firmware (SeaBIOS,
 EXTLINUX; firmware_guest.py): banner and command loop on the console,
 suspend/resume, restart, reboot, shutdown.
@@ -69,6 +72,7 @@ CMDLINE = "console=ttyS0 panic=-1 quiet"
 # the devpts instance L1 mounted, and the emulator's pty (the serial
 # console) fails with "Failed to create PTY: No such file or directory".
 NESTED_QEMU_CONF = "namespaces = []\n"
+SHARED_KERNELS = "/var/cache/kestrel/kernels"
 
 DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
@@ -265,26 +269,52 @@ def run_domains(daemon, emulator, label, work, kernel, initrd):
             FirmwareDomain(daemon, emulator, label, work).run())
 
 
+def shared_kernel_folder(root):
+    """A fresh /var/cache in this namespace with kestrel's shared kernel
+    folder made as an administrator would (root's, 0755)."""
+    subprocess.run(["mount", "--bind", root, "/var/cache"], check=True)
+    os.makedirs(SHARED_KERNELS, mode=0o755)
+    return SHARED_KERNELS
+
+
+def check_shared_kernel_folder(folder):
+    """The domain's own XDG_CACHE_HOME is gone with it; the shared folder
+    keeps the kernel kestrel decompressed while the domain ran."""
+    entries = [f for f in os.listdir(folder) if f.endswith(".kernel")]
+    report(len(entries) == 1, "kestrel under libvirt filled the shared kernel folder, which outlives the domain",
+           "%s holds %s" % (folder, os.listdir(folder)))
+
+
 def in_namespace(kestrel, qemu):
     # virsh console locks the pty in /var/lock (= /run/lock), which the test
     # host's fresh /run lacks.
     os.makedirs("/run/lock", exist_ok=True)
     add_bridge()
     try:
-        with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
-            kernel, initrd = guest_initrd(work)
-            virsh("capabilities")
-            qemu_path = shutil.which(qemu)
-            q_errors = []
-            if qemu_path:
-                q_errors = run_domains(daemon, qemu_path, "qemu", work, kernel, initrd)
-            else:
-                report(False, "QEMU 7.2 (%s) to compare with" % qemu)
-            k_errors = run_domains(daemon, kestrel, "kestrel", work, kernel, initrd)
-            if qemu_path:
-                report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
+        with tempfile.TemporaryDirectory(prefix="kestrel-var-cache-") as var_cache:
+            shared_kernel_folder(var_cache)
+            try:
+                run_all(kestrel, qemu)
+            finally:
+                subprocess.run(["umount", "-R", "/var/cache"], check=True)
     finally:
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+
+
+def run_all(kestrel, qemu):
+    with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
+        kernel, initrd = guest_initrd(work)
+        virsh("capabilities")
+        qemu_path = shutil.which(qemu)
+        q_errors = []
+        if qemu_path:
+            q_errors = run_domains(daemon, qemu_path, "qemu", work, kernel, initrd)
+        else:
+            report(False, "QEMU 7.2 (%s) to compare with" % qemu)
+        k_errors = run_domains(daemon, kestrel, "kestrel", work, kernel, initrd)
+        check_shared_kernel_folder(SHARED_KERNELS)
+        if qemu_path:
+            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
 
 
 def outside(kestrel, qemu):
