@@ -13,6 +13,10 @@ on a file:
   kernel-cache  the same, with <qemu:env> giving the emulator
             KESTREL_KERNEL_CACHE (a kernel cache that outlives the domain;
             QEMU ignores it);
+  kernel-shared  the `kernel` XML unchanged, with kestrel's shared kernel
+            folder /var/cache/kestrel/kernels made as an administrator
+            would (root's, 0755; the domains run as root): the warm-up
+            fills it;
   firmware  tests/libvirt/firmware_guest.py's domain: SeaBIOS boots
             EXTLINUX from the virtio disk (its banner on COM1 is the first
             output), EXTLINUX the same kernel and initramfs.
@@ -23,10 +27,11 @@ mapping(s); then `virsh destroy` → the process gone. kestrel and QEMU
 interleave, one process at a time, in ONE test-host boot.
 
 Under libvirt the emulator's XDG_CACHE_HOME is the domain's own directory,
-created for each start and removed at its end, so kestrel's kernel cache
-is cold at every start here (it boots the bzImage as QEMU does).
+created for each start and removed at its end, so kestrel's own kernel
+cache is cold at every start here (it boots the bzImage as QEMU does);
+only the shared folder (kernel-shared) outlives the domain.
 
-usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cache,firmware]
+usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cache,kernel-shared,firmware]
                         [--kestrel BIN] [--json OUT]
 Prints a markdown section for bench/RESULTS.md.
 """
@@ -35,6 +40,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -171,6 +177,10 @@ def domain_xmls(kestrel, work):
         xmls[("kernel-cache", vmm)] = name, with_kernel_cache(lg.DOMAIN_XML.format(
             platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
             cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE), work)
+        name = "bench-kshared-" + vmm
+        xmls[("kernel-shared", vmm)] = name, lg.DOMAIN_XML.format(
+            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
+            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
         name = "bench-firmware-" + vmm
         disk = os.path.join(work, vmm + "-boot.img")
         firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
@@ -189,9 +199,14 @@ def measure(a):
     os.makedirs("/run/lock", exist_ok=True)
     lg.add_bridge()
     result = {"l1_kernel": os.uname().release, "l1_cpus": os.cpu_count(), "runs": {}}
+    var_cache = tempfile.mkdtemp(prefix="libvirt-bench-var-cache-")
+    subprocess.run(["mount", "--bind", var_cache, "/var/cache"], check=True)
     with libvirtd.private_libvirtd(lg.NESTED_QEMU_CONF), tempfile.TemporaryDirectory(prefix="libvirt-bench-") as work:
         xmls = domain_xmls(a.kestrel, work)
         for config in a.configs.split(","):
+            shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
+            if config == "kernel-shared":
+                os.makedirs(lg.SHARED_KERNELS, mode=0o755)
             runs = result["runs"][config] = {"kestrel": [], "qemu": []}
             for i in range(a.warmups + a.runs):
                 for vmm in ("kestrel", "qemu"):
@@ -224,6 +239,8 @@ def report(m, ctx):
     titles = {"kernel": "Direct kernel boot (virtio disk and NIC, VNC + VGA, tablet, balloon; no `quiet`)",
               "kernel-cache": "The same with `<qemu:env name='KESTREL_KERNEL_CACHE' value='DIR'/>` (a kernel cache "
                               "that outlives the domain; QEMU ignores it)",
+              "kernel-shared": "The direct-boot XML unchanged, with kestrel's shared kernel folder "
+                               "(`mkdir -p /var/cache/kestrel/kernels`; domains run as root; the warm-up fills it)",
               "firmware": "Firmware boot (SeaBIOS → EXTLINUX on the virtio disk → the same kernel)"}
     for config, runs in m["runs"].items():
         ok = {n: [r for r in rs if r["ok"]] for n, rs in runs.items()}
@@ -286,7 +303,7 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmups", type=int, default=1)
-    p.add_argument("--configs", default="kernel,kernel-cache,firmware")
+    p.add_argument("--configs", default="kernel,kernel-cache,kernel-shared,firmware")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--json", help="raw runs and context (e.g. bench/results/libvirt-DATE.json)")
     p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
