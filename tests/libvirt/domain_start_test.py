@@ -29,13 +29,12 @@ Usage: domain_start_test.py build/kestrel [qemu-system-x86_64]
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, private_libvirtd, report_extra_errors, run_test, virsh
+from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd, run_test, virsh
 from results import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -249,15 +248,7 @@ def in_namespace(kestrel, qemu):
         virsh("capabilities")
         kernel = build_kernel(work)
         results = {}
-        qemu_path = shutil.which(qemu)
-        q_errors = []
-        if qemu_path:
-            q_errors = run_domain(daemon, qemu_path, "qemu", work, kernel, results)
-        else:
-            report(False, "QEMU 7.2 (%s) to compare with" % qemu)
-        k_errors = run_domain(daemon, kestrel, "kestrel", work, kernel, results)
-        if qemu_path:
-            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
+        beside_qemu(kestrel, qemu, lambda emulator, label: run_domain(daemon, emulator, label, work, kernel, results))
 
 
 if __name__ == "__main__":

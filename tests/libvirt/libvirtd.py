@@ -194,6 +194,19 @@ def report_extra_errors(k_errors, kestrel, q_errors, qemu):
     report(not extra, "libvirt logs no error for kestrel that it does not log for QEMU", "\n".join(sorted(extra)))
 
 
+def beside_qemu(kestrel, qemu, run):
+    """run(emulator, label) with QEMU 7.2 first (when it is installed),
+    then with kestrel; each returns the errors libvirtd logged for it.
+    Fails for each kind of error logged for kestrel and not for QEMU."""
+    qemu_path = shutil.which(qemu)
+    if not qemu_path:
+        report(False, "QEMU 7.2 (%s) to compare with" % qemu)
+    q_errors = run(qemu_path, "qemu") if qemu_path else []
+    k_errors = run(kestrel, "kestrel")
+    if qemu_path:
+        report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
+
+
 def run_test(script, body, what):
     """A libvirt test's main(): `script KESTREL [QEMU]` re-executed in a
     mount namespace of its own, where body(kestrel, qemu) runs."""

@@ -58,8 +58,8 @@ import images  # noqa: E402
 from domain_start_test import wait_for  # noqa: E402
 from firmware_guest import FirmwareDomain, build_disk  # noqa: E402
 from guest_domain import CMD_WAIT, GuestDomain  # noqa: E402
-from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, private_libvirtd,  # noqa: E402
-                      report_extra_errors, run_test, virsh)
+from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd,  # noqa: E402
+                      run_test, virsh)
 from results import report  # noqa: E402
 
 BRIDGE, HOST_IP, GUEST_IP = "kbrlv", "10.77.0.1", "10.77.0.2"
@@ -305,16 +305,8 @@ def run_all(kestrel, qemu):
     with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
         kernel, initrd = guest_initrd(work)
         virsh("capabilities")
-        qemu_path = shutil.which(qemu)
-        q_errors = []
-        if qemu_path:
-            q_errors = run_domains(daemon, qemu_path, "qemu", work, kernel, initrd)
-        else:
-            report(False, "QEMU 7.2 (%s) to compare with" % qemu)
-        k_errors = run_domains(daemon, kestrel, "kestrel", work, kernel, initrd)
+        beside_qemu(kestrel, qemu, lambda emulator, label: run_domains(daemon, emulator, label, work, kernel, initrd))
         check_shared_kernel_folder(SHARED_KERNELS)
-        if qemu_path:
-            report_extra_errors(k_errors, kestrel, q_errors, qemu_path)
 
 
 def outside(kestrel, qemu):
