@@ -296,7 +296,7 @@ def in_namespace(kestrel, qemu):
             try:
                 run_all(kestrel, qemu)
             finally:
-                subprocess.run(["umount", "-R", "/var/cache"], check=True)
+                subprocess.run(["umount", "-R", "-l", "/var/cache"], check=True)
     finally:
         subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
 
