@@ -72,6 +72,8 @@ void PcBoard::add_devices() {
             if (b.type == d.type->name) return std::string(b.qom_path);
         return std::string();
     };
+    for (const ColdPluggedCpu& cpu : setup_.cfg.smp.plugged)
+        if (cpu.id.empty()) devices_.reserve_anonymous(cpu.anonymous_number);
     for (const DeviceConfig& d : setup_.cfg.board_devices) devices_.add(d.type->create(d), true, board_path(d));
     for (const DeviceConfig& d : setup_.cfg.devices) devices_.add(d.type->create(d), false);
 }
