@@ -510,7 +510,7 @@ def compare_smbios_errors(kestrel, qemu, work):
 CPU_DEVICE = "qemu64-x86_64-cpu,"
 CPU_DEVICE_ERRORS = [
     ["-smp", "1,maxcpus=2,sockets=2", "-device", "kvm64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0"],
-    ["-cpu", "Haswell", "-smp", "1,maxcpus=2,sockets=2", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-cpu", "kvm64", "-smp", "1,maxcpus=2,sockets=2", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
     ["-smp", "1,maxcpus=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
     ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=4,core-id=0,thread-id=0"],
     ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=1,thread-id=0"],
