@@ -4,6 +4,7 @@
 // devices (devices/pc_layout.h) are made here too, so -global reaches them
 // and every error comes before any side effect.
 #include "config/chardev_opts.h"
+#include "config/cpu_device.h"
 #include "config/block_opts.h"
 #include "config/ide_units.h"
 #include "config/json_keys.h"
@@ -24,6 +25,25 @@ namespace kestrel {
 namespace {
 
 bool is_help(std::string_view s) { return s == "help" || s == "?"; }
+
+std::string driver_of(const std::vector<qopts::OptPair>& pairs) {
+    for (const qopts::OptPair& p : pairs)
+        if (p.key == "driver") return p.value;
+    return "";
+}
+
+// The peripheral-anon number the next device without id takes (QEMU counts
+// every -device in creation order, CPUs among them).
+unsigned anonymous_devices(const ParseState& st) {
+    auto anonymous = [](const auto& d) { return d.id.empty(); };
+    auto cpu_anonymous = [](const PendingCpuDevice& c) {
+        for (const qopts::OptPair& p : c.pairs)
+            if (p.key == "id") return false;
+        return true;
+    };
+    return unsigned(std::count_if(st.cfg.devices.begin(), st.cfg.devices.end(), anonymous) +
+                    std::count_if(st.cpu_devices.begin(), st.cpu_devices.end(), cpu_anonymous));
+}
 
 // A -device, or the device a -drive if=virtio implies.
 struct DeviceRequest {
@@ -436,6 +456,17 @@ void handle_global(ParseState& st, const ArgToken& tok) {
     st.globals.push_back(std::move(g));
 }
 
+// -device CPUs: each in its slot, with QEMU's checks, in command-line order.
+void finalize_cpu_devices(ParseState& st) {
+    if (st.cfg.machine.type == "none") return;  // check_none_machine refuses them
+    for (const PendingCpuDevice& p : st.cpu_devices)
+        at_location(p.location, [&] {
+            ColdPluggedCpu cpu = check_cpu_device(st.cfg.smp, st.cfg.cpu.model, p.pairs);
+            cpu.anonymous_number = p.anonymous_number;
+            st.cfg.smp.plugged.push_back(std::move(cpu));
+        });
+}
+
 void finalize_devices(ParseState& st) {
     for (const GlobalProperty& g : st.globals)
         if (!find_device_type(g.driver) && !is_qemu_device_name(g.driver))
@@ -446,8 +477,13 @@ void finalize_devices(ParseState& st) {
         DeviceRequest request{usb.location, {{"driver", "usb-tablet"}}, true};
         at_location(request.location, [&] { create_device(st, slots, make_device(st, request)); });
     }
-    for (const PendingOpts& p : st.devices)
+    for (const PendingOpts& p : st.devices) {
+        if (is_cpu_device_type(driver_of(p.pairs))) {
+            st.cpu_devices.push_back({p.location, p.pairs, anonymous_devices(st)});
+            continue;
+        }
         at_location(p.location, [&] { create_device(st, slots, make_device(st, {p.location, p.pairs})); });
+    }
     for (const DriveConfig& drive : st.cfg.drives) {
         if (drive.interface != "virtio") continue;
         DeviceRequest request{drive.location, {{"driver", "virtio-blk-pci"}, {"drive", drive.id}}, true};

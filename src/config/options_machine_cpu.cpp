@@ -261,6 +261,10 @@ void check_none_machine(ParseState& st) {
     if (st.cfg.smp.cpus > 1 || st.cfg.smp.maxcpus > 1)
         throw ConfigError("Invalid SMP CPUs " + std::to_string(std::max(st.cfg.smp.cpus, st.cfg.smp.maxcpus)) +
                           ". The max CPUs supported by machine 'none' is 1");
+    // No machine to give a -device CPU its slot: its APIC ID stays unset.
+    if (!st.cpu_devices.empty())
+        at_location(st.cpu_devices.front().location,
+                    [] { throw ConfigError("apic-id property was not initialized properly"); });
     for (const DeviceConfig& dev : st.cfg.devices) {
         at_location(dev.location, [&] {
             throw ConfigError("No '" + std::string(bus_type_name(dev.type->bus)) + "' bus found for device '" +

@@ -51,6 +51,14 @@ struct PendingOpts {
     std::vector<qopts::OptPair> pairs;
 };
 
+// A -device of a CPU type, in its place among the devices (its anonymous
+// number), checked once -cpu is known (config/cpu_device.h).
+struct PendingCpuDevice {
+    std::string location;
+    std::vector<qopts::OptPair> pairs;
+    unsigned anonymous_number = 0;
+};
+
 // A -blockdev's keys, dotted, from either syntax (json_keys.h).
 struct PendingBlockdev {
     std::string location;
@@ -143,6 +151,7 @@ struct ParseState {
     std::vector<DriveConfig> blockdev_drives;     // their root nodes, after the -drive ones in cfg.drives
     std::vector<std::string> block_node_names;    // every named -blockdev node
     std::vector<PendingOpts> devices;  // -device, in order
+    std::vector<PendingCpuDevice> cpu_devices;  // the CPU ones among them
     std::vector<GlobalProperty> globals;  // -global, in order
     std::vector<PendingObject> objects;   // -object secret / memory-backend-*, in order
     std::vector<std::string> object_ids;  // every -object id, for duplicates
@@ -256,6 +265,7 @@ void finalize_monitors(ParseState& st);  // chardevs, then monitors
 void finalize_serials(ParseState& st);
 void finalize_debugcons(ParseState& st);  // after the serials, before the devices
 void finalize_cpu(ParseState& st);
+void finalize_cpu_devices(ParseState& st);  // after finalize_cpu
 void finalize_boot_files(ParseState& st);
 // QEMU's qemu_find_file: `name` itself when readable, else the first
 // readable DIR/name in `dirs` (-L), then in the system's firmware

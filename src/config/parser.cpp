@@ -140,6 +140,7 @@ std::optional<Config> parse_command_line(std::span<char* const> argv, std::ostre
     finalize_display(st);
     finalize_block_devices(st);
     finalize_cpu(st);
+    finalize_cpu_devices(st);
     finalize_boot_files(st);
     check_none_machine(st);
     return std::move(st.cfg);

@@ -29,7 +29,8 @@ struct RtcConfig;
 struct BoardFacts {
     uint64_t ram_below_4g = 0;
     uint64_t ram_above_4g = 0;
-    unsigned cpus = 1;
+    unsigned cpus = 1;       // -smp cpus=
+    unsigned boot_cpus = 1;  // vCPUs at start-up: -smp's and -device ones (QEMU's boot_cpus)
     // A BIOS runs first and initialises option ROMs (the VGA BIOS). Without
     // one kestrel plays their part at reset (the VGA's text mode).
     bool firmware_boot = false;

@@ -1,5 +1,6 @@
 #include "devices/device_tree.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -12,6 +13,14 @@ std::string vcpu_qom_path(unsigned index) {
 
 DeviceTree::~DeviceTree() { unrealize_all(); }
 
+unsigned DeviceTree::next_anonymous() {
+    auto reserved = [&](unsigned n) {
+        return std::find(reserved_anonymous_.begin(), reserved_anonymous_.end(), n) != reserved_anonymous_.end();
+    };
+    while (reserved(anonymous_)) ++anonymous_;
+    return anonymous_++;
+}
+
 Device& DeviceTree::add(std::unique_ptr<Device> device, bool board, std::string board_path) {
     std::string path = std::move(board_path);
     if (path.empty() && board)
@@ -19,7 +28,7 @@ Device& DeviceTree::add(std::unique_ptr<Device> device, bool board, std::string 
     else if (path.empty() && !device->id().empty())
         path = "/machine/peripheral/" + device->id();
     else if (path.empty())
-        path = "/machine/peripheral-anon/device[" + std::to_string(anonymous_++) + "]";
+        path = "/machine/peripheral-anon/device[" + std::to_string(next_anonymous()) + "]";
     device->set_qom_path(std::move(path));
     devices_.push_back(std::move(device));
     return *devices_.back();

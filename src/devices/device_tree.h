@@ -29,6 +29,9 @@ public:
     // Adds a device and gives it its QOM path: `board_path` if given, else
     // by its id (peripheral), anonymous peripheral, or unattached (board).
     Device& add(std::unique_ptr<Device> device, bool board, std::string board_path = {});
+    // A "/machine/peripheral-anon/device[N]" number taken by something not
+    // in the tree (a -device vCPU): add() skips it.
+    void reserve_anonymous(unsigned number) { reserved_anonymous_.push_back(number); }
 
     // In creation order; unrealize goes in reverse.
     void realize_all(DeviceContext& context);
@@ -56,6 +59,8 @@ private:
     size_t realized_ = 0;
     unsigned unattached_ = 0;
     unsigned anonymous_ = 0;
+    std::vector<unsigned> reserved_anonymous_;
+    unsigned next_anonymous();
 };
 
 } // namespace kestrel

@@ -71,7 +71,7 @@ void add_pc_fw_cfg_items(FwCfg& fw, const Config& cfg, const GuestMemory& mem) {
     fw.set_bytes(fwcfg::UUID, uuid_bytes(cfg.uuid));
     fw.set_u16(fwcfg::NOGRAPHIC, cfg.display == DisplayKind::Nographic);
     fw.set_u16(fwcfg::BOOT_MENU, cfg.boot.menu);
-    fw.set_u16(fwcfg::NB_CPUS, uint16_t(cfg.smp.cpus));
+    fw.set_u16(fwcfg::NB_CPUS, uint16_t(cfg.smp.present_count()));
     fw.set_u16(fwcfg::MAX_CPUS, uint16_t(apic_id_for(cfg.smp.maxcpus - 1, cfg.smp) + 1));
     fw.set_u64(fwcfg::RAM_SIZE, cfg.memory.size);
     fw.set_u32(fwcfg::IRQ0_OVERRIDE, 1);

@@ -31,6 +31,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
       device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio)), drives_(s.cfg.drives), net_(s.loop),
       devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
+    facts_.boot_cpus = s.cfg.smp.present_count();
     facts_.boot_order = s.cfg.boot.order;
     facts_.boot_once = s.cfg.boot.once;
     for (unsigned irq = 0; irq < 16; ++irq) {
@@ -71,6 +72,8 @@ void PcBoard::add_devices() {
             if (b.type == d.type->name) return std::string(b.qom_path);
         return std::string();
     };
+    for (const ColdPluggedCpu& cpu : setup_.cfg.smp.plugged)
+        if (cpu.id.empty()) devices_.reserve_anonymous(cpu.anonymous_number);
     for (const DeviceConfig& d : setup_.cfg.board_devices) devices_.add(d.type->create(d), true, board_path(d));
     for (const DeviceConfig& d : setup_.cfg.devices) devices_.add(d.type->create(d), false);
 }

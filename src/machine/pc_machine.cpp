@@ -145,7 +145,11 @@ void PcMachine::create_vcpus() {
     Vcpu::install_kick_handler();
     auto supported = vmm_supported_cpuid(kvm_);
     requested_cpuid_ = kestrel::requested_cpuid(supported, cfg_.cpu);
-    for (unsigned i = 0; i < cfg_.smp.cpus; ++i) {
+    // -smp's vCPUs, then the -device ones in their slots (cpu-index = slot).
+    std::vector<unsigned> indexes;
+    for (unsigned i = 0; i < cfg_.smp.cpus; ++i) indexes.push_back(i);
+    for (const ColdPluggedCpu& c : cfg_.smp.plugged) indexes.push_back(c.index);
+    for (unsigned i : indexes) {
         uint32_t apic = apic_id_for(i, cfg_.smp);
         auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);
         for (const kvm_cpuid_entry2& e : cpuid)

@@ -44,9 +44,9 @@ void VmController::with_vcpus_parked(const std::function<void()>& fn) {
 }
 
 int VmController::vcpu_fd(unsigned index) const {
-    auto& vcpus = machine_.vcpus();
-    if (index >= vcpus.size()) throw MonitorError("CPU " + std::to_string(index) + " not found");
-    return vcpus[index]->fd();
+    for (auto& v : machine_.vcpus())
+        if (v->index() == index) return v->fd();
+    throw MonitorError("CPU " + std::to_string(index) + " not found");
 }
 
 void VmController::inject_nmi() {
@@ -68,6 +68,12 @@ CpuSlot topology_slot(const SmpConfig& smp, unsigned index) {
     return slot;
 }
 
+// -smp's vCPUs are unattached; a -device one is a peripheral.
+std::string present_qom_path(const SmpConfig& smp, unsigned index) {
+    if (const ColdPluggedCpu* plugged = smp.plugged_at(index)) return plugged->qom_path();
+    return vcpu_qom_path(index);
+}
+
 } // namespace
 
 PossibleCpus VmController::possible_cpus() const {
@@ -77,7 +83,7 @@ PossibleCpus VmController::possible_cpus() const {
     out.with_die = smp.dies > 1;
     for (unsigned i = 0; i < smp.maxcpus; ++i) {
         CpuSlot slot = topology_slot(smp, i);
-        if (i < machine_.vcpus().size()) slot.qom_path = vcpu_qom_path(i);
+        if (smp.present(i)) slot.qom_path = present_qom_path(smp, i);
         out.slots.push_back(std::move(slot));
     }
     return out;
@@ -91,7 +97,7 @@ std::vector<VcpuInfo> VmController::cpus() const {
         VcpuInfo info;
         info.index = i;
         info.host_thread_id = v->thread_id();
-        info.qom_path = vcpu_qom_path(i);
+        info.qom_path = present_qom_path(smp, i);
         CpuSlot slot = topology_slot(smp, i);
         info.thread_id = slot.thread_id;
         info.core_id = slot.core_id;

@@ -26,6 +26,21 @@ template <typename Fn> void with_hotplug_errors(Fn&& fn) {
 // hotplug handler for (QEMU's none machine does so too).
 bool is_cpu_type(std::string_view name) { return name.ends_with("-x86_64-cpu") && is_qemu_device_name(name); }
 
+// device_del's name as QEMU resolves it: a QOM path, or a peripheral's id.
+const VcpuInfo* find_vcpu(const std::vector<VcpuInfo>& cpus, const std::string& name) {
+    const std::string path = name.starts_with('/') ? name : "/machine/peripheral/" + name;
+    for (const VcpuInfo& cpu : cpus)
+        if (cpu.qom_path == path) return &cpu;
+    return nullptr;
+}
+
+// QEMU 7.2's pc refuses the boot CPU, and any other while the guest has not
+// switched PIIX4 to its CPU hotplug interface; kestrel's PIIX4 has none.
+[[noreturn]] void refuse_vcpu_unplug(const VcpuInfo& cpu) {
+    if (cpu.index == 0) throw MonitorError("Boot CPU is unpluggable");
+    throw MonitorError("acpi: device unplug request for not supported device type: " + cpu.cpu_model + "-x86_64-cpu");
+}
+
 } // namespace
 
 void hotplug_device_add(VmControl& vm, const std::vector<qopts::OptPair>& options) {
@@ -39,6 +54,8 @@ void hotplug_device_add(VmControl& vm, const std::vector<qopts::OptPair>& option
 }
 
 void hotplug_device_del(VmControl& vm, const std::string& name) {
+    std::vector<VcpuInfo> cpus = vm.cpus();
+    if (const VcpuInfo* cpu = find_vcpu(cpus, name)) refuse_vcpu_unplug(*cpu);
     DeviceHotplug* hotplug = hotplug_of(vm);
     if (!hotplug) throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + name + "' not found");
     with_hotplug_errors([&] { hotplug->delete_device(name); });

@@ -6,13 +6,37 @@
 
 namespace kestrel {
 
+// A vCPU that "-device TYPE-x86_64-cpu,socket-id=..." adds at start-up
+// (cold plug) in the topology slot `index` (QEMU's cpu-index).
+struct ColdPluggedCpu {
+    unsigned index = 0;
+    std::string id;                // "" when anonymous
+    unsigned anonymous_number = 0; // without id: N of /machine/peripheral-anon/device[N]
+
+    std::string qom_path() const {
+        return id.empty() ? "/machine/peripheral-anon/device[" + std::to_string(anonymous_number) + "]"
+                          : "/machine/peripheral/" + id;
+    }
+};
+
 struct SmpConfig {
-    unsigned cpus = 1;
+    unsigned cpus = 1;     // the first `cpus` slots, as QEMU's smp.cpus
     unsigned sockets = 1;
     unsigned dies = 1;
     unsigned cores = 1;
     unsigned threads = 1;
     unsigned maxcpus = 1;
+    std::vector<ColdPluggedCpu> plugged;  // -device CPUs, in creation order
+
+    const ColdPluggedCpu* plugged_at(unsigned index) const {
+        for (const ColdPluggedCpu& c : plugged)
+            if (c.index == index) return &c;
+        return nullptr;
+    }
+    // Whether slot `index` has a vCPU at start-up.
+    bool present(unsigned index) const { return index < cpus || plugged_at(index); }
+    // QEMU's boot_cpus: what firmware is told (fw_cfg, CMOS) and the MADT enables.
+    unsigned present_count() const { return cpus + unsigned(plugged.size()); }
 };
 
 struct CpuConfig {

@@ -270,6 +270,38 @@ for smp in ("2,maxcpus=4", "2,sockets=2,cores=2,threads=1,maxcpus=4", "1,sockets
         ("query-hotpluggable-cpus", None), ("query-hotpluggable-cpus", {"x": 1})])
 
 
+# -device CPUs (cold plug) as libvirt writes them for <vcpus> with hotpluggable
+# ones: one with id (JSON), one anonymous after an anonymous device.
+COLD_PLUG = ["-smp", "1,maxcpus=4,sockets=4,cores=1,threads=1", "-device", "pc-testdev", "-device",
+             '{"driver":"qemu64-x86_64-cpu","id":"vcpu1","socket-id":1,"core-id":0,"thread-id":0}', "-device",
+             '{"driver":"qemu64-x86_64-cpu","socket-id":3,"core-id":0,"thread-id":0}']
+ANON_CPU = "/machine/peripheral-anon/device[1]"
+QMP_CASES["-device CPUs: slots, QOM paths, device_del refused"] = (COLD_PLUG, [
+    ("query-hotpluggable-cpus", None), qom("qom-get", "type", path="/machine/peripheral/vcpu1"),
+    qom("qom-get", "type", path=ANON_CPU), ("device_del", {"id": "vcpu1"}), ("device_del", {"id": ANON_CPU}),
+    ("device_del", {"id": CPU0})])  # device_add of a CPU: QEMU plugs it, kestrel has no vCPU hotplug
+
+
+def without_host_threads(reply):
+    """query-cpus-fast and "info cpus" with the vCPU threads' host ids masked."""
+    if isinstance(reply.get("return"), str):
+        return re.sub(r"thread_id=\d+", "thread_id=N", reply["return"])
+    return [{k: v for k, v in cpu.items() if k != "thread-id"} for cpu in reply["return"]]
+
+
+def compare_cold_plugged_cpus(kestrel, qemu, work):
+    """cpu-index, order, QOM paths of -device CPUs; /machine/peripheral's children."""
+    commands = [("query-cpus-fast", None), hmp("info cpus"), ("qom-list", {"path": "/machine/peripheral"}),
+                ("qom-list", {"path": "/machine/peripheral-anon"})]
+    k, q = (qmp_replies(b, COLD_PLUG, work, commands) for b in (kestrel, qemu))
+    children = lambda r: sorted(json.dumps(p, sort_keys=True) for p in r["return"])
+    lost = []
+    for (c, a), kr, qr in zip(commands, k, q):
+        same = children(kr) == children(qr) if c == "qom-list" else without_host_threads(kr) == without_host_threads(qr)
+        if not same:
+            lost.append("%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr))
+    report(not lost, "-device CPUs: query-cpus-fast, info cpus, qom-list of the peripherals", "\n".join(lost))
+
 def compare_vcpu_properties(kestrel, qemu, work, cpu):
     """Every property kestrel's vCPU 0 lists, QEMU's lists with the same
     type; every flag (bool) kestrel lists has QEMU's value; each feature
@@ -474,6 +506,46 @@ def compare_smbios_errors(kestrel, qemu, work):
                "kestrel %r, qemu %r" % tuple(answers))
 
 
+CPU_DEVICE = "qemu64-x86_64-cpu,"
+CPU_DEVICE_ERRORS = [
+    ["-smp", "1,maxcpus=2,sockets=2", "-device", "kvm64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0"],
+    ["-cpu", "kvm64", "-smp", "1,maxcpus=2,sockets=2", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=4,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=1,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=1"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0,die-id=1"],
+    ["-smp", "1,maxcpus=4,sockets=2,dies=2", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=2,dies=2", "-device", CPU_DEVICE + "socket-id=1,die-id=2,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=-1,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=x,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=5000000000,core-id=0,thread-id=0"],
+    ["-smp", "2,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-smp", "1", "-device", CPU_DEVICE + "socket-id=0,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=2,sockets=2", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0,id=a",
+     "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "apic-id=9"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "apic-id=1,socket-id=2"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "apic-id=-1"],
+    ["-smp", "1,maxcpus=4,sockets=4", "-device", CPU_DEVICE + "socket-id=1,core-id=0,thread-id=0,foo=1"],
+]
+
+
+def compare_cpu_device_errors(kestrel, qemu):
+    """Each bad -device CPU: exit status 1 and QEMU's message (after the option)."""
+    for args in CPU_DEVICE_ERRORS:
+        answers = []
+        for binary in (kestrel, qemu):
+            p = subprocess.run([binary, "-S", "-display", "none", "-nodefaults", "-machine", "pc,accel=kvm"] + args,
+                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            err = [l for l in p.stderr.splitlines() if "warning:" not in l]
+            answers.append((p.returncode, "\n".join(err).split(": ", 1)[-1]))
+        report(answers[0] == answers[1] and answers[0][0] == 1, "-device CPU error: " + " ".join(args),
+               "kestrel %r, qemu %r" % tuple(answers))
+
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
@@ -490,6 +562,11 @@ def main():
         except Exception as e:
             report(False, "the default empty CD-ROM drive", repr(e))
         compare_smbios_errors(kestrel, qemu, work)
+        compare_cpu_device_errors(kestrel, qemu)
+        try:
+            compare_cold_plugged_cpus(kestrel, qemu, work)
+        except Exception as e:
+            report(False, "-device CPUs: query-cpus-fast, info cpus, qom-list", repr(e))
         for cpu in ("qemu64", "kvm64"):
             try:
                 compare_vcpu_properties(kestrel, qemu, work, cpu)

@@ -560,6 +560,34 @@ CASES = [
     ("multiboot modules larger than RAM", ["-m", "128", "-kernel", "{work}/mb.bin", "-initrd", "{work}/big.mod"],
      "multiboot modules do not fit in guest RAM: kernel and modules need 0x100000-0xc902000, RAM below 4 GiB "
      "ends at 0x8000000", True),
+    # -device of a CPU type (cold plug, as libvirt asks for <vcpus> hotpluggable ones):
+    # QEMU 7.2's pc_cpu_pre_plug texts, checked against qemu-system-x86_64 7.2.
+    ("cpu device of another type than -cpu", ["-smp", "1,maxcpus=2,sockets=2", "-device",
+                                             "kvm64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0"],
+     "-device kvm64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0: "
+     "Invalid CPU type, expected cpu type: 'qemu64-x86_64-cpu'", True),
+    ("cpu device socket out of range", ["-smp", "1,maxcpus=2,sockets=2", "-device",
+                                        "qemu64-x86_64-cpu,socket-id=2,core-id=0,thread-id=0"],
+     "-device qemu64-x86_64-cpu,socket-id=2,core-id=0,thread-id=0: Invalid CPU socket-id: 2 must be in range 0:1",
+     True),
+    ("cpu device in an occupied slot", ["-smp", "2,maxcpus=4,sockets=4", "-device",
+                                        '{"driver":"qemu64-x86_64-cpu","socket-id":1,"core-id":0,"thread-id":0}'],
+     '-device {"driver":"qemu64-x86_64-cpu","socket-id":1,"core-id":0,"thread-id":0}: '
+     "CPU[1] with APIC ID 1 exists", True),
+    ("cpu device without core-id", ["-smp", "1,maxcpus=2,sockets=2", "-device",
+                                    "qemu64-x86_64-cpu,socket-id=1,thread-id=0"],
+     "-device qemu64-x86_64-cpu,socket-id=1,thread-id=0: CPU core-id is not set", True),
+    ("cpu device beyond maxcpus", ["-smp", "1,maxcpus=2,sockets=2", "-device",
+                                   "qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0", "-device",
+                                   "qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0,id=c2"],
+     "-device qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0,id=c2: CPU[1] with APIC ID 1 exists", True),
+    ("cpu device with an unknown property", ["-smp", "1,maxcpus=2,sockets=2", "-device",
+                                             "qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0,foo=1"],
+     "-device qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0,foo=1: "
+     "Property 'qemu64-x86_64-cpu.foo' not found", True),
+    ("cpu device on the none machine", ["-M", "none", "-device", "qemu64-x86_64-cpu,socket-id=0,core-id=0,thread-id=0"],
+     "-device qemu64-x86_64-cpu,socket-id=0,core-id=0,thread-id=0: apic-id property was not initialized properly",
+     True),
 ]
 
 

@@ -184,6 +184,30 @@ def test_testdevs_vs_qemu(k, qemu, kdir):
     report("pc-testdev and pci-testdev: every register as QEMU 7.2", c.problems, out + err + qerr)
 
 
+# -device CPUs (cold plug) beside -smp's: slots 1 and 3 of 4, slot 2 left empty.
+COLD_PLUG = ["-smp", "1,maxcpus=4,sockets=4,cores=1,threads=1", "-device",
+             '{"driver":"qemu64-x86_64-cpu","id":"vcpu1","socket-id":1,"core-id":0,"thread-id":0}',
+             "-device", "qemu64-x86_64-cpu,socket-id=3,core-id=0,thread-id=0"]
+
+
+def test_cold_plugged_cpus_vs_qemu(k, qemu, kdir):
+    """The guest starts every vCPU the MADT enables (INIT/SIPI): the -device
+    ones run, the empty slot does not; the same lines as under QEMU 7.2."""
+    kernel = os.path.join(kdir, "tiny-mb.elf")
+    args = ["-m", "128"] + BASE + COLD_PLUG + ["-kernel", kernel, "-append", "tests=cpus exit=4"]
+    code, out, err = run([k] + args)
+    mine = lines(out, "CPU ")
+    c = Checks(out)
+    c.equal("exit status", code, 9)
+    c.equal("lines", mine, ["CPU fwcfg-cpus=3 cmos-cpus=3", "CPU madt=1", "CPU madt apic=0 enabled=1",
+                            "CPU madt apic=1 enabled=1", "CPU madt apic=2 enabled=0", "CPU madt apic=3 enabled=1",
+                            "CPU bsp apic=0", "CPU up apic=1", "CPU up apic=3", "CPU online=3"])
+    qcode, qout, qerr = run([qemu, "-enable-kvm"] + args)
+    c.equal("QEMU's exit status", qcode, 9)
+    c.equal("lines (kestrel, QEMU)", mine, lines(qout, "CPU "))
+    report("-device CPUs: the guest finds and starts them as under QEMU 7.2", c.problems, out + err + qerr)
+
+
 def test_debugcon(k, kdir, work):
     log = os.path.join(work, "debugcon.log")
     kernel = os.path.join(kdir, "tiny-mb.elf")
@@ -302,6 +326,7 @@ def main():
             lambda: test_pvpanic(k, kdir, work, "none", 1, 9, [("GUEST_PANICKED", {"action": "run"})], True),
             lambda: test_pvpanic(k, kdir, work, None, 2, 9, [("GUEST_CRASHLOADED", {"action": "run"})], True),
             lambda: test_testdevs_vs_qemu(k, args.qemu, kdir),
+            lambda: test_cold_plugged_cpus_vs_qemu(k, args.qemu, kdir),
         ]
         for i, t in enumerate(tests):
             try:

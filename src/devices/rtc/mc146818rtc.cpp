@@ -23,7 +23,7 @@ public:
         const PropertyValues& p = properties();
         rtc_ = std::make_shared<CmosRtc>(context.isa_irq(unsigned(p.uint("irq"))), context.main_loop(), context.rtc());
         rtc_->set_memory_size(context.board().ram_below_4g, context.board().ram_above_4g);
-        rtc_->set_cpu_count(context.board().cpus);
+        rtc_->set_cpu_count(context.board().boot_cpus);
         boot_order_ = context.board().boot_order;
         const std::string& once = context.board().boot_once;
         rtc_->set_boot_order(once.empty() ? boot_order_ : once);  // -boot once= lasts until a reset

@@ -79,7 +79,7 @@ std::vector<uint8_t> build_madt(const SmpConfig& smp) {
     const unsigned possible = std::max(smp.maxcpus, smp.cpus);
     for (unsigned i = 0; i < possible; i++) {
         uint32_t id = apic_id_for(i, smp);
-        bool enabled = i < smp.cpus;
+        bool enabled = smp.present(i);
         if (id > MAX_XAPIC_ID || i > MAX_XAPIC_ID) {
             local_x2apic(t, i, id, enabled);
             any_x2apic = true;

@@ -40,7 +40,7 @@ constexpr uint32_t MAX_XAPIC_ID = 254;          // 0xff is the broadcast ID
 
 std::vector<uint8_t> build_facs();
 std::vector<uint8_t> build_fadt(uint64_t facs_addr, uint64_t dsdt_addr);
-// One local APIC entry per possible vCPU (smp.maxcpus), the first smp.cpus
+// One local APIC entry per possible vCPU (smp.maxcpus), the present ones (smp.present)
 // enabled; IOAPIC; ISA overrides; LINT1 NMI.
 std::vector<uint8_t> build_madt(const SmpConfig& smp);
 

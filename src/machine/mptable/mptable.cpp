@@ -58,7 +58,7 @@ unsigned processors(Writer& w, const MpTableConfig& cfg) {
     for (unsigned i = 0; i < possible; ++i) {
         uint32_t id = apic_id_for(i, cfg.smp);
         if (id > MAX_XAPIC_ID) continue;
-        uint8_t flags = uint8_t((i < cfg.smp.cpus ? CPU_ENABLED : 0) | (i == 0 ? CPU_BSP : 0));
+        uint8_t flags = uint8_t((cfg.smp.present(i) ? CPU_ENABLED : 0) | (i == 0 ? CPU_BSP : 0));
         w.u8(PROCESSOR).u8(uint8_t(id)).u8(LAPIC_VERSION).u8(flags);
         w.u32(cfg.cpu_signature).u32(cfg.cpu_features).zeros(8);
         ++count;

@@ -106,11 +106,12 @@ std::optional<Json> list_container(const VmControl& vm, const std::string& path)
     if (path != "/machine/peripheral" && path != "/machine/peripheral-anon") return std::nullopt;
     Json list = Json::array({property_info("type", "string")});
     const std::string prefix = path + "/";
-    for (const auto& d : vm.devices().devices()) {
-        const std::string& p = d->qom_path();
+    auto add_child = [&](const std::string& p, const std::string& type) {
         if (p.starts_with(prefix) && p.find('/', prefix.size()) == std::string::npos)
-            list.push_back(property_info(p.substr(prefix.size()), "child<" + std::string(d->type().name) + ">"));
-    }
+            list.push_back(property_info(p.substr(prefix.size()), "child<" + type + ">"));
+    };
+    for (const auto& d : vm.devices().devices()) add_child(d->qom_path(), std::string(d->type().name));
+    for (const VcpuInfo& cpu : vm.cpus()) add_child(cpu.qom_path, cpu.cpu_model + "-x86_64-cpu");  // -device CPUs
     return list;
 }
 

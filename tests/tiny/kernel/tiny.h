@@ -62,6 +62,7 @@ void test_pit(void);
 void test_pvpanic(void);
 void test_debugcon(void);
 void test_netbench(void);
+void test_cpus(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);

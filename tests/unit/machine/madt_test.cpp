@@ -155,3 +155,15 @@ TEST_CASE("build_acpi_tables publishes the MADT of the configured vCPUs") {
     CHECK(m.cpus[2].enabled);
     CHECK_FALSE(m.cpus[3].enabled);
 }
+
+TEST_CASE("MADT enables the slots of -device CPUs, not the ones between") {
+    SmpConfig smp = smp_of(1, 4, 1, 1, 4);
+    smp.plugged.push_back({3, "", 0});
+    smp.plugged.push_back({1, "vcpu1", 0});
+    Madt m = madt_for(smp);
+    REQUIRE(m.cpus.size() == 4);
+    CHECK(m.cpus[0] == Cpu{0, 0, true, false});
+    CHECK(m.cpus[1] == Cpu{1, 1, true, false});
+    CHECK(m.cpus[2] == Cpu{2, 2, false, false});
+    CHECK(m.cpus[3] == Cpu{3, 3, true, false});
+}

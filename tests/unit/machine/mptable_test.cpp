@@ -142,6 +142,18 @@ TEST_CASE("MP table: processors as the MADT, the IOAPIC and ISA routing with IRQ
     CHECK(isa == want);
 }
 
+TEST_CASE("MP table: -device CPUs' slots are enabled", "[mptable]") {
+    GuestMemory mem = pc_memory(128);
+    SmpConfig smp;
+    smp.cpus = 1, smp.maxcpus = 4, smp.sockets = 4;
+    smp.plugged.push_back({2, "vcpu2", 0});
+    const uint64_t at = install(mem, smp);
+    std::vector<uint8_t> flags;
+    for (const Entry& x : config_entries(mem, at))
+        if (x.type == 0) flags.push_back(x.bytes[3]);
+    CHECK(flags == std::vector<uint8_t>{3, 0, 1, 0});  // BSP+enabled, -, enabled, -
+}
+
 TEST_CASE("MP table: a table too big for 639K goes to the top of the F segment", "[mptable]") {
     GuestMemory mem = pc_memory(128);
     SmpConfig smp;
