@@ -314,6 +314,7 @@ def host_side(a):
     out = os.path.join(results, "measure.json")
     cmd = [sys.executable, os.path.abspath(__file__), "--measure", "--kestrel", kestrel, "--out", out,
            "--runs", str(a.runs), "--warmups", str(a.warmups), "--configs", a.configs] + before
+    outer = bench_run.outer_context(os.path.abspath(a.kestrel), digest, mtime)  # the commit built, before the run
     started = time.monotonic()
     boots = len(a.configs.split(",")) * (3 if before else 2) * (a.runs + a.warmups)
     status = kvmhost.run(cmd, results, timeout=300 + boots * 150, silent_limit=400)
@@ -323,7 +324,6 @@ def host_side(a):
         return 1
     with open(out) as f:
         m = json.load(f)
-    outer = bench_run.outer_context(os.path.abspath(a.kestrel), digest, mtime)
     ctx = {"machine": "%d cores (%s, kernel %s), load average before the run %s; nested test host: "
                       "QEMU %s TCG L1 with kvm_amd, L1 kernel %s, %d L1 vCPUs"
                       % (outer["outer_cpus"], outer["outer_cpu"], outer["outer_kernel"], a.load,

@@ -68,6 +68,14 @@ def guest_ram(maps, mem_kib):
     return ram
 
 
+def stack_sized(size):
+    """A thread stack's VMA: a power of two (glibc's guard page is a VMA
+    of its own); anything else took in an adjacent mapping of the same
+    flags (the kernel merges them)."""
+    kib = size // 1024
+    return any(abs(kib - (1 << n)) <= 8 for n in range(6, 16))
+
+
 def binary_part(perms):
     if "x" in perms:
         return "text"
@@ -94,7 +102,8 @@ def kind_of(start, end, perms, name, snapshot, stacks):
         return "file: " + os.path.basename(name.split(" ")[0])
     for lo, hi, comm in stacks:
         if lo <= hi and start <= lo < end:
-            return "stack: " + re.sub(r"\d+", "N", comm)
+            merged = "" if stack_sized(end - start) else " + a neighbour merged into its VMA"
+            return "stack: " + re.sub(r"\d+", "N", comm) + merged
     if start % ARENA_ALIGN == 0:
         return "malloc: other arenas"
     return "anonymous, other"
