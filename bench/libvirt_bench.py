@@ -32,20 +32,25 @@ cache is cold at every start here (it boots the bzImage as QEMU does);
 only the shared folder (kernel-shared) outlives the domain.
 
 usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cache,kernel-shared,firmware]
-                        [--kestrel BIN] [--json OUT]
-Prints a markdown section for bench/RESULTS.md.
+                        [--kestrel BIN] [--kestrel-before BIN] [--json OUT]
+--kestrel-before: a second kestrel binary (e.g. the base of a change),
+interleaved with the other two in the same test-host boot.
+Prints a markdown section for bench/RESULTS.md. Each measured process's
+smaps, status and threads are saved beside the raw runs as
+CONFIG-VMM-runN.smaps.json (bench/smaps_attribution.py reads them).
 """
 
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+import smaps_attribution
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
@@ -64,7 +69,6 @@ SERIAL_FILE = """    <serial type='file'>
     </console>
 """
 READY = b"KTEST-LIBVIRT-READY"
-MAPPING = re.compile(r"([0-9a-f]+)-([0-9a-f]+) ")
 MEM_KIB = 524288
 PHASES = [("`virsh start` → first serial output (s)", "first_s"),
           ("`virsh start` → guest's command loop (s)", "ready_s"),
@@ -72,6 +76,7 @@ PHASES = [("`virsh start` → first serial output (s)", "first_s"),
           ("RSS overhead: RSS − guest RAM resident (MiB)", "overhead_mib"),
           ("`virsh destroy` → process gone (s)", "destroy_s")]
 GOALS = {"first_s": "ratio ≤ 0.5", "overhead_mib": "ratio ≤ 0.2"}
+NAMES = {"kestrel": "kestrel", "qemu": "QEMU", "kestrel-before": "kestrel before"}
 
 
 def log(msg):
@@ -80,20 +85,46 @@ def log(msg):
 
 def rss_split(pid):
     """(RSS, resident guest RAM) in KiB from /proc/PID/smaps: guest RAM is
-    the mapping(s) of about the domain's memory size."""
-    total = ram = 0
-    size = None
+    the mapping(s) of the domain's memory size (smaps_attribution.guest_ram:
+    the same rule for both VMMs)."""
     with open("/proc/%d/smaps" % pid) as f:
-        for line in f:
-            mapping = MAPPING.match(line)
-            if mapping:
-                size = (int(mapping.group(2), 16) - int(mapping.group(1), 16)) // 1024
-            elif line.startswith("Rss:"):
-                kib = int(line.split()[1])
-                total += kib
-                if size and MEM_KIB * 0.95 <= size <= MEM_KIB * 1.1:
-                    ram += kib
-    return total, ram
+        maps = smaps_attribution.mappings(f.read())
+    ram = smaps_attribution.guest_ram(maps, MEM_KIB)
+    total = sum(m[4].get("Rss", 0) for m in maps)
+    return total, sum(maps[i][4].get("Rss", 0) for i in ram)
+
+
+def thread_stack_pointers(pid):
+    """[(tid, comm, sp)] of the process's threads: the stack pointer is the
+    second-to-last field of /proc/PID/task/TID/syscall (root only); it
+    names the mapping that is the thread's stack."""
+    threads = []
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as f:
+                comm = f.read().strip()
+            with open(base + "syscall") as f:
+                fields = f.read().split()
+            sp = int(fields[-2], 16) if len(fields) >= 3 else None
+        except (OSError, ValueError):
+            continue
+        threads.append((int(tid), comm, sp))
+    return threads
+
+
+def save_smaps(pid, path):
+    """The process's smaps, status and threads' stack pointers as JSON, for
+    bench/smaps_attribution.py."""
+    with open("/proc/%d/smaps" % pid) as f:
+        smaps = f.read()
+    with open("/proc/%d/status" % pid) as f:
+        status = f.read()
+    with open("/proc/%d/cmdline" % pid) as f:
+        cmdline = f.read().split("\0")
+    with open(path, "w") as f:
+        json.dump({"smaps": smaps, "status": status, "cmdline": cmdline, "mem_kib": MEM_KIB,
+                   "threads": thread_stack_pointers(pid)}, f)
 
 
 def wait_serial(path, started, deadline):
@@ -114,7 +145,7 @@ def wait_serial(path, started, deadline):
     return first, ready
 
 
-def one_run(virsh, domain_pid, xml_text, name, work, tag):
+def one_run(virsh, domain_pid, xml_text, name, work, tag, smaps_dir):
     serial = os.path.join(work, tag + ".serial")
     xml = os.path.join(work, tag + ".xml")
     with open(xml, "w") as f:
@@ -135,6 +166,7 @@ def one_run(virsh, domain_pid, xml_text, name, work, tag):
             return d
         time.sleep(2)   # the guest idle at its prompt
         rss, ram = rss_split(pid)
+        save_smaps(pid, os.path.join(smaps_dir, tag + ".smaps.json"))
         d["rss_mib"], d["ram_mib"], d["overhead_mib"] = rss / 1024, ram / 1024, (rss - ram) / 1024
         began = time.monotonic()
         r = virsh("destroy", name)
@@ -161,26 +193,23 @@ def with_kernel_cache(xml_text, work):
                                          "value='%s'/>\n  </qemu:commandline>\n</domain>" % cache)
 
 
-def domain_xmls(kestrel, work):
+def domain_xmls(emulators, work):
     import firmware_guest
     import linux_guest_test as lg
     kernel, initrd = lg.guest_initrd(work)
     serial = SERIAL_FILE.format(path="@SERIAL@")
     xmls = {}
-    for vmm, emulator in (("kestrel", kestrel), ("qemu", "/usr/bin/qemu-system-x86_64")):
-        name = "bench-kernel-" + vmm
+    for vmm, emulator in emulators.items():
         disk = lg.disk_with(os.path.join(work, vmm + "-vda.raw"), lg.PATTERN)
-        xmls[("kernel", vmm)] = name, lg.DOMAIN_XML.format(
-            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
-            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
-        name = "bench-kcache-" + vmm
-        xmls[("kernel-cache", vmm)] = name, with_kernel_cache(lg.DOMAIN_XML.format(
-            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
-            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE), work)
-        name = "bench-kshared-" + vmm
-        xmls[("kernel-shared", vmm)] = name, lg.DOMAIN_XML.format(
-            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel, initrd=initrd,
-            cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
+
+        def kernel_domain(name):
+            return name, lg.DOMAIN_XML.format(
+                platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel,
+                initrd=initrd, cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
+        xmls[("kernel", vmm)] = kernel_domain("bench-kernel-" + vmm)
+        name, xml_text = kernel_domain("bench-kcache-" + vmm)
+        xmls[("kernel-cache", vmm)] = name, with_kernel_cache(xml_text, work)
+        xmls[("kernel-shared", vmm)] = kernel_domain("bench-kshared-" + vmm)
         name = "bench-firmware-" + vmm
         disk = os.path.join(work, vmm + "-boot.img")
         firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
@@ -202,17 +231,21 @@ def measure(a):
     var_cache = tempfile.mkdtemp(prefix="libvirt-bench-var-cache-")
     subprocess.run(["mount", "--bind", var_cache, "/var/cache"], check=True)
     with libvirtd.private_libvirtd(lg.NESTED_QEMU_CONF), tempfile.TemporaryDirectory(prefix="libvirt-bench-") as work:
-        xmls = domain_xmls(a.kestrel, work)
+        emulators = {"kestrel": a.kestrel, "qemu": "/usr/bin/qemu-system-x86_64"}
+        if a.kestrel_before:
+            emulators = {"kestrel-before": a.kestrel_before, **emulators}
+        xmls = domain_xmls(emulators, work)
         for config in a.configs.split(","):
             shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
             if config == "kernel-shared":
                 os.makedirs(lg.SHARED_KERNELS, mode=0o755)
-            runs = result["runs"][config] = {"kestrel": [], "qemu": []}
+            runs = result["runs"][config] = {vmm: [] for vmm in emulators}
             for i in range(a.warmups + a.runs):
-                for vmm in ("kestrel", "qemu"):
+                for vmm in emulators:
                     name, xml_text = xmls[(config, vmm)]
                     kind = "warm" if i < a.warmups else "run"
-                    d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i))
+                    d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i),
+                                os.path.dirname(a.out))
                     if i >= a.warmups:
                         runs[vmm].append(d)
                     log("%s %-7s %s %d: %s" % (config, vmm, kind, i, json.dumps(
@@ -231,8 +264,10 @@ def cell(values):
 
 def report(m, ctx):
     lines = ["### libvirt: domain start, memory, destroy (bench/libvirt_bench.py)", "",
-             "- Machine: %s" % ctx["machine"], "- kestrel: %s" % ctx["kestrel"], "- QEMU: %s" % ctx["qemu"],
-             "- libvirt 9.0 (Debian 12) in the test host, the same domain XML with `<emulator>` kestrel or "
+             "- Machine: %s" % ctx["machine"], "- kestrel: %s" % ctx["kestrel"], "- QEMU: %s" % ctx["qemu"]]
+    if ctx.get("kestrel_before"):
+        lines += ["- kestrel before: %s" % ctx["kestrel_before"]]
+    lines += ["- libvirt 9.0 (Debian 12) in the test host, the same domain XML with `<emulator>` kestrel or "
              "qemu-system-x86_64; %d warm-up(s) and %d runs per VMM, interleaved, one test-host boot. "
              "512 MiB, 1 vCPU; serial port on a file. Cells: median (min–max) of the runs that reached the "
              "guest's command loop." % (ctx["warmups"], ctx["runs"]), ""]
@@ -244,14 +279,25 @@ def report(m, ctx):
               "firmware": "Firmware boot (SeaBIOS → EXTLINUX on the virtio disk → the same kernel)"}
     for config, runs in m["runs"].items():
         ok = {n: [r for r in rs if r["ok"]] for n, rs in runs.items()}
-        lines += ["#### %s: kestrel %d/%d ok, QEMU %d/%d ok" % (
-            titles.get(config, config), len(ok["kestrel"]), len(runs["kestrel"]), len(ok["qemu"]),
-            len(runs["qemu"])), "", "| | kestrel | QEMU 7.2 | kestrel/QEMU | goal |", "|---|---|---|---|---|"]
+        before = "kestrel-before" in runs
+        lines += ["#### %s: %s" % (titles.get(config, config), ", ".join(
+            "%s %d/%d ok" % (NAMES[n], len(ok[n]), len(runs[n])) for n in runs)), ""]
+        head = ["", "kestrel", "QEMU 7.2", "kestrel/QEMU"]
+        if before:
+            head[1:1] = ["kestrel before"]
+            head += ["before/QEMU"]
+        lines += ["| %s | goal |" % " | ".join(head), "|---|" + "---|" * len(head)]
         for label, key in PHASES:
-            k, km = cell([r[key] for r in ok["kestrel"] if r.get(key) is not None])
-            q, qm = cell([r[key] for r in ok["qemu"] if r.get(key) is not None])
-            ratio = "%.3f" % (km / qm) if km is not None and qm else "-"
-            lines.append("| %s | %s | %s | %s | %s |" % (label, k, q, ratio, GOALS.get(key, "")))
+            cells = {n: cell([r[key] for r in ok[n] if r.get(key) is not None]) for n in runs}
+            q, qm = cells["qemu"]
+
+            def ratio(n):
+                return "%.3f" % (cells[n][1] / qm) if cells[n][1] is not None and qm else "-"
+            row = [label, cells["kestrel"][0], q, ratio("kestrel")]
+            if before:
+                row[1:1] = [cells["kestrel-before"][0]]
+                row += [ratio("kestrel-before")]
+            lines.append("| %s | %s |" % (" | ".join(row), GOALS.get(key, "")))
         lines.append("")
     return "\n".join(lines)
 
@@ -271,13 +317,20 @@ def host_side(a):
     work = os.path.join(root, "bin", "libvirt-" + stamp)
     os.makedirs(work, exist_ok=True)
     kestrel, digest, mtime = bench_run.kestrel_binary(os.path.abspath(a.kestrel), work)
+    before = []
+    if a.kestrel_before:
+        os.makedirs(os.path.join(work, "before"), exist_ok=True)
+        copy, before_digest, _ = bench_run.kestrel_binary(os.path.abspath(a.kestrel_before),
+                                                          os.path.join(work, "before"))
+        before = ["--kestrel-before", copy]
     results = os.path.join(root, "results", "libvirt-" + stamp)
     os.makedirs(results, exist_ok=True)
     out = os.path.join(results, "measure.json")
     cmd = [sys.executable, os.path.abspath(__file__), "--measure", "--kestrel", kestrel, "--out", out,
-           "--runs", str(a.runs), "--warmups", str(a.warmups), "--configs", a.configs]
+           "--runs", str(a.runs), "--warmups", str(a.warmups), "--configs", a.configs] + before
+    outer = bench_run.outer_context(os.path.abspath(a.kestrel), digest, mtime)  # the commit built, before the run
     started = time.monotonic()
-    boots = len(a.configs.split(",")) * 2 * (a.runs + a.warmups)
+    boots = len(a.configs.split(",")) * (3 if before else 2) * (a.runs + a.warmups)
     status = kvmhost.run(cmd, results, timeout=300 + boots * 150, silent_limit=400)
     log("test host finished with status %d after %.0f s; results in %s"
         % (status, time.monotonic() - started, results))
@@ -285,12 +338,12 @@ def host_side(a):
         return 1
     with open(out) as f:
         m = json.load(f)
-    outer = bench_run.outer_context(os.path.abspath(a.kestrel), digest, mtime)
     ctx = {"machine": "%d cores (%s, kernel %s), load average before the run %s; nested test host: "
                       "QEMU %s TCG L1 with kvm_amd, L1 kernel %s, %d L1 vCPUs"
                       % (outer["outer_cpus"], outer["outer_cpu"], outer["outer_kernel"], a.load,
                          outer["l1_qemu"], m["l1_kernel"], m["l1_cpus"]),
-           "kestrel": outer["kestrel"], "qemu": outer["l1_qemu"], "runs": a.runs, "warmups": a.warmups,
+           "kestrel": outer["kestrel"], "qemu": outer["l1_qemu"],
+           "kestrel_before": "%s (sha256 %s)" % (a.kestrel_before, before_digest) if before else None, "runs": a.runs, "warmups": a.warmups,
            "total_s": round(time.monotonic() - started)}
     print(report(m, ctx))
     if a.json:
@@ -305,6 +358,7 @@ def main(argv):
     p.add_argument("--warmups", type=int, default=1)
     p.add_argument("--configs", default="kernel,kernel-cache,kernel-shared,firmware")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
+    p.add_argument("--kestrel-before", help="a second kestrel binary, measured interleaved as 'kestrel before'")
     p.add_argument("--json", help="raw runs and context (e.g. bench/results/libvirt-DATE.json)")
     p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)

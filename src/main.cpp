@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
     if (!cfg) return 0;  // -version, -help, -M help ...
     for (const auto& warning : cfg->warnings) print_error(cfg->program, warning);
     kestrel::use_small_thread_stacks();
+    kestrel::keep_malloc_thresholds_fixed();
     if (cfg->machine.type == "none") return run_machine<kestrel::NoneMachine>(*cfg);
     return run_machine<kestrel::PcMachine>(*cfg);
 }

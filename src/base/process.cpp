@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -110,6 +111,15 @@ void use_small_thread_stacks() {
     if (pthread_attr_setstacksize(&attr, 1 << 20) == 0) pthread_setattr_default_np(&attr);
     pthread_attr_destroy(&attr);
 }
+
+// glibc raises its mmap threshold (up to 32 MiB) and trim threshold (twice
+// that) after a large buffer is freed, e.g. by the kernel cache's
+// decompressor: from then on buffers of up to 32 MiB come from a thread's
+// arena and freed space stays in it; with transparent huge pages "always"
+// a few live KiB there keep a 2 MiB page. Setting the threshold to glibc's
+// default keeps it fixed: large buffers are mapped and unmapped, and arenas
+// give back their free top.
+void keep_malloc_thresholds_fixed() { mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
 
 void setup_logging(const std::string& program, const std::string& logfile,
                    const std::vector<std::string>& log_items) {

@@ -66,6 +66,9 @@ void lock_all_memory();
 // 2 MiB page; a 1 MiB stack cannot hold one. kestrel's threads (vCPUs, disk
 // and I/O loops) need far less.
 void use_small_thread_stacks();
+// Large buffers mapped and unmapped, arenas trimmed, for the whole run
+// (glibc otherwise raises both thresholds after the first large free).
+void keep_malloc_thresholds_fixed();
 // A logger writing to `path` (the -D file, or HMP "logfile"), lines
 // prefixed "<program>: ". Throws std::runtime_error("could not open log file ...").
 std::shared_ptr<spdlog::logger> open_log_file(const std::string& program, const std::string& path);

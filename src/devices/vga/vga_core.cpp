@@ -37,6 +37,9 @@ VgaCore::VgaCore(uint64_t vram_size)
         throw std::invalid_argument("VGA memory must be a power of two of at least 256 KiB");
     void* p = mmap(nullptr, vram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::runtime_error("cannot allocate " + std::to_string(vram_size >> 20) + " MiB of VRAM");
+    // A text-mode guest touches a few KiB of VRAM; with transparent huge
+    // pages "always" (Debian's default) that would be a 2 MiB page each.
+    madvise(p, vram_size, MADV_NOHUGEPAGE);
     vram_ = static_cast<uint8_t*>(p);
     reset();
 }

@@ -1,6 +1,7 @@
 #include "ui/vnc/libvnc.h"
 
 #include <cstdarg>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
 #include <spdlog/spdlog.h>
@@ -29,8 +30,21 @@ void log_line(const char* format, ...) {
     spdlog::debug("vnc: {}", line);
 }
 
+// libvncserver links GnuTLS for its websocket TLS, which kestrel never
+// enables (and libvncserver calls gnutls_global_init() itself before any
+// TLS use). GnuTLS would otherwise initialise itself in its constructor at
+// dlopen: p11-kit modules, crypto back-ends, ~0.7 MiB resident for nothing.
+void* open_without_gnutls_init(const char* name) {
+    const char* kVar = "GNUTLS_NO_IMPLICIT_INIT";
+    const bool was_set = getenv(kVar) != nullptr;
+    if (!was_set) setenv(kVar, "1", 0);
+    void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!was_set) unsetenv(kVar);  // not for the processes kestrel starts
+    return lib;
+}
+
 LibVnc load() {
-    void* lib = dlopen("libvncserver.so.1", RTLD_NOW | RTLD_LOCAL);
+    void* lib = open_without_gnutls_init("libvncserver.so.1");
     if (!lib)
         throw std::runtime_error(std::string("VNC needs libvncserver (Debian package libvncserver1): ") + dlerror());
     LibVnc v{};

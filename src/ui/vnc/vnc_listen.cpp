@@ -157,7 +157,12 @@ void VncServer::accept_one(const Listener& listener) {
     rfbClientPtr cl;
     {
         std::lock_guard guard(format_lock_);  // it copies the server format
-        cl = lib_->new_client(screen_, fd);   // RFB or WebSocket, the library tells
+        if (!open_library_locked()) {
+            vnc_accepting_on = nullptr;
+            close(fd);
+            return;
+        }
+        cl = lib_->new_client(screen_.load(), fd);  // RFB or WebSocket, the library tells
     }
     vnc_accepting_on = nullptr;
     if (cl && !cl->onHold) lib_->start_on_hold_client(cl);

@@ -232,32 +232,8 @@ void VncServer::set_event_handler(std::function<void(const VncClientEvent&)> han
 
 void VncServer::start() {
     if (!config_.enabled) return;
-    lib_ = &LibVnc::get();
-    *lib_->max_client_wait = 10000;  // ms a client may stall a send before it is dropped
     listen_all();
     pixels_ = Surface(width_, height_).buffer();  // black until the display reports
-    int argc = 0;
-    screen_ = lib_->get_screen(&argc, nullptr, width_, height_, 8, 3, 4);
-    if (!screen_) throw std::runtime_error("cannot set up the VNC server");
-    screen_->frameBuffer = reinterpret_cast<char*>(pixels_.get());
-    use_surface_format(screen_);
-    library_set_translate_ = screen_->setTranslateFunction;
-    screen_->setTranslateFunction = VncCallbacks::set_translate;
-    screen_->desktopName = "QEMU";
-    screen_->screenData = this;
-    screen_->port = 0;       // kestrel listens itself
-    screen_->ipv6port = 0;
-    screen_->cursor = nullptr;  // no cursor drawn into the picture (it is the console's own Surface)
-    screen_->newClientHook = VncCallbacks::on_new_client;
-    screen_->kbdAddEvent = VncCallbacks::on_key;
-    screen_->ptrAddEvent = VncCallbacks::on_pointer;
-    screen_->alwaysShared = config_.share != VncConfig::Share::AllowExclusive ? TRUE : FALSE;
-    if (config_.password) {
-        screen_->authPasswdData = this;
-        screen_->passwordCheck = VncCallbacks::check_password;
-    }
-    lib_->init_server(screen_);
-    screen_->backgroundLoop = TRUE;  // a thread pair per client
     wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     accept_thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "vnc-accept");
@@ -269,6 +245,47 @@ void VncServer::start() {
     }
 }
 
+// libvncserver and what it links (GnuTLS, libjpeg, zlib...: ~3 MiB
+// resident) are loaded when the first client connects, not at start: many
+// VMs' VNC servers never see one. Called with format_lock_ held.
+bool VncServer::open_library_locked() {
+    if (screen_) return true;
+    try {
+        lib_ = &LibVnc::get();
+    } catch (const std::runtime_error& e) {
+        spdlog::error("{}", e.what());
+        return false;
+    }
+    *lib_->max_client_wait = 10000;  // ms a client may stall a send before it is dropped
+    int argc = 0;
+    _rfbScreenInfo* screen = lib_->get_screen(&argc, nullptr, width_, height_, 8, 3, 4);
+    if (!screen) {
+        spdlog::error("cannot set up the VNC server");
+        return false;
+    }
+    screen->frameBuffer = reinterpret_cast<char*>(pixels_.get());
+    use_surface_format(screen);
+    library_set_translate_ = screen->setTranslateFunction;
+    screen->setTranslateFunction = VncCallbacks::set_translate;
+    screen->desktopName = "QEMU";
+    screen->screenData = this;
+    screen->port = 0;       // kestrel listens itself
+    screen->ipv6port = 0;
+    screen->cursor = nullptr;  // no cursor drawn into the picture (it is the console's own Surface)
+    screen->newClientHook = VncCallbacks::on_new_client;
+    screen->kbdAddEvent = VncCallbacks::on_key;
+    screen->ptrAddEvent = VncCallbacks::on_pointer;
+    screen->alwaysShared = config_.share != VncConfig::Share::AllowExclusive ? TRUE : FALSE;
+    if (config_.password) {
+        screen->authPasswdData = this;
+        screen->passwordCheck = VncCallbacks::check_password;
+    }
+    lib_->init_server(screen);
+    screen->backgroundLoop = TRUE;  // a thread pair per client
+    screen_.store(screen, std::memory_order_release);  // mark() may use it from now on
+    return true;
+}
+
 void VncServer::stop() {
     if (listening_on_display_) displays_.remove_listener(*this);
     listening_on_display_ = false;
@@ -277,9 +294,9 @@ void VncServer::stop() {
         [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
         accept_thread_.join();
     }
-    if (screen_) {
+    if (_rfbScreenInfo* screen = screen_.exchange(nullptr)) {
         // As rfbShutdownServer, without its listener thread (there is none).
-        rfbClientIteratorPtr it = lib_->get_client_iterator(screen_);
+        rfbClientIteratorPtr it = lib_->get_client_iterator(screen);
         rfbClientPtr cl = lib_->client_iterator_next(it);
         while (cl) {
             rfbClientPtr next = lib_->client_iterator_next(it);
@@ -288,10 +305,9 @@ void VncServer::stop() {
             cl = next;
         }
         lib_->release_client_iterator(it);
-        screen_->backgroundLoop = FALSE;
-        lib_->shutdown_server(screen_, FALSE);
-        lib_->screen_cleanup(screen_);
-        screen_ = nullptr;
+        screen->backgroundLoop = FALSE;
+        lib_->shutdown_server(screen, FALSE);
+        lib_->screen_cleanup(screen);
     }
     pixels_.reset();
     for (const Listener& l : listeners_) {
@@ -319,7 +335,8 @@ VncStatus VncServer::status() const {
 void VncServer::mark(const Rect& r) {
     int x0 = std::max(r.x, 0), y0 = std::max(r.y, 0);
     int x1 = std::min(r.x + r.w, width_), y1 = std::min(r.y + r.h, height_);
-    if (x1 > x0 && y1 > y0) lib_->mark_rect_modified(screen_, x0, y0, x1, y1);
+    _rfbScreenInfo* screen = screen_.load(std::memory_order_acquire);
+    if (screen && x1 > x0 && y1 > y0) lib_->mark_rect_modified(screen, x0, y0, x1, y1);
 }
 
 // Serves `surface`'s buffer from now on. rfbNewFramebuffer locks every
@@ -329,13 +346,13 @@ void VncServer::mark(const Rect& r) {
 // client that connects meanwhile from copying the library's default format.
 void VncServer::serve(const Surface& surface) {
     std::shared_ptr<uint32_t[]> buffer = surface.buffer();
-    {
-        std::lock_guard guard(format_lock_);
-        width_ = surface.width(), height_ = surface.height();
-        lib_->new_framebuffer(screen_, reinterpret_cast<char*>(buffer.get()), width_, height_, 8, 3, 4);
-        use_surface_format(screen_);  // when no client was there to restore it
+    std::lock_guard guard(format_lock_);
+    width_ = surface.width(), height_ = surface.height();
+    if (_rfbScreenInfo* screen = screen_.load()) {
+        lib_->new_framebuffer(screen, reinterpret_cast<char*>(buffer.get()), width_, height_, 8, 3, 4);
+        use_surface_format(screen);  // when no client was there to restore it
     }
-    pixels_.swap(buffer);
+    pixels_.swap(buffer);  // the old buffer goes when `buffer` does, after the lock
 }
 
 void VncServer::display_resized(const Surface& surface) {

@@ -38,7 +38,8 @@ public:
     VncServer(const VncServer&) = delete;
     VncServer& operator=(const VncServer&) = delete;
 
-    // Loads the library, listens and starts serving. Throws
+    // Listens and starts serving (the library is loaded at the first
+    // client). Throws
     // std::runtime_error with QEMU's texts ("Failed to find an available
     // port: Address already in use").
     void start();
@@ -65,6 +66,7 @@ private:
     void listen_tcp(const std::string& host, int port, bool websocket);
     void accept_loop();
     void accept_one(const Listener& listener);
+    bool open_library_locked();
     void stop();
     void emit(VncClientEvent::Kind kind, const Client& client);
     void serve(const Surface& surface);
@@ -76,7 +78,7 @@ private:
     DisplayService& displays_;
     InputService* input_;
     const LibVnc* lib_ = nullptr;
-    _rfbScreenInfo* screen_ = nullptr;
+    std::atomic<_rfbScreenInfo*> screen_ = nullptr;  // set when the first client connects
     // The buffer libvncserver serves (the console's surface; black until the
     // display first reports), kept alive while the clients may read it.
     std::shared_ptr<uint32_t[]> pixels_;
