@@ -253,8 +253,8 @@ def kernel_cache_entries():
 
 
 def warm_kernel_cache(kestrel, kernel, initrd, logdir, timeout):
-    """Untimed kestrel boots until the cache holds the kernel (each boot
-    fills it beside the guest)."""
+    """Untimed kestrel boots until the cache holds the kernel (a boot that
+    misses fills it at start-up)."""
     for i in range(3):
         if kernel_cache_entries():
             break

@@ -179,8 +179,8 @@ def section(m, ctx, date):
                       "-serial stdio -no-reboot -append \"console=ttyS0 quiet panic=-1\"`; %s; "
                       "kestrel's kernel cache %s." % (smp, count(b), {
                           "warm": "filled by an untimed boot before",
-                          "cold": "emptied before each kestrel run (it boots the bzImage and "
-                                  "fills the cache beside the guest)"}[cache]), ""]
+                          "cold": "emptied before each kestrel run (it decompresses the "
+                                  "kernel into the cache at start-up and boots from it)"}[cache]), ""]
             goal = "ratio ≤ 0.5" if cache == "warm" else "ratio ≤ 1.0"
             rows = [r[:4] + (goal if r[1] == "init_s" else r[4],) for r in BOOT_ROWS]
             lines += table(b, rows) + [""] + failures(b, "boot -smp %d" % smp)

@@ -273,9 +273,6 @@ void PcMachine::on_signal(int signo, int sender_pid) {
 
 void PcMachine::enter_sandbox() {
     if (!cfg_.sandbox.enable) return;
-    // A kernel cache fill (first boot of a kernel) writes files the filters
-    // forbid: it ends first (the guest starts a few seconds later, once).
-    if (kernel_) kernel_->wait_for_background_work();
     kestrel::enter_sandbox(cfg_.sandbox);
     board_->enter_thread_sandboxes();
 }

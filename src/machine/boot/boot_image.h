@@ -54,9 +54,6 @@ public:
         (void)mem;
         (void)memory_is_zero;
     }
-    // Waits for work load_into() left running on other threads (Linux: the
-    // kernel cache's fill), before a sandbox that would forbid its calls.
-    virtual void wait_for_background_work() {}
     // The kernel, initrd and command line items of fw_cfg, as QEMU's
     // loader of the same format sets them, for a machine with
     // `ram_below_4g` bytes of RAM below 4 GiB.

@@ -6,8 +6,6 @@
 #include <malloc.h>
 #include <cstring>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace kestrel {
 namespace {
@@ -15,11 +13,6 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
-
-// The filler yields to the vCPUs it runs beside, but not entirely: at
-// SCHED_IDLE or nice 19 it made no progress on a busy host (measured: 0.1 s
-// of CPU in 60 s); at nice 10 it gets about a tenth of a contended CPU.
-void lower_priority() { setpriority(PRIO_PROCESS, pid_t(gettid()), 10); }
 
 } // namespace
 
@@ -48,24 +41,22 @@ CachedKernel::CachedKernel(std::vector<KernelCache> caches, std::shared_ptr<cons
       path_(std::move(path)), key_(kernel_cache_key(*image_)),
       has_kaslr_(bzimage_has_kaslr(*image_, payload_)) {}
 
-CachedKernel::~CachedKernel() {
-    stop_ = true;
-    if (filler_.joinable()) filler_.join();
-}
-
 std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool memory_is_zero,
                                                    const std::string& cmdline, uint64_t avoid_start,
                                                    uint64_t avoid_end) {
+    const bool at_start_up = !loaded_before_;
+    loaded_before_ = true;
     for (const KernelCache& cache : caches_) {
-        if (auto boot = load_from(cache, mem, memory_is_zero, cmdline, avoid_start, avoid_end)) return boot;
+        if (auto boot = load_entry(cache, mem, memory_is_zero, cmdline, avoid_start, avoid_end)) return boot;
     }
-    start_fill();
-    return std::nullopt;
+    // Not at a reset: -sandbox may forbid writing files by then.
+    if (!at_start_up || !fill()) return std::nullopt;
+    return load_entry(caches_.front(), mem, memory_is_zero, cmdline, avoid_start, avoid_end);
 }
 
-std::optional<CachedKernelBoot> CachedKernel::load_from(const KernelCache& cache, const GuestMemory& mem,
-                                                        bool memory_is_zero, const std::string& cmdline,
-                                                        uint64_t avoid_start, uint64_t avoid_end) {
+std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cache, const GuestMemory& mem,
+                                                         bool memory_is_zero, const std::string& cmdline,
+                                                         uint64_t avoid_start, uint64_t avoid_end) {
     const auto t0 = std::chrono::steady_clock::now();
     std::optional<CacheEntry> entry;
     std::string why;
@@ -95,42 +86,25 @@ std::optional<CachedKernelBoot> CachedKernel::load_from(const KernelCache& cache
         status = KernelCache::Status::Corrupt;
     }
     if (status == KernelCache::Status::Corrupt)
-        spdlog::warn("kernel cache entry {} is bad ({}): removed, rebuilding it; this boot "
-                     "decompresses the kernel in the guest", cache.entry_path(key_), why);
+        spdlog::warn("kernel cache entry {} is bad ({}): removed, rebuilding it",
+                     cache.entry_path(key_), why);
     return std::nullopt;
 }
 
-void CachedKernel::start_fill() {
-    if (filler_.joinable()) return;  // one attempt per run
-    // At the end the bzImage's pages it read and the decompressor's buffers
-    // (tens of MiB) go back to the system, not into malloc's arena for the
-    // rest of the run.
-    filler_ = std::thread([this] {
-        fill();
-        image_->release_pages();
-        malloc_trim(0);
-    });
-}
-
-void CachedKernel::wait_for_fill() {
-    if (filler_.joinable()) filler_.join();
-}
-
-void CachedKernel::fill() {
-    lower_priority();
+bool CachedKernel::fill() {
     const auto t0 = std::chrono::steady_clock::now();
     const KernelCache& cache = caches_.front();
     auto lock = cache.try_lock_fill(key_);
-    if (!lock) return;  // another kestrel is filling it, or the folder is not writable
+    if (!lock) return false;  // another kestrel is filling it, or the folder is not writable
     std::optional<CacheEntry> existing;
     std::string why;
-    if (cache.open(key_, existing, why) == KernelCache::Status::Hit) return;  // filled meanwhile
+    if (cache.open(key_, existing, why) == KernelCache::Status::Hit) return true;  // filled meanwhile
+    bool stored = false;
     try {
-        std::vector<uint8_t> out = decompress_payload(payload_, &stop_);
-        if (out.empty()) return;
+        std::vector<uint8_t> out = decompress_payload(payload_, nullptr);
         ParsedVmlinux k = parse_vmlinux(out, header_.pref_address);
-        if (stop_) return;
         cache.store(key_, k, out);
+        stored = true;
         spdlog::debug("kernel '{}': {} payload decompressed to {} bytes and cached as {} in {:.3f} s",
                       path_, compression_name(payload_.compression), out.size(),
                       cache.entry_path(key_), seconds_since(t0));
@@ -140,6 +114,8 @@ void CachedKernel::fill() {
     } catch (const std::exception& e) {
         spdlog::debug("kernel '{}': not cached: {}", path_, e.what());
     }
+    malloc_trim(0);  // the decompressor's buffers (tens of MiB) go back to the system
+    return stored;
 }
 
 } // namespace kestrel

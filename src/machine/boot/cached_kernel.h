@@ -3,20 +3,21 @@
 // guest: the decompressed kernel comes from the kernel cache, is copied to
 // a physical address and relocated to a virtual offset chosen as the
 // kernel's KASLR would (nokaslr honoured), and the vCPU enters its 64-bit
-// entry. On a cache miss the guest boots the bzImage as before while a
-// background thread (nice 10) decompresses the payload on the host and
-// stores it, so the next boot finds it; it is abandoned if the VM ends
-// first (nothing partial is left: see kernel_cache.h).
+// entry. On a cache miss the payload is decompressed on the host first
+// (on the machine's preload thread, beside the VM's creation), stored, and
+// booted from the new entry: decompressing beside a guest that boots the
+// bzImage did the same work twice, and on a busy host the second copy
+// slowed the guest (bench/RESULTS.md, cold cache). When another kestrel is
+// filling the entry or the folder cannot be written, the guest boots the
+// bzImage and decompresses itself.
 #include "machine/boot/kernel_cache.h"
 #include "machine/boot/file_bytes.h"
 #include "machine/boot/kernel_payload.h"
 #include "kvm/guest_memory.h"
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace kestrel {
@@ -38,29 +39,27 @@ public:
     // `caches` in lookup order, not empty; a miss fills the first.
     CachedKernel(std::vector<KernelCache> caches, std::shared_ptr<const FileBytes> image,
                  const SetupHeader& header, const KernelPayload& payload, std::string path);
-    ~CachedKernel();
     CachedKernel(const CachedKernel&) = delete;
     CachedKernel& operator=(const CachedKernel&) = delete;
 
     // Loads the kernel from the cache, avoiding [avoid_start, avoid_end)
     // (the initrd); `memory_is_zero`: guest RAM is still untouched, so zero
-    // pages need not be written. nullopt on a miss or a bad entry (removed,
-    // with a warning): the caller boots the bzImage; a fill has been started.
+    // pages need not be written. A miss or a bad entry (removed, with a
+    // warning) is filled first, at start-up only (the first load); nullopt
+    // when that fails: the caller boots the bzImage.
     std::optional<CachedKernelBoot> load(const GuestMemory& mem, bool memory_is_zero,
                                          const std::string& cmdline, uint64_t avoid_start,
                                          uint64_t avoid_end);
 
-    // Waits for a fill in progress (tests).
-    void wait_for_fill();
     const KernelCache& cache() const { return caches_.front(); }
     const CacheKey& key() const { return key_; }
 
 private:
-    std::optional<CachedKernelBoot> load_from(const KernelCache& cache, const GuestMemory& mem,
-                                              bool memory_is_zero, const std::string& cmdline,
-                                              uint64_t avoid_start, uint64_t avoid_end);
-    void start_fill();
-    void fill();
+    std::optional<CachedKernelBoot> load_entry(const KernelCache& cache, const GuestMemory& mem,
+                                               bool memory_is_zero, const std::string& cmdline,
+                                               uint64_t avoid_start, uint64_t avoid_end);
+    // Decompresses the payload and stores it; false when not stored.
+    bool fill();
 
     std::vector<KernelCache> caches_;
     std::shared_ptr<const FileBytes> image_;
@@ -69,8 +68,7 @@ private:
     std::string path_;
     CacheKey key_;
     bool has_kaslr_;
-    std::thread filler_;
-    std::atomic<bool> stop_{false};
+    bool loaded_before_ = false;
 };
 
 // True if the bzImage's decompressor (outside its compressed payload) was

@@ -210,10 +210,6 @@ LinuxBootInfo LinuxImage::write_boot_data(const GuestMemory& mem, uint64_t rsdp_
     return {p.entry_rip, pc::ZERO_PAGE_ADDR, p.from_cache};
 }
 
-void LinuxImage::wait_for_background_work() {
-    if (cached_) cached_->wait_for_fill();
-}
-
 void LinuxImage::preload(const GuestMemory& mem, bool memory_is_zero) {
     preloaded_ = load_payloads(mem, memory_is_zero);
 }

@@ -95,7 +95,6 @@ public:
     // The kernel cache's view of this kernel, after the first load_into();
     // nullptr without a cache.
     CachedKernel* cached_kernel() const { return cached_.get(); }
-    void wait_for_background_work() override;
 
     const SetupHeader& header() const { return header_; }
     // End of the memory the kernel uses before it reads the e820 map

@@ -53,12 +53,8 @@ FakeKernel kernel_with_payload() {
     return k;
 }
 
-LinuxBootInfo boot(const std::string& kernel, const GuestMemory& mem, const std::string& cmdline,
-                   bool wait_for_fill = true) {
-    LinuxImage img = LinuxImage::open({kernel, "", cmdline, 0});
-    LinuxBootInfo info = img.load_linux_into(mem, 0);
-    if (wait_for_fill && img.cached_kernel()) img.cached_kernel()->wait_for_fill();
-    return info;
+LinuxBootInfo boot(const std::string& kernel, const GuestMemory& mem, const std::string& cmdline) {
+    return LinuxImage::open({kernel, "", cmdline, 0}).load_linux_into(mem, 0);
 }
 
 } // namespace
@@ -160,23 +156,42 @@ TEST_CASE("one process at a time fills an entry") {
     CHECK(cache.try_lock_fill(key));
 }
 
-TEST_CASE("the first boot decompresses in the guest and fills the cache; the next boots from it") {
+void check_booted_from_cache_nokaslr(const LinuxBootInfo& info, const GuestMemory& mem) {
+    REQUIRE(info.from_cache);
+    CHECK(info.entry_rip == LOAD_PHYS);  // e_entry: startup_64 at the load address
+    CHECK(at<uint8_t>(mem, LOAD_PHYS + 1) == image_byte(1));
+    CHECK(at<uint64_t>(mem, LOAD_PHYS + R64_AT) == R64_VALUE);  // nokaslr: not relocated
+    CHECK((at<uint8_t>(mem, pc::ZERO_PAGE_ADDR + 0x211) & 0x02) == 0);  // no KASLR_FLAG
+}
+
+TEST_CASE("the first boot decompresses the kernel on the host, fills the cache and boots from it") {
     CacheEnv env;
     FakeKernel k = kernel_with_payload();
     TempFile kernel(k.bytes());
+    KernelCache cache(env.dir.path(), 1 << 30);
+    const std::string entry = cache.entry_path(kernel_cache_key(k.bytes()));
     auto mem = GuestMemory::create_flat(256 * pc::MiB);
 
-    LinuxBootInfo cold = boot(kernel.path(), mem, "console=ttyS0 nokaslr");
-    CHECK_FALSE(cold.from_cache);
-    CHECK(cold.entry_rip == 0x100200);
+    check_booted_from_cache_nokaslr(boot(kernel.path(), mem, "console=ttyS0 nokaslr"), mem);
+    CHECK(exists(entry));
 
     auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
-    LinuxBootInfo warm = boot(kernel.path(), mem2, "console=ttyS0 nokaslr");
-    REQUIRE(warm.from_cache);
-    CHECK(warm.entry_rip == LOAD_PHYS);  // e_entry: startup_64 at the load address
-    CHECK(at<uint8_t>(mem2, LOAD_PHYS + 1) == image_byte(1));
-    CHECK(at<uint64_t>(mem2, LOAD_PHYS + R64_AT) == R64_VALUE);  // nokaslr: not relocated
-    CHECK((at<uint8_t>(mem2, pc::ZERO_PAGE_ADDR + 0x211) & 0x02) == 0);  // no KASLR_FLAG
+    check_booted_from_cache_nokaslr(boot(kernel.path(), mem2, "console=ttyS0 nokaslr"), mem2);
+}
+
+TEST_CASE("while another process fills the entry, a boot decompresses in the guest") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    KernelCache cache(env.dir.path(), 1 << 30);
+    const CacheKey key = kernel_cache_key(k.bytes());
+    auto other = cache.try_lock_fill(key);
+    REQUIRE(other);
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    LinuxBootInfo info = boot(kernel.path(), mem, "nokaslr");
+    CHECK_FALSE(info.from_cache);
+    CHECK(info.entry_rip == 0x100200);  // the bzImage's 64-bit entry
+    CHECK_FALSE(exists(cache.entry_path(key)));
 }
 
 TEST_CASE("a kernel from the cache is placed and relocated at random unless nokaslr") {
@@ -210,7 +225,7 @@ TEST_CASE("a kernel from the cache is placed and relocated at random unless noka
     CHECK(at<uint64_t>(mem, LOAD_PHYS + R64_AT) == R64_VALUE);
 }
 
-TEST_CASE("a corrupted cache entry makes one boot fall back and is rebuilt") {
+TEST_CASE("a corrupted cache entry is removed, rebuilt and booted from") {
     CacheEnv env;
     FakeKernel k = kernel_with_payload();
     auto bytes = k.bytes();
@@ -222,13 +237,14 @@ TEST_CASE("a corrupted cache entry makes one boot fall back and is rebuilt") {
     flip_byte(entry, 4096 + 10);
 
     auto mem = GuestMemory::create_flat(256 * pc::MiB);
-    LinuxBootInfo fallback = boot(kernel.path(), mem, "nokaslr");
-    CHECK_FALSE(fallback.from_cache);
-    CHECK(fallback.entry_rip == 0x100200);
-    CHECK(exists(entry));  // rebuilt by the fill that boot started
-
-    auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
-    CHECK(boot(kernel.path(), mem2, "nokaslr").from_cache);
+    check_booted_from_cache_nokaslr(boot(kernel.path(), mem, "nokaslr"), mem);
+    REQUIRE(exists(entry));
+    std::optional<CacheEntry> rebuilt;
+    std::string why;
+    REQUIRE(cache.open(kernel_cache_key(bytes), rebuilt, why) == KernelCache::Status::Hit);
+    std::vector<uint8_t> image(rebuilt->layout().image_size);
+    Relocations r;
+    CHECK(rebuilt->read(image, false, r, why));  // the checksum holds again
 }
 
 TEST_CASE("a payload that cannot be decompressed is never cached; the guest decompresses it") {
@@ -320,11 +336,8 @@ TEST_CASE("a kernel in the shared folder boots when the user's own cache misses"
         return CachedKernel(std::move(caches), image, header, *payload, kernel.path());
     };
     auto mem = GuestMemory::create_flat(256 * pc::MiB);
-    {
-        CachedKernel filler = cached({env.shared, env.own});
-        CHECK_FALSE(filler.load(mem, true, "nokaslr", 0, 0));
-        filler.wait_for_fill();
-    }
+    CachedKernel filler = cached({env.shared, env.own});
+    CHECK(filler.load(mem, true, "nokaslr", 0, 0));  // a miss fills, then boots from the entry
     CHECK(exists(KernelCache(env.shared, 1).entry_path(kernel_cache_key(bytes))));
     CHECK_FALSE(exists(env.own));  // a miss fills the first folder only
     CachedKernel reader = cached({env.own, env.shared});
