@@ -101,7 +101,7 @@ bool CachedKernel::fill() {
     if (cache.open(key_, existing, why) == KernelCache::Status::Hit) return true;  // filled meanwhile
     bool stored = false;
     try {
-        std::vector<uint8_t> out = decompress_payload(payload_, nullptr);
+        std::vector<uint8_t> out = decompress_payload(payload_);
         ParsedVmlinux k = parse_vmlinux(out, header_.pref_address);
         cache.store(key_, k, out);
         stored = true;

@@ -110,17 +110,16 @@ std::optional<KernelPayload> find_payload(std::span<const uint8_t> image, const 
     return KernelPayload{bytes, *c, size};
 }
 
-std::vector<uint8_t> decompress_payload(const KernelPayload& p, const std::atomic<bool>* stop) {
+std::vector<uint8_t> decompress_payload(const KernelPayload& p) {
     if (p.decompressed_size < sizeof(Elf64_Ehdr) || p.decompressed_size > MAX_DECOMPRESSED)
         throw PayloadError(fmt::format("{} kernel announces an implausible size ({} bytes)",
                                        compression_name(p.compression), p.decompressed_size));
     std::vector<uint8_t> out;
     out.reserve(p.decompressed_size);
-    bool done = decompress(p.compression, p.bytes, p.decompressed_size, [&](auto chunk) {
+    decompress(p.compression, p.bytes, p.decompressed_size, [&](auto chunk) {
         out.insert(out.end(), chunk.begin(), chunk.end());
-        return !(stop && stop->load(std::memory_order_relaxed));
+        return true;
     });
-    if (!done) return {};
     if (out.size() != p.decompressed_size)
         throw PayloadError(fmt::format("{} kernel decompressed to {} bytes, not the {} it announces",
                                        compression_name(p.compression), out.size(),

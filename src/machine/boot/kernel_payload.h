@@ -8,7 +8,6 @@
 #include "machine/boot/payload_codecs.h"
 #include "machine/boot/setup_header.h"
 
-#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,9 +30,8 @@ std::optional<KernelPayload> find_payload(std::span<const uint8_t> image, const 
                                           const std::string& path);
 
 // Decompresses the payload and checks that it gives exactly the size the
-// payload announces. Throws PayloadError. `stop` (may be null) set: returns
-// an empty vector as soon as the decompressor notices.
-std::vector<uint8_t> decompress_payload(const KernelPayload& p, const std::atomic<bool>* stop);
+// payload announces. Throws PayloadError.
+std::vector<uint8_t> decompress_payload(const KernelPayload& p);
 
 // Where the decompressed kernel goes, relative to its load address.
 struct KernelLayout {
