@@ -18,9 +18,9 @@ packages=(
   qemu-utils
   # the tiny test kernels (tests/tiny)
   gcc binutils
-  # display: screendump's PNG files, the VNC server (RFB, encodings,
-  # WebSocket), the VGA BIOS ROMs whose font text mode shows
-  libpng-dev libvncserver-dev seabios
+  # display: the VNC server (RFB, encodings, WebSocket), the VGA BIOS ROMs
+  # whose font text mode shows
+  libvncserver-dev seabios
   # -netdev user: QEMU's own user-mode network stack (loaded with dlopen on use)
   libslirp-dev
   # the NICs' default option ROMs (efi-e1000.rom, efi-virtio.rom: iPXE)

@@ -4,7 +4,6 @@
 #include "block/image/image_open.h"
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -102,17 +101,6 @@ bool parse_output_json(const std::string& text) {
     if (text == "json") return true;
     if (text == "human") return false;
     fail("--output must be used with human or json as argument.");
-}
-
-std::string size_to_str(uint64_t val) {
-    static const char* const suffixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    int exponent = 0;
-    std::frexp(double(val) / (1000.0 / 1024.0), &exponent);
-    int i = (exponent - 1) / 10;
-    uint64_t div = uint64_t(1) << (i * 10);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%0.3g %sB", double(val) / double(div), suffixes[i]);
-    return buf;
 }
 
 std::unique_ptr<AsyncImage> open_for_command(AioContext& ctx, const OpenRequest& r) {

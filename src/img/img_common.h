@@ -1,4 +1,5 @@
 #pragma once
+#include "base/size_text.h"
 // What every kestrel-img command shares: errors as qemu-img reports them,
 // option parsing with getopt_long as qemu-img does it, sizes, cache modes,
 // opening images, human-readable sizes and the progress line.
@@ -59,8 +60,6 @@ CacheMode parse_cache(const std::string& text, bool source);
 // --output=human|json; Failure "--output must be used with human or json as argument.".
 bool parse_output_json(const std::string& text);
 
-// "196 KiB", "1 GiB", "512 B": QEMU's size_to_str.
-std::string size_to_str(uint64_t bytes);
 
 // Opens an image with qemu-img's error text: "Could not open 'X': <why>".
 struct OpenRequest {

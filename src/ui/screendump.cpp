@@ -5,10 +5,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
-#include <png.h>
 #include <stdexcept>
 #include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 namespace kestrel {
 
@@ -48,28 +48,58 @@ void write_ppm(const Surface& s, FILE* f) {
     }
 }
 
+// PNG by hand over zlib (RFC 2083: 8-bit RGB, no interlace, filter type
+// None): libpng's gamma code made kestrel link libm, whose IFUNC
+// resolvers put ~250 KiB of libm text into every kestrel's RSS.
+void write_chunk(FILE* f, const char type[4], const uint8_t* data, size_t len) {
+    uint8_t head[8] = {uint8_t(len >> 24), uint8_t(len >> 16), uint8_t(len >> 8), uint8_t(len)};
+    std::memcpy(head + 4, type, 4);
+    uLong crc = crc32(crc32(0, nullptr, 0), head + 4, 4);
+    if (len) crc = crc32(crc, data, uInt(len));
+    uint8_t tail[4] = {uint8_t(crc >> 24), uint8_t(crc >> 16), uint8_t(crc >> 8), uint8_t(crc)};
+    std::fwrite(head, 1, 8, f);
+    if (len) std::fwrite(data, 1, len, f);
+    std::fwrite(tail, 1, 4, f);
+}
+
+struct Deflater {
+    z_stream z{};
+    Deflater() {
+        if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) throw std::runtime_error("PNG creation failed");
+    }
+    ~Deflater() { deflateEnd(&z); }
+    // Compresses `in` (all of it; Z_FINISH at the end) into IDAT chunks.
+    void write(FILE* f, std::vector<uint8_t>& in, int flush) {
+        uint8_t out[65536];
+        z.next_in = in.data();
+        z.avail_in = uInt(in.size());
+        do {
+            z.next_out = out;
+            z.avail_out = sizeof out;
+            if (deflate(&z, flush) == Z_STREAM_ERROR) throw std::runtime_error("PNG creation failed");
+            if (size_t n = sizeof out - z.avail_out) write_chunk(f, "IDAT", out, n);
+        } while (z.avail_out == 0);
+    }
+};
+
 void write_png(const Surface& s, FILE* f) {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png ? png_create_info_struct(png) : nullptr;
-    if (!info) {
-        png_destroy_write_struct(&png, nullptr);
-        throw std::runtime_error("PNG creation failed. Unable to write struct");
-    }
-    std::vector<uint8_t> line;
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        throw std::runtime_error("PNG creation failed");
-    }
-    png_init_io(png, f);
-    png_set_IHDR(png, info, png_uint_32(s.width()), png_uint_32(s.height()), 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
+    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    std::fwrite(signature, 1, 8, f);
+    uint32_t w = uint32_t(s.width()), h = uint32_t(s.height());
+    const uint8_t ihdr[13] = {uint8_t(w >> 24), uint8_t(w >> 16), uint8_t(w >> 8), uint8_t(w),
+                              uint8_t(h >> 24), uint8_t(h >> 16), uint8_t(h >> 8), uint8_t(h),
+                              8, 2, 0, 0, 0};  // depth 8, RGB, deflate, filter method 0, no interlace
+    write_chunk(f, "IHDR", ihdr, sizeof ihdr);
+    Deflater deflater;
+    std::vector<uint8_t> line, row;
     for (int y = 0; y < s.height(); ++y) {
         rgb_row(s.row(y), s.width(), line);
-        png_write_row(png, line.data());
+        row.assign(1, 0);  // the scanline's filter type: None
+        row.insert(row.end(), line.begin(), line.end());
+        deflater.write(f, row, y + 1 == s.height() ? Z_FINISH : Z_NO_FLUSH);
     }
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
+    if (s.height() == 0) deflater.write(f, row, Z_FINISH);
+    write_chunk(f, "IEND", nullptr, 0);
 }
 
 } // namespace

@@ -52,9 +52,11 @@ void text_descriptor(uint8_t* d, uint8_t tag, const char* text) {
 
 // Chromaticity coordinates as 10-bit binary fractions: sRGB primaries.
 void chromaticity(uint8_t* c) {
-    const double xy[8] = {0.640, 0.330, 0.300, 0.600, 0.150, 0.060, 0.3127, 0.3290};
+    // sRGB's red, green, blue and white points (x, y) in 1/10000, as
+    // 10-bit fractions of 1024, rounded to nearest.
+    const unsigned xy[8] = {6400, 3300, 3000, 6000, 1500, 600, 3127, 3290};
     unsigned v[8];
-    for (int i = 0; i < 8; ++i) v[i] = unsigned(std::lround(xy[i] * 1024)) & 0x3ff;
+    for (int i = 0; i < 8; ++i) v[i] = ((xy[i] * 1024 + 5000) / 10000) & 0x3ff;
     c[0] = uint8_t((v[0] & 3) << 6 | (v[1] & 3) << 4 | (v[2] & 3) << 2 | (v[3] & 3));
     c[1] = uint8_t((v[4] & 3) << 6 | (v[5] & 3) << 4 | (v[6] & 3) << 2 | (v[7] & 3));
     for (int i = 0; i < 8; ++i) c[2 + i] = uint8_t(v[i] >> 2);

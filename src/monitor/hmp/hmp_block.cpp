@@ -2,8 +2,8 @@
 // the machine's BlockService, in QEMU 7.2's layout.
 #include "monitor/hmp/hmp_command.h"
 #include "monitor/medium_commands.h"
+#include "base/size_text.h"
 
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -43,24 +43,11 @@ InfoBlockArgs parse_info_block_args(std::string_view text) {
     return args;
 }
 
-// QEMU's size_to_str: three significant digits and a binary unit, moving
-// to the next unit from 1000 of the previous one ("1000 KiB" is "0.977 MiB").
-std::string size_text(uint64_t bytes) {
-    static const char* const units[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    int exponent = 0;
-    std::frexp(static_cast<double>(bytes) / (1000.0 / 1024.0), &exponent);
-    int unit = (exponent - 1) / 10;
-    double scaled = static_cast<double>(bytes) / static_cast<double>(1ull << (unit * 10));
-    char number[32];
-    std::snprintf(number, sizeof number, "%0.3g", scaled);
-    return fmt::format("{} {}B", number, units[unit]);
-}
-
 void print_image(HmpContext& ctx, const BlockDeviceInfo& b, const std::string& format) {
     ctx.print("\nImages:\n");
     ctx.print(fmt::format("image: {}\nfile format: {}\nvirtual size: {} ({} bytes)\ndisk size: {}\n",
-                          b.file, format, size_text(b.virtual_size), b.virtual_size,
-                          size_text(b.actual_size)));
+                          b.file, format, size_to_str(b.virtual_size), b.virtual_size,
+                          size_to_str(b.actual_size)));
 }
 
 void print_cache_mode(HmpContext& ctx, const BlockDeviceInfo& b) {
