@@ -58,9 +58,16 @@ public:
         bool read_only;
         bool operator==(const Slot&) const = default;
     };
-    // The slots a routing needs, adjacent ones merged: `rom` is the PCI
-    // view of 0xc0000-0xfffff, RAM comes from `memory`.
-    static std::vector<Slot> layout(const Modes& modes, uint8_t* rom, const GuestMemory& memory);
+    // 0xc0000-0xfffff as PCI sees it: zeros below `isa_start`, then the
+    // BIOS's last bytes (isa-bios: the same pages as the top of the BIOS).
+    struct RomView {
+        uint8_t* low;
+        uint8_t* isa;
+        uint64_t isa_start;
+        uint8_t* host(uint64_t gpa) const { return gpa >= isa_start ? isa + (gpa - isa_start) : low + (gpa - START); }
+    };
+    // The slots a routing needs, adjacent ones merged; RAM comes from `memory`.
+    static std::vector<Slot> layout(const Modes& modes, const RomView& rom, const GuestMemory& memory);
 
 private:
     void apply_locked(const std::vector<Slot>& wanted);
@@ -68,8 +75,8 @@ private:
     Vm& vm_;
     const GuestMemory& memory_;
     uint64_t bios_size_;
-    uint8_t* bios_ = nullptr;    // the image, page aligned
-    uint8_t* legacy_ = nullptr;  // 0xc0000-0xfffff as PCI sees it
+    uint8_t* bios_ = nullptr;  // the image, page aligned
+    RomView rom_{};            // rom_.low: its own zero pages
     std::optional<uint32_t> high_slot_;
     mutable std::mutex lock_;
     Modes modes_{};

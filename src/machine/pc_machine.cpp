@@ -105,7 +105,7 @@ PcMachine::PcMachine(const Config& cfg)
       vm_(kvm_, memory_, !firmware_.empty()) {
     try {
         if (!firmware_.empty()) pam_ = std::make_unique<PamMemory>(vm_, memory_, firmware_);
-        firmware_ = {};  // PamMemory has its own copy
+        std::vector<uint8_t>().swap(firmware_);  // PamMemory has its own copy (`= {}` keeps the buffer)
         board_ = std::make_unique<PcBoard>(PcBoardSetup{cfg_, vm_, memory_, pio_, mmio_, loop_, *this, pam_.get()});
         if (cfg_.cpu_pm) vm_.disable_power_exits();
         objects_ = std::make_unique<UserObjects>(cfg_);

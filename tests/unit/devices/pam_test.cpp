@@ -13,7 +13,9 @@ namespace {
 
 struct LowMemory {
     GuestMemory mem = GuestMemory::create_pc(MemoryConfig{64ull << 20});
-    std::vector<uint8_t> rom = std::vector<uint8_t>(PamMemory::END - PamMemory::START);
+    std::vector<uint8_t> bytes = std::vector<uint8_t>(PamMemory::END - PamMemory::START);
+    // The ISA BIOS right after the zeros, so slots can merge across them.
+    PamMemory::RomView rom{bytes.data(), bytes.data() + 0x20000, 0xe0000};
 };
 
 } // namespace
@@ -45,31 +47,47 @@ TEST_CASE("i440FX: PAM registers as segment modes, SeaBIOS's writes") {
 TEST_CASE("PAM layout: power-on is the ROM view, merged into one slot") {
     LowMemory low;
     GuestMemory& mem = low.mem;
-    std::vector<uint8_t>& rom = low.rom;
-    auto slots = PamMemory::layout({}, rom.data(), mem);
+    const PamMemory::RomView& rom = low.rom;
+    auto slots = PamMemory::layout({}, rom, mem);
     REQUIRE(slots.size() == 1);
-    CHECK(slots[0] == Slot{0xc0000, 0x40000, rom.data(), true});
+    CHECK(slots[0] == Slot{0xc0000, 0x40000, low.bytes.data(), true});
+}
+
+TEST_CASE("PAM layout: the ISA BIOS is the top of the BIOS image, not a copy") {
+    LowMemory low;
+    std::vector<uint8_t> image(0x40000);
+    PamMemory::RomView rom{low.bytes.data(), image.data() + 0x20000, 0xe0000};
+    auto slots = PamMemory::layout({}, rom, low.mem);
+    REQUIRE(slots.size() == 2);
+    CHECK(slots[0] == Slot{0xc0000, 0x20000, low.bytes.data(), true});
+    CHECK(slots[1] == Slot{0xe0000, 0x20000, image.data() + 0x20000, true});
+    PamMemory::Modes modes;
+    modes.fill(3);
+    modes[0] = 0;  // 0xf0000 back to the ROM view: the image's last 64 KiB
+    slots = PamMemory::layout(modes, rom, low.mem);
+    REQUIRE(slots.size() == 2);
+    CHECK(slots[1] == Slot{0xf0000, 0x10000, image.data() + 0x30000, true});
 }
 
 TEST_CASE("PAM layout: RAM, read-only RAM and ROM segments") {
     LowMemory low;
     GuestMemory& mem = low.mem;
-    std::vector<uint8_t>& rom = low.rom;
+    const PamMemory::RomView& rom = low.rom;
     PamMemory::Modes modes;
     modes.fill(3);
-    auto all_ram = PamMemory::layout(modes, rom.data(), mem);
+    auto all_ram = PamMemory::layout(modes, rom, mem);
     REQUIRE(all_ram.size() == 1);
     CHECK(all_ram[0] == Slot{0xc0000, 0x40000, mem.host_ptr(0xc0000, 0x40000), false});
     modes.fill(2);  // write-only maps RAM, as QEMU's pc
-    CHECK(PamMemory::layout(modes, rom.data(), mem) == all_ram);
+    CHECK(PamMemory::layout(modes, rom, mem) == all_ram);
 
     modes.fill(3);
     modes[0] = 1;   // 0xf0000 read-only RAM
     modes[9] = 1;   // 0xe0000 read-only RAM
     modes[1] = 0;   // 0xc0000 the ROM view
-    auto slots = PamMemory::layout(modes, rom.data(), mem);
+    auto slots = PamMemory::layout(modes, rom, mem);
     REQUIRE(slots.size() == 5);
-    CHECK(slots[0] == Slot{0xc0000, 0x4000, rom.data(), true});
+    CHECK(slots[0] == Slot{0xc0000, 0x4000, low.bytes.data(), true});
     CHECK(slots[1] == Slot{0xc4000, 0x1c000, mem.host_ptr(0xc4000, 1), false});
     CHECK(slots[2] == Slot{0xe0000, 0x4000, mem.host_ptr(0xe0000, 1), true});
     CHECK(slots[3] == Slot{0xe4000, 0xc000, mem.host_ptr(0xe4000, 1), false});
@@ -79,8 +97,8 @@ TEST_CASE("PAM layout: RAM, read-only RAM and ROM segments") {
 TEST_CASE("PAM layout: only the low two bits of a mode count") {
     LowMemory low;
     GuestMemory& mem = low.mem;
-    std::vector<uint8_t>& rom = low.rom;
+    const PamMemory::RomView& rom = low.rom;
     PamMemory::Modes modes;
     modes.fill(0xfc);  // garbage above the two bits: the ROM view
-    CHECK(PamMemory::layout(modes, rom.data(), mem) == PamMemory::layout({}, rom.data(), mem));
+    CHECK(PamMemory::layout(modes, rom, mem) == PamMemory::layout({}, rom, mem));
 }
