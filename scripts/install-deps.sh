@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   # build
   g++ meson ninja-build pkg-config
-  # lld orders kestrel's start-up code (scripts/text_order.py: smaller RSS)
-  lld
+  # lld orders kestrel's start-up code (scripts/text_order.py: smaller RSS);
+  # lld-16 packs its relocations as RELR (lld 14 cannot with glibc 2.36)
+  lld lld-16
   libboost-program-options-dev libfmt-dev libspdlog-dev liburing-dev catch2
   acpica-tools nlohmann-json3-dev libseccomp-dev
   # fuzzing and sanitizer builds (tests/fuzz, scripts/sanitize.sh): clang, libFuzzer
