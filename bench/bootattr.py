@@ -191,9 +191,11 @@ def read_trace(tracer):
             m = EXIT_RE.search(text)
             if m:
                 reason = m.group(1).replace(" ", "_")
-                detail = (fault_region(int(m.group(3), 16))
-                          if reason == "PF_excp" and m.group(3) else None)
-                pending = [t, reason, int(m.group(2), 16), detail]
+                detail = None
+                addr = int(m.group(3), 16) if reason == "PF_excp" and m.group(3) else None
+                if addr is not None:
+                    detail = fault_region(addr)
+                pending = [t, reason, int(m.group(2), 16), detail, addr]
                 exits.append(pending)
         elif pending is not None and pending[3] is None:
             if event == "kvm_pio" and (m := PIO_RE.search(text)):
@@ -249,7 +251,7 @@ def exits_by_phase(exits, t_exec, ends):
     are known."""
     out = {p: {} for p in PHASES}
     bounds = [(p, ends[p]) for p in PHASES if ends.get(p) is not None]
-    for t, reason, _rip, detail in exits:
+    for t, reason, _rip, detail, _addr in exits:
         rel = t - t_exec
         phase = next((p for p, end in bounds if rel <= end), None)
         if phase is None:
@@ -284,7 +286,8 @@ def attr_run(vmm, smp, kernel, initrd, timeout, logfile, tracer):
     t_exec = r.t0_mono
     exits = read_trace(tracer)
     with open(logfile + ".exits.tsv", "w") as f:   # for a closer look by hand
-        f.writelines("%.6f\t%s\t%x\t%s\n" % (e[0] - t_exec, e[1], e[2], e[3] or "")
+        f.writelines("%.6f\t%s\t%x\t%s\t%s\n" % (e[0] - t_exec, e[1], e[2], e[3] or "",
+                                                    "%x" % e[4] if e[4] is not None else "")
                      for e in exits)
     zero = kvmclock_start(exits, t_exec)
     mark = r.markers["KBENCH-CLOCK"]
