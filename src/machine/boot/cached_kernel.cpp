@@ -69,7 +69,11 @@ std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cach
         uint8_t* dest = mem.host_ptr(where.phys, l.memory_size);
         Relocations relocs;
         if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
-        if (l.load_phys != header_.pref_address) {
+        const bool linked_here = l.load_phys == header_.pref_address;
+        // The kernel's first instructions clear .bss and .brk (clear_bss):
+        // fault them in beside the read instead of from the guest.
+        if (linked_here) mem.populate_in_background(where.phys + l.image_size, l.memory_size - l.image_size);
+        if (!linked_here) {
             why = "linked for another address";
         } else if (entry->read({dest, l.image_size}, memory_is_zero, relocs, why)) {
             const double t_read = seconds_since(t0);

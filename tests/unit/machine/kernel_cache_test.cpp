@@ -6,10 +6,12 @@
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/vmlinux_fixture.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +179,23 @@ TEST_CASE("the first boot decompresses the kernel on the host, fills the cache a
 
     auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
     check_booted_from_cache_nokaslr(boot(kernel.path(), mem2, "console=ttyS0 nokaslr"), mem2);
+}
+
+TEST_CASE("a kernel from the cache has its .bss faulted in on the host, beside the load") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    { auto mem = GuestMemory::create_flat(256 * pc::MiB); boot(kernel.path(), mem, "nokaslr"); }
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    REQUIRE(boot(kernel.path(), mem, "nokaslr").from_cache);
+    mem.wait_for_populate();
+    const uint64_t bss = LOAD_PHYS + DATA_OFF + DATA_SIZE, bss_end = LOAD_PHYS + DATA_OFF + DATA_MEM;
+    const long page = sysconf(_SC_PAGESIZE);
+    std::vector<unsigned char> in((bss_end - bss) / uint64_t(page));
+    REQUIRE(mincore(mem.host_ptr(bss, bss_end - bss), bss_end - bss, in.data()) == 0);
+    CHECK(std::all_of(in.begin(), in.end(), [](unsigned char v) { return v & 1; }));
+    CHECK(at<uint64_t>(mem, bss_end - 8) == 0);
+    CHECK(at<uint64_t>(mem, LOAD_PHYS + R64_AT) == R64_VALUE);
 }
 
 TEST_CASE("while another process fills the entry, a boot decompresses in the guest") {
