@@ -48,7 +48,8 @@ constexpr uint64_t kPopulateChunk = 2ull << 20;
 // bytes from here could undo the guest's writes).
 class GuestMemory::Populator {
 public:
-    Populator(uint8_t* begin, uint64_t len) : thread_([this, begin, len] { run(begin, len); }) {}
+    using Ranges = std::vector<std::pair<uint8_t*, uint64_t>>;
+    explicit Populator(Ranges ranges) : thread_([this, r = std::move(ranges)] { run(r); }) {}
     ~Populator() {
         stop_ = true;
         wait();
@@ -58,18 +59,24 @@ public:
     }
 
 private:
+    void run(const Ranges& ranges) {
+        for (const auto& [begin, len] : ranges)
+            if (!populate(begin, len)) return;
+    }
     // From the end down, 2 MiB at a time (a huge page each): a guest that
     // clears the range from its start meets this thread halfway instead of
     // following it.
-    void run(uint8_t* begin, uint64_t len) {
+    bool populate(uint8_t* begin, uint64_t len) {
         const auto page = uint64_t(sysconf(_SC_PAGESIZE));
         const auto first = reinterpret_cast<uintptr_t>(begin) & ~uintptr_t(page - 1);
         uintptr_t end = reinterpret_cast<uintptr_t>(begin) + len;
-        while (end > first && !stop_) {
+        while (end > first) {
+            if (stop_) return false;
             uintptr_t start = std::max<uintptr_t>(first, (end - 1) & ~uintptr_t(kPopulateChunk - 1));
-            if (madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) != 0) return;
+            if (madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) != 0) return false;
             end = start;
         }
+        return true;
     }
 
     std::atomic<bool> stop_{false};
@@ -140,10 +147,12 @@ bool GuestMemory::discard(uint8_t* host, uint64_t len) const {
     return true;
 }
 
-void GuestMemory::populate_in_background(uint64_t gpa, uint64_t len) const {
+void GuestMemory::populate_in_background(std::vector<std::pair<uint64_t, uint64_t>> ranges) const {
     wait_for_populate();
-    uint8_t* p = host_ptr(gpa, len);
-    if (p && len) populator_ = std::make_unique<Populator>(p, len);
+    Populator::Ranges host;
+    for (const auto& [gpa, len] : ranges)
+        if (uint8_t* p = host_ptr(gpa, len); p && len) host.emplace_back(p, len);
+    if (!host.empty()) populator_ = std::make_unique<Populator>(std::move(host));
 }
 
 void GuestMemory::wait_for_populate() const {

@@ -2,6 +2,7 @@
 
 #include "machine/boot/kaslr.h"
 
+#include <algorithm>
 #include <chrono>
 #include <malloc.h>
 #include <cstring>
@@ -14,7 +15,44 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+constexpr uint64_t kZoneDmaEnd = 16ull << 20;
+// What the kernel allocates in boot (up to `Run /init`): ~34 MiB traced.
+constexpr uint64_t kAllocatedInBoot = 32ull << 20;
+
+// The RAM the booting kernel writes first, faulted in on the host beside
+// the load: .bss and .brk (clear_bss, its first instructions), then the
+// pages its allocator hands out first.
+void populate_first_writes(const GuestMemory& mem, uint64_t phys, const KernelLayout& l,
+                           uint64_t initrd_start, uint64_t initrd_end) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges{{phys + l.image_size, l.memory_size - l.image_size}};
+    for (const auto& r : ram_allocated_first(mem.below_4g(), kAllocatedInBoot,
+                                             {{phys, phys + l.memory_size}, {initrd_start, initrd_end}}))
+        ranges.push_back(r);
+    mem.populate_in_background(std::move(ranges));
+}
+
 } // namespace
+
+std::vector<std::pair<uint64_t, uint64_t>> ram_allocated_first(
+    uint64_t ram_end, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used) {
+    std::sort(used.begin(), used.end());
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    uint64_t at = kZoneDmaEnd;
+    auto take = [&](uint64_t end) {
+        end = std::min(end, ram_end);
+        if (end <= at || bytes == 0) return;
+        uint64_t n = std::min(bytes, end - at);
+        out.emplace_back(at, n);
+        bytes -= n;
+    };
+    for (const auto& [start, end] : used) {
+        if (end <= start) continue;
+        take(start);
+        at = std::max(at, end);
+    }
+    take(ram_end);
+    return out;
+}
 
 bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payload) {
     static const char text[] = "KASLR disabled";
@@ -70,9 +108,7 @@ std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cach
         Relocations relocs;
         if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
         const bool linked_here = l.load_phys == header_.pref_address;
-        // The kernel's first instructions clear .bss and .brk (clear_bss):
-        // fault them in beside the read instead of from the guest.
-        if (linked_here) mem.populate_in_background(where.phys + l.image_size, l.memory_size - l.image_size);
+        if (linked_here) populate_first_writes(mem, where.phys, l, avoid_start, avoid_end);
         if (!linked_here) {
             why = "linked for another address";
         } else if (entry->read({dest, l.image_size}, memory_is_zero, relocs, why)) {

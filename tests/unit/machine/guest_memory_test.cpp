@@ -155,7 +155,7 @@ TEST_CASE("populate_in_background faults a range in and leaves its bytes as they
     const uint64_t start = 20 * MiB + 0x3000, len = 9 * MiB;
     REQUIRE(mem.write_obj(start + 5 * MiB, uint64_t(0x6b657374726c)));
     CHECK(resident_share(mem, 22 * MiB, 6 * MiB) < 0.5);
-    mem.populate_in_background(start, len);
+    mem.populate_in_background({{start, len}});
     mem.wait_for_populate();
     CHECK(resident_share(mem, start, len) == 1.0);
     CHECK(resident_share(mem, 40 * MiB, 8 * MiB) < 0.5);  // nothing beyond the range
@@ -164,11 +164,12 @@ TEST_CASE("populate_in_background faults a range in and leaves its bytes as they
     CHECK((mem.read_obj(start + len - 8, zero) && zero == 0));
 }
 
-TEST_CASE("populate_in_background ignores a range outside RAM; the memory can go while it runs") {
+TEST_CASE("populate_in_background skips a range outside RAM; the memory can go while it runs") {
     auto mem = GuestMemory::create_flat(16 * MiB);
-    mem.populate_in_background(15 * MiB, 2 * MiB);
+    mem.populate_in_background({{15 * MiB, 2 * MiB}, {4 * MiB, 2 * MiB}});
     mem.wait_for_populate();
     CHECK(resident_share(mem, 14 * MiB, 2 * MiB) < 0.5);
+    CHECK(resident_share(mem, 4 * MiB, 2 * MiB) == 1.0);  // the next range still is
     auto big = GuestMemory::create_flat(256 * MiB);
-    big.populate_in_background(2 * MiB, 250 * MiB);
+    big.populate_in_background({{2 * MiB, 250 * MiB}});
 }   // ~GuestMemory stops the thread before unmapping
