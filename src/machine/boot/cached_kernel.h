@@ -80,6 +80,13 @@ private:
 std::vector<std::pair<uint64_t, uint64_t>> ram_allocated_first(
     uint64_t ram_end, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used);
 
+// The highest `bytes` of free RAM below `top` (the initrd, or the end of
+// RAM below 4 GiB) and above 16 MiB, skipping `used`, as {gpa, len}
+// ranges, highest first: where memblock, allocating top-down, puts the
+// booting kernel's struct pages, page tables and per-CPU areas.
+std::vector<std::pair<uint64_t, uint64_t>> ram_memblock_allocates_first(
+    uint64_t top, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used);
+
 // True if the bzImage's decompressor (outside its compressed payload) was
 // built with KASLR (CONFIG_RANDOMIZE_BASE): its kaslr.c messages are there.
 bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payload);

@@ -203,6 +203,9 @@ TEST_CASE("a kernel from the cache has its .bss faulted in on the host, beside t
     CHECK(std::all_of(low.begin(), low.begin() + 30 * pc::MiB / page, [](unsigned char v) { return v & 1; }));
     REQUIRE(mincore(mem.host_ptr(128 * pc::MiB, 16 * pc::MiB), 16 * pc::MiB, high.data()) == 0);
     CHECK(std::none_of(high.begin(), high.end(), [](unsigned char v) { return v & 1; }));
+    // And memblock's 16 MiB at the top of RAM (no initrd here).
+    REQUIRE(mincore(mem.host_ptr(240 * pc::MiB, 16 * pc::MiB), 16 * pc::MiB, high.data()) == 0);
+    CHECK(std::all_of(high.begin(), high.end(), [](unsigned char v) { return v & 1; }));
 }
 
 TEST_CASE("Linux's first allocations: the lowest free RAM above 16 MiB, around the kernel and initrd") {
@@ -214,6 +217,17 @@ TEST_CASE("Linux's first allocations: the lowest free RAM above 16 MiB, around t
           R{{16 * M, 4 * M}, {40 * M, 4 * M}, {50 * M, 24 * M}});
     CHECK(ram_allocated_first(40 * M, 32 * M, {{0, 0}, {30 * M, 36 * M}}) == R{{16 * M, 14 * M}, {36 * M, 4 * M}});
     CHECK(ram_allocated_first(16 * M, 32 * M, {}).empty());
+}
+
+TEST_CASE("memblock's first allocations: the highest free RAM below the initrd, around the kernel") {
+    using R = std::vector<std::pair<uint64_t, uint64_t>>;
+    const uint64_t M = pc::MiB;
+    CHECK(ram_memblock_allocates_first(507 * M, 16 * M, {{100 * M, 160 * M}, {507 * M, 512 * M}}) ==
+          R{{491 * M, 16 * M}});
+    CHECK(ram_memblock_allocates_first(507 * M, 16 * M, {{500 * M, 504 * M}, {507 * M, 512 * M}}) ==
+          R{{504 * M, 3 * M}, {487 * M, 13 * M}});
+    CHECK(ram_memblock_allocates_first(24 * M, 16 * M, {{0, 0}}) == R{{16 * M, 8 * M}});
+    CHECK(ram_memblock_allocates_first(16 * M, 16 * M, {}).empty());
 }
 
 TEST_CASE("while another process fills the entry, a boot decompresses in the guest") {
