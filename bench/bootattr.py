@@ -134,7 +134,10 @@ class Tracer:
                     yield float(m.group(1)), m.group(2), m.group(3)
 
 
-EXIT_RE = re.compile(r"reason (\S+) rip 0x([0-9a-f]+)")
+# SVM names exception exits with a space ("PF excp": a shadow-paging fault
+# when L1 runs with npt=0); they count as "PF_excp", with the faulting
+# guest address (info2) named by region.
+EXIT_RE = re.compile(r"reason (.+?) rip 0x([0-9a-f]+)(?: info1 0x[0-9a-f]+ info2 0x([0-9a-f]+))?")
 PIO_RE = re.compile(r"pio_(read|write) at 0x([0-9a-f]+)")
 MMIO_RE = re.compile(r"mmio (\S+) len \d+ gpa 0x([0-9a-f]+)")
 MSR_RE = re.compile(r"msr_(read|write) ([0-9a-f]+)")
@@ -164,6 +167,14 @@ def mmio_name(gpa):
     return "mmio %#x" % (gpa & ~0xfff)
 
 
+def fault_region(addr):
+    """Where a guest page fault hit: user space, the kernel image's mapping,
+    or the rest of the kernel half (direct map, vmalloc, vmemmap)."""
+    if addr < 1 << 47:
+        return "user"
+    return "kernel-image" if addr >= KERNEL_VIRT else "kernel-data"
+
+
 def pci_config_address(val):
     """'bus B' of a value written to the PCI config address port 0xcf8."""
     return "bus %d" % ((val >> 16) & 0xff) if val & 0x80000000 else "disabled"
@@ -179,7 +190,12 @@ def read_trace(tracer):
         if event == "kvm_exit":
             m = EXIT_RE.search(text)
             if m:
-                pending = [t, m.group(1), int(m.group(2), 16), None]
+                reason = m.group(1).replace(" ", "_")
+                detail = None
+                addr = int(m.group(3), 16) if reason == "PF_excp" and m.group(3) else None
+                if addr is not None:
+                    detail = fault_region(addr)
+                pending = [t, reason, int(m.group(2), 16), detail, addr]
                 exits.append(pending)
         elif pending is not None and pending[3] is None:
             if event == "kvm_pio" and (m := PIO_RE.search(text)):
@@ -235,7 +251,7 @@ def exits_by_phase(exits, t_exec, ends):
     are known."""
     out = {p: {} for p in PHASES}
     bounds = [(p, ends[p]) for p in PHASES if ends.get(p) is not None]
-    for t, reason, _rip, detail in exits:
+    for t, reason, _rip, detail, _addr in exits:
         rel = t - t_exec
         phase = next((p for p, end in bounds if rel <= end), None)
         if phase is None:
@@ -270,7 +286,8 @@ def attr_run(vmm, smp, kernel, initrd, timeout, logfile, tracer):
     t_exec = r.t0_mono
     exits = read_trace(tracer)
     with open(logfile + ".exits.tsv", "w") as f:   # for a closer look by hand
-        f.writelines("%.6f\t%s\t%x\t%s\n" % (e[0] - t_exec, e[1], e[2], e[3] or "")
+        f.writelines("%.6f\t%s\t%x\t%s\t%s\n" % (e[0] - t_exec, e[1], e[2], e[3] or "",
+                                                    "%x" % e[4] if e[4] is not None else "")
                      for e in exits)
     zero = kvmclock_start(exits, t_exec)
     mark = r.markers["KBENCH-CLOCK"]

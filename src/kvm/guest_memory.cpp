@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <thread>
 #include <unistd.h>
 
 namespace kestrel {
@@ -37,7 +38,50 @@ HostMemory map_ram(const MemoryConfig& cfg) {
     return cfg.backend ? HostMemory::map_backend(*cfg.backend) : HostMemory::map_legacy(cfg);
 }
 
+constexpr uint64_t kPopulateChunk = 2ull << 20;
+
 } // namespace
+
+// MADV_POPULATE_WRITE faults pages in as a write would, but leaves the
+// bytes alone, so the guest may already be running and writing the same
+// range. Kernels before 5.14 lack it: then nothing is done (touching the
+// bytes from here could undo the guest's writes).
+class GuestMemory::Populator {
+public:
+    using Ranges = std::vector<std::pair<uint8_t*, uint64_t>>;
+    explicit Populator(Ranges ranges) : thread_([this, r = std::move(ranges)] { run(r); }) {}
+    ~Populator() {
+        stop_ = true;
+        wait();
+    }
+    void wait() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void run(const Ranges& ranges) {
+        for (const auto& [begin, len] : ranges)
+            if (!populate(begin, len)) return;
+    }
+    // From the end down, 2 MiB at a time (a huge page each): a guest that
+    // clears the range from its start meets this thread halfway instead of
+    // following it.
+    bool populate(uint8_t* begin, uint64_t len) {
+        const auto page = uint64_t(sysconf(_SC_PAGESIZE));
+        const auto first = reinterpret_cast<uintptr_t>(begin) & ~uintptr_t(page - 1);
+        uintptr_t end = reinterpret_cast<uintptr_t>(begin) + len;
+        while (end > first) {
+            if (stop_) return false;
+            uintptr_t start = std::max<uintptr_t>(first, (end - 1) & ~uintptr_t(kPopulateChunk - 1));
+            if (madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) != 0) return false;
+            end = start;
+        }
+        return true;
+    }
+
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
 
 GuestMemory::GuestMemory(HostMemory ram, std::vector<MemoryRegion> regions)
     : base_(ram.base()), map_size_(ram.size()), regions_(std::move(regions)),
@@ -45,7 +89,7 @@ GuestMemory::GuestMemory(HostMemory ram, std::vector<MemoryRegion> regions)
 
 GuestMemory::GuestMemory(GuestMemory&& o) noexcept
     : base_(o.base_), map_size_(o.map_size_), regions_(std::move(o.regions_)), page_size_(o.page_size_),
-      zero_at_creation_(o.zero_at_creation_), ram_(std::move(o.ram_)) {
+      zero_at_creation_(o.zero_at_creation_), ram_(std::move(o.ram_)), populator_(std::move(o.populator_)) {
     o.base_ = nullptr;
     o.map_size_ = 0;
 }
@@ -101,6 +145,20 @@ bool GuestMemory::discard(uint8_t* host, uint64_t len) const {
         return false;
     }
     return true;
+}
+
+void GuestMemory::populate_in_background(std::vector<std::pair<uint64_t, uint64_t>> ranges) const {
+    wait_for_populate();
+    Populator::Ranges host;
+    for (const auto& [gpa, len] : ranges)
+        if (uint8_t* p = host_ptr(gpa, len); p && len) host.emplace_back(p, len);
+    if (!host.empty()) populator_ = std::make_unique<Populator>(std::move(host));
+}
+
+void GuestMemory::wait_for_populate() const {
+    if (!populator_) return;
+    populator_->wait();
+    populator_.reset();
 }
 
 bool GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {

@@ -6,8 +6,10 @@
 #include "kvm/memory_config.h"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel {
@@ -51,6 +53,17 @@ public:
     // once) when it does not or the kernel refuses.
     bool discard(uint8_t* host, uint64_t len) const;
     bool write(uint64_t gpa, std::span<const uint8_t> in) const;
+    // Faults each {gpa, len} range in, in order (each from its end down),
+    // on a thread of its own, without changing what it holds: for RAM the
+    // guest is about to write (a kernel's .bss, which its first
+    // instructions clear). The guest's first touch of a page costs an exit
+    // and the host's fault (in a nested host ~40 ms per 2 MiB huge page:
+    // bench/RESULTS.md, 2026-12-04 night); done here it overlaps the VM's
+    // creation. A range outside one region is skipped; a second call waits
+    // for the first.
+    void populate_in_background(std::vector<std::pair<uint64_t, uint64_t>> ranges) const;
+    // Waits for populate_in_background() to finish.
+    void wait_for_populate() const;
 
     template <typename T> bool write_obj(uint64_t gpa, const T& v) const {
         return write(gpa, {reinterpret_cast<const uint8_t*>(&v), sizeof v});
@@ -67,6 +80,9 @@ private:
     uint64_t page_size_ = 4096;
     bool zero_at_creation_;
     HostMemory ram_;  // owns the mapping and its file or memfd (for hole punching)
+    class Populator;
+    // Declared after ram_: stopped and joined before the mapping goes.
+    mutable std::unique_ptr<Populator> populator_;
 };
 
 } // namespace kestrel

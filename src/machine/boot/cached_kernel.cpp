@@ -2,6 +2,7 @@
 
 #include "machine/boot/kaslr.h"
 
+#include <algorithm>
 #include <chrono>
 #include <malloc.h>
 #include <cstring>
@@ -14,7 +15,70 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+constexpr uint64_t kZoneDmaEnd = 16ull << 20;
+// What the kernel allocates in boot (up to `Run /init`): ~34 MiB traced,
+// and ~14 MiB of it from memblock before that (struct pages, page tables,
+// per-CPU areas).
+constexpr uint64_t kAllocatedInBoot = 32ull << 20;
+constexpr uint64_t kMemblockInBoot = 16ull << 20;
+
+// The RAM the booting kernel writes first, faulted in on the host beside
+// the load, in the order the kernel writes it: .bss and .brk (clear_bss,
+// its first instructions), memblock's top-down allocations below the
+// initrd, then the pages its page allocator hands out first.
+void populate_first_writes(const GuestMemory& mem, uint64_t phys, const KernelLayout& l,
+                           uint64_t initrd_start, uint64_t initrd_end) {
+    const std::vector<std::pair<uint64_t, uint64_t>> used{{phys, phys + l.memory_size}, {initrd_start, initrd_end}};
+    std::vector<std::pair<uint64_t, uint64_t>> ranges{{phys + l.image_size, l.memory_size - l.image_size}};
+    const uint64_t top = initrd_end > initrd_start ? initrd_start : mem.below_4g();
+    for (const auto& r : ram_memblock_allocates_first(top, kMemblockInBoot, used)) ranges.push_back(r);
+    for (const auto& r : ram_allocated_first(mem.below_4g(), kAllocatedInBoot, used)) ranges.push_back(r);
+    mem.populate_in_background(std::move(ranges));
+}
+
 } // namespace
+
+std::vector<std::pair<uint64_t, uint64_t>> ram_allocated_first(
+    uint64_t ram_end, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used) {
+    std::sort(used.begin(), used.end());
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    uint64_t at = kZoneDmaEnd;
+    auto take = [&](uint64_t end) {
+        end = std::min(end, ram_end);
+        if (end <= at || bytes == 0) return;
+        uint64_t n = std::min(bytes, end - at);
+        out.emplace_back(at, n);
+        bytes -= n;
+    };
+    for (const auto& [start, end] : used) {
+        if (end <= start) continue;
+        take(start);
+        at = std::max(at, end);
+    }
+    take(ram_end);
+    return out;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> ram_memblock_allocates_first(
+    uint64_t top, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used) {
+    std::sort(used.rbegin(), used.rend());
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    uint64_t at = top;
+    auto take = [&](uint64_t low) {
+        low = std::max(low, kZoneDmaEnd);
+        if (at <= low || bytes == 0) return;
+        uint64_t n = std::min(bytes, at - low);
+        out.emplace_back(at - n, n);
+        bytes -= n;
+    };
+    for (const auto& [start, end] : used) {
+        if (end <= start || start >= at) continue;
+        take(end);
+        at = start;
+    }
+    take(kZoneDmaEnd);
+    return out;
+}
 
 bool bzimage_has_kaslr(std::span<const uint8_t> image, const KernelPayload& payload) {
     static const char text[] = "KASLR disabled";
@@ -69,7 +133,9 @@ std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cach
         uint8_t* dest = mem.host_ptr(where.phys, l.memory_size);
         Relocations relocs;
         if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
-        if (l.load_phys != header_.pref_address) {
+        const bool linked_here = l.load_phys == header_.pref_address;
+        if (linked_here) populate_first_writes(mem, where.phys, l, avoid_start, avoid_end);
+        if (!linked_here) {
             why = "linked for another address";
         } else if (entry->read({dest, l.image_size}, memory_is_zero, relocs, why)) {
             const double t_read = seconds_since(t0);

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel {
@@ -70,6 +71,21 @@ private:
     bool has_kaslr_;
     bool loaded_before_ = false;
 };
+
+// The lowest `bytes` of free RAM above ZONE_DMA (16 MiB) and below
+// `ram_end`, skipping the [start, end) ranges in `used` (the kernel, the
+// initrd), as {gpa, len} ranges: where Linux's page allocator hands out
+// its first pages, which the booting kernel writes (page tables, slab, the
+// unpacked initramfs; traced: bench/RESULTS.md, 2026-12-04 night).
+std::vector<std::pair<uint64_t, uint64_t>> ram_allocated_first(
+    uint64_t ram_end, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used);
+
+// The highest `bytes` of free RAM below `top` (the initrd, or the end of
+// RAM below 4 GiB) and above 16 MiB, skipping `used`, as {gpa, len}
+// ranges, highest first: where memblock, allocating top-down, puts the
+// booting kernel's struct pages, page tables and per-CPU areas.
+std::vector<std::pair<uint64_t, uint64_t>> ram_memblock_allocates_first(
+    uint64_t top, uint64_t bytes, std::vector<std::pair<uint64_t, uint64_t>> used);
 
 // True if the bzImage's decompressor (outside its compressed payload) was
 // built with KASLR (CONFIG_RANDOMIZE_BASE): its kaslr.c messages are there.

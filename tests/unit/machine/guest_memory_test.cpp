@@ -16,16 +16,17 @@ namespace {
 
 constexpr uint64_t MiB = 1 << 20;
 
-// Fraction of the mapping's pages that are resident.
-double resident_share(const GuestMemory& mem) {
-    const MemoryRegion& r = mem.regions()[0];
+// Fraction of the pages of [gpa, gpa+len) that are resident.
+double resident_share(const GuestMemory& mem, uint64_t gpa, uint64_t len) {
     long page = sysconf(_SC_PAGESIZE);
-    std::vector<unsigned char> vec(r.size / uint64_t(page));
-    REQUIRE(mincore(r.host, r.size, vec.data()) == 0);
+    std::vector<unsigned char> vec(len / uint64_t(page));
+    REQUIRE(mincore(mem.host_ptr(gpa, len), len, vec.data()) == 0);
     size_t in = 0;
     for (unsigned char v : vec) in += v & 1;
     return double(in) / double(vec.size());
 }
+
+double resident_share(const GuestMemory& mem) { return resident_share(mem, 0, mem.regions()[0].size); }
 
 struct TempDir {
     std::string path;
@@ -148,3 +149,27 @@ TEST_CASE("discard refuses ranges outside RAM or off page boundaries, freeing no
     CHECK(resident_share(mem) == 1.0);
     CHECK(mem.discard(base + 4 * MiB, 0));
 }
+
+TEST_CASE("populate_in_background faults a range in and leaves its bytes as they were") {
+    auto mem = GuestMemory::create_flat(64 * MiB);
+    const uint64_t start = 20 * MiB + 0x3000, len = 9 * MiB;
+    REQUIRE(mem.write_obj(start + 5 * MiB, uint64_t(0x6b657374726c)));
+    CHECK(resident_share(mem, 22 * MiB, 6 * MiB) < 0.5);
+    mem.populate_in_background({{start, len}});
+    mem.wait_for_populate();
+    CHECK(resident_share(mem, start, len) == 1.0);
+    CHECK(resident_share(mem, 40 * MiB, 8 * MiB) < 0.5);  // nothing beyond the range
+    uint64_t v = 0, zero = 1;
+    CHECK((mem.read_obj(start + 5 * MiB, v) && v == 0x6b657374726c));
+    CHECK((mem.read_obj(start + len - 8, zero) && zero == 0));
+}
+
+TEST_CASE("populate_in_background skips a range outside RAM; the memory can go while it runs") {
+    auto mem = GuestMemory::create_flat(16 * MiB);
+    mem.populate_in_background({{15 * MiB, 2 * MiB}, {4 * MiB, 2 * MiB}});
+    mem.wait_for_populate();
+    CHECK(resident_share(mem, 14 * MiB, 2 * MiB) < 0.5);
+    CHECK(resident_share(mem, 4 * MiB, 2 * MiB) == 1.0);  // the next range still is
+    auto big = GuestMemory::create_flat(256 * MiB);
+    big.populate_in_background({{2 * MiB, 250 * MiB}});
+}   // ~GuestMemory stops the thread before unmapping

@@ -6,10 +6,12 @@
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/vmlinux_fixture.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +179,55 @@ TEST_CASE("the first boot decompresses the kernel on the host, fills the cache a
 
     auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
     check_booted_from_cache_nokaslr(boot(kernel.path(), mem2, "console=ttyS0 nokaslr"), mem2);
+}
+
+TEST_CASE("a kernel from the cache has its .bss faulted in on the host, beside the load") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    { auto mem = GuestMemory::create_flat(256 * pc::MiB); boot(kernel.path(), mem, "nokaslr"); }
+    auto mem = GuestMemory::create_flat(256 * pc::MiB);
+    REQUIRE(boot(kernel.path(), mem, "nokaslr").from_cache);
+    mem.wait_for_populate();
+    const uint64_t bss = LOAD_PHYS + DATA_OFF + DATA_SIZE, bss_end = LOAD_PHYS + DATA_OFF + DATA_MEM;
+    const long page = sysconf(_SC_PAGESIZE);
+    std::vector<unsigned char> in((bss_end - bss) / uint64_t(page));
+    REQUIRE(mincore(mem.host_ptr(bss, bss_end - bss), bss_end - bss, in.data()) == 0);
+    CHECK(std::all_of(in.begin(), in.end(), [](unsigned char v) { return v & 1; }));
+    CHECK(at<uint64_t>(mem, bss_end - 8) == 0);
+    CHECK(at<uint64_t>(mem, LOAD_PHYS + R64_AT) == R64_VALUE);
+    // Then the 32 MiB above it that Linux's allocator hands out first; not beyond.
+    std::vector<unsigned char> low(32 * pc::MiB / uint64_t(page)), high(16 * pc::MiB / uint64_t(page));
+    const uint64_t low_start = (bss_end + 0x1fffff) & ~uint64_t(0x1fffff);
+    REQUIRE(mincore(mem.host_ptr(low_start, 32 * pc::MiB - 0x200000), 30 * pc::MiB, low.data()) == 0);
+    CHECK(std::all_of(low.begin(), low.begin() + 30 * pc::MiB / page, [](unsigned char v) { return v & 1; }));
+    REQUIRE(mincore(mem.host_ptr(128 * pc::MiB, 16 * pc::MiB), 16 * pc::MiB, high.data()) == 0);
+    CHECK(std::none_of(high.begin(), high.end(), [](unsigned char v) { return v & 1; }));
+    // And memblock's 16 MiB at the top of RAM (no initrd here).
+    REQUIRE(mincore(mem.host_ptr(240 * pc::MiB, 16 * pc::MiB), 16 * pc::MiB, high.data()) == 0);
+    CHECK(std::all_of(high.begin(), high.end(), [](unsigned char v) { return v & 1; }));
+}
+
+TEST_CASE("Linux's first allocations: the lowest free RAM above 16 MiB, around the kernel and initrd") {
+    using R = std::vector<std::pair<uint64_t, uint64_t>>;
+    const uint64_t M = pc::MiB;
+    CHECK(ram_allocated_first(512 * M, 32 * M, {{100 * M, 160 * M}, {500 * M, 512 * M}}) == R{{16 * M, 32 * M}});
+    CHECK(ram_allocated_first(512 * M, 32 * M, {{500 * M, 512 * M}, {10 * M, 30 * M}}) == R{{30 * M, 32 * M}});
+    CHECK(ram_allocated_first(512 * M, 32 * M, {{20 * M, 40 * M}, {44 * M, 50 * M}}) ==
+          R{{16 * M, 4 * M}, {40 * M, 4 * M}, {50 * M, 24 * M}});
+    CHECK(ram_allocated_first(40 * M, 32 * M, {{0, 0}, {30 * M, 36 * M}}) == R{{16 * M, 14 * M}, {36 * M, 4 * M}});
+    CHECK(ram_allocated_first(16 * M, 32 * M, {}).empty());
+}
+
+TEST_CASE("memblock's first allocations: the highest free RAM below the initrd, around the kernel") {
+    using R = std::vector<std::pair<uint64_t, uint64_t>>;
+    const uint64_t M = pc::MiB;
+    CHECK(ram_memblock_allocates_first(507 * M, 16 * M, {{100 * M, 160 * M}, {507 * M, 512 * M}}) ==
+          R{{491 * M, 16 * M}});
+    CHECK(ram_memblock_allocates_first(507 * M, 16 * M, {{500 * M, 504 * M}, {507 * M, 512 * M}}) ==
+          R{{504 * M, 3 * M}, {487 * M, 13 * M}});
+    CHECK(ram_memblock_allocates_first(24 * M, 16 * M, {{0, 0}}) == R{{16 * M, 8 * M}});
+    CHECK(ram_memblock_allocates_first(16 * M, 16 * M, {}).empty());
 }
 
 TEST_CASE("while another process fills the entry, a boot decompresses in the guest") {

@@ -21,8 +21,9 @@ namespace kestrel::test {
 
 constexpr uint64_t LOAD_PHYS = 0x1000000;
 constexpr uint64_t KERNEL_MAP = 0xffffffff80000000ull;
-// The data segment's last two pages are zeros (as .bss in the file).
-constexpr uint64_t TEXT_SIZE = 0x3000, DATA_OFF = 0x4000, DATA_SIZE = 0x3000, DATA_MEM = 0x5000;
+// The data segment's last two pages are zeros (as .bss in the file); 6 MiB
+// more of .bss (not in the file) span several 2 MiB pages.
+constexpr uint64_t TEXT_SIZE = 0x3000, DATA_OFF = 0x4000, DATA_SIZE = 0x3000, DATA_MEM = 0x605000;
 constexpr uint64_t DATA_NONZERO = 0x1000;
 // Image offsets of the relocated values and what they hold at link time.
 constexpr uint32_t R64_AT = 0x100, R32_AT = 0x200, RINV_AT = DATA_OFF + 0x10;
