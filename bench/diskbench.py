@@ -102,6 +102,7 @@ class CpuSampler(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.samples = []
+        self.threads = {}  # "tid comm" -> [utime s, stime s], the last seen
         self.done = threading.Event()
 
     def run(self):
@@ -114,7 +115,24 @@ class CpuSampler(threading.Thread):
                 if ticks:
                     self.samples.append((time.perf_counter() - cur["t0"],
                                          tuple(x * TICK_S for x in ticks) + kvm_counters()))
+                    self.sample_threads(pid)
             self.done.wait(SAMPLE_S if pid else 0.005)
+
+    def sample_threads(self, pid):
+        """Each thread's own CPU (io_uring workers come and go: keep the last seen)."""
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2:].split()
+            self.threads["%s %s" % (tid, comm)] = [int(fields[11]) * TICK_S, int(fields[12]) * TICK_S]
 
     def at(self, t):
         """(user, sys, guest, *KVM_STATS) at time t, interpolated; None
@@ -207,6 +225,18 @@ def prepare_qcow2(raw, path, empty):
     return path
 
 
+def host_vmstat():
+    """The test host's counters that show memory compaction and THP work."""
+    keep = ("compact_", "thp_", "allocstall", "pgmajfault", "pgsteal", "pgscan", "ksm")
+    out = {}
+    with open("/proc/vmstat") as f:
+        for line in f:
+            name, value = line.split()
+            if name.startswith(keep):
+                out[name] = int(value)
+    return out
+
+
 def disk_run(vmm, cfg, logfile):
     """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs, interface
     (virtio, ide, or cd: the image as the medium of an IDE CD-ROM)."""
@@ -228,13 +258,20 @@ def disk_run(vmm, cfg, logfile):
         markers += [start_marker(job), end_marker(job)]
     sampler = CpuSampler()
     sampler.start()
+    vm_before = host_vmstat()
     try:
         r = vmrun.run(argv, timeout=cfg["timeout"], markers=markers)
     finally:
         sampler.done.set()
         sampler.join()
+    vm_delta = {k: v - vm_before.get(k, 0) for k, v in host_vmstat().items() if v != vm_before.get(k, 0)}
     with open(logfile, "wb") as f:
         f.write(r.stdout + b"\n--- stderr\n" + r.stderr.encode())
+        f.write(("\n--- host /proc/vmstat during the run (compaction, THP, reclaim)\n%s\n"
+                 % json.dumps(vm_delta, sort_keys=True)).encode())
+        busy = {k: v for k, v in sampler.threads.items() if v[0] + v[1] >= 0.2}
+        f.write(("--- VMM threads with >= 0.2 s CPU [user s, sys s]\n%s\n"
+                 % json.dumps(busy, sort_keys=True)).encode())
     text = r.stdout.decode(errors="replace")
     fio = fio_outputs(text)
     irqs = guest_irqs(text)
