@@ -75,9 +75,24 @@ HOST_FAULTS = (kvmhost.STATUS_WEDGED, kvmhost.STATUS_HOST_FAILED)
 # run three hosts in a row died within 20 to 160 s, before any report). A
 # dead host costs its boot (7 s) and the minutes until its panic.
 IDLE_HOSTS = 6
+# The runner shows life at least every 15 s (heartbeat.py) while its
+# scenarios are within their deadlines; silence this long means L1 hung.
+# (On 2026-12-05 a CI run's second test host hung silently in the net
+# scenarios and was waited for until CI's limit.)
+HOST_SILENCE_S = 240
+# All test hosts of one run together, so CI (90 min) always gets the
+# summary line: 4-5 times the usual stage.
+STAGE_LIMIT_S = 2700
+# A fresh host is not started with less time than this left.
+MIN_HOST_S = 180
 
 
-def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted):
+def run_host(args, command, results, budget, deadline):
+    return kvmhost.run(command, results, timeout=min(budget, deadline - time.monotonic()),
+                       silent_limit=args.host_silence)
+
+
+def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted, deadline):
     """Runs the scenarios a faulted test host had not reported in a new
     one, those it was running when it failed (folder `faulted` has theirs)
     last, so that one which brings hosts down does not stop the others.
@@ -91,7 +106,7 @@ def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted):
     rerun_args.last = [s.name for s in missing if os.path.isdir(os.path.join(faulted, s.name))]
     command = runner_command(rerun_args, again, assets_json)
     budget = sum(s.timeout for s in missing) + HOST_OVERHEAD
-    status = kvmhost.run(command, again, timeout=budget)
+    status = run_host(args, command, again, budget, deadline)
     return (status,) + reported(again)
 
 
@@ -99,19 +114,21 @@ def run_scenarios(args, results, assets_json, selected):
     """Runs `selected` in a test host, and what a faulted host left
     unreported in fresh ones while they make progress. Returns (status,
     results, complete?, fresh hosts used)."""
+    deadline = time.monotonic() + args.stage_limit
     budget = sum(s.timeout for s in selected) + HOST_OVERHEAD
     command = runner_command(args, results, assets_json)
-    status = kvmhost.run(command, results, timeout=budget)
+    status = run_host(args, command, results, budget, deadline)
     done, complete = reported(results)
     fresh = 0
     idle = 0 if done else 1
     faulted = results
-    while not complete and status in HOST_FAULTS and idle < IDLE_HOSTS:
+    while (not complete and status in HOST_FAULTS and idle < IDLE_HOSTS
+           and deadline - time.monotonic() > MIN_HOST_S):
         fresh += 1
         names = {r["name"] for r in done}
         missing = [s for s in selected if s.name not in names]
         status, more, complete = rerun_in_fresh_host(args, results, assets_json,
-                                                     missing, fresh, faulted)
+                                                     missing, fresh, faulted, deadline)
         faulted = os.path.join(results, "fresh-host-%d" % fresh)
         idle = 0 if more else idle + 1
         done = done + more
@@ -143,6 +160,11 @@ def main(argv):
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--retries", type=int, help="attempts after a failure "
                    "(default: 2 in the nested test host, 0 on hardware KVM)")
+    p.add_argument("--stage-limit", type=float, default=STAGE_LIMIT_S,
+                   help="seconds for all test hosts together (default %(default)s)")
+    p.add_argument("--host-silence", type=float, default=HOST_SILENCE_S,
+                   help="a test host whose runner shows no life for this many "
+                   "seconds hung (default %(default)s)")
     args = p.parse_args(argv)
     os.environ["PYTHONUNBUFFERED"] = "1"
 

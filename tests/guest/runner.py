@@ -24,11 +24,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import assets  # noqa: E402
+import heartbeat  # noqa: E402
 import bootmedia  # noqa: E402
 import cpio  # noqa: E402
 import scenario as sc  # noqa: E402
 
 TAIL_LINES = 25
+# Beyond its timeout an attempt may still spend this long (VMM teardown,
+# driver grace, logs) before the heartbeat calls the runner stuck.
+SCENARIO_OVERRUN_S = 180
 
 
 def default_kestrel():
@@ -411,10 +415,13 @@ def run_all(args):
     announce(args, len(scenarios), results_root, l1_boot, scale)
     problem = vmm_problem(args)
     lock = threading.Lock()
+    alive = heartbeat.Heartbeat().start()
 
     def one(s):
+        alive.watch(s.name, (s.timeout + SCENARIO_OVERRUN_S) * (args.retries + 1))
         r = Result(s.name, [problem], 0.0, "") if problem else \
             run_with_retry(s, args, a, results_root)
+        alive.done(s.name)
         with lock:
             report(r)
             summary.add(r)
@@ -422,6 +429,7 @@ def run_all(args):
 
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, scenarios))
+    alive.stop()
     summary.finish()
     passed = sum(r.passed for r in results)
     print("%d passed, %d failed" % (passed, len(results) - passed), flush=True)

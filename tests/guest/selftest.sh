@@ -64,7 +64,7 @@ secs=$(grep -E '^FAIL host-forbidden ' "$out" | sed -E 's/^FAIL host-forbidden (
 # unreported scenario runs again, in a fresh host. Nested test hosts only.
 if [ "$(python3 "$here/../kvmhost/kvmhost.py" --mode)" = nested ]; then
     "$here/run.py" --vmm qemu --retries 0 --scenarios "$here/selftest-host-fault" \
-        "$@" >"$out" 2>&1
+        --only beside-panic --only l1-panic "$@" >"$out" 2>&1
     status=$?
     cat "$out"
     [ "$status" -eq 0 ] || fail "host fault: run.py exited $status"
@@ -72,6 +72,18 @@ if [ "$(python3 "$here/../kvmhost/kvmhost.py" --mode)" = nested ]; then
         "host fault: l1-panic alone rerun in a fresh host"
     [ "$(tail -n 1 "$out")" = "2 passed, 0 failed" ] ||
         fail "host fault: last line is '$(tail -n 1 "$out")'"
+
+    # A test host that hangs in silence (no output, no heartbeat) is given up.
+    "$here/run.py" --vmm qemu --retries 0 --scenarios "$here/selftest-host-fault" \
+        --only l1-silent --host-silence 40 "$@" >"$out" 2>&1
+    status=$?
+    cat "$out"
+    [ "$status" -eq 0 ] || fail "silent host: run.py exited $status"
+    want "showed no life \\(output or heartbeat\\) for 40 s" "silent host: hang detected"
+    want "running the 1 unreported scenario\(s\) in a fresh one: l1-silent$" \
+        "silent host: l1-silent rerun in a fresh host"
+    [ "$(tail -n 1 "$out")" = "1 passed, 0 failed" ] ||
+        fail "silent host: last line is '$(tail -n 1 "$out")'"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -41,6 +41,7 @@ STATUS_WEDGED = 126   # the L1 kernel reported a long soft lockup: it will not r
 # ("watchdog: BUG: soft lockup - CPU#0 stuck for 231s! [CPU 0/KVM:267]");
 # past this many seconds the test host is given up instead of waited for.
 WEDGED_AFTER_S = 60
+HEARTBEAT = "heartbeat"
 SOFT_LOCKUP = re.compile(r"soft lockup - CPU#\d+ stuck for (\d+)s")
 # Variables that describe the outer session and would mislead inside L1.
 ENV_SKIP = {"PWD", "OLDPWD", "SHLVL", "_", "DISPLAY", "XDG_RUNTIME_DIR",
@@ -69,6 +70,10 @@ def choose_mode():
     return "direct" if hardware_kvm() else "nested"
 
 
+def heartbeat_path(results):
+    return os.path.join(results, ".kvmhost", HEARTBEAT)
+
+
 def run_direct(command, results):
     env = dict(os.environ, KVMHOST_RESULTS=results, KVMHOST_MODE="direct")
     return subprocess.run(command, env=env, stdin=subprocess.DEVNULL).returncode
@@ -87,8 +92,8 @@ def command_script(command, results):
     for name, value in sorted(os.environ.items()):
         if name not in ENV_SKIP and name.isidentifier():
             lines.append("export %s=%s" % (name, shlex.quote(value)))
-    lines.append("export KVMHOST_RESULTS=%s KVMHOST_MODE=nested"
-                 % shlex.quote(results))
+    lines.append("export KVMHOST_RESULTS=%s KVMHOST_MODE=nested KVMHOST_HEARTBEAT=%s"
+                 % (shlex.quote(results), shlex.quote(heartbeat_path(results))))
     lines.append("cd %s 2>/dev/null || { echo 'kvmhost: the working folder "
                  "is missing in the test host; running in /' >&2; cd /; }"
                  % shlex.quote(os.getcwd()))
@@ -126,14 +131,20 @@ def l1_command(a, opts, results, scratch, console):
 
 
 class OutputFollower:
-    """Copies what L1 appends to the command's output file to stdout."""
+    """Copies what L1 appends to the command's output file to stdout, and
+    notes when the command last showed life: output, or a line appended to
+    its heartbeat file ($KVMHOST_HEARTBEAT, for commands that are quiet for
+    long but can say they are not stuck)."""
 
-    def __init__(self, path):
+    def __init__(self, path, heartbeat=None):
         self.path = path
+        self.heartbeat = heartbeat
+        self.beats = 0
         self.file = None
         self.last_output = time.monotonic()
 
     def poll(self):
+        self.poll_heartbeat()
         if self.file is None:
             if not os.path.exists(self.path):
                 return
@@ -143,6 +154,15 @@ class OutputFollower:
             self.last_output = time.monotonic()
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+
+    def poll_heartbeat(self):
+        try:
+            size = os.stat(self.heartbeat).st_size if self.heartbeat else 0
+        except OSError:
+            return
+        if size != self.beats:
+            self.beats = size
+            self.last_output = time.monotonic()
 
     def close(self):
         self.poll()
@@ -162,7 +182,7 @@ def tail(path, lines=25):
 def prepare_control(results, command):
     ctl = os.path.join(results, ".kvmhost")
     os.makedirs(ctl, exist_ok=True)
-    for name in ("status", "output.log"):
+    for name in ("status", "output.log", HEARTBEAT):
         if os.path.exists(os.path.join(ctl, name)):
             os.unlink(os.path.join(ctl, name))
     with open(os.path.join(ctl, "host.env"), "w") as f:
@@ -227,7 +247,7 @@ def run_nested(command, results, opts):
     scratch = os.path.join(a["cache"], "scratch-%d.img" % os.getpid())
     assets.make_disk_image(scratch, assets.parse_size(opts.scratch_size))
     qemu_log = os.path.join(results, "l1-qemu.log")
-    follower = OutputFollower(os.path.join(ctl, "output.log"))
+    follower = OutputFollower(os.path.join(ctl, "output.log"), heartbeat_path(results))
     started = time.monotonic()
     try:
         with open(qemu_log, "wb") as log:
@@ -243,17 +263,19 @@ def run_nested(command, results, opts):
         follower.close()
     finally:
         os.unlink(scratch)
-    return l1_status(ctl, console, qemu_log, finished, opts.timeout, opts.silent_limit)
+    return l1_status(ctl, console, qemu_log, finished, opts.timeout, opts.silent_limit,
+                     proc.returncode)
 
 
-def l1_status(ctl, console, qemu_log, finished, timeout, silent_limit=None):
+def l1_status(ctl, console, qemu_log, finished, timeout, silent_limit=None, l1_exit=None):
     if finished == "wedged":
         print("kvmhost: test host stopped: its kernel reports a soft lockup of %d s (a CPU "
               "stuck in KVM under TCG); console tail:\n%s" % (l1_wedged(console), tail(console)),
               file=sys.stderr)
         return STATUS_WEDGED
     if finished == "silent":
-        print("kvmhost: test host stopped: the command wrote nothing for %d s (L1 hung without "
+        print("kvmhost: test host stopped: the command showed no life (output or heartbeat) "
+              "for %d s (L1 hung without "
               "a lockup report); console tail:\n%s" % (silent_limit, tail(console)), file=sys.stderr)
         return STATUS_WEDGED
     if finished != "exited":
@@ -264,9 +286,9 @@ def l1_status(ctl, console, qemu_log, finished, timeout, silent_limit=None):
         with open(os.path.join(ctl, "status")) as f:
             return int(f.read().strip())
     except (OSError, ValueError):
-        print("kvmhost: test host ended without a command status\n"
-              "--- %s\n%s\n--- %s\n%s" % (console, tail(console), qemu_log,
-                                          tail(qemu_log, 10)), file=sys.stderr)
+        print("kvmhost: test host ended without a command status (its QEMU exited "
+              "with %s)\n--- %s\n%s\n--- %s\n%s" % (l1_exit, console, tail(console), qemu_log,
+                                                  tail(qemu_log, 10)), file=sys.stderr)
         return STATUS_HOST_FAILED
 
 
