@@ -149,10 +149,17 @@ bool GuestMemory::discard(uint8_t* host, uint64_t len) const {
 
 void GuestMemory::populate_in_background(std::vector<std::pair<uint64_t, uint64_t>> ranges) const {
     wait_for_populate();
-    Populator::Ranges host;
+    populate_pending_.clear();
     for (const auto& [gpa, len] : ranges)
-        if (uint8_t* p = host_ptr(gpa, len); p && len) host.emplace_back(p, len);
-    if (!host.empty()) populator_ = std::make_unique<Populator>(std::move(host));
+        if (uint8_t* p = host_ptr(gpa, len); p && len) populate_pending_.emplace_back(p, len);
+    if (!populate_held_) release_populate();
+}
+
+void GuestMemory::release_populate() const {
+    populate_held_ = false;
+    if (populate_pending_.empty()) return;
+    populator_ = std::make_unique<Populator>(std::move(populate_pending_));
+    populate_pending_.clear();
 }
 
 void GuestMemory::wait_for_populate() const {

@@ -64,6 +64,12 @@ public:
     void populate_in_background(std::vector<std::pair<uint64_t, uint64_t>> ranges) const;
     // Waits for populate_in_background() to finish.
     void wait_for_populate() const;
+    // Until release_populate(), populate_in_background() only takes note.
+    // For -S: before the guest runs, faulting RAM in gains nothing and
+    // competes with the monitor's start-up dialog (libvirt's) for CPU and
+    // the mmap lock (bench/RESULTS.md, 2026-12-05).
+    void hold_populate() const { populate_held_ = true; }
+    void release_populate() const;
 
     template <typename T> bool write_obj(uint64_t gpa, const T& v) const {
         return write(gpa, {reinterpret_cast<const uint8_t*>(&v), sizeof v});
@@ -83,6 +89,8 @@ private:
     class Populator;
     // Declared after ram_: stopped and joined before the mapping goes.
     mutable std::unique_ptr<Populator> populator_;
+    mutable bool populate_held_ = false;
+    mutable std::vector<std::pair<uint8_t*, uint64_t>> populate_pending_;
 };
 
 } // namespace kestrel

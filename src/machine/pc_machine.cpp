@@ -190,6 +190,7 @@ void PcMachine::build_smbios() {
 // (64-bit for Linux, 32-bit protected mode for multiboot and PVH).
 std::future<void> PcMachine::start_preloading() {
     if (!kernel_) return {};
+    if (cfg_.start_paused) memory_.hold_populate();  // until "cont"
     return std::async(std::launch::async, [this] { kernel_->preload(memory_, memory_.zero_at_creation()); });
 }
 
@@ -294,6 +295,7 @@ void PcMachine::pause_vcpus() {
 }
 
 void PcMachine::resume_vcpus() {
+    memory_.release_populate();
     for (auto& v : vcpus_) v->resume();
 }
 

@@ -173,3 +173,20 @@ TEST_CASE("populate_in_background skips a range outside RAM; the memory can go w
     auto big = GuestMemory::create_flat(256 * MiB);
     big.populate_in_background({{2 * MiB, 250 * MiB}});
 }   // ~GuestMemory stops the thread before unmapping
+
+TEST_CASE("a held populate starts only when released; the newest ranges count") {
+    auto mem = GuestMemory::create_flat(32 * MiB);
+    mem.hold_populate();
+    mem.populate_in_background({{4 * MiB, 2 * MiB}});
+    mem.populate_in_background({{8 * MiB, 2 * MiB}});  // a reset's reload replaces the first
+    mem.wait_for_populate();
+    CHECK(resident_share(mem, 8 * MiB, 2 * MiB) < 0.5);
+    mem.release_populate();
+    mem.wait_for_populate();
+    CHECK(resident_share(mem, 8 * MiB, 2 * MiB) == 1.0);
+    CHECK(resident_share(mem, 4 * MiB, 2 * MiB) < 0.5);
+    mem.release_populate();  // again: nothing pending, nothing held
+    mem.populate_in_background({{16 * MiB, 2 * MiB}});
+    mem.wait_for_populate();
+    CHECK(resident_share(mem, 16 * MiB, 2 * MiB) == 1.0);
+}
