@@ -25,6 +25,7 @@ public:
     ~NoneMachine();
 
     void open_backends();   // chardevs and monitors
+    void finish_loading() {}
     void enter_sandbox();
     int run();              // until quit or a signal
 
