@@ -44,9 +44,6 @@ int run_machine(const kestrel::Config& cfg) {
         // As QEMU: /dev/null is opened for the daemon's stdio before
         // -chroot, then -runas; the sandbox goes on last.
         daemon.prepare_ready();
-        // A kernel still loading (-S) must not see its cache's paths or
-        // rights change under it.
-        if (!cfg.chroot_dir.empty() || cfg.runas) machine.finish_loading();
         if (!cfg.chroot_dir.empty()) kestrel::change_root(cfg.chroot_dir);
         if (cfg.runas) kestrel::drop_privileges(*cfg.runas);
         machine.enter_sandbox();

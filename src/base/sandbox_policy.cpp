@@ -77,11 +77,6 @@ constexpr SyscallRule kMainLoop[] = {
     {SCMP_SYS(recvfrom)}, {SCMP_SYS(recvmsg)}, {SCMP_SYS(shutdown)}, {SCMP_SYS(getsockopt)},
     {SCMP_SYS(setsockopt)}, {SCMP_SYS(getsockname)}, {SCMP_SYS(getpeername)},
     {SCMP_SYS(epoll_create1)}, {SCMP_SYS(timerfd_create)}, {SCMP_SYS(signalfd4)},
-    // With -S a kernel-cache fill goes on beside the monitor (PcMachine),
-    // so the entry is stored with the filter in place: the folder, its
-    // lock, the new entry's link and rename, the size limit's listing.
-    {SCMP_SYS(mkdir)}, {SCMP_SYS(mkdirat)}, {SCMP_SYS(flock)}, {SCMP_SYS(linkat)},
-    {SCMP_SYS(rename)}, {SCMP_SYS(renameat)}, {SCMP_SYS(renameat2)}, {SCMP_SYS(getdents64)},
     {SCMP_SYS(rt_sigaction)}, {SCMP_SYS(kill)}, {SCMP_SYS(uname)}, {SCMP_SYS(sysinfo)},
     {SCMP_SYS(getrusage)}, {SCMP_SYS(getuid)}, {SCMP_SYS(geteuid)}, {SCMP_SYS(getgid)},
     {SCMP_SYS(getegid)}, {SCMP_SYS(getppid)}, {SCMP_SYS(prlimit64)},

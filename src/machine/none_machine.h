@@ -25,7 +25,6 @@ public:
     ~NoneMachine();
 
     void open_backends();   // chardevs and monitors
-    void finish_loading() {}
     void enter_sandbox();
     int run();              // until quit or a signal
 

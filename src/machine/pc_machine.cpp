@@ -116,15 +116,7 @@ PcMachine::PcMachine(const Config& cfg)
         }
         create_vcpus();
         build_smbios();
-        if (cfg_.start_paused && preloading_.valid()) {
-            // -S: the monitor serves while the kernel is still loading (a
-            // kernel-cache miss decompresses it: seconds in a nested host,
-            // beside libvirt's start-up dialog); cont finishes the load.
-            for (auto& v : vcpus_) v->reset();
-            boot_state_pending_ = true;
-        } else {
-            load_boot_state();
-        }
+        load_boot_state();
         watch_signals();
     } catch (...) {
         tear_down();  // members alone would go in the wrong order (see tear_down)
@@ -197,7 +189,7 @@ void PcMachine::build_smbios() {
 // data in RAM and fw_cfg, ACPI tables, and the BSP at the kernel's entry
 // (64-bit for Linux, 32-bit protected mode for multiboot and PVH).
 std::future<void> PcMachine::start_preloading() {
-    if (!kernel_ || !kernel_->preloads()) return {};
+    if (!kernel_) return {};
     if (cfg_.start_paused) memory_.hold_populate();  // until "cont"
     return std::async(std::launch::async, [this] { kernel_->preload(memory_, memory_.zero_at_creation()); });
 }
@@ -205,7 +197,6 @@ std::future<void> PcMachine::start_preloading() {
 // Firmware boot: every vCPU at its reset state, the BIOS at the reset
 // vector finds the rest in fw_cfg.
 void PcMachine::load_boot_state() {
-    boot_state_pending_ = false;
     for (auto& v : vcpus_) v->reset();
     if (!kernel_) return;
     uint64_t rsdp = board_->write_acpi_tables();
@@ -416,23 +407,10 @@ void PcMachine::cont() {
     if (state_ == RunState::Shutdown || state_ == RunState::GuestPanicked)
         throw MonitorError("Resetting the Virtual Machine is required");
     if (state_ == RunState::Running) return;
-    if (boot_state_pending_) finish_deferred_boot_state();
     if (state_ == RunState::Paused) board_->devices().resume_all();
     state_ = RunState::Running;
     resume_vcpus();
     emit("RESUME");
-}
-
-// A load that fails here would have ended kestrel at start-up without -S
-// (a kernel file that can no longer be read): it ends it now, the same way.
-void PcMachine::finish_deferred_boot_state() {
-    try {
-        load_boot_state();
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", cfg_.program, e.what());
-        request_exit(1);
-        throw MonitorError(e.what());
-    }
 }
 
 void PcMachine::system_reset() { on_reset(ShutdownCause::HostReset); }

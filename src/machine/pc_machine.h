@@ -45,10 +45,6 @@ public:
     // Opens chardevs and starts the monitors: the first step with effects
     // outside the process.
     void open_backends();
-    // Waits for the kernel's load that -S leaves running beside the monitor.
-    void finish_loading() {
-        if (preloading_.valid()) preloading_.wait();
-    }
     // -sandbox: the Main filter on every thread, the Io one on iothreads
     // (vCPU threads add theirs when run() starts them). Called once
     // start-up, -chroot and -runas are done. Throws std::runtime_error.
@@ -92,7 +88,6 @@ private:
     void tear_down();
     void create_vcpus();
     void load_boot_state();
-    void finish_deferred_boot_state();
     std::future<void> start_preloading();
     void reset_machine();
     void on_shutdown(ShutdownCause cause);
@@ -133,7 +128,6 @@ private:
     RunState state_ = RunState::Prelaunch;
     int exit_status_ = 0;
     bool exit_requested_ = false;  // isa-debug-exit: the first status wins
-    bool boot_state_pending_ = false;  // -S with a kernel: loaded at the first cont
     UniqueFd signal_fd_;
 };
 

@@ -546,44 +546,6 @@ def compare_cpu_device_errors(kestrel, qemu):
         report(answers[0] == answers[1] and answers[0][0] == 1, "-device CPU error: " + " ".join(args),
                "kestrel %r, qemu %r" % tuple(answers))
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
-
-def register_lines(reply):
-    return [l for l in reply["return"].splitlines() if l.startswith(("EIP=", "RIP=", "CS =", "CR0="))]
-
-
-def compare_prelaunch_kernel(kestrel, qemu, work):
-    """-S with a bzImage: until cont the vCPU is at its reset state, as in
-    QEMU (whose option ROM loads the kernel only once the BIOS runs; kestrel
-    loads it in the background meanwhile); after cont kestrel enters it."""
-    image = os.path.join(work, "tiny.bzImage")
-    subprocess.run([sys.executable, os.path.join(REPO, "bench", "mktiny.py"), image, "--marker"], check=True)
-    serial = os.path.join(work, "prelaunch-serial.log")
-    args = ["-kernel", image, "-no-reboot", "-serial", "file:" + serial]
-    k, q = (qmp_replies(b, args, work, [hmp("info registers")])[0] for b in (kestrel, qemu))
-    report(register_lines(k) == register_lines(q) and len(register_lines(q)) == 3,
-           "-S -kernel bzImage: info registers at prelaunch as QEMU's",
-           "kestrel %s, QEMU %s" % (register_lines(k), register_lines(q)))
-    sock = os.path.join(work, "prelaunch.sock")
-    proc = subprocess.Popen([kestrel, "-S", "-nodefaults", "-display", "none", "-qmp",
-                             "unix:%s,server=on,wait=off" % sock] + args,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        qmp = Qmp(sock, timeout=60)
-        qmp.ok("qmp_capabilities")
-        qmp.ok("cont")
-        status = proc.wait(timeout=60)  # the triple fault, with -no-reboot
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    with open(serial, "rb") as f:
-        out = f.read()
-    report(status == 0 and out == b"6", "-S -kernel bzImage: cont enters the kernel at its 64-bit entry",
-           "exit status %s, serial %r" % (status, out))
-
-
 def main():
     kestrel = os.path.abspath(sys.argv[1])
     qemu = sys.argv[2] if len(sys.argv) > 2 else "qemu-system-x86_64"
@@ -601,10 +563,6 @@ def main():
             report(False, "the default empty CD-ROM drive", repr(e))
         compare_smbios_errors(kestrel, qemu, work)
         compare_cpu_device_errors(kestrel, qemu)
-        try:
-            compare_prelaunch_kernel(kestrel, qemu, work)
-        except Exception as e:
-            report(False, "-S -kernel bzImage", repr(e))
         try:
             compare_cold_plugged_cpus(kestrel, qemu, work)
         except Exception as e:

@@ -54,8 +54,6 @@ public:
         (void)mem;
         (void)memory_is_zero;
     }
-    // Whether preload() does anything.
-    virtual bool preloads() const { return false; }
     // The kernel, initrd and command line items of fw_cfg, as QEMU's
     // loader of the same format sets them, for a machine with
     // `ram_below_4g` bytes of RAM below 4 GiB.

@@ -4,8 +4,7 @@
 // a physical address and relocated to a virtual offset chosen as the
 // kernel's KASLR would (nokaslr honoured), and the vCPU enters its 64-bit
 // entry. On a cache miss the payload is decompressed on the host first
-// (on the machine's preload thread, beside the VM's creation, and with -S
-// beside the monitor until cont), stored, and
+// (on the machine's preload thread, beside the VM's creation), stored, and
 // booted from the new entry: decompressing beside a guest that boots the
 // bzImage did the same work twice, and on a busy host the second copy
 // slowed the guest (bench/RESULTS.md, cold cache). When another kestrel is

@@ -82,7 +82,6 @@ public:
     BootEntry load_into(const GuestMemory& mem, uint64_t rsdp_addr) override;
     // The kernel and initrd (load_payloads()), ahead of load_into().
     void preload(const GuestMemory& mem, bool memory_is_zero) override;
-    bool preloads() const override { return true; }
     // load_linux_into() in two steps: the kernel and initrd, then the command
     // line and zero page (which need the ACPI tables' address).
     LoadedPayloads load_payloads(const GuestMemory& mem, bool memory_is_zero);
