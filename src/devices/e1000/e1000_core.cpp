@@ -3,8 +3,6 @@
 // interrupt cause registers (their moderation: e1000_moderation.cpp).
 #include "devices/e1000/e1000_core.h"
 
-#include <algorithm>
-
 namespace kestrel {
 
 using namespace e1000;
@@ -290,11 +288,8 @@ void E1000Core::update_irq() {
     if (level == irq_level_ || itr_holds(level)) return;
     irq_level_ = level;
     irq_(level);
-    // QEMU 7.2 (mitigation=on) keeps at least 500 units (128 us) between
-    // interrupts, the manual's "maximum observable interrupt rate of 7813
-    // interrupts/sec", whatever ITR holds: the guest sees the same rate.
-    uint64_t window_ns = std::max<uint64_t>(reg(ITR) & 0xffff, kMinItrUnits) * 256;
-    if (level && moderating()) {
+    uint64_t window_ns = uint64_t(reg(ITR) & 0xffff) * 256;
+    if (level && window_ns && moderating()) {
         s_.moderation.itr_end = now_() + window_ns;
         rearm();
     }

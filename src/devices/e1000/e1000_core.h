@@ -19,9 +19,6 @@
 
 namespace kestrel {
 
-// The shortest ITR window with mitigation on, in ITR units (256 ns).
-inline constexpr uint64_t kMinItrUnits = 500;
-
 class GuestMemory;
 class NetPort;
 

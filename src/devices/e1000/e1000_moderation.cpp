@@ -12,7 +12,6 @@
 //   stops both.
 // - ITR (256 ns units): an interrupt opens a window in which further causes
 //   gather in ICR without raising the pin; it rises when the window closes.
-//   The window is never shorter than 128 us (kMinItrUnits), as in QEMU.
 // Receive descriptors used while RDTR runs are written back (DD) with
 // RXT0, as the manual's "pending receive descriptor writebacks are
 // flushed"; transmit descriptors at once. All timers
