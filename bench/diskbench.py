@@ -72,6 +72,14 @@ KVM_STATS = ("exits", "mmio_exits", "io_exits", "irq_injections", "halt_exits")
 KVM_DEBUGFS = "/sys/kernel/debug/kvm"
 
 
+def mount_kvm_debugfs():
+    """KVM's exit counters live in debugfs; False when it cannot be had."""
+    if not os.path.isdir(KVM_DEBUGFS):
+        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"],
+                       stderr=subprocess.DEVNULL)
+    return os.path.isdir(KVM_DEBUGFS)
+
+
 def kvm_counters():
     values = []
     for name in KVM_STATS:

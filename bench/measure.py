@@ -295,10 +295,7 @@ def copy_inputs(paths, folder):
 
 def mount_debugfs():
     """KVM's exit counters (diskbench.KVM_STATS) live in debugfs."""
-    if not os.path.isdir(diskbench.KVM_DEBUGFS):
-        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"],
-                       stderr=subprocess.DEVNULL)
-    if not os.path.isdir(diskbench.KVM_DEBUGFS):
+    if not diskbench.mount_kvm_debugfs():
         log("disk: no %s; KVM exit counts not recorded" % diskbench.KVM_DEBUGFS)
 
 
