@@ -92,7 +92,7 @@ def build_initrd(out, base):
 # --- L1 ftrace ---
 
 class Tracer:
-    def __init__(self, buffer_kib=131072):
+    def __init__(self, buffer_kib=131072, events=EVENTS):
         self.root = next((d for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
                           if os.path.exists(os.path.join(d, "trace"))), None)
         if self.root is None:
@@ -103,7 +103,7 @@ class Tracer:
             self.put("tracing_on", "0")
             self.put("trace_clock", "mono")
             self.put("buffer_size_kb", str(buffer_kib))
-            self.put("set_event", "\n".join(EVENTS))
+            self.put("set_event", "\n".join(events))
 
     def put(self, name, value):
         with open(os.path.join(self.root, name), "w") as f:

@@ -48,6 +48,17 @@ def failures(data):
     return out
 
 
+def image_text(s):
+    """What the disk was (settings of diskbench: format raw, qcow2, qcow2-empty)."""
+    mib = s.get("image_mib", "?")
+    return {
+        "qcow2": "a %s MiB qcow2 image with every cluster allocated (qemu-img convert -o "
+                 "preallocation=metadata of the filled raw image)," % mib,
+        "qcow2-empty": "an empty %s MiB qcow2 image, made anew before each run, growing under "
+                       "fio's writes (read jobs read unallocated clusters)," % mib,
+    }.get(s.get("format", "raw"), "a %s MiB raw image, preallocated and written," % mib)
+
+
 def section(data):
     s = data.get("settings", {})
     jobs = list(s.get("jobs") or next(
@@ -59,13 +70,14 @@ def section(data):
     }.get(interface, ("virtio-blk", "/dev/vda", "virtio"))
     lines = ["### %s: fio in the guest" % title, "",
              "fio (%s engine, direct=1, time_based %s s per job) on the guest's %s: "
-             "a %s MiB raw image, preallocated and written, on the test host's /tmp (ext4), "
-             "`-drive file=IMG,if=%s,format=raw,cache=none,aio=%s`, `-m %s -smp 1`; "
+             "%s on the test host's /tmp (ext4), "
+             "`-drive file=IMG,if=%s,format=%s,cache=none,aio=%s`, `-m %s -smp 1`; "
              "one boot runs all jobs; %s. CPU/request: user+sys of the VMM process "
              "between the job's start and end markers on the serial console (/proc "
              "sampled every 0.1 s), divided by the requests fio completed. Cells: median "
              "(min–max)." % (s.get("engine", "?"), s.get("seconds", "?"),
-                             dev, s.get("image_mib", "?"), drive_if, s.get("aio", "?"),
+                             dev, image_text(s), drive_if,
+                             "raw" if s.get("format", "raw") == "raw" else "qcow2", s.get("aio", "?"),
                              s.get("mem", "?"), count(data)), "",
              "#### Throughput", "",
              "| job | IOPS kestrel | IOPS QEMU | IOPS kestrel/QEMU | MiB/s kestrel "

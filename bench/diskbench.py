@@ -21,6 +21,7 @@ import subprocess
 import threading
 import time
 
+import exit_trace
 import vmrun
 
 APPEND = "console=ttyS0 quiet panic=-1"
@@ -70,6 +71,14 @@ def vmm_child(helper_pid):
 # notifications), interrupts injected, HLTs.
 KVM_STATS = ("exits", "mmio_exits", "io_exits", "irq_injections", "halt_exits")
 KVM_DEBUGFS = "/sys/kernel/debug/kvm"
+
+
+def mount_kvm_debugfs():
+    """KVM's exit counters live in debugfs; False when it cannot be had."""
+    if not os.path.isdir(KVM_DEBUGFS):
+        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"],
+                       stderr=subprocess.DEVNULL)
+    return os.path.isdir(KVM_DEBUGFS)
 
 
 def kvm_counters():
@@ -237,6 +246,32 @@ def host_vmstat():
     return out
 
 
+class JobTrace:
+    """--disk-trace JOB: L1's exits during that job (bench/exit_trace.py),
+    traced from its start marker to its end marker."""
+
+    def __init__(self, job):
+        self.job, self.summary = job, None
+        self.tracer = exit_trace.tracer() if job else None
+
+    def on_marker(self, marker):
+        if not self.tracer or not self.tracer.root:
+            return
+        if marker == start_marker(self.job):
+            self.tracer.start()
+        elif marker == end_marker(self.job):
+            self.tracer.stop()
+            self.summary = exit_trace.summarize(self.tracer)
+
+    def attach(self, jobs, logfile):
+        j = jobs.get(self.job)
+        if self.summary and j and j.get("ios"):
+            j["trace"] = self.summary
+            with open(logfile, "a") as f:
+                f.write("--- L1 exits during %s, per request\n%s\n"
+                        % (self.job, exit_trace.table(self.summary, j["ios"], "request")))
+
+
 def disk_run(vmm, cfg, logfile):
     """cfg: kernel, initrd, image, format, aio, mem, timeout, jobs, interface
     (virtio, ide, or cd: the image as the medium of an IDE CD-ROM)."""
@@ -259,8 +294,9 @@ def disk_run(vmm, cfg, logfile):
     sampler = CpuSampler()
     sampler.start()
     vm_before = host_vmstat()
+    trace = JobTrace(cfg.get("trace_job"))
     try:
-        r = vmrun.run(argv, timeout=cfg["timeout"], markers=markers)
+        r = vmrun.run(argv, timeout=cfg["timeout"], markers=markers, on_marker=trace.on_marker)
     finally:
         sampler.done.set()
         sampler.join()
@@ -277,6 +313,7 @@ def disk_run(vmm, cfg, logfile):
     irqs = guest_irqs(text)
     jobs = {job: job_result(job, fio, r.markers, sampler, irqs.get(job))
             for job in cfg["jobs"]}
+    trace.attach(jobs, logfile)
     problems = ["saw %r" % f for f in FORBID if f in text]
     if r.status != 0:
         problems.append("exit status %s" % r.status)

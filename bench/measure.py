@@ -295,10 +295,7 @@ def copy_inputs(paths, folder):
 
 def mount_debugfs():
     """KVM's exit counters (diskbench.KVM_STATS) live in debugfs."""
-    if not os.path.isdir(diskbench.KVM_DEBUGFS):
-        subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"],
-                       stderr=subprocess.DEVNULL)
-    if not os.path.isdir(diskbench.KVM_DEBUGFS):
+    if not diskbench.mount_kvm_debugfs():
         log("disk: no %s; KVM exit counts not recorded" % diskbench.KVM_DEBUGFS)
 
 
@@ -311,7 +308,8 @@ def disk_phase(a, vmms, kernel, logdir):
     cfg = {"kernel": kernel, "initrd": initrd, "aio": a.disk_aio, "mem": 512, "format": a.disk_format,
            "interface": a.disk_if,
            "image": os.path.join(a.disk_dir, "bench-disk.img"),
-           "timeout": 120 + jobs * (a.disk_seconds + 20), "jobs": selected}
+           "timeout": 120 + jobs * (a.disk_seconds + 20), "jobs": selected,
+           "trace_job": a.disk_trace}
     mount_debugfs()
     WATCHDOG["after_s"] = 90 + jobs * (a.disk_seconds + 10)
     data = diskbench.disk(chosen, a.disk_runs, cfg, logdir, log)
@@ -343,6 +341,7 @@ def main(argv):
     p.add_argument("--disk-engine", default="libaio", help="(recorded; set in the initrd)")
     p.add_argument("--disk-vmms", default="kestrel,qemu")
     p.add_argument("--disk-jobs", default="all", help="(set in the initrd too)")
+    p.add_argument("--disk-trace", help="a job whose L1 exits are traced (bench/exit_trace.py)")
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"])

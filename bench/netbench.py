@@ -38,6 +38,8 @@ import sys
 import threading
 import time
 
+import net_kvm
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
@@ -162,6 +164,7 @@ def one_run(a, vmm_name, mode, log):
                   "-device", "%s,netdev=n0" % ("e1000" if a.model == "e1000" else "virtio-net-pci")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     sampler = Sampler(proc.pid)
+    windows = net_kvm.TestWindows(a.trace)
     marks, results = {}, {}
     deadline = time.monotonic() + a.timeout
     with open(log, "w") as out:
@@ -171,6 +174,7 @@ def one_run(a, vmm_name, mode, log):
             m = re.match(r"KNET-(START|END) (\w+) \.", line)
             if m:
                 marks[(m.group(2), m.group(1))] = time.monotonic()
+                windows.mark(m.group(2), m.group(1))
             m = re.match(r"KNET-RESULT (\w+) ([0-9.e+]+) (\d+)", line)
             if m:
                 results[m.group(1)] = (float(m.group(2)), int(m.group(3)))
@@ -186,7 +190,9 @@ def one_run(a, vmm_name, mode, log):
         value, amount = results[t]
         entry = {"value": value / 1e6 if t != "rr" else value, "amount": amount,
                  "cpu_s": c1[0] - c0[0], "guest_s": c1[1] - c0[1], "vhost_s": c1[2] - c0[2],
-                 "seconds": marks[(t, "END")] - marks[(t, "START")]}
+                 "seconds": marks[(t, "END")] - marks[(t, "START")], "kvm": windows.deltas(t)}
+        if t in windows.traces:
+            entry["trace"] = windows.traces[t]
         run["tests"][t] = entry
     return run
 
@@ -253,6 +259,8 @@ def table(runs):
             lines.append("| %s%s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |" % (
                 t, unit, cell(k[0]), cell(q[0]), ratio, k[1], q[1], k[2], q[2]))
         lines.append("\n(rr: the CPU columns are µs of host CPU per transaction.)")
+    lines.append(net_kvm.counters_table(runs, TESTS, med))
+    lines.append(net_kvm.trace_table(runs))
     return "\n".join(lines)
 
 
@@ -271,6 +279,8 @@ def outer(a):
            "--kernel", a_assets["kernel"], "--initrd", initrd, "--pingpong", a_assets["tcp_pingpong"],
            "--out", out, "--logdir", os.path.join(root, "logs"), "--rounds", str(a.rounds),
            "--seconds", str(a.seconds), "--modes", a.modes, "--vmms", a.vmms, "--model", a.model]
+    if a.trace:
+        cmd += ["--trace", a.trace]
     budget = a.rounds * len(a.modes.split(",")) * len(a.vmms.split(",")) * (120 + 6 * (a.seconds + 6))
     # One line per VMM run (a boot and five tests: ~90 s in the test host
     # with 5 s tests); a host silent for much longer has hung
@@ -303,6 +313,8 @@ def main(argv):
     p.add_argument("--model", choices=["virtio", "e1000"], default="virtio", help="the NIC (e1000: --modes user)")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--no-results-md", action="store_true")
+    p.add_argument("--trace", choices=TESTS, help="trace L1 KVM's exits during this test "
+                   "(slows it: for where exits go, not for throughput)")
     p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--kernel")
     p.add_argument("--initrd")

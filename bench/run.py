@@ -166,6 +166,9 @@ def main(argv):
     p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide", "cd"],
                    help="the disk's interface: virtio-blk, the PIIX3's IDE, or an IDE CD-ROM "
                    "holding the image (read jobs only)")
+    p.add_argument("--disk-trace", metavar="JOB", help="trace L1 KVM's exits during this fio job: "
+                   "exits by reason and device register, time per exit, in each run's log "
+                   "(slows the job: for where time goes, not for IOPS)")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
@@ -175,6 +178,8 @@ def main(argv):
     a = p.parse_args(argv)
     disk_vmms = len(a.disk_vmms.split(","))
     disk_jobs = fio_initrd.select_jobs(a.disk_jobs)
+    if a.disk_trace and a.disk_trace not in disk_jobs:
+        p.error("--disk-trace %s: not among the jobs (%s)" % (a.disk_trace, ",".join(disk_jobs)))
     if a.timeout is None:
         a.timeout = 900 + a.disk_runs * disk_vmms * (
             90 + len(disk_jobs) * (a.disk_seconds + 8)) + a.attr_runs * 2 * 60 * len(
@@ -206,6 +211,8 @@ def main(argv):
                   "--disk-vmms", a.disk_vmms, "--disk-dir", a.disk_dir, "--disk-format", a.disk_format,
                   "--disk-if", a.disk_if,
                   "--disk-jobs", a.disk_jobs]
+        if a.disk_trace:
+            extra += ["--disk-trace", a.disk_trace]
     runs = {"startup": a.startup_runs, "cold": a.cold_runs, "boot": a.boot_runs,
             "smp2": a.smp2_runs, "attr": a.attr_runs, "disk": a.disk_runs}
     started = time.monotonic()

@@ -56,10 +56,11 @@ def exit_status(wait_status):
 class MarkerWatch:
     """Remembers when each marker first shows up in a growing byte stream."""
 
-    def __init__(self, markers):
+    def __init__(self, markers, on_marker=None):
         self.pending = [m.encode() for m in markers]
         self.found = {}
         self.data = bytearray()
+        self.on_marker = on_marker
 
     def feed(self, chunk, now):
         start = max(0, len(self.data) - max((len(m) for m in self.pending), default=0))
@@ -68,6 +69,8 @@ class MarkerWatch:
             if self.data.find(m, start) >= 0:
                 self.found[m.decode()] = now
                 self.pending.remove(m)
+                if self.on_marker:
+                    self.on_marker(m.decode())
 
 
 HELPER = os.environ.get("BENCH_RUSAGE_EXEC", "rusage_exec")
@@ -87,16 +90,17 @@ def read_stat(path, r):
 
 
 def run(argv, timeout, markers=(), stderr_path="/tmp/bench-stderr.txt",
-        stop_after=None, stat_path="/tmp/bench-rusage.txt"):
+        stop_after=None, stat_path="/tmp/bench-rusage.txt", on_marker=None):
     """Runs argv to its end (killed after `timeout` s, status "timeout",
     with the processes' states in diag). stop_after: seconds after which the child is killed on
-    purpose (status "stopped" when it was still running then)."""
+    purpose (status "stopped" when it was still running then). on_marker(marker) is called
+    as each marker first shows up."""
     out_r, out_w = os.pipe()
     devnull = os.open("/dev/null", os.O_RDONLY)
     err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     actions = [(os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, out_w, 1),
                (os.POSIX_SPAWN_DUP2, err, 2)]
-    watch = MarkerWatch(markers)
+    watch = MarkerWatch(markers, on_marker)
     if os.path.exists(stat_path):
         os.unlink(stat_path)
     t0_mono, t0 = time.monotonic(), time.perf_counter()
