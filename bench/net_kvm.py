@@ -44,8 +44,8 @@ def per_unit(entry, value):
 def counters_table(runs, tests, median):
     """Medians of L1 KVM's counters per MB (rr: per transaction)."""
     lines = ["\n**L1 KVM counters** (debugfs, all vCPUs; per MB moved, rr per transaction)\n",
-             "| test | VMM | " + " | ".join(diskbench.KVM_STATS) + " |",
-             "|---|---|" + "---|" * len(diskbench.KVM_STATS)]
+             "| test | VMM | " + " | ".join(diskbench.EXIT_STATS) + " |",
+             "|---|---|" + "---|" * len(diskbench.EXIT_STATS)]
     for mode in sorted({r["mode"] for r in runs}):
         for t in tests:
             for vmm in ("kestrel", "qemu"):
@@ -53,7 +53,7 @@ def counters_table(runs, tests, median):
                       and t in r["tests"] and r["tests"][t].get("kvm")]
                 if not es:
                     continue
-                cells = [median([per_unit(e, e["kvm"][n]) for e in es]) for n in diskbench.KVM_STATS]
+                cells = [median([per_unit(e, e["kvm"][n]) for e in es]) for n in diskbench.EXIT_STATS]
                 lines.append("| %s %s | %s | %s |" % (mode, t, vmm, " | ".join("%.1f" % c for c in cells)))
     return "\n".join(lines) if len(lines) > 3 else ""
 
