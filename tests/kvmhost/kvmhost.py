@@ -33,6 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "guest"))
 import assets  # noqa: E402
+import hang_report  # noqa: E402
 
 STATUS_TIMEOUT = 124
 STATUS_HOST_FAILED = 125
@@ -105,6 +106,11 @@ def qemu_path(path):
     return path.replace(",", ",,")  # QEMU option syntax: ",," is a comma
 
 
+def qmp_socket_path():
+    # a short path: unix socket names are limited to 108 bytes
+    return "/tmp/kvmhost-qmp-%d.sock" % os.getpid()
+
+
 def l1_command(a, opts, results, scratch, console):
     # npt=0: with nested paging, L1 died every minute or two of L2 work: a
     # page fault on a VMM's vCPU thread with a bad GS base, recursing until
@@ -120,6 +126,8 @@ def l1_command(a, opts, results, scratch, console):
         "-smp", str(opts.smp), "-m", str(opts.mem),
         "-kernel", a["kernel"], "-initrd", a["l1_initrd"], "-append", append,
         "-display", "none", "-no-reboot", "-nodefaults", "-monitor", "none",
+        "-qmp", "unix:%s,server=on,wait=off" % qmp_socket_path(),
+        "-name", "kvmhost-l1,debug-threads=on",   # vCPU threads named in l1-hang.txt
         "-serial", "file:" + console,
         "-virtfs", "local,path=/,mount_tag=host,security_model=none,"
                    "readonly=on,multidevs=remap",
@@ -217,6 +225,9 @@ def wait_for_l1(proc, follower, deadline, console, silent_limit=None):
             checked, wedged = now, l1_wedged(console)
         silent = silent_limit is not None and now - follower.last_output > silent_limit
         if now > deadline or wedged or silent:
+            report = hang_report.write(proc.pid, qmp_socket_path(),
+                                       os.path.join(os.path.dirname(console), "l1-hang.txt"))
+            print("kvmhost: the test host's state when given up: %s" % report, file=sys.stderr)
             proc.kill()
             proc.wait()
             return "wedged" if wedged else "silent" if silent else "timeout"
@@ -263,6 +274,8 @@ def run_nested(command, results, opts):
         follower.close()
     finally:
         os.unlink(scratch)
+        if os.path.exists(qmp_socket_path()):
+            os.unlink(qmp_socket_path())
     return l1_status(ctl, console, qemu_log, finished, opts.timeout, opts.silent_limit,
                      proc.returncode)
 
