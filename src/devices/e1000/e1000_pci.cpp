@@ -4,8 +4,10 @@
 //
 // Threads: vCPUs access the registers (a transmit runs in the vCPU that
 // writes TDT); frames from the backend are received on the main loop. One
-// lock guards the core. A frame the ring has no room for waits, and the
-// backend is not read, until the driver posts buffers (RDT).
+// lock guards the core; the main loop reads the backend without it, so a
+// vCPU that posts buffers (RDT) waits at most for one frame's copy into
+// the ring, never for the backend's reads. A frame the ring has no room for
+// waits, and the backend is not read, until the driver posts buffers.
 #include "base/event_loop.h"
 #include "base/service_registry.h"
 #include "base/unique_fd.h"
@@ -87,8 +89,7 @@ public:
     void reset() override {
         PciDevice::reset();
         std::lock_guard guard(lock_);
-        core_.reset();
-        pending_.clear();
+        core_.reset();   // a frame the main loop holds is dropped while RX is off, as on the wire
     }
 
     // NetNic
@@ -160,18 +161,13 @@ private:
         loop_.remove_fd(port_->rx_fd());
     }
 
-    // Frames from the backend into the ring, a bounded batch per wake-up.
+    // Frames from the backend into the ring, a bounded batch per wake-up
+    // (main loop thread: pending_, buffer_ and port_ are its own).
     void pump() {
         for (int i = 0; i < 64; ++i) {
-            std::unique_lock guard(lock_);
             if (!port_) return;
-            if (pending_.empty()) {
-                buffer_.resize(kMaxFrameSize);
-                iovec v{buffer_.data(), buffer_.size()};
-                ssize_t n = port_->receive({&v, 1});
-                if (n <= 0) break;
-                pending_.assign(buffer_.begin(), buffer_.begin() + std::min<ssize_t>(n, ssize_t(buffer_.size())));
-            }
+            if (pending_.empty() && !read_frame()) break;
+            std::unique_lock guard(lock_);
             if (core_.rx_enabled() && !core_.rx_has_room(pending_.size()) && core_.rx_would_accept(pending_)) {
                 rx_waiting_ = true;   // until the driver posts buffers
                 guard.unlock();
@@ -181,8 +177,20 @@ private:
             core_.receive(pending_);   // or dropped: RX off, filtered, link down
             pending_.clear();
         }
-        rx_waiting_ = false;
+        {
+            std::lock_guard guard(lock_);
+            rx_waiting_ = false;
+        }
         watch();
+    }
+
+    bool read_frame() {
+        buffer_.resize(kMaxFrameSize);
+        iovec v{buffer_.data(), buffer_.size()};
+        ssize_t n = port_->receive({&v, 1});
+        if (n <= 0) return false;
+        pending_.assign(buffer_.begin(), buffer_.begin() + std::min<ssize_t>(n, ssize_t(buffer_.size())));
+        return true;
     }
 
     NetBackend* backend_;
