@@ -163,11 +163,11 @@ private:
     Task<int> read_backing(uint64_t guest, std::vector<iovec> iov);
 
     // Writing (qcow2_write.cpp, qcow2_zero.cpp).
-    Task<int64_t> write_step(uint64_t pos, const std::vector<iovec>& iov, uint64_t iov_pos, uint64_t left);
-    Task<int64_t> write_in_place(uint64_t pos, uint64_t host, const std::vector<iovec>& iov, uint64_t iov_pos,
-                                 uint64_t n);
-    Task<int64_t> write_allocating(uint64_t pos, uint64_t clusters, const std::vector<iovec>& iov,
-                                   uint64_t iov_pos, uint64_t n, std::vector<uint64_t> old_entries);
+    Task<int64_t> plan_write_step(uint64_t pos, const std::vector<iovec>& iov, uint64_t iov_pos, uint64_t left,
+                                  std::vector<Task<int>>& parts);
+    Task<int> write_in_place(uint64_t pos, uint64_t host, std::vector<iovec> data);
+    Task<int> write_allocating(uint64_t pos, uint64_t host, uint64_t clusters, std::vector<iovec> data,
+                               std::vector<uint64_t> old_entries);
     Task<int> link_clusters(uint64_t first_cluster, uint64_t host, uint64_t count);
     bool reads_as_zero(uint64_t entry, uint64_t guest) const;
     // Drops the reference an L2 entry held (refcount deltas).

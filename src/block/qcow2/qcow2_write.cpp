@@ -1,5 +1,8 @@
 // Writing: in place where the cluster is this image's own, else into new
-// clusters from the end of the file. New clusters have never been written
+// clusters from the end of the file. A request is cut into steps (a run of
+// clusters written in place, or a run allocated together) that run side by
+// side, as reads do: a write across clusters scattered in the file costs
+// one round trip, not one per run. New clusters have never been written
 // (they lie past everything the image used when it was opened), so they
 // read as zeros already: the copy-on-write of the rest of a cluster only
 // writes what is not zero (backing file data, an old cluster's data).
@@ -53,21 +56,38 @@ Task<int> Qcow2Image::write(uint64_t offset, std::vector<iovec> iov) {
     if (corrupt_) co_return -EIO;
     const uint64_t len = iov_size(iov);
     if (offset > size() || len > size() - offset) co_return -EIO;
+    std::vector<Task<int>> parts;
     uint64_t done = 0;
-    while (done < len) {
-        int64_t n = co_await write_step(offset + done, iov, done, len - done);
-        if (n < 0) co_return int(n);
-        done += uint64_t(n);
+    int r = 0;
+    while (done < len && r == 0) {
+        int64_t n = co_await plan_write_step(offset + done, iov, done, len - done, parts);
+        if (n > 0) {
+            done += uint64_t(n);
+            continue;
+        }
+        if (n < 0) {
+            r = int(n);
+            break;
+        }
+        // Another request is allocating the next cluster: finish what this
+        // one planned (so it holds no cluster while it waits), then wait.
+        r = co_await when_all(ctx_, std::move(parts));
+        parts.clear();
+        if (r == 0) co_await wait_busy((offset + done) >> g_.cluster_bits);
     }
-    if (needs_writeback_ && !writeback_lock_.locked()) co_return co_await writeback();
-    co_return 0;
+    int parts_result = co_await when_all(ctx_, std::move(parts));
+    if (r == 0) r = parts_result;
+    if (r == 0 && needs_writeback_ && !writeback_lock_.locked()) r = co_await writeback();
+    co_return r;
 }
 
-// Writes a first part of [pos, pos + left): clusters written in place or
-// one run of clusters allocated together. Returns the bytes written (0:
-// waited for another request's allocation, look again).
-Task<int64_t> Qcow2Image::write_step(uint64_t pos, const std::vector<iovec>& iov, uint64_t iov_pos,
-                                     uint64_t left) {
+// Plans a first part of [pos, pos + left): clusters written in place or one
+// run of clusters allocated together, added to `parts` (not started).
+// Returns its bytes, or 0 when another request is allocating the first
+// cluster. The clusters of an allocating step are marked busy here, so a
+// request planned later waits for them even before the step runs.
+Task<int64_t> Qcow2Image::plan_write_step(uint64_t pos, const std::vector<iovec>& iov, uint64_t iov_pos,
+                                          uint64_t left, std::vector<Task<int>>& parts) {
     const uint64_t l1_index = g_.l1_index(pos);
     L2Table* t = nullptr;
     int r = co_await get_l2(l1_index, &t);
@@ -75,10 +95,7 @@ Task<int64_t> Qcow2Image::write_step(uint64_t pos, const std::vector<iovec>& iov
     // Synchronous from here until the first co_await: t stays valid.
     const uint64_t end = std::min(pos + left, (l1_index + 1) * g_.l2_span());
     const uint64_t first = pos >> g_.cluster_bits;
-    if (cluster_busy(first)) {
-        co_await wait_busy(first);
-        co_return 0;
-    }
+    if (cluster_busy(first)) co_return 0;
     const bool own_table = t && (l1_[l1_index] & kCopied);
     auto entry_at = [&](uint64_t guest) { return t ? t->entries[g_.l2_index(guest)] : 0; };
     auto own_data = [&](uint64_t e) {
@@ -94,7 +111,9 @@ Task<int64_t> Qcow2Image::write_step(uint64_t pos, const std::vector<iovec>& iov
             if (!own_data(e) || (e & kOffsetMask) != host + (run_end - g_.cluster_floor(pos))) break;
             run_end = std::min(end, run_end + g_.cluster_size());
         }
-        co_return co_await write_in_place(pos, host + g_.offset_in_cluster(pos), iov, iov_pos, run_end - pos);
+        const uint64_t n = run_end - pos;
+        parts.push_back(write_in_place(pos, host + g_.offset_in_cluster(pos), iov_slice(iov, iov_pos, n)));
+        co_return int64_t(n);
     }
     std::vector<uint64_t> old_entries{first_entry};
     while (run_end < end && !cluster_busy(run_end >> g_.cluster_bits)) {
@@ -103,18 +122,21 @@ Task<int64_t> Qcow2Image::write_step(uint64_t pos, const std::vector<iovec>& iov
         old_entries.push_back(e);
         run_end = std::min(end, run_end + g_.cluster_size());
     }
-    const uint64_t clusters = old_entries.size();  // before old_entries is moved away
-    co_return co_await write_allocating(pos, clusters, iov, iov_pos, run_end - pos, std::move(old_entries));
+    const uint64_t clusters = old_entries.size();
+    const uint64_t n = run_end - pos;
+    set_busy(first, clusters);
+    const uint64_t host = allocate_clusters(clusters);
+    parts.push_back(write_allocating(pos, host, clusters, iov_slice(iov, iov_pos, n), std::move(old_entries)));
+    co_return int64_t(n);
 }
 
-Task<int64_t> Qcow2Image::write_in_place(uint64_t pos, uint64_t host, const std::vector<iovec>& iov,
-                                         uint64_t iov_pos, uint64_t n) {
+Task<int> Qcow2Image::write_in_place(uint64_t pos, uint64_t host, std::vector<iovec> data) {
+    const uint64_t n = iov_size(data);
     if (overlaps_metadata(g_.cluster_floor(host), g_.cluster_ceil(host + n))) {
         mark_corrupt("Preventing invalid write on metadata (guest offset " + std::to_string(pos) + ")");
         co_return -EIO;
     }
-    int r = co_await file_write(ctx_, io(), host, iov_slice(iov, iov_pos, n));
-    co_return r < 0 ? int64_t(r) : int64_t(n);
+    co_return co_await file_write(ctx_, io(), host, std::move(data));
 }
 
 // Whether a guest range of a cluster with this L2 entry reads as zeros.
@@ -127,11 +149,12 @@ bool Qcow2Image::reads_as_zero(uint64_t entry, uint64_t guest) const {
     }
 }
 
-Task<int64_t> Qcow2Image::write_allocating(uint64_t pos, uint64_t clusters, const std::vector<iovec>& iov,
-                                           uint64_t iov_pos, uint64_t n, std::vector<uint64_t> old_entries) {
+// The step's new clusters (allocated and marked busy by plan_write_step):
+// data, copy-on-write of the rest, then the L2 entries.
+Task<int> Qcow2Image::write_allocating(uint64_t pos, uint64_t host, uint64_t clusters, std::vector<iovec> data,
+                                       std::vector<uint64_t> old_entries) {
     const uint64_t first = pos >> g_.cluster_bits;
-    set_busy(first, clusters);
-    const uint64_t host = allocate_clusters(clusters);
+    const uint64_t n = iov_size(data);
     const uint64_t start = first << g_.cluster_bits;
     const uint64_t head = pos - start;
     const uint64_t stop = std::min((first + clusters) << g_.cluster_bits, size());
@@ -151,7 +174,6 @@ Task<int64_t> Qcow2Image::write_allocating(uint64_t pos, uint64_t clusters, cons
     uint64_t write_at = host + (head_buf.size() ? 0 : head);
     std::vector<iovec> out;
     if (head_buf.size()) out.push_back(head_buf.iov());
-    std::vector<iovec> data = iov_slice(iov, iov_pos, n);
     out.insert(out.end(), data.begin(), data.end());
     if (tail_buf.size()) out.push_back(tail_buf.iov());
     if (r == 0) r = co_await file_write(ctx_, io(), write_at, std::move(out));
@@ -161,11 +183,8 @@ Task<int64_t> Qcow2Image::write_allocating(uint64_t pos, uint64_t clusters, cons
         for (uint64_t c = 0; c < clusters; c++) add_delta((host >> g_.cluster_bits) + c, -1);
         co_return r;
     }
-    if (cache_ == CacheMode::Writethrough || cache_ == CacheMode::Directsync) {
-        r = co_await writeback();  // no volatile cache: durable when the write completes
-        if (r < 0) co_return r;
-    }
-    co_return int64_t(n);
+    if (durable_writes()) co_return co_await writeback();  // no volatile cache: durable when the write completes
+    co_return 0;
 }
 
 // Points the guest clusters at their new host clusters and drops what

@@ -78,6 +78,10 @@ public:
         bool autonegotiation = true;
         bool init_vet = true;
         bool mitigation = true;   // off: RDTR, RADV, TIDV, TADV and ITR are stored but not applied
+        // The port carries a virtio_net_hdr in front of every frame both
+        // ways (a tap): a TCP/IPv4 TSO packet goes whole, for the host's
+        // kernel to segment (or to deliver as one if it stays on the host).
+        bool vnet_hdr = false;
     };
     // `irq` drives the INTx pin; `port` may be null (no backend).
     E1000Core(const GuestMemory& memory, NetPort* port, Options options, std::function<void(bool)> irq);
@@ -180,8 +184,10 @@ private:
     void finish_legacy(uint8_t css, uint8_t cso, bool insert_checksum);
     void send_frame(std::span<uint8_t> frame, bool csum_ip, bool csum_l4);
     void send_tso(std::span<uint8_t> packet);
+    bool send_gso(std::span<uint8_t> packet);
     void emit(std::span<const uint8_t> frame);
-    void count_tx(std::span<const uint8_t> frame);
+    void count_tx(std::span<const uint8_t> frame) { count_tx(frame.data(), frame.size()); }
+    void count_tx(const uint8_t* dst_mac, size_t size);
 
     // Receive (e1000_rx.cpp).
     bool accepts(std::span<const uint8_t> frame) const;

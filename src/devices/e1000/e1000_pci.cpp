@@ -4,8 +4,10 @@
 //
 // Threads: vCPUs access the registers (a transmit runs in the vCPU that
 // writes TDT); frames from the backend are received on the main loop. One
-// lock guards the core. A frame the ring has no room for waits, and the
-// backend is not read, until the driver posts buffers (RDT).
+// lock guards the core; the main loop reads the backend without it, so a
+// vCPU that posts buffers (RDT) waits at most for one frame's copy into
+// the ring, never for the backend's reads. A frame the ring has no room for
+// waits, and the backend is not read, until the driver posts buffers.
 #include "base/event_loop.h"
 #include "base/service_registry.h"
 #include "base/unique_fd.h"
@@ -49,13 +51,16 @@ constexpr std::string_view kUnsupported[] = {
 class E1000Function final : public PciDevice, public NetNic {
 public:
     E1000Function(const GuestMemory& memory, NetBackend* backend, E1000Core::Options options, EventLoop& loop)
-        : backend_(backend), port_(backend ? &backend->port(0) : nullptr), loop_(loop), mac_(options.mac),
+        : vnet_hdr_(options.vnet_hdr), backend_(backend), port_(backend ? &backend->port(0) : nullptr), loop_(loop), mac_(options.mac),
           core_(memory, port_, options, [this](bool level) { set_irq_level(level); }) {
         set_ids({kVendorId, kDeviceId, 0x03, 0x020000});
         set_interrupt_pin(pci::PIN_INTA);
         add_bar(0, kMmioSize, BarKind::Mem32, false, std::make_shared<Window>(*this, false), "e1000-mmio");
         add_bar(1, kIoSize, BarKind::Io, false, std::make_shared<Window>(*this, true), "e1000-io");
-        if (backend_) backend_->set_vnet_hdr_len(0);
+        if (backend_) {
+            backend_->set_vnet_hdr_len(vnet_hdr_ ? kVnetHdrLen : 0);
+            backend_->set_offloads({});   // frames to the guest whole, checksums complete
+        }
         core_.set_moderation_timer(monotonic_ns, [this](uint64_t deadline) {
             itimerspec spec{};
             spec.it_value.tv_sec = time_t(deadline / 1000000000);
@@ -87,8 +92,7 @@ public:
     void reset() override {
         PciDevice::reset();
         std::lock_guard guard(lock_);
-        core_.reset();
-        pending_.clear();
+        core_.reset();   // a frame the main loop holds is dropped while RX is off, as on the wire
     }
 
     // NetNic
@@ -160,18 +164,13 @@ private:
         loop_.remove_fd(port_->rx_fd());
     }
 
-    // Frames from the backend into the ring, a bounded batch per wake-up.
+    // Frames from the backend into the ring, a bounded batch per wake-up
+    // (main loop thread: pending_, buffer_ and port_ are its own).
     void pump() {
         for (int i = 0; i < 64; ++i) {
-            std::unique_lock guard(lock_);
             if (!port_) return;
-            if (pending_.empty()) {
-                buffer_.resize(kMaxFrameSize);
-                iovec v{buffer_.data(), buffer_.size()};
-                ssize_t n = port_->receive({&v, 1});
-                if (n <= 0) break;
-                pending_.assign(buffer_.begin(), buffer_.begin() + std::min<ssize_t>(n, ssize_t(buffer_.size())));
-            }
+            if (pending_.empty() && !read_frame()) break;
+            std::unique_lock guard(lock_);
             if (core_.rx_enabled() && !core_.rx_has_room(pending_.size()) && core_.rx_would_accept(pending_)) {
                 rx_waiting_ = true;   // until the driver posts buffers
                 guard.unlock();
@@ -181,10 +180,33 @@ private:
             core_.receive(pending_);   // or dropped: RX off, filtered, link down
             pending_.clear();
         }
-        rx_waiting_ = false;
+        {
+            std::lock_guard guard(lock_);
+            rx_waiting_ = false;
+        }
         watch();
     }
 
+    // One frame from the backend into pending_ (false: none waiting). With
+    // the vnet header, the tap's offloads are off, so it hands over no GSO
+    // frame and no partial checksum; one that came anyway is dropped.
+    bool read_frame() {
+        buffer_.resize(kMaxFrameSize);
+        uint8_t hdr[kVnetHdrLen] = {};
+        iovec v[2] = {{hdr, sizeof hdr}, {buffer_.data(), buffer_.size()}};
+        const size_t skip = vnet_hdr_ ? sizeof hdr : 0;
+        for (int dropped = 0; dropped < 64; ++dropped) {
+            ssize_t n = port_->receive({v + (vnet_hdr_ ? 0 : 1), vnet_hdr_ ? 2u : 1u});
+            if (n <= 0) return false;
+            if (size_t(n) < skip || (vnet_hdr_ && (hdr[0] || hdr[1]))) continue;
+            n -= ssize_t(skip);
+            pending_.assign(buffer_.begin(), buffer_.begin() + std::min<ssize_t>(n, ssize_t(buffer_.size())));
+            return true;
+        }
+        return false;
+    }
+
+    const bool vnet_hdr_;   // frames to and from the port carry a virtio_net_hdr
     NetBackend* backend_;
     NetPort* port_;
     EventLoop& loop_;
@@ -221,6 +243,7 @@ private:
         options.autonegotiation = p.boolean("autonegotiation");
         options.init_vet = p.boolean("init-vet");
         options.mitigation = p.boolean("mitigation");
+        options.vnet_hdr = backend && backend->has_vnet_hdr();
         nic_ = std::make_shared<E1000Function>(context.memory(), backend, options, context.main_loop());
         if (clients_) clients_->add_nic(*nic_, id(), std::string(type().name), qom_path(), backend);
         nic_->start();

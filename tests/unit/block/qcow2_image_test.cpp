@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fcntl.h>
+#include <poll.h>
 #include <random>
 
 using namespace kestrel;
@@ -138,6 +139,57 @@ TEST_CASE("qcow2: a new image reads zeros, keeps what is written, reopens and ch
     std::vector<iovec> iov{{back.data(), back.size()}};
     REQUIRE(ctx.run(img->read(3 * 512, iov)) == 0);
     for (size_t i = 0; i < back.size(); i++) REQUIRE(back[i] == uint8_t(i * 7));
+}
+
+// Runs the task on ctx and returns the most file system calls it had in
+// flight at once.
+unsigned most_in_flight(AioContext& ctx, Task<int> task, int& result) {
+    bool done = false;
+    spawn(std::move(task), [&](int r) {
+        result = r;
+        done = true;
+    });
+    unsigned most = 0;
+    while (!done) {
+        ctx.kick();
+        most = std::max(most, ctx.in_flight());
+        pollfd p{ctx.event_fd(), POLLIN, 0};
+        ::poll(&p, 1, 1000);
+        ctx.poll();
+    }
+    return most;
+}
+
+TEST_CASE("qcow2: a write across clusters scattered in the file writes them side by side", "[qcow2]") {
+    TempDir dir;
+    AioContext ctx;
+    Qcow2CreateOptions o;
+    o.size = 4 << 20;
+    std::string path = make_qcow2(dir.file("a.qcow2"), o);
+    const uint64_t cluster = o.cluster_size;
+    auto img = open_rw(ctx, path);
+    // Every other cluster of the first 1 MiB allocated, from the last one
+    // down, so that no two lie next to each other in the file either.
+    std::vector<uint8_t> old(cluster, 0xee);
+    for (int c = 14; c >= 0; c -= 2) {
+        std::vector<iovec> iov{{old.data(), old.size()}};
+        REQUIRE(ctx.run(img->write(uint64_t(c) * cluster, iov)) == 0);
+    }
+    std::vector<uint8_t> data(16 * cluster);
+    for (size_t i = 0; i < data.size(); i++) data[i] = uint8_t(i * 13 + i / 4096);
+    int result = -1;
+    unsigned most = most_in_flight(ctx, img->write(0, {{data.data(), data.size()}}), result);
+    REQUIRE(result == 0);
+    CHECK(most >= 16);  // 8 in-place runs and 8 allocations, not one after the other
+    std::vector<uint8_t> back(data.size());
+    REQUIRE(ctx.run(img->read(0, {{back.data(), back.size()}})) == 0);
+    CHECK(back == data);
+    REQUIRE(ctx.run(img->close()) == 0);
+    img.reset();
+    Qcow2CheckResult res = check(ctx, path);
+    CHECK(res.corruptions == 0);
+    CHECK(res.leaks == 0);
+    CHECK(res.allocated_clusters == 16);
 }
 
 TEST_CASE("qcow2: random requests in flight together match a model, for every geometry", "[qcow2]") {
