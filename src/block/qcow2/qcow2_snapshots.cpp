@@ -163,6 +163,13 @@ Task<int> Qcow2Image::snapshot_apply(size_t index) {
     if (index >= snapshots_.size()) co_return -ENOENT;
     const Snapshot sn = snapshots_[index];
     if (int err = validate_snapshot_l1(g_, sn)) co_return err;
+    // As QEMU: the image takes the snapshot's size first (its L1 table
+    // grows to cover it, or the size is refused), so that the header
+    // never names a size the L1 table cannot map.
+    if (sn.disk_size && *sn.disk_size != size()) {
+        int err = co_await resize(*sn.disk_size);
+        if (err < 0) co_return err;
+    }
     int r = co_await do_writeback(true);
     if (r < 0) co_return r;
     std::vector<uint64_t> target;
@@ -184,11 +191,6 @@ Task<int> Qcow2Image::snapshot_apply(size_t index) {
     if (r == 0) r = co_await add_l1_references(old, -1);
     if (r == 0) r = co_await do_writeback(true);
     if (r == 0) r = co_await update_copied_flags();
-    if (r == 0 && sn.disk_size && *sn.disk_size != size()) {
-        header_.size = *sn.disk_size;
-        g_.size = header_.size;
-        r = co_await rewrite_header();
-    }
     if (r == 0) r = co_await do_writeback(true);
     co_return r;
 }
