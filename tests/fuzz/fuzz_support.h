@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace kestrel::fuzz {
 [[noreturn]] void check_failed(const char* what, const char* file, int line);
 
-// A private folder of this process (mkdtemp under $TMPDIR or /tmp, removed
-// at a normal exit) where a target writes its own files: images, boot
+// A private folder of this process (mkdtemp under /dev/shm, else $TMPDIR
+// or /tmp; removed at a normal exit) where a target writes its own files: images, boot
 // files, a kernel cache. The open() guard lets writes under it through, and
 // only there. Created on the first call.
 const std::string& scratch_dir();
