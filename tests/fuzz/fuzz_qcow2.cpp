@@ -238,7 +238,7 @@ void read_write_copy(const std::string& path, const std::vector<Op>& ops, uint8_
         AioContext ctx;
         std::unique_ptr<AsyncImage> img = open_copy(ctx, path, true, repair, backing);
         if (!img) return;
-        if (repair) check(ctx, *img, Qcow2Repair::All);
+        if (repair && file_size(path) <= kCheckedFileSize) check(ctx, *img, Qcow2Repair::All);
         consistent = file_size(path) <= kCheckedFileSize && check(ctx, *img).consistent;
         for (const Op& raw : ops) {
             if (flags & 2) break;

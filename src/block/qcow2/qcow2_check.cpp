@@ -36,6 +36,12 @@ uint64_t bytes_past(uint64_t offset, uint64_t size, uint64_t end) {
     return size > UINT64_MAX - (offset - end) ? UINT64_MAX : offset - end + size;
 }
 
+// check counts references in a table of one entry per cluster of the
+// file: a file of more clusters (a 1 TiB sparse file of 512-byte
+// clusters, which a hostile image can make kestrel write) would need
+// gigabytes.
+constexpr uint64_t kMaxCheckedClusters = uint64_t(1) << 27;
+
 struct Counter {
     const Geometry& g;
     Qcow2CheckResult& res;
@@ -315,6 +321,10 @@ Task<int> qcow2_check(Qcow2Image& img, Qcow2Repair fix, Qcow2CheckResult& res) {
     if (img.read_only()) fix = Qcow2Repair::None;
     uint64_t nb_clusters = g.cluster_ceil(img.current_file_size()) >> g.cluster_bits;
     res.total_clusters = (img.size() + g.cluster_size() - 1) >> g.cluster_bits;
+    if (nb_clusters > kMaxCheckedClusters) {  // QEMU fails its allocation the same way
+        res.check_errors++;
+        co_return -ENOMEM;
+    }
     Counter counter{g, res, std::vector<uint64_t>(nb_clusters, 0), img.current_file_size()};
     int r = co_await count_references(img, counter, img.reftable(), nb_clusters);
     if (r < 0) co_return r;
