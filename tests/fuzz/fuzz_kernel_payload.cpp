@@ -24,6 +24,7 @@
 #include "machine/boot/kernel_cache.h"
 #include "machine/boot/kernel_payload.h"
 
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -108,9 +109,13 @@ void load_through_cache(const ParsedVmlinux& k, std::span<const uint8_t> vmlinux
     }
     std::optional<CacheEntry> entry;
     std::string why;
-    FUZZ_CHECK(cache.open(key, entry, why) == KernelCache::Status::Hit, "an entry just stored does not open");
+    const KernelCache::Status status = cache.open(key, entry, why);
+    if (status != KernelCache::Status::Hit) std::fprintf(stderr, "kernel cache entry: %s\n", why.c_str());
+    FUZZ_CHECK(status == KernelCache::Status::Hit, "an entry just stored does not open");
     Relocations relocs;
-    FUZZ_CHECK(entry->read({dest, l.image_size}, false, relocs, why), "an entry just stored does not read back");
+    const bool read = entry->read({dest, l.image_size}, false, relocs, why);
+    if (!read) std::fprintf(stderr, "kernel cache entry: %s\n", why.c_str());
+    FUZZ_CHECK(read, "an entry just stored does not read back");
     FUZZ_CHECK(same(relocs, k.relocations), "an entry just stored reads back other relocations");
     apply_relocations({dest, l.image_size}, relocs, int64_t(where.virt - l.load_phys));
     entry.reset();
