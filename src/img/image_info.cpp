@@ -33,11 +33,15 @@ Facts facts_of(AsyncImage& image, const std::string& filename) {
     return f;
 }
 
+const char* compression_type_name(const qcow2::Header& h) {
+    return h.compression_type == qcow2::CompressionType::Zstd ? "zstd" : "zlib";
+}
+
 Json format_specific(Qcow2Image& q) {
     const qcow2::Header& h = q.header();
     Json data = Json::object();
     data.set("compat", h.version >= 3 ? "1.1" : "0.10");
-    data.set("compression-type", "zlib");
+    data.set("compression-type", compression_type_name(h));
     if (h.version >= 3) data.set("lazy-refcounts", h.lazy_refcounts());
     data.set("refcount-bits", int64_t(h.refcount_bits()));
     if (h.version >= 3) {
@@ -138,7 +142,7 @@ std::string image_info_human(AsyncImage& image, const std::string& filename) {
         const qcow2::Header& h = q->header();
         out += "Format specific information:\n";
         out += std::string("    compat: ") + (h.version >= 3 ? "1.1" : "0.10") + "\n";
-        out += "    compression type: zlib\n";
+        out += std::string("    compression type: ") + compression_type_name(h) + "\n";
         if (h.version >= 3) out += std::string("    lazy refcounts: ") + (h.lazy_refcounts() ? "true" : "false") + "\n";
         out += "    refcount bits: " + std::to_string(h.refcount_bits()) + "\n";
         if (h.version >= 3) {

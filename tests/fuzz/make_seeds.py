@@ -5,7 +5,9 @@ Each seed is an input as the target reads it (see the comment at the top of
 each tests/fuzz/fuzz_*.cpp and devices/device_fuzzer.cpp): QMP sessions and
 HMP key strokes as the guest drivers and unit tests send them, the guest
 scenarios' command lines, driver-like register sequences (the virtio legacy
-and modern handshakes and requests Linux makes), a real bzImage header.
+and modern handshakes and requests Linux makes), a real bzImage header,
+qcow2 images made by qemu-img, the tiny test kernels (tests/tiny/kernel)
+and a tiny vmlinux built here with its payload in each kernel compression.
 Also writes tests/fuzz/dict/TARGET.dict, the words each parser looks for
 (string literals of its sources), for libFuzzer's -dict. Run it again after
 changing an input format or adding commands; the files are committed.
@@ -13,12 +15,17 @@ changing an input format or adding commands; the files are committed.
 usage: make_seeds.py [--kernel PATH/TO/bzImage]
 """
 import argparse
+import bz2
 import glob
+import gzip
+import lzma
 import os
 import re
 import shlex
 import shutil
 import struct
+import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -223,6 +230,183 @@ def bzimage_seeds(kernel):
         data = open(kernel, "rb").read()
         setup = (data[0x1f1] + 1) * 512
         write("bzimage", "debian-header", u8(1) + u16(1024) + u16(200) + data[:setup + 4096])
+
+
+# --- qcow2: u8 flags, 8 ops {u8 kind, u64 offset, u16 length}, image bytes
+READ, WRITE, ZERO, ZERO_UNMAP, DISCARD, FLUSH, STATUS, COMPRESSED = range(8)
+QCOW2_MAX_SEED = 16 << 10   # longer images are cut: past the end reads as zeros
+QCOW2_RAW_DATA = [(0, 512, 0x11), (64 << 10, 512, 0x22), (200 << 10, 1024, 0x33), (900 << 10, 512, 0x44)]
+# name, qemu-img create/convert options, compressed (convert -c)
+QCOW2_IMAGES = [
+    ("c512", "cluster_size=512", False),
+    ("c512-v2", "cluster_size=512,compat=0.10", False),
+    ("c512-refcount1", "cluster_size=512,refcount_bits=1", False),
+    ("c512-refcount64", "cluster_size=512,refcount_bits=64", False),
+    ("c512-lazy", "cluster_size=512,lazy_refcounts=on", False),
+    ("c512-compressed", "cluster_size=512", True),
+    ("c512-zstd", "cluster_size=512,compression_type=zstd", True),
+    ("c4k", "cluster_size=4096", False),
+    ("c64k", "cluster_size=65536", False),        # the header cluster only, once cut
+    ("c2m", "cluster_size=2097152", False),
+]
+
+
+def qemu_img(*args, cwd=None):
+    subprocess.run(["qemu-img"] + list(args), check=True, capture_output=True, cwd=cwd)
+
+
+def qcow2_ops(cluster):
+    ops = [(WRITE, 0, 4096), (READ, 0, 8192), (ZERO, 3 * cluster, 2 * cluster), (WRITE, 5 * cluster + 100, 3000),
+           (DISCARD, 8 * cluster, 4 * cluster), (COMPRESSED, 16 * cluster, 0), (STATUS, 0, 65535),
+           (ZERO_UNMAP, 64 << 10, 1024)]
+    return b"".join(u8(kind) + u64(offset) + u16(min(length, 0xffff)) for kind, offset, length in ops)
+
+
+def qcow2_seed(flags, cluster, path):
+    data = open(path, "rb").read()[:QCOW2_MAX_SEED].rstrip(b"\0")
+    return u8(flags) + qcow2_ops(cluster) + data
+
+
+def raw_with_data(path, size=1 << 20):
+    with open(path, "wb") as f:
+        f.truncate(size)
+        for off, n, byte in QCOW2_RAW_DATA:
+            f.seek(off)
+            f.write(bytes((byte + i) & 0xff for i in range(n)))
+
+
+def set_header_bit(path, offset, bit):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        v = struct.unpack(">Q", f.read(8))[0] | (1 << bit)
+        f.seek(offset)
+        f.write(struct.pack(">Q", v))
+
+
+def qcow2_seeds():
+    """Real images from qemu-img 7.2; the seed's flags open the second copy
+    read-write (1), side by side (3), repaired first (5)."""
+    if not shutil.which("qemu-img"):
+        print("qemu-img not found: no qcow2 seeds")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = os.path.join(tmp, "data.raw")
+        raw_with_data(raw)
+        for name, opts, compressed in QCOW2_IMAGES:
+            img = os.path.join(tmp, name + ".qcow2")
+            qemu_img("convert", "-S", "512", *(["-c"] if compressed else []), "-f", "raw", "-O", "qcow2", "-o", opts,
+                     raw, img)
+            cluster = int(re.search(r"cluster_size=(\d+)", opts).group(1))
+            write("qcow2", name, qcow2_seed(1, cluster, img))
+        c512 = os.path.join(tmp, "c512.qcow2")
+        write("qcow2", "c512-read-only", qcow2_seed(0, 512, c512))
+        write("qcow2", "c512-side-by-side", qcow2_seed(3, 512, c512))
+        # The lazy refcounts image as a crash leaves it: dirty, repaired when
+        # opened read-write (and by check -r all).
+        lazy = os.path.join(tmp, "c512-lazy.qcow2")
+        set_header_bit(lazy, 72, 0)
+        write("qcow2", "c512-lazy-dirty", qcow2_seed(1, 512, lazy))
+        write("qcow2", "c512-lazy-dirty-repair", qcow2_seed(5, 512, lazy))
+        # Internal snapshots: clusters shared by two L1 tables.
+        snap = os.path.join(tmp, "snap.qcow2")
+        qemu_img("convert", "-S", "512", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=512", raw, snap)
+        qemu_img("snapshot", "-c", "first", snap)
+        if shutil.which("qemu-io"):  # a cluster written after it: the copy-on-write of a shared cluster
+            subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x55 0 512", snap], check=True,
+                           capture_output=True)
+        qemu_img("snapshot", "-c", "second", snap)
+        write("qcow2", "c512-snapshots", qcow2_seed(1, 512, snap))
+        # Backing files the target provides (base.raw, 64 KiB), the image's
+        # other copy, and itself (a loop).
+        base = os.path.join(tmp, "base.raw")
+        with open(base, "wb") as f:
+            f.truncate(64 << 10)
+        for name, backing, fmt in [("backing-raw", "base.raw", "raw"), ("backing-qcow2", "rw.qcow2", "qcow2"),
+                                   ("backing-loop", "ro.qcow2", "qcow2"), ("backing-missing", "nothere.img", "raw")]:
+            img = os.path.join(tmp, name + ".qcow2")
+            qemu_img("create", "-f", "qcow2", "-u", "-b", backing, "-F", fmt, "-o", "cluster_size=512", img, "1M",
+                     cwd=tmp)
+            write("qcow2", "c512-" + name, qcow2_seed(1, 512, img))
+
+
+# --- tiny kernels: tests/tiny/kernel/build.sh (multiboot ELF, a.out kludge
+# binary, PVH ELF32 and ELF64), and a vmlinux as Linux's build makes it for
+# the payload: linked at 0xffffffff81000000 (physical 16 MiB), followed by
+# its relocation table.
+VMLINUX_S = r"""
+    .text
+    .globl startup_64
+startup_64:
+    movq $target, %rax          /* imm32 at startup_64 + 3: a 32-bit relocation */
+    movq reloc64(%rip), %rbx
+    hlt
+    .data
+    .balign 8
+reloc64: .quad target           /* a 64-bit relocation */
+inverse: .long 0x1000           /* an inverse 32-bit relocation (per-CPU offsets) */
+    .balign 8
+target: .quad 0x1122334455667788
+    .bss
+    .skip 8192                  /* .bss: memory beyond the file */
+"""
+VMLINUX_LD = """
+ENTRY(phys_startup_64)
+SECTIONS {
+    . = 0xffffffff81000000;
+    .text : AT(ADDR(.text) - 0xffffffff80000000) { *(.text*) }
+    .data : AT(ADDR(.data) - 0xffffffff80000000) { *(.data*) }
+    .bss : AT(ADDR(.bss) - 0xffffffff80000000) { *(.bss*) }
+    phys_startup_64 = startup_64 - 0xffffffff80000000;
+    /DISCARD/ : { *(.note*) *(.comment) *(.eh_frame*) }
+}
+"""
+def tiny_vmlinux(tmp):
+    """The vmlinux and its relocation table: forward, 0, the 64-bit list, 0,
+    the inverse list, 0, the 32-bit list (the kernel reads it backwards)."""
+    src, ld, elf = (os.path.join(tmp, n) for n in ("vmlinux.S", "vmlinux.ld", "vmlinux"))
+    open(src, "w").write(VMLINUX_S)
+    open(ld, "w").write(VMLINUX_LD)
+    subprocess.run(["gcc", "-c", "-o", elf + ".o", src], check=True, capture_output=True)
+    subprocess.run(["ld", "-m", "elf_x86_64", "-n", "-nostdlib", "-T", ld, "-o", elf + ".full", elf + ".o"],
+                   check=True, capture_output=True)
+    nm = subprocess.run(["nm", elf + ".full"], check=True, capture_output=True, text=True).stdout
+    sym = {f[2]: int(f[0], 16) for f in (line.split() for line in nm.splitlines()) if len(f) == 3}
+    subprocess.run(["objcopy", "-S", elf + ".full", elf], check=True, capture_output=True)
+    table = u32(0) + u32(sym["reloc64"]) + u32(0) + u32(sym["inverse"]) + u32(0) + u32(sym["startup_64"] + 3)
+    return open(elf, "rb").read() + table
+
+
+def compressed_payloads(vmlinux):
+    """The payload as each kernel compression writes it, its decompressed
+    size appended (gzip's own trailer already ends with it)."""
+    size = u32(len(vmlinux))
+    out = {"gzip": gzip.compress(vmlinux, 9, mtime=0),
+           "bzip2": bz2.compress(vmlinux, 9) + size,
+           "lzma": lzma.compress(vmlinux, format=lzma.FORMAT_ALONE) + size,
+           "xz": lzma.compress(vmlinux, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32) + size}
+    for name, cmd in (("zstd", ["zstd", "-19", "-c"]), ("lz4", ["lz4", "-l", "-9", "-c"])):
+        if shutil.which(cmd[0]):
+            out[name] = subprocess.run(cmd, input=vmlinux, check=True, capture_output=True).stdout + size
+    return out
+
+
+def kernel_seeds(bzimage):
+    """fuzz-kernel-payload: u8 flags (KASLR), u8 link address (2 MiB units
+    - 1), u64 seed, payload. fuzz-boot-image: u8 flags (modules), u16 mod0
+    size, u16 command line length, kernel file."""
+    head = u8(1) + u8(7) + u64(0x0123456789abcdef)
+    boot = os.path.join(REPO, "tests/tiny/kernel/build.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        vmlinux = tiny_vmlinux(tmp)
+        write("kernel-payload", "vmlinux", head + vmlinux)
+        write("kernel-payload", "vmlinux-nokaslr", u8(2) + u8(7) + u64(0) + vmlinux)
+        for name, payload in compressed_payloads(vmlinux).items():
+            write("kernel-payload", name, head + payload)
+        write("boot-image", "vmlinux-without-pvh", u8(0) + u16(0) + u16(10) + vmlinux)
+        subprocess.run(["bash", boot, tmp], check=True, capture_output=True)
+        for name, flags in (("tiny-mb.elf", 7), ("tiny-mb.bin", 3), ("tiny-pvh.elf", 1), ("tiny-pvh64.elf", 0)):
+            write("boot-image", name, u8(flags) + u16(300) + u16(40) + open(os.path.join(tmp, name), "rb").read())
+    write("boot-image", "bzimage", u8(0) + u16(0) + u16(40) + synthetic_bzimage())
 
 
 # --- devices: ops of device_fuzzer.cpp
@@ -493,6 +677,8 @@ def main():
     pci_board_seeds()
     ide_seeds()
     new_device_seeds()
+    qcow2_seeds()
+    kernel_seeds(args.kernel)
     dictionaries()
     for target in sorted(os.listdir(OUT)):
         files = os.listdir(os.path.join(OUT, target))

@@ -196,6 +196,7 @@ def make_qemu_images(d):
     q("create", "-q", "-f", "qcow2", "-o", "refcount_bits=64,cluster_size=2M", "big.qcow2", "64M", cwd=d)
     qio("big.qcow2", "write -P 0x51 3M 5M", cwd=d)
     q("convert", "-c", "-O", "qcow2", "base.raw", "compressed.qcow2", cwd=d)
+    q("convert", "-c", "-O", "qcow2", "-o", "compression_type=zstd", "base.raw", "compressed-zstd.qcow2", cwd=d)
     q("create", "-q", "-f", "qcow2", "-o", "lazy_refcounts=on", "snap.qcow2", "16M", cwd=d)
     qio("snap.qcow2", "write -P 0x61 0 2M", cwd=d)
     q("snapshot", "-c", "first", "snap.qcow2", cwd=d)
@@ -206,8 +207,8 @@ def make_qemu_images(d):
     q("create", "-q", "-f", "qcow2", "-b", "../top.qcow2", "-F", "qcow2", "sub/leaf.qcow2", cwd=d)
 
 
-QEMU_IMAGES = ["mid.qcow2", "top.qcow2", "v2.qcow2", "small.qcow2", "big.qcow2", "compressed.qcow2", "snap.qcow2",
-               "sub/leaf.qcow2", "base.raw"]
+QEMU_IMAGES = ["mid.qcow2", "top.qcow2", "v2.qcow2", "small.qcow2", "big.qcow2", "compressed.qcow2",
+               "compressed-zstd.qcow2", "snap.qcow2", "sub/leaf.qcow2", "base.raw"]
 
 
 def copy_tree(src, dst):

@@ -30,13 +30,36 @@ std::string format(const char* fmt, ...) {
     return buf;
 }
 
+// Bytes of [offset, offset + size) past `end` (saturating).
+uint64_t bytes_past(uint64_t offset, uint64_t size, uint64_t end) {
+    if (offset < end) return size > end - offset ? size - (end - offset) : 0;
+    return size > UINT64_MAX - (offset - end) ? UINT64_MAX : offset - end + size;
+}
+
+// check counts references in a table of one entry per cluster of the
+// file: a file of more clusters (a 1 TiB sparse file of 512-byte
+// clusters, which a hostile image can make kestrel write) would need
+// gigabytes.
+constexpr uint64_t kMaxCheckedClusters = uint64_t(1) << 27;
+
 struct Counter {
     const Geometry& g;
     Qcow2CheckResult& res;
     std::vector<uint64_t> refs;
+    uint64_t file_size;
 
     void inc(uint64_t offset, uint64_t size) {
         if (size == 0) return;
+        // As QEMU: the last cluster may lie partly past the end of the file,
+        // nothing more (a table entry pointing far past it must not make
+        // the count as large as its offset).
+        if (bytes_past(offset, size, file_size) >= g.cluster_size()) {
+            res.messages.push_back(format("ERROR: counting reference for region exceeding the end of the file by "
+                                          "one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64,
+                                          offset, size));
+            res.corruptions++;
+            return;
+        }
         uint64_t first = offset >> g.cluster_bits, last = (offset + size - 1) >> g.cluster_bits;
         for (uint64_t k = first; k <= last; k++) {
             if (k >= refs.size()) refs.resize(k + 1, 0);
@@ -150,6 +173,13 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
             c.res.messages.push_back(format("ERROR snapshot %s (%s) l1_offset=%#" PRIx64
                                             ": L1 table is not cluster aligned; snapshot table entry corrupted",
                                             sn.id.c_str(), sn.name.c_str(), sn.l1_table_offset));
+            c.res.corruptions++;
+            continue;
+        }
+        if (sn.l1_size > kMaxL1Bytes / 8) {
+            c.res.messages.push_back(format("ERROR snapshot %s (%s) l1_size=%#" PRIx32
+                                            ": L1 table is too large; snapshot table entry corrupted",
+                                            sn.id.c_str(), sn.name.c_str(), sn.l1_size));
             c.res.corruptions++;
             continue;
         }
@@ -291,7 +321,11 @@ Task<int> qcow2_check(Qcow2Image& img, Qcow2Repair fix, Qcow2CheckResult& res) {
     if (img.read_only()) fix = Qcow2Repair::None;
     uint64_t nb_clusters = g.cluster_ceil(img.current_file_size()) >> g.cluster_bits;
     res.total_clusters = (img.size() + g.cluster_size() - 1) >> g.cluster_bits;
-    Counter counter{g, res, std::vector<uint64_t>(nb_clusters, 0)};
+    if (nb_clusters > kMaxCheckedClusters) {  // QEMU fails its allocation the same way
+        res.check_errors++;
+        co_return -ENOMEM;
+    }
+    Counter counter{g, res, std::vector<uint64_t>(nb_clusters, 0), img.current_file_size()};
     int r = co_await count_references(img, counter, img.reftable(), nb_clusters);
     if (r < 0) co_return r;
     // First without repairing, for the messages; then repairing.

@@ -1,6 +1,6 @@
 #pragma once
-// Compressed clusters: raw deflate (zlib, window 2^12, as QEMU writes
-// them). zstd images are refused when a compressed cluster is read.
+// Compressed clusters in the image's compression type, as QEMU writes
+// them: raw deflate (zlib, window 2^12) or zstd frames.
 #include "block/qcow2/qcow2_format.h"
 
 #include <cstdint>
@@ -16,6 +16,6 @@ bool decompress_cluster(CompressionType type, std::span<const uint8_t> in, std::
 
 // The compressed form of one cluster, or nothing when it would not be
 // smaller than the cluster.
-std::optional<std::vector<uint8_t>> compress_cluster(std::span<const uint8_t> cluster);
+std::optional<std::vector<uint8_t>> compress_cluster(CompressionType type, std::span<const uint8_t> cluster);
 
 } // namespace kestrel::qcow2

@@ -42,7 +42,7 @@ Task<int> Qcow2Image::write_compressed(uint64_t offset, std::vector<uint8_t> dat
     if (read_only_) co_return -EBADF;
     if (corrupt_) co_return -EIO;
     if (g_.offset_in_cluster(offset) || data.size() != g_.cluster_size() || offset >= size()) co_return -EINVAL;
-    std::optional<std::vector<uint8_t>> packed = compress_cluster(data);
+    std::optional<std::vector<uint8_t>> packed = compress_cluster(header_.compression_type, data);
     if (!packed) {
         uint64_t n = std::min<uint64_t>(data.size(), size() - offset);
         std::vector<iovec> iov{{data.data(), size_t(n)}};

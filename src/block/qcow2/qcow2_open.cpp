@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
@@ -18,6 +20,13 @@ using namespace qcow2;
 namespace {
 
 constexpr uint64_t kHeadBytes = 2u << 20;
+constexpr uint64_t kMaxAllocationStart = uint64_t(1) << 55;
+
+std::string hex(uint64_t v) {
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%" PRIx64, v);
+    return buf;
+}
 constexpr uint64_t kDefaultMaxL2Cache = 32u << 20;
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
@@ -116,6 +125,13 @@ Task<void> Qcow2Image::find_end_of_allocations() {
         }
         break;
     }
+    // New clusters are handed out from there on, and host offsets end at
+    // 2^56 (the L1/L2 entries' offset field): an image whose tables point
+    // past half of that (a corrupt or hostile one) is not written to, or
+    // its new tables would get offsets their entries cannot hold.
+    if (end > kMaxAllocationStart)
+        fail("Could not prepare the image for writing: its metadata reaches offset 0x" + hex(end) +
+             ", past what qcow2 can address");
     next_cluster_ = end >> g_.cluster_bits;
 }
 

@@ -7,10 +7,28 @@
 #include "block/qcow2/qcow2_image.h"
 
 #include <cerrno>
+#include <spdlog/spdlog.h>
 
 namespace kestrel {
 
 using namespace qcow2;
+
+namespace {
+
+// QEMU's check before it reads a snapshot's L1 table: an entry the table
+// may hold (a size of 2^32 entries would be a 32 GiB read) at a cluster
+// aligned offset. 0 or -errno (EFBIG, EINVAL), with QEMU's message.
+int validate_snapshot_l1(const Geometry& g, const Snapshot& sn) {
+    try {
+        validate_table(g, sn.l1_table_offset, sn.l1_size, 8, kMaxL1Bytes, "Snapshot L1 table");
+        return 0;
+    } catch (const FormatError& e) {
+        spdlog::error("{}", e.what());
+        return -e.err();
+    }
+}
+
+} // namespace
 
 // Adds delta to every L2 table the L1 entries reference and to every
 // cluster those tables reference.
@@ -144,6 +162,14 @@ Task<int> Qcow2Image::snapshot_apply(size_t index) {
     if (corrupt_) co_return -EIO;
     if (index >= snapshots_.size()) co_return -ENOENT;
     const Snapshot sn = snapshots_[index];
+    if (int err = validate_snapshot_l1(g_, sn)) co_return err;
+    // As QEMU: the image takes the snapshot's size first (its L1 table
+    // grows to cover it, or the size is refused), so that the header
+    // never names a size the L1 table cannot map.
+    if (sn.disk_size && *sn.disk_size != size()) {
+        int err = co_await resize(*sn.disk_size);
+        if (err < 0) co_return err;
+    }
     int r = co_await do_writeback(true);
     if (r < 0) co_return r;
     std::vector<uint64_t> target;
@@ -165,11 +191,6 @@ Task<int> Qcow2Image::snapshot_apply(size_t index) {
     if (r == 0) r = co_await add_l1_references(old, -1);
     if (r == 0) r = co_await do_writeback(true);
     if (r == 0) r = co_await update_copied_flags();
-    if (r == 0 && sn.disk_size && *sn.disk_size != size()) {
-        header_.size = *sn.disk_size;
-        g_.size = header_.size;
-        r = co_await rewrite_header();
-    }
     if (r == 0) r = co_await do_writeback(true);
     co_return r;
 }
@@ -179,6 +200,7 @@ Task<int> Qcow2Image::snapshot_delete(size_t index) {
     if (corrupt_) co_return -EIO;
     if (index >= snapshots_.size()) co_return -ENOENT;
     const Snapshot sn = snapshots_[index];
+    if (int err = validate_snapshot_l1(g_, sn)) co_return err;
     std::vector<Snapshot> list = snapshots_;
     list.erase(list.begin() + long(index));
     int r = co_await write_snapshot_table(std::move(list));

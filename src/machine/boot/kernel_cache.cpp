@@ -293,8 +293,12 @@ void KernelCache::store(const CacheKey& key, const ParsedVmlinux& k, std::span<c
         h.counts[1] = uint32_t(k.relocations.r32_inverse.size());
         h.counts[2] = uint32_t(k.relocations.r64.size());
         Hasher hash;
-        if (write_body(fd, k, payload, h.data_size, hash) > max_bytes_)
-            throw std::runtime_error("the kernel is larger than the cache's size limit");
+        const uint64_t end = write_body(fd, k, payload, h.data_size, hash);
+        if (end > max_bytes_) throw std::runtime_error("the kernel is larger than the cache's size limit");
+        // The length open() expects, also when nothing was written past the
+        // header (an image of zeros without relocations).
+        if (ftruncate(fd, off_t(end)) != 0)
+            throw std::runtime_error("writing the kernel cache entry: " + errno_text());
         h.checksum = hash.digest();
         h.header_checksum = header_checksum(h);
         pwrite_all(fd, &h, sizeof h, 0);

@@ -84,7 +84,7 @@ KernelPart load_flat_kernel(std::span<const uint8_t> file, const MultibootHeader
                          h.load_addr, h.load_addr + kernel_size, ram_below_4g));
     if (text_offset + load_size > file.size()) fail("fread() failed");
     KernelPart k{h.load_addr, h.entry_addr, std::vector<uint8_t>(kernel_size, 0)};
-    std::memcpy(k.bytes.data(), file.data() + text_offset, load_size);
+    if (load_size) std::memcpy(k.bytes.data(), file.data() + text_offset, load_size);  // (empty: no data())
     return k;
 }
 

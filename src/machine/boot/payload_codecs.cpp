@@ -17,6 +17,12 @@ namespace {
 constexpr size_t CHUNK = 1 << 20;
 constexpr size_t LZ4_BLOCK = 8 << 20;    // the kernel's LZ4 (legacy format) block size
 constexpr size_t LZO_BLOCK = 256 << 10;  // the kernel's unlzo block limit
+// The decoders' memory is what the stream's header asks for (the .lzma
+// and .xz dictionary, the zstd window), up to 4 GiB from a few bytes.
+// Kernels are built with far less: xz's 32 MiB dictionary, lzma -9's 64
+// MiB, zstd -22's 128 MiB window.
+constexpr uint64_t LZMA_MEMLIMIT = 256 << 20;
+constexpr int ZSTD_WINDOW_LOG_MAX = 27;
 
 [[noreturn]] void corrupt(Compression c, const std::string& why) {
     throw PayloadError(fmt::format("{} data is corrupt: {}", compression_name(c), why));
@@ -90,6 +96,7 @@ const char* lzma_error(lzma_ret rc) {
     case LZMA_BUF_ERROR: return "truncated";
     case LZMA_OPTIONS_ERROR: return "unsupported options";
     case LZMA_MEM_ERROR: return "out of memory";
+    case LZMA_MEMLIMIT_ERROR: return "dictionary larger than any kernel's";
     default: return "decoder error";
     }
 }
@@ -98,8 +105,8 @@ const char* lzma_error(lzma_ret rc) {
 // legacy .lzma format.
 bool unlzma(Compression c, std::span<const uint8_t> in, Output& out) {
     lzma_stream s = LZMA_STREAM_INIT;
-    lzma_ret rc = c == Compression::Xz ? lzma_stream_decoder(&s, UINT64_MAX, 0)
-                                       : lzma_alone_decoder(&s, UINT64_MAX);
+    lzma_ret rc = c == Compression::Xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0)
+                                       : lzma_alone_decoder(&s, LZMA_MEMLIMIT);
     if (rc != LZMA_OK) throw PayloadError(fmt::format("{}: {}", compression_name(c), lzma_error(rc)));
     std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&s, lzma_end);
     std::vector<uint8_t> buf(CHUNK);
@@ -118,7 +125,7 @@ bool unlzma(Compression c, std::span<const uint8_t> in, Output& out) {
 bool unzstd(std::span<const uint8_t> in, Output& out) {
     std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
     if (!d) throw PayloadError("zstd: out of memory");
-    ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax, 31);  // zstd -22 --ultra windows
+    ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX);
     std::vector<uint8_t> buf(CHUNK);
     ZSTD_inBuffer src{in.data(), in.size(), 0};
     for (;;) {

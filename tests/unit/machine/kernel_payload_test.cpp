@@ -69,6 +69,19 @@ TEST_CASE("a truncated payload is an error for every format") {
     }
 }
 
+TEST_CASE("a stream asking for more decoder memory than any kernel's is refused, not allocated") {
+    // .lzma: properties, a 3.5 GiB dictionary, unknown size; zstd: a frame
+    // with a 2 GiB window (fuzz-kernel-payload's find, 2026-12-05).
+    const std::vector<uint8_t> lzma{0x5d, 0x00, 0x00, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0x00, 0x12, 0x34, 0x56};
+    const std::vector<uint8_t> zstd{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x01, 0x00, 0x00, 0x61};
+    auto sink = [](std::span<const uint8_t>) { return true; };
+    CHECK_THAT(payload_error([&] { decompress(Compression::Lzma, lzma, 1 << 30, sink); }),
+               Catch::Contains("dictionary larger than any kernel's"));
+    CHECK_THAT(payload_error([&] { decompress(Compression::Zstd, zstd, 1 << 30, sink); }),
+               Catch::Contains("zstd data is corrupt"));
+}
+
 TEST_CASE("a payload that decompresses to another size than announced is an error") {
     auto stream = compress(Compression::Xz, make_vmlinux());
     uint32_t wrong = uint32_t(make_vmlinux().size() + 8);
