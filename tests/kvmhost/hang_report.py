@@ -15,8 +15,11 @@ and whether they move already tell a spinning kernel from a halted one.
 
 import json
 import os
-import socket
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest", "drivers"))
+from qmp import Failure, Qmp  # noqa: E402
 
 SAMPLE_S = 2.0
 QMP_TIMEOUT_S = 5.0
@@ -56,35 +59,6 @@ def thread_lines(pid):
     return lines
 
 
-class QmpClient:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(QMP_TIMEOUT_S)
-        self.sock.connect(path)
-        self.buf = b""
-        self.reply()   # greeting
-        self.command("qmp_capabilities")
-
-    def reply(self):
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise OSError("QMP socket closed")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            msg = json.loads(line)
-            if "event" not in msg:
-                return msg
-
-    def command(self, name, **args):
-        self.sock.sendall(json.dumps({"execute": name, "arguments": args}).encode() + b"\n")
-        return self.reply()
-
-    def hmp(self, line):
-        return self.command("human-monitor-command", **{"command-line": line}).get("return", "")
-
-
 def register_lines(text):
     """The lines of `info registers -a` that say where each CPU is."""
     keep = ("CPU#", "RIP=", "EIP=")
@@ -93,14 +67,15 @@ def register_lines(text):
 
 def qmp_lines(path):
     try:
-        q = QmpClient(path)
-        lines = ["L1 QEMU over QMP: %s" % json.dumps(q.command("query-status").get("return"))]
+        q = Qmp(path, timeout=QMP_TIMEOUT_S)
+        q.ok("qmp_capabilities")
+        lines = ["L1 QEMU over QMP: %s" % json.dumps(q.ok("query-status"))]
         for n in range(2):
             lines.append("info registers -a (%d):" % (n + 1))
-            lines += register_lines(q.hmp("info registers -a"))
+            lines += register_lines(q.ok("human-monitor-command", {"command-line": "info registers -a"}))
             time.sleep(1)
         return lines
-    except (OSError, ValueError) as e:
+    except (Failure, OSError, ValueError) as e:
         return ["L1 QEMU's QMP did not answer (%s): its main loop is stuck" % e]
 
 
