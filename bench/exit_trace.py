@@ -26,8 +26,6 @@ IDE_PORTS = {0x1f0: "ide data", 0x1f7: "ide status/cmd", 0x3f6: "ide altstatus/c
 LINE_RE = re.compile(r"^\s*.+?-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$")
 EXIT_RE = re.compile(r"reason (.+?) rip")
 MMIO_RE = re.compile(r"mmio (\S+) len \d+ gpa 0x([0-9a-f]+)")
-MSR_RE = re.compile(r"msr_(read|write) ([0-9a-f]+)")
-PIO_RE = re.compile(r"pio_(read|write) at 0x([0-9a-f]+)")
 
 
 def tracer():
@@ -56,10 +54,10 @@ def port_name(port):
 def detail_of(event, text):
     if event == "kvm_mmio" and (m := MMIO_RE.search(text)) and "unsatisfied" not in m.group(1):
         return "mmio %s %s" % (m.group(1), mmio_register(int(m.group(2), 16)))
-    if event == "kvm_msr" and (m := MSR_RE.search(text)):
+    if event == "kvm_msr" and (m := bootattr.MSR_RE.search(text)):
         msr = int(m.group(2), 16)
         return "msr_%s %s" % (m.group(1), MSR_NAMES.get(msr, "%#x" % msr))
-    if event == "kvm_pio" and (m := PIO_RE.search(text)):
+    if event == "kvm_pio" and (m := bootattr.PIO_RE.search(text)):
         return "pio_%s %s" % (m.group(1), port_name(int(m.group(2), 16)))
     return None
 
