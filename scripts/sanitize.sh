@@ -148,7 +148,7 @@ run_guest_subset() {
 }
 
 run_fuzz_smoke() {
-  local secs=${FUZZ_SMOKE_SECONDS:-3} result t0=$SECONDS
+  local secs=${FUZZ_SMOKE_SECONDS:-2} result t0=$SECONDS
   bash scripts/fuzz.sh smoke "$secs" >"$work/fuzz.log" 2>&1
   grep -E '^FAIL' "$work/fuzz.log"
   result=$(tail -n 1 "$work/fuzz.log")
