@@ -37,6 +37,11 @@ public:
     // flush_coalesced(). False if unsupported (every write then exits).
     virtual bool add_coalesced(uint64_t gpa, uint64_t size) = 0;
     virtual void remove_coalesced(uint64_t gpa, uint64_t size) = 0;
+    // The same for writes to I/O ports [port, port+size), on the I/O port bus.
+    virtual bool add_coalesced_pio(uint16_t port, uint16_t size) {
+        (void)port, (void)size;
+        return false;
+    }
     // Delivers the queued writes now (a display about to read its memory).
     virtual void flush_coalesced() = 0;
 };

@@ -93,19 +93,23 @@ public:
     // log. False if the slot does not log or `bitmap` is too small.
     bool take_dirty_log(uint32_t slot, std::span<uint64_t> bitmap);
 
-    // --- Coalesced MMIO ---
+    // --- Coalesced MMIO and PIO ---
     // Guest writes to [gpa, gpa+size) no longer exit: KVM queues them in a
     // ring that drain_coalesced_mmio() delivers in order. Reads still exit.
     bool add_coalesced_mmio(uint64_t gpa, uint64_t size);
     void remove_coalesced_mmio(uint64_t gpa, uint64_t size);
+    // The same for writes to I/O ports [port, port+size), where KVM has
+    // KVM_CAP_COALESCED_PIO (false where it has not).
+    bool add_coalesced_pio(uint16_t port, uint16_t size);
     // The ring as a vCPU's mapping shows it (page KVM_CAP_COALESCED_MMIO of
     // the run area); the first vCPU sets it. Nothing is queued before.
     void set_coalesced_ring(void* ring) { coalesced_ring_ = static_cast<kvm_coalesced_mmio_ring*>(ring); }
     // Hands every queued write to `deliver` in guest order. Any thread;
     // callers are serialised, so a write queued before a vCPU's exit is
     // delivered before that exit is handled.
-    using MmioWriter = std::function<void(uint64_t gpa, std::span<const uint8_t> data)>;
-    void drain_coalesced_mmio(const MmioWriter& deliver);
+    enum class Space { Mmio, Pio };
+    using CoalescedWriter = std::function<void(Space space, uint64_t address, std::span<const uint8_t> data)>;
+    void drain_coalesced_mmio(const CoalescedWriter& deliver);
 
 private:
     bool commit_routes_locked();

@@ -94,6 +94,17 @@ bool Vm::add_coalesced_mmio(uint64_t gpa, uint64_t size) {
     return false;
 }
 
+bool Vm::add_coalesced_pio(uint16_t port, uint16_t size) {
+    if (kvm_.check_extension(KVM_CAP_COALESCED_PIO) <= 0) return false;
+    kvm_coalesced_mmio_zone zone{};
+    zone.addr = port;
+    zone.size = size;
+    zone.pio = 1;
+    if (ioctl(fd_.get(), KVM_REGISTER_COALESCED_MMIO, &zone) == 0) return true;
+    spdlog::debug("KVM_REGISTER_COALESCED_MMIO for port {:#x}: {}", port, std::strerror(errno));
+    return false;
+}
+
 void Vm::remove_coalesced_mmio(uint64_t gpa, uint64_t size) {
     kvm_coalesced_mmio_zone zone{};
     zone.addr = gpa;
@@ -102,7 +113,7 @@ void Vm::remove_coalesced_mmio(uint64_t gpa, uint64_t size) {
 }
 
 // KVM fills entries and advances `last`; we consume from `first`.
-void Vm::drain_coalesced_mmio(const MmioWriter& deliver) {
+void Vm::drain_coalesced_mmio(const CoalescedWriter& deliver) {
     kvm_coalesced_mmio_ring* ring = coalesced_ring_;
     if (!ring) return;
     std::lock_guard guard(coalesced_lock_);
@@ -112,7 +123,7 @@ void Vm::drain_coalesced_mmio(const MmioWriter& deliver) {
     while (ring->first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
         const kvm_coalesced_mmio& entry = ring->coalesced_mmio[ring->first % kEntries];
         uint32_t len = entry.len > 8 ? 8 : entry.len;
-        deliver(entry.phys_addr, {entry.data, len});
+        deliver(entry.pio ? Space::Pio : Space::Mmio, entry.phys_addr, {entry.data, len});
         __atomic_store_n(&ring->first, (ring->first + 1) % kEntries, __ATOMIC_RELEASE);
     }
 }

@@ -63,6 +63,7 @@ void test_pvpanic(void);
 void test_debugcon(void);
 void test_netbench(void);
 void test_cpus(void);
+void test_pci_scan(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);
