@@ -135,10 +135,7 @@ void E1000Core::write(uint32_t offset, uint32_t value) {
     case RDH: case TDH: reg(offset) = value & 0xffff; return;
     case RDTR: write_rdtr(value); return;
     case RADV: case TIDV: case TADV: case ITR: reg(offset) = value & 0xffff; return;
-    case RDT:
-        reg(RDT) = value & 0xffff;
-        rdt_written_ = true;
-        return;
+    case RDT: set_rx_tail(value); return;
     case TDT:
         reg(TDT) = value & 0xffff;
         transmit();

@@ -131,8 +131,10 @@ public:
     bool rx_would_accept(std::span<const uint8_t> frame) const { return accepts(frame); }
     // The backend went away: frames sent from now on are dropped.
     void set_port(NetPort* port) { port_ = port; }
-    // The guest moved RDT (the owner may retry a frame it held back).
-    bool rdt_written() { bool w = rdt_written_; rdt_written_ = false; return w; }
+    // The receive tail, for an owner that takes the guest's RDT writes
+    // without its lock and hands them over before it receives.
+    uint32_t rx_tail() const { return reg(e1000::RDT); }
+    void set_rx_tail(uint32_t value) { reg(e1000::RDT) = value & 0xffff; }
 
     const E1000State& state() const { return s_; }
     struct Counters {
@@ -207,7 +209,6 @@ private:
     bool irq_level_ = false;
     bool carrier_ = true;             // the backend's link (set_link)
     bool tx_bad_ = false;             // the current packet lost data: dropped at its end
-    bool rdt_written_ = false;
     std::vector<uint8_t> tx_packet_;   // data gathered for the current packet
     std::vector<uint8_t> tx_scratch_;  // one segment of a TSO packet
 };

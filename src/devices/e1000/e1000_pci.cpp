@@ -4,10 +4,13 @@
 //
 // Threads: vCPUs access the registers (a transmit runs in the vCPU that
 // writes TDT); frames from the backend are received on the main loop. One
-// lock guards the core; the main loop reads the backend without it, so a
-// vCPU that posts buffers (RDT) waits at most for one frame's copy into
-// the ring, never for the backend's reads. A frame the ring has no room for
-// waits, and the backend is not read, until the driver posts buffers.
+// lock guards the core; the main loop reads the backend without it. The
+// driver's most frequent write, RDT (buffers posted), takes no lock at all:
+// a vCPU that waited for it behind the main loop waited as long as the
+// host's scheduler kept the loop off the CPU (1 ms per write, traced). The
+// tail goes into posted_tail_ and the core takes it before it receives. A
+// frame the ring has no room for waits, and the backend is not read, until
+// the driver posts buffers.
 #include "base/event_loop.h"
 #include "base/service_registry.h"
 #include "base/unique_fd.h"
@@ -16,6 +19,7 @@
 #include "devices/pci/pci_function_device.h"
 #include "net/net_clients.h"
 
+#include <atomic>
 #include <fmt/format.h>
 #include <mutex>
 #include <sys/epoll.h>
@@ -93,6 +97,7 @@ public:
         PciDevice::reset();
         std::lock_guard guard(lock_);
         core_.reset();   // a frame the main loop holds is dropped while RX is off, as on the wire
+        posted_tail_.store(core_.rx_tail());
     }
 
     // NetNic
@@ -126,9 +131,12 @@ private:
     // Registers are 32 bits wide: narrower or unaligned accesses read the
     // whole register, and writes merge into its current value.
     void access(bool io, uint64_t offset, std::span<uint8_t> out, const std::span<const uint8_t>* in) {
+        if (in && !io && offset == RDT && in->size() == 4) return post_rx_tail(uint32_t(load_le(*in)));
         bool resume = false;
         {
             std::lock_guard guard(lock_);
+            take_posted_tail();
+            const uint32_t tail = core_.rx_tail();
             core_.serve_due_timers();
             uint32_t base = uint32_t(offset & ~3ull), shift = uint32_t(offset & 3) * 8;
             size_t len = in ? in->size() : out.size();
@@ -141,16 +149,44 @@ private:
                 }
                 io ? core_.io_write(base, value) : core_.write(base, value);
                 if (len == 8 && !io && shift == 0) core_.write(base + 4, uint32_t(load_le(*in) >> 32));
-                resume = core_.rdt_written() && rx_waiting_;
+                if (core_.rx_tail() != tail) {   // RDT through the I/O window, or a reset
+                    posted_tail_.store(core_.rx_tail());
+                    resume = rx_waiting_.exchange(false);
+                }
             } else {
                 uint64_t value = (io ? core_.io_read(base) : core_.read(base)) >> shift;
                 if (len == 8 && !io && shift == 0) value |= uint64_t(core_.read(base + 4)) << 32;
                 store_le(out, value);
             }
         }
-        if (resume) loop_.post([this, alive = std::weak_ptr<int>(alive_)] {
+        if (resume) post_pump();
+    }
+
+    // The guest posted receive buffers (any vCPU, no lock). Sequentially
+    // consistent with pump()'s decision to wait: either pump sees this tail
+    // or this sees rx_waiting_.
+    void post_rx_tail(uint32_t value) {
+        posted_tail_.store(value & 0xffff);
+        if (rx_waiting_.exchange(false)) post_pump();
+    }
+    // lock_ held: the core's RDT is the guest's last.
+    void take_posted_tail() { core_.set_rx_tail(posted_tail_.load()); }
+    void post_pump() {
+        loop_.post([this, alive = std::weak_ptr<int>(alive_)] {
             if (alive.lock()) pump();
         });
+    }
+    // lock_ held: whether pending_ must wait for buffers (and the backend
+    // is not read meanwhile). Set rx_waiting_, then look at the tail again.
+    bool rx_must_wait() {
+        take_posted_tail();
+        if (!core_.rx_enabled() || core_.rx_has_room(pending_.size()) || !core_.rx_would_accept(pending_))
+            return false;
+        rx_waiting_.store(true);
+        take_posted_tail();
+        if (!core_.rx_has_room(pending_.size())) return true;
+        rx_waiting_.store(false);
+        return false;
     }
 
     void watch() {
@@ -171,8 +207,7 @@ private:
             if (!port_) return;
             if (pending_.empty() && !read_frame()) break;
             std::unique_lock guard(lock_);
-            if (core_.rx_enabled() && !core_.rx_has_room(pending_.size()) && core_.rx_would_accept(pending_)) {
-                rx_waiting_ = true;   // until the driver posts buffers
+            if (rx_must_wait()) {   // until the driver posts buffers
                 guard.unlock();
                 unwatch();
                 return;
@@ -180,10 +215,7 @@ private:
             core_.receive(pending_);   // or dropped: RX off, filtered, link down
             pending_.clear();
         }
-        {
-            std::lock_guard guard(lock_);
-            rx_waiting_ = false;
-        }
+        rx_waiting_.store(false);
         watch();
     }
 
@@ -217,7 +249,8 @@ private:
     E1000Core core_;
     std::vector<uint8_t> pending_;   // a received frame waiting for room
     std::vector<uint8_t> buffer_;
-    bool rx_waiting_ = false;
+    std::atomic<uint32_t> posted_tail_{0};   // RDT as the guest last wrote it
+    std::atomic<bool> rx_waiting_{false};    // pump() waits for buffers
     bool watching_ = false;          // loop thread
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
