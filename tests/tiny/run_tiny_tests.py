@@ -188,13 +188,18 @@ def test_testdevs_vs_qemu(k, qemu, kdir):
 # of 256 buses x 32 slots. The address writes are coalesced (KVM queues them;
 # the data read's exit delivers them first), so kestrel returns from KVM_RUN
 # about once per slot, not twice; the slots found match QEMU's.
+def kvm_runs(k, args, work, name):
+    """Runs kestrel under strace; its exit status, stdout and how often it returned from KVM_RUN."""
+    trace = os.path.join(work, name + ".strace")
+    code, out, err = run(["strace", "-f", "-qq", "-e", "trace=ioctl", "-e", "signal=none", "-o", trace, k] + args)
+    with open(trace) as f:
+        return code, out, err, sum(1 for line in f if "KVM_RUN" in line)
+
+
 def test_pci_scan_vs_qemu(k, qemu, kdir, work):
     kernel = os.path.join(kdir, "tiny-mb.elf")
     args = ["-m", "128"] + BASE + ["-kernel", kernel, "-append", "tests=pciscan exit=0"]
-    trace = os.path.join(work, "pciscan.strace")
-    code, out, err = run(["strace", "-f", "-qq", "-e", "trace=ioctl", "-e", "signal=none", "-o", trace, k] + args)
-    with open(trace) as f:
-        runs = sum(1 for line in f if "KVM_RUN" in line)
+    code, out, err, runs = kvm_runs(k, args, work, "pciscan")
     c = Checks(out)
     c.equal("exit status", code, 1)
     c.has(r"^PCISCAN reads=8192 found=\d+$")
@@ -204,6 +209,26 @@ def test_pci_scan_vs_qemu(k, qemu, kdir, work):
     c.equal("slots found (kestrel, QEMU)", lines(out, "PCISCAN "), lines(qout, "PCISCAN "))
     report("a scan of every PCI bus: the same slots as QEMU 7.2, address writes coalesced", c.problems,
            out + err + qerr)
+
+
+# The IDE task file (registers 1-6) written 6000 times and read back 5000
+# times: the writes are queued by KVM, each read delivers them first, so
+# kestrel returns from KVM_RUN about once per read; the values read match
+# QEMU's.
+def test_ide_task_file_vs_qemu(k, qemu, kdir, work):
+    kernel = os.path.join(kdir, "tiny-mb.elf")
+    disk = write(os.path.join(work, "idetf.img"), bytes(1 << 20))
+    args = ["-m", "128"] + BASE + ["-drive", "file=%s,format=raw,if=ide" % disk, "-kernel", kernel,
+                                   "-append", "tests=idetf exit=0"]
+    code, out, err, runs = kvm_runs(k, args, work, "idetf")
+    c = Checks(out)
+    c.equal("exit status", code, 1)
+    c.has(r"^IDETF rounds=1000 sum=[0-9a-f]{8}$")
+    c.equal("returns from KVM_RUN < 6000 for 5000 reads and 6000 writes (%d)" % runs, runs < 6000, True)
+    qcode, qout, qerr = run([qemu, "-enable-kvm"] + args)
+    c.equal("QEMU's exit status", qcode, 1)
+    c.equal("what the registers read back (kestrel, QEMU)", lines(out, "IDETF "), lines(qout, "IDETF "))
+    report("the IDE task file: the same values as QEMU 7.2, writes coalesced", c.problems, out + err + qerr)
 
 
 # -device CPUs (cold plug) beside -smp's: slots 1 and 3 of 4, slot 2 left empty.
@@ -350,6 +375,7 @@ def main():
             lambda: test_testdevs_vs_qemu(k, args.qemu, kdir),
             lambda: test_cold_plugged_cpus_vs_qemu(k, args.qemu, kdir),
             lambda: test_pci_scan_vs_qemu(k, args.qemu, kdir, work),
+            lambda: test_ide_task_file_vs_qemu(k, args.qemu, kdir, work),
         ]
         for i, t in enumerate(tests):
             try:
