@@ -17,8 +17,8 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
   # qemu-img and qemu-io: the referee for kestrel-img and the qcow2 driver
   qemu-utils
-  # the tiny test kernels (tests/tiny)
-  gcc binutils
+  # the tiny test kernels (tests/tiny); strace counts kestrel's returns from KVM_RUN
+  gcc binutils strace
   # display: the VNC server (RFB, encodings, WebSocket), the VGA BIOS ROMs
   # whose font text mode shows
   libvncserver-dev seabios
