@@ -187,7 +187,10 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
     if (!img.snapshots().empty()) snapshot_table_bytes = img.snapshot_table_bytes();
     c.inc(h.snapshots_offset, snapshot_table_bytes);
     c.inc(h.refcount_table_offset, uint64_t(h.refcount_table_clusters) << g.cluster_bits);
-    for (uint64_t i = 0; i < reftable.size(); i++) {
+    // Up to the last entry in use (a table is up to 2^20 entries, mostly 0).
+    uint64_t used = reftable.size();
+    while (used > 0 && reftable[used - 1] == 0) used--;
+    for (uint64_t i = 0; i < used; i++) {
         uint64_t offset = reftable[i] & ~kReftableReserved;
         if (reftable[i] & kReftableReserved) {
             c.res.messages.push_back(format("ERROR refcount table entry %" PRIu64 " has reserved bits set", i));
@@ -208,7 +211,7 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
         }
         c.inc(offset, g.cluster_size());
     }
-    for (uint64_t i = 0; i < reftable.size(); i++) {
+    for (uint64_t i = 0; i < used; i++) {
         uint64_t offset = reftable[i] & ~kReftableReserved;
         if (!offset || (reftable[i] & kReftableReserved) || g.offset_in_cluster(offset) ||
             (offset >> g.cluster_bits) >= nb_clusters)
@@ -247,16 +250,19 @@ Task<int> fix_refcounts(Qcow2Image& img, std::map<uint64_t, std::pair<uint64_t, 
 Task<int64_t> compare(Qcow2Image& img, Counter& c, Qcow2Repair fix, uint64_t nb_clusters) {
     int64_t highest = -1;
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> fixes;
-    uint64_t limit = std::max<uint64_t>(nb_clusters, c.refs.size());
+    const uint64_t limit = std::max<uint64_t>(nb_clusters, c.refs.size());
+    const uint64_t per_block = img.geometry().refblock_entries();
+    std::vector<uint64_t> counts;
+    int r = 0;
     for (uint64_t i = 0; i < limit; i++) {
-        uint64_t stored = 0;
-        int r = co_await img.refcount_of(i, &stored);
+        if (i == 0 || i % per_block == 0)  // a refcount block at a time
+            r = co_await img.refcounts_of(i, std::min(per_block - i % per_block, limit - i), counts);
         if (r < 0) {
             c.res.messages.push_back(format("Can't get refcount for cluster %" PRIu64 ": %s", i, std::strerror(-r)));
             c.res.check_errors++;
             continue;
         }
-        uint64_t counted = c.get(i);
+        const uint64_t stored = counts[i % per_block], counted = c.get(i);
         if (stored > 0 || counted > 0) highest = int64_t(i);
         if (stored == counted) continue;
         bool leak = stored > counted;
@@ -271,7 +277,7 @@ Task<int64_t> compare(Qcow2Image& img, Counter& c, Qcow2Repair fix, uint64_t nb_
         }
     }
     if (!fixes.empty()) {
-        int r = co_await fix_refcounts(img, std::move(fixes));
+        r = co_await fix_refcounts(img, std::move(fixes));
         if (r < 0) {
             c.res.check_errors++;
             co_return r;

@@ -104,6 +104,8 @@ public:
     // Refcount of a host cluster as on disk plus uncommitted changes, in
     // *refcount (a 64-bit count may use all 64 bits); 0 or -errno.
     Task<int> refcount_of(uint64_t cluster_index, uint64_t* refcount);
+    // The same for [first, first + count), clusters of one refcount block.
+    Task<int> refcounts_of(uint64_t first, uint64_t count, std::vector<uint64_t>& out);
     Task<int> change_refcounts(std::map<uint64_t, int64_t> deltas);  // applied at the next writeback
     Task<int> writeback();
     // Internal snapshots (qcow2_snapshots.cpp).

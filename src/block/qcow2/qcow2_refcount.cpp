@@ -110,6 +110,19 @@ Task<int> Qcow2Image::refcount_of(uint64_t cluster, uint64_t* refcount) {
     co_return add_refcount(cluster, stored, it->second, refcount, &r) ? 0 : r;
 }
 
+Task<int> Qcow2Image::refcounts_of(uint64_t first, uint64_t count, std::vector<uint64_t>& out) {
+    out.assign(count, 0);
+    RefBlock* b = nullptr;
+    int r = co_await get_refblock(first >> g_.refblock_bits(), &b);
+    if (r < 0) co_return r;
+    for (uint64_t i = 0; i < count; i++) out[i] = stored_refcount(b, first + i);
+    for (auto it = deltas_.lower_bound(first); it != deltas_.end() && it->first < first + count; ++it) {
+        uint64_t& n = out[it->first - first];
+        if (!add_refcount(it->first, n, it->second, &n, &r)) co_return r;
+    }
+    co_return 0;
+}
+
 void Qcow2Image::note_counted(uint64_t cluster) {
     if (cluster < leftover_from_) return;
     uint64_t i = cluster - leftover_from_;
@@ -242,8 +255,8 @@ Task<int> Qcow2Image::write_reftable_entries() {
         int r = co_await sync_file();
         if (r < 0) co_return r;
     }
-    std::vector<uint8_t> table = encode_table(reftable_);
     if (moved_reftable_) {
+        std::vector<uint8_t> table = encode_table(reftable_);
         uint64_t offset = moved_reftable_first_ << g_.cluster_bits;
         Buffer buf(moved_reftable_clusters_ << g_.cluster_bits);
         std::memcpy(buf.data(), table.data(), std::min(table.size(), buf.size()));
@@ -256,12 +269,14 @@ Task<int> Qcow2Image::write_reftable_entries() {
         if (r < 0) co_return r;
         moved_reftable_ = false;
     } else {
-        // The 512-byte pieces of the table that changed.
+        // The 512-byte pieces of the table that changed (encoding the whole
+        // table, up to 8 MiB, at every writeback cost more than the writes).
         std::set<uint64_t> sectors;
         for (uint64_t i : dirty_reftable_) sectors.insert(i / 64);
         for (uint64_t s : sectors) {
             Buffer buf(512);
-            std::memcpy(buf.data(), table.data() + s * 512, std::min<size_t>(512, table.size() - s * 512));
+            for (uint64_t i = s * 64; i < std::min<uint64_t>(reftable_.size(), s * 64 + 64); i++)
+                put_be64(buf.data() + (i - s * 64) * 8, reftable_[i]);
             int r = co_await file_write_buf(ctx_, io(), header_.refcount_table_offset + s * 512, buf.data(), 512);
             if (r < 0) co_return r;
         }
