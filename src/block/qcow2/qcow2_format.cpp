@@ -381,6 +381,7 @@ void set_refcount(std::span<uint8_t> block, uint64_t index, uint32_t order, uint
 // byte swap each, not eight shifts.)
 std::vector<uint64_t> decode_table(std::span<const uint8_t> bytes) {
     std::vector<uint64_t> out(bytes.size() / 8);
+    if (out.empty()) return out;  // (memcpy from a null span)
     std::memcpy(out.data(), bytes.data(), out.size() * 8);
     if constexpr (std::endian::native == std::endian::little)
         for (uint64_t& v : out) v = __builtin_bswap64(v);
