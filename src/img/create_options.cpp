@@ -166,9 +166,9 @@ Qcow2CreateOptions qcow2_options(const CreateRequest& r, uint64_t size) {
     if (auto v = get("preallocation")) q.preallocation = parse_prealloc(*v, true);
     if (auto v = get("extended_l2"); v && parse_bool("extended_l2", *v))
         fail("Extended L2 entries (subclusters) are not supported by kestrel-img");
-    if (auto v = get("compression_type"); v && *v != "zlib") {
-        if (*v == "zstd") fail("zstd compression is not supported by kestrel-img");
-        fail("Parameter 'compression_type' does not accept value '" + *v + "'");
+    if (auto v = get("compression_type")) {
+        if (*v == "zstd") q.compression_type = qcow2::CompressionType::Zstd;
+        else if (*v != "zlib") fail("Parameter 'compression-type' does not accept value '" + *v + "'");
     }
     if (auto v = get("backing_file")) q.backing_file = *v;
     if (auto v = get("backing_fmt")) q.backing_format = *v;

@@ -140,6 +140,9 @@ CREATE_CASES = [
     ["-f", "qcow2", "-o", "preallocation=falloc,cluster_size=4096", "img", "4M"],
     ["-f", "qcow2", "-o", "preallocation=full", "img", "4M"],
     ["-f", "raw", "-o", "preallocation=full", "img", "3M"],
+    ["-f", "qcow2", "-o", "compression_type=zstd", "img", "1G"],
+    ["-f", "qcow2", "-o", "compression_type=zstd,cluster_size=4k,refcount_bits=64", "img", "64M"],
+    ["-f", "qcow2", "-o", "compression_type=zlib", "img", "1G"],
 ]
 
 CREATE_ERRORS = [
@@ -150,6 +153,8 @@ CREATE_ERRORS = [
     ["-f", "qcow2", "-o", "foo=bar", "img", "1M"],
     ["-f", "qcow2", "-o", "compat=0.10,refcount_bits=8", "img", "1M"],
     ["-f", "qcow2", "-o", "compat=0.10,lazy_refcounts=on", "img", "1M"],
+    ["-f", "qcow2", "-o", "compat=0.10,compression_type=zstd", "img", "1M"],
+    ["-f", "qcow2", "-o", "compression_type=lz4", "img", "1M"],
     ["-f", "qcow2", "-F", "qcow2", "img", "1M"],
     ["-f", "qcow2", "-o", "size=1M", "img", "2M"],
     ["-f", "raw", "-b", "base.raw", "img", "1M"],
@@ -175,6 +180,9 @@ def test_create(pair, root):
             info_k.pop("actual-size")
             info_q.pop("actual-size")
             check(info_k == info_q, "create %s: info differs:\n%s\n%s" % (args, info_k, info_q))
+            want = "zstd" if "compression_type=zstd" in ",".join(args) else "zlib"
+            check(info_k["format-specific"]["data"].get("compression-type") == want,
+                  "create %s: compression type %s" % (args, info_k["format-specific"]["data"]))
         if not any("preallocation" in a for a in args):
             check(open(kfile, "rb").read() == open(qfile, "rb").read(),
                   "create %s: the image differs from qemu-img's byte for byte" % args)
@@ -302,6 +310,7 @@ def test_convert(pair, root):
         (["-O", "qcow2", "-o", "cluster_size=2M,refcount_bits=1"], "src.raw", "c.qcow2"),
         (["-O", "qcow2", "-o", "compat=0.10"], "src.raw", "v2.qcow2"),
         (["-c", "-O", "qcow2"], "src.raw", "z.qcow2"),
+        (["-c", "-O", "qcow2", "-o", "compression_type=zstd"], "src.raw", "zstd.qcow2"),
         (["-O", "raw"], "a.qcow2", "back.raw"),
         (["-O", "qcow2", "-W", "-m", "16"], "z.qcow2", "d.qcow2"),
         (["-S", "0", "-O", "qcow2"], "a.qcow2", "full.qcow2"),
@@ -316,6 +325,11 @@ def test_convert(pair, root):
     check(info["actual-size"] < 40 * MiB, "compressed image is not smaller: %d" % info["actual-size"])
     rc, out, err = run([QEMU_IMG, "check", "z.qcow2"], d)
     check("compressed clusters" in out and "0.00% compressed" not in out, "no compressed clusters: %s" % out)
+    info = json.loads(q("info", "--output=json", "zstd.qcow2", cwd=d))
+    check(info["format-specific"]["data"]["compression-type"] == "zstd", "convert -o compression_type=zstd: %s" % info)
+    check(info["actual-size"] < 40 * MiB, "zstd image is not smaller: %d" % info["actual-size"])
+    rc, out, err = run([QEMU_IMG, "check", "zstd.qcow2"], d)
+    check("compressed clusters" in out and "0.00% compressed" not in out, "no zstd clusters: %s" % out)
     full = json.loads(q("info", "--output=json", "full.qcow2", cwd=d))
     check(full["actual-size"] >= 100 * MiB, "-S 0 left holes")
     # A new image over a backing file: only what differs is copied.

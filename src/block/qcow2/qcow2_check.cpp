@@ -78,8 +78,6 @@ struct Counter {
 
 } // namespace
 
-// The refcount of host cluster k as the image stores it (-errno on errors).
-static Task<int64_t> stored_refcount(Qcow2Image& img, uint64_t k) { co_return co_await img.refcount_of(k); }
 
 Task<int> check_l2(Qcow2Image& img, Counter& c, uint64_t l2_offset, bool active) {
     const Geometry& g = img.geometry();
@@ -189,7 +187,10 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
     if (!img.snapshots().empty()) snapshot_table_bytes = img.snapshot_table_bytes();
     c.inc(h.snapshots_offset, snapshot_table_bytes);
     c.inc(h.refcount_table_offset, uint64_t(h.refcount_table_clusters) << g.cluster_bits);
-    for (uint64_t i = 0; i < reftable.size(); i++) {
+    // Up to the last entry in use (a table is up to 2^20 entries, mostly 0).
+    uint64_t used = reftable.size();
+    while (used > 0 && reftable[used - 1] == 0) used--;
+    for (uint64_t i = 0; i < used; i++) {
         uint64_t offset = reftable[i] & ~kReftableReserved;
         if (reftable[i] & kReftableReserved) {
             c.res.messages.push_back(format("ERROR refcount table entry %" PRIu64 " has reserved bits set", i));
@@ -210,7 +211,7 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
         }
         c.inc(offset, g.cluster_size());
     }
-    for (uint64_t i = 0; i < reftable.size(); i++) {
+    for (uint64_t i = 0; i < used; i++) {
         uint64_t offset = reftable[i] & ~kReftableReserved;
         if (!offset || (reftable[i] & kReftableReserved) || g.offset_in_cluster(offset) ||
             (offset >> g.cluster_bits) >= nb_clusters)
@@ -224,38 +225,59 @@ Task<int> count_references(Qcow2Image& img, Counter& c, const std::vector<uint64
     co_return 0;
 }
 
+// Sets the stored refcounts to the counted ones. A 64-bit refcount may be
+// further from its count than one (int64) delta goes: such a repair takes
+// up to three rounds.
+Task<int> fix_refcounts(Qcow2Image& img, std::map<uint64_t, std::pair<uint64_t, uint64_t>> fixes) {
+    while (!fixes.empty()) {
+        std::map<uint64_t, int64_t> deltas;
+        for (auto it = fixes.begin(); it != fixes.end();) {
+            auto& [stored, counted] = it->second;
+            uint64_t step = std::min<uint64_t>(stored > counted ? stored - counted : counted - stored, INT64_MAX);
+            deltas[it->first] = stored > counted ? -int64_t(step) : int64_t(step);
+            stored = stored > counted ? stored - step : stored + step;
+            it = stored == counted ? fixes.erase(it) : std::next(it);
+        }
+        int r = co_await img.change_refcounts(std::move(deltas));
+        if (r == 0) r = co_await img.writeback();
+        if (r < 0) co_return r;
+    }
+    co_return 0;
+}
+
 // Compares stored and counted refcounts; with `fix`, changes the stored
 // ones (leaks down, errors up). Returns the highest cluster in use.
 Task<int64_t> compare(Qcow2Image& img, Counter& c, Qcow2Repair fix, uint64_t nb_clusters) {
     int64_t highest = -1;
-    std::map<uint64_t, int64_t> deltas;
-    uint64_t limit = std::max<uint64_t>(nb_clusters, c.refs.size());
+    std::map<uint64_t, std::pair<uint64_t, uint64_t>> fixes;
+    const uint64_t limit = std::max<uint64_t>(nb_clusters, c.refs.size());
+    const uint64_t per_block = img.geometry().refblock_entries();
+    std::vector<uint64_t> counts;
+    int r = 0;
     for (uint64_t i = 0; i < limit; i++) {
-        int64_t stored = co_await stored_refcount(img, i);
-        if (stored < 0) {
-            c.res.messages.push_back(format("Can't get refcount for cluster %" PRIu64 ": %s", i,
-                                            std::strerror(int(-stored))));
+        if (i == 0 || i % per_block == 0)  // a refcount block at a time
+            r = co_await img.refcounts_of(i, std::min(per_block - i % per_block, limit - i), counts);
+        if (r < 0) {
+            c.res.messages.push_back(format("Can't get refcount for cluster %" PRIu64 ": %s", i, std::strerror(-r)));
             c.res.check_errors++;
             continue;
         }
-        uint64_t counted = c.get(i);
+        const uint64_t stored = counts[i % per_block], counted = c.get(i);
         if (stored > 0 || counted > 0) highest = int64_t(i);
-        if (uint64_t(stored) == counted) continue;
-        bool leak = uint64_t(stored) > counted;
+        if (stored == counted) continue;
+        bool leak = stored > counted;
         bool fixing = leak ? fix != Qcow2Repair::None : fix == Qcow2Repair::All;
         c.res.messages.push_back(format("%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64,
-                                        fixing ? "Repairing" : leak ? "Leaked" : "ERROR", i, uint64_t(stored),
-                                        counted));
+                                        fixing ? "Repairing" : leak ? "Leaked" : "ERROR", i, stored, counted));
         if (fixing) {
-            deltas[i] = int64_t(counted) - stored;
+            fixes[i] = {stored, counted};
             (leak ? c.res.leaks_fixed : c.res.corruptions_fixed)++;
         } else {
             (leak ? c.res.leaks : c.res.corruptions)++;
         }
     }
-    if (!deltas.empty()) {
-        int r = co_await img.change_refcounts(std::move(deltas));
-        if (r == 0) r = co_await img.writeback();
+    if (!fixes.empty()) {
+        r = co_await fix_refcounts(img, std::move(fixes));
         if (r < 0) {
             c.res.check_errors++;
             co_return r;
@@ -271,11 +293,12 @@ Task<int> check_copied_flags(Qcow2Image& img, Qcow2CheckResult& res, Qcow2Repair
     for (size_t i = 0; i < l1.size(); i++) {
         uint64_t l2_offset = l1[i] & kOffsetMask;
         if (!l2_offset) continue;
-        int64_t refcount = co_await img.refcount_of(l2_offset >> g.cluster_bits);
-        if (refcount >= 0 && (refcount == 1) != bool(l1[i] & kCopied)) {
+        uint64_t refcount = 0;
+        int known = co_await img.refcount_of(l2_offset >> g.cluster_bits, &refcount);
+        if (known == 0 && (refcount == 1) != bool(l1[i] & kCopied)) {
             res.messages.push_back(format("%s OFLAG_COPIED L2 cluster: l1_index=%zu l1_entry=%" PRIx64
                                           " refcount=%" PRIu64,
-                                          fixing ? "Repairing" : "ERROR", i, l1[i], uint64_t(refcount)));
+                                          fixing ? "Repairing" : "ERROR", i, l1[i], refcount));
             if (fixing) {
                 img.set_copied_flag_l1(i, refcount == 1);
                 res.corruptions_fixed++;
@@ -293,10 +316,10 @@ Task<int> check_copied_flags(Qcow2Image& img, Qcow2CheckResult& res, Qcow2Repair
         for (size_t j = 0; j < l2.size(); j++) {
             L2Entry e = decode_l2(l2[j], g);
             if (e.kind != ClusterKind::Normal && e.kind != ClusterKind::ZeroAlloc) continue;
-            int64_t n = co_await img.refcount_of(e.host_offset >> g.cluster_bits);
-            if (n < 0 || (n == 1) == e.copied) continue;
+            uint64_t n = 0;
+            if (co_await img.refcount_of(e.host_offset >> g.cluster_bits, &n) < 0 || (n == 1) == e.copied) continue;
             res.messages.push_back(format("%s OFLAG_COPIED data cluster: l2_entry=%" PRIx64 " refcount=%" PRIu64,
-                                          fixing ? "Repairing" : "ERROR", l2[j], uint64_t(n)));
+                                          fixing ? "Repairing" : "ERROR", l2[j], n));
             if (fixing) {
                 co_await img.set_copied_flag_l2(i, j, n == 1);
                 res.corruptions_fixed++;

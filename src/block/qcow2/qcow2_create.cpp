@@ -26,6 +26,9 @@ std::string check_qcow2_create_options(const Qcow2CreateOptions& o) {
         return "Backing format cannot be used without backing file";
     if (!o.backing_file.empty() && o.preallocation != Preallocation::Off)
         return "Backing file and preallocation can only be used at the same time if extended_l2 is on";
+    if (o.version < 3 && o.compression_type != CompressionType::Zlib)
+        return "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 "
+               "or greater)";
     Geometry g;
     g.cluster_bits = uint32_t(std::countr_zero(o.cluster_size));
     if (g.l1_entries_for(o.size) * 8 > kMaxL1Bytes) return "The image size is too large (try using a larger cluster size)";
@@ -57,6 +60,8 @@ int write_new_qcow2(int fd, const Qcow2CreateOptions& o) {
     h.refcount_order = uint32_t(std::countr_zero(o.refcount_bits));
     h.header_length = o.version >= 3 ? 112 : kV2HeaderLength;
     if (o.lazy_refcounts) h.compatible_features |= kCompatLazyRefcounts;
+    h.compression_type = o.compression_type;
+    if (o.compression_type != CompressionType::Zlib) h.incompatible_features |= kIncompatCompression;
     h.backing_file = o.backing_file;
     h.backing_format = o.backing_format;
     // QEMU names the features only where clusters are 8 KiB or larger.

@@ -2,6 +2,8 @@
 // Creating a qcow2 image (kestrel-img create, snapshot=on overlays): the
 // header, a refcount table and blocks that count themselves, an empty L1
 // table, laid out as QEMU lays out a new image.
+#include "block/qcow2/qcow2_format.h"
+
 #include <cstdint>
 #include <string>
 
@@ -18,6 +20,8 @@ struct Qcow2CreateOptions {
     std::string backing_file;    // as written into the header
     std::string backing_format;
     Preallocation preallocation = Preallocation::Off;
+    // zstd sets the compression type incompatible feature bit (v3 only).
+    qcow2::CompressionType compression_type = qcow2::CompressionType::Zlib;
 };
 
 // Checks the options as QEMU does; "" when they are fine, else QEMU's text.

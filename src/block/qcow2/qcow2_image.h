@@ -101,8 +101,11 @@ public:
     // Allocates every cluster (preallocation=metadata), and reserves
     // (falloc) or writes (full) their space.
     Task<int> preallocate(Preallocation mode);
-    // Refcount of a host cluster as on disk plus uncommitted changes.
-    Task<int64_t> refcount_of(uint64_t cluster_index);
+    // Refcount of a host cluster as on disk plus uncommitted changes, in
+    // *refcount (a 64-bit count may use all 64 bits); 0 or -errno.
+    Task<int> refcount_of(uint64_t cluster_index, uint64_t* refcount);
+    // The same for [first, first + count), clusters of one refcount block.
+    Task<int> refcounts_of(uint64_t first, uint64_t count, std::vector<uint64_t>& out);
     Task<int> change_refcounts(std::map<uint64_t, int64_t> deltas);  // applied at the next writeback
     Task<int> writeback();
     // Internal snapshots (qcow2_snapshots.cpp).
@@ -183,6 +186,13 @@ private:
 
     // Refcounts (qcow2_refcount.cpp).
     void add_delta(uint64_t cluster, int64_t delta);
+    // The count a loaded block stores for `cluster`, as far as it is one
+    // (see leftover_from_).
+    uint64_t stored_refcount(const RefBlock* block, uint64_t cluster) const;
+    // Count plus delta; false when it would leave 0..refcount_max (*err:
+    // -EIO and the image marked corrupt below 0, -ERANGE above).
+    bool add_refcount(uint64_t cluster, uint64_t count, int64_t delta, uint64_t* out, int* err);
+    void note_counted(uint64_t cluster);
     Task<int> get_refblock(uint64_t index, RefBlock** out);
     Task<int> apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vector<uint64_t>& freed,
                            std::map<uint64_t, int64_t>& later);
@@ -246,6 +256,13 @@ private:
     uint64_t compressed_cursor_ = 0;            // where the next compressed cluster goes
     uint64_t snapshot_table_bytes_ = 0;
     uint64_t next_cluster_ = 0;                 // bump allocator: first never-used cluster
+    // Where the allocator started (opened read-write). Nothing at or past
+    // it can be in use (it lies past the end of the file and every table
+    // the image names), so a count stored for such a cluster is a leftover
+    // (a leak, or a hostile image's junk), taken as 0 until kestrel writes
+    // the cluster's count itself (counted_since_open_, from this cluster on).
+    uint64_t leftover_from_ = UINT64_MAX;
+    std::vector<bool> counted_since_open_;
     std::map<uint64_t, int64_t> deltas_;        // refcount changes not written yet
     std::unordered_map<uint64_t, std::unique_ptr<WaitQueue>> busy_;  // guest clusters being allocated
     CoMutex writeback_lock_;

@@ -103,28 +103,28 @@ Task<void> Qcow2Image::load_snapshots() {
         if (!sn.disk_size) sn.disk_size = header_.size;
 }
 
-// New clusters go after everything the image uses: the end of the file,
-// the tables named by the header, and the last cluster with a refcount.
+// New clusters go after the end of the file and every table the image
+// names (L1 tables, L2 tables of the active one, refcount table and
+// blocks, snapshot table): kestrel writes into those in place. Refcounts
+// do not move it: a count for a cluster past the end of the file is a
+// leak (nothing there can be referenced: qemu-img check calls such a
+// reference a corruption), or junk in a hostile image; trusting one would
+// let an image of a few KiB make every new cluster land terabytes past
+// its end. Such counts are dropped as the allocator reaches them
+// (leftover_from_). QEMU's allocator would skip them instead, cluster by
+// cluster, which needs the refcount of every cluster it passes.
 Task<void> Qcow2Image::find_end_of_allocations() {
+    auto end_of = [&](uint64_t offset, uint64_t bytes) { return g_.cluster_ceil(offset + bytes); };
     uint64_t end = g_.cluster_ceil(file_.size);
-    end = std::max(end, g_.cluster_ceil(header_.l1_table_offset + uint64_t(header_.l1_size) * 8));
-    end = std::max(end, header_.refcount_table_offset +
-                            (uint64_t(header_.refcount_table_clusters) << g_.cluster_bits));
-    for (const Snapshot& sn : snapshots_)
-        end = std::max(end, g_.cluster_ceil(sn.l1_table_offset + uint64_t(sn.l1_size) * 8));
-    for (uint64_t i = reftable_.size(); i-- > 0;) {
-        if (!(reftable_[i] & ~kReftableReserved)) continue;
-        end = std::max(end, g_.cluster_ceil((reftable_[i] & ~kReftableReserved) + 1));
-        RefBlock* block = nullptr;
-        int r = co_await get_refblock(i, &block);
-        if (r < 0) fail(io_error("Could not read refcount block", r));
-        for (uint64_t j = g_.refblock_entries(); j-- > 0;) {
-            if (get_refcount(block->data, j, g_.refcount_order) == 0) continue;
-            end = std::max(end, ((i << g_.refblock_bits()) + j + 1) << g_.cluster_bits);
-            break;
-        }
-        break;
-    }
+    end = std::max(end, end_of(header_.l1_table_offset, uint64_t(header_.l1_size) * 8));
+    end = std::max(end, end_of(header_.refcount_table_offset,
+                               uint64_t(header_.refcount_table_clusters) << g_.cluster_bits));
+    if (header_.nb_snapshots) end = std::max(end, end_of(header_.snapshots_offset, snapshot_table_bytes_));
+    for (const Snapshot& sn : snapshots_) end = std::max(end, end_of(sn.l1_table_offset, uint64_t(sn.l1_size) * 8));
+    for (uint64_t entry : reftable_)
+        if (entry & ~kReftableReserved) end = std::max(end, end_of(entry & ~kReftableReserved, 1));
+    for (uint64_t entry : l1_)
+        if (entry & kOffsetMask) end = std::max(end, end_of(entry & kOffsetMask, 1));
     // New clusters are handed out from there on, and host offsets end at
     // 2^56 (the L1/L2 entries' offset field): an image whose tables point
     // past half of that (a corrupt or hostile one) is not written to, or
@@ -133,6 +133,8 @@ Task<void> Qcow2Image::find_end_of_allocations() {
         fail("Could not prepare the image for writing: its metadata reaches offset 0x" + hex(end) +
              ", past what qcow2 can address");
     next_cluster_ = end >> g_.cluster_bits;
+    leftover_from_ = next_cluster_;
+    co_return;
 }
 
 // Opened read-write: auto-clear features we do not maintain (bitmaps) are

@@ -73,13 +73,61 @@ void Qcow2Image::evict_refblocks() {
     }
 }
 
-Task<int64_t> Qcow2Image::refcount_of(uint64_t cluster) {
+uint64_t Qcow2Image::stored_refcount(const RefBlock* block, uint64_t cluster) const {
+    if (!block) return 0;
+    if (cluster >= leftover_from_) {
+        uint64_t i = cluster - leftover_from_;
+        if (i >= counted_since_open_.size() || !counted_since_open_[i]) return 0;
+    }
+    return get_refcount(block->data, cluster & (g_.refblock_entries() - 1), g_.refcount_order);
+}
+
+bool Qcow2Image::add_refcount(uint64_t cluster, uint64_t count, int64_t delta, uint64_t* out, int* err) {
+    if (delta < 0 && count < uint64_t(0) - uint64_t(delta)) {  // (the magnitude of any int64)
+        mark_corrupt("refcount of cluster " + std::to_string(cluster) + " would drop below 0");
+        *err = -EIO;
+        return false;
+    }
+    uint64_t sum = count + uint64_t(delta);  // modulo 2^64: exact when in range
+    if (delta > 0 && (sum < count || sum > g_.refcount_max())) {
+        *err = -ERANGE;
+        return false;
+    }
+    *out = sum;
+    return true;
+}
+
+Task<int> Qcow2Image::refcount_of(uint64_t cluster, uint64_t* refcount) {
     RefBlock* b = nullptr;
     int r = co_await get_refblock(cluster >> g_.refblock_bits(), &b);
     if (r < 0) co_return r;
-    int64_t value = b ? int64_t(get_refcount(b->data, cluster & (g_.refblock_entries() - 1), g_.refcount_order)) : 0;
+    uint64_t stored = stored_refcount(b, cluster);
     auto it = deltas_.find(cluster);
-    co_return value + (it == deltas_.end() ? 0 : it->second);
+    if (it == deltas_.end()) {
+        *refcount = stored;
+        co_return 0;
+    }
+    co_return add_refcount(cluster, stored, it->second, refcount, &r) ? 0 : r;
+}
+
+Task<int> Qcow2Image::refcounts_of(uint64_t first, uint64_t count, std::vector<uint64_t>& out) {
+    out.assign(count, 0);
+    RefBlock* b = nullptr;
+    int r = co_await get_refblock(first >> g_.refblock_bits(), &b);
+    if (r < 0) co_return r;
+    for (uint64_t i = 0; i < count; i++) out[i] = stored_refcount(b, first + i);
+    for (auto it = deltas_.lower_bound(first); it != deltas_.end() && it->first < first + count; ++it) {
+        uint64_t& n = out[it->first - first];
+        if (!add_refcount(it->first, n, it->second, &n, &r)) co_return r;
+    }
+    co_return 0;
+}
+
+void Qcow2Image::note_counted(uint64_t cluster) {
+    if (cluster < leftover_from_) return;
+    uint64_t i = cluster - leftover_from_;
+    if (i >= counted_since_open_.size()) counted_since_open_.resize(i + 1, false);
+    counted_since_open_[i] = true;
 }
 
 Task<int> Qcow2Image::change_refcounts(std::map<uint64_t, int64_t> deltas) {
@@ -167,13 +215,10 @@ Task<int> Qcow2Image::apply_deltas(std::map<uint64_t, int64_t>& deltas, std::vec
         auto it = deltas.begin();
         while (it != deltas.end() && (it->first >> g_.refblock_bits()) == b) {
             uint64_t index = it->first & (g_.refblock_entries() - 1);
-            int64_t value = int64_t(get_refcount(block->data, index, g_.refcount_order)) + it->second;
-            if (value < 0) {
-                mark_corrupt("refcount of cluster " + std::to_string(it->first) + " would drop below 0");
-                co_return -EIO;
-            }
-            if (uint64_t(value) > g_.refcount_max()) co_return -ERANGE;
-            set_refcount(block->data, index, g_.refcount_order, uint64_t(value));
+            uint64_t value = 0;
+            if (!add_refcount(it->first, stored_refcount(block, it->first), it->second, &value, &r)) co_return r;
+            set_refcount(block->data, index, g_.refcount_order, value);
+            note_counted(it->first);
             if (value == 0 && it->second < 0) freed.push_back(it->first);
             it = deltas.erase(it);
         }
@@ -210,8 +255,8 @@ Task<int> Qcow2Image::write_reftable_entries() {
         int r = co_await sync_file();
         if (r < 0) co_return r;
     }
-    std::vector<uint8_t> table = encode_table(reftable_);
     if (moved_reftable_) {
+        std::vector<uint8_t> table = encode_table(reftable_);
         uint64_t offset = moved_reftable_first_ << g_.cluster_bits;
         Buffer buf(moved_reftable_clusters_ << g_.cluster_bits);
         std::memcpy(buf.data(), table.data(), std::min(table.size(), buf.size()));
@@ -224,12 +269,14 @@ Task<int> Qcow2Image::write_reftable_entries() {
         if (r < 0) co_return r;
         moved_reftable_ = false;
     } else {
-        // The 512-byte pieces of the table that changed.
+        // The 512-byte pieces of the table that changed (encoding the whole
+        // table, up to 8 MiB, at every writeback cost more than the writes).
         std::set<uint64_t> sectors;
         for (uint64_t i : dirty_reftable_) sectors.insert(i / 64);
         for (uint64_t s : sectors) {
             Buffer buf(512);
-            std::memcpy(buf.data(), table.data() + s * 512, std::min<size_t>(512, table.size() - s * 512));
+            for (uint64_t i = s * 64; i < std::min<uint64_t>(reftable_.size(), s * 64 + 64); i++)
+                put_be64(buf.data() + (i - s * 64) * 8, reftable_[i]);
             int r = co_await file_write_buf(ctx_, io(), header_.refcount_table_offset + s * 512, buf.data(), 512);
             if (r < 0) co_return r;
         }

@@ -58,18 +58,20 @@ Task<int> Qcow2Image::update_copied_flags() {
     for (size_t i = 0; i < l1_.size(); i++) {
         uint64_t l2_offset = l1_[i] & kOffsetMask;
         if (!l2_offset) continue;
-        int64_t rc = co_await refcount_of(l2_offset >> g_.cluster_bits);
-        if (rc < 0) co_return int(rc);
+        uint64_t rc = 0;
+        int r = co_await refcount_of(l2_offset >> g_.cluster_bits, &rc);
+        if (r < 0) co_return r;
         if ((rc == 1) != bool(l1_[i] & kCopied)) set_copied_flag_l1(i, rc == 1);
         L2Table* t = nullptr;
-        int r = co_await get_l2_at(l2_offset, &t);
+        r = co_await get_l2_at(l2_offset, &t);
         if (r < 0) co_return r;
         std::vector<uint64_t> entries = t->entries;
         for (size_t j = 0; j < entries.size(); j++) {
             L2Entry d = decode_l2(entries[j], g_);
             if (d.kind != ClusterKind::Normal && d.kind != ClusterKind::ZeroAlloc) continue;
-            int64_t n = co_await refcount_of(d.host_offset >> g_.cluster_bits);
-            if (n < 0) co_return int(n);
+            uint64_t n = 0;
+            r = co_await refcount_of(d.host_offset >> g_.cluster_bits, &n);
+            if (r < 0) co_return r;
             if ((n == 1) != d.copied) co_await set_copied_flag_l2(i, j, n == 1);
         }
     }
