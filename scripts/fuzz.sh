@@ -9,6 +9,17 @@
 #                                          one result line appended to
 #                                          $KESTREL_CACHE/fuzz/runs.log
 #   scripts/fuzz.sh list                   the targets
+#   scripts/fuzz.sh campaign [--skip TARGET]... [--chunk SECONDS] [TARGET...]
+#                                          starts (or resumes), in the
+#                                          background under SCHED_IDLE, the
+#                                          campaign that runs every target
+#                                          (or those named, in that order)
+#                                          to 10 million executions or one
+#                                          CPU-hour, two at a time; state in
+#                                          $KESTREL_CACHE/fuzz/campaign
+#   scripts/fuzz.sh status [TARGET...]     the campaign's table
+#   scripts/fuzz.sh campaign-stop          stops it (resume: campaign again)
+#   scripts/fuzz.sh campaign-reset TARGET...  starts targets over from zero
 #
 # Prints "PASS/FAIL target: executions, coverage" per target, then
 # "N passed, N failed". A crash input is kept in the artifacts folder; make
@@ -37,10 +48,13 @@ run_target() {
     echo "FAIL $t: a regression input fails again (see $work/regressions.log)"
     return 1
   fi
+  # The words its parser looks for (make_seeds.py writes them), if any.
+  local dict=()
+  [ -f tests/fuzz/dict/$t.dict ] && dict=(-dict="$PWD/tests/fuzz/dict/$t.dict")
   (cd "$work" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$OLDPWD/$build/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
-    -artifact_prefix="$work/artifacts/" -print_final_stats=1 corpus "$OLDPWD/tests/fuzz/corpus/$t" \
-    >"$work/fuzz.log" 2>&1)
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 "${dict[@]}" corpus \
+    "$OLDPWD/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1)
   local status=$?
   local execs cov ft
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
@@ -66,7 +80,7 @@ case "${1:-}" in
     echo "$passed passed, $failed failed"
     [ $failed -eq 0 ];;
   run)
-    [ $# -eq 3 ] || { sed -n '2,16p' "$0"; exit 2; }
+    [ $# -eq 3 ] || { sed -n '2,26p' "$0"; exit 2; }
     setup
     mkdir -p "$cache"
     out=$(run_target "$2" "$3" "$cache/$2")
@@ -77,6 +91,25 @@ case "${1:-}" in
   list)
     setup
     targets;;
+  campaign)
+    shift
+    # The build too at idle priority; a campaign already running refuses
+    # to start a second (scripts/fuzz_campaign.py holds a lock).
+    chrt -i 0 bash scripts/sanitize.sh build fuzz || exit 1
+    mkdir -p "$cache/campaign"
+    log=$cache/campaign/campaign.log
+    nohup setsid chrt -i 0 python3 scripts/fuzz_campaign.py run "$@" >>"$log" 2>&1 </dev/null &
+    sleep 2
+    if ! kill -0 $! 2>/dev/null; then tail -n 3 "$log"; exit 1; fi
+    echo "campaign running (pid $!, log $log); scripts/fuzz.sh status";;
+  status)
+    shift
+    python3 scripts/fuzz_campaign.py status "$@";;
+  campaign-stop)
+    python3 scripts/fuzz_campaign.py stop;;
+  campaign-reset)
+    shift
+    python3 scripts/fuzz_campaign.py reset "$@";;
   *)
-    sed -n '2,16p' "$0"; exit 2;;
+    sed -n '2,26p' "$0"; exit 2;;
 esac

@@ -18,6 +18,7 @@ bool Bus::insert(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, st
     std::unique_lock guard(lock_);
     if (!fits(ranges_, base, len)) return false;
     ranges_.emplace(base, Range{len, std::move(dev), std::move(name)});
+    ++generation_;
     return true;
 }
 
@@ -36,18 +37,22 @@ bool Bus::insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice>
     std::unique_lock guard(lock_);
     if (!fits(overlays_, base, len)) return false;
     overlays_.emplace(base, Range{len, std::move(dev), std::move(name)});
+    ++generation_;
     return true;
 }
 
 bool Bus::remove(uint64_t base) {
     std::unique_lock guard(lock_);
-    return ranges_.erase(base) > 0 || overlays_.erase(base) > 0;
+    if (ranges_.erase(base) == 0 && overlays_.erase(base) == 0) return false;
+    ++generation_;
+    return true;
 }
 
 void Bus::clear() {
     std::unique_lock guard(lock_);
     ranges_.clear();
     overlays_.clear();
+    ++generation_;
 }
 
 const Bus::RangeMap::value_type* Bus::lookup(const RangeMap& map, uint64_t addr) {
@@ -80,6 +85,11 @@ bool Bus::write(uint64_t addr, std::span<const uint8_t> data) const {
     if (!hit) return false;
     hit->dev->write(hit->offset, data);
     return true;
+}
+
+uint64_t Bus::generation() const {
+    std::shared_lock guard(lock_);
+    return generation_;
 }
 
 std::vector<Bus::Mapping> Bus::mappings() const {

@@ -45,6 +45,10 @@ public:
     };
     // Every mapping in address order (for the monitor's "info mtree").
     std::vector<Mapping> mappings() const;
+    // Changes with every insert, remove and clear: who keeps a copy of
+    // mappings() (the device fuzzer, after every access) knows when it
+    // is stale without building it again.
+    uint64_t generation() const;
 
     // insert(), or std::runtime_error ("I/O ports 0x3f8-0x3ff are already in
     // use") for a device whose place is taken.
@@ -74,6 +78,7 @@ private:
     mutable std::shared_mutex lock_;
     RangeMap ranges_;
     RangeMap overlays_;
+    uint64_t generation_ = 0;
 };
 
 } // namespace kestrel

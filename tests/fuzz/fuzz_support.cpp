@@ -24,7 +24,9 @@ namespace {
 std::string make_scratch_dir() {
     const char* tmp = std::getenv("TMPDIR");
     std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp == '/' ? tmp : "/tmp";
-    std::string pattern = base + "/kestrel-fuzz-scratch.XXXXXX";
+    // The pid in the name: whoever ran a fuzzer that died (no atexit then)
+    // knows what to remove (scripts/fuzz_campaign.py does).
+    std::string pattern = base + "/kestrel-fuzz-scratch." + std::to_string(getpid()) + ".XXXXXX";
     if (!mkdtemp(pattern.data())) {
         std::perror("fuzz: mkdtemp");
         std::abort();

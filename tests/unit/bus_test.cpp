@@ -37,3 +37,27 @@ TEST_CASE("bus dispatches by range with device-relative offsets") {
     CHECK(bus.remove(0x3f8));
     CHECK_FALSE(bus.write(0x3f8, {&v, 1}));
 }
+
+TEST_CASE("bus generation changes with the layout only") {
+    Bus bus("pio");
+    auto a = std::make_shared<Recorder>();
+    uint64_t g = bus.generation();
+    REQUIRE(bus.insert(0x60, 1, a));
+    CHECK(bus.generation() != g);
+    g = bus.generation();
+    REQUIRE_FALSE(bus.insert(0x60, 1, a));  // refused: nothing changed
+    uint8_t v = 1;
+    bus.write(0x60, {&v, 1});
+    bus.read(0x60, {&v, 1});
+    CHECK(bus.generation() == g);
+    REQUIRE(bus.insert_overlay(0x60, 1, a, "over"));
+    CHECK(bus.generation() != g);
+    g = bus.generation();
+    CHECK_FALSE(bus.remove(0x70));
+    CHECK(bus.generation() == g);
+    CHECK(bus.remove(0x60));
+    CHECK(bus.generation() != g);
+    g = bus.generation();
+    bus.clear();
+    CHECK(bus.generation() != g);
+}

@@ -69,6 +69,10 @@ void VgaCore::render_text_locked(Surface& surface, bool full, std::vector<Rect>&
         full = true;
     }
     full |= update_palette16_locked();
+    if (c.cells.empty()) {
+        c.cells.assign(RenderCache::kMaxTextCells, ~0u);
+        full = true;
+    }
 
     uint32_t cursor_offset = ((uint32_t(s_.cr[CR_CURSOR_HI]) << 8) | s_.cr[CR_CURSOR_LO]) - c.start_addr;
     // A moved, reshaped, hidden or shown cursor: both cells drawn again.
