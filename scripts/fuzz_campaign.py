@@ -374,6 +374,7 @@ class Campaign:
             self.log(f"{target}: a regression input fails again")
             return "crashed"
         before = set(os.listdir(artifacts))
+        head = commit()  # what the binary was built from, as far as the tree says
         log = os.path.join(work, "fuzz.log")
         started = time.time()
         r = self.run(target, self.chunk_command(st), log, chunk=True)
@@ -402,7 +403,7 @@ class Campaign:
             st.update(state="pending", pid=None)
         save_state(st)
         with open(os.path.join(work, "chunks.log"), "a") as f:
-            f.write(f"{now()} {commit()} {result}{' (interrupted)' if interrupted else ''}: "
+            f.write(f"{now()} {head} {result}{' (interrupted)' if interrupted else ''}: "
                     f"{execs} executions, {cpu:.1f} CPU s, {wall:.0f} s wall, cov {cov}, ft {ft}; "
                     f"total {st['executions']}, {st['cpu_seconds']:.0f} CPU s\n")
         self.log(f"{target}: chunk {result}, {execs} executions in {cpu:.0f} CPU s "
