@@ -2,6 +2,7 @@
 // Temp images and a small driver that submits requests and polls the
 // backend's completion fd the way a device's queue thread does.
 #include "block/block_backend.h"
+#include "block/qcow2/qcow2_create.h"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -36,6 +37,15 @@ inline std::string make_image(const std::string& path, uint64_t size, bool patte
         for (uint64_t i = 0; i < size; i++) data[i] = static_cast<uint8_t>(i * 7 + i / 4096);
         REQUIRE(pwrite(fd, data.data(), size, 0) == static_cast<ssize_t>(size));
     }
+    close(fd);
+    return path;
+}
+
+// A new qcow2 image as kestrel-img creates it.
+inline std::string make_qcow2_image(const std::string& path, const Qcow2CreateOptions& options) {
+    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(write_new_qcow2(fd, options) == 0);
     close(fd);
     return path;
 }

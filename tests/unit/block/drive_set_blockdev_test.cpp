@@ -15,11 +15,7 @@ std::string make_qcow2(const std::string& path, const std::string& backing = "",
     o.size = 1 << 20;
     o.backing_file = backing;
     o.backing_format = fmt;
-    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-    REQUIRE(fd >= 0);
-    REQUIRE(write_new_qcow2(fd, o) == 0);
-    close(fd);
-    return path;
+    return make_qcow2_image(path, o);
 }
 
 DriveConfig blockdev(const std::string& node, const std::string& file, const std::string& format) {

@@ -21,11 +21,7 @@ std::string make_qcow2(const std::string& path, uint32_t cluster_size, uint32_t 
     o.size = 4 << 20;
     o.cluster_size = cluster_size;
     o.refcount_bits = refcount_bits;
-    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-    REQUIRE(fd >= 0);
-    REQUIRE(write_new_qcow2(fd, o) == 0);
-    close(fd);
-    return path;
+    return make_qcow2_image(path, o);
 }
 
 uint64_t file_size(const std::string& path) {

@@ -21,12 +21,8 @@ using namespace kestrel::test;
 namespace {
 
 std::string make_qcow2(const std::string& path, Qcow2CreateOptions o) {
-    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
-    REQUIRE(fd >= 0);
     REQUIRE(check_qcow2_create_options(o).empty());
-    REQUIRE(write_new_qcow2(fd, o) == 0);
-    close(fd);
-    return path;
+    return make_qcow2_image(path, o);
 }
 
 std::unique_ptr<AsyncImage> open_rw(AioContext& ctx, const std::string& path, bool discard = true) {
