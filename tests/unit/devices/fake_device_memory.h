@@ -3,6 +3,7 @@
 // test decides which pages read as dirty.
 #include "devices/device_memory.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -22,6 +23,7 @@ struct FakeDeviceMemory final : DeviceMemory {
     bool refuse = false;
     uint32_t next = 100;
     unsigned flushes = 0;
+    std::function<void()> on_flush;  // what the queued writes do when delivered
 
     std::optional<uint32_t> map(uint64_t gpa, uint64_t size, uint8_t* host, bool log_dirty) override {
         if (refuse) return std::nullopt;
@@ -43,7 +45,10 @@ struct FakeDeviceMemory final : DeviceMemory {
         return true;
     }
     void remove_coalesced(uint64_t gpa, uint64_t size) override { coalesced.erase({gpa, size}); }
-    void flush_coalesced() override { ++flushes; }
+    void flush_coalesced() override {
+        ++flushes;
+        if (on_flush) on_flush();
+    }
     // The mapping that covers `gpa`, if any.
     const Mapping* at(uint64_t gpa) const {
         for (const auto& [handle, m] : mappings)

@@ -3,6 +3,7 @@
 // one fake guest memory, a fake backend whose frames the test injects and
 // collects, and an event loop pumped by the test: the driver's side of
 // virtio-net.
+#include "../net/fake_net_backend.h"
 #include "base/event_loop.h"
 #include "base/unique_fd.h"
 #include "net/frame_queue.h"
@@ -18,41 +19,6 @@
 #include <vector>
 
 namespace kestrel::test {
-
-// A backend with one queue: frames for the guest wait in a FrameQueue,
-// frames from the guest are kept.
-class FakeNetBackend final : public NetBackend, public NetPort {
-public:
-    explicit FakeNetBackend(bool vnet_hdr) : NetBackend("fake"), vnet_hdr_(vnet_hdr) {}
-
-    std::string_view type() const override { return "tap"; }
-    std::string info(unsigned) const override { return "fake"; }
-    NetPort& port(unsigned) override { return *this; }
-    bool has_vnet_hdr() const override { return vnet_hdr_; }
-    void set_vnet_hdr_len(unsigned len) override { hdr_len = len; }
-    void set_offloads(const NetOffloads& o) override { offloads = o; }
-
-    int rx_fd() const override { return to_guest.fd(); }
-    ssize_t receive(std::span<const iovec> iov) override {
-        size_t n = to_guest.pop(iov);
-        if (n) receive_iovs = iov.size();
-        return ssize_t(n);
-    }
-    ssize_t send(std::span<const iovec> iov) override {
-        sent.push_back(gather(iov));
-        return ssize_t(sent.back().size());
-    }
-    int tx_fd() const override { return -1; }
-
-    FrameQueue to_guest;
-    std::vector<std::vector<uint8_t>> sent;
-    unsigned hdr_len = 0;
-    size_t receive_iovs = 0;  // entries of the last receive() that had a frame
-    NetOffloads offloads;
-
-private:
-    bool vnet_hdr_;
-};
 
 inline constexpr uint64_t kRingStride = 0x10000;   // rx at 0x1000, tx at 0x11000, ctrl at 0x21000
 inline constexpr uint64_t kRxBuffers = 0x100000;   // receive buffers
