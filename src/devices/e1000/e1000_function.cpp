@@ -15,6 +15,12 @@ namespace {
 
 using namespace e1000;
 
+// Registers whose writes wait in KVM's coalesced ring: RDT (buffers
+// posted) and ITR (Linux's driver retunes the interrupt rate as often as
+// once per interrupt). Neither acts before the guest's next exit or the
+// pump's flush needs it.
+constexpr uint32_t kQueuedRegisters[] = {RDT, ITR};
+
 uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -54,7 +60,7 @@ E1000Function::E1000Function(const GuestMemory& memory, NetBackend* backend, E10
 E1000Function::~E1000Function() {
     unwatch();
     if (timer_watched_) loop_.remove_fd(moderation_timer_.get());
-    if (queued_rdt_) device_memory_->remove_coalesced(*queued_rdt_, 4);
+    for (uint64_t gpa : queued_) device_memory_->remove_coalesced(gpa, 4);
 }
 
 void E1000Function::arm_moderation_timer(uint64_t deadline) {
@@ -101,14 +107,19 @@ void E1000Function::backend_deleted() {
     pending_.clear();
 }
 
-// Config lock held. RDT's zone follows BAR 0.
+// Config lock held. The queued registers' zones follow BAR 0.
 void E1000Function::bar_moved(unsigned index, std::optional<uint64_t> old_base, std::optional<uint64_t> new_base) {
     (void)old_base;
     if (index != 0 || !device_memory_) return;
-    if (queued_rdt_) device_memory_->remove_coalesced(*queued_rdt_, 4);
-    queued_rdt_.reset();
-    if (new_base && device_memory_->add_coalesced(*new_base + RDT, 4)) queued_rdt_ = *new_base + RDT;
-    rdt_queued_.store(queued_rdt_.has_value());
+    for (uint64_t gpa : queued_) device_memory_->remove_coalesced(gpa, 4);
+    queued_.clear();
+    bool rdt = false;
+    for (uint32_t reg : kQueuedRegisters) {
+        if (!new_base || !device_memory_->add_coalesced(*new_base + reg, 4)) continue;
+        queued_.push_back(*new_base + reg);
+        rdt = rdt || reg == RDT;
+    }
+    rdt_queued_.store(rdt);
 }
 
 // Registers are 32 bits wide: narrower or unaligned accesses read the

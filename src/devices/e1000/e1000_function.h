@@ -13,9 +13,9 @@
 // frame the ring has no room for waits, and the backend is not read, until
 // the driver posts buffers.
 //
-// RDT's writes need not exit at all (QEMU's e1000 queues them too): they
-// are queued in the hypervisor's coalesced ring, which any exit of any vCPU
-// delivers first. Linux's driver writes RDT while it cleans the ring and
+// RDT's writes need not exit at all (QEMU's e1000 queues them too, and
+// most other registers): they are queued in the hypervisor's coalesced
+// ring, which any exit of any vCPU delivers first; so are ITR's. Linux's driver writes RDT while it cleans the ring and
 // then unmasks interrupts (IMS, an exit), so the tail arrives at the latest
 // when the guest is done receiving. The pump, before it waits for buffers,
 // delivers the queued writes itself; the machine delivers them every 100 ms
@@ -86,8 +86,8 @@ private:
     std::vector<uint8_t> buffer_;
     std::atomic<uint32_t> posted_tail_{0};   // RDT as the guest last wrote it
     std::atomic<bool> rx_waiting_{false};    // pump() waits for buffers
-    std::optional<uint64_t> queued_rdt_;     // RDT's address while its writes are queued (config lock)
-    std::atomic<bool> rdt_queued_{false};    // the same, for the pump
+    std::vector<uint64_t> queued_;           // registers whose writes are queued, by address (config lock)
+    std::atomic<bool> rdt_queued_{false};    // RDT is among them, for the pump
     bool watching_ = false;          // loop thread
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

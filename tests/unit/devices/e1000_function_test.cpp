@@ -1,4 +1,4 @@
-// The e1000's PCI function: RDT's writes queued (coalesced) while BAR 0
+// The e1000's PCI function: RDT's and ITR's writes queued (coalesced) while BAR 0
 // decodes, and a received frame that waits for buffers taking the writes
 // still in the queue.
 #include "../net/fake_net_backend.h"
@@ -72,15 +72,15 @@ struct Rig {
 
 } // namespace
 
-TEST_CASE("e1000: RDT's writes are queued while BAR 0 decodes, the zone following the BAR", "[e1000]") {
+TEST_CASE("e1000: RDT's and ITR's writes are queued while BAR 0 decodes, the zones following the BAR", "[e1000]") {
     Rig rig;
     CHECK(rig.memory->coalesced.empty());   // not decoding yet
     rig.map_bar0(kBar0);
     using Zone = std::pair<uint64_t, uint64_t>;
-    CHECK(rig.memory->coalesced == std::set<Zone>{{kBar0 + RDT, 4}});
+    CHECK(rig.memory->coalesced == std::set<Zone>{{kBar0 + RDT, 4}, {kBar0 + ITR, 4}});
 
     rig.pci.config_write(kSlot, 0, pci::BAR0, 4, 0xfeb00000);
-    CHECK(rig.memory->coalesced == std::set<Zone>{{0xfeb00000 + RDT, 4}});
+    CHECK(rig.memory->coalesced == std::set<Zone>{{0xfeb00000 + RDT, 4}, {0xfeb00000 + ITR, 4}});
 
     rig.pci.config_write(kSlot, 0, pci::COMMAND, 2, 0);
     CHECK(rig.memory->coalesced.empty());
