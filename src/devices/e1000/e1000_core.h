@@ -1,7 +1,7 @@
 #pragma once
 // The 82540EM's registers, EEPROM, PHY, interrupt causes and its transmit
 // and receive rings, over guest memory and a NetPort. The PCI function
-// (e1000_pci.cpp) maps it and moves it between threads; this part has no
+// (e1000_function.cpp) maps it and moves it between threads; this part has no
 // threads of its own and is what the unit tests drive.
 //
 // Every guest-supplied address and length is checked: descriptors are read
@@ -104,7 +104,7 @@ public:
     void reset();
 
     // 32-bit register access at a BAR 0 offset (other widths are the
-    // caller's: see e1000_pci.cpp).
+    // caller's: see e1000_function.cpp).
     uint32_t read(uint32_t offset);
     void write(uint32_t offset, uint32_t value);
     // A register's stored value, without a read's side effects (for
