@@ -52,6 +52,8 @@ def runner_command(args, results, assets_json):
         cmd += ["--retries", str(args.retries)]
     for name in getattr(args, "last", []):
         cmd += ["--last", name]
+    if getattr(args, "part", False):
+        cmd.append("--part")
     return cmd
 
 
@@ -104,6 +106,7 @@ def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted, d
     rerun_args = argparse.Namespace(**vars(args))
     rerun_args.only = [s.name for s in missing]
     rerun_args.last = [s.name for s in missing if os.path.isdir(os.path.join(faulted, s.name))]
+    rerun_args.part = True
     command = runner_command(rerun_args, again, assets_json)
     budget = sum(s.timeout for s in missing) + HOST_OVERHEAD
     status = run_host(args, command, again, budget, deadline)
@@ -113,26 +116,30 @@ def rerun_in_fresh_host(args, results, assets_json, missing, attempt, faulted, d
 def run_scenarios(args, results, assets_json, selected):
     """Runs `selected` in a test host, and what a faulted host left
     unreported in fresh ones while they make progress. Returns (status,
-    results, complete?, fresh hosts used)."""
+    results, complete?, printed?: whether one host ran everything and its
+    runner printed the run's summary line)."""
     deadline = time.monotonic() + args.stage_limit
     budget = sum(s.timeout for s in selected) + HOST_OVERHEAD
     command = runner_command(args, results, assets_json)
     status = run_host(args, command, results, budget, deadline)
     done, complete = reported(results)
+    printed = complete
     fresh = 0
     idle = 0 if done else 1
     faulted = results
     while (not complete and status in HOST_FAULTS and idle < IDLE_HOSTS
            and deadline - time.monotonic() > MIN_HOST_S):
-        fresh += 1
         names = {r["name"] for r in done}
         missing = [s for s in selected if s.name not in names]
+        if not missing:  # the host failed after its last report, before the summary
+            return status, done, True, False
+        fresh += 1
         status, more, complete = rerun_in_fresh_host(args, results, assets_json,
                                                      missing, fresh, faulted, deadline)
         faulted = os.path.join(results, "fresh-host-%d" % fresh)
         idle = 0 if more else idle + 1
         done = done + more
-    return status, done, complete, fresh
+    return status, done, complete, printed
 
 
 def summarize(selected, done, complete, status, results):
@@ -177,8 +184,8 @@ def main(argv):
         # Nothing can run; let the runner report it without booting a host.
         command = runner_command(args, results, assets_json)
         return subprocess.run(command, stdin=subprocess.DEVNULL).returncode
-    status, done, complete, fresh = run_scenarios(args, results, assets_json, selected)
-    if complete and not fresh:
+    status, done, complete, printed = run_scenarios(args, results, assets_json, selected)
+    if printed:
         return status
     return summarize(selected, done, complete, status, results)
 

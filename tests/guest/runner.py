@@ -432,7 +432,9 @@ def run_all(args):
     alive.stop()
     summary.finish()
     passed = sum(r.passed for r in results)
-    print("%d passed, %d failed" % (passed, len(results) - passed), flush=True)
+    # A fresh host's part is labelled: run.py prints the one summary line.
+    label = "this test host: " if args.part else ""
+    print("%s%d passed, %d failed" % (label, passed, len(results) - passed), flush=True)
     return 0 if passed == len(results) else 1
 
 
@@ -454,6 +456,9 @@ def parse_args(argv):
                    default=2 if os.environ.get("KVMHOST_MODE") == "nested" else 0,
                    help="attempts after a failure (default 2 in the nested test "
                    "host, 0 on hardware KVM)")
+    p.add_argument("--part", action="store_true",
+                   help="these scenarios are part of a larger run: label the "
+                   "summary line, the caller prints the run's own")
     p.add_argument("--workdir", default="/tmp/kestrel-guest-%d" % os.getpid())
     p.add_argument("--keep-work", action="store_true",
                    help="keep generated initrds and disk images")
