@@ -5,12 +5,6 @@
 
 namespace kestrel {
 
-uint64_t block_clock_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 namespace {
 
 struct Counters {

@@ -1,5 +1,6 @@
 #include "net/user_net.h"
 
+#include "base/monotonic_clock.h"
 #include "net/libslirp.h"
 
 #include <arpa/inet.h>
@@ -19,11 +20,7 @@ namespace {
 constexpr unsigned kInputBudget = 256;    // frames into slirp per wake-up
 constexpr size_t kMinFrame = 60;          // Ethernet's minimum without FCS
 
-int64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+int64_t now_ns() { return int64_t(monotonic_ns()); }
 
 uint32_t to_epoll(int slirp_events) {
     uint32_t e = 0;

@@ -16,12 +16,6 @@ constexpr uint64_t PM1_STS = pc::PM1_EVT_OFFSET, PM1_EN = pc::PM1_EVT_OFFSET + 2
 uint8_t byte_of(uint64_t value, uint64_t index) { return uint8_t(value >> (8 * index)); }
 } // namespace
 
-uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
 AcpiPmRegs::AcpiPmRegs(MachineControl& machine, std::shared_ptr<IrqLine> sci, NanoClock clock)
     : machine_(machine), sci_(std::move(sci)), clock_(clock ? std::move(clock) : NanoClock(monotonic_ns)) {
     timer_carries_ = ticks() >> TIMER_CARRY_SHIFT;

@@ -11,6 +11,7 @@
 #include "devices/bus_device.h"
 #include "base/irq_line.h"
 #include "base/machine_control.h"
+#include "base/monotonic_clock.h"
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +22,6 @@ namespace kestrel {
 
 // Nanoseconds of a monotonic clock. Injected so tests need not sleep.
 using NanoClock = std::function<uint64_t()>;
-uint64_t monotonic_ns();
 
 class AcpiPmRegs {
 public:
