@@ -95,7 +95,7 @@ public:
 
     // --- Coalesced MMIO and PIO ---
     // Guest writes to [gpa, gpa+size) no longer exit: KVM queues them in a
-    // ring that drain_coalesced_mmio() delivers in order. Reads still exit.
+    // ring that drain_coalesced_writes() delivers in order. Reads still exit.
     bool add_coalesced_mmio(uint64_t gpa, uint64_t size);
     void remove_coalesced_mmio(uint64_t gpa, uint64_t size);
     // The same for writes to I/O ports [port, port+size), where KVM has
@@ -109,7 +109,7 @@ public:
     // delivered before that exit is handled.
     enum class Space { Mmio, Pio };
     using CoalescedWriter = std::function<void(Space space, uint64_t address, std::span<const uint8_t> data)>;
-    void drain_coalesced_mmio(const CoalescedWriter& deliver);
+    void drain_coalesced_writes(const CoalescedWriter& deliver);
 
 private:
     bool commit_routes_locked();

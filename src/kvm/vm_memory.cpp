@@ -113,7 +113,7 @@ void Vm::remove_coalesced_mmio(uint64_t gpa, uint64_t size) {
 }
 
 // KVM fills entries and advances `last`; we consume from `first`.
-void Vm::drain_coalesced_mmio(const CoalescedWriter& deliver) {
+void Vm::drain_coalesced_writes(const CoalescedWriter& deliver) {
     kvm_coalesced_mmio_ring* ring = coalesced_ring_;
     if (!ring) return;
     std::lock_guard guard(coalesced_lock_);

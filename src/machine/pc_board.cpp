@@ -28,7 +28,7 @@ namespace kestrel {
 
 PcBoard::PcBoard(const PcBoardSetup& s)
     : setup_(s), pci_(s.pio, s.mmio), plumbing_(std::make_shared<KvmPlumbing>(s.vm)),
-      device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio, s.pio)), drives_(s.cfg.drives), net_(s.loop),
+      device_memory_(std::make_shared<KvmDeviceMemory>(s.vm, s.mmio, s.pio, s.loop)), drives_(s.cfg.drives), net_(s.loop),
       devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     facts_.boot_cpus = s.cfg.smp.present_count();

@@ -183,7 +183,7 @@ void Vcpu::run_once() {
     int result = ioctl(fd_.get(), KVM_RUN, 0);
     int error = errno;
     // Writes queued in the coalesced ring come before whatever this exit is.
-    vm_.drain_coalesced_mmio([this](Vm::Space space, uint64_t address, std::span<const uint8_t> data) {
+    vm_.drain_coalesced_writes([this](Vm::Space space, uint64_t address, std::span<const uint8_t> data) {
         space == Vm::Space::Pio ? pio_.write(address, data) : mmio_.write(address, data);
     });
     if (result < 0) {

@@ -1,9 +1,7 @@
 // The i440FX host bridge: "i440FX-pcihost", the system-bus device that
 // answers configuration cycles at 0xCF8/0xCFC and owns pci.0, and "i440FX",
 // its PCI function at 00:00.0.
-#include "base/event_loop.h"
 #include "base/service_registry.h"
-#include "base/unique_fd.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
 #include "devices/device_memory.h"
@@ -12,19 +10,12 @@
 #include "devices/piix/i440fx.h"
 #include "kvm/pam_memory.h"
 
-#include <sys/epoll.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
-
 namespace kestrel {
 namespace {
 
 class I440fxPcihost final : public Device {
 public:
     using Device::Device;
-    ~I440fxPcihost() override {
-        if (loop_) loop_->remove_fd(flush_timer_.get());
-    }
 
     void realize(DeviceContext& context) override {
         auto config_io = std::make_shared<PciConfigIo>(context.pci());
@@ -40,24 +31,10 @@ private:
     // AMD CPU: 16k cycles). The data port's exit delivers them first.
     // PIIX3's reset control at 0xCF9 is inside the zone, and a guest may
     // write a reset there and halt without another exit (KVM halts it in
-    // the kernel): the main loop delivers what is queued every 100 ms.
+    // the kernel): the board's DeviceMemory delivers the queue every 100 ms.
     void coalesce_address_writes(DeviceContext& context) {
-        memory_ = context.device_memory();
-        if (!memory_ || !memory_->add_coalesced_pio(PciConfigIo::BASE, 4)) return;
-        itimerspec every{{0, kFlushPeriodNs}, {0, kFlushPeriodNs}};
-        timerfd_settime(flush_timer_.get(), 0, &every, nullptr);
-        loop_ = &context.main_loop();
-        loop_->add_fd(flush_timer_.get(), EPOLLIN, [this](uint32_t) {
-            uint64_t expirations;
-            [[maybe_unused]] auto n = ::read(flush_timer_.get(), &expirations, sizeof expirations);
-            memory_->flush_coalesced();
-        });
+        if (auto memory = context.device_memory()) memory->add_coalesced_pio(PciConfigIo::BASE, 4);
     }
-
-    static constexpr long kFlushPeriodNs = 100'000'000;
-    std::shared_ptr<DeviceMemory> memory_;
-    UniqueFd flush_timer_{timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
-    EventLoop* loop_ = nullptr;
 };
 
 class I440fxFunction final : public PciFunctionDevice {
