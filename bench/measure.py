@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measurements, run on a KVM host (inside the nested test host L1, started
 by bench/run.py). Compares kestrel with qemu-system-x86_64 -enable-kvm,
-runs interleaved A B A B ..., one VMM process at a time, and writes every
+runs interleaved A B A B ... (boots: A B B A ..., each after a settle), one VMM
+process at a time, and writes every
 run to a JSON file (rewritten after each phase, so a cut-short run still
 leaves data). bench/report.py turns that file into tables.
 
@@ -263,21 +264,52 @@ def warm_kernel_cache(kestrel, kernel, initrd, logdir, timeout):
     log("kernel cache: %s" % (", ".join(kernel_cache_entries()) or "EMPTY after 3 boots"))
 
 
+def cpu_times():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+
+def settle(window=0.5, idle_share=0.9, limit=15.0):
+    """Waits until the host's CPUs were idle for a whole window (what the
+    previous VMM left running in the kernel, e.g. freeing its memory, does
+    not land on the next run); returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        total0, idle0 = cpu_times()
+        time.sleep(window)
+        total1, idle1 = cpu_times()
+        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= idle_share:
+            break
+    return time.monotonic() - t0
+
+
+def round_order(names, i):
+    """A B, B A, A B, ...: each VMM follows the other as often as itself."""
+    return names if i % 2 == 0 else names[::-1]
+
+
 def boot(vmms, smp, runs, kernel, initrd, logdir, timeout, cold=False):
     """cold: kestrel's kernel cache is emptied before each of its runs."""
     data = {name: [] for name in vmms}
     tag = "smp%d%s" % (smp, "-cold" if cold else "")
+    previous = None
     for i in range(runs):
-        for name, vmm in vmms.items():
+        for name in round_order(list(vmms), i):
+            vmm = vmms[name]
             logfile = os.path.join(logdir, "boot-%s-%s-%d.log" % (tag, name, i + 1))
             if cold and name == "kestrel":
                 shutil.rmtree(KERNEL_CACHE, ignore_errors=True)
+            settled = settle()
             d = boot_run(vmm, smp, kernel, initrd, timeout, logfile)
+            d.update(after=previous, settle_s=settled)
+            previous = name
             data[name].append(d)
             init = "%6.2f s" % d["init_s"] if d["init_s"] is not None else "   -    "
-            log("boot %s %d/%d %-7s init %s  exit %6.2f s  cpu %6.2f s  rss %5.0f MiB  %s"
+            log("boot %s %d/%d %-7s init %s  exit %6.2f s  cpu %6.2f s  rss %5.0f MiB  "
+                "(settled %.1f s) %s"
                 % (tag, i + 1, runs, name, init, d["wall_s"], d["cpu_s"],
-                   d["maxrss_kib"] / 1024, "ok" if d["ok"] else
+                   d["maxrss_kib"] / 1024, settled, "ok" if d["ok"] else
                    "FAILED: " + "; ".join(d["problems"])))
     return data
 

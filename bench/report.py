@@ -145,6 +145,24 @@ def hosts_text(m):
                                      for i, h in enumerate(hosts))))
 
 
+def order_lines(data):
+    """Boots ran A B B A ... after a settle: the medians by the VMM that ran
+    just before, to show whether one VMM's run slows the next."""
+    if not any("after" in r for n in NAMES for r in data.get(n, [])):
+        return []
+    cells = []
+    for n in NAMES:
+        for before in NAMES:
+            runs = [r for r in data[n] if r.get("after") == before]
+            v = med(runs, "init_s")
+            if v is not None:
+                cells.append("%s after %s %.2f s (%d)" % (n, before, v, len(ok_runs(runs))))
+    waits = [r["settle_s"] for n in NAMES for r in data[n] if "settle_s" in r]
+    return ["Order A B B A …, each boot after the test host's CPUs were 90 %% idle for 0.5 s "
+            "(waited %.1f–%.1f s). Init medians by the run before: %s." %
+            (min(waits), max(waits), "; ".join(cells)), ""]
+
+
 def section(m, ctx, date):
     lines = ["## %s" % date, "",
              "- Machine: " + machine_line(m, ctx),
@@ -183,7 +201,7 @@ def section(m, ctx, date):
                                   "kernel into the cache at start-up and boots from it)"}[cache]), ""]
             goal = "ratio ≤ 0.5" if cache == "warm" else "ratio ≤ 1.0"
             rows = [r[:4] + (goal if r[1] == "init_s" else r[4],) for r in BOOT_ROWS]
-            lines += table(b, rows) + [""] + failures(b, "boot -smp %d" % smp)
+            lines += table(b, rows) + [""] + order_lines(b) + failures(b, "boot -smp %d" % smp)
             lines.append("")
     for key in sorted(k for k in m if k.startswith("attr_smp")):
         lines += attr_report.section(m, key)
