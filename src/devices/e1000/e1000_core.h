@@ -135,11 +135,6 @@ public:
     // without its lock and hands them over before it receives.
     uint32_t rx_tail() const { return reg(e1000::RDT); }
     void set_rx_tail(uint32_t value) { reg(e1000::RDT) = value & 0xffff; }
-    // The same for the transmit tail; transmit_posted() then sends what the
-    // ring holds up to it, as a TDT write does.
-    uint32_t tx_tail() const { return reg(e1000::TDT); }
-    void set_tx_tail(uint32_t value) { reg(e1000::TDT) = value & 0xffff; }
-    void transmit_posted() { transmit(); }
 
     const E1000State& state() const { return s_; }
     struct Counters {

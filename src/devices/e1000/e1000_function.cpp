@@ -1,6 +1,5 @@
 // The e1000's PCI function: register windows, RDT without the lock (and
-// without exits), TDT without the lock (sent on the main loop), and the
-// receive pump (e1000_function.h).
+// without exits), and the receive pump (e1000_function.h).
 #include "devices/e1000/e1000_function.h"
 
 #include "base/event_loop.h"
@@ -86,7 +85,6 @@ void E1000Function::reset() {
     std::lock_guard guard(lock_);
     core_.reset();   // a frame the main loop holds is dropped while RX is off, as on the wire
     posted_tail_.store(core_.rx_tail());
-    posted_tx_tail_.store(core_.tx_tail());
 }
 
 std::string E1000Function::nic_info() const { return "model=e1000,macaddr=" + mac_.text(); }
@@ -123,12 +121,11 @@ void E1000Function::bar_moved(unsigned index, std::optional<uint64_t> old_base, 
 // whole register, and writes merge into its current value.
 void E1000Function::access(bool io, uint64_t offset, std::span<uint8_t> out, const std::span<const uint8_t>* in) {
     if (in && !io && offset == RDT && in->size() == 4) return post_rx_tail(uint32_t(load_le(*in)));
-    if (in && !io && offset == TDT && in->size() == 4) return post_tx_tail(uint32_t(load_le(*in)));
     bool resume = false;
     {
         std::lock_guard guard(lock_);
-        take_posted_tails();
-        const uint32_t tail = core_.rx_tail(), tx_tail = core_.tx_tail();
+        take_posted_tail();
+        const uint32_t tail = core_.rx_tail();
         core_.serve_due_timers();
         uint32_t base = uint32_t(offset & ~3ull), shift = uint32_t(offset & 3) * 8;
         size_t len = in ? in->size() : out.size();
@@ -145,7 +142,6 @@ void E1000Function::access(bool io, uint64_t offset, std::span<uint8_t> out, con
                 posted_tail_.store(core_.rx_tail());
                 resume = rx_waiting_.exchange(false);
             }
-            if (core_.tx_tail() != tx_tail) posted_tx_tail_.store(core_.tx_tail());
         } else {
             uint64_t value = (io ? core_.io_read(base) : core_.read(base)) >> shift;
             if (len == 8 && !io && shift == 0) value |= uint64_t(core_.read(base + 4)) << 32;
@@ -163,30 +159,8 @@ void E1000Function::post_rx_tail(uint32_t value) {
     if (rx_waiting_.exchange(false)) post_pump();
 }
 
-// The guest queued frames to send (any vCPU; no lock): the main loop
-// sends them. One transmit on its way covers every write before it runs.
-void E1000Function::post_tx_tail(uint32_t value) {
-    posted_tx_tail_.store(value & 0xffff);
-    if (tx_posted_.exchange(true)) return;
-    loop_.post([this, alive = std::weak_ptr<int>(alive_)] {
-        if (alive.lock()) transmit_posted();
-    });
-}
-
-// Main loop: the frames up to the guest's last TDT, as a TDT write sends
-// them (the flag is cleared first, so a write after this load posts again).
-void E1000Function::transmit_posted() {
-    tx_posted_.store(false);
-    std::lock_guard guard(lock_);
-    take_posted_tails();
-    core_.transmit_posted();
-}
-
-// lock_ held: the core's RDT and TDT are the guest's last.
-void E1000Function::take_posted_tails() {
-    core_.set_rx_tail(posted_tail_.load());
-    core_.set_tx_tail(posted_tx_tail_.load());
-}
+// lock_ held: the core's RDT is the guest's last.
+void E1000Function::take_posted_tail() { core_.set_rx_tail(posted_tail_.load()); }
 
 void E1000Function::post_pump() {
     loop_.post([this, alive = std::weak_ptr<int>(alive_)] {
@@ -197,11 +171,11 @@ void E1000Function::post_pump() {
 // lock_ held: whether pending_ must wait for buffers (and the backend is
 // not read meanwhile). Set rx_waiting_, then look at the tail again.
 bool E1000Function::rx_must_wait() {
-    take_posted_tails();
+    take_posted_tail();
     if (!core_.rx_enabled() || core_.rx_has_room(pending_.size()) || !core_.rx_would_accept(pending_))
         return false;
     rx_waiting_.store(true);
-    take_posted_tails();
+    take_posted_tail();
     if (!core_.rx_has_room(pending_.size())) return true;
     rx_waiting_.store(false);
     return false;

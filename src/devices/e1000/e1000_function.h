@@ -3,14 +3,10 @@
 // BAR 1 (the IOADDR/IODATA window onto them), INTA, and the receive pump
 // that moves frames from the backend into the ring.
 //
-// Threads: vCPUs access the registers; frames from the backend are
-// received on the main loop, and frames to it are sent there too. One lock
-// guards the core; the main loop reads the backend without it. The
-// driver's two most frequent writes take no lock at all. TDT (frames
-// queued) goes into posted_tx_tail_ and the main loop sends them: the
-// vCPU returns to the guest at once instead of carrying each frame through
-// the backend (a TCP ACK into the host's stack took the vCPU 1.1-1.9 ms
-// per write, traced in the test host). RDT (buffers posted):
+// Threads: vCPUs access the registers (a transmit runs in the vCPU that
+// writes TDT); frames from the backend are received on the main loop. One
+// lock guards the core; the main loop reads the backend without it. The
+// driver's most frequent write, RDT (buffers posted), takes no lock at all:
 // a vCPU that waited for it behind the main loop waited as long as the
 // host's scheduler kept the loop off the CPU (1 ms per write, traced). The
 // tail goes into posted_tail_ and the core takes it before it receives. A
@@ -66,9 +62,7 @@ private:
 
     void access(bool io, uint64_t offset, std::span<uint8_t> out, const std::span<const uint8_t>* in);
     void post_rx_tail(uint32_t value);
-    void post_tx_tail(uint32_t value);
-    void take_posted_tails();
-    void transmit_posted();
+    void take_posted_tail();
     void post_pump();
     bool rx_must_wait();
     bool deliver_queued_tail();
@@ -92,8 +86,6 @@ private:
     std::vector<uint8_t> buffer_;
     std::atomic<uint32_t> posted_tail_{0};   // RDT as the guest last wrote it
     std::atomic<bool> rx_waiting_{false};    // pump() waits for buffers
-    std::atomic<uint32_t> posted_tx_tail_{0};   // TDT as the guest last wrote it
-    std::atomic<bool> tx_posted_{false};     // transmit_posted() is on its way to the loop
     std::vector<uint64_t> queued_;           // registers whose writes are queued, by address (config lock)
     std::atomic<bool> rdt_queued_{false};    // RDT is among them, for the pump
     bool watching_ = false;          // loop thread

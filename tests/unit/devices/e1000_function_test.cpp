@@ -1,6 +1,6 @@
 // The e1000's PCI function: RDT's and ITR's writes queued (coalesced) while BAR 0
-// decodes, a received frame that waits for buffers taking the writes
-// still in the queue, and frames sent on the main loop after TDT writes.
+// decodes, and a received frame that waits for buffers taking the writes
+// still in the queue.
 #include "../net/fake_net_backend.h"
 #include "base/event_loop.h"
 #include "devices/e1000/e1000_function.h"
@@ -18,7 +18,6 @@ using namespace kestrel::test;
 namespace {
 
 constexpr uint64_t kBar0 = 0xfebc0000, kRxRing = 0x20000, kBuffers = 0x100000;
-constexpr uint64_t kTxRing = 0x30000, kTxBuffers = 0x200000;
 constexpr unsigned kSlot = 3;
 
 struct Rig {
@@ -60,26 +59,6 @@ struct Rig {
         write(RDH, 0);
         write(RDT, 0);
         write(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
-    }
-
-    // One legacy descriptor per frame at kTxRing (eight), frame i of `len`
-    // bytes filled with i; the ring enabled, TDT not written.
-    void setup_tx(size_t frames, size_t len) {
-        for (uint64_t i = 0; i < frames; ++i) {
-            uint8_t d[16] = {};
-            uint64_t addr = kTxBuffers + i * 2048;
-            uint32_t cmd = uint32_t(len) | TXD_CMD_EOP | TXD_CMD_RS;
-            std::memcpy(d, &addr, 8);
-            std::memcpy(d + 8, &cmd, 4);
-            REQUIRE(ram.write(kTxRing + i * 16, d));
-            std::vector<uint8_t> frame(len, uint8_t(i));
-            REQUIRE(ram.write(addr, frame));
-        }
-        write(TDBAL, uint32_t(kTxRing));
-        write(TDLEN, 8 * 16);
-        write(TDH, 0);
-        write(TDT, 0);
-        write(TCTL, TCTL_EN);
     }
 
     GuestMemory ram = GuestMemory::create_flat(4 << 20);
@@ -154,46 +133,4 @@ TEST_CASE("e1000: without buffers, even after the queue is delivered, the frame 
     rig.write(RDT, 2);                    // an exit delivers it: the pump resumes
     for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
     CHECK(rig.read(RDH) == 1);
-}
-
-TEST_CASE("e1000: TDT writes return at once; the main loop sends up to the last of them", "[e1000]") {
-    FakeNetBackend backend(false);
-    Rig rig(&backend);
-    rig.fn->start();
-    rig.map_bar0(kBar0);
-    rig.setup_tx(3, 60);
-    for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
-    REQUIRE(backend.sent.empty());
-
-    rig.write(TDT, 1);
-    rig.write(TDT, 3);
-    CHECK(backend.sent.empty());           // nothing sent in the writing thread
-    CHECK(rig.read(TDT) == 3);             // the register reads as written
-    CHECK(rig.read(TDH) == 0);
-    for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
-    REQUIRE(backend.sent.size() == 3);
-    for (size_t i = 0; i < 3; ++i) CHECK(backend.sent[i] == std::vector<uint8_t>(60, uint8_t(i)));
-    CHECK(rig.read(TDH) == 3);
-    uint8_t status = 0;
-    REQUIRE(rig.ram.read(kTxRing + 2 * 16 + 12, std::span<uint8_t>(&status, 1)));
-    CHECK((status & TXD_STAT_DD) != 0);
-}
-
-TEST_CASE("e1000: a posted TDT beyond the ring, or after a reset, sends nothing and does not loop", "[e1000]") {
-    FakeNetBackend backend(false);
-    Rig rig(&backend);
-    rig.fn->start();
-    rig.map_bar0(kBar0);
-    rig.setup_tx(2, 60);
-    rig.write(TDT, 0xffff);                // beyond the 8-descriptor ring
-    for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
-    CHECK(backend.sent.size() <= 8);       // one lap at most
-
-    backend.sent.clear();
-    rig.setup_tx(2, 60);
-    rig.write(TDT, 2);
-    rig.write(CTRL, CTRL_RST);             // before the loop sends
-    CHECK(rig.read(TDT) == 0);
-    for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
-    CHECK(backend.sent.empty());
 }
