@@ -152,7 +152,8 @@ class Sampler:
 
 
 def one_run(a, vmm_name, mode, log):
-    vmm = [a.kestrel] if vmm_name == "kestrel" else ["qemu-system-x86_64", "-enable-kvm"]
+    vmm = {"kestrel": [a.kestrel], "kestrel-b": [a.kestrel_b]}.get(
+        vmm_name, ["qemu-system-x86_64", "-enable-kvm"])
     if mode == "slirp":
         netdev, append = "user,id=n0", " knet=slirp"
     else:
@@ -273,12 +274,16 @@ def outer(a):
     os.makedirs(root, exist_ok=True)
     kestrel = os.path.join(root, "kestrel")
     shutil.copy2(a.kestrel, kestrel)
+    kestrel_b = []
+    if a.kestrel_b:
+        kestrel_b = ["--kestrel-b", os.path.join(root, "kestrel-b")]
+        shutil.copy2(a.kestrel_b, kestrel_b[1])
     initrd = build_initrd(a_assets, os.path.join(root, "initrd.img"), a.seconds)
     out = os.path.join(root, "net.json")
     cmd = [sys.executable, os.path.abspath(__file__), "--inner", "--kestrel", kestrel,
            "--kernel", a_assets["kernel"], "--initrd", initrd, "--pingpong", a_assets["tcp_pingpong"],
            "--out", out, "--logdir", os.path.join(root, "logs"), "--rounds", str(a.rounds),
-           "--seconds", str(a.seconds), "--modes", a.modes, "--vmms", a.vmms, "--model", a.model]
+           "--seconds", str(a.seconds), "--modes", a.modes, "--vmms", a.vmms, "--model", a.model] + kestrel_b
     if a.trace:
         cmd += ["--trace", a.trace]
     budget = a.rounds * len(a.modes.split(",")) * len(a.vmms.split(",")) * (120 + 6 * (a.seconds + 6))
@@ -312,6 +317,8 @@ def main(argv):
     p.add_argument("--vmms", default="kestrel,qemu")
     p.add_argument("--model", choices=["virtio", "e1000"], default="virtio", help="the NIC (e1000: --modes user,slirp)")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
+    p.add_argument("--kestrel-b", help="a second kestrel binary, run as VMM \"kestrel-b\" "
+                   "(--vmms kestrel,kestrel-b,qemu): an A/B in the same test-host boot")
     p.add_argument("--no-results-md", action="store_true")
     p.add_argument("--trace", choices=TESTS, help="trace L1 KVM's exits during this test "
                    "(slows it: for where exits go, not for throughput)")
