@@ -293,7 +293,7 @@ def boot(vmms, smp, runs, kernel, initrd, logdir, timeout, cold=False):
     """cold: kestrel's kernel cache is emptied before each of its runs."""
     data = {name: [] for name in vmms}
     tag = "smp%d%s" % (smp, "-cold" if cold else "")
-    previous = None
+    previous = None   # the first run follows the previous phase's (or none)
     for i in range(runs):
         for name in round_order(list(vmms), i):
             vmm = vmms[name]

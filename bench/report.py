@@ -169,7 +169,8 @@ def section(m, ctx, date):
              "- kestrel: %s" % ctx.get("kestrel", m["host"]["versions"].get("kestrel")),
              "- QEMU: %s, `qemu-system-x86_64 -enable-kvm` (default CPU model)"
              % m["host"]["versions"].get("qemu"),
-             "- Runs interleaved kestrel, QEMU, kestrel, QEMU, … one process at a time in "
+             "- Runs interleaved kestrel, QEMU, kestrel, QEMU, … (Linux boots: kestrel, QEMU, QEMU, "
+             "kestrel, …) one process at a time in "
              + hosts_text(m) + "; cells are median (min–max) over successful runs.", ""]
     if "startup" in m:
         s = m["startup"]
