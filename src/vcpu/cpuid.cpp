@@ -115,6 +115,14 @@ void apply_migratable(Entries& e, const CpuConfig& cpu) {
     if (auto* apm = find(e, 0x80000007); apm && migratable) apm->edx &= ~(1u << 8);
 }
 
+// What QEMU's host and max never turn on by themselves, only when asked
+// (+topoext): AMD's topology extensions, which need cache topology leaves
+// that agree with -smp.
+void drop_unrequested_features(Entries& e) {
+    constexpr uint32_t TOPOEXT = 1u << 22;
+    if (auto* ext = find(e, 0x80000001)) ext->ecx &= ~TOPOEXT;
+}
+
 void apply_user_features(Entries& e, const CpuConfig& cpu, const Entries& supported) {
     for (const auto& [name, enable] : cpu.features) {
         if (name == "migratable") continue;  // apply_migratable
@@ -195,7 +203,7 @@ Entries build_cpuid(const Entries& supported, const CpuConfig& cpu, const SmpCon
     const CpuModel* model = find_cpu_model(cpu.model);
     Entries e = supported;
     if (!model->passthrough) apply_named_model(e, *model);
-    else apply_migratable(e, cpu);
+    else apply_migratable(e, cpu), drop_unrequested_features(e);
     apply_user_features(e, cpu, supported);
     apply_topology(e, smp, cpu_index);
     return e;

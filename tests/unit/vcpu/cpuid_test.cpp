@@ -93,6 +93,22 @@ TEST_CASE("-cpu host hides the invariant TSC unless migratable=off, as QEMU does
     CHECK(find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000007)->edx == 1u << 8);
 }
 
+TEST_CASE("-cpu host and max leave topoext off unless +topoext asks for it, as QEMU does") {
+    auto host = fake_host();
+    constexpr uint32_t TOPOEXT = 1u << 22, OSVW = 1u << 9;
+    for (auto& x : host)
+        if (x.function == 0x80000001) x.ecx |= TOPOEXT | OSVW;
+    for (const char* model : {"host", "max"}) {
+        CpuConfig cpu;
+        cpu.model = model;
+        uint32_t ecx = find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000001)->ecx;
+        CHECK((ecx & TOPOEXT) == 0);
+        CHECK((ecx & OSVW) != 0);
+        cpu.features = {{"topoext", true}};
+        CHECK((find(build_cpuid(host, cpu, SmpConfig{}, 0), 0x80000001)->ecx & TOPOEXT) != 0);
+    }
+}
+
 TEST_CASE("-feat removes a bit, +feat adds one only when the host has it") {
     auto host = fake_host();
     add_vmm_features(host, false);
