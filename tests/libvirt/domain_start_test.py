@@ -140,6 +140,12 @@ def blkstat(name, dev):
     return r, stats
 
 
+# The referee's own limit on some PVM hosts (../shared/TESTING.md; seen on
+# an AMD one): QEMU's -cpu host dies when KVM refuses the
+# ARCH_CAPABILITIES value it writes, even with the MSR's flags disabled.
+QEMU_MSR_QUIRK = "failed to set MSR 0x10a"
+
+
 def run_domain(daemon, emulator, label, work, kernel, results):
     """Defines and exercises one domain; returns the errors libvirtd logged."""
     name = "kestrel-test-" + label
@@ -158,6 +164,11 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     defined = virsh("define", xml_path)
     report(defined.returncode == 0, "%s: virsh define" % label, defined.stderr.strip())
     started = virsh("start", "--paused", name)
+    if label == "qemu" and started.returncode != 0 and QEMU_MSR_QUIRK in started.stderr:
+        print("  qemu: the referee cannot run -cpu host on this host (%s, ../shared/TESTING.md); "
+              "its domain's checks are skipped, kestrel's are not" % QEMU_MSR_QUIRK, flush=True)
+        virsh("undefine", name)
+        return daemon.errors_since(start)
     report(started.returncode == 0, "%s: virsh start --paused" % label, started.stderr.strip() +
            tail("/var/log/libvirt/qemu/%s.log" % name))
     if started.returncode != 0:
