@@ -13,7 +13,9 @@ sockets or files its own chardevs name ("{work}" in a case stands for the
 test's scratch directory). All errors here are found before KVM is opened,
 so no /dev/kvm is needed.
 """
+import concurrent.futures
 import os
+import queue
 import struct
 import subprocess
 import sys
@@ -718,23 +720,53 @@ def run_case(program_path, args, expected, daemonize, work, absent=()):
     return failures
 
 
+# Most of a case's time is the wait for a wrongly started daemon, so cases
+# run side by side, each worker in its own scratch directory.
+WORKERS = 8
+
+
+def expand_case(case, work):
+    name, args, expected, daemonize, *absent = case
+    return (name, [a.replace("{work}", work) for a in args], expected.replace("{work}", work),
+            daemonize, [p.replace("{work}", work) for p in (absent[0] if absent else [])])
+
+
+def make_workdirs(root, binary):
+    """One scratch directory per worker, each with the test kernels and a
+    qemu-system-x86_64 link to the binary."""
+    dirs = queue.Queue()
+    for i in range(WORKERS):
+        work = os.path.join(root, "w%d" % i)
+        os.mkdir(work)
+        make_kernels(work)
+        os.symlink(binary, os.path.join(work, "qemu-system-x86_64"))
+        dirs.put(work)
+    return dirs
+
+
+def run_in_workdir(dirs, program, case):
+    work = dirs.get()
+    try:
+        name, args, expected, daemonize, absent = expand_case(case, work)
+        path = os.path.join(work, program) if program == "qemu-system-x86_64" else program
+        return run_case(path, args, expected, daemonize, work, absent)
+    finally:
+        dirs.put(work)
+
+
 def main():
     if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
         print("usage: %s PATH/TO/kestrel" % sys.argv[0], file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
+    runs = [(program, case) for program in (binary, "qemu-system-x86_64") for case in CASES]
     passed = failed = 0
-    with tempfile.TemporaryDirectory(prefix="kestrel-cli-") as work:
-        make_kernels(work)
-        alias = os.path.join(work, "qemu-system-x86_64")
-        os.symlink(binary, alias)
-        for program_path in (binary, alias):
-            for name, args, expected, daemonize, *absent in CASES:
-                label = "%s (as %s)" % (name, os.path.basename(program_path))
-                args = [a.replace("{work}", work) for a in args]
-                expected = expected.replace("{work}", work)
-                absent = [p.replace("{work}", work) for p in (absent[0] if absent else [])]
-                failures = run_case(program_path, args, expected, daemonize, work, absent)
+    with tempfile.TemporaryDirectory(prefix="kestrel-cli-") as root:
+        dirs = make_workdirs(root, binary)
+        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+            outcomes = pool.map(lambda run: run_in_workdir(dirs, *run), runs)
+            for (program, case), failures in zip(runs, outcomes):
+                label = "%s (as %s)" % (case[0], os.path.basename(program))
                 if failures:
                     failed += 1
                     print("FAIL %s" % label)
