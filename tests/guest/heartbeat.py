@@ -16,9 +16,11 @@ PERIOD_S = 15
 
 
 class Heartbeat:
-    def __init__(self, path=None, period=PERIOD_S):
+    def __init__(self, path=None, period=PERIOD_S, on_overdue=None):
         self.path = path if path is not None else os.environ.get("KVMHOST_HEARTBEAT")
         self.period = period
+        self.on_overdue = on_overdue  # called once with the keys newly overdue
+        self.reported = set()
         self.deadlines = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
@@ -50,10 +52,18 @@ class Heartbeat:
 
     def _beat(self):
         while not self.stopped.wait(self.period):
-            if self.overdue():
+            overdue = self.overdue()
+            if overdue:
+                self._report(overdue)
                 continue
             try:
                 with open(self.path, "a") as f:
                     f.write("%.0f\n" % time.time())
             except OSError:
                 pass
+
+    def _report(self, overdue):
+        new = [k for k in overdue if k not in self.reported]
+        self.reported.update(new)
+        if new and self.on_overdue:
+            self.on_overdue(new)

@@ -54,6 +54,8 @@ def runner_command(args, results, assets_json):
         cmd += ["--last", name]
     if getattr(args, "part", False):
         cmd.append("--part")
+    if args.kill_wait is not None:
+        cmd += ["--kill-wait", str(args.kill_wait)]
     return cmd
 
 
@@ -172,6 +174,9 @@ def main(argv):
     p.add_argument("--host-silence", type=float, default=HOST_SILENCE_S,
                    help="a test host whose runner shows no life for this many "
                    "seconds hung (default %(default)s)")
+    p.add_argument("--kill-wait", type=float,
+                   help="seconds a killed command may take to end before the "
+                   "runner reports it stuck (default: the runner's)")
     args = p.parse_args(argv)
     os.environ["PYTHONUNBUFFERED"] = "1"
 

@@ -10,6 +10,7 @@ reasons and the log's tail), and the run ends with "N passed, N failed".
 import argparse
 import codecs
 import concurrent.futures
+import faulthandler
 import json
 import os
 import shlex
@@ -133,6 +134,46 @@ def kill_group(proc):
         pass
 
 
+# A killed process that has not ended after this long is stuck in the
+# kernel; the runner reports it and goes on instead of waiting for ever.
+KILL_WAIT_S = 60
+
+
+def task_states(pid):
+    """Each thread of pid: state, wait channel and kernel stack."""
+    lines = []
+    for tid in sorted(os.listdir("/proc/%d/task" % pid), key=int):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        fields = [read_text(base + "comm").strip(), read_text(base + "stat").split(") ")[-1][:1],
+                  "wchan=" + read_text(base + "wchan").strip()]
+        lines.append("    task %s: %s" % (tid, " ".join(fields)))
+        lines += ["      " + f for f in read_text(base + "stack").splitlines()[:12]]
+    return "\n".join(lines)
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def end_process(proc, wait_s=KILL_WAIT_S):
+    """Kills proc's group and reaps proc; None, or why it could not."""
+    kill_group(proc)
+    try:
+        proc.wait(wait_s)
+        return None
+    except subprocess.TimeoutExpired:
+        try:
+            states = task_states(proc.pid)
+        except OSError:
+            states = "    (gone)"
+        return "%s (pid %d) did not end within %d s of SIGKILL:\n%s" % (
+            os.path.basename(str(proc.args[0])), proc.pid, wait_s, states)
+
+
 def follow_output(proc, log, judge, lock):
     """Logs output as it arrives (a partial last line too, so a hang
     mid-line shows in the tail) and judges complete lines."""
@@ -167,12 +208,8 @@ def supervise(proc, s, judge, lock, driver=None):
             done = s.kill_after_markers and judge.all_markers_seen()
         driver_failed = driver is not None and driver.poll() not in (None, 0)
         if forbidden or done or driver_failed:
-            kill_group(proc)
-            proc.wait()
             return "killed"
         if time.monotonic() > deadline:
-            kill_group(proc)
-            proc.wait()
             return "timeout"
         time.sleep(0.1)
     return "exited"
@@ -213,8 +250,10 @@ def finish_driver(proc, log, results):
     try:
         proc.wait(DRIVER_GRACE)
     except subprocess.TimeoutExpired:
-        kill_group(proc)
-        proc.wait()
+        stuck = end_process(proc)
+        if stuck:
+            log.close()
+            return "driver " + stuck
     log.close()
     if proc.returncode == 0:
         return None
@@ -223,7 +262,7 @@ def finish_driver(proc, log, results):
     return "driver %s:\n%s" % (how, tail)
 
 
-def execute(s, argv, log_path, driver_argv=None):
+def execute(s, argv, log_path, driver_argv=None, kill_wait=KILL_WAIT_S):
     """Runs one scenario's command (and its driver) and judges it; returns
     the reasons it failed (empty when it passed)."""
     judge = sc.OutputJudge(s)
@@ -238,16 +277,18 @@ def execute(s, argv, log_path, driver_argv=None):
         except OSError as e:
             return ["cannot start %s: %s" % (argv[0], e)]
         driver, driver_log = start_driver(driver_argv, results)
-        reader = threading.Thread(target=follow_output,
+        reader = threading.Thread(target=follow_output, daemon=True,
                                   args=(proc, log, judge, lock))
         reader.start()
         try:
             ending = supervise(proc, s, judge, lock, driver)
         finally:
-            kill_group(proc)
-            reader.join()
+            stuck = end_process(proc, kill_wait)
+            reader.join(kill_wait)
             driver_problem = finish_driver(driver, driver_log, results)
-    reasons = [exit_reason(s, ending, proc.returncode, judge), driver_problem]
+    held = "the command's output stayed open %d s after it ended (a process " \
+        "outside its group holds it)" % kill_wait if reader.is_alive() else None
+    reasons = [stuck or exit_reason(s, ending, proc.returncode, judge), held, driver_problem]
     return [r for r in reasons if r] + judge.problems()
 
 
@@ -268,7 +309,7 @@ def run_scenario(s, args, a, results_root):
             if driver:
                 f.write("driver: " + shlex.join(driver) + "\n")
         s.checks = [c for c in s.checks if c.vmm in (None, args.vmm)]
-        reasons = execute(s, argv, log_path, driver)
+        reasons = execute(s, argv, log_path, driver, args.kill_wait)
     except (sc.ScenarioError, OSError, subprocess.CalledProcessError) as e:
         reasons = ["setup failed: %s" % e]
     finally:
@@ -398,6 +439,24 @@ def announce(args, count, results_root, l1_boot, scale):
         print("guest tests: timeouts x%.2f (a slow machine)" % scale, flush=True)
 
 
+def dump_stuck(names):
+    """What a runner past a scenario's deadline is waiting for: its own
+    threads' stacks and every process's state, on stdout (the CI log)."""
+    print("guest tests: past the deadline of %s; the runner's threads and the "
+          "test host's processes follow" % " ".join(names), flush=True)
+    faulthandler.dump_traceback(sys.stdout.fileno(), all_threads=True)
+    ps = subprocess.run(["ps", "-eLo", "pid,tid,ppid,stat,wchan:28,etime,args"],
+                        capture_output=True, text=True, errors="replace").stdout
+    user = [line for line in ps.splitlines() if line.split()[-1:] != [] and
+            not line.split(None, 6)[-1].startswith("[")]  # kernel threads left out
+    print("\n".join(line[:200] for line in user[:150]), flush=True)
+    for line in ps.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 3 and fields[3].startswith("D"):
+            print("task %s in D state:\n%s" % (fields[1], read_text(
+                "/proc/%s/task/%s/stack" % (fields[0], fields[1]))), flush=True)
+
+
 def run_all(args):
     scenarios = select(sc.load_dir(args.scenarios), args.only)
     # Longest first so the slow (SMP) guests do not end up last and alone;
@@ -415,7 +474,7 @@ def run_all(args):
     announce(args, len(scenarios), results_root, l1_boot, scale)
     problem = vmm_problem(args)
     lock = threading.Lock()
-    alive = heartbeat.Heartbeat().start()
+    alive = heartbeat.Heartbeat(on_overdue=dump_stuck).start()
 
     def one(s):
         alive.watch(s.name, (s.timeout + SCENARIO_OVERRUN_S) * (args.retries + 1))
@@ -459,6 +518,9 @@ def parse_args(argv):
     p.add_argument("--part", action="store_true",
                    help="these scenarios are part of a larger run: label the "
                    "summary line, the caller prints the run's own")
+    p.add_argument("--kill-wait", type=float, default=KILL_WAIT_S,
+                   help="seconds a killed command may take to end before it is "
+                   "reported stuck (default %(default)s)")
     p.add_argument("--workdir", default="/tmp/kestrel-guest-%d" % os.getpid())
     p.add_argument("--keep-work", action="store_true",
                    help="keep generated initrds and disk images")

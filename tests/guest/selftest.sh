@@ -10,7 +10,7 @@ trap 'rm -f "$out"' EXIT
 
 # Default retries: in a nested test host a guest that resets before printing
 # anything (tests/README.md) gets its retries here as everywhere.
-"$here/run.py" --vmm qemu --scenarios "$here/selftest" "$@" >"$out" 2>&1
+"$here/run.py" --vmm qemu --scenarios "$here/selftest" --kill-wait 5 "$@" >"$out" 2>&1
 status=$?
 cat "$out"
 
@@ -25,7 +25,7 @@ block() {  # block NAME: the FAIL block of scenario NAME (until the next result)
 
 [ "$status" -ne 0 ] || fail "run.py exited 0 although scenarios must fail"
 last=$(tail -n 1 "$out")
-[ "$last" = "2 passed, 4 failed" ] || fail "last line is '$last'"
+[ "$last" = "2 passed, 5 failed" ] || fail "last line is '$last'"
 [ "$(grep -Ec '^[0-9]+ passed, [0-9]+ failed$' "$out")" -eq 1 ] ||
     fail "summary line not printed exactly once"
 
@@ -33,10 +33,10 @@ retried=" \\(attempt [0-9]+; the first failed: .*\\)"
 for name in host-pass guest-disk; do
     want "^PASS $name [0-9.]+s($retried)?$" "PASS $name"
 done
-for name in broken-marker hang host-check-fail host-forbidden; do
+for name in broken-marker hang held-output host-check-fail host-forbidden; do
     want "^FAIL $name [0-9.]+s($retried)?$" "FAIL $name"
 done
-[ "$(grep -Ec '^(PASS|FAIL) ' "$out")" -eq 6 ] || fail "not 6 result lines"
+[ "$(grep -Ec '^(PASS|FAIL) ' "$out")" -eq 7 ] || fail "not 7 result lines"
 
 block broken-marker | grep -q "marker 2/2 never seen" ||
     fail "broken-marker: reason not shown"
@@ -51,6 +51,8 @@ killed_s=$(block hang | sed -n 's/.*timed out after \([0-9]*\) s.*/\1/p' | head 
 [ -n "$killed_s" ] && [ $((killed_s - hang_s)) -le 1 ] && [ $((hang_s - killed_s)) -le 1 ] ||
     fail "hang: not killed at its timeout ($hang_s s; killed at ${killed_s:-never} s)"
 block hang | grep -q "| KTEST-SELFTEST-HANGING" || fail "hang: guest never ran"
+block held-output | grep -q "output stayed open 5 s after it ended" ||
+    fail "held-output: the held output not reported"
 block host-check-fail | grep -q "expected exit status 0" ||
     fail "host-check-fail: exit status not judged"
 block host-check-fail | grep -q "99 is above 50" ||
