@@ -1,16 +1,12 @@
 #pragma once
 // Counters behind query-blockstats, updated by the backend's owner thread
 // and read from the monitor's.
-#include "base/monotonic_clock.h"
 #include "block/block_backend.h"
 
 #include <cstdint>
 #include <mutex>
 
 namespace kestrel {
-
-// The clock of request timing.
-inline uint64_t block_clock_ns() { return monotonic_ns(); }
 
 // How a request ended: Invalid ones (past the end) never reached the host.
 enum class BlockOutcome { Done, Failed, Invalid };

@@ -1,4 +1,5 @@
 #include "block/drive_set.h"
+#include "base/monotonic_clock.h"
 
 #include "block/block_stats.h"
 #include "block/image/image_open.h"
@@ -90,7 +91,7 @@ void add_stats(BlockDeviceInfo& b, const BlockBackend::Stats& s) {
     b.flush_total_time_ns = s.flush_total_time_ns;
     b.unmap_total_time_ns = s.unmap_total_time_ns;
     b.wr_highest_offset = s.wr_highest_offset;
-    if (s.last_completion_ns) b.idle_time_ns = block_clock_ns() - s.last_completion_ns;
+    if (s.last_completion_ns) b.idle_time_ns = monotonic_ns() - s.last_completion_ns;
 }
 
 // QEMU opens every -blockdev before the first -drive.

@@ -1,4 +1,5 @@
 #include "block/raw_backend.h"
+#include "base/monotonic_clock.h"
 
 #include <cerrno>
 
@@ -52,7 +53,7 @@ bool RawBackend::has_volatile_cache() const {
 void RawBackend::submit(BlockRequest request) {
     auto op = std::make_unique<RawOp>();
     op->req = std::move(request);
-    op->start_ns = block_clock_ns();
+    op->start_ns = monotonic_ns();
     if (!prepare(*op)) {
         ring_.signal();  // its callback runs from process_completions()
         ready_.push_back(std::move(op));
@@ -219,7 +220,7 @@ bool RawBackend::handle_result(RawOp& op, int res) {
 void RawBackend::finish(std::unique_ptr<RawOp> op) {
     const BlockRequest& req = op->req;
     stats_.record({req.op, op->outcome, req.offset, req.length,
-                   op->start_ns, block_clock_ns()});
+                   op->start_ns, monotonic_ns()});
     auto callback = std::move(op->req.done);
     int64_t result = op->result;
     op.reset();

@@ -13,7 +13,7 @@ KvmDeviceMemory::KvmDeviceMemory(Vm& vm, Bus& mmio, Bus& pio, EventLoop& loop)
     : vm_(vm), mmio_(mmio), pio_(pio), loop_(loop) {}
 
 KvmDeviceMemory::~KvmDeviceMemory() {
-    if (flush_watched_) loop_.remove_fd(flush_timer_.get());
+    if (flush_timer_) loop_.remove_fd(flush_timer_.get());
 }
 
 bool KvmDeviceMemory::add_coalesced(uint64_t gpa, uint64_t size) {
@@ -24,11 +24,13 @@ bool KvmDeviceMemory::add_coalesced_pio(uint16_t port, uint16_t size) {
     return zone_added(vm_.add_coalesced_pio(port, size));
 }
 
-void KvmDeviceMemory::flush_coalesced() {
-    vm_.drain_coalesced_writes([this](Vm::Space space, uint64_t address, std::span<const uint8_t> data) {
-        (space == Vm::Space::Pio ? pio_ : mmio_).write(address, data);
+void deliver_coalesced_writes(Vm& vm, Bus& pio, Bus& mmio) {
+    vm.drain_coalesced_writes([&](Vm::Space space, uint64_t address, std::span<const uint8_t> data) {
+        (space == Vm::Space::Pio ? pio : mmio).write(address, data);
     });
 }
+
+void KvmDeviceMemory::flush_coalesced() { deliver_coalesced_writes(vm_, pio_, mmio_); }
 
 // Any thread (a BAR moves in a vCPU's configuration write): the timer
 // starts on the loop thread.
@@ -51,7 +53,6 @@ void KvmDeviceMemory::start_periodic_flush() {
         [[maybe_unused]] auto n = ::read(flush_timer_.get(), &expirations, sizeof expirations);
         flush_coalesced();
     });
-    flush_watched_ = true;
 }
 
 } // namespace kestrel

@@ -18,6 +18,10 @@
 
 namespace kestrel {
 
+// Delivers the writes queued in vm's coalesced ring, in order, to the
+// I/O port or MMIO bus (a vCPU before it handles an exit, and the timer).
+void deliver_coalesced_writes(Vm& vm, Bus& pio, Bus& mmio);
+
 class KvmDeviceMemory final : public DeviceMemory {
 public:
     KvmDeviceMemory(Vm& vm, Bus& mmio, Bus& pio, EventLoop& loop);
@@ -46,9 +50,8 @@ private:
     Bus& mmio_;
     Bus& pio_;
     EventLoop& loop_;
-    UniqueFd flush_timer_;
+    UniqueFd flush_timer_;         // loop thread; watched by loop_ once valid
     std::atomic<bool> flush_started_{false};
-    bool flush_watched_ = false;   // loop thread
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

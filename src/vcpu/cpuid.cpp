@@ -203,7 +203,10 @@ Entries build_cpuid(const Entries& supported, const CpuConfig& cpu, const SmpCon
     const CpuModel* model = find_cpu_model(cpu.model);
     Entries e = supported;
     if (!model->passthrough) apply_named_model(e, *model);
-    else apply_migratable(e, cpu), drop_unrequested_features(e);
+    else {
+        apply_migratable(e, cpu);
+        drop_unrequested_features(e);
+    }
     apply_user_features(e, cpu, supported);
     apply_topology(e, smp, cpu_index);
     return e;

@@ -2,6 +2,7 @@
 
 #include "vcpu/boot_state.h"
 #include "vcpu/cpuid.h"
+#include "devices/kvm_device_memory.h"
 #include "base/sandbox.h"
 
 #include <cerrno>
@@ -183,9 +184,7 @@ void Vcpu::run_once() {
     int result = ioctl(fd_.get(), KVM_RUN, 0);
     int error = errno;
     // Writes queued in the coalesced ring come before whatever this exit is.
-    vm_.drain_coalesced_writes([this](Vm::Space space, uint64_t address, std::span<const uint8_t> data) {
-        space == Vm::Space::Pio ? pio_.write(address, data) : mmio_.write(address, data);
-    });
+    deliver_coalesced_writes(vm_, pio_, mmio_);
     if (result < 0) {
         if (error == EINTR || error == EAGAIN) return;
         report_fatal(std::strerror(error));

@@ -1,4 +1,5 @@
 #include "block/image/image_backend.h"
+#include "base/monotonic_clock.h"
 
 #include "block/async/iov.h"
 #include "block/image/image_open.h"
@@ -60,7 +61,7 @@ bool ImageBackend::has_volatile_cache() const {
 
 void ImageBackend::submit(BlockRequest request) {
     std::lock_guard guard(lock_);
-    const uint64_t start = block_clock_ns();
+    const uint64_t start = monotonic_ns();
     if (request.op == BlockOp::Read || request.op == BlockOp::Write) request.length = iov_size(request.iov);
     if (request.op != BlockOp::Flush &&
         (request.offset > size() || request.length > size() - request.offset)) {
@@ -116,7 +117,7 @@ void ImageBackend::process_completions() {
     }
     for (Finished& f : done) {
         const BlockRequest& req = f.request;
-        stats_.record({req.op, f.outcome, req.offset, req.length, f.start_ns, block_clock_ns()});
+        stats_.record({req.op, f.outcome, req.offset, req.length, f.start_ns, monotonic_ns()});
         auto callback = std::move(f.request.done);
         if (callback) callback(f.result);
     }

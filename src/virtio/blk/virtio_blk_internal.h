@@ -25,7 +25,7 @@ struct VirtioBlk::Request {
     uint32_t written = 0;            // payload bytes written for the driver
     unsigned pending = 0;            // backend requests not completed yet
     uint8_t result = 0;              // status to report when pending hits 0
-    uint64_t start_ns = 0;           // block_clock_ns() when it was taken
+    uint64_t start_ns = 0;           // monotonic_ns() when it was taken
 };
 
 } // namespace kestrel

@@ -3,6 +3,7 @@
 // IOERR, unknown types and flags UNSUPP, and a chain without room for the
 // header or the status byte makes the device need a reset.
 #include "virtio/blk/virtio_blk.h"
+#include "base/monotonic_clock.h"
 
 #include "block/block_stats.h"
 #include "virtio/blk/virtio_blk_abi.h"
@@ -55,7 +56,7 @@ uint64_t total_length(const std::vector<iovec>& iov) {
 void VirtioBlk::handle_request(Queue& queue, std::unique_ptr<Request> owned) {
     Request& request = *owned.release();  // back to the free list in complete()
     ++in_flight_;
-    request.start_ns = block_clock_ns();
+    request.start_ns = monotonic_ns();
     request.pending = 0;
     request.written = 0;
     request.result = kSOk;
@@ -184,7 +185,7 @@ void VirtioBlk::complete(Request& request, uint8_t status) {
         request.queue->vq->push(request.chain.head, request.written + 1);
     }
     --in_flight_;
-    batcher_.record_latency(block_clock_ns() - request.start_ns);
+    batcher_.record_latency(monotonic_ns() - request.start_ns);
     free_requests_.emplace_back(&request);
 }
 
