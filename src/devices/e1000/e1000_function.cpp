@@ -99,7 +99,7 @@ void E1000Function::backend_deleted() {
     std::lock_guard guard(lock_);
     core_.set_port(nullptr);
     port_ = nullptr;
-    pending_.clear();
+    pending_len_ = 0;
 }
 
 // Config lock held. The queued registers' zones follow BAR 0.
@@ -168,15 +168,15 @@ void E1000Function::post_pump() {
     });
 }
 
-// lock_ held: whether pending_ must wait for buffers (and the backend is
+// lock_ held: whether the pending frame must wait for buffers (and the backend is
 // not read meanwhile). Set rx_waiting_, then look at the tail again.
 bool E1000Function::rx_must_wait() {
     take_posted_tail();
-    if (!core_.rx_enabled() || core_.rx_has_room(pending_.size()) || !core_.rx_would_accept(pending_))
+    if (!core_.rx_enabled() || core_.rx_has_room(pending_len_) || !core_.rx_would_accept(pending()))
         return false;
     rx_waiting_.store(true);
     take_posted_tail();
-    if (!core_.rx_has_room(pending_.size())) return true;
+    if (!core_.rx_has_room(pending_len_)) return true;
     rx_waiting_.store(false);
     return false;
 }
@@ -202,11 +202,11 @@ void E1000Function::unwatch() {
 }
 
 // Frames from the backend into the ring, a bounded batch per wake-up (main
-// loop thread: pending_, buffer_ and port_ are its own).
+// loop thread: pending_len_, buffer_ and port_ are its own).
 void E1000Function::pump() {
     for (int i = 0; i < 64; ++i) {
         if (!port_) return;
-        if (pending_.empty() && !read_frame()) break;
+        if (!pending_len_ && !read_frame()) break;
         std::unique_lock guard(lock_);
         if (rx_must_wait()) {
             guard.unlock();
@@ -217,18 +217,19 @@ void E1000Function::pump() {
                 return unwatch();
             }
         }
-        core_.receive(pending_);   // or dropped: RX off, filtered, link down
-        pending_.clear();
+        core_.receive(pending());   // or dropped: RX off, filtered, link down
+        pending_len_ = 0;
     }
     rx_waiting_.store(false);
     watch();
 }
 
-// One frame from the backend into pending_ (false: none waiting). With the
-// vnet header, the tap's offloads are off, so it hands over no GSO frame
-// and no partial checksum; one that came anyway is dropped.
+// One frame from the backend into buffer_, its length in pending_len_
+// (false: none waiting). With the vnet header, the tap's offloads are off,
+// so it hands over no GSO frame and no partial checksum; one that came
+// anyway is dropped.
 bool E1000Function::read_frame() {
-    buffer_.resize(kMaxFrameSize);
+    if (buffer_.size() < kMaxFrameSize) buffer_.resize(kMaxFrameSize);
     uint8_t hdr[kVnetHdrLen] = {};
     iovec v[2] = {{hdr, sizeof hdr}, {buffer_.data(), buffer_.size()}};
     const size_t skip = vnet_hdr_ ? sizeof hdr : 0;
@@ -236,8 +237,7 @@ bool E1000Function::read_frame() {
         ssize_t n = port_->receive({v + (vnet_hdr_ ? 0 : 1), vnet_hdr_ ? 2u : 1u});
         if (n <= 0) return false;
         if (size_t(n) < skip || (vnet_hdr_ && (hdr[0] || hdr[1]))) continue;
-        n -= ssize_t(skip);
-        pending_.assign(buffer_.begin(), buffer_.begin() + std::min<ssize_t>(n, ssize_t(buffer_.size())));
+        pending_len_ = std::min(size_t(n) - skip, buffer_.size());
         return true;
     }
     return false;

@@ -82,8 +82,9 @@ private:
     UniqueFd moderation_timer_;
     bool timer_watched_ = false;
     E1000Core core_;
-    std::vector<uint8_t> pending_;   // a received frame waiting for room
-    std::vector<uint8_t> buffer_;
+    std::vector<uint8_t> buffer_;    // the backend's frames land here (main loop)
+    size_t pending_len_ = 0;         // a received frame in buffer_ waiting for room
+    std::span<const uint8_t> pending() const { return {buffer_.data(), pending_len_}; }
     std::atomic<uint32_t> posted_tail_{0};   // RDT as the guest last wrote it
     std::atomic<bool> rx_waiting_{false};    // pump() waits for buffers
     std::vector<uint64_t> queued_;           // registers whose writes are queued, by address (config lock)
