@@ -385,6 +385,80 @@ TEST_CASE("e1000: receive into the ring, filters, frames over several buffers", 
     CHECK(nic.core.read(RDH) == 5);
 }
 
+static std::vector<uint8_t> frame_to(std::initializer_list<uint8_t> dst, uint8_t fill = 0x55) {
+    std::vector<uint8_t> f(100, fill);
+    std::copy(dst.begin(), dst.end(), f.begin());
+    f[12] = 0x08, f[13] = 0x00;
+    return f;
+}
+
+// The 8254x manual's multicast table: RCTL.MO picks which 12 bits of the
+// destination index the 4096-bit MTA (Linux's e1000_hash_mc_addr).
+TEST_CASE("e1000: multicast frames pass by the MTA hash of RCTL.MO's bits, or with MPE", "[e1000]") {
+    Nic nic;
+    nic.setup_rx(8, 7);
+    const auto mdns = frame_to({0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb});     // MO=0: hash 0xfb0
+    const auto all_hosts = frame_to({0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}); // MO=0: hash 0x010
+    CHECK(!nic.core.receive(mdns));                  // empty table
+    nic.core.write(MTA + 125 * 4, 1u << 16);         // 0xfb0: register 125, bit 16
+    CHECK(nic.core.receive(mdns));
+    CHECK(!nic.core.receive(all_hosts));
+    CHECK(nic.core.read(MPRC) == 1);
+
+    nic.core.write(RCTL, nic.core.read(RCTL) | 1u << RCTL_MO_SHIFT);   // MO=1: bits 46:35
+    CHECK(!nic.core.receive(mdns));                  // now hash 0xf60
+    nic.core.write(MTA + 123 * 4, 1u << 0);
+    CHECK(nic.core.receive(mdns));
+
+    nic.core.write(RCTL, nic.core.read(RCTL) | RCTL_MPE);
+    CHECK(nic.core.receive(all_hosts));
+    CHECK(nic.core.read(RDH) == 3);
+}
+
+TEST_CASE("e1000: another station's unicast passes only in promiscuous mode (UPE) or by a second RA", "[e1000]") {
+    Nic nic;
+    nic.setup_rx(8, 7);
+    const auto other = frame_to({0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc});
+    CHECK(!nic.core.receive(other));
+    nic.core.write(RA + 8, 0xaa005452u);             // RA[1]: 52:54:00:aa:bb:cc, not yet valid
+    nic.core.write(RA + 12, 0xccbbu);
+    CHECK(!nic.core.receive(other));
+    nic.core.write(RA + 12, 0xccbbu | RAH_AV);
+    CHECK(nic.core.receive(other));
+    nic.core.write(RA + 12, 0xccbbu);
+    nic.core.write(RCTL, nic.core.read(RCTL) | RCTL_UPE);
+    CHECK(nic.core.receive(other));
+    CHECK(!nic.core.receive(frame_to({0x01, 0x00, 0x5e, 0x00, 0x00, 0x01})));   // UPE is not MPE
+}
+
+TEST_CASE("e1000: VFE drops tags VFTA does not hold; VME strips the tag into the descriptor", "[e1000]") {
+    Nic nic;
+    nic.setup_rx(8, 7);
+    nic.core.write(VET, 0x8100);
+    auto tagged = frame_to({0x52, 0x54, 0x00, 0x12, 0x34, 0x56});
+    const uint8_t tag[4] = {0x81, 0x00, 0x20, 0x05};   // priority 1, VLAN 5
+    tagged.insert(tagged.begin() + 12, tag, tag + 4);
+    const auto untagged = frame_to({0x52, 0x54, 0x00, 0x12, 0x34, 0x56});
+
+    nic.core.write(RCTL, nic.core.read(RCTL) | RCTL_VFE);
+    CHECK(!nic.core.receive(tagged));
+    CHECK(nic.core.receive(untagged));               // the filter looks at tagged frames only
+    nic.core.write(VFTA, 1u << 5);
+    CHECK(nic.core.receive(tagged));                 // kept whole without VME
+    CHECK((nic.desc_word(kRxRing + 16, 2) & 0xffff) == tagged.size());
+    CHECK(!((nic.desc_word(kRxRing + 16, 3) & 0xff) & RXD_STAT_VP));
+
+    nic.core.write(CTRL, nic.core.read(CTRL) | CTRL_VME);
+    CHECK(nic.core.receive(tagged));
+    CHECK((nic.desc_word(kRxRing + 32, 2) & 0xffff) == tagged.size() - 4);
+    const uint32_t status = nic.desc_word(kRxRing + 32, 3);
+    CHECK((status & RXD_STAT_VP));
+    CHECK(status >> 16 == 0x2005);                   // the special field: the whole tag control
+    std::vector<uint8_t> got(untagged.size());
+    REQUIRE(nic.memory.read(kBuffers + 2 * 2048, got));
+    CHECK(got == untagged);                          // the frame as if never tagged
+}
+
 TEST_CASE("e1000: wild receive rings never crash", "[e1000][malformed]") {
     Nic nic;
     nic.core.write(RDBAL, 0xfffffff0);
