@@ -65,7 +65,7 @@ echo "== quit with every kind of device (teardown order)"
 python3 tests/cli/teardown_test.py build/kestrel 2>&1 | tee "$logs/teardown.log" | grep -v '^PASS'
 count_stage teardown "$logs/teardown.log"
 
-echo "== netdev_add/netdev_del and -netdev tap,fd= (beside QEMU 7.2)"
+echo "== netdev_add/netdev_del, -netdev tap,fd=, tap scripts (beside QEMU 7.2)"
 python3 tests/cli/netdev_test.py build/kestrel 2>&1 | tee "$logs/netdev.log" | grep -v '^PASS'
 count_stage netdev "$logs/netdev.log"
 echo "== libvirt's capability probe (virsh domcapabilities; QMP replay beside QEMU 7.2)"

@@ -3,8 +3,10 @@
 on kestrel and on QEMU 7.2 (which must behave the same): QMP netdev_add
 creates a tap the host can see and netdev_del removes it, with QEMU's
 replies and errors; `-netdev tap,fd=N` takes a tap the caller opened (as
-libvirt does) and refuses a descriptor that is not a tap. Needs root
-(tap devices) and /dev/kvm.
+libvirt does) and refuses a descriptor that is not a tap; script= and
+downscript= run with the interface's name while it exists (at start,
+netdev_add, netdev_del and exit), and a failing script stops the start
+with QEMU's message. Needs root (tap devices) and /dev/kvm.
 
 usage: netdev_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case and VMM, then "N passed, N failed"."""
@@ -94,6 +96,59 @@ def fd_not_a_tap(vmm, tag, work):
     return run.stderr.strip().split(": ", 1)[-1]
 
 
+def write_script(work, name, log, status=0):
+    """A network script that logs its name, its argument and whether that
+    interface exists while it runs."""
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n[ -e /sys/class/net/$1 ] && there=present || there=absent\n"
+                "echo \"%s $1 $there\" >> %s\nexit %d\n" % (name, log, status))
+    os.chmod(path, 0o755)
+    return path
+
+
+def log_lines(log):
+    try:
+        with open(log) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def tap_scripts(vmm, tag, work):
+    """script= runs with the interface's name once it exists; downscript=
+    at netdev_del and at exit, while the interface is still there."""
+    log = os.path.join(work, "scripts-%s.log" % tag)
+    up, down = write_script(work, "ifup-" + tag, log), write_script(work, "ifdown-" + tag, log)
+    first, second = "ktsa" + tag, "ktsb" + tag
+    q = Qmp(vmm, work, ["-netdev", "tap,id=n0,ifname=%s,script=%s,downscript=%s" % (first, up, down),
+                        "-device", "virtio-net-pci,netdev=n0"])
+    try:
+        assert log_lines(log) == ["ifup-%s %s present" % (tag, first)], log_lines(log)
+        add = dict(type="tap", id="n1", ifname=second, script=up, downscript=down)
+        assert q.run("netdev_add", **add) == {"return": {}}, "netdev_add failed"
+        assert q.run("netdev_del", id="n1") == {"return": {}}, "netdev_del failed"
+        assert log_lines(log)[1:] == ["ifup-%s %s present" % (tag, second), "ifdown-%s %s present" % (tag, second)], \
+            log_lines(log)
+    finally:
+        status = q.quit()
+    assert status == 0, "exit status %d" % status
+    assert log_lines(log)[3:] == ["ifdown-%s %s present" % (tag, first)], log_lines(log)
+    assert not exists(first), "%s still there after exit" % first
+
+
+def failing_script(vmm, tag, work):
+    log = os.path.join(work, "failing-%s.log" % tag)
+    bad = write_script(work, "ifup-bad", log, status=3)
+    run = subprocess.run([vmm, "-S", "-nodefaults", "-display", "none", "-netdev",
+                          "tap,id=n0,ifname=ktsfail,script=%s,downscript=no" % bad],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, "exit status %d" % run.returncode
+    assert log_lines(log) == ["ifup-bad ktsfail present"], log_lines(log)
+    assert not exists("ktsfail"), "ktsfail left behind"
+    return run.stderr.strip().split(": ", 1)[-1]
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -103,7 +158,7 @@ def main():
     errors = {}
     work_dir = tempfile.TemporaryDirectory(prefix="kestrel-netdev-")
     work = work_dir.name
-    for case in (netdev_add_del, tap_from_fd, fd_not_a_tap):
+    for case in (netdev_add_del, tap_from_fd, fd_not_a_tap, tap_scripts, failing_script):
         for name, vmm, tag in vmms:
             try:
                 errors[(case.__name__, name)] = case(vmm, tag, work)
@@ -113,13 +168,14 @@ def main():
                 failed += 1
                 print("FAIL %s (%s): %s" % (case.__name__, name, e), flush=True)
     work_dir.cleanup()
-    k, q = errors.get(("fd_not_a_tap", "kestrel")), errors.get(("fd_not_a_tap", "qemu"))
-    if k == q:
-        passed += 1
-        print("PASS fd_not_a_tap: the same error as QEMU (%s)" % k)
-    else:
-        failed += 1
-        print("FAIL fd_not_a_tap: kestrel says %r, QEMU %r" % (k, q))
+    for case in ("fd_not_a_tap", "failing_script"):
+        k, q = errors.get((case, "kestrel")), errors.get((case, "qemu"))
+        if k == q:
+            passed += 1
+            print("PASS %s: the same error as QEMU (%s)" % (case, k))
+        else:
+            failed += 1
+            print("FAIL %s: kestrel says %r, QEMU %r" % (case, k, q))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
