@@ -23,7 +23,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest", "drivers"))
-from qmp import Qmp  # noqa: E402
+from qmp import Failure, Qmp, wait_log  # noqa: E402
 
 EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 BASE = ["-display", "none", "-nodefaults", "-serial", "stdio"] + EXIT
@@ -345,6 +345,46 @@ def test_pvpanic(k, kdir, work, action, panic_value, want_code, want_events, sti
            c.problems, out)
 
 
+def nmi_from_monitor(vmm, kernel, work, how):
+    """Boots the NMI kernel stopped, continues it, injects an NMI once it is
+    ready (QMP inject-nmi or HMP nmi) and quits. Returns (the command's
+    reply, whether the guest saw the NMI, exit status)."""
+    tag = "%s-%d" % (how, time.monotonic_ns())
+    log, sock = os.path.join(work, "nmi-%s.log" % tag), os.path.join(work, "nmi-%s.sock" % tag)
+    argv = vmm + ["-S", "-qmp", "unix:%s,server=on,wait=off" % sock, "-display", "none", "-nodefaults",
+                  "-serial", "file:" + log] + EXIT + ["-kernel", kernel, "-append", "tests=nmi"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        q = Qmp(sock, timeout=TIMEOUT)
+        q.ok("qmp_capabilities")
+        q.ok("cont")
+        wait_log(log, "^NMI ready\r?$", TIMEOUT)
+        reply = q.execute("inject-nmi") if how == "qmp" else \
+            q.execute("human-monitor-command", {"command-line": "nmi"})
+        try:
+            wait_log(log, "^NMI seen\r?$", TIMEOUT)
+            seen = True
+        except Failure:
+            seen = False
+        q.execute("quit")
+        return reply, seen, proc.wait(TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_nmi_vs_qemu(k, qemu, kdir, work):
+    kernel = os.path.join(kdir, "tiny-mb.elf")
+    for how, name in (("qmp", "QMP inject-nmi"), ("hmp", "HMP nmi")):
+        c = Checks("")
+        ours = nmi_from_monitor([k], kernel, work, how)
+        theirs = nmi_from_monitor([qemu, "-enable-kvm"], kernel, work, how)
+        c.equal("kestrel: reply, NMI seen, exit status", ours, theirs[:1] + (True, 0))
+        c.equal("QEMU 7.2: reply, NMI seen, exit status", theirs, ours[:1] + (True, 0))
+        report("%s reaches the guest's NMI handler (vector 2), as in QEMU 7.2" % name, c.problems)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kestrel")
@@ -376,6 +416,7 @@ def main():
             lambda: test_cold_plugged_cpus_vs_qemu(k, args.qemu, kdir),
             lambda: test_pci_scan_vs_qemu(k, args.qemu, kdir, work),
             lambda: test_ide_task_file_vs_qemu(k, args.qemu, kdir, work),
+            lambda: test_nmi_vs_qemu(k, args.qemu, kdir, work),
         ]
         for i, t in enumerate(tests):
             try:

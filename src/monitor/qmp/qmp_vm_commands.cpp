@@ -1,4 +1,5 @@
-// stop, cont, system_reset, system_powerdown, quit, human-monitor-command.
+// stop, cont, system_reset, system_powerdown, inject-nmi, quit,
+// human-monitor-command.
 #include "monitor/qmp/qmp_commands.h"
 
 namespace kestrel::qmp {
@@ -42,6 +43,7 @@ void add_vm_commands(QmpCommandTable& table, QmpServices& services) {
     simple("cont", [&vm] { vm.cont(); });
     simple("system_reset", [&vm] { vm.system_reset(); });
     simple("system_powerdown", [&vm] { vm.system_powerdown(); });
+    simple("inject-nmi", [&vm] { vm.inject_nmi(); });   // every vCPU, as QEMU's pc machine
     // As in QEMU the SHUTDOWN event goes out before the reply; VmControl
     // ends the process only after the reply is written.
     simple("quit", [&vm] { vm.quit(); });
