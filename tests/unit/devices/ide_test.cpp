@@ -193,6 +193,32 @@ TEST_CASE("IDE: PIO write and read, LBA28 and LBA48, multiple mode") {
     CHECK(r.ch->read_command(1, 1) == ata::ER_ABRT);
 }
 
+TEST_CASE("IDE: FLUSH CACHE and FLUSH CACHE EXT reach the block layer; BSY until done, an error aborts") {
+    for (uint8_t command : {uint8_t(0xe7), uint8_t(0xea)}) {
+        Rig r;
+        r.disk->hold = true;
+        r.reg(6, 0xe0);
+        r.reg(7, command);
+        CHECK(r.status() == 0xd0);                // BSY while the flush is in flight
+        REQUIRE(r.disk->ops.size() == 1);
+        CHECK(r.disk->ops[0].op == BlockOp::Flush);
+        CHECK_FALSE(r.irq.level);
+        r.disk->hold = false;
+        r.disk->kick();
+        r.complete();
+        CHECK(r.irq.level);
+        CHECK(r.status() == 0x50);                // reading it acknowledges the interrupt
+        CHECK_FALSE(r.irq.level);
+
+        r.disk->fail_with = -EIO;
+        r.reg(7, command);
+        r.complete();
+        CHECK(r.status() == 0x51);
+        CHECK((r.ch->read_command(1, 1) & ata::ER_ABRT) != 0);
+        CHECK(r.disk->ops.size() == 2);
+    }
+}
+
 TEST_CASE("IDE: sectors past the disk end abort without I/O") {
     Rig r(1 << 20);  // 2048 sectors
     r.lba28(2047, 2);
