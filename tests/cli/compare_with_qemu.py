@@ -445,7 +445,7 @@ def in_order(mine, theirs):
 
 
 def compare_listings(kestrel, qemu):
-    for what in (["-machine", "help"], ["-cpu", "help"], ["-accel", "help"], ["-chardev", "help"]):
+    for what in (["-machine", "help"], ["-cpu", "help"], ["-accel", "help"], ["-chardev", "help"], ["-nic", "model=help"]):
         k, q = run(kestrel, what).splitlines(), run(qemu, what).splitlines()
         problems = [] if k[:1] == q[:1] else ["header %r, QEMU's %r" % (k[:1], q[:1])]
         if what[0] == "-cpu":
