@@ -105,6 +105,22 @@ def test_post(k, qemu, work):
     report("seabios-post-vs-qemu", problems, logs["kestrel"])
 
 
+def test_boot_menu_and_retry(k, qemu, work):
+    """-boot menu=on,splash-time=,reboot-timeout=: SeaBIOS offers its boot
+    menu and, with nothing to boot, says when it retries, as under QEMU."""
+    lines = (r"^Press ESC for boot menu\.", r"^No bootable device\.  Retrying in 1 seconds\.")
+    problems = []
+    for name, vmm in (("kestrel", k), ("qemu", qemu)):
+        log = os.path.join(work, "menu-%s.log" % name)
+        cmd = [vmm, "-m", "128", "-display", "none", "-nodefaults",
+               "-boot", "menu=on,splash-time=200,reboot-timeout=1000"] + debugcon(log)
+        if name == "qemu":
+            cmd[1:1] = ["-enable-kvm", "-cpu", "qemu64"]
+        text, _ = run_until_marker(cmd, log, lines[1])
+        problems += ["%s: no line matching %r" % (name, l) for l in lines if not re.search(l, text, re.M)]
+    report("boot menu offered, reboot-timeout retries (as QEMU 7.2)", problems)
+
+
 def test_reset_reruns_bios(k, work):
     """system_reset: the vCPU back at the reset vector, the PAM registers
     back at the ROM view; SeaBIOS's whole POST runs again."""
@@ -617,6 +633,7 @@ def main():
         tests = [
             lambda: test_post(k, args.qemu, work),
             lambda: test_reset_reruns_bios(k, work),
+            lambda: test_boot_menu_and_retry(k, args.qemu, work),
             lambda: test_bios_errors(k, work),
             lambda: test_bios_search_dir(k, work),
             lambda: test_ide_boot(k, work, "raw", "drive"),
