@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Network back ends at run time and from inherited descriptors, each case
-on kestrel and on QEMU 7.2 (which must behave the same): QMP netdev_add
-creates a tap the host can see and netdev_del removes it, with QEMU's
-replies and errors; `-netdev tap,fd=N` takes a tap the caller opened (as
+on kestrel and on QEMU 7.2 (which must behave the same): netdev_add (QMP
+and HMP) creates a tap the host can see and netdev_del removes it, with
+QEMU's replies and errors; `-netdev tap,fd=N` takes a tap the caller opened (as
 libvirt does) and refuses a descriptor that is not a tap; script= and
 downscript= run with the interface's name while it exists (at start,
 netdev_add, netdev_del and exit), and a failing script stops the start
@@ -65,6 +65,14 @@ def netdev_add_del(vmm, tag, work):
         assert not exists(ifname), "%s still there after netdev_del" % ifname
         gone = error_of(q.run("netdev_del", id="hnd"))
         assert gone == ("DeviceNotFound", "Device 'hnd' not found"), gone
+        hmp_if = "ktnh" + tag
+        reply = q.hmp("netdev_add tap,id=hh,ifname=%s,script=no,downscript=no" % hmp_if)
+        assert reply == "" and exists(hmp_if), "HMP netdev_add: %r, %s there: %s" % (reply, hmp_if, exists(hmp_if))
+        reply = q.hmp("netdev_del hh")
+        assert reply == "" and not exists(hmp_if), "HMP netdev_del: %r, %s gone: %s" % (reply, hmp_if,
+                                                                                     not exists(hmp_if))
+        reply = q.hmp("netdev_del hh")
+        assert reply == "Error: Device 'hh' not found\r\n", "HMP netdev_del of a gone netdev: %r" % reply
     finally:
         status = q.quit()
     assert status == 0, "exit status %d" % status
