@@ -302,6 +302,19 @@ def compare_cold_plugged_cpus(kestrel, qemu, work):
             lost.append("%s %s: kestrel %s, QEMU %s" % (c, a, kr, qr))
     report(not lost, "-device CPUs: query-cpus-fast, info cpus, qom-list of the peripherals", "\n".join(lost))
 
+def compare_iothreads(kestrel, qemu, work):
+    """query-iothreads (libvirt's domstats and iothreadinfo): ids and poll
+    properties as QEMU's, each with a thread of its own in the process."""
+    args = ["-object", "iothread,id=io1", "-object",
+            "iothread,id=io2,poll-max-ns=1000,poll-grow=2,poll-shrink=3,aio-max-batch=4"]
+    k, q = (qmp_replies(b, args, work, [("query-iothreads", None)])[0] for b in (kestrel, qemu))
+    threads = [t.get("thread-id") for t in k.get("return", [])]
+    problems = [] if without_host_threads(k) == without_host_threads(q) else ["kestrel %s, QEMU %s" % (k, q)]
+    if len(set(threads)) != 2 or not all(isinstance(t, int) and t > 0 for t in threads):
+        problems.append("thread ids %s" % threads)
+    report(not problems, "query-iothreads", "\n".join(problems))
+
+
 def compare_vcpu_properties(kestrel, qemu, work, cpu):
     """Every property kestrel's vCPU 0 lists, QEMU's lists with the same
     type; every flag (bool) kestrel lists has QEMU's value; each feature
@@ -567,6 +580,10 @@ def main():
             compare_cold_plugged_cpus(kestrel, qemu, work)
         except Exception as e:
             report(False, "-device CPUs: query-cpus-fast, info cpus, qom-list", repr(e))
+        try:
+            compare_iothreads(kestrel, qemu, work)
+        except Exception as e:
+            report(False, "query-iothreads", repr(e))
         for cpu in ("qemu64", "kvm64"):
             try:
                 compare_vcpu_properties(kestrel, qemu, work, cpu)
