@@ -337,6 +337,23 @@ def compare_vcpu_properties(kestrel, qemu, work, cpu):
            "\n".join(wrong[:20]))
 
 
+def compare_default_network(kestrel, qemu, work):
+    """Without -nodefaults and any network option both add QEMU's default
+    network (-net nic -net user): an e1000 at 00:03.0 on hub 0 with user
+    networking, the same info network and PCI function."""
+    args = ["-vga", "none", "-serial", "none", "-monitor", "none"]
+    commands = [hmp("info network"), hmp("info pci")]
+    k, q = (qmp_replies(b, args, work, commands, defaults=True) for b in (kestrel, qemu))
+    k_net, q_net = (re.sub(r"#net\d+", "#net", r[0]["return"]) for r in (k, q))
+    lost = [] if k_net == q_net else ["info network: kestrel %r, QEMU %r" % (k_net, q_net)]
+    def e1000(info_pci):
+        return [(f, lines) for f, lines in pci_functions(info_pci).items() if "8086:100e" in "".join(lines)]
+    k_nic, q_nic = e1000(k[1]["return"]), e1000(q[1]["return"])
+    if len(k_nic) != 1 or k_nic != q_nic:
+        lost.append("the e1000's info pci: kestrel %r, QEMU %r" % (k_nic, q_nic))
+    report(not lost and "e1000" in k_net, "the default network: an e1000 on user networking", "\n".join(lost))
+
+
 def compare_default_cdrom(kestrel, qemu, work):
     """Without -nodefaults both add an empty CD-ROM drive, ide1-cd0, on
     ide.1's master: the same query-block entry (QOM path numbers aside: QEMU
@@ -574,6 +591,10 @@ def main():
             compare_default_cdrom(kestrel, qemu, work)
         except Exception as e:
             report(False, "the default empty CD-ROM drive", repr(e))
+        try:
+            compare_default_network(kestrel, qemu, work)
+        except Exception as e:
+            report(False, "the default network: an e1000 on user networking", repr(e))
         compare_smbios_errors(kestrel, qemu, work)
         compare_cpu_device_errors(kestrel, qemu)
         try:
