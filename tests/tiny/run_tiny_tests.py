@@ -231,6 +231,32 @@ def test_ide_task_file_vs_qemu(k, qemu, kdir, work):
     report("the IDE task file: the same values as QEMU 7.2, writes coalesced", c.problems, out + err + qerr)
 
 
+def atapi_replies(output):
+    """The ATAPI lines; of the audio control page only its header, code and
+    length: QEMU 7.2 leaves the rest of it as the buffer's last contents."""
+    return [re.sub(r"^(ATAPI MODE SENSE audio control: 24 bytes \S+ \S+ 0e0e).*", r"\1", l)
+            for l in lines(output, "ATAPI ")]
+
+
+def test_atapi_vs_qemu(k, qemu, kdir, work):
+    """ATAPI packet commands to a CD on ide.1's master: every reply's bytes
+    and sense key as QEMU 7.2's (INQUIRY, REQUEST SENSE, READ CAPACITY, READ
+    TOC in its formats, GET CONFIGURATION, GET EVENT STATUS NOTIFICATION,
+    MODE SENSE pages, READ DISC INFORMATION, MECHANISM STATUS, READ(10)
+    in and past the medium, an unknown opcode, eject while locked)."""
+    kernel = os.path.join(kdir, "tiny-mb.elf")
+    cd = write(os.path.join(work, "atapi.iso"), bytes(i * 7 & 0xff for i in range(1 << 20)))
+    args = ["-m", "128"] + BASE + ["-drive", "file=%s,format=raw,if=ide,index=2,media=cdrom" % cd,
+                                   "-kernel", kernel, "-append", "tests=atapi exit=0"]
+    code, out, err = run([k] + args)
+    qcode, qout, qerr = run([qemu, "-enable-kvm"] + args)
+    c = Checks(out)
+    c.equal("exit status (kestrel, QEMU)", (code, qcode), (1, 1))
+    c.equal("replies (kestrel, QEMU)", atapi_replies(out), atapi_replies(qout))
+    c.equal("replies", len(atapi_replies(out)), 35)
+    report("ATAPI packet commands: the same replies and sense keys as QEMU 7.2", c.problems, out + err + qout)
+
+
 # -device CPUs (cold plug) beside -smp's: slots 1 and 3 of 4, slot 2 left empty.
 COLD_PLUG = ["-smp", "1,maxcpus=4,sockets=4,cores=1,threads=1", "-device",
              '{"driver":"qemu64-x86_64-cpu","id":"vcpu1","socket-id":1,"core-id":0,"thread-id":0}',
@@ -417,6 +443,7 @@ def main():
             lambda: test_pci_scan_vs_qemu(k, args.qemu, kdir, work),
             lambda: test_ide_task_file_vs_qemu(k, args.qemu, kdir, work),
             lambda: test_nmi_vs_qemu(k, args.qemu, kdir, work),
+            lambda: test_atapi_vs_qemu(k, args.qemu, kdir, work),
         ]
         for i, t in enumerate(tests):
             try:

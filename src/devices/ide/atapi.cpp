@@ -2,9 +2,11 @@
 // command with the SCSI/MMC commands firmware and Linux's sr driver send
 // (TEST UNIT READY, REQUEST SENSE, INQUIRY, READ CAPACITY, READ(10)/(12),
 // READ TOC, MODE SENSE(10), GET CONFIGURATION, GET EVENT STATUS
-// NOTIFICATION, START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL), 2048-byte
+// NOTIFICATION, READ DISC INFORMATION, MECHANISM STATUS, START STOP UNIT,
+// PREVENT ALLOW MEDIUM REMOVAL; atapi_replies.cpp builds some), 2048-byte
 // sectors, by PIO within the host's byte count limit or by bus-master DMA.
 #include "devices/ide/ide_channel.h"
+#include "devices/ide/atapi_replies.h"
 
 #include <algorithm>
 #include <cstring>
@@ -18,7 +20,7 @@ using Transfer = IdeChannelState::Transfer;
 constexpr uint8_t READY = ST_DRDY | ST_DSC;
 constexpr uint32_t CD_SECTOR = 2048;
 constexpr uint8_t IO = 0x02, COD = 0x01;  // interrupt reason (sector count register)
-constexpr uint8_t NOT_READY = 0x02, MEDIUM_ERROR = 0x03, ILLEGAL_REQUEST = 0x05;
+constexpr uint8_t NOT_READY = 0x02, MEDIUM_ERROR = 0x03, ILLEGAL_REQUEST = 0x05, UNIT_ATTENTION = 0x06;
 constexpr uint8_t ASC_INVALID_OPCODE = 0x20, ASC_LBA_OUT_OF_RANGE = 0x21, ASC_INVALID_FIELD = 0x24;
 constexpr uint8_t ASC_NO_MEDIUM = 0x3a;
 
@@ -170,17 +172,21 @@ void IdeChannel::run_packet_locked() {
     s_.transfer = Transfer::None;
     if (!atapi_gate_locked(p[0])) return;
     const bool medium = media_present_locked(u);
+    auto reply = [this](atapi::Reply r, uint32_t allocation) {
+        if (r.asc) return atapi_check_condition_locked(ILLEGAL_REQUEST, r.asc);
+        atapi_data_in_locked(std::move(r.data), allocation);
+    };
     // Where a command needs the medium, atapi_gate_locked has answered NOT READY without one.
     switch (p[0]) {
     case 0x00:  // TEST UNIT READY
         return atapi_done_locked();
-    case 0x03: {  // REQUEST SENSE: fixed format, then the sense is consumed
+    case 0x03: {  // REQUEST SENSE: fixed format, valid; a unit attention is consumed, as in QEMU
         std::vector<uint8_t> sense(18, 0);
-        sense[0] = 0x70;
+        sense[0] = 0xf0;
         sense[2] = s_.sense_key[u];
         sense[7] = 10;
         sense[12] = s_.asc[u];
-        s_.sense_key[u] = s_.asc[u] = 0;
+        if (s_.sense_key[u] == UNIT_ATTENTION) s_.sense_key[u] = s_.asc[u] = 0;
         return atapi_data_in_locked(std::move(sense), p[4]);
     }
     case 0x12: {  // INQUIRY
@@ -205,49 +211,17 @@ void IdeChannel::run_packet_locked() {
         return atapi_read_locked(be(p + 2, 4), be(p + 7, 2));
     case 0xa8:  // READ(12)
         return atapi_read_locked(be(p + 2, 4), be(p + 6, 4));
-    case 0x43: {  // READ TOC, format 0: track 1 and the lead-out, LBA or MSF
-        const bool msf = p[1] & 2;
-        const uint32_t blocks = uint32_t(drives_[u].disk->size() / CD_SECTOR);
-        auto address = [&](uint32_t lba) -> uint32_t {
-            if (!msf) return lba;
-            lba += 150;
-            return (lba / 75 / 60) << 16 | (lba / 75 % 60) << 8 | lba % 75;
-        };
-        std::vector<uint8_t> toc(20, 0);
-        put_be(toc, 0, 18, 2);
-        toc[2] = toc[3] = 1;
-        toc[5] = 0x14;  // data track
-        toc[6] = 1;
-        put_be(toc, 8, address(0), 4);
-        toc[13] = 0x14;
-        toc[14] = 0xaa;  // lead-out
-        put_be(toc, 16, address(blocks), 4);
-        return atapi_data_in_locked(std::move(toc), be(p + 7, 2));
-    }
-    case 0x5a: {  // MODE SENSE(10): the capabilities page (0x2a)
-        const uint8_t page = p[2] & 0x3f;
-        if (page != 0x2a && page != 0x3f) return atapi_check_condition_locked(ILLEGAL_REQUEST, ASC_INVALID_FIELD);
-        std::vector<uint8_t> mode(8 + 28, 0);
-        put_be(mode, 0, uint32_t(mode.size() - 2), 2);
-        mode[2] = 0x70;  // medium type as QEMU's
-        mode[8] = 0x2a;
-        mode[9] = 26;
-        mode[10] = 0x03;  // reads CD-R/RW
-        mode[12] = 0x71;
-        mode[13] = 0x05;
-        mode[14] = 0x29;  // tray, eject, lock
-        put_be(mode, 16, 706, 2);
-        put_be(mode, 18, 2, 2);
-        put_be(mode, 20, 512, 2);
-        put_be(mode, 22, 706, 2);
-        return atapi_data_in_locked(std::move(mode), be(p + 7, 2));
-    }
-    case 0x46: {  // GET CONFIGURATION: the header with the current profile
-        std::vector<uint8_t> config(8, 0);
-        put_be(config, 0, 4, 4);
-        put_be(config, 6, medium ? 0x0008 : 0, 2);  // CD-ROM
-        return atapi_data_in_locked(std::move(config), be(p + 7, 2));
-    }
+    case 0x43:  // READ TOC (formats 0-2), LBA or MSF
+        return reply(atapi::read_toc(p, drives_[u].disk->size()), be(p + 7, 2));
+    case 0x5a:  // MODE SENSE(10)
+        return reply(atapi::mode_sense(p, s_.tray_locked[u]), be(p + 7, 2));
+    case 0x46:  // GET CONFIGURATION
+        return reply(atapi::get_configuration(p, medium ? drives_[u].disk->size() : 0),
+                     std::min<uint32_t>(be(p + 7, 2), 512));
+    case 0x51:  // READ DISC INFORMATION
+        return reply(atapi::read_disc_information(p), be(p + 7, 2));
+    case 0xbd:  // MECHANISM STATUS
+        return reply(atapi::mechanism_status(), be(p + 8, 2));
     case 0x4a:  // GET EVENT STATUS NOTIFICATION
         return event_status_locked();
     case 0x1b:  // START STOP UNIT

@@ -18,6 +18,7 @@ static void run_tests(void) {
     if (cmdline_has_test("cpus")) test_cpus();
     if (cmdline_has_test("pciscan")) test_pci_scan();
     if (cmdline_has_test("idetf")) test_ide_taskfile();
+    if (cmdline_has_test("atapi")) test_atapi();
     if (cmdline_has_test("nmi")) test_nmi();
     u32 status = cmdline_number("exit", 0);
     kprintf("TINY exit=%u\n", status);

@@ -66,6 +66,7 @@ void test_cpus(void);
 void test_pci_scan(void);
 void test_ide_taskfile(void);
 void test_nmi(void);
+void test_atapi(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);
