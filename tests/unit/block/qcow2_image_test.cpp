@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <filesystem>
 #include <poll.h>
 #include <random>
 
@@ -237,6 +238,63 @@ TEST_CASE("qcow2: random requests in flight together match a model, for every ge
             REQUIRE(res.check_errors == 0);
         }
     }
+}
+
+// The L2 entry of guest cluster `index`, read from the file (0 while its
+// L2 table is not allocated).
+uint64_t l2_entry(const std::string& path, uint64_t index) {
+    auto be = [&](uint64_t offset, size_t bytes) {
+        uint64_t v = 0;
+        for (uint8_t b : read_file(path, offset, bytes)) v = v << 8 | b;
+        return v;
+    };
+    const uint64_t per_table = (uint64_t(1) << be(20, 4)) / 8;
+    const uint64_t table = be(be(40, 8) + 8 * (index / per_table), 8) & 0x00fffffffffffe00ull;
+    return table ? be(table + 8 * (index % per_table), 8) : 0;
+}
+
+constexpr uint64_t kL2Offset = 0x00fffffffffffe00ull, kL2Zero = 1;
+
+TEST_CASE("qcow2: discard frees clusters; write_zeroes makes zero clusters instead of writing zeros", "[qcow2]") {
+    TempDir dir;
+    AioContext ctx;
+    Qcow2CreateOptions o;
+    o.size = 1 << 20;   // 16 clusters of 64 KiB
+    std::string path = make_qcow2(dir.file("z.qcow2"), o);
+    constexpr uint64_t kCluster = 65536;
+    std::vector<uint8_t> data(8 * kCluster, 0x5a);
+    {
+        auto img = open_rw(ctx, path);
+        std::vector<iovec> iov{{data.data(), data.size()}};
+        REQUIRE(ctx.run(img->write(0, iov)) == 0);
+        REQUIRE(ctx.run(img->discard(2 * kCluster, 4 * kCluster)) == 0);        // clusters 2-5
+        REQUIRE(ctx.run(img->close()) == 0);
+    }
+    Qcow2CheckResult res = check(ctx, path);
+    CHECK(res.allocated_clusters == 4);
+    CHECK(res.leaks == 0);
+    for (uint64_t i : {0, 1, 6, 7}) CHECK((l2_entry(path, i) & kL2Offset) != 0);
+    for (uint64_t i : {2, 3, 4, 5}) CHECK((l2_entry(path, i) & kL2Offset) == 0);
+
+    const uintmax_t size_before = std::filesystem::file_size(path);
+    {
+        auto img = open_rw(ctx, path);
+        REQUIRE(ctx.run(img->write_zeroes(8 * kCluster, 2 * kCluster, false)) == 0);   // unallocated 8-9
+        REQUIRE(ctx.run(img->write_zeroes(0, kCluster, true)) == 0);                  // allocated 0, unmapped
+        REQUIRE(ctx.run(img->write_zeroes(6 * kCluster, kCluster, false)) == 0);      // allocated 6, kept
+        std::vector<uint8_t> all = read_all(ctx, *img);
+        std::vector<uint8_t> want(1 << 20, 0);
+        std::fill(want.begin() + kCluster, want.begin() + 2 * kCluster, 0x5a);
+        std::fill(want.begin() + 7 * kCluster, want.begin() + 8 * kCluster, 0x5a);
+        CHECK(all == want);
+        REQUIRE(ctx.run(img->close()) == 0);
+    }
+    CHECK(std::filesystem::file_size(path) == size_before);   // no zeros were written
+    for (uint64_t i : {8, 9, 0}) CHECK(l2_entry(path, i) == kL2Zero);
+    CHECK((l2_entry(path, 6) & kL2Zero));
+    res = check(ctx, path);
+    CHECK(res.corruptions == 0);
+    CHECK(res.leaks == 0);
 }
 
 TEST_CASE("qcow2: writes into a backing file's clusters copy the rest of the cluster", "[qcow2]") {
