@@ -18,7 +18,9 @@ namespace kestrel {
 
 namespace {
 
-constexpr unsigned kMaxChainDepth = 64;
+// QEMU opens chains of any depth (qemu-io read through 70 images); kestrel
+// bounds the recursion and the descriptors each image keeps open.
+constexpr unsigned kMaxChainDepth = 256;
 
 struct FileId {
     dev_t dev;
@@ -48,7 +50,8 @@ std::unique_ptr<AsyncImage> open_backing_of(AioContext& ctx, Qcow2Image& image, 
     b.force_share = o.force_share;
     b.l2_cache_bytes = o.l2_cache_bytes;
     try {
-        if (depth + 1 >= kMaxChainDepth) throw std::runtime_error("Backing chain is too deep (more than 64 images)");
+        if (depth + 1 >= kMaxChainDepth)
+            throw std::runtime_error("Backing chain is too deep (more than " + std::to_string(kMaxChainDepth) + " images)");
         return open_chain(ctx, b, seen, depth + 1);
     } catch (const std::exception& e) {
         throw std::runtime_error(std::string("Could not open backing file: ") + e.what());

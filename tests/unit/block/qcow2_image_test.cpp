@@ -297,6 +297,40 @@ TEST_CASE("qcow2: discard frees clusters; write_zeroes makes zero clusters inste
     CHECK(res.leaks == 0);
 }
 
+TEST_CASE("qcow2: a backing chain that loops (QEMU's words) or is deeper than 256 images is refused", "[qcow2]") {
+    TempDir dir;
+    AioContext ctx;
+    Qcow2CreateOptions o;
+    o.size = 1 << 20;
+    o.backing_format = "qcow2";
+    o.backing_file = "b.qcow2";
+    make_qcow2(dir.file("a.qcow2"), o);
+    o.backing_file = "a.qcow2";
+    make_qcow2(dir.file("b.qcow2"), o);
+    ImageOpenOptions open;
+    open.path = dir.file("a.qcow2");
+    try {
+        open_image(ctx, open);
+        FAIL("a looping chain opened");
+    } catch (const std::runtime_error& e) {
+        CHECK_THAT(e.what(), Catch::Matches("Could not open backing file: Could not open backing file: "
+                                            "Backing file '.*/a\\.qcow2' creates an infinite loop\\."));
+    }
+
+    o.backing_file.clear();
+    o.backing_format.clear();
+    make_qcow2(dir.file("c0.qcow2"), o);
+    o.backing_format = "qcow2";
+    for (int i = 1; i <= 256; ++i) {
+        o.backing_file = "c" + std::to_string(i - 1) + ".qcow2";
+        make_qcow2(dir.file("c" + std::to_string(i) + ".qcow2"), o);
+    }
+    open.path = dir.file("c255.qcow2");
+    CHECK(open_image(ctx, open)->size() == 1 << 20);   // 256 images (QEMU's chains go deeper still)
+    open.path = dir.file("c256.qcow2");
+    CHECK_THROWS_WITH(open_image(ctx, open), Catch::Contains("Backing chain is too deep (more than 256 images)"));
+}
+
 TEST_CASE("qcow2: writes into a backing file's clusters copy the rest of the cluster", "[qcow2]") {
     TempDir dir;
     AioContext ctx;
