@@ -31,6 +31,7 @@ Ends with "N passed, N failed".
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -536,6 +537,46 @@ def compare_smbios_errors(kestrel, qemu, work):
                "kestrel %r, qemu %r" % tuple(answers))
 
 
+# Hostile qcow2 headers: (name, byte offset, struct format, value) patched
+# into a fresh 1 MiB image; both VMMs refuse the -drive with the same words
+# before the machine runs.
+QCOW2_HEADER_ERRORS = [
+    ("version", 4, ">I", 0xffffffff),
+    ("cluster-bits-30", 20, ">I", 30),
+    ("cluster-bits-8", 20, ">I", 8),
+    ("l1-size", 36, ">I", 0x7fffffff),
+    ("refcount-table-offset", 48, ">Q", 0x12345),
+    ("incompatible-feature", 72, ">Q", 1 << 40),
+]
+
+
+def compare_qcow2_errors(kestrel, qemu, work):
+    good = os.path.join(work, "good.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", good, "1M"], check=True)
+    images = []
+    short = os.path.join(work, "short.qcow2")
+    with open(good, "rb") as f, open(short, "wb") as out:
+        out.write(f.read(50))
+    images.append(("a header cut short", short))
+    for name, offset, fmt, value in QCOW2_HEADER_ERRORS:
+        path = os.path.join(work, "hostile-%s.qcow2" % name)
+        with open(good, "rb") as f, open(path, "wb") as out:
+            data = bytearray(f.read())
+            data[offset:offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+            out.write(data)
+        images.append((name, path))
+    for name, path in images:
+        answers = []
+        for binary in (kestrel, qemu):
+            p = subprocess.run([binary, "-S", "-display", "none", "-nodefaults", "-drive",
+                                "file=%s,format=qcow2,if=virtio" % path], capture_output=True, text=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+            err = [l for l in p.stderr.splitlines() if "module ui-" not in l]
+            answers.append((p.returncode, "\n".join(err).split(": ", 1)[-1]))
+        report(answers[0] == answers[1] and answers[0][0] == 1, "hostile qcow2 image (%s) refused as by QEMU" % name,
+               "kestrel %r, qemu %r" % tuple(answers))
+
+
 CPU_DEVICE = "qemu64-x86_64-cpu,"
 CPU_DEVICE_ERRORS = [
     ["-smp", "1,maxcpus=2,sockets=2", "-device", "kvm64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0"],
@@ -596,6 +637,7 @@ def main():
         except Exception as e:
             report(False, "the default network: an e1000 on user networking", repr(e))
         compare_smbios_errors(kestrel, qemu, work)
+        compare_qcow2_errors(kestrel, qemu, work)
         compare_cpu_device_errors(kestrel, qemu)
         try:
             compare_cold_plugged_cpus(kestrel, qemu, work)
