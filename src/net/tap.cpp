@@ -175,10 +175,10 @@ std::unique_ptr<TapBackend> TapBackend::open(const std::string& id, const TapCon
         vnet_hdr = probe_vnet_hdr(fds[0].get());
         infos.push_back(config.bridge ? "helper=" + config.helper + ",br=" + config.br : "helper=" + config.helper);
     } else if (!config.fds.empty()) {
+        for (int fd : config.fds) fds.emplace_back(fd);   // the tap's from here: closed if it fails
         for (int fd : config.fds) {
             if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) throw errno_error(id + ": Can't use file descriptor " + std::to_string(fd), errno);
             vnet_hdr = probe_vnet_hdr(fd);
-            fds.emplace_back(fd);
             infos.push_back("fd=" + std::to_string(fd));
         }
     } else {

@@ -11,7 +11,9 @@ with QEMU's message. Needs root (tap devices) and /dev/kvm.
 usage: netdev_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case and VMM, then "N passed, N failed"."""
 import fcntl
+import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -33,6 +35,14 @@ class Qmp(Vm):
 
     def run(self, command, **args):
         return self.cmd(command, args or None)
+
+    def run_with_fd(self, command, fd, **args):
+        """A command with a descriptor attached (SCM_RIGHTS), as libvirt sends getfd."""
+        socket.send_fds(self.raw, [json.dumps({"execute": command, "arguments": args}).encode() + b"\n"], [fd])
+        while True:
+            reply = json.loads(self.sock.readline())
+            if "event" not in reply:
+                return reply
 
     def hmp(self, line):
         return self.run("human-monitor-command", **{"command-line": line})["return"]
@@ -93,6 +103,26 @@ def tap_from_fd(vmm, tag, work):
         assert q.quit() == 0
     finally:
         os.close(fd)
+
+
+def tap_from_getfd(vmm, tag, work):
+    """libvirt's attach-interface: a tap sent with getfd (SCM_RIGHTS), then
+    netdev_add with fd=NAME. Returns the error for a name never sent."""
+    fd = open_tap("ktgf" + tag)
+    q = Qmp(vmm, work)
+    try:
+        assert q.run_with_fd("getfd", fd, fdname="tapfd0") == {"return": {}}, "getfd failed"
+        reply = q.run("netdev_add", type="tap", id="hn0", fd="tapfd0")
+        assert reply == {"return": {}}, "netdev_add fd=tapfd0: %s" % reply
+        info = q.hmp("info network")
+        assert "hn0: index=0,type=tap,fd=" in info, info
+        assert q.run("netdev_del", id="hn0") == {"return": {}}, "netdev_del failed"
+        missing = error_of(q.run("netdev_add", type="tap", id="hn1", fd="nosuchfd"))
+    finally:
+        os.close(fd)
+        status = q.quit()
+    assert status == 0, "exit status %d" % status
+    return missing
 
 
 def fd_not_a_tap(vmm, tag, work):
@@ -166,7 +196,7 @@ def main():
     errors = {}
     work_dir = tempfile.TemporaryDirectory(prefix="kestrel-netdev-")
     work = work_dir.name
-    for case in (netdev_add_del, tap_from_fd, fd_not_a_tap, tap_scripts, failing_script):
+    for case in (netdev_add_del, tap_from_fd, tap_from_getfd, fd_not_a_tap, tap_scripts, failing_script):
         for name, vmm, tag in vmms:
             try:
                 errors[(case.__name__, name)] = case(vmm, tag, work)
@@ -176,7 +206,7 @@ def main():
                 failed += 1
                 print("FAIL %s (%s): %s" % (case.__name__, name, e), flush=True)
     work_dir.cleanup()
-    for case in ("fd_not_a_tap", "failing_script"):
+    for case in ("tap_from_getfd", "fd_not_a_tap", "failing_script"):
         k, q = errors.get((case, "kestrel")), errors.get((case, "qemu"))
         if k == q:
             passed += 1

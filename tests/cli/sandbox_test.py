@@ -68,6 +68,7 @@ class Vm:
             try:
                 s = socket.socket(socket.AF_UNIX)
                 s.connect(self.sock_path)
+                self.raw = s   # for descriptors sent with a command (SCM_RIGHTS)
                 self.sock = s.makefile("rwb")
                 self.sock.readline()
                 self.cmd("qmp_capabilities")

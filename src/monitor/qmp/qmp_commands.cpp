@@ -18,7 +18,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services, MonitorFds* fds) {
     add_device_commands(*this, schema_);
     add_balloon_commands(*this, schema_, services);
     add_qom_commands(*this, schema_, services);
-    add_net_commands(*this, schema_, services);
+    add_net_commands(*this, schema_, services, fds);
     add_hotplug_commands(*this, schema_, services);
     add_blockdev_commands(*this, schema_, services);
     add_display_commands(*this, schema_, services);

@@ -52,7 +52,7 @@ void add_medium_commands(QmpCommandTable& table, Schema& schema, QmpServices& se
 void add_device_commands(QmpCommandTable& table, Schema& schema);
 void add_balloon_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_qom_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
-void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services, MonitorFds* fds);
 void add_display_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_probe_commands(QmpCommandTable& table, Schema& schema);
 void add_cpu_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);

@@ -3,7 +3,10 @@
 // 7.2's QAPI names.
 #include "config/net_opts.h"
 #include "monitor/net_commands.h"
+#include "monitor/qmp/monitor_fds.h"
 #include "monitor/qmp/qmp_commands.h"
+
+#include <cctype>
 
 namespace kestrel::qmp {
 
@@ -40,6 +43,37 @@ void add_net_types(Schema& s) {
     s.add_object("q_obj_NIC_RX_FILTER_CHANGED-arg", {opt("name", "str"), {"path", "str"}});
 }
 
+// QEMU's monitor_fd_param for fd=, fds=, vhostfd= and vhostfds=: an entry
+// that does not start with a digit names a descriptor the client sent with
+// getfd (libvirt's attach-interface); the netdev takes it over and the name
+// is gone, as in QEMU. The tap closes it if it fails; should the options
+// fail before the tap opens, it stays open (bounded by what the client sends).
+std::string take_named_fds(MonitorFds* fds, const std::string& text) {
+    std::string out;
+    for (size_t start = 0;;) {
+        size_t colon = text.find(':', start);
+        std::string item = text.substr(start, colon - start);
+        if (!item.empty() && !std::isdigit(static_cast<unsigned char>(item[0]))) {
+            const std::string missing = "File descriptor named '" + item + "' has not been found";
+            if (!fds) throw MonitorError(missing);
+            auto it = fds->named.find(item);
+            if (it == fds->named.end()) throw MonitorError(missing);
+            item = std::to_string(it->second.release());
+            fds->named.erase(it);
+        }
+        out += item;
+        if (colon == std::string::npos) return out;
+        out += ':';
+        start = colon + 1;
+    }
+}
+
+void take_named_fds(MonitorFds* fds, std::vector<qopts::OptPair>& pairs) {
+    for (qopts::OptPair& p : pairs)
+        if (p.key == "fd" || p.key == "fds" || p.key == "vhostfd" || p.key == "vhostfds")
+            p.value = take_named_fds(fds, p.value);
+}
+
 // The members as -netdev's key=value pairs (booleans as on/off).
 std::vector<qopts::OptPair> netdev_pairs(const Json& args) {
     std::vector<qopts::OptPair> pairs;
@@ -72,13 +106,15 @@ Json rx_filter_json(const RxFilterInfo& f) {
 
 } // namespace
 
-void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services) {
+void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& services, MonitorFds* fds) {
     add_net_types(schema);
     VmControl& vm = services.vm;
-    table.add({"netdev_add", "Netdev", "q_empty", [&vm](const Json& args) {
+    table.add({"netdev_add", "Netdev", "q_empty", [&vm, fds](const Json& args) {
         with_net_errors([&] {
             try {
-                net(vm).add_netdev(parse_netdev(netdev_pairs(args)));
+                std::vector<qopts::OptPair> pairs = netdev_pairs(args);
+                take_named_fds(fds, pairs);
+                net(vm).add_netdev(parse_netdev(pairs));
             } catch (const NetdevIdTaken& e) {
                 throw MonitorError("Duplicate ID '" + e.id + "'");
             }
