@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Host side of the e1000-user scenario (an e1000 on -nic user):
 
-  e1000_user.py QMP_SOCKET SERIAL_LOG PORT FWD_PORT
+  e1000_user.py QMP_SOCKET SERIAL_LOG PORT FWD_PORT [RESTRICTED_FWD_PORT [TFTP_DIR]]
 
 - serves HTTP on every address at PORT: /blob (8 MiB random), /blob.sha256
   (the guest fetches them through slirp from 10.0.2.2);
@@ -12,6 +12,10 @@
   that a host port reused toward the other rule cannot meet a connection
   the guest still holds in TIME_WAIT), fetches through it, checks info usernet and
   removes it with hostfwd_remove (then nothing listens there);
+- with TFTP_DIR, puts hello.txt there ("kestrel tftp ok") for the guest's
+  TFTP client (user networking's tftp=);
+- with RESTRICTED_FWD_PORT, fetches the guest's blob through that rule of
+  a restrict=on network too;
 - set_link e1000.0 off, waits for the guest's CARRIER=0, on, CARRIER=1.
 Exits 0 when every check held.
 """
@@ -88,13 +92,15 @@ def loopback_up():
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH", b"lo", flags | iff_up))
 
 
-def steps(qmp_path, serial, port, fwd):
+def steps(qmp_path, serial, port, fwd, restricted_fwd=None):
     loopback_up()
     serve(port)
     q = Qmp(qmp_path)
     q.ok("qmp_capabilities")
     wait_log(serial, r"^GUEST-HTTPD-READY$", timeout=240)
     fetch_checked(fwd)
+    if restricted_fwd:
+        fetch_checked(restricted_fwd)
     check(hmp(q, "hostfwd_add tcp:127.0.0.1:%d-:7622" % (fwd + 1)) == "", "hostfwd_add at run time")
     fetch_checked(fwd + 1)
     usernet = hmp(q, "info usernet")
@@ -116,4 +122,9 @@ def steps(qmp_path, serial, port, fwd):
 
 if __name__ == "__main__":
     qmp_path, serial, port, fwd = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    sys.exit(main(lambda: steps(qmp_path, serial, port, fwd)))
+    restricted_fwd = int(sys.argv[5]) if len(sys.argv) > 5 else None
+    if len(sys.argv) > 6:
+        os.makedirs(sys.argv[6], exist_ok=True)
+        with open(os.path.join(sys.argv[6], "hello.txt"), "w") as f:
+            f.write("kestrel tftp ok\n")
+    sys.exit(main(lambda: steps(qmp_path, serial, port, fwd, restricted_fwd)))
