@@ -11,9 +11,7 @@ with QEMU's message. Needs root (tap devices) and /dev/kvm.
 usage: netdev_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case and VMM, then "N passed, N failed"."""
 import fcntl
-import json
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -35,14 +33,6 @@ class Qmp(Vm):
 
     def run(self, command, **args):
         return self.cmd(command, args or None)
-
-    def run_with_fd(self, command, fd, **args):
-        """A command with a descriptor attached (SCM_RIGHTS), as libvirt sends getfd."""
-        socket.send_fds(self.raw, [json.dumps({"execute": command, "arguments": args}).encode() + b"\n"], [fd])
-        while True:
-            reply = json.loads(self.sock.readline())
-            if "event" not in reply:
-                return reply
 
     def hmp(self, line):
         return self.run("human-monitor-command", **{"command-line": line})["return"]
@@ -111,7 +101,7 @@ def tap_from_getfd(vmm, tag, work):
     fd = open_tap("ktgf" + tag)
     q = Qmp(vmm, work)
     try:
-        assert q.run_with_fd("getfd", fd, fdname="tapfd0") == {"return": {}}, "getfd failed"
+        assert q.cmd("getfd", {"fdname": "tapfd0"}, fds=[fd]) == {"return": {}}, "getfd failed"
         reply = q.run("netdev_add", type="tap", id="hn0", fd="tapfd0")
         assert reply == {"return": {}}, "netdev_add fd=tapfd0: %s" % reply
         info = q.hmp("info network")

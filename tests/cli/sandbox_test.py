@@ -68,7 +68,7 @@ class Vm:
             try:
                 s = socket.socket(socket.AF_UNIX)
                 s.connect(self.sock_path)
-                self.raw = s   # for descriptors sent with a command (SCM_RIGHTS)
+                self.raw = s   # for descriptors sent with a command
                 self.sock = s.makefile("rwb")
                 self.sock.readline()
                 self.cmd("qmp_capabilities")
@@ -77,12 +77,17 @@ class Vm:
                 time.sleep(0.05)
         raise RuntimeError("no QMP socket")
 
-    def cmd(self, name, args=None):
+    def cmd(self, name, args=None, fds=()):
+        """A command, with descriptors attached (SCM_RIGHTS) if any, as libvirt sends getfd."""
         msg = {"execute": name}
         if args is not None:
             msg["arguments"] = args
-        self.sock.write((json.dumps(msg) + "\n").encode())
-        self.sock.flush()
+        data = (json.dumps(msg) + "\n").encode()
+        if fds:
+            socket.send_fds(self.raw, [data], list(fds))
+        else:
+            self.sock.write(data)
+            self.sock.flush()
         while True:
             reply = json.loads(self.sock.readline())
             if "event" not in reply:
