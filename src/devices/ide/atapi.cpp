@@ -30,10 +30,6 @@ uint32_t be(const uint8_t* p, unsigned bytes) {
     return v;
 }
 
-void put_be(std::vector<uint8_t>& out, size_t at, uint32_t v, unsigned bytes) {
-    for (unsigned i = 0; i < bytes; ++i) out[at + i] = uint8_t(v >> (8 * (bytes - 1 - i)));
-}
-
 void put_text(std::vector<uint8_t>& out, size_t at, std::string_view text, size_t width) {
     for (size_t i = 0; i < width; ++i) out[at + i] = uint8_t(i < text.size() ? text[i] : ' ');
 }
@@ -201,12 +197,8 @@ void IdeChannel::run_packet_locked() {
         put_text(inquiry, 32, drives_[u].version, 4);
         return atapi_data_in_locked(std::move(inquiry), be(p + 3, 2));
     }
-    case 0x25: {  // READ CAPACITY: the last block and the block size
-        std::vector<uint8_t> cap(8, 0);
-        put_be(cap, 0, uint32_t(drives_[u].disk->size() / CD_SECTOR - 1), 4);
-        put_be(cap, 4, CD_SECTOR, 4);
-        return atapi_data_in_locked(std::move(cap), 8);
-    }
+    case 0x25:  // READ CAPACITY
+        return reply(atapi::read_capacity(drives_[u].disk->size()), 8);
     case 0x28:  // READ(10)
         return atapi_read_locked(be(p + 2, 4), be(p + 7, 2));
     case 0xa8:  // READ(12)

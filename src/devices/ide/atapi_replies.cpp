@@ -65,6 +65,14 @@ Reply mode_page(std::vector<uint8_t> page) {
 
 } // namespace
 
+// The last block and the block size.
+Reply read_capacity(uint64_t medium_bytes) {
+    std::vector<uint8_t> cap(8, 0);
+    put_be(cap, 0, uint32_t(medium_bytes / kSector - 1), 4);
+    put_be(cap, 4, kSector, 4);
+    return {std::move(cap)};
+}
+
 // The format in byte 9's top bits, where ATAPI drives (and QEMU) read it.
 Reply read_toc(const uint8_t* p, uint64_t medium_bytes) {
     const bool msf = p[1] & 2;
