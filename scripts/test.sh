@@ -89,8 +89,8 @@ echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"
 
-echo "== qcow2 crash safety (SIGKILL while writing, judged by qemu-img check)"
-python3 tests/crash/run_crash_tests.py build/tests/crash/qcow2_crash_writer 2>&1 | tee "$logs/crash.log"
+echo "== qcow2 crash safety (SIGKILL of a writer, and of kestrel with a guest writing; judged by qemu-img check)"
+python3 tests/crash/run_crash_tests.py build/tests/crash/qcow2_crash_writer --kestrel build/kestrel 2>&1 | tee "$logs/crash.log"
 count_stage crash "$logs/crash.log"
 echo "== tiny test kernels (multiboot, PVH, fw_cfg, test devices) on this machine's KVM"
 python3 tests/tiny/run_tiny_tests.py build/kestrel 2>&1 | tee "$logs/tiny.log" | grep -v '^PASS'

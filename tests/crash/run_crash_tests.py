@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Crash safety of kestrel's qcow2 driver, judged by qemu-img.
 
-Usage: run_crash_tests.py PATH/TO/qcow2_crash_writer [--kills N]
+Usage: run_crash_tests.py PATH/TO/qcow2_crash_writer [--kills N] [--kestrel PATH/TO/kestrel]
 
 qcow2_crash_writer writes through the BlockBackend a -drive gets (many
 requests in flight, growing the image, write zeroes, flushes) and is
 SIGKILLed at a random moment, N times (default 20) per image, on images of
 several geometries (64 KiB and 512 B clusters, refcount widths 1 and 16,
-v2, over a backing file). After every kill:
+v2, over a backing file). With --kestrel the same images are written a
+second time by a guest: kestrel runs the tiny test kernel's blkcrash test
+(tests/tiny/kernel/blkcrash.c) on this machine's /dev/kvm, which writes
+the same sector format through a virtio-blk disk (cache=writeback,
+discard=unmap) and logs its operations and completed flushes on COM1, and
+kestrel is SIGKILLed with the guest's requests in flight. After every kill:
   - qemu-img check must find no corruption (leaked clusters are allowed, as
     QEMU allows them after a crash): exit status 0 or 3;
   - every sector must hold what the latest write that completed before a
@@ -26,6 +31,7 @@ import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU_IMG = "/usr/bin/qemu-img"
 MAGIC = 0x4b45535452454c21
 SECTOR = 512
@@ -50,6 +56,8 @@ def parse_log(path):
     ops, durable_below = [], {}
     with open(path) as f:
         for line in f:
+            if not line.endswith("\n"):
+                break  # cut short by the kill
             parts = line.split()
             if not parts:
                 continue
@@ -96,6 +104,13 @@ def sector_ok(data, s, latest, maybe, kinds, base):
     return False
 
 
+def describe_sector(data):
+    if data[0:8] == struct.pack("<Q", MAGIC):
+        idx, sector = struct.unpack("<QQ", data[8:24])
+        return "op %d's data for sector %d" % (idx, sector // SECTOR)
+    return "zeroes" if data == bytes(SECTOR) else "other bytes: " + data[:32].hex()
+
+
 def check_when_released(image, work):
     """qemu-img check once the killed writer's file is closed: io_uring
     requests in flight keep it (and its locks) open a moment after the
@@ -127,9 +142,67 @@ def verify(image, log, work, base):
         if chunk == bytes(SECTOR) and latest[s] == -1 and not maybe[s] and base is None:
             continue
         if not sector_ok(chunk, s, latest, maybe, kinds, base):
-            raise Failure("sector %d holds data no flushed or later write put there (durable op %d, maybe %s)"
-                          % (s, latest[s], sorted(maybe[s] or [])[:5]))
+            raise Failure("sector %d holds data no flushed or later write put there (durable op %d, maybe %s): %s"
+                          % (s, latest[s], sorted(maybe[s] or [])[:5], describe_sector(chunk)))
     return r.returncode, len([1 for o in ops]), max(durable.values(), default=0)
+
+
+class WriterProcess:
+    """qcow2_crash_writer: it appends its log itself."""
+    name = "writer"
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def start(self, image, run, log, work):
+        return subprocess.Popen([self.writer, image, str(run), log], stderr=subprocess.PIPE)
+
+    def wait_started(self, p, work, name):
+        if p.poll() is not None:
+            raise Failure("%s: the writer ended by itself: %s" % (name, p.stderr.read().decode()))
+
+    def collect(self, log, work):
+        pass
+
+
+class GuestInKestrel:
+    """kestrel running the tiny kernel's blkcrash test: its serial output
+    (a file, written by the vCPU as the guest writes each byte) is the run's
+    log, appended to the image's log after the kill."""
+    name = "kestrel guest"
+
+    def __init__(self, kestrel, kernel):
+        self.kestrel, self.kernel = kestrel, kernel
+
+    def serial(self, work):
+        return os.path.join(work, "serial.log")
+
+    def start(self, image, run, log, work):
+        return subprocess.Popen(
+            [self.kestrel, "-m", "64", "-nodefaults", "-display", "none", "-serial", "file:" + self.serial(work),
+             "-kernel", self.kernel, "-append", "tests=blkcrash run=%d" % run,
+             "-drive", "file=%s,if=virtio,format=qcow2,cache=writeback,discard=unmap" % image],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_started(self, p, work, name):
+        deadline = time.monotonic() + 120  # a tiny kernel starts in well under a second; the machine may be busy
+        while time.monotonic() < deadline:
+            path = self.serial(work)
+            text = open(path).read() if os.path.exists(path) else ""
+            if "BLK error" in text:
+                raise Failure("%s: the guest failed: %s" % (name, text[text.index("BLK error"):].splitlines()[0]))
+            if "BLK start" in text:
+                return
+            if p.poll() is not None:
+                raise Failure("%s: kestrel ended by itself: %s" % (name, p.stderr.read().decode()))
+            time.sleep(0.02)
+        raise Failure("%s: the guest never started writing" % name)
+
+    def collect(self, log, work):
+        with open(self.serial(work)) as f, open(log, "a") as out:
+            for line in f.read().replace("\r", "").splitlines(keepends=True):
+                if line[:2] in ("W ", "Z ", "F ") and line.endswith("\n"):  # the kill may cut the last one
+                    out.write(line)
 
 
 def one_image(writer, work, name, create_args, kills, rnd, base=None):
@@ -140,23 +213,29 @@ def one_image(writer, work, name, create_args, kills, rnd, base=None):
     log = os.path.join(work, name + ".log")
     leaks = 0
     for run in range(1, kills + 1):
-        p = subprocess.Popen([writer, image, str(run), log], stderr=subprocess.PIPE)
+        p = writer.start(image, run, log, work)
+        writer.wait_started(p, work, name)
         # Let it get going: at least one flush most of the time, then a random moment.
         time.sleep(rnd.uniform(0.05, 0.6))
-        if p.poll() is not None:
-            raise Failure("%s: the writer ended by itself: %s" % (name, p.stderr.read().decode()))
+        writer.wait_started(p, work, name)  # still running, no failed request
         p.send_signal(signal.SIGKILL)
         p.wait()
+        writer.collect(log, work)
         status, _, _ = verify(image, log, work, base)
         leaks += status == 3
     return leaks
+
+
+def build_tiny_kernel(work):
+    out = os.path.join(work, "tiny")
+    subprocess.run(["bash", os.path.join(HERE, "..", "tiny", "kernel", "build.sh"), out], check=True)
+    return os.path.join(out, "tiny-mb.elf")
 
 
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
-    writer = os.path.abspath(sys.argv[1])
     kills = int(sys.argv[sys.argv.index("--kills") + 1]) if "--kills" in sys.argv else 20
     rnd = random.Random(int(time.time()))
     cases = [
@@ -167,19 +246,24 @@ def main():
     ]
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="kestrel-crash-") as work:
+        writers = [("", WriterProcess(os.path.abspath(sys.argv[1])))]
+        if "--kestrel" in sys.argv:
+            kestrel = os.path.abspath(sys.argv[sys.argv.index("--kestrel") + 1])
+            writers.append(("guest-", GuestInKestrel(kestrel, build_tiny_kernel(work))))
         base_bytes = bytes(rnd.getrandbits(8) for _ in range(256)) * (SIZE // 256)
         with open(os.path.join(work, "base.raw"), "wb") as f:
             f.write(base_bytes)
-        for name, args, base in cases:
-            start = time.time()
-            try:
-                leaks = one_image(writer, work, name, args, kills, rnd, base_bytes if base else None)
-                print("PASS %s: %d kills, %d left leaked clusters %.1fs" % (name, kills, leaks, time.time() - start),
-                      flush=True)
-                passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (name, e), flush=True)
-                failed += 1
+        for prefix, writer in writers:
+            for name, args, base in cases:
+                start = time.time()
+                try:
+                    leaks = one_image(writer, work, prefix + name, args, kills, rnd, base_bytes if base else None)
+                    print("PASS %s (%s): %d kills, %d left leaked clusters %.1fs"
+                          % (name, writer.name, kills, leaks, time.time() - start), flush=True)
+                    passed += 1
+                except Failure as e:
+                    print("FAIL %s (%s): %s" % (name, writer.name, e), flush=True)
+                    failed += 1
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 

@@ -94,6 +94,16 @@ int str_starts(const char *s, const char *prefix) {
     return 1;
 }
 
+u32 pci_config_read(u32 dev, u32 reg) {
+    outl(0xcf8, 0x80000000u | dev << 11 | reg);
+    return inl(0xcfc);
+}
+
+void pci_config_write(u32 dev, u32 reg, u32 v) {
+    outl(0xcf8, 0x80000000u | dev << 11 | reg);
+    outl(0xcfc, v);
+}
+
 void mem_copy(void *dst, const void *src, size_t n) {
     u8 *d = dst;
     const u8 *s = src;

@@ -20,6 +20,7 @@ static void run_tests(void) {
     if (cmdline_has_test("idetf")) test_ide_taskfile();
     if (cmdline_has_test("atapi")) test_atapi();
     if (cmdline_has_test("nmi")) test_nmi();
+    if (cmdline_has_test("blkcrash")) test_blkcrash();
     u32 status = cmdline_number("exit", 0);
     kprintf("TINY exit=%u\n", status);
     exit_with((u8)status);

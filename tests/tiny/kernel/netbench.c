@@ -12,18 +12,9 @@
  *       or not carrying the bench's EtherType and pattern, counts as bad
  * Lines: "NET ready", "NET start", "NET done frames=.. bytes=.. bad=..
  * disorder=.. tsc=..". The host times start..done; tsc is the guest's. */
-#include "tiny.h"
+#include "virtio_legacy.h"
 
 #define IO_BASE 0x6000
-#define REG_HOST_FEATURES 0x00
-#define REG_GUEST_FEATURES 0x04
-#define REG_QUEUE_PFN 0x08
-#define REG_QUEUE_SIZE 0x0c
-#define REG_QUEUE_SELECT 0x0e
-#define REG_QUEUE_NOTIFY 0x10
-#define REG_STATUS 0x12
-#define REG_CONFIG 0x14 /* MSI-X off: the MAC starts here */
-
 #define F_MRG_RXBUF (1u << 15)
 #define F_ANY_LAYOUT (1u << 27)
 #define HDR_LEN 12 /* virtio_net_hdr_mrg_rxbuf */
@@ -31,30 +22,12 @@
 #define MAX_QUEUE 1024
 #define ETHERTYPE 0x88b5 /* IEEE local experimental */
 
-#define DESC_F_WRITE 2
-#define AVAIL_F_NO_INTERRUPT 1
-#define USED_F_NO_NOTIFY 1
-
-struct desc {
-    u64 addr;
-    u32 len;
-    u16 flags;
-    u16 next;
-};
-struct used_elem {
-    u32 id;
-    u32 len;
-};
 struct queue {
-    u16 index, size;
-    struct desc *desc;
-    volatile u16 *avail; /* flags, idx, ring[size] */
-    volatile u16 *used;  /* flags, idx, then used_elem[size] */
-    u16 avail_idx, last_used;
+    struct virtqueue vq;
     u8 *buffers;
 };
 
-static u8 ring_memory[2][0x9000] __attribute__((aligned(4096)));
+static u8 ring_memory[2][VIRTQ_RING_MEMORY] __attribute__((aligned(4096)));
 static u8 buffer_memory[2][MAX_QUEUE * BUF_LEN] __attribute__((aligned(4096)));
 static struct queue queues[2];
 
@@ -63,67 +36,22 @@ static inline u64 rdtsc(void) {
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return (u64)hi << 32 | lo;
 }
-static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
-static inline void full_barrier(void) { __asm__ volatile("lock; addl $0,(%%esp)" ::: "memory", "cc"); }
-
-static u32 pci_read(u32 dev, u32 reg) {
-    outl(0xcf8, 0x80000000u | dev << 11 | reg);
-    return inl(0xcfc);
-}
-static void pci_write(u32 dev, u32 reg, u32 v) {
-    outl(0xcf8, 0x80000000u | dev << 11 | reg);
-    outl(0xcfc, v);
-}
-
-static int find_nic(void) {
-    for (u32 d = 0; d < 32; d++) {
-        if (pci_read(d, 0) != 0x10001af4) continue;
-        pci_write(d, 0x10, IO_BASE | 1);
-        pci_write(d, 0x04, 0x5); /* I/O decoding, bus master */
-        return 1;
-    }
-    return 0;
-}
 
 static int setup_queue(struct queue *q, u16 index) {
-    outw(IO_BASE + REG_QUEUE_SELECT, index);
-    u16 size = inw(IO_BASE + REG_QUEUE_SIZE);
-    if (!size || size > MAX_QUEUE) return 0;
-    u8 *mem = ring_memory[index];
-    mem_set(mem, 0, sizeof ring_memory[index]);
-    q->index = index;
-    q->size = size;
-    q->desc = (struct desc *)mem;
-    q->avail = (volatile u16 *)(mem + 16 * size);
-    u32 used_at = (16u * size + 6u + 2u * size + 4095u) & ~4095u;
-    if (used_at + 6u + 8u * size > sizeof ring_memory[index]) return 0;
-    q->used = (volatile u16 *)(mem + used_at);
-    q->avail[0] = AVAIL_F_NO_INTERRUPT;
+    if (!virtqueue_setup(&q->vq, IO_BASE, index, ring_memory[index], MAX_QUEUE)) return 0;
     q->buffers = buffer_memory[index];
-    for (u16 i = 0; i < size; i++) q->desc[i].addr = (u32)(q->buffers + (u32)i * BUF_LEN);
-    outl(IO_BASE + REG_QUEUE_PFN, (u32)mem >> 12);
+    for (u16 i = 0; i < q->vq.size; i++) q->vq.desc[i].addr = (u32)(q->buffers + (u32)i * BUF_LEN);
     return 1;
-}
-
-static void publish_and_kick(struct queue *q) {
-    barrier();
-    q->avail[1] = q->avail_idx;
-    full_barrier();
-    if (!(q->used[0] & USED_F_NO_NOTIFY)) outw(IO_BASE + REG_QUEUE_NOTIFY, q->index);
-}
-
-static const volatile struct used_elem *used_elem(struct queue *q, u16 n) {
-    return (const volatile struct used_elem *)(q->used + 2) + n % q->size;
 }
 
 /* Waits for the device to use buffers; returns how many it used, and
  * counts in `disorder` a batch whose last buffer is not the one posted in
  * that place (the fixed ring needs the in-order use both VMMs do). */
-static u16 wait_used(struct queue *q, u32 *disorder) {
+static u16 wait_used(struct virtqueue *q, u32 *disorder) {
     u16 used_idx;
     while ((used_idx = q->used[1]) == q->last_used) __asm__ volatile("pause");
-    barrier();
-    if (used_elem(q, (u16)(used_idx - 1))->id != (u16)(used_idx - 1) % q->size) (*disorder)++;
+    compiler_barrier();
+    if (virtqueue_used_elem(q, (u16)(used_idx - 1))->id != (u16)(used_idx - 1) % q->size) (*disorder)++;
     u16 count = (u16)(used_idx - q->last_used);
     q->last_used = used_idx;
     return count;
@@ -137,7 +65,7 @@ static void fill_frame(u8 *f, u32 size, u32 seq) {
 
 /* The avail ring holds descriptor i in place i for good: posting is one
  * store of avail->idx per batch, whatever its size. */
-static void fixed_ring(struct queue *q, u32 len, u16 flags) {
+static void fixed_ring(struct virtqueue *q, u32 len, u16 flags) {
     for (u16 i = 0; i < q->size; i++) {
         q->desc[i].len = len;
         q->desc[i].flags = flags;
@@ -146,24 +74,25 @@ static void fixed_ring(struct queue *q, u32 len, u16 flags) {
 }
 
 static void transmit(struct queue *q, u32 frames, u32 size, u32 *done, u32 *disorder) {
-    for (u16 i = 0; i < q->size; i++) {
+    struct virtqueue *v = &q->vq;
+    for (u16 i = 0; i < v->size; i++) {
         u8 *b = q->buffers + (u32)i * BUF_LEN;
         mem_set(b, 0, HDR_LEN);
         fill_frame(b + HDR_LEN, size, i);
     }
-    fixed_ring(q, HDR_LEN + size, 0);
+    fixed_ring(v, HDR_LEN + size, 0);
     u32 sent = 0, completed = 0;
     while (completed < frames) {
         /* Refill in batches of half a ring (or the rest): one kick per
          * batch at most, as a driver with a queue of frames does. */
-        u32 room = q->size - (u16)(q->avail_idx - q->last_used), left = frames - sent;
+        u32 room = v->size - (u16)(v->avail_idx - v->last_used), left = frames - sent;
         u32 batch = room < left ? room : left;
-        if (batch && (batch >= q->size / 2u || batch == left)) {
-            q->avail_idx = (u16)(q->avail_idx + batch);
+        if (batch && (batch >= v->size / 2u || batch == left)) {
+            v->avail_idx = (u16)(v->avail_idx + batch);
             sent += batch;
-            publish_and_kick(q);
+            virtqueue_publish_and_kick(v);
         }
-        completed += wait_used(q, disorder);
+        completed += wait_used(v, disorder);
     }
     *done = completed;
 }
@@ -178,16 +107,17 @@ static int frame_ok(const u8 *f, u32 len, u32 size) {
  * paravirtual KVM (ring 0 is emulated), so the driver checks the last
  * frame of every batch the device hands over, not each one. */
 static void receive(struct queue *q, u32 frames, u32 size, u32 *got, u32 *bad, u32 *disorder) {
-    fixed_ring(q, BUF_LEN, DESC_F_WRITE);
-    q->avail_idx = q->size;
-    publish_and_kick(q);
+    struct virtqueue *v = &q->vq;
+    fixed_ring(v, BUF_LEN, VIRTQ_DESC_F_WRITE);
+    v->avail_idx = v->size;
+    virtqueue_publish_and_kick(v);
     kprintf("NET ready\n");
     u32 n = 0, wrong = 0, pending = 0;
     while (n < frames) {
-        u16 count = wait_used(q, disorder);
+        u16 count = wait_used(v, disorder);
         if (n == 0) kprintf("NET start\n");
-        const volatile struct used_elem *e = used_elem(q, (u16)(q->last_used - 1));
-        const u8 *f = q->buffers + (e->id % q->size) * BUF_LEN;
+        const volatile struct virtq_used_elem *e = virtqueue_used_elem(v, (u16)(v->last_used - 1));
+        const u8 *f = q->buffers + (e->id % v->size) * BUF_LEN;
         u32 len = e->len > HDR_LEN ? e->len - HDR_LEN : 0;
         if (!frame_ok(f + HDR_LEN, len, size) || *(const u16 *)(f + 10) != 1) {
             if (!wrong++)
@@ -197,9 +127,9 @@ static void receive(struct queue *q, u32 frames, u32 size, u32 *got, u32 *bad, u
         n += count;
         /* Buffers go back in batches of a quarter ring: one kick each. */
         pending += count;
-        if (pending >= q->size / 4u) {
-            q->avail_idx = (u16)(q->avail_idx + pending);
-            publish_and_kick(q);
+        if (pending >= v->size / 4u) {
+            v->avail_idx = (u16)(v->avail_idx + pending);
+            virtqueue_publish_and_kick(v);
             pending = 0;
         }
     }
@@ -211,27 +141,27 @@ void test_netbench(void) {
     char mode[8];
     cmdline_value("mode", mode, sizeof mode);
     u32 frames = cmdline_number("frames", 100000), size = cmdline_number("size", 1514);
-    if (size < 60 || size + HDR_LEN > BUF_LEN || !find_nic()) {
+    if (size < 60 || size + HDR_LEN > BUF_LEN || !virtio_legacy_find(0x10001af4, IO_BASE)) {
         kprintf("NET no nic or bad size=%u\n", size);
         return;
     }
-    outb(IO_BASE + REG_STATUS, 0);
-    outb(IO_BASE + REG_STATUS, 1 | 2); /* ACKNOWLEDGE, DRIVER */
-    u32 features = inl(IO_BASE + REG_HOST_FEATURES);
+    outb(IO_BASE + VIRTIO_REG_STATUS, 0);
+    outb(IO_BASE + VIRTIO_REG_STATUS, VIRTIO_STATUS_DRIVER_UP);
+    u32 features = inl(IO_BASE + VIRTIO_REG_HOST_FEATURES);
     if (!(features & F_MRG_RXBUF)) {
         kprintf("NET no mrg_rxbuf features=%08x\n", features);
         return;
     }
-    outl(IO_BASE + REG_GUEST_FEATURES, features & (F_MRG_RXBUF | F_ANY_LAYOUT));
+    outl(IO_BASE + VIRTIO_REG_GUEST_FEATURES, features & (F_MRG_RXBUF | F_ANY_LAYOUT));
     if (!setup_queue(&queues[0], 0) || !setup_queue(&queues[1], 1)) {
         kprintf("NET bad queue size\n");
         return;
     }
-    outb(IO_BASE + REG_STATUS, 1 | 2 | 4); /* DRIVER_OK */
+    outb(IO_BASE + VIRTIO_REG_STATUS, VIRTIO_STATUS_DRIVER_UP | VIRTIO_STATUS_DRIVER_OK);
     kprintf("NET mac=%02x:%02x:%02x:%02x:%02x:%02x rxq=%u txq=%u mode=%s frames=%u size=%u\n",
-            inb(IO_BASE + REG_CONFIG), inb(IO_BASE + REG_CONFIG + 1), inb(IO_BASE + REG_CONFIG + 2),
-            inb(IO_BASE + REG_CONFIG + 3), inb(IO_BASE + REG_CONFIG + 4), inb(IO_BASE + REG_CONFIG + 5),
-            queues[0].size, queues[1].size, mode, frames, size);
+            inb(IO_BASE + VIRTIO_REG_CONFIG), inb(IO_BASE + VIRTIO_REG_CONFIG + 1), inb(IO_BASE + VIRTIO_REG_CONFIG + 2),
+            inb(IO_BASE + VIRTIO_REG_CONFIG + 3), inb(IO_BASE + VIRTIO_REG_CONFIG + 4), inb(IO_BASE + VIRTIO_REG_CONFIG + 5),
+            queues[0].vq.size, queues[1].vq.size, mode, frames, size);
     u32 done = 0, bad = 0, disorder = 0;
     u64 t0 = rdtsc();
     if (str_eq(mode, "rx")) {
@@ -243,5 +173,5 @@ void test_netbench(void) {
     u64 t1 = rdtsc();
     kprintf("NET done frames=%u bytes=%X bad=%u disorder=%u tsc=%X\n", done, (u64)done * size, bad, disorder,
             t1 - t0);
-    outb(IO_BASE + REG_STATUS, 0);
+    outb(IO_BASE + VIRTIO_REG_STATUS, 0);
 }

@@ -66,21 +66,11 @@ void test_pc_testdev(void) {
 #define MEM_BAR 0xd0000000u
 #define IO_BAR 0x7000u
 
-static u32 pci_addr(u32 dev, u32 reg) { return 0x80000000u | dev << 11 | reg; }
-static u32 pci_read(u32 dev, u32 reg) {
-    outl(0xcf8, pci_addr(dev, reg));
-    return inl(0xcfc);
-}
-static void pci_write(u32 dev, u32 reg, u32 v) {
-    outl(0xcf8, pci_addr(dev, reg));
-    outl(0xcfc, v);
-}
-
 static u32 bar_size(u32 dev, u32 reg) {
-    u32 old = pci_read(dev, reg);
-    pci_write(dev, reg, 0xffffffff);
-    u32 v = pci_read(dev, reg);
-    pci_write(dev, reg, old);
+    u32 old = pci_config_read(dev, reg);
+    pci_config_write(dev, reg, 0xffffffff);
+    u32 v = pci_config_read(dev, reg);
+    pci_config_write(dev, reg, old);
     return v;
 }
 
@@ -130,34 +120,34 @@ static void run_one(struct region r, u32 test) {
 void test_pci_testdev(void) {
     u32 dev = 0;
     for (u32 d = 0; d < 32 && !dev; d++)
-        if (pci_read(d, 0) == 0x00051b36) dev = d;
+        if (pci_config_read(d, 0) == 0x00051b36) dev = d;
     if (!dev) {
         kprintf("PCI not found\n");
         return;
     }
-    kprintf("PCI id=%08x class=%08x sub=%08x irq-pin=%x header=%x\n", pci_read(dev, 0), pci_read(dev, 8),
-            pci_read(dev, 0x2c), (pci_read(dev, 0x3c) >> 8) & 0xff, (pci_read(dev, 0xc) >> 16) & 0xff);
+    kprintf("PCI id=%08x class=%08x sub=%08x irq-pin=%x header=%x\n", pci_config_read(dev, 0), pci_config_read(dev, 8),
+            pci_config_read(dev, 0x2c), (pci_config_read(dev, 0x3c) >> 8) & 0xff, (pci_config_read(dev, 0xc) >> 16) & 0xff);
     kprintf("PCI bars %08x %08x %08x %08x\n", bar_size(dev, 0x10), bar_size(dev, 0x14), bar_size(dev, 0x18),
             bar_size(dev, 0x1c));
-    pci_write(dev, 0x10, MEM_BAR);
-    pci_write(dev, 0x14, IO_BAR);
-    pci_write(dev, 0x04, 0x3); /* I/O and memory decoding */
+    pci_config_write(dev, 0x10, MEM_BAR);
+    pci_config_write(dev, 0x14, IO_BAR);
+    pci_config_write(dev, 0x04, 0x3); /* I/O and memory decoding */
     struct region mem = {0, MEM_BAR}, io = {1, IO_BAR};
     for (u32 t = 0; t < 4; t++) run_one(mem, t);
     for (u32 t = 0; t < 4; t++) run_one(io, t);
     /* Moving the BAR moves the test with it. */
     wr8(io, 0, 2);
-    pci_write(dev, 0x14, IO_BAR + 0x100);
+    pci_config_write(dev, 0x14, IO_BAR + 0x100);
     struct region moved = {1, IO_BAR + 0x100};
     wr16(moved, rd32(moved, 4), 0xfa);
     kprintf("PCI moved count=%u old=%x\n", rd32(moved, 12), inb(IO_BAR));
     wr8(moved, 0, 9); /* no such test: the header reads 0 */
     kprintf("PCI none read=%x/%x\n", rd8(moved, 1), rd32(moved, 4));
     if (bar_size(dev, 0x18)) { /* membar: 64-bit prefetchable, nothing behind it */
-        pci_write(dev, 0x18, 0xd0100000u);
-        pci_write(dev, 0x1c, 0);
+        pci_config_write(dev, 0x18, 0xd0100000u);
+        pci_config_write(dev, 0x1c, 0);
         mmio_write32(0xd0100000u, 0x12345678);
-        kprintf("PCI membar bar=%08x/%08x read=%08x\n", pci_read(dev, 0x18), pci_read(dev, 0x1c),
+        kprintf("PCI membar bar=%08x/%08x read=%08x\n", pci_config_read(dev, 0x18), pci_config_read(dev, 0x1c),
                 mmio_read32(0xd0100000u));
     }
 }

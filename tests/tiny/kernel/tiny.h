@@ -40,6 +40,10 @@ void kprintf(const char *fmt, ...);
 extern u16 exit_port;
 void exit_with(u8 status) __attribute__((noreturn));
 
+/* PCI configuration space of bus 0 through ports 0xcf8/0xcfc; dev = slot << 3 | function. */
+u32 pci_config_read(u32 dev, u32 reg);
+void pci_config_write(u32 dev, u32 reg, u32 v);
+
 size_t str_len(const char *s);
 int str_eq(const char *a, const char *b);
 int str_starts(const char *s, const char *prefix);
@@ -67,6 +71,7 @@ void test_pci_scan(void);
 void test_ide_taskfile(void);
 void test_nmi(void);
 void test_atapi(void);
+void test_blkcrash(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);
