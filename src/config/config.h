@@ -77,6 +77,13 @@ struct SecretConfig {
     std::string value;
 };
 
+// One -object rng-random (a file) or rng-builtin (getrandom).
+struct RngObjectConfig {
+    std::string id;
+    std::string filename;  // rng-random's; empty for rng-builtin
+    bool builtin = false;
+};
+
 enum class DisplayKind { Default, None, Nographic };
 
 // -action panic=: what a guest panic (pvpanic, KVM's crash event) does.
@@ -111,6 +118,7 @@ struct Config {
     std::vector<DeviceConfig> devices;
     std::vector<IothreadConfig> iothreads;  // -object iothread, in command-line order
     std::vector<SecretConfig> secrets;      // -object secret, in command-line order
+    std::vector<RngObjectConfig> rng_objects;  // -object rng-random|rng-builtin, in command-line order
     // -object memory-backend-*, in command-line order; the one -machine
     // memory-backend= names is also memory.backend (guest RAM).
     std::vector<MemoryBackendConfig> memory_backends;

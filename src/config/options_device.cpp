@@ -195,6 +195,24 @@ void check_iothread(const Config& cfg, const std::string& id) {
     if (!known) throw ConfigError("Device '" + id + "' not found");
 }
 
+// rng=: an rng object; another object's id is the wrong type, as in QEMU.
+void check_rng_backend(const Config& cfg, const std::string& key, const std::string& id) {
+    if (std::any_of(cfg.rng_objects.begin(), cfg.rng_objects.end(), [&](const auto& r) { return r.id == id; }))
+        return;
+    auto is_id = [&](const auto& o) { return o.id == id; };
+    if (std::any_of(cfg.iothreads.begin(), cfg.iothreads.end(), is_id) ||
+        std::any_of(cfg.secrets.begin(), cfg.secrets.end(), is_id) ||
+        std::any_of(cfg.memory_backends.begin(), cfg.memory_backends.end(), is_id))
+        throw ConfigError("Invalid parameter type for '" + key + "', expected: rng-backend");
+    throw ConfigError("Device '" + id + "' not found");
+}
+
+void check_link(const Config& cfg, const PropertyValues& props, const std::string& key) {
+    PropType type = props.find(key)->type;
+    if (type == PropType::Iothread) check_iothread(cfg, props.str(key));
+    if (type == PropType::RngBackend) check_rng_backend(cfg, key, props.str(key));
+}
+
 // A USB controller's bus: "usb-bus.0", or "ID.0" for one with an id.
 bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
     if (bus == bus_instance_name(BusKind::Usb)) return true;
@@ -237,7 +255,7 @@ std::string json_property_text(const PropertySpec& spec, const qopts::OptPair& p
         if (pair.json != JsonValue::Integer) throw wrong("integer");
         break;
     case PropType::Str: case PropType::Drive: case PropType::Chardev: case PropType::Iothread:
-    case PropType::Netdev: case PropType::MacAddr: case PropType::LostTickPolicy:
+    case PropType::RngBackend: case PropType::Netdev: case PropType::MacAddr: case PropType::LostTickPolicy:
         if (pair.json != JsonValue::String) throw wrong("string");
         break;
     case PropType::PciAddr:
@@ -275,12 +293,11 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
         if (pair.key == "bus" && dev.type->bus == BusKind::Ide) dev.bus = pair.value;
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
         const PropertySpec* spec = dev.props.find(pair.key);
-        if (spec && pair.json != qopts::JsonValue::NotJson) {
+        if (spec && pair.json != qopts::JsonValue::NotJson)
             set_property(dev, pair.key, json_property_text(*spec, pair));
-            continue;
-        }
-        set_property(dev, pair.key, pair.value);
-        if (dev.props.find(pair.key)->type == PropType::Iothread) check_iothread(st.cfg, pair.value);
+        else
+            set_property(dev, pair.key, pair.value);
+        check_link(st.cfg, dev.props, pair.key);
     }
     return dev;
 }

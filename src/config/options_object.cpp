@@ -1,5 +1,5 @@
 // -object as QEMU 7.2 reads it, in either syntax (key=value or JSON):
-// iothreads, secrets and memory backends. QEMU checks the type, the id and
+// iothreads, secrets, memory and rng backends. QEMU checks the type, the id and
 // the properties while it reads the command line.
 #include "config/block_opts.h"
 #include "config/user_objects.h"
@@ -19,7 +19,7 @@ constexpr std::string_view kOtherObjectTypes[] = {
     "dbus-vmstate", "filter-buffer", "filter-dump", "filter-mirror", "filter-redirector",
     "filter-replay", "filter-rewriter", "input-barrier", "input-linux", "main-loop",
     "pr-manager-helper",
-    "qtest", "rng-builtin", "rng-egd", "rng-random", "secret_keyring", "sev-guest",
+    "qtest", "rng-egd", "secret_keyring", "sev-guest",
     "thread-context", "throttle-group", "tls-cipher-suites", "tls-creds-anon", "tls-creds-psk",
     "tls-creds-x509", "x-remote-object",
 };
@@ -51,7 +51,7 @@ const std::string* last_value(const std::vector<qopts::OptPair>& pairs, std::str
 void check_type(const std::string* type) {
     if (!type)
         throw ConfigError("Parameter 'qom-type' is missing");
-    if (*type == "iothread" || *type == "secret" || memory_backend_kind(*type))
+    if (*type == "iothread" || *type == "secret" || memory_backend_kind(*type) || is_rng_object_type(*type))
         return;
     if (std::find(std::begin(kOtherObjectTypes), std::end(kOtherObjectTypes), *type) !=
         std::end(kOtherObjectTypes))
@@ -179,7 +179,7 @@ void handle_object(ParseState& st, const ArgToken& tok) {
 
 namespace {
 
-// Secrets and memory backends in command-line order; then the machine's
+// Secrets, memory and rng backends in command-line order; then the machine's
 // memory-backend= (QEMU's qemu_resolve_machine_memdev and the checks of
 // machine_run_board_init).
 void create_pending_objects(ParseState& st) {
@@ -188,6 +188,12 @@ void create_pending_objects(ParseState& st) {
         if (obj.type == "secret") {
             SecretProps sp = at_location(obj.location, [&] { return read_secret_props(props); });
             st.cfg.secrets.push_back(make_secret(obj.id, sp, st.cfg.secrets));
+            continue;
+        }
+        if (is_rng_object_type(obj.type)) {
+            RngObjectConfig r = at_location(obj.location, [&] { return read_rng_props(obj.type, obj.id, props); });
+            open_rng_object(r);  // QEMU opens the file here; the board opens it again for the device
+            st.cfg.rng_objects.push_back(std::move(r));
             continue;
         }
         auto kind = memory_backend_kind(obj.type);
@@ -233,14 +239,20 @@ void finalize_objects(ParseState& st) {
 void print_object_help(std::ostream& out, const std::string& type) {
     if (type.empty()) {
         out << "List of user creatable objects:\n  iothread\n  memory-backend-file\n  memory-backend-memfd\n"
-               "  memory-backend-ram\n  secret\n";
+               "  memory-backend-ram\n  rng-builtin\n  rng-random\n  secret\n";
         return;
     }
     static const std::vector<std::string_view> kBackend = {
         "dump=<bool>", "merge=<bool>", "policy=<HostMemPolicy>", "prealloc=<bool>", "prealloc-threads=<int>",
         "reserve=<bool>", "share=<bool>", "size=<int>", "x-use-canonical-path-for-ramblock-id=<bool>"};
+    if (type == "rng-builtin") {
+        out << "There are no options for rng-builtin.\n";
+        return;
+    }
     std::vector<std::string_view> props;
-    if (type == "iothread")
+    if (type == "rng-random")
+        props = {"filename=<string>"};
+    else if (type == "iothread")
         props = {"aio-max-batch=<int>", "poll-grow=<int>", "poll-max-ns=<int>", "poll-shrink=<int>",
                  "thread-pool-max=<int>", "thread-pool-min=<int>"};
     else if (type == "secret")

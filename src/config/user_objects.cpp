@@ -101,6 +101,21 @@ SecretConfig make_secret(const std::string& id, const SecretProps& p, const std:
     return s;
 }
 
+bool is_rng_object_type(std::string_view type) { return type == "rng-random" || type == "rng-builtin"; }
+
+RngObjectConfig read_rng_props(std::string_view type, const std::string& id, ObjectProps& props) {
+    RngObjectConfig r{id, "", type == "rng-builtin"};
+    if (!r.builtin) r.filename = props.str("filename").value_or("/dev/urandom");
+    if (props.str("opened")) throw ConfigError("Property '" + std::string(type) + ".opened' is not writable");
+    props.check_all_used();
+    return r;
+}
+
+std::shared_ptr<RngBackend> open_rng_object(const RngObjectConfig& rng) {
+    if (rng.builtin) return std::make_shared<RngBackend>(rng.id);
+    return std::make_shared<RngBackend>(rng.id, rng.filename);
+}
+
 std::optional<MemoryBackendConfig::Kind> memory_backend_kind(std::string_view type) {
     using Kind = MemoryBackendConfig::Kind;
     for (Kind k : {Kind::Ram, Kind::File, Kind::Memfd})

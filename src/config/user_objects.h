@@ -1,9 +1,12 @@
 #pragma once
-// The user-creatable objects kestrel has besides iothreads: secrets and
-// memory backends, from -object or QMP object-add, checked as QEMU 7.2
+// The user-creatable objects kestrel has besides iothreads: secrets,
+// memory backends and rng backends, from -object or QMP object-add, checked as QEMU 7.2
 // checks them (its messages, no location prefix: the caller adds it).
 #include "config/config.h"
 #include "config/object_props.h"
+#include "virtio/rng/rng_backend.h"
+
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -29,6 +32,13 @@ MemoryBackendConfig make_memory_backend(MemoryBackendConfig::Kind kind, const st
 
 // What QEMU checks when it allocates the memory (its messages).
 void check_memory_backend(const MemoryBackendConfig& b);
+
+// rng-random (filename=, default /dev/urandom) and rng-builtin: the
+// properties (errors with the option's location), then
+// open_rng_object() opens the file as QEMU's complete does (no location).
+bool is_rng_object_type(std::string_view type);
+RngObjectConfig read_rng_props(std::string_view type, const std::string& id, ObjectProps& props);
+std::shared_ptr<RngBackend> open_rng_object(const RngObjectConfig& rng);
 
 // "memory-backend-ram" ... ; nullopt for other types.
 std::optional<MemoryBackendConfig::Kind> memory_backend_kind(std::string_view type);

@@ -23,6 +23,7 @@ namespace kestrel {
     X(kKvmPitType)                                                                                             \
     X(kVirtioBalloonPciType)                                                                                    \
     X(kVirtioNetPciType)                                                                                        \
+    X(kVirtioRngPciType)                                                                                        \
     X(kStdVgaType)                                                                                             \
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \

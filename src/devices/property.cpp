@@ -50,6 +50,8 @@ PropValue parse_integer(std::string_view name, const std::string& text, const In
     if (negative || sign) {
         long long v = std::strtoll(text.c_str(), &end, 0);
         if (text.empty() || *end != '\0' || errno == ERANGE) throw expects("integer");
+        // QEMU's uint64 parser takes a negative number modulo 2^64 (max-bytes=-1).
+        if (!sign && range.max == UINT64_MAX) return PropValue(uint64_t(v));
         if (v < range.min || (v >= 0 && uint64_t(v) > range.max)) throw expects(range.c_name);
         return sign ? PropValue(int64_t(v)) : PropValue(uint64_t(v));
     }
@@ -148,6 +150,7 @@ std::string_view prop_type_name(PropType type) {
     case PropType::Netdev:
     case PropType::MacAddr: return "str";
     case PropType::Iothread: return "link<iothread>";
+    case PropType::RngBackend: return "link<rng-backend>";
     case PropType::LostTickPolicy: return "LostTickPolicy";
     case PropType::Int: return "int";
     case PropType::ReadOnly: return "str";
@@ -213,7 +216,8 @@ void PropertyValues::set(std::string_view name, std::string_view text) {
     case PropType::Drive:
     case PropType::Chardev:
     case PropType::Netdev:
-    case PropType::Iothread: return set_value(name, t);
+    case PropType::Iothread:
+    case PropType::RngBackend: return set_value(name, t);
     case PropType::ReadOnly:
         throw ConfigError("Property '" + owner_ + "." + std::string(name) + "' is not writable");
     default: return set_value(name, parse_integer(name, t, *int_range(spec->type), is_signed(spec->type)));

@@ -28,6 +28,7 @@ enum class PropType : uint8_t {
     Drive,      // the id of a -drive (a block backend)
     Chardev,    // the id of a -chardev
     Iothread,   // the id of an -object iothread
+    RngBackend, // the id of an -object rng-random|rng-builtin
     LostTickPolicy,  // QEMU's enum: "discard", "delay" or "slew" (a string)
     Int,        // QOM "int": any int64 (a property QEMU adds outside qdev)
     ReadOnly,   // a value only the device sets ("guest statistics"): not writable

@@ -16,6 +16,7 @@
 #include "kvm/pam_memory.h"
 
 #include "config/parse_state.h"
+#include "config/user_objects.h"
 #include "devices/pci/pci_function_device.h"
 
 #include <cstdio>
@@ -43,7 +44,9 @@ PcBoard::PcBoard(const PcBoardSetup& s)
         iothreads_.push_back(std::make_unique<IoThread>(io.id));
         user_iothreads_.list.push_back({io, iothreads_.back().get()});
     }
+    for (const RngObjectConfig& r : s.cfg.rng_objects) rng_backends_.add(open_rng_object(r));
     services_.add<UserIothreads>(user_iothreads_);
+    services_.add<RngBackends>(rng_backends_);
     services_.add<BlockService>(drives_);
     services_.add<MediumService>(drives_);
     services_.add<NetService>(net_);

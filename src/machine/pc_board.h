@@ -16,6 +16,7 @@
 #include "kvm/guest_memory.h"
 #include "kvm/vm.h"
 #include "net/net_clients.h"
+#include "virtio/rng/rng_backend.h"
 #include "devices/usb/usb_bus.h"
 #include "ui/display_service.h"
 #include "ui/input.h"
@@ -121,6 +122,7 @@ private:
     // serving its queues) leave their iothread's loop as they go.
     std::vector<std::unique_ptr<IoThread>> iothreads_;
     UserIothreads user_iothreads_;  // the -object iothread ones among them
+    RngBackends rng_backends_;      // -object rng-random|rng-builtin, then object-add's
     PciBus pci_;
     std::shared_ptr<IoPlumbing> plumbing_;
     std::shared_ptr<DeviceMemory> device_memory_;

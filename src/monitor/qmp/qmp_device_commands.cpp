@@ -16,7 +16,8 @@ constexpr std::pair<std::string_view, std::string_view> kAbstractParents[] = {
     {"device", "object"},           {"sys-bus-device", "device"},    {"pci-device", "device"},
     {"isa-device", "device"},       {"pci-host-bridge", "sys-bus-device"}, {"pci-piix3", "pci-device"},
     {"virtio-pci", "pci-device"},   {"virtio-blk-pci-base", "virtio-pci"},
-    {"memory-backend", "object"},   {"secret_common", "object"},
+    {"memory-backend", "object"},   {"secret_common", "object"},    {"rng-backend", "object"},
+    {"virtio-rng-pci-base", "virtio-pci"},
     {"cpu", "device"},              {"x86_64-cpu", "cpu"},
 };
 
@@ -32,6 +33,7 @@ constexpr std::pair<std::string_view, std::string_view> kCpuTypes[] = {
 constexpr std::pair<std::string_view, std::string_view> kObjectTypes[] = {
     {"memory-backend-ram", "memory-backend"}, {"memory-backend-file", "memory-backend"},
     {"memory-backend-memfd", "memory-backend"}, {"secret", "secret_common"},
+    {"rng-random", "rng-backend"},              {"rng-builtin", "rng-backend"},
 };
 
 std::string_view parent_of(std::string_view type) {
@@ -84,6 +86,7 @@ Json default_value(const PropertySpec& spec, const PropertyValues& defaults) {
     case PropType::Chardev:
     case PropType::Netdev:
     case PropType::Iothread:
+    case PropType::RngBackend:
     case PropType::MacAddr:
     case PropType::ReadOnly:
     case PropType::LostTickPolicy:  // QEMU's enum, held as its name

@@ -1,6 +1,6 @@
 // object-add, object-del and query-memdev for the object types kestrel
-// has (secret, memory-backend-ram|file|memfd), on the machine's
-// UserObjects: the same checks and messages as -object.
+// has (secret, memory-backend-ram|file|memfd, rng-random|builtin), on the
+// machine's UserObjects and RngBackends: the same checks and messages as -object.
 #include "config/block_opts.h"
 #include "config/json_keys.h"
 #include "config/user_objects.h"
@@ -14,6 +14,12 @@ UserObjects& objects(QmpServices& services) {
     UserObjects* objs = services.vm.services().find<UserObjects>();
     if (!objs) throw MonitorError("this machine has no user-creatable objects");
     return *objs;
+}
+
+RngBackends& rng_backends(QmpServices& services) {
+    RngBackends* rngs = services.vm.services().find<RngBackends>();
+    if (!rngs) throw MonitorError("this machine has no user-creatable objects");
+    return *rngs;
 }
 
 // QMP arguments as -object's JSON properties (flattened, typed).
@@ -30,11 +36,14 @@ Json object_add(QmpServices& services, const Json& args) {
     std::string id = args.at("id").get<std::string>();
     try {
         check_identifier(id);
-        if (objs.has_id(id)) throw ConfigError("attempt to add duplicate property '" + id +
+        RngBackends& rngs = rng_backends(services);
+        if (objs.has_id(id) || rngs.find(id)) throw ConfigError("attempt to add duplicate property '" + id +
                                                "' to object (type 'container')");
         ObjectProps props(properties(args), true);
         if (type == "secret") {
             objs.add_secret(make_secret(id, read_secret_props(props), objs.secrets()));
+        } else if (is_rng_object_type(type)) {
+            rngs.add(open_rng_object(read_rng_props(type, id, props)));
         } else {
             MemoryBackendConfig b = make_memory_backend(*memory_backend_kind(type), id, props, true, true);
             check_memory_backend(b);
@@ -49,7 +58,7 @@ Json object_add(QmpServices& services, const Json& args) {
 Json object_del(QmpServices& services, const Json& args) {
     std::string id = args.at("id").get<std::string>();
     try {
-        if (!objects(services).remove(id)) throw MonitorError("object '" + id + "' not found");
+        if (!rng_backends(services).remove(id) && !objects(services).remove(id)) throw MonitorError("object '" + id + "' not found");
     } catch (const std::runtime_error& e) {
         throw MonitorError(e.what());
     }
@@ -68,7 +77,8 @@ Json query_memdev(QmpServices& services) {
 }
 
 void add_object_types(Schema& s) {
-    s.add_enum("ObjectType", {"memory-backend-file", "memory-backend-memfd", "memory-backend-ram", "secret"});
+    s.add_enum("ObjectType", {"memory-backend-file", "memory-backend-memfd", "memory-backend-ram", "rng-builtin",
+                              "rng-random", "secret"});
     s.add_enum("QCryptoSecretFormat", {"raw", "base64"});
     s.add_enum("HostMemPolicy", {"default", "preferred", "bind", "interleave"});
     s.add_object("SecretProperties", {{"loaded", "bool", true}, {"format", "QCryptoSecretFormat", true},
@@ -79,6 +89,8 @@ void add_object_types(Schema& s) {
         {"policy", "HostMemPolicy", true}, {"prealloc", "bool", true}, {"prealloc-threads", "int", true},
         {"share", "bool", true}, {"reserve", "bool", true}, {"size", "int"},
         {"x-use-canonical-path-for-ramblock-id", "bool", true}};
+    s.add_object("RngProperties", {{"opened", "bool", true}});
+    s.add_object("RngRandomProperties", {{"opened", "bool", true}, {"filename", "str", true}});
     s.add_object("MemoryBackendProperties", backend);
     std::vector<SchemaMember> file = backend;
     for (SchemaMember m : std::vector<SchemaMember>{{"align", "int", true}, {"discard-data", "bool", true},
@@ -94,7 +106,8 @@ void add_object_types(Schema& s) {
     s.add_union("ObjectOptions", {{"qom-type", "ObjectType"}, {"id", "str"}}, "qom-type",
                 {{"memory-backend-file", "MemoryBackendFileProperties"},
                  {"memory-backend-memfd", "MemoryBackendMemfdProperties"},
-                 {"memory-backend-ram", "MemoryBackendProperties"}, {"secret", "SecretProperties"}});
+                 {"memory-backend-ram", "MemoryBackendProperties"}, {"rng-builtin", "RngProperties"},
+                 {"rng-random", "RngRandomProperties"}, {"secret", "SecretProperties"}});
     s.add_object("q_obj_object-del-arg", {{"id", "str"}});
     s.add_object("Memdev", {{"id", "str", true}, {"size", "int"}, {"merge", "bool"}, {"dump", "bool"},
                             {"prealloc", "bool"}, {"share", "bool"}, {"reserve", "bool", true},

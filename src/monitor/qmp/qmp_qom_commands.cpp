@@ -73,7 +73,8 @@ Json property_value(const PropertyValues& values, const PropertySpec& spec) {
     case PropType::Str:
     case PropType::Drive:
     case PropType::Chardev:
-    case PropType::Iothread: return values.str(spec.name);
+    case PropType::Iothread:
+    case PropType::RngBackend: return values.str(spec.name);
     case PropType::Int32:
     case PropType::PciAddr:
     case PropType::BootIndex:

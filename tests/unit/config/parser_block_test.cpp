@@ -313,8 +313,8 @@ TEST_CASE("-object iothread", "[drive][config]") {
 
 TEST_CASE("-object errors", "[drive][config]") {
     CHECK(parse_error({"-object", "foo,id=x"}) == "-object foo,id=x: Parameter 'qom-type' does not accept value 'foo'");
-    CHECK(parse_error({"-object", "rng-random,id=m"}) ==
-          "-object rng-random,id=m: object type 'rng-random' is not supported by kestrel yet");
+    CHECK(parse_error({"-object", "rng-egd,id=m"}) ==
+          "-object rng-egd,id=m: object type 'rng-egd' is not supported by kestrel yet");
     CHECK(parse_error({"-object", "id=x"}) == "-object id=x: Parameter 'qom-type' is missing");
     CHECK(parse_error({"-object", "iothread"}) == "-object iothread: Parameter 'id' is missing");
     CHECK(parse_error({"-object", "iothread,id=1a"}) == "-object iothread,id=1a: Parameter 'id' expects an identifier");
@@ -325,6 +325,28 @@ TEST_CASE("-object errors", "[drive][config]") {
           "-object iothread,id=io1: Duplicate ID 'io1' for object");
     CHECK(parse_error({"-object", "iothread,id=a,poll-max-ns=-5"}) ==
           "poll-max-ns value must be in range [0, 9223372036854775807]");
+}
+
+TEST_CASE("-object rng-random and rng-builtin, and virtio-rng-pci's rng=", "[drive][config]") {
+    Config c = parse_ok({"-object", "rng-random,id=r,filename=/dev/null", "-object",
+                         R"({"qom-type":"rng-builtin","id":"b"})", "-object", "rng-random,id=d"});
+    REQUIRE(c.rng_objects.size() == 3);
+    CHECK(c.rng_objects[0].filename == "/dev/null");
+    CHECK(c.rng_objects[1].builtin);
+    CHECK(c.rng_objects[2].filename == "/dev/urandom");  // QEMU's default
+    CHECK(parse_ok({"-object", "rng-random,id=r", "-device", R"({"driver":"virtio-rng-pci","rng":"r"})"})
+              .devices.size() == 1);
+    CHECK(parse_error({"-object", "rng-random,id=r,filename=/nonexistent/x"}) ==
+          "Could not open '/nonexistent/x': No such file or directory");
+    CHECK(parse_error({"-object", "rng-builtin,id=r,filename=/dev/null"}) ==
+          "-object rng-builtin,id=r,filename=/dev/null: Invalid parameter 'filename'");
+    CHECK(parse_error({"-device", "virtio-rng-pci,rng=nope"}) == "-device virtio-rng-pci,rng=nope: Device 'nope' not found");
+    CHECK(parse_error({"-object", "iothread,id=io", "-device", "virtio-rng,rng=io"}) ==
+          "-device virtio-rng,rng=io: Invalid parameter type for 'rng', expected: rng-backend");
+    CHECK(parse_error({"-device", "virtio-rng-pci,period=0"}) ==
+          "-device virtio-rng-pci,period=0: 'period' parameter expects a positive integer");
+    CHECK(parse_error({"-device", "virtio-rng-pci,max-bytes=-1"}) ==
+          "-device virtio-rng-pci,max-bytes=-1: 'max-bytes' parameter must be non-negative, and less than 2^63");
 }
 
 TEST_CASE("-device help, -object help and their per-type listings", "[drive][config]") {
@@ -355,7 +377,9 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
     CHECK(run_parser({"-device", "foo,help"}).error == "Device 'foo' not found");
     CHECK(run_parser({"-object", "help"}).output ==
           "List of user creatable objects:\n  iothread\n  memory-backend-file\n  memory-backend-memfd\n"
-          "  memory-backend-ram\n  secret\n");
+          "  memory-backend-ram\n  rng-builtin\n  rng-random\n  secret\n");
+    CHECK(run_parser({"-object", "rng-random,help"}).output == "rng-random options:\n  filename=<string>\n");
+    CHECK(run_parser({"-object", "rng-builtin,help"}).output == "There are no options for rng-builtin.\n");
     CHECK(run_parser({"-object", "iothread,help"}).output ==
           "iothread options:\n  aio-max-batch=<int>\n  poll-grow=<int>\n  poll-max-ns=<int>\n"
           "  poll-shrink=<int>\n  thread-pool-max=<int>\n  thread-pool-min=<int>\n");
