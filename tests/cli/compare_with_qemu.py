@@ -476,7 +476,8 @@ def in_order(mine, theirs):
 
 
 def compare_listings(kestrel, qemu):
-    for what in (["-machine", "help"], ["-cpu", "help"], ["-accel", "help"], ["-chardev", "help"], ["-nic", "model=help"]):
+    for what in (["-machine", "help"], ["-cpu", "help"], ["-accel", "help"], ["-chardev", "help"], ["-nic", "model=help"],
+                 ["-object", "help"], ["-object", "rng-random,help"], ["-object", "rng-builtin,help"]):
         k, q = run(kestrel, what).splitlines(), run(qemu, what).splitlines()
         problems = [] if k[:1] == q[:1] else ["header %r, QEMU's %r" % (k[:1], q[:1])]
         if what[0] == "-cpu":
@@ -485,7 +486,7 @@ def compare_listings(kestrel, qemu):
                 problems.append("the CPUID flag list differs")
             k, q = k[:k.index("Recognized CPUID flags:")], q[:q.index("Recognized CPUID flags:")]
         problems += in_order([l for l in k[1:] if l], q)
-        report(len(k) > 1 and not problems, " ".join(what), "\n".join(problems))
+        report((len(k) > 1 or k == q) and not problems, " ".join(what), "\n".join(problems))
     k, q = run(kestrel, ["--help"]), run(qemu, ["--help"])
     problems = []
     if not re.match(r"QEMU emulator version \d+\.\d+\.\d+ ", k):
@@ -605,16 +606,30 @@ CPU_DEVICE_ERRORS = [
 ]
 
 
-def compare_cpu_device_errors(kestrel, qemu):
-    """Each bad -device CPU: exit status 1 and QEMU's message (after the option)."""
-    for args in CPU_DEVICE_ERRORS:
+# virtio-rng-pci and its rng backends.
+RNG_ERRORS = [
+    ["-device", "virtio-rng-pci,rng=nope"], ["-object", "iothread,id=io", "-device", "virtio-rng,rng=io"],
+    ["-device", "virtio-rng-pci,period=0"], ["-device", "virtio-rng-pci,period=-1"],
+    ["-device", "virtio-rng-pci,period=4294967296"], ["-device", "virtio-rng-pci,max-bytes=-1"],
+    ["-device", "virtio-rng-pci,max-bytes=9223372036854775808"], ["-device", "virtio-rng-pci,max-bytes=x"],
+    ["-object", "rng-random,id=r,filename=/nonexistent/rng"], ["-object", "rng-random,id=r,filename="],
+    ["-object", "rng-random,filename=/dev/urandom"], ["-object", "rng-random,id=r,foo=1"],
+    ["-object", "rng-builtin,id=r,filename=/dev/urandom"],
+    ["-object", '{"qom-type":"rng-random","id":"r","filename":5}'],
+    ["-object", "rng-random,id=r", "-object", "rng-builtin,id=r"],
+]
+
+
+def compare_cpu_device_errors(kestrel, qemu, cases=CPU_DEVICE_ERRORS, title="-device CPU error: "):
+    """Each bad command line: exit status 1 and QEMU's message (after the option)."""
+    for args in cases:
         answers = []
         for binary in (kestrel, qemu):
             p = subprocess.run([binary, "-S", "-display", "none", "-nodefaults", "-machine", "pc,accel=kvm"] + args,
                                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
             err = [l for l in p.stderr.splitlines() if "warning:" not in l]
             answers.append((p.returncode, "\n".join(err).split(": ", 1)[-1]))
-        report(answers[0] == answers[1] and answers[0][0] == 1, "-device CPU error: " + " ".join(args),
+        report(answers[0] == answers[1] and answers[0][0] == 1, title + " ".join(args),
                "kestrel %r, qemu %r" % tuple(answers))
 
 def main():
@@ -639,6 +654,7 @@ def main():
         compare_smbios_errors(kestrel, qemu, work)
         compare_qcow2_errors(kestrel, qemu, work)
         compare_cpu_device_errors(kestrel, qemu)
+        compare_cpu_device_errors(kestrel, qemu, RNG_ERRORS, "virtio-rng error: ")
         try:
             compare_cold_plugged_cpus(kestrel, qemu, work)
         except Exception as e:

@@ -587,6 +587,12 @@ def new_device_seeds():
     balloon += poke(0x11000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 0) + loop(4)
     balloon += poke(0x20000, desc(0x40000, 4, 0, 0)) + poke(0x21000, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 1)
     write("device-virtio-balloon-pci", "inflate-deflate", balloon + loop(4) + rd(1, 20, 2))
+    # virtio-rng (queue size 8: avail at 0x10080): a writable buffer, then
+    # a readable-only one, both on queue 0.
+    rng = virtio_legacy_init(0) + poke(0x10000, desc(0x40000, 64, 2, 0) + desc(0x40100, 16, 0, 0))
+    rng += poke(0x10080, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 0) + loop(4)
+    rng += poke(0x10080, u16(0) + u16(2) + u16(0) + u16(1)) + wr(1, 16, 1, 0) + loop(4)
+    write("device-virtio-rng-pci", "fill-and-readable", rng + rd(1, 19, 0))
     # fw_cfg: the signature through the data port, the file directory, then
     # a DMA read of the signature (descriptor big-endian, at 0x1000).
     fw = wr(0, 0, 1, 0) + b"".join(rd(1, 0, 0) for _ in range(4)) + wr(0, 0, 1, 0x19)

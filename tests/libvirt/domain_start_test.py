@@ -7,7 +7,8 @@ pc-i440fx-7.2, 512 MiB, 2 vCPUs of at most 3, host-passthrough migratable='on', 
 HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of the tiny test
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
-pty serial console, a virtio balloon, the PIIX3 USB controller with a
+pty serial console, a virtio balloon, a virtio-rng on /dev/urandom (as
+virt-install writes it), the PIIX3 USB controller with a
 USB tablet, a virtio NIC on a tap libvirt makes (-netdev in JSON), VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
 
 For each: `virsh domxml-to-native` (printed: the command line libvirt
@@ -75,6 +76,9 @@ DOMAIN_XML = """<domain type='kvm'>
       <model type='vga' vram='16384' heads='1' primary='yes'/>
     </video>
     <memballoon model='virtio'/>
+    <rng model='virtio'>
+      <backend model='random'>/dev/urandom</backend>
+    </rng>
   </devices>
 </domain>
 """

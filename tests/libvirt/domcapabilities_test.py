@@ -59,6 +59,12 @@ def check_caps(xml, kestrel):
            "video models: kestrel's (vga), not qxl/vmvga/virtio/bochs/ramfb", " ".join(video))
     report(root.find("features/sev[@supported='yes']") is None and root.find("features/sgx[@supported='yes']") is None,
            "no SEV, no SGX")
+    rng = root.find("devices/rng")
+    rng_models = values(root, "devices/rng/enum[@name='model']/value")
+    rng_backends = values(root, "devices/rng/enum[@name='backendModel']/value")
+    report(rng is not None and rng.get("supported") == "yes" and "virtio" in rng_models and
+           rng_backends == ["builtin", "random"], "rng: model virtio, backends random and builtin (no egd)",
+           " ".join(rng_models) + " / " + " ".join(rng_backends))
     tpm = root.find("devices/tpm")
     report(tpm is None or tpm.get("supported") == "no", "no TPM")
 

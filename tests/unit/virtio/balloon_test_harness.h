@@ -3,6 +3,7 @@
 // (inflate, deflate, stats, reporting rings 64 KiB apart), served on an
 // event loop the test pumps: the driver's side of the balloon.
 #include "base/event_loop.h"
+#include "loop_pump.h"
 #include "test_ring.h"
 #include "virtio/balloon/virtio_balloon.h"
 
@@ -54,23 +55,9 @@ struct BalloonHarness {
         pump();
     }
 
-    void pump() {
-        for (int i = 0; i < 8; ++i) loop.run_once(0);
-    }
-    void notify(unsigned queue) {
-        uint64_t one = 1;
-        [[maybe_unused]] auto r = ::write(notify_fds[queue], &one, sizeof one);
-        pump();
-    }
-    // Pumps until `done` holds, for up to `seconds` (timers, not fixed waits).
-    template <typename F> bool pump_until(F done, int seconds = 20) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            loop.run_once(50);
-        }
-        return true;
-    }
+    void pump() { test::pump(loop); }
+    void notify(unsigned queue) { kick(loop, notify_fds[queue]); }
+    template <typename F> bool pump_until(F done, int seconds = 20) { return test::pump_until(loop, done, seconds); }
 
     // A page list in one readable buffer; returns the chain's head.
     uint16_t send_pfns(unsigned queue, const std::vector<uint32_t>& pfns, uint64_t at = kBalloonLists) {

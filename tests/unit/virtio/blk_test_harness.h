@@ -3,6 +3,7 @@
 // loop pumped by the test: the driver's side of virtio-blk requests.
 #include "fake_block_backend.h"
 #include "base/event_loop.h"
+#include "loop_pump.h"
 #include "test_ring.h"
 #include "virtio/blk/virtio_blk.h"
 #include "virtio/blk/virtio_blk_abi.h"
@@ -46,14 +47,8 @@ struct BlkHarness {
         if (pump_now) pump();
     }
 
-    void pump() {
-        for (int i = 0; i < 8; ++i) loop.run_once(0);
-    }
-    void notify() {
-        uint64_t one = 1;
-        [[maybe_unused]] auto r = ::write(notify_fd, &one, sizeof one);
-        pump();
-    }
+    void pump() { test::pump(loop); }
+    void notify() { kick(loop, notify_fd); }
 
     // Header + payload buffers + a status buffer of status_len bytes, whose
     // last byte receives the status. Returns the chain's head.

@@ -2,6 +2,7 @@
 // A virtio-rng device on one hand-built queue in a fake guest memory,
 // served on an event loop the test pumps: the driver's side of the device.
 #include "base/event_loop.h"
+#include "loop_pump.h"
 #include "test_ring.h"
 #include "virtio/rng/virtio_rng.h"
 
@@ -42,23 +43,9 @@ struct RngHarness {
         rng.activate(std::move(a));
         pump();
     }
-    void pump() {
-        for (int i = 0; i < 8; ++i) loop.run_once(0);
-    }
-    void notify() {
-        uint64_t one = 1;
-        [[maybe_unused]] auto r = ::write(notify_fd, &one, sizeof one);
-        pump();
-    }
-    // Pumps until `done` holds, for up to `seconds` (timers, not fixed waits).
-    template <typename F> bool pump_until(F done, int seconds = 20) {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-        while (!done()) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            loop.run_once(50);
-        }
-        return true;
-    }
+    void pump() { test::pump(loop); }
+    void notify() { kick(loop, notify_fd); }
+    template <typename F> bool pump_until(F done, int seconds = 20) { return test::pump_until(loop, done, seconds); }
     // One device-writable buffer of `len` bytes at `gpa`, made available.
     uint16_t request(uint64_t gpa, uint32_t len) {
         uint16_t head = ring.add_chain({{gpa, len, true}});

@@ -11,6 +11,17 @@
 using namespace kestrel;
 using namespace kestrel::test;
 
+namespace {
+
+VirtioRngConfig rate_limit(uint64_t max_bytes, uint32_t period_ms) {
+    VirtioRngConfig c;
+    c.max_bytes = max_bytes;
+    c.period_ms = period_ms;
+    return c;
+}
+
+} // namespace
+
 TEST_CASE("virtio-rng: the device is an entropy device with one queue and no config", "[virtio][rng]") {
     RngHarness h;
     CHECK(h.rng.device_type() == 4);
@@ -75,10 +86,7 @@ TEST_CASE("virtio-rng: a file that cannot be opened is QEMU's error", "[virtio][
 }
 
 TEST_CASE("virtio-rng: max-bytes per period, refilled when the period ends", "[virtio][rng]") {
-    VirtioRngConfig c;
-    c.max_bytes = 100;
-    c.period_ms = 200;
-    RngHarness h(c);
+    RngHarness h(rate_limit(100, 200));
     h.activate();
     h.ring.add_chain({{kRngBuffers, 64, true}});
     h.ring.add_chain({{kRngBuffers + 64, 64, true}});
@@ -97,10 +105,7 @@ TEST_CASE("virtio-rng: max-bytes per period, refilled when the period ends", "[v
 }
 
 TEST_CASE("virtio-rng: a reset ends the period, the device serves again after it", "[virtio][rng]") {
-    VirtioRngConfig c;
-    c.max_bytes = 16;
-    c.period_ms = 100000;
-    RngHarness h(c);
+    RngHarness h(rate_limit(16, 100000));
     h.activate();
     h.request(kRngBuffers, 64);
     CHECK(h.ring.used_len(0) == 16);
