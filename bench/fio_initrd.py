@@ -5,7 +5,8 @@
 It is the L2 base initramfs (tests/guest) with two more archives appended
 (the kernel unpacks concatenated archives in order):
   1. /usr/bin/fio of this machine (Debian package `fio`), every shared library
-     `ldd` lists for it at its own path, and the dynamic loader;
+     `ldd` lists for it at its own path, and the dynamic loader
+     (tests/guest/assets.py add_programs);
   2. /scenario.sh (run by the base /init): loads virtio_pci and virtio_blk,
      runs each job of JOBS with fio on /dev/vda and prints, per job,
        KBENCH-FIO-START <job> .        fio's exec_prerun: set up, I/O next
@@ -25,13 +26,12 @@ usage: fio_initrd.py OUT --base L2_INITRD [--seconds 10] [--engine libaio]
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "guest"))
+import assets  # noqa: E402
 import cpio  # noqa: E402
 
 FIO = "/usr/bin/fio"
@@ -64,35 +64,18 @@ PICK_DISK = ("if grep -q kbench_disk=ide /proc/cmdline; then DEV=/dev/sda; IRQ=a
              "modprobe virtio_pci; modprobe virtio_blk; fi" % DEVICE)
 
 
-def shared_libraries(binary):
-    """Every library ldd resolves for binary, plus the loader (absolute
-    paths as the binary asks for them; symlinks are followed when copying)."""
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True,
-                         check=True).stdout
-    libs = []
-    for line in out.splitlines():
-        m = re.search(r"=>\s*(/\S+)", line) or re.match(r"\s*(/\S+)", line)
-        if m:
-            libs.append(m.group(1))
-        elif "=>" in line and "not found" in line:
-            raise SystemExit("fio_initrd: %s: %s" % (binary, line.strip()))
-    return libs
-
-
 def fio_archive(binary=FIO):
     if not os.path.exists(binary):
         raise SystemExit("fio_initrd: %s missing: apt-get install fio" % binary)
     archive = cpio.CpioWriter()
-    archive.add_host_file(binary.lstrip("/"), binary, 0o755)
-    for lib in shared_libraries(binary):
-        archive.add_host_file(lib.lstrip("/"), os.path.realpath(lib), 0o755)
+    assets.add_programs(archive, [binary])
     # uncompressed (the kernel takes plain newc archives too): ~90 MB, but
     # gunzip in the nested guest took longer than copying it in
     return archive.raw_bytes()
 
 
 def guest_script(seconds, engine, jobs=JOBS):
-    lib_dirs = sorted({os.path.dirname(p) for p in shared_libraries(FIO)})
+    lib_dirs = sorted({os.path.dirname(p) for p in assets.shared_libraries(FIO)})
     lines = [
         "# fio jobs of the disk benchmark (bench/fio_initrd.py)",
         "export LD_LIBRARY_PATH=%s" % ":".join(lib_dirs),

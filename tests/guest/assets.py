@@ -6,15 +6,18 @@ Assets (default cache: ${KESTREL_CACHE:-$HOME/.cache/kestrel}):
   initramfs/l1.cpio.gz     nested test host (L1): kvm_amd, 9p, virtio, ext4
   initramfs/l2.cpio.gz     L2 guest base: busybox + device driver modules
   initramfs/l2-tools.cpio  network tools for guests (scenarios with
-                           guest_tools = true): iperf3, ip, ethtool, tcpdump
-                           of this machine with their libraries, and
-                           tools/tcp_pingpong.c, under /opt/net
+                           guest_tools = true or ["net"]): iperf3, ip,
+                           ethtool, tcpdump of this machine with their
+                           libraries, and tools/tcp_pingpong.c, under /opt/net
+  initramfs/l2-fio.cpio    fio of this machine with its libraries, under
+                           /opt/fio (scenarios with guest_tools = ["fio"])
   boot/                    bootable disk and CD images of the kernel and the
                            l2 initramfs (SYSLINUX/ISOLINUX; bootmedia.py)
   assets.json              paths of the above
 
 Each initramfs is rebuilt only when the hash of its inputs (kernel version,
-busybox binary, init script, module list, this builder's source) changes.
+busybox binary, init script, module list, this builder's source; for the
+tool archives their programs and libraries) changes.
 
   assets.py build                      build if needed, print assets.json
   assets.py mkimage OUT --size 64M [--fs ext4|raw] [--from DIR] [--label L]
@@ -44,10 +47,11 @@ L1_INIT = os.path.join(TESTS_DIR, "kvmhost", "l1-init.sh")
 L2_INIT = os.path.join(HERE, "l2-init.sh")
 BUSYBOX = "/bin/busybox"
 HOST_PACKAGES = ["busybox-static", "kmod", "cpio", "qemu-system-x86", "e2fsprogs",
-                 "iperf3", "iproute2", "ethtool", "tcpdump", "gcc", "libc6-dev"] + \
+                 "iperf3", "iproute2", "ethtool", "tcpdump", "gcc", "libc6-dev", "fio"] + \
     bootmedia.PACKAGES
 # Network tools for guests: Debian's binaries with every library ldd lists.
 GUEST_TOOLS = ["/usr/bin/iperf3", "/usr/sbin/ip", "/usr/sbin/ethtool", "/usr/bin/tcpdump"]
+FIO = "/usr/bin/fio"
 PINGPONG_SOURCE = os.path.join(HERE, "tools", "tcp_pingpong.c")
 NET_CHECK = os.path.join(HERE, "tools", "net_check.sh")
 
@@ -316,12 +320,16 @@ def build_initramfs(cache, kroot, version, kind):
 
 
 def shared_libraries(binary):
-    """Every library ldd resolves for `binary`, and the dynamic loader."""
+    """Every library ldd resolves for `binary`, and the dynamic loader
+    (paths as the binary asks for them). A library ldd cannot find stops
+    the build."""
     out = subprocess.run(["ldd", binary], capture_output=True, text=True,
                          check=True).stdout
     libs = []
     for line in out.splitlines():
         words = line.split()
+        if "=>" in words and "not found" in line:
+            raise SystemExit("assets: %s: %s" % (binary, line.strip()))
         if "=>" in words and words[-1].startswith("("):
             path = words[words.index("=>") + 1]
             if path.startswith("/"):
@@ -331,44 +339,86 @@ def shared_libraries(binary):
     return libs
 
 
-def build_tools(cache):
-    """initramfs/l2-tools.cpio (uncompressed: faster to unpack in the
-    nested guest than gunzip) with /opt/net/bin/{iperf3,ip,ethtool,tcpdump,
-    tcp_pingpong}, their libraries at their own paths, /opt/net/env.sh
-    (PATH and LD_LIBRARY_PATH for scenario scripts) and /opt/net/net_check.sh
-    (the guest side of the network scenarios)."""
-    out = os.path.join(cache, "initramfs", "l2-tools.cpio")
-    pingpong = os.path.join(cache, "tools", "tcp_pingpong")
+def add_programs(archive, programs, bin_dir=None):
+    """Puts each program into the cpio archive (in bin_dir, or at its own
+    path without one) and every library it loads at the library's own path
+    (symlinks followed); returns the libraries' folders (LD_LIBRARY_PATH)."""
+    added = []
+    for program in programs:
+        name = os.path.join(bin_dir, os.path.basename(program)) if bin_dir else program
+        archive.add_host_file(name.lstrip("/"), program, 0o755)
+        for lib in shared_libraries(program):
+            if lib not in added:
+                added.append(lib)
+                archive.add_host_file(lib.lstrip("/"), os.path.realpath(lib), 0o755)
+    return sorted({os.path.dirname(lib) for lib in added})
+
+
+def programs_and_libraries(programs):
+    """The files an archive of `programs` is made of (for its stamp)."""
+    libs = {lib for program in programs for lib in shared_libraries(program)}
+    return list(programs) + sorted(libs)
+
+
+def build_cached(out, inputs, make, also=()):
+    """Writes `out` with the bytes make() returns, unless out.stamp holds
+    the hash of the input files and this builder's source already and the
+    files in `also` (which make() writes too) exist. Returns out."""
     h = hashlib.sha256()
-    for path in GUEST_TOOLS + [PINGPONG_SOURCE, NET_CHECK, os.path.abspath(__file__)]:
+    for path in list(inputs) + [os.path.abspath(__file__), os.path.join(HERE, "cpio.py")]:
         h.update(file_hash(path).encode())
     digest = h.hexdigest()
     stamp = out + ".stamp"
-    if os.path.exists(out) and os.path.exists(pingpong) and os.path.exists(stamp):
+    if all(os.path.exists(p) for p in [out, stamp, *also]):
         with open(stamp) as f:
             if f.read().strip() == digest:
-                return out, pingpong
-    log("building guest network tools")
-    os.makedirs(os.path.dirname(pingpong), exist_ok=True)
-    run(["gcc", "-O2", "-static", "-o", pingpong + ".tmp", PINGPONG_SOURCE])
-    os.rename(pingpong + ".tmp", pingpong)
-    archive = cpio.CpioWriter()
-    added, lib_dirs = set(), set()
-    for tool in GUEST_TOOLS:
-        archive.add_host_file("opt/net/bin/" + os.path.basename(tool), tool, 0o755)
-        for lib in shared_libraries(tool):
-            if lib not in added:
-                added.add(lib)
-                lib_dirs.add(os.path.dirname(lib))
-                archive.add_host_file(lib.lstrip("/"), os.path.realpath(lib), 0o755)
-    archive.add_host_file("opt/net/bin/tcp_pingpong", pingpong, 0o755)
-    archive.add_host_file("opt/net/net_check.sh", NET_CHECK, 0o644)
-    env = "export PATH=/opt/net/bin:$PATH\nexport LD_LIBRARY_PATH=%s\n" % ":".join(sorted(lib_dirs))
-    archive.add_file("opt/net/env.sh", env.encode(), 0o644)
+                return out
+    data = make()
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    write_atomically(out, archive.raw_bytes())
+    write_atomically(out, data)
     write_atomically(stamp, (digest + "\n").encode())
-    return out, pingpong
+    return out
+
+
+def tool_archive(name, programs, extra=()):
+    """An uncompressed cpio archive (faster to unpack in the nested guest
+    than gunzip) with `programs` in /opt/NAME/bin, their libraries at their
+    own paths, the `extra` files ((path in the archive, host path, mode))
+    and /opt/NAME/env.sh (PATH and LD_LIBRARY_PATH for scenario scripts)."""
+    archive = cpio.CpioWriter()
+    lib_dirs = add_programs(archive, programs, "/opt/%s/bin" % name)
+    for path, host_path, mode in extra:
+        archive.add_host_file(path, host_path, mode)
+    env = "export PATH=/opt/%s/bin:$PATH\nexport LD_LIBRARY_PATH=%s\n" % (name, ":".join(lib_dirs))
+    archive.add_file("opt/%s/env.sh" % name, env.encode(), 0o644)
+    return archive.raw_bytes()
+
+
+def build_tools(cache):
+    """initramfs/l2-tools.cpio (tool_archive "net"): /opt/net/bin/{iperf3,
+    ip,ethtool,tcpdump,tcp_pingpong} and /opt/net/net_check.sh (the guest
+    side of the network scenarios)."""
+    out = os.path.join(cache, "initramfs", "l2-tools.cpio")
+    pingpong = os.path.join(cache, "tools", "tcp_pingpong")
+
+    def make():
+        log("building guest network tools")
+        os.makedirs(os.path.dirname(pingpong), exist_ok=True)
+        run(["gcc", "-O2", "-static", "-o", pingpong + ".tmp", PINGPONG_SOURCE])
+        os.rename(pingpong + ".tmp", pingpong)
+        return tool_archive("net", GUEST_TOOLS, [("opt/net/bin/tcp_pingpong", pingpong, 0o755),
+                                                 ("opt/net/net_check.sh", NET_CHECK, 0o644)])
+    inputs = programs_and_libraries(GUEST_TOOLS) + [PINGPONG_SOURCE, NET_CHECK]
+    return build_cached(out, inputs, make, also=[pingpong]), pingpong
+
+
+def build_fio(cache):
+    """initramfs/l2-fio.cpio (tool_archive "fio"): /opt/fio/bin/fio."""
+    def make():
+        log("building guest fio")
+        return tool_archive("fio", [FIO])
+    return build_cached(os.path.join(cache, "initramfs", "l2-fio.cpio"),
+                        programs_and_libraries([FIO]), make)
 
 
 def write_atomically(path, data):
@@ -395,6 +445,7 @@ def build_all(cache=None):
             "l2_initrd": build_initramfs(cache, kroot, version, "l2"),
         }
         assets["l2_tools"], assets["tcp_pingpong"] = build_tools(cache)
+        assets["l2_fio"] = build_fio(cache)
         assets.update(bootmedia.build(cache, assets["kernel"], assets["l2_initrd"], cpio))
         write_atomically(os.path.join(cache, "assets.json"),
                          (json.dumps(assets, indent=1) + "\n").encode())

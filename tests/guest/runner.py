@@ -65,9 +65,9 @@ class Result:
                 "log": self.log_path, "first_attempt": self.first_attempt}
 
 
-def guest_initrd(s, base_initrd, workdir, tools=None):
-    """Base initramfs, the network tools when asked for, plus an archive
-    with the scenario's script and files."""
+def guest_initrd(s, base_initrd, workdir, tools=()):
+    """Base initramfs, the tool archives (paths) the scenario asks for,
+    plus an archive with the scenario's script and files."""
     if s.script is None and not s.guest_files and not s.guest_tools:
         return base_initrd
     overlay = cpio.CpioWriter()
@@ -79,8 +79,8 @@ def guest_initrd(s, base_initrd, workdir, tools=None):
     with open(out, "wb") as f, open(base_initrd, "rb") as base:
         shutil.copyfileobj(base, f)
         f.write(b"\0" * (-f.tell() % 512))  # the kernel finds an archive only at an aligned offset
-        if s.guest_tools:
-            with open(tools, "rb") as t:
+        for path in tools:  # uncompressed archives, each a multiple of 512 bytes
+            with open(path, "rb") as t:
                 shutil.copyfileobj(t, f)
         f.write(overlay.gzip_bytes())
     return out
@@ -120,7 +120,8 @@ def placeholder_values(s, a, workdir, results):
     values = {"kernel": a["kernel"], "vmlinux": vmlinux, "append": s.append, "workdir": workdir,
               "results": results,
               "drivers": os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers"),
-              "initrd": guest_initrd(s, a["l2_initrd"], workdir, a.get("l2_tools")),
+              "initrd": guest_initrd(s, a["l2_initrd"], workdir,
+                                     [a[sc.GUEST_TOOLS[name]] for name in s.guest_tools]),
               "pingpong": a.get("tcp_pingpong", "")}
     for name, spec in s.disks.items():
         values["disk:" + name] = build_disk(name, spec, workdir, a)

@@ -19,7 +19,9 @@ Scenario file keys (see tests/README.md for the full description):
                format ("raw"|"qcow2": the image file's format, made with
                Debian's qemu-img)
   guest_files  {path = text} added to the guest initramfs
-  guest_tools  true: the network tools archive too (/opt/net, assets.py)
+  guest_tools  tool archives added to the guest initramfs (assets.py):
+               a list of GUEST_TOOLS names, ["net"] (/opt/net) and
+               ["fio"] (/opt/fio); true means ["net"]
   driver       host command run beside the VMM (same placeholders; a QMP
                or HMP client): its output goes to RESULTS/NAME/driver.log,
                and the scenario fails unless it exits 0 by the time the
@@ -35,6 +37,8 @@ from dataclasses import dataclass, field
 DEFAULT_APPEND = "console=ttyS0 panic=-1 quiet"
 FORBID_DEFAULT = ["Oops", "Kernel panic", "timed out", "BUG:"]
 KILL_AFTER_MARKERS = "kill-after-markers"
+# guest_tools names -> the key of their archive in assets.json
+GUEST_TOOLS = {"net": "l2_tools", "fio": "l2_fio"}
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
@@ -76,7 +80,7 @@ class Scenario:
     disks: dict = field(default_factory=dict)
     guest_files: dict = field(default_factory=dict)
     driver: str = None
-    guest_tools: bool = False
+    guest_tools: list = field(default_factory=list)
 
 
 def _compile(regex, where):
@@ -108,6 +112,15 @@ def _load_check(table, where):
                  count=table.get("count"), vmm=table.get("vmm"))
 
 
+def _guest_tools(value, where):
+    if value is True or value is False:
+        return ["net"] if value else []
+    if isinstance(value, list) and all(name in GUEST_TOOLS for name in value):
+        return list(value)
+    raise ScenarioError("%s: guest_tools is true (the network tools) or a list of %s"
+                        % (where, ", ".join(GUEST_TOOLS)))
+
+
 def load(path):
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path, "rb") as f:
@@ -126,7 +139,7 @@ def load(path):
                  append=data.get("append", DEFAULT_APPEND),
                  guest_files=data.get("guest_files", {}),
                  driver=data.get("driver"),
-                 guest_tools=bool(data.get("guest_tools", False)))
+                 guest_tools=_guest_tools(data.get("guest_tools", False), path))
     s.expect = [_compile(r, path) for r in data.get("expect", [])]
     forbid = list(data.get("forbid", []))
     if data.get("forbid_defaults", True):
