@@ -31,8 +31,8 @@ import cpio  # noqa: E402
 import scenario as sc  # noqa: E402
 
 TAIL_LINES = 25
-# Beyond its timeout an attempt may still spend this long (VMM teardown,
-# driver grace, logs) before the heartbeat calls the runner stuck.
+# Beyond its timeout and its driver's grace an attempt may still spend this
+# long (VMM teardown, logs) before the heartbeat calls the runner stuck.
 SCENARIO_OVERRUN_S = 180
 
 
@@ -232,9 +232,6 @@ def exit_reason(s, ending, status, judge):
     return None
 
 
-DRIVER_GRACE = 15
-
-
 def start_driver(driver_argv, results):
     if not driver_argv:
         return None, None
@@ -244,12 +241,13 @@ def start_driver(driver_argv, results):
     return proc, log
 
 
-def finish_driver(proc, log, results):
-    """The driver's verdict once the VMM has ended: None when it passed."""
+def finish_driver(proc, log, results, grace):
+    """The driver's verdict once the VMM has ended (it gets `grace` more
+    seconds): None when it passed."""
     if proc is None:
         return None
     try:
-        proc.wait(DRIVER_GRACE)
+        proc.wait(grace)
     except subprocess.TimeoutExpired:
         stuck = end_process(proc)
         if stuck:
@@ -286,7 +284,7 @@ def execute(s, argv, log_path, driver_argv=None, kill_wait=KILL_WAIT_S):
         finally:
             stuck = end_process(proc, kill_wait)
             reader.join(kill_wait)
-            driver_problem = finish_driver(driver, driver_log, results)
+            driver_problem = finish_driver(driver, driver_log, results, s.driver_grace)
     held = "the command's output stayed open %d s after it ended (a process " \
         "outside its group holds it)" % kill_wait if reader.is_alive() else None
     reasons = [stuck or exit_reason(s, ending, proc.returncode, judge), held, driver_problem]
@@ -472,13 +470,14 @@ def run_all(args):
     scale = timeout_scale(l1_boot)
     for s in scenarios:
         s.timeout *= scale
+        s.driver_grace *= scale
     announce(args, len(scenarios), results_root, l1_boot, scale)
     problem = vmm_problem(args)
     lock = threading.Lock()
     alive = heartbeat.Heartbeat(on_overdue=dump_stuck).start()
 
     def one(s):
-        alive.watch(s.name, (s.timeout + SCENARIO_OVERRUN_S) * (args.retries + 1))
+        alive.watch(s.name, (s.timeout + s.driver_grace + SCENARIO_OVERRUN_S) * (args.retries + 1))
         r = Result(s.name, [problem], 0.0, "") if problem else \
             run_with_retry(s, args, a, results_root)
         alive.done(s.name)

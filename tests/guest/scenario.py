@@ -25,7 +25,9 @@ Scenario file keys (see tests/README.md for the full description):
   driver       host command run beside the VMM (same placeholders; a QMP
                or HMP client): its output goes to RESULTS/NAME/driver.log,
                and the scenario fails unless it exits 0 by the time the
-               VMM has ended (it gets DRIVER_GRACE more seconds)
+               VMM has ended (it gets driver_grace more seconds)
+  driver_grace seconds the driver may go on after the VMM ended (default
+               DRIVER_GRACE; scaled with the timeout on a slow machine)
 """
 
 import os
@@ -37,12 +39,13 @@ from dataclasses import dataclass, field
 DEFAULT_APPEND = "console=ttyS0 panic=-1 quiet"
 FORBID_DEFAULT = ["Oops", "Kernel panic", "timed out", "BUG:"]
 KILL_AFTER_MARKERS = "kill-after-markers"
+DRIVER_GRACE = 15
 # guest_tools names -> the key of their archive in assets.json
 GUEST_TOOLS = {"net": "l2_tools", "fio": "l2_fio"}
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
-                 "disks", "guest_files", "driver", "guest_tools"}
+                 "disks", "guest_files", "driver", "driver_grace", "guest_tools"}
 CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count", "vmm"}
 DISK_KEYS = {"size", "fs", "files", "format"}
 
@@ -80,6 +83,7 @@ class Scenario:
     disks: dict = field(default_factory=dict)
     guest_files: dict = field(default_factory=dict)
     driver: str = None
+    driver_grace: float = DRIVER_GRACE
     guest_tools: list = field(default_factory=list)
 
 
@@ -139,6 +143,7 @@ def load(path):
                  append=data.get("append", DEFAULT_APPEND),
                  guest_files=data.get("guest_files", {}),
                  driver=data.get("driver"),
+                 driver_grace=float(data.get("driver_grace", DRIVER_GRACE)),
                  guest_tools=_guest_tools(data.get("guest_tools", False), path))
     s.expect = [_compile(r, path) for r in data.get("expect", [])]
     forbid = list(data.get("forbid", []))

@@ -14,7 +14,9 @@ from qmp import check, main, read_pid, wait_exit
 
 def steps():
     pidfile, image, copy = sys.argv[1:4]
-    wait_exit(read_pid(pidfile), timeout=900)
+    # As long as the VMM runs: the runner ends it at the scenario's timeout
+    # (and this driver its driver_grace later).
+    wait_exit(read_pid(pidfile), timeout=24 * 3600)
     # The image stays open (and locked) a moment after the process is gone
     # while the kernel cancels its io_uring requests.
     deadline = time.monotonic() + 30
