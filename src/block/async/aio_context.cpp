@@ -9,7 +9,7 @@ namespace kestrel {
 
 namespace {
 
-void prep(io_uring_sqe* sqe, AioRequest* r) {
+void prep(io_uring_sqe* sqe, AioRequest* r, bool in_workers) {
     switch (r->op) {
     case AioOp::Readv:
         io_uring_prep_readv(sqe, r->fd, r->iov, r->iov_count, r->offset);
@@ -23,6 +23,7 @@ void prep(io_uring_sqe* sqe, AioRequest* r) {
         io_uring_prep_fallocate(sqe, r->fd, r->mode, off_t(r->offset), off_t(r->length));
         break;
     }
+    if (in_workers && (r->op == AioOp::Readv || r->op == AioOp::Writev)) io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
     io_uring_sqe_set_data(sqe, r);
 }
 
@@ -50,7 +51,7 @@ bool AioContext::give_sqe(AioRequest* req) {
         sqe = ring_.get_sqe();
         if (!sqe) return false;
     }
-    prep(sqe, req);
+    prep(sqe, req, run_in_workers_);
     in_kernel_++;
     unsubmitted_++;
     return true;

@@ -113,6 +113,11 @@ public:
         if (error) std::rethrow_exception(error);
     }
 
+    // Reads and writes run on the kernel's io-wq worker threads instead of
+    // inline in the submitting thread (IOSQE_ASYNC): buffered copies of
+    // several requests then use several CPUs.
+    void set_run_in_workers(bool on) { run_in_workers_ = on; }
+
     // System calls submitted or waiting for a slot, not completed yet.
     unsigned in_flight() const { return in_kernel_ + unsigned(waiting_.size()); }
 
@@ -148,6 +153,7 @@ private:
     std::deque<std::coroutine_handle<>> ready_;      // posted
     std::vector<IoRing::Completion> reaped_;
     bool polling_ = false;
+    bool run_in_workers_ = false;
 };
 
 } // namespace kestrel
