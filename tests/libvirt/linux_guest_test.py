@@ -24,6 +24,10 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
   shrinks the guest's MemTotal, libvirt's "actual" follows, and back;
 - `attach-disk` on the running guest: the guest reads the new disk;
   `detach-disk`: the guest lets it go and libvirt drops it;
+- `attach-interface` (a second virtio NIC on the bridge: libvirt passes
+  the tap and vhost-net fds with getfd, then netdev_add and device_add):
+  the guest pings the bridge through it; `detach-interface`: the guest's
+  NIC goes and `domiflist` drops it;
 - libvirtd restarted while the domain runs: it reconnects to the monitor
   (qmp_capabilities, query-status again) and keeps driving the domain;
 - `reboot`: the guest gets the ACPI power button, powers off, libvirt
@@ -63,6 +67,7 @@ from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside
 from results import report  # noqa: E402
 
 BRIDGE, HOST_IP, GUEST_IP = "kbrlv", "10.77.0.1", "10.77.0.2"
+HOT_GUEST_IP, HOT_MAC = "10.77.0.3", "52:54:00:77:00:03"  # attach-interface
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
@@ -252,6 +257,26 @@ class LinuxDomain(GuestDomain):
         self.check(re.search("^VDB_GONE=yes$", out, re.M) and dropped,
                    "detach-disk: the disk is gone in the guest and in domblklist",
                    out + virsh("domblklist", self.name).stdout)
+        self.hotplug_nic()
+
+    def hotplug_nic(self):
+        self.virsh_ok("attach-interface bridge --model virtio --live", "attach-interface", self.name,
+                      "bridge", BRIDGE, "--model", "virtio", "--mac", HOT_MAC, "--live")
+        out = self.guest("for i in $(seq 300); do [ -e /sys/class/net/eth1 ] && break; sleep 0.2; done; "
+                         "ip link set eth1 up; ip addr add %s/24 dev eth1; "
+                         "cat /sys/class/net/eth1/address; ping -c 3 -W 5 -I eth1 %s"
+                         % (HOT_GUEST_IP, HOST_IP))
+        self.check(re.search("^%s$" % HOT_MAC, out, re.M) and
+                   re.search(r"3 packets transmitted, [1-3] packets received", out),
+                   "attach-interface: the guest pings the bridge through the new NIC", out)
+        self.virsh_ok("detach-interface bridge --live", "detach-interface", self.name, "bridge",
+                      "--mac", HOT_MAC, "--live")
+        out = self.guest("for i in $(seq 300); do [ -e /sys/class/net/eth1 ] || break; sleep 0.2; done; "
+                         "echo ETH1_GONE=$([ -e /sys/class/net/eth1 ] && echo no || echo yes)")
+        dropped = wait_for(lambda: HOT_MAC not in virsh("domiflist", self.name).stdout, CMD_WAIT)
+        self.check(re.search("^ETH1_GONE=yes$", out, re.M) and dropped,
+                   "detach-interface: the NIC is gone in the guest and in domiflist",
+                   out + virsh("domiflist", self.name).stdout)
 
 
 def add_bridge():
