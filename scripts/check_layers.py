@@ -16,7 +16,7 @@ ALLOWED = {
     "kvm": ["base"],
     "chardev": ["base"],
     "block": ["base"],
-    "net": ["kvm", "base"],
+    "net": ["chardev", "kvm", "base"],
     "model": ["kvm", "base"],
     "ui": ["model", "kvm", "base"],
     "vcpu": ["model", "kvm", "base"],

@@ -68,6 +68,9 @@ count_stage teardown "$logs/teardown.log"
 echo "== netdev_add/netdev_del, -netdev tap,fd=, tap scripts (beside QEMU 7.2)"
 python3 tests/cli/netdev_test.py build/kestrel 2>&1 | tee "$logs/netdev.log" | grep -v '^PASS'
 count_stage netdev "$logs/netdev.log"
+echo "== -netdev user guestfwd= to a chardev (beside QEMU 7.2)"
+python3 tests/cli/guestfwd_test.py build/kestrel 2>&1 | tee "$logs/guestfwd.log" | grep -v '^PASS'
+count_stage guestfwd "$logs/guestfwd.log"
 echo "== libvirt's capability probe (virsh domcapabilities; QMP replay beside QEMU 7.2)"
 python3 tests/libvirt/probe_qmp_test.py build/kestrel 2>&1 | tee "$logs/libvirt-qmp.log" | grep -v '^PASS'
 count_stage libvirt-qmp "$logs/libvirt-qmp.log"

@@ -45,6 +45,9 @@ public:
     // Unix socket) with the input handed over last, now the caller's; as
     // QEMU, each message with fds replaces those not taken yet.
     virtual std::vector<UniqueFd> take_received_fds() { return {}; }
+    // Any thread. Output accepted by write() that the peer has not taken
+    // yet (queued for a slow reader); 0 for backends that write at once.
+    virtual size_t output_backlog() const { return 0; }
 
 protected:
     explicit Chardev(std::string label) : label_(std::move(label)) {}

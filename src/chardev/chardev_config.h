@@ -19,6 +19,9 @@ struct ChardevConfig {
     // The option as typed ("-qmp unix:/tmp/q,server=on"): QEMU's prefix of
     // open errors and notices; empty for a default chardev.
     std::string location;
+    // A line QEMU adds after an open error, with the same location (the
+    // chardev of a guestfwd= rule: "Could not open guest forwarding device 'L'").
+    std::string open_failure;
     std::map<std::string, std::string> options;  // backend-specific extras
 };
 

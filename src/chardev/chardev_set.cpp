@@ -41,7 +41,9 @@ ChardevSet::ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loo
         try {
             entry->backend = open_chardev(backend_cfg, loop, messages);
         } catch (const std::runtime_error& e) {
-            throw std::runtime_error(messages.location + ": " + e.what());
+            std::string text = messages.location + ": " + e.what();
+            if (!cfg.open_failure.empty()) text += "\n" + messages.location + ": " + cfg.open_failure;
+            throw std::runtime_error(text);
         }
         if (cfg.mux) entry->mux = std::make_unique<MuxChardev>(cfg.id, *entry->backend, loop, actions);
         entries_.push_back(std::move(entry));

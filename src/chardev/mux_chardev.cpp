@@ -37,6 +37,7 @@ public:
     }
     std::string filename() const override { return "mux"; }
     bool connected() const override { return mux_.backend_.connected(); }
+    size_t output_backlog() const override { return mux_.backend_.output_backlog(); }
 
     CharFrontend* frontend() const { return frontend_; }
     MuxChardev& mux_;

@@ -139,6 +139,11 @@ void StreamChardev::queue_output(std::span<const uint8_t> data) {
     }
 }
 
+size_t StreamChardev::output_backlog() const {
+    std::lock_guard guard(out_lock_);
+    return out_queue_.size();
+}
+
 void StreamChardev::post_update() {
     if (update_posted_.exchange(true)) return;
     post_guarded([this] {

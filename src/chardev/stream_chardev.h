@@ -37,6 +37,7 @@ public:
     void frontend_ready() override;
     bool connected() const override { return connected_; }
     std::vector<UniqueFd> take_received_fds() override;
+    size_t output_backlog() const override;
 
     // Large enough for any monitor reply (QMP echoes a megabyte-long id or
     // command name back in full); a bound all the same for a dead reader.
@@ -85,7 +86,7 @@ private:
     UniqueFd in_fd_;
     UniqueFd own_out_fd_;        // the output fd when it is not in_fd_
 
-    std::mutex out_lock_;        // out_fd_ and the output queue
+    mutable std::mutex out_lock_;  // out_fd_ and the output queue
     int out_fd_ = -1;            // in_fd_, own_out_fd_ or -1
     bool out_is_socket_ = false;
     std::vector<uint8_t> out_queue_;

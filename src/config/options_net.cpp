@@ -311,7 +311,49 @@ std::string hub_port_name(ParseState& st, int hub) {
     return "hub" + std::to_string(hub) + "port" + std::to_string(st.hub_ports[hub]++);
 }
 
+// A guestfwd= rule's device, made as QEMU's slirp_guestfwd makes it: a
+// chardev spec becomes the chardev "guestfwd.tcp.PORT" (a "mon:" one with
+// its monitor), "chardev:ID" claims that chardev. Every failure but a
+// chardev in use adds QEMU's "Could not open guest forwarding device".
+void add_guestfwd_chardev(ParseState& st, const std::string& location, const GuestFwdRule& rule) {
+    const std::string label = rule.chardev_label();
+    const std::string cannot_open = "Could not open guest forwarding device '" + label + "'";
+    if (rule.chardev.starts_with("chardev:")) {
+        if (!attach_frontend(st, rule.chardev_id())) throw ConfigError(cannot_open);
+        return;
+    }
+    std::optional<PendingChardev> p;
+    try {
+        for (const ChardevConfig& d : st.cfg.chardevs)
+            if (d.id == label && d.open_failure == cannot_open)  // another rule's
+                throw ConfigError("attempt to add duplicate property '" + label + "' to object (type 'container')");
+        p = parse_chardev_shorthand(st, location, label, rule.chardev);
+        if (p) {
+            p->dev.open_failure = cannot_open;
+            create_chardev(st, *p);
+        }
+    } catch (const ConfigError& e) {
+        throw ConfigError(std::string(e.what()) + "\n" + location + ": " + cannot_open);
+    }
+    if (!p) throw ConfigError(cannot_open);
+    if (p->dev.mux) {
+        attach_frontend(st, label);
+        st.cfg.monitors.push_back({label});
+    }
+    attach_frontend(st, label);
+}
+
+// In QEMU's order: the last rule first.
+void add_guestfwd_chardevs(ParseState& st, const NetdevConfig& n) {
+    if (n.type != "user") return;
+    for (auto it = n.user.guestfwd.rbegin(); it != n.user.guestfwd.rend(); ++it) {
+        GuestFwdRule rule = parse_guestfwd(*it);
+        if (rule.to_chardev()) add_guestfwd_chardev(st, n.location, rule);
+    }
+}
+
 void add_netdev(ParseState& st, NetdevConfig n) {
+    add_guestfwd_chardevs(st, n);
     if (n.hub >= 0 && n.type != "hubport") ++st.hub_ports[n.hub];  // its port, named by the hub
     st.cfg.netdevs.push_back(std::move(n));
 }

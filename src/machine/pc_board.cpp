@@ -61,6 +61,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     find_option_roms();
     add_devices();
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
+    net_.each_guestfwd_chardev([this](const std::string& id, auto connect) { use_chardev(id, std::move(connect)); });
     devices_.realize_all(*this);
     describe_ide_disks_in_cmos(services_);
     drives_.open_unused();

@@ -29,6 +29,9 @@ LibSlirp load() {
     resolve(lib, s.add_hostfwd, "slirp_add_hostfwd");
     resolve(lib, s.remove_hostfwd, "slirp_remove_hostfwd");
     resolve(lib, s.add_exec, "slirp_add_exec");
+    resolve(lib, s.add_guestfwd, "slirp_add_guestfwd");
+    resolve(lib, s.socket_can_recv, "slirp_socket_can_recv");
+    resolve(lib, s.socket_recv, "slirp_socket_recv");
     resolve(lib, s.connection_info, "slirp_connection_info");
     void* glib = dlopen("libglib-2.0.so.0", RTLD_NOW | RTLD_LOCAL);  // already mapped by libslirp
     if (!glib) throw std::runtime_error(std::string("libslirp without glib: ") + dlerror());

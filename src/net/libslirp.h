@@ -16,6 +16,9 @@ struct LibSlirp {
     decltype(&::slirp_add_hostfwd) add_hostfwd;
     decltype(&::slirp_remove_hostfwd) remove_hostfwd;
     decltype(&::slirp_add_exec) add_exec;
+    decltype(&::slirp_add_guestfwd) add_guestfwd;
+    decltype(&::slirp_socket_can_recv) socket_can_recv;
+    decltype(&::slirp_socket_recv) socket_recv;
     decltype(&::slirp_connection_info) connection_info;
     void (*free)(void*);   // glib's g_free, for connection_info's text
 

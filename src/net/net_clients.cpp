@@ -208,8 +208,19 @@ void NetClients::set_link(const std::string& name, bool up) {
     }
 }
 
+void NetClients::each_guestfwd_chardev(
+    const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use) {
+    for (UserNet& u : user_nets_) u.backend->each_guestfwd_chardev(use);
+}
+
+// Chardevs are made from the command line only: a rule that needs one
+// cannot come through the monitor.
 void NetClients::add_netdev(const NetdevConfig& config) {
     if (netdev_ids_.count(config.id)) throw NetdevIdTaken(config.id);
+    for (const std::string& rule : config.user.guestfwd)
+        if (parse_guestfwd(rule).to_chardev())
+            throw std::runtime_error("netdev_add: guestfwd= to a character device is not supported by kestrel "
+                                     "(use cmd:COMMAND, or give the rule on the command line)");
     open_one(config, true);
 }
 

@@ -18,6 +18,7 @@
 
 namespace kestrel {
 
+class Chardev;
 class UserNetBackend;
 
 class NetClients final : public NetService {
@@ -38,6 +39,9 @@ public:
     void add_nic(NetNic& nic, const std::string& id, const std::string& model, const std::string& qom_path,
                  NetBackend* peer);
     void remove_nic(NetNic& nic);
+    // The chardevs the user networks' guestfwd= rules use, by id, each
+    // with the call that connects it (after open()).
+    void each_guestfwd_chardev(const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use);
     // The ids -netdev and netdev_add hold now.
     std::vector<std::string> netdev_ids() const { return {netdev_ids_.begin(), netdev_ids_.end()}; }
 

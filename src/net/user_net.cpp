@@ -1,6 +1,7 @@
 #include "net/user_net.h"
 
 #include "base/monotonic_clock.h"
+#include "net/guest_forward.h"
 #include "net/libslirp.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@ namespace {
 
 constexpr unsigned kInputBudget = 256;    // frames into slirp per wake-up
 constexpr size_t kMinFrame = 60;          // Ethernet's minimum without FCS
+constexpr uint32_t kBacklogRecheckMs = 1; // while guest input waits for a guestfwd chardev
 
 int64_t now_ns() { return int64_t(monotonic_ns()); }
 
@@ -131,11 +133,7 @@ void UserNetBackend::start() {
     if (!slirp_) throw std::runtime_error("user network: libslirp could not start");
 
     // QEMU adds the rules last first, guest forwarding before host forwarding.
-    for (auto it = config_.guestfwd.rbegin(); it != config_.guestfwd.rend(); ++it) {
-        GuestFwdRule rule = parse_guestfwd(*it);
-        if (lib_->add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) < 0)
-            throw std::runtime_error("Conflicting/invalid host:port in guest forwarding rule '" + *it + "'");
-    }
+    for (auto it = config_.guestfwd.rbegin(); it != config_.guestfwd.rend(); ++it) add_guestfwd(*it);
     for (auto it = config_.hostfwd.rbegin(); it != config_.hostfwd.rend(); ++it) add_hostfwd(*it);
 
     loop_.add_fd(epoll_.get(), EPOLLIN, [this](uint32_t) { service(); });
@@ -183,6 +181,10 @@ void UserNetBackend::from_guest() {
         }
     }
     for (unsigned i = 0; i < kInputBudget; ++i) {
+        if (guestfwd_backlogged()) {
+            pause_input(true);
+            break;
+        }
         iovec v{buffer_.data(), buffer_.size()};
         size_t n = from_guest_.pop({&v, 1});
         if (n == 0) break;
@@ -218,7 +220,25 @@ void UserNetBackend::refresh() {
     uint32_t timeout = UINT32_MAX;
     lib_->pollfds_fill(slirp_, &timeout, Callbacks::add_poll, this);
     sync_epoll();
+    for (auto& fwd : guestfwds_) fwd->poll();
+    if (input_paused_ && !guestfwd_backlogged()) pause_input(false);
+    // No event says a chardev's queue went down: look again soon.
+    if (input_paused_) timeout = std::min(timeout, kBacklogRecheckMs);
     arm_timer(timeout);
+}
+
+bool UserNetBackend::guestfwd_backlogged() const {
+    for (const auto& fwd : guestfwds_)
+        if (fwd->backlog() > kGuestFwdBacklog) return true;
+    return false;
+}
+
+// Frames stay in from_guest_ meanwhile: the guest's TCP stops at its
+// window (without acknowledgements), nothing it sent is dropped.
+void UserNetBackend::pause_input(bool paused) {
+    if (paused == input_paused_) return;
+    input_paused_ = paused;
+    loop_.modify_fd(from_guest_.fd(), paused ? 0u : uint32_t(EPOLLIN));
 }
 
 // The epoll set follows slirp's wishes: new sockets in, changed ones
@@ -260,6 +280,26 @@ void UserNetBackend::arm_timer(uint32_t slirp_timeout_ms) {
     spec.it_value.tv_nsec = deadline % 1000000000;
     timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
     armed_ns_ = deadline;
+}
+
+// "cmd:" rules run a command per connection (slirp forks it); the others
+// talk through a chardev, connected by each_guestfwd_chardev().
+void UserNetBackend::add_guestfwd(const std::string& text) {
+    GuestFwdRule rule = parse_guestfwd(text);
+    bool added;
+    if (rule.exec) {
+        added = lib_->add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) >= 0;
+    } else {
+        auto fwd = std::make_unique<GuestForward>(*lib_, slirp_, rule.chardev_id(), [this] { refresh(); });
+        added = fwd->add(rule.server, rule.port);
+        if (added) guestfwds_.push_back(std::move(fwd));
+    }
+    if (!added) throw std::runtime_error("Conflicting/invalid host:port in guest forwarding rule '" + text + "'");
+}
+
+void UserNetBackend::each_guestfwd_chardev(
+    const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use) {
+    for (auto& fwd : guestfwds_) use(fwd->chardev_id(), [f = fwd.get()](Chardev& c) { f->connect(c); });
 }
 
 void UserNetBackend::add_hostfwd(const std::string& text) {

@@ -13,6 +13,7 @@
 #include "net/netdev_config.h"
 #include "net/user_net_options.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <poll.h>
@@ -23,6 +24,8 @@ struct Slirp;
 
 namespace kestrel {
 
+class Chardev;
+class GuestForward;
 struct LibSlirp;
 
 class UserNetBackend final : public NetBackend, public NetPort {
@@ -48,6 +51,13 @@ public:
     bool remove_hostfwd(const HostFwdRule& rule);
     std::string connection_info() const;
 
+    // The chardevs its guestfwd= rules use, by id, each with the call that
+    // connects it (the machine makes them after the backends).
+    void each_guestfwd_chardev(const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use);
+    // While a guestfwd chardev holds more unsent guest bytes than this,
+    // the guest's frames wait in their queue.
+    static constexpr size_t kGuestFwdBacklog = 1024 * 1024;
+
 private:
     struct Timer;
     UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop);
@@ -59,6 +69,9 @@ private:
     void refresh();             // the sockets and deadline slirp wants now
     void sync_epoll();
     void arm_timer(uint32_t slirp_timeout_ms);
+    void add_guestfwd(const std::string& text);
+    bool guestfwd_backlogged() const;
+    void pause_input(bool paused);
 
     struct Callbacks;   // libslirp's callbacks (user_net.cpp)
     friend struct Callbacks;
@@ -78,10 +91,12 @@ private:
     std::vector<pollfd> polled_;  // slirp's last fill; revents from epoll
     std::map<int, uint32_t> registered_;   // fd -> epoll events in epoll_
     std::vector<std::unique_ptr<Timer>> timers_;
+    std::vector<std::unique_ptr<GuestForward>> guestfwds_;   // rules to chardevs
     std::vector<uint8_t> buffer_;   // sized when the stack starts
     bool in_loop_ = false;        // from_guest_ registered with loop_
     bool polling_ = false;        // the stack's sockets and timer registered with loop_
     bool start_failed_ = false;
+    bool input_paused_ = false;   // a guestfwd chardev is backlogged
 };
 
 } // namespace kestrel

@@ -208,11 +208,14 @@ GuestFwdRule parse_guestfwd(const std::string& rule) {
     long port = std::strtol(field.c_str(), &end, 10);
     if (*end != '\0' || port < 1 || port > 65535) throw fail();
     r.port = int(port);
-    if (!rest.starts_with("cmd:"))
-        throw error("guestfwd= to a character device is not supported by kestrel yet (use cmd:COMMAND): '" + rule +
-                    "'");
-    r.command = std::string(rest.substr(4));
+    r.exec = rest.starts_with("cmd:");
+    if (r.exec) r.command = std::string(rest.substr(4));
+    else r.chardev = std::string(rest);
     return r;
+}
+
+std::string GuestFwdRule::chardev_id() const {
+    return chardev.starts_with("chardev:") ? chardev.substr(8) : chardev_label();
 }
 
 } // namespace kestrel

@@ -39,13 +39,23 @@ HostFwdRule parse_hostfwd(const std::string& rule);
 bool parse_hostfwd_remove(const std::string& rule, HostFwdRule& out);
 
 struct GuestFwdRule {
-    in_addr server{};
+    in_addr server{};      // 0: slirp's default (the network's .4)
     int port = 0;
-    std::string command;   // "cmd:COMMAND"
+    bool exec = false;     // "cmd:COMMAND": slirp runs the command per connection
+    std::string command;   // exec: COMMAND
+    std::string chardev;   // otherwise: a chardev spec ("tcp:HOST:PORT", "chardev:ID", ...)
+
+    bool to_chardev() const { return !exec; }
+    // QEMU's label for the chardev the spec creates: "guestfwd.tcp.PORT".
+    std::string chardev_label() const { return "guestfwd.tcp." + std::to_string(port); }
+    // The id of the chardev the rule uses: ID for "chardev:ID", else the label.
+    std::string chardev_id() const;
 };
 
-// "tcp:[server]:port-cmd:COMMAND". Throws "Invalid guest forwarding rule
-// 'R'"; the chardev form (a -chardev per connection) is refused.
+// "[tcp]:[server]:port-cmd:COMMAND" or "[tcp]:[server]:port-DEV" (DEV a
+// chardev spec as -serial takes it, or "chardev:ID"). Throws "Invalid guest
+// forwarding rule 'R'" for a bad address or port; the spec is checked when
+// its chardev is made.
 GuestFwdRule parse_guestfwd(const std::string& rule);
 
 } // namespace kestrel

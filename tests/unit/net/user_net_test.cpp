@@ -117,8 +117,37 @@ TEST_CASE("user net: bad addresses and names, in QEMU's words", "[usernet]") {
     c.hostfwd = {"tcp::1-:2", "udp:x:1-:2"};
     CHECK(error_of(c) == "Invalid host forwarding rule 'udp:x:1-:2' (Bad host address)");
     c = {};
-    c.guestfwd = {"tcp:10.0.2.100:80-chardev"};
-    CHECK(error_of(c).starts_with("guestfwd= to a character device is not supported"));
+    c.guestfwd = {"tcp:10.0.2.100:80-cmd:cat", "udp:10.0.2.100:80-null"};
+    CHECK(error_of(c) == "Invalid guest forwarding rule 'udp:10.0.2.100:80-null'");
+}
+
+TEST_CASE("user net: guestfwd rules as QEMU reads them", "[usernet]") {
+    GuestFwdRule r = parse_guestfwd("tcp:10.0.2.100:5555-cmd:cat -u");
+    CHECK(r.exec);
+    CHECK(r.command == "cat -u");
+    CHECK(text(r.server) == "10.0.2.100");
+    CHECK(r.port == 5555);
+    r = parse_guestfwd("tcp:10.0.2.101:6666-tcp:127.0.0.1:4444,reconnect=1");
+    CHECK(r.to_chardev());
+    CHECK(r.chardev == "tcp:127.0.0.1:4444,reconnect=1");
+    CHECK(r.chardev_label() == "guestfwd.tcp.6666");
+    CHECK(r.chardev_id() == "guestfwd.tcp.6666");
+    r = parse_guestfwd(":10.0.2.5:1-chardev:c0");    // protocol may be empty
+    CHECK(r.chardev_id() == "c0");
+    CHECK(r.chardev_label() == "guestfwd.tcp.1");
+    r = parse_guestfwd("::65535-unix:/tmp/s");       // so may the server (slirp picks .4)
+    CHECK(r.server.s_addr == 0);
+    CHECK(r.chardev == "unix:/tmp/s");
+    r = parse_guestfwd("tcp::80-");                  // an empty spec: its chardev fails to be made
+    CHECK(r.to_chardev());
+    CHECK(r.chardev.empty());
+    r = parse_guestfwd("tcp::80-cmd:");
+    CHECK(r.exec);
+    for (const char* bad : {"", "tcp", "tcp:", "tcp:10.0.2.100", "tcp:10.0.2.100:80", "udp:10.0.2.100:80-null",
+                            "tcpx::80-null", "tcp:10.0.2.x:80-null", "tcp:10.0.2.100:0-null",
+                            "tcp:10.0.2.100:65536-null", "tcp:10.0.2.100:-1-null", "tcp:10.0.2.100:8x-null",
+                            "tcp:10.0.2.100:-null", "tcp:10.0.2.100:99999999999999999999-null"})
+        CHECK_THROWS_WITH(parse_guestfwd(bad), std::string("Invalid guest forwarding rule '") + bad + "'");
 }
 
 TEST_CASE("user net: hostfwd rules as QEMU reads them", "[usernet]") {
