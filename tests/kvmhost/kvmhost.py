@@ -42,6 +42,13 @@ STATUS_WEDGED = 126   # the L1 kernel reported a long soft lockup: it will not r
 # ("watchdog: BUG: soft lockup - CPU#0 stuck for 231s! [CPU 0/KVM:267]");
 # past this many seconds the test host is given up instead of waited for.
 WEDGED_AFTER_S = 60
+# A test host's init prints its first line ~3 s after start on an idle
+# machine (~40 s at a load of 10 on 2 cores), but L1 sometimes hangs
+# before that with both TCG CPUs busy (about once in 30 boots). Past this
+# many seconds, times the load per CPU when it is above 1, it is given up
+# and the runner starts a fresh one instead of waiting for the command's
+# silence limit.
+BOOT_LIMIT_S = 60
 HEARTBEAT = "heartbeat"
 SOFT_LOCKUP = re.compile(r"soft lockup - CPU#\d+ stuck for (\d+)s")
 # Variables that describe the outer session and would mislead inside L1.
@@ -213,17 +220,31 @@ def l1_wedged(console):
     return worst if worst >= WEDGED_AFTER_S else None
 
 
+def boot_limit_s():
+    return BOOT_LIMIT_S * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
+def console_empty(console):
+    try:
+        return os.path.getsize(console) == 0
+    except OSError:
+        return True
+
+
 def wait_for_l1(proc, follower, deadline, console, silent_limit=None):
     """Follows output until L1 exits; "exited", "timeout", "wedged" or
     "silent" (the command wrote nothing for silent_limit seconds: L1 can
     hang with both CPUs stuck and no lockup report)."""
-    checked, wedged = time.monotonic(), None
+    started = checked = time.monotonic()
+    wedged = None
+    boot_limit = boot_limit_s()
     while proc.poll() is None:
         follower.poll()
         now = time.monotonic()
         if now - checked > 5:  # the console is read every 5 s
             checked, wedged = now, l1_wedged(console)
         silent = silent_limit is not None and now - follower.last_output > silent_limit
+        silent = silent or (now - started > boot_limit and console_empty(console))
         if now > deadline or wedged or silent:
             report = hang_report.write(proc.pid, qmp_socket_path(),
                                        os.path.join(os.path.dirname(console), "l1-hang.txt"))
@@ -287,9 +308,14 @@ def l1_status(ctl, console, qemu_log, finished, timeout, silent_limit=None, l1_e
               file=sys.stderr)
         return STATUS_WEDGED
     if finished == "silent":
-        print("kvmhost: test host stopped: the command showed no life (output or heartbeat) "
-              "for %d s (L1 hung without "
-              "a lockup report); console tail:\n%s" % (silent_limit, tail(console)), file=sys.stderr)
+        if console_empty(console):
+            print("kvmhost: test host stopped: its console stayed empty (L1 hung while "
+                  "booting)", file=sys.stderr)
+        else:
+            print("kvmhost: test host stopped: the command showed no life (output or heartbeat) "
+                  "for %d s (L1 hung without "
+                  "a lockup report); console tail:\n%s" % (silent_limit, tail(console)),
+                  file=sys.stderr)
         return STATUS_WEDGED
     if finished != "exited":
         print("kvmhost: test host killed after %d s; console tail:\n%s"

@@ -11,6 +11,7 @@ die() { say "FATAL: $*"; poweroff -f; sleep 60; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+say "init"  # the host's boot watchdog waits for a first line (kvmhost.py)
 while read -r mod; do
     [ -n "$mod" ] && { modprobe "$mod" || say "modprobe $mod failed"; }
 done < /etc/boot-modules
