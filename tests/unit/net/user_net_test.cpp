@@ -1,7 +1,10 @@
 // -netdev user: QEMU's rules for addresses and forwarding rules, and the
 // libslirp stack on an event loop answering a guest's DHCP request and
-// accepting a hostfwd connection.
+// accepting a hostfwd connection; a guestfwd rule's flow control against a
+// stand-in slirp.
 #include "base/event_loop.h"
+#include "net/guest_forward.h"
+#include "net/libslirp.h"
 #include "net/user_net.h"
 #include "net/user_net_options.h"
 
@@ -223,4 +226,113 @@ TEST_CASE("user net: slirp starts at the first frame, answers DHCP, forwards a h
     }
     CHECK(syn);
     close(client);
+}
+
+namespace {
+
+// A stand-in for slirp's guestfwd socket: room for `room` bytes towards the
+// guest, what it was given, the rule it was asked for.
+struct FakeSlirpSocket {
+    size_t room = 0;
+    std::string to_guest;
+    in_addr added{};
+    int added_port = 0;
+    bool refuse = false;
+};
+FakeSlirpSocket fake;
+
+LibSlirp fake_lib() {
+    LibSlirp lib{};
+    lib.add_guestfwd = [](Slirp*, SlirpWriteCb, void*, in_addr* addr, int port) {
+        if (fake.refuse) return -1;
+        if (addr->s_addr == 0) addr->s_addr = htonl(0x0a000204);   // slirp's default, written back
+        fake.added = *addr;
+        fake.added_port = port;
+        return 0;
+    };
+    lib.socket_can_recv = [](Slirp*, in_addr addr, int port) -> size_t {
+        return addr.s_addr == fake.added.s_addr && port == fake.added_port ? fake.room : 0;
+    };
+    lib.socket_recv = [](Slirp*, in_addr, int, const uint8_t* buf, int size) {
+        REQUIRE(size_t(size) <= fake.room);   // slirp closes the connection past its room
+        fake.to_guest.append(reinterpret_cast<const char*>(buf), size_t(size));
+        fake.room -= size_t(size);
+    };
+    return lib;
+}
+
+// A chardev whose peer has sent `input` and holds `backlog` unsent bytes.
+struct FakeChardev final : Chardev {
+    FakeChardev() : Chardev("guestfwd.tcp.6666") {}
+    void write(std::span<const uint8_t> data) override { from_guest.append(data.begin(), data.end()); }
+    void frontend_ready() override { ++readies; }
+    std::string filename() const override { return "fake"; }
+    size_t output_backlog() const override { return backlog; }
+    // As StreamChardev::deliver_input: at most can_receive() at a time.
+    void deliver() {
+        while (!input.empty() && frontend_) {
+            size_t n = std::min(frontend_->can_receive(), input.size());
+            if (n == 0) break;
+            frontend_->receive({reinterpret_cast<const uint8_t*>(input.data()), n});
+            input.erase(0, n);
+        }
+    }
+    CharFrontend* frontend() const { return frontend_; }
+    std::string from_guest, input;
+    size_t backlog = 0;
+    unsigned readies = 0;
+};
+
+} // namespace
+
+TEST_CASE("user net: a guestfwd chardev never gives slirp more than it has room for", "[usernet]") {
+    fake = {};
+    LibSlirp lib = fake_lib();
+    unsigned refreshes = 0;
+    auto fwd = std::make_unique<GuestForward>(lib, nullptr, "guestfwd.tcp.6666", [&] { ++refreshes; });
+    fake.refuse = true;
+    CHECK(!fwd->add(in_addr{}, 6666));
+    fake.refuse = false;
+    REQUIRE(fwd->add(in_addr{}, 6666));
+    CHECK(text(fake.added) == "10.0.2.4");
+
+    FakeChardev chardev;
+    fwd->connect(chardev);
+    CHECK(chardev.frontend() == fwd.get());
+
+    // No guest connection yet (no room): the input waits in the chardev,
+    // and a pass of the stack with no room leaves it waiting.
+    chardev.input = std::string(10000, 'x');
+    chardev.deliver();
+    CHECK(fake.to_guest.empty());
+    fwd->poll();
+    CHECK(chardev.readies == 0);
+
+    // Room opens: poll() wakes the chardev, which hands over what fits.
+    fake.room = 4096;
+    fwd->poll();
+    CHECK(chardev.readies == 1);
+    chardev.deliver();
+    CHECK(fake.to_guest.size() == 4096);
+    CHECK(chardev.input.size() == 10000 - 4096);
+    CHECK(refreshes == 1);
+    fwd->poll();                       // still full: no wake-up
+    CHECK(chardev.readies == 1);
+    fake.room = 1 << 20;
+    fwd->poll();
+    CHECK(chardev.readies == 2);
+    chardev.deliver();
+    CHECK(fake.to_guest == std::string(10000, 'x'));
+    fwd->poll();                       // nothing was waiting
+    CHECK(chardev.readies == 2);
+
+    // The guest's bytes go to the chardev whole; its backlog is the rule's.
+    const char hello[] = "from the guest";
+    CHECK(GuestForward::write_to_chardev(hello, sizeof hello - 1, fwd.get()) == ssize_t(sizeof hello - 1));
+    CHECK(chardev.from_guest == "from the guest");
+    chardev.backlog = UserNetBackend::kGuestFwdBacklog + 1;
+    CHECK(fwd->backlog() == UserNetBackend::kGuestFwdBacklog + 1);
+
+    fwd.reset();                       // detaches from the chardev
+    CHECK(chardev.frontend() == nullptr);
 }
