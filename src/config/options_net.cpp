@@ -85,7 +85,7 @@ std::vector<int> parse_fd_list(const std::string& id, const std::string& text) {
     for (;;) {
         size_t colon = text.find(':', start);
         fds.push_back(parse_fd(id, text.substr(start, colon - start)));
-        if (colon == std::string::npos) break;
+        if (colon == std::string::npos || colon + 1 == text.size()) break;  // QEMU ignores a last ':'
         start = colon + 1;
     }
     if (fds.size() > kMaxTapQueues) throw ConfigError("Too many fds: at most " + std::to_string(kMaxTapQueues));
@@ -126,7 +126,11 @@ TapConfig parse_tap(const std::string& id, const std::vector<qopts::OptPair>& p)
     if (auto* v = last_value(p, "vnet_hdr")) t.vnet_hdr = qopts::parse_bool("vnet_hdr", *v);
     if (auto* v = last_value(p, "vhost")) t.vhost = qopts::parse_bool("vhost", *v);
     if (auto* v = last_value(p, "vhostforce")) t.vhostforce = qopts::parse_bool("vhostforce", *v);
-    if (auto* v = last_value(p, "sndbuf")) t.sndbuf = qopts::parse_size("sndbuf", *v);
+    if (auto* v = last_value(p, "sndbuf")) {
+        uint64_t size = 0;
+        if (qopts::to_size(*v, size) != qopts::SizeStatus::Ok) throw ConfigError("Parameter 'sndbuf' expects a size value");
+        t.sndbuf = size;
+    }
     if (auto* v = last_value(p, "poll-us")) parse_uint("poll-us", *v, UINT32_MAX);
     if (auto* v = last_value(p, "queues")) {
         t.queues = unsigned(parse_uint("queues", *v, UINT32_MAX));

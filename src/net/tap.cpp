@@ -2,6 +2,7 @@
 
 #include "net/bridge_helper.h"
 #include "net/child_process.h"
+#include "net/vhost_net.h"
 
 #include <cerrno>
 #include <climits>
@@ -65,6 +66,13 @@ bool probe_vnet_hdr(int fd) {
     ifreq ifr{};
     if (ioctl(fd, TUNGETIFF, &ifr) != 0) throw errno_error("Unable to query TUNGETIFF on FD " + std::to_string(fd), errno);
     return ifr.ifr_flags & IFF_VNET_HDR;
+}
+
+// QEMU's check of the other fds= queues: one that is not a tap counts as a
+// mismatch too.
+bool same_vnet_hdr(int fd, bool vnet_hdr) {
+    ifreq ifr{};
+    return ioctl(fd, TUNGETIFF, &ifr) == 0 && bool(ifr.ifr_flags & IFF_VNET_HDR) == vnet_hdr;
 }
 
 void set_sndbuf(int fd, const std::optional<uint64_t>& sndbuf) {
@@ -176,9 +184,11 @@ std::unique_ptr<TapBackend> TapBackend::open(const std::string& id, const TapCon
         infos.push_back(config.bridge ? "helper=" + config.helper + ",br=" + config.br : "helper=" + config.helper);
     } else if (!config.fds.empty()) {
         for (int fd : config.fds) fds.emplace_back(fd);   // the tap's from here: closed if it fails
-        for (int fd : config.fds) {
+        for (size_t i = 0; i < config.fds.size(); ++i) {
+            int fd = config.fds[i];
             if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) throw errno_error(id + ": Can't use file descriptor " + std::to_string(fd), errno);
-            vnet_hdr = probe_vnet_hdr(fd);
+            if (i == 0) vnet_hdr = probe_vnet_hdr(fd);
+            else if (!same_vnet_hdr(fd, vnet_hdr)) throw std::runtime_error("vnet_hdr not consistent across given tap fds");
             infos.push_back("fd=" + std::to_string(fd));
         }
     } else {
@@ -205,6 +215,11 @@ void TapBackend::open_vhost(const TapConfig& config) {
     vhost_force_ = config.vhostforce;
     if (!config.vhostfds.empty()) {
         for (int fd : config.vhostfds) vhost_fds_.emplace_back(fd);
+        // QEMU sets the owner here and fails the same way when the caller
+        // passed something that is not vhost-net; asking for the features
+        // tells as much without binding the device to us yet.
+        for (const UniqueFd& fd : vhost_fds_)
+            if (!VhostNet::features(fd.get())) throw std::runtime_error("vhost-net requested but could not be initialized");
         return;
     }
     for (size_t i = 0; i < queues_.size(); ++i) {
