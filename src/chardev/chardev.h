@@ -27,12 +27,24 @@ public:
     virtual void focus_changed(bool /*has_focus*/) {}
     // A break condition on the line (mux "C-a b").
     virtual void receive_break() {}
+    // Loop thread. The backend takes output again after write_some()
+    // took less than it was given.
+    virtual void writable() {}
 };
 
 class Chardev {
 public:
     virtual ~Chardev() = default;
     virtual void write(std::span<const uint8_t> data) = 0;
+    // Output for a frontend that must lose nothing (virtio-serial): takes
+    // what the backend can accept without dropping any and returns how
+    // much it took (0 with no peer or a full queue). When it took less,
+    // the frontend's writable() is posted once the backend can take more.
+    // Backends whose write() never drops take everything.
+    virtual size_t write_some(std::span<const uint8_t> data) {
+        write(data);
+        return data.size();
+    }
     virtual void attach(CharFrontend* frontend) { frontend_ = frontend; }
     virtual void frontend_ready() {}
     const std::string& label() const { return label_; }

@@ -80,6 +80,7 @@ void StreamChardev::close_connection() {
         out_fd_ = -1;
         std::vector<uint8_t>().swap(out_queue_);  // up to kOutputLimit: give it back
         dropping_ = false;
+        writable_wanted_ = false;
     }
     in_fd_.reset();
     own_out_fd_.reset();
@@ -109,6 +110,26 @@ void StreamChardev::write(std::span<const uint8_t> data) {
     bool was_empty = out_queue_.empty();
     queue_output(data.subspan(done));
     if (was_empty && !out_queue_.empty()) post_update();
+}
+
+size_t StreamChardev::write_some(std::span<const uint8_t> data) {
+    if (datagram_) {
+        write(data);
+        return data.size();
+    }
+    std::lock_guard guard(out_lock_);
+    if (out_fd_ < 0 || out_queue_.size() >= kWriteWindow) {
+        writable_wanted_ = out_fd_ >= 0;  // a peer that connects brings opened() instead
+        return 0;
+    }
+    data = data.first(std::min(data.size(), kWriteWindow));
+    size_t done = out_queue_.empty() ? write_now(data) : 0;
+    if (done < data.size()) {
+        bool was_empty = out_queue_.empty();
+        queue_output(data.subspan(done));
+        if (was_empty) post_update();
+    }
+    return data.size();
 }
 
 size_t StreamChardev::write_now(std::span<const uint8_t> data) {
@@ -166,6 +187,10 @@ bool StreamChardev::flush_output() {
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
     out_queue_.erase(out_queue_.begin(), out_queue_.begin() + n);
     if (out_queue_.empty()) dropping_ = false;
+    if (writable_wanted_ && out_queue_.size() < kWriteWindow) {
+        writable_wanted_ = false;
+        notifier_.post([](CharFrontend& f) { f.writable(); });
+    }
     return true;
 }
 

@@ -33,6 +33,9 @@ public:
     ~StreamChardev() override;
 
     void write(std::span<const uint8_t> data) override;
+    // Takes at most kWriteWindow bytes while the queue holds less than
+    // that; writable() follows when the queue drains below it again.
+    size_t write_some(std::span<const uint8_t> data) override;
     void attach(CharFrontend* frontend) override;
     void frontend_ready() override;
     bool connected() const override { return connected_; }
@@ -43,6 +46,7 @@ public:
     // command name back in full); a bound all the same for a dead reader.
     static constexpr size_t kOutputLimit = 16 * 1024 * 1024;
     static constexpr size_t kInputBufferSize = 4096;
+    static constexpr size_t kWriteWindow = 64 * 1024;
 
 protected:
     StreamChardev(std::string label, EventLoop& loop);
@@ -91,6 +95,7 @@ private:
     bool out_is_socket_ = false;
     std::vector<uint8_t> out_queue_;
     bool dropping_ = false;
+    bool writable_wanted_ = false;  // write_some() refused some: post writable()
 
     std::vector<uint8_t> input_;
     bool in_is_socket_ = false;

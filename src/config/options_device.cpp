@@ -63,6 +63,12 @@ public:
     std::string find_data_file(const std::string& name) const override {
         return kestrel::find_data_file(cfg_.boot.data_dirs, name);
     }
+    std::vector<const DeviceConfig*> devices_before() const override {
+        std::vector<const DeviceConfig*> out;
+        for (const DeviceConfig& d : cfg_.board_devices) out.push_back(&d);
+        for (const DeviceConfig& d : cfg_.devices) out.push_back(&d);
+        return out;
+    }
     unsigned count_before(std::string_view name) const override {
         auto of_type = [&](const DeviceConfig& d) { return d.type->name == name; };
         return unsigned(std::count_if(cfg_.board_devices.begin(), cfg_.board_devices.end(), of_type) +
@@ -221,13 +227,26 @@ bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
     });
 }
 
-// bus= names the one bus of its kind: pci.0, isa.0, a USB bus, or one of
-// the IDE function's ide.0 and ide.1.
+// A virtio-serial controller's bus: "ID.0", or "virtio-serial-bus.N" for
+// the Nth one without an id.
+bool is_virtio_serial_bus_name(const Config& cfg, const std::string& bus) {
+    unsigned index = 0;
+    for (const DeviceConfig& d : cfg.devices) {
+        if (d.type->child_bus != BusKind::VirtioSerial) continue;
+        if (bus == (d.id.empty() ? "virtio-serial-bus." + std::to_string(index) : d.id + ".0")) return true;
+        ++index;
+    }
+    return false;
+}
+
+// bus= names the one bus of its kind: pci.0, isa.0, a USB bus, one of
+// the IDE function's ide.0 and ide.1, or a virtio-serial bus.
 void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus) {
     BusKind kind = bus == bus_instance_name(BusKind::Pci)   ? BusKind::Pci
                    : bus == bus_instance_name(BusKind::Isa) ? BusKind::Isa
                    : is_usb_bus_name(cfg, bus)             ? BusKind::Usb
                    : bus == "ide.0" || bus == "ide.1"      ? BusKind::Ide
+                   : is_virtio_serial_bus_name(cfg, bus)   ? BusKind::VirtioSerial
                                                             : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
     if (kind != type.bus)
@@ -290,7 +309,8 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     dev.implied = request.implied;
     for (const qopts::OptPair& pair : request.pairs) {
         if (pair.key == "bus") check_bus(st.cfg, *dev.type, pair.value);
-        if (pair.key == "bus" && dev.type->bus == BusKind::Ide) dev.bus = pair.value;
+        if (pair.key == "bus" && (dev.type->bus == BusKind::Ide || dev.type->bus == BusKind::VirtioSerial))
+            dev.bus = pair.value;
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
         const PropertySpec* spec = dev.props.find(pair.key);
         if (spec && pair.json != qopts::JsonValue::NotJson)
@@ -310,6 +330,13 @@ void check_usb_bus(const Config& cfg, const DeviceType& type) {
     if (!found) throw ConfigError("No 'usb-bus' bus found for device '" + std::string(type.name) + "'");
 }
 
+// A port needs a virtio-serial controller created before it, as in QEMU.
+void check_virtio_serial_bus(const Config& cfg, const DeviceType& type) {
+    auto controller = [](const DeviceConfig& d) { return d.type->child_bus == BusKind::VirtioSerial; };
+    if (std::none_of(cfg.devices.begin(), cfg.devices.end(), controller))
+        throw ConfigError("No 'virtio-serial-bus' bus found for device '" + std::string(type.name) + "'");
+}
+
 // Where devices go: PCI slots and IDE units.
 struct Placement {
     PciSlots pci;
@@ -318,6 +345,7 @@ struct Placement {
 
 void create_device(ParseState& st, Placement& slots, DeviceConfig dev) {
     if (dev.type->bus == BusKind::Usb) check_usb_bus(st.cfg, *dev.type);
+    if (dev.type->bus == BusKind::VirtioSerial) check_virtio_serial_bus(st.cfg, *dev.type);
     for (const PropertySpec* spec : dev.props.specs())
         if (dev.props.has(spec->name)) check_reference(st, dev, *spec);
     if (dev.type->bus == BusKind::Pci) slots.pci.place(dev);

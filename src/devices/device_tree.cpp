@@ -117,8 +117,8 @@ QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const De
         add_ide_buses(devices, node);
     } else if (child != BusKind::None) {
         // QEMU names a USB controller's bus after its id when it has one.
-        std::string name = child == BusKind::Usb && !device.id().empty() ? device.id() + ".0"
-                                                                          : std::string(bus_instance_name(child));
+        bool named = (child == BusKind::Usb || child == BusKind::VirtioSerial) && !device.id().empty();
+        std::string name = named ? device.id() + ".0" : std::string(bus_instance_name(child));
         QtreeNode::Bus bus{name, std::string(bus_type_name(child)), {}};
         add_bus_devices(devices, child, bus);
         node.buses.push_back(std::move(bus));

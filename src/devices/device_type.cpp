@@ -36,6 +36,7 @@ std::string_view bus_type_name(BusKind bus) {
     case BusKind::Isa: return "ISA";
     case BusKind::Usb: return "usb-bus";
     case BusKind::Ide: return "IDE";
+    case BusKind::VirtioSerial: return "virtio-serial-bus";
     case BusKind::None: break;
     }
     return "";
@@ -48,6 +49,7 @@ std::string_view bus_instance_name(BusKind bus) {
     case BusKind::Isa: return "isa.0";
     case BusKind::Usb: return "usb-bus.0";
     case BusKind::Ide: return "ide.0";
+    case BusKind::VirtioSerial: return "virtio-serial-bus.0";
     case BusKind::None: break;
     }
     return "";

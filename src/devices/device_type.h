@@ -17,7 +17,7 @@ struct DeviceConfig;
 struct DriveConfig;
 
 // None: as a device's bus, not used; as child_bus, it provides none.
-enum class BusKind : uint8_t { None, System, Pci, Isa, Usb, Ide };
+enum class BusKind : uint8_t { None, System, Pci, Isa, Usb, Ide, VirtioSerial };
 
 // "-device help" groups, in QEMU's order of printing.
 enum class DeviceCategory : uint8_t { Bridge, Usb, Storage, Network, Input, Display, Sound, Misc, Cpu, Watchdog,
@@ -34,6 +34,8 @@ public:
     // QEMU's qemu_find_file: NAME itself if readable, else NAME in the -L
     // directories, then the system's firmware directories; "" if none.
     virtual std::string find_data_file(const std::string& name) const = 0;
+    // The devices created before this one (board devices, then -device).
+    virtual std::vector<const DeviceConfig*> devices_before() const { return {}; }
 };
 
 struct DeviceType {

@@ -24,6 +24,9 @@ namespace kestrel {
     X(kVirtioBalloonPciType)                                                                                    \
     X(kVirtioNetPciType)                                                                                        \
     X(kVirtioRngPciType)                                                                                        \
+    X(kVirtioSerialPciType)                                                                                     \
+    X(kVirtserialportType)                                                                                      \
+    X(kVirtconsoleType)                                                                                         \
     X(kStdVgaType)                                                                                             \
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \

@@ -55,6 +55,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<InputService>(input_);
     services_.add<KeyQueue>(keys_);
     services_.add<UsbBuses>(usb_);
+    services_.add<VirtioSerialBuses>(virtio_serial_);
     if (s.pam) services_.add<PamMemory>(*s.pam);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");

@@ -18,6 +18,7 @@
 #include "net/net_clients.h"
 #include "virtio/rng/rng_backend.h"
 #include "devices/usb/usb_bus.h"
+#include "virtio/serial/virtio_serial_bus.h"
 #include "ui/display_service.h"
 #include "ui/input.h"
 #include "ui/key_queue.h"
@@ -133,6 +134,7 @@ private:
     InputService input_;       // keyboards, mice, tablets
     KeyQueue keys_{input_};    // sendkey's timed presses
     UsbBuses usb_;             // USB host controllers' root ports
+    VirtioSerialBuses virtio_serial_;  // virtio-serial controllers' buses
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
     // -option-rom files found (fw_cfg name, path, bootindex); read only by firmware boot.
     struct OptionRom {

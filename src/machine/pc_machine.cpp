@@ -243,6 +243,10 @@ void PcMachine::open_backends() {
         media->on_tray_moved([this](const std::string& device, const std::string& id, bool open) {
             emit("DEVICE_TRAY_MOVED", {{"device", device}, {"id", id}, {"tray-open", open}});
         });
+    if (auto* vserial = board_->services().find<VirtioSerialBuses>())
+        vserial->on_port_change([this](const std::string& id, bool open) {
+            emit("VSERPORT_CHANGE", {{"id", id}, {"open", open}});
+        });
     board_->on_device_deleted([this](const std::string& id, const std::string& path) {
         nlohmann::json data = nlohmann::json::object();
         if (!id.empty()) data["device"] = id;

@@ -652,6 +652,27 @@ def write_dict(target, words, raw=()):
             f.write('"%s"\n' % w.replace("\\", "\\\\").replace('"', '\\"'))
 
 
+def virtio_serial_seeds():
+    """virtio-serial-pci (legacy, multiport): control queues at 0x20000 and
+    0x30000 (32 entries: avail at +0x200), port 1's receive and transmit at
+    0x40000 and 0x50000 (128: avail at +0x800). DEVICE_READY, PORT_READY
+    and PORT_OPEN for port 1, a line out on it, a line of host input in."""
+    s = u8(BARS) + config_probe() + wr(1, 18, 0, 1) + wr(1, 18, 0, 3) + rd(1, 0, 2) + wr(1, 4, 2, 1 << 1)
+    for q, at in ((2, 0x20000), (3, 0x30000), (4, 0x40000), (5, 0x50000)):
+        s += wr(1, 14, 1, q) + rd(1, 12, 1) + wr(1, 8, 2, at >> 12)
+    s += wr(1, 18, 0, 7)
+    s += poke(0x20000, b"".join(desc(0x60000 + 64 * i, 64, 2, 0) for i in range(4)))
+    s += poke(0x20200, u16(0) + u16(4) + u16(0) + u16(1) + u16(2) + u16(3)) + wr(1, 16, 1, 2)
+    msgs = u32(0) + u16(0) + u16(1) + u32(1) + u16(3) + u16(1) + u32(1) + u16(6) + u16(1)
+    s += poke(0x61000, msgs) + poke(0x30000, b"".join(desc(0x61000 + 8 * i, 8, 0, 0) for i in range(3)))
+    s += poke(0x30200, u16(0) + u16(3) + u16(0) + u16(1) + u16(2)) + wr(1, 16, 1, 3) + loop(4)
+    s += poke(0x62000, b"hello\n") + poke(0x50000, desc(0x62000, 6, 0, 0))
+    s += poke(0x50800, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 5) + loop(4)
+    s += host_input(b"ping\n") + poke(0x40000, desc(0x63000, 64, 2, 0))
+    s += poke(0x40800, u16(0) + u16(1) + u16(0)) + wr(1, 16, 1, 4) + loop(4)
+    write("device-virtio-serial-pci", "handshake-and-data", s + rd(1, 19, 0))
+
+
 def dictionaries():
     write_dict("qmp", words_in(["src/monitor/qmp/*.cpp"]),
                [r'{\"execute\": \"', r'\"arguments\": {', r'\"exec-oob\": \"', r'\"id\": ', "true", "false",
@@ -683,6 +704,7 @@ def main():
     pci_board_seeds()
     ide_seeds()
     new_device_seeds()
+    virtio_serial_seeds()
     qcow2_seeds()
     kernel_seeds(args.kernel)
     dictionaries()

@@ -17,7 +17,7 @@ constexpr std::pair<std::string_view, std::string_view> kAbstractParents[] = {
     {"isa-device", "device"},       {"pci-host-bridge", "sys-bus-device"}, {"pci-piix3", "pci-device"},
     {"virtio-pci", "pci-device"},   {"virtio-blk-pci-base", "virtio-pci"},
     {"memory-backend", "object"},   {"secret_common", "object"},    {"rng-backend", "object"},
-    {"virtio-rng-pci-base", "virtio-pci"},
+    {"virtio-rng-pci-base", "virtio-pci"}, {"virtio-serial-pci-base", "virtio-pci"}, {"virtio-serial-port", "device"},
     {"cpu", "device"},              {"x86_64-cpu", "cpu"},
 };
 

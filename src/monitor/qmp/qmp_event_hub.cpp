@@ -117,7 +117,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"BALLOON_CHANGE", "q_obj_BALLOON_CHANGE-arg"},
         {"NIC_RX_FILTER_CHANGED", "q_obj_NIC_RX_FILTER_CHANGED-arg"},
         {"DEVICE_TRAY_MOVED", "q_obj_DEVICE_TRAY_MOVED-arg"},
-        {"DEVICE_DELETED", "q_obj_DEVICE_DELETED-arg"},
+        {"DEVICE_DELETED", "q_obj_DEVICE_DELETED-arg"}, {"VSERPORT_CHANGE", "q_obj_VSERPORT_CHANGE-arg"},
         {"VNC_CONNECTED", "q_obj_VNC_CONNECTED-arg"},
         {"VNC_INITIALIZED", "q_obj_VNC_INITIALIZED-arg"},
         {"VNC_DISCONNECTED", "q_obj_VNC_DISCONNECTED-arg"},

@@ -27,6 +27,7 @@ void add_argument_types(Schema& s) {
     s.add_object("q_obj_GUEST_PANICKED-arg", {{"action", "GuestPanicAction"}});
     s.add_object("q_obj_GUEST_CRASHLOADED-arg", {{"action", "GuestPanicAction"}});
     s.add_object("q_obj_BALLOON_CHANGE-arg", {{"actual", "int"}});
+    s.add_object("q_obj_VSERPORT_CHANGE-arg", {{"id", "str"}, {"open", "bool"}});
 }
 
 void add_return_types(Schema& s) {

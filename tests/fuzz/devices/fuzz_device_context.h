@@ -13,6 +13,7 @@
 #include "devices/pci/pci_config_io.h"
 #include "devices/rtc/rtc_config.h"
 #include "devices/usb/usb_bus.h"
+#include "virtio/serial/virtio_serial_bus.h"
 #include "kvm/guest_memory.h"
 #include "memory_disk.h"
 #include "../../unit/devices/fake_device_memory.h"
@@ -50,6 +51,7 @@ struct FuzzChardev final : Chardev {
 struct FuzzDeviceContext final : DeviceContext {
     explicit FuzzDeviceContext(uint64_t ram_size) : ram(GuestMemory::create_flat(ram_size)) {
         registry.add<UsbBuses>(usb_buses);   // as the board offers it to USB controllers and devices
+        registry.add<VirtioSerialBuses>(virtio_serial_buses);
     }
 
     // The configuration ports at 0xCF8, unless the device is the host
@@ -67,6 +69,7 @@ struct FuzzDeviceContext final : DeviceContext {
     BoardFacts facts;
     RtcConfig rtc_config;
     UsbBuses usb_buses;
+    VirtioSerialBuses virtio_serial_buses;
     ServiceRegistry registry;
     std::shared_ptr<InProcessPlumbing> io_plumbing = std::make_shared<InProcessPlumbing>();
     std::shared_ptr<test::FakeDeviceMemory> vram_memory = [] {

@@ -1,0 +1,51 @@
+#pragma once
+// The virtio-serial buses ports plug into ("<id>.0", or
+// "virtio-serial-bus.N" for a controller without id), registered in the
+// ServiceRegistry, and QEMU's rules for a port's number.
+#include "virtio/serial/virtio_serial.h"
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+// The port number QEMU's virtser_port_device_realize gives `spec` on a bus
+// whose ports are `existing` (port 0 stays reserved for a console); throws
+// std::runtime_error with its messages. Names are checked across buses by
+// the caller (check_port_name).
+uint32_t choose_port_nr(const VirtioSerialPortSpec& spec, std::span<const VirtioSerialPortSpec> existing,
+                        uint32_t max_ports);
+// "A port already exists by name N" when `name` is taken on any bus.
+void check_port_name(const VirtioSerialPortSpec& spec, std::span<const VirtioSerialPortSpec> all_ports);
+
+// QEMU's name of controller number `index` (in creation order) with qdev
+// id `id`.
+std::string virtio_serial_bus_name(const std::string& id, unsigned index);
+
+class VirtioSerialBuses {
+public:
+    void add(std::string name, VirtioSerial& device) { buses_.push_back({std::move(name), &device}); }
+    void remove(VirtioSerial& device) { std::erase_if(buses_, [&](const Entry& e) { return e.device == &device; }); }
+    size_t count() const { return buses_.size(); }
+    // The bus called `name`, or the first one for an empty name; null if none.
+    VirtioSerial* find(const std::string& name) const;
+    std::vector<VirtioSerialPortSpec> all_ports() const;
+
+    // VSERPORT_CHANGE: the machine sets it, devices call it (main loop).
+    void on_port_change(std::function<void(const std::string& id, bool open)> fn) { change_ = std::move(fn); }
+    void port_changed(const std::string& id, bool open) const {
+        if (change_) change_(id, open);
+    }
+
+private:
+    struct Entry {
+        std::string name;
+        VirtioSerial* device;
+    };
+    std::vector<Entry> buses_;
+    std::function<void(const std::string&, bool)> change_;
+};
+
+} // namespace kestrel
