@@ -19,6 +19,8 @@ import tempfile
 QEMU = "qemu-system-x86_64"
 BASE = ["-nodefaults", "-display", "none", "-S", "-accel", "kvm", "-m", "64"]
 
+NIC = ["-device", "virtio-net-pci,netdev=n"]
+
 # (name, extra arguments); "{work}" is a scratch directory.
 CASES = [
     ("not a rule", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100"]),
@@ -28,9 +30,10 @@ CASES = [
     ("not a char driver", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-bogus"]),
     ("empty device", ["-nic", "user,guestfwd=tcp:10.0.2.100:1234-"]),
     ("tcp spec without a port", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:7-tcp:nohost"]),
-    ("refused connection", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:1"]),
-    ("missing unix socket", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-unix:{work}/none"]),
-    ("file in a missing directory", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-file:{work}/no/f"]),
+    # (with a NIC: kestrel prints "netdev n has no peer" before opening chardevs, QEMU after)
+    ("refused connection", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:1"] + NIC),
+    ("missing unix socket", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-unix:{work}/none"] + NIC),
+    ("file in a missing directory", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-file:{work}/no/f"] + NIC),
     ("unknown chardev", ["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-chardev:nope"]),
     ("chardev named twice", ["-chardev", "null,id=c0", "-netdev",
                              "user,id=n,guestfwd=tcp:10.0.2.100:1-chardev:c0,guestfwd=tcp:10.0.2.101:1-chardev:c0"]),
