@@ -93,6 +93,7 @@ const char* run_state_name(RunState state) {
     case RunState::Prelaunch: return "prelaunch";
     case RunState::Running: return "running";
     case RunState::Paused: return "paused";
+    case RunState::SaveVm: return "save-vm";
     case RunState::Shutdown: return "shutdown";
     case RunState::GuestPanicked: return "guest-panicked";
     }
@@ -399,11 +400,11 @@ void PcMachine::on_reset(ShutdownCause cause) {
         state_ = RunState::Prelaunch;
 }
 
-void PcMachine::stop() {
+void PcMachine::stop(RunState to) {
     if (state_ != RunState::Running) return;
     pause_vcpus();
     board_->devices().pause_all();
-    state_ = RunState::Paused;
+    state_ = to;
     emit("STOP");
 }
 
@@ -411,7 +412,7 @@ void PcMachine::cont() {
     if (state_ == RunState::Shutdown || state_ == RunState::GuestPanicked)
         throw MonitorError("Resetting the Virtual Machine is required");
     if (state_ == RunState::Running) return;
-    if (state_ == RunState::Paused) board_->devices().resume_all();
+    if (state_ == RunState::Paused || state_ == RunState::SaveVm) board_->devices().resume_all();
     state_ = RunState::Running;
     resume_vcpus();
     emit("RESUME");
