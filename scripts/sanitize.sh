@@ -82,49 +82,64 @@ reports_in() {
   return 0
 }
 
-# stage NAME RESULT_LINE: counts a part, failing it when its process left a
-# sanitizer report in $work/reports (ASAN_OPTIONS/UBSAN_OPTIONS log_path).
-stage() {
-  local name=$1 result=$2
-  if reports_in "$work/reports"; then
-    result="${result%% *} passed, $(( $(echo "$result" | awk '{print $3}') + 1 )) failed"
-    mkdir -p "$work/reports.$name" && mv "$work/reports"/* "$work/reports.$name/"
-  fi
-  echo "$name (ASan+UBSan, $((SECONDS - t0)) s): $result"
-  add "$result"
-  t0=$SECONDS
-}
-
-# part NAME LOG COMMAND...: runs a test script that ends with "N passed,
-# N failed" (its output in $work/LOG.log), shows its failures, counts it.
+# part NAME LOG COMMAND...: runs a test command that ends with "N passed,
+# N failed" under ASan+UBSan (its output in $work/LOG.log) and writes its
+# failures and result line to $work/LOG.result. Its sanitizer reports go
+# to a folder of its own, $work/reports/LOG (also those of daemons and of
+# processes whose stderr a test swallows), and any report fails it.
 part() {
-  local name=$1 log=$work/$2.log r
+  local name=$1 log=$2 t0=$SECONDS r
   shift 2
-  "$@" >"$log" 2>&1
-  grep -A3 '^FAIL' "$log" | head -20
-  r=$(tail -n 1 "$log")
-  echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
-  stage "$name" "$r"
+  mkdir -p "$work/reports/$log"
+  ASAN_OPTIONS="detect_leaks=1:log_path=$work/reports/$log/asan" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/reports/$log/ubsan" \
+    "$@" >"$work/$log.log" 2>&1
+  {
+    grep -A3 '^FAIL' "$work/$log.log" | head -20
+    r=$(tail -n 1 "$work/$log.log")
+    echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
+    if reports_in "$work/reports/$log"; then
+      r="${r%% *} passed, $(( $(echo "$r" | awk '{print $3}') + 1 )) failed"
+    fi
+    echo "$name (ASan+UBSan, $((SECONDS - t0)) s): $r"
+  } >"$work/$log.result"
 }
 
-run_asan_tests() {
-  # Every report goes to a file of its own in $work/reports (also from
-  # daemons and from processes whose stderr a test swallows).
-  mkdir -p "$work/reports"
-  t0=$SECONDS
-  export ASAN_OPTIONS="detect_leaks=1:log_path=$work/reports/asan"
-  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/reports/ubsan"
-  $build/tests/unit/unit_tests --reporter compact >"$work/unit.log" 2>&1
-  stage "unit tests" "$(count_catch "$work/unit.log")"
-  part "command-line tests" cli python3 tests/cli/run_cli_tests.py $build/kestrel
-  part "device introspection against QEMU" compare python3 tests/cli/compare_with_qemu.py $build/kestrel
-  part "teardown with every kind of device" teardown python3 tests/cli/teardown_test.py $build/kestrel
-  part "tiny test kernels on this machine's KVM" tiny python3 tests/tiny/run_tiny_tests.py $build/kestrel
+# shows a part's result and counts it
+count_part() {
+  cat "$work/$1.result"
+  add "$(tail -n 1 "$work/$1.result" | sed 's/.*): //')"
+}
+
+unit_tests() {
+  $build/tests/unit/unit_tests --reporter compact >"$work/unit-catch.log" 2>&1
+  cat "$work/unit-catch.log"
+  count_catch "$work/unit-catch.log"
+}
+
+display_tests() {
   local t
   for t in rfb_test text_screendump vnc_test vnc_resize_test novnc_test; do
     part "display $t" "display-$t" python3 tests/display/$t.py $build/kestrel
   done
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
+# Two lanes, one per core: the unit tests (one process) and the display
+# tests (mostly waiting for clients) beside the command-line tests.
+run_asan_tests() {
+  mkdir -p "$work/reports"
+  ( part "unit tests" unit unit_tests; display_tests ) &
+  local lane=$!
+  part "command-line tests" cli python3 tests/cli/run_cli_tests.py $build/kestrel
+  part "device introspection against QEMU" compare python3 tests/cli/compare_with_qemu.py $build/kestrel
+  part "teardown with every kind of device" teardown python3 tests/cli/teardown_test.py $build/kestrel
+  part "tiny test kernels on this machine's KVM" tiny python3 tests/tiny/run_tiny_tests.py $build/kestrel
+  wait $lane
+  local l
+  for l in unit cli compare teardown tiny display-rfb_test display-text_screendump \
+      display-vnc_test display-vnc_resize_test display-novnc_test; do
+    count_part $l
+  done
 }
 
 # The scenarios' kestrel runs in the nested test host, where this

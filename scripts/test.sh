@@ -88,6 +88,9 @@ count_stage libvirt-linux "$logs/libvirt-linux.log"
 echo "== removable media: eject, change, trays (beside QEMU 7.2)"
 python3 tests/cli/medium_test.py build/kestrel 2>&1 | tee "$logs/medium.log" | grep -v '^PASS'
 count_stage medium "$logs/medium.log"
+echo "== dump-guest-memory of a tiny guest (ELF core, QMP/HMP, detached to a getfd pipe; beside QEMU 7.2)"
+python3 tests/cli/dump_test.py build/kestrel 2>&1 | tee "$logs/dump.log" | grep -v '^PASS'
+count_stage dump "$logs/dump.log"
 echo "== kestrel-img against qemu-img"
 python3 tests/img/run_img_tests.py build/kestrel-img 2>&1 | tee "$logs/img.log" | grep -v '^PASS'
 count_stage img "$logs/img.log"

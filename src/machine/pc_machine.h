@@ -32,7 +32,7 @@ class VmController;
 class VncServer;
 
 // QEMU's run states as query-status names them.
-enum class RunState { Prelaunch, Running, Paused, Shutdown, GuestPanicked };
+enum class RunState { Prelaunch, Running, Paused, SaveVm, Shutdown, GuestPanicked };
 const char* run_state_name(RunState state);
 
 class PcMachine final : public MachineControl {
@@ -59,7 +59,7 @@ public:
     void report_guest_crashloaded() override;
 
     // What the monitors do (loop thread), with QEMU's events and states.
-    void stop();
+    void stop(RunState to = RunState::Paused);   // to: Paused, or SaveVm for a dump
     void cont();            // throws MonitorError when a reset is needed
     void system_reset();
     void system_powerdown();

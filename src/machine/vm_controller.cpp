@@ -4,6 +4,7 @@
 #include "machine/pc_machine.h"
 #include "base/process.h"
 #include "machine/pc_board.h"
+#include "vcpu/cpu_dump_state.h"
 #include "vcpu/cpuid.h"
 #include "vcpu/register_dump.h"
 
@@ -143,6 +144,37 @@ bool VmController::read_virtual(unsigned cpu, uint64_t addr, std::span<uint8_t> 
         }
     });
     return ok;
+}
+
+// Guest RAM as the dump sees it: below and above 4 GiB (QEMU's pc.ram
+// aliases); the legacy VGA window's RAM is backed and dumped as QEMU's.
+std::vector<RamBlock> VmController::ram_blocks() const {
+    std::vector<RamBlock> out;
+    for (const MemoryRegion& r : machine_.memory().regions()) out.push_back({r.gpa, r.size});
+    return out;
+}
+
+std::vector<CpuDumpState> VmController::cpu_dump_states() {
+    std::vector<CpuDumpState> out;
+    with_vcpus_parked([&] {
+        for (auto& v : machine_.vcpus()) {
+            try {
+                out.push_back(capture_dump_state(v->fd()));
+            } catch (const std::runtime_error& e) {
+                throw MonitorError(e.what());
+            }
+        }
+    });
+    return out;
+}
+
+void VmController::stop_for_dump() { machine_.stop(RunState::SaveVm); }
+
+void VmController::resume_after_dump() {
+    try {
+        machine_.cont();
+    } catch (const MonitorError&) {  // shut down meanwhile: nothing to resume
+    }
 }
 
 std::vector<PciFunctionInfo> VmController::pci_functions() const { return describe_pci_functions(machine_); }

@@ -32,6 +32,10 @@ public:
 
     bool read_physical(uint64_t addr, std::span<uint8_t> out) const override;
     bool read_virtual(unsigned cpu, uint64_t addr, std::span<uint8_t> out) override;
+    std::vector<RamBlock> ram_blocks() const override;
+    std::vector<CpuDumpState> cpu_dump_states() override;
+    void stop_for_dump() override;
+    void resume_after_dump() override;
 
     std::vector<PciFunctionInfo> pci_functions() const override;
     std::vector<ChardevInfo> chardevs() const override;

@@ -1,6 +1,7 @@
 #include "monitor/monitors.h"
 
 #include "devices/balloon_service.h"
+#include "monitor/dump/guest_dumper.h"
 #include "monitor/hmp/hmp.h"
 #include "monitor/hmp/hmp_session.h"
 #include "monitor/qmp/qmp_event_hub.h"
@@ -14,14 +15,19 @@ namespace kestrel {
 
 struct Monitors::Sessions {
     Sessions(VmControl& vm, EventLoop& loop)
-        : hub(&loop), hmp_services{vm, fmt::format("{}.{}.{}", qmp::kQmpQemuMajor, qmp::kQmpQemuMinor, qmp::kQmpQemuMicro)},
+        : hub(&loop), dumper(vm, hub, [&loop](std::function<void()> fn) { loop.post(std::move(fn)); }),
+          hmp_services{vm, fmt::format("{}.{}.{}", qmp::kQmpQemuMajor, qmp::kQmpQemuMinor, qmp::kQmpQemuMicro)},
           qmp_services{vm, hub, [this](const std::string& line, std::optional<unsigned> cpu) {
                            HmpState state;  // as QEMU: a fresh monitor per human-monitor-command
                            if (cpu) state.current_cpu = *cpu;
                            return run_hmp_command(hmp_services, state, line);
-                       }} {}
+                       }} {
+        hmp_services.dumper = &dumper;
+        qmp_services.dumper = &dumper;
+    }
 
     qmp::QmpEventHub hub;
+    GuestDumper dumper;   // after hub, which it sends DUMP_COMPLETED to
     HmpServices hmp_services;
     qmp::QmpServices qmp_services;
     std::vector<std::unique_ptr<HmpSession>> hmp;

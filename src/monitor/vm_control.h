@@ -8,6 +8,8 @@
 #include "chardev/chardev_set.h"
 #include "devices/device_tree.h"
 #include "kvm/kvm_abi.h"
+#include "monitor/dump/ram_block.h"
+#include "vcpu/cpu_dump_state.h"
 
 #include <cstdint>
 #include <optional>
@@ -116,6 +118,14 @@ public:
     // virtual addresses, not mapped in that vCPU's page tables).
     virtual bool read_physical(uint64_t addr, std::span<uint8_t> out) const = 0;
     virtual bool read_virtual(unsigned cpu, uint64_t addr, std::span<uint8_t> out) = 0;
+
+    // dump-guest-memory. read_physical may also be called from the dump's
+    // thread (while the machine exists). stop_for_dump: as stop(), with
+    // QEMU's "save-vm" state; resume_after_dump: as cont() (never throws).
+    virtual std::vector<RamBlock> ram_blocks() const { return {}; }
+    virtual std::vector<CpuDumpState> cpu_dump_states() { return {}; }
+    virtual void stop_for_dump() { stop(); }
+    virtual void resume_after_dump() { cont(); }
 
     virtual std::vector<PciFunctionInfo> pci_functions() const = 0;
     virtual std::vector<ChardevInfo> chardevs() const = 0;

@@ -10,12 +10,15 @@
 
 namespace kestrel {
 
+class GuestDumper;
+
 struct HmpServices {
     VmControl& vm;
     // "info version" prints version then package, as QEMU does; the banner
     // says "QEMU <version> monitor".
     std::string qemu_version = "7.2.0";
     std::string qemu_package;
+    GuestDumper* dumper = nullptr;   // dump-guest-memory, info dump; none: refused
 };
 
 // What one monitor remembers between commands. QMP's human-monitor-command

@@ -104,10 +104,31 @@ HmpArgValue parse_one(const HmpCommand& cmd, HmpArg kind, std::string_view& text
     return std::monostate{};
 }
 
+// QEMU's '-' arguments: each letter in turn takes "-<letter>" if that
+// comes next; another letter still to come is left for it; any other is
+// "<cmd>: unsupported option -<c>".
+void parse_flags(const HmpCommand& cmd, std::string_view& text, HmpCall& call) {
+    for (size_t i = 0; i < cmd.flags.size(); i++) {
+        skip_hmp_spaces(text);
+        bool set = false;
+        if (!text.empty() && text.front() == '-') {
+            char c = text.size() > 1 ? text[1] : '\0';
+            if (c == cmd.flags[i]) {
+                text.remove_prefix(2);
+                set = true;
+            } else if (c == '\0' || cmd.flags.find(c, i + 1) == std::string_view::npos) {
+                throw HmpArgError(command_name(cmd) + ": unsupported option -" + std::string(1, c ? c : ' '));
+            }
+        }
+        call.values.push_back(set);
+    }
+}
+
 } // namespace
 
 HmpCall parse_hmp_args(const HmpCommand& cmd, std::string_view text, HmpContext& ctx) {
     HmpCall call;
+    parse_flags(cmd, text, call);
     for (HmpArg kind : cmd.args) call.values.push_back(parse_one(cmd, kind, text, ctx));
     skip_hmp_spaces(text);
     if (!text.empty()) throw HmpArgError(command_name(cmd) + ": extraneous characters at the end of line");

@@ -67,6 +67,9 @@ struct HmpCommand {
     std::string_view help;
     HmpHandler handler;
     const std::vector<HmpCommand>* subcommands = nullptr;   // "info"
+    // Option letters before the arguments, in QEMU's args_type order
+    // ("pd": "-p", "-d"); each gives one bool value ahead of args' values.
+    std::string_view flags = "";
 };
 
 const std::vector<HmpCommand>& hmp_commands();
@@ -78,6 +81,8 @@ void hmp_commit(HmpContext& ctx, const HmpCall& call);
 void hmp_eject(HmpContext& ctx, const HmpCall& call);
 void hmp_change_medium(HmpContext& ctx, const std::string& device, std::string_view rest);
 std::vector<HmpCommand> hmp_net_commands();                        // hmp_net.cpp
+std::vector<HmpCommand> hmp_dump_commands();                       // hmp_dump.cpp
+HmpCommand hmp_info_dump_command();
 void hmp_info_network(HmpContext& ctx, const HmpCall& call);
 void hmp_info_usernet(HmpContext& ctx, const HmpCall& call);
 // hmp_display.cpp

@@ -131,6 +131,7 @@ std::vector<HmpCommand> build_table() {
     };
     for (const auto& cmd : hmp_memory_commands()) table.push_back(cmd);
     for (const auto& cmd : hmp_net_commands()) table.push_back(cmd);
+    for (const auto& cmd : hmp_dump_commands()) table.push_back(cmd);
     return table;
 }
 

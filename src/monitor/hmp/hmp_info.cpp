@@ -159,6 +159,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"chardev", {}, "", "show the character devices", info_chardev},
         {"commands", {}, "", "list the monitor commands", info_commands},
         {"cpus", {}, "", "show infos for each CPU", info_cpus},
+        hmp_info_dump_command(),
         {"history", {}, "", "show the command line history", info_history},
         {"irq", {}, "", "show the interrupts statistics (if available)", info_machine_text<kIrq>},
         {"kvm", {}, "", "show KVM information", info_kvm},

@@ -29,6 +29,7 @@ QmpCommandTable::QmpCommandTable(QmpServices& services, MonitorFds* fds) {
     add_migration_commands(*this, schema_);
     add_iothread_commands(*this, schema_, services);
     add_job_commands(*this, schema_);
+    add_dump_commands(*this, schema_, services, fds);
     add({"query-commands", "q_empty", "[CommandInfo]", [this](const Json&) { return query_commands(); }});
     add({"query-events", "q_empty", "[EventInfo]", [this](const Json&) { return query_events(); }});
     add({"query-qmp-schema", "q_empty", "[SchemaInfo]", [this](const Json&) { return introspect(); }});

@@ -63,6 +63,7 @@ void add_iothread_commands(QmpCommandTable& table, Schema& schema, QmpServices& 
 void add_job_commands(QmpCommandTable& table, Schema& schema);
 void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
 void add_blockdev_commands(QmpCommandTable& table, Schema& schema, QmpServices& services);
+void add_dump_commands(QmpCommandTable& table, Schema& schema, QmpServices& services, MonitorFds* fds);
 
 // Helpers for handlers.
 Json optional_arg(const Json& args, const char* name);   // null when absent

@@ -7,6 +7,10 @@
 #include <optional>
 #include <string>
 
+namespace kestrel {
+class GuestDumper;
+}
+
 namespace kestrel::qmp {
 
 class QmpEventHub;
@@ -18,6 +22,7 @@ struct QmpServices {
     // the (qemu) prompt with `cpu` as the current CPU (none: the default);
     // returns its output. Lines may end in "\n"; QMP sends them as "\r\n".
     std::function<std::string(const std::string& line, std::optional<unsigned> cpu)> hmp;
+    GuestDumper* dumper = nullptr;   // dump-guest-memory; none: the commands are absent
 };
 
 } // namespace kestrel::qmp

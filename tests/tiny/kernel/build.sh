@@ -13,7 +13,7 @@ cflags=(-m32 -march=i686 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protect
 build() {  # NAME DEFINES...
   local name=$1; shift
   local objs=()
-  for f in start.S main.c lib.c virtio_legacy.c fwcfg.c testdev.c pit.c netbench.c blkcrash.c smp.c pciscan.c ide_taskfile.c nmi.c atapi.c; do
+  for f in start.S main.c lib.c virtio_legacy.c fwcfg.c testdev.c pit.c netbench.c blkcrash.c smp.c pciscan.c ide_taskfile.c nmi.c atapi.c dumppat.c; do
     gcc "${cflags[@]}" "$@" -c "$src/$f" -o "$out/$name-${f%.*}.o"
     objs+=("$out/$name-${f%.*}.o")
   done

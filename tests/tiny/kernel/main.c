@@ -21,6 +21,7 @@ static void run_tests(void) {
     if (cmdline_has_test("atapi")) test_atapi();
     if (cmdline_has_test("nmi")) test_nmi();
     if (cmdline_has_test("blkcrash")) test_blkcrash();
+    if (cmdline_has_test("dumppattern")) test_dump_pattern();
     u32 status = cmdline_number("exit", 0);
     kprintf("TINY exit=%u\n", status);
     exit_with((u8)status);

@@ -72,6 +72,7 @@ void test_ide_taskfile(void);
 void test_nmi(void);
 void test_atapi(void);
 void test_blkcrash(void);
+void test_dump_pattern(void);
 
 /* fw_cfg access for the tests. */
 void fwcfg_select(u16 key);
