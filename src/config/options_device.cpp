@@ -275,6 +275,7 @@ std::string json_property_text(const PropertySpec& spec, const qopts::OptPair& p
         break;
     case PropType::Str: case PropType::Drive: case PropType::Chardev: case PropType::Iothread:
     case PropType::RngBackend: case PropType::Netdev: case PropType::MacAddr: case PropType::LostTickPolicy:
+    case PropType::OnOffAuto:
         if (pair.json != JsonValue::String) throw wrong("string");
         break;
     case PropType::PciAddr:

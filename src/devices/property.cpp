@@ -105,14 +105,16 @@ std::string human_size(uint64_t bytes) {
 }
 
 constexpr std::string_view kLostTickPolicies[] = {"discard", "delay", "slew"};
+constexpr std::string_view kOnOffAuto[] = {"on", "off", "auto"};
 
-bool is_enum(PropType type) { return type == PropType::LostTickPolicy; }
+bool is_enum(PropType type) { return type == PropType::LostTickPolicy || type == PropType::OnOffAuto; }
 
 std::string default_text(const PropertySpec& spec) {
     switch (spec.type) {
     case PropType::Bool: return spec.default_int ? "true" : "false";
     case PropType::Str:
-    case PropType::LostTickPolicy: return "\"" + std::string(spec.default_text) + "\"";
+    case PropType::LostTickPolicy:
+    case PropType::OnOffAuto: return "\"" + std::string(spec.default_text) + "\"";
     case PropType::Int32:
     case PropType::PciAddr:
     case PropType::BootIndex: return std::to_string(spec.default_int);
@@ -152,6 +154,7 @@ std::string_view prop_type_name(PropType type) {
     case PropType::Iothread: return "link<iothread>";
     case PropType::RngBackend: return "link<rng-backend>";
     case PropType::LostTickPolicy: return "LostTickPolicy";
+    case PropType::OnOffAuto: return "OnOffAuto";
     case PropType::Int: return "int";
     case PropType::ReadOnly: return "str";
     }
@@ -203,6 +206,10 @@ void PropertyValues::set(std::string_view name, std::string_view text) {
     case PropType::PciAddr: return set_value(name, parse_pci_addr(owner_, t));
     case PropType::LostTickPolicy:
         if (std::find(std::begin(kLostTickPolicies), std::end(kLostTickPolicies), t) == std::end(kLostTickPolicies))
+            throw ConfigError("Parameter '" + std::string(name) + "' does not accept value '" + t + "'");
+        return set_value(name, t);
+    case PropType::OnOffAuto:
+        if (std::find(std::begin(kOnOffAuto), std::end(kOnOffAuto), t) == std::end(kOnOffAuto))
             throw ConfigError("Parameter '" + std::string(name) + "' does not accept value '" + t + "'");
         return set_value(name, t);
     case PropType::MacAddr:

@@ -30,6 +30,7 @@ enum class PropType : uint8_t {
     Iothread,   // the id of an -object iothread
     RngBackend, // the id of an -object rng-random|rng-builtin
     LostTickPolicy,  // QEMU's enum: "discard", "delay" or "slew" (a string)
+    OnOffAuto,  // QEMU's enum: "on", "off" or "auto" (a string)
     Int,        // QOM "int": any int64 (a property QEMU adds outside qdev)
     ReadOnly,   // a value only the device sets ("guest statistics"): not writable
     Netdev,     // the id of a -netdev (a network backend)

@@ -90,6 +90,7 @@ Json default_value(const PropertySpec& spec, const PropertyValues& defaults) {
     case PropType::MacAddr:
     case PropType::ReadOnly:
     case PropType::LostTickPolicy:  // QEMU's enum, held as its name
+    case PropType::OnOffAuto:
         return defaults.str(spec.name);
     case PropType::Int32:
     case PropType::Int:

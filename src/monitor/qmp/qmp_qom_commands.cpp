@@ -74,7 +74,9 @@ Json property_value(const PropertyValues& values, const PropertySpec& spec) {
     case PropType::Drive:
     case PropType::Chardev:
     case PropType::Iothread:
-    case PropType::RngBackend: return values.str(spec.name);
+    case PropType::RngBackend:
+    case PropType::LostTickPolicy:
+    case PropType::OnOffAuto: return values.str(spec.name);
     case PropType::Int32:
     case PropType::PciAddr:
     case PropType::BootIndex:

@@ -51,6 +51,8 @@ constexpr FeatureProperty kFeatureProperties[] = {
 };
 
 constexpr PropertySpec kProperties[] = {
+    {"disable-legacy", PropType::OnOffAuto, "on/off/auto", true, 0, "auto"},
+    prop_bool("disable-modern", false),
     prop_uint(PropType::Uint32, "vectors", kVectorsUnset),
     kFeatureProperties[0].spec, kFeatureProperties[1].spec, kFeatureProperties[2].spec,
     kFeatureProperties[3].spec, kFeatureProperties[4].spec, kFeatureProperties[5].spec,
@@ -74,7 +76,7 @@ constexpr PropertySpec kProperties[] = {
 
 // QEMU 7.2's other virtio-net-pci properties.
 constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "aer", "ats", "disable-legacy", "disable-modern", "failover", "failover_pair_id",
+    "acpi-index", "aer", "ats", "failover", "failover_pair_id",
     "guest_rsc_ext", "hash", "iommu_platform", "ioeventfd", "migrate-extra", "modern-pio-notify",
     "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset", 
     "rsc_interval", "rss", "tx", "use-disabled-flag", "use-started",
@@ -99,6 +101,9 @@ void complete(DeviceConfig& device, const DeviceCheckContext&) {
     if (!duplex.empty() && duplex != "half" && duplex != "full")
         throw ConfigError("'duplex' must be 'half' or 'full'");
     if (p.sint("speed") < -1) throw ConfigError("'speed' must be between 0 and INT_MAX");
+    if (p.boolean("disable-modern") && p.str("disable-legacy") == "on")
+        throw ConfigError("device cannot work as neither modern nor legacy mode is enabled\n"
+                          "Set either disable-modern or disable-legacy to off");
 }
 
 class VirtioNetPci final : public PciFunctionDevice {
@@ -151,6 +156,10 @@ private:
         options.msix_vectors = unsigned(std::min<uint64_t>(vectors, 2048));
         options.config_size = net_->config_size();
         options.name = std::string(type().name);
+        if (p.str("disable-legacy") == "auto")  // as QEMU's realize: off on a conventional PCI bus
+            mutable_properties().set_value("disable-legacy", std::string("off"));
+        options.transitional = p.str("disable-legacy") != "on";
+        options.modern = !p.boolean("disable-modern");
         if (clients_) clients_->add_nic(*net_, id(), std::string(type().name), qom_path(), backend);
         return std::make_shared<VirtioPciDevice>(net_, VirtioPciContext{context.memory(), context.plumbing()},
                                                  options);

@@ -87,6 +87,7 @@ void VirtioPciDevice::describe() {
         add_bar(MSIX_BAR, MSIX_BAR_SIZE, BarKind::Mem32, false, msix_, options_.name + "-msix");
         add_msix_cap();
     }
+    if (!options_.modern) return;  // legacy only: drivers find no virtio 1.x structures
     add_bar(MODERN_BAR, MODERN_BAR_SIZE, BarKind::Mem64, true, std::make_shared<ModernBar>(*this), "virtio-pci");
     add_virtio_caps();
 }

@@ -47,6 +47,7 @@ struct VirtioPciOptions {
     bool transitional = true;        // legacy I/O BAR and the 0x10xx device ID
     uint32_t config_size = 0;        // bytes of the device's config space
     std::string name = "virtio-pci";  // the PCI device's type: names its MSI-X BAR in info mtree
+    bool modern = true;              // the virtio 1.x capabilities and BAR 4 (disable-modern=off)
 };
 
 struct VirtioPciContext {

@@ -108,3 +108,23 @@ TEST_CASE("virtio-pci: a modern-only device has no legacy BAR and the 0x1040 IDs
     CHECK(f.cfg(pci::BAR0) == 0);
     CHECK_FALSE(f.dev->bar_spec(LEGACY_BAR));
 }
+
+TEST_CASE("virtio-pci: a legacy-only device (disable-modern=on) has no virtio capabilities and no BAR 4",
+          "[virtio-pci]") {
+    VirtioPciOptions options{0x020000, 4, true, 60};
+    options.modern = false;
+    VirtioPciFixture f(options);
+    CHECK(f.cfg(pci::VENDOR_ID) == 0x10001af4);
+    CHECK((f.cfg(pci::REVISION_ID) & 0xff) == 0);
+    unsigned vendor_caps = 0, guard = 0;
+    for (uint8_t at = uint8_t(f.cfg(pci::CAPABILITY_LIST, 1)); at != 0 && guard < 48; ++guard) {
+        if (f.cfg(at, 1) == pci::CAP_ID_VENDOR) ++vendor_caps;
+        at = uint8_t(f.cfg(at + 1, 1));
+    }
+    CHECK(vendor_caps == 0);
+    CHECK_FALSE(f.dev->bar_spec(MODERN_BAR));
+    CHECK(f.dev->bar_spec(LEGACY_BAR));
+    f.map_bars();
+    f.io_out(LEGACY_STATUS, STATUS_ACKNOWLEDGE, 1);  // the legacy interface still works
+    CHECK(f.io_in(LEGACY_STATUS, 1) == STATUS_ACKNOWLEDGE);
+}
