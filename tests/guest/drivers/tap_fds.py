@@ -2,8 +2,11 @@
 """Starts a VMM the way libvirt does: the tap and /dev/vhost-net are
 opened here and handed over as inherited file descriptors (fd=3 is the
 tap, fd=4 vhost-net), so the VMM never opens or names them itself.
+With --queues N (multiqueue, as libvirt does it): the tap is opened N
+times with IFF_MULTI_QUEUE at fds 3..N+2, and N vhost-net devices follow
+(fds=3:4,vhostfds=5:6 for two).
 
-usage: tap_fds.py IFNAME -- VMM ARG...
+usage: tap_fds.py [--queues N] IFNAME -- VMM ARG...
 The tap IFNAME (a vnet-header tap, as libvirt opens it) is configured by
 net_ifup.sh before the VMM starts; it goes away when the VMM exits."""
 import fcntl
@@ -13,13 +16,14 @@ import subprocess
 import sys
 
 TUNSETIFF = 0x400454ca
-IFF_TAP, IFF_NO_PI, IFF_VNET_HDR = 0x0002, 0x1000, 0x4000
-TAP_FD, VHOST_FD = 3, 4
+IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE, IFF_VNET_HDR = 0x0002, 0x1000, 0x0100, 0x4000
+TAP_FD = 3
 
 
-def open_tap(name):
+def open_tap(name, multiqueue=False):
     fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
+    flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (IFF_MULTI_QUEUE if multiqueue else 0)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
     return fd
 
 
@@ -35,15 +39,18 @@ def hand_over(fds):
 
 
 def main(argv):
+    queues = 0
+    if len(argv) > 1 and argv[0] == "--queues":
+        queues, argv = int(argv[1]), argv[2:]
     if len(argv) < 3 or argv[1] != "--":
         print(__doc__, file=sys.stderr)
         return 2
     name, command = argv[0], argv[2:]
-    tap = open_tap(name)
-    vhost = os.open("/dev/vhost-net", os.O_RDWR)
+    taps = [open_tap(name, multiqueue=True) for _ in range(queues)] or [open_tap(name)]
+    vhosts = [os.open("/dev/vhost-net", os.O_RDWR) for _ in taps]
     here = os.path.dirname(os.path.abspath(__file__))
     subprocess.run(["sh", os.path.join(here, "net_ifup.sh"), name], check=True)
-    hand_over([tap, vhost])  # TAP_FD, VHOST_FD
+    hand_over(taps + vhosts)  # from TAP_FD on
     os.execvp(command[0], command)
 
 
