@@ -45,6 +45,9 @@ void stop(HmpContext& ctx, const HmpCall&) { ctx.vm().stop(); }
 void cont(HmpContext& ctx, const HmpCall&) { ctx.vm().cont(); }
 void system_reset(HmpContext& ctx, const HmpCall&) { ctx.vm().system_reset(); }
 void system_powerdown(HmpContext& ctx, const HmpCall&) { ctx.vm().system_powerdown(); }
+// kestrel's board offers no S3 (\_S5 only), so a guest is never suspended:
+// QEMU 7.2's answer for a guest that is not.
+void system_wakeup(HmpContext&, const HmpCall&) { throw MonitorError("Unable to wake up: guest is not in suspended state"); }
 void nmi(HmpContext& ctx, const HmpCall&) { ctx.vm().inject_nmi(); }
 
 void quit(HmpContext& ctx, const HmpCall&) {
@@ -128,6 +131,7 @@ std::vector<HmpCommand> build_table() {
         {"stop|s", {}, "", "stop emulation", stop},
         {"system_powerdown", {}, "", "send system power down event", system_powerdown},
         {"system_reset", {}, "", "reset the system", system_reset},
+        {"system_wakeup", {}, "", "wakeup guest from suspend", system_wakeup},
     };
     for (const auto& cmd : hmp_memory_commands()) table.push_back(cmd);
     for (const auto& cmd : hmp_net_commands()) table.push_back(cmd);

@@ -1,4 +1,4 @@
-// stop, cont, system_reset, system_powerdown, inject-nmi, quit,
+// stop, cont, system_reset, system_powerdown, system_wakeup, inject-nmi, quit,
 // human-monitor-command.
 #include "monitor/qmp/qmp_commands.h"
 
@@ -44,6 +44,8 @@ void add_vm_commands(QmpCommandTable& table, QmpServices& services) {
     simple("system_reset", [&vm] { vm.system_reset(); });
     simple("system_powerdown", [&vm] { vm.system_powerdown(); });
     simple("inject-nmi", [&vm] { vm.inject_nmi(); });   // every vCPU, as QEMU's pc machine
+    // No S3 on kestrel's board: the guest is never suspended (QEMU 7.2's text).
+    simple("system_wakeup", [] { throw MonitorError("Unable to wake up: guest is not in suspended state"); });
     // As in QEMU the SHUTDOWN event goes out before the reply; VmControl
     // ends the process only after the reply is written.
     simple("quit", [&vm] { vm.quit(); });
