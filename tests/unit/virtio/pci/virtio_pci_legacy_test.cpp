@@ -114,7 +114,7 @@ TEST_CASE("virtio-pci: a legacy-only device (disable-modern=on) has no virtio ca
     VirtioPciOptions options{0x020000, 4, true, 60};
     options.modern = false;
     VirtioPciFixture f(options);
-    CHECK(f.cfg(pci::VENDOR_ID) == 0x10001af4);
+    CHECK(f.cfg(pci::VENDOR_ID) == 0x10011af4);  // the fake is a block device: legacy ID 0x1001
     CHECK((f.cfg(pci::REVISION_ID) & 0xff) == 0);
     unsigned vendor_caps = 0, guard = 0;
     for (uint8_t at = uint8_t(f.cfg(pci::CAPABILITY_LIST, 1)); at != 0 && guard < 48; ++guard) {
