@@ -126,7 +126,7 @@ std::vector<RamBlock> dump_blocks(const std::vector<RamBlock>& ram, const std::o
         uint64_t lo = filter->begin, hi = filter->begin + filter->length;
         if (b.gpa >= hi || b.gpa + b.size <= lo) continue;
         uint64_t start = std::max(lo, b.gpa), end = std::min(hi, b.gpa + b.size);
-        out.push_back({start, end - start});
+        if (end > start) out.push_back({start, end - start});
     }
     return out;
 }
