@@ -359,7 +359,10 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
                                "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit "
                                "Ethernet\"\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"
                                "Input devices:\nname \"i8042\", bus ISA\nname \"isa-serial\", bus ISA\n"
-                               "name \"usb-tablet\", bus usb-bus\n\n"
+                               "name \"usb-tablet\", bus usb-bus\n"
+                               "name \"virtconsole\", bus virtio-serial-bus\n"
+                               "name \"virtio-serial-pci\", bus PCI, alias \"virtio-serial\"\n"
+                               "name \"virtserialport\", bus virtio-serial-bus\n\n"
                                "Display devices:\nname \"cirrus-vga\", bus PCI, desc \"Cirrus CLGD 54xx VGA\"\n"
                                "name \"VGA\", bus PCI\n\n"
                                "Misc devices:\n"));
