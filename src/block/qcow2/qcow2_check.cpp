@@ -91,6 +91,10 @@ Task<int> check_l2(Qcow2Image& img, Counter& c, uint64_t l2_offset, bool active)
     uint64_t next_contiguous = 0;
     for (uint64_t entry : l2) {
         L2Entry e = decode_l2(entry, g);
+        if (e.kind != ClusterKind::Compressed && (entry & kL2Reserved)) {
+            c.res.messages.push_back(format("ERROR found l2 entry with reserved bits set: %" PRIx64, entry));
+            c.res.corruptions++;
+        }
         switch (e.kind) {
         case ClusterKind::Compressed:
             if (entry & kCopied) {
