@@ -25,13 +25,15 @@ import traceback
 
 from sandbox_test import Vm
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "libvirt"))
+from results import report, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATTERN_ADDR, PATTERN_SIZE = 0x400000, 65536
 ESI, EDI = 0x5e5e1234, 0xd1d15678
 QEMU_BIOS = (0xfffc0000, 0x40000)
 TIMEOUT = 120
 
-passed = failed = 0
 
 
 def pattern():
@@ -166,16 +168,8 @@ def core_problems(core, ram, cpus, what):
     return p
 
 
-def report(name, problems):
-    global passed, failed
-    if problems:
-        failed += 1
-        print("FAIL " + name, flush=True)
-        for line in problems:
-            print("     " + line)
-    else:
-        passed += 1
-        print("PASS " + name, flush=True)
+def report_problems(name, problems):
+    report(not problems, name, "\n".join(problems))
 
 
 def normalized(value, work):
@@ -237,7 +231,7 @@ def bad_arguments(vm, base):
 
 def test_bad_arguments(k, work, tiny):
     kr, qr = both(k, work, tiny, "bad", bad_arguments)
-    report("malformed arguments: QMP and HMP errors as QEMU's; system_wakeup", compare("replies", kr, qr, work))
+    report_problems("malformed arguments: QMP and HMP errors as QEMU's; system_wakeup", compare("replies", kr, qr, work))
 
 
 def sync_dump(vm, base):
@@ -278,7 +272,7 @@ def test_sync_dump(k, work, tiny):
         ks, qs = qemu_state(kcore["notes"][2][2]), qemu_state(qcore["notes"][2][2])
         if (ks["cs"][2], ks["ss"][2], ks["cr0"] & 1) != (qs["cs"][2], qs["ss"][2], qs["cr0"] & 1):
             p.append("QEMU notes: kestrel cs/ss %s %s, QEMU's %s %s" % (ks["cs"], ks["ss"], qs["cs"], qs["ss"]))
-    report("synchronous QMP dump of 2 vCPUs to a file: ELF core, notes, PT_LOADs, pattern = pmemsave", p)
+    report_problems("synchronous QMP dump of 2 vCPUs to a file: ELF core, notes, PT_LOADs, pattern = pmemsave", p)
 
 
 def detached_to_pipe(vm, base):
@@ -326,7 +320,7 @@ def test_detached_fd(k, work, tiny):
         p.append("kestrel: query-dump during the dump %s" % kq)
     kp, _ = check_core(os.path.join(work, "fd-kestrel.core"), None, [(0, 128 << 20)], 1, "kestrel")
     qp, _ = check_core(os.path.join(work, "fd-qemu.core"), None, [(0, 128 << 20)], 1, "qemu")
-    report("detached dump to a getfd pipe (libvirt's way): progress, second dump refused, events", p + kp + qp)
+    report_problems("detached dump to a getfd pipe (libvirt's way): progress, second dump refused, events", p + kp + qp)
 
 
 def hmp_and_filter(vm, base):
@@ -351,7 +345,7 @@ def test_hmp_filter(k, work, tiny):
         p += core_problems(core2, [(PATTERN_ADDR, 0x10000)], 1, who + " -p")
         if read_phys(core2, PATTERN_ADDR, 0x10000) != pattern():
             p.append("%s: -p dump of the pattern differs" % who)
-    report("HMP dump-guest-memory of 5 GiB with begin/length across the PCI hole; -p without guest paging", p)
+    report_problems("HMP dump-guest-memory of 5 GiB with begin/length across the PCI hole; -p without guest paging", p)
 
 
 def main():
@@ -365,9 +359,8 @@ def main():
             try:
                 test(kestrel, work, tiny)
             except Exception:
-                report(test.__name__, traceback.format_exc().splitlines())
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+                report_problems(test.__name__, traceback.format_exc().splitlines())
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

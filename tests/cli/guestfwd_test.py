@@ -16,6 +16,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "libvirt"))
+from results import report, summary  # noqa: E402
+
 QEMU = "qemu-system-x86_64"
 BASE = ["-nodefaults", "-display", "none", "-S", "-accel", "kvm", "-m", "64"]
 
@@ -91,21 +94,12 @@ def main():
         print("usage: %s PATH/TO/kestrel" % sys.argv[0], file=sys.stderr)
         return 2
     kestrel = os.path.abspath(sys.argv[1])
-    passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="kestrel-guestfwd-") as work:
-        results = [(name, compare(kestrel, name, args, work)) for name, args in CASES]
-        results.append(("a tcp: device connects at start-up", good_rule(kestrel, work)))
-    for name, failures in results:
-        if failures:
-            failed += 1
-            print("FAIL %s" % name)
-            for f in failures:
-                print("     %s" % f)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+        outcomes = [(name, compare(kestrel, name, args, work)) for name, args in CASES]
+        outcomes.append(("a tcp: device connects at start-up", good_rule(kestrel, work)))
+    for name, failures in outcomes:
+        report(not failures, name, "\n".join(failures))
+    return summary()
 
 
 if __name__ == "__main__":
