@@ -42,6 +42,7 @@ inline constexpr unsigned kControlRx = 2;
 inline constexpr unsigned kControlTx = 3;
 inline constexpr unsigned queue_count(uint32_t max_ports) { return 2 * max_ports + 2; }
 inline constexpr unsigned rx_queue_of(uint32_t nr) { return nr == 0 ? 0 : 2 * nr + 2; }
+inline constexpr unsigned tx_queue_of(uint32_t nr) { return rx_queue_of(nr) + 1; }
 // The port a data queue belongs to (not for the control queues).
 inline constexpr uint32_t port_of_queue(unsigned index) { return index < 2 ? 0 : index / 2 - 1; }
 inline constexpr bool is_control_queue(unsigned index) { return index == kControlRx || index == kControlTx; }

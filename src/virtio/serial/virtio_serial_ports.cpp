@@ -76,7 +76,7 @@ void VirtioSerial::flush_rx(Port& port) {
 }
 
 void VirtioSerial::discard_tx(Port& port) {
-    Queue* q = queue(rx_queue_of(port.nr()) + 1);
+    Queue* q = queue(tx_queue_of(port.nr()));
     if (port.holding && q) q->vq->push(port.held.head, 0);
     port.holding = false;
     port.held = {};
@@ -87,7 +87,7 @@ void VirtioSerial::discard_tx(Port& port) {
 }
 
 void VirtioSerial::flush_tx(Port& port) {
-    Queue* q = queue(rx_queue_of(port.nr()) + 1);
+    Queue* q = queue(tx_queue_of(port.nr()));
     if (!q) return;
     if (!port.state.host_connected || !port.host.write) return discard_tx(port);
     while (!port.state.throttled) {
