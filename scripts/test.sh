@@ -19,7 +19,11 @@ echo "== installed and built in $SECONDS s"
 # at the lowest priority beside the stages below and takes the CPU they
 # leave idle; the stage itself (the last) waits for it.
 mkdir -p build/test-logs
-nice -n 19 bash scripts/sanitize.sh build > build/test-logs/sanitize-build.log 2>&1 &
+( t0=$(date +%s)
+  nice -n 19 bash scripts/sanitize.sh build > build/test-logs/sanitize-build.log 2>&1
+  status=$?
+  echo "sanitizer build ended $(( $(date +%s) - t0 )) s after it began" >> build/test-logs/sanitize-build.log
+  exit $status ) &
 sanitize_build=$!
 
 passed=0
@@ -122,9 +126,12 @@ else
   failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"
   grep -E '^(PASS|FAIL) |^selftest: ' "$logs/selftest.log"; tail -n 20 "$logs/selftest.log"
 fi
+echo "   (selftest: $((SECONDS - stage_t0)) s)"
+stage_t0=$SECONDS
 
 echo "== sanitizers: unit, command-line, guest scenarios and fuzz smoke under ASan+UBSan"
 if wait $sanitize_build; then
+  tail -n 1 build/test-logs/sanitize-build.log
   bash scripts/sanitize.sh ci 2>&1 | tee "$logs/sanitize.log" | grep -vE '^(PASS|logs in)'
 else
   tail -n 20 build/test-logs/sanitize-build.log
