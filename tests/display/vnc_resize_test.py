@@ -29,7 +29,7 @@ from rfb import RfbClient, RfbError
 from vmm import Failure, Results, Vmm, timeout_scale, wait_log
 
 MODES = vga_vbe_guest.MODES
-BURST = 12  # mode changes sent without waiting for the clients
+BURST = 6  # mode changes sent without waiting for the clients (two rounds of MODES)
 
 
 def start(binary, work, name):
