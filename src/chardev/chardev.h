@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,11 +61,17 @@ public:
     // Any thread. Output accepted by write() that the peer has not taken
     // yet (queued for a slow reader); 0 for backends that write at once.
     virtual size_t output_backlog() const { return 0; }
+    // QEMU's query-chardev "frontend-open" for frontends that open and
+    // close their end (a virtio-serial port follows its guest); unset, a
+    // chardev counts as open while a frontend uses it.
+    void set_frontend_open(bool open) { frontend_open_ = open; }
+    std::optional<bool> frontend_open() const { return frontend_open_; }
 
 protected:
     explicit Chardev(std::string label) : label_(std::move(label)) {}
     CharFrontend* frontend_ = nullptr;
     std::string label_;
+    std::optional<bool> frontend_open_;
 };
 
 } // namespace kestrel

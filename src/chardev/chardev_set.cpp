@@ -72,7 +72,8 @@ std::vector<ChardevInfo> ChardevSet::info() const {
     std::vector<ChardevInfo> out;
     for (const auto& e : entries_) {
         if (e->mux) out.push_back({e->cfg.id, "mux", e->claimed});
-        out.push_back({e->backend->label(), e->backend->filename(), e->claimed});
+        out.push_back({e->backend->label(), e->backend->filename(),
+                       e->backend->frontend_open().value_or(e->claimed)});
     }
     return out;
 }

@@ -8,7 +8,8 @@ HPET, <pm> without S3/S4 (as virt-install writes them), direct kernel boot of th
 kernel (tests/tiny/kernel, multiboot: it prints its boot information on
 COM1 and halts), a virtio disk on a raw file and one on a qcow2 file, a
 pty serial console, a virtio balloon, a virtio-rng on /dev/urandom (as
-virt-install writes it), the PIIX3 USB controller with a
+virt-install writes it), a guest agent <channel> (virtio-serial-pci with a
+virtserialport on a Unix socket libvirt passes as fd=), the PIIX3 USB controller with a
 USB tablet, a virtio NIC on a tap libvirt makes (-netdev in JSON), VNC graphics (libvirt adds audiodev= to -vnc) and a VGA card.
 
 For each: `virsh domxml-to-native` (printed: the command line libvirt
@@ -19,8 +20,12 @@ of both disks, `dommemstat`, `attach-disk --live` (device_add with JSON
 values), `setvcpus --live 3` (QEMU plugs the vCPU; kestrel's machine
 says hotpluggable-cpus false in query-machines, so libvirt refuses it
 itself with a clear error and the domain runs on with 2), `destroy` leaving no
-process. Both command lines must use JSON -device (libvirt's
-QEMU_CAPS_DEVICE_JSON, from device_add's schema feature json-cli-hotplug).
+process. No agent runs in the guest: `dumpxml` shows the channel
+state='disconnected' (libvirt reads query-chardev's frontend-open, which
+follows the guest's end of the port) and libvirt logs no agent error
+("End of file from agent socket" when it had connected). Both command
+lines must use JSON -device (libvirt's QEMU_CAPS_DEVICE_JSON, from
+device_add's schema feature json-cli-hotplug).
 Every error libvirtd logs for kestrel but not for QEMU fails the test
 (but the refused vCPU hotplug).
 
@@ -79,6 +84,9 @@ DOMAIN_XML = """<domain type='kvm'>
     <rng model='virtio'>
       <backend model='random'>/dev/urandom</backend>
     </rng>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
   </devices>
 </domain>
 """
@@ -165,6 +173,9 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     devices = re.findall(r"-device (\S+)", native.stdout)
     report(devices and all(d.startswith("'{") for d in devices), "%s: libvirt writes -device in JSON" % label,
            "\n".join(devices))
+    report(any('"virtio-serial-pci"' in d for d in devices) and
+           any('"virtserialport"' in d and "org.qemu.guest_agent.0" in d for d in devices),
+           "%s: the guest agent channel is a virtserialport on a virtio-serial-pci" % label, "\n".join(devices))
     defined = virsh("define", xml_path)
     report(defined.returncode == 0, "%s: virsh define" % label, defined.stderr.strip())
     started = virsh("start", "--paused", name)
@@ -179,6 +190,7 @@ def run_domain(daemon, emulator, label, work, kernel, results):
         virsh("undefine", name)
         return daemon.errors_since(start)
     pid = domain_pid(name)
+    check_agent_channel(name, label)
     tty = virsh("ttyconsole", name).stdout.strip()
     report(tty.startswith("/dev/pts/"), "%s: virsh ttyconsole names the serial pty" % label, tty)
     state = virsh("domstate", name).stdout.strip()
@@ -216,7 +228,23 @@ def run_domain(daemon, emulator, label, work, kernel, results):
            destroyed.stderr + " pid=%s" % pid)
     report(virsh("domstate", name).stdout.strip() == "shut off", "%s: domstate shut off" % label)
     virsh("undefine", name)
-    return [e for e in daemon.errors_since(start) if not any(x in e for x in expected_errors)]
+    errors = daemon.errors_since(start)
+    agent_errors = [e for e in errors if "agent" in e]
+    report(not agent_errors, "%s: libvirt logs no guest agent error (it never connected to the channel)" % label,
+           "\n".join(agent_errors))
+    return [e for e in errors if not any(x in e for x in expected_errors)]
+
+
+def check_agent_channel(name, label):
+    """No agent runs in the guest, so the channel's port stays closed:
+    libvirt reads query-chardev's frontend-open, says state='disconnected'
+    and does not connect to the agent's socket (with frontend-open set it
+    did, and logged "End of file from agent socket" at destroy)."""
+    xml = virsh("dumpxml", name).stdout
+    target = re.search(r"<target type='virtio' name='org.qemu.guest_agent.0'[^>]*>", xml)
+    report(target and "state='disconnected'" in target.group(0),
+           "%s: the guest agent channel is disconnected (no agent in the guest)" % label,
+           target.group(0) if target else xml)
 
 
 def attach_disk(name, label, work):

@@ -82,16 +82,24 @@ public:
         host.accept_input = [this] {
             if (chardev_) chardev_->frontend_ready();
         };
+        // As QEMU: a console's guest end counts as always open.
+        host.guest_open = [this](bool open) {
+            if (chardev_ && !console_) chardev_->set_frontend_open(open);
+        };
         nr_ = serial_->add_port(spec, std::move(host));
         context.use_chardev(properties().str("chardev"), [this, console = spec.console](Chardev& chardev) {
             chardev_ = &chardev;
             console_ = console;
             chardev.attach(this);
+            chardev.set_frontend_open(console);
             if (console || chardev.connected()) serial_->host_connected(nr_, true);
         });
     }
     void unrealize() override {
-        if (chardev_) chardev_->attach(nullptr);
+        if (chardev_) {
+            chardev_->attach(nullptr);
+            chardev_->set_frontend_open(false);  // QEMU's chardev then has no frontend
+        }
         chardev_ = nullptr;
     }
 

@@ -54,6 +54,8 @@ struct VirtioSerialPortHost {
     std::function<size_t(std::span<const uint8_t>)> write;
     // The port can take host input again.
     std::function<void()> accept_input;
+    // The guest opened or closed the port.
+    std::function<void(bool open)> guest_open;
 };
 
 // What the guest sees of a port besides its rings.

@@ -95,6 +95,7 @@ void VirtioSerial::port_ready(Port& port) {
 
 void VirtioSerial::set_guest_connected(Port& port, bool open) {
     port.state.guest_connected = open;
+    if (port.host.guest_open) port.host.guest_open(open);
     if (!port.state.spec.id.empty() && config_.on_guest_open) config_.on_guest_open(port.state.spec.id, open);
     if (open) flush_rx(port);
     if (open && port.host.accept_input) port.host.accept_input();

@@ -28,6 +28,7 @@ struct FakeDeviceContext final : DeviceContext {
     RtcConfig rtc_config;
     ServiceRegistry registry;
     std::vector<std::string> chardev_ids;
+    std::vector<std::function<void(Chardev&)>> chardev_connects;  // in use_chardev() order
     std::shared_ptr<FakeDeviceMemory> device_mem = std::make_shared<FakeDeviceMemory>();
     // Last, so they go first: they hold device parts that use the above.
     Bus pio_bus{"io"};
@@ -48,8 +49,10 @@ struct FakeDeviceContext final : DeviceContext {
     MachineControl& machine() override { return control; }
     EventLoop& main_loop() override { return loop; }
     EventLoop& io_loop(const std::string&, const std::string&) override { return loop; }
-    void use_chardev(const std::string& id, std::function<void(Chardev&)>) override {
-        if (!id.empty()) chardev_ids.push_back(id);
+    void use_chardev(const std::string& id, std::function<void(Chardev&)> connect) override {
+        if (id.empty()) return;
+        chardev_ids.push_back(id);
+        chardev_connects.push_back(std::move(connect));
     }
     std::shared_ptr<BlockBackend> drive(const std::string& id, const std::string&) override {
         throw std::runtime_error("no drive " + id);

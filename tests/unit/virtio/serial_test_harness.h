@@ -51,7 +51,10 @@ struct SerialHarness {
         VirtioSerialConfig c;
         c.loop = &loop;
         c.max_ports = max_ports;
-        c.on_guest_open = [this](const std::string& id, bool open) { events.emplace_back(id, open); };
+        c.on_guest_open = [this](const std::string& id, bool open) {
+            events.emplace_back(id, open);
+            if (on_event) on_event(id, open);
+        };
         return c;
     }
 
@@ -155,6 +158,7 @@ struct SerialHarness {
     std::map<std::pair<unsigned, uint16_t>, uint64_t> heads;
     std::map<unsigned, uint16_t> seen_used;
     std::vector<std::pair<std::string, bool>> events;
+    std::function<void(const std::string& id, bool open)> on_event;  // VSERPORT_CHANGE, as it is sent
     uint64_t next_buffer = kSerialBuffers;
     int interrupts = 0;
     int needs_reset = 0;
