@@ -3,6 +3,7 @@
 #include "chardev/mux_chardev.h"
 #include "chardev/open_chardev.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace kestrel {
@@ -31,13 +32,14 @@ std::string chardev_location(const ChardevConfig& cfg) {
 } // namespace
 
 ChardevSet::ChardevSet(const std::vector<ChardevConfig>& configs, EventLoop& loop, MuxActions actions,
-                       std::string program) {
+                       std::string program)
+    : loop_(loop), program_(std::move(program)) {
     for (const auto& cfg : configs) {
         auto entry = std::make_unique<Entry>();
         entry->cfg = cfg;
         ChardevConfig backend_cfg = cfg;
         if (cfg.mux) backend_cfg.id = cfg.id + "-base";
-        ChardevMessages messages{program, chardev_location(cfg)};
+        ChardevMessages messages{program_, chardev_location(cfg)};
         try {
             entry->backend = open_chardev(backend_cfg, loop, messages);
         } catch (const std::runtime_error& e) {
@@ -66,6 +68,31 @@ Chardev& ChardevSet::claim(const std::string& id) {
         return *e->backend;
     }
     throw std::runtime_error("chardev '" + id + "' not found");
+}
+
+Chardev& ChardevSet::add(const ChardevConfig& cfg) {
+    if (cfg.mux) throw std::runtime_error("a mux chardev cannot be added at run time");
+    auto entry = std::make_unique<Entry>();
+    entry->cfg = cfg;
+    entry->backend = open_chardev(cfg, loop_, ChardevMessages{program_, ""});
+    entry->claimed = true;
+    entries_.push_back(std::move(entry));
+    return *entries_.back()->backend;
+}
+
+// A mux stays: its other frontends (a monitor, a serial port) still use it.
+void ChardevSet::remove(const std::string& id) {
+    std::erase_if(entries_, [&](const auto& e) { return e->cfg.id == id && !e->mux; });
+}
+
+bool ChardevSet::has(const std::string& id) const {
+    return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) { return e->cfg.id == id; });
+}
+
+std::vector<ChardevConfig> ChardevSet::configs() const {
+    std::vector<ChardevConfig> out;
+    for (const auto& e : entries_) out.push_back(e->cfg);
+    return out;
 }
 
 std::vector<ChardevInfo> ChardevSet::info() const {

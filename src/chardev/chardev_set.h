@@ -46,8 +46,21 @@ public:
     // shows as "ID" (filename "mux") followed by its backend "ID-base".
     std::vector<ChardevInfo> info() const;
 
+    // At run time (a netdev_add's guestfwd= rule): opens one more backend
+    // and claims it for its one frontend. Throws std::runtime_error with
+    // the backend's reason alone (no location). Not for mux=on.
+    Chardev& add(const ChardevConfig& cfg);
+    // Deletes a backend (its frontend has detached); unknown ids and muxes
+    // are left alone.
+    void remove(const std::string& id);
+    bool has(const std::string& id) const;
+    // The configurations of the backends there are now.
+    std::vector<ChardevConfig> configs() const;
+
 private:
     struct Entry;
+    EventLoop& loop_;
+    std::string program_;
     std::vector<std::unique_ptr<Entry>> entries_;
 };
 

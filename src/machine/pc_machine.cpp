@@ -8,6 +8,7 @@
 #include "devices/fw_cfg/fw_cfg.h"
 #include "devices/power_button.h"
 #include "machine/fw_cfg_items.h"
+#include "machine/guestfwd_chardevs.h"
 #include "machine/pc_board.h"
 #include "machine/smbios/smbios_install.h"
 #include "kvm/pam_memory.h"
@@ -235,6 +236,8 @@ void PcMachine::open_backends() {
     start_vnc();
     MuxActions actions{[this] { quit(ShutdownCause::HostUi); }, [] {}};
     chardevs_ = std::make_unique<ChardevSet>(cfg_.chardevs, loop_, actions, cfg_.program);
+    guestfwd_chardevs_ = std::make_unique<MachineGuestFwdChardevs>(*chardevs_);
+    board_->net().set_guestfwd_chardevs(guestfwd_chardevs_.get());
     controller_ = std::make_unique<VmController>(*this);
     // Monitors attach first: as in QEMU, the serial port attaching last to
     // a mux (mon:stdio) has the keyboard at start.

@@ -30,6 +30,7 @@ class EventSink;
 class Monitors;
 class VmController;
 class VncServer;
+class GuestFwdChardevs;
 
 // QEMU's run states as query-status names them.
 enum class RunState { Prelaunch, Running, Paused, SaveVm, Shutdown, GuestPanicked };
@@ -122,6 +123,7 @@ private:
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::unique_ptr<VncServer> vnc_;
     std::unique_ptr<ChardevSet> chardevs_;
+    std::unique_ptr<GuestFwdChardevs> guestfwd_chardevs_;  // netdev_add's, from chardevs_
     std::unique_ptr<VmController> controller_;
     std::unique_ptr<Monitors> monitors_;
     EventSink* events_ = nullptr;

@@ -10,9 +10,7 @@ GuestForward::GuestForward(const LibSlirp& lib, Slirp* slirp, std::string charde
                            std::function<void()> after_input)
     : lib_(lib), slirp_(slirp), chardev_id_(std::move(chardev_id)), after_input_(std::move(after_input)) {}
 
-GuestForward::~GuestForward() {
-    if (chardev_) chardev_->attach(nullptr);
-}
+GuestForward::~GuestForward() { disconnect(); }
 
 bool GuestForward::add(in_addr server, int port) {
     if (lib_.add_guestfwd(slirp_, write_to_chardev, this, &server, port) < 0) return false;
@@ -24,6 +22,12 @@ bool GuestForward::add(in_addr server, int port) {
 void GuestForward::connect(Chardev& chardev) {
     chardev_ = &chardev;
     chardev.attach(this);
+}
+
+void GuestForward::disconnect() {
+    if (chardev_) chardev_->attach(nullptr);
+    chardev_ = nullptr;
+    waiting_ = false;
 }
 
 void GuestForward::poll() {

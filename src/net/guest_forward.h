@@ -43,6 +43,9 @@ public:
     const std::string& chardev_id() const { return chardev_id_; }
     // The chardev the rule reads and writes (the machine's, once it exists).
     void connect(Chardev& chardev);
+    // Lets go of the chardev (netdev_del deletes it); the guest's bytes are
+    // dropped from then on.
+    void disconnect();
     // Bytes from the guest the chardev has not delivered yet.
     size_t backlog() const { return chardev_ ? chardev_->output_backlog() : 0; }
     // After each pass of the stack: lets a waiting chardev go on if slirp

@@ -75,7 +75,7 @@ void NetClients::open(const std::vector<NetdevConfig>& netdevs) {
     }
 }
 
-void NetClients::open_one(const NetdevConfig& config, bool is_netdev) {
+void NetClients::open_one(const NetdevConfig& config, bool is_netdev, GuestFwdChardevs* chardevs) {
     if (config.type == "hubport") {
         HubPort& port = hub(config.hub).add_nic_port(config.id);
         Client& c = add_client(port.id(), "hubport", 0);
@@ -89,7 +89,7 @@ void NetClients::open_one(const NetdevConfig& config, bool is_netdev) {
     if (config.type == "tap" || config.type == "bridge") {
         backend = TapBackend::open(config.id, config.tap);
     } else if (config.type == "user") {
-        auto user = UserNetBackend::open(config.id, config.user, loop_);
+        auto user = UserNetBackend::open(config.id, config.user, loop_, chardevs);
         user_nets_.push_back({user.get(), config.hub});
         backend = std::move(user);
     } else
@@ -213,15 +213,14 @@ void NetClients::each_guestfwd_chardev(
     for (UserNet& u : user_nets_) u.backend->each_guestfwd_chardev(use);
 }
 
-// Chardevs are made from the command line only: a rule that needs one
-// cannot come through the monitor.
+// A machine without chardevs at run time (none) cannot give a rule one.
 void NetClients::add_netdev(const NetdevConfig& config) {
     if (netdev_ids_.count(config.id)) throw NetdevIdTaken(config.id);
-    for (const std::string& rule : config.user.guestfwd)
-        if (parse_guestfwd(rule).to_chardev())
-            throw std::runtime_error("netdev_add: guestfwd= to a character device is not supported by kestrel "
-                                     "(use cmd:COMMAND, or give the rule on the command line)");
-    open_one(config, true);
+    if (!guestfwd_chardevs_)
+        for (const std::string& rule : config.user.guestfwd)
+            if (parse_guestfwd(rule).to_chardev())
+                throw std::runtime_error("netdev_add: guestfwd= to a character device needs the machine's chardevs");
+    open_one(config, true, guestfwd_chardevs_);
 }
 
 void NetClients::remove_netdev(const std::string& id) {
@@ -252,6 +251,8 @@ void NetClients::delete_backend(Client& first) {
         c->backend = nullptr;
     }
     if (!nic) std::erase_if(clients_, [](const auto& c) { return !c->nic && !c->backend && c->hub < 0 && !c->peer; });
+    for (UserNet& u : user_nets_)
+        if (u.backend == backend && guestfwd_chardevs_) u.backend->release_guestfwd_chardevs(*guestfwd_chardevs_);
     std::erase_if(user_nets_, [&](const UserNet& u) { return u.backend == backend; });
     std::erase_if(backends_, [&](const auto& b) { return b.get() == backend; });
 }

@@ -19,6 +19,7 @@
 namespace kestrel {
 
 class Chardev;
+class GuestFwdChardevs;
 class UserNetBackend;
 
 class NetClients final : public NetService {
@@ -42,6 +43,9 @@ public:
     // The chardevs the user networks' guestfwd= rules use, by id, each
     // with the call that connects it (after open()).
     void each_guestfwd_chardev(const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use);
+    // Where netdev_add's guestfwd= rules get their chardevs, and netdev_del
+    // deletes them (the machine's, once its chardevs are open).
+    void set_guestfwd_chardevs(GuestFwdChardevs* chardevs) { guestfwd_chardevs_ = chardevs; }
     // The ids -netdev and netdev_add hold now.
     std::vector<std::string> netdev_ids() const { return {netdev_ids_.begin(), netdev_ids_.end()}; }
 
@@ -64,7 +68,7 @@ private:
     friend class NetNic;
     struct Client;
 
-    void open_one(const NetdevConfig& config, bool is_netdev);
+    void open_one(const NetdevConfig& config, bool is_netdev, GuestFwdChardevs* chardevs = nullptr);
     Hub& hub(int id);
     Client& add_client(std::string name, std::string type, unsigned queue);
     void add_backend_clients(NetBackend& backend, bool is_netdev);
@@ -80,6 +84,7 @@ private:
     std::vector<std::unique_ptr<Hub>> hubs_;
     std::vector<UserNet> user_nets_;                 // -netdev user stacks, in creation order
     std::set<std::string> netdev_ids_;               // ids -netdev and netdev_add hold
+    GuestFwdChardevs* guestfwd_chardevs_ = nullptr;
     std::function<void(const std::string&, const std::string&)> rx_filter_event_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -2,6 +2,7 @@
 
 #include "base/monotonic_clock.h"
 #include "net/guest_forward.h"
+#include "net/guestfwd_chardevs.h"
 #include "net/libslirp.h"
 
 #include <arpa/inet.h>
@@ -66,8 +67,9 @@ struct UserNetBackend::Callbacks {
     static int get_revents(int idx, void* opaque);
 };
 
-UserNetBackend::UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop)
-    : NetBackend(std::move(id)), loop_(loop), config_(config), addresses_(resolve_user_net(config)) {
+UserNetBackend::UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop,
+                               GuestFwdChardevs* chardevs)
+    : NetBackend(std::move(id)), loop_(loop), chardevs_(chardevs), config_(config), addresses_(resolve_user_net(config)) {
     info_ = std::string("net=") + inet_ntoa(addresses_.net) + ",restrict=" + (config_.restrict ? "on" : "off");
 }
 
@@ -75,9 +77,9 @@ UserNetBackend::UserNetBackend(std::string id, const UserNetConfig& config, Even
 // first frame: libslirp (and glib) are loaded then, so the default network
 // of a plain command line costs nothing until the guest uses it.
 std::unique_ptr<UserNetBackend> UserNetBackend::open(const std::string& id, const UserNetConfig& config,
-                                                     EventLoop& loop) {
+                                                     EventLoop& loop, GuestFwdChardevs* chardevs) {
     check_user_net_names(config);
-    std::unique_ptr<UserNetBackend> backend(new UserNetBackend(id, config, loop));
+    std::unique_ptr<UserNetBackend> backend(new UserNetBackend(id, config, loop, chardevs));
     if (!config.hostfwd.empty() || !config.guestfwd.empty()) backend->start();
     loop.add_fd(backend->from_guest_.fd(), EPOLLIN, [b = backend.get()](uint32_t) { b->from_guest(); });
     backend->in_loop_ = true;
@@ -132,9 +134,7 @@ void UserNetBackend::start() {
     slirp_ = lib_->new_stack(&cfg, &callbacks, this);
     if (!slirp_) throw std::runtime_error("user network: libslirp could not start");
 
-    // QEMU adds the rules last first, guest forwarding before host forwarding.
-    for (auto it = config_.guestfwd.rbegin(); it != config_.guestfwd.rend(); ++it) add_guestfwd(*it);
-    for (auto it = config_.hostfwd.rbegin(); it != config_.hostfwd.rend(); ++it) add_hostfwd(*it);
+    add_rules();
 
     loop_.add_fd(epoll_.get(), EPOLLIN, [this](uint32_t) { service(); });
     loop_.add_fd(timer_fd_.get(), EPOLLIN, [this](uint32_t) {
@@ -145,6 +145,19 @@ void UserNetBackend::start() {
     });
     polling_ = true;
     refresh();
+}
+
+// QEMU adds the rules last first, guest forwarding before host forwarding.
+// A rule that fails deletes the chardevs the ones before it opened (QEMU
+// deletes the whole net client).
+void UserNetBackend::add_rules() {
+    try {
+        for (auto it = config_.guestfwd.rbegin(); it != config_.guestfwd.rend(); ++it) add_guestfwd(*it);
+        for (auto it = config_.hostfwd.rbegin(); it != config_.hostfwd.rend(); ++it) add_hostfwd(*it);
+    } catch (const std::runtime_error&) {
+        if (chardevs_) release_guestfwd_chardevs(*chardevs_);
+        throw;
+    }
 }
 
 void UserNetBackend::ensure_started() {
@@ -283,18 +296,34 @@ void UserNetBackend::arm_timer(uint32_t slirp_timeout_ms) {
 }
 
 // "cmd:" rules run a command per connection (slirp forks it); the others
-// talk through a chardev, connected by each_guestfwd_chardev().
+// talk through a chardev: netdev_add's open it here, in QEMU's order
+// (chardev, then slirp, which deletes the chardev when it refuses); the
+// command line's are connected by each_guestfwd_chardev().
 void UserNetBackend::add_guestfwd(const std::string& text) {
     GuestFwdRule rule = parse_guestfwd(text);
-    bool added;
+    auto conflicting = [&] {
+        return std::runtime_error("Conflicting/invalid host:port in guest forwarding rule '" + text + "'");
+    };
     if (rule.exec) {
-        added = lib_->add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) >= 0;
-    } else {
-        auto fwd = std::make_unique<GuestForward>(*lib_, slirp_, rule.chardev_id(), [this] { refresh(); });
-        added = fwd->add(rule.server, rule.port);
-        if (added) guestfwds_.push_back(std::move(fwd));
+        if (lib_->add_exec(slirp_, rule.command.c_str(), &rule.server, rule.port) < 0) throw conflicting();
+        return;
     }
-    if (!added) throw std::runtime_error("Conflicting/invalid host:port in guest forwarding rule '" + text + "'");
+    Chardev* chardev = chardevs_ ? &chardevs_->open(rule) : nullptr;
+    auto fwd = std::make_unique<GuestForward>(*lib_, slirp_, rule.chardev_id(), [this] { refresh(); });
+    if (!fwd->add(rule.server, rule.port)) {
+        if (chardev) chardevs_->remove(rule.chardev_id());
+        throw conflicting();
+    }
+    if (chardev) fwd->connect(*chardev);
+    guestfwds_.push_back(std::move(fwd));
+}
+
+// The forwarders stay registered with slirp, without a chardev.
+void UserNetBackend::release_guestfwd_chardevs(GuestFwdChardevs& chardevs) {
+    for (auto& fwd : guestfwds_) {
+        fwd->disconnect();
+        chardevs.remove(fwd->chardev_id());
+    }
 }
 
 void UserNetBackend::each_guestfwd_chardev(

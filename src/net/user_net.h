@@ -26,13 +26,18 @@ namespace kestrel {
 
 class Chardev;
 class GuestForward;
+class GuestFwdChardevs;
 struct LibSlirp;
 
 class UserNetBackend final : public NetBackend, public NetPort {
 public:
     // Loads libslirp, starts the stack and its forwarding rules. Throws
     // std::runtime_error with QEMU's text. Loop thread (or before run()).
-    static std::unique_ptr<UserNetBackend> open(const std::string& id, const UserNetConfig& config, EventLoop& loop);
+    // `chardevs` (netdev_add) opens the guestfwd= rules' chardevs as each
+    // rule is added; without it (the command line) the machine connects
+    // them later (each_guestfwd_chardev).
+    static std::unique_ptr<UserNetBackend> open(const std::string& id, const UserNetConfig& config, EventLoop& loop,
+                                                GuestFwdChardevs* chardevs = nullptr);
     ~UserNetBackend() override;
 
     std::string_view type() const override { return "user"; }
@@ -54,14 +59,18 @@ public:
     // The chardevs its guestfwd= rules use, by id, each with the call that
     // connects it (the machine makes them after the backends).
     void each_guestfwd_chardev(const std::function<void(const std::string&, std::function<void(Chardev&)>)>& use);
+    // netdev_del: the rules let go of their chardevs and `chardevs` deletes
+    // them, as QEMU's slirp cleanup does.
+    void release_guestfwd_chardevs(GuestFwdChardevs& chardevs);
     // While a guestfwd chardev holds more unsent guest bytes than this,
     // the guest's frames wait in their queue.
     static constexpr size_t kGuestFwdBacklog = 1024 * 1024;
 
 private:
     struct Timer;
-    UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop);
+    UserNetBackend(std::string id, const UserNetConfig& config, EventLoop& loop, GuestFwdChardevs* chardevs);
     void start();               // libslirp, the stack, its rules; throws QEMU's texts
+    void add_rules();
     void ensure_started();
 
     void from_guest();          // frames the NIC sent, into slirp
@@ -78,6 +87,7 @@ private:
 
     const LibSlirp* lib_ = nullptr;   // loaded by start()
     EventLoop& loop_;
+    GuestFwdChardevs* chardevs_;  // netdev_add's: opens the rules' chardevs
     UserNetConfig config_;        // slirp keeps pointers to some of its strings
     UserNetAddresses addresses_;
     std::vector<const char*> dnssearch_;

@@ -3,6 +3,9 @@
 #include "config/net_opts.h"
 #include "monitor/hmp/hmp_command.h"
 #include "monitor/net_commands.h"
+#include "net/guestfwd_chardevs.h"
+
+#include <algorithm>
 
 namespace kestrel {
 
@@ -22,12 +25,29 @@ void set_link(HmpContext& ctx, const HmpCall& call) {
     with_net_errors([&] { net(ctx).set_link(call.text(0), call.flag(1)); });
 }
 
+// QEMU's HMP turns the options into a dictionary: of a repeated key the
+// last value stays (one hostfwd=, one guestfwd=), of id= the first.
+std::vector<qopts::OptPair> one_value_per_key(const std::vector<qopts::OptPair>& pairs) {
+    std::vector<qopts::OptPair> out;
+    for (const qopts::OptPair& p : pairs) {
+        auto same = std::find_if(out.begin(), out.end(), [&](const qopts::OptPair& o) { return o.key == p.key; });
+        if (same == out.end()) out.push_back(p);
+        else if (p.key != "id") same->value = p.value;
+    }
+    return out;
+}
+
 // "netdev_add tap,id=x,..." reads its options as -netdev does.
 void netdev_add(HmpContext& ctx, const HmpCall& call) {
     std::string text = call.has(0) ? call.text(0) : "";
     with_net_errors([&] {
         auto split = qopts::split(text, "type", qopts::Syntax::QemuOpts);
-        net(ctx).add_netdev(parse_netdev(split.pairs));
+        try {
+            net(ctx).add_netdev(parse_netdev(one_value_per_key(split.pairs)));
+        } catch (const GuestFwdOpenError& e) {  // QEMU reports the reason on the session
+            if (!e.reason.empty()) ctx.print(e.reason + "\n");
+            throw;
+        }
     });
 }
 

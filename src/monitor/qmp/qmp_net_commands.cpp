@@ -5,8 +5,10 @@
 #include "monitor/net_commands.h"
 #include "monitor/qmp/monitor_fds.h"
 #include "monitor/qmp/qmp_commands.h"
+#include "net/guestfwd_chardevs.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace kestrel::qmp {
 
@@ -23,6 +25,7 @@ NetService& net(VmControl& vm) {
 // QEMU's Netdev is a union on "type"; kestrel's schema has no unions, so
 // one object holds the members of the types kestrel has.
 void add_net_types(Schema& s) {
+    if (!s.has("String")) s.add_object("String", {{"str", "str"}});
     s.add_enum("NetClientDriver", {"none", "nic", "user", "tap", "l2tpv3", "socket", "stream", "dgram", "vde",
                                    "bridge", "hubport", "netmap", "vhost-user", "vhost-vdpa"});
     s.add_object("Netdev", {{"id", "str"}, {"type", "NetClientDriver"}, opt("ifname", "str"), opt("fd", "str"),
@@ -30,7 +33,15 @@ void add_net_types(Schema& s) {
                             opt("helper", "str"), opt("sndbuf", "int"), opt("vnet_hdr", "bool"),
                             opt("vhost", "bool"), opt("vhostfd", "str"), opt("vhostfds", "str"),
                             opt("vhostforce", "bool"), opt("queues", "int"), opt("poll-us", "int"),
-                            opt("hubid", "int"), opt("netdev", "str")});
+                            opt("hubid", "int"), opt("netdev", "str"),
+                            // NetdevUserOptions
+                            opt("hostname", "str"), opt("restrict", "bool"), opt("ipv4", "bool"),
+                            opt("ipv6", "bool"), opt("ip", "str"), opt("net", "str"), opt("host", "str"),
+                            opt("tftp", "str"), opt("bootfile", "str"), opt("dhcpstart", "str"), opt("dns", "str"),
+                            opt("dnssearch", "[String]"), opt("domainname", "str"), opt("ipv6-prefix", "str"),
+                            opt("ipv6-prefixlen", "int"), opt("ipv6-host", "str"), opt("ipv6-dns", "str"),
+                            opt("smb", "str"), opt("smbserver", "str"), opt("hostfwd", "[String]"),
+                            opt("guestfwd", "[String]"), opt("tftp-server-name", "str")});
     s.add_object("q_obj_netdev_del-arg", {{"id", "str"}});
     s.add_object("q_obj_set_link-arg", {{"name", "str"}, {"up", "bool"}});
     s.add_object("q_obj_query-rx-filter-arg", {opt("name", "str")});
@@ -74,11 +85,16 @@ void take_named_fds(MonitorFds* fds, std::vector<qopts::OptPair>& pairs) {
             p.value = take_named_fds(fds, p.value);
 }
 
-// The members as -netdev's key=value pairs (booleans as on/off).
+// The members as -netdev's key=value pairs (booleans as on/off; a list of
+// Strings as the key repeated, as hostfwd= is on the command line).
 std::vector<qopts::OptPair> netdev_pairs(const Json& args) {
     std::vector<qopts::OptPair> pairs;
     for (auto it = args.begin(); it != args.end(); ++it) {
         const Json& v = it.value();
+        if (v.is_array()) {
+            for (const Json& item : v) pairs.push_back({it.key(), item.at("str").get<std::string>()});
+            continue;
+        }
         std::string text = v.is_boolean() ? (v.get<bool>() ? "on" : "off")
                            : v.is_string() ? v.get<std::string>()
                                            : v.dump();
@@ -117,6 +133,9 @@ void add_net_commands(QmpCommandTable& table, Schema& schema, QmpServices& servi
                 net(vm).add_netdev(parse_netdev(pairs));
             } catch (const NetdevIdTaken& e) {
                 throw MonitorError("Duplicate ID '" + e.id + "'");
+            } catch (const GuestFwdOpenError& e) {  // QEMU's error_report under QMP: stderr, no prefix
+                if (!e.reason.empty()) std::fprintf(stderr, "%s\n", e.reason.c_str());
+                throw;
             }
         });
         return Json::object();
