@@ -33,8 +33,9 @@ packages=(
   qemu-system-x86 busybox-static kmod cpio e2fsprogs python3
   # bootable disk and CD images of the firmware-boot scenarios (tests/guest/bootmedia.py)
   syslinux syslinux-common extlinux isolinux mtools dosfstools xorriso
-  # libvirt's capability probe against kestrel (tests/libvirt)
-  libvirt-daemon-system libvirt-clients
+  # libvirt's capability probe against kestrel (tests/libvirt); dnsmasq for
+  # the NAT network the Linux guest test defines (libvirt runs it for DHCP)
+  libvirt-daemon-system libvirt-clients dnsmasq-base
   # -object secret,keyid=: AES-256-CBC (nettle, as QEMU's crypto uses)
   nettle-dev
 )

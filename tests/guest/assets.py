@@ -59,7 +59,12 @@ NET_CHECK = os.path.join(HERE, "tools", "net_check.sh")
 L1_MODULES = ["crc32c_generic", "kvm_amd", "9pnet_virtio", "9p", "virtio_pci",
               "virtio_blk", "ext4"]
 # Loaded by L1 too when the kernel has them (networking and disk tests).
-L1_OPTIONAL = ["tun", "vhost_net", "vhost_vsock", "loop", "bridge", "veth"]
+L1_OPTIONAL = ["tun", "vhost_net", "vhost_vsock", "loop", "bridge", "veth",
+               # libvirt's NAT network (its iptables rules, iptables-nft)
+               "nf_tables", "nft_compat", "nft_chain_nat", "nft_nat", "nft_masq", "nft_ct",
+               "nft_reject_inet", "nft_reject_ipv4", "nft_reject_ipv6", "xt_tcpudp", "xt_conntrack",
+               "xt_state", "xt_MASQUERADE", "xt_nat", "xt_CHECKSUM", "xt_addrtype", "xt_comment",
+               "ipt_REJECT", "ip6t_REJECT"]
 # Shipped in the L2 base initramfs when present; scenarios modprobe them.
 L2_MODULES = [
     "virtio_pci", "virtio_mmio", "virtio_blk", "virtio_net", "virtio_scsi",

@@ -8,6 +8,7 @@ modprobe virtio_pci
 modprobe virtio_blk
 modprobe virtio_net
 modprobe virtio_balloon
+modprobe virtio_console
 modprobe uhci_hcd
 modprobe usbhid
 ( while :; do

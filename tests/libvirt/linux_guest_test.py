@@ -5,19 +5,29 @@ Linux guests need real KVM, so on this machine the test runs in the nested
 test host (tests/kvmhost): outside it boots L1 and runs itself there;
 inside L1 it starts a private libvirtd (libvirtd.py: root, its own
 /etc/libvirt, /run/libvirt, /var/*/libvirt bound in a mount namespace,
-security_driver "none", no virtlogd) and a bridge kbrlv (10.77.0.1/24)
-for the guest's NIC: libvirt opens the tap itself and adds it to the
-bridge, so neither a libvirt network nor dnsmasq is needed.
+security_driver "none", no virtlogd), a bridge kbrlv (10.77.0.1/24) for
+the guest's first NIC (libvirt opens the tap itself and adds it to the
+bridge) and a libvirt network for its second: kestrel-lvnat, NAT, bridge
+kbrnat, 10.78.0.1/24 with a DHCP range, as libvirt's default network
+(net-define, net-start: libvirt runs dnsmasq and sets up its iptables
+rules; net-destroy, net-undefine at the end).
 
 The domain is what virt-install writes for a direct kernel boot:
 pc-i440fx-7.2, 512 MiB, 1 vCPU, Debian's kernel with the test initramfs
 (tests/guest/l2-init.sh plus linux_guest.sh), a virtio disk on a raw file,
-a virtio NIC on the bridge, a pty serial console, a USB tablet on the
-PIIX3 UHCI, VNC graphics with a VGA card, a virtio balloon. The same XML
+a virtio NIC on the bridge and one on the libvirt network, a pty serial
+console, the guest agent <channel>, a USB tablet on the PIIX3 UHCI, VNC
+graphics with a VGA card, a virtio balloon. The same XML
 runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
 - `virsh console`: the guest's marker, then commands typed at it;
 - the guest reads the disk's pattern; `domblkstat` counts the reads;
 - the guest pings the bridge; `domifstat` counts the packets;
+- on the libvirt network the guest's udhcpc gets an address from
+  libvirt's dnsmasq and pings the network's bridge; `domifaddr --source
+  lease` and `net-dhcp-leases` show the lease, `domifstat` the packets;
+- the guest's virtio_console sees the port org.qemu.guest_agent.0; libvirt
+  says the channel is disconnected, connected while the guest holds the
+  port open, disconnected again when it closes it;
 - the guest sees the USB tablet; `vncdisplay` and an RFB greeting there;
 - `screenshot`: a PPM of the VGA screen the guest wrote to;
 - `dommemstat` (with the guest's statistics) and `setmem`: the balloon
@@ -66,8 +76,23 @@ from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside
                       run_test, virsh)
 from results import report  # noqa: E402
 
-BRIDGE, HOST_IP, GUEST_IP = "kbrlv", "10.77.0.1", "10.77.0.2"
+BRIDGE, HOST_IP, GUEST_IP, MAC = "kbrlv", "10.77.0.1", "10.77.0.2", "52:54:00:77:00:02"
 HOT_GUEST_IP, HOT_MAC = "10.77.0.3", "52:54:00:77:00:03"  # attach-interface
+# The libvirt network the second NIC is on: NAT with its own bridge and a
+# DHCP range, as libvirt's default network (libvirt runs dnsmasq on it).
+NETWORK, NET_BRIDGE, NET_HOST_IP, NET_MAC = "kestrel-lvnat", "kbrnat", "10.78.0.1", "52:54:00:78:00:02"
+NETWORK_XML = """<network>
+  <name>{name}</name>
+  <forward mode='nat'/>
+  <bridge name='{bridge}' stp='on' delay='0'/>
+  <ip address='{host}' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='10.78.0.2' end='10.78.0.254'/>
+    </dhcp>
+  </ip>
+</network>
+"""
+AGENT_PORT = "org.qemu.guest_agent.0"
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
@@ -102,9 +127,18 @@ DOMAIN_XML = """<domain type='kvm'>
     <controller type='pci' index='0' model='pci-root'/>
     <interface type='bridge'>
       <source bridge='{bridge}'/>
+      <mac address='{mac}'/>
       <model type='virtio'/>
     </interface>
-{serial}    <input type='tablet' bus='usb'/>
+    <interface type='network'>
+      <source network='{network}'/>
+      <mac address='{net_mac}'/>
+      <model type='virtio'/>
+    </interface>
+{serial}    <channel type='unix'>
+      <target type='virtio' name='{agent_port}'/>
+    </channel>
+    <input type='tablet' bus='usb'/>
     <input type='mouse' bus='ps2'/>
     <input type='keyboard' bus='ps2'/>
     <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
@@ -185,10 +219,12 @@ class LinuxDomain(GuestDomain):
         name = "kestrel-linux-" + label
         super().__init__(daemon, label, name, DOMAIN_XML.format(
             platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE, name=name, mem=MEM_KIB, kernel=kernel,
-            initrd=initrd, cmdline=CMDLINE, emulator=emulator, disk=disk, bridge=BRIDGE), work)
+            initrd=initrd, cmdline=CMDLINE, emulator=emulator, disk=disk, bridge=BRIDGE, mac=MAC,
+            network=NETWORK, net_mac=NET_MAC, agent_port=AGENT_PORT), work)
 
     def steps(self):
-        return (self.disk_and_nic, self.display, self.balloon, self.hotplug) + super().steps()
+        return (self.disk_and_nic, self.network_nic, self.agent_channel, self.display, self.balloon,
+                self.hotplug) + super().steps()
 
     def disk_and_nic(self):
         out = self.guest("head -c %d /dev/vda; echo" % len(PATTERN))
@@ -196,17 +232,68 @@ class LinuxDomain(GuestDomain):
         r, blk = stats("domblkstat", self.name, "vda")
         self.check(r.returncode == 0 and blk.get("rd_req", 0) > 0 and blk.get("rd_bytes", 0) > 0,
                    "domblkstat vda counts the guest's reads", r.stdout + r.stderr)
-        out = self.guest("ip link set eth0 up; ip addr add %s/24 dev eth0; ping -c 3 -W 5 %s"
-                         % (GUEST_IP, HOST_IP))
+        out = self.guest("%s; ip link set $IF up; ip addr add %s/24 dev $IF; ping -c 3 -W 5 %s"
+                         % (interface_of(MAC), GUEST_IP, HOST_IP))
         self.check(re.search(r"3 packets transmitted, [1-3] packets received", out),
                    "the guest pings the bridge through its virtio NIC", out)
         iflist = virsh("domiflist", self.name).stdout
-        m = re.search(r"^\s*(vnet\d+)\s+bridge\s+%s\s+virtio" % BRIDGE, iflist, re.M)
+        m = re.search(r"^\s*(vnet\d+)\s+bridge\s+%s\s+virtio\s+%s" % (BRIDGE, MAC), iflist, re.M)
         if not self.check(m, "domiflist names the tap on the bridge", iflist):
             return
         r, net = stats("domifstat", self.name, m.group(1))
         self.check(r.returncode == 0 and net.get("rx_packets", 0) >= 3 and net.get("tx_packets", 0) >= 3,
                    "domifstat counts the guest's packets", r.stdout + r.stderr)
+
+    def network_nic(self):
+        """The NIC on the libvirt network: the guest's udhcpc gets a lease
+        from libvirt's dnsmasq and pings the network's bridge; libvirt
+        knows the lease; domifstat counts the packets."""
+        iflist = virsh("domiflist", self.name).stdout
+        m = re.search(r"^\s*(vnet\d+)\s+network\s+%s\s+virtio\s+%s" % (NETWORK, NET_MAC), iflist, re.M)
+        if not self.check(m, "domiflist names the tap on the libvirt network", iflist):
+            return
+        vnet = m.group(1)
+        before = stats("domifstat", self.name, vnet)[1]
+        out = self.guest("%s; %s; ip link set $IF up; udhcpc -i $IF -n -q -t 30 -T 2 -s /tmp/udhcpc.sh; "
+                         "ping -c 3 -W 5 %s" % (interface_of(NET_MAC), UDHCPC_SCRIPT, NET_HOST_IP))
+        lease = re.search(r"^DHCP-LEASE ip=(10\.78\.0\.\d+) mask=24 router=%s$" % re.escape(NET_HOST_IP), out, re.M)
+        self.check(lease, "the guest's udhcpc gets an address from libvirt's dnsmasq", out)
+        self.check(re.search(r"3 packets transmitted, [1-3] packets received", out),
+                   "the guest pings the libvirt network's bridge", out)
+        ip = lease.group(1) if lease else "(none)"
+        r = virsh("domifaddr", self.name, "--source", "lease")
+        self.check(r.returncode == 0 and re.search(r"%s\s+%s\s+ipv4\s+%s/24" % (vnet, NET_MAC, re.escape(ip)),
+                                                   r.stdout), "domifaddr --source lease: the guest's address",
+                   r.stdout + r.stderr)
+        r = virsh("net-dhcp-leases", NETWORK)
+        self.check(r.returncode == 0 and re.search(r"%s\s+ipv4\s+%s/24" % (NET_MAC, re.escape(ip)), r.stdout),
+                   "net-dhcp-leases lists the guest's lease", r.stdout + r.stderr)
+        r, after = stats("domifstat", self.name, vnet)
+        self.check(r.returncode == 0 and all(after.get(k, 0) >= before.get(k, 0) + 3 for k in ("rx_packets", "tx_packets")),
+                   "domifstat counts the DHCP and ping packets", "before %s\n%s" % (before, r.stdout + r.stderr))
+
+    def agent_channel(self):
+        """virt-install's guest agent channel: the guest's virtio_console
+        finds the port by name; libvirt follows the guest opening and
+        closing it (VSERPORT_CHANGE, query-chardev's frontend-open)."""
+        out = self.guest("cat /sys/class/virtio-ports/*/name")
+        self.check(re.search("^%s$" % re.escape(AGENT_PORT), out, re.M),
+                   "the guest's virtio_console sees the port %s" % AGENT_PORT, out)
+        self.check(self.channel_state() == "disconnected", "the agent channel is disconnected while the port is closed",
+                   self.channel_state())
+        self.guest("for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = %s ] && "
+                   "exec 3<>/dev/${p##*/}; done; echo OPENED" % AGENT_PORT)
+        opened = wait_for(lambda: self.channel_state() == "connected", CMD_WAIT)
+        self.check(opened, "the guest opens the port: libvirt says the agent channel is connected",
+                   self.channel_state())
+        self.guest("exec 3>&-; echo CLOSED")
+        closed = wait_for(lambda: self.channel_state() == "disconnected", CMD_WAIT)
+        self.check(closed, "the guest closes the port: the agent channel is disconnected again", self.channel_state())
+
+    def channel_state(self):
+        m = re.search(r"<target type='virtio' name='%s' state='(\w+)'" % re.escape(AGENT_PORT),
+                      virsh("dumpxml", self.name).stdout)
+        return m.group(1) if m else None
 
     def display(self):
         out = self.guest("cat /sys/bus/usb/devices/*/product")
@@ -262,21 +349,32 @@ class LinuxDomain(GuestDomain):
     def hotplug_nic(self):
         self.virsh_ok("attach-interface bridge --model virtio --live", "attach-interface", self.name,
                       "bridge", BRIDGE, "--model", "virtio", "--mac", HOT_MAC, "--live")
-        out = self.guest("for i in $(seq 300); do [ -e /sys/class/net/eth1 ] && break; sleep 0.2; done; "
-                         "ip link set eth1 up; ip addr add %s/24 dev eth1; "
-                         "cat /sys/class/net/eth1/address; ping -c 3 -W 5 -I eth1 %s"
-                         % (HOT_GUEST_IP, HOST_IP))
+        out = self.guest("for i in $(seq 300); do grep -qx %s /sys/class/net/*/address && break; sleep 0.2; done; "
+                         "%s; ip link set $IF up; ip addr add %s/24 dev $IF; "
+                         "cat /sys/class/net/$IF/address; ping -c 3 -W 5 -I $IF %s"
+                         % (HOT_MAC, interface_of(HOT_MAC), HOT_GUEST_IP, HOST_IP))
         self.check(re.search("^%s$" % HOT_MAC, out, re.M) and
                    re.search(r"3 packets transmitted, [1-3] packets received", out),
                    "attach-interface: the guest pings the bridge through the new NIC", out)
         self.virsh_ok("detach-interface bridge --live", "detach-interface", self.name, "bridge",
                       "--mac", HOT_MAC, "--live")
-        out = self.guest("for i in $(seq 300); do [ -e /sys/class/net/eth1 ] || break; sleep 0.2; done; "
-                         "echo ETH1_GONE=$([ -e /sys/class/net/eth1 ] && echo no || echo yes)")
+        out = self.guest("for i in $(seq 300); do grep -qx %s /sys/class/net/*/address || break; sleep 0.2; done; "
+                         "echo HOT_NIC_GONE=$(grep -qx %s /sys/class/net/*/address && echo no || echo yes)"
+                         % (HOT_MAC, HOT_MAC))
         dropped = wait_for(lambda: HOT_MAC not in virsh("domiflist", self.name).stdout, CMD_WAIT)
-        self.check(re.search("^ETH1_GONE=yes$", out, re.M) and dropped,
+        self.check(re.search("^HOT_NIC_GONE=yes$", out, re.M) and dropped,
                    "detach-interface: the NIC is gone in the guest and in domiflist",
                    out + virsh("domiflist", self.name).stdout)
+
+
+def interface_of(mac):
+    """Guest shell: IF= the name of the guest's NIC with this MAC address."""
+    return 'for n in /sys/class/net/*; do [ "$(cat $n/address)" = %s ] && IF=${n##*/}; done' % mac
+
+
+# Guest shell: udhcpc's script, which sets the address and prints the lease.
+UDHCPC_SCRIPT = (r"""printf '#!/bin/sh\n[ "$1" = bound ] || exit 0\nip addr add $ip/$mask dev $interface\n"""
+                 r"""echo DHCP-LEASE ip=$ip mask=$mask router=$router\n' > /tmp/udhcpc.sh; chmod +x /tmp/udhcpc.sh""")
 
 
 def add_bridge():
@@ -323,15 +421,58 @@ def in_namespace(kestrel, qemu):
             finally:
                 subprocess.run(["umount", "-R", "-l", "/var/cache"], check=True)
     finally:
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True)
+        for bridge in (BRIDGE, NET_BRIDGE):  # NET_BRIDGE: in case libvirt could not remove it
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
 
 
 def run_all(kestrel, qemu):
     with private_libvirtd(NESTED_QEMU_CONF) as daemon, tempfile.TemporaryDirectory(prefix="kestrel-lvlinux-") as work:
         kernel, initrd = guest_initrd(work)
         virsh("capabilities")
-        beside_qemu(kestrel, qemu, lambda emulator, label: run_domains(daemon, emulator, label, work, kernel, initrd))
+        start_network(work)
+        try:
+            beside_qemu(kestrel, qemu,
+                        lambda emulator, label: run_domains(daemon, emulator, label, work, kernel, initrd))
+        finally:
+            stop_network()
         check_shared_kernel_folder(SHARED_KERNELS)
+
+
+def start_network(work):
+    """net-define and net-start of the NAT network: libvirt makes its
+    bridge, its firewall rules and runs dnsmasq for it."""
+    if not shutil.which("dnsmasq"):
+        report(False, "dnsmasq for libvirt's network", "scripts/install-deps.sh installs dnsmasq-base")
+    path = os.path.join(work, NETWORK + ".xml")
+    with open(path, "w") as f:
+        f.write(NETWORK_XML.format(name=NETWORK, bridge=NET_BRIDGE, host=NET_HOST_IP))
+    defined = virsh("net-define", path)
+    started = virsh("net-start", NETWORK)
+    report(defined.returncode == 0 and started.returncode == 0 and dnsmasq_pid() is not None,
+           "net-define, net-start: a NAT network with its own bridge and libvirt's dnsmasq",
+           defined.stderr + started.stdout + started.stderr)
+
+
+def dnsmasq_pid():
+    try:
+        with open("/run/libvirt/network/%s.pid" % NETWORK) as f:
+            pid = int(f.read().strip())
+        return pid if os.path.exists("/proc/%d" % pid) else None
+    except (OSError, ValueError):
+        return None
+
+
+def stop_network():
+    """net-destroy and net-undefine (libvirtd does not stop a network when
+    it exits): the bridge and dnsmasq go."""
+    pid = dnsmasq_pid()
+    destroyed = virsh("net-destroy", NETWORK)
+    undefined = virsh("net-undefine", NETWORK)
+    gone = wait_for(lambda: pid is None or not os.path.exists("/proc/%d" % pid), 60)
+    report(destroyed.returncode == 0 and undefined.returncode == 0 and gone and
+           not os.path.exists("/sys/class/net/" + NET_BRIDGE) and NETWORK not in virsh("net-list", "--all").stdout,
+           "net-destroy, net-undefine: the network's bridge and dnsmasq are gone",
+           destroyed.stderr + undefined.stderr + " dnsmasq pid %s" % pid)
 
 
 def outside(kestrel, qemu):
