@@ -16,7 +16,7 @@ namespace kestrel {
 struct ChardevInfo {
     std::string label;
     std::string filename;   // Chardev::filename()
-    bool frontend_open;     // QEMU's "frontend-open": a frontend uses it
+    bool frontend_open;     // QEMU's "frontend-open": a frontend uses it (and has it open: Chardev::frontend_open)
 };
 
 // What the mux's control keys ask of the machine.
