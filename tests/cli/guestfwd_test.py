@@ -131,36 +131,41 @@ def runtime_script(vmm, work, server, port):
     """netdev_add and netdev_del with guestfwd= rules; returns the transcript,
     the reasons on stderr and whether the server saw a connection come and go."""
     v = Transcript(vmm, work, port, ["-chardev", "null,id=c0", "-chardev", "null,id=c1", "-chardev", "null,id=c2"])
-    v.add("u1", "tcp:10.0.2.100:80-tcp:127.0.0.1:%d" % port)
-    conn, _ = server.accept()
-    v.add("u2", "tcp:10.0.2.100:81-chardev:c0")
-    v.chardevs()
-    v.note(v.cmd("netdev_del", {"id": "u1"}))
-    closed = conn.recv(1) == b""
-    conn.close()
-    v.hmp("netdev_del u2")
-    v.chardevs()
-    # HMP keeps the last of a repeated key: c1 stays free.
-    v.hmp("netdev_add user,id=h1,guestfwd=tcp:10.0.2.100:82-chardev:c1,guestfwd=tcp:10.0.2.100:83-null")
-    v.chardevs()
-    v.add("e1", "tcp:10.0.2.100:84-bogus")
-    v.hmp("netdev_add user,id=e2,guestfwd=tcp:10.0.2.100:85-tcp:127.0.0.1:1")
-    v.add("e3", "tcp:10.0.2.100:86-chardev:nope")
-    v.add("e4", "tcp:10.0.2.2:87-null")                                  # slirp refuses: the chardev goes
-    v.add("e5", "tcp:10.0.2.100:88-null", "tcp:10.0.2.100:89-file:%s/no/f" % work)
-    v.add("e6", "tcp:10.0.2.100:90-null", "tcp:10.0.2.2:91-null")          # the later rule fails first
-    v.add("e7", "tcp:10.0.2.100:92-null", "tcp:10.0.2.100:93-cmd:cat", "tcp:10.0.2.2:94-chardev:c1")  # c1 goes
-    v.add("e8", "tcp:10.0.2.100:95-null")
-    v.add("e9", "tcp:10.0.2.100:95-null")                                # the label an earlier rule made
-    v.chardevs()
-    v.hmp("info network")
-    v.hmp("netdev_add user,id=u3,guestfwd=tcp:10.0.2.100:96-chardev:c2")
-    # Last: QEMU then deletes c2 although u3 holds it (kestrel keeps it).
-    v.hmp("netdev_add user,id=e10,guestfwd=tcp:10.0.2.100:97-chardev:c2")
-    v.note(v.cmd("quit"))
-    v.wait(30)
-    reasons = [line for line in v.proc.stderr.read().decode(errors="replace").splitlines() if "warning:" not in line]
-    return v.lines, reasons, closed
+    try:
+        v.add("u1", "tcp:10.0.2.100:80-tcp:127.0.0.1:%d" % port)
+        conn, _ = server.accept()
+        v.add("u2", "tcp:10.0.2.100:81-chardev:c0")
+        v.chardevs()
+        v.note(v.cmd("netdev_del", {"id": "u1"}))
+        closed = conn.recv(1) == b""
+        conn.close()
+        v.hmp("netdev_del u2")
+        v.chardevs()
+        # HMP keeps the last of a repeated key: c1 stays free.
+        v.hmp("netdev_add user,id=h1,guestfwd=tcp:10.0.2.100:82-chardev:c1,guestfwd=tcp:10.0.2.100:83-null")
+        v.chardevs()
+        v.add("e1", "tcp:10.0.2.100:84-bogus")
+        v.hmp("netdev_add user,id=e2,guestfwd=tcp:10.0.2.100:85-tcp:127.0.0.1:1")
+        v.add("e3", "tcp:10.0.2.100:86-chardev:nope")
+        v.add("e4", "tcp:10.0.2.2:87-null")                                  # slirp refuses: the chardev goes
+        v.add("e5", "tcp:10.0.2.100:88-null", "tcp:10.0.2.100:89-file:%s/no/f" % work)
+        v.add("e6", "tcp:10.0.2.100:90-null", "tcp:10.0.2.2:91-null")          # the later rule fails first
+        v.add("e7", "tcp:10.0.2.100:92-null", "tcp:10.0.2.100:93-cmd:cat", "tcp:10.0.2.2:94-chardev:c1")  # c1 goes
+        v.add("e8", "tcp:10.0.2.100:95-null")
+        v.add("e9", "tcp:10.0.2.100:95-null")                                # the label an earlier rule made
+        v.chardevs()
+        v.hmp("info network")
+        v.hmp("netdev_add user,id=u3,guestfwd=tcp:10.0.2.100:96-chardev:c2")
+        # Last: QEMU then deletes c2 although u3 holds it (kestrel keeps it).
+        v.hmp("netdev_add user,id=e10,guestfwd=tcp:10.0.2.100:97-chardev:c2")
+        v.note(v.cmd("quit"))
+        v.wait(30)
+        reasons = [line for line in v.proc.stderr.read().decode(errors="replace").splitlines() if "warning:" not in line]
+        return v.lines, reasons, closed
+    finally:
+        if v.proc.poll() is None:
+            v.proc.kill()
+            v.proc.wait()
 
 
 def runtime_rules(kestrel, work):
