@@ -8,7 +8,8 @@ downscript= run with the interface's name while it exists (at start,
 netdev_add, netdev_del and exit), and a failing script stops the start
 with QEMU's message. Multiqueue from fds= (two IFF_MULTI_QUEUE opens of
 one tap, as libvirt passes them) with mq=on,vectors=6; the fd=, fds=,
-vhostfd(s)= errors; sndbuf= read back with TUNGETSNDBUF; vnet_hdr=off
+vhostfd(s)= errors; vnet_hdr=on beside fd=/fds= of taps opened without
+IFF_VNET_HDR (command line and netdev_add); sndbuf= read back with TUNGETSNDBUF; vnet_hdr=off
 (the tap has no IFF_VNET_HDR); vhost=on and vhostforce=on without
 /dev/vhost-net; -netdev bridge refused by /etc/qemu/bridge.conf (Debian's
 qemu-bridge-helper; the machine's file is restored). Needs root (tap
@@ -235,6 +236,29 @@ def fd_errors(vmm, tag, work):
             os.close(fd)
 
 
+def vnet_hdr_with_fd(vmm, tag, work):
+    """vnet_hdr=on for a tap the caller opened without IFF_VNET_HDR: QEMU
+    refuses vnet_hdr= beside fd= (and fds=) before it looks at the tap, on
+    the command line and in netdev_add (the tap sent with getfd)."""
+    plain = open_tap("ktvf" + tag, 0)
+    queues = [open_tap("ktvq" + tag, IFF_MULTI_QUEUE) for _ in range(2)]
+    try:
+        errors = [start_fails(vmm, ["-netdev", "tap,id=n0,fd=%d,vnet_hdr=on" % plain], pass_fds=[plain]),
+                  start_fails(vmm, ["-netdev", "tap,id=n0,fds=%d:%d,vnet_hdr=on" % tuple(queues)], pass_fds=queues)]
+        q = Qmp(vmm, work)
+        try:
+            assert q.cmd("getfd", {"fdname": "plain"}, fds=[plain]) == {"return": {}}, "getfd failed"
+            errors.append(error_of(q.run("netdev_add", type="tap", id="hn0", fd="plain", vnet_hdr=True)))
+            errors.append(q.hmp("info network"))
+        finally:
+            assert q.quit() == 0
+    finally:
+        for fd in [plain] + queues:
+            os.close(fd)
+    assert errors[-1] == "", "netdev_add left a netdev: %r" % errors[-1]
+    return errors
+
+
 def sndbuf(vmm, tag, work):
     """sndbuf= reaches the tap (TUNSETSNDBUF, read back on the caller's own
     descriptor); without it the limit goes, as in QEMU (INT_MAX)."""
@@ -344,7 +368,7 @@ def main():
     work_dir = tempfile.TemporaryDirectory(prefix="kestrel-netdev-")
     work = work_dir.name
     for case in (netdev_add_del, tap_from_fd, tap_from_getfd, fd_not_a_tap, tap_scripts, failing_script,
-                 tap_multiqueue_fds, fd_errors, sndbuf, vnet_hdr_off, vhost_errors, bridge_acl):
+                 tap_multiqueue_fds, fd_errors, vnet_hdr_with_fd, sndbuf, vnet_hdr_off, vhost_errors, bridge_acl):
         for name, vmm, tag in vmms:
             try:
                 errors[(case.__name__, name)] = case(vmm, tag, work)
@@ -354,8 +378,8 @@ def main():
                 failed += 1
                 print("FAIL %s (%s): %s" % (case.__name__, name, e), flush=True)
     work_dir.cleanup()
-    for case in ("tap_from_getfd", "fd_not_a_tap", "failing_script", "tap_multiqueue_fds", "fd_errors", "sndbuf",
-                 "vhost_errors", "bridge_acl"):
+    for case in ("tap_from_getfd", "fd_not_a_tap", "failing_script", "tap_multiqueue_fds", "fd_errors",
+                 "vnet_hdr_with_fd", "sndbuf", "vhost_errors", "bridge_acl"):
         k, q = errors.get((case, "kestrel")), errors.get((case, "qemu"))
         if same_as_qemu(case, k, q):
             passed += 1
