@@ -8,9 +8,12 @@
 // slirp's socket buffer has room for (slirp_socket_can_recv); the rest
 // waits in the chardev, which stops reading its peer; poll() wakes it when
 // room opens (the guest acknowledged data, or connected). Towards the
-// chardev: slirp counts everything it hands over as sent, so the chardev
-// queues what its peer cannot take yet; the user network stops feeding the
-// guest's frames to slirp while that queue is long (backlog()).
+// chardev: slirp counts everything it hands over as sent (a guestfwd
+// socket that took less would never be written again), so the rule keeps
+// what the chardev does not take (write_some) and gives it more on the
+// chardev's writable(); the user network stops feeding the guest's frames
+// to slirp while that backlog is long (backlog()) and resumes on the
+// refresh that follows each writable().
 //
 // As in QEMU, neither side's end reaches the other: a guest closing its
 // connection leaves the chardev's connection up, a chardev peer going away
@@ -20,6 +23,7 @@
 #include <functional>
 #include <netinet/in.h>
 #include <string>
+#include <vector>
 
 struct Slirp;
 
@@ -29,9 +33,9 @@ struct LibSlirp;
 
 class GuestForward final : public CharFrontend {
 public:
-    // `after_input` runs after bytes went into slirp (the stack wants its
-    // sockets and timers refreshed).
-    GuestForward(const LibSlirp& lib, Slirp* slirp, std::string chardev_id, std::function<void()> after_input);
+    // `refresh` runs after bytes went into slirp (the stack wants its
+    // sockets and timers refreshed) and after the backlog went down.
+    GuestForward(const LibSlirp& lib, Slirp* slirp, std::string chardev_id, std::function<void()> refresh);
     ~GuestForward() override;
     GuestForward(const GuestForward&) = delete;
     GuestForward& operator=(const GuestForward&) = delete;
@@ -46,8 +50,9 @@ public:
     // Lets go of the chardev (netdev_del deletes it); the guest's bytes are
     // dropped from then on.
     void disconnect();
-    // Bytes from the guest the chardev has not delivered yet.
-    size_t backlog() const { return chardev_ ? chardev_->output_backlog() : 0; }
+    // Bytes from the guest the chardev has not delivered yet (its queue and
+    // what it has not taken).
+    size_t backlog() const { return pending_.size() - sent_ + (chardev_ ? chardev_->output_backlog() : 0); }
     // After each pass of the stack: lets a waiting chardev go on if slirp
     // has room now.
     void poll();
@@ -58,16 +63,24 @@ public:
     // CharFrontend (loop thread)
     size_t can_receive() override;
     void receive(std::span<const uint8_t> data) override;
+    void writable() override;
+    void closed() override;
 
 private:
     const LibSlirp& lib_;
     Slirp* slirp_;
     std::string chardev_id_;
-    std::function<void()> after_input_;
+    std::function<void()> refresh_;
     in_addr server_{};
     int port_ = 0;
     Chardev* chardev_ = nullptr;
     bool waiting_ = false;   // can_receive() said 0: the chardev holds input
+    std::vector<uint8_t> pending_;   // the guest's bytes the chardev has not taken, from sent_
+    size_t sent_ = 0;
+
+    void to_chardev(std::span<const uint8_t> data);
+    size_t give(std::span<const uint8_t> data);
+    void drop_pending();
 };
 
 } // namespace kestrel

@@ -21,7 +21,6 @@ namespace {
 
 constexpr unsigned kInputBudget = 256;    // frames into slirp per wake-up
 constexpr size_t kMinFrame = 60;          // Ethernet's minimum without FCS
-constexpr uint32_t kBacklogRecheckMs = 1; // while guest input waits for a guestfwd chardev
 
 int64_t now_ns() { return int64_t(monotonic_ns()); }
 
@@ -234,9 +233,7 @@ void UserNetBackend::refresh() {
     lib_->pollfds_fill(slirp_, &timeout, Callbacks::add_poll, this);
     sync_epoll();
     for (auto& fwd : guestfwds_) fwd->poll();
-    if (input_paused_ && !guestfwd_backlogged()) pause_input(false);
-    // No event says a chardev's queue went down: look again soon.
-    if (input_paused_) timeout = std::min(timeout, kBacklogRecheckMs);
+    if (input_paused_ && !guestfwd_backlogged()) pause_input(false);  // a chardev's writable() ends here
     arm_timer(timeout);
 }
 

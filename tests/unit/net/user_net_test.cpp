@@ -336,3 +336,81 @@ TEST_CASE("user net: a guestfwd chardev never gives slirp more than it has room 
     fwd.reset();                       // detaches from the chardev
     CHECK(chardev.frontend() == nullptr);
 }
+
+namespace {
+
+// A stream chardev's output side: takes at most `window` bytes until
+// open() gives it room again and posts writable(), as StreamChardev does.
+struct WindowedChardev final : Chardev {
+    WindowedChardev() : Chardev("guestfwd.tcp.6666") {}
+    void write(std::span<const uint8_t> data) override { took.append(data.begin(), data.end()); }
+    size_t write_some(std::span<const uint8_t> data) override {
+        size_t n = std::min(room, data.size());
+        took.append(data.begin(), data.begin() + ptrdiff_t(n));
+        room -= n;
+        return n;
+    }
+    std::string filename() const override { return "fake"; }
+    bool connected() const override { return peer; }
+    void open(size_t bytes) {
+        room += bytes;
+        if (frontend_) frontend_->writable();
+    }
+    std::string took;
+    size_t room = 0;
+    bool peer = true;
+};
+
+bool write_guest_bytes(GuestForward& fwd, const std::string& bytes) {
+    return GuestForward::write_to_chardev(bytes.data(), bytes.size(), &fwd) == ssize_t(bytes.size());
+}
+
+} // namespace
+
+TEST_CASE("user net: a guestfwd rule holds what the chardev does not take until writable()", "[usernet]") {
+    fake = {};
+    LibSlirp lib = fake_lib();
+    unsigned refreshes = 0;
+    GuestForward fwd(lib, nullptr, "guestfwd.tcp.6666", [&] { ++refreshes; });
+    REQUIRE(fwd.add(in_addr{}, 6666));
+    WindowedChardev chardev;
+    fwd.connect(chardev);
+
+    // slirp counts it all as sent; the chardev took 1000, the rule keeps the rest.
+    std::string first(3000, 'a'), second(2000, 'b');
+    chardev.room = 1000;
+    CHECK(write_guest_bytes(fwd, first));
+    CHECK(chardev.took.size() == 1000);
+    CHECK(fwd.backlog() == 2000);
+    // Later bytes queue behind, even with room: the order holds.
+    chardev.room = 10;
+    CHECK(write_guest_bytes(fwd, second));
+    CHECK(chardev.took.size() == 1000);
+    CHECK(fwd.backlog() == 4000);
+
+    // writable(): as much as fits, and the user network looks again (refresh).
+    chardev.room = 0;
+    chardev.open(2500);
+    CHECK(chardev.took.size() == 3500);
+    CHECK(fwd.backlog() == 1500);
+    CHECK(refreshes == 1);
+    chardev.open(1 << 20);
+    CHECK(chardev.took == first + second);
+    CHECK(fwd.backlog() == 0);
+    CHECK(refreshes == 2);
+
+    // Without a peer the guest's bytes are dropped; a peer that goes away
+    // takes what was waiting for it.
+    chardev.peer = false;
+    CHECK(write_guest_bytes(fwd, "lost"));
+    CHECK(fwd.backlog() == 0);
+    chardev.peer = true;
+    chardev.room = 0;
+    CHECK(write_guest_bytes(fwd, "waiting"));
+    CHECK(fwd.backlog() == 7);
+    static_cast<CharFrontend&>(fwd).closed();
+    CHECK(fwd.backlog() == 0);
+    CHECK(refreshes == 3);
+    chardev.open(100);
+    CHECK(chardev.took == first + second);
+}
