@@ -34,12 +34,24 @@ mkdir -p "$logs"
 # Adds the counts of a stage's closing "N passed, N failed" line; a stage
 # that printed none counts as one failure.
 # Also prints the stage's wall time (the time since the previous stage ended).
+# The machine's idle share during a stage (from /proc/stat): where CI is
+# CPU-bound, only less CPU work makes it faster.
+cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
 stage_t0=$SECONDS
+stage_cpu=$(cpu_ticks)
+stage_time() {  # prints "   (NAME: N s, N % idle)"; the next stage starts now
+  local now total idle
+  now=$(cpu_ticks)
+  total=$(( ${now% *} - ${stage_cpu% *} ))
+  idle=$(( ${now#* } - ${stage_cpu#* } ))
+  echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle)"
+  stage_t0=$SECONDS
+  stage_cpu=$now
+}
 count_stage() {
   local name=$1 log=$2
   local line
-  echo "   ($name: $((SECONDS - stage_t0)) s)"
-  stage_t0=$SECONDS
+  stage_time "$name"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "== $name: no result line (see $log)"
@@ -126,8 +138,7 @@ else
   failed=$((failed + 1)); echo "FAIL runner self-test (see $logs/selftest.log)"
   grep -E '^(PASS|FAIL) |^selftest: ' "$logs/selftest.log"; tail -n 20 "$logs/selftest.log"
 fi
-echo "   (selftest: $((SECONDS - stage_t0)) s)"
-stage_t0=$SECONDS
+stage_time selftest
 
 echo "== sanitizers: unit, command-line, guest scenarios and fuzz smoke under ASan+UBSan"
 if wait $sanitize_build; then
