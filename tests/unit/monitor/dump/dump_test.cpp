@@ -7,9 +7,11 @@
 #include "monitor/dump/guest_dumper.h"
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
+#include <mutex>
 #include <unistd.h>
 
 using namespace kestrel;
@@ -61,8 +63,17 @@ struct Events : EventSink {
 struct Posted {
     std::vector<std::function<void()>> work;
     std::mutex lock;
-    void run_all() {
+    std::condition_variable posted;
+    void post(std::function<void()> fn) {
         std::lock_guard g(lock);
+        work.push_back(std::move(fn));
+        posted.notify_all();
+    }
+    // The dump thread posts its end after its last write: a reader that has
+    // every byte may still be ahead of it.
+    void wait_then_run_all() {
+        std::unique_lock g(lock);
+        posted.wait(g, [&] { return !work.empty(); });
         for (auto& w : work) w();
         work.clear();
     }
@@ -196,10 +207,7 @@ TEST_CASE("dump: detached, with progress; a second dump is refused meanwhile", "
     DumpVm vm;
     Events events;
     Posted posted;
-    GuestDumper dumper(vm, events, [&](std::function<void()> fn) {
-        std::lock_guard g(posted.lock);
-        posted.work.push_back(std::move(fn));
-    });
+    GuestDumper dumper(vm, events, [&](std::function<void()> fn) { posted.post(std::move(fn)); });
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
     DumpRequest r;
@@ -217,7 +225,7 @@ TEST_CASE("dump: detached, with progress; a second dump is refused meanwhile", "
         got.insert(got.end(), buf, buf + n);
     ::close(pipe_fds[0]);
     CHECK(events.names.empty());   // finished on the loop thread only
-    posted.run_all();
+    posted.wait_then_run_all();
     CHECK(events.names == std::vector<std::string>{"DUMP_COMPLETED"});
     CHECK(vm.resumes == 1);
     CHECK(dumper.progress().status == "completed");
