@@ -9,9 +9,16 @@ guest-physical addresses of RAM (QEMU's dump also holds its BIOS ROM at
 0xfffc0000, which kestrel's direct boot does not map), the pattern's
 bytes equal to what the guest wrote and to pmemsave's. Replies, errors
 and events (STOP, DUMP_COMPLETED, RESUME) must match QEMU's, sizes aside.
+The kdump-compressed formats (makedumpfile's flattened stream, as QEMU 7.2
+writes them) are read back by a small reader here: headers, both bitmaps,
+page descriptors, pages decompressed (zlib; lzo through liblzo2 by ctypes).
+kdump-zlib is compared with QEMU's dump of the same guest; QEMU 7.2 as
+Debian builds it writes no kdump-lzo (nor kdump-snappy), so kestrel's
+kdump-lzo is checked on its own: its pages equal its kdump-zlib's.
 
 usage: dump_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case, then "N passed, N failed"."""
+import ctypes
 import json
 import os
 import re
@@ -22,6 +29,7 @@ import tempfile
 import threading
 import time
 import traceback
+import zlib
 
 from sandbox_test import Vm
 
@@ -33,6 +41,8 @@ PATTERN_ADDR, PATTERN_SIZE = 0x400000, 65536
 ESI, EDI = 0x5e5e1234, 0xd1d15678
 QEMU_BIOS = (0xfffc0000, 0x40000)
 TIMEOUT = 120
+KDUMP_ZLIB, KDUMP_LZO = 1, 2
+KESTREL_FORMATS = ["elf", "kdump-zlib", "kdump-lzo"]
 
 
 
@@ -90,16 +100,9 @@ def parse_core(path):
             "phnum": eh[10], "shnum": eh[12], "shstrndx": eh[13], "data": data}
     core["sections"] = [struct.unpack_from("<IIQQQQIIQQ", data, core["shoff"] + 64 * i) for i in range(eh[12])]
     core["phdrs"] = [struct.unpack_from("<IIQQQQQQ", data, core["phoff"] + 56 * i) for i in range(eh[10])]
-    notes, (ptype, _, off, _, _, size, _, _) = [], core["phdrs"][0]
+    ptype, _, off, _, _, size, _, _ = core["phdrs"][0]
     assert ptype == 4, "first program header is not PT_NOTE"
-    at = off
-    while at < off + size:
-        namesz, descsz, ntype = struct.unpack_from("<III", data, at)
-        name = data[at + 12:at + 12 + namesz].rstrip(b"\0").decode()
-        dstart = at + 12 + ((namesz + 3) & ~3)
-        notes.append((name, ntype, data[dstart:dstart + descsz]))
-        at = dstart + ((descsz + 3) & ~3)
-    core["notes"] = notes
+    core["notes"] = parse_notes(data[off:off + size])
     return core
 
 
@@ -211,7 +214,6 @@ def bad_arguments(vm, base):
         {"paging": False, "protocol": "file:" + base + ".x", "length": 4096},
         {"paging": True, "protocol": "file:" + base + ".x", "format": "kdump-zlib"},
         {"paging": False, "protocol": "file:" + base + ".x", "format": "kdump-zlib", "begin": 0, "length": 1},
-        {"paging": False, "protocol": "file:" + base + ".x", "format": "kdump-lzo"},
         {"paging": False, "protocol": "file:" + base + ".x", "format": "kdump-snappy"},
         {"paging": False, "protocol": "file:" + base + ".x", "begin": 0x200000000, "length": 4096},
     ]
@@ -221,7 +223,7 @@ def bad_arguments(vm, base):
     out.append({"query-dump": vm.cmd("query-dump")})
     for line in ["dump-guest-memory", "dump-guest-memory -z -l " + base + ".h", "dump-guest-memory -x " + base + ".h",
                  "dump-guest-memory -d -p -q " + base + ".h", "dump-guest-memory " + base + ".h 0",
-                 "dump-guest-memory -l " + base + ".h", "dump-guest-memory " + base + ".h 0x200000000 4096"]:
+                 "dump-guest-memory -s " + base + ".h", "dump-guest-memory " + base + ".h 0x200000000 4096"]:
         out.append({"hmp": line, "reply": vm.hmp(line), "events": vm.take_events()})
     # Not a dump: kestrel's board has no S3, so its guest is never suspended (QEMU's answer then).
     out.append({"system_wakeup": vm.cmd("system_wakeup"), "hmp": vm.hmp("system_wakeup"),
@@ -348,6 +350,192 @@ def test_hmp_filter(k, work, tiny):
     report_problems("HMP dump-guest-memory of 5 GiB with begin/length across the PCI hole; -p without guest paging", p)
 
 
+# The kdump-compressed format (makedumpfile's diskdump layout, header version 6).
+def unflatten(raw):
+    """makedumpfile's flattened stream -> the file it stands for."""
+    assert raw[:16].rstrip(b"\0") == b"makedumpfile", "no makedumpfile flat header"
+    assert struct.unpack_from(">qq", raw, 16) == (1, 1), "flat header type/version"
+    out, at = bytearray(), 4096
+    while True:
+        off, size = struct.unpack_from(">qq", raw, at)
+        at += 16
+        if (off, size) == (-1, -1):
+            break
+        if len(out) < off + size:
+            out.extend(bytes(off + size - len(out)))
+        out[off:off + size] = raw[at:at + size]
+        at += size
+    assert at == len(raw), "bytes after the end record"
+    return bytes(out)
+
+
+def lzo_decompress(data, size):
+    lib = ctypes.CDLL("liblzo2.so.2")
+    out, n = ctypes.create_string_buffer(size), ctypes.c_ulong(size)
+    rc = lib.lzo1x_decompress_safe(data, ctypes.c_ulong(len(data)), out, ctypes.byref(n), None)
+    assert rc == 0 and n.value == size, "lzo: rc %d size %d" % (rc, n.value)
+    return out.raw
+
+
+def parse_notes(data):
+    notes, at = [], 0
+    while at < len(data):
+        namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+        name = data[at + 12:at + 12 + namesz].rstrip(b"\0").decode()
+        dstart = at + 12 + ((namesz + 3) & ~3)
+        notes.append((name, ntype, data[dstart:dstart + descsz]))
+        at = dstart + ((descsz + 3) & ~3)
+    return notes
+
+
+def parse_kdump(path):
+    d = unflatten(open(path, "rb").read())
+    k = {"signature": d[:8], "version": struct.unpack_from("<I", d, 8)[0],
+         "machine": d[12 + 4 * 65:12 + 5 * 65].rstrip(b"\0")}
+    (k["status"], k["block_size"], k["sub_hdr_size"], k["bitmap_blocks"], k["max_mapnr"]) = \
+        struct.unpack_from("<5I", d, 424)
+    k["nr_cpus"] = struct.unpack_from("<I", d, 460)[0]
+    bs = k["block_size"]
+    k["phys_base"], k["dump_level"] = struct.unpack_from("<QI", d, bs)
+    k["offset_note"], k["note_size"] = struct.unpack_from("<QQ", d, bs + 48)
+    k["max_mapnr_64"] = struct.unpack_from("<Q", d, bs + 96)[0]
+    k["notes"] = parse_notes(d[k["offset_note"]:k["offset_note"] + k["note_size"]])
+    at, blen = (1 + k["sub_hdr_size"]) * bs, k["bitmap_blocks"] // 2 * bs
+    k["bitmaps_equal"] = d[at:at + blen] == d[at + blen:at + 2 * blen]
+    bm = int.from_bytes(d[at:at + blen], "little")
+    k["pfns"] = [pfn for pfn in range(blen * 8) if bm >> pfn & 1]
+    desc_at = at + 2 * blen
+    k["zero_at"] = desc_at + 24 * len(k["pfns"])
+    k["pages"] = {}
+    for i, pfn in enumerate(k["pfns"]):
+        off, size, flags, page_flags = struct.unpack_from("<QIIQ", d, desc_at + 24 * i)
+        k["pages"][pfn] = (off, size, flags, d[off:off + size])
+    k["data"] = d
+    return k
+
+
+def page_bytes(k, pfn):
+    off, size, flags, stored = k["pages"][pfn]
+    if flags == KDUMP_ZLIB:
+        return zlib.decompress(stored)
+    if flags == KDUMP_LZO:
+        return lzo_decompress(stored, k["block_size"])
+    assert flags == 0 and size == k["block_size"], "page %x: flags %x size %d" % (pfn, flags, size)
+    return stored
+
+
+def kdump_problems(k, flag, cpus, ram_pages, what):
+    """What is wrong with a kdump file of the tiny guest, on its own."""
+    p = []
+    want = {"signature": b"KDUMP   ", "version": 6, "machine": b"x86_64", "status": flag, "block_size": 4096,
+            "nr_cpus": cpus, "dump_level": 1, "bitmaps_equal": True, "offset_note": 4096 + 104,
+            "max_mapnr": min(k["max_mapnr_64"], 0xffffffff), "max_mapnr_64": k["pfns"][-1] + 1 if k["pfns"] else 0,
+            "sub_hdr_size": (104 + k["note_size"] + 4095) // 4096}
+    for key, value in want.items():
+        if k[key] != value:
+            p.append("%s: %s %r, want %r" % (what, key, k[key], value))
+    names = [(n, t, len(d)) for n, t, d in k["notes"]]
+    if names != [("CORE", 1, 144)] * cpus + [("QEMU", 0, 440)] * cpus:
+        p.append("%s: notes %s" % (what, names))
+    elif (i386_regs(k["notes"][0][2])["esi"], i386_regs(k["notes"][0][2])["edi"]) != (ESI, EDI):
+        p.append("%s: registers %s" % (what, i386_regs(k["notes"][0][2])))
+    if [pfn for pfn in k["pfns"] if pfn < ram_pages] != list(range(ram_pages)):
+        p.append("%s: the bitmap does not hold every RAM page" % what)
+    flags = {f for _, _, f, _ in k["pages"].values()}
+    if not flags <= {0, flag} or flag not in flags:
+        p.append("%s: page descriptor flags %s" % (what, flags))
+    zero = [pfn for pfn, (off, size, f, _) in k["pages"].items() if off == k["zero_at"]]
+    if not zero or any(page_bytes(k, pfn) != bytes(4096) for pfn in zero[:64]):
+        p.append("%s: zero pages do not share the zero page at %x" % (what, k["zero_at"]))
+    got = b"".join(page_bytes(k, (PATTERN_ADDR >> 12) + i) for i in range(PATTERN_SIZE >> 12))
+    if got != pattern():
+        p.append("%s: the pattern's pages differ from what the guest wrote" % what)
+    return p
+
+
+def kdump_vs_qemu(k, q):
+    """kestrel's and QEMU's kdump of the same guest: what must agree."""
+    p = []
+    for key in ("signature", "version", "machine", "status", "block_size", "nr_cpus", "phys_base", "dump_level",
+                "offset_note", "note_size"):
+        if k[key] != q[key]:
+            p.append("kdump %s: kestrel %r, QEMU %r" % (key, k[key], q[key]))
+    if [(n, t, len(d)) for n, t, d in k["notes"]] != [(n, t, len(d)) for n, t, d in q["notes"]]:
+        p.append("kdump notes differ")
+    bios = set(range(QEMU_BIOS[0] >> 12, (QEMU_BIOS[0] + QEMU_BIOS[1]) >> 12))
+    if k["pfns"] != [pfn for pfn in q["pfns"] if pfn not in bios]:
+        p.append("kdump pages: kestrel %d (last %x), QEMU's RAM pages %d" % (len(k["pfns"]), k["pfns"][-1],
+                                                                              len(set(q["pfns"]) - bios)))
+    # The same zlib at the same level: a page both hold alike is stored alike.
+    same = differ = 0
+    for pfn in k["pfns"]:
+        if pfn in q["pages"] and page_bytes(k, pfn) == page_bytes(q, pfn):
+            same += 1
+            differ += k["pages"][pfn][1:3] != q["pages"][pfn][1:3]
+    if differ or same < len(range(PATTERN_SIZE >> 12)):
+        p.append("kdump: %d equal pages, %d of them stored differently" % (same, differ))
+    return p
+
+
+def detached_kdump(vm, path):
+    """As libvirt's `virsh dump --memory-only --format kdump-zlib`: detached, into a getfd pipe."""
+    r, w = os.pipe()
+    vm.cmd("getfd", {"fdname": "kdumpfd"}, fds=[w])
+    os.close(w)
+    data = []
+    reader = threading.Thread(target=lambda: data.append(read_all(r)))
+    reader.start()
+    reply = vm.cmd("dump-guest-memory", {"paging": False, "protocol": "fd:kdumpfd", "detach": True,
+                                         "format": "kdump-zlib"})
+    vm.wait_event("RESUME")
+    reader.join()
+    with open(path, "wb") as f:
+        f.write(data[0])
+    return reply
+
+
+def kdump_dumps(vm, base):
+    out = {"capability": vm.cmd("query-dump-guest-memory-capability")}
+    out["zlib"] = vm.cmd("dump-guest-memory", {"paging": False, "protocol": "file:" + base + ".zlib",
+                                               "format": "kdump-zlib"})
+    out["zlib-events"] = vm.take_events()
+    out["query"] = vm.cmd("query-dump")
+    out["hmp-z"] = vm.hmp("dump-guest-memory -z %s.hz" % base)
+    out["hmp-z-events"] = vm.take_events()
+    out["fd"] = detached_kdump(vm, base + ".fd")
+    out["fd-events"] = vm.take_events()
+    if "kdump-lzo" in out["capability"]["return"]["formats"]:   # kestrel's only: see the docstring
+        vm.cmd("dump-guest-memory", {"paging": False, "protocol": "file:" + base + ".lzo", "format": "kdump-lzo"})
+        vm.hmp("dump-guest-memory -l %s.hl" % base)
+        out["lzo-events"] = vm.take_events()
+    return out, out.pop("capability")
+
+
+def test_kdump(k, work, tiny):
+    (kr, kcap), (qr, qcap) = both(k, work, tiny, "kdump", kdump_dumps, smp="2")
+    p = compare("replies and events", {x: y for x, y in kr.items() if x != "lzo-events"}, qr, work)
+    if kcap != {"return": {"formats": KESTREL_FORMATS}}:
+        p.append("kestrel: capability %s" % kcap)
+    if "kdump-zlib" not in qcap["return"]["formats"]:
+        p.append("QEMU writes no kdump-zlib here: %s" % qcap)
+    if [e["event"] for e in kr.get("lzo-events", [])] != ["STOP", "DUMP_COMPLETED", "RESUME"] * 2:
+        p.append("kestrel kdump-lzo events %s" % kr.get("lzo-events"))
+    ram_pages = (128 << 20) >> 12
+    dumps = {}
+    for who, ext, flag in [("kestrel", "zlib", KDUMP_ZLIB), ("kestrel", "hz", KDUMP_ZLIB), ("qemu", "zlib", KDUMP_ZLIB),
+                           ("qemu", "hz", KDUMP_ZLIB), ("kestrel", "fd", KDUMP_ZLIB),
+                           ("qemu", "fd", KDUMP_ZLIB), ("kestrel", "lzo", KDUMP_LZO), ("kestrel", "hl", KDUMP_LZO)]:
+        dumps[who, ext] = parse_kdump(os.path.join(work, "kdump-%s.%s" % (who, ext)))
+        p += kdump_problems(dumps[who, ext], flag, 2, ram_pages, "%s %s" % (who, ext))
+    if not p:
+        p += kdump_vs_qemu(dumps["kestrel", "zlib"], dumps["qemu", "zlib"])
+        kz, kl = dumps["kestrel", "zlib"], dumps["kestrel", "lzo"]
+        if any(page_bytes(kz, pfn) != page_bytes(kl, pfn) for pfn in kz["pfns"]):
+            p.append("kestrel: kdump-lzo's pages differ from kdump-zlib's")
+    report_problems("kdump-zlib (QMP, HMP -z, detached into a getfd pipe) beside QEMU's: headers, bitmaps, descriptors, pages; "
+                    "kestrel's kdump-lzo (QMP and HMP -l)", p)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -355,7 +543,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kestrel-dump-") as work:
         subprocess.run(["bash", os.path.join(HERE, "..", "tiny", "kernel", "build.sh"), work], check=True)
         tiny = os.path.join(work, "tiny-mb.elf")
-        for test in (test_bad_arguments, test_sync_dump, test_detached_fd, test_hmp_filter):
+        for test in (test_bad_arguments, test_sync_dump, test_detached_fd, test_hmp_filter, test_kdump):
             try:
                 test(kestrel, work, tiny)
             except Exception:

@@ -131,7 +131,7 @@ std::vector<RamBlock> dump_blocks(const std::vector<RamBlock>& ram, const std::o
     return out;
 }
 
-ElfCorePlan plan_elf_core(const std::vector<CpuDumpState>& cpus, const std::vector<RamBlock>& blocks) {
+std::vector<uint8_t> elf_core_notes(const std::vector<CpuDumpState>& cpus) {
     bool long_mode = !cpus.empty() && cpus.front().long_mode;
     std::vector<uint8_t> notes;
     for (size_t i = 0; i < cpus.size(); i++) {
@@ -139,6 +139,12 @@ ElfCorePlan plan_elf_core(const std::vector<CpuDumpState>& cpus, const std::vect
         long_mode ? prstatus64(notes, cpus[i], pid) : prstatus32(notes, cpus[i], pid);
     }
     for (const CpuDumpState& c : cpus) qemu_note(notes, c);
+    return notes;
+}
+
+ElfCorePlan plan_elf_core(const std::vector<CpuDumpState>& cpus, const std::vector<RamBlock>& blocks) {
+    bool long_mode = !cpus.empty() && cpus.front().long_mode;
+    std::vector<uint8_t> notes = elf_core_notes(cpus);
 
     ElfCorePlan plan;
     uint64_t phnum = 1 + blocks.size();

@@ -32,6 +32,10 @@ struct ElfCorePlan {
 // (QEMU's begin/length), in address order; empty when nothing does.
 std::vector<RamBlock> dump_blocks(const std::vector<RamBlock>& ram, const std::optional<DumpRange>& filter);
 
+// The notes of the PT_NOTE (the kdump formats hold the same); `cpus` in
+// vCPU index order.
+std::vector<uint8_t> elf_core_notes(const std::vector<CpuDumpState>& cpus);
+
 // `blocks` as dump_blocks gives them; `cpus` in vCPU index order.
 ElfCorePlan plan_elf_core(const std::vector<CpuDumpState>& cpus, const std::vector<RamBlock>& blocks);
 

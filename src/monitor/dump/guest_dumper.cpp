@@ -1,6 +1,7 @@
 #include "monitor/dump/guest_dumper.h"
 
 #include "monitor/dump/elf_core.h"
+#include "monitor/dump/kdump_core.h"
 
 #include <cerrno>
 #include <cstring>
@@ -33,6 +34,7 @@ std::string write_all(int fd, const uint8_t* data, size_t len, const char* what)
 struct GuestDumper::Job {
     UniqueFd fd;
     ElfCorePlan plan;
+    std::optional<KdumpJob> kdump;   // instead of the ELF core
     bool resume = false;       // the VM ran before the dump
     std::atomic<bool> cancel{false};
 };
@@ -52,7 +54,7 @@ void GuestDumper::check(const DumpRequest& r) const {
         throw MonitorError("kdump-compressed format doesn't support paging or filter");
     if (r.begin && !r.length) throw MonitorError("Parameter 'length' is missing");
     if (!r.begin && r.length) throw MonitorError("Parameter 'begin' is missing");
-    if (r.format != "elf") throw MonitorError(r.format + " is not available now");
+    if (r.format != "elf" && !kdump_compression(r.format)) throw MonitorError(r.format + " is not available now");
 }
 
 namespace {
@@ -74,6 +76,13 @@ std::string write_dump(VmControl& vm, int fd, const ElfCorePlan& plan, std::atom
     }
     if (err.empty()) err = write_all(fd, plan.tail.data(), plan.tail.size(), "dump: failed to write section data");
     return err;
+}
+
+// The kdump formats when `kdump` is set, else the ELF core of `plan`.
+std::string write_job(VmControl& vm, int fd, const ElfCorePlan& plan, const std::optional<KdumpJob>& kdump,
+                      std::atomic<int64_t>& completed, const std::atomic<bool>& cancel) {
+    if (kdump) return write_kdump(vm, fd, *kdump, completed, cancel);
+    return write_dump(vm, fd, plan, completed, cancel);
 }
 
 } // namespace
@@ -102,16 +111,19 @@ void GuestDumper::start(const DumpRequest& r, UniqueFd target) {
     if (r.paging)
         for (const CpuDumpState& c : cpus)
             if (c.cr[0] & CR0_PG) fail_init("this feature or command is not currently supported");
-    job->plan = plan_elf_core(cpus, blocks);
+    if (std::optional<uint32_t> compression = kdump_compression(r.format))
+        job->kdump = KdumpJob{elf_core_notes(cpus), static_cast<uint32_t>(cpus.size()), blocks, *compression};
+    else
+        job->plan = plan_elf_core(cpus, blocks);
     job_ = job;
     if (!r.detach) {
-        std::string err = write_dump(vm_, job->fd.get(), job->plan, completed_, job->cancel);
+        std::string err = write_job(vm_, job->fd.get(), job->plan, job->kdump, completed_, job->cancel);
         finish(*job, err);
         if (!err.empty()) throw MonitorError(err);
         return;
     }
     thread_ = std::thread([this, job, self = std::weak_ptr<GuestDumper*>(self_)] {
-        std::string err = write_dump(vm_, job->fd.get(), job->plan, completed_, job->cancel);
+        std::string err = write_job(vm_, job->fd.get(), job->plan, job->kdump, completed_, job->cancel);
         post_([job, self, err] {
             if (auto alive = self.lock()) (*alive)->finish(*job, err);
         });
