@@ -15,6 +15,8 @@ packages=(
   clang libclang-rt-14-dev
   # the kernel cache: every compression a bzImage may use, xxHash for keys and checksums
   zlib1g-dev libbz2-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev libxxhash-dev
+  # dump-guest-memory's kdump-snappy pages (zlib and lzo2 above serve kdump-zlib/-lzo)
+  libsnappy-dev
   # qemu-img and qemu-io: the referee for kestrel-img and the qcow2 driver
   qemu-utils
   # the tiny test kernels (tests/tiny); strace counts kestrel's returns from KVM_RUN

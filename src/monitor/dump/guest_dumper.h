@@ -47,7 +47,7 @@ public:
 
     DumpProgress progress() const;
     // query-dump-guest-memory-capability: what really works.
-    static std::vector<std::string> formats() { return {"elf", "kdump-zlib", "kdump-lzo"}; }
+    static std::vector<std::string> formats() { return {"elf", "kdump-zlib", "kdump-lzo", "kdump-snappy"}; }
 
 private:
     struct Job;

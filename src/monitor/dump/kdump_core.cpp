@@ -5,6 +5,7 @@
 #include <cstring>
 #include <endian.h>
 #include <lzo/lzo1x.h>
+#include <snappy-c.h>
 #include <span>
 #include <unistd.h>
 #include <zlib.h>
@@ -161,7 +162,8 @@ std::string write_headers(FlatWriter& out, const KdumpJob& job, const Layout& l)
 class PageCompressor {
 public:
     explicit PageCompressor(uint32_t flag)
-        : flag_(flag), out_(std::max<size_t>(compressBound(kPage), kPage + kPage / 16 + 64 + 3)),
+        : flag_(flag), out_(std::max({size_t(compressBound(kPage)), kPage + kPage / 16 + 64 + 3,
+                                       snappy_max_compressed_length(kPage)})),
           work_(flag == kKdumpLzo ? LZO1X_1_MEM_COMPRESS : 0) {}
     std::span<const uint8_t> store(const uint8_t* page, uint32_t& flags) {
         size_t n = compress(page);
@@ -178,6 +180,11 @@ private:
         } else if (flag_ == kKdumpLzo) {
             lzo_uint n = out_.size();
             if (lzo1x_1_compress(page, kPage, out_.data(), &n, work_.data()) == LZO_E_OK && n < kPage) return n;
+        } else if (flag_ == kKdumpSnappy) {
+            size_t n = out_.size();
+            if (snappy_compress(reinterpret_cast<const char*>(page), kPage, reinterpret_cast<char*>(out_.data()), &n) ==
+                    SNAPPY_OK && n < kPage)
+                return n;
         }
         return 0;
     }
@@ -246,6 +253,7 @@ std::string write_pages(VmControl& vm, PageWriter& w, const KdumpJob& job, std::
 std::optional<uint32_t> kdump_compression(const std::string& format) {
     if (format == "kdump-zlib") return kKdumpZlib;
     if (format == "kdump-lzo") return kKdumpLzo;
+    if (format == "kdump-snappy") return kKdumpSnappy;
     return std::nullopt;
 }
 

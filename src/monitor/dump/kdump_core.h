@@ -23,7 +23,7 @@ namespace kestrel {
 enum : uint32_t { kKdumpZlib = 1, kKdumpLzo = 2, kKdumpSnappy = 4 };
 
 // The flag for a DumpGuestMemoryFormat kestrel writes; nullopt for "elf"
-// and for formats it cannot write (kdump-snappy, win-dmp).
+// and for win-dmp, which it cannot write.
 std::optional<uint32_t> kdump_compression(const std::string& format);
 
 struct KdumpJob {

@@ -244,8 +244,8 @@ TEST_CASE("dump: failures as QEMU reports them", "[dump]") {
     r.format = "kdump-zlib";
     CHECK_THROWS_WITH(dumper.check(r), "kdump-compressed format doesn't support paging or filter");
     r.length.reset();
-    r.format = "kdump-snappy";
-    CHECK_THROWS_WITH(dumper.check(r), "kdump-snappy is not available now");
+    r.format = "win-dmp";
+    CHECK_THROWS_WITH(dumper.check(r), "win-dmp is not available now");
     CHECK_THROWS_WITH(open_dump_target("tcp:x", nullptr), "Invalid parameter 'protocol'");
     CHECK_THROWS_WITH(open_dump_target("file:/nonexistent/x", nullptr),
                       "Could not open '/nonexistent/x': No such file or directory");

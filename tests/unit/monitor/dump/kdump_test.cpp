@@ -14,6 +14,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <lzo/lzo1x.h>
+#include <snappy-c.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -99,6 +100,11 @@ std::vector<uint8_t> page_of(const std::vector<uint8_t>& d, size_t desc) {
         lzo_uint n = kPage;
         REQUIRE(lzo1x_decompress_safe(d.data() + off, size, page.data(), &n, nullptr) == LZO_E_OK);
         REQUIRE(n == kPage);
+    } else if (flags == kKdumpSnappy) {
+        size_t n = kPage;
+        REQUIRE(snappy_uncompress(reinterpret_cast<const char*>(d.data() + off), size,
+                                  reinterpret_cast<char*>(page.data()), &n) == SNAPPY_OK);
+        REQUIRE(n == kPage);
     } else {
         REQUIRE(flags == 0);
         REQUIRE(size == kPage);
@@ -183,18 +189,24 @@ TEST_CASE("kdump-lzo: the same layout with lzo1x pages", "[dump]") {
     check_kdump(vm, unflatten(dump(vm, "kdump-lzo")), kKdumpLzo);
 }
 
+TEST_CASE("kdump-snappy: the same layout with snappy pages", "[dump]") {
+    KdumpVm vm;
+    check_kdump(vm, unflatten(dump(vm, "kdump-snappy")), kKdumpSnappy);
+}
+
 TEST_CASE("kdump: the formats reported are the ones written; others refused with QEMU's text", "[dump]") {
-    CHECK(GuestDumper::formats() == std::vector<std::string>{"elf", "kdump-zlib", "kdump-lzo"});
+    CHECK(GuestDumper::formats() == std::vector<std::string>{"elf", "kdump-zlib", "kdump-lzo", "kdump-snappy"});
     CHECK(kdump_compression("kdump-zlib") == kKdumpZlib);
     CHECK(kdump_compression("kdump-lzo") == kKdumpLzo);
-    CHECK(!kdump_compression("kdump-snappy"));
+    CHECK(kdump_compression("kdump-snappy") == kKdumpSnappy);
+    CHECK(!kdump_compression("win-dmp"));
     CHECK(!kdump_compression("elf"));
     KdumpVm vm;
     Events events;
     GuestDumper dumper(vm, events, [](std::function<void()>) {});
     DumpRequest r;
-    r.format = "kdump-snappy";
-    CHECK_THROWS_WITH(dumper.check(r), "kdump-snappy is not available now");
+    r.format = "win-dmp";
+    CHECK_THROWS_WITH(dumper.check(r), "win-dmp is not available now");
     r.format = "kdump-lzo";
     r.paging = true;
     CHECK_THROWS_WITH(dumper.check(r), "kdump-compressed format doesn't support paging or filter");
