@@ -147,6 +147,11 @@ std::vector<SyscallRule> rules_for(ThreadClass thread_class, const SandboxConfig
     rules.push_back(kKvmIoctls);
     append(rules, kNetIoctls);
     if (thread_class == ThreadClass::Vcpu) {
+        // A PCI option ROM's file is read at the guest's first access to
+        // its BAR (start-up does not pay for it), on that vCPU: the
+        // firmware runs the VGA BIOS so. pread of an fd kestrel holds
+        // gives no more than read, which every thread has.
+        rules.push_back({SCMP_SYS(pread64)});
         rules.push_back(kMmapNoExec);
         rules.push_back(kMprotectNoExec);
         return rules;

@@ -16,7 +16,10 @@ where QEMU shows the expected behaviour. Needs /dev/kvm and root (ptrace,
   kills itself (its filter goes on before it drops privileges);
 - "-chroot /nonexistent": "chroot failed" and exit status 1, as QEMU;
 - hotplug (blockdev-add, device_add, device_del completed by a reset,
-  blockdev-del) works under the sandbox, in both VMMs.
+  blockdev-del) works under the sandbox, in both VMMs;
+- SeaBIOS runs a VGA card's option ROM under the sandbox and reaches "No
+  bootable device." (kestrel reads the ROM's file on the vCPU that first
+  touches it), in both VMMs.
 
 usage: sandbox_test.py PATH/TO/kestrel
 Prints one PASS/FAIL line per case, then "N passed, N failed"."""
@@ -187,6 +190,29 @@ def case_vnc_client_under_sandbox(binary, work):
         vm.stop()
 
 
+def case_firmware_reads_option_rom_under_sandbox(binary, work):
+    """SeaBIOS runs the VGA card's option ROM under the filter (a libvirt
+    domain booting from its disk: -sandbox on, a VGA card). kestrel reads a
+    ROM's file at the guest's first access to its BAR, on that vCPU."""
+    serial = os.path.join(work, "fw-debugcon.log")  # SeaBIOS's output
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY, "-vga", "std", "-chardev", "file,id=dbg,path=" + serial,
+                           "-device", "isa-debugcon,iobase=0x402,chardev=dbg"], name="fw")
+    try:
+        vm.connect()
+        assert "return" in vm.cmd("cont")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and vm.proc.poll() is None:
+            with open(serial, "rb") as f:
+                if b"No bootable device." in f.read():
+                    break
+            time.sleep(0.2)
+        assert vm.proc.poll() is None, "the VMM ended (status %s) while the firmware ran" % vm.proc.returncode
+        with open(serial, "rb") as f:
+            assert b"No bootable device." in f.read(), "the firmware never reached its boot menu's end"
+    finally:
+        vm.stop()
+
+
 def case_tap_netdev_add_under_sandbox(binary, work):
     """netdev_add of a tap after the filter is on (root: a real tap): kestrel
     sets the tap's offloads then (tun ioctls), and must live on."""
@@ -315,12 +341,16 @@ def main():
              ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
              ("blockdev-add, device_add, device_del under the sandbox", case_hotplug_under_sandbox, kestrel),
              ("a VNC client served under the sandbox", case_vnc_client_under_sandbox, kestrel),
+             ("the firmware runs the VGA option ROM under the sandbox", case_firmware_reads_option_rom_under_sandbox,
+              kestrel),
              ("netdev_add of a tap under the sandbox", case_tap_netdev_add_under_sandbox, kestrel),
              ("-runas and -chroot before the sandbox (kestrel)", case_runas_chroot, kestrel),
              ("-chroot to a missing directory (kestrel)", case_chroot_missing, kestrel)]
     if QEMU:
         cases += [("execve with spawn=deny kills QEMU 7.2 too", case_execve_kills, QEMU),
                   ("blockdev-add, device_add, device_del under QEMU 7.2's sandbox", case_hotplug_under_sandbox, QEMU),
+                  ("the firmware runs the VGA option ROM under QEMU 7.2's sandbox",
+                   case_firmware_reads_option_rom_under_sandbox, QEMU),
                   ("-chroot to a missing directory (QEMU 7.2)", case_chroot_missing, QEMU)]
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="kestrel-sandbox-") as work:
