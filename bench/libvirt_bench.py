@@ -205,7 +205,8 @@ def domain_xmls(emulators, work):
         def kernel_domain(name):
             return name, lg.DOMAIN_XML.format(
                 platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, kernel=kernel,
-                initrd=initrd, cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE)
+                initrd=initrd, cmdline="console=ttyS0 panic=-1", emulator=emulator, disk=disk, bridge=lg.BRIDGE,
+                mac=lg.MAC, network=lg.NETWORK, net_mac=lg.NET_MAC, agent_port=lg.AGENT_PORT)
         xmls[("kernel", vmm)] = kernel_domain("bench-kernel-" + vmm)
         name, xml_text = kernel_domain("bench-kcache-" + vmm)
         xmls[("kernel-cache", vmm)] = name, with_kernel_cache(xml_text, work)
@@ -214,7 +215,8 @@ def domain_xmls(emulators, work):
         disk = os.path.join(work, vmm + "-boot.img")
         firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
         xmls[("firmware", vmm)] = name, firmware_guest.FIRMWARE_XML.format(
-            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, emulator=emulator, disk=disk)
+            platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, emulator=emulator, disk=disk,
+            bridge=lg.BRIDGE, mac=lg.FW_MAC)
     return xmls
 
 
@@ -224,7 +226,6 @@ def measure(a):
     if status is not None:
         return status
     import linux_guest_test as lg
-    from domain_start_test import domain_pid
     os.makedirs("/run/lock", exist_ok=True)
     lg.add_bridge()
     result = {"l1_kernel": os.uname().release, "l1_cpus": os.cpu_count(), "runs": {}}
@@ -235,24 +236,37 @@ def measure(a):
         if a.kestrel_before:
             emulators = {"kestrel-before": a.kestrel_before, **emulators}
         xmls = domain_xmls(emulators, work)
-        for config in a.configs.split(","):
-            shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
-            if config == "kernel-shared":
-                os.makedirs(lg.SHARED_KERNELS, mode=0o755)
-            runs = result["runs"][config] = {vmm: [] for vmm in emulators}
-            for i in range(a.warmups + a.runs):
-                for vmm in emulators:
-                    name, xml_text = xmls[(config, vmm)]
-                    kind = "warm" if i < a.warmups else "run"
-                    d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i),
-                                os.path.dirname(a.out))
-                    if i >= a.warmups:
-                        runs[vmm].append(d)
-                    log("%s %-7s %s %d: %s" % (config, vmm, kind, i, json.dumps(
-                        {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items() if k != "serial_head"})))
-                    with open(a.out, "w") as f:
-                        json.dump(result, f, indent=1)
+        lg.start_network(work)  # the direct-boot domain's second NIC is on it
+        try:
+            measure_configs(a, emulators, xmls, work, result)
+        finally:
+            lg.stop_network()
     return 0
+
+
+def measure_configs(a, emulators, xmls, work, result):
+    """The runs of every configuration, the VMMs interleaved; each result
+    written to a.out as it comes."""
+    import libvirtd
+    import linux_guest_test as lg
+    from domain_start_test import domain_pid
+    for config in a.configs.split(","):
+        shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
+        if config == "kernel-shared":
+            os.makedirs(lg.SHARED_KERNELS, mode=0o755)
+        runs = result["runs"][config] = {vmm: [] for vmm in emulators}
+        for i in range(a.warmups + a.runs):
+            for vmm in emulators:
+                name, xml_text = xmls[(config, vmm)]
+                kind = "warm" if i < a.warmups else "run"
+                d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i),
+                            os.path.dirname(a.out))
+                if i >= a.warmups:
+                    runs[vmm].append(d)
+                log("%s %-7s %s %d: %s" % (config, vmm, kind, i, json.dumps(
+                    {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items() if k != "serial_head"})))
+                with open(a.out, "w") as f:
+                    json.dump(result, f, indent=1)
 
 
 def cell(values):

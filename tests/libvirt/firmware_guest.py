@@ -8,9 +8,12 @@ COM1, Debian's kernel) with linux_guest.sh as its initramfs's scenario,
 built outside the test host (root, a loop mount) by build_disk(). Steps:
 the loader's banner and the guest's command loop on `virsh console`, the
 loader's command line in the guest, `domblkstat` counting the firmware's
-and the guest's reads, `suspend`/`resume`, then the common restart,
-`reboot` (through the firmware again) and `shutdown`."""
+and the guest's reads, the guest pinging the bridge through its virtio NIC,
+the USB tablet, VNC and a `screenshot` of the VGA card, `suspend`/`resume`, then the common restart,
+`reboot` (through the firmware again) and `shutdown`. With a guest agent
+<channel> the guest never opens, as virt-install writes it."""
 
+import collections
 import os
 import re
 import sys
@@ -21,7 +24,7 @@ import assets  # noqa: E402
 import bootmedia  # noqa: E402
 import cpio  # noqa: E402
 from domain_start_test import blkstat, wait_for  # noqa: E402
-from guest_domain import BOOT_WAIT, CMD_WAIT, GuestDomain  # noqa: E402
+from guest_domain import BOOT_WAIT, CMD_WAIT, GuestDomain, interface_of  # noqa: E402
 from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, virsh  # noqa: E402
 
 DISK_NAME = "libvirt-guest-disk"
@@ -46,8 +49,23 @@ FIRMWARE_XML = """<domain type='kvm'>
     </disk>
     <controller type='usb' index='0' model='piix3-uhci'/>
     <controller type='pci' index='0' model='pci-root'/>
-{serial}    <input type='mouse' bus='ps2'/>
+    <interface type='bridge'>
+      <source bridge='{bridge}'/>
+      <mac address='{mac}'/>
+      <model type='virtio'/>
+    </interface>
+{serial}    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <input type='tablet' bus='usb'/>
+    <input type='mouse' bus='ps2'/>
     <input type='keyboard' bus='ps2'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
     <memballoon model='virtio'/>
   </devices>
 </domain>
@@ -65,17 +83,22 @@ def disk_path():
     return os.path.join(assets.cache_dir(), "boot", DISK_NAME + ".img")
 
 
+# The domain's NIC: on `bridge`, where the host has `host_ip`.
+FirmwareNic = collections.namedtuple("FirmwareNic", "bridge mac guest_ip host_ip")
+
+
 class FirmwareDomain(GuestDomain):
-    def __init__(self, daemon, emulator, label, work):
+    def __init__(self, daemon, emulator, label, work, nic):
         disk = os.path.join(work, label + "-boot.img")
         bootmedia.copy_raw_disk(disk_path(), disk, bootmedia.DATA_BYTES)
         name = "kestrel-firmware-" + label
+        self.nic = nic
         super().__init__(daemon, label + " firmware boot", name, FIRMWARE_XML.format(
             platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE, name=name, mem=MEM_KIB,
-            emulator=emulator, disk=disk), work)
+            emulator=emulator, disk=disk, bridge=nic.bridge, mac=nic.mac), work)
 
     def steps(self):
-        return (self.loader_and_disk, self.suspend_resume) + super().steps()
+        return (self.loader_and_disk, self.bridge_nic, self.display, self.suspend_resume) + super().steps()
 
     def booted(self, what):
         loader = self.console.expect(LOADER_BANNER, BOOT_WAIT)
@@ -88,6 +111,12 @@ class FirmwareDomain(GuestDomain):
         r, blk = blkstat(self.name, "vda")
         self.check(r.returncode == 0 and int(blk.get("rd_req", 0)) > 0,
                    "domblkstat vda counts the firmware's and the guest's reads", r.stdout + r.stderr)
+
+    def bridge_nic(self):
+        out = self.guest("%s; ip link set $IF up; ip addr add %s/24 dev $IF; ping -c 3 -W 5 %s"
+                         % (interface_of(self.nic.mac), self.nic.guest_ip, self.nic.host_ip))
+        self.check(re.search(r"3 packets transmitted, [1-3] packets received", out),
+                   "the guest pings the bridge through its virtio NIC", out)
 
     def suspend_resume(self):
         self.virsh_ok("suspend", "suspend", self.name)

@@ -7,15 +7,44 @@ steps (steps())."""
 
 import os
 import re
+import socket
+import sys
 import time
 
-from domain_start_test import domain_pid, wait_for
-from libvirtd import virsh
-from results import report
-from virsh_console import VirshConsole
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "display"))
+import images  # noqa: E402
+from domain_start_test import domain_pid, wait_for  # noqa: E402
+from libvirtd import virsh  # noqa: E402
+from results import report  # noqa: E402
+from virsh_console import VirshConsole  # noqa: E402
 
 # Nested guests are slow and the machine is shared: generous waits, on events.
 BOOT_WAIT, CMD_WAIT = 300, 120
+
+
+def rfb_greeting(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            return s.recv(12).decode(errors="replace")
+    except OSError as e:
+        return repr(e)
+
+
+def screen_picture(path):
+    """(width, height, distinct colours) of the PPM or PNG screendump wrote
+    (libvirt asks for PNG where the emulator offers it), or the error."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        image = images.read_png_bytes(data) if data.startswith(b"\x89PNG") else images.read_ppm_bytes(data)
+    except (OSError, ValueError) as e:
+        return repr(e)
+    return image.width, image.height, len(image.distinct_colours())
+
+
+def interface_of(mac):
+    """Guest shell: IF= the name of the guest's NIC with this MAC address."""
+    return 'for n in /sys/class/net/*; do [ "$(cat $n/address)" = %s ] && IF=${n##*/}; done' % mac
 
 
 class GuestDomain:
@@ -67,6 +96,22 @@ class GuestDomain:
         ok = (self.console.expect(r"^KTEST-GUEST-START$", BOOT_WAIT) and
               self.console.expect_all([r"^KTEST-LIBVIRT-READY$", r"^KTEST-POWER-BUTTON-READY"], BOOT_WAIT))
         return self.check(ok, what, self.console.tail())
+
+    def display(self):
+        """A domain with VNC graphics, a VGA card and a USB tablet."""
+        out = self.guest("cat /sys/bus/usb/devices/*/product")
+        self.check(re.search(r"^QEMU USB Tablet$", out, re.M), "the guest sees the USB tablet", out)
+        display = virsh("vncdisplay", self.name).stdout.strip()
+        m = re.match(r"127\.0\.0\.1:(\d+)$", display)
+        greeting = rfb_greeting(5900 + int(m.group(1))) if m else ""
+        self.check(greeting.startswith("RFB 003.00"), "vncdisplay names a VNC server", display + " " + greeting)
+        self.guest("printf '\\033[2J\\033[1;1H%s\\n' > /dev/tty1" % ("KESTREL LIBVIRT SCREEN " * 3))
+        shot = os.path.join(self.work, self.label + "-screen")
+        r = virsh("screenshot", self.name, shot)
+        size = screen_picture(shot)
+        self.check(r.returncode == 0 and isinstance(size, tuple) and size[0] >= 640 and size[1] >= 400 and size[2] > 1,
+                   "screenshot: a picture of the screen with the guest's text on it",
+                   r.stdout + r.stderr + " width/height/colours: %s" % (size,))
 
     def restart_daemon(self):
         self.console.close()

@@ -57,7 +57,6 @@ Usage: linux_guest_test.py build/kestrel [qemu-system-x86_64]
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,16 +67,16 @@ sys.path.insert(0, os.path.join(HERE, "..", "kvmhost"))
 sys.path.insert(0, os.path.join(HERE, "..", "display"))
 import assets  # noqa: E402
 import cpio  # noqa: E402
-import images  # noqa: E402
 from domain_start_test import wait_for  # noqa: E402
-from firmware_guest import FirmwareDomain, build_disk  # noqa: E402
-from guest_domain import CMD_WAIT, GuestDomain  # noqa: E402
+from firmware_guest import FirmwareDomain, FirmwareNic, build_disk  # noqa: E402
+from guest_domain import CMD_WAIT, GuestDomain, interface_of  # noqa: E402
 from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd,  # noqa: E402
                       run_test, virsh)
 from results import report  # noqa: E402
 
 BRIDGE, HOST_IP, GUEST_IP, MAC = "kbrlv", "10.77.0.1", "10.77.0.2", "52:54:00:77:00:02"
 HOT_GUEST_IP, HOT_MAC = "10.77.0.3", "52:54:00:77:00:03"  # attach-interface
+FW_GUEST_IP, FW_MAC = "10.77.0.4", "52:54:00:77:00:04"  # the firmware domain's NIC
 # The libvirt network the second NIC is on: NAT with its own bridge and a
 # DHCP range, as libvirt's default network (libvirt runs dnsmasq on it).
 NETWORK, NET_BRIDGE, NET_HOST_IP, NET_MAC = "kestrel-lvnat", "kbrnat", "10.78.0.1", "52:54:00:78:00:02"
@@ -191,26 +190,6 @@ def meminfo_kib(console, key):
     return int(m.group(1)) if m else None
 
 
-def rfb_greeting(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-            return s.recv(12).decode(errors="replace")
-    except OSError as e:
-        return repr(e)
-
-
-def screen_picture(path):
-    """(width, height, distinct colours) of the PPM or PNG screendump wrote
-    (libvirt asks for PNG where the emulator offers it), or the error."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        image = images.read_png_bytes(data) if data.startswith(b"\x89PNG") else images.read_ppm_bytes(data)
-    except (OSError, ValueError) as e:
-        return repr(e)
-    return image.width, image.height, len(image.distinct_colours())
-
-
 class LinuxDomain(GuestDomain):
     """The direct-boot domain with every device, and the steps for them."""
 
@@ -295,21 +274,6 @@ class LinuxDomain(GuestDomain):
                       virsh("dumpxml", self.name).stdout)
         return m.group(1) if m else None
 
-    def display(self):
-        out = self.guest("cat /sys/bus/usb/devices/*/product")
-        self.check(re.search(r"^QEMU USB Tablet$", out, re.M), "the guest sees the USB tablet", out)
-        display = virsh("vncdisplay", self.name).stdout.strip()
-        m = re.match(r"127\.0\.0\.1:(\d+)$", display)
-        greeting = rfb_greeting(5900 + int(m.group(1))) if m else ""
-        self.check(greeting.startswith("RFB 003.00"), "vncdisplay names a VNC server", display + " " + greeting)
-        self.guest("printf '\\033[2J\\033[1;1H%s\\n' > /dev/tty1" % ("KESTREL LIBVIRT SCREEN " * 3))
-        shot = os.path.join(self.work, self.label + "-screen")
-        r = virsh("screenshot", self.name, shot)
-        size = screen_picture(shot)
-        self.check(r.returncode == 0 and isinstance(size, tuple) and size[0] >= 640 and size[1] >= 400 and size[2] > 1,
-                   "screenshot: a picture of the screen with the guest's text on it",
-                   r.stdout + r.stderr + " width/height/colours: %s" % (size,))
-
     def balloon(self):
         self.virsh_ok("dommemstat --period 1 (the balloon's statistics polling)",
                       "dommemstat", self.name, "--period", "1", "--live")
@@ -367,11 +331,6 @@ class LinuxDomain(GuestDomain):
                    out + virsh("domiflist", self.name).stdout)
 
 
-def interface_of(mac):
-    """Guest shell: IF= the name of the guest's NIC with this MAC address."""
-    return 'for n in /sys/class/net/*; do [ "$(cat $n/address)" = %s ] && IF=${n##*/}; done' % mac
-
-
 # Guest shell: udhcpc's script, which sets the address and prints the lease.
 UDHCPC_SCRIPT = (r"""printf '#!/bin/sh\n[ "$1" = bound ] || exit 0\nip addr add $ip/$mask dev $interface\n"""
                  r"""echo DHCP-LEASE ip=$ip mask=$mask router=$router\n' > /tmp/udhcpc.sh; chmod +x /tmp/udhcpc.sh""")
@@ -389,7 +348,7 @@ def run_domains(daemon, emulator, label, work, kernel, initrd):
     """The direct-boot domain, then the firmware-boot one; the errors
     libvirtd logged for them."""
     return (LinuxDomain(daemon, emulator, label, work, kernel, initrd).run() +
-            FirmwareDomain(daemon, emulator, label, work).run())
+            FirmwareDomain(daemon, emulator, label, work, FirmwareNic(BRIDGE, FW_MAC, FW_GUEST_IP, HOST_IP)).run())
 
 
 def shared_kernel_folder(root):
