@@ -87,6 +87,7 @@ public:
             if (chardev_ && !console_) chardev_->set_frontend_open(open);
         };
         nr_ = serial_->add_port(spec, std::move(host));
+        port_added_ = true;
         context.use_chardev(properties().str("chardev"), [this, console = spec.console](Chardev& chardev) {
             chardev_ = &chardev;
             console_ = console;
@@ -96,6 +97,8 @@ public:
         });
     }
     void unrealize() override {
+        if (port_added_) serial_->detach_host(nr_);
+        port_added_ = false;
         if (chardev_) {
             chardev_->attach(nullptr);
             chardev_->set_frontend_open(false);  // QEMU's chardev then has no frontend
@@ -117,6 +120,7 @@ private:
     VirtioSerial* serial_ = nullptr;
     Chardev* chardev_ = nullptr;
     uint32_t nr_ = 0;
+    bool port_added_ = false;
     bool console_ = false;
 };
 

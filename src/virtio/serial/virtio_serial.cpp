@@ -76,6 +76,10 @@ uint32_t VirtioSerial::add_port(const VirtioSerialPortSpec& spec, VirtioSerialPo
     return ports_.back()->nr();
 }
 
+void VirtioSerial::detach_host(uint32_t nr) {
+    if (Port* port = find(nr)) port->host = {};
+}
+
 std::vector<VirtioSerialPortSpec> VirtioSerial::ports() const {
     std::vector<VirtioSerialPortSpec> out;
     for (const auto& p : ports_) out.push_back(p->state.spec);

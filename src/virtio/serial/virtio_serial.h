@@ -85,6 +85,9 @@ public:
     // Before the guest runs: adds a port (nr chosen as QEMU does when
     // unset); throws std::runtime_error with QEMU's messages. Returns nr.
     uint32_t add_port(const VirtioSerialPortSpec& spec, VirtioSerialPortHost host);
+    // The port's device is going (unrealized before the controller): no
+    // more calls into it, the controller's own stop() included.
+    void detach_host(uint32_t nr);
 
     // Loop thread: the host end of port `nr`.
     void host_connected(uint32_t nr, bool connected);
