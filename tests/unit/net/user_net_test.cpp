@@ -371,9 +371,9 @@ TEST_CASE("user net: a guestfwd rule holds what the chardev does not take until 
     fake = {};
     LibSlirp lib = fake_lib();
     unsigned refreshes = 0;
+    WindowedChardev chardev;  // outlives the rule, which detaches from it when it goes
     GuestForward fwd(lib, nullptr, "guestfwd.tcp.6666", [&] { ++refreshes; });
     REQUIRE(fwd.add(in_addr{}, 6666));
-    WindowedChardev chardev;
     fwd.connect(chardev);
 
     // slirp counts it all as sent; the chardev took 1000, the rule keeps the rest.
