@@ -216,7 +216,7 @@ def domain_xmls(emulators, work):
         firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
         xmls[("firmware", vmm)] = name, firmware_guest.FIRMWARE_XML.format(
             platform=lg.VIRT_INSTALL_PLATFORM, serial=serial, name=name, mem=MEM_KIB, emulator=emulator, disk=disk,
-            bridge=lg.BRIDGE, mac=lg.FW_MAC)
+            bridge=lg.BRIDGE, mac=lg.FW_MAC, agent_port=lg.AGENT_PORT)
     return xmls
 
 

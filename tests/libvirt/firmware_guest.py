@@ -24,7 +24,7 @@ import assets  # noqa: E402
 import bootmedia  # noqa: E402
 import cpio  # noqa: E402
 from domain_start_test import blkstat, wait_for  # noqa: E402
-from guest_domain import BOOT_WAIT, CMD_WAIT, GuestDomain, interface_of  # noqa: E402
+from guest_domain import AGENT_PORT, BOOT_WAIT, CMD_WAIT, VIRT_INSTALL_DEVICES_END, GuestDomain, interface_of  # noqa: E402
 from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, virsh  # noqa: E402
 
 DISK_NAME = "libvirt-guest-disk"
@@ -54,22 +54,7 @@ FIRMWARE_XML = """<domain type='kvm'>
       <mac address='{mac}'/>
       <model type='virtio'/>
     </interface>
-{serial}    <channel type='unix'>
-      <target type='virtio' name='org.qemu.guest_agent.0'/>
-    </channel>
-    <input type='tablet' bus='usb'/>
-    <input type='mouse' bus='ps2'/>
-    <input type='keyboard' bus='ps2'/>
-    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-    <video>
-      <model type='vga' vram='16384' heads='1' primary='yes'/>
-    </video>
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-"""
+""" + VIRT_INSTALL_DEVICES_END
 
 
 def build_disk(built):
@@ -95,7 +80,7 @@ class FirmwareDomain(GuestDomain):
         self.nic = nic
         super().__init__(daemon, label + " firmware boot", name, FIRMWARE_XML.format(
             platform=VIRT_INSTALL_PLATFORM, serial=PTY_SERIAL_CONSOLE, name=name, mem=MEM_KIB,
-            emulator=emulator, disk=disk, bridge=nic.bridge, mac=nic.mac), work)
+            emulator=emulator, disk=disk, bridge=nic.bridge, mac=nic.mac, agent_port=AGENT_PORT), work)
 
     def steps(self):
         return (self.loader_and_disk, self.bridge_nic, self.display, self.suspend_resume) + super().steps()

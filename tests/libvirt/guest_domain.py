@@ -20,6 +20,26 @@ from virsh_console import VirshConsole  # noqa: E402
 
 # Nested guests are slow and the machine is shared: generous waits, on events.
 BOOT_WAIT, CMD_WAIT = 300, 120
+AGENT_PORT = "org.qemu.guest_agent.0"
+# The end of both guest domains' XML (after their disks and NICs), as
+# virt-install writes it: the serial console ({serial}), the guest agent
+# channel, USB tablet, VNC with a VGA card and the balloon.
+VIRT_INSTALL_DEVICES_END = """{serial}    <channel type='unix'>
+      <target type='virtio' name='{agent_port}'/>
+    </channel>
+    <input type='tablet' bus='usb'/>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+"""
 
 
 def rfb_greeting(port):

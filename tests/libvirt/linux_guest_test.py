@@ -69,7 +69,7 @@ import assets  # noqa: E402
 import cpio  # noqa: E402
 from domain_start_test import wait_for  # noqa: E402
 from firmware_guest import FirmwareDomain, FirmwareNic, build_disk  # noqa: E402
-from guest_domain import CMD_WAIT, GuestDomain, interface_of  # noqa: E402
+from guest_domain import AGENT_PORT, CMD_WAIT, VIRT_INSTALL_DEVICES_END, GuestDomain, interface_of  # noqa: E402
 from libvirtd import (NS_MARK, PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd,  # noqa: E402
                       run_test, virsh)
 from results import report  # noqa: E402
@@ -91,7 +91,6 @@ NETWORK_XML = """<network>
   </ip>
 </network>
 """
-AGENT_PORT = "org.qemu.guest_agent.0"
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
@@ -134,22 +133,7 @@ DOMAIN_XML = """<domain type='kvm'>
       <mac address='{net_mac}'/>
       <model type='virtio'/>
     </interface>
-{serial}    <channel type='unix'>
-      <target type='virtio' name='{agent_port}'/>
-    </channel>
-    <input type='tablet' bus='usb'/>
-    <input type='mouse' bus='ps2'/>
-    <input type='keyboard' bus='ps2'/>
-    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-    <video>
-      <model type='vga' vram='16384' heads='1' primary='yes'/>
-    </video>
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-"""
+""" + VIRT_INSTALL_DEVICES_END
 
 
 def guest_initrd(work):
