@@ -13,16 +13,21 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh || exit 1
 bash scripts/build.sh || exit 1
-echo "== installed and built in $SECONDS s"
+
+# CPU seconds used by the waited-for children of shell PID (utime+stime of
+# the processes it has reaped: the stages that ended, not the background
+# build; daemons such as libvirtd's guests are not counted).
+child_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); print int(($14 + $15) / hz)}' /proc/$1/stat; }
+echo "== installed and built in $SECONDS s, $(child_cpu_s $$) CPU s"
 
 # The sanitizer stage's build (clang ASan+UBSan, ~8.5 min of both cores) runs
 # at the lowest priority beside the stages below and takes the CPU they
 # leave idle; the stage itself (the last) waits for it.
 mkdir -p build/test-logs
-( t0=$(date +%s)
+( t0=$(date +%s) pid=$BASHPID
   nice -n 19 bash scripts/sanitize.sh build > build/test-logs/sanitize-build.log 2>&1
   status=$?
-  echo "sanitizer build ended $(( $(date +%s) - t0 )) s after it began" >> build/test-logs/sanitize-build.log
+  echo "sanitizer build ended $(( $(date +%s) - t0 )) s after it began, $(child_cpu_s $pid) CPU s" >> build/test-logs/sanitize-build.log
   exit $status ) &
 sanitize_build=$!
 
@@ -38,15 +43,31 @@ mkdir -p "$logs"
 # CPU-bound, only less CPU work makes it faster.
 cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
 stage_t0=$SECONDS
+# And the CPU seconds the stage's own processes used: where the two cores
+# are busy, those say which stage to make cheaper.
 stage_cpu=$(cpu_ticks)
-stage_time() {  # prints "   (NAME: N s, N % idle)"; the next stage starts now
-  local now total idle
+stage_own_cpu=$(child_cpu_s $$)
+# Bash reaps the background build when it ends, and its CPU then counts
+# among the children's: taken off once, in the stage during which it ended.
+build_cpu_taken=
+take_off_build_cpu() {  # take_off_build_cpu VAR: VAR -= the build's CPU s, once it is reaped
+  if [ -n "$build_cpu_taken" ] || kill -0 "$sanitize_build" 2>/dev/null; then return; fi
+  build_cpu_taken=$(sed -n 's/.*after it began, \([0-9]*\) CPU s$/\1/p' build/test-logs/sanitize-build.log)
+  build_cpu_taken=${build_cpu_taken:-0}
+  eval "$1=\$(( $1 - build_cpu_taken ))"
+}
+stage_time() {  # prints "   (NAME: N s, N % idle, N CPU s)"; the next stage starts now
+  local now total idle own used
   now=$(cpu_ticks)
+  own=$(child_cpu_s $$)
+  used=$((own - stage_own_cpu))
+  take_off_build_cpu used
   total=$(( ${now% *} - ${stage_cpu% *} ))
   idle=$(( ${now#* } - ${stage_cpu#* } ))
-  echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle)"
+  echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle, $used CPU s)"
   stage_t0=$SECONDS
   stage_cpu=$now
+  stage_own_cpu=$own
 }
 count_stage() {
   local name=$1 log=$2
