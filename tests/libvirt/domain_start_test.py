@@ -16,7 +16,9 @@ For each: `virsh domxml-to-native` (printed: the command line libvirt
 builds), `virsh start --paused`, the pty console attached, `virsh resume`,
 the kernel's marker read from the console, `domstate` through
 suspend/resume, `qemu-monitor-command --hmp 'info status'`, `domblkstat`
-of both disks, `dommemstat`, `attach-disk --live` (device_add with JSON
+of both disks, `dommemstat`, `virsh dump --memory-only` as ELF and as
+kdump-zlib (the files parsed: notes of both vCPUs, every RAM page),
+`attach-disk --live` (device_add with JSON
 values), `setvcpus --live 3` (QEMU plugs the vCPU; kestrel's machine
 says hotpluggable-cpus false in query-machines, so libvirt refuses it
 itself with a clear error and the domain runs on with 2), `destroy` leaving no
@@ -40,11 +42,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+import dump_test  # noqa: E402 (the dump file parsers)
 from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd, run_test, virsh
 from results import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARKER = "TINY exit=0"
+RAM_BYTES = 512 << 20
 
 DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
@@ -220,6 +225,7 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     mem = virsh("dommemstat", name)
     report(mem.returncode == 0 and re.search(r"^actual 524288$", mem.stdout, re.M),
            "%s: dommemstat (the balloon's actual size)" % label, mem.stdout + mem.stderr)
+    dump_memory(name, label, work)
     attach_disk(name, label, work)
     expected_errors = set_vcpus_live(name, label)
     destroyed = virsh("destroy", name)
@@ -233,6 +239,52 @@ def run_domain(daemon, emulator, label, work, kernel, results):
     report(not agent_errors, "%s: libvirt logs no guest agent error (it never connected to the channel)" % label,
            "\n".join(agent_errors))
     return [e for e in errors if not any(x in e for x in expected_errors)]
+
+
+def dump_memory(name, label, work):
+    """virsh dump --memory-only (dump-guest-memory on an fd libvirt passes
+    with getfd, the domain paused around it), as ELF and as kdump-zlib
+    (libvirt asks query-dump-guest-memory-capability first): 2 vCPUs' notes
+    and every RAM page of the 512 MiB."""
+    elf_path, kdump_path = (os.path.join(work, "%s.%s" % (label, ext)) for ext in ("core", "kdump"))
+    r = virsh("dump", "--memory-only", name, elf_path)
+    problems = [r.stderr.strip()] if r.returncode else elf_problems(elf_path)
+    report(not problems, "%s: virsh dump --memory-only (ELF)" % label, "; ".join(problems))
+    r = virsh("dump", "--memory-only", "--format", "kdump-zlib", name, kdump_path)
+    problems = [r.stderr.strip()] if r.returncode else kdump_zlib_problems(kdump_path)
+    report(not problems, "%s: virsh dump --memory-only --format kdump-zlib" % label, "; ".join(problems))
+    state = virsh("domstate", name).stdout.strip()
+    report(state == "running", "%s: domstate running again after the dumps" % label, state)
+    for path in (elf_path, kdump_path):
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def elf_problems(path):
+    core = dump_test.parse_core(path)
+    p = []
+    if (core["ident"], core["type"]) != (b"\x7fELF\x02\x01\x01", 4):
+        p.append("ident %r type %d" % (core["ident"], core["type"]))
+    notes = [(n, t) for n, t, _ in core["notes"]]
+    if notes != [("CORE", 1)] * 2 + [("QEMU", 0)] * 2:
+        p.append("notes %s" % notes)
+    ram = [load for load in dump_test.loads(core) if load != dump_test.QEMU_BIOS]
+    if ram != [(0, RAM_BYTES)]:
+        p.append("PT_LOADs %s" % [tuple(map(hex, load)) for load in ram])
+    return p
+
+
+def kdump_zlib_problems(path):
+    k = dump_test.parse_kdump(path)
+    p = ["%s %r" % (key, k[key]) for key, want in
+         (("signature", b"KDUMP   "), ("status", dump_test.KDUMP_ZLIB), ("nr_cpus", 2), ("bitmaps_equal", True))
+         if k[key] != want]
+    ram_pages = RAM_BYTES // 4096
+    if [pfn for pfn in k["pfns"] if pfn < ram_pages] != list(range(ram_pages)):
+        p.append("the bitmap does not hold every RAM page")
+    elif any(len(dump_test.page_bytes(k, pfn)) != 4096 for pfn in range(0, ram_pages, 4099)):
+        p.append("a page does not decompress to 4096 bytes")
+    return p
 
 
 def check_agent_channel(name, label):
