@@ -1,12 +1,15 @@
 """Drives the pci-hotplug scenario: blockdev-add + device_add of a
 virtio disk, device_del with the guest's eject and DEVICE_DELETED,
 blockdev-del; then netdev_add + device_add of a virtio NIC and its
-removal. QEMU 7.2's replies and errors are checked on the way; a line on
+removal. The virtio NIC's user netdev has a guestfwd= rule to this
+driver's TCP server: the guest's connection through the hot-added NIC
+reaches it, and netdev_del closes it. QEMU 7.2's replies and errors are checked on the way; a line on
 the control socket lets the guest go on.
 
 usage: pci_hotplug.py QMP_SOCKET CONTROL_SOCKET SERIAL_LOG IMAGE PIDFILE"""
 
 import os
+import socket
 import sys
 
 from qmp import Qmp, check, connect_unix, main, open_fds, read_pid, wait_log
@@ -88,21 +91,54 @@ def disk_steps(q, ctl, log, image):
     check("hp-disk" not in names and "hp-file" not in names, "blockdev-del: the nodes are gone: %s" % names)
 
 
-def nic_cycle(q, ctl, log, driver, netdev, dev_id, seen, gone):
-    q.ok("netdev_add", {"type": "user", "id": netdev})
+GUESTFWD_LINE = b"hotplug-guestfwd\n"
+GUESTFWD_REPLY = b"hotplug-guestfwd-ack\n"
+
+
+def nic_cycle(q, ctl, log, driver, netdev, dev_id, seen, gone, fwd_server=None):
+    args = {"type": "user", "id": netdev}
+    if fwd_server:
+        port = fwd_server.getsockname()[1]
+        args["guestfwd"] = [{"str": "tcp:10.0.2.100:4321-tcp:127.0.0.1:%d" % port}]
+    q.ok("netdev_add", args)
+    conn = fwd_server.accept()[0] if fwd_server else None
+    if conn:
+        conn.settimeout(fwd_server.gettimeout())
     check(q.ok("device_add", {"driver": driver, "netdev": netdev, "id": dev_id,
                               "mac": "52:54:00:12:34:99"}) == {}, "device_add " + driver)
     ctl.sendall(b"go\n")
+    if conn:
+        serve_guestfwd(conn)
     wait_log(log, seen)
     check(q.ok("device_del", {"id": dev_id}) == {}, "device_del " + dev_id)
     deleted_events(q, dev_id, virtio=driver.startswith("virtio"))
     check(dev_id not in pci_ids(q), "query-pci: %s gone" % dev_id)
+    if conn:
+        q.ok("netdev_del", {"id": netdev})
+        check(conn.recv(1) == b"", "netdev_del closed the guestfwd rule's connection")
+        conn.close()
     ctl.sendall(b"go\n")
     wait_log(log, gone)
 
 
+def serve_guestfwd(conn):
+    """The guest's line through the hot-added NIC, slirp and the rule's
+    chardev; the reply goes back the same way."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = conn.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    check(line == GUESTFWD_LINE, "the guest's line through the guestfwd rule: %r" % line)
+    conn.sendall(GUESTFWD_REPLY)
+
+
 def nic_steps(q, ctl, log):
-    nic_cycle(q, ctl, log, "virtio-net-pci", "hpnet", "hpnic", "KTEST-HP-NIC-SEEN", "KTEST-HP-NIC-GONE")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(300)  # bounds a VMM that never connects; the guest's pace is the runner's
+        nic_cycle(q, ctl, log, "virtio-net-pci", "hpnet", "hpnic", "KTEST-HP-NIC-SEEN", "KTEST-HP-NIC-GONE",
+                  fwd_server=server)
     nic_cycle(q, ctl, log, "e1000", "hpnet2", "hpe1000", "KTEST-HP-E1000-SEEN", "KTEST-HP-DONE")
 
 
