@@ -2,8 +2,9 @@
 //     [-B backing_file [-F backing_fmt]] [-o options] [-S sparse_size] [-m num_coroutines]
 //     [--target-is-zero] filename [filename2 [...]] output_filename
 //
-// Several chunks are read at once (-m, default 8); writes go out in order
-// unless -W. Ranges the source chain leaves unallocated or zero are not
+// Several chunks are read at once (-m, default 8); writes start in order
+// unless -W (a qcow2 target takes its clusters in guest order) and then run
+// side by side. Ranges the source chain leaves unallocated or zero are not
 // written to a new target (it reads as zeros already), and within data,
 // runs of zeros of at least -S bytes (default 4 KiB) are skipped too.
 #include "block/async/buffer.h"
@@ -16,6 +17,7 @@
 #include "img/img_common.h"
 
 #include <cstdio>
+#include <memory>
 
 namespace kestrel::img {
 
@@ -73,12 +75,20 @@ private:
             int r = co_await plan(*sources_[index], off - base, off, len, buf, writes);
             if (!s_.out_of_order)
                 while (turn_ != seq && error_ == 0) co_await turn_changed_.wait();
-            if (r == 0 && error_ == 0) r = co_await apply(writes, buf);
-            if (r < 0 && error_ == 0) error_ = r;
+            auto started = std::make_shared<Started>();
+            if (r == 0 && error_ == 0) {
+                if (s_.compress)
+                    r = co_await apply_compressed(writes, buf);
+                else
+                    start_writes(writes, buf, started);
+            }
             if (!s_.out_of_order) {
                 turn_ = seq + 1;
                 turn_changed_.wake_all(ctx_);
             }
+            if (started->left > 0) co_await started->done.wait();
+            if (r == 0) r = started->result;
+            if (r < 0 && error_ == 0) error_ = r;
             done_ += len;
             progress_.update(100.0 * double(done_) / double(total_));
         }
@@ -141,17 +151,33 @@ private:
         if (target_zero_) std::erase_if(writes, [](const Write& w) { return w.zero; });
     }
 
-    Task<int> apply(const std::vector<Write>& writes, Buffer& buf) {
+    // The writes of one chunk, started and not yet completed.
+    struct Started {
+        size_t left = 0;
+        int result = 0;
+        WaitQueue done;
+    };
+
+    // Starts the chunk's writes in order; each runs until it first waits, so
+    // a qcow2 target has taken its clusters (in guest order: contiguous runs)
+    // before the next chunk's turn, while the copies of several chunks
+    // overlap. The caller waits on `started` before reusing buf.
+    void start_writes(const std::vector<Write>& writes, Buffer& buf, const std::shared_ptr<Started>& started) {
         for (const Write& w : writes) {
-            int r;
-            if (w.zero) {
-                r = co_await target_.write_zeroes(w.offset, w.length, true);
-            } else if (s_.compress) {
-                r = co_await write_compressed(w, buf);
-            } else {
-                std::vector<iovec> iov{buf.iov(size_t(w.buffer_offset), size_t(w.length))};
-                r = co_await target_.write(w.offset, std::move(iov));
-            }
+            Task<int> t = w.zero ? target_.write_zeroes(w.offset, w.length, true)
+                                 : target_.write(w.offset, {buf.iov(size_t(w.buffer_offset), size_t(w.length))});
+            started->left++;
+            spawn(std::move(t), [started, this](int r) {
+                if (r < 0 && started->result == 0) started->result = r;
+                if (--started->left == 0) started->done.wake_all(ctx_);
+            });
+        }
+    }
+
+    // Compressed clusters are appended one by one, each awaited.
+    Task<int> apply_compressed(const std::vector<Write>& writes, Buffer& buf) {
+        for (const Write& w : writes) {
+            int r = w.zero ? co_await target_.write_zeroes(w.offset, w.length, true) : co_await write_compressed(w, buf);
             if (r < 0) co_return r;
         }
         co_return 0;
