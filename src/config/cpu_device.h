@@ -2,8 +2,8 @@
 // "-device TYPE-x86_64-cpu,socket-id=S,[die-id=D,]core-id=C,thread-id=T[,id=ID]"
 // (or apic-id=A instead of the ids): a vCPU that exists from start-up (cold
 // plug) in the topology slot it names, with the checks and messages of QEMU
-// 7.2's pc machine (pc_cpu_pre_plug). kestrel has no vCPU hot plug, so this
-// is the only way to add one.
+// 7.2's pc machine (pc_cpu_pre_plug). device_add of a vCPU uses the same
+// checks (machine/vcpu_hotplug.cpp).
 #include "base/qemu_opts.h"
 #include "vcpu/cpu_config.h"
 

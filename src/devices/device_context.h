@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace kestrel {
 
@@ -31,6 +32,13 @@ struct BoardFacts {
     uint64_t ram_above_4g = 0;
     unsigned cpus = 1;       // -smp cpus=
     unsigned boot_cpus = 1;  // vCPUs at start-up: -smp's and -device ones (QEMU's boot_cpus)
+    // Every possible vCPU (-smp maxcpus=) by index. With more than `cpus`
+    // of them the PIIX4 PM function has the ACPI CPU hotplug registers.
+    struct PossibleCpu {
+        uint32_t apic_id = 0;
+        bool present = false;  // from start-up
+    };
+    std::vector<PossibleCpu> possible_cpus;
     // A BIOS runs first and initialises option ROMs (the VGA BIOS). Without
     // one kestrel plays their part at reset (the VGA's text mode).
     bool firmware_boot = false;

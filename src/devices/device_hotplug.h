@@ -32,6 +32,17 @@ public:
     virtual void on_device_deleted(std::function<void(const std::string& id, const std::string& path)> handler) = 0;
 };
 
+// device_add of a vCPU (TYPE-x86_64-cpu): the machine
+// creates its KVM vCPU in the topology slot the options name and tells the
+// guest through the chipset's ACPI CPU hotplug registers.
+class VcpuHotplug {
+public:
+    virtual ~VcpuHotplug() = default;
+    // The options as -device takes them (driver= first). Throws
+    // std::runtime_error with QEMU's text.
+    virtual void add_vcpu(const std::vector<qopts::OptPair>& options) = 0;
+};
+
 // blockdev-add and blockdev-del: block nodes a device_add may then name
 // (drive=), or blockdev-insert-medium put in a CD-ROM drive.
 class BlockNodeHotplug {

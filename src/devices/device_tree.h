@@ -32,6 +32,8 @@ public:
     // A "/machine/peripheral-anon/device[N]" number taken by something not
     // in the tree (a -device vCPU): add() skips it.
     void reserve_anonymous(unsigned number) { reserved_anonymous_.push_back(number); }
+    // The next number for something not in the tree (a hot-added vCPU).
+    unsigned claim_anonymous() { return next_anonymous(); }
 
     // In creation order; unrealize goes in reverse.
     void realize_all(DeviceContext& context);

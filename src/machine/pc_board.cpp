@@ -12,6 +12,7 @@
 #include "machine/acpi/acpi_tables.h"
 #include "machine/boot_order.h"
 #include "machine/cmos_disks.h"
+#include "vcpu/topology.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "kvm/pam_memory.h"
 
@@ -19,6 +20,7 @@
 #include "config/user_objects.h"
 #include "devices/pci/pci_function_device.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -33,6 +35,8 @@ PcBoard::PcBoard(const PcBoardSetup& s)
       devices_(s.cfg.smp.cpus) {
     facts_ = {s.memory.below_4g(), s.memory.above_4g(), s.cfg.smp.cpus};
     facts_.boot_cpus = s.cfg.smp.present_count();
+    for (unsigned i = 0; i < std::max(s.cfg.smp.maxcpus, s.cfg.smp.cpus); ++i)
+        facts_.possible_cpus.push_back({apic_id_for(i, s.cfg.smp), s.cfg.smp.present(i)});
     facts_.boot_order = s.cfg.boot.order;
     facts_.boot_once = s.cfg.boot.once;
     for (unsigned irq = 0; irq < 16; ++irq) {

@@ -117,6 +117,7 @@ PcMachine::PcMachine(const Config& cfg)
             if (pam_) board_->add_firmware_fw_cfg_items(*fw_cfg);
         }
         create_vcpus();
+        board_->services().add<VcpuHotplug>(*this);
         build_smbios();
         load_boot_state();
         watch_signals();
@@ -145,19 +146,20 @@ void PcMachine::tear_down() {
 
 void PcMachine::create_vcpus() {
     Vcpu::install_kick_handler();
-    auto supported = vmm_supported_cpuid(kvm_);
-    requested_cpuid_ = kestrel::requested_cpuid(supported, cfg_.cpu);
+    smp_ = cfg_.smp;
+    supported_cpuid_ = vmm_supported_cpuid(kvm_);
+    requested_cpuid_ = kestrel::requested_cpuid(supported_cpuid_, cfg_.cpu);
     // -smp's vCPUs, then the -device ones in their slots (cpu-index = slot).
-    std::vector<unsigned> indexes;
-    for (unsigned i = 0; i < cfg_.smp.cpus; ++i) indexes.push_back(i);
-    for (const ColdPluggedCpu& c : cfg_.smp.plugged) indexes.push_back(c.index);
-    for (unsigned i : indexes) {
-        uint32_t apic = apic_id_for(i, cfg_.smp);
-        auto cpuid = build_cpuid(supported, cfg_.cpu, cfg_.smp, i);
-        for (const kvm_cpuid_entry2& e : cpuid)
-            if (i == 0 && e.function == 1) cpuid_version_ = e.eax, cpuid_features_ = e.edx;
-        vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, i, apic, std::move(cpuid), pio_, mmio_, *this, memory_.below_4g()}));
-    }
+    for (unsigned i = 0; i < cfg_.smp.cpus; ++i) create_vcpu(i);
+    for (const ColdPluggedCpu& c : cfg_.smp.plugged) create_vcpu(c.index);
+    for (const kvm_cpuid_entry2& e : vcpus_[0]->cpuid())
+        if (e.function == 1) cpuid_version_ = e.eax, cpuid_features_ = e.edx;
+}
+
+void PcMachine::create_vcpu(unsigned index) {
+    uint32_t apic = apic_id_for(index, smp_);
+    auto cpuid = build_cpuid(supported_cpuid_, cfg_.cpu, smp_, index);
+    vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, index, apic, std::move(cpuid), pio_, mmio_, *this, memory_.below_4g()}));
 }
 
 // QEMU's SMBIOS tables for this machine, for the BIOS in fw_cfg and, in a

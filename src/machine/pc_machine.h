@@ -14,6 +14,7 @@
 #include "kvm/kvm_system.h"
 #include "machine/boot/linux_boot.h"
 #include "machine/smbios/smbios_tables.h"
+#include "devices/device_hotplug.h"
 #include "vcpu/vcpu.h"
 
 #include <future>
@@ -36,7 +37,7 @@ class GuestFwdChardevs;
 enum class RunState { Prelaunch, Running, Paused, SaveVm, Shutdown, GuestPanicked };
 const char* run_state_name(RunState state);
 
-class PcMachine final : public MachineControl {
+class PcMachine final : public MachineControl, public VcpuHotplug {
 public:
     // Reads and checks everything (kernel, initrd, CPU model) before KVM is
     // opened, then builds the machine. Throws std::runtime_error.
@@ -68,9 +69,15 @@ public:
 
     void pause_vcpus();
     void resume_vcpus();
+
+    // VcpuHotplug (vcpu_hotplug.cpp): device_add of a CPU on the running
+    // machine, QEMU's pc_cpu_pre_plug checks first.
+    void add_vcpu(const std::vector<qopts::OptPair>& options) override;
     RunState state() const { return state_; }
     EventLoop& loop() { return loop_; }
     const Config& config() const { return cfg_; }
+    // -smp with the vCPUs device_add plugged since start-up.
+    const SmpConfig& smp() const { return smp_; }
     const KvmSystem& kvm() const { return kvm_; }
     // What -cpu asks of every vCPU before KVM filters it (requested_cpuid).
     const std::vector<kvm_cpuid_entry2>& requested_cpuid() const { return requested_cpuid_; }
@@ -88,6 +95,7 @@ private:
     // share ownership of devices that use the board's IRQ lines).
     void tear_down();
     void create_vcpus();
+    void create_vcpu(unsigned index);
     void load_boot_state();
     std::future<void> start_preloading();
     void reset_machine();
@@ -113,6 +121,8 @@ private:
     std::unique_ptr<PamMemory> pam_;  // firmware boot: the BIOS and PAM routing
     SmbiosTables smbios_;              // built once; a direct boot installs them on every reset
     std::string smbios_bios_version_;  // direct boot: the SeaBIOS version type 0 names
+    SmpConfig smp_;
+    std::vector<kvm_cpuid_entry2> supported_cpuid_;  // what KVM offers kestrel's vCPUs
     std::vector<kvm_cpuid_entry2> requested_cpuid_;
     uint32_t cpuid_version_ = 0, cpuid_features_ = 0;  // CPUID leaf 1 EAX, EDX of vCPU 0
     Bus pio_{"io"};

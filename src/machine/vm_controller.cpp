@@ -78,7 +78,7 @@ std::string present_qom_path(const SmpConfig& smp, unsigned index) {
 } // namespace
 
 PossibleCpus VmController::possible_cpus() const {
-    const SmpConfig& smp = machine_.config().smp;
+    const SmpConfig& smp = machine_.smp();
     PossibleCpus out;
     out.type = machine_.config().cpu.model + "-x86_64-cpu";
     out.with_die = smp.dies > 1;
@@ -91,7 +91,7 @@ PossibleCpus VmController::possible_cpus() const {
 }
 
 std::vector<VcpuInfo> VmController::cpus() const {
-    const SmpConfig& smp = machine_.config().smp;
+    const SmpConfig& smp = machine_.smp();
     std::vector<VcpuInfo> out;
     for (auto& v : machine_.vcpus()) {
         unsigned i = v->index();

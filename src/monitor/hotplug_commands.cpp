@@ -21,9 +21,8 @@ template <typename Fn> void with_hotplug_errors(Fn&& fn) {
     }
 }
 
-// kestrel has no vCPU hotplug (no CPU hotplug device in its ACPI tables),
-// so a vCPU is refused as QEMU refuses a device its machine has no
-// hotplug handler for (QEMU's none machine does so too).
+// A vCPU goes to the machine's VcpuHotplug; a machine without one (none)
+// refuses it as QEMU refuses a device its machine has no hotplug handler for.
 bool is_cpu_type(std::string_view name) { return name.ends_with("-x86_64-cpu") && is_qemu_device_name(name); }
 
 // device_del's name as QEMU resolves it: a QOM path, or a peripheral's id.
@@ -47,7 +46,12 @@ void hotplug_device_add(VmControl& vm, const std::vector<qopts::OptPair>& option
     std::string driver;
     for (const qopts::OptPair& p : options)
         if (p.key == "driver") driver = p.value;
-    if (is_cpu_type(driver)) throw MonitorError("Device '" + driver + "' can not be hotplugged on this machine");
+    if (is_cpu_type(driver)) {
+        auto* vcpus = vm.services().find<VcpuHotplug>();
+        if (!vcpus) throw MonitorError("Device '" + driver + "' can not be hotplugged on this machine");
+        with_hotplug_errors([&] { vcpus->add_vcpu(options); });
+        return;
+    }
     DeviceHotplug* hotplug = hotplug_of(vm);
     if (!hotplug) throw MonitorError("No 'PCI' bus found for device '" + driver + "'");
     with_hotplug_errors([&] { hotplug->add_device(options); });

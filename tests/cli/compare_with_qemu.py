@@ -280,7 +280,28 @@ ANON_CPU = "/machine/peripheral-anon/device[1]"
 QMP_CASES["-device CPUs: slots, QOM paths, device_del refused"] = (COLD_PLUG, [
     ("query-hotpluggable-cpus", None), qom("qom-get", "type", path="/machine/peripheral/vcpu1"),
     qom("qom-get", "type", path=ANON_CPU), ("device_del", {"id": "vcpu1"}), ("device_del", {"id": ANON_CPU}),
-    ("device_del", {"id": CPU0})])  # device_add of a CPU: QEMU plugs it, kestrel has no vCPU hotplug
+    ("device_del", {"id": CPU0})])
+
+# device_add of a vCPU (libvirt's setvcpus --live): QEMU's pc_cpu_pre_plug
+# errors, then plugs with and without id in the free slots; the slots'
+# qom-paths and HMP's view follow. (The guest's side: tests/guest's cpu-hotplug.)
+def cpu_add(**props):
+    return ("device_add", dict({"driver": "qemu64-x86_64-cpu"}, **props))
+
+
+QMP_CASES["device_add of vCPUs: errors, plugs, slots"] = (["-smp", "1,maxcpus=4", "-cpu", "qemu64"], [
+    cpu_add(id="c0", **{"socket-id": 0, "core-id": 0, "thread-id": 0}),
+    cpu_add(id="c9", **{"socket-id": 0, "core-id": 9, "thread-id": 0}),
+    cpu_add(id="c1", **{"core-id": 1, "thread-id": 0}), cpu_add(id="c1", **{"socket-id": 0, "thread-id": 0}),
+    ("device_add", {"driver": "host-x86_64-cpu", "id": "c1", "socket-id": 0, "core-id": 1, "thread-id": 0}),
+    cpu_add(id="c1", **{"socket-id": 0, "core-id": 1, "thread-id": 0, "nope": 1}),
+    cpu_add(id="c1", **{"socket-id": 0, "core-id": "x", "thread-id": 0}),
+    cpu_add(id="c1", **{"socket-id": 0, "core-id": 2, "thread-id": 0}),
+    cpu_add(id="c1", **{"socket-id": 0, "core-id": 3, "thread-id": 0}),
+    cpu_add(id="c2", **{"socket-id": 0, "core-id": 2, "thread-id": 0}),
+    cpu_add(**{"socket-id": 0, "core-id": 3, "thread-id": 0}),
+    ("query-hotpluggable-cpus", None), hmp("info hotpluggable-cpus"), qom("qom-get", "type", path="/machine/peripheral/c1"),
+    ("device_del", {"id": CPU0}), ("device_del", {"id": "c1"})])
 
 
 def without_host_threads(reply):

@@ -16,7 +16,9 @@ where QEMU shows the expected behaviour. Needs /dev/kvm and root (ptrace,
   kills itself (its filter goes on before it drops privileges);
 - "-chroot /nonexistent": "chroot failed" and exit status 1, as QEMU;
 - hotplug (blockdev-add, device_add, device_del completed by a reset,
-  blockdev-del) works under the sandbox, in both VMMs;
+  blockdev-del) works under the sandbox, in both VMMs; so does device_add
+  of a vCPU, whose new thread has the boot vCPU's filters (in kestrel,
+  socket() there kills the process);
 - SeaBIOS runs a VGA card's option ROM under the sandbox and reaches "No
   bootable device." (kestrel reads the ROM's file on the vCPU that first
   touches it), in both VMMs.
@@ -263,6 +265,37 @@ def case_hotplug_under_sandbox(binary, work):
         vm.stop()
 
 
+def case_vcpu_hotplug_under_sandbox(binary, work):
+    """libvirt's setvcpus --live under the full sandbox: device_add of a
+    vCPU creates its KVM vCPU and thread after the filter is in place; the
+    new thread runs under the same filters as the boot vCPU's."""
+    vm = Vm(binary, work, ["-sandbox", FULL_DENY, "-smp", "1,maxcpus=2", "-cpu", "qemu64"], name="cpuhp")
+    try:
+        vm.connect()
+        for c in ("cont", "query-status"):
+            assert "return" in vm.cmd(c), c
+        r = vm.cmd("device_add", {"driver": "qemu64-x86_64-cpu", "id": "c1", "socket-id": 0, "core-id": 1,
+                                  "thread-id": 0})
+        assert r == {"return": {}}, "device_add: %s" % r
+        cpus = vm.cmd("query-cpus-fast")["return"]
+        assert [c["qom-path"] for c in cpus] == ["/machine/unattached/device[0]", "/machine/peripheral/c1"], cpus
+        pid = vm.proc.pid
+        new, boot = (inj.thread_named(pid, "CPU %d/KVM" % i) for i in (1, 0))
+        assert new == cpus[1]["thread-id"], "thread %s, query-cpus-fast %s" % (new, cpus[1])
+        filters = [status_field(pid, "Seccomp_filters", t) for t in (new, boot)]
+        assert status_field(pid, "Seccomp", new) == "2" and filters[0] == filters[1], filters
+        for c in ("stop", "cont", "query-status"):
+            assert "return" in vm.cmd(c), c
+        if not os.path.basename(binary).startswith("qemu"):  # kestrel's vCPU filter has no socket()
+            assert killed_by_sigsys(vm, "CPU 1/KVM", inj.SYS_SOCKET, (socket.AF_UNIX, socket.SOCK_STREAM, 0)), \
+                "socket() in the hot-added vCPU thread: status %s" % vm.proc.returncode
+            return
+        assert "return" in vm.cmd("quit")
+        assert vm.wait() == 0, vm.proc.stderr.read()
+    finally:
+        vm.stop()
+
+
 def case_execve_kills(binary, work):
     vm = Vm(binary, work, ["-sandbox", FULL_DENY])
     try:
@@ -340,6 +373,7 @@ def main():
              ("openat() in an iothread kills kestrel", case_iothread_open_kills, kestrel),
              ("socket() in the main loop is allowed", case_main_loop_socket_allowed, kestrel),
              ("blockdev-add, device_add, device_del under the sandbox", case_hotplug_under_sandbox, kestrel),
+             ("device_add of a vCPU under the sandbox", case_vcpu_hotplug_under_sandbox, kestrel),
              ("a VNC client served under the sandbox", case_vnc_client_under_sandbox, kestrel),
              ("the firmware runs the VGA option ROM under the sandbox", case_firmware_reads_option_rom_under_sandbox,
               kestrel),
@@ -349,6 +383,7 @@ def main():
     if QEMU:
         cases += [("execve with spawn=deny kills QEMU 7.2 too", case_execve_kills, QEMU),
                   ("blockdev-add, device_add, device_del under QEMU 7.2's sandbox", case_hotplug_under_sandbox, QEMU),
+                  ("device_add of a vCPU under QEMU 7.2's sandbox", case_vcpu_hotplug_under_sandbox, QEMU),
                   ("the firmware runs the VGA option ROM under QEMU 7.2's sandbox",
                    case_firmware_reads_option_rom_under_sandbox, QEMU),
                   ("-chroot to a missing directory (QEMU 7.2)", case_chroot_missing, QEMU)]

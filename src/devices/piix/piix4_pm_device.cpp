@@ -1,7 +1,8 @@
 // PIIX4_PM: ACPI power management at 00:01.3: the PM1 and GPE0 register
-// blocks, the SCI, the power button the monitor presses, and the ACPI PCI
+// blocks, the SCI, the power button the monitor presses, the ACPI PCI
 // hotplug registers (pci_hotplug_regs.h) the machine's device_add and
-// device_del go through.
+// device_del go through, and with -smp maxcpus= above cpus= the ACPI CPU
+// hotplug registers (cpu_hotplug/cpu_hotplug_regs.h).
 #include "base/config_error.h"
 #include "base/event_loop.h"
 #include "base/service_registry.h"
@@ -9,6 +10,8 @@
 #include "devices/device_context.h"
 #include "devices/pc_layout.h"
 #include "devices/pci/pci_function_device.h"
+#include "devices/cpu_hotplug/cpu_hotplug_regs.h"
+#include "devices/cpu_hotplug_controller.h"
 #include "devices/pci_hotplug_controller.h"
 #include "devices/piix/pci_hotplug_regs.h"
 #include "devices/piix/piix4_pm.h"
@@ -26,7 +29,10 @@ constexpr PropertySpec sleep_switch(std::string_view name) {
 }
 constexpr PropertySpec kProperties[] = {sleep_switch("disable_s3"), sleep_switch("disable_s4")};
 
-class Piix4PmDevice final : public PciFunctionDevice, public PowerButton, public PciHotplugController {
+class Piix4PmDevice final : public PciFunctionDevice,
+                            public PowerButton,
+                            public PciHotplugController,
+                            public CpuHotplugController {
 public:
     using PciFunctionDevice::PciFunctionDevice;
 
@@ -45,6 +51,12 @@ public:
     void request_unplug(unsigned slot) override { hotplug_->request_unplug(slot); }
     bool unplug_requested(unsigned slot) const override { return hotplug_->unplug_requested(slot); }
     void on_eject(std::function<void(unsigned)> handler) override { *eject_handler_ = std::move(handler); }
+
+    // CpuHotplugController
+    void cpu_plugged(unsigned index) override { cpu_hotplug_->plugged(index); }
+    void request_cpu_unplug(unsigned index) override { cpu_hotplug_->request_unplug(index); }
+    bool cpu_unplug_requested(unsigned index) const override { return cpu_hotplug_->unplug_requested(index); }
+    void on_cpu_eject(std::function<void(unsigned)> handler) override { *cpu_eject_handler_ = std::move(handler); }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
@@ -68,6 +80,31 @@ private:
                                                     [this](unsigned slot) { post_eject(slot); });
         context.pio().insert_or_throw(PciHotplugRegs::BASE, PciHotplugRegs::LENGTH, hotplug_, "acpi-pci-hotplug");
         context.services().add<PciHotplugController>(*this);
+        add_cpu_hotplug(context);
+    }
+
+    // Only a machine that can gain CPUs has the registers (and the DSDT's
+    // CPU hotplug methods): -smp maxcpus= above cpus=.
+    void add_cpu_hotplug(DeviceContext& context) {
+        const auto& possible = context.board().possible_cpus;
+        if (possible.size() <= context.board().cpus) return;
+        std::vector<uint32_t> apic_ids;
+        for (const auto& cpu : possible) apic_ids.push_back(cpu.apic_id);
+        std::weak_ptr<Piix4Pm> weak_pm = pm_;
+        cpu_hotplug_ = std::make_shared<CpuHotplugRegs>(
+            std::move(apic_ids),
+            [weak_pm] {
+                if (auto pm = weak_pm.lock()) pm->raise_gpe(CpuHotplugRegs::GPE_BIT);
+            },
+            [loop = loop_, handler = cpu_eject_handler_](unsigned index) {
+                loop->post([handler, index] {
+                    if (*handler) (*handler)(index);
+                });
+            });
+        for (unsigned i = 0; i < possible.size(); ++i)
+            if (possible[i].present) cpu_hotplug_->set_present(i);
+        context.pio().insert_or_throw(CpuHotplugRegs::BASE, CpuHotplugRegs::LENGTH, cpu_hotplug_, "acpi-cpu-hotplug");
+        context.services().add<CpuHotplugController>(*this);
     }
 
     // kestrel's ACPI tables offer \_S5 only: a guest cannot suspend to RAM
@@ -90,8 +127,10 @@ private:
 
     std::shared_ptr<Piix4Pm> pm_;
     std::shared_ptr<PciHotplugRegs> hotplug_;
+    std::shared_ptr<CpuHotplugRegs> cpu_hotplug_;
     EventLoop* loop_ = nullptr;
     std::shared_ptr<std::function<void(unsigned)>> eject_handler_ = std::make_shared<std::function<void(unsigned)>>();
+    std::shared_ptr<std::function<void(unsigned)>> cpu_eject_handler_ = std::make_shared<std::function<void(unsigned)>>();
 };
 
 } // namespace

@@ -4,6 +4,7 @@
 #include "machine/acpi/table_loader.h"
 #include "machine/acpi/tables.h"
 #include "kvm/pc_memory_map.h"
+#include "vcpu/topology.h"
 
 #include <cstring>
 #include <fmt/format.h>
@@ -51,7 +52,10 @@ Layout lay_out_tables(Area& area, uint64_t below_4g, const AcpiConfig& cfg) {
     using namespace acpi;
     Layout at{};
     at.facs = area.add(build_facs(), 64);
-    at.dsdt = area.add(build_dsdt(below_4g, cfg.serial_ports, cfg.pvpanic_port));
+    std::vector<uint32_t> hotplug_cpus;
+    if (cfg.smp.maxcpus > cfg.smp.cpus)
+        for (unsigned i = 0; i < cfg.smp.maxcpus; ++i) hotplug_cpus.push_back(apic_id_for(i, cfg.smp));
+    at.dsdt = area.add(build_dsdt(below_4g, cfg.serial_ports, cfg.pvpanic_port, hotplug_cpus));
     at.fadt = area.add(build_fadt(at.facs, at.dsdt));
     at.madt = area.add(build_madt(cfg.smp));
     const uint64_t tables[] = {at.fadt, at.madt};

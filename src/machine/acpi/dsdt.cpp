@@ -36,7 +36,8 @@ bool patch_aml_dword_name(std::span<uint8_t> aml, std::string_view name, uint32_
     return true;
 }
 
-std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port) {
+std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port,
+                                std::span<const uint32_t> hotplug_cpus) {
     std::span<const uint8_t> src = dsdt_aml();
     std::vector<uint8_t> aml(src.begin(), src.end());
     if (pci_hole_start >= PCI_WINDOW_END)
@@ -44,6 +45,13 @@ std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uin
     patch_or_throw(aml, "PHLO", uint32_t(pci_hole_start));
     patch_or_throw(aml, "COMP", com_ports);
     patch_or_throw(aml, "PVPP", pvpanic_port);
+    if (!hotplug_cpus.empty()) {
+        // The definition block's terms go on to the end of the table.
+        std::vector<uint8_t> more = cpu_hotplug_aml(hotplug_cpus);
+        aml.insert(aml.end(), more.begin(), more.end());
+        const uint32_t length = uint32_t(aml.size());
+        std::memcpy(aml.data() + LENGTH_OFFSET, &length, sizeof length);
+    }
     fix_checksum(aml);
     return aml;
 }

@@ -46,7 +46,13 @@ std::vector<uint8_t> build_madt(const SmpConfig& smp);
 
 // firmware/dsdt.asl with its placeholders filled: the 32-bit PCI window
 // starts at `pci_hole_start`; bit N of `com_ports` makes COM(N+1) present.
-std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port = 0);
+// `hotplug_cpus`: the APIC IDs of every possible vCPU when some can be
+// hot-added (-smp maxcpus= above cpus=); the DSDT then has QEMU's ACPI CPU
+// hotplug objects (cpu_hotplug_aml), and none otherwise.
+std::vector<uint8_t> build_dsdt(uint64_t pci_hole_start, uint32_t com_ports, uint16_t pvpanic_port = 0,
+                                std::span<const uint32_t> hotplug_cpus = {});
+// \_SB.PCI0.PRES, \_SB.CPUS and \_GPE._E02 for these possible vCPUs.
+std::vector<uint8_t> cpu_hotplug_aml(std::span<const uint32_t> apic_ids);
 // Overwrites the DWord value of `Name (<name>, 0x...)` in AML. Returns false
 // unless exactly one such DWord Name exists.
 bool patch_aml_dword_name(std::span<uint8_t> aml, std::string_view name, uint32_t value);

@@ -43,6 +43,25 @@ void info_cpus(HmpContext& ctx, const HmpCall&) {
                               cpu.index, cpu.host_thread_id));
 }
 
+// QEMU's hmp_hotpluggable_cpus: query-hotpluggable-cpus as text, the last
+// slot first.
+void info_hotpluggable_cpus(HmpContext& ctx, const HmpCall&) {
+    PossibleCpus cpus = ctx.vm().possible_cpus();
+    if (cpus.slots.empty()) {
+        ctx.print("Error: The feature 'query-hotpluggable-cpus' is not enabled\n");
+        return;
+    }
+    std::string text = "Hotpluggable CPUs:\n";
+    for (auto slot = cpus.slots.rbegin(); slot != cpus.slots.rend(); ++slot) {
+        text += fmt::format("  type: \"{}\"\n  vcpus_count: \"1\"\n", cpus.type);
+        if (!slot->qom_path.empty()) text += fmt::format("  qom_path: \"{}\"\n", slot->qom_path);
+        text += fmt::format("  CPUInstance Properties:\n    socket-id: \"{}\"\n", slot->socket_id);
+        if (cpus.with_die) text += fmt::format("    die-id: \"{}\"\n", slot->die_id);
+        text += fmt::format("    core-id: \"{}\"\n    thread-id: \"{}\"\n", slot->core_id, slot->thread_id);
+    }
+    ctx.print(text);
+}
+
 void print_registers(HmpContext& ctx, unsigned index) {
     ctx.print(fmt::format("\nCPU#{}\n", index));
     print_block(ctx, ctx.vm().cpu_registers_text(index));
@@ -161,6 +180,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"cpus", {}, "", "show infos for each CPU", info_cpus},
         hmp_info_dump_command(),
         {"history", {}, "", "show the command line history", info_history},
+        {"hotpluggable-cpus", {}, "", "Show information about hotpluggable CPUs", info_hotpluggable_cpus},
         {"irq", {}, "", "show the interrupts statistics (if available)", info_machine_text<kIrq>},
         {"kvm", {}, "", "show KVM information", info_kvm},
         {"mice", {}, "", "show which guest mouse is receiving events", hmp_info_mice},

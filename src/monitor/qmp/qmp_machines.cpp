@@ -36,7 +36,7 @@ Json query_machines() {
             m["is-default"] = true;
         }
         m["cpu-max"] = 255;
-        m["hotpluggable-cpus"] = false;   // kestrel has no vCPU hotplug
+        m["hotpluggable-cpus"] = true;   // device_add of a vCPU (ACPI CPU hotplug)
         m["numa-mem-supported"] = older_than(v, 5, 1);
         m["deprecated"] = older_than(v, 2, 0);
         m["default-cpu-type"] = "qemu64-x86_64-cpu";

@@ -41,8 +41,7 @@ Json query_cpus_fast(VmControl& vm) {
 }
 
 // Every possible vCPU, the last first as QEMU lists them; qom-path only
-// for the present ones (-smp's and -device's). kestrel plugs no vCPU later
-// (device_add refuses CPU types), so the others stay empty.
+// for the present ones (-smp's, -device's and device_add's).
 Json query_hotpluggable_cpus(VmControl& vm) {
     PossibleCpus cpus = vm.possible_cpus();
     if (cpus.slots.empty()) throw MonitorError("The feature 'query-hotpluggable-cpus' is not enabled");

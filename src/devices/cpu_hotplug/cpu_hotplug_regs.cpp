@@ -1,0 +1,152 @@
+#include "devices/cpu_hotplug/cpu_hotplug_regs.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kestrel {
+
+namespace {
+
+constexpr uint8_t STATUS_PRESENT = 1u << 0, STATUS_INSERT = 1u << 1, STATUS_REMOVE = 1u << 2;
+constexpr uint8_t CONTROL_EJECT = 1u << 3, STATUS_FIRMWARE_REMOVE = 1u << 4;
+
+} // namespace
+
+CpuHotplugRegs::CpuHotplugRegs(std::vector<uint32_t> apic_ids, std::function<void()> raise_gpe,
+                               std::function<void(unsigned)> eject)
+    : raise_gpe_(std::move(raise_gpe)), eject_(std::move(eject)) {
+    for (uint32_t id : apic_ids) s_.slots.push_back(CpuHotplugSlot{.apic_id = id});
+}
+
+void CpuHotplugRegs::read(uint64_t offset, std::span<uint8_t> data) {
+    uint32_t value;
+    {
+        std::lock_guard guard(lock_);
+        value = read_locked(offset);
+    }
+    std::memset(data.data(), 0, data.size());
+    std::memcpy(data.data(), &value, std::min<size_t>(data.size(), sizeof value));
+}
+
+uint32_t CpuHotplugRegs::read_locked(uint64_t offset) const {
+    if (s_.selector >= s_.slots.size()) return 0;
+    const CpuHotplugSlot& slot = s_.slots[s_.selector];
+    switch (offset) {
+    case SELECTOR: return 0;  // command data 2: CPU_ID's upper half (APIC IDs are 32-bit)
+    case FLAGS:
+        return (slot.present ? STATUS_PRESENT : 0) | (slot.inserting ? STATUS_INSERT : 0) |
+               (slot.removing ? STATUS_REMOVE : 0) | (slot.firmware_remove ? STATUS_FIRMWARE_REMOVE : 0);
+    case DATA:
+        if (s_.command == NEXT_EVENT) return s_.selector;
+        if (s_.command == CPU_ID) return slot.apic_id;
+        return 0;
+    default: return 0;  // reserved
+    }
+}
+
+void CpuHotplugRegs::write(uint64_t offset, std::span<const uint8_t> data) {
+    uint32_t value = 0;
+    std::memcpy(&value, data.data(), std::min<size_t>(data.size(), sizeof value));
+    int eject_index;
+    std::function<void(unsigned)> eject;
+    {
+        std::lock_guard guard(lock_);
+        eject_index = write_locked(offset, value);
+        eject = eject_;
+    }
+    if (eject_index >= 0 && eject) eject(unsigned(eject_index));
+}
+
+int CpuHotplugRegs::write_locked(uint64_t offset, uint32_t value) {
+    if (offset == SELECTOR) {
+        s_.selector = value;
+        return -1;
+    }
+    if (s_.selector >= s_.slots.size()) return -1;
+    CpuHotplugSlot& slot = s_.slots[s_.selector];
+    switch (offset) {
+    case FLAGS: return write_flags_locked(slot, value);
+    case COMMAND:
+        if (value < COMMANDS) {
+            s_.command = uint8_t(value);
+            if (s_.command == NEXT_EVENT) select_next_event_locked();
+        }
+        return -1;
+    case DATA:
+        if (s_.command == OST_EVENT) slot.ost_event = value;
+        if (s_.command == OST_STATUS) slot.ost_status = value;
+        return -1;
+    default: return -1;  // reserved
+    }
+}
+
+// One action per write, the first bit that asks for one, as QEMU.
+int CpuHotplugRegs::write_flags_locked(CpuHotplugSlot& slot, uint32_t value) {
+    const bool ejectable = slot.present && s_.selector != 0;  // never the boot CPU
+    if (value & STATUS_INSERT) {
+        slot.inserting = false;
+    } else if (value & STATUS_REMOVE) {
+        slot.removing = false;
+    } else if (value & CONTROL_EJECT) {
+        if (!ejectable) return -1;
+        slot.present = false;
+        slot.firmware_remove = false;
+        return int(s_.selector);
+    } else if (value & STATUS_FIRMWARE_REMOVE) {
+        if (ejectable) slot.firmware_remove = !slot.firmware_remove;
+    }
+    return -1;
+}
+
+// From the selected CPU on, wrapping around; stays put when none has one.
+void CpuHotplugRegs::select_next_event_locked() {
+    const size_t count = s_.slots.size();
+    for (size_t step = 0; step < count; ++step) {
+        size_t i = (s_.selector + step) % count;
+        if (s_.slots[i].inserting || s_.slots[i].removing) {
+            s_.selector = uint32_t(i);
+            return;
+        }
+    }
+}
+
+void CpuHotplugRegs::set_present(unsigned index) {
+    std::lock_guard guard(lock_);
+    if (index < s_.slots.size()) s_.slots[index].present = true;
+}
+
+void CpuHotplugRegs::plugged(unsigned index) {
+    {
+        std::lock_guard guard(lock_);
+        if (index >= s_.slots.size()) return;
+        s_.slots[index].present = true;
+        s_.slots[index].inserting = true;
+    }
+    if (raise_gpe_) raise_gpe_();
+}
+
+void CpuHotplugRegs::request_unplug(unsigned index) {
+    {
+        std::lock_guard guard(lock_);
+        if (index >= s_.slots.size() || !s_.slots[index].present) return;
+        s_.slots[index].removing = true;
+    }
+    if (raise_gpe_) raise_gpe_();
+}
+
+bool CpuHotplugRegs::unplug_requested(unsigned index) const {
+    std::lock_guard guard(lock_);
+    return index < s_.slots.size() && s_.slots[index].removing;
+}
+
+void CpuHotplugRegs::on_eject(std::function<void(unsigned)> eject) {
+    std::lock_guard guard(lock_);
+    eject_ = std::move(eject);
+}
+
+CpuHotplugState CpuHotplugRegs::state() const {
+    std::lock_guard guard(lock_);
+    return s_;
+}
+
+} // namespace kestrel

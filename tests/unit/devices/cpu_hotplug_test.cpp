@@ -1,0 +1,200 @@
+// QEMU's ACPI CPU hotplug registers (0xaf00) of the PIIX4 PM function,
+// through the device as the board realizes it with -smp maxcpus= above
+// cpus=: a hot-added CPU raises GPE 2 and the SCI, the guest's scan finds
+// it by the "next event" command and clears the event, the guest's eject
+// reaches the machine on the main loop, and malformed accesses (a selector
+// past the possible CPUs, reserved offsets, odd sizes, unknown commands,
+// ejecting the boot CPU or an absent one) change nothing.
+#include "devices/cpu_hotplug/cpu_hotplug_regs.h"
+#include "devices/cpu_hotplug_controller.h"
+#include "devices/pc_layout.h"
+#include "fake_device_context.h"
+
+#include <catch2/catch.hpp>
+
+using namespace kestrel;
+using namespace kestrel::test;
+
+namespace {
+
+using R = CpuHotplugRegs;
+constexpr uint16_t HP = R::BASE;
+constexpr uint16_t GPE_STS = pc::GPE0_BASE, GPE_EN = pc::GPE0_BASE + 2;
+constexpr uint8_t PRESENT = 1, INSERT = 2, REMOVE = 4, EJECT = 8, FW_REMOVE = 16;
+
+BoardFacts facts_with(unsigned cpus, unsigned maxcpus) {
+    BoardFacts f;
+    f.cpus = f.boot_cpus = cpus;
+    for (unsigned i = 0; i < maxcpus; ++i) f.possible_cpus.push_back({i * 2, i < cpus});  // APIC IDs 0, 2, 4, ...
+    return f;
+}
+
+struct CpuHotplugRig {
+    FakeDeviceContext ctx;
+    std::unique_ptr<Device> pm;
+    CpuHotplugController* hp = nullptr;
+    std::vector<unsigned> ejected;
+
+    explicit CpuHotplugRig(unsigned cpus = 1, unsigned maxcpus = 4) {
+        ctx.facts = facts_with(cpus, maxcpus);
+        pm = ctx.realize("PIIX4_PM", {{"addr", "01.3"}});
+        hp = ctx.registry.find<CpuHotplugController>();
+        if (hp) hp->on_cpu_eject([this](unsigned index) { ejected.push_back(index); });
+        ctx.out(GPE_EN, 1u << R::GPE_BIT, 2);
+    }
+    void select(uint32_t index) { ctx.out(HP + R::SELECTOR, index, 4); }
+    uint8_t flags() { return uint8_t(ctx.in(HP + R::FLAGS, 1)); }
+    void command(uint8_t c) { ctx.out(HP + R::COMMAND, c, 1); }
+    uint32_t data() { return uint32_t(ctx.in(HP + R::DATA, 4)); }
+    void control(uint8_t bits) {
+        ctx.out(HP + R::FLAGS, bits, 1);
+        for (int i = 0; i < 3; ++i) ctx.loop.run_once(0);  // the machine acts on its loop
+    }
+    bool sci() { return ctx.irqs[pc::ACPI_SCI_IRQ].level; }
+};
+
+} // namespace
+
+TEST_CASE("cpu hotplug: no registers without room for more CPUs", "[cpuhp]") {
+    CpuHotplugRig r(2, 2);
+    CHECK(r.hp == nullptr);
+    CHECK(r.ctx.in(HP + R::FLAGS, 1) == 0xff);  // nothing at 0xaf00
+}
+
+TEST_CASE("cpu hotplug: the boot CPUs are present without events", "[cpuhp]") {
+    CpuHotplugRig r(2, 4);
+    REQUIRE(r.hp);
+    r.select(1);
+    CHECK(r.flags() == PRESENT);
+    r.select(2);
+    CHECK(r.flags() == 0);
+    r.command(R::CPU_ID);
+    CHECK(r.data() == 4);
+    CHECK(r.ctx.in(HP + R::SELECTOR, 4) == 0);  // command data 2: the upper half
+    CHECK_FALSE(r.sci());
+}
+
+TEST_CASE("cpu hotplug: an added CPU raises GPE 2; the scan finds it and clears the event", "[cpuhp]") {
+    CpuHotplugRig r;
+    r.hp->cpu_plugged(2);
+    CHECK(r.sci());
+    CHECK((r.ctx.in(GPE_STS, 2) & (1u << R::GPE_BIT)) != 0);
+    // CSCN: from the selector on, the next CPU with an event.
+    r.command(R::NEXT_EVENT);
+    CHECK(r.data() == 2);
+    CHECK(r.flags() == (PRESENT | INSERT));
+    r.control(INSERT);  // CINS = 1 clears it
+    CHECK(r.flags() == PRESENT);
+    r.command(R::NEXT_EVENT);  // none left: the selector stays
+    CHECK(r.data() == 2);
+    CHECK(r.flags() == PRESENT);
+    r.ctx.out(GPE_STS, 1u << R::GPE_BIT, 2);
+    CHECK_FALSE(r.sci());
+}
+
+TEST_CASE("cpu hotplug: the event search wraps around from the selector", "[cpuhp]") {
+    CpuHotplugRig r;
+    r.hp->cpu_plugged(1);
+    r.select(3);
+    r.command(R::NEXT_EVENT);
+    CHECK(r.data() == 1);
+}
+
+TEST_CASE("cpu hotplug: removal asked, the guest ejects, the machine hears it", "[cpuhp]") {
+    CpuHotplugRig r;
+    r.hp->cpu_plugged(3);
+    r.select(3);
+    r.control(INSERT);
+    r.hp->request_cpu_unplug(3);
+    CHECK(r.hp->cpu_unplug_requested(3));
+    r.command(R::NEXT_EVENT);
+    CHECK(r.flags() == (PRESENT | REMOVE));
+    r.control(REMOVE);
+    CHECK_FALSE(r.hp->cpu_unplug_requested(3));
+    r.control(EJECT);
+    CHECK(r.ejected == std::vector<unsigned>{3});
+    CHECK(r.flags() == 0);
+    r.control(EJECT);  // gone already: nothing more
+    CHECK(r.ejected.size() == 1);
+}
+
+TEST_CASE("cpu hotplug: _OST writes are taken without effect", "[cpuhp]") {
+    CpuHotplugRig r;
+    r.select(0);
+    r.command(R::OST_EVENT);
+    r.ctx.out(HP + R::DATA, 0x103, 4);
+    r.command(R::OST_STATUS);
+    r.ctx.out(HP + R::DATA, 0x80, 4);
+    r.command(R::NEXT_EVENT);
+    CHECK(r.data() == 0);  // OST writes select nothing, raise nothing
+    CHECK_FALSE(r.sci());
+}
+
+TEST_CASE("cpu hotplug: malformed accesses change nothing", "[cpuhp]") {
+    CpuHotplugRig r;
+    SECTION("a selector past the possible CPUs: reads 0, writes ignored") {
+        r.select(4);
+        CHECK(r.flags() == 0);
+        CHECK(r.data() == 0);
+        r.control(EJECT);
+        r.command(R::CPU_ID);
+        r.select(0xffffffff);
+        r.ctx.out(HP + R::DATA, 0xdeadbeef, 4);
+        CHECK(r.ctx.in(HP + R::SELECTOR, 4) == 0);
+        r.select(0);
+        CHECK(r.flags() == PRESENT);
+        r.command(R::NEXT_EVENT);
+        CHECK(r.data() == 0);
+        CHECK(r.ejected.empty());
+    }
+    SECTION("the boot CPU and absent CPUs cannot be ejected") {
+        r.select(0);
+        r.control(EJECT);
+        r.control(FW_REMOVE);
+        CHECK(r.flags() == PRESENT);
+        r.select(2);
+        r.control(EJECT);
+        CHECK(r.ejected.empty());
+        CHECK(r.flags() == 0);
+    }
+    SECTION("unknown commands are ignored; reserved offsets read 0") {
+        r.command(R::CPU_ID);
+        r.command(0x7f);
+        r.select(1);
+        CHECK(r.data() == 2);  // still CPU_ID: APIC ID of CPU 1
+        for (uint16_t off : {1, 2, 3, 5, 6, 7, 9, 10, 11})
+            CHECK(r.ctx.in(HP + off, 1) == 0);
+    }
+    SECTION("any access size, little-endian") {
+        r.ctx.out(HP + R::SELECTOR, 0x0301, 2);  // selector 0x301: out of range
+        CHECK(r.flags() == 0);
+        r.ctx.out(HP + R::SELECTOR, 0, 1);  // the whole selector, from one byte
+        CHECK(r.ctx.in(HP + R::FLAGS, 4) == PRESENT);
+        CHECK(r.ctx.in(HP + R::FLAGS, 2) == PRESENT);
+    }
+    SECTION("events for CPUs that cannot exist are dropped") {
+        r.hp->cpu_plugged(4);
+        r.hp->cpu_plugged(1000);
+        r.hp->request_cpu_unplug(2);  // absent
+        CHECK_FALSE(r.sci());
+        CHECK_FALSE(r.hp->cpu_unplug_requested(4));
+    }
+}
+
+TEST_CASE("cpu hotplug: _OST event and status land in the selected CPU's state", "[cpuhp]") {
+    CpuHotplugRegs regs({0, 1}, nullptr, nullptr);
+    auto out = [&](uint64_t offset, uint32_t value, size_t size) {
+        regs.write(offset, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&value), size));
+    };
+    out(R::SELECTOR, 1, 4);
+    out(R::COMMAND, R::OST_EVENT, 1);
+    out(R::DATA, 0x103, 4);
+    out(R::COMMAND, R::OST_STATUS, 1);
+    out(R::DATA, 0x80, 4);
+    CpuHotplugState s = regs.state();
+    CHECK(s.slots[1].ost_event == 0x103);
+    CHECK(s.slots[1].ost_status == 0x80);
+    CHECK(s.slots[0].ost_event == 0);
+    regs.plugged(1);  // no GPE callback: no crash
+    CHECK(regs.state().slots[1].inserting);
+}
