@@ -4,6 +4,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
+#include <optional>
+#include <string>
 
 namespace kestrel {
 
@@ -22,10 +25,35 @@ void advance(std::vector<iovec>& iov, size_t& first, uint64_t bytes) {
     while (first < iov.size() && iov[first].iov_len == 0) first++;
 }
 
+bool lane_fits(const DirectLane& lane, uint64_t offset, const std::vector<iovec>& iov) {
+    if (lane.in_flight >= lane.depth || offset % DirectLane::kAlign) return false;
+    uint64_t total = 0;
+    for (const iovec& v : iov) {
+        if (reinterpret_cast<uintptr_t>(v.iov_base) % DirectLane::kAlign || v.iov_len % DirectLane::kAlign) return false;
+        total += v.iov_len;
+    }
+    return total >= DirectLane::kMinBytes;
+}
+
+// Holds a place in the lane for one write.
+struct LaneSlot {
+    DirectLane* lane = nullptr;
+    explicit LaneSlot(DirectLane* l) : lane(l) { lane->in_flight++; }
+    LaneSlot(const LaneSlot&) = delete;
+    LaneSlot& operator=(const LaneSlot&) = delete;
+    ~LaneSlot() { lane->in_flight--; }
+};
+
 Task<int> transfer(AioContext& ctx, AsyncFile file, uint64_t offset, std::vector<iovec> iov, bool write) {
     size_t first = 0;
     while (first < iov.size() && iov[first].iov_len == 0) first++;
     int fd = file.fd;
+    std::optional<LaneSlot> slot;
+    if (write && file.lane && file.buffered_fd < 0 && lane_fits(*file.lane, offset, iov)) {
+        slot.emplace(file.lane);
+        file.buffered_fd = file.fd;  // where a refused O_DIRECT request is redone
+        fd = file.lane->fd.get();
+    }
     while (first < iov.size()) {
         unsigned count = unsigned(iov.size() - first);
         int res;
@@ -51,6 +79,16 @@ Task<int> transfer(AioContext& ctx, AsyncFile file, uint64_t offset, std::vector
 
 } // namespace
 
+std::unique_ptr<DirectLane> open_direct_lane(int buffered_fd, unsigned depth) {
+    std::string self = "/proc/self/fd/" + std::to_string(buffered_fd);
+    UniqueFd fd(::open(self.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    if (!fd) return nullptr;
+    auto lane = std::make_unique<DirectLane>();
+    lane->fd = std::move(fd);
+    lane->depth = depth;
+    return lane;
+}
+
 const uint8_t* zero_page_buffer() {
     static const uint8_t* const buffer = [] {
         void* p = std::aligned_alloc(4096, kZeroBufferSize);
@@ -74,6 +112,7 @@ Task<int> file_read_buf(AioContext& ctx, AsyncFile file, uint64_t offset, void* 
 }
 
 Task<int> file_write_buf(AioContext& ctx, AsyncFile file, uint64_t offset, const void* buf, size_t len) {
+    file.lane = nullptr;  // metadata: small, rewritten, read back
     std::vector<iovec> iov{{const_cast<void*>(buf), len}};
     return transfer(ctx, file, offset, std::move(iov), true);
 }

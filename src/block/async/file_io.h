@@ -5,15 +5,37 @@
 // file's buffered descriptor.
 #include "block/async/aio_context.h"
 
+#include "base/unique_fd.h"
+
 #include <cstdint>
+#include <memory>
 #include <sys/uio.h>
 #include <vector>
 
 namespace kestrel {
 
+// A second descriptor of a buffered file, with O_DIRECT, for bulk copies
+// (kestrel-img convert): while fewer than `depth` writes use it, the next
+// large aligned data write goes straight to the device instead of through
+// the page cache. The device's transfer then runs beside the CPU's page-cache
+// copies of the other writes, and the lane takes only as many writes as the
+// device keeps up with. The data is no less durable than buffered writes:
+// a flush (fdatasync on either descriptor) covers both.
+struct DirectLane {
+    static constexpr uint64_t kMinBytes = 64 << 10;
+    static constexpr uint64_t kAlign = 4096;  // any logical block size up to 4 KiB
+    UniqueFd fd;
+    unsigned depth = 1;
+    unsigned in_flight = 0;
+};
+
+// nullptr where the file system refuses O_DIRECT.
+std::unique_ptr<DirectLane> open_direct_lane(int buffered_fd, unsigned depth);
+
 struct AsyncFile {
     int fd = -1;
     int buffered_fd = -1;  // without O_DIRECT; -1 when fd is buffered already
+    DirectLane* lane = nullptr;  // file_write only (data, never metadata)
 };
 
 // 0 or -errno.

@@ -52,6 +52,9 @@ public:
     virtual Task<BlockStatus> block_status(uint64_t offset, uint64_t max_length) = 0;
     // Writes back what is cached; the image stays usable.
     virtual Task<int> close() { return flush(); }
+    // Bulk copies into a buffered image: some large data writes may go to
+    // the device directly (DirectLane). false where the image cannot.
+    virtual bool enable_direct_lane(unsigned /*depth*/) { return false; }
 };
 
 } // namespace kestrel

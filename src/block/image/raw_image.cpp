@@ -23,7 +23,13 @@ RawImage::RawImage(AioContext& ctx, std::string filename, ImageFile file, bool r
       discard_unmap_(discard_unmap), cache_(cache) {}
 
 AsyncFile RawImage::io() const {
-    return {file_.fd.get(), file_.buffered_fd ? file_.buffered_fd.get() : -1};
+    return {file_.fd.get(), file_.buffered_fd ? file_.buffered_fd.get() : -1, lane_.get()};
+}
+
+bool RawImage::enable_direct_lane(unsigned depth) {
+    if (read_only_ || file_.buffered_fd || file_.block_device) return false;
+    lane_ = open_direct_lane(file_.fd.get(), depth);
+    return lane_ != nullptr;
 }
 
 uint64_t RawImage::allocated_bytes() const {

@@ -26,6 +26,7 @@ public:
     Task<int> discard(uint64_t offset, uint64_t length) override;
     Task<int> flush() override;
     Task<BlockStatus> block_status(uint64_t offset, uint64_t max_length) override;
+    bool enable_direct_lane(unsigned depth) override;
 
     // kestrel-img resize: a new length for the file.
     int truncate(uint64_t size);
@@ -40,6 +41,7 @@ private:
     bool read_only_;
     bool discard_unmap_;
     CacheMode cache_;
+    std::unique_ptr<DirectLane> lane_;
 };
 
 } // namespace kestrel
