@@ -81,7 +81,10 @@ Task<int> transfer(AioContext& ctx, AsyncFile file, uint64_t offset, std::vector
 
 std::unique_ptr<DirectLane> open_direct_lane(int buffered_fd, unsigned depth) {
     std::string self = "/proc/self/fd/" + std::to_string(buffered_fd);
-    UniqueFd fd(::open(self.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    int flags = ::fcntl(buffered_fd, F_GETFL);
+    if (flags < 0) return nullptr;
+    // Writethrough (O_DSYNC) stays so: a lane write is durable when it completes, as the others are.
+    UniqueFd fd(::open(self.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC | (flags & (O_DSYNC | O_SYNC))));
     if (!fd) return nullptr;
     auto lane = std::make_unique<DirectLane>();
     lane->fd = std::move(fd);
