@@ -110,8 +110,7 @@ void set_property(DeviceConfig& dev, const std::string& key, const std::string& 
         throw ConfigError("Property '" + std::string(type.backend.empty() ? type.name : type.backend) + "." + key +
                           "' is not writable");
     if (!spec) {
-        auto unsupported = std::find(type.unsupported_properties.begin(), type.unsupported_properties.end(), key);
-        if (unsupported != type.unsupported_properties.end())
+        if (type.unsupported(key))
             throw ConfigError("Property '" + std::string(type.name) + "." + key + "' is not supported by kestrel yet");
     }
     dev.props.set(key, value);

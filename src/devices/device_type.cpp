@@ -1,6 +1,25 @@
 #include "devices/device_type.h"
 
+#include <algorithm>
+
 namespace kestrel {
+
+namespace {
+
+// Every PCI device's in QEMU 7.2.
+constexpr std::string_view kPciUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction",
+                                                "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
+
+bool listed(std::span<const std::string_view> list, std::string_view key) {
+    return std::find(list.begin(), list.end(), key) != list.end();
+}
+
+} // namespace
+
+bool DeviceType::unsupported(std::string_view key) const {
+    return listed(unsupported_properties, key) || listed(transport_unsupported_properties, key) ||
+           (bus == BusKind::Pci && listed(kPciUnsupported, key));
+}
 
 std::vector<const PropertySpec*> DeviceType::all_properties() const {
     std::vector<const PropertySpec*> out;

@@ -54,8 +54,10 @@ struct DeviceType {
     // errors about those options name it, and -global reaches them by it.
     std::string_view backend = {};
     // QEMU properties kestrel does not implement: a clearer error than
-    // "not found".
+    // "not found". The device's own; those of its transport (a virtio-pci
+    // proxy's, shared by every virtio device); PCI's are known here.
     std::span<const std::string_view> unsupported_properties = {};
+    std::span<const std::string_view> transport_unsupported_properties = {};
     // What QEMU's realize derives from other properties (isa-serial's
     // iobase from its index) and the checks it makes that need nothing
     // opened (a missing drive, bad queue counts). Run while the command
@@ -68,6 +70,9 @@ struct DeviceType {
     bool has_rom = false;
     std::string_view romfile = {};
 
+    // A QEMU 7.2 property of this type that kestrel lacks (one it has is
+    // looked up first, so the lists may name a property a device does have).
+    bool unsupported(std::string_view key) const;
     // Its properties and those of its bus (PCI's "addr"), in qtree order.
     std::vector<const PropertySpec*> all_properties() const;
     PropertyValues default_values() const { return {std::string(name), all_properties(), std::string(backend)}; }

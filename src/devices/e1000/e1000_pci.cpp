@@ -21,11 +21,8 @@ constexpr PropertySpec kProperties[] = {
     prop_bool("mitigation", true, "on/off"),
 };
 
-// QEMU 7.2's other e1000 properties.
-constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "extra_mac_registers", "failover_pair_id", "migrate_tso_props", "multifunction",
-    "x-pcie-extcap-init", "x-pcie-lnksta-dllla",
-};
+// QEMU 7.2's other e1000 properties (besides every PCI device's).
+constexpr std::string_view kUnsupported[] = {"extra_mac_registers", "migrate_tso_props"};
 
 class E1000Pci final : public PciFunctionDevice {
 public:

@@ -16,9 +16,6 @@
 namespace kestrel {
 namespace {
 
-constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction",
-                                             "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
-
 struct Ports {
     uint16_t command, control;
     unsigned irq;
@@ -136,7 +133,6 @@ extern const DeviceType kPiix3IdeType = {
     .qom_parent = "pci-ide",
     .user_creatable = false,
     .child_bus = BusKind::Ide,
-    .unsupported_properties = kUnsupported,
     .has_rom = true,
 };
 

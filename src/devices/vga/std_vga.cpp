@@ -23,9 +23,7 @@ constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "ymax", 0),
     prop_uint(PropType::Uint32, "refresh_rate", 0),
 };
-constexpr std::string_view kUnsupported[] = {"acpi-index",    "big-endian-framebuffer", "failover_pair_id",
-                                             "global-vmstate", "multifunction",         
-                                                    "x-pcie-extcap-init",    "x-pcie-lnksta-dllla"};
+constexpr std::string_view kUnsupported[] = {"big-endian-framebuffer", "global-vmstate"};  // and every PCI device's
 
 // The MMIO BAR: EDID at 0, VGA ports 0x3c0-0x3df at 0x400 (bytes), VBE
 // registers at 0x500 (16 bits each), QEMU's extension at 0x600.

@@ -9,6 +9,7 @@
 #include "virtio/balloon/virtio_balloon.h"
 #include "virtio/pci/virtio_pci_device.h"
 #include "virtio/pci/virtio_pci_function_device.h"
+#include "virtio/pci/virtio_pci_unsupported.h"
 
 namespace kestrel {
 namespace {
@@ -25,14 +26,11 @@ constexpr PropertySpec kProperties[] = {
     prop_read_only("guest-stats", "guest statistics"),
 };
 
-// QEMU 7.2's other virtio-balloon-pci properties. free-page-hint only
-// speeds up live migration, which kestrel does not have.
+// QEMU 7.2's other virtio-balloon-pci properties (and the transport's,
+// kVirtioPciUnsupported). free-page-hint only speeds up live migration,
+// which kestrel does not have.
 constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "aer", "any_layout", "ats", "disable-legacy", "disable-modern", "event_idx",
-    "failover_pair_id", "free-page-hint", "indirect_desc", "iommu_platform", "migrate-extra",
-    "modern-pio-notify", "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset",
-    "use-disabled-flag", "use-started", "virtio-backend",
-    "virtio-pci-bus-master-bug-migration",
+    "free-page-hint",
 };
 
 // What QEMU's realize and property setters check.
@@ -99,6 +97,7 @@ extern const DeviceType kVirtioBalloonPciType = {
     .alias = "virtio-balloon",
     .backend = "virtio-balloon-device",
     .unsupported_properties = kUnsupported,
+    .transport_unsupported_properties = kVirtioPciUnsupported,
     .complete = &complete,
     .has_rom = true,
 };

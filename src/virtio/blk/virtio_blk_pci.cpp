@@ -8,6 +8,7 @@
 #include "virtio/blk/virtio_blk.h"
 #include "virtio/pci/virtio_pci_device.h"
 #include "virtio/pci/virtio_pci_function_device.h"
+#include "virtio/pci/virtio_pci_unsupported.h"
 #include "virtio/pci/virtio_pci_regs.h"
 
 #include <algorithm>
@@ -26,19 +27,13 @@ constexpr PropertySpec kProperties[] = {
     kBootIndexProperty,
 };
 
-// QEMU 7.2's other virtio-blk-pci properties.
+// QEMU 7.2's other virtio-blk-pci properties (and the transport's, kVirtioPciUnsupported).
 constexpr std::string_view kUnsupported[] = {
-    "account-failed", "account-invalid", "acpi-index", "aer", "any_layout", "ats",
-    "backend_defaults", "class", "config-wce", "cyls", "disable-legacy", "disable-modern",
-    "discard", "discard_granularity", "event_idx", "failover_pair_id", "heads",
-    "indirect_desc", "ioeventfd", "iommu_platform", "lcyls", "lheads", "logical_block_size",
-    "lsecs", "max-discard-sectors", "max-write-zeroes-sectors", "migrate-extra",
-    "min_io_size", "modern-pio-notify", "multifunction", "notify_on_empty", "opt_io_size",
-    "packed", "page-per-vq", "physical_block_size", "queue-size", "queue_reset",
-    "report-discard-granularity", "request-merging", "rerror", 
-    "scsi", "secs", "seg-max-adjust", "share-rw", "use-disabled-flag", "use-started",
-    "vectors", "virtio-pci-bus-master-bug-migration", "werror", "write-cache",
-    "write-zeroes",
+    "account-failed", "account-invalid", "backend_defaults", "class", "config-wce", "cyls", "discard",
+    "discard_granularity", "heads", "ioeventfd", "lcyls", "lheads", "logical_block_size", "lsecs",
+    "max-discard-sectors", "max-write-zeroes-sectors", "min_io_size", "opt_io_size", "physical_block_size",
+    "queue-size", "report-discard-granularity", "request-merging", "rerror", "scsi", "secs", "seg-max-adjust",
+    "share-rw", "vectors", "werror", "write-cache", "write-zeroes", "x-enable-wce-if-config-wce",
 };
 
 // What QEMU's virtio-blk realize checks; the drive's legacy serial= is the
@@ -99,6 +94,7 @@ extern const DeviceType kVirtioBlkPciType = {
     .alias = "virtio-blk",
     .backend = "virtio-blk-device",
     .unsupported_properties = kUnsupported,
+    .transport_unsupported_properties = kVirtioPciUnsupported,
     .complete = &complete,
     .has_rom = true,
 };

@@ -10,6 +10,7 @@
 #include "virtio/net/virtio_net_abi.h"
 #include "virtio/pci/virtio_pci_device.h"
 #include "virtio/pci/virtio_pci_regs.h"
+#include "virtio/pci/virtio_pci_unsupported.h"
 
 #include <climits>
 
@@ -74,15 +75,10 @@ constexpr PropertySpec kProperties[] = {
     kBootIndexProperty,
 };
 
-// QEMU 7.2's other virtio-net-pci properties.
+// QEMU 7.2's other virtio-net-pci properties (and the transport's, kVirtioPciUnsupported).
 constexpr std::string_view kUnsupported[] = {
-    "acpi-index", "aer", "ats", "failover", "failover_pair_id",
-    "guest_rsc_ext", "hash", "iommu_platform", "ioeventfd", "migrate-extra", "modern-pio-notify",
-    "multifunction", "notify_on_empty", "packed", "page-per-vq", "queue_reset", 
-    "rsc_interval", "rss", "tx", "use-disabled-flag", "use-started",
-    "virtio-pci-bus-master-bug-migration", "x-ats-page-aligned", "x-disable-legacy-check", "x-disable-pcie",
-    "x-ignore-backend-features", "x-mtu-bypass-backend", "x-pcie-deverr-init", "x-pcie-extcap-init",
-    "x-pcie-flr-init", "x-pcie-lnkctl-init", "x-pcie-lnksta-dllla", "x-pcie-pm-init", "x-txburst", "x-txtimer",
+    "failover", "guest_rsc_ext", "hash", "ioeventfd", "rsc_interval", "rss", "tx", "x-mtu-bypass-backend",
+    "x-txburst", "x-txtimer",
 };
 
 bool power_of_two(uint64_t v) { return v && !(v & (v - 1)); }
@@ -182,6 +178,7 @@ extern const DeviceType kVirtioNetPciType = {
     .alias = "virtio-net",
     .backend = "virtio-net-device",
     .unsupported_properties = kUnsupported,
+    .transport_unsupported_properties = kVirtioPciUnsupported,
     .complete = &complete,
     .has_rom = true,
     .romfile = "efi-virtio.rom",

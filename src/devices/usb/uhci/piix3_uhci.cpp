@@ -14,8 +14,6 @@ constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "bandwidth", 1280),
     prop_uint(PropType::Uint32, "maxframes", 128),
 };
-constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id", "multifunction",
-                                             "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
 
 class UhciFunction final : public PciDevice {
 public:
@@ -71,7 +69,6 @@ extern const DeviceType kPiix3UhciType = {
     .create = &create_device<Piix3Uhci>,
     .qom_parent = "pci-uhci-usb",
     .child_bus = BusKind::Usb,
-    .unsupported_properties = kUnsupported,
     .has_rom = true,
 };
 

@@ -13,9 +13,7 @@ constexpr PropertySpec kProperties[] = {
     prop_uint(PropType::Uint32, "vgamem_mb", 4),
     prop_bool("blitter", true),
 };
-constexpr std::string_view kUnsupported[] = {"acpi-index", "failover_pair_id",    "global-vmstate",
-                                             "multifunction",          
-                                             "x-pcie-extcap-init", "x-pcie-lnksta-dllla"};
+constexpr std::string_view kUnsupported[] = {"global-vmstate"};  // and every PCI device's
 
 // BAR0: the linear framebuffer (and the blit aperture) when not mapped
 // straight to VRAM; BAR1: the VGA ports and blitter registers.
