@@ -12,6 +12,9 @@ public:
     virtual ~CpuHotplugController() = default;
     // `index`: the CPU's slot, 0 .. maxcpus - 1 (QEMU's cpu-index).
     virtual void cpu_plugged(unsigned index) = 0;
+    // False until the guest switched the registers to their modern mode
+    // (QEMU 7.2's PIIX4 refuses a CPU's unplug before).
+    virtual bool cpu_unplug_supported() const = 0;
     virtual void request_cpu_unplug(unsigned index) = 0;
     virtual bool cpu_unplug_requested(unsigned index) const = 0;
     // Runs on the main loop for each CPU the guest ejected.

@@ -32,7 +32,7 @@ public:
     virtual void on_device_deleted(std::function<void(const std::string& id, const std::string& path)> handler) = 0;
 };
 
-// device_add of a vCPU (TYPE-x86_64-cpu): the machine
+// device_add and device_del of a vCPU (TYPE-x86_64-cpu): the machine
 // creates its KVM vCPU in the topology slot the options name and tells the
 // guest through the chipset's ACPI CPU hotplug registers.
 class VcpuHotplug {
@@ -41,6 +41,10 @@ public:
     // The options as -device takes them (driver= first). Throws
     // std::runtime_error with QEMU's text.
     virtual void add_vcpu(const std::vector<qopts::OptPair>& options) = 0;
+    // vCPU `index` (a present one): asks the guest to eject it; it goes,
+    // with DEVICE_DELETED, once the guest has. Throws std::runtime_error
+    // with QEMU's text.
+    virtual void delete_vcpu(unsigned index) = 0;
 };
 
 // blockdev-add and blockdev-del: block nodes a device_add may then name

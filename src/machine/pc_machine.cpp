@@ -118,6 +118,7 @@ PcMachine::PcMachine(const Config& cfg)
         }
         create_vcpus();
         board_->services().add<VcpuHotplug>(*this);
+        watch_vcpu_ejects();
         build_smbios();
         load_boot_state();
         watch_signals();
@@ -157,6 +158,13 @@ void PcMachine::create_vcpus() {
 }
 
 void PcMachine::create_vcpu(unsigned index) {
+    auto parked = std::find_if(parked_vcpus_.begin(), parked_vcpus_.end(),
+                               [&](const auto& v) { return v->index() == index; });
+    if (parked != parked_vcpus_.end()) {
+        vcpus_.push_back(std::move(*parked));
+        parked_vcpus_.erase(parked);
+        return;
+    }
     uint32_t apic = apic_id_for(index, smp_);
     auto cpuid = build_cpuid(supported_cpuid_, cfg_.cpu, smp_, index);
     vcpus_.push_back(std::make_unique<Vcpu>(VcpuSetup{vm_, index, apic, std::move(cpuid), pio_, mmio_, *this, memory_.below_4g()}));

@@ -73,6 +73,7 @@ public:
     // VcpuHotplug (vcpu_hotplug.cpp): device_add of a CPU on the running
     // machine, QEMU's pc_cpu_pre_plug checks first.
     void add_vcpu(const std::vector<qopts::OptPair>& options) override;
+    void delete_vcpu(unsigned index) override;
     RunState state() const { return state_; }
     EventLoop& loop() { return loop_; }
     const Config& config() const { return cfg_; }
@@ -96,6 +97,8 @@ private:
     void tear_down();
     void create_vcpus();
     void create_vcpu(unsigned index);
+    void watch_vcpu_ejects();
+    void remove_vcpu(unsigned index);
     void load_boot_state();
     std::future<void> start_preloading();
     void reset_machine();
@@ -131,6 +134,9 @@ private:
     std::unique_ptr<PcBoard> board_;
     std::unique_ptr<UserObjects> objects_;  // -object secret / memory-backend-*, object-add
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
+    // Unplugged vCPUs: KVM keeps a vCPU until the VM goes, so a vCPU
+    // plugged back into the slot takes its old one (as QEMU parks them).
+    std::vector<std::unique_ptr<Vcpu>> parked_vcpus_;
     std::unique_ptr<VncServer> vnc_;
     std::unique_ptr<ChardevSet> chardevs_;
     std::unique_ptr<GuestFwdChardevs> guestfwd_chardevs_;  // netdev_add's, from chardevs_

@@ -3,6 +3,7 @@
 // the KVM vCPU is created with the CPUID and MSRs the boot vCPUs got, its
 // thread starts (under the vCPU sandbox filter if -sandbox is on), and the
 // guest hears of it through the ACPI CPU hotplug registers (GPE 2).
+// device_del asks the guest to eject a vCPU the same way.
 #include "machine/pc_machine.h"
 
 #include "base/config_error.h"
@@ -47,6 +48,41 @@ void PcMachine::add_vcpu(const std::vector<qopts::OptPair>& options) {
     vcpu.start_thread();
     if (state_ == RunState::Running) vcpu.resume();
     if (auto* controller = board_->services().find<CpuHotplugController>()) controller->cpu_plugged(cpu.index);
+}
+
+// The guest ejects the vCPU through the registers (its _EJ0) once asked;
+// -smp's vCPUs stay (kestrel's topology keeps them present).
+void PcMachine::delete_vcpu(unsigned index) {
+    if (index == 0) throw std::runtime_error("Boot CPU is unpluggable");
+    auto* controller = board_->services().find<CpuHotplugController>();
+    if (!controller || !controller->cpu_unplug_supported())
+        throw std::runtime_error("acpi: device unplug request for not supported device type: " + cfg_.cpu.model +
+                                 "-x86_64-cpu");
+    if (!smp_.plugged_at(index)) throw std::runtime_error("kestrel cannot unplug a vCPU of -smp yet");
+    controller->request_cpu_unplug(index);
+}
+
+void PcMachine::watch_vcpu_ejects() {
+    if (auto* controller = board_->services().find<CpuHotplugController>())
+        controller->on_cpu_eject([this](unsigned index) { remove_vcpu(index); });
+}
+
+// On the main loop: the vCPU's thread stops and the vCPU is parked for a
+// later device_add of the slot; then DEVICE_DELETED of its local APIC (a
+// QOM child in QEMU) and of the vCPU.
+void PcMachine::remove_vcpu(unsigned index) {
+    const ColdPluggedCpu* cpu = smp_.plugged_at(index);
+    auto it = std::find_if(vcpus_.begin(), vcpus_.end(), [&](const auto& v) { return v->index() == index; });
+    if (!cpu || it == vcpus_.end()) return;
+    (*it)->stop_thread();
+    parked_vcpus_.push_back(std::move(*it));
+    vcpus_.erase(it);
+    nlohmann::json data = nlohmann::json::object();
+    if (!cpu->id.empty()) data["device"] = cpu->id;
+    data["path"] = cpu->qom_path();
+    std::erase_if(smp_.plugged, [&](const ColdPluggedCpu& c) { return c.index == index; });
+    emit("DEVICE_DELETED", {{"path", data["path"].get<std::string>() + "/lapic"}});
+    emit("DEVICE_DELETED", data);
 }
 
 } // namespace kestrel

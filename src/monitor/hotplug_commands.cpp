@@ -33,11 +33,15 @@ const VcpuInfo* find_vcpu(const std::vector<VcpuInfo>& cpus, const std::string& 
     return nullptr;
 }
 
-// QEMU 7.2's pc refuses the boot CPU, and any other while the guest has not
-// switched PIIX4 to its CPU hotplug interface; kestrel's PIIX4 has none.
-[[noreturn]] void refuse_vcpu_unplug(const VcpuInfo& cpu) {
+// QEMU 7.2's pc refuses the boot CPU; a machine without vCPU hotplug
+// (none) refuses any as QEMU's PIIX4 does before the guest's ACPI runs.
+void unplug_vcpu(VmControl& vm, const VcpuInfo& cpu) {
+    auto* vcpus = vm.services().find<VcpuHotplug>();
     if (cpu.index == 0) throw MonitorError("Boot CPU is unpluggable");
-    throw MonitorError("acpi: device unplug request for not supported device type: " + cpu.cpu_model + "-x86_64-cpu");
+    if (!vcpus)
+        throw MonitorError("acpi: device unplug request for not supported device type: " + cpu.cpu_model +
+                           "-x86_64-cpu");
+    with_hotplug_errors([&] { vcpus->delete_vcpu(cpu.index); });
 }
 
 } // namespace
@@ -59,7 +63,7 @@ void hotplug_device_add(VmControl& vm, const std::vector<qopts::OptPair>& option
 
 void hotplug_device_del(VmControl& vm, const std::string& name) {
     std::vector<VcpuInfo> cpus = vm.cpus();
-    if (const VcpuInfo* cpu = find_vcpu(cpus, name)) refuse_vcpu_unplug(*cpu);
+    if (const VcpuInfo* cpu = find_vcpu(cpus, name)) return unplug_vcpu(vm, *cpu);
     DeviceHotplug* hotplug = hotplug_of(vm);
     if (!hotplug) throw MonitorError(QmpErrorClass::DeviceNotFound, "Device '" + name + "' not found");
     with_hotplug_errors([&] { hotplug->delete_device(name); });

@@ -96,6 +96,12 @@ void Vcpu::reset() {
 }
 
 void Vcpu::start_thread() {
+    {
+        std::lock_guard guard(lock_);  // again after stop_thread: a vCPU plugged back in
+        want_ = Want::Pause;
+        parked_ = true;
+        thread_id_ = 0;
+    }
     thread_ = std::thread([this] { thread_main(); });
     std::unique_lock guard(lock_);
     cv_.wait(guard, [&] { return thread_id_.load() != 0; });

@@ -45,7 +45,7 @@ public:
 
     // Power-on state (call while paused). The BSP then gets its boot entry.
     void reset();
-    void start_thread();  // starts parked
+    void start_thread();  // starts parked; again after stop_thread (unplugged, then plugged back)
     void request_pause();  // kick without waiting
     void wait_parked();
     void pause() {

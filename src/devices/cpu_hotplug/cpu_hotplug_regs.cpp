@@ -29,7 +29,8 @@ void CpuHotplugRegs::read(uint64_t offset, std::span<uint8_t> data) {
 }
 
 uint32_t CpuHotplugRegs::read_locked(uint64_t offset) const {
-    if (s_.selector >= s_.slots.size()) return 0;
+    if (s_.legacy) return legacy_byte_locked(offset);
+    if (s_.selector >= s_.slots.size() || offset >= MODERN_LENGTH) return 0;
     const CpuHotplugSlot& slot = s_.slots[s_.selector];
     switch (offset) {
     case SELECTOR: return 0;  // command data 2: CPU_ID's upper half (APIC IDs are 32-bit)
@@ -42,6 +43,14 @@ uint32_t CpuHotplugRegs::read_locked(uint64_t offset) const {
         return 0;
     default: return 0;  // reserved
     }
+}
+
+// Byte `offset` of the present CPUs' bitmap (bit N: APIC ID N).
+uint8_t CpuHotplugRegs::legacy_byte_locked(uint64_t offset) const {
+    uint8_t byte = 0;
+    for (const CpuHotplugSlot& slot : s_.slots)
+        if (slot.present && slot.apic_id / 8 == offset) byte |= uint8_t(1u << (slot.apic_id % 8));
+    return byte;
 }
 
 void CpuHotplugRegs::write(uint64_t offset, std::span<const uint8_t> data) {
@@ -58,6 +67,10 @@ void CpuHotplugRegs::write(uint64_t offset, std::span<const uint8_t> data) {
 }
 
 int CpuHotplugRegs::write_locked(uint64_t offset, uint32_t value) {
+    if (s_.legacy) {
+        if (offset == 0 && value == 0) s_.legacy = false;  // for good: a reset keeps the mode
+        return -1;
+    }
     if (offset == SELECTOR) {
         s_.selector = value;
         return -1;
@@ -120,7 +133,7 @@ void CpuHotplugRegs::plugged(unsigned index) {
         std::lock_guard guard(lock_);
         if (index >= s_.slots.size()) return;
         s_.slots[index].present = true;
-        s_.slots[index].inserting = true;
+        s_.slots[index].inserting = !s_.legacy;  // the legacy bitmap has no events
     }
     if (raise_gpe_) raise_gpe_();
 }
@@ -128,7 +141,7 @@ void CpuHotplugRegs::plugged(unsigned index) {
 void CpuHotplugRegs::request_unplug(unsigned index) {
     {
         std::lock_guard guard(lock_);
-        if (index >= s_.slots.size() || !s_.slots[index].present) return;
+        if (s_.legacy || index >= s_.slots.size() || !s_.slots[index].present) return;
         s_.slots[index].removing = true;
     }
     if (raise_gpe_) raise_gpe_();
@@ -142,6 +155,11 @@ bool CpuHotplugRegs::unplug_requested(unsigned index) const {
 void CpuHotplugRegs::on_eject(std::function<void(unsigned)> eject) {
     std::lock_guard guard(lock_);
     eject_ = std::move(eject);
+}
+
+bool CpuHotplugRegs::unplug_supported() const {
+    std::lock_guard guard(lock_);
+    return !s_.legacy;
 }
 
 CpuHotplugState CpuHotplugRegs::state() const {

@@ -11,6 +11,9 @@
 // Any access size; a selector that names no possible CPU makes reads 0 and
 // other writes ignored. An insert or remove event sets GPE0 status bit 2,
 // whose _E02 method (CSCN) notifies the guest's processor objects.
+// As in QEMU 7.2's PIIX4 the block starts in the legacy mode: 32 bytes, a
+// bitmap of the present CPUs by APIC ID, until the guest writes 0 at offset
+// 0 (the DSDT's _INI does); a CPU cannot be unplugged before that.
 #include "devices/bus_device.h"
 
 #include <cstdint>
@@ -32,6 +35,7 @@ struct CpuHotplugSlot {
 
 // The guest-visible state, in one plain struct.
 struct CpuHotplugState {
+    bool legacy = true;
     uint32_t selector = 0;
     uint8_t command = 0;
     std::vector<CpuHotplugSlot> slots;  // every possible CPU, by index
@@ -40,7 +44,8 @@ struct CpuHotplugState {
 class CpuHotplugRegs final : public BusDevice {
 public:
     static constexpr uint16_t BASE = 0xaf00;
-    static constexpr uint16_t LENGTH = 12;
+    static constexpr uint16_t LENGTH = 32;         // the legacy bitmap's; the modern block is 12
+    static constexpr uint16_t MODERN_LENGTH = 12;
     static constexpr unsigned GPE_BIT = 2;
     static constexpr uint16_t SELECTOR = 0x0, FLAGS = 0x4, COMMAND = 0x5, DATA = 0x8;
     enum Command : uint8_t { NEXT_EVENT = 0, OST_EVENT = 1, OST_STATUS = 2, CPU_ID = 3, COMMANDS };
@@ -60,12 +65,15 @@ public:
     void plugged(unsigned index);
     void request_unplug(unsigned index);
     bool unplug_requested(unsigned index) const;
+    // False until the guest switched to the modern interface.
+    bool unplug_supported() const;
     void on_eject(std::function<void(unsigned index)> eject);
 
     CpuHotplugState state() const;
 
 private:
     uint32_t read_locked(uint64_t offset) const;
+    uint8_t legacy_byte_locked(uint64_t offset) const;
     // Returns the index to eject, or -1.
     int write_locked(uint64_t offset, uint32_t value);
     int write_flags_locked(CpuHotplugSlot& slot, uint32_t value);

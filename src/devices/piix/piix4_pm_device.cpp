@@ -54,6 +54,7 @@ public:
 
     // CpuHotplugController
     void cpu_plugged(unsigned index) override { cpu_hotplug_->plugged(index); }
+    bool cpu_unplug_supported() const override { return cpu_hotplug_->unplug_supported(); }
     void request_cpu_unplug(unsigned index) override { cpu_hotplug_->request_unplug(index); }
     bool cpu_unplug_requested(unsigned index) const override { return cpu_hotplug_->unplug_requested(index); }
     void on_cpu_eject(std::function<void(unsigned)> handler) override { *cpu_eject_handler_ = std::move(handler); }

@@ -45,8 +45,8 @@ Bytes registers_device() {
                         field("PRST", FieldAccess::Byte, FieldUpdate::WriteAsZeros,
                               {{"", 32}, {"CPEN", 1}, {"CINS", 1}, {"CRMV", 1}, {"CEJ0", 1}, {"", 4}, {"CCMD", 8}}),
                         field("PRST", FieldAccess::Dword, FieldUpdate::Preserve, {{"CSEL", 32}, {"", 32}, {"CDAT", 32}}),
-                        // The guest's first look selects the boot CPU (QEMU's
-                        // switch from its legacy interface; a no-op here).
+                        // Switches the registers from their legacy bitmap to
+                        // this interface (and selects the boot CPU), as QEMU's.
                         method("_INI", 0, true, store(integer(0), name(SELECTOR)))}));
 }
 

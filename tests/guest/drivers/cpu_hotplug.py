@@ -1,7 +1,8 @@
 """Drives the cpu-hotplug scenario: query-hotpluggable-cpus, QEMU 7.2's
 device_add errors, then device_add of a vCPU in the free slot (as libvirt's
 setvcpus --live); the guest finds and onlines it; query-cpus-fast,
-query-hotpluggable-cpus and HMP info cpus show it. A line on the control
+query-hotpluggable-cpus and HMP info cpus show it. device_del: the guest
+ejects it, DEVICE_DELETED; device_add of the slot again. A line on the control
 socket lets the guest go on.
 
 usage: cpu_hotplug.py QMP_SOCKET CONTROL_SOCKET SERIAL_LOG"""
@@ -55,6 +56,22 @@ def added_cpu_listed(q):
                  "CPU[1] with APIC ID 1 exists")
 
 
+def unplug(q):
+    """device_del: the guest ejects the vCPU, then DEVICE_DELETED of its
+    local APIC and of the vCPU, as QEMU sends them."""
+    r = q.execute("device_del", {"id": "/machine/unattached/device[0]"})
+    check(r.get("error", {}).get("desc") == "Boot CPU is unpluggable", "device_del of the boot CPU: %s" % r)
+    check(q.ok("device_del", {"id": "cpu1"}) == {}, "device_del cpu1")
+    lapic = q.wait_event("DEVICE_DELETED", 120)["data"]
+    check(lapic == {"path": "/machine/peripheral/cpu1/lapic"}, "DEVICE_DELETED of its local APIC: %s" % lapic)
+    event = q.wait_event("DEVICE_DELETED", 120)["data"]
+    check(event == {"device": "cpu1", "path": "/machine/peripheral/cpu1"}, "DEVICE_DELETED: %s" % event)
+    cpus = q.ok("query-cpus-fast")
+    check([c["cpu-index"] for c in cpus] == [0], "query-cpus-fast after the unplug: %s" % cpus)
+    slots = q.ok("query-hotpluggable-cpus")
+    check("qom-path" not in slots[0], "the slot is free again: %s" % slots)
+
+
 def steps():
     qmp_path, ctl_path, log = sys.argv[1:4]
     q = Qmp(qmp_path)
@@ -66,7 +83,14 @@ def steps():
     check(q.ok("device_add", dict({"driver": CPU, "id": "cpu1"}, **props)) == {}, "device_add %s" % props)
     added_cpu_listed(q)
     ctl.sendall(b"go\n")
+    wait_log(log, "KTEST-CPUHP-ADDED")
+    unplug(q)
+    ctl.sendall(b"go\n")
+    wait_log(log, "KTEST-CPUHP-REMOVED")
+    check(q.ok("device_add", dict({"driver": CPU, "id": "cpu1"}, **props)) == {}, "device_add %s again" % props)
+    ctl.sendall(b"go\n")
     wait_log(log, "KTEST-CPUHP-DONE")
+    check(len(q.ok("query-cpus-fast")) == 2, "two vCPUs again")
     check(q.ok("query-status")["status"] == "running", "still running")
     ctl.sendall(b"go\n")
 

@@ -1,6 +1,6 @@
 // QEMU's ACPI CPU hotplug registers (0xaf00) of the PIIX4 PM function,
 // through the device as the board realizes it with -smp maxcpus= above
-// cpus=: a hot-added CPU raises GPE 2 and the SCI, the guest's scan finds
+// cpus=: the legacy bitmap until the guest's _INI, a hot-added CPU raises GPE 2 and the SCI, the guest's scan finds
 // it by the "next event" command and clears the event, the guest's eject
 // reaches the machine on the main loop, and malformed accesses (a selector
 // past the possible CPUs, reserved offsets, odd sizes, unknown commands,
@@ -35,12 +35,13 @@ struct CpuHotplugRig {
     CpuHotplugController* hp = nullptr;
     std::vector<unsigned> ejected;
 
-    explicit CpuHotplugRig(unsigned cpus = 1, unsigned maxcpus = 4) {
+    explicit CpuHotplugRig(unsigned cpus = 1, unsigned maxcpus = 4, bool legacy = false) {
         ctx.facts = facts_with(cpus, maxcpus);
         pm = ctx.realize("PIIX4_PM", {{"addr", "01.3"}});
         hp = ctx.registry.find<CpuHotplugController>();
         if (hp) hp->on_cpu_eject([this](unsigned index) { ejected.push_back(index); });
         ctx.out(GPE_EN, 1u << R::GPE_BIT, 2);
+        if (hp && !legacy) select(0);  // the DSDT's _INI: out of the legacy mode
     }
     void select(uint32_t index) { ctx.out(HP + R::SELECTOR, index, 4); }
     uint8_t flags() { return uint8_t(ctx.in(HP + R::FLAGS, 1)); }
@@ -59,6 +60,27 @@ TEST_CASE("cpu hotplug: no registers without room for more CPUs", "[cpuhp]") {
     CpuHotplugRig r(2, 2);
     CHECK(r.hp == nullptr);
     CHECK(r.ctx.in(HP + R::FLAGS, 1) == 0xff);  // nothing at 0xaf00
+}
+
+TEST_CASE("cpu hotplug: the legacy bitmap until the guest writes 0 at offset 0", "[cpuhp]") {
+    CpuHotplugRig r(2, 4, true);  // APIC IDs 0, 2, 4, 6
+    REQUIRE(r.hp);
+    CHECK(r.ctx.in(HP, 1) == 0b101);
+    CHECK_FALSE(r.hp->cpu_unplug_supported());
+    r.ctx.out(HP + R::FLAGS, 0xff, 1);  // ignored, as the selector's other values
+    r.select(3);
+    r.hp->cpu_plugged(3);               // present, no event to find later
+    CHECK(r.ctx.in(HP, 1) == 0b1000101);
+    CHECK(r.sci());
+    r.hp->request_cpu_unplug(3);        // refused before the switch (the machine checks first)
+    CHECK_FALSE(r.hp->cpu_unplug_requested(3));
+    for (uint16_t off = 1; off < R::LENGTH; ++off) CHECK(r.ctx.in(HP + off, 1) == 0);
+    r.select(0);
+    CHECK(r.hp->cpu_unplug_supported());
+    r.select(3);
+    CHECK(r.flags() == PRESENT);
+    r.command(R::NEXT_EVENT);
+    CHECK(r.data() == 3);  // no CPU has an event: the selector stays
 }
 
 TEST_CASE("cpu hotplug: the boot CPUs are present without events", "[cpuhp]") {
@@ -162,7 +184,7 @@ TEST_CASE("cpu hotplug: malformed accesses change nothing", "[cpuhp]") {
         r.command(0x7f);
         r.select(1);
         CHECK(r.data() == 2);  // still CPU_ID: APIC ID of CPU 1
-        for (uint16_t off : {1, 2, 3, 5, 6, 7, 9, 10, 11})
+        for (uint16_t off : {1, 2, 3, 5, 6, 7, 9, 10, 11, 12, 31})
             CHECK(r.ctx.in(HP + off, 1) == 0);
     }
     SECTION("any access size, little-endian") {
@@ -186,6 +208,7 @@ TEST_CASE("cpu hotplug: _OST event and status land in the selected CPU's state",
     auto out = [&](uint64_t offset, uint32_t value, size_t size) {
         regs.write(offset, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&value), size));
     };
+    out(R::SELECTOR, 0, 4);  // out of the legacy mode
     out(R::SELECTOR, 1, 4);
     out(R::COMMAND, R::OST_EVENT, 1);
     out(R::DATA, 0x103, 4);
