@@ -526,6 +526,15 @@ def pci_board_seeds():
     pm += b"".join(rd(i, off, 1) for i in range(4) for off in (0, 2, 4, 8, 0x10))
     pm += wr(0, 2, 1, 0x0121) + wr(0, 4, 1, 0x2001) + wr(0, 4, 1, 0x3c01) + loop()
     write("device-piix4-pm", "driver", pm)
+    # The CPU hotplug registers (0xaf00) as the DSDT's methods use them,
+    # at each region index (their place among the PM function's varies):
+    # the legacy bitmap, _INI's switch (0 at offset 0), then CSCN and _EJ0.
+    cpuhp = config_probe() + cw(0, 0x80, 0, 1) + wr(1, 2, 1, 1 << 2)
+    for r in range(6):
+        cpuhp += rd(r, 0, 0) + wr(r, 0, 2, 0) + wr(r, 0, 2, 1) + rd(r, 4, 0) + wr(r, 5, 0, 0) + rd(r, 8, 2) + wr(r, 4, 0, 2) + wr(r, 5, 0, 3)
+        cpuhp += rd(r, 8, 2) + rd(r, 0, 2) + wr(r, 5, 0, 1) + wr(r, 8, 2, 0x103) + wr(r, 4, 0, 8) + wr(r, 0, 2, 9)
+        cpuhp += rd(r, 4, 0) + loop()
+    write("device-piix4-pm-cpuhp", "driver", cpuhp)
     piix3 = config_probe() + b"".join(cw(0, 0x60 + i, 0, 0x0a + i) for i in range(4)) + cw(0, 0x60, 0, 0x80)
     piix3 += b"".join(wr(r, 0, 0, v) for r in range(3) for v in (2, 4, 6, 0x0e)) + u8(RESET)
     write("device-piix3", "driver", piix3)

@@ -78,6 +78,8 @@ struct Target : DeviceCheckContext {
     void realize() {
         const DeviceFuzzSpec& spec = kDeviceFuzzSpec;
         ctx.facts = {std::min<uint64_t>(spec.ram_size, 0xe0000000), 0, spec.cpus};
+        for (unsigned i = 0; i < std::max(spec.max_cpus, spec.cpus); ++i)
+            ctx.facts.possible_cpus.push_back({i, i < spec.cpus});
         for (const std::string& id : spec.drives) {
             DriveConfig d;
             d.id = id;

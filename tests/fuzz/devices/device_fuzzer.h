@@ -43,6 +43,7 @@ struct DeviceFuzzSpec {
     std::vector<Child> children;
     uint64_t ram_size = 1 << 20;       // guest RAM at 0
     unsigned cpus = 1;
+    unsigned max_cpus = 0;             // -smp maxcpus=; 0: as cpus
 };
 
 // Defined by the device's target file.
