@@ -325,9 +325,11 @@ int cmd_convert(int argc, char** argv) {
     t.open_backing = false;
     std::unique_ptr<AsyncImage> target = open_for_command(ctx, t);
     if (s.no_create && target->size() < total) fail("Target image is smaller than the source");
-    // A buffered target: up to two data writes at a time go to the device
-    // directly, beside the page-cache copies of the others (DirectLane).
-    if (!s.compress) target->enable_direct_lane(2);
+    // A buffered raw target: up to two data writes at a time go to the device
+    // directly, beside the page-cache copies of the others (DirectLane). Not
+    // for qcow2, whose data writes extend the file: O_DIRECT appends on ext4
+    // made raw->qcow2 slower (bench/RESULTS.md, 2026-12-06).
+    target->enable_direct_lane(2);
     Progress progress(s.progress, 1.0);
     progress.update(0);
     Converter conv(ctx, sources, *target, s, progress);

@@ -70,7 +70,6 @@ public:
     Task<int> flush() override;
     Task<BlockStatus> block_status(uint64_t offset, uint64_t max_length) override;
     Task<int> close() override;
-    bool enable_direct_lane(unsigned depth) override;
 
     const qcow2::Header& header() const { return header_; }
     const qcow2::Geometry& geometry() const { return g_; }
@@ -229,7 +228,6 @@ private:
     AioContext& ctx_;
     std::string filename_;
     ImageFile file_;
-    std::unique_ptr<DirectLane> lane_;  // data writes only (file_write); metadata stays buffered
     bool read_only_;
     CacheMode cache_;
     bool discard_unmap_;

@@ -49,13 +49,7 @@ std::unique_ptr<Qcow2Image> Qcow2Image::open(AioContext& ctx, std::string filena
 }
 
 AsyncFile Qcow2Image::io() const {
-    return {file_.fd.get(), file_.buffered_fd ? file_.buffered_fd.get() : -1, lane_.get()};
-}
-
-bool Qcow2Image::enable_direct_lane(unsigned depth) {
-    if (read_only_ || file_.buffered_fd || file_.block_device) return false;
-    lane_ = open_direct_lane(file_.fd.get(), depth);
-    return lane_ != nullptr;
+    return {file_.fd.get(), file_.buffered_fd ? file_.buffered_fd.get() : -1};
 }
 
 uint64_t Qcow2Image::allocated_bytes() const {

@@ -1,12 +1,10 @@
-// DirectLane (kestrel-img convert's target): while the lane is free a
+// DirectLane (kestrel-img convert's raw target): while the lane is free a
 // large aligned data write goes to the device with O_DIRECT and leaves the
-// page cache alone; the others, small or misaligned ones and metadata go
-// through the page cache. Either way the image reads back what was written.
+// page cache alone; the others, small or misaligned ones go through the page
+// cache. Either way the image reads back what was written.
 #include "block/async/buffer.h"
 #include "block/async/co_sync.h"
 #include "block/image/image_open.h"
-#include "block/qcow2/qcow2_check.h"
-#include "block/qcow2/qcow2_image.h"
 #include "block_test_util.h"
 
 #include <sys/mman.h>
@@ -98,40 +96,4 @@ TEST_CASE("direct lane: one large aligned write at a time bypasses the page cach
     CHECK(read_file(path, 4 * MiB + 512, MiB) == std::vector<uint8_t>(c.buf.data() + 512, c.buf.data() + 512 + MiB));
     CHECK(read_file(path, 6 * MiB, 16 << 10) == std::vector<uint8_t>(d.buf.data(), d.buf.data() + (16 << 10)));
     CHECK(read_file(path, 7 * MiB, MiB) == std::vector<uint8_t>(a.buf.data(), a.buf.data() + MiB));
-}
-
-TEST_CASE("direct lane: qcow2 data through the lane, metadata buffered, the image checks clean", "[qcow2]") {
-    TempDir dir;
-    Qcow2CreateOptions o;
-    o.size = 64 * MiB;
-    std::string path = make_qcow2_image(dir.file("t.qcow2"), o);
-    AioContext ctx;
-    Pattern a(2 * MiB, 5), b(MiB + 8192, 6);
-    {
-        if (!direct_io_works(path)) {
-            WARN("no O_DIRECT on " << dir.path << ": direct lane not tested");
-            return;
-        }
-        auto img = open_rw(ctx, path, "qcow2");
-        REQUIRE(img->enable_direct_lane(1));
-        std::vector<Task<int>> writes;
-        writes.push_back(img->write(8 * MiB, a.iov()));
-        writes.push_back(img->write(32 * MiB + 4096, b.iov(4096)));  // a partial cluster on each side
-        REQUIRE(ctx.run(when_all(ctx, std::move(writes))) == 0);
-        // A rewrite in place of clusters the lane wrote, and a read back.
-        REQUIRE(ctx.run(img->write(8 * MiB + 65536, b.iov(0, 256 << 10))) == 0);
-        std::memcpy(a.buf.data() + 65536, b.buf.data(), 256 << 10);
-        REQUIRE(ctx.run(img->close()) == 0);
-    }
-    auto img = open_rw(ctx, path, "qcow2");
-    std::vector<uint8_t> back(2 * MiB);
-    REQUIRE(ctx.run(img->read(8 * MiB, {{back.data(), back.size()}})) == 0);
-    CHECK(back == std::vector<uint8_t>(a.buf.data(), a.buf.data() + 2 * MiB));
-    back.assign(MiB + 8192, 0);
-    REQUIRE(ctx.run(img->read(32 * MiB + 4096, {{back.data(), back.size()}})) == 0);
-    CHECK(back == std::vector<uint8_t>(b.buf.data() + 4096, b.buf.data() + 4096 + MiB + 8192));
-    Qcow2CheckResult res;
-    REQUIRE(ctx.run(qcow2_check(static_cast<Qcow2Image&>(*img), Qcow2Repair::None, res)) == 0);
-    CHECK(res.corruptions == 0);
-    CHECK(res.leaks == 0);
 }
