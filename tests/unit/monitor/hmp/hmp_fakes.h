@@ -22,6 +22,7 @@ public:
     std::vector<std::string> calls;   // lifecycle calls, in order
     std::string log_items, log_file;
     ServiceRegistry registry;  // the services a test gives the machine
+    PossibleCpus possible;     // info hotpluggable-cpus; empty: a machine without vCPUs
 
     FakeVm() {
         // The pattern qemu got with -device loader,file=...,addr=0x1000.
@@ -44,10 +45,12 @@ public:
 
     std::vector<VcpuInfo> cpus() const override {
         VcpuInfo a, b;
-        a.index = 0, a.host_thread_id = 4100;
-        b.index = 1, b.host_thread_id = 4101;
+        a.index = 0, a.host_thread_id = 4100, a.qom_path = "/machine/unattached/device[0]";
+        b.index = 1, b.host_thread_id = 4101, b.qom_path = "/machine/peripheral/c1";
+        a.cpu_model = b.cpu_model = "qemu64";
         return {a, b};
     }
+    PossibleCpus possible_cpus() const override { return possible; }
     std::string cpu_registers_text(unsigned index) override {
         return "RAX=000000000000000" + std::to_string(index) +
                " RBX=0000000000001000\nRIP=0000000000000010 RFL=00000002\n"
