@@ -13,7 +13,7 @@ kbrnat, 10.78.0.1/24 with a DHCP range, as libvirt's default network
 rules; net-destroy, net-undefine at the end).
 
 The domain is what virt-install writes for a direct kernel boot:
-pc-i440fx-7.2, 512 MiB, 1 vCPU, Debian's kernel with the test initramfs
+pc-i440fx-7.2, 512 MiB, 1 vCPU of 2, Debian's kernel with the test initramfs
 (tests/guest/l2-init.sh plus linux_guest.sh), a virtio disk on a raw file,
 a virtio NIC on the bridge and one on the libvirt network, a pty serial
 console, the guest agent <channel>, a USB tablet on the PIIX3 UHCI, VNC
@@ -34,6 +34,8 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
   shrinks the guest's MemTotal, libvirt's "actual" follows, and back;
 - `attach-disk` on the running guest: the guest reads the new disk;
   `detach-disk`: the guest lets it go and libvirt drops it;
+- `setvcpus --live 2` (the domain has current='1' of 2 vCPUs): the guest
+  onlines the new cpu1 and runs on it; `setvcpus --live 1`: it ejects it;
 - `attach-interface` (a second virtio NIC on the bridge: libvirt passes
   the tap and vhost-net fds with getfd, then netdev_add and device_add):
   the guest pings the bridge through it; `detach-interface`: the guest's
@@ -106,7 +108,7 @@ DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
   <memory unit='KiB'>{mem}</memory>
   <currentMemory unit='KiB'>{mem}</currentMemory>
-  <vcpu placement='static'>1</vcpu>
+  <vcpu placement='static' current='1'>2</vcpu>
   <os>
     <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
     <kernel>{kernel}</kernel>
@@ -187,7 +189,7 @@ class LinuxDomain(GuestDomain):
 
     def steps(self):
         return (self.disk_and_nic, self.network_nic, self.agent_channel, self.display, self.balloon,
-                self.hotplug) + super().steps()
+                self.hotplug, self.vcpu_hotplug) + super().steps()
 
     def disk_and_nic(self):
         out = self.guest("head -c %d /dev/vda; echo" % len(PATTERN))
@@ -293,6 +295,26 @@ class LinuxDomain(GuestDomain):
                    "detach-disk: the disk is gone in the guest and in domblklist",
                    out + virsh("domblklist", self.name).stdout)
         self.hotplug_nic()
+
+    def vcpu_hotplug(self):
+        """setvcpus --live 2 (query-hotpluggable-cpus, device_add of the CPU
+        in the free slot, query-cpus-fast): the guest's ACPI processor driver
+        adds cpu1, the guest onlines it and runs on it. setvcpus --live 1
+        (device_del, the guest ejects it, DEVICE_DELETED): cpu1 is gone."""
+        self.virsh_ok("setvcpus 2 --live", "setvcpus", self.name, "2", "--live")
+        count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
+        out = self.guest("for i in $(seq 300); do [ -e /sys/devices/system/cpu/cpu1 ] && break; sleep 0.2; done; "
+                         "echo 1 > /sys/devices/system/cpu/cpu1/online; echo ONLINE=$(cat "
+                         "/sys/devices/system/cpu/online) NPROC=$(nproc) ON_CPU=$(taskset -c 1 cut -d' ' -f39 "
+                         "/proc/self/stat)")
+        self.check(count == "2" and re.search(r"^ONLINE=0-1 NPROC=2 ON_CPU=1$", out, re.M),
+                   "setvcpus --live 2: the guest onlines the new cpu1 and runs on it", "vcpucount %s\n%s" % (count, out))
+        self.virsh_ok("setvcpus 1 --live", "setvcpus", self.name, "1", "--live")
+        count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
+        out = self.guest("for i in $(seq 300); do [ -e /sys/devices/system/cpu/cpu1 ] || break; sleep 0.2; done; "
+                         "echo ONLINE=$(cat /sys/devices/system/cpu/online) NPROC=$(nproc)")
+        self.check(count == "1" and re.search(r"^ONLINE=0 NPROC=1$", out, re.M),
+                   "setvcpus --live 1: the guest ejects cpu1", "vcpucount %s\n%s" % (count, out))
 
     def hotplug_nic(self):
         self.virsh_ok("attach-interface bridge --model virtio --live", "attach-interface", self.name,
