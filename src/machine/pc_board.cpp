@@ -173,7 +173,11 @@ AcpiConfig PcBoard::acpi_config() const {
     return acpi;
 }
 
-uint64_t PcBoard::write_acpi_tables() const { return build_acpi_tables(setup_.memory, acpi_config()); }
+uint64_t PcBoard::write_acpi_tables(const SmpConfig& smp) const {
+    AcpiConfig acpi = acpi_config();
+    acpi.smp = smp;
+    return build_acpi_tables(setup_.memory, acpi);
+}
 
 void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
     AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(setup_.memory.below_4g(), acpi_config());

@@ -65,7 +65,8 @@ public:
     // -sandbox: each iothread stacks the Io class's filter on itself.
     void enter_thread_sandboxes();
     // ACPI tables into the BIOS area; returns the RSDP address.
-    uint64_t write_acpi_tables() const;
+    // `smp`: the vCPUs now (device_add'ed ones enabled in the MADT).
+    uint64_t write_acpi_tables(const SmpConfig& smp) const;
     // DeviceHotplug (pc_board_hotplug.cpp): device_add/device_del on pci.0.
     void add_device(const std::vector<qopts::OptPair>& options) override;
     void delete_device(const std::string& name) override;

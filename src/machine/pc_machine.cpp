@@ -211,9 +211,10 @@ std::future<void> PcMachine::start_preloading() {
 void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
     if (!kernel_) return;
-    uint64_t rsdp = board_->write_acpi_tables();
+    // At a reset the vCPUs device_add plugged are boot vCPUs, as in QEMU.
+    uint64_t rsdp = board_->write_acpi_tables(smp_);
     const uint64_t smbios_end = install_smbios(memory_, smbios_, smbios_bios_version_);
-    install_mp_table(memory_, {cfg_.smp, cpuid_version_, cpuid_features_}, smbios_end);
+    install_mp_table(memory_, {smp_, cpuid_version_, cpuid_features_}, smbios_end);
     // At power-on the payloads were loaded beside the VM's creation.
     if (preloading_.valid()) preloading_.get();
     BootEntry entry = kernel_->load_into(memory_, rsdp);
