@@ -163,9 +163,9 @@ std::shared_ptr<BlockBackend> PcBoard::drive(const std::string& id, const std::s
 }
 
 // The DSDT lists the COM ports the ISA serial devices occupy and the pvpanic port.
-AcpiConfig PcBoard::acpi_config() const {
+AcpiConfig PcBoard::acpi_config(const SmpConfig& smp) const {
     AcpiConfig acpi;
-    acpi.smp = setup_.cfg.smp;
+    acpi.smp = smp;
     for (const auto& device : devices_.devices()) {
         if (device->type().name == "isa-serial") acpi.serial_ports |= 1u << device->properties().uint("index");
         if (device->type().name == "pvpanic") acpi.pvpanic_port = uint16_t(device->properties().uint("ioport"));
@@ -174,16 +174,18 @@ AcpiConfig PcBoard::acpi_config() const {
 }
 
 uint64_t PcBoard::write_acpi_tables(const SmpConfig& smp) const {
-    AcpiConfig acpi = acpi_config();
-    acpi.smp = smp;
-    return build_acpi_tables(setup_.memory, acpi);
+    return build_acpi_tables(setup_.memory, acpi_config(smp));
+}
+
+void PcBoard::refresh_firmware_acpi(FwCfg& fw_cfg, const SmpConfig& smp) const {
+    AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(setup_.memory.below_4g(), acpi_config(smp));
+    fw_cfg.set_file(AcpiFwCfgFiles::TABLES, FwCfgItem{std::move(acpi.tables)});
+    fw_cfg.set_file(AcpiFwCfgFiles::RSDP, FwCfgItem{std::move(acpi.rsdp)});
+    fw_cfg.set_file(AcpiFwCfgFiles::LOADER, FwCfgItem{std::move(acpi.loader)});
 }
 
 void PcBoard::add_firmware_fw_cfg_items(FwCfg& fw_cfg) const {
-    AcpiFwCfgFiles acpi = build_acpi_fw_cfg_files(setup_.memory.below_4g(), acpi_config());
-    fw_cfg.add_file(AcpiFwCfgFiles::TABLES, std::move(acpi.tables));
-    fw_cfg.add_file(AcpiFwCfgFiles::RSDP, std::move(acpi.rsdp));
-    fw_cfg.add_file(AcpiFwCfgFiles::LOADER, std::move(acpi.loader));
+    refresh_firmware_acpi(fw_cfg, setup_.cfg.smp);
     std::vector<std::pair<int64_t, std::string>> rom_boot;
     for (const OptionRom& rom : option_roms_) {
         fw_cfg.add_file(rom.fw_cfg_name, read_option_rom(rom.path, rom.fw_cfg_name));

@@ -77,6 +77,9 @@ public:
     // Firmware boot: what a BIOS reads besides the pc's items: the ACPI
     // tables with their loader script, and bootorder.
     void add_firmware_fw_cfg_items(FwCfg& fw_cfg) const;
+    // At a reset, the ACPI tables the BIOS loads describe the vCPUs present
+    // now (device_add'ed ones are boot vCPUs then, as QEMU rebuilds them).
+    void refresh_firmware_acpi(FwCfg& fw_cfg, const SmpConfig& smp) const;
 
     const DeviceTree& devices() const { return devices_; }
     DeviceTree& devices() { return devices_; }
@@ -106,7 +109,7 @@ public:
 private:
     void add_devices();
     void find_option_roms();
-    AcpiConfig acpi_config() const;
+    AcpiConfig acpi_config(const SmpConfig& smp) const;
     void sandbox_thread(IoThread& thread);
     // Hot plug (pc_board_hotplug.cpp).
     void start_hotplug();

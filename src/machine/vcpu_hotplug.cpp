@@ -10,6 +10,9 @@
 #include "config/block_opts.h"
 #include "config/cpu_device.h"
 #include "devices/cpu_hotplug_controller.h"
+#include "devices/fw_cfg/fw_cfg.h"
+#include "devices/fw_cfg/fw_cfg_keys.h"
+#include "devices/rtc/cmos_rtc.h"
 #include "machine/pc_board.h"
 
 #include <algorithm>
@@ -47,7 +50,18 @@ void PcMachine::add_vcpu(const std::vector<qopts::OptPair>& options) {
     vcpu.reset();
     vcpu.start_thread();
     if (state_ == RunState::Running) vcpu.resume();
+    boot_cpus_changed();
     if (auto* controller = board_->services().find<CpuHotplugController>()) controller->cpu_plugged(cpu.index);
+}
+
+// What firmware learns of the vCPUs at its next boot, as QEMU's pc_cpu_plug
+// and pc_cpu_unplug_cb: the CMOS count and fw_cfg's NB_CPUS at once, the
+// ACPI tables the BIOS loads at the next reset (load_boot_state).
+void PcMachine::boot_cpus_changed() {
+    const unsigned count = smp_.present_count();
+    if (auto* rtc = board_->services().find<CmosRtc>()) rtc->set_cpu_count(count);
+    if (auto* fw_cfg = board_->services().find<FwCfg>()) fw_cfg->set_u16(fwcfg::NB_CPUS, uint16_t(count));
+    firmware_acpi_stale_ = true;
 }
 
 // The guest ejects the vCPU through the registers (its _EJ0) once asked;
@@ -81,6 +95,7 @@ void PcMachine::remove_vcpu(unsigned index) {
     if (!cpu->id.empty()) data["device"] = cpu->id;
     data["path"] = cpu->qom_path();
     std::erase_if(smp_.plugged, [&](const ColdPluggedCpu& c) { return c.index == index; });
+    boot_cpus_changed();
     emit("DEVICE_DELETED", {{"path", data["path"].get<std::string>() + "/lapic"}});
     emit("DEVICE_DELETED", data);
 }

@@ -142,6 +142,61 @@ def test_reset_reruns_bios(k, work):
     report("system_reset reruns SeaBIOS", problems, text)
 
 
+def madt_enabled_apic_ids(mem):
+    """The APIC IDs the MADT enables, in a RAM image from physical 0 (the
+    RSDP in the BIOS area, then the RSDT SeaBIOS wrote)."""
+    at = mem.find(b"RSD PTR ", 0xe0000, 0x100000)
+    while at >= 0 and at % 16:
+        at = mem.find(b"RSD PTR ", at + 1, 0x100000)
+    if at < 0:
+        return None
+    rsdt = struct.unpack_from("<I", mem, at + 16)[0]
+    count = (struct.unpack_from("<I", mem, rsdt + 4)[0] - 36) // 4
+    for table in struct.unpack_from("<%dI" % count, mem, rsdt + 36):
+        if mem[table:table + 4] != b"APIC":
+            continue
+        end, entry, ids = table + struct.unpack_from("<I", mem, table + 4)[0], table + 44, []
+        while entry < end and mem[entry + 1]:
+            if mem[entry] == 0 and struct.unpack_from("<I", mem, entry + 4)[0] & 1:  # local APIC, enabled
+                ids.append(mem[entry + 3])
+            entry += mem[entry + 1]
+        return ids
+    return None
+
+
+def test_hotplugged_cpu_after_reset(k, qemu, work):
+    """device_add of a vCPU, then system_reset: SeaBIOS counts 2 CPUs (the
+    CMOS count and fw_cfg's NB_CPUS follow the plug) and the MADT it loads
+    through fw_cfg enables both (the tables are rebuilt at the reset), as in
+    QEMU 7.2."""
+    problems, logs = [], {}
+    for name, vmm, extra in (("kestrel", k, []), ("qemu", qemu, ["-enable-kvm", "-cpu", "qemu64"])):
+        log, mem = (os.path.join(work, "cpuhp-%s.%s" % (name, ext)) for ext in ("log", "mem"))
+
+        def steps(q):
+            wait_log(log, NO_BOOT, timeout=TIMEOUT)
+            free = [c for c in q.ok("query-hotpluggable-cpus") if "qom-path" not in c]
+            q.ok("device_add", dict(free[0]["props"], driver=free[0]["type"], id="cpu1"))
+            q.ok("system_reset")
+            wait_log(log, NO_BOOT, timeout=TIMEOUT, count=2)
+            q.ok("pmemsave", {"val": 0, "size": 128 << 20, "filename": mem})
+            q.execute("quit")
+
+        tiny.run_with_qmp(vmm, extra + ["-m", "128", "-smp", "1,maxcpus=2", "-display", "none", "-nodefaults"] +
+                          debugcon(log), work, steps)
+        logs[name] = read(log)
+        found = re.findall(r"^Found (\d+) cpu\(s\) max supported (\d+) cpu\(s\)$", logs[name], re.M)
+        if found != [("1", "2"), ("2", "2")]:
+            problems.append("%s: SeaBIOS found %s, want 1 then 2 of 2" % (name, found))
+        with open(mem, "rb") as f:
+            ids = madt_enabled_apic_ids(f.read())
+        os.unlink(mem)
+        if ids != [0, 1]:
+            problems.append("%s: the MADT after the reset enables APIC IDs %s, want [0, 1]" % (name, ids))
+    report("a hot-added vCPU is a boot vCPU after system_reset: SeaBIOS counts it, its MADT enables it "
+           "(as QEMU 7.2)", problems, logs.get("kestrel", ""))
+
+
 def test_bios_errors(k, work):
     small = os.path.join(work, "small.bin")
     with open(small, "wb") as f:
@@ -633,6 +688,7 @@ def main():
         tests = [
             lambda: test_post(k, args.qemu, work),
             lambda: test_reset_reruns_bios(k, work),
+            lambda: test_hotplugged_cpu_after_reset(k, args.qemu, work),
             lambda: test_boot_menu_and_retry(k, args.qemu, work),
             lambda: test_bios_errors(k, work),
             lambda: test_bios_search_dir(k, work),
