@@ -72,8 +72,17 @@ if [ "$(python3 "$here/../kvmhost/kvmhost.py" --mode)" = nested ]; then
     status=$?
     cat "$out"
     [ "$status" -eq 0 ] || fail "host fault: run.py exited $status"
-    want "running the 1 unreported scenario\(s\) in a fresh one: l1-panic$" \
-        "host fault: l1-panic alone rerun in a fresh host"
+    # Only the unreported scenario runs again. A first host that hangs
+    # before either scenario reports (an L1 boot hang: given up for its
+    # silence) leaves both unreported, and both run again.
+    if grep -q "showed no life" "$out" && ! grep -q "^PASS beside-panic" <(sed '/fresh one:/q' "$out"); then
+        echo "selftest: the first test host hung before any result; the L1 panic was not reached this time"
+        want "running the 2 unreported scenario\(s\) in a fresh one: beside-panic l1-panic$" \
+            "host fault: both unreported scenarios rerun in a fresh host"
+    else
+        want "running the 1 unreported scenario\(s\) in a fresh one: l1-panic$" \
+            "host fault: l1-panic alone rerun in a fresh host"
+    fi
     [ "$(tail -n 1 "$out")" = "2 passed, 0 failed" ] ||
         fail "host fault: last line is '$(tail -n 1 "$out")'"
 
