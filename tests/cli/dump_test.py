@@ -410,8 +410,9 @@ def parse_kdump(path):
     k["notes"] = parse_notes(d[k["offset_note"]:k["offset_note"] + k["note_size"]])
     at, blen = (1 + k["sub_hdr_size"]) * bs, k["bitmap_blocks"] // 2 * bs
     k["bitmaps_equal"] = d[at:at + blen] == d[at + blen:at + 2 * blen]
-    bm = int.from_bytes(d[at:at + blen], "little")
-    k["pfns"] = [pfn for pfn in range(blen * 8) if bm >> pfn & 1]
+    # Bit N (byte N / 8, bit N % 8): page frame N is in the dump.
+    k["pfns"] = [i * 8 + bit for i, byte in enumerate(d[at:at + blen]) if byte
+                 for bit in range(8) if byte >> bit & 1]
     desc_at = at + 2 * blen
     k["zero_at"] = desc_at + 24 * len(k["pfns"])
     k["pages"] = {}
