@@ -210,8 +210,8 @@ std::future<void> PcMachine::start_preloading() {
 // vector finds the rest in fw_cfg.
 void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
-    FwCfg* fw_cfg = board_->services().find<FwCfg>();
-    if (firmware_acpi_stale_ && pam_ && fw_cfg) board_->refresh_firmware_acpi(*fw_cfg, smp_);
+    if (firmware_acpi_stale_ && pam_)
+        if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) board_->refresh_firmware_acpi(*fw_cfg, smp_);
     firmware_acpi_stale_ = false;
     if (!kernel_) return;
     // At a reset the vCPUs device_add plugged are boot vCPUs, as in QEMU.

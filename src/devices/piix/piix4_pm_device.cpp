@@ -41,7 +41,7 @@ public:
     void reset() override {
         PciFunctionDevice::reset();
         pm_->program_pm_base(pc::ACPI_PM_BASE);
-        for (unsigned slot : hotplug_->reset()) post_eject(slot);
+        for (unsigned slot : hotplug_->reset()) post_to(eject_handler_, slot);
     }
     void press() override { pm_->press_power_button(); }
 
@@ -78,7 +78,7 @@ private:
             [weak_pm] {
                 if (auto pm = weak_pm.lock()) pm->raise_gpe(PciHotplugRegs::GPE_BIT);
             },
-                                                    [this](unsigned slot) { post_eject(slot); });
+                                                    [this](unsigned slot) { post_to(eject_handler_, slot); });
         context.pio().insert_or_throw(PciHotplugRegs::BASE, PciHotplugRegs::LENGTH, hotplug_, "acpi-pci-hotplug");
         context.services().add<PciHotplugController>(*this);
         add_cpu_hotplug(context);
@@ -97,11 +97,7 @@ private:
             [weak_pm] {
                 if (auto pm = weak_pm.lock()) pm->raise_gpe(CpuHotplugRegs::GPE_BIT);
             },
-            [loop = loop_, handler = cpu_eject_handler_](unsigned index) {
-                loop->post([handler, index] {
-                    if (*handler) (*handler)(index);
-                });
-            });
+            [this](unsigned index) { post_to(cpu_eject_handler_, index); });
         for (unsigned i = 0; i < possible.size(); ++i)
             if (possible[i].present) cpu_hotplug_->set_present(i);
         context.pio().insert_or_throw(CpuHotplugRegs::BASE, CpuHotplugRegs::LENGTH, cpu_hotplug_, "acpi-cpu-hotplug");
@@ -120,9 +116,10 @@ private:
     }
 
     // From a vCPU thread: the machine removes devices on the main loop.
-    void post_eject(unsigned slot) {
-        loop_->post([handler = eject_handler_, slot] {
-            if (*handler) (*handler)(slot);
+    // An eject (a PCI slot, a CPU), to whoever listens when the loop runs it.
+    void post_to(const std::shared_ptr<std::function<void(unsigned)>>& handler, unsigned n) {
+        loop_->post([handler, n] {
+            if (*handler) (*handler)(n);
         });
     }
 

@@ -4,6 +4,7 @@
 // methods they and the GPE 2 handler run (CSTA, CEJ0, CSCN, COST, CTFY).
 #include "machine/acpi/tables.h"
 
+#include "devices/cpu_hotplug/cpu_hotplug_regs.h"
 #include "machine/acpi/aml.h"
 
 #include <cstdio>
@@ -15,10 +16,11 @@ namespace {
 
 using namespace aml;
 
-constexpr uint16_t REGS_BASE = 0xaf00;  // CpuHotplugRegs::BASE
-constexpr uint8_t REGS_LENGTH = 12;
+constexpr uint16_t REGS_BASE = CpuHotplugRegs::BASE;
+constexpr uint8_t REGS_LENGTH = CpuHotplugRegs::MODERN_LENGTH;
 constexpr uint8_t MAX_XAPIC_ID = 254;
-constexpr uint64_t NEXT_EVENT_CMD = 0, OST_EVENT_CMD = 1, OST_STATUS_CMD = 2;
+constexpr uint64_t NEXT_EVENT_CMD = CpuHotplugRegs::NEXT_EVENT, OST_EVENT_CMD = CpuHotplugRegs::OST_EVENT,
+                   OST_STATUS_CMD = CpuHotplugRegs::OST_STATUS;
 constexpr uint64_t DEVICE_CHECK = 1, EJECT_REQUEST = 3;
 
 const char* const LOCK = "\\_SB.PCI0.PRES.CPLK";
