@@ -50,18 +50,19 @@ stage_own_cpu=$(child_cpu_s $$)
 # Bash reaps the background build when it ends, and its CPU then counts
 # among the children's: taken off once, in the stage during which it ended.
 build_cpu_taken=
-take_off_build_cpu() {  # take_off_build_cpu VAR: VAR -= the build's CPU s, once it is reaped
+build_cpu_reaped_now() {  # sets build_cpu_now: the build's CPU s the first time it is seen reaped, else 0
+  build_cpu_now=0
   if [ -n "$build_cpu_taken" ] || kill -0 "$sanitize_build" 2>/dev/null; then return; fi
-  build_cpu_taken=$(sed -n 's/.*after it began, \([0-9]*\) CPU s$/\1/p' build/test-logs/sanitize-build.log)
-  build_cpu_taken=${build_cpu_taken:-0}
-  eval "$1=\$(( $1 - build_cpu_taken ))"
+  build_cpu_taken=yes
+  build_cpu_now=$(sed -n 's/.*after it began, \([0-9]*\) CPU s$/\1/p' build/test-logs/sanitize-build.log)
+  build_cpu_now=${build_cpu_now:-0}
 }
 stage_time() {  # prints "   (NAME: N s, N % idle, N CPU s)"; the next stage starts now
   local now total idle own used
   now=$(cpu_ticks)
   own=$(child_cpu_s $$)
-  used=$((own - stage_own_cpu))
-  take_off_build_cpu used
+  build_cpu_reaped_now
+  used=$((own - stage_own_cpu - build_cpu_now))
   total=$(( ${now% *} - ${stage_cpu% *} ))
   idle=$(( ${now#* } - ${stage_cpu#* } ))
   echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle, $used CPU s)"
