@@ -42,7 +42,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 import dump_test  # noqa: E402 (the dump file parsers)
-from libvirtd import PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, beside_qemu, private_libvirtd, run_test, virsh
+from libvirtd import (PTY_SERIAL_CONSOLE, VIRT_INSTALL_PLATFORM, VNC_VGA_BALLOON, beside_qemu, private_libvirtd,
+                      run_test, virsh)
 from results import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,14 +78,7 @@ DOMAIN_XML = """<domain type='kvm'>
       <model type='virtio'/>
     </interface>
     <input type='tablet' bus='usb'/>
-    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-    <video>
-      <model type='vga' vram='16384' heads='1' primary='yes'/>
-    </video>
-    <memballoon model='virtio'/>
-    <rng model='virtio'>
+""" + VNC_VGA_BALLOON + """    <rng model='virtio'>
       <backend model='random'>/dev/urandom</backend>
     </rng>
     <channel type='unix'>

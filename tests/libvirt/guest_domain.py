@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "display"))
 import images  # noqa: E402
 from domain_start_test import domain_pid, wait_for  # noqa: E402
-from libvirtd import virsh  # noqa: E402
+from libvirtd import VNC_VGA_BALLOON, virsh  # noqa: E402
 from results import report  # noqa: E402
 from virsh_console import VirshConsole  # noqa: E402
 
@@ -30,14 +30,7 @@ VIRT_INSTALL_DEVICES_END = """{serial}    <channel type='unix'>
     <input type='tablet' bus='usb'/>
     <input type='mouse' bus='ps2'/>
     <input type='keyboard' bus='ps2'/>
-    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-    <video>
-      <model type='vga' vram='16384' heads='1' primary='yes'/>
-    </video>
-    <memballoon model='virtio'/>
-  </devices>
+""" + VNC_VGA_BALLOON + """  </devices>
 </domain>
 """
 

@@ -60,6 +60,16 @@ PTY_SERIAL_CONSOLE = """    <serial type='pty'>
       <target type='serial' port='0'/>
     </console>
 """
+# VNC on the loopback with a VGA card, and the balloon, as virt-install
+# writes them (every guest domain of the tests has them).
+VNC_VGA_BALLOON = """    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>
+      <listen type='address' address='127.0.0.1'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
+    <memballoon model='virtio'/>
+"""
 
 
 class Libvirtd:
