@@ -4,7 +4,8 @@
 // the machine as it is now (`live`: its drives, netdevs and devices,
 // hot-added ones included). Placement on pci.0 as QEMU's: addr= or the
 // lowest slot whose function 0 is free. A NIC without mac= gets the lowest
-// free default address. Throws ConfigError.
+// free default address. `other_ids`: ids taken by devices `live` does not
+// list (hot-added vCPUs). Throws ConfigError.
 #include "base/qemu_opts.h"
 #include "config/config.h"
 
@@ -12,6 +13,7 @@
 
 namespace kestrel {
 
-DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs);
+DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs,
+                                 const std::vector<std::string>& other_ids = {});
 
 } // namespace kestrel

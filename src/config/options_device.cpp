@@ -613,7 +613,8 @@ void check_node_shared(const Config& live, const std::vector<qopts::OptPair>& pa
 
 } // namespace
 
-DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs) {
+DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs,
+                                 const std::vector<std::string>& other_ids) {
     ParseState st;
     st.cfg = live;
     st.cfg.devices.clear();
@@ -623,10 +624,13 @@ DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::Op
     for (const DeviceConfig& d : live.devices)
         if (d.type->bus == BusKind::Pci) slots.pci.reserve(d.props.sint("addr"), std::string(d.type->name), d.id);
     st.cfg.devices = live.devices;  // drives, netdevs and boot indexes in use
+    for (const qopts::OptPair& p : pairs)
+        if (p.key == "driver") user_type(p.value);  // QEMU names a bad driver before a taken id
     for (const qopts::OptPair& p : pairs) {
         if (p.key != "id") continue;
         check_identifier(p.value);
-        if (std::any_of(live.devices.begin(), live.devices.end(), [&](const DeviceConfig& d) { return d.id == p.value; }))
+        if (std::any_of(live.devices.begin(), live.devices.end(), [&](const DeviceConfig& d) { return d.id == p.value; }) ||
+            std::find(other_ids.begin(), other_ids.end(), p.value) != other_ids.end())
             throw ConfigError("Duplicate device ID '" + p.value + "'");
     }
     check_node_shared(live, pairs);

@@ -71,6 +71,9 @@ public:
     void add_device(const std::vector<qopts::OptPair>& options) override;
     void delete_device(const std::string& name) override;
     void on_device_deleted(std::function<void(const std::string&, const std::string&)> handler) override;
+    // The ids of devices the board does not hold (hot-added vCPUs), which
+    // device_add must not give another device.
+    void ids_held_elsewhere(std::function<std::vector<std::string>()> ids) { ids_held_elsewhere_ = std::move(ids); }
     // BlockNodeHotplug (pc_board_blockdev.cpp).
     void add_block_node(const std::string& json_object) override;
     void delete_block_node(const std::string& node_name) override;
@@ -151,6 +154,7 @@ private:
     // and netdevs they may name) in, unplugged ones out.
     Config live_;
     std::function<void(const std::string&, const std::string&)> device_deleted_;
+    std::function<std::vector<std::string>()> ids_held_elsewhere_;
     std::map<const Device*, std::vector<IoThread*>> own_threads_;  // hot-added devices' threads
     bool threads_sandboxed_ = false;  // -sandbox: hot-added devices' threads get the Io filter too
     std::vector<std::string> added_nodes_;   // blockdev-add's objects, in order

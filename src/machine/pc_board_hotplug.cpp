@@ -88,7 +88,8 @@ void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
     sync_live_netdevs();
     DeviceConfig config = [&] {
         try {
-            return make_hotplug_device(live_, options);
+            return make_hotplug_device(live_, options,
+                                       ids_held_elsewhere_ ? ids_held_elsewhere_() : std::vector<std::string>{});
         } catch (const ConfigError& e) {
             throw std::runtime_error(e.what());
         }

@@ -279,6 +279,7 @@ COLD_PLUG = ["-smp", "1,maxcpus=4,sockets=4,cores=1,threads=1", "-device", "pc-t
 ANON_CPU = "/machine/peripheral-anon/device[1]"
 QMP_CASES["-device CPUs: slots, QOM paths, device_del refused"] = (COLD_PLUG, [
     ("query-hotpluggable-cpus", None), qom("qom-get", "type", path="/machine/peripheral/vcpu1"),
+    ("device_add", {"driver": "virtio-blk-pci", "id": "vcpu1"}),
     qom("qom-get", "type", path=ANON_CPU), ("device_del", {"id": "vcpu1"}), ("device_del", {"id": ANON_CPU}),
     ("device_del", {"id": CPU0})])
 
@@ -300,6 +301,7 @@ QMP_CASES["device_add of vCPUs: errors, plugs, slots"] = (["-smp", "1,maxcpus=4"
     cpu_add(id="c1", **{"socket-id": 0, "core-id": 3, "thread-id": 0}),
     cpu_add(id="c2", **{"socket-id": 0, "core-id": 2, "thread-id": 0}),
     cpu_add(**{"socket-id": 0, "core-id": 3, "thread-id": 0}),
+    ("device_add", {"driver": "virtio-net-pci", "id": "c1"}), ("device_add", {"driver": "nope", "id": "c1"}),
     ("query-hotpluggable-cpus", None), hmp("info hotpluggable-cpus"), qom("qom-get", "type", path="/machine/peripheral/c1"),
     ("device_del", {"id": CPU0}), ("device_del", {"id": "c1"})])
 

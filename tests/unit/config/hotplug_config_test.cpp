@@ -44,6 +44,12 @@ TEST_CASE("device_add: the first free slot, addr=, and QEMU's errors", "[config]
 
     CHECK(error_of(live, {{"driver", "virtio-blk-pci"}, {"drive", "d0"}, {"id", "vd"}}) ==
           "Duplicate device ID 'vd'");
+    try {  // an id a hot-added vCPU holds
+        make_hotplug_device(live, opts({{"driver", "virtio-rng-pci"}, {"id", "vcpu1"}}), {"vcpu1"});
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == "Duplicate device ID 'vcpu1'");
+    }
     CHECK(error_of(live, {{"driver", "virtio-blk-pci"}, {"drive", "d0"}, {"id", "vd2"}}) ==
           "Drive 'd0' is already in use by another device");
     CHECK(error_of(live, {{"driver", "e1000"}, {"netdev", "n0"}}) ==
