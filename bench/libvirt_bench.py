@@ -13,10 +13,9 @@ on a file:
   kernel-cache  the same, with <qemu:env> giving the emulator
             KESTREL_KERNEL_CACHE (a kernel cache that outlives the domain;
             QEMU ignores it);
-  kernel-shared  the `kernel` XML unchanged, with kestrel's shared kernel
-            folder /var/cache/kestrel/kernels made as an administrator
-            would (root's, 0755; the domains run as root): the warm-up
-            fills it;
+  kernel-cold  the `kernel` XML unchanged, with /var/cache/kestrel removed
+            before every start: each kestrel start is the first of this
+            kernel on this host (a cache miss: it decompresses the kernel);
   firmware  tests/libvirt/firmware_guest.py's domain: SeaBIOS boots
             EXTLINUX from the virtio disk (its banner on COM1 is the first
             output), EXTLINUX the same kernel and initramfs.
@@ -27,11 +26,11 @@ mapping(s); then `virsh destroy` → the process gone. kestrel and QEMU
 interleave, one process at a time, in ONE test-host boot.
 
 Under libvirt the emulator's XDG_CACHE_HOME is the domain's own directory,
-created for each start and removed at its end, so kestrel's own kernel
-cache is cold at every start here (it boots the bzImage as QEMU does);
-only the shared folder (kernel-shared) outlives the domain.
+created for each start and removed at its end; kestrel run as root (the
+domains run as root here) makes the shared folder /var/cache/kestrel/kernels
+and fills it at its first start (a warm-up), which later starts boot from.
 
-usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cache,kernel-shared,firmware]
+usage: libvirt_bench.py [--runs 5] [--warmups 1] [--configs kernel,kernel-cold,kernel-cache,firmware]
                         [--kestrel BIN] [--kestrel-before BIN] [--json OUT]
 --kestrel-before: a second kestrel binary (e.g. the base of a change),
 interleaved with the other two in the same test-host boot.
@@ -210,7 +209,7 @@ def domain_xmls(emulators, work):
         xmls[("kernel", vmm)] = kernel_domain("bench-kernel-" + vmm)
         name, xml_text = kernel_domain("bench-kcache-" + vmm)
         xmls[("kernel-cache", vmm)] = name, with_kernel_cache(xml_text, work)
-        xmls[("kernel-shared", vmm)] = kernel_domain("bench-kshared-" + vmm)
+        xmls[("kernel-cold", vmm)] = kernel_domain("bench-kcold-" + vmm)
         name = "bench-firmware-" + vmm
         disk = os.path.join(work, vmm + "-boot.img")
         firmware_guest.bootmedia.copy_raw_disk(firmware_guest.disk_path(), disk, firmware_guest.bootmedia.DATA_BYTES)
@@ -252,13 +251,13 @@ def measure_configs(a, emulators, xmls, work, result):
     from domain_start_test import domain_pid
     for config in a.configs.split(","):
         shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
-        if config == "kernel-shared":
-            os.makedirs(lg.SHARED_KERNELS, mode=0o755)
         runs = result["runs"][config] = {vmm: [] for vmm in emulators}
         for i in range(a.warmups + a.runs):
             for vmm in emulators:
                 name, xml_text = xmls[(config, vmm)]
                 kind = "warm" if i < a.warmups else "run"
+                if config == "kernel-cold":
+                    shutil.rmtree("/var/cache/kestrel", ignore_errors=True)
                 d = one_run(libvirtd.virsh, domain_pid, xml_text, name, work, "%s-%s-%s%d" % (config, vmm, kind, i),
                             os.path.dirname(a.out))
                 if i >= a.warmups:
@@ -288,8 +287,8 @@ def report(m, ctx):
     titles = {"kernel": "Direct kernel boot (virtio disk and NIC, VNC + VGA, tablet, balloon; no `quiet`)",
               "kernel-cache": "The same with `<qemu:env name='KESTREL_KERNEL_CACHE' value='DIR'/>` (a kernel cache "
                               "that outlives the domain; QEMU ignores it)",
-              "kernel-shared": "The direct-boot XML unchanged, with kestrel's shared kernel folder "
-                               "(`mkdir -p /var/cache/kestrel/kernels`; domains run as root; the warm-up fills it)",
+              "kernel-cold": "The same XML, /var/cache/kestrel removed before every start (each kestrel "
+                             "start decompresses the kernel: the first start of a kernel on a host)",
               "firmware": "Firmware boot (SeaBIOS → EXTLINUX on the virtio disk → the same kernel)"}
     for config, runs in m["runs"].items():
         ok = {n: [r for r in rs if r["ok"]] for n, rs in runs.items()}
@@ -370,7 +369,7 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmups", type=int, default=1)
-    p.add_argument("--configs", default="kernel,kernel-cache,kernel-shared,firmware")
+    p.add_argument("--configs", default="kernel,kernel-cold,kernel-cache,firmware")
     p.add_argument("--kestrel", default=os.environ.get("KESTREL_BIN", os.path.join(REPO, "build", "kestrel")))
     p.add_argument("--kestrel-before", help="a second kestrel binary, measured interleaved as 'kestrel before'")
     p.add_argument("--json", help="raw runs and context (e.g. bench/results/libvirt-DATE.json)")

@@ -45,9 +45,10 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
 - `reboot`: the guest gets the ACPI power button, powers off, libvirt
   resets it (same process) and it boots again;
 - `shutdown`: ACPI power button, the guest powers off, the process ends.
-kestrel's shared kernel folder (/var/cache/kestrel/kernels, made in this
-namespace as an administrator would) holds the kernel afterwards: the
-domain's own cache folder is deleted with it, the shared one lasts.
+kestrel's shared kernel folder (/var/cache/kestrel/kernels, which kestrel
+run as root makes itself; a fresh /var/cache in this namespace) holds the
+kernel afterwards: the domain's own cache folder is deleted with it, the
+shared one lasts.
 Then a second domain boots from its disk through the firmware (SeaBIOS,
 EXTLINUX; firmware_guest.py): banner and command loop on the console,
 suspend/resume, restart, reboot, shutdown.
@@ -357,20 +358,21 @@ def run_domains(daemon, emulator, label, work, kernel, initrd):
             FirmwareDomain(daemon, emulator, label, work, FirmwareNic(BRIDGE, FW_MAC, FW_GUEST_IP, HOST_IP)).run())
 
 
-def shared_kernel_folder(root):
-    """A fresh /var/cache in this namespace with kestrel's shared kernel
-    folder made as an administrator would (root's, 0755)."""
+def fresh_var_cache(root):
+    """A fresh, empty /var/cache in this namespace (root's, 0755)."""
+    os.chmod(root, 0o755)
     subprocess.run(["mount", "--bind", root, "/var/cache"], check=True)
-    os.makedirs(SHARED_KERNELS, mode=0o755)
-    return SHARED_KERNELS
 
 
 def check_shared_kernel_folder(folder):
-    """The domain's own XDG_CACHE_HOME is gone with it; the shared folder
-    keeps the kernel kestrel decompressed while the domain ran."""
-    entries = [f for f in os.listdir(folder) if f.endswith(".kernel")]
-    report(len(entries) == 1, "kestrel under libvirt filled the shared kernel folder, which outlives the domain",
-           "%s holds %s" % (folder, os.listdir(folder)))
+    """The domain's own XDG_CACHE_HOME is gone with it; the shared folder,
+    which kestrel (run as root by libvirt here) made itself, keeps the
+    kernel kestrel decompressed while the domain ran."""
+    entries = [f for f in os.listdir(folder) if f.endswith(".kernel")] if os.path.isdir(folder) else []
+    mode = oct(os.stat(folder).st_mode & 0o777) if os.path.isdir(folder) else "absent"
+    report(len(entries) == 1 and mode == "0o755",
+           "kestrel under libvirt made and filled the shared kernel folder, which outlives the domain",
+           "%s (%s) holds %s" % (folder, mode, os.listdir(folder) if mode != "absent" else "nothing"))
 
 
 def in_namespace(kestrel, qemu):
@@ -380,7 +382,7 @@ def in_namespace(kestrel, qemu):
     add_bridge()
     try:
         with tempfile.TemporaryDirectory(prefix="kestrel-var-cache-") as var_cache:
-            shared_kernel_folder(var_cache)
+            fresh_var_cache(var_cache)
             try:
                 run_all(kestrel, qemu)
             finally:

@@ -207,6 +207,18 @@ bool trusted_shared_dir(const std::string& dir) {
     return owned_by_us_alone(dir) && owned_by_us_alone(parent);
 }
 
+// Root makes the shared folder and its parent (root's, 0755), as a package
+// would, inside a trusted grandparent (/var/cache): under libvirt the
+// user's own folder is new at every start.
+void make_shared_dir(const std::string& dir) {
+    auto parent_of = [](const std::string& path) { return path.substr(0, std::max<size_t>(path.rfind('/'), 1)); };
+    const std::string parent = parent_of(dir);
+    if (dir.empty() || dir[0] != '/' || access(dir.c_str(), F_OK) == 0 || !owned_by_us_alone(parent_of(parent)))
+        return;
+    for (const std::string& d : {parent, dir})
+        if (mkdir(d.c_str(), 0755) == 0) chmod(d.c_str(), 0755);  // whatever the umask
+}
+
 } // namespace
 
 std::string CacheKey::hex() const {
@@ -235,6 +247,7 @@ std::vector<KernelCache> KernelCache::from_environment(const std::string& shared
     }
     std::vector<KernelCache> caches;
     if (std::optional<std::string> own = user_cache_dir()) caches.emplace_back(*own, max);
+    if (geteuid() == 0) make_shared_dir(shared_dir);
     if (trusted_shared_dir(shared_dir)) {
         auto at = faccessat(AT_FDCWD, shared_dir.c_str(), W_OK, AT_EACCESS) == 0 ? caches.begin() : caches.end();
         caches.emplace(at, shared_dir, max);

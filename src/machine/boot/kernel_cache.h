@@ -5,8 +5,8 @@
 //
 // Folder: $KESTREL_KERNEL_CACHE if set ("off" disables the cache), else
 // $XDG_CACHE_HOME/kestrel/kernels, else ~/.cache/kestrel/kernels; beside it
-// the shared folder /var/cache/kestrel/kernels when an administrator made
-// one that only root or this user can write (see from_environment). Bounded:
+// the shared folder /var/cache/kestrel/kernels when it exists (root makes
+// it) and only root or this user can write it (see from_environment). Bounded:
 // after each new entry the least recently used ones go until the folder
 // holds at most $KESTREL_KERNEL_CACHE_SIZE bytes (K/M/G suffixes; 512M).
 // Entries appear whole or not at all (written as unnamed files, then
@@ -39,11 +39,11 @@ public:
     KernelCache(std::string dir, uint64_t max_bytes);
     // The caches the environment asks for, in lookup order; a miss fills
     // the first. The user's folder ($KESTREL_KERNEL_CACHE set: that alone;
-    // "off": none) and `shared_dir` if it exists and is trusted: it and its
-    // parent are owned by root or by this user and writable by nobody else,
-    // so no other user can plant a kernel there. When this process can
-    // write the shared folder it comes first (its entries outlive a
-    // per-run XDG_CACHE_HOME such as libvirt's).
+    // "off": none) and `shared_dir` (made when this process is root) if it
+    // is trusted: it and its parent are owned by root or by this user and
+    // writable by nobody else, so no other user can plant a kernel there.
+    // When this process can write the shared folder it comes first (its
+    // entries outlive a per-run XDG_CACHE_HOME such as libvirt's).
     static std::vector<KernelCache> from_environment(const std::string& shared_dir = SHARED_DIR);
     static constexpr const char* SHARED_DIR = "/var/cache/kestrel/kernels";
 

@@ -317,7 +317,7 @@ TEST_CASE("KESTREL_KERNEL_CACHE=off turns the cache off") {
     CHECK(KernelCache::from_environment().empty());
     unsetenv("KESTREL_KERNEL_CACHE");
     setenv("XDG_CACHE_HOME", "/x/y", 1);
-    auto c = KernelCache::from_environment("/nonexistent/kernels");
+    auto c = KernelCache::from_environment("/nonexistent/cache/kernels");
     REQUIRE(c.size() == 1);
     CHECK(c[0].dir() == "/x/y/kestrel/kernels");
     unsetenv("XDG_CACHE_HOME");
@@ -368,7 +368,17 @@ TEST_CASE("a shared kernel folder is used only when nobody else can write it") {
     CHECK(env.dirs() == V{env.dir.path() + "/chosen"});  // an explicit folder alone
     unsetenv("KESTREL_KERNEL_CACHE");
     rmdir(env.shared.c_str());
-    CHECK(env.dirs() == V{env.own});
+    if (geteuid() == 0) {  // root makes it, root's and 0755 whatever the umask
+        mode_t old_mask = umask(0);
+        CHECK(env.dirs() == V{env.shared, env.own});
+        umask(old_mask);
+        struct stat st {};
+        REQUIRE(stat(env.shared.c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0755);
+        CHECK(st.st_uid == 0);
+    } else {
+        CHECK(env.dirs() == V{env.own});
+    }
 }
 
 TEST_CASE("a kernel in the shared folder boots when the user's own cache misses") {
