@@ -216,9 +216,9 @@ std::future<void> PcMachine::start_preloading() {
 // vector finds the rest in fw_cfg.
 void PcMachine::load_boot_state() {
     for (auto& v : vcpus_) v->reset();
-    if (firmware_acpi_stale_ && pam_)
+    if (cpu_tables_stale_ && pam_)
         if (FwCfg* fw_cfg = board_->services().find<FwCfg>()) board_->refresh_firmware_acpi(*fw_cfg, smp_);
-    firmware_acpi_stale_ = false;
+    cpu_tables_stale_ = false;
     if (!kernel_) return;
     // At a reset the vCPUs device_add plugged are boot vCPUs, as in QEMU.
     uint64_t rsdp = board_->write_acpi_tables(smp_);
@@ -436,6 +436,13 @@ void PcMachine::cont() {
         throw MonitorError("Resetting the Virtual Machine is required");
     if (state_ == RunState::Running) return;
     if (state_ == RunState::Paused || state_ == RunState::SaveVm) board_->devices().resume_all();
+    // vCPUs device_add plugged under -S are boot vCPUs: QEMU builds the
+    // tables when the firmware first reads them (libvirt plugs a domain's
+    // hotpluggable vCPUs that way).
+    if (state_ == RunState::Prelaunch && cpu_tables_stale_) {
+        pause_vcpus();
+        load_boot_state();
+    }
     state_ = RunState::Running;
     resume_vcpus();
     emit("RESUME");

@@ -126,7 +126,7 @@ private:
     SmbiosTables smbios_;              // built once; a direct boot installs them on every reset
     std::string smbios_bios_version_;  // direct boot: the SeaBIOS version type 0 names
     SmpConfig smp_;
-    bool firmware_acpi_stale_ = false;  // vCPUs came or went since fw_cfg's ACPI tables were built
+    bool cpu_tables_stale_ = false;  // vCPUs came or went since the boot state's tables were built
     std::vector<kvm_cpuid_entry2> supported_cpuid_;  // what KVM offers kestrel's vCPUs
     std::vector<kvm_cpuid_entry2> requested_cpuid_;
     uint32_t cpuid_version_ = 0, cpuid_features_ = 0;  // CPUID leaf 1 EAX, EDX of vCPU 0

@@ -10,6 +10,7 @@
 #include "config/block_opts.h"
 #include "config/cpu_device.h"
 #include "devices/cpu_hotplug_controller.h"
+#include "devices/device_tree.h"
 #include "devices/fw_cfg/fw_cfg.h"
 #include "devices/fw_cfg/fw_cfg_keys.h"
 #include "devices/rtc/cmos_rtc.h"
@@ -61,18 +62,17 @@ void PcMachine::boot_cpus_changed() {
     const unsigned count = smp_.present_count();
     if (auto* rtc = board_->services().find<CmosRtc>()) rtc->set_cpu_count(count);
     if (auto* fw_cfg = board_->services().find<FwCfg>()) fw_cfg->set_u16(fwcfg::NB_CPUS, uint16_t(count));
-    firmware_acpi_stale_ = true;
+    cpu_tables_stale_ = true;
 }
 
 // The guest ejects the vCPU through the registers (its _EJ0) once asked;
-// -smp's vCPUs stay (kestrel's topology keeps them present).
+// as in QEMU, a vCPU of -smp goes the same way as a plugged one.
 void PcMachine::delete_vcpu(unsigned index) {
     if (index == 0) throw std::runtime_error("Boot CPU is unpluggable");
     auto* controller = board_->services().find<CpuHotplugController>();
     if (!controller || !controller->cpu_unplug_supported())
         throw std::runtime_error("acpi: device unplug request for not supported device type: " + cfg_.cpu.model +
                                  "-x86_64-cpu");
-    if (!smp_.plugged_at(index)) throw std::runtime_error("kestrel cannot unplug a vCPU of -smp yet");
     controller->request_cpu_unplug(index);
 }
 
@@ -85,18 +85,20 @@ void PcMachine::watch_vcpu_ejects() {
 // later device_add of the slot; then DEVICE_DELETED of its local APIC (a
 // QOM child in QEMU) and of the vCPU.
 void PcMachine::remove_vcpu(unsigned index) {
-    const ColdPluggedCpu* cpu = smp_.plugged_at(index);
     auto it = std::find_if(vcpus_.begin(), vcpus_.end(), [&](const auto& v) { return v->index() == index; });
-    if (!cpu || it == vcpus_.end()) return;
+    if (!smp_.present(index) || it == vcpus_.end()) return;
     (*it)->stop_thread();
     parked_vcpus_.push_back(std::move(*it));
     vcpus_.erase(it);
+    // QEMU's DEVICE_DELETED has no "device" for a vCPU without an id (-smp's).
     nlohmann::json data = nlohmann::json::object();
-    if (!cpu->id.empty()) data["device"] = cpu->id;
-    data["path"] = cpu->qom_path();
-    std::erase_if(smp_.plugged, [&](const ColdPluggedCpu& c) { return c.index == index; });
+    const ColdPluggedCpu* cpu = smp_.plugged_at(index);
+    if (cpu && !cpu->id.empty()) data["device"] = cpu->id;
+    const std::string path = cpu ? cpu->qom_path() : vcpu_qom_path(index);
+    data["path"] = path;
+    smp_.remove(index);
     boot_cpus_changed();
-    emit("DEVICE_DELETED", {{"path", data["path"].get<std::string>() + "/lapic"}});
+    emit("DEVICE_DELETED", {{"path", path + "/lapic"}});
     emit("DEVICE_DELETED", data);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // The vCPUs as -smp and -cpu ask for them.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,16 +28,27 @@ struct SmpConfig {
     unsigned threads = 1;
     unsigned maxcpus = 1;
     std::vector<ColdPluggedCpu> plugged;  // -device CPUs, in creation order
+    std::vector<unsigned> unplugged;      // slots below `cpus` whose vCPU device_del took away
 
     const ColdPluggedCpu* plugged_at(unsigned index) const {
         for (const ColdPluggedCpu& c : plugged)
             if (c.index == index) return &c;
         return nullptr;
     }
-    // Whether slot `index` has a vCPU at start-up.
-    bool present(unsigned index) const { return index < cpus || plugged_at(index); }
+    bool smp_present(unsigned index) const {
+        return index < cpus && std::find(unplugged.begin(), unplugged.end(), index) == unplugged.end();
+    }
+    // Whether slot `index` has a vCPU (at start-up, or now on a running machine).
+    bool present(unsigned index) const { return smp_present(index) || plugged_at(index); }
     // QEMU's boot_cpus: what firmware is told (fw_cfg, CMOS) and the MADT enables.
-    unsigned present_count() const { return cpus + unsigned(plugged.size()); }
+    unsigned present_count() const { return cpus - unsigned(unplugged.size()) + unsigned(plugged.size()); }
+    // The vCPU in slot `index` is gone (device_del, the guest ejected it).
+    void remove(unsigned index) {
+        if (plugged_at(index))
+            std::erase_if(plugged, [&](const ColdPluggedCpu& c) { return c.index == index; });
+        else if (smp_present(index))
+            unplugged.push_back(index);
+    }
 };
 
 struct CpuConfig {

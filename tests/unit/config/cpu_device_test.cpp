@@ -1,6 +1,7 @@
 // -device TYPE-x86_64-cpu: the slot, id and QOM path a cold-plugged vCPU
 // gets, and QEMU 7.2's pc_cpu_pre_plug errors (texts checked against
 // qemu-system-x86_64 7.2).
+#include "config/cpu_device.h"
 #include "parse_helpers.h"
 
 #include <catch2/catch.hpp>
@@ -129,4 +130,18 @@ TEST_CASE("-device CPU: an id shared with another device", "[cpu-device]") {
     CHECK(parse_error(with(kSmp4, {"-device", "pc-testdev,id=x", "-device",
                                    "qemu64-x86_64-cpu,socket-id=1,core-id=0,thread-id=0,id=x"}))
               .ends_with("Duplicate ID 'x' for device"));
+}
+
+TEST_CASE("-device CPU: a -smp slot whose vCPU device_del took away is free", "[cpu-device]") {
+    Config c = parse_ok({"-smp", "2,maxcpus=4"});
+    const std::vector<qopts::OptPair> slot1 = {
+        {"driver", "qemu64-x86_64-cpu"}, {"socket-id", "0"}, {"core-id", "1"}, {"thread-id", "0"}, {"id", "cpu1"}};
+    CHECK_THROWS_WITH(check_cpu_device(c.smp, "qemu64", slot1), "CPU[1] with APIC ID 1 exists");
+    c.smp.remove(1);
+    c.smp.remove(1);  // twice: no effect
+    CHECK(c.smp.unplugged == std::vector<unsigned>{1});
+    CHECK(c.smp.present_count() == 1);
+    ColdPluggedCpu cpu = check_cpu_device(c.smp, "qemu64", slot1);
+    CHECK(cpu.index == 1);
+    CHECK(cpu.id == "cpu1");
 }

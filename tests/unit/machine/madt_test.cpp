@@ -167,3 +167,18 @@ TEST_CASE("MADT enables the slots of -device CPUs, not the ones between") {
     CHECK(m.cpus[2] == Cpu{2, 2, false, false});
     CHECK(m.cpus[3] == Cpu{3, 3, true, false});
 }
+
+TEST_CASE("MADT after device_del of a -smp vCPU: its slot disabled, enabled again once plugged back") {
+    SmpConfig smp = smp_of(3, 1, 4, 1, 4);
+    smp.remove(1);
+    CHECK(smp.present_count() == 2);
+    CHECK(madt_for(smp).cpus[1] == Cpu{1, 1, false, false});
+    CHECK(madt_for(smp).cpus[2] == Cpu{2, 2, true, false});
+    smp.plugged.push_back({1, "cpu1", 0});
+    CHECK(smp.present_count() == 3);
+    CHECK(madt_for(smp).cpus[1] == Cpu{1, 1, true, false});
+    smp.remove(1);  // the plugged one goes; -smp's stays gone
+    CHECK(smp.plugged.empty());
+    CHECK_FALSE(smp.present(1));
+    CHECK(smp.present_count() == 2);
+}
