@@ -283,6 +283,13 @@ QMP_CASES["-device CPUs: slots, QOM paths, device_del refused"] = (COLD_PLUG, [
     qom("qom-get", "type", path=ANON_CPU), ("device_del", {"id": "vcpu1"}), ("device_del", {"id": ANON_CPU}),
     ("device_del", {"id": CPU0})])
 
+# device_del of -smp's second vCPU by its QOM path: QEMU allows it, but asks
+# the guest, whose ACPI has not switched the CPU hotplug registers yet here.
+# (The guest's side: tests/guest's cpu-hotplug-smp.)
+QMP_CASES["device_del of a -smp vCPU before the guest's ACPI"] = (["-smp", "2,maxcpus=4"], [
+    ("device_del", {"id": "/machine/unattached/device[2]"}), hmp("device_del /machine/unattached/device[2]"),
+    ("query-hotpluggable-cpus", None)])
+
 # device_add of a vCPU (libvirt's setvcpus --live): QEMU's pc_cpu_pre_plug
 # errors, then plugs with and without id in the free slots; the slots'
 # qom-paths and HMP's view follow. (The guest's side: tests/guest's cpu-hotplug.)
