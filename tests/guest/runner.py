@@ -326,7 +326,8 @@ def run_with_retry(s, args, a, results_root):
     r = run_scenario(s, args, a, results_root)
     first_reasons = r.reasons
     seconds = r.seconds
-    for attempt in range(1, args.retries + 1):
+    retries = args.retries if s.retries is None else min(s.retries, args.retries)
+    for attempt in range(1, retries + 1):
         if r.passed:
             break
         first = os.path.join(results_root, s.name)

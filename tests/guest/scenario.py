@@ -45,7 +45,7 @@ GUEST_TOOLS = {"net": "l2_tools", "fio": "l2_fio"}
 PLACEHOLDER = re.compile(r"\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}")
 SCENARIO_KEYS = {"description", "command", "script", "append", "expect",
                  "forbid", "forbid_defaults", "exit", "timeout", "checks",
-                 "disks", "guest_files", "driver", "driver_grace", "guest_tools"}
+                 "disks", "guest_files", "driver", "driver_grace", "guest_tools", "retries"}
 CHECK_KEYS = {"name", "regex", "equals", "min", "max", "near_host_time", "count", "vmm"}
 DISK_KEYS = {"size", "fs", "files", "format"}
 
@@ -85,6 +85,7 @@ class Scenario:
     driver: str = None
     driver_grace: float = DRIVER_GRACE
     guest_tools: list = field(default_factory=list)
+    retries: int = None    # at most this many more attempts after a failure
 
 
 def _compile(regex, where):
@@ -125,6 +126,12 @@ def _guest_tools(value, where):
                         % (where, ", ".join(GUEST_TOOLS)))
 
 
+def _retries(value, where):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise ScenarioError("%s: retries is a whole number >= 0" % where)
+
+
 def load(path):
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path, "rb") as f:
@@ -144,7 +151,8 @@ def load(path):
                  guest_files=data.get("guest_files", {}),
                  driver=data.get("driver"),
                  driver_grace=float(data.get("driver_grace", DRIVER_GRACE)),
-                 guest_tools=_guest_tools(data.get("guest_tools", False), path))
+                 guest_tools=_guest_tools(data.get("guest_tools", False), path),
+                 retries=_retries(data.get("retries"), path))
     s.expect = [_compile(r, path) for r in data.get("expect", [])]
     forbid = list(data.get("forbid", []))
     if data.get("forbid_defaults", True):
