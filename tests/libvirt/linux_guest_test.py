@@ -13,7 +13,7 @@ kbrnat, 10.78.0.1/24 with a DHCP range, as libvirt's default network
 rules; net-destroy, net-undefine at the end).
 
 The domain is what virt-install writes for a direct kernel boot:
-pc-i440fx-7.2, 512 MiB, 1 vCPU of 2, Debian's kernel with the test initramfs
+pc-i440fx-7.2, 512 MiB, 2 vCPUs of 3 (vcpu1 hotpluggable), Debian's kernel with the test initramfs
 (tests/guest/l2-init.sh plus linux_guest.sh), a virtio disk on a raw file,
 a virtio NIC on the bridge and one on the libvirt network, a pty serial
 console, the guest agent <channel>, a USB tablet on the PIIX3 UHCI, VNC
@@ -34,8 +34,10 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
   shrinks the guest's MemTotal, libvirt's "actual" follows, and back;
 - `attach-disk` on the running guest: the guest reads the new disk;
   `detach-disk`: the guest lets it go and libvirt drops it;
-- `setvcpus --live 2` (the domain has current='1' of 2 vCPUs): the guest
-  onlines the new cpu1 and runs on it; `setvcpus --live 1`: it ejects it;
+- `<vcpus>` with vcpu1 enabled and hotpluggable (libvirt device_adds it
+  under -S): `vcpucount`, `vcpuinfo` and the guest see 2 vCPUs;
+  `setvcpus --live 3`: the guest onlines the new cpu2 and runs on it;
+  `setvcpus --live 1`: it ejects cpu2 and cpu1;
 - `attach-interface` (a second virtio NIC on the bridge: libvirt passes
   the tap and vhost-net fds with getfd, then netdev_add and device_add):
   the guest pings the bridge through it; `detach-interface`: the guest's
@@ -109,7 +111,12 @@ DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
   <memory unit='KiB'>{mem}</memory>
   <currentMemory unit='KiB'>{mem}</currentMemory>
-  <vcpu placement='static' current='1'>2</vcpu>
+  <vcpu placement='static' current='2'>3</vcpu>
+  <vcpus>
+    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>
+    <vcpu id='1' enabled='yes' hotpluggable='yes' order='2'/>
+    <vcpu id='2' enabled='no' hotpluggable='yes'/>
+  </vcpus>
   <os>
     <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
     <kernel>{kernel}</kernel>
@@ -298,24 +305,37 @@ class LinuxDomain(GuestDomain):
         self.hotplug_nic()
 
     def vcpu_hotplug(self):
-        """setvcpus --live 2 (query-hotpluggable-cpus, device_add of the CPU
-        in the free slot, query-cpus-fast): the guest's ACPI processor driver
-        adds cpu1, the guest onlines it and runs on it. setvcpus --live 1
-        (device_del, the guest ejects it, DEVICE_DELETED): cpu1 is gone."""
-        self.virsh_ok("setvcpus 2 --live", "setvcpus", self.name, "2", "--live")
+        """vcpu1 is hotpluggable and enabled: libvirt starts -smp 1,maxcpus=3
+        and device_adds it under -S (id vcpu1), and the guest boots with 2
+        online CPUs. setvcpus --live 3 (query-hotpluggable-cpus, device_add
+        of vcpu2, query-cpus-fast): the guest's ACPI processor driver adds
+        cpu2, the guest onlines it and runs on it. setvcpus --live 1
+        (device_del of vcpu2, then of vcpu1; the guest ejects each,
+        DEVICE_DELETED): only cpu0 is left."""
         count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
-        out = self.guest("for i in $(seq 300); do [ -e /sys/devices/system/cpu/cpu1 ] && break; sleep 0.2; done; "
-                         "echo 1 > /sys/devices/system/cpu/cpu1/online; echo ONLINE=$(cat "
-                         "/sys/devices/system/cpu/online) NPROC=$(nproc) ON_CPU=$(taskset -c 1 cut -d' ' -f39 "
+        info = virsh("vcpuinfo", self.name).stdout
+        out = self.guest("echo ONLINE=$(cat /sys/devices/system/cpu/online) NPROC=$(nproc)")
+        self.check(count == "2" and re.findall(r"^VCPU:\s+(\d+)", info, re.M) == ["0", "1"] and
+                   re.search(r"^ONLINE=0-1 NPROC=2$", out, re.M),
+                   "<vcpus> with vcpu1 hotpluggable: 2 vCPUs at start, in vcpuinfo and online in the guest",
+                   "vcpucount %s\n%s%s" % (count, info, out))
+        self.virsh_ok("setvcpus 3 --live", "setvcpus", self.name, "3", "--live")
+        count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
+        out = self.guest("for i in $(seq 300); do [ -e /sys/devices/system/cpu/cpu2 ] && break; sleep 0.2; done; "
+                         "echo 1 > /sys/devices/system/cpu/cpu2/online; echo ONLINE=$(cat "
+                         "/sys/devices/system/cpu/online) NPROC=$(nproc) ON_CPU=$(taskset -c 2 cut -d' ' -f39 "
                          "/proc/self/stat)")
-        self.check(count == "2" and re.search(r"^ONLINE=0-1 NPROC=2 ON_CPU=1$", out, re.M),
-                   "setvcpus --live 2: the guest onlines the new cpu1 and runs on it", "vcpucount %s\n%s" % (count, out))
+        self.check(count == "3" and re.search(r"^ONLINE=0-2 NPROC=3 ON_CPU=2$", out, re.M),
+                   "setvcpus --live 3: the guest onlines the new cpu2 and runs on it", "vcpucount %s\n%s" % (count, out))
         self.virsh_ok("setvcpus 1 --live", "setvcpus", self.name, "1", "--live")
         count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
+        info = virsh("vcpuinfo", self.name).stdout
         out = self.guest("for i in $(seq 300); do [ -e /sys/devices/system/cpu/cpu1 ] || break; sleep 0.2; done; "
                          "echo ONLINE=$(cat /sys/devices/system/cpu/online) NPROC=$(nproc)")
-        self.check(count == "1" and re.search(r"^ONLINE=0 NPROC=1$", out, re.M),
-                   "setvcpus --live 1: the guest ejects cpu1", "vcpucount %s\n%s" % (count, out))
+        self.check(count == "1" and re.findall(r"^VCPU:\s+(\d+)", info, re.M) == ["0"] and
+                   re.search(r"^ONLINE=0 NPROC=1$", out, re.M),
+                   "setvcpus --live 1: the guest ejects cpu2 and cpu1 (vcpu1, plugged at start)",
+                   "vcpucount %s\n%s%s" % (count, info, out))
 
     def hotplug_nic(self):
         self.virsh_ok("attach-interface bridge --model virtio --live", "attach-interface", self.name,
