@@ -125,6 +125,7 @@ PcMachine::PcMachine(const Config& cfg)
             return ids;
         });
         watch_vcpu_ejects();
+        watch_vcpu_ost();
         build_smbios();
         load_boot_state();
         watch_signals();

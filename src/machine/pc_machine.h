@@ -16,9 +16,11 @@
 #include "machine/smbios/smbios_tables.h"
 #include "devices/device_hotplug.h"
 #include "vcpu/vcpu.h"
+#include "monitor/acpi_ost.h"
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct PcBoard;
 class BootImage;
 class PamMemory;
 class EventSink;
+struct CpuOstReport;
 class Monitors;
 class VmController;
 class VncServer;
@@ -74,6 +77,8 @@ public:
     // machine, QEMU's pc_cpu_pre_plug checks first.
     void add_vcpu(const std::vector<qopts::OptPair>& options) override;
     void delete_vcpu(unsigned index) override;
+    // query-acpi-ospm-status (vcpu_ost.cpp); nullopt without PIIX4_PM.
+    std::optional<std::vector<AcpiOstInfo>> acpi_ospm_status() const;
     RunState state() const { return state_; }
     EventLoop& loop() { return loop_; }
     const Config& config() const { return cfg_; }
@@ -98,6 +103,8 @@ private:
     void create_vcpus();
     void create_vcpu(unsigned index);
     void watch_vcpu_ejects();
+    void watch_vcpu_ost();
+    AcpiOstInfo cpu_ost_info(const CpuOstReport& report) const;
     void remove_vcpu(unsigned index);
     void boot_cpus_changed();
     void load_boot_state();

@@ -90,6 +90,8 @@ PossibleCpus VmController::possible_cpus() const {
     return out;
 }
 
+std::optional<std::vector<AcpiOstInfo>> VmController::acpi_ospm_status() const { return machine_.acpi_ospm_status(); }
+
 std::vector<VcpuInfo> VmController::cpus() const {
     const SmpConfig& smp = machine_.smp();
     std::vector<VcpuInfo> out;

@@ -27,6 +27,7 @@ public:
 
     std::vector<VcpuInfo> cpus() const override;
     PossibleCpus possible_cpus() const override;
+    std::optional<std::vector<AcpiOstInfo>> acpi_ospm_status() const override;
     std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override;
     std::string cpu_registers_text(unsigned index) override;
 

@@ -8,6 +8,7 @@
 #include "chardev/chardev_set.h"
 #include "devices/device_tree.h"
 #include "kvm/kvm_abi.h"
+#include "monitor/acpi_ost.h"
 #include "monitor/dump/ram_block.h"
 #include "vcpu/cpu_dump_state.h"
 
@@ -108,6 +109,9 @@ public:
     virtual std::vector<VcpuInfo> cpus() const = 0;
     // No slots: a machine without vCPUs (none), where QEMU refuses to answer.
     virtual PossibleCpus possible_cpus() const { return {}; }
+    // query-acpi-ospm-status: every hotplug slot's last _OST; nullopt
+    // without an ACPI device (the none machine), where QEMU refuses.
+    virtual std::optional<std::vector<AcpiOstInfo>> acpi_ospm_status() const { return std::nullopt; }
     // The CPUID KVM can give a new vCPU (vmm_supported_cpuid); nullopt
     // without KVM (the none machine on tcg).
     virtual std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const { return std::nullopt; }

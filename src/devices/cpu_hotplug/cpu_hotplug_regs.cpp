@@ -56,41 +56,54 @@ uint8_t CpuHotplugRegs::legacy_byte_locked(uint64_t offset) const {
 void CpuHotplugRegs::write(uint64_t offset, std::span<const uint8_t> data) {
     uint32_t value = 0;
     std::memcpy(&value, data.data(), std::min<size_t>(data.size(), sizeof value));
-    int eject_index;
+    WriteEffect effect;
     std::function<void(unsigned)> eject;
+    std::function<void(const CpuOstReport&)> ost;
     {
         std::lock_guard guard(lock_);
-        eject_index = write_locked(offset, value);
+        effect = write_locked(offset, value);
         eject = eject_;
+        ost = ost_;
     }
-    if (eject_index >= 0 && eject) eject(unsigned(eject_index));
+    if (effect.eject >= 0 && eject) eject(unsigned(effect.eject));
+    if (effect.ost && ost) ost(*effect.ost);
 }
 
-int CpuHotplugRegs::write_locked(uint64_t offset, uint32_t value) {
+CpuHotplugRegs::WriteEffect CpuHotplugRegs::write_locked(uint64_t offset, uint32_t value) {
     if (s_.legacy) {
         if (offset == 0 && value == 0) s_.legacy = false;  // for good: a reset keeps the mode
-        return -1;
+        return {};
     }
     if (offset == SELECTOR) {
         s_.selector = value;
-        return -1;
+        return {};
     }
-    if (s_.selector >= s_.slots.size()) return -1;
+    if (s_.selector >= s_.slots.size()) return {};
     CpuHotplugSlot& slot = s_.slots[s_.selector];
     switch (offset) {
-    case FLAGS: return write_flags_locked(slot, value);
+    case FLAGS: return {.eject = write_flags_locked(slot, value)};
     case COMMAND:
         if (value < COMMANDS) {
             s_.command = uint8_t(value);
             if (s_.command == NEXT_EVENT) select_next_event_locked();
         }
-        return -1;
-    case DATA:
-        if (s_.command == OST_EVENT) slot.ost_event = value;
-        if (s_.command == OST_STATUS) slot.ost_status = value;
-        return -1;
-    default: return -1;  // reserved
+        return {};
+    case DATA: return {.ost = write_data_locked(slot, value)};
+    default: return {};  // reserved
     }
+}
+
+// The _OST's source event, then its status: the status completes a report.
+std::optional<CpuOstReport> CpuHotplugRegs::write_data_locked(CpuHotplugSlot& slot, uint32_t value) {
+    if (s_.command == OST_EVENT) slot.ost_event = value;
+    if (s_.command != OST_STATUS) return std::nullopt;
+    slot.ost_status = value;
+    return report_locked(s_.selector);
+}
+
+CpuOstReport CpuHotplugRegs::report_locked(unsigned index) const {
+    const CpuHotplugSlot& slot = s_.slots[index];
+    return {.index = index, .source = slot.ost_event, .status = slot.ost_status, .present = slot.present};
 }
 
 // One action per write, the first bit that asks for one, as QEMU.
@@ -155,6 +168,19 @@ bool CpuHotplugRegs::unplug_requested(unsigned index) const {
 void CpuHotplugRegs::on_eject(std::function<void(unsigned)> eject) {
     std::lock_guard guard(lock_);
     eject_ = std::move(eject);
+}
+
+void CpuHotplugRegs::on_ost(std::function<void(const CpuOstReport&)> report) {
+    std::lock_guard guard(lock_);
+    ost_ = std::move(report);
+}
+
+std::vector<CpuOstReport> CpuHotplugRegs::ospm_status() const {
+    std::lock_guard guard(lock_);
+    std::vector<CpuOstReport> reports;
+    if (s_.legacy) return reports;
+    for (unsigned i = 0; i < s_.slots.size(); ++i) reports.push_back(report_locked(i));
+    return reports;
 }
 
 bool CpuHotplugRegs::unplug_supported() const {

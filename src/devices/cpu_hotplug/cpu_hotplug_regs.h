@@ -8,6 +8,8 @@
 //   0x5 write: command (0 next CPU with an event, 1 OST event, 2 OST
 //       status, 3 CPU ID)
 //   0x8 read: command data (0: the selector, 3: APIC ID); write: OST data
+//       (the guest's _OST: its source event, then its status, which QEMU
+//       reports at once as ACPI_DEVICE_OST)
 // Any access size; a selector that names no possible CPU makes reads 0 and
 // other writes ignored. An insert or remove event sets GPE0 status bit 2,
 // whose _E02 method (CSCN) notifies the guest's processor objects.
@@ -15,10 +17,12 @@
 // bitmap of the present CPUs by APIC ID, until the guest writes 0 at offset
 // 0 (the DSDT's _INI does); a CPU cannot be unplugged before that.
 #include "devices/bus_device.h"
+#include "devices/cpu_hotplug_controller.h"
 
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace kestrel {
@@ -55,6 +59,9 @@ public:
     // other than the first one that the guest ejected.
     CpuHotplugRegs(std::vector<uint32_t> apic_ids, std::function<void()> raise_gpe,
                    std::function<void(unsigned index)> eject);
+    // Runs (without this object's lock) each time the guest writes an OST
+    // status, whether or not a CPU is in the selected slot.
+    void on_ost(std::function<void(const CpuOstReport&)> report);
 
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -68,19 +75,29 @@ public:
     // False until the guest switched to the modern interface.
     bool unplug_supported() const;
     void on_eject(std::function<void(unsigned index)> eject);
+    // Every possible CPU's last OST, by index; none in the legacy mode
+    // (QEMU 7.2's piix4_ospm_status leaves the CPUs out then).
+    std::vector<CpuOstReport> ospm_status() const;
 
     CpuHotplugState state() const;
 
 private:
+    // What a write asks of the outside once the lock is dropped.
+    struct WriteEffect {
+        int eject = -1;  // the index to eject, or -1
+        std::optional<CpuOstReport> ost;
+    };
     uint32_t read_locked(uint64_t offset) const;
     uint8_t legacy_byte_locked(uint64_t offset) const;
-    // Returns the index to eject, or -1.
-    int write_locked(uint64_t offset, uint32_t value);
+    WriteEffect write_locked(uint64_t offset, uint32_t value);
+    std::optional<CpuOstReport> write_data_locked(CpuHotplugSlot& slot, uint32_t value);
+    CpuOstReport report_locked(unsigned index) const;
     int write_flags_locked(CpuHotplugSlot& slot, uint32_t value);
     void select_next_event_locked();
 
     std::function<void()> raise_gpe_;
     std::function<void(unsigned)> eject_;
+    std::function<void(const CpuOstReport&)> ost_;
     mutable std::mutex lock_;
     CpuHotplugState s_;
 };

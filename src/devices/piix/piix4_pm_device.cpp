@@ -17,6 +17,8 @@
 #include "devices/piix/piix4_pm.h"
 #include "devices/power_button.h"
 
+#include <type_traits>
+
 namespace kestrel {
 namespace {
 
@@ -58,6 +60,8 @@ public:
     void request_cpu_unplug(unsigned index) override { cpu_hotplug_->request_unplug(index); }
     bool cpu_unplug_requested(unsigned index) const override { return cpu_hotplug_->unplug_requested(index); }
     void on_cpu_eject(std::function<void(unsigned)> handler) override { *cpu_eject_handler_ = std::move(handler); }
+    void on_cpu_ost(std::function<void(const CpuOstReport&)> handler) override { *cpu_ost_handler_ = std::move(handler); }
+    std::vector<CpuOstReport> cpu_ospm_status() const override { return cpu_hotplug_->ospm_status(); }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
@@ -98,6 +102,7 @@ private:
                 if (auto pm = weak_pm.lock()) pm->raise_gpe(CpuHotplugRegs::GPE_BIT);
             },
             [this](unsigned index) { post_to(cpu_eject_handler_, index); });
+        cpu_hotplug_->on_ost([this](const CpuOstReport& report) { post_to(cpu_ost_handler_, report); });
         for (unsigned i = 0; i < possible.size(); ++i)
             if (possible[i].present) cpu_hotplug_->set_present(i);
         context.pio().insert_or_throw(CpuHotplugRegs::BASE, CpuHotplugRegs::LENGTH, cpu_hotplug_, "acpi-cpu-hotplug");
@@ -116,10 +121,12 @@ private:
     }
 
     // From a vCPU thread: the machine removes devices on the main loop.
-    // An eject (a PCI slot, a CPU), to whoever listens when the loop runs it.
-    void post_to(const std::shared_ptr<std::function<void(unsigned)>>& handler, unsigned n) {
-        loop_->post([handler, n] {
-            if (*handler) (*handler)(n);
+    // An eject (a PCI slot, a CPU) or a CPU's OST, to whoever listens
+    // when the loop runs it.
+    template <class What>
+    void post_to(const std::shared_ptr<std::function<void(What)>>& handler, std::remove_cvref_t<What> what) {
+        loop_->post([handler, what] {
+            if (*handler) (*handler)(what);
         });
     }
 
@@ -129,6 +136,8 @@ private:
     EventLoop* loop_ = nullptr;
     std::shared_ptr<std::function<void(unsigned)>> eject_handler_ = std::make_shared<std::function<void(unsigned)>>();
     std::shared_ptr<std::function<void(unsigned)>> cpu_eject_handler_ = std::make_shared<std::function<void(unsigned)>>();
+    std::shared_ptr<std::function<void(const CpuOstReport&)>> cpu_ost_handler_ =
+        std::make_shared<std::function<void(const CpuOstReport&)>>();
 };
 
 } // namespace

@@ -118,6 +118,7 @@ const std::vector<QmpEventInfo>& qmp_event_list() {
         {"NIC_RX_FILTER_CHANGED", "q_obj_NIC_RX_FILTER_CHANGED-arg"},
         {"DEVICE_TRAY_MOVED", "q_obj_DEVICE_TRAY_MOVED-arg"},
         {"DEVICE_DELETED", "q_obj_DEVICE_DELETED-arg"}, {"VSERPORT_CHANGE", "q_obj_VSERPORT_CHANGE-arg"},
+        {"ACPI_DEVICE_OST", "q_obj_ACPI_DEVICE_OST-arg"},
         {"DUMP_COMPLETED", "q_obj_DUMP_COMPLETED-arg"},
         {"VNC_CONNECTED", "q_obj_VNC_CONNECTED-arg"},
         {"VNC_INITIALIZED", "q_obj_VNC_INITIALIZED-arg"},

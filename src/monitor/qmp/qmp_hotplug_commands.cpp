@@ -1,4 +1,5 @@
-// QMP device_add and device_del, and the DEVICE_DELETED event's type.
+// QMP device_add and device_del, query-acpi-ospm-status, and the types of
+// the DEVICE_DELETED and ACPI_DEVICE_OST events.
 #include "monitor/hotplug_commands.h"
 #include "monitor/qmp/qmp_commands.h"
 
@@ -24,6 +25,14 @@ std::vector<qopts::OptPair> device_options(const Json& args) {
     return options;
 }
 
+Json acpi_ospm_status(const VmControl& vm) {
+    std::optional<std::vector<AcpiOstInfo>> slots = vm.acpi_ospm_status();
+    if (!slots) throw MonitorError("command is not supported, missing ACPI device");
+    Json list = Json::array();
+    for (const AcpiOstInfo& info : *slots) list.push_back(acpi_ost_json(info));
+    return list;
+}
+
 } // namespace
 
 void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& services) {
@@ -31,6 +40,10 @@ void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& s
     schema.allow_extra_members("q_obj_device_add-arg");  // the device's properties ('gen': false)
     schema.add_object("q_obj_device_del-arg", {{"id", "str"}});
     schema.add_object("q_obj_DEVICE_DELETED-arg", {{"device", "str", true}, {"path", "str"}});
+    schema.add_enum("ACPISlotType", {"DIMM", "CPU"});
+    schema.add_object("ACPIOSTInfo", {{"device", "str", true}, {"slot", "str"}, {"slot-type", "ACPISlotType"},
+                                      {"source", "int"}, {"status", "int"}});
+    schema.add_object("q_obj_ACPI_DEVICE_OST-arg", {{"info", "ACPIOSTInfo"}});
     VmControl& vm = services.vm;
     table.add({"device_add", "q_obj_device_add-arg", "q_empty", [&vm](const Json& args) {
         hotplug_device_add(vm, device_options(args));
@@ -40,6 +53,8 @@ void add_hotplug_commands(QmpCommandTable& table, Schema& schema, QmpServices& s
         hotplug_device_del(vm, args.at("id").get<std::string>());
         return Json::object();
     }});
+    table.add({"query-acpi-ospm-status", "q_empty", "[ACPIOSTInfo]",
+               [&vm](const Json&) { return acpi_ospm_status(vm); }});
 }
 
 } // namespace kestrel::qmp

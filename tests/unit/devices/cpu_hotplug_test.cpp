@@ -34,12 +34,21 @@ struct CpuHotplugRig {
     std::unique_ptr<Device> pm;
     CpuHotplugController* hp = nullptr;
     std::vector<unsigned> ejected;
+    std::vector<CpuOstReport> osts;
+    std::vector<std::string> order;  // ejects and OSTs as the machine hears them
 
     explicit CpuHotplugRig(unsigned cpus = 1, unsigned maxcpus = 4, bool legacy = false) {
         ctx.facts = facts_with(cpus, maxcpus);
         pm = ctx.realize("PIIX4_PM", {{"addr", "01.3"}});
         hp = ctx.registry.find<CpuHotplugController>();
-        if (hp) hp->on_cpu_eject([this](unsigned index) { ejected.push_back(index); });
+        if (hp) hp->on_cpu_eject([this](unsigned index) {
+            ejected.push_back(index);
+            order.push_back("eject " + std::to_string(index));
+        });
+        if (hp) hp->on_cpu_ost([this](const CpuOstReport& report) {
+            osts.push_back(report);
+            order.push_back("ost " + std::to_string(report.index));
+        });
         ctx.out(GPE_EN, 1u << R::GPE_BIT, 2);
         if (hp && !legacy) select(0);  // the DSDT's _INI: out of the legacy mode
     }
@@ -52,7 +61,20 @@ struct CpuHotplugRig {
         for (int i = 0; i < 3; ++i) ctx.loop.run_once(0);  // the machine acts on its loop
     }
     bool sci() { return ctx.irqs[pc::ACPI_SCI_IRQ].level; }
+    // The DSDT's COST: the source event, then the status.
+    void ost(uint32_t index, uint32_t source, uint32_t status) {
+        select(index);
+        command(R::OST_EVENT);
+        ctx.out(HP + R::DATA, source, 4);
+        command(R::OST_STATUS);
+        ctx.out(HP + R::DATA, status, 4);
+        for (int i = 0; i < 3; ++i) ctx.loop.run_once(0);
+    }
 };
+
+bool same(const CpuOstReport& a, const CpuOstReport& b) {
+    return a.index == b.index && a.source == b.source && a.status == b.status && a.present == b.present;
+}
 
 } // namespace
 
@@ -140,7 +162,88 @@ TEST_CASE("cpu hotplug: removal asked, the guest ejects, the machine hears it", 
     CHECK(r.ejected.size() == 1);
 }
 
-TEST_CASE("cpu hotplug: _OST writes are taken without effect", "[cpuhp]") {
+TEST_CASE("cpu hotplug: each OST status the guest writes reaches the machine", "[cpuhp]") {
+    CpuHotplugRig r(2, 4);
+    r.hp->cpu_plugged(2);
+    r.ost(2, 1, 0);  // Linux after a device check: success
+    REQUIRE(r.osts.size() == 1);
+    CHECK(same(r.osts[0], {.index = 2, .source = 1, .status = 0, .present = true}));
+    r.ost(3, 3, 0x80);  // a slot without a CPU is reported too, as QEMU does
+    REQUIRE(r.osts.size() == 2);
+    CHECK(same(r.osts[1], {.index = 3, .source = 3, .status = 0x80, .present = false}));
+    r.ost(1, 0xffffffff, 0xffffffff);  // 32 bits, unsigned
+    CHECK(same(r.osts[2], {.index = 1, .source = 0xffffffff, .status = 0xffffffff, .present = true}));
+    // The source alone reports nothing; the next status reports it.
+    r.select(0);
+    r.command(R::OST_EVENT);
+    r.ctx.out(HP + R::DATA, 0x103, 4);
+    r.ctx.loop.run_once(0);
+    CHECK(r.osts.size() == 3);
+    r.command(R::OST_STATUS);
+    r.ctx.out(HP + R::DATA, 0x80, 2);
+    r.ctx.loop.run_once(0);
+    REQUIRE(r.osts.size() == 4);
+    CHECK(same(r.osts[3], {.index = 0, .source = 0x103, .status = 0x80, .present = true}));
+}
+
+TEST_CASE("cpu hotplug: query-acpi-ospm-status's CPUs, none in the legacy mode", "[cpuhp]") {
+    CpuHotplugRig r(2, 3, true);
+    CHECK(r.hp->cpu_ospm_status().empty());
+    r.ost(1, 1, 0);  // legacy: the block is a bitmap, nothing is taken
+    CHECK(r.osts.empty());
+    r.select(0);  // _INI
+    std::vector<CpuOstReport> list = r.hp->cpu_ospm_status();
+    REQUIRE(list.size() == 3);
+    CHECK(same(list[0], {.index = 0, .present = true}));
+    CHECK(same(list[1], {.index = 1, .present = true}));
+    CHECK(same(list[2], {.index = 2, .present = false}));
+    r.ost(2, 3, 0x81);
+    list = r.hp->cpu_ospm_status();
+    CHECK(same(list[2], {.index = 2, .source = 3, .status = 0x81, .present = false}));
+    CHECK(same(list[1], {.index = 1, .present = true}));
+}
+
+TEST_CASE("cpu hotplug: the OST after an eject finds the CPU gone, after the eject", "[cpuhp]") {
+    CpuHotplugRig r;
+    r.hp->cpu_plugged(3);
+    r.hp->request_cpu_unplug(3);
+    r.ost(3, 3, 0x84);  // Linux: eject in progress
+    r.select(3);
+    r.ctx.out(HP + R::FLAGS, EJECT, 1);  // _EJ0, then _OST(3, 0) before the loop runs
+    r.ost(3, 3, 0);
+    CHECK(r.order == std::vector<std::string>{"ost 3", "eject 3", "ost 3"});
+    REQUIRE(r.osts.size() == 2);
+    CHECK(r.osts[0].present);
+    CHECK_FALSE(r.osts[1].present);
+}
+
+TEST_CASE("cpu hotplug: malformed OST writes report nothing", "[cpuhp]") {
+    CpuHotplugRig r;
+    SECTION("a selector past the possible CPUs") {
+        for (uint32_t bad : {4u, 5u, 0x80000000u, 0xffffffffu}) r.ost(bad, 3, 0x81);
+        CHECK(r.osts.empty());
+        for (const CpuOstReport& report : r.hp->cpu_ospm_status()) CHECK((report.source | report.status) == 0);
+    }
+    SECTION("command data written under the other commands") {
+        r.select(1);
+        for (uint8_t c : {uint8_t(R::NEXT_EVENT), uint8_t(R::CPU_ID), uint8_t(R::OST_EVENT), uint8_t(0x7f)}) {
+            r.command(c);
+            r.ctx.out(HP + R::DATA, 0x81, 4);
+        }
+        r.ctx.loop.run_once(0);
+        CHECK(r.osts.empty());
+        CHECK(r.hp->cpu_ospm_status()[1].status == 0);
+    }
+    SECTION("the OST status at other offsets") {
+        r.select(1);
+        r.command(R::OST_STATUS);
+        for (uint16_t off : {1, 2, 3, 4, 6, 7, 9, 10, 11, 12, 31}) r.ctx.out(HP + off, 0, 1);
+        r.ctx.loop.run_once(0);
+        CHECK(r.osts.empty());
+    }
+}
+
+TEST_CASE("cpu hotplug: _OST writes raise nothing", "[cpuhp]") {
     CpuHotplugRig r;
     r.select(0);
     r.command(R::OST_EVENT);
@@ -150,6 +253,7 @@ TEST_CASE("cpu hotplug: _OST writes are taken without effect", "[cpuhp]") {
     r.command(R::NEXT_EVENT);
     CHECK(r.data() == 0);  // OST writes select nothing, raise nothing
     CHECK_FALSE(r.sci());
+    CHECK(r.ejected.empty());
 }
 
 TEST_CASE("cpu hotplug: malformed accesses change nothing", "[cpuhp]") {

@@ -131,7 +131,7 @@ TEST_CASE("QMP query-pci, query-machines, query-commands, query-events", "[qmp]"
     CHECK(rig.exec(R"({"execute":"query-events"})") ==
           R"({"return": [{"name": "SHUTDOWN"}, {"name": "POWERDOWN"}, {"name": "RESET"}, {"name": "STOP"}, {"name": "RESUME"}, )"
           R"({"name": "GUEST_PANICKED"}, {"name": "GUEST_CRASHLOADED"}, {"name": "BALLOON_CHANGE"}, {"name": "NIC_RX_FILTER_CHANGED"}, )"
-          R"({"name": "DEVICE_TRAY_MOVED"}, {"name": "DEVICE_DELETED"}, {"name": "VSERPORT_CHANGE"}, )"
+          R"({"name": "DEVICE_TRAY_MOVED"}, {"name": "DEVICE_DELETED"}, {"name": "VSERPORT_CHANGE"}, {"name": "ACPI_DEVICE_OST"}, )"
           R"({"name": "DUMP_COMPLETED"}, {"name": "VNC_CONNECTED"}, {"name": "VNC_INITIALIZED"}, {"name": "VNC_DISCONNECTED"}]})" "\r\n");
 }
 

@@ -98,6 +98,7 @@ public:
         return v;
     }
     PossibleCpus possible_cpus() const override { return possible; }
+    std::optional<std::vector<AcpiOstInfo>> acpi_ospm_status() const override { return ospm; }
     std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid() const override {
         if (!kvm) return std::nullopt;
         return host_cpuid;
@@ -135,6 +136,7 @@ public:
     CpuConfig cpu;            // -cpu of the two vCPUs (qemu64)
     bool kvm = true;          // false: the none machine on tcg
     PossibleCpus possible;    // query-hotpluggable-cpus; empty: a machine without vCPUs
+    std::optional<std::vector<AcpiOstInfo>> ospm;  // query-acpi-ospm-status; nullopt: no ACPI device
     std::vector<kvm_cpuid_entry2> host_cpuid = fake_host_cpuid();
     bool quit_called = false;
     unsigned last_virtual_cpu = 99;
