@@ -45,9 +45,10 @@ std::optional<std::vector<uint8_t>> decompressed(std::span<const uint8_t> payloa
     uint32_t size;
     std::memcpy(&size, payload.data() + payload.size() - 4, 4);
     try {
-        std::vector<uint8_t> out = decompress_payload({payload, *c, size});
-        FUZZ_CHECK(out.size() == size, "a payload decompressed to another size than it announces");
-        return out;
+        DecompressedKernel out = decompress_payload({payload, *c, size});
+        FUZZ_CHECK(out.size == size, "a payload decompressed to another size than it announces");
+        std::span<const uint8_t> bytes = out;
+        return std::vector<uint8_t>(bytes.begin(), bytes.end());
     } catch (const PayloadError& e) {
         FUZZ_CHECK(*e.what() != '\0', "an error without a message");
         return std::nullopt;

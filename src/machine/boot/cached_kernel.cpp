@@ -172,7 +172,7 @@ bool CachedKernel::fill() {
     if (cache.open(key_, existing, why) == KernelCache::Status::Hit) return true;  // filled meanwhile
     bool stored = false;
     try {
-        std::vector<uint8_t> out = decompress_payload(payload_);
+        DecompressedKernel out = decompress_payload(payload_);
         const double t_decompressed = seconds_since(t0);
         ParsedVmlinux k = parse_vmlinux(out, header_.pref_address);
         const double t_parsed = seconds_since(t0);
@@ -180,7 +180,7 @@ bool CachedKernel::fill() {
         stored = true;
         spdlog::debug("kernel '{}': {} payload decompressed to {} bytes and cached as {} in {:.3f} s "
                       "(decompressed in {:.3f} s, parsed in {:.3f} s, stored in {:.3f} s)",
-                      path_, compression_name(payload_.compression), out.size(), cache.entry_path(key_),
+                      path_, compression_name(payload_.compression), out.size, cache.entry_path(key_),
                       seconds_since(t0), t_decompressed, t_parsed - t_decompressed, seconds_since(t0) - t_parsed);
     } catch (const PayloadError& e) {
         spdlog::warn("kernel '{}': {}; it decompresses itself in the guest at every boot", path_,

@@ -110,20 +110,15 @@ std::optional<KernelPayload> find_payload(std::span<const uint8_t> image, const 
     return KernelPayload{bytes, *c, size};
 }
 
-std::vector<uint8_t> decompress_payload(const KernelPayload& p) {
+DecompressedKernel decompress_payload(const KernelPayload& p) {
     if (p.decompressed_size < sizeof(Elf64_Ehdr) || p.decompressed_size > MAX_DECOMPRESSED)
         throw PayloadError(fmt::format("{} kernel announces an implausible size ({} bytes)",
                                        compression_name(p.compression), p.decompressed_size));
-    std::vector<uint8_t> out;
-    out.reserve(p.decompressed_size);
-    decompress(p.compression, p.bytes, p.decompressed_size, [&](auto chunk) {
-        out.insert(out.end(), chunk.begin(), chunk.end());
-        return true;
-    });
-    if (out.size() != p.decompressed_size)
+    DecompressedKernel out{std::make_unique_for_overwrite<uint8_t[]>(p.decompressed_size), p.decompressed_size};
+    size_t got = decompress_into(p.compression, p.bytes, {out.bytes.get(), out.size});
+    if (got != p.decompressed_size)
         throw PayloadError(fmt::format("{} kernel decompressed to {} bytes, not the {} it announces",
-                                       compression_name(p.compression), out.size(),
-                                       p.decompressed_size));
+                                       compression_name(p.compression), got, p.decompressed_size));
     return out;
 }
 

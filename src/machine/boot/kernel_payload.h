@@ -9,6 +9,7 @@
 #include "machine/boot/setup_header.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,9 +30,18 @@ struct KernelPayload {
 std::optional<KernelPayload> find_payload(std::span<const uint8_t> image, const SetupHeader& h,
                                           const std::string& path);
 
+// A decompressed kernel. Its bytes are not cleared before the decoder
+// writes them (a std::vector would: one more pass over tens of MiB), and
+// they go back to the system when it goes (a separate mapping).
+struct DecompressedKernel {
+    std::unique_ptr<uint8_t[]> bytes;
+    size_t size = 0;
+    operator std::span<const uint8_t>() const { return {bytes.get(), size}; }
+};
+
 // Decompresses the payload and checks that it gives exactly the size the
 // payload announces. Throws PayloadError.
-std::vector<uint8_t> decompress_payload(const KernelPayload& p);
+DecompressedKernel decompress_payload(const KernelPayload& p);
 
 // Where the decompressed kernel goes, relative to its load address.
 struct KernelLayout {

@@ -38,4 +38,8 @@ using ChunkSink = std::function<bool(std::span<const uint8_t>)>;
 bool decompress(Compression c, std::span<const uint8_t> payload, uint64_t max_out,
                 const ChunkSink& sink);
 
+// The same into `out` (at most its size: more throws); returns the bytes
+// written. xz and lzma decode straight into it.
+size_t decompress_into(Compression c, std::span<const uint8_t> payload, std::span<uint8_t> out);
+
 } // namespace kestrel
