@@ -37,6 +37,9 @@ runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
 - `<vcpus>` with vcpu1 enabled and hotpluggable (libvirt device_adds it
   under -S): `vcpucount`, `vcpuinfo` and the guest see 2 vCPUs;
   `setvcpus --live 3`: the guest onlines the new cpu2 and runs on it;
+  with processor hotplug disabled in the guest `setvcpus --live 1` fails
+  (the guest refuses the eject; libvirt 9.0 ignores ACPI_DEVICE_OST of CPU
+  slots, so its unplug times out) and 3 vCPUs stay;
   `setvcpus --live 1`: it ejects cpu2 and cpu1;
 - `attach-interface` (a second virtio NIC on the bridge: libvirt passes
   the tap and vhost-net fds with getfd, then netdev_add and device_add):
@@ -65,6 +68,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
@@ -327,6 +331,7 @@ class LinuxDomain(GuestDomain):
                          "/proc/self/stat)")
         self.check(count == "3" and re.search(r"^ONLINE=0-2 NPROC=3 ON_CPU=2$", out, re.M),
                    "setvcpus --live 3: the guest onlines the new cpu2 and runs on it", "vcpucount %s\n%s" % (count, out))
+        self.refused_vcpu_unplug()
         self.virsh_ok("setvcpus 1 --live", "setvcpus", self.name, "1", "--live")
         count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
         info = virsh("vcpuinfo", self.name).stdout
@@ -336,6 +341,27 @@ class LinuxDomain(GuestDomain):
                    re.search(r"^ONLINE=0 NPROC=1$", out, re.M),
                    "setvcpus --live 1: the guest ejects cpu2 and cpu1 (vcpu1, plugged at start)",
                    "vcpucount %s\n%s%s" % (count, info, out))
+
+    def refused_vcpu_unplug(self):
+        """With processor hotplug disabled in the guest, Linux refuses the
+        eject of vcpu2 with _OST(3, 0x80) (ACPI_DEVICE_OST). libvirt 9.0 acts
+        on that event only for DIMM slots (qemuProcessHandleAcpiOstInfo), so
+        for a vCPU it waits out its 5 s and fails setvcpus with "vcpu unplug
+        request timed out", as with QEMU 7.2; the guest keeps 3 CPUs. Then
+        the guest allows hotplug again."""
+        hp = "/sys/firmware/acpi/hotplug/processor/enabled"
+        out = self.guest("echo 0 > %s; echo HOTPLUG=$(cat %s)" % (hp, hp))
+        start = time.monotonic()
+        r = virsh("setvcpus", self.name, "1", "--live")
+        took = time.monotonic() - start
+        count = virsh("vcpucount", self.name, "--live", "--active").stdout.strip()
+        out += self.guest("echo 1 > %s; echo ONLINE=$(cat /sys/devices/system/cpu/online) "
+                          "REFUSED=$(dmesg | grep -c 'Eject disabled')" % hp)
+        self.check(r.returncode != 0 and "vcpu unplug request timed out" in r.stderr and count == "3" and
+                   re.search(r"^HOTPLUG=0$", out, re.M) and re.search(r"^ONLINE=0-2 REFUSED=1$", out, re.M),
+                   "setvcpus --live 1 with processor hotplug disabled in the guest: the guest refuses "
+                   "(_OST 0x80), libvirt's unplug times out, 3 vCPUs stay",
+                   "%.1f s, exit %d: %s\nvcpucount %s\n%s" % (took, r.returncode, r.stderr, count, out))
 
     def hotplug_nic(self):
         self.virsh_ok("attach-interface bridge --model virtio --live", "attach-interface", self.name,
