@@ -1,5 +1,5 @@
-"""balloon-inflate: inflate to 256 MiB, measure the VMM's RSS, deflate to
-1024 MiB; guest statistics through qom-get. See the scenario.
+"""balloon-inflate: inflate to 192 MiB, measure the VMM's RSS, deflate to
+512 MiB; guest statistics through qom-get. See the scenario.
 
 usage: balloon_inflate.py QMP_SOCKET SERIAL_LOG PIDFILE"""
 
@@ -39,23 +39,23 @@ def steps():
     q = Qmp(sock)
     q.ok("qmp_capabilities")
     pid = read_pid(pidfile)
-    check(q.ok("query-balloon")["actual"] == 1024 * MiB, "query-balloon: 1024 MiB before any request")
+    check(q.ok("query-balloon")["actual"] == 512 * MiB, "query-balloon: 512 MiB before any request")
     wait_log(log, "KTEST-POWER-BUTTON-READY", count=1)
     check_stats(q, log)
 
     full = rss_mib(pid)
-    check(full >= 800, "after the guest touched 800 MiB the VMM's RSS is %.0f MiB" % full)
-    q.ok("balloon", {"value": 256 * MiB})
-    wait_actual(q, 256 * MiB)
+    check(full >= 400, "after the guest touched 400 MiB the VMM's RSS is %.0f MiB" % full)
+    q.ok("balloon", {"value": 192 * MiB})
+    wait_actual(q, 192 * MiB)
     after = rss_mib(pid)
-    check(full - after >= 500, "balloon 256: RSS %.0f -> %.0f MiB (-%.0f)" % (full, after, full - after))
+    check(full - after >= 150, "balloon 192: RSS %.0f -> %.0f MiB (-%.0f)" % (full, after, full - after))
     info = q.ok("human-monitor-command", {"command-line": "info balloon"})
-    check(info == "balloon: actual=256\r\n", "info balloon: %r" % info)
+    check(info == "balloon: actual=192\r\n", "info balloon: %r" % info)
     q.ok("system_powerdown")
 
     wait_log(log, "KTEST-POWER-BUTTON-READY", count=2)
-    q.ok("balloon", {"value": 1024 * MiB})
-    wait_actual(q, 1024 * MiB)
+    q.ok("balloon", {"value": 512 * MiB})
+    wait_actual(q, 512 * MiB)
     q.ok("system_powerdown")
     q.wait_event("SHUTDOWN", 300)
 
