@@ -201,17 +201,18 @@ bool owned_by_us_alone(const std::string& path) {
     return (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
+// The folder holding `path` ("/" for a top-level one).
+std::string parent_of(const std::string& path) { return path.substr(0, std::max<size_t>(path.rfind('/'), 1)); }
+
 bool trusted_shared_dir(const std::string& dir) {
     if (dir.empty() || dir[0] != '/') return false;
-    std::string parent = dir.substr(0, std::max<size_t>(dir.rfind('/'), 1));
-    return owned_by_us_alone(dir) && owned_by_us_alone(parent);
+    return owned_by_us_alone(dir) && owned_by_us_alone(parent_of(dir));
 }
 
 // Root makes the shared folder and its parent (root's, 0755), as a package
 // would, inside a trusted grandparent (/var/cache): under libvirt the
 // user's own folder is new at every start.
 void make_shared_dir(const std::string& dir) {
-    auto parent_of = [](const std::string& path) { return path.substr(0, std::max<size_t>(path.rfind('/'), 1)); };
     const std::string parent = parent_of(dir);
     if (dir.empty() || dir[0] != '/' || access(dir.c_str(), F_OK) == 0 || !owned_by_us_alone(parent_of(parent)))
         return;
