@@ -21,7 +21,7 @@ enum class Op : uint8_t {
     ConfigWrite,  // u8 function, u8 offset, u8 size, u32 value (through 0xCF8/0xCFC)
     ConfigRead,   // u8 function, u8 offset, u8 size
     Poke,         // u32 guest address, u16 length, bytes
-    RunLoop,      // u8 rounds
+    RunLoop,      // u8: rounds (bits 0-2); bit 7: then render every console (bit 6: in full)
     PlaceBars,    // firmware: every BAR at its place, decoding and bus mastering on
     Reset,
     PauseResume,
@@ -194,6 +194,12 @@ struct Target : DeviceCheckContext {
         for (unsigned i = 0; i < rounds; ++i) ctx.loop.run_once(0);
     }
 
+    // As the display thread's refresh (or a screendump) does: the renderers
+    // read the geometry, palette and VRAM the guest chose.
+    void render(bool full) {
+        for (const auto& console : ctx.displays.consoles()) console->refresh(full);
+    }
+
     void play(ByteReader& in) {
         while (!in.done()) {
             switch (Op(in.u8() % uint8_t(Op::Count))) {
@@ -202,7 +208,12 @@ struct Target : DeviceCheckContext {
             case Op::ConfigWrite: config(in, true); break;
             case Op::ConfigRead: config(in, false); break;
             case Op::Poke: poke(in); break;
-            case Op::RunLoop: run_loop(1 + in.u8() % 8); break;
+            case Op::RunLoop: {
+                const uint8_t b = in.u8();
+                run_loop(1 + b % 8);
+                if (b & 0x80) render(b & 0x40);
+                break;
+            }
             case Op::PlaceBars: place_bars(); break;
             case Op::Reset: device->reset(); regions.refresh(ctx); break;
             case Op::PauseResume: device->pause(); device->resume(); break;

@@ -15,6 +15,7 @@
 #include "devices/usb/usb_bus.h"
 #include "virtio/serial/virtio_serial_bus.h"
 #include "kvm/guest_memory.h"
+#include "ui/display_service.h"
 #include "memory_disk.h"
 #include "../../unit/devices/fake_device_memory.h"
 #include "../../unit/devices/pci_test_fakes.h"
@@ -52,6 +53,7 @@ struct FuzzDeviceContext final : DeviceContext {
     explicit FuzzDeviceContext(uint64_t ram_size) : ram(GuestMemory::create_flat(ram_size)) {
         registry.add<UsbBuses>(usb_buses);   // as the board offers it to USB controllers and devices
         registry.add<VirtioSerialBuses>(virtio_serial_buses);
+        registry.add<DisplayService>(displays);
     }
 
     // The configuration ports at 0xCF8, unless the device is the host
@@ -71,6 +73,9 @@ struct FuzzDeviceContext final : DeviceContext {
     UsbBuses usb_buses;
     VirtioSerialBuses virtio_serial_buses;
     ServiceRegistry registry;
+    // Display devices add their consoles here; the fuzzer renders them
+    // (no display thread: no listener ever starts one).
+    DisplayService displays;
     std::shared_ptr<InProcessPlumbing> io_plumbing = std::make_shared<InProcessPlumbing>();
     std::shared_ptr<test::FakeDeviceMemory> vram_memory = [] {
         auto m = std::make_shared<test::FakeDeviceMemory>();
