@@ -120,7 +120,29 @@ std::optional<CachedKernelBoot> CachedKernel::load(const GuestMemory& mem, bool 
     }
     // Not at a reset: -sandbox may forbid writing files by then.
     if (!at_start_up || !fill()) return std::nullopt;
-    return load_entry(caches_.front(), mem, memory_is_zero, cmdline, avoid_start, avoid_end);
+    if (!filled_) return load_entry(caches_.front(), mem, memory_is_zero, cmdline, avoid_start, avoid_end);
+    std::optional<CachedKernelBoot> boot = load_filled(mem, memory_is_zero, cmdline, avoid_start, avoid_end);
+    filled_.reset();
+    malloc_trim(0);  // the decompressor's buffers (tens of MiB) go back to the system
+    return boot;
+}
+
+std::optional<CachedKernel::Placement> CachedKernel::place(const KernelLayout& l, const GuestMemory& mem,
+                                                           const std::string& cmdline, uint64_t avoid_start,
+                                                           uint64_t avoid_end) const {
+    KaslrRequest req{cmdline, has_kaslr_, l.load_phys, header_.kernel_alignment, l.memory_size,
+                     mem.below_4g(), avoid_start, avoid_end};
+    KaslrChoice where = choose_kernel_location(req, host_random64);
+    uint8_t* dest = mem.host_ptr(where.phys, l.memory_size);
+    if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
+    populate_first_writes(mem, where.phys, l, avoid_start, avoid_end);
+    return Placement{where, dest};
+}
+
+CachedKernelBoot CachedKernel::relocate(const KernelLayout& l, const Placement& at,
+                                        const Relocations& relocs) const {
+    apply_relocations({at.dest, l.image_size}, relocs, int64_t(at.where.virt - l.load_phys));
+    return CachedKernelBoot{at.where.phys + l.entry_offset, at.where.phys, at.where.virt, at.where.randomized};
 }
 
 std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cache, const GuestMemory& mem,
@@ -132,26 +154,20 @@ std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cach
     KernelCache::Status status = cache.open(key_, entry, why);
     if (status == KernelCache::Status::Hit) {
         const KernelLayout& l = entry->layout();
-        KaslrRequest req{cmdline, has_kaslr_, l.load_phys, header_.kernel_alignment, l.memory_size,
-                         mem.below_4g(), avoid_start, avoid_end};
-        KaslrChoice where = choose_kernel_location(req, host_random64);
-        uint8_t* dest = mem.host_ptr(where.phys, l.memory_size);
         Relocations relocs;
-        if (!dest) return std::nullopt;  // no room in this guest's RAM: the bzImage tells why
-        const bool linked_here = l.load_phys == header_.pref_address;
-        if (linked_here) populate_first_writes(mem, where.phys, l, avoid_start, avoid_end);
-        if (!linked_here) {
+        if (l.load_phys != header_.pref_address) {
             why = "linked for another address";
-        } else if (entry->read({dest, l.image_size}, memory_is_zero, relocs, why)) {
+        } else if (auto at = place(l, mem, cmdline, avoid_start, avoid_end); !at) {
+            return std::nullopt;
+        } else if (entry->read({at->dest, l.image_size}, memory_is_zero, relocs, why)) {
             const double t_read = seconds_since(t0);
-            apply_relocations({dest, l.image_size}, relocs, int64_t(where.virt - l.load_phys));
+            CachedKernelBoot boot = relocate(l, *at, relocs);
             entry->touch();
             spdlog::debug("kernel '{}': loaded from {} at {:#x} (virtual offset {:#x}) in {:.3f} s "
                           "({} bytes read and checked in {:.3f} s, {} relocations)",
-                          path_, cache.entry_path(key_), where.phys, where.virt - l.load_phys,
+                          path_, cache.entry_path(key_), boot.phys, boot.virt - l.load_phys,
                           seconds_since(t0), entry->data_size(), t_read, relocs.count());
-            return CachedKernelBoot{where.phys + l.entry_offset, where.phys, where.virt,
-                                    where.randomized};
+            return boot;
         }
         cache.remove(key_);
         status = KernelCache::Status::Corrupt;
@@ -160,6 +176,23 @@ std::optional<CachedKernelBoot> CachedKernel::load_entry(const KernelCache& cach
         spdlog::warn("kernel cache entry {} is bad ({}): removed, rebuilding it",
                      cache.entry_path(key_), why);
     return std::nullopt;
+}
+
+std::optional<CachedKernelBoot> CachedKernel::load_filled(const GuestMemory& mem, bool memory_is_zero,
+                                                          const std::string& cmdline, uint64_t avoid_start,
+                                                          uint64_t avoid_end) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const ParsedVmlinux& k = filled_->kernel;
+    const KernelLayout& l = k.layout;
+    auto at = place(l, mem, cmdline, avoid_start, avoid_end);
+    if (!at) return std::nullopt;
+    lay_out_image(k, filled_->payload, {at->dest, l.image_size}, memory_is_zero);
+    CachedKernelBoot boot = relocate(l, *at, k.relocations);
+    spdlog::debug("kernel '{}': loaded from the payload just cached as {}, at {:#x} (virtual offset {:#x}) "
+                  "in {:.3f} s ({} relocations)",
+                  path_, caches_.front().entry_path(key_), boot.phys, boot.virt - l.load_phys,
+                  seconds_since(t0), k.relocations.count());
+    return boot;
 }
 
 bool CachedKernel::fill() {
@@ -182,13 +215,14 @@ bool CachedKernel::fill() {
                       "(decompressed in {:.3f} s, parsed in {:.3f} s, stored in {:.3f} s)",
                       path_, compression_name(payload_.compression), out.size, cache.entry_path(key_),
                       seconds_since(t0), t_decompressed, t_parsed - t_decompressed, seconds_since(t0) - t_parsed);
+        filled_ = Filled{std::move(out), std::move(k)};
     } catch (const PayloadError& e) {
         spdlog::warn("kernel '{}': {}; it decompresses itself in the guest at every boot", path_,
                      e.what());
     } catch (const std::exception& e) {
         spdlog::debug("kernel '{}': not cached: {}", path_, e.what());
     }
-    malloc_trim(0);  // the decompressor's buffers (tens of MiB) go back to the system
+    if (!stored) malloc_trim(0);  // else after the load from filled_
     return stored;
 }
 

@@ -10,6 +10,7 @@
 // slowed the guest (bench/RESULTS.md, cold cache). When another kestrel is
 // filling the entry or the folder cannot be written, the guest boots the
 // bzImage and decompresses itself.
+#include "machine/boot/kaslr.h"
 #include "machine/boot/kernel_cache.h"
 #include "machine/boot/file_bytes.h"
 #include "machine/boot/kernel_payload.h"
@@ -56,11 +57,31 @@ public:
     const CacheKey& key() const { return key_; }
 
 private:
+    // Where this boot puts the kernel (KASLR's choice) and its bytes in
+    // guest RAM, whose first writes start faulting in; nullopt without room.
+    struct Placement {
+        KaslrChoice where;
+        uint8_t* dest;
+    };
+    std::optional<Placement> place(const KernelLayout& l, const GuestMemory& mem, const std::string& cmdline,
+                                   uint64_t avoid_start, uint64_t avoid_end) const;
+    CachedKernelBoot relocate(const KernelLayout& l, const Placement& at, const Relocations& relocs) const;
     std::optional<CachedKernelBoot> load_entry(const KernelCache& cache, const GuestMemory& mem,
                                                bool memory_is_zero, const std::string& cmdline,
                                                uint64_t avoid_start, uint64_t avoid_end);
-    // Decompresses the payload and stores it; false when not stored.
+    // Decompresses the payload and stores it, keeping it in filled_ for
+    // this start's load; false when not stored.
     bool fill();
+    // The kernel fill() just stored, from memory: reading the entry back
+    // would give the same bytes.
+    std::optional<CachedKernelBoot> load_filled(const GuestMemory& mem, bool memory_is_zero,
+                                                const std::string& cmdline, uint64_t avoid_start,
+                                                uint64_t avoid_end);
+
+    struct Filled {
+        DecompressedKernel payload;
+        ParsedVmlinux kernel;
+    };
 
     std::vector<KernelCache> caches_;
     std::shared_ptr<const FileBytes> image_;
@@ -70,6 +91,7 @@ private:
     CacheKey key_;
     bool has_kaslr_;
     bool loaded_before_ = false;
+    std::optional<Filled> filled_;
 };
 
 // The lowest `bytes` of free RAM above ZONE_DMA (16 MiB) and below

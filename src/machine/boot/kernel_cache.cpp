@@ -150,17 +150,18 @@ uint64_t write_body(int fd, const ParsedVmlinux& k, std::span<const uint8_t> pay
     const std::vector<uint8_t> zeros(64 << 10, 0);
     uint64_t pos = 0;
     auto put = [&](const uint8_t* p, uint64_t n) {
-        n = std::min(n, size - pos);
         hash.add(p, n);
         pwrite_all(fd, p, n, HEADER_SIZE + pos);
         pos += n;
     };
-    for (const auto& s : k.segments) {
-        if (s.image_offset >= size) break;
-        while (pos < s.image_offset) put(zeros.data(), std::min<uint64_t>(zeros.size(), s.image_offset - pos));
-        put(payload.data() + s.file_offset, s.size);
-    }
-    while (pos < size) put(zeros.data(), std::min<uint64_t>(zeros.size(), size - pos));
+    walk_image(k, payload, size, [&](const uint8_t* bytes, uint64_t n) {
+        if (bytes) return put(bytes, n);
+        for (uint64_t left = n; left > 0;) {
+            const uint64_t chunk = std::min<uint64_t>(zeros.size(), left);
+            put(zeros.data(), chunk);
+            left -= chunk;
+        }
+    });
     pos = align8(pos);
     for (const auto* list : {&k.relocations.r32, &k.relocations.r32_inverse, &k.relocations.r64}) {
         hash.add(list->data(), list->size() * 4);

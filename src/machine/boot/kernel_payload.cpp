@@ -144,6 +144,33 @@ ParsedVmlinux parse_vmlinux(std::span<const uint8_t> p, uint64_t load_phys) {
     return v;
 }
 
+void walk_image(const ParsedVmlinux& k, std::span<const uint8_t> payload, uint64_t size,
+                const std::function<void(const uint8_t*, uint64_t)>& piece) {
+    size = std::min(size, k.layout.image_size);
+    uint64_t pos = 0;
+    for (const auto& s : k.segments) {
+        if (s.image_offset >= size) break;
+        if (pos < s.image_offset) piece(nullptr, s.image_offset - pos);
+        const uint64_t n = std::min(s.size, size - s.image_offset);
+        piece(payload.data() + s.file_offset, n);
+        pos = s.image_offset + n;
+    }
+    if (pos < size) piece(nullptr, size - pos);
+}
+
+void lay_out_image(const ParsedVmlinux& k, std::span<const uint8_t> payload, std::span<uint8_t> dest,
+                   bool dest_is_zero) {
+    if (dest.size() != k.layout.image_size) throw PayloadError("kernel image size mismatch");
+    uint64_t pos = 0;
+    walk_image(k, payload, dest.size(), [&](const uint8_t* bytes, uint64_t n) {
+        if (bytes)
+            std::memcpy(dest.data() + pos, bytes, n);
+        else if (!dest_is_zero)
+            std::memset(dest.data() + pos, 0, n);
+        pos += n;
+    });
+}
+
 void apply_relocations(std::span<uint8_t> image, const Relocations& r, int64_t delta) {
     if (delta == 0) return;
     auto check = [&](uint32_t off, size_t width) {

@@ -9,6 +9,7 @@
 #include "machine/boot/setup_header.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -74,6 +75,17 @@ struct ParsedVmlinux {
 // Parses a decompressed payload linked to run at `load_phys` (the setup
 // header's pref_address). Throws PayloadError naming what is wrong.
 ParsedVmlinux parse_vmlinux(std::span<const uint8_t> payload, uint64_t load_phys);
+
+// The loaded image's first `size` bytes (layout.image_size at most), in
+// order: `piece(bytes, n)` with a segment's bytes, or with nullptr for n
+// zero bytes (the gaps between segments and after the last).
+void walk_image(const ParsedVmlinux& k, std::span<const uint8_t> payload, uint64_t size,
+                const std::function<void(const uint8_t*, uint64_t)>& piece);
+
+// The loaded image in `dest` (layout.image_size bytes): the segments at
+// their offsets, zeros elsewhere (not written when `dest_is_zero`).
+void lay_out_image(const ParsedVmlinux& k, std::span<const uint8_t> payload, std::span<uint8_t> dest,
+                   bool dest_is_zero);
 
 // Adds `delta` to the kernel's virtual addresses in `image` (the loaded
 // image, at least layout.image_size bytes). Offsets were checked when

@@ -9,7 +9,11 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <set>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -179,6 +183,33 @@ TEST_CASE("the first boot decompresses the kernel on the host, fills the cache a
 
     auto mem2 = GuestMemory::create_flat(256 * pc::MiB);
     check_booted_from_cache_nokaslr(boot(kernel.path(), mem2, "console=ttyS0 nokaslr"), mem2);
+}
+
+TEST_CASE("the boot that fills the cache loads the kernel from memory: the bytes the entry gives later") {
+    CacheEnv env;
+    FakeKernel k = kernel_with_payload();
+    TempFile kernel(k.bytes());
+    auto filling = GuestMemory::create_flat(256 * pc::MiB);
+    auto reading = GuestMemory::create_flat(256 * pc::MiB);
+    for (const GuestMemory* m : {&filling, &reading})  // not zero: the loads must write the gaps
+        std::memset(m->host_ptr(LOAD_PHYS, DATA_OFF + DATA_SIZE), 0x5a, DATA_OFF + DATA_SIZE);
+
+    auto log = std::make_shared<std::ostringstream>();
+    auto previous = spdlog::default_logger();
+    auto capture = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(*log));
+    capture->set_level(spdlog::level::debug);
+    spdlog::set_default_logger(capture);
+    check_booted_from_cache_nokaslr(boot(kernel.path(), filling, "nokaslr"), filling);
+    const std::string first = log->str();
+    check_booted_from_cache_nokaslr(boot(kernel.path(), reading, "nokaslr"), reading);
+    const std::string second = log->str().substr(first.size());
+    spdlog::set_default_logger(previous);
+
+    CHECK_THAT(first, Catch::Contains("cached as") && Catch::Contains("loaded from the payload just cached"));
+    CHECK_THAT(second, Catch::Contains("bytes read and checked") && !Catch::Contains("cached as"));
+    const uint64_t n = DATA_OFF + DATA_SIZE;  // the image: both segments and the gap between
+    CHECK(std::memcmp(filling.host_ptr(LOAD_PHYS, n), reading.host_ptr(LOAD_PHYS, n), n) == 0);
+    CHECK(at<uint8_t>(filling, LOAD_PHYS + TEXT_SIZE) == 0);
 }
 
 TEST_CASE("a kernel from the cache has its .bss faulted in on the host, beside the load") {

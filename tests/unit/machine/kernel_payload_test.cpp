@@ -2,6 +2,7 @@
 #include "tests/unit/machine/bzimage_fixture.h"
 #include "tests/unit/machine/vmlinux_fixture.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
 
@@ -160,6 +161,26 @@ TEST_CASE("apply_relocations moves virtual addresses by the offset") {
     Relocations outside;
     outside.r64 = {uint32_t(image.size() - 4)};
     CHECK_THROWS_AS(apply_relocations(image, outside, delta), PayloadError);
+}
+
+TEST_CASE("lay_out_image puts the segments at their offsets and zeros between them") {
+    auto vmlinux = make_vmlinux();
+    ParsedVmlinux v = parse_vmlinux(vmlinux, LOAD_PHYS);
+    std::vector<uint8_t> image(v.layout.image_size, 0x5a);  // not zero: the gap must be written
+    lay_out_image(v, vmlinux, image, false);
+    CHECK(image[1] == image_byte(1));
+    CHECK(image[TEXT_SIZE - 1] == image_byte(TEXT_SIZE - 1));
+    CHECK(std::all_of(image.begin() + TEXT_SIZE, image.begin() + DATA_OFF, [](uint8_t b) { return b == 0; }));
+    CHECK(image[DATA_OFF + 1] == image_byte(DATA_OFF + 1));
+    CHECK(image.back() == 0);  // the data segment's zero tail, from the file
+
+    std::vector<uint8_t> left(v.layout.image_size, 0x5a);
+    lay_out_image(v, vmlinux, left, true);  // zero already: the gap is not touched
+    CHECK(left[TEXT_SIZE] == 0x5a);
+    CHECK(left[DATA_OFF + 1] == image_byte(DATA_OFF + 1));
+
+    std::vector<uint8_t> small(v.layout.image_size - 1);
+    CHECK_THROWS_AS(lay_out_image(v, vmlinux, small, false), PayloadError);
 }
 
 TEST_CASE("parse_vmlinux refuses malformed kernels") {
