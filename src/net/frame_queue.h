@@ -25,6 +25,7 @@ public:
     // its full length; 0 when empty.
     size_t pop(std::span<const iovec> out);
     size_t size() const;
+    bool empty() const { return size() == 0; }
     void clear();
 
 private:

@@ -27,6 +27,7 @@ public:
 
     int rx_fd() const override { return frames_.fd(); }
     ssize_t receive(std::span<const iovec> iov) override { return ssize_t(frames_.pop(iov)); }
+    bool frame_waiting() const override { return !frames_.empty(); }
     ssize_t send(std::span<const iovec> iov) override;
     int tx_fd() const override { return -1; }
 

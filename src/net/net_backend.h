@@ -41,6 +41,10 @@ public:
     // the buffers is cut short), 0 when none is waiting, -1 on errors
     // (errno).
     virtual ssize_t receive(std::span<const iovec> iov) = 0;
+    // Whether receive() has another frame ready in memory now (a queue's
+    // backlog; a tap cannot tell without a read and says false), so that a
+    // NIC can put a whole burst into its ring before it interrupts.
+    virtual bool frame_waiting() const { return false; }
 
     // Sends one frame. Returns its length when sent (or dropped by the
     // backend), -1 with errno EAGAIN when the backend cannot take it now:

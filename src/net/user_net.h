@@ -47,6 +47,7 @@ public:
     // NetPort (the NIC's thread)
     int rx_fd() const override { return to_guest_.fd(); }
     ssize_t receive(std::span<const iovec> iov) override;
+    bool frame_waiting() const override { return !to_guest_.empty(); }
     ssize_t send(std::span<const iovec> iov) override;
     int tx_fd() const override { return -1; }
 

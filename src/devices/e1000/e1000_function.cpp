@@ -22,6 +22,8 @@ using namespace e1000;
 // pump's flush needs it.
 constexpr uint32_t kQueuedRegisters[] = {RDT, ITR};
 
+constexpr int kRxBatch = 64;   // frames into the ring per wake-up
+
 } // namespace
 
 class E1000Function::Window final : public BusDevice {
@@ -40,7 +42,7 @@ E1000Function::E1000Function(const GuestMemory& memory, NetBackend* backend, E10
     : vnet_hdr_(options.vnet_hdr), backend_(backend), port_(backend ? &backend->port(0) : nullptr), loop_(loop),
       device_memory_(std::move(device_memory)), mac_(options.mac),
       moderation_timer_(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)),
-      core_(memory, port_, options, [this](bool level) { set_irq_level(level); }) {
+      core_(memory, port_, options, [this](bool level) { raise_irq(level); }) {
     set_ids({kVendorId, kDeviceId, 0x03, 0x020000});
     set_interrupt_pin(pci::PIN_INTA);
     add_bar(0, kMmioSize, BarKind::Mem32, false, std::make_shared<Window>(*this, false), "e1000-mmio");
@@ -56,6 +58,24 @@ E1000Function::~E1000Function() {
     unwatch();
     if (timer_watched_) loop_.remove_fd(moderation_timer_.get());
     for (uint64_t gpa : queued_) device_memory_->remove_coalesced(gpa, 4);
+}
+
+// lock_ held. A raise by a frame of a burst waits for the burst's end
+// (hold_raise_); anything that lowers the line cancels it.
+void E1000Function::raise_irq(bool level) {
+    if (level && hold_raise_) {
+        raise_held_ = true;
+        return;
+    }
+    raise_held_ = false;
+    set_irq_level(level);
+}
+
+// lock_ held: the burst is in the ring, or waits for buffers.
+void E1000Function::release_held_raise() {
+    if (!raise_held_) return;
+    raise_held_ = false;
+    set_irq_level(true);
 }
 
 void E1000Function::arm_moderation_timer(uint64_t deadline) {
@@ -202,13 +222,19 @@ void E1000Function::unwatch() {
 }
 
 // Frames from the backend into the ring, a bounded batch per wake-up (main
-// loop thread: pending_len_, buffer_ and port_ are its own).
+// loop thread: pending_len_, buffer_ and port_ are its own). While the
+// backend has more frames ready in memory (user networking hands over a
+// burst of slirp's segments at once), their interrupt waits until the burst
+// is in the ring: a guest interrupted at its first frame would take the
+// rest in further interrupts, with an acknowledgement and five register
+// exits each. A tap's frames raise it at once, as before.
 void E1000Function::pump() {
-    for (int i = 0; i < 64; ++i) {
+    for (int i = 0; i < kRxBatch; ++i) {
         if (!port_) return;
         if (!pending_len_ && !read_frame()) break;
         std::unique_lock guard(lock_);
         if (rx_must_wait()) {
+            release_held_raise();
             guard.unlock();
             if (!deliver_queued_tail()) return unwatch();   // until the driver posts buffers
             guard.lock();
@@ -217,8 +243,15 @@ void E1000Function::pump() {
                 return unwatch();
             }
         }
+        hold_raise_ = i + 1 < kRxBatch && port_->frame_waiting();
         core_.receive(pending());   // or dropped: RX off, filtered, link down
+        hold_raise_ = false;
         pending_len_ = 0;
+        if (raise_held_ && !port_->frame_waiting()) release_held_raise();
+    }
+    {
+        std::lock_guard guard(lock_);
+        release_held_raise();
     }
     rx_waiting_.store(false);
     watch();

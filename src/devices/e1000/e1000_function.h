@@ -71,6 +71,8 @@ private:
     void pump();
     bool read_frame();
     void arm_moderation_timer(uint64_t deadline);
+    void raise_irq(bool level);
+    void release_held_raise();
 
     const bool vnet_hdr_;   // frames to and from the port carry a virtio_net_hdr
     NetBackend* backend_;
@@ -79,6 +81,8 @@ private:
     std::shared_ptr<DeviceMemory> device_memory_;
     MacAddress mac_;
     std::mutex lock_;
+    bool hold_raise_ = false;        // lock_: the pump's frame is not a burst's last
+    bool raise_held_ = false;        // lock_: the line is due up at the burst's end
     UniqueFd moderation_timer_;
     bool timer_watched_ = false;
     E1000Core core_;

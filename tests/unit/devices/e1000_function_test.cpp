@@ -1,6 +1,6 @@
 // The e1000's PCI function: RDT's and ITR's writes queued (coalesced) while BAR 0
-// decodes, and a received frame that waits for buffers taking the writes
-// still in the queue.
+// decodes, a received frame that waits for buffers taking the writes still
+// in the queue, and a burst's interrupt raised after its last frame.
 #include "../net/fake_net_backend.h"
 #include "base/event_loop.h"
 #include "devices/e1000/e1000_function.h"
@@ -133,4 +133,37 @@ TEST_CASE("e1000: without buffers, even after the queue is delivered, the frame 
     rig.write(RDT, 2);                    // an exit delivers it: the pump resumes
     for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
     CHECK(rig.read(RDH) == 1);
+}
+
+namespace {
+
+// The line's level as the pump reads each frame of three (and after).
+std::vector<bool> levels_during_three_frames(bool burst) {
+    FakeNetBackend backend(false);
+    backend.burst = burst;
+    Rig rig(&backend);
+    rig.fn->start();
+    rig.map_bar0(kBar0);
+    rig.setup_rx();
+    rig.write(IMS, ICR_RXT0);
+    rig.write(RDT, 6);
+    std::vector<bool> levels;
+    backend.on_receive = [&] { levels.push_back(rig.fn->irq_level()); };
+    std::vector<uint8_t> frame(100, 0x33);
+    std::memset(frame.data(), 0xff, 6);
+    for (int i = 0; i < 3; ++i) REQUIRE(backend.to_guest.push(std::span<const uint8_t>(frame)));
+    for (int i = 0; i < 8; ++i) rig.loop.run_once(0);
+    CHECK(rig.read(RDH) == 3);
+    levels.push_back(rig.fn->irq_level());
+    return levels;
+}
+
+} // namespace
+
+TEST_CASE("e1000: a burst the backend has ready interrupts once it is all in the ring", "[e1000]") {
+    // receive() is called for frames 1-3 and once more (none left): the
+    // line rises between the third frame and that last call.
+    CHECK(levels_during_three_frames(true) == std::vector<bool>{false, false, false, true, true});
+    // A tap cannot tell what waits: the first frame raises it at once.
+    CHECK(levels_during_three_frames(false) == std::vector<bool>{false, true, true, true, true});
 }

@@ -5,6 +5,7 @@
 #include "net/frame_queue.h"
 #include "net/net_backend.h"
 
+#include <functional>
 #include <vector>
 
 namespace kestrel::test {
@@ -24,6 +25,7 @@ public:
 
     int rx_fd() const override { return to_guest.fd(); }
     ssize_t receive(std::span<const iovec> iov) override {
+        if (on_receive) on_receive();
         size_t n = to_guest.pop(iov);
         if (n) receive_iovs = iov.size();
         return ssize_t(n);
@@ -33,12 +35,16 @@ public:
         return ssize_t(sent.back().size());
     }
     int tx_fd() const override { return -1; }
+    // burst: like user networking, it says when frames wait (a tap does not).
+    bool frame_waiting() const override { return burst && !to_guest.empty(); }
 
     FrameQueue to_guest;
     std::vector<std::vector<uint8_t>> sent;
     unsigned hdr_len = 0;
     size_t receive_iovs = 0;  // entries of the last receive() that had a frame
     NetOffloads offloads;
+    bool burst = false;
+    std::function<void()> on_receive;   // before each receive()
 
 private:
     bool vnet_hdr_;
