@@ -77,6 +77,7 @@ void EventLoop::run_once(int timeout_ms) {
 
 void EventLoop::run() {
     stopping_ = false;
+    runner_.store(std::this_thread::get_id());
     while (!stopping_) run_once(-1);
 }
 

@@ -4,11 +4,13 @@
 // threads (vCPUs) use it to hand work to the loop.
 #include "base/unique_fd.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace kestrel {
@@ -29,6 +31,9 @@ public:
     // Any thread.
     void post(std::function<void()> fn);
     void stop();
+    // Whether the caller is the thread that runs (or last ran) run(): a
+    // device that waits for work it posts must not wait on its own loop.
+    bool running_here() const { return runner_.load() == std::this_thread::get_id(); }
 
     // Runs until stop(). Returns when stopped.
     void run();
@@ -39,6 +44,7 @@ private:
     void drain_posted();
 
     bool stopping_ = false;
+    std::atomic<std::thread::id> runner_{};
     std::map<int, std::shared_ptr<Handler>> handlers_;
     std::mutex posted_lock_;
     std::vector<std::function<void()>> posted_;

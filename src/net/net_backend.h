@@ -19,6 +19,8 @@
 
 namespace kestrel {
 
+class EventLoop;
+
 struct NetOffloads {
     bool csum = false;  // the NIC takes frames with a partial checksum
     bool tso4 = false, tso6 = false, ecn = false, ufo = false;
@@ -72,6 +74,11 @@ public:
     virtual std::string info(unsigned queue) const = 0;
 
     virtual unsigned queues() const { return 1; }
+    // The event loop the backend does its own work on, if it has one (user
+    // networking: slirp's sockets and timers). A NIC that may serve its
+    // queues on any loop serves them there, so that frames pass between it
+    // and the backend without waking another thread.
+    virtual EventLoop* service_loop() const { return nullptr; }
     virtual NetPort& port(unsigned queue) = 0;
 
     // Offloads and the vnet header: only backends that carry virtio_net_hdr.

@@ -5,7 +5,8 @@
 // descriptor in the loop), its timers on one timerfd, so there is no thread
 // per connection and nothing to lock. NICs hand frames over through queues
 // (any thread): frames to slirp wake the loop, frames from slirp wake the
-// NIC's thread (rx_fd).
+// NIC's thread (rx_fd). A NIC that can serve its queues on any loop uses
+// this one (service_loop), so no frame crosses threads.
 #include "base/event_loop.h"
 #include "base/unique_fd.h"
 #include "net/frame_queue.h"
@@ -43,6 +44,7 @@ public:
     std::string_view type() const override { return "user"; }
     std::string info(unsigned) const override { return info_; }
     NetPort& port(unsigned) override { return *this; }
+    EventLoop* service_loop() const override { return &loop_; }
 
     // NetPort (the NIC's thread)
     int rx_fd() const override { return to_guest_.fd(); }

@@ -354,7 +354,7 @@ void VirtioNet::apply_link() {
 
 // Runs `fn` on the device's loop and waits for it.
 void VirtioNet::run_on_loop(const std::function<void()>& fn) {
-    if (on_loop_thread()) {
+    if (on_loop_thread() || loop().running_here()) {   // the latter: served on the main loop, not started yet
         fn();
         return;
     }

@@ -128,7 +128,12 @@ private:
         c.mac = MacAddress::parse(p.str("mac")).value_or(MacAddress{});
         c.model = std::string(type().name);
         c.name = id().empty() ? "virtio-net" : id();
-        c.loop = &context.io_loop("", "net-" + (id().empty() ? std::string("virtio") : id()));
+        // On user networking, the loop that runs slirp (QEMU serves both on
+        // its main loop): a guest's acknowledgement and the segments it lets
+        // slirp send then reach the stack and the ring without two thread
+        // wake-ups per round trip.
+        EventLoop* shared = backend ? backend->service_loop() : nullptr;
+        c.loop = shared ? shared : &context.io_loop("", "net-" + (id().empty() ? std::string("virtio") : id()));
         for (const FeatureProperty& f : kFeatureProperties)
             if (p.boolean(f.spec.name)) c.features |= bit(f.bit);
         unsigned backend_queues = backend ? backend->queues() : 1;
