@@ -97,7 +97,7 @@ public:
         });
     }
     void unrealize() override {
-        if (port_added_) serial_->detach_host(nr_);
+        if (port_added_) serial_->remove_port(nr_);
         port_added_ = false;
         if (chardev_) {
             chardev_->attach(nullptr);
@@ -105,6 +105,7 @@ public:
         }
         chardev_ = nullptr;
     }
+    const void* parent_bus() const override { return serial_; }
 
 private:
     size_t can_receive() override { return serial_->host_can_receive(nr_); }

@@ -73,7 +73,18 @@ uint32_t VirtioSerial::add_port(const VirtioSerialPortSpec& spec, VirtioSerialPo
     port->state.spec.nr = choose_port_nr(spec, existing, config_.max_ports);
     port->host = std::move(host);
     ports_.push_back(std::move(port));
-    return ports_.back()->nr();
+    const uint32_t nr = ports_.back()->nr();
+    if (active_ && multiport_) send_control(nr, kPortAdd, 1);
+    return nr;
+}
+
+void VirtioSerial::remove_port(uint32_t nr) {
+    Port* port = find(nr);
+    if (!port) return;
+    port->host = {};
+    discard_tx(*port);
+    if (active_ && multiport_) send_control(nr, kPortRemove, 1);
+    std::erase_if(ports_, [&](const std::unique_ptr<Port>& p) { return p.get() == port; });
 }
 
 void VirtioSerial::detach_host(uint32_t nr) {

@@ -82,9 +82,14 @@ public:
     void write_config(uint64_t offset, std::span<const uint8_t> data) override;
     uint32_t config_size() const;
 
-    // Before the guest runs: adds a port (nr chosen as QEMU does when
-    // unset); throws std::runtime_error with QEMU's messages. Returns nr.
+    // Adds a port (nr chosen as QEMU does when unset); throws
+    // std::runtime_error with QEMU's messages. Returns nr. Loop thread once
+    // the guest runs (device_add): a driver that is up hears PORT_ADD.
     uint32_t add_port(const VirtioSerialPortSpec& spec, VirtioSerialPortHost host);
+    // Loop thread: the port's device is going (device_del): its transmit
+    // buffers come back unused, the guest hears PORT_REMOVE, and its number
+    // and name are free again.
+    void remove_port(uint32_t nr);
     // The port's device is going (unrealized before the controller): no
     // more calls into it, the controller's own stop() included.
     void detach_host(uint32_t nr);

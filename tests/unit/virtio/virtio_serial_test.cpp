@@ -188,3 +188,33 @@ TEST_CASE("virtio-serial: port numbers and errors as QEMU's", "[virtio][serial]"
     std::vector<VirtioSerialPortSpec> named = {port("x")};
     CHECK_THROWS_WITH(check_port_name(port("x"), named), "virtio-serial-bus: A port already exists by name x");
 }
+
+TEST_CASE("virtio-serial: a port added and removed while the driver runs (device_add, device_del)",
+          "[virtio][serial][hotplug]") {
+    SerialHarness h;
+    h.add_port(port("agent", "channel0"));
+    h.activate();
+    h.bring_up({1}, {});
+    h.control_messages();
+    CHECK(h.add_port(port("org.kestrel.hot.0", "hot0")) == 2);
+    auto added = h.control_messages();
+    REQUIRE(added.size() == 1);
+    CHECK((added[0].id == 2 && added[0].event == 1 && added[0].value == 1));  // PORT_ADD
+    h.control(2, 3, 1);
+    auto ready = h.control_messages();
+    REQUIRE(ready.size() == 1);
+    CHECK((ready[0].id == 2 && ready[0].event == 7));  // PORT_NAME
+
+    h.send(7, "not taken");  // the port's transmit queue, its host has not connected
+    h.serial.remove_port(2);
+    auto removed = h.control_messages();
+    REQUIRE(removed.size() == 1);
+    CHECK((removed[0].id == 2 && removed[0].event == 2 && removed[0].value == 1));  // PORT_REMOVE
+    CHECK(h.serial.port_state(2) == nullptr);
+    CHECK(h.serial.ports().size() == 1);
+    h.serial.remove_port(2);  // gone already: nothing
+    CHECK(h.control_messages().empty());
+    // Its name and number are free again.
+    CHECK(h.add_port(port("org.kestrel.hot.0", "hot1")) == 2);
+    CHECK(h.needs_reset == 0);
+}
