@@ -40,6 +40,22 @@ void UsbBuses::detach(UsbDevice& device) {
     std::erase_if(ids_, [&](const auto& entry) { return entry.first == &device; });
 }
 
+void UsbBuses::remove(UsbController& controller) {
+    for (size_t i = 0; i < controllers_.size(); ++i) {
+        if (controllers_[i] != &controller) continue;
+        controllers_.erase(controllers_.begin() + long(i));
+        numbers_.erase(numbers_.begin() + long(i));
+        return;
+    }
+}
+
+const UsbController* UsbBuses::controller_of(const UsbDevice& device) const {
+    for (const UsbController* c : controllers_)
+        for (unsigned i = 0; i < c->port_count(); ++i)
+            if (c->device_at(i) == &device) return c;
+    return nullptr;
+}
+
 // In the order the devices were attached, as QEMU lists them.
 std::vector<UsbPortInfo> UsbBuses::attached() const {
     std::vector<UsbPortInfo> out;
@@ -47,7 +63,7 @@ std::vector<UsbPortInfo> UsbBuses::attached() const {
         for (unsigned bus = 0; bus < controllers_.size(); ++bus)
             for (unsigned i = 0; i < controllers_[bus]->port_count(); ++i)
                 if (controllers_[bus]->device_at(i) == device)
-                    out.push_back({bus, device->address(), std::to_string(i + 1), device->speed_mbps(),
+                    out.push_back({numbers_[bus], device->address(), std::to_string(i + 1), device->speed_mbps(),
                                    device->product(), id});
     return out;
 }

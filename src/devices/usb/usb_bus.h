@@ -33,19 +33,28 @@ struct UsbPortInfo {
 
 class UsbBuses {
 public:
-    void add(UsbController& controller) { controllers_.push_back(&controller); }
-    void remove(UsbController& controller) { std::erase(controllers_, &controller); }
+    // Each controller's bus gets the next number (info usb's "Device N.A"),
+    // never reused after a removal, as QEMU's.
+    void add(UsbController& controller) {
+        controllers_.push_back(&controller);
+        numbers_.push_back(next_number_++);
+    }
+    void remove(UsbController& controller);
     bool empty() const { return controllers_.empty(); }
     // Attaches to the first free port, or to port `port` ("1", "2": QEMU's
     // 1-based port paths). Throws std::runtime_error with QEMU's texts.
     std::string attach(UsbDevice& device, const std::string& port, const std::string& id = {});
     void detach(UsbDevice& device);
+    // The controller `device` is attached to; null if none.
+    const UsbController* controller_of(const UsbDevice& device) const;
     std::vector<UsbPortInfo> attached() const;
 
 private:
     static std::string attach_to(UsbController& c, UsbDevice& device, const std::string& port);
 
     std::vector<UsbController*> controllers_;
+    std::vector<unsigned> numbers_;  // each controller's bus number
+    unsigned next_number_ = 0;
     std::vector<std::pair<const UsbDevice*, std::string>> ids_;
 };
 
