@@ -70,6 +70,16 @@ Chardev& ChardevSet::claim(const std::string& id) {
     throw std::runtime_error("chardev '" + id + "' not found");
 }
 
+void ChardevSet::release(const std::string& id) {
+    for (auto& e : entries_)
+        if (e->cfg.id == id && !e->mux) e->claimed = false;
+}
+
+bool ChardevSet::in_use(const std::string& id) const {
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const auto& e) { return e->cfg.id == id && !e->mux && e->claimed; });
+}
+
 Chardev& ChardevSet::add(const ChardevConfig& cfg) {
     if (cfg.mux) throw std::runtime_error("a mux chardev cannot be added at run time");
     auto entry = std::make_unique<Entry>();

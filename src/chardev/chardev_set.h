@@ -42,6 +42,11 @@ public:
     // and that non-mux chardevs are claimed once; violating that throws
     // ("Device 'ID' is in use", "chardev 'ID' not found").
     Chardev& claim(const std::string& id);
+    // Its frontend went (device_del; it has detached): another may claim
+    // it. A mux keeps its views; unknown ids are left alone.
+    void release(const std::string& id);
+    // A non-mux chardev some frontend holds now.
+    bool in_use(const std::string& id) const;
     // query-chardev: one entry per backend in command-line order; a mux
     // shows as "ID" (filename "mux") followed by its backend "ID-base".
     std::vector<ChardevInfo> info() const;

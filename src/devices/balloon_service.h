@@ -48,6 +48,21 @@ public:
     virtual void on_change(std::function<void(uint64_t actual)> listener) = 0;
 };
 
+// Where BALLOON_CHANGE goes: the monitors set the listener once; whichever
+// balloon is plugged (at start-up or by device_add) reports through it, so
+// nothing outside the device holds the balloon itself. In the
+// ServiceRegistry; called on the main loop.
+class BalloonEvents {
+public:
+    void on_change(std::function<void(uint64_t actual)> listener) { listener_ = std::move(listener); }
+    void changed(uint64_t actual) const {
+        if (listener_) listener_(actual);
+    }
+
+private:
+    std::function<void(uint64_t)> listener_;
+};
+
 // QEMU's checks of guest-stats-polling-interval; the error text, if any.
 inline std::optional<std::string> balloon_polling_interval_error(int64_t seconds) {
     if (seconds < 0) return "timer value must be greater than zero";

@@ -57,6 +57,13 @@ public:
     virtual void describe(QtreeNode& node) const;
     // The PCI function it is, if any (query-pci, info pci).
     virtual PciDevice* pci_function() const { return nullptr; }
+    // Opaque identities of buses, for hot unplug: the bus this device
+    // provides to others (a virtio-serial controller's, a USB host's) and
+    // the one it sits on (a port's, a USB device's). A device whose
+    // parent_bus() is another's child_bus() goes when that one goes, as
+    // QEMU unrealizes a bus's devices with its owner. Null: none.
+    virtual const void* child_bus() const { return nullptr; }
+    virtual const void* parent_bus() const { return nullptr; }
 
 protected:
     // Realize may settle values QEMU derives (shown by info qtree).

@@ -45,6 +45,7 @@ void DeviceTree::realize_all(DeviceContext& context) {
             if (location.empty() || std::string_view(e.what()).starts_with(location)) throw;
             throw std::runtime_error(location + ": " + e.what());
         }
+        if (on_realized_) on_realized_(device);
     }
 }
 
@@ -58,6 +59,7 @@ Device& DeviceTree::add_realized(std::unique_ptr<Device> device, DeviceContext& 
         throw;
     }
     ++realized_;
+    if (paused_) added.pause();  // as the others are now
     return added;
 }
 
@@ -77,10 +79,12 @@ void DeviceTree::reset_all() {
 }
 
 void DeviceTree::pause_all() {
+    paused_ = true;
     for (size_t i = 0; i < realized_; ++i) devices_[i]->pause();
 }
 
 void DeviceTree::resume_all() {
+    paused_ = false;
     for (size_t i = 0; i < realized_; ++i) devices_[i]->resume();
 }
 

@@ -4,6 +4,7 @@
 // "info qtree", the PCI functions with their qdev ids.
 #include "devices/device.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,13 +38,17 @@ public:
 
     // In creation order; unrealize goes in reverse.
     void realize_all(DeviceContext& context);
+    // Called after each device realize_all realizes (the machine notes
+    // what it started for it).
+    void on_realized(std::function<void(const Device&)> fn) { on_realized_ = std::move(fn); }
     void reset_all();
     void pause_all();
     void resume_all();
     void unrealize_all();
 
     // Hot plug: a device added once the machine runs (peripheral path),
-    // realized at once; nothing stays of it if realize throws.
+    // realized at once (and paused if the others are); nothing stays of it
+    // if realize throws.
     Device& add_realized(std::unique_ptr<Device> device, DeviceContext& context);
     // Hot unplug: takes a realized device out (the caller unrealizes it).
     std::unique_ptr<Device> remove(const Device& device);
@@ -62,6 +67,8 @@ private:
     unsigned unattached_ = 0;
     unsigned anonymous_ = 0;
     std::vector<unsigned> reserved_anonymous_;
+    std::function<void(const Device&)> on_realized_;
+    bool paused_ = false;  // between pause_all and resume_all
     unsigned next_anonymous();
 };
 

@@ -60,6 +60,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<KeyQueue>(keys_);
     services_.add<UsbBuses>(usb_);
     services_.add<VirtioSerialBuses>(virtio_serial_);
+    services_.add<BalloonEvents>(balloon_events_);
     if (s.pam) services_.add<PamMemory>(*s.pam);
     // The POST code port is part of the board, not a device (QEMU's "ioport80").
     s.pio.insert_or_throw(PostCodePort::kPort, PostCodePort::kLength, std::make_shared<PostCodePort>(), "ioport80");
@@ -67,7 +68,15 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     add_devices();
     net_.open(s.cfg.netdevs);  // taps, scripts, bridge helpers: after every check of the command line
     net_.each_guestfwd_chardev([this](const std::string& id, auto connect) { use_chardev(id, std::move(connect)); });
+    // Each device's own threads (io_loop without an iothread id) end when
+    // it is unplugged.
+    size_t threads_seen = iothreads_.size();
+    devices_.on_realized([this, &threads_seen](const Device& device) {
+        for (; threads_seen < iothreads_.size(); ++threads_seen)
+            own_threads_[&device].push_back(iothreads_[threads_seen].get());
+    });
     devices_.realize_all(*this);
+    devices_.on_realized(nullptr);
     describe_ide_disks_in_cmos(services_);
     drives_.open_unused();
     start_hotplug();
@@ -150,12 +159,17 @@ EventLoop& PcBoard::io_loop(const std::string& id, const std::string& thread_nam
     throw std::runtime_error("iothread '" + id + "' not found");
 }
 
+// A device added once the chardevs are open (device_add) gets its at once.
 void PcBoard::use_chardev(const std::string& id, std::function<void(Chardev&)> connect) {
-    if (!id.empty()) chardev_users_.emplace_back(id, std::move(connect));
+    if (id.empty()) return;
+    if (chardevs_) connect(chardevs_->claim(id));
+    else chardev_users_.emplace_back(id, std::move(connect));
 }
 
 void PcBoard::connect_chardevs(ChardevSet& chardevs) {
     for (auto& [id, connect] : chardev_users_) connect(chardevs.claim(id));
+    chardev_users_.clear();
+    chardevs_ = &chardevs;
 }
 
 std::shared_ptr<BlockBackend> PcBoard::drive(const std::string& id, const std::string& qdev) {

@@ -8,6 +8,7 @@
 #include "base/service_registry.h"
 #include "block/drive_set.h"
 #include "config/config.h"
+#include "devices/balloon_service.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
 #include "devices/device_hotplug.h"
@@ -118,8 +119,13 @@ private:
     void start_hotplug();
     void sync_live_netdevs();
     const Device* find_device(const std::string& name) const;
+    void check_chardevs_free(const DeviceConfig& config) const;
+    Device& realize_added(const DeviceConfig& config);
     void eject_slot(unsigned slot);
-    void unplug(const Device& device);
+    std::vector<const Device*> children_of(const Device& device) const;
+    using DeletedDevice = std::pair<std::string, std::string>;  // DEVICE_DELETED's id and path
+    void unplug(const Device& device, std::vector<DeletedDevice>& deleted);
+    void forget_live_config(const Device& device);
     void apply_block_nodes(const std::vector<std::string>& nodes);
 
     PcBoardSetup setup_;
@@ -143,6 +149,8 @@ private:
     UsbBuses usb_;             // USB host controllers' root ports
     VirtioSerialBuses virtio_serial_;  // virtio-serial controllers' buses
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
+    ChardevSet* chardevs_ = nullptr;  // once connect_chardevs has run
+    BalloonEvents balloon_events_;    // BALLOON_CHANGE, for whichever balloon is plugged
     // -option-rom files found (fw_cfg name, path, bootindex); read only by firmware boot.
     struct OptionRom {
         std::string fw_cfg_name;
@@ -155,7 +163,7 @@ private:
     Config live_;
     std::function<void(const std::string&, const std::string&)> device_deleted_;
     std::function<std::vector<std::string>()> ids_held_elsewhere_;
-    std::map<const Device*, std::vector<IoThread*>> own_threads_;  // hot-added devices' threads
+    std::map<const Device*, std::vector<IoThread*>> own_threads_;  // each device's own threads
     bool threads_sandboxed_ = false;  // -sandbox: hot-added devices' threads get the Io filter too
     std::vector<std::string> added_nodes_;   // blockdev-add's objects, in order
     std::vector<DriveConfig> added_roots_;   // the root nodes they make now

@@ -1,9 +1,12 @@
 // device_add / device_del on the running pc (DeviceHotplug): PCI functions
 // on pci.0 plugged and unplugged through the PIIX4 PM function's ACPI
-// hotplug registers, as QEMU 7.2's pc-i440fx does it.
+// hotplug registers, as QEMU 7.2's pc-i440fx does it; devices on a
+// virtio-serial or USB bus added and removed at once, as QEMU's handlers
+// there do.
 #include "machine/pc_board.h"
 
 #include "base/config_error.h"
+#include "chardev/chardev_set.h"
 #include "config/hotplug_device.h"
 #include "devices/device_types.h"
 #include "devices/pci_hotplug_controller.h"
@@ -23,9 +26,11 @@ bool is_chipset(std::string_view type) {
 // QEMU's PCI types with hotpluggable = false: the chipset and the VGA cards.
 bool never_hotplugged(std::string_view type) { return is_chipset(type) || type == "VGA" || type == "cirrus-vga"; }
 
-// The types kestrel can add and remove on a running machine.
-bool hotpluggable_here(std::string_view type) {
-    return type == "virtio-blk-pci" || type == "virtio-net-pci" || type == "e1000";
+// The buses whose devices come and go on a running machine: pci.0 through
+// the guest's ACPI hotplug; a virtio-serial bus and a USB bus at once (QEMU's
+// hotplug handler there unplugs without asking the guest).
+bool bus_takes_hotplug(BusKind bus) {
+    return bus == BusKind::Pci || bus == BusKind::VirtioSerial || bus == BusKind::Usb;
 }
 
 std::string value_of(const std::vector<qopts::OptPair>& options, std::string_view key) {
@@ -44,8 +49,17 @@ void check_bus_takes_hotplug(const std::vector<qopts::OptPair>& options) {
         throw std::runtime_error("Bus '" + bus + "' does not support hotplugging");
     }
     if (never_hotplugged(type->name)) throw std::runtime_error("Parameter 'driver' expects a pluggable device type");
-    if (!hotpluggable_here(type->name))
+    if (!bus_takes_hotplug(type->bus))
         throw std::runtime_error("device '" + std::string(type->name) + "' cannot be hot-plugged by kestrel yet");
+}
+
+// Its chardev properties' values: the chardevs it holds.
+std::vector<std::string> chardevs_of(const Device& device) {
+    std::vector<std::string> ids;
+    for (const PropertySpec* spec : device.properties().specs())
+        if (spec->type == PropType::Chardev && !device.properties().str(spec->name).empty())
+            ids.push_back(device.properties().str(spec->name));
+    return ids;
 }
 
 } // namespace
@@ -84,7 +98,9 @@ void PcBoard::sync_live_netdevs() {
 void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
     auto* controller = services_.find<PciHotplugController>();
     check_bus_takes_hotplug(options);
-    if (!controller) throw std::runtime_error("Bus 'pci.0' does not support hotplugging");
+    const DeviceType* kind = find_device_type(value_of(options, "driver"));
+    const bool on_pci = kind && kind->bus == BusKind::Pci;
+    if (on_pci && !controller) throw std::runtime_error("Bus 'pci.0' does not support hotplugging");
     sync_live_netdevs();
     DeviceConfig config = [&] {
         try {
@@ -94,6 +110,30 @@ void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
             throw std::runtime_error(e.what());
         }
     }();
+    check_chardevs_free(config);
+    Device& added = realize_added(config);
+    added.reset();
+    live_.devices.push_back(config);
+    if (on_pci) controller->device_plugged(config.pci_slot());
+}
+
+// The parser checks chardevs against the configuration; who holds one now
+// (a monitor, a serial port, a port added before) only the set knows.
+void PcBoard::check_chardevs_free(const DeviceConfig& config) const {
+    if (!chardevs_) return;
+    for (const PropertySpec* spec : config.props.specs()) {
+        if (spec->type != PropType::Chardev) continue;
+        const std::string& id = config.props.str(spec->name);
+        if (id.empty() || !chardevs_->in_use(id)) continue;
+        std::string_view owner = config.type->backend.empty() ? config.type->name : config.type->backend;
+        throw std::runtime_error("Property '" + std::string(owner) + "." + std::string(spec->name) +
+                                 "' can't take value '" + id + "': Device '" + id + "' is in use");
+    }
+}
+
+// Realizes a device_add'ed device; the threads it started are its own
+// (they end when it goes). Nothing stays of it if realize throws.
+Device& PcBoard::realize_added(const DeviceConfig& config) {
     const size_t threads_before = iothreads_.size();
     Device* added = nullptr;
     try {
@@ -107,9 +147,7 @@ void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
         own_threads_[added].push_back(iothreads_[i].get());
         if (threads_sandboxed_) sandbox_thread(*iothreads_[i]);
     }
-    added->reset();
-    live_.devices.push_back(config);
-    controller->device_plugged(config.pci_slot());
+    return *added;
 }
 
 const Device* PcBoard::find_device(const std::string& name) const {
@@ -125,8 +163,19 @@ void PcBoard::delete_device(const std::string& name) {
     if (type.bus == BusKind::Ide) throw std::runtime_error("Bus '" + device->config().bus + "' does not support hotplugging");
     if (type.bus == BusKind::System || never_hotplugged(type.name))
         throw std::runtime_error("Device '" + std::string(type.name) + "' does not support hotplugging");
-    if (!hotpluggable_here(type.name))
+    if (!bus_takes_hotplug(type.bus))
         throw std::runtime_error("device '" + std::string(type.name) + "' cannot be unplugged by kestrel yet");
+    if (type.bus != BusKind::Pci) {
+        // Off its bus now (its id is free again); QEMU sends DEVICE_DELETED
+        // once the device is finalized, after this command's reply.
+        std::vector<DeletedDevice> deleted;
+        unplug(*device, deleted);
+        setup_.loop.post([handler = device_deleted_, deleted] {
+            for (const auto& [id, path] : deleted)
+                if (handler) handler(id, path);
+        });
+        return;
+    }
     auto* controller = services_.find<PciHotplugController>();
     if (!controller || !device->pci_function()) throw std::runtime_error("Bus 'pci.0' does not support hotplugging");
     const unsigned slot = device->pci_function()->slot();
@@ -140,39 +189,73 @@ void PcBoard::eject_slot(unsigned slot) {
     std::vector<const Device*> going;
     for (const auto& device : devices_.devices()) {
         PciDevice* fn = device->pci_function();
-        if (fn && fn->attached() && fn->slot() == slot && hotpluggable_here(device->type().name))
+        if (fn && fn->attached() && fn->slot() == slot && !never_hotplugged(device->type().name))
             going.push_back(device.get());
     }
-    for (const Device* device : going) unplug(*device);
+    std::vector<DeletedDevice> deleted;
+    for (const Device* device : going) unplug(*device, deleted);
+    for (const auto& [id, path] : deleted)
+        if (device_deleted_) device_deleted_(id, path);
 }
 
-// Queues stopped before anything they use goes; then off the bus, its
-// threads ended, the device and its drive (a -drive goes with it) freed.
-void PcBoard::unplug(const Device& device) {
-    PciDevice* fn = device.pci_function();
-    const unsigned slot = fn->slot(), function = fn->function();
-    if (auto* virtio = dynamic_cast<VirtioPciDevice*>(fn)) virtio->device().reset();
-    std::shared_ptr<PciDevice> function_held = pci_.remove_device(slot, function);
+// The devices on the bus `device` provides (ports, USB devices), newest
+// first, as QEMU's bus lists and unrealizes them.
+std::vector<const Device*> PcBoard::children_of(const Device& device) const {
+    std::vector<const Device*> children;
+    const void* bus = device.child_bus();
+    if (!bus) return children;
+    const auto& all = devices_.devices();
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+        if ((*it)->parent_bus() == bus) children.push_back(it->get());
+    return children;
+}
+
+// The devices on its bus first, as QEMU unrealizes a bus with its owner;
+// a PCI function's queues are stopped before anything they use goes; then
+// off the bus, its threads ended, unrealized (services and registrations
+// withdrawn), its chardevs free for others, the device and its drive (a
+// -drive goes with it) freed. `deleted` gets what DEVICE_DELETED names,
+// children first.
+void PcBoard::unplug(const Device& device, std::vector<DeletedDevice>& deleted) {
+    for (const Device* child : children_of(device)) unplug(*child, deleted);
+    std::shared_ptr<PciDevice> function_held;
+    if (PciDevice* fn = device.pci_function()) {
+        if (auto* virtio = dynamic_cast<VirtioPciDevice*>(fn)) virtio->device().reset();
+        function_held = pci_.remove_device(fn->slot(), fn->function());
+    }
     const std::string id = device.id(), path = device.qom_path();
     const bool has_backend = !device.type().backend.empty();
     std::vector<IoThread*> threads = own_threads_[&device];
     own_threads_.erase(&device);
     for (IoThread* t : threads) t->stop();
+    std::unique_ptr<Device> gone = devices_.remove(device);
+    gone->unrealize();
+    for (const std::string& chardev : chardevs_of(*gone))
+        if (chardevs_) chardevs_->release(chardev);
     std::string drive_gone = drives_.release(path + "/virtio-backend");
     std::erase_if(live_.drives, [&](const DriveConfig& d) { return !drive_gone.empty() && d.id == drive_gone; });
-    const int64_t addr = device.properties().sint("addr");
-    std::erase_if(live_.devices, [&](const DeviceConfig& d) {
-        return d.type->bus == BusKind::Pci && d.props.sint("addr") == addr;
-    });
-    std::unique_ptr<Device> gone = devices_.remove(device);
+    forget_live_config(*gone);
     gone.reset();
     function_held.reset();
     std::erase_if(iothreads_, [&](const std::unique_ptr<IoThread>& t) {
         return std::find(threads.begin(), threads.end(), t.get()) != threads.end();
     });
-    if (!device_deleted_) return;
-    if (has_backend) device_deleted_("", path + "/virtio-backend");
-    device_deleted_(id, path);
+    if (has_backend) deleted.emplace_back("", path + "/virtio-backend");
+    deleted.emplace_back(id, path);
+}
+
+// Out of the configuration device_add checks against: a PCI function by
+// its address, another device by its id, an anonymous one by type and bus.
+void PcBoard::forget_live_config(const Device& device) {
+    const DeviceConfig& c = device.config();
+    auto same = [&](const DeviceConfig& d) {
+        if (c.type->bus == BusKind::Pci)
+            return d.type->bus == BusKind::Pci && d.props.sint("addr") == device.properties().sint("addr");
+        if (!c.id.empty()) return d.id == c.id;
+        return d.id.empty() && d.type == c.type && d.bus == c.bus;
+    };
+    auto it = std::find_if(live_.devices.begin(), live_.devices.end(), same);
+    if (it != live_.devices.end()) live_.devices.erase(it);
 }
 
 } // namespace kestrel

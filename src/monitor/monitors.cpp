@@ -35,9 +35,9 @@ struct Monitors::Sessions {
 };
 
 Monitors::Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& chardevs, VmControl& vm, EventLoop& loop)
-    : sessions_(std::make_unique<Sessions>(vm, loop)), balloon_(vm.services().find<BalloonService>()) {
-    if (balloon_)
-        balloon_->on_change([hub = &sessions_->hub](uint64_t actual) {
+    : sessions_(std::make_unique<Sessions>(vm, loop)), balloon_events_(vm.services().find<BalloonEvents>()) {
+    if (balloon_events_)
+        balloon_events_->on_change([hub = &sessions_->hub](uint64_t actual) {
             hub->emit_event("BALLOON_CHANGE", {{"actual", actual}});
         });
     for (const MonitorConfig& m : configs) {
@@ -50,7 +50,7 @@ Monitors::Monitors(const std::vector<MonitorConfig>& configs, ChardevSet& charde
 }
 
 Monitors::~Monitors() {
-    if (balloon_) balloon_->on_change(nullptr);
+    if (balloon_events_) balloon_events_->on_change(nullptr);
 }
 
 EventSink& Monitors::events() { return sessions_->hub; }

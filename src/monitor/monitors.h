@@ -13,7 +13,7 @@
 
 namespace kestrel {
 
-class BalloonService;
+class BalloonEvents;
 
 class Monitors {
 public:
@@ -27,7 +27,7 @@ public:
 private:
     struct Sessions;
     std::unique_ptr<Sessions> sessions_;
-    BalloonService* balloon_;
+    BalloonEvents* balloon_events_;  // BALLOON_CHANGE of whichever balloon is plugged
 };
 
 } // namespace kestrel

@@ -50,6 +50,13 @@ public:
     void resume() override {
         if (balloon_) balloon_->set_running(true);
     }
+    // device_del: the monitors answer "No balloon device has been
+    // activated" again, and another balloon may be added.
+    void unrealize() override {
+        if (!balloon_ || !services_) return;
+        balloon_->on_change(nullptr);
+        services_->remove<BalloonService>(*balloon_);
+    }
 
 private:
     // Served on iothread= or a thread of its own, not on the main loop as
@@ -70,7 +77,10 @@ private:
         c.qom_path = qom_path();
         c.name = id().empty() ? std::string(type().name) : id();
         balloon_ = std::make_shared<VirtioBalloon>(c);
-        context.services().add<BalloonService>(*balloon_);
+        services_ = &context.services();
+        services_->add<BalloonService>(*balloon_);
+        if (const auto* events = services_->find<BalloonEvents>())
+            balloon_->on_change([events](uint64_t actual) { events->changed(actual); });
 
         VirtioPciOptions options;
         options.class_code = 0x00ff00;  // QEMU's PCI_CLASS_OTHERS
@@ -82,6 +92,7 @@ private:
     }
 
     std::shared_ptr<VirtioBalloon> balloon_;
+    ServiceRegistry* services_ = nullptr;
 };
 
 } // namespace

@@ -57,6 +57,7 @@ public:
     void unrealize() override {
         if (buses_ && serial_) buses_->remove(*serial_);
     }
+    const void* child_bus() const override { return serial_.get(); }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {

@@ -35,11 +35,14 @@ public:
             tablet_->set_on_first_poll([this] { input_->activate(*tablet_); });
         }
         port_ = buses_->attach(*tablet_, properties().str("port"), id());
+        controller_ = buses_->controller_of(*tablet_);
     }
     void unrealize() override {
         if (input_) input_->remove_handler(*tablet_);
         if (buses_) buses_->detach(*tablet_);
+        controller_ = nullptr;
     }
+    const void* parent_bus() const override { return controller_; }
     void describe(QtreeNode& node) const override {
         Device::describe(node);
         node.lines.push_back(fmt::format("addr 0.{}, port {}, speed 12, name {}, attached",
@@ -50,6 +53,7 @@ private:
     std::unique_ptr<UsbTablet> tablet_;
     UsbBuses* buses_ = nullptr;
     InputService* input_ = nullptr;
+    const UsbController* controller_ = nullptr;  // whose root port it is on
     std::string port_;
 };
 

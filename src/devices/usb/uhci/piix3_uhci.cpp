@@ -41,6 +41,7 @@ public:
     void unrealize() override {
         if (buses_ && hc_) buses_->remove(*hc_);
     }
+    const void* child_bus() const override { return static_cast<const UsbController*>(hc_.get()); }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
