@@ -1,0 +1,112 @@
+"""Drives the hotplug-rng-balloon-serial scenario: device_add and device_del
+of virtio-rng-pci, virtio-balloon-pci (balloon 128 while it is in), and a
+virtio-serial-pci with a virtserialport on its bus whose socket chardev
+this driver connects to. Each removal waits for the guest's eject and its
+DEVICE_DELETED events; a line on the control socket lets the guest go on.
+
+usage: hotplug_misc.py QMP_SOCKET CONTROL_SOCKET SERIAL_LOG PORT_SOCKET"""
+
+import sys
+import time
+
+from qmp import Failure, Qmp, check, connect_unix, main, wait_log
+
+MIB = 1 << 20
+
+
+def pci_ids(q):
+    return [d.get("qdev_id", "") for bus in q.ok("query-pci") for d in bus["devices"]]
+
+
+def deleted(q, expected):
+    """DEVICE_DELETED for each of `expected` (ids; "ID/virtio-backend" for a
+    backend), in that order."""
+    for name in expected:
+        data = q.wait_event("DEVICE_DELETED", 120)["data"]
+        if name.endswith("/virtio-backend"):
+            want = {"path": "/machine/peripheral/" + name}
+        else:
+            want = {"device": name, "path": "/machine/peripheral/" + name}
+        check(data == want, "DEVICE_DELETED %s: %s" % (name, data))
+
+
+def plug(q, ctl, log, args, seen):
+    check(q.ok("device_add", args) == {}, "device_add %s" % args)
+    check(args["id"] in pci_ids(q), "query-pci lists " + args["id"])
+    ctl.sendall(b"go\n")
+    wait_log(log, seen)
+
+
+def unplug(q, ctl, log, dev_id, events, gone):
+    check(q.ok("device_del", {"id": dev_id}) == {}, "device_del %s (the guest is asked)" % dev_id)
+    deleted(q, events)
+    check(dev_id not in pci_ids(q), "query-pci: %s gone" % dev_id)
+    ctl.sendall(b"go\n")
+    wait_log(log, gone)
+
+
+def rng_steps(q, ctl, log):
+    plug(q, ctl, log, {"driver": "virtio-rng-pci", "id": "hrng"}, "KTEST-HM-RNG-SEEN")
+    unplug(q, ctl, log, "hrng", ["hrng/virtio-backend", "hrng"], "KTEST-HM-RNG-GONE")
+
+
+def wait_actual(q, target, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        actual = q.ok("query-balloon")["actual"]
+        if actual <= target:
+            return actual
+        time.sleep(0.5)
+    raise Failure("the balloon did not reach %d bytes" % target)
+
+
+def balloon_steps(q, ctl, log):
+    plug(q, ctl, log, {"driver": "virtio-balloon-pci", "id": "hbal"}, "KTEST-HM-BALLOON-SEEN")
+    check(q.ok("query-balloon") == {"actual": 256 * MIB}, "query-balloon: the whole guest")
+    check(q.ok("balloon", {"value": 128 * MIB}) == {}, "balloon 128 MiB")
+    actual = wait_actual(q, 128 * MIB)
+    check(actual == 128 * MIB, "query-balloon: %d MiB" % (actual // MIB))
+    change = q.wait_event("BALLOON_CHANGE", 60)["data"]
+    check(change["actual"] <= 256 * MIB, "BALLOON_CHANGE: %s" % change)
+    q.events = [e for e in q.events if e["event"] != "BALLOON_CHANGE"]
+    ctl.sendall(b"go\n")
+    wait_log(log, "KTEST-HM-BALLOON-SHRUNK")
+    unplug(q, ctl, log, "hbal", ["hbal/virtio-backend", "hbal"], "KTEST-HM-BALLOON-GONE")
+    r = q.execute("query-balloon")
+    check(r.get("error", {}).get("desc") == "No balloon device has been activated",
+          "query-balloon once it is gone: %s" % r)
+
+
+def serial_steps(q, ctl, log, port_path):
+    check(q.ok("device_add", {"driver": "virtio-serial-pci", "id": "hvs"}) == {}, "device_add virtio-serial-pci")
+    check(q.ok("device_add", {"driver": "virtserialport", "bus": "hvs.0", "chardev": "hotport", "id": "hport",
+                              "name": "org.kestrel.hot.0"}) == {}, "device_add virtserialport on hvs.0")
+    port = connect_unix(port_path)
+    port.settimeout(300)  # bounds a VMM that never passes the line; the guest's pace is the runner's
+    ctl.sendall(b"go\n")
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = port.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    check(line == b"HELLO-FROM-GUEST\n", "the guest's line through the hot-added port: %r" % line)
+    port.sendall(b"HELLO-FROM-HOST\n")
+    wait_log(log, "KTEST-HM-SERIAL-SEEN")
+    unplug(q, ctl, log, "hvs", ["hport", "hvs/virtio-backend", "hvs"], "KTEST-HM-DONE")
+    port.close()
+
+
+def steps():
+    qmp_path, ctl_path, log, port_path = sys.argv[1:5]
+    q = Qmp(qmp_path)
+    q.ok("qmp_capabilities")
+    wait_log(log, "KTEST-HM-READY")
+    ctl = connect_unix(ctl_path)
+    rng_steps(q, ctl, log)
+    balloon_steps(q, ctl, log)
+    serial_steps(q, ctl, log, port_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main(steps))
