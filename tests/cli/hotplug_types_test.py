@@ -11,6 +11,8 @@ guest's eject, which a system_reset completes, as QEMU's ACPI hotplug
 does), the DEVICE_DELETED events in order (a controller's children first),
 and the same types added again afterwards. The whole transcript must be
 QEMU's, and kestrel's must show what the steps expect even without QEMU.
+Each type added and removed twice leaves kestrel's open files and threads
+as they were.
 
 usage: hotplug_types_test.py PATH/TO/kestrel [PATH/TO/qemu-system-x86_64]
 Prints one PASS/FAIL line per check, then "N passed, N failed"."""
@@ -201,6 +203,50 @@ def check_kestrel(t, checks):
                   [reply_of(t, i) for i in (20, 32, 34, 35, 36, 37, 38)])
 
 
+# Each type with what hangs on it: (device_add arguments, ...), removed by
+# device_del of the first and the reset that completes the eject.
+RELEASE_CASES = [
+    [{"driver": "virtio-rng-pci", "id": "r"}],
+    [{"driver": "virtio-balloon-pci", "id": "r"}],
+    [{"driver": "virtio-serial-pci", "id": "r"},
+     {"driver": "virtserialport", "id": "rp", "bus": "r.0", "chardev": "ch0", "name": "org.test.r"}],
+    [{"driver": "piix3-usb-uhci", "id": "r"}, {"driver": "usb-tablet", "id": "rt"}],
+    [{"driver": "pci-testdev", "id": "r"}],
+]
+
+
+def check_releases(binary, work, checks):
+    """kestrel's open files and threads are as many after each device came
+    and went as before it (its thread, eventfds, a chardev's claim), twice."""
+    sock = os.path.join(work, "release.qmp")
+    argv = [binary, "-S", "-m", "64", "-display", "none", "-nodefaults", "-machine", "pc",
+            "-qmp", "unix:%s,server=on,wait=off" % sock,
+            "-chardev", "socket,id=ch0,path=%s/release-ch0.sock,server=on,wait=off" % work]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        q = Qmp(sock)
+        q.ok("qmp_capabilities")
+
+        def resources():
+            return (len(os.listdir("/proc/%d/fd" % proc.pid)), len(os.listdir("/proc/%d/task" % proc.pid)))
+
+        for case in RELEASE_CASES:
+            for attempt in (1, 2):
+                before = resources()
+                replies = [q.execute("device_add", args) for args in case]
+                replies.append(q.execute("device_del", {"id": "r"}))
+                replies.append(q.execute("system_reset"))
+                deadline = time.monotonic() + 10
+                while resources() != before and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                checks.expect(all("return" in r for r in replies) and resources() == before,
+                              "%s (time %d): fds and threads %s after, %s before" %
+                              (case[0]["driver"], attempt, resources(), before), replies)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main():
     kestrel = sys.argv[1]
     qemu = sys.argv[2] if len(sys.argv) > 2 else shutil.which("qemu-system-x86_64")
@@ -208,6 +254,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         mine = run(kestrel, work)
         check_kestrel(mine, checks)
+        check_releases(kestrel, work, checks)
         if qemu:
             theirs = run(qemu, work)
             for a, b in zip(mine, theirs):
