@@ -117,6 +117,9 @@ count_stage libvirt "$logs/libvirt.log"
 echo "== QMP fd passing (SCM_RIGHTS), object-add/object-del, query-memdev (beside QEMU 7.2)"
 python3 tests/cli/qmp_fds_test.py build/kestrel 2>&1 | tee "$logs/qmp-fds.log" | grep -v '^PASS'
 count_stage qmp-fds "$logs/qmp-fds.log"
+echo "== device_add/device_del of every hot-pluggable type (beside QEMU 7.2)"
+python3 tests/cli/hotplug_types_test.py build/kestrel 2>&1 | tee "$logs/hotplug-types.log" | grep -v '^PASS'
+count_stage hotplug-types "$logs/hotplug-types.log"
 echo "== libvirt starts a domain (virsh start, console, suspend/resume, domblkstat, destroy; beside QEMU 7.2)"
 python3 tests/libvirt/domain_start_test.py build/kestrel 2>&1 | tee "$logs/libvirt-domain.log" | grep -v '^PASS'
 count_stage libvirt-domain "$logs/libvirt-domain.log"
