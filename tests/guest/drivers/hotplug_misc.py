@@ -139,8 +139,14 @@ def steps():
     q = Qmp(qmp_path)
     q.ok("qmp_capabilities")
     wait_log(log, "KTEST-HM-READY")
-    ctl = connect_unix(ctl_path)
     pid = read_pid(pidfile)
+    sockets = resources(pid)[0]["socket"]
+    ctl = connect_unix(ctl_path)
+    # The VMM accepts the connection on its loop, later: the counts taken
+    # before the first device must include it.
+    deadline = time.monotonic() + 30
+    while resources(pid)[0]["socket"] <= sockets and time.monotonic() < deadline:
+        time.sleep(0.05)
     leaves_nothing(pid, "virtio-rng-pci", lambda: rng_steps(q, ctl, log))
     # The first BALLOON_CHANGE gives the QMP monitor its rate limit timer for
     # that event name, kept for the machine's life (QEMU's monitor keeps its
