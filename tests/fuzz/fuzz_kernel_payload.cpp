@@ -93,7 +93,9 @@ bool same(const Relocations& a, const Relocations& b) {
     return a.r32 == b.r32 && a.r32_inverse == b.r32_inverse && a.r64 == b.r64;
 }
 
-// Stores the kernel, reads it back into guest RAM at `where`, relocates it.
+// Stores the kernel, reads it back into guest RAM at `where` (and lays it
+// out from memory, as the start that fills the entry does: the same bytes),
+// relocates it.
 void load_through_cache(const ParsedVmlinux& k, std::span<const uint8_t> vmlinux, std::span<const uint8_t> input,
                         const KaslrChoice& where) {
     static const GuestMemory mem = GuestMemory::create_flat(kRam);
@@ -118,6 +120,11 @@ void load_through_cache(const ParsedVmlinux& k, std::span<const uint8_t> vmlinux
     if (!read) std::fprintf(stderr, "kernel cache entry: %s\n", why.c_str());
     FUZZ_CHECK(read, "an entry just stored does not read back");
     FUZZ_CHECK(same(relocs, k.relocations), "an entry just stored reads back other relocations");
+    // The start that fills the entry boots from memory instead: the same bytes.
+    std::vector<uint8_t> laid(l.image_size);
+    lay_out_image(k, vmlinux, laid, false);
+    FUZZ_CHECK(std::memcmp(laid.data(), dest, laid.size()) == 0,
+               "the image laid out from memory differs from the entry read back");
     apply_relocations({dest, l.image_size}, relocs, int64_t(where.virt - l.load_phys));
     entry.reset();
     cache.remove(key);
