@@ -103,7 +103,7 @@ NETWORK_XML = """<network>
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
-CMDLINE = "console=ttyS0 panic=-1 quiet"
+CMDLINE = "console=ttyS0 panic=-1 quiet pci=noearly"  # tests/guest/scenario.py says why
 # The domains share libvirtd's mount namespace (the test's own): in the
 # test host, the private /dev libvirt builds for each domain does not reach
 # the devpts instance L1 mounted, and the emulator's pty (the serial
