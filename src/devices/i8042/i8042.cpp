@@ -54,6 +54,12 @@ void I8042::reset() {
     reset_requested_ = false;
 }
 
+void I8042::post_firmware_state() {
+    std::unique_lock guard(lock_);
+    ram_[0] = kCtrKbdInt | kCtrMouseDisable | kCtrTranslate;
+    update_irqs();
+}
+
 uint8_t I8042::command_byte() const {
     std::lock_guard guard(lock_);
     return ram_[0];

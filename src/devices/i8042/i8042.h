@@ -40,6 +40,10 @@ public:
     void read(uint64_t offset, std::span<uint8_t> data) override;
     void write(uint64_t offset, std::span<const uint8_t> data) override;
     void reset();
+    // What SeaBIOS's keyboard set-up leaves, for a kernel booted without
+    // firmware: the keyboard scanning in set 2 (as at reset) and the command
+    // byte "keyboard interrupt, mouse port off, translation on" (0x61).
+    void post_firmware_state();
 
     // Keyboard input for later UIs (VNC, monitor sendkey): scancode set 2
     // bytes as the keyboard would send them (make "1c", break "f0 1c", "e0"

@@ -23,6 +23,8 @@ public:
         const PropertyValues& p = properties();
         kbc_ = std::make_shared<I8042>(context.isa_irq(unsigned(p.uint("kbd-irq"))),
                                        context.isa_irq(unsigned(p.uint("mouse-irq"))), context.machine());
+        firmware_boot_ = context.board().firmware_boot;
+        post();
         auto command = std::make_shared<BusWindow>(kbc_, I8042::kCommandOffset);
         context.pio().insert_or_throw(I8042::kDataPort, 1, kbc_, "i8042-data");
         context.pio().insert_or_throw(I8042::kCommandPort, 1, command, "i8042-cmd");
@@ -38,9 +40,19 @@ public:
         input_->remove_handler(*keyboard_);
         input_->remove_handler(*mouse_);
     }
-    void reset() override { kbc_->reset(); }
+    void reset() override {
+        kbc_->reset();
+        post();
+    }
 
 private:
+    // Without a BIOS kestrel plays its part (as the VGA's text mode): Linux
+    // then finds an "AT Translated Set 2 keyboard", as it does after SeaBIOS.
+    void post() {
+        if (!firmware_boot_) kbc_->post_firmware_state();
+    }
+
+    bool firmware_boot_ = false;
     std::shared_ptr<I8042> kbc_;
     InputService* input_ = nullptr;
     std::unique_ptr<Ps2KeyboardInput> keyboard_;

@@ -244,6 +244,22 @@ TEST_CASE("i8042: reset returns to power-on state") {
     CHECK_FALSE(k.irq1.level);
 }
 
+TEST_CASE("i8042: the state SeaBIOS leaves, for a kernel booted without firmware") {
+    Kbc k;
+    k.dev->post_firmware_state();
+    k.command(0x20);
+    CHECK(k.data() == 0x61);  // keyboard interrupt, mouse port off, translation on
+    CHECK(k.dev->keyboard_scancode_set() == 2);
+    int edges = k.irq1.rising_edges;
+    k.write_data(0xf2);  // Linux's atkbd probe: the translated ID, on IRQ 1
+    CHECK(k.drain() == Bytes{0xfa, 0xab, 0x41});
+    CHECK(k.irq1.rising_edges == edges + 3);
+    k.dev->put_keyboard_bytes(Bytes{0xf0, 0x1c});  // break of "A" in set 2
+    CHECK(k.drain() == Bytes{0x9e});
+    k.dev->reset();  // the hardware's own reset state stays QEMU's
+    CHECK(k.dev->command_byte() == 0x03);
+}
+
 TEST_CASE("i8042: set 2 to set 1 translation table") {
     CHECK(translate_set2_to_set1(0x76) == 0x01);  // Esc
     CHECK(translate_set2_to_set1(0x5a) == 0x1c);  // Enter
