@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 
-from qmp import Failure, Qmp, check, connect_unix, main, read_pid, wait_log
+from qmp import Failure, Qmp, check, connect_unix, main, read_pid, recv_line, wait_log
 
 MIB = 1 << 20
 
@@ -90,12 +90,7 @@ def serial_steps(q, ctl, log, port_path):
     port = connect_unix(port_path)
     port.settimeout(300)  # bounds a VMM that never passes the line; the guest's pace is the runner's
     ctl.sendall(b"go\n")
-    line = b""
-    while not line.endswith(b"\n"):
-        chunk = port.recv(256)
-        if not chunk:
-            break
-        line += chunk
+    line = recv_line(port)
     check(line == b"HELLO-FROM-GUEST\n", "the guest's line through the hot-added port: %r" % line)
     port.sendall(b"HELLO-FROM-HOST\n")
     wait_log(log, "KTEST-HM-SERIAL-SEEN")

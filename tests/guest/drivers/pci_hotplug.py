@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 
-from qmp import Qmp, check, connect_unix, main, open_fds, read_pid, wait_log
+from qmp import Qmp, check, connect_unix, main, open_fds, read_pid, recv_line, wait_log
 
 
 def error_of(q, name, args):
@@ -124,12 +124,7 @@ def nic_cycle(q, ctl, log, driver, netdev, dev_id, seen, gone, fwd_server=None):
 def serve_guestfwd(conn):
     """The guest's line through the hot-added NIC, slirp and the rule's
     chardev; the reply goes back the same way."""
-    line = b""
-    while not line.endswith(b"\n"):
-        chunk = conn.recv(256)
-        if not chunk:
-            break
-        line += chunk
+    line = recv_line(conn)
     check(line == GUESTFWD_LINE, "the guest's line through the guestfwd rule: %r" % line)
     conn.sendall(GUESTFWD_REPLY)
 

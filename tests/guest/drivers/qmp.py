@@ -18,6 +18,18 @@ def check(cond, what):
     print("ok: " + what, flush=True)
 
 
+def recv_line(sock):
+    """Bytes from `sock` up to a newline (all a peer sent before it closed,
+    when no newline came), for the caller to judge."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def connect_unix(path, timeout=60):
     deadline = time.monotonic() + timeout
     while True:

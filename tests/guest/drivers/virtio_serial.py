@@ -6,15 +6,12 @@ usage: virtio_serial.py WORKDIR SERIAL_LOG"""
 import os
 import sys
 
-from qmp import Qmp, check, connect_unix, main, wait_log
+from qmp import Qmp, check, connect_unix, main, recv_line, wait_log
 
 
 def read_line(sock):
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(4096)
-        check(chunk, "the socket closed before a whole line came: %r" % data)
-        data += chunk
+    data = recv_line(sock)
+    check(data.endswith(b"\n"), "the socket closed before a whole line came: %r" % data)
     return data.decode()
 
 
