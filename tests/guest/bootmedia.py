@@ -30,6 +30,8 @@ import struct
 import subprocess
 import tempfile
 
+from scenario import DEFAULT_APPEND
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK_SCRIPT = os.path.join(HERE, "boot-media-check.sh")
 PACKAGES = ["syslinux-common", "extlinux", "isolinux", "e2fsprogs", "xorriso"]
@@ -43,7 +45,7 @@ DISK_SIZE = 10 << 30        # a real-size disk: past the 8.4 GB of int 13h CHS
 PART_START = 2048           # sectors (1 MiB)
 PART_SIZE = 64 << 20
 DATA_BYTES = PART_START * SECTOR + PART_SIZE   # all zeros after this
-APPEND = "console=ttyS0 panic=-1 quiet pci=noearly ktest.medium=%s"  # pci=noearly: scenario.DEFAULT_APPEND
+APPEND = DEFAULT_APPEND + " ktest.medium=%s"
 KINDS = ("linux-boot-disk", "linux-boot-iso")
 
 

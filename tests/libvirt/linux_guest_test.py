@@ -76,6 +76,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "kvmhost"))
 sys.path.insert(0, os.path.join(HERE, "..", "display"))
 import assets  # noqa: E402
 import cpio  # noqa: E402
+from scenario import DEFAULT_APPEND  # noqa: E402
 from domain_start_test import wait_for  # noqa: E402
 from firmware_guest import FirmwareDomain, FirmwareNic, build_disk  # noqa: E402
 from guest_domain import AGENT_PORT, CMD_WAIT, VIRT_INSTALL_DEVICES_END, GuestDomain, interface_of  # noqa: E402
@@ -103,7 +104,7 @@ NETWORK_XML = """<network>
 PATTERN = "kestrel-libvirt-disk"
 HOT_PATTERN = "kestrel-libvirt-hotplugged"
 MEM_KIB, SMALL_KIB = 524288, 393216
-CMDLINE = "console=ttyS0 panic=-1 quiet pci=noearly"  # tests/guest/scenario.py says why
+CMDLINE = DEFAULT_APPEND
 # The domains share libvirtd's mount namespace (the test's own): in the
 # test host, the private /dev libvirt builds for each domain does not reach
 # the devpts instance L1 mounted, and the emulator's pty (the serial
