@@ -5,7 +5,8 @@
 # them in the ASan+UBSan build only; `ninja -C build` builds everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+source scripts/ccache-env.sh
+[ -f build/build.ninja ] || CXX="$CCACHE c++" meson setup build --buildtype=release >/dev/null
 ninja -C build src/layers.ok kestrel qemu-system-x86_64 qemu-kvm kestrel-img qemu-img \
   tests/crash/qcow2_crash_writer >/dev/null
 echo "built $(pwd)/build/kestrel"

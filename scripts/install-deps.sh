@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ meson ninja-build pkg-config
+  # compiler cache: CI's fresh clones compile only what changed (scripts/ccache-env.sh)
+  ccache
   # lld orders kestrel's start-up code (scripts/text_order.py: smaller RSS);
   # lld-16 packs its relocations as RELR (lld 14 cannot with glibc 2.36)
   lld lld-16

@@ -20,6 +20,7 @@
 # Any sanitizer report fails the run. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source scripts/ccache-env.sh
 
 build=build-fuzz
 # Guest scenarios run by `ci`, two at a time in one test host:
@@ -36,7 +37,7 @@ REPORT='ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer'
 # the measured cost of each choice.
 setup_asan() {
   [ -f $build/build.ninja ] && return 0
-  CXX=clang++ meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+  CXX="$CCACHE clang++" meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Doptimization=1 -Ddebug=false -Dcpp_args=-gline-tables-only >/dev/null
 }
 
@@ -196,7 +197,7 @@ case "${1:-}" in
     finish;;
   tsan)
     if [ ! -f build-tsan/build.ninja ]; then
-      CXX=clang++ meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Doptimization=1 \
+      CXX="$CCACHE clang++" meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Doptimization=1 \
         -Ddebug=false -Dcpp_args=-gline-tables-only >/dev/null || exit 1
     fi
     ninja -C build-tsan tests/unit/unit_tests >/dev/null ||
