@@ -17,8 +17,9 @@ pc-i440fx-7.2, 512 MiB, 2 vCPUs of 3 (vcpu1 hotpluggable), Debian's kernel with 
 (tests/guest/l2-init.sh plus linux_guest.sh), a virtio disk on a raw file,
 a virtio NIC on the bridge and one on the libvirt network, a pty serial
 console, the guest agent <channel>, a USB tablet on the PIIX3 UHCI, VNC
-graphics with a VGA card, a virtio balloon. The same XML
-runs once with QEMU 7.2 and once with kestrel as <emulator>, and each:
+graphics with a VGA card, a virtio balloon. The XML runs with kestrel as
+<emulator> (with KESTREL_LIBVIRT_REFEREE=qemu first with QEMU 7.2 too, the
+referee for every step below), and each:
 - `virsh console`: the guest's marker, then commands typed at it;
 - the guest reads the disk's pattern; `domblkstat` counts the reads;
 - the guest pings the bridge; `domifstat` counts the packets;
@@ -57,7 +58,10 @@ shared one lasts.
 Then a second domain boots from its disk through the firmware (SeaBIOS,
 EXTLINUX; firmware_guest.py): banner and command loop on the console,
 suspend/resume, restart, reboot, shutdown.
-Every kind of error libvirtd logs for kestrel but not for QEMU fails.
+Every kind of error libvirtd logs for kestrel but not for QEMU fails: QEMU's
+kinds are recorded in linux_guest_qemu_errors.txt, which a run with the
+referee checks (its QEMU half costs as much as kestrel's in the nested test
+host, so CI judges by the file).
 
 Usage: linux_guest_test.py build/kestrel [qemu-system-x86_64]
        (root; boots the nested test host unless the machine has hardware KVM)"""
@@ -111,6 +115,7 @@ CMDLINE = DEFAULT_APPEND
 # console) fails with "Failed to create PTY: No such file or directory".
 NESTED_QEMU_CONF = "namespaces = []\n"
 SHARED_KERNELS = "/var/cache/kestrel/kernels"
+QEMU_ERRORS = os.path.join(HERE, "linux_guest_qemu_errors.txt")
 
 DOMAIN_XML = """<domain type='kvm'>
   <name>{name}</name>
@@ -446,7 +451,8 @@ def run_all(kestrel, qemu):
         start_network(work)
         try:
             beside_qemu(kestrel, qemu,
-                        lambda emulator, label: run_domains(daemon, emulator, label, work, kernel, initrd))
+                        lambda emulator, label: run_domains(daemon, emulator, label, work, kernel, initrd),
+                        recorded=QEMU_ERRORS)
         finally:
             stop_network()
         check_shared_kernel_folder(SHARED_KERNELS)
