@@ -1,27 +1,19 @@
 #pragma once
 // -serial null / -chardev null: output vanishes, no input ever arrives.
-// Always "connected": with a loop, attach() posts opened() to the frontend.
+// Never "connected", as QEMU's null backend never reports CHR_EVENT_OPENED:
+// a virtserialport on it stays closed on the host side, a monitor on it
+// never greets.
 #include "chardev/chardev.h"
-#include "chardev/frontend_notifier.h"
-
-#include <memory>
 
 namespace kestrel {
 
 class NullChardev final : public Chardev {
 public:
-    explicit NullChardev(std::string label, EventLoop* loop = nullptr) : Chardev(std::move(label)) {
-        if (loop) notifier_ = std::make_unique<FrontendNotifier>(*loop, frontend_);
-    }
+    explicit NullChardev(std::string label) : Chardev(std::move(label)) {}
     std::string filename() const override { return "null"; }
+    bool connected() const override { return false; }
     void write(std::span<const uint8_t>) override {}
-    void attach(CharFrontend* frontend) override {
-        frontend_ = frontend;
-        if (notifier_) notifier_->post_opened();
-    }
-
-private:
-    std::unique_ptr<FrontendNotifier> notifier_;
+    void attach(CharFrontend* frontend) override { frontend_ = frontend; }
 };
 
 } // namespace kestrel

@@ -73,7 +73,7 @@ std::unique_ptr<Chardev> open_udp(const ChardevConfig& cfg, EventLoop& loop) {
 
 std::unique_ptr<Chardev> open_chardev(const ChardevConfig& cfg, EventLoop& loop, const ChardevMessages& messages) {
     const std::string& b = cfg.backend;
-    if (b == "null") return std::make_unique<NullChardev>(cfg.id, &loop);
+    if (b == "null") return std::make_unique<NullChardev>(cfg.id);
     if (b == "stdio") return std::make_unique<StdioChardev>(cfg.id, loop, bool_option(cfg, "signal", !cfg.mux));
     if (b == "file") return open_file(cfg, loop);
     if (b == "pipe") return open_pipe(cfg, loop);

@@ -237,11 +237,10 @@ bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
 // A virtio-serial controller's bus: "ID.0", or "virtio-serial-bus.N" for
 // the Nth one without an id.
 bool is_virtio_serial_bus_name(const Config& cfg, const std::string& bus) {
-    unsigned index = 0;
+    unsigned unnamed = 0;
     for (const DeviceConfig& d : cfg.devices) {
         if (d.type->child_bus != BusKind::VirtioSerial) continue;
-        if (bus == (d.id.empty() ? "virtio-serial-bus." + std::to_string(index) : d.id + ".0")) return true;
-        ++index;
+        if (bus == (d.id.empty() ? "virtio-serial-bus." + std::to_string(unnamed++) : d.id + ".0")) return true;
     }
     return false;
 }

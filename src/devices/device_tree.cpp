@@ -107,8 +107,17 @@ const Device* DeviceTree::find_by_id(const std::string& id) const {
 namespace {
 
 // Devices on the bus of kind `kind` below the node of the device that
-// provides it, newest first.
-void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus);
+// provides it, newest first; with an `owner` (a bus identity, see
+// Device::child_bus), only the devices on that one.
+void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus,
+                     const void* owner = nullptr);
+
+// Where QEMU shows a device's own bus: a virtio proxy's below its backend
+// ("virtio-serial-device"), every other below the device itself.
+std::vector<QtreeNode::Bus>& own_buses(QtreeNode& node, BusKind child) {
+    bool virtio_backend = child == BusKind::VirtioSerial && !node.buses.empty() && !node.buses[0].devices.empty();
+    return virtio_backend ? node.buses[0].devices[0].buses : node.buses;
+}
 
 // The IDE function's two buses, the newer (ide.1) first as QEMU lists them.
 void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node);
@@ -123,16 +132,19 @@ QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const De
         // QEMU names a USB controller's bus after its id when it has one.
         bool named = (child == BusKind::Usb || child == BusKind::VirtioSerial) && !device.id().empty();
         std::string name = named ? device.id() + ".0" : std::string(bus_instance_name(child));
+        if (!device.child_bus_name().empty()) name = device.child_bus_name();
         QtreeNode::Bus bus{name, std::string(bus_type_name(child)), {}};
-        add_bus_devices(devices, child, bus);
-        node.buses.push_back(std::move(bus));
+        add_bus_devices(devices, child, bus, device.child_bus());
+        own_buses(node, child).push_back(std::move(bus));
     }
     return node;
 }
 
-void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus) {
+void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus,
+                     const void* owner) {
     for (auto it = devices.rbegin(); it != devices.rend(); ++it)
-        if ((*it)->type().bus == kind) bus.devices.push_back(node_for(devices, **it));
+        if ((*it)->type().bus == kind && (!owner || (*it)->parent_bus() == owner))
+            bus.devices.push_back(node_for(devices, **it));
 }
 
 void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node) {

@@ -80,6 +80,15 @@ CASES = {
                    "bootindex=2,id=hd1",
         "-drive", "if=ide,media=cdrom,index=2", "-device", "ide-cd,id=cd0",
     ],
+    # The second controller has no id: its bus is virtio-serial-bus.0; a
+    # port without bus= goes to the newest controller; ports on null are
+    # closed on the host side, a console is open.
+    "virtio-serial: a controller with an id, one without, ports on each": [
+        "-device", "virtio-serial-pci,id=vs0", "-device", "virtio-serial-pci",
+        "-chardev", "null,id=c1", "-device", "virtconsole,chardev=c1,id=con1,bus=virtio-serial-bus.0",
+        "-chardev", "null,id=c0", "-device", "virtserialport,chardev=c0,name=org.x,id=p0,bus=vs0.0",
+        "-chardev", "socket,id=c2,path={work}/vs.sock,server=on,wait=off", "-device", "virtserialport,chardev=c2,id=p2",
+    ],
 }
 IDE_QOM = ["-device", "ide-cd,id=cd1,serial=S,wwn=7"]
 # Types -device help does not list (the board's own) whose properties QEMU

@@ -33,15 +33,17 @@ VirtioSerialPortSpec spec_of(const DeviceConfig& device) {
 
 bool is_port(const DeviceConfig& d) { return d.type->bus == BusKind::VirtioSerial; }
 
-// The controller whose bus `bus` names (the first one for ""); null if none.
+// The controller whose bus `bus` names (the newest one for "", as
+// VirtioSerialBuses::find); null if none.
 const DeviceConfig* controller_of(std::span<const DeviceConfig* const> devices, const std::string& bus) {
-    unsigned index = 0;
+    unsigned unnamed = 0;
+    const DeviceConfig* found = nullptr;
     for (const DeviceConfig* d : devices) {
         if (d->type->child_bus != BusKind::VirtioSerial) continue;
-        if (bus.empty() || bus == virtio_serial_bus_name(d->id, index)) return d;
-        ++index;
+        if (bus.empty() || bus == virtio_serial_bus_name(d->id, d->id.empty() ? unnamed++ : 0)) found = d;
+        if (found && !bus.empty()) break;
     }
-    return nullptr;
+    return found;
 }
 
 // QEMU's realize checks, made while the command line is read: the port's
@@ -106,6 +108,15 @@ public:
         chardev_ = nullptr;
     }
     const void* parent_bus() const override { return serial_; }
+    // QEMU's bus adds the port's state after the properties.
+    void describe(QtreeNode& node) const override {
+        Device::describe(node);
+        const VirtioSerialPortState* s = serial_ && port_added_ ? serial_->port_state(nr_) : nullptr;
+        if (!s) return;
+        auto on = [](bool b) { return b ? "on" : "off"; };
+        node.lines.push_back("port " + std::to_string(nr_) + ", guest " + on(s->guest_connected) + ", host " +
+                             on(s->host_connected) + ", throttle " + on(s->throttled));
+    }
 
 private:
     size_t can_receive() override { return serial_->host_can_receive(nr_); }

@@ -20,16 +20,23 @@ uint32_t choose_port_nr(const VirtioSerialPortSpec& spec, std::span<const Virtio
 // "A port already exists by name N" when `name` is taken on any bus.
 void check_port_name(const VirtioSerialPortSpec& spec, std::span<const VirtioSerialPortSpec> all_ports);
 
-// QEMU's name of controller number `index` (in creation order) with qdev
-// id `id`.
-std::string virtio_serial_bus_name(const std::string& id, unsigned index);
+// QEMU's name of a controller's bus: "ID.0", or "virtio-serial-bus.N" where
+// N counts the controllers without an id made before it (QEMU's automatic
+// bus ids, never reused after an unplug).
+std::string virtio_serial_bus_name(const std::string& id, unsigned unnamed_before);
 
 class VirtioSerialBuses {
 public:
-    void add(std::string name, VirtioSerial& device) { buses_.push_back({std::move(name), &device}); }
+    // Registers the bus of a controller with qdev id `id`; returns its name.
+    std::string add(const std::string& id, VirtioSerial& device) {
+        std::string name = virtio_serial_bus_name(id, id.empty() ? unnamed_made_++ : 0);
+        buses_.push_back({name, &device});
+        return name;
+    }
     void remove(VirtioSerial& device) { std::erase_if(buses_, [&](const Entry& e) { return e.device == &device; }); }
     size_t count() const { return buses_.size(); }
-    // The bus called `name`, or the first one for an empty name; null if none.
+    // The bus called `name`, or for an empty name the newest one (QEMU
+    // searches a bus's children newest first); null if none.
     VirtioSerial* find(const std::string& name) const;
     std::vector<VirtioSerialPortSpec> all_ports() const;
 
@@ -45,6 +52,7 @@ private:
         VirtioSerial* device;
     };
     std::vector<Entry> buses_;
+    unsigned unnamed_made_ = 0;
     std::function<void(const std::string&, bool)> change_;
 };
 

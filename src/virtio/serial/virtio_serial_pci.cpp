@@ -58,6 +58,7 @@ public:
         if (buses_ && serial_) buses_->remove(*serial_);
     }
     const void* child_bus() const override { return serial_.get(); }
+    std::string child_bus_name() const override { return bus_name_; }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
@@ -72,7 +73,7 @@ private:
             if (buses) buses->port_changed(port, open);
         };
         serial_ = std::make_shared<VirtioSerial>(c);
-        if (buses_) buses_->add(virtio_serial_bus_name(id(), unsigned(buses_->count())), *serial_);
+        if (buses_) bus_name_ = buses_->add(id(), *serial_);
 
         VirtioPciOptions options;
         options.class_code = class_code(p.uint("class"));
@@ -84,6 +85,7 @@ private:
 
     std::shared_ptr<VirtioSerial> serial_;
     VirtioSerialBuses* buses_ = nullptr;
+    std::string bus_name_;
 };
 
 } // namespace

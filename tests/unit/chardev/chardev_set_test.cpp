@@ -47,7 +47,8 @@ TEST_CASE("chardev set: opens in order, claims, query-chardev info", "[chardev]"
     n.attach(&fe);
     CHECK(fe.events.empty());
     spin(loop);
-    CHECK(fe.events == std::vector<std::string>{"opened"});
+    CHECK(fe.events.empty());  // QEMU's null backend never reports CHR_EVENT_OPENED
+    CHECK_FALSE(n.connected());
     n.attach(nullptr);
 }
 

@@ -30,7 +30,7 @@ struct PortRig {
     std::vector<std::unique_ptr<Device>> ports;
 
     PortRig() {
-        buses.add("virtio-serial0.0", h.serial);
+        buses.add("virtio-serial0", h.serial);
         ctx.registry.add<VirtioSerialBuses>(buses);
         ports.push_back(realize("virtconsole", "console0", "charconsole0", ""));
         ports.push_back(realize("virtserialport", "channel0", "charchannel0", "org.qemu.guest_agent.0"));
@@ -114,4 +114,45 @@ TEST_CASE("virtserialport: an unplugged port's chardev has no open frontend", "[
     REQUIRE(rig.frontend_open("charchannel0"));
     rig.ports[1]->unrealize();
     CHECK_FALSE(rig.frontend_open("charchannel0"));
+}
+
+TEST_CASE("virtio-serial buses: QEMU's names, and a port without bus= goes to the newest", "[virtio][serial]") {
+    SerialHarness a, b, c, d;
+    VirtioSerialBuses buses;
+    CHECK(buses.add("vs0", a.serial) == "vs0.0");
+    CHECK(buses.add("", b.serial) == "virtio-serial-bus.0");  // the ids count controllers without one
+    CHECK(buses.add("", c.serial) == "virtio-serial-bus.1");
+    CHECK(buses.find("") == &c.serial);
+    CHECK(buses.find("virtio-serial-bus.0") == &b.serial);
+    CHECK(buses.find("vs0.0") == &a.serial);
+    CHECK(buses.find("virtio-serial-bus.2") == nullptr);
+    buses.remove(c.serial);
+    CHECK(buses.find("") == &b.serial);
+    CHECK(buses.add("", d.serial) == "virtio-serial-bus.2");  // never reused, as QEMU's automatic ids
+}
+
+TEST_CASE("virtserialport on a null chardev: closed on the host side, as QEMU's", "[virtio][serial][chardev]") {
+    SerialHarness h;
+    FakeDeviceContext ctx;
+    VirtioSerialBuses buses;
+    buses.add("vs0", h.serial);
+    ctx.registry.add<VirtioSerialBuses>(buses);
+    ChardevConfig null_cfg;
+    null_cfg.id = "n0";
+    null_cfg.backend = "null";
+    ChardevSet chardevs{{null_cfg}, h.loop};
+    const DeviceType* t = find_device_type("virtserialport");
+    DeviceConfig config{"", t, "p0", false, t->default_values()};
+    config.props.set("chardev", "n0");
+    auto port = ctx.realize(std::move(config));
+    for (size_t i = 0; i < ctx.chardev_connects.size(); ++i) ctx.chardev_connects[i](chardevs.claim(ctx.chardev_ids[i]));
+    h.pump();
+    const VirtioSerialPortState* state = h.serial.port_state(1);
+    REQUIRE(state);
+    CHECK_FALSE(state->host_connected);
+    QtreeNode node;
+    port->describe(node);
+    CHECK(node.lines == std::vector<std::string>{"port 1, guest off, host off, throttle off"});
+    h.serial.reset();
+    port->unrealize();
 }
