@@ -41,7 +41,9 @@ mkdir -p "$logs"
 # Also prints the stage's wall time (the time since the previous stage ended).
 # The machine's idle share during a stage (from /proc/stat): where CI is
 # CPU-bound, only less CPU work makes it faster.
-cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
+# The steal share too: time the hypervisor gave this VM's CPUs to others (a
+# CI machine that is itself a VM can lose half its CPU that way).
+cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6, $9}' /proc/stat; }
 stage_t0=$SECONDS
 # And the CPU seconds the stage's own processes used: where the two cores
 # are busy, those say which stage to make cheaper.
@@ -57,15 +59,17 @@ build_cpu_reaped_now() {  # sets build_cpu_now: the build's CPU s the first time
   build_cpu_now=$(sed -n 's/.*after it began, \([0-9]*\) CPU s$/\1/p' build/test-logs/sanitize-build.log)
   build_cpu_now=${build_cpu_now:-0}
 }
-stage_time() {  # prints "   (NAME: N s, N % idle, N CPU s)"; the next stage starts now
-  local now total idle own used
+stage_time() {  # prints "   (NAME: N s, N % idle, N % steal, N CPU s)"; the next stage starts now
+  local now total idle steal own used
   now=$(cpu_ticks)
   own=$(child_cpu_s $$)
   build_cpu_reaped_now
   used=$((own - stage_own_cpu - build_cpu_now))
-  total=$(( ${now% *} - ${stage_cpu% *} ))
-  idle=$(( ${now#* } - ${stage_cpu#* } ))
-  echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle, $used CPU s)"
+  read -r t1 i1 s1 <<< "$stage_cpu"
+  read -r t2 i2 s2 <<< "$now"
+  total=$((t2 - t1)) idle=$((i2 - i1)) steal=$((s2 - s1))
+  echo "   ($1: $((SECONDS - stage_t0)) s, $(( total > 0 ? 100 * idle / total : 0 )) % idle," \
+       "$(( total > 0 ? 100 * steal / total : 0 )) % steal, $used CPU s)"
   stage_t0=$SECONDS
   stage_cpu=$now
   stage_own_cpu=$own
