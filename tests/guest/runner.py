@@ -469,6 +469,8 @@ def run_all(args):
                       [s.name for s in scenarios])
     l1_boot = l1_boot_seconds()
     scale = timeout_scale(l1_boot)
+    # The drivers' own waits grow by the same factor (qmp.deadline_after).
+    os.environ["KESTREL_TIMEOUT_SCALE"] = "%.2f" % scale
     for s in scenarios:
         s.timeout *= scale
         s.driver_grace *= scale

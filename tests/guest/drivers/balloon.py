@@ -5,7 +5,7 @@ query-balloon), and the guest's statistics through qom-get."""
 import os
 import time
 
-from qmp import Failure, check
+from qmp import deadline_after, Failure, check
 
 MiB = 1 << 20
 UNSET = (1 << 64) - 1
@@ -28,7 +28,7 @@ def wait_actual(q, target, timeout=240):
     """Waits until the guest reports `target` bytes outside its balloon:
     BALLOON_CHANGE events (rate-limited, the last one wins) and
     query-balloon must both say so."""
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     last = None
     while time.monotonic() < deadline:
         try:

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from qmp import Qmp, check, connect_unix, log_value, main, wait_log
+from qmp import deadline_after, Qmp, check, connect_unix, log_value, main, wait_log
 
 DRIVE = "ide1-cd0"
 LOCKED = ("Device 'ide1-cd0' is locked and force was not specified, "
@@ -29,7 +29,7 @@ def drive(q):
 
 
 def wait_locked(q, locked, timeout=60):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while drive(q)["locked"] != locked:
         if time.monotonic() > deadline:
             raise AssertionError("the tray's lock did not become %s" % locked)

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from qmp import Failure, Qmp, check, connect_unix, main, wait_log
+from qmp import deadline_after, Failure, Qmp, check, connect_unix, main, wait_log
 
 CPU = "qemu64-x86_64-cpu"
 PROPS = {"socket-id": 0, "core-id": 1, "thread-id": 0}
@@ -35,7 +35,7 @@ class Recorder:
 
     def next_events(self, names, count, timeout=120):
         """The next `count` events among `names`, in the order they came."""
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         got = []
         while len(got) < count:
             for e in list(self.q.events):

@@ -11,7 +11,7 @@ import re
 import sys
 import time
 
-from qmp import Failure, Qmp, check, main, wait_log
+from qmp import deadline_after, Failure, Qmp, check, main, wait_log
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "display"))
 import images  # noqa: E402
@@ -49,7 +49,7 @@ def first_difference(image, rows):
 
 def screendump_shows(q, path, rows, timeout=60):
     """The guest's writes reach VRAM through fbdev's deferred I/O: waits."""
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while True:
         q.ok("screendump", {"filename": path})
         image = images.read_ppm(path)
@@ -60,7 +60,7 @@ def screendump_shows(q, path, rows, timeout=60):
 
 
 def connect_vnc(path, timeout=60):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while True:
         try:
             return RfbClient(path)

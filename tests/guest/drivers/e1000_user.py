@@ -32,7 +32,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp import Failure, Qmp, check, main, wait_log  # noqa: E402
+from qmp import deadline_after, Failure, Qmp, check, main, wait_log  # noqa: E402
 
 BLOB = os.urandom(8 << 20)
 BLOB_SHA = hashlib.sha256(BLOB).hexdigest()
@@ -59,7 +59,7 @@ def serve(port):
 
 
 def fetch(port, path, timeout=60):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while True:
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as r:

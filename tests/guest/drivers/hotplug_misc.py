@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 
-from qmp import Failure, Qmp, check, connect_unix, main, read_pid, recv_line, wait_log
+from qmp import deadline_after, Failure, Qmp, check, connect_unix, main, read_pid, recv_line, wait_log
 
 MIB = 1 << 20
 
@@ -57,7 +57,7 @@ def rng_steps(q, ctl, log):
 
 
 def wait_actual(q, target, timeout=120):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while time.monotonic() < deadline:
         actual = q.ok("query-balloon")["actual"]
         if actual <= target:
@@ -120,7 +120,7 @@ def leaves_nothing(pid, what, step, kept=None):
     if "qemu" in os.path.basename(os.readlink("/proc/%d/exe" % pid)):
         return
     expected = (before[0] + Counter(kept or {}), before[1])
-    deadline = time.monotonic() + 30  # a closed connection is noticed by the loop
+    deadline = deadline_after(30)  # a closed connection is noticed by the loop
     while resources(pid) != expected and time.monotonic() < deadline:
         time.sleep(0.2)
     now = resources(pid)
@@ -139,7 +139,7 @@ def steps():
     ctl = connect_unix(ctl_path)
     # The VMM accepts the connection on its loop, later: the counts taken
     # before the first device must include it.
-    deadline = time.monotonic() + 30
+    deadline = deadline_after(30)
     while resources(pid)[0]["socket"] <= sockets and time.monotonic() < deadline:
         time.sleep(0.05)
     leaves_nothing(pid, "virtio-rng-pci", lambda: rng_steps(q, ctl, log))

@@ -31,7 +31,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Failure, Qmp  # noqa: E402
+from qmp import deadline_after, Failure, Qmp  # noqa: E402
 
 BRIDGE = "kbr73"
 
@@ -59,7 +59,7 @@ class Guest:
 
     def wait_line(self, regex, timeout=240):
         pattern = re.compile(regex)
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         with self.cond:
             while True:
                 for line in self.lines:

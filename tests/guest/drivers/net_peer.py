@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from qmp import deadline_after  # noqa: E402
 
 BLOB = os.urandom(16 << 20)
 BLOB_SHA = hashlib.sha256(BLOB).hexdigest()
@@ -217,7 +218,7 @@ def main():
     threading.Thread(target=upload_server, args=(args.port + 1,), daemon=True).start()
     helpers = [subprocess.Popen(["iperf3", "-s", "-p", str(args.port + 2)], stdout=subprocess.DEVNULL),
                subprocess.Popen([args.pingpong, "server", str(args.port + 3)])]
-    pid, deadline = None, time.monotonic() + args.timeout
+    pid, deadline = None, deadline_after(args.timeout)
     while pid is None and time.monotonic() < deadline:
         pid = find_vmm(args.vmm_match)
         time.sleep(0.2)

@@ -12,6 +12,7 @@ import re
 import select
 import sys
 import time
+from qmp import deadline_after  # noqa: E402
 
 TIMEOUT = 240
 
@@ -24,7 +25,7 @@ class Terminal:
         self.seen = ""
 
     def pump(self, seconds):
-        end = time.monotonic() + seconds
+        end = deadline_after(seconds)
         while time.monotonic() < end:
             r, _, _ = select.select([self.fd], [], [], 0.1)
             if not r:
@@ -42,7 +43,7 @@ class Terminal:
         return True
 
     def expect(self, regex, seconds=60):
-        end = time.monotonic() + seconds
+        end = deadline_after(seconds)
         start = len(self.seen)
         while time.monotonic() < end:
             if re.search(regex, self.seen[start:]):

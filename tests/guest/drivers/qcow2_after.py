@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from qmp import check, main, read_pid, wait_exit
+from qmp import deadline_after, check, main, read_pid, wait_exit
 
 
 def steps():
@@ -19,7 +19,7 @@ def steps():
     wait_exit(read_pid(pidfile), timeout=24 * 3600)
     # The image stays open (and locked) a moment after the process is gone
     # while the kernel cancels its io_uring requests.
-    deadline = time.monotonic() + 30
+    deadline = deadline_after(30)
     while True:
         r = subprocess.run(["qemu-img", "check", image], capture_output=True, text=True)
         if "lock" not in r.stderr or time.monotonic() > deadline:

@@ -8,6 +8,17 @@ import socket
 import time
 
 
+# How much slower than idle this machine runs guests (the runner exports
+# the scale it applies to scenario timeouts): every wait of the drivers
+# grows by it, through deadline_after().
+SCALE = max(1.0, float(os.environ.get("KESTREL_TIMEOUT_SCALE") or 1))
+
+
+def deadline_after(seconds):
+    """time.monotonic() at which a wait of `seconds` on an idle machine ends."""
+    return time.monotonic() + seconds * SCALE
+
+
 class Failure(Exception):
     pass
 
@@ -31,12 +42,12 @@ def recv_line(sock):
 
 
 def connect_unix(path, timeout=60):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while True:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(path)
-            s.settimeout(timeout)
+            s.settimeout(timeout * SCALE)  # replies to commands; a slow machine is slower
             return s
         except OSError:
             s.close()
@@ -90,7 +101,7 @@ class Qmp:
         return r["return"]
 
     def wait_event(self, name, timeout=120):
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         while True:
             for i, e in enumerate(self.events):
                 if e["event"] == name:
@@ -131,7 +142,7 @@ class Hmp:
 
 
 def wait_log(path, regex, timeout=180, count=1):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     pattern = re.compile(regex, re.MULTILINE)  # ^ and $ anchor at lines, as in expect lists
     while time.monotonic() < deadline:
         try:
@@ -155,7 +166,7 @@ def open_fds(pid):
 
 
 def read_pid(path, timeout=60):
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while time.monotonic() < deadline:
         try:
             with open(path) as f:
@@ -178,7 +189,7 @@ def main(steps):
 
 def wait_exit(pid, timeout=60):
     """Waits until process `pid` is gone (the VMM is not our child)."""
-    deadline = time.monotonic() + timeout
+    deadline = deadline_after(timeout)
     while os.path.exists("/proc/%d" % pid):
         if time.monotonic() > deadline:
             raise Failure("pid %d still running after %d s" % (pid, timeout))

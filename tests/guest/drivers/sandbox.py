@@ -10,7 +10,7 @@ import sys
 import time
 
 import syscall_inject as inj
-from qmp import Qmp, check, connect_unix, main, open_fds, read_pid, wait_log
+from qmp import deadline_after, Qmp, check, connect_unix, main, open_fds, read_pid, wait_log
 
 
 def status_field(pid, field, task=None):
@@ -49,7 +49,7 @@ def steps():
     wait_log(log, "KTEST-FLOOD-START")
     rss0, fds0 = rss_kib(pid), open_fds(pid)
     peak = rss0
-    deadline = time.monotonic() + 240
+    deadline = deadline_after(240)
     while time.monotonic() < deadline:
         peak = max(peak, rss_kib(pid))
         with open(log, errors="replace") as f:
