@@ -127,7 +127,7 @@ count_stage hotplug-types "$logs/hotplug-types.log"
 echo "== libvirt starts a domain (virsh start, console, suspend/resume, domblkstat, destroy; beside QEMU 7.2)"
 python3 tests/libvirt/domain_start_test.py build/kestrel 2>&1 | tee "$logs/libvirt-domain.log" | grep -v '^PASS'
 count_stage libvirt-domain "$logs/libvirt-domain.log"
-echo "== libvirt drives a Linux guest in the nested test host (console, NIC, balloon, hotplug, restart, reboot, shutdown; beside QEMU 7.2)"
+echo "== libvirt drives a Linux guest in the nested test host (console, NIC, balloon, hotplug, restart, reboot, shutdown; libvirtd errors judged by QEMU 7.2's recorded ones)"
 python3 tests/libvirt/linux_guest_test.py build/kestrel 2>&1 | tee "$logs/libvirt-linux.log" | grep -v '^PASS'
 count_stage libvirt-linux "$logs/libvirt-linux.log"
 echo "== removable media: eject, change, trays (beside QEMU 7.2)"
