@@ -152,6 +152,17 @@ def task_states(pid):
     return "\n".join(lines)
 
 
+def save_task_states(proc, path):
+    """Where the VMM's threads were when its scenario failed (a silent
+    guest: which vCPU thread runs, which waits and on what)."""
+    try:
+        states = task_states(proc.pid)
+    except OSError:
+        return
+    with open(path, "w") as f:
+        f.write("%s (pid %d) when the scenario failed:\n%s\n" % (proc.args[0], proc.pid, states))
+
+
 def read_text(path):
     try:
         with open(path, errors="replace") as f:
@@ -281,6 +292,8 @@ def execute(s, argv, log_path, driver_argv=None, kill_wait=KILL_WAIT_S):
         reader.start()
         try:
             ending = supervise(proc, s, judge, lock, driver)
+            if ending == "timeout" or (driver is not None and driver.poll() not in (None, 0)):
+                save_task_states(proc, os.path.join(results, "vmm-threads.txt"))
         finally:
             stuck = end_process(proc, kill_wait)
             reader.join(kill_wait)
@@ -342,10 +355,15 @@ def run_with_retry(s, args, a, results_root):
     return r
 
 
+# A driver's log ends with the VMM's state after a failed check (qmp.py);
+# its report shows the checks before it.
+STATE_HEADING = "state of the VMM at the failure"
+
+
 def log_tail(path):
     try:
         with open(path, errors="replace") as f:
-            lines = f.read().splitlines()[-TAIL_LINES:]
+            lines = f.read().split("\n" + STATE_HEADING)[0].splitlines()[-TAIL_LINES:]
     except OSError:
         return "    (no log)"
     return "\n".join("    | " + line for line in lines)

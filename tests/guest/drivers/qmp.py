@@ -56,12 +56,19 @@ def connect_unix(path, timeout=60):
             time.sleep(0.1)
 
 
+# The driver's newest QMP connection: main() asks it for the VMM's state
+# when a check fails.
+_newest_qmp = None
+
+
 class Qmp:
     def __init__(self, path, timeout=60):
+        global _newest_qmp
         self.sock = connect_unix(path, timeout)
         self.buf = b""
         self.events = []
         self.greeting = self.read_message()
+        _newest_qmp = self
 
     def read_message(self):
         while b"\n" not in self.buf:
@@ -182,9 +189,39 @@ def main(steps):
         steps()
     except (Failure, OSError, ValueError, KeyError) as e:
         print("FAIL: %s: %s" % (type(e).__name__, e), flush=True)
+        print_vmm_state()
         return 1
     print("driver: all checks passed", flush=True)
     return 0
+
+
+def print_vmm_state():
+    """What the VMM says of itself when a check failed (a guest that went
+    silent: where its vCPUs are), through the driver's newest QMP
+    connection. Best effort: the VMM may be gone or the connection mid-reply."""
+    q = _newest_qmp
+    if q is None:
+        return
+    print("state of the VMM at the failure (QMP):", flush=True)
+    for n, (name, args) in enumerate([("query-status", None),
+                                      ("human-monitor-command", {"command-line": "info cpus"}),
+                                      ("human-monitor-command", {"command-line": "info registers -a"})]):
+        try:
+            q.sock.settimeout(10)
+            msg = {"execute": name, "id": "state-%d" % n}
+            if args:
+                msg["arguments"] = args
+            q.send_raw(json.dumps(msg).encode() + b"\n")
+            reply = q.reply()
+            while reply.get("id") != msg["id"]:
+                reply = q.reply()
+            answer = reply.get("return", reply)
+            text = answer if isinstance(answer, str) else json.dumps(answer)
+            print("  %s %s:" % (name, args["command-line"] if args else ""), flush=True)
+            print("\n".join("    " + line for line in text.replace("\r", "").splitlines()), flush=True)
+        except (Failure, OSError, ValueError) as e:
+            print("  %s: no answer (%s)" % (name, e), flush=True)
+            return
 
 
 def wait_exit(pid, timeout=60):
