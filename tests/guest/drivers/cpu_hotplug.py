@@ -93,6 +93,7 @@ def steps():
     check(len(q.ok("query-cpus-fast")) == 2, "two vCPUs again")
     check(q.ok("query-status")["status"] == "running", "still running")
     ctl.sendall(b"go\n")
+    wait_log(log, "^REBOOTED NPROC=")  # a reset with the vCPU plugged back in
 
 
 if __name__ == "__main__":
