@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <sys/epoll.h>
@@ -51,6 +52,20 @@ void EventLoop::post(std::function<void()> fn) {
     [[maybe_unused]] auto r = ::write(wake_fd_.get(), &one, sizeof one);
 }
 
+void EventLoop::call(const std::function<void()>& fn) {
+    if (running_here() || !running_.load()) {
+        fn();
+        return;
+    }
+    std::promise<void> done;
+    auto finished = done.get_future();
+    post([&] {
+        fn();
+        done.set_value();
+    });
+    finished.wait();
+}
+
 void EventLoop::stop() {
     post([this] { stopping_ = true; });
 }
@@ -78,7 +93,9 @@ void EventLoop::run_once(int timeout_ms) {
 void EventLoop::run() {
     stopping_ = false;
     runner_.store(std::this_thread::get_id());
+    running_.store(true);
     while (!stopping_) run_once(-1);
+    running_.store(false);
 }
 
 } // namespace kestrel

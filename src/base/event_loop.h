@@ -30,6 +30,10 @@ public:
 
     // Any thread.
     void post(std::function<void()> fn);
+    // Runs `fn` on the loop's thread and returns once it has run; at once
+    // when called there or while no thread runs the loop (before run(), or
+    // after it returned). Not while another thread stops the loop.
+    void call(const std::function<void()>& fn);
     void stop();
     // Whether the caller is the thread that runs (or last ran) run(): a
     // device that waits for work it posts must not wait on its own loop.
@@ -45,6 +49,7 @@ private:
 
     bool stopping_ = false;
     std::atomic<std::thread::id> runner_{};
+    std::atomic<bool> running_{false};
     std::map<int, std::shared_ptr<Handler>> handlers_;
     std::mutex posted_lock_;
     std::vector<std::function<void()>> posted_;

@@ -11,11 +11,16 @@ Uhci::Uhci(const GuestMemory& memory, std::function<void(bool)> irq, EventLoop& 
     : memory_(memory), irq_(std::move(irq)), loop_(loop), max_frames_(std::clamp(max_frames, 1u, 1024u)) {
     timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     reset_locked();
-    loop_.post([this] { loop_.add_fd(timer_fd_, 0x001 /* EPOLLIN */, [this](uint32_t) { on_timer(); }); });
+    loop_.call([this] { loop_.add_fd(timer_fd_, 0x001 /* EPOLLIN */, [this](uint32_t) { on_timer(); }); });
 }
 
+// On the loop's thread, so that no frame timer runs while it goes (a
+// controller that failed start-up, or was unplugged, may go while its
+// thread still runs).
 Uhci::~Uhci() {
-    if (timer_fd_ >= 0) close(timer_fd_);
+    if (timer_fd_ < 0) return;
+    loop_.call([this] { loop_.remove_fd(timer_fd_); });
+    close(timer_fd_);
 }
 
 void Uhci::reset() {
