@@ -226,34 +226,26 @@ void check_link(const Config& cfg, const PropertyValues& props, const std::strin
     if (type == PropType::RngBackend) check_rng_backend(cfg, key, props.str(key));
 }
 
-// A USB controller's bus: "usb-bus.0", or "ID.0" for one with an id.
-bool is_usb_bus_name(const Config& cfg, const std::string& bus) {
-    if (bus == bus_instance_name(BusKind::Usb)) return true;
-    return std::any_of(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) {
-        return d.type->child_bus == BusKind::Usb && !d.id.empty() && bus == d.id + ".0";
-    });
-}
-
-// A virtio-serial controller's bus: "ID.0", or "virtio-serial-bus.N" for
-// the Nth one without an id.
-bool is_virtio_serial_bus_name(const Config& cfg, const std::string& bus) {
+// Whether `bus` names the bus of a controller made so far (the board's
+// -usb controller first, as QEMU's machine makes it before -device's).
+bool is_controller_bus_name(const Config& cfg, BusKind kind, const std::string& bus) {
     unsigned unnamed = 0;
-    for (const DeviceConfig& d : cfg.devices) {
-        if (d.type->child_bus != BusKind::VirtioSerial) continue;
-        if (bus == (d.id.empty() ? "virtio-serial-bus." + std::to_string(unnamed++) : d.id + ".0")) return true;
-    }
+    for (const auto* list : {&cfg.board_devices, &cfg.devices})
+        for (const DeviceConfig& d : *list)
+            if (d.type->child_bus == kind && bus == controller_bus_name(kind, d.id, d.id.empty() ? unnamed++ : 0))
+                return true;
     return false;
 }
 
 // bus= names the one bus of its kind: pci.0, isa.0, a USB bus, one of
 // the IDE function's ide.0 and ide.1, or a virtio-serial bus.
 void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus) {
-    BusKind kind = bus == bus_instance_name(BusKind::Pci)   ? BusKind::Pci
-                   : bus == bus_instance_name(BusKind::Isa) ? BusKind::Isa
-                   : is_usb_bus_name(cfg, bus)             ? BusKind::Usb
-                   : bus == "ide.0" || bus == "ide.1"      ? BusKind::Ide
-                   : is_virtio_serial_bus_name(cfg, bus)   ? BusKind::VirtioSerial
-                                                            : BusKind::None;
+    BusKind kind = bus == bus_instance_name(BusKind::Pci)                      ? BusKind::Pci
+                   : bus == bus_instance_name(BusKind::Isa)                    ? BusKind::Isa
+                   : is_controller_bus_name(cfg, BusKind::Usb, bus)            ? BusKind::Usb
+                   : bus == "ide.0" || bus == "ide.1"                          ? BusKind::Ide
+                   : is_controller_bus_name(cfg, BusKind::VirtioSerial, bus)   ? BusKind::VirtioSerial
+                                                                               : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
     if (kind != type.bus)
         throw ConfigError("Device '" + std::string(type.name) + "' can't go on " + std::string(bus_type_name(kind)) +
@@ -316,7 +308,8 @@ DeviceConfig make_device(ParseState& st, const DeviceRequest& request) {
     dev.implied = request.implied;
     for (const qopts::OptPair& pair : request.pairs) {
         if (pair.key == "bus") check_bus(st.cfg, *dev.type, pair.value);
-        if (pair.key == "bus" && (dev.type->bus == BusKind::Ide || dev.type->bus == BusKind::VirtioSerial))
+        if (pair.key == "bus" && (dev.type->bus == BusKind::Ide || dev.type->bus == BusKind::VirtioSerial ||
+                                  dev.type->bus == BusKind::Usb))
             dev.bus = pair.value;
         if (pair.key == "driver" || pair.key == "id" || pair.key == "bus") continue;
         const PropertySpec* spec = dev.props.find(pair.key);

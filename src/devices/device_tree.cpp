@@ -129,10 +129,9 @@ QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const De
     if (child == BusKind::Ide) {
         add_ide_buses(devices, node);
     } else if (child != BusKind::None) {
-        // QEMU names a USB controller's bus after its id when it has one.
-        bool named = (child == BusKind::Usb || child == BusKind::VirtioSerial) && !device.id().empty();
-        std::string name = named ? device.id() + ".0" : std::string(bus_instance_name(child));
-        if (!device.child_bus_name().empty()) name = device.child_bus_name();
+        // A controller names its bus as its realize settled it ("ID.0", "usb-bus.1").
+        std::string name = device.child_bus_name();
+        if (name.empty()) name = std::string(bus_instance_name(child));
         QtreeNode::Bus bus{name, std::string(bus_type_name(child)), {}};
         add_bus_devices(devices, child, bus, device.child_bus());
         own_buses(node, child).push_back(std::move(bus));

@@ -61,6 +61,11 @@ std::string_view bus_type_name(BusKind bus) {
     return "";
 }
 
+std::string controller_bus_name(BusKind bus, const std::string& id, unsigned unnamed_before) {
+    if (!id.empty()) return id + ".0";
+    return std::string(bus_type_name(bus)) + "." + std::to_string(unnamed_before);
+}
+
 std::string_view bus_instance_name(BusKind bus) {
     switch (bus) {
     case BusKind::System: return "main-system-bus";

@@ -84,5 +84,10 @@ std::string_view category_title(DeviceCategory category);
 // the pc machine's one bus of that kind ("pci.0").
 std::string_view bus_type_name(BusKind bus);
 std::string_view bus_instance_name(BusKind bus);
+// QEMU's name of the bus a controller with qdev id `id` provides: "ID.0",
+// or "TYPE.N" (usb-bus.1) where N counts the controllers with a bus of that
+// type and without an id made before it (QEMU's automatic bus ids, never
+// reused after an unplug).
+std::string controller_bus_name(BusKind bus, const std::string& id, unsigned unnamed_before);
 
 } // namespace kestrel

@@ -97,6 +97,14 @@ BOARD_TYPES = ["kvm-pit", "fw_cfg_io"]
 BALLOON = ["-m", "1024", "-device",
            "virtio-balloon-pci,id=b0,deflate-on-oom=on,free-page-reporting=on,guest-stats-polling-interval=3"]
 CASES["a balloon"] = BALLOON
+# -usb's controller is usb-bus.0, the next one without an id usb-bus.1;
+# bus= puts a tablet on the bus it names, a tablet without it goes to the
+# newest controller; info usb goes bus by bus. (No bus gets its last free
+# port without port=: QEMU would put a usb-hub there.)
+USB_BUSES = ["-serial", "null", "-usb", "-device", "piix3-usb-uhci,id=u1", "-device", "piix3-usb-uhci",
+             "-device", "usb-tablet,bus=usb-bus.0,port=2,id=t0", "-device", "usb-tablet,bus=u1.0,id=t1",
+             "-device", "usb-tablet,id=t2"]
+CASES["USB: -usb, controllers with and without an id, tablets by bus name and by default"] = USB_BUSES
 HMP = ["info qtree", "info pci", "info mtree", "info network"]
 
 
@@ -125,6 +133,9 @@ QMP_CASES = {
         qom("qom-get", "deflate-on-oom"), qom("qom-get", "free-page-reporting"), qom("qom-get", "page-poison"),
         qom("qom-get", "type"), qom("qom-get", "iothread"), qom("qom-get", "nope"),
         qom("qom-get", "type", path="/machine/peripheral/nope"),
+    ]),
+    "USB: info usb, device_add to a missing bus and to a taken port": (USB_BUSES, [
+        hmp("info usb"), hmp("device_add usb-tablet,bus=usb-bus.2"), hmp("device_add usb-tablet,bus=u1.0,port=1"),
     ]),
     "user networking's monitor commands": (["-netdev", "user,id=u0", "-device", "e1000,netdev=u0"], [
         hmp("hostfwd_add tcp::bad"), hmp("hostfwd_add nope tcp::1-:2"), hmp("hostfwd_remove tcp::47312"),

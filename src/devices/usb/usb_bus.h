@@ -33,28 +33,39 @@ struct UsbPortInfo {
 
 class UsbBuses {
 public:
-    // Each controller's bus gets the next number (info usb's "Device N.A"),
-    // never reused after a removal, as QEMU's.
-    void add(UsbController& controller) {
-        controllers_.push_back(&controller);
-        numbers_.push_back(next_number_++);
-    }
+    // Registers the bus of a controller with qdev id `id` and returns its
+    // name ("ID.0", "usb-bus.N"). Each bus also gets the next number (info
+    // usb's "Device N.A"); neither is reused after a removal, as in QEMU.
+    std::string add(UsbController& controller, const std::string& id = {});
     void remove(UsbController& controller);
-    bool empty() const { return controllers_.empty(); }
-    // Attaches to the first free port, or to port `port` ("1", "2": QEMU's
-    // 1-based port paths). Throws std::runtime_error with QEMU's texts.
-    std::string attach(UsbDevice& device, const std::string& port, const std::string& id = {});
+    bool empty() const { return buses_.empty(); }
+    // Attaches to the bus called `bus` (the newest one for "", as QEMU's
+    // search of a bus's children newest first finds it), at its first free
+    // port or at port `port` ("1", "2": QEMU's 1-based port paths). Throws
+    // std::runtime_error with QEMU's texts.
+    std::string attach(UsbDevice& device, const std::string& bus, const std::string& port,
+                       const std::string& id = {});
     void detach(UsbDevice& device);
     // The controller `device` is attached to; null if none.
     const UsbController* controller_of(const UsbDevice& device) const;
+    // The number of the bus `device` is attached to (0 if none).
+    unsigned bus_number_of(const UsbDevice& device) const;
+    // Bus by bus, each one's devices in the order they were attached, as
+    // QEMU's info usb lists them.
     std::vector<UsbPortInfo> attached() const;
 
 private:
-    static std::string attach_to(UsbController& c, UsbDevice& device, const std::string& port);
+    struct Bus {
+        UsbController* controller;
+        std::string name;
+        unsigned number;
+    };
+    static std::string attach_to(const Bus& bus, UsbDevice& device, const std::string& port);
+    const Bus* find(const std::string& name) const;
 
-    std::vector<UsbController*> controllers_;
-    std::vector<unsigned> numbers_;  // each controller's bus number
+    std::vector<Bus> buses_;
     unsigned next_number_ = 0;
+    unsigned unnamed_made_ = 0;
     std::vector<std::pair<const UsbDevice*, std::string>> ids_;
 };
 

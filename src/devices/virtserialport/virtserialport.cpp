@@ -40,7 +40,7 @@ const DeviceConfig* controller_of(std::span<const DeviceConfig* const> devices, 
     const DeviceConfig* found = nullptr;
     for (const DeviceConfig* d : devices) {
         if (d->type->child_bus != BusKind::VirtioSerial) continue;
-        if (bus.empty() || bus == virtio_serial_bus_name(d->id, d->id.empty() ? unnamed++ : 0)) found = d;
+        if (bus.empty() || bus == controller_bus_name(BusKind::VirtioSerial, d->id, d->id.empty() ? unnamed++ : 0)) found = d;
         if (found && !bus.empty()) break;
     }
     return found;

@@ -49,10 +49,6 @@ uint32_t choose_port_nr(const VirtioSerialPortSpec& spec, std::span<const Virtio
     return nr;
 }
 
-std::string virtio_serial_bus_name(const std::string& id, unsigned unnamed_before) {
-    return id.empty() ? "virtio-serial-bus." + std::to_string(unnamed_before) : id + ".0";
-}
-
 VirtioSerial* VirtioSerialBuses::find(const std::string& name) const {
     if (name.empty()) return buses_.empty() ? nullptr : buses_.back().device;
     for (const Entry& e : buses_)

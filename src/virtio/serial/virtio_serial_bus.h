@@ -2,6 +2,7 @@
 // The virtio-serial buses ports plug into ("<id>.0", or
 // "virtio-serial-bus.N" for a controller without id), registered in the
 // ServiceRegistry, and QEMU's rules for a port's number.
+#include "devices/device_type.h"
 #include "virtio/serial/virtio_serial.h"
 
 #include <functional>
@@ -20,16 +21,11 @@ uint32_t choose_port_nr(const VirtioSerialPortSpec& spec, std::span<const Virtio
 // "A port already exists by name N" when `name` is taken on any bus.
 void check_port_name(const VirtioSerialPortSpec& spec, std::span<const VirtioSerialPortSpec> all_ports);
 
-// QEMU's name of a controller's bus: "ID.0", or "virtio-serial-bus.N" where
-// N counts the controllers without an id made before it (QEMU's automatic
-// bus ids, never reused after an unplug).
-std::string virtio_serial_bus_name(const std::string& id, unsigned unnamed_before);
-
 class VirtioSerialBuses {
 public:
     // Registers the bus of a controller with qdev id `id`; returns its name.
     std::string add(const std::string& id, VirtioSerial& device) {
-        std::string name = virtio_serial_bus_name(id, id.empty() ? unnamed_made_++ : 0);
+        std::string name = controller_bus_name(BusKind::VirtioSerial, id, id.empty() ? unnamed_made_++ : 0);
         buses_.push_back({name, &device});
         return name;
     }

@@ -450,16 +450,17 @@ TEST_CASE("UHCI ports: enable needs a device; connect changes clear when written
 TEST_CASE("USB buses: free ports, port= and QEMU's errors", "[usb]") {
     UsbBuses buses;
     UsbTablet a, b, c;
-    CHECK_THROWS_WITH(buses.attach(a, ""), "No 'usb-bus' bus found");
+    CHECK_THROWS_WITH(buses.attach(a, "", ""), "No 'usb-bus' bus found");
     test::FakeUsbController hc;
-    buses.add(hc);
-    CHECK(buses.attach(a, "2", "t1") == "2");
-    CHECK_THROWS_WITH(buses.attach(b, "2"), "Error: usb port 2 (bus usb-bus.0) not found (in use?)");
-    CHECK_THROWS_WITH(buses.attach(b, "x"), "Error: usb port x (bus usb-bus.0) not found (in use?)");
-    CHECK_THROWS_WITH(buses.attach(b, "3"), "Error: usb port 3 (bus usb-bus.0) not found (in use?)");
-    CHECK(buses.attach(b, "") == "1");
-    CHECK_THROWS_WITH(buses.attach(c, ""),
-                      "Error: tried to attach usb device QEMU USB Tablet to a bus with no free ports");
+    CHECK(buses.add(hc) == "usb-bus.0");
+    CHECK(buses.attach(a, "", "2", "t1") == "2");
+    CHECK_THROWS_WITH(buses.attach(b, "", "2"), "usb port 2 (bus usb-bus.0) not found (in use?)");
+    CHECK_THROWS_WITH(buses.attach(b, "", "x"), "usb port x (bus usb-bus.0) not found (in use?)");
+    CHECK_THROWS_WITH(buses.attach(b, "", "3"), "usb port 3 (bus usb-bus.0) not found (in use?)");
+    CHECK_THROWS_WITH(buses.attach(b, "usb-bus.1", ""), "Bus 'usb-bus.1' not found");
+    CHECK(buses.attach(b, "usb-bus.0", "") == "1");
+    CHECK_THROWS_WITH(buses.attach(c, "", ""),
+                      "tried to attach usb device QEMU USB Tablet to a bus with no free ports");
     auto list = buses.attached();
     REQUIRE(list.size() == 2);
     CHECK(list[0].port == "2");
@@ -469,4 +470,36 @@ TEST_CASE("USB buses: free ports, port= and QEMU's errors", "[usb]") {
     buses.detach(a);
     CHECK(buses.attached().size() == 1);
     CHECK(hc.ports[1] == nullptr);
+}
+
+// QEMU 7.2 with -device piix3-usb-uhci,id=u1 -device piix3-usb-uhci
+// -device piix3-usb-uhci: buses u1.0, usb-bus.0, usb-bus.1; a device
+// without bus= goes to the newest; info usb goes bus by bus.
+TEST_CASE("USB buses: QEMU's names, the newest bus by default, bus= and info usb's order", "[usb]") {
+    UsbBuses buses;
+    test::FakeUsbController named, first, second;
+    CHECK(buses.add(named, "u1") == "u1.0");
+    CHECK(buses.add(first) == "usb-bus.0");
+    CHECK(buses.add(second) == "usb-bus.1");
+    UsbTablet a, b, c;
+    buses.attach(a, "", "");
+    CHECK(buses.controller_of(a) == &second);
+    buses.attach(b, "u1.0", "", "b");
+    CHECK(buses.controller_of(b) == &named);
+    CHECK_THROWS_WITH(buses.attach(c, "u1.0", "1"), "usb port 1 (bus u1.0) not found (in use?)");
+    auto list = buses.attached();
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].id == "b");  // bus 0 (u1.0) before bus 2, though attached later
+    CHECK(list[0].bus == 0);
+    CHECK(list[1].bus == 2);
+    CHECK(buses.bus_number_of(a) == 2);
+
+    // An unplugged controller's name and number are not given again.
+    buses.detach(a);
+    buses.remove(second);
+    test::FakeUsbController third;
+    CHECK(buses.add(third) == "usb-bus.2");
+    buses.attach(c, "", "");
+    CHECK(buses.controller_of(c) == &third);
+    CHECK(buses.attached().back().bus == 3);
 }

@@ -34,7 +34,7 @@ public:
             input_->add_handler("QEMU HID Tablet", InputHandler::ABS | InputHandler::BUTTON, *tablet_);
             tablet_->set_on_first_poll([this] { input_->activate(*tablet_); });
         }
-        port_ = buses_->attach(*tablet_, properties().str("port"), id());
+        port_ = buses_->attach(*tablet_, config().bus, properties().str("port"), id());
         controller_ = buses_->controller_of(*tablet_);
     }
     void unrealize() override {
@@ -45,7 +45,8 @@ public:
     const void* parent_bus() const override { return controller_; }
     void describe(QtreeNode& node) const override {
         Device::describe(node);
-        node.lines.push_back(fmt::format("addr 0.{}, port {}, speed 12, name {}, attached",
+        unsigned bus = buses_ && tablet_ ? buses_->bus_number_of(*tablet_) : 0;
+        node.lines.push_back(fmt::format("addr {}.{}, port {}, speed 12, name {}, attached", bus,
                                          tablet_ ? tablet_->address() : 0, port_, "QEMU USB Tablet"));
     }
 

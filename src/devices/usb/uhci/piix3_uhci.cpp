@@ -42,6 +42,7 @@ public:
         if (buses_ && hc_) buses_->remove(*hc_);
     }
     const void* child_bus() const override { return static_cast<const UsbController*>(hc_.get()); }
+    std::string child_bus_name() const override { return bus_name_; }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
@@ -51,12 +52,13 @@ private:
         };
         hc_ = std::make_shared<Uhci>(context.memory(), irq, loop, unsigned(properties().uint("maxframes")));
         buses_ = context.services().find<UsbBuses>();
-        if (buses_) buses_->add(*hc_);
+        if (buses_) bus_name_ = buses_->add(*hc_, id());
         return std::make_shared<UhciFunction>(hc_);
     }
 
     std::shared_ptr<Uhci> hc_;
     UsbBuses* buses_ = nullptr;
+    std::string bus_name_;
 };
 
 } // namespace

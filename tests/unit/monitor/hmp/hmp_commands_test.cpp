@@ -155,9 +155,9 @@ TEST_CASE("info usb lists the attached devices", "[hmp]") {
     buses.add(hc);
     CHECK(m.run("info usb").empty());
     UsbTablet a, b;
-    buses.attach(a, "2", "input0");
+    buses.attach(a, "", "2", "input0");
     CHECK(m.run("info usb") == lines({"  Device 0.0, Port 2, Speed 12 Mb/s, Product QEMU USB Tablet, ID: input0"}));
-    buses.attach(b, "");
+    buses.attach(b, "", "");
     CHECK(m.run("info usb") == lines({"  Device 0.0, Port 2, Speed 12 Mb/s, Product QEMU USB Tablet, ID: input0",
                                       "  Device 0.0, Port 1, Speed 12 Mb/s, Product QEMU USB Tablet"}));
 }
