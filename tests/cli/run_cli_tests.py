@@ -49,6 +49,10 @@ CASES = [
      "Invalid SMP CPUs 2. The max CPUs supported by machine 'none' is 1", True),
     ("tcg on the pc machine", ["-machine", "pc,accel=tcg"],
      "accelerator 'tcg' is not supported (kestrel runs guests only with kvm)", True),
+    # A realize error after the UHCI's thread started (it aborted kestrel:
+    # the controller went before its thread took its timer).
+    ("taken usb port", ["-usb", "-device", "usb-tablet,port=3", "-monitor", "none"],
+     "-device usb-tablet,port=3: usb port 3 (bus usb-bus.0) not found (in use?)", False),
     ("nographic with daemonize", ["-nographic"], "-nographic cannot be used with -daemonize", True),
     ("stdio serial with daemonize", ["-serial", "stdio"],
      "-serial stdio: cannot use stdio with -daemonize", True),
