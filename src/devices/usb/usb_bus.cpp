@@ -2,7 +2,6 @@
 
 #include "devices/device_type.h"
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace kestrel {
@@ -63,18 +62,21 @@ void UsbBuses::detach(UsbDevice& device) {
     std::erase_if(ids_, [&](const auto& entry) { return entry.first == &device; });
 }
 
-const UsbController* UsbBuses::controller_of(const UsbDevice& device) const {
+const UsbBuses::Bus* UsbBuses::bus_of(const UsbDevice& device) const {
     for (const Bus& b : buses_)
         for (unsigned i = 0; i < b.controller->port_count(); ++i)
-            if (b.controller->device_at(i) == &device) return b.controller;
+            if (b.controller->device_at(i) == &device) return &b;
     return nullptr;
 }
 
+const UsbController* UsbBuses::controller_of(const UsbDevice& device) const {
+    const Bus* b = bus_of(device);
+    return b ? b->controller : nullptr;
+}
+
 unsigned UsbBuses::bus_number_of(const UsbDevice& device) const {
-    for (const Bus& b : buses_)
-        for (unsigned i = 0; i < b.controller->port_count(); ++i)
-            if (b.controller->device_at(i) == &device) return b.number;
-    return 0;
+    const Bus* b = bus_of(device);
+    return b ? b->number : 0;
 }
 
 std::vector<UsbPortInfo> UsbBuses::attached() const {

@@ -62,6 +62,7 @@ private:
     };
     static std::string attach_to(const Bus& bus, UsbDevice& device, const std::string& port);
     const Bus* find(const std::string& name) const;
+    const Bus* bus_of(const UsbDevice& device) const;  // null if not attached
 
     std::vector<Bus> buses_;
     unsigned next_number_ = 0;
