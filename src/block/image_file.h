@@ -3,6 +3,7 @@
 // flags the cache mode asks for, its size and its I/O alignment.
 #include "block/block_backend.h"
 #include "base/unique_fd.h"
+#include "block/image_lock.h"
 
 #include <cstdint>
 #include <string>
@@ -14,6 +15,7 @@ struct ImageFile {
     // With O_DIRECT: the same file without O_DIRECT, for requests whose
     // buffers or offsets do not meet the direct I/O alignment.
     UniqueFd buffered_fd;
+    ImageLock lock;        // declared after the fds: unlocks before they close
     uint64_t size = 0;
     uint32_t logical_block_size = 512;
     uint32_t dio_mem_align = 1;     // 1 when not O_DIRECT

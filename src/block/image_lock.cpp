@@ -81,14 +81,15 @@ ImagePermissions drive_permissions(bool writable, bool snapshot_base) {
     return perms;
 }
 
-void lock_image(int fd, const std::string& path, ImagePermissions perms) {
-    try {
-        apply_locks(fd, perms);
-        check_conflicts(fd, path, perms);
-    } catch (...) {
-        unlock_all(fd);
-        throw;
-    }
+ImageLock lock_image(int fd, const std::string& path, ImagePermissions perms) {
+    ImageLock lock(fd);
+    apply_locks(fd, perms);
+    check_conflicts(fd, path, perms);
+    return lock;
+}
+
+void ImageLock::release() {
+    if (fd_ >= 0) unlock_all(std::exchange(fd_, -1));
 }
 
 } // namespace kestrel

@@ -8,9 +8,12 @@
 //   200 + i  held while we do NOT SHARE it with others.
 // Opening checks that nobody else unshares what we use (byte 200+i) and that
 // nobody else uses what we unshare (byte 100+i). OFD locks belong to the open
-// file description, so two opens in one process conflict too, and closing
-// the fd releases them.
+// file description, so two opens in one process conflict too. Closing the
+// fd is not enough to release them: an io_uring request that has completed
+// may still hold the file for a moment, so a reopen of the same image would
+// find the old locks. ImageLock unlocks explicitly.
 #include <string>
+#include <utility>
 
 namespace kestrel {
 
@@ -32,10 +35,34 @@ struct ImagePermissions {
 // snapshot=on drive also refuses resizing.
 ImagePermissions drive_permissions(bool writable, bool snapshot_base);
 
+// The lock bytes held on an fd; released on destruction, which must come
+// before the fd is closed.
+class ImageLock {
+public:
+    ImageLock() = default;
+    explicit ImageLock(int fd) : fd_(fd) {}
+    ~ImageLock() { release(); }
+    ImageLock(ImageLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    ImageLock& operator=(ImageLock&& other) noexcept {
+        if (this != &other) {
+            release();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    ImageLock(const ImageLock&) = delete;
+    ImageLock& operator=(const ImageLock&) = delete;
+
+    void release();
+
+private:
+    int fd_ = -1;
+};
+
 // Takes the locks on fd, then checks for conflicts. Throws std::runtime_error
 // with QEMU's text, e.g.
 //   Failed to get "write" lock\nIs another process using the image [PATH]?
 //   Failed to get shared "write" lock\nIs another process using the image [PATH]?
-void lock_image(int fd, const std::string& path, ImagePermissions perms);
+[[nodiscard]] ImageLock lock_image(int fd, const std::string& path, ImagePermissions perms);
 
 } // namespace kestrel

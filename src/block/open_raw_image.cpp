@@ -11,7 +11,7 @@ namespace kestrel {
 std::unique_ptr<BlockBackend> open_raw_image(const BlockOpenOptions& options) {
     bool writable = !options.read_only;
     ImageFile image = open_image_file(options.path, writable, options.cache);
-    if (options.lock) lock_image(image.fd.get(), options.path, drive_permissions(writable, false));
+    if (options.lock) image.lock = lock_image(image.fd.get(), options.path, drive_permissions(writable, false));
 
     RawBackendSetup setup;
     setup.path = options.path;

@@ -66,7 +66,7 @@ std::unique_ptr<AsyncImage> open_chain(AioContext& ctx, const ImageOpenOptions& 
     struct stat st {};
     if (fstat(file.fd.get(), &st) == 0 && !seen.insert({st.st_dev, st.st_ino}).second)
         throw std::runtime_error("Backing file '" + o.path + "' creates an infinite loop.");
-    if (o.lock) lock_image(file.fd.get(), o.path, permissions_for(o));
+    if (o.lock) file.lock = lock_image(file.fd.get(), o.path, permissions_for(o));
     if (format == "raw")
         return std::make_unique<RawImage>(ctx, o.path, std::move(file), o.read_only, o.discard_unmap, o.cache);
     Qcow2OpenOptions q;

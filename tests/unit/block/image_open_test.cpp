@@ -1,5 +1,8 @@
 #include "block/block_backend.h"
 #include "block_test_util.h"
+#include "base/unique_fd.h"
+#include "block/image_file.h"
+#include "block/image_lock.h"
 
 #include <array>
 #include <chrono>
@@ -86,6 +89,22 @@ TEST_CASE("image locks refuse a second writer and readers beside a writer, as QE
     CHECK(open_error(options_for(path, true)).empty());
     snapshot.reset();
     CHECK(open_error(options_for(path)).empty());  // closing released every lock
+}
+
+TEST_CASE("an image's locks go with it even while its file is still referenced elsewhere", "[block]") {
+    // A completed io_uring request may hold the file a moment after close(),
+    // as this dup does: a reopen of the image must not see the old locks.
+    TempDir dir;
+    std::string path = make_image(dir.file("disk.img"), 1 << 20);
+    UniqueFd lingering;
+    {
+        ImageFile file = open_image_file(path, true, CacheMode::Writeback);
+        file.lock = lock_image(file.fd.get(), path, drive_permissions(true, false));
+        lingering.reset(dup(file.fd.get()));
+        REQUIRE(lingering);
+        CHECK(open_error(options_for(path)) == "Failed to get \"write\" lock" + hint(path));
+    }
+    CHECK(open_error(options_for(path)).empty());
 }
 
 TEST_CASE("snapshot=on sends writes to a temporary overlay and leaves the image untouched", "[block]") {
