@@ -96,7 +96,7 @@ part() {
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$work/reports/$log/ubsan" \
     "$@" >"$work/$log.log" 2>&1
   {
-    grep -A3 '^FAIL' "$work/$log.log" | head -20
+    grep -E -A3 '^FAIL|: failed: ' "$work/$log.log" | head -20
     r=$(tail -n 1 "$work/$log.log")
     echo "$r" | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || r="0 passed, 1 failed"
     if reports_in "$work/reports/$log"; then

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <string>
+#include <unistd.h>
 
 using namespace kestrel;
 using namespace kestrel::test;
@@ -40,7 +42,8 @@ TEST_CASE("-smbios type=0,4,11,17 values", "[config][smbios]") {
 }
 
 TEST_CASE("-smbios file= reads the structure; type 11 path= reads a file", "[config][smbios]") {
-    const std::string blob = "/tmp/kestrel-smbios-unit-blob", text = "/tmp/kestrel-smbios-unit-text";
+    const std::string stem = "/tmp/kestrel-smbios-unit-" + std::to_string(getpid());  // two runs may overlap
+    const std::string blob = stem + "-blob", text = stem + "-text";
     std::ofstream(blob, std::ios::binary).write("\x02\x05\x00\x02\x00\x00\x00", 7);
     std::ofstream(text) << "from a file";
     Config c = parse_ok({"-smbios", "file=" + blob, "-smbios", "type=11,path=" + text});
