@@ -5,8 +5,8 @@
 # hardware KVM), and last the sanitizer stage (scripts/sanitize.sh ci: the
 # unit tests, command-line and a few guest tests with an ASan+UBSan kestrel,
 # and the fuzz smoke) with the guest runner's self-test beside it. The unit
-# tests run there only: CI is CPU-bound, and a second, unsanitized build of them costs
-# ~440 CPU seconds.
+# tests run there only: CI is CPU-bound, and a second, unsanitized build
+# of them costs ~440 CPU seconds.
 # Ends with one line "N passed, N failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
