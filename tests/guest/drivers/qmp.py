@@ -205,7 +205,10 @@ def print_vmm_state():
     print("state of the VMM at the failure (QMP):", flush=True)
     for n, (name, args) in enumerate([("query-status", None),
                                       ("human-monitor-command", {"command-line": "info cpus"}),
-                                      ("human-monitor-command", {"command-line": "info registers -a"})]):
+                                      ("human-monitor-command", {"command-line": "info registers -a"}),
+                                      # where the interrupt controllers send each line (a lost
+                                      # device interrupt leaves a guest idle and silent)
+                                      ("human-monitor-command", {"command-line": "info pic"})]):
         try:
             q.sock.settimeout(10)
             msg = {"execute": name, "id": "state-%d" % n}
