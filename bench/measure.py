@@ -377,9 +377,12 @@ def main(argv):
     p.add_argument("--disk-aio", default="io_uring")
     p.add_argument("--disk-dir", default="/tmp", help="where the raw image goes")
     p.add_argument("--disk-format", default="raw", choices=["raw", "qcow2", "qcow2-empty"])
+    p.add_argument("--kestrel-b", help="a second kestrel binary (an A/B): VMM 'kestrel-b'")
     p.add_argument("--disk-if", default="virtio", choices=["virtio", "ide", "cd"])
     a = p.parse_args(argv)
     vmms = {"kestrel": [a.kestrel, "-enable-kvm"], "qemu": QEMU}
+    if a.kestrel_b:
+        vmms["kestrel-b"] = [a.kestrel_b, "-enable-kvm"]
     tiny, marker, kernel, initrd = copy_inputs(
         [a.tiny, a.tiny_marker, a.kernel, a.initrd], "/tmp/bench-inputs")
     logdir = os.path.join(os.path.dirname(os.path.abspath(a.out)), "logs")

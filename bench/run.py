@@ -169,6 +169,7 @@ def main(argv):
     p.add_argument("--disk-trace", metavar="JOB", help="trace L1 KVM's exits during this fio job: "
                    "exits by reason and device register, time per exit, in each run's log "
                    "(slows the job: for where time goes, not for IOPS)")
+    p.add_argument("--kestrel-b", help="a second kestrel binary, 'kestrel-b' in --disk-vmms (an A/B in one boot)")
     p.add_argument("--disk-vmms", default="kestrel,qemu",
                    help="VMMs of the disk phase (e.g. qemu for a trial)")
     p.add_argument("--timeout", type=float, help="test-host time limit (s; default "
@@ -201,6 +202,10 @@ def main(argv):
         extra += ["--attr-initrd", bootattr.build_initrd(
                       os.path.join(root, "bin", stamp, "attr-initrd.img"), a_assets["l2_initrd"]),
                   "--attr-smp", a.attr_smp]
+    if a.kestrel_b:
+        copy = os.path.join(root, "bin", stamp, "kestrel-b")
+        shutil.copy2(os.path.abspath(a.kestrel_b), copy)
+        extra += ["--kestrel-b", copy]
     if a.disk_runs > 0:
         assets.ensure_host_packages(["fio"])
         extra += ["--disk-initrd", fio_initrd.build(
