@@ -29,14 +29,25 @@ void Bus::insert_or_throw(uint64_t base, uint64_t len, std::shared_ptr<BusDevice
 }
 
 void Bus::insert_newest_wins(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
-    if (insert(base, len, dev, name) || insert_overlay(base, len, dev, name)) return;
-    insert_or_throw(base, len, std::move(dev), std::move(name));  // throws the usual message
+    if (insert(base, len, dev, name)) return;
+    std::unique_lock guard(lock_);
+    auto same = overlays_.find(base);
+    if (same != overlays_.end() && same->second.len == len && same->second.priority == 0) {
+        shadowed_.emplace(base, std::move(same->second));
+        same->second = Range{len, std::move(dev), std::move(name), 0};
+    } else if (fits(overlays_, base, len)) {
+        overlays_.emplace(base, Range{len, std::move(dev), std::move(name), 0});
+    } else {
+        guard.unlock();
+        insert_or_throw(base, len, std::move(dev), std::move(name));  // throws the usual message
+    }
+    ++generation_;
 }
 
 bool Bus::insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name) {
     std::unique_lock guard(lock_);
     if (!fits(overlays_, base, len)) return false;
-    overlays_.emplace(base, Range{len, std::move(dev), std::move(name)});
+    overlays_.emplace(base, Range{len, std::move(dev), std::move(name), 1});
     ++generation_;
     return true;
 }
@@ -44,6 +55,7 @@ bool Bus::insert_overlay(uint64_t base, uint64_t len, std::shared_ptr<BusDevice>
 bool Bus::remove(uint64_t base) {
     std::unique_lock guard(lock_);
     if (ranges_.erase(base) == 0 && overlays_.erase(base) == 0) return false;
+    shadowed_.erase(base);
     ++generation_;
     return true;
 }
@@ -52,6 +64,7 @@ void Bus::clear() {
     std::unique_lock guard(lock_);
     ranges_.clear();
     overlays_.clear();
+    shadowed_.clear();
     ++generation_;
 }
 
@@ -96,7 +109,8 @@ std::vector<Bus::Mapping> Bus::mappings() const {
     std::shared_lock guard(lock_);
     std::vector<Mapping> out;
     for (const auto& [base, range] : ranges_) out.push_back({base, range.len, range.dev, range.name});
-    for (const auto& [base, range] : overlays_) out.push_back({base, range.len, range.dev, range.name, 1});
+    for (const auto& [base, range] : overlays_) out.push_back({base, range.len, range.dev, range.name, range.priority});
+    for (const auto& [base, range] : shadowed_) out.push_back({base, range.len, range.dev, range.name, 0});
     std::stable_sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.base < b.base; });
     return out;
 }

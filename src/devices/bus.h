@@ -53,10 +53,14 @@ public:
     // insert(), or std::runtime_error ("I/O ports 0x3f8-0x3ff are already in
     // use") for a device whose place is taken.
     void insert_or_throw(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name);
-    // For the few devices QEMU lets overlap (isa-debugcon's 0xe9 inside
-    // pc-testdev's 0xe8-0xeb): where the range is taken, the newer region
-    // goes over it as an overlay, as QEMU gives an address to the newest
-    // region of equal priority. Throws like insert_or_throw() otherwise.
+    // For the devices QEMU lets overlap (isa-debugcon's 0xe9 inside
+    // pc-testdev's 0xe8-0xeb, a -device IDE controller's legacy ports):
+    // where the range is taken, the newer region goes over it, as QEMU
+    // gives an address to the newest region of equal priority (mappings()
+    // lists it at priority 0, as QEMU's info mtree); over such a region of
+    // the same range (a third IDE controller's ports) it takes that one's
+    // place, and the displaced one is only listed (remove() does not bring
+    // it back). Throws like insert_or_throw() otherwise.
     void insert_newest_wins(uint64_t base, uint64_t len, std::shared_ptr<BusDevice> dev, std::string name);
 
 private:
@@ -64,6 +68,7 @@ private:
         uint64_t len;
         std::shared_ptr<BusDevice> dev;
         std::string name;
+        int priority = 0;  // an overlay's: 1 from insert_overlay, 0 newest-wins
     };
     using RangeMap = std::map<uint64_t, Range>;
     static bool fits(const RangeMap& map, uint64_t base, uint64_t len);
@@ -78,6 +83,7 @@ private:
     mutable std::shared_mutex lock_;
     RangeMap ranges_;
     RangeMap overlays_;
+    std::multimap<uint64_t, Range> shadowed_;  // newest-wins regions displaced by a newer one
     uint64_t generation_ = 0;
 };
 
