@@ -23,8 +23,12 @@ bool is_chipset(std::string_view type) {
     return type == "i440FX-pcihost" || type == "PIIX3" || type == "piix3-ide" || type == "PIIX4_PM";
 }
 
-// QEMU's PCI types with hotpluggable = false: the chipset and the VGA cards.
-bool never_hotplugged(std::string_view type) { return is_chipset(type) || type == "VGA" || type == "cirrus-vga"; }
+// QEMU's PCI types with hotpluggable = false: the chipset and the VGA
+// cards. Their slots are not in the ACPI hotplug registers' enable bits,
+// so the guest cannot eject them either.
+bool never_hotplugged(std::string_view type) {
+    return is_chipset(type) || type == "VGA" || type == "cirrus-vga";
+}
 
 // The buses whose devices come and go on a running machine: pci.0 through
 // the guest's ACPI hotplug; a virtio-serial bus and a USB bus at once (QEMU's
@@ -72,7 +76,7 @@ void PcBoard::start_hotplug() {
     if (!controller) return;
     uint32_t removable = ~0u;
     for (const auto& device : devices_.devices())
-        if (PciDevice* fn = device->pci_function(); fn && is_chipset(device->type().name))
+        if (PciDevice* fn = device->pci_function(); fn && never_hotplugged(device->type().name))
             removable &= ~(1u << fn->slot());
     controller->set_removable(removable);
     controller->on_eject([this](unsigned slot) { eject_slot(slot); });
