@@ -87,17 +87,10 @@ void complete_device(const ParseState& st, DeviceConfig& dev) {
     complete_pci_rom(dev, view);
 }
 
-// Types QEMU 7.2's -device creates that kestrel has only as the board's
-// own: a second PIIX3 IDE function (QEMU puts it on the board's legacy
-// ports and IRQs 14/15, where Linux's ata_piix cannot drive it).
-constexpr std::string_view kBoardOnlyInKestrel[] = {"piix3-ide"};
-
 const DeviceType& user_type(const std::string& driver) {
     const DeviceType* type = find_device_type(driver);
     if (type && type->user_creatable) return *type;
-    if (type && std::find(std::begin(kBoardOnlyInKestrel), std::end(kBoardOnlyInKestrel), driver) ==
-                    std::end(kBoardOnlyInKestrel))
-        throw ConfigError("Parameter 'driver' expects a pluggable device type");
+    if (type) throw ConfigError("Parameter 'driver' expects a pluggable device type");
     if (is_qemu_device_name(driver)) throw ConfigError("device '" + driver + "' is not supported by kestrel yet");
     throw ConfigError("'" + driver + "' is not a valid device model name");
 }
@@ -237,13 +230,25 @@ bool is_controller_bus_name(const Config& cfg, BusKind kind, const std::string& 
     return false;
 }
 
-// bus= names the one bus of its kind: pci.0, isa.0, a USB bus, one of
-// the IDE function's ide.0 and ide.1, or a virtio-serial bus.
+// Whether `bus` names a bus of an IDE controller made so far.
+bool is_ide_bus_name(const Config& cfg, const std::string& bus) {
+    unsigned unnamed = 0;
+    for (const auto* list : {&cfg.board_devices, &cfg.devices})
+        for (const DeviceConfig& d : *list) {
+            if (d.type->child_bus != BusKind::Ide) continue;
+            auto names = ide_bus_names(d.id, d.id.empty() ? unnamed++ : 0);
+            if (bus == names[0] || bus == names[1]) return true;
+        }
+    return false;
+}
+
+// bus= names the one bus of its kind: pci.0, isa.0, a USB bus, an IDE
+// bus, or a virtio-serial bus.
 void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus) {
     BusKind kind = bus == bus_instance_name(BusKind::Pci)                      ? BusKind::Pci
                    : bus == bus_instance_name(BusKind::Isa)                    ? BusKind::Isa
                    : is_controller_bus_name(cfg, BusKind::Usb, bus)            ? BusKind::Usb
-                   : bus == "ide.0" || bus == "ide.1"                          ? BusKind::Ide
+                   : is_ide_bus_name(cfg, bus)                                 ? BusKind::Ide
                    : is_controller_bus_name(cfg, BusKind::VirtioSerial, bus)   ? BusKind::VirtioSerial
                                                                                : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");
@@ -351,6 +356,7 @@ void create_device(ParseState& st, Placement& slots, DeviceConfig dev) {
     if (dev.type->bus == BusKind::Pci) slots.pci.place(dev);
     if (dev.type->bus == BusKind::Ide) slots.ide.place(dev);
     complete_device(st, dev);
+    if (dev.type->child_bus == BusKind::Ide) slots.ide.add_controller(dev.id);
     st.cfg.devices.push_back(std::move(dev));
 }
 
@@ -376,6 +382,7 @@ void create_board_device(ParseState& st, Placement& slots, const pc::BoardDevice
         dev.props.set_value("chardev", st.cfg.serials[serial]);
     }
     complete_device(st, dev);
+    if (dev.type->child_bus == BusKind::Ide) slots.ide.add_controller(dev.id);
     st.cfg.board_devices.push_back(std::move(dev));
 }
 

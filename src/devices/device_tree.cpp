@@ -1,5 +1,6 @@
 #include "devices/device_tree.h"
 
+#include <array>
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -106,6 +107,17 @@ const Device* DeviceTree::find_by_id(const std::string& id) const {
 
 namespace {
 
+std::array<std::string, 2> ide_bus_names_of(const std::vector<std::unique_ptr<Device>>& devices,
+                                            const Device& controller) {
+    unsigned unnamed = 0;
+    for (const auto& d : devices) {
+        if (d->type().child_bus != BusKind::Ide) continue;
+        if (d.get() == &controller) return ide_bus_names(d->id(), d->id().empty() ? unnamed : 0);
+        if (d->id().empty()) ++unnamed;
+    }
+    return {};
+}
+
 // Devices on the bus of kind `kind` below the node of the device that
 // provides it, newest first; with an `owner` (a bus identity, see
 // Device::child_bus), only the devices on that one.
@@ -119,15 +131,15 @@ std::vector<QtreeNode::Bus>& own_buses(QtreeNode& node, BusKind child) {
     return virtio_backend ? node.buses[0].devices[0].buses : node.buses;
 }
 
-// The IDE function's two buses, the newer (ide.1) first as QEMU lists them.
-void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node);
+// An IDE controller's two buses, the newer (ide.1) first as QEMU lists them.
+void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, const Device& controller, QtreeNode& node);
 
 QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const Device& device) {
     QtreeNode node;
     device.describe(node);
     BusKind child = device.type().child_bus;
     if (child == BusKind::Ide) {
-        add_ide_buses(devices, node);
+        add_ide_buses(devices, device, node);
     } else if (child != BusKind::None) {
         // A controller names its bus as its realize settled it ("ID.0", "usb-bus.1").
         std::string name = device.child_bus_name();
@@ -146,8 +158,9 @@ void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKin
             bus.devices.push_back(node_for(devices, **it));
 }
 
-void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNode& node) {
-    for (const char* name : {"ide.1", "ide.0"}) {
+void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, const Device& controller, QtreeNode& node) {
+    const std::array<std::string, 2> names = ide_bus_names_of(devices, controller);
+    for (const std::string& name : {names[1], names[0]}) {
         QtreeNode::Bus bus{name, std::string(bus_type_name(BusKind::Ide)), {}};
         for (auto it = devices.rbegin(); it != devices.rend(); ++it)
             if ((*it)->type().bus == BusKind::Ide && (*it)->config().bus == name)
@@ -157,6 +170,16 @@ void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, QtreeNod
 }
 
 } // namespace
+
+std::optional<DeviceTree::IdeBusPlace> DeviceTree::ide_bus_place(const std::string& bus) const {
+    for (const auto& d : devices_) {
+        if (d->type().child_bus != BusKind::Ide) continue;
+        const std::array<std::string, 2> names = ide_bus_names_of(devices_, *d);
+        for (unsigned i = 0; i < names.size(); ++i)
+            if (names[i] == bus) return IdeBusPlace{d.get(), i};
+    }
+    return std::nullopt;
+}
 
 QtreeNode::Bus DeviceTree::qtree() const {
     QtreeNode::Bus root{"main-system-bus", "System", {}};

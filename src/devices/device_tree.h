@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace kestrel {
@@ -56,6 +57,13 @@ public:
     const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
     const Device* find_by_path(const std::string& path) const;
     const Device* find_by_id(const std::string& id) const;
+    // The IDE controller whose bus is called `bus` ("ide.1", "ID.0") and
+    // that bus's number on it.
+    struct IdeBusPlace {
+        const Device* controller;
+        unsigned bus_number;
+    };
+    std::optional<IdeBusPlace> ide_bus_place(const std::string& bus) const;
 
     // QEMU's tree: main-system-bus, the PCI host's pci.0, the ISA bridge's
     // isa.0, newest device first on each bus as QEMU lists them.

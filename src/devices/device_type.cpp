@@ -66,6 +66,11 @@ std::string controller_bus_name(BusKind bus, const std::string& id, unsigned unn
     return std::string(bus_type_name(bus)) + "." + std::to_string(unnamed_before);
 }
 
+std::array<std::string, 2> ide_bus_names(const std::string& id, unsigned unnamed_before) {
+    if (!id.empty()) return {id + ".0", id + ".1"};
+    return {"ide." + std::to_string(2 * unnamed_before), "ide." + std::to_string(2 * unnamed_before + 1)};
+}
+
 std::string_view bus_instance_name(BusKind bus) {
     switch (bus) {
     case BusKind::System: return "main-system-bus";

@@ -5,8 +5,10 @@
 // factory. devices/device_types.h holds the one table of every type.
 #include "devices/property.h"
 
+#include <array>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -89,5 +91,9 @@ std::string_view bus_instance_name(BusKind bus);
 // type and without an id made before it (QEMU's automatic bus ids, never
 // reused after an unplug).
 std::string controller_bus_name(BusKind bus, const std::string& id, unsigned unnamed_before);
+// The same for an IDE controller's two buses: "ID.0" and "ID.1", or
+// "ide.2N" and "ide.2N+1" where N counts the unnamed IDE controllers before
+// it (the board's own is the first: ide.0, ide.1).
+std::array<std::string, 2> ide_bus_names(const std::string& id, unsigned unnamed_before);
 
 } // namespace kestrel

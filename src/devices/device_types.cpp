@@ -31,6 +31,7 @@ namespace kestrel {
     X(kCirrusVgaType)                                                                                          \
     X(kPiix3UhciType)                                                                                          \
     X(kPiix3IdeType)                                                                                           \
+    X(kPiix4IdeType)                                                                                           \
     X(kUsbTabletType)                                                                                          \
     X(kE1000Type)                                                                                              \
     X(kIdeHdType)                                                                                              \

@@ -49,12 +49,9 @@ std::string_view boot_suffix(std::string_view type) {
 
 std::string boot_device_path(const DeviceTree& tree, const Device& device) {
     if (device.type().bus == BusKind::Ide) {
-        const auto& all = tree.devices();
-        auto controller = std::find_if(all.begin(), all.end(),
-                                       [](const auto& d) { return d->type().child_bus == BusKind::Ide; });
-        if (controller == all.end()) return {};
-        const std::string& bus = device.config().bus;  // "ide.N": the drive node is "drive@N"
-        return pci_path(**controller) + "/drive@" + bus.substr(bus.find('.') + 1) + "/disk@" +
+        const auto place = tree.ide_bus_place(device.config().bus);
+        if (!place) return {};
+        return pci_path(*place->controller) + "/drive@" + std::to_string(place->bus_number) + "/disk@" +
                std::to_string(device.properties().uint("unit"));
     }
     const std::string_view suffix = boot_suffix(device.type().name);

@@ -59,6 +59,7 @@ PcBoard::PcBoard(const PcBoardSetup& s)
     services_.add<InputService>(input_);
     services_.add<KeyQueue>(keys_);
     services_.add<UsbBuses>(usb_);
+    services_.add<IdeBuses>(ide_);
     services_.add<VirtioSerialBuses>(virtio_serial_);
     services_.add<BalloonEvents>(balloon_events_);
     if (s.pam) services_.add<PamMemory>(*s.pam);

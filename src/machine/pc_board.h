@@ -18,6 +18,7 @@
 #include "kvm/vm.h"
 #include "net/net_clients.h"
 #include "virtio/rng/rng_backend.h"
+#include "devices/ide/ide_buses.h"
 #include "devices/usb/usb_bus.h"
 #include "virtio/serial/virtio_serial_bus.h"
 #include "ui/display_service.h"
@@ -147,6 +148,7 @@ private:
     InputService input_;       // keyboards, mice, tablets
     KeyQueue keys_{input_};    // sendkey's timed presses
     UsbBuses usb_;             // USB host controllers' root ports
+    IdeBuses ide_;             // IDE controllers' channels
     VirtioSerialBuses virtio_serial_;  // virtio-serial controllers' buses
     std::vector<std::pair<std::string, std::function<void(Chardev&)>>> chardev_users_;
     ChardevSet* chardevs_ = nullptr;  // once connect_chardevs has run

@@ -23,11 +23,11 @@ bool is_chipset(std::string_view type) {
     return type == "i440FX-pcihost" || type == "PIIX3" || type == "piix3-ide" || type == "PIIX4_PM";
 }
 
-// QEMU's PCI types with hotpluggable = false: the chipset and the VGA
-// cards. Their slots are not in the ACPI hotplug registers' enable bits,
-// so the guest cannot eject them either.
+// QEMU's PCI types with hotpluggable = false: the chipset, the VGA cards
+// and the PIIX IDE functions. Their slots are not in the ACPI hotplug
+// registers' enable bits, so the guest cannot eject them either.
 bool never_hotplugged(std::string_view type) {
-    return is_chipset(type) || type == "VGA" || type == "cirrus-vga";
+    return is_chipset(type) || type == "VGA" || type == "cirrus-vga" || type == "piix4-ide";
 }
 
 // The buses whose devices come and go on a running machine: pci.0 through

@@ -80,6 +80,13 @@ CASES = {
                    "bootindex=2,id=hd1",
         "-drive", "if=ide,media=cdrom,index=2", "-device", "ide-cd,id=cd0",
     ],
+    # Two more IDE controllers: buses ide.2/ide.3 and c2.0/c2.1, serials
+    # numbered across all of them, a disk without bus= on the newest.
+    "IDE: -device piix3-ide and piix4-ide, drives on their buses": [
+        "-device", "piix4-ide", "-device", "piix3-ide,id=c2,addr=7",
+        "-drive", "file={img},format=raw,if=none,id=d0", "-device", "ide-hd,drive=d0,bus=ide.2,id=hd2",
+        "-device", "ide-cd,id=cd9,bus=c2.0,unit=1", "-device", "ide-cd,id=cd10",
+    ],
     # The second controller has no id: its bus is virtio-serial-bus.0; a
     # port without bus= goes to the newest controller; ports on null are
     # closed on the host side, a console is open.

@@ -372,6 +372,26 @@ def test_bootindex(k, qemu, work):
     report("bootindex picks the boot disk (as QEMU 7.2)", problems)
 
 
+def test_second_ide_controller(k, qemu, work):
+    """-device piix4-ide takes the legacy IDE ports over from the board's
+    function, as in QEMU 7.2: SeaBIOS reaches the disk on its bus ide.2
+    there and boots it, not the board's ide.0 master."""
+    a = build_boot_disk(work, "a.img", b"LBA1: disk A")
+    b = build_boot_disk(work, "b.img", b"LBA1: disk B")
+    args = ["-no-reboot", "-drive", "file=%s,format=raw,if=none,id=a" % a,
+            "-drive", "file=%s,format=raw,if=none,id=b" % b, "-device", "ide-hd,drive=a,bus=ide.0,unit=0",
+            "-device", "piix4-ide", "-device", "ide-hd,drive=b,bus=ide.2,unit=0"]
+    problems = []
+    for vmm in (k, qemu):
+        status, lines, err = serial_run(vmm, args)
+        want = ["BOOT: kestrel IDE disk test", "LBA1: disk B", "INT13: LBA write and read back ok"]
+        if status != 33 or lines[:3] != want:
+            problems.append("%s: status %d, lines %r, stderr %r" % (os.path.basename(vmm), status, lines, err))
+    os.unlink(a)
+    os.unlink(b)
+    report("a disk on a -device piix4-ide boots (as QEMU 7.2)", problems)
+
+
 def test_ide_boot(k, work, fmt, how):
     """SeaBIOS boots the boot sector from an IDE disk; it prints over the
     serial port, reads and writes through int 13h, exits 33."""
@@ -700,6 +720,7 @@ def main():
             lambda: test_cd_boot(k, args.qemu, work),
             lambda: test_boot_once(k, args.qemu, work),
             lambda: test_bootindex(k, args.qemu, work),
+            lambda: test_second_ide_controller(k, args.qemu, work),
             lambda: test_vga_option_rom(k, args.qemu, work, "std"),
             lambda: test_vga_option_rom(k, args.qemu, work, "cirrus"),
             lambda: test_nic_option_rom(k, args.qemu, work, "e1000", "efi-e1000.rom"),

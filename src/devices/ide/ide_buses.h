@@ -1,28 +1,35 @@
 #pragma once
-// The IDE controller's two buses (ide.0, ide.1) as a service: the ide-hd
-// and ide-cd devices, realized after the controller, plug their drives in
-// through it.
+// The IDE buses of the machine's IDE controllers (the board's ide.0 and
+// ide.1, and those of -device piix3-ide/piix4-ide), registered in the
+// ServiceRegistry by the board: a controller adds its two channels when it
+// is realized, and the ide-hd and ide-cd devices realized after it plug
+// their drives in through them.
 #include "devices/ide/ide_channel.h"
 
 #include <array>
 #include <memory>
-#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace kestrel {
 
 class IdeBuses {
 public:
-    explicit IdeBuses(std::array<std::shared_ptr<IdeChannel>, 2> channels) : channels_(std::move(channels)) {}
-    // The channel of bus "ide.N"; throws std::runtime_error for another name.
-    IdeChannel& channel(const std::string& bus) const {
-        for (unsigned i = 0; i < channels_.size(); ++i)
-            if (bus == "ide." + std::to_string(i)) return *channels_[i];
-        throw std::runtime_error("Bus '" + bus + "' not found");
-    }
+    // Registers a controller's channels under QEMU's names for the buses of
+    // a controller with qdev id `id` (ide_bus_names) and returns them.
+    std::array<std::string, 2> add(std::array<std::shared_ptr<IdeChannel>, 2> channels, const std::string& id);
+    void remove(const std::array<std::string, 2>& names);
+    // The channel of bus `bus`; throws std::runtime_error "Bus '...' not
+    // found" for another name.
+    IdeChannel& channel(const std::string& bus) const;
 
 private:
-    std::array<std::shared_ptr<IdeChannel>, 2> channels_;
+    struct Bus {
+        std::string name;
+        std::shared_ptr<IdeChannel> channel;
+    };
+    std::vector<Bus> buses_;
+    unsigned unnamed_made_ = 0;  // QEMU's automatic bus ids are never reused
 };
 
 } // namespace kestrel

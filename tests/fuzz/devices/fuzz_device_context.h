@@ -12,6 +12,7 @@
 #include "devices/pci/pci_bus.h"
 #include "devices/pci/pci_config_io.h"
 #include "devices/rtc/rtc_config.h"
+#include "devices/ide/ide_buses.h"
 #include "devices/usb/usb_bus.h"
 #include "virtio/serial/virtio_serial_bus.h"
 #include "kvm/guest_memory.h"
@@ -51,6 +52,7 @@ struct FuzzChardev final : Chardev {
 
 struct FuzzDeviceContext final : DeviceContext {
     explicit FuzzDeviceContext(uint64_t ram_size) : ram(GuestMemory::create_flat(ram_size)) {
+        registry.add<IdeBuses>(ide_buses);
         registry.add<UsbBuses>(usb_buses);   // as the board offers it to USB controllers and devices
         registry.add<VirtioSerialBuses>(virtio_serial_buses);
         registry.add<DisplayService>(displays);
@@ -70,6 +72,7 @@ struct FuzzDeviceContext final : DeviceContext {
     EventLoop loop;
     BoardFacts facts;
     RtcConfig rtc_config;
+    IdeBuses ide_buses;
     UsbBuses usb_buses;
     VirtioSerialBuses virtio_serial_buses;
     ServiceRegistry registry;

@@ -355,6 +355,7 @@ TEST_CASE("-device help, -object help and their per-type listings", "[drive][con
     CHECK(o.output.starts_with("USB devices:\nname \"piix3-usb-uhci\", bus PCI\n\n"
                                "Storage devices:\nname \"ide-cd\", bus IDE, desc \"virtual IDE CD-ROM\"\n"
                                "name \"ide-hd\", bus IDE, desc \"virtual IDE disk\"\n"
+                               "name \"piix3-ide\", bus PCI\nname \"piix4-ide\", bus PCI\n"
                                "name \"virtio-blk-pci\", bus PCI, alias \"virtio-blk\"\n\n"
                                "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", desc \"Intel Gigabit "
                                "Ethernet\"\nname \"virtio-net-pci\", bus PCI, alias \"virtio-net\"\n\n"

@@ -79,9 +79,6 @@ TEST_CASE("-global errors and warnings as QEMU's", "[config][global]") {
 TEST_CASE("-device refuses the board's own types, and buses it does not have", "[config][global]") {
     CHECK(run_parser({"-device", "PIIX4_PM"}).error == "-device PIIX4_PM: Parameter 'driver' expects a pluggable device type");
     CHECK(run_parser({"-device", "port92"}).error == "-device port92: Parameter 'driver' expects a pluggable device type");
-    // QEMU 7.2 creates a second piix3-ide; kestrel does not (yet), and says so.
-    CHECK(run_parser({"-device", "piix3-ide"}).error ==
-          "-device piix3-ide: device 'piix3-ide' is not supported by kestrel yet");
     CHECK(run_parser({"-device", "isa-serial,bus=pci.0"}).error ==
           "-device isa-serial,bus=pci.0: Device 'isa-serial' can't go on PCI bus");
     CHECK(run_parser({"-device", "isa-serial,bus=usb.0"}).error == "-device isa-serial,bus=usb.0: Bus 'usb.0' not found");
@@ -114,4 +111,29 @@ TEST_CASE("IDE devices: -drive if=ide ones after the IDE function, -device ones 
           "-device ide-cd,bus=ide.1,unit=0: IDE unit 0 is in use");
     CHECK(parse_error({"-nodefaults", "-device", "ide-cd,unit=4294967294"}) ==
           "-device ide-cd,unit=4294967294: Can't create IDE unit 4294967294, bus supports only 2 units");
+}
+
+TEST_CASE("IDE controllers made with -device: QEMU's bus names, slots, serials and default bus",
+          "[config][global]") {
+    Config c = parse_ok({"-nodefaults", "-device", "ide-cd,id=a", "-device", "piix3-ide,id=foo", "-device",
+                         "piix4-ide", "-device", "ide-cd,id=b", "-device", "ide-cd,id=c,bus=foo.1,unit=1",
+                         "-device", "ide-hd,id=d,bus=ide.1,drive=d0", "-drive", "if=none,id=d0,file=x,format=raw"});
+    std::vector<std::string> placed;
+    for (const DeviceConfig& d : c.devices) {
+        if (d.type->bus == BusKind::Pci)
+            placed.push_back(std::string(d.driver()) + "@" + std::to_string(d.props.sint("addr") >> 3));
+        if (d.type->bus == BusKind::Ide)
+            placed.push_back(d.id + "@" + d.bus + ":" + std::to_string(d.props.uint("unit")) + "," + d.props.str("serial"));
+    }
+    // The board's IDE function has ide.0 and ide.1 (QM00001-4); foo's
+    // units are QM00005-8, the unnamed piix4-ide's (ide.2, ide.3) QM00009-12.
+    CHECK(placed == std::vector<std::string>{"a@ide.1:0,QM00003", "piix3-ide@2", "piix4-ide@3",
+                                             "b@ide.3:0,QM00011", "c@foo.1:1,QM00008", "d@ide.1:1,QM00004"});
+    // A bus is known only once its controller is made, as in QEMU.
+    CHECK(parse_error({"-nodefaults", "-device", "ide-cd,bus=ide.2", "-device", "piix3-ide"}) ==
+          "-device ide-cd,bus=ide.2: Bus 'ide.2' not found");
+    CHECK(parse_error({"-nodefaults", "-device", "piix3-ide,id=x", "-device", "ide-cd,bus=x.2"}) ==
+          "-device ide-cd,bus=x.2: Bus 'x.2' not found");
+    CHECK(parse_error({"-nodefaults", "-device", "piix4-ide", "-device", "ide-cd", "-device", "ide-cd",
+                       "-device", "ide-cd"}) == "-device ide-cd: IDE unit 1 is in use");
 }

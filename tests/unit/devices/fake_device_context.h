@@ -8,6 +8,7 @@
 #include "devices/device.h"
 #include "devices/device_context.h"
 #include "devices/device_types.h"
+#include "devices/ide/ide_buses.h"
 #include "devices/rtc/rtc_config.h"
 #include "fake_device_memory.h"
 #include "kvm/guest_memory.h"
@@ -27,6 +28,7 @@ struct FakeDeviceContext final : DeviceContext {
     BoardFacts facts;
     RtcConfig rtc_config;
     ServiceRegistry registry;
+    IdeBuses ide_buses;  // as the board offers them to IDE controllers
     std::vector<std::string> chardev_ids;
     std::vector<std::function<void(Chardev&)>> chardev_connects;  // in use_chardev() order
     std::shared_ptr<FakeDeviceMemory> device_mem = std::make_shared<FakeDeviceMemory>();
@@ -34,6 +36,8 @@ struct FakeDeviceContext final : DeviceContext {
     Bus pio_bus{"io"};
     Bus mmio_bus{"memory"};
     PciBus pci_bus{pio_bus, mmio_bus};
+
+    FakeDeviceContext() { registry.add<IdeBuses>(ide_buses); }
 
     Bus& pio() override { return pio_bus; }
     Bus& mmio() override { return mmio_bus; }

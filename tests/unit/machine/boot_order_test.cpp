@@ -37,6 +37,17 @@ TEST_CASE("bootorder: IDE drives by bootindex in QEMU's device paths", "[machine
     CHECK(text(boot_order_file(tree, true)) == want + "\nHALT" + std::string(1, '\0'));
 }
 
+TEST_CASE("bootorder: a drive on a -device IDE controller, by that controller's slot and its bus number",
+          "[machine][boot]") {
+    FakeDeviceContext ctx;
+    DeviceTree tree;
+    tree.add(make("piix3-ide", {}, {{"addr", "1.1"}}), true);
+    tree.add(make("piix4-ide", {}, {{"addr", "4"}}), false);
+    tree.add(make("ide-cd", "ide.3", {{"unit", "1"}, {"bootindex", "1"}}), false);
+    tree.realize_all(ctx);
+    CHECK(boot_device_path(tree, *tree.devices()[2]) == "/pci@i0cf8/ide@4/drive@1/disk@1");
+}
+
 TEST_CASE("bootorder: empty without a bootindex, also with strict=on", "[machine][boot]") {
     FakeDeviceContext ctx;
     DeviceTree tree;

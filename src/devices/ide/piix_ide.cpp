@@ -1,17 +1,23 @@
-// piix3-ide: the PIIX3's IDE function (PCI 8086:7010) at 01.1, in legacy
-// (compatibility) mode as on QEMU's pc: the primary channel at
-// 0x1f0-0x1f7/0x3f6 on IRQ 14, the secondary at 0x170-0x177/0x376 on IRQ
-// 15, and bus-master DMA registers in BAR 4. Its buses ide.0 and ide.1
-// hold ide-hd and ide-cd devices (ide_drive_device.cpp); their I/O runs on
-// the main loop through the block layer.
+// piix3-ide and piix4-ide: the PIIX3's and PIIX4's IDE function (PCI
+// 8086:7010, 8086:7111) in legacy (compatibility) mode as on QEMU's pc: the
+// primary channel at 0x1f0-0x1f7/0x3f6 on IRQ 14, the secondary at
+// 0x170-0x177/0x376 on IRQ 15, and bus-master DMA registers in BAR 4. The
+// board's piix3-ide sits at 01.1 with buses ide.0 and ide.1; one made with
+// -device goes to a free slot and takes the legacy ports over (QEMU gives a
+// port to the newest of equal regions), so the drives on its buses answer
+// there and the board's do not. The buses hold ide-hd and ide-cd devices
+// (ide_drive_device.cpp); their I/O runs on the main loop through the
+// block layer.
 #include "base/event_loop.h"
+#include "base/service_registry.h"
 #include "devices/bus.h"
 #include "devices/device_context.h"
 #include "devices/device_memory.h"
-#include "base/service_registry.h"
 #include "devices/ide/ide_buses.h"
 #include "devices/pci/pci_function_device.h"
 #include "devices/pci/pci_regs.h"
+
+#include <stdexcept>
 
 namespace kestrel {
 namespace {
@@ -64,8 +70,8 @@ private:
 
 class IdeFunction final : public PciDevice {
 public:
-    explicit IdeFunction(std::array<std::shared_ptr<IdeChannel>, 2> ch) : ch_(ch) {
-        set_ids({pci::VENDOR_INTEL, 0x7010, 0x00, 0x010180});  // IDE, bus master, legacy mode
+    IdeFunction(uint16_t device_id, std::array<std::shared_ptr<IdeChannel>, 2> ch) : ch_(ch) {
+        set_ids({pci::VENDOR_INTEL, device_id, 0x00, 0x010180});  // IDE, bus master, legacy mode
         add_bar(4, 16, BarKind::Io, false, std::make_shared<BusMaster>(ch), "bmdma");
         // As firmware leaves them (SeaBIOS writes the same): both channels'
         // IDETIM decode enabled, which Linux's ata_piix requires of a port.
@@ -81,32 +87,37 @@ private:
     std::array<std::shared_ptr<IdeChannel>, 2> ch_;
 };
 
-class Piix3Ide final : public PciFunctionDevice {
+class PiixIde final : public PciFunctionDevice {
 public:
     using PciFunctionDevice::PciFunctionDevice;
 
     void unrealize() override {
-        if (services_) services_->remove<IdeBuses>(*buses_);
+        if (buses_) buses_->remove(bus_names_);
     }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
+        buses_ = context.services().find<IdeBuses>();
+        if (!buses_) throw std::runtime_error("the machine has no IDE buses");
         EventLoop* loop = &context.main_loop();
         auto io = [loop](std::function<void()> fn) { loop->post(std::move(fn)); };
         std::array<std::shared_ptr<IdeChannel>, 2> channels;
         for (unsigned c = 0; c < 2; ++c) {
             channels[c] = std::make_shared<IdeChannel>(context.memory(), context.isa_irq(kChannelPorts[c].irq),
                                                        io, std::array<IdeDrive, 2>{});
-            context.pio().insert_or_throw(kChannelPorts[c].command, 8, std::make_shared<CommandBlock>(channels[c]),
-                                          "ide");
-            context.pio().insert_or_throw(kChannelPorts[c].control, 1, std::make_shared<ControlBlock>(channels[c]),
-                                          "ide");
-            coalesce_task_file_writes(context, kChannelPorts[c].command);
+            map_legacy_ports(context, kChannelPorts[c], channels[c]);
         }
-        buses_ = std::make_unique<IdeBuses>(channels);
-        services_ = &context.services();
-        services_->add<IdeBuses>(*buses_);
-        return std::make_shared<IdeFunction>(channels);
+        bus_names_ = buses_->add(channels, id());
+        return std::make_shared<IdeFunction>(type().name == "piix4-ide" ? 0x7111 : 0x7010, channels);
+    }
+
+    static void map_legacy_ports(DeviceContext& context, const Ports& ports, std::shared_ptr<IdeChannel> channel) {
+        auto command = std::make_shared<CommandBlock>(channel);
+        if (context.pio().insert(ports.command, 8, command, "ide"))
+            coalesce_task_file_writes(context, ports.command);  // once: the zone serves whoever answers there
+        else
+            context.pio().insert_newest_wins(ports.command, 8, std::move(command), "ide");
+        context.pio().insert_newest_wins(ports.control, 1, std::make_shared<ControlBlock>(channel), "ide");
     }
 
     // A driver loads the task file (features, count, LBA, device: registers
@@ -117,8 +128,8 @@ private:
         if (auto memory = context.device_memory()) memory->add_coalesced_pio(uint16_t(command_block + 1), 6);
     }
 
-    std::unique_ptr<IdeBuses> buses_;
-    ServiceRegistry* services_ = nullptr;
+    IdeBuses* buses_ = nullptr;
+    std::array<std::string, 2> bus_names_;
 };
 
 } // namespace
@@ -129,9 +140,20 @@ extern const DeviceType kPiix3IdeType = {
     .category = DeviceCategory::Storage,
     .description = {},
     .properties = {},
-    .create = &create_device<Piix3Ide>,
+    .create = &create_device<PiixIde>,
     .qom_parent = "pci-ide",
-    .user_creatable = false,
+    .child_bus = BusKind::Ide,
+    .has_rom = true,
+};
+
+extern const DeviceType kPiix4IdeType = {
+    .name = "piix4-ide",
+    .bus = BusKind::Pci,
+    .category = DeviceCategory::Storage,
+    .description = {},
+    .properties = {},
+    .create = &create_device<PiixIde>,
+    .qom_parent = "pci-ide",
     .child_bus = BusKind::Ide,
     .has_rom = true,
 };
