@@ -134,28 +134,21 @@ private:
 
 } // namespace
 
-extern const DeviceType kPiix3IdeType = {
-    .name = "piix3-ide",
-    .bus = BusKind::Pci,
-    .category = DeviceCategory::Storage,
-    .description = {},
-    .properties = {},
-    .create = &create_device<PiixIde>,
-    .qom_parent = "pci-ide",
-    .child_bus = BusKind::Ide,
-    .has_rom = true,
-};
+constexpr DeviceType piix_ide_type(std::string_view name) {
+    return {
+        .name = name,
+        .bus = BusKind::Pci,
+        .category = DeviceCategory::Storage,
+        .description = {},
+        .properties = {},
+        .create = &create_device<PiixIde>,
+        .qom_parent = "pci-ide",
+        .child_bus = BusKind::Ide,
+        .has_rom = true,
+    };
+}
 
-extern const DeviceType kPiix4IdeType = {
-    .name = "piix4-ide",
-    .bus = BusKind::Pci,
-    .category = DeviceCategory::Storage,
-    .description = {},
-    .properties = {},
-    .create = &create_device<PiixIde>,
-    .qom_parent = "pci-ide",
-    .child_bus = BusKind::Ide,
-    .has_rom = true,
-};
+extern const DeviceType kPiix3IdeType = piix_ide_type("piix3-ide");
+extern const DeviceType kPiix4IdeType = piix_ide_type("piix4-ide");
 
 } // namespace kestrel
