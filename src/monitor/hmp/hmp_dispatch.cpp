@@ -20,17 +20,15 @@ std::string_view take_name(std::string_view& text) {
     return name;
 }
 
+// A handler that reads more of the line itself (mouse_move's optional
+// words, block's options) throws HmpArgError as the parser does.
 void run_parsed(HmpContext& ctx, const HmpCommand& cmd, std::string_view args, std::string_view typed) {
-    HmpCall call;
     try {
-        call = parse_hmp_args(cmd, args, ctx);
+        HmpCall call = parse_hmp_args(cmd, args, ctx);
+        cmd.handler(ctx, call);
     } catch (const HmpArgError& e) {
         ctx.print(std::string(e.what()) + "\n");
         ctx.print("Try \"help " + std::string(typed) + "\" for more information\n");
-        return;
-    }
-    try {
-        cmd.handler(ctx, call);
     } catch (const MonitorError& e) {
         ctx.print(std::string("Error: ") + e.what() + "\n");
     }
