@@ -219,25 +219,17 @@ void check_link(const Config& cfg, const PropertyValues& props, const std::strin
     if (type == PropType::RngBackend) check_rng_backend(cfg, key, props.str(key));
 }
 
-// Whether `bus` names the bus of a controller made so far (the board's
-// -usb controller first, as QEMU's machine makes it before -device's).
+// Whether `bus` names a bus of a controller of kind `kind` made so far (the
+// board's first, as QEMU's machine makes them before -device's).
 bool is_controller_bus_name(const Config& cfg, BusKind kind, const std::string& bus) {
     unsigned unnamed = 0;
     for (const auto* list : {&cfg.board_devices, &cfg.devices})
-        for (const DeviceConfig& d : *list)
-            if (d.type->child_bus == kind && bus == controller_bus_name(kind, d.id, d.id.empty() ? unnamed++ : 0))
-                return true;
-    return false;
-}
-
-// Whether `bus` names a bus of an IDE controller made so far.
-bool is_ide_bus_name(const Config& cfg, const std::string& bus) {
-    unsigned unnamed = 0;
-    for (const auto* list : {&cfg.board_devices, &cfg.devices})
         for (const DeviceConfig& d : *list) {
-            if (d.type->child_bus != BusKind::Ide) continue;
-            auto names = ide_bus_names(d.id, d.id.empty() ? unnamed++ : 0);
-            if (bus == names[0] || bus == names[1]) return true;
+            if (d.type->child_bus != kind) continue;
+            const unsigned unnamed_before = d.id.empty() ? unnamed++ : 0;
+            if (kind != BusKind::Ide ? bus == controller_bus_name(kind, d.id, unnamed_before)
+                                     : std::ranges::count(ide_bus_names(d.id, unnamed_before), bus) > 0)
+                return true;
         }
     return false;
 }
@@ -248,7 +240,7 @@ void check_bus(const Config& cfg, const DeviceType& type, const std::string& bus
     BusKind kind = bus == bus_instance_name(BusKind::Pci)                      ? BusKind::Pci
                    : bus == bus_instance_name(BusKind::Isa)                    ? BusKind::Isa
                    : is_controller_bus_name(cfg, BusKind::Usb, bus)            ? BusKind::Usb
-                   : is_ide_bus_name(cfg, bus)                                 ? BusKind::Ide
+                   : is_controller_bus_name(cfg, BusKind::Ide, bus)            ? BusKind::Ide
                    : is_controller_bus_name(cfg, BusKind::VirtioSerial, bus)   ? BusKind::VirtioSerial
                                                                                : BusKind::None;
     if (kind == BusKind::None) throw ConfigError("Bus '" + bus + "' not found");

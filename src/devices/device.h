@@ -64,9 +64,10 @@ public:
     // QEMU unrealizes a bus's devices with its owner. Null: none.
     virtual const void* child_bus() const { return nullptr; }
     virtual const void* parent_bus() const { return nullptr; }
-    // The name of the bus it provides where the device settles it when
-    // realized ("" : the tree derives it from the id).
-    virtual std::string child_bus_name() const { return {}; }
+    // The names of the buses it provides as the device settled them when
+    // realized (an IDE controller's two, a USB host's one); empty: the
+    // tree derives the one name from the id.
+    virtual std::vector<std::string> child_bus_names() const { return {}; }
 
 protected:
     // Realize may settle values QEMU derives (shown by info qtree).

@@ -107,22 +107,14 @@ const Device* DeviceTree::find_by_id(const std::string& id) const {
 
 namespace {
 
-std::array<std::string, 2> ide_bus_names_of(const std::vector<std::unique_ptr<Device>>& devices,
-                                            const Device& controller) {
-    unsigned unnamed = 0;
-    for (const auto& d : devices) {
-        if (d->type().child_bus != BusKind::Ide) continue;
-        if (d.get() == &controller) return ide_bus_names(d->id(), d->id().empty() ? unnamed : 0);
-        if (d->id().empty()) ++unnamed;
-    }
-    return {};
-}
-
 // Devices on the bus of kind `kind` below the node of the device that
 // provides it, newest first; with an `owner` (a bus identity, see
 // Device::child_bus), only the devices on that one.
 void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKind kind, QtreeNode::Bus& bus,
                      const void* owner = nullptr);
+// The IDE devices on the bus called `name`, newest first.
+void add_devices_on(const std::vector<std::unique_ptr<Device>>& devices, const std::string& name,
+                    QtreeNode::Bus& bus);
 
 // Where QEMU shows a device's own bus: a virtio proxy's below its backend
 // ("virtio-serial-device"), every other below the device itself.
@@ -131,21 +123,21 @@ std::vector<QtreeNode::Bus>& own_buses(QtreeNode& node, BusKind child) {
     return virtio_backend ? node.buses[0].devices[0].buses : node.buses;
 }
 
-// An IDE controller's two buses, the newer (ide.1) first as QEMU lists them.
-void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, const Device& controller, QtreeNode& node);
-
 QtreeNode node_for(const std::vector<std::unique_ptr<Device>>& devices, const Device& device) {
     QtreeNode node;
     device.describe(node);
-    BusKind child = device.type().child_bus;
-    if (child == BusKind::Ide) {
-        add_ide_buses(devices, device, node);
-    } else if (child != BusKind::None) {
-        // A controller names its bus as its realize settled it ("ID.0", "usb-bus.1").
-        std::string name = device.child_bus_name();
-        if (name.empty()) name = std::string(bus_instance_name(child));
-        QtreeNode::Bus bus{name, std::string(bus_type_name(child)), {}};
-        add_bus_devices(devices, child, bus, device.child_bus());
+    const BusKind child = device.type().child_bus;
+    if (child == BusKind::None) return node;
+    // A controller names its buses as its realize settled them ("ID.0",
+    // "usb-bus.1", an IDE controller's "ide.0" and "ide.1").
+    std::vector<std::string> names = device.child_bus_names();
+    if (names.empty()) names.emplace_back(bus_instance_name(child));
+    for (auto name = names.rbegin(); name != names.rend(); ++name) {  // the newer bus first, as QEMU lists them
+        QtreeNode::Bus bus{*name, std::string(bus_type_name(child)), {}};
+        if (child == BusKind::Ide)
+            add_devices_on(devices, *name, bus);
+        else
+            add_bus_devices(devices, child, bus, device.child_bus());
         own_buses(node, child).push_back(std::move(bus));
     }
     return node;
@@ -158,15 +150,11 @@ void add_bus_devices(const std::vector<std::unique_ptr<Device>>& devices, BusKin
             bus.devices.push_back(node_for(devices, **it));
 }
 
-void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, const Device& controller, QtreeNode& node) {
-    const std::array<std::string, 2> names = ide_bus_names_of(devices, controller);
-    for (const std::string& name : {names[1], names[0]}) {
-        QtreeNode::Bus bus{name, std::string(bus_type_name(BusKind::Ide)), {}};
-        for (auto it = devices.rbegin(); it != devices.rend(); ++it)
-            if ((*it)->type().bus == BusKind::Ide && (*it)->config().bus == name)
-                bus.devices.push_back(node_for(devices, **it));
-        node.buses.push_back(std::move(bus));
-    }
+void add_devices_on(const std::vector<std::unique_ptr<Device>>& devices, const std::string& name,
+                    QtreeNode::Bus& bus) {
+    for (auto it = devices.rbegin(); it != devices.rend(); ++it)
+        if ((*it)->type().bus == BusKind::Ide && (*it)->config().bus == name)
+            bus.devices.push_back(node_for(devices, **it));
 }
 
 } // namespace
@@ -174,7 +162,7 @@ void add_ide_buses(const std::vector<std::unique_ptr<Device>>& devices, const De
 std::optional<DeviceTree::IdeBusPlace> DeviceTree::ide_bus_place(const std::string& bus) const {
     for (const auto& d : devices_) {
         if (d->type().child_bus != BusKind::Ide) continue;
-        const std::array<std::string, 2> names = ide_bus_names_of(devices_, *d);
+        const std::vector<std::string> names = d->child_bus_names();
         for (unsigned i = 0; i < names.size(); ++i)
             if (names[i] == bus) return IdeBusPlace{d.get(), i};
     }

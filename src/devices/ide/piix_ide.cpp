@@ -94,6 +94,7 @@ public:
     void unrealize() override {
         if (buses_) buses_->remove(bus_names_);
     }
+    std::vector<std::string> child_bus_names() const override { return {bus_names_.begin(), bus_names_.end()}; }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {

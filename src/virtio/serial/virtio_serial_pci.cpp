@@ -58,7 +58,7 @@ public:
         if (buses_ && serial_) buses_->remove(*serial_);
     }
     const void* child_bus() const override { return serial_.get(); }
-    std::string child_bus_name() const override { return bus_name_; }
+    std::vector<std::string> child_bus_names() const override { return {bus_name_}; }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {

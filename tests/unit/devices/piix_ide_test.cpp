@@ -70,9 +70,13 @@ TEST_CASE("PIIX IDE: a -device controller takes the legacy ports over, the newes
 
 TEST_CASE("PIIX IDE: bus names as QEMU's automatic ids, device ids and a bus that is not there") {
     IdeRig rig;
-    rig.add("piix3-ide", "", "1.1");
-    rig.add("piix3-ide", "foo", "4");
-    rig.add("piix4-ide", "", "5");
+    const Device& board = rig.add("piix3-ide", "", "1.1");
+    const Device& foo = rig.add("piix3-ide", "foo", "4");
+    const Device& third = rig.add("piix4-ide", "", "5");
+    // What info qtree and the bootorder paths name: the buses as each controller's realize named them.
+    CHECK(board.child_bus_names() == std::vector<std::string>{"ide.0", "ide.1"});
+    CHECK(foo.child_bus_names() == std::vector<std::string>{"foo.0", "foo.1"});
+    CHECK(third.child_bus_names() == std::vector<std::string>{"ide.2", "ide.3"});
     for (const char* bus : {"ide.0", "ide.1", "foo.0", "foo.1", "ide.2", "ide.3"}) CHECK_NOTHROW(rig.buses.channel(bus));
     CHECK_THROWS_WITH(rig.buses.channel("ide.4"), "Bus 'ide.4' not found");
     CHECK_THROWS_WITH(rig.buses.channel("foo.2"), "Bus 'foo.2' not found");

@@ -42,7 +42,7 @@ public:
         if (buses_ && hc_) buses_->remove(*hc_);
     }
     const void* child_bus() const override { return static_cast<const UsbController*>(hc_.get()); }
-    std::string child_bus_name() const override { return bus_name_; }
+    std::vector<std::string> child_bus_names() const override { return {bus_name_}; }
 
 private:
     std::shared_ptr<PciDevice> make_function(DeviceContext& context) override {
