@@ -16,4 +16,11 @@ namespace kestrel {
 DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs,
                                  const std::vector<std::string>& other_ids = {});
 
+// The bus a device of `type` would go on in `live`, as QEMU finds it before
+// it asks whether that bus takes hot plug: `bus` checked as bus= on the
+// command line is (ConfigError "Bus 'X' not found", "Device 'T' can't go on
+// K bus"), or without one the bus QEMU picks (an IDE device: the newest
+// controller's second bus).
+std::string hotplug_bus_name(const Config& live, const DeviceType& type, const std::string& bus);
+
 } // namespace kestrel

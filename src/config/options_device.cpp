@@ -604,6 +604,21 @@ void check_node_shared(const Config& live, const std::vector<qopts::OptPair>& pa
 
 } // namespace
 
+std::string hotplug_bus_name(const Config& live, const DeviceType& type, const std::string& bus) {
+    if (!bus.empty()) {
+        check_bus(live, type, bus);
+        return bus;
+    }
+    if (type.bus != BusKind::Ide) return std::string(bus_instance_name(type.bus));
+    std::string newest;
+    unsigned unnamed = 0;
+    for (const auto* list : {&live.board_devices, &live.devices})
+        for (const DeviceConfig& d : *list)
+            if (d.type->child_bus == BusKind::Ide) newest = ide_bus_names(d.id, d.id.empty() ? unnamed++ : 0)[1];
+    if (newest.empty()) throw ConfigError("No 'IDE' bus found for device '" + std::string(type.name) + "'");
+    return newest;
+}
+
 DeviceConfig make_hotplug_device(const Config& live, const std::vector<qopts::OptPair>& pairs,
                                  const std::vector<std::string>& other_ids) {
     ParseState st;

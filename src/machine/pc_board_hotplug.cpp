@@ -43,13 +43,18 @@ std::string value_of(const std::vector<qopts::OptPair>& options, std::string_vie
     return "";
 }
 
-// QEMU checks the bus before the device's properties.
-void check_bus_takes_hotplug(const std::vector<qopts::OptPair>& options) {
+// QEMU finds the bus (by bus= or by kind), then asks whether it takes hot
+// plug, before it looks at the device's properties.
+void check_bus_takes_hotplug(const Config& live, const std::vector<qopts::OptPair>& options) {
     const DeviceType* type = find_device_type(value_of(options, "driver"));
     if (!type || !type->user_creatable) return;  // the parser says what is wrong
     if (type->bus == BusKind::Isa || type->bus == BusKind::Ide) {
-        std::string bus = value_of(options, "bus");
-        if (bus.empty()) bus = type->bus == BusKind::Ide ? "ide.1" : std::string(bus_instance_name(type->bus));
+        std::string bus;
+        try {
+            bus = hotplug_bus_name(live, *type, value_of(options, "bus"));
+        } catch (const ConfigError& e) {
+            throw std::runtime_error(e.what());
+        }
         throw std::runtime_error("Bus '" + bus + "' does not support hotplugging");
     }
     if (never_hotplugged(type->name)) throw std::runtime_error("Parameter 'driver' expects a pluggable device type");
@@ -101,7 +106,7 @@ void PcBoard::sync_live_netdevs() {
 
 void PcBoard::add_device(const std::vector<qopts::OptPair>& options) {
     auto* controller = services_.find<PciHotplugController>();
-    check_bus_takes_hotplug(options);
+    check_bus_takes_hotplug(live_, options);
     const DeviceType* kind = find_device_type(value_of(options, "driver"));
     const bool on_pci = kind && kind->bus == BusKind::Pci;
     if (on_pci && !controller) throw std::runtime_error("Bus 'pci.0' does not support hotplugging");

@@ -179,6 +179,17 @@ QMP_CASES = {
         ("device_add", {"driver": "VGA"}), ("device_add", {"driver": "cirrus-vga"}), ("device_del", {"id": "vg"}),
         ("device_add", {"driver": "ide-hd", "drive": "d0"}), ("device_add", {"driver": "pvpanic"}),
     ]),
+    # QEMU finds the bus (or the newest IDE controller's second bus) and
+    # checks the device against it before refusing hot plug on ISA and IDE.
+    "hotplug: ISA and IDE devices against missing, wrong and default buses": ([
+        "-device", "piix3-ide,id=foo", "-usb",
+    ], [
+        ("device_add", {"driver": "ide-hd", "drive": "n1"}), ("device_add", {"driver": "ide-hd", "bus": "pci.0"}),
+        ("device_add", {"driver": "ide-cd", "bus": "ide.7"}), ("device_add", {"driver": "ide-cd", "bus": "foo.0"}),
+        ("device_add", {"driver": "ide-cd", "bus": "usb-bus.0"}), ("device_add", {"driver": "isa-serial"}),
+        ("device_add", {"driver": "isa-serial", "bus": "ide.0"}), ("device_add", {"driver": "isa-serial", "bus": "isa.3"}),
+        hmp("device_add ide-cd,bus=ide.4"),
+    ]),
     # issue 13's leftover: a blockdev-add'ed node into an empty CD-ROM drive.
     "hotplug: blockdev-add node into an empty CD-ROM": (["-device", "ide-cd,id=cd0,bus=ide.1"], [
         ("blockdev-add", {"driver": "file", "filename": "{img4}", "node-name": "cs", "read-only": True}),
