@@ -164,6 +164,8 @@ MemoryBackendConfig make_memory_backend(MemoryBackendConfig::Kind kind, const st
 
 // Checks QEMU makes when it allocates the memory (no location prefix).
 void check_memory_backend(const MemoryBackendConfig& b) {
+    // QEMU's property setters refuse the pair in either order, before the size is checked.
+    if (b.prealloc && !b.reserve) throw ConfigError("'prealloc=on' and 'reserve=off' are incompatible");
     if (b.size == 0)
         throw ConfigError(std::string("property 'size' of ") + MemoryBackendConfig::type_name(b.kind) +
                           " doesn't take value '0'");

@@ -462,6 +462,8 @@ CASES = [
      "-object memory-backend-ram,id=m: Parameter 'size' is missing", True),
     ("memory backend of size 0", ["-object", "memory-backend-ram,id=m,size=0"],
      "property 'size' of memory-backend-ram doesn't take value '0'", True),
+    ("memory backend with prealloc=on and reserve=off", ["-object", "memory-backend-ram,id=m,size=1M,reserve=off,prealloc=on"],
+     "'prealloc=on' and 'reserve=off' are incompatible", True),
     ("memory backend JSON size as a string", ["-object", '{"qom-type":"memory-backend-ram","id":"m","size":"1M"}'],
      '-object {"qom-type":"memory-backend-ram","id":"m","size":"1M"}: Parameter \'size\' expects uint64', True),
     ("memory backend file without mem-path", ["-object", "memory-backend-file,id=m,size=1M"],
