@@ -5,6 +5,8 @@
 
 namespace kestrel {
 
+constexpr int64_t kIothreadPollMaxNsDefault = 32768;  // QEMU's IOTHREAD_POLL_MAX_NS_DEFAULT
+
 // One -object iothread.
 struct IothreadConfig {
     std::string id;

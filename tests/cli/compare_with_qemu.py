@@ -190,6 +190,12 @@ QMP_CASES = {
         ("device_add", {"driver": "isa-serial", "bus": "ide.0"}), ("device_add", {"driver": "isa-serial", "bus": "isa.3"}),
         hmp("device_add ide-cd,bus=ide.4"),
     ]),
+    # One backend each (QEMU lists several in its hash table's order).
+    "info memdev: the machine's RAM as a backend with its properties": ([
+        "-object", "memory-backend-ram,id=m0,size=128M,prealloc=on,share=on,merge=off,dump=off",
+        "-machine", "memory-backend=m0",
+    ], [hmp("info memdev"), ("query-memdev", None)]),
+    "info memdev: the implicit pc.ram": ([], [hmp("info memdev")]),
     # issue 13's leftover: a blockdev-add'ed node into an empty CD-ROM drive.
     "hotplug: blockdev-add node into an empty CD-ROM": (["-device", "ide-cd,id=cd0,bus=ide.1"], [
         ("blockdev-add", {"driver": "file", "filename": "{img4}", "node-name": "cs", "read-only": True}),
@@ -372,16 +378,18 @@ def compare_cold_plugged_cpus(kestrel, qemu, work):
     report(not lost, "-device CPUs: query-cpus-fast, info cpus, qom-list of the peripherals", "\n".join(lost))
 
 def compare_iothreads(kestrel, qemu, work):
-    """query-iothreads (libvirt's domstats and iothreadinfo): ids and poll
-    properties as QEMU's, each with a thread of its own in the process."""
+    """query-iothreads (libvirt's domstats and iothreadinfo) and info
+    iothreads: ids and poll properties as QEMU's, each with a thread of its
+    own in the process."""
     args = ["-object", "iothread,id=io1", "-object",
             "iothread,id=io2,poll-max-ns=1000,poll-grow=2,poll-shrink=3,aio-max-batch=4"]
-    k, q = (qmp_replies(b, args, work, [("query-iothreads", None)])[0] for b in (kestrel, qemu))
-    threads = [t.get("thread-id") for t in k.get("return", [])]
-    problems = [] if without_host_threads(k) == without_host_threads(q) else ["kestrel %s, QEMU %s" % (k, q)]
+    k, q = (qmp_replies(b, args, work, [("query-iothreads", None), hmp("info iothreads")]) for b in (kestrel, qemu))
+    threads = [t.get("thread-id") for t in k[0].get("return", [])]
+    problems = ["kestrel %s, QEMU %s" % (kr, qr) for kr, qr in zip(k, q)
+                if without_host_threads(kr) != without_host_threads(qr)]
     if len(set(threads)) != 2 or not all(isinstance(t, int) and t > 0 for t in threads):
         problems.append("thread ids %s" % threads)
-    report(not problems, "query-iothreads", "\n".join(problems))
+    report(not problems, "query-iothreads, info iothreads", "\n".join(problems))
 
 
 def compare_vcpu_properties(kestrel, qemu, work, cpu):

@@ -85,6 +85,9 @@ std::vector<HmpCommand> hmp_dump_commands();                       // hmp_dump.c
 HmpCommand hmp_info_dump_command();
 void hmp_info_network(HmpContext& ctx, const HmpCall& call);
 void hmp_info_usernet(HmpContext& ctx, const HmpCall& call);
+// hmp_objects.cpp
+void hmp_info_iothreads(HmpContext& ctx, const HmpCall& call);
+void hmp_info_memdev(HmpContext& ctx, const HmpCall& call);
 // hmp_display.cpp
 void hmp_screendump(HmpContext& ctx, const HmpCall& call);
 void hmp_info_vnc(HmpContext& ctx, const HmpCall& call);

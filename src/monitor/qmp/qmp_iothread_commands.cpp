@@ -7,8 +7,6 @@ namespace kestrel::qmp {
 
 namespace {
 
-constexpr int64_t kDefaultPollMaxNs = 32768;  // QEMU's IOTHREAD_POLL_MAX_NS_DEFAULT
-
 Json query_iothreads(QmpServices& services) {
     Json list = Json::array();
     const UserIothreads* threads = services.vm.services().find<UserIothreads>();
@@ -16,7 +14,7 @@ Json query_iothreads(QmpServices& services) {
     for (const UserIothreads::Entry& e : threads->list) {
         list.push_back(Json{{"id", e.cfg.id},
                             {"thread-id", e.thread->thread_id()},
-                            {"poll-max-ns", e.cfg.poll_max_ns.value_or(kDefaultPollMaxNs)},
+                            {"poll-max-ns", e.cfg.poll_max_ns.value_or(kIothreadPollMaxNsDefault)},
                             {"poll-grow", e.cfg.poll_grow.value_or(0)},
                             {"poll-shrink", e.cfg.poll_shrink.value_or(0)},
                             {"aio-max-batch", e.cfg.aio_max_batch.value_or(0)}});
