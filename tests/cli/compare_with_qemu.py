@@ -190,6 +190,7 @@ QMP_CASES = {
         ("device_add", {"driver": "isa-serial", "bus": "ide.0"}), ("device_add", {"driver": "isa-serial", "bus": "isa.3"}),
         hmp("device_add ide-cd,bus=ide.4"),
     ]),
+    "block jobs: none running": ([], [("query-block-jobs", None), ("query-jobs", None), hmp("info block-jobs")]),
     # One backend each (QEMU lists several in its hash table's order).
     "info memdev: the machine's RAM as a backend with its properties": ([
         "-object", "memory-backend-ram,id=m0,size=128M,prealloc=on,share=on,merge=off,dump=off",

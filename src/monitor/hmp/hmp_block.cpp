@@ -1,4 +1,4 @@
-// "info block [-n] [-v] [device]" and "info blockstats" from
+// "info block [-n] [-v] [device]", "info blockstats" and "info block-jobs" from
 // the machine's BlockService, in QEMU 7.2's layout.
 #include "monitor/hmp/hmp_command.h"
 #include "monitor/medium_commands.h"
@@ -140,6 +140,9 @@ void hmp_info_block(HmpContext& ctx, const HmpCall& call) {
         print_node(ctx, *nodes[i].disk, nodes[i].name, nodes[i].driver, args.verbose);
     }
 }
+
+// kestrel runs no block jobs (see query-block-jobs).
+void hmp_info_block_jobs(HmpContext& ctx, const HmpCall&) { ctx.print("No active jobs\n"); }
 
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall&) {
     for (const BlockDeviceInfo& b : block_devices_of(ctx.vm().services())) {

@@ -77,6 +77,7 @@ const std::vector<HmpCommand>& hmp_info_commands();
 const std::vector<HmpCommand>& hmp_memory_commands();   // x, xp, memsave, pmemsave
 void hmp_info_block(HmpContext& ctx, const HmpCall& call);        // hmp_block.cpp
 void hmp_info_blockstats(HmpContext& ctx, const HmpCall& call);
+void hmp_info_block_jobs(HmpContext& ctx, const HmpCall& call);
 void hmp_commit(HmpContext& ctx, const HmpCall& call);
 void hmp_eject(HmpContext& ctx, const HmpCall& call);
 void hmp_change_medium(HmpContext& ctx, const std::string& device, std::string_view rest);

@@ -174,6 +174,7 @@ const std::vector<HmpCommand>& hmp_info_commands() {
         {"block", {A::OptRest}, "[-n] [-v] [device]",
          "show info of one block device or all block devices (-n: show named nodes; -v: show details)",
          hmp_info_block},
+        {"block-jobs", {}, "", "show progress of ongoing block device operations", hmp_info_block_jobs},
         {"blockstats", {}, "", "show block device statistics", hmp_info_blockstats},
         {"chardev", {}, "", "show the character devices", info_chardev},
         {"commands", {}, "", "list the monitor commands", info_commands},

@@ -98,8 +98,9 @@ TEST_CASE("CPU models, TPM and migration as kestrel has them", "[qmp]") {
     CHECK(returned(rig, R"({"execute":"query-kvm"})") == Json{{"enabled", true}, {"present", true}});
 }
 
-TEST_CASE("query-jobs: an empty list (libvirt's reconnect asks for it)", "[qmp]") {
+TEST_CASE("query-jobs and query-block-jobs: empty lists (libvirt's reconnect asks for query-jobs)", "[qmp]") {
     QmpRig rig;
     rig.negotiate();
     CHECK(rig.exec(R"({"execute":"query-jobs"})") == R"({"return": []})" "\r\n");
+    CHECK(rig.exec(R"({"execute":"query-block-jobs"})") == R"({"return": []})" "\r\n");
 }
